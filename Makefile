@@ -1,0 +1,56 @@
+# `make demo` and `make test` do all the set-up on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+
+.PHONY: demo test lint format bench translations extract-messages fonts browser apt clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# Debian packages a label sheet and the browser tests need; installed when missing and root.
+fonts:
+	@[ -e $(CJK_FONT) ] || fc-list :lang=zh file 2>/dev/null | grep -q . || $(MAKE) --no-print-directory apt PKGS=fonts-wqy-microhei
+
+browser:
+	@command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || $(MAKE) --no-print-directory apt PKGS=chromium
+
+apt:
+	@if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(PKGS); \
+	else \
+		echo "Houqin needs Debian's $(PKGS): run  sudo apt-get install $(PKGS)"; exit 1; \
+	fi
+
+translations: $(STAMP)
+	$(BIN)/pybabel compile -d houqin/translations
+
+# After changing user-facing strings: refresh the template and the zh_CN catalogue, then translate.
+extract-messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k lazy_gettext --no-location --sort-output \
+		-o houqin/translations/messages.pot models webapp houqin bot scheduler qr_labels
+	$(BIN)/pybabel update -i houqin/translations/messages.pot -d houqin/translations --no-location
+
+demo: $(STAMP) fonts translations
+	$(BIN)/houqin demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: $(STAMP) fonts browser translations lint
+	$(BIN)/pytest
+
+bench: $(STAMP) translations
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The Telegram door: delivers notifications and collects photo evidence (the bot issue)."""

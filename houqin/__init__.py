@@ -1,0 +1,1 @@
+"""Houqin's composition root: settings, the command line, and wiring the processes."""

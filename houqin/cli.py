@@ -1,0 +1,201 @@
+"""The `houqin` command: reads the config and starts or runs one thing."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from houqin.config import ConfigError, Settings, load_settings
+from models.db import make_engine, make_session_factory, unit_of_work
+
+log = logging.getLogger(__name__)
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.obj["settings"]
+
+
+@click.group()
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="HOUQIN_CONFIG",
+    help="TOML settings file (default: ./houqin.toml when it exists).",
+)
+@click.pass_context
+def main(ctx: click.Context, config_path: Path | None) -> None:
+    """Houqin: school logistics duties, scanned, recorded, proven."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for noisy in ("httpx", "apscheduler", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if config_path is None and Path("houqin.toml").is_file():
+        config_path = Path("houqin.toml")
+    try:
+        settings = load_settings(config_path)
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration: {exc}") from None
+    ctx.obj = {"settings": settings, "config_path": config_path}
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Apply migrations and load the built-in checklists."""
+    prepare_database(_settings(ctx))
+    click.echo("database is up to date")
+
+
+def prepare_database(settings: Settings) -> None:
+    from houqin.migrate import upgrade
+    from models.clock import SystemClock
+    from models.templates import sync_builtin_templates
+
+    _ensure_sqlite_folder(settings.database.url)
+    engine = make_engine(settings.database.url)
+    upgrade(engine)
+    with unit_of_work(make_session_factory(engine)) as session:
+        sync_builtin_templates(session, now=SystemClock().now())
+    engine.dispose()
+
+
+def _ensure_sqlite_folder(url: str) -> None:
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (default from config).")
+@click.option("--port", type=int, default=None, help="Port (default from config).")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Serve the web app (for production put gunicorn in front; see the README)."""
+    settings = _settings(ctx)
+    run_server(settings, host or settings.server.host, port or settings.server.port)
+
+
+def run_server(settings: Settings, host: str, port: int) -> None:
+    from werkzeug.serving import run_simple
+
+    from webapp import create_app
+
+    app = create_app(settings)
+    click.echo(f"Houqin is serving on http://{host}:{port}/  (Ctrl+C stops it)")
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+@main.command()
+@click.option("--school", "school_code", required=True, help="School code, e.g. SY01.")
+@click.option("--kind", default=None, help="Only this asset kind (extinguisher, bus, …).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="PDF file to write.")
+@click.option("--png", type=click.Path(file_okay=False, path_type=Path), help="Folder for PNGs.")
+@click.option("--layout", default=None, help="Sheet layout: 3x8 (default) or 3x7.")
+@click.pass_context
+def labels(
+    ctx: click.Context,
+    school_code: str,
+    kind: str | None,
+    out: Path | None,
+    png: Path | None,
+    layout: str | None,
+) -> None:
+    """Print QR labels for a school's assets: an A4 PDF sheet and/or one PNG per label."""
+    from houqin.labels import LabelsError, write_labels
+
+    if out is None and png is None:
+        raise click.UsageError("give --out FILE.pdf, --png DIR, or both")
+    settings = _settings(ctx)
+    engine = make_engine(settings.database.url)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            report = write_labels(
+                session, settings, school_code, kind=kind, pdf=out, png_dir=png, layout=layout
+            )
+    except LabelsError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        engine.dispose()
+    click.echo(report)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=None, help="Port (default from config, 8000).")
+@click.option("--no-serve", is_flag=True, help="Set up the demo and stop.")
+@click.pass_context
+def demo(ctx: click.Context, host: str, port: int | None, no_serve: bool) -> None:
+    """Set up the demo district on SQLite under ./var/ and serve it."""
+    from houqin.demo import demo_settings, seed_demo
+
+    settings = demo_settings(_settings(ctx), ctx.obj["config_path"] is not None, host, port)
+    prepare_database(settings)
+    engine = make_engine(settings.database.url)
+    with unit_of_work(make_session_factory(engine)) as session:
+        report = seed_demo(session, settings)
+    engine.dispose()
+    click.echo(report)
+    if not no_serve:
+        run_server(settings, host, settings.server.port)
+
+
+@main.command("add-person")
+@click.option("--username", required=True)
+@click.option("--name", "display_name", required=True)
+@click.option("--phone", default=None)
+@click.option(
+    "--role",
+    required=True,
+    help="canteen_staff, dorm_staff, teacher, inspector, school_admin or district_admin",
+)
+@click.option("--school", "school_code", required=True, help="School code the role applies to.")
+@click.password_option()
+@click.pass_context
+def add_person(
+    ctx: click.Context,
+    username: str,
+    display_name: str,
+    phone: str | None,
+    role: str,
+    school_code: str,
+    password: str,
+) -> None:
+    """Create a login with one role, e.g. the first administrator."""
+    from models.clock import SystemClock
+    from models.org import School
+    from models.people import Role, create_person, grant_role
+
+    try:
+        chosen = Role(role)
+    except ValueError:
+        raise click.BadParameter(f"unknown role {role!r}", param_hint="--role") from None
+    engine = make_engine(_settings(ctx).database.url)
+    with unit_of_work(make_session_factory(engine)) as session:
+        school = session.scalar(select(School).where(School.code == school_code))
+        if school is None:
+            raise click.BadParameter(f"no school {school_code!r}", param_hint="--school")
+        person = create_person(
+            session,
+            username=username,
+            display_name=display_name,
+            password=password,
+            phone=phone,
+            now=SystemClock().now(),
+        )
+        grant_role(session, person, chosen, school)
+    engine.dispose()
+    click.echo(f"created {username} as {chosen.value} at {school_code}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+"""Settings: a TOML file, then HOUQIN_* variables; unknown or mistyped keys stop start-up."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+
+class ConfigError(ValueError):
+    """A setting is wrong; the message names the key."""
+
+
+@dataclass
+class ServerSettings:
+    base_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secret_key: str = ""
+    remember_days: int = 90
+
+
+@dataclass
+class DatabaseSettings:
+    url: str = "sqlite:///var/houqin.db"
+
+
+@dataclass
+class StorageSettings:
+    data_dir: str = "var/data"
+    keep_exif: bool = False
+
+
+@dataclass
+class I18nSettings:
+    default_locale: str = "zh_CN"
+    timezone: str = "Asia/Shanghai"
+
+
+@dataclass
+class LabelSettings:
+    layout: str = "3x8"
+    font: str = ""
+
+
+@dataclass
+class TelegramSettings:
+    token: str = ""
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+
+
+@dataclass
+class Settings:
+    server: ServerSettings = field(default_factory=ServerSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    storage: StorageSettings = field(default_factory=StorageSettings)
+    i18n: I18nSettings = field(default_factory=I18nSettings)
+    labels: LabelSettings = field(default_factory=LabelSettings)
+    telegram: TelegramSettings = field(default_factory=TelegramSettings)
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.storage.data_dir)
+
+
+SHORT_ENV_NAMES = {
+    "HOUQIN_DATABASE_URL": ("database", "url"),
+    "HOUQIN_SECRET_KEY": ("server", "secret_key"),
+    "HOUQIN_BASE_URL": ("server", "base_url"),
+    "HOUQIN_TELEGRAM_TOKEN": ("telegram", "token"),
+    "HOUQIN_DATA_DIR": ("storage", "data_dir"),
+}
+
+
+def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Defaults, overlaid by the TOML file, overlaid by the environment."""
+    environ = os.environ if environ is None else environ
+    settings = Settings()
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file {path} does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+        _apply_file(settings, data, str(path))
+    _apply_environment(settings, environ)
+    return settings
+
+
+def _sections() -> dict[str, type]:
+    return {f.name: get_type_hints(Settings)[f.name] for f in dataclasses.fields(Settings)}
+
+
+def _apply_file(settings: Settings, data: Mapping[str, Any], source: str) -> None:
+    sections = _sections()
+    for section_name, values in data.items():
+        if section_name not in sections:
+            raise ConfigError(
+                f"{source}: unknown section [{section_name}]; known: {', '.join(sections)}"
+            )
+        if not isinstance(values, Mapping):
+            raise ConfigError(f"{source}: [{section_name}] must be a table")
+        section = getattr(settings, section_name)
+        hints = get_type_hints(type(section))
+        for key, value in values.items():
+            name = f"{section_name}.{key}"
+            if key not in hints:
+                raise ConfigError(f"{source}: unknown key {name}")
+            expected = hints[key]
+            if (expected is int and isinstance(value, bool)) or not isinstance(value, expected):
+                raise ConfigError(
+                    f"{source}: {name} must be {_type_name(expected)}, "
+                    f"not {type(value).__name__} ({value!r})"
+                )
+            setattr(section, key, value)
+
+
+def _apply_environment(settings: Settings, environ: Mapping[str, str]) -> None:
+    sections = _sections()
+    for var, raw in environ.items():
+        if not var.startswith("HOUQIN_") or var in ("HOUQIN_CONFIG", "HOUQIN_TEST_DATABASE_URL"):
+            continue
+        target = SHORT_ENV_NAMES.get(var) or _generic_target(var, sections)
+        if target is None:
+            raise ConfigError(
+                f"environment variable {var} names no setting "
+                f"(use HOUQIN_<SECTION>_<KEY>, e.g. HOUQIN_SERVER_PORT)"
+            )
+        section_name, key = target
+        section = getattr(settings, section_name)
+        expected = get_type_hints(type(section))[key]
+        setattr(section, key, _coerce(raw, expected, var))
+
+
+def _generic_target(var: str, sections: Mapping[str, type]) -> tuple[str, str] | None:
+    rest = var.removeprefix("HOUQIN_").lower()
+    for section_name, section_type in sections.items():
+        prefix = section_name + "_"
+        if rest.startswith(prefix):
+            key = rest.removeprefix(prefix)
+            if key in get_type_hints(section_type):
+                return section_name, key
+    return None
+
+
+def _coerce(raw: str, expected: type, var: str) -> Any:
+    if expected is bool:
+        lowered = raw.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off", ""):
+            return False
+        raise ConfigError(f"{var} must be true or false, not {raw!r}")
+    if expected is int:
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{var} must be a whole number, not {raw!r}") from None
+    return raw
+
+
+def _type_name(expected: type) -> str:
+    return {str: "a string", int: "a whole number", bool: "true or false"}.get(
+        expected, expected.__name__
+    )

@@ -1,0 +1,258 @@
+"""The demo district: two schools, assets of every kind, a login for every role, some history."""
+
+from __future__ import annotations
+
+import io
+import secrets
+import uuid
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from houqin.config import Settings
+from houqin.labels import write_labels
+from models.assets import Asset, AssetKind, create_asset
+from models.clock import SettableClock, SystemClock
+from models.org import District, Location, School
+from models.people import Person, Role, create_person, grant_role
+from models.photos import PhotoStore
+from models.records import Channel, Upload, submit_record
+from models.templates import TemplateSpec, templates_for_kind
+
+VAR = Path("var")
+DEMO_PASSWORD = "houqin123"
+DISTRICT_CODE = "DEMO"
+
+SCHOOLS = [("SY01", "示范区实验小学"), ("ZX02", "示范区第二中学")]
+
+PEOPLE = [
+    # username, phone, name, role, school index
+    ("district", "13800000001", "区教育局 王主任", Role.DISTRICT_ADMIN, 0),
+    ("admin1", "13800000002", "实验小学 李校长", Role.SCHOOL_ADMIN, 0),
+    ("admin2", "13800000003", "第二中学 赵校长", Role.SCHOOL_ADMIN, 1),
+    ("canteen1", "13800000004", "食堂 张师傅", Role.CANTEEN_STAFF, 0),
+    ("dorm1", "13800000005", "宿管 刘阿姨", Role.DORM_STAFF, 0),
+    ("teacher1", "13800000006", "跟车教师 陈老师", Role.TEACHER, 0),
+    ("inspector1", "13800000007", "安全员 孙老师", Role.INSPECTOR, 0),
+    ("teacher2", "13800000008", "跟车教师 周老师", Role.TEACHER, 1),
+]
+
+
+def demo_settings(base: Settings, has_config: bool, host: str, port: int | None) -> Settings:
+    """Demo defaults under ./var/ unless a config file says otherwise; a secret kept in var/."""
+    settings = replace(base)
+    port = port or settings.server.port
+    settings.server = replace(settings.server, port=port)
+    if not has_config:
+        shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        settings.server.base_url = f"http://{shown_host}:{port}"
+    if not settings.server.secret_key:
+        VAR.mkdir(exist_ok=True)
+        secret_file = VAR / "secret_key"
+        if not secret_file.exists():
+            secret_file.write_text(secrets.token_urlsafe(32))
+            secret_file.chmod(0o600)
+        settings.server.secret_key = secret_file.read_text().strip()
+    return settings
+
+
+def seed_demo(session: Session, settings: Settings) -> str:
+    """Create the demo once; every run writes the label sheet and prints how to log in."""
+    if session.scalar(select(District).where(District.code == DISTRICT_CODE)) is None:
+        _create(session, settings)
+    sheet = VAR / "labels-SY01.pdf"
+    written = write_labels(session, settings, "SY01", pdf=sheet)
+    lines = [
+        "",
+        "Houqin demo / 后勤演示",
+        f"  open {settings.server.base_url}/  (phone-sized browser works best)",
+        f"  labels: {written}",
+        f"  every demo login uses the password: {DEMO_PASSWORD}",
+    ]
+    for username, phone, name, role, school_index in PEOPLE:
+        school = SCHOOLS[school_index][0] if role != Role.DISTRICT_ADMIN else "all schools"
+        lines.append(f"  {username:<11} {phone}  {role.value:<15} {school:<11} {name}")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _create(session: Session, settings: Settings) -> None:
+    now = SystemClock().now()
+    district = District(code=DISTRICT_CODE, name="示范区教育局", timezone="Asia/Shanghai")
+    schools = [School(district=district, code=code, name=name) for code, name in SCHOOLS]
+    session.add_all([district, *schools])
+    session.flush()
+    people: dict[str, Person] = {}
+    for username, phone, name, role, school_index in PEOPLE:
+        person = create_person(
+            session,
+            username=username,
+            display_name=name,
+            password=DEMO_PASSWORD,
+            phone=phone,
+            now=now,
+        )
+        grant_role(session, person, role, schools[school_index])
+        people[username] = person
+    for index, school in enumerate(schools):
+        _assets(session, school, people, index, now)
+    _history(session, settings, schools, people)
+
+
+def _assets(
+    session: Session, school: School, people: dict[str, Person], index: int, now: datetime
+) -> None:
+    def place(building: str, floor: str = "", room: str = "") -> Location:
+        location = Location(school=school, building=building, floor=floor, room=room)
+        session.add(location)
+        return location
+
+    admin = people["admin1" if index == 0 else "admin2"]
+    inspector = people["inspector1"] if index == 0 else admin
+    teacher = people["teacher1" if index == 0 else "teacher2"]
+    dorm = people["dorm1"] if index == 0 else admin
+    canteen = people["canteen1"] if index == 0 else admin
+    teaching = [place("教学楼", f"{floor}层") for floor in (1, 2, 3, 4)]
+    for n in range(8):
+        side = "东侧" if n % 2 == 0 else "西侧"
+        location = teaching[n // 2]
+        create_asset(
+            session,
+            school=school,
+            kind=AssetKind.EXTINGUISHER,
+            code=f"MHQ-{n + 1:03d}",
+            name=f"教学楼{n // 2 + 1}层{side}灭火器",
+            location=location,
+            responsible=inspector,
+            attributes={"agent": "ABC干粉", "capacity_kg": 4},
+            now=now,
+        )
+    for n in range(4):
+        create_asset(
+            session,
+            school=school,
+            kind=AssetKind.WATER_DISPENSER,
+            code=f"YSJ-{n + 1:03d}",
+            name=f"教学楼{n + 1}层饮水机",
+            location=teaching[n],
+            responsible=dorm,
+            attributes={"model": "立式温热型"},
+            now=now,
+        )
+    plates = [("X1234", 36, "马师傅"), ("X5678", 19, "郑师傅")]
+    bus_park = place("校车停车场")
+    for n, (plate, seats, driver) in enumerate(plates):
+        create_asset(
+            session,
+            school=school,
+            kind=AssetKind.BUS,
+            code=f"XC-{n + 1:02d}",
+            name=f"{n + 1}号校车",
+            location=bus_park,
+            responsible=teacher,
+            attributes={"plate": f"辽A·{plate}{index}", "seats": seats, "driver": driver},
+            now=now,
+        )
+    dorm_building = "学生公寓" if index == 1 else "午休楼"
+    for n in range(4):
+        room = f"{101 + n}"
+        create_asset(
+            session,
+            school=school,
+            kind=AssetKind.DORM_ROOM,
+            code=f"SS-{room}",
+            name=f"{dorm_building}{room}室",
+            location=place(dorm_building, "1层", f"{room}室"),
+            responsible=dorm,
+            attributes={"beds": 8},
+            now=now,
+        )
+    create_asset(
+        session,
+        school=school,
+        kind=AssetKind.CANTEEN,
+        code="ST-01",
+        name="学生食堂",
+        location=place("食堂", "1层"),
+        responsible=canteen,
+        now=now,
+    )
+    session.flush()
+
+
+def _photo(seed: int) -> bytes:
+    """A stand-in photo: a coloured frame with a number, so thumbnails differ."""
+    image = Image.new("RGB", (1200, 900), ((seed * 53) % 255, (seed * 97) % 255, 180))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((100, 100, 1100, 800), outline="white", width=20)
+    draw.text((550, 420), str(seed), fill="white")
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def _history(
+    session: Session, settings: Settings, schools: list[School], people: dict[str, Person]
+) -> None:
+    """About two weeks of records, a few of them failed, so the ledger has something to show."""
+    store = PhotoStore(Path(settings.storage.data_dir))
+    clock = SettableClock(SystemClock().now() - timedelta(days=14))
+    filer = {
+        AssetKind.EXTINGUISHER: "inspector1",
+        AssetKind.WATER_DISPENSER: "dorm1",
+        AssetKind.BUS: "teacher1",
+        AssetKind.DORM_ROOM: "dorm1",
+        AssetKind.CANTEEN: "canteen1",
+    }
+    assets = list(
+        session.scalars(select(Asset).where(Asset.school_id == schools[0].id).order_by(Asset.id))
+    )
+    seed = 0
+    for day in range(14):
+        clock.set(clock.now().replace(hour=1) + timedelta(days=1))
+        for asset in assets[day % 3 :: 3]:
+            template = templates_for_kind(session, asset.kind)[0]
+            seed += 1
+            answers = _answers(template.spec, failing=seed % 9 == 0)
+            uploads = [
+                Upload(item.key, _photo(seed))
+                for item in template.spec.items
+                if item.type == "photo"
+            ]
+            clock.advance(timedelta(minutes=17))
+            submit_record(
+                session,
+                actor=people[filer[AssetKind(asset.kind)]],
+                asset=asset,
+                template=template,
+                answers=answers,
+                uploads=uploads,
+                key=uuid.uuid4().hex,
+                channel=Channel.WEB,
+                clock=clock,
+                store=store,
+            )
+
+
+def _answers(spec: TemplateSpec, failing: bool) -> dict[str, str]:
+    answers: dict[str, str] = {}
+    for item in spec.items:
+        if item.type == "pass_fail":
+            answers[item.key] = "pass"
+        elif item.type == "yes_no":
+            answers[item.key] = item.expect or "yes"
+        elif item.type == "number":
+            answers[item.key] = "18" if item.key.startswith("children") else "30"
+        elif item.type == "text" and item.required:
+            answers[item.key] = "蒸汽消毒"
+    if failing:
+        first = next((i for i in spec.items if i.type == "pass_fail"), None)
+        if first is not None:
+            answers[first.key] = "fail"
+        elif "children_got_off" in answers:
+            answers["children_got_off"] = "17"
+    return answers

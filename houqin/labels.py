@@ -1,0 +1,76 @@
+"""Label sheets for a school: the domain picks the assets, qr_labels draws them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from houqin.config import Settings
+from houqin.i18n import gettext
+from models.assets import KIND_LABELS, AssetKind, labelled_assets
+from models.org import School
+from qr_labels import LAYOUTS, FontMissing, LabelInfo, find_cjk_font, label_url
+from qr_labels.sheet import write_label_pngs, write_sheet_pdf
+
+LABEL_LOCALE = "zh_CN"
+
+
+class LabelsError(Exception):
+    """Labels cannot be printed; the message says what to fix."""
+
+
+def label_infos(
+    session: Session, settings: Settings, school: School, kind: str | None
+) -> list[LabelInfo]:
+    return [
+        LabelInfo(
+            url=label_url(settings.server.base_url, asset.current_label.token),
+            name=asset.name,
+            code=asset.code,
+            school=school.name,
+            kind=gettext(LABEL_LOCALE, KIND_LABELS[AssetKind(asset.kind)]),
+        )
+        for asset in labelled_assets(session, school, kind)
+        if asset.current_label is not None
+    ]
+
+
+def write_labels(
+    session: Session,
+    settings: Settings,
+    school_code: str,
+    *,
+    kind: str | None = None,
+    pdf: Path | None = None,
+    png_dir: Path | None = None,
+    layout: str | None = None,
+) -> str:
+    """Write the sheet and/or PNGs; returns a line saying what was written where."""
+    school = session.scalar(select(School).where(School.code == school_code))
+    if school is None:
+        raise LabelsError(f"no school with code {school_code!r}")
+    if kind is not None and kind not in KIND_LABELS:
+        raise LabelsError(f"unknown kind {kind!r}; known: {', '.join(KIND_LABELS)}")
+    layout_name = layout or settings.labels.layout
+    if layout_name not in LAYOUTS:
+        raise LabelsError(f"unknown layout {layout_name!r}; known: {', '.join(LAYOUTS)}")
+    infos = label_infos(session, settings, school, kind)
+    if not infos:
+        raise LabelsError(
+            f"school {school_code} has no labelled assets" + (f" of kind {kind}" if kind else "")
+        )
+    try:
+        font = find_cjk_font(settings.labels.font or None)
+    except FontMissing as exc:
+        raise LabelsError(str(exc)) from None
+    written = []
+    if pdf is not None:
+        pdf.parent.mkdir(parents=True, exist_ok=True)
+        pages = write_sheet_pdf(infos, pdf, LAYOUTS[layout_name], font)
+        written.append(f"{pdf} ({pages} page(s))")
+    if png_dir is not None:
+        paths = write_label_pngs(infos, png_dir, LAYOUTS[layout_name], font)
+        written.append(f"{len(paths)} PNG file(s) in {png_dir}")
+    return f"{len(infos)} label(s) for {school.name}: " + "; ".join(written)

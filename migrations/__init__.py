@@ -1,0 +1,1 @@
+"""Alembic migrations; `houqin db upgrade` applies them."""

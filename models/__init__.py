@@ -1,0 +1,26 @@
+"""Houqin's domain: entities and the operations on them. No web, bot or scheduler imports."""
+
+from models.assets import Asset, AssetKind, Label
+from models.base import Base
+from models.org import District, Location, School
+from models.people import Person, Role, RoleGrant
+from models.photos import Photo, RecordPhoto
+from models.records import Record
+from models.templates import FormTemplate
+
+__all__ = [
+    "Asset",
+    "AssetKind",
+    "Base",
+    "District",
+    "FormTemplate",
+    "Label",
+    "Location",
+    "Person",
+    "Photo",
+    "Record",
+    "RecordPhoto",
+    "Role",
+    "RoleGrant",
+    "School",
+]

@@ -1,0 +1,159 @@
+"""Assets carry QR labels; a label's token is the only thing a scan knows."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from models.base import Base
+from models.messages import N_
+from models.org import Location, School
+from models.people import Person
+from qr_labels.tokens import looks_like_token, new_token
+
+
+class AssetKind(enum.StrEnum):
+    EXTINGUISHER = "extinguisher"
+    WATER_DISPENSER = "water_dispenser"
+    BUS = "bus"
+    DORM_ROOM = "dorm_room"
+    CANTEEN = "canteen"
+
+
+KIND_LABELS = {
+    AssetKind.EXTINGUISHER: N_("Fire extinguisher"),
+    AssetKind.WATER_DISPENSER: N_("Water dispenser"),
+    AssetKind.BUS: N_("School bus"),
+    AssetKind.DORM_ROOM: N_("Dormitory room"),
+    AssetKind.CANTEEN: N_("Canteen"),
+}
+
+ATTRIBUTE_LABELS = {
+    "agent": N_("Extinguishing agent"),
+    "capacity_kg": N_("Capacity (kg)"),
+    "plate": N_("Licence plate"),
+    "seats": N_("Seats"),
+    "driver": N_("Driver"),
+    "beds": N_("Beds"),
+    "model": N_("Model"),
+}
+
+
+class Asset(Base):
+    __tablename__ = "asset"
+    __table_args__ = (UniqueConstraint("school_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"))
+    kind: Mapped[AssetKind] = mapped_column(String(32), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    responsible_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    created_at: Mapped[datetime]
+
+    school: Mapped[School] = relationship()
+    location: Mapped[Location | None] = relationship()
+    responsible: Mapped[Person | None] = relationship()
+    labels: Mapped[list[Label]] = relationship(
+        back_populates="asset", order_by="Label.issued_at", cascade="all, delete-orphan"
+    )
+
+    @property
+    def current_label(self) -> Label | None:
+        live = [label for label in self.labels if label.revoked_at is None]
+        return live[-1] if live else None
+
+    @property
+    def seats(self) -> int | None:
+        value = self.attributes.get("seats")
+        return int(value) if value is not None else None
+
+
+class Label(Base):
+    """One printed label. Revoking it makes every printed copy stop working."""
+
+    __tablename__ = "label"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id"), index=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+    asset: Mapped[Asset] = relationship(back_populates="labels")
+
+
+def create_asset(
+    session: Session,
+    *,
+    school: School,
+    kind: AssetKind,
+    code: str,
+    name: str,
+    now: datetime,
+    location: Location | None = None,
+    responsible: Person | None = None,
+    attributes: dict[str, Any] | None = None,
+) -> Asset:
+    """A new asset with its first label already issued."""
+    asset = Asset(
+        school=school,
+        kind=kind,
+        code=code,
+        name=name,
+        location=location,
+        responsible=responsible,
+        attributes=dict(attributes or {}),
+        created_at=now,
+    )
+    session.add(asset)
+    issue_label(session, asset, now=now)
+    return asset
+
+
+def issue_label(session: Session, asset: Asset, *, now: datetime) -> Label:
+    """Revoke the asset's live label, if any, and issue a fresh one."""
+    current = asset.current_label
+    if current is not None:
+        current.revoked_at = now
+    label = Label(asset=asset, token=new_token(), issued_at=now)
+    session.add(label)
+    session.flush()
+    return label
+
+
+def revoke_label(session: Session, asset: Asset, *, now: datetime) -> Label | None:
+    """Stop the asset's live label from working, without issuing a new one."""
+    current = asset.current_label
+    if current is not None:
+        current.revoked_at = now
+        session.flush()
+    return current
+
+
+def find_asset_by_token(session: Session, token: str) -> Asset | None:
+    """The asset behind a live label; None for junk, unknown or revoked tokens alike."""
+    if not looks_like_token(token):
+        return None
+    return session.scalar(
+        select(Asset).join(Label).where(Label.token == token, Label.revoked_at.is_(None))
+    )
+
+
+def labelled_assets(session: Session, school: School, kind: str | None = None) -> list[Asset]:
+    """A school's assets that have a live label, in code order, for printing."""
+    query = (
+        select(Asset)
+        .join(Label)
+        .where(Asset.school_id == school.id, Label.revoked_at.is_(None))
+        .order_by(Asset.kind, Asset.code)
+    )
+    if kind:
+        query = query.where(Asset.kind == kind)
+    return list(session.scalars(query))

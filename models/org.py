@@ -1,0 +1,47 @@
+"""The district, its schools and the places inside them."""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base
+
+
+class District(Base):
+    __tablename__ = "district"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+
+    schools: Mapped[list[School]] = relationship(back_populates="district", order_by="School.code")
+
+
+class School(Base):
+    __tablename__ = "school"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+    district: Mapped[District] = relationship(back_populates="schools")
+
+
+class Location(Base):
+    __tablename__ = "location"
+    __table_args__ = (UniqueConstraint("school_id", "building", "floor", "room"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    building: Mapped[str] = mapped_column(String(100))
+    floor: Mapped[str] = mapped_column(String(20), default="")
+    room: Mapped[str] = mapped_column(String(100), default="")
+
+    school: Mapped[School] = relationship()
+
+    @property
+    def label(self) -> str:
+        return " ".join(part for part in (self.building, self.floor, self.room) if part)

@@ -1,0 +1,189 @@
+"""People, their roles at schools, and who may see what."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, Select, String, UniqueConstraint, or_, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from models.base import Base
+from models.messages import N_
+from models.org import School
+
+
+class Role(enum.StrEnum):
+    CANTEEN_STAFF = "canteen_staff"
+    DORM_STAFF = "dorm_staff"
+    TEACHER = "teacher"
+    INSPECTOR = "inspector"
+    SCHOOL_ADMIN = "school_admin"
+    DISTRICT_ADMIN = "district_admin"
+
+
+ROLE_LABELS = {
+    Role.CANTEEN_STAFF: N_("Canteen staff"),
+    Role.DORM_STAFF: N_("Dormitory staff"),
+    Role.TEACHER: N_("Teacher"),
+    Role.INSPECTOR: N_("Inspector"),
+    Role.SCHOOL_ADMIN: N_("School administrator"),
+    Role.DISTRICT_ADMIN: N_("District administrator"),
+}
+
+
+class Person(Base):
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(32), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    locale: Mapped[str | None] = mapped_column(String(10))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+
+    grants: Mapped[list[RoleGrant]] = relationship(
+        back_populates="person", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    # The four members a login library expects of a user, without importing one.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def has_role(self, role: Role, school_id: int | None = None) -> bool:
+        return any(
+            g.role == role and (school_id is None or g.school_id == school_id) for g in self.grants
+        )
+
+    @property
+    def is_district_admin(self) -> bool:
+        return any(g.role == Role.DISTRICT_ADMIN for g in self.grants)
+
+    def can_manage_school(self, school: School) -> bool:
+        """School administrators manage their school; district administrators every school."""
+        return any(
+            (g.role == Role.SCHOOL_ADMIN and g.school_id == school.id)
+            or (g.role == Role.DISTRICT_ADMIN and g.district_id == school.district_id)
+            for g in self.grants
+        )
+
+
+class RoleGrant(Base):
+    """A role held at one school, or across a district for district administrators."""
+
+    __tablename__ = "role_grant"
+    __table_args__ = (UniqueConstraint("person_id", "role", "school_id", "district_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=32))
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id"))
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"))
+
+    person: Mapped[Person] = relationship(back_populates="grants")
+    school: Mapped[School | None] = relationship()
+
+
+def normalise_login(value: str) -> str:
+    """Phone numbers are typed with spaces and dashes; usernames are case-insensitive."""
+    value = value.strip()
+    digits = value.replace(" ", "").replace("-", "")
+    if digits.lstrip("+").isdigit():
+        return digits
+    return value.lower()
+
+
+def find_person_by_login(session: Session, login: str) -> Person | None:
+    key = normalise_login(login)
+    if not key:
+        return None
+    return session.scalar(
+        select(Person).where(or_(Person.username == key, Person.phone == key), Person.active)
+    )
+
+
+def authenticate(session: Session, login: str, password: str) -> Person | None:
+    """The person behind a username or phone number, if the password matches."""
+    person = find_person_by_login(session, login)
+    if person is None:
+        # Hash anyway so a wrong username takes as long as a wrong password.
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    return person if person.check_password(password) else None
+
+
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def visible_school_ids(person: Person) -> Select[tuple[int]]:
+    """The schools a person may see: their own, or the whole district for district admins."""
+    district_ids = [g.district_id for g in person.grants if g.role == Role.DISTRICT_ADMIN]
+    school_ids = [g.school_id for g in person.grants if g.school_id is not None]
+    return select(School.id).where(
+        or_(School.id.in_(school_ids), School.district_id.in_(district_ids))
+    )
+
+
+def visible_schools(session: Session, person: Person) -> list[School]:
+    return list(
+        session.scalars(
+            select(School).where(School.id.in_(visible_school_ids(person))).order_by(School.code)
+        )
+    )
+
+
+def can_see_school(session: Session, person: Person, school_id: int) -> bool:
+    return session.scalar(visible_school_ids(person).where(School.id == school_id)) is not None
+
+
+def create_person(
+    session: Session,
+    *,
+    username: str,
+    display_name: str,
+    password: str,
+    now: datetime,
+    phone: str | None = None,
+    locale: str | None = None,
+) -> Person:
+    person = Person(
+        username=normalise_login(username),
+        phone=normalise_login(phone) if phone else None,
+        display_name=display_name,
+        locale=locale,
+        created_at=now,
+        password_hash="",
+    )
+    person.set_password(password)
+    session.add(person)
+    session.flush()
+    return person
+
+
+def grant_role(session: Session, person: Person, role: Role, school: School) -> RoleGrant:
+    """Grant a role at a school; a district admin role covers the school's whole district."""
+    grant = RoleGrant(
+        person=person,
+        role=role,
+        district_id=school.district_id,
+        school_id=None if role == Role.DISTRICT_ADMIN else school.id,
+    )
+    session.add(grant)
+    session.flush()
+    return grant

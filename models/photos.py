@@ -1,0 +1,164 @@
+"""Photo evidence: bytes in, a small clean JPEG and a thumbnail out, stored once by sha256."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import ForeignKey, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from models.base import Base
+from models.messages import N_, DomainError, Message
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+MAX_PIXELS = 50_000_000
+LONG_SIDE = 1600
+THUMB_SIDE = 160
+
+
+@dataclass(frozen=True)
+class ProcessedPhoto:
+    jpeg: bytes
+    thumbnail: bytes
+    width: int
+    height: int
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.jpeg).hexdigest()
+
+
+class PhotoRejected(DomainError):
+    pass
+
+
+def process_photo(data: bytes, *, keep_exif: bool = False) -> ProcessedPhoto:
+    """Upright, at most 1600 px on the long side, JPEG, EXIF (and so GPS) dropped by default."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise PhotoRejected(Message(N_("This photo is larger than 20 MB.")))
+    if not data:
+        raise PhotoRejected(Message(N_("The photo is empty. Please take it again.")))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            if image.width * image.height > MAX_PIXELS:
+                raise PhotoRejected(Message(N_("This image is too large to process.")))
+            image.load()
+    except PhotoRejected:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise PhotoRejected(Message(N_("This image is too large to process."))) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise PhotoRejected(Message(N_("This file is not a photo we can read."))) from None
+    exif = image.getexif() if keep_exif else None
+    image = ImageOps.exif_transpose(image)
+    if image.mode not in ("RGB", "L"):
+        image = _flatten(image)
+    image.thumbnail((LONG_SIDE, LONG_SIDE), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    if exif is not None:
+        exif[0x0112] = 1
+        image.save(out, "JPEG", quality=82, optimize=True, exif=exif.tobytes())
+    else:
+        image.save(out, "JPEG", quality=82, optimize=True)
+    thumb = image.copy()
+    thumb.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
+    thumb_out = io.BytesIO()
+    thumb.save(thumb_out, "JPEG", quality=70, optimize=True)
+    return ProcessedPhoto(out.getvalue(), thumb_out.getvalue(), image.width, image.height)
+
+
+def _flatten(image: Image.Image) -> Image.Image:
+    """Transparent and palette images go onto white, as a printed page would show them."""
+    rgba = image.convert("RGBA")
+    background = Image.new("RGB", rgba.size, "white")
+    background.paste(rgba, mask=rgba.getchannel("A"))
+    return background
+
+
+class PhotoStore:
+    """Files under the data folder, named by content so a photo is written once."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path(self, key: str) -> Path:
+        return self.root / key
+
+    def put(self, key: str, data: bytes) -> None:
+        target = self.path(key)
+        if target.exists():
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def read(self, key: str) -> bytes:
+        return self.path(key).read_bytes()
+
+
+class Photo(Base):
+    __tablename__ = "photo"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    size: Mapped[int]
+    width: Mapped[int]
+    height: Mapped[int]
+    storage_key: Mapped[str] = mapped_column(String(200))
+    thumb_key: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class RecordPhoto(Base):
+    """A photo attached to one item of one record."""
+
+    __tablename__ = "record_photo"
+
+    record_id: Mapped[int] = mapped_column(ForeignKey("record.id"), primary_key=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photo.id"), primary_key=True)
+    item_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+    photo: Mapped[Photo] = relationship(lazy="joined")
+
+
+def store_photo(
+    session: Session, store: PhotoStore, processed: ProcessedPhoto, *, now: datetime
+) -> Photo:
+    """The photo row for these bytes, written to disk and the database once."""
+    digest = processed.sha256
+    existing = session.scalar(select(Photo).where(Photo.sha256 == digest))
+    if existing is not None:
+        return existing
+    key = f"photos/{digest[:2]}/{digest}.jpg"
+    thumb_key = f"thumbs/{digest[:2]}/{digest}.jpg"
+    store.put(key, processed.jpeg)
+    store.put(thumb_key, processed.thumbnail)
+    photo = Photo(
+        sha256=digest,
+        size=len(processed.jpeg),
+        width=processed.width,
+        height=processed.height,
+        storage_key=key,
+        thumb_key=thumb_key,
+        created_at=now,
+    )
+    session.add(photo)
+    session.flush()
+    return photo

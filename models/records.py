@@ -1,0 +1,249 @@
+"""Records: what was found at an asset, by whom, when, with the photos that prove it."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
+
+from models.assets import Asset
+from models.base import Base
+from models.clock import Clock
+from models.messages import N_, DomainError, Message, SubmissionInvalid
+from models.people import Person, can_see_school, visible_school_ids
+from models.photos import (
+    Photo,
+    PhotoRejected,
+    PhotoStore,
+    ProcessedPhoto,
+    RecordPhoto,
+    process_photo,
+    store_photo,
+)
+from models.templates import FormTemplate, check_answers
+
+
+class Channel(enum.StrEnum):
+    WEB = "web"
+    BOT = "bot"
+
+
+class Result(enum.StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+
+
+class Record(Base):
+    __tablename__ = "record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id"), index=True)
+    template_id: Mapped[int] = mapped_column(ForeignKey("form_template.id"))
+    answers: Mapped[dict[str, Any]]
+    failed_items: Mapped[list[Any]]
+    result: Mapped[str] = mapped_column(String(8))
+    submitted_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    submitted_at: Mapped[datetime] = mapped_column(index=True)
+    channel: Mapped[str] = mapped_column(String(8))
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+
+    asset: Mapped[Asset] = relationship()
+    template: Mapped[FormTemplate] = relationship(lazy="joined")
+    submitted_by: Mapped[Person] = relationship(lazy="joined")
+    photos: Mapped[list[RecordPhoto]] = relationship(
+        order_by="(RecordPhoto.item_key, RecordPhoto.position)",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+    )
+
+    @property
+    def passed(self) -> bool:
+        return self.result == Result.PASS
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One uploaded file for a photo item, as the door received it."""
+
+    item_key: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Submission:
+    record: Record
+    created: bool
+
+
+class NotAllowed(DomainError):
+    pass
+
+
+def submit_record(
+    session: Session,
+    *,
+    actor: Person,
+    asset: Asset,
+    template: FormTemplate,
+    answers: Mapping[str, str],
+    uploads: Sequence[Upload],
+    key: str,
+    channel: Channel,
+    clock: Clock,
+    store: PhotoStore,
+    keep_exif: bool = False,
+) -> Submission:
+    """File a record with its photos in the caller's transaction; the same key files it once."""
+    key = key.strip()
+    if not 8 <= len(key) <= 64:
+        raise DomainError(Message(N_("This form has expired. Please open it again.")))
+    existing = _record_by_key(session, key)
+    if existing is not None:
+        return Submission(_same_submission(existing, actor, asset), created=False)
+    if not can_see_school(session, actor, asset.school_id):
+        raise NotAllowed(Message(N_("You cannot file records for this school.")))
+    if template.kind != asset.kind:
+        raise DomainError(Message(N_("This checklist does not apply to this asset.")))
+
+    spec = template.spec
+    photo_items = {i.key for i in spec.items if i.type == "photo"}
+    counts: dict[str, int] = {}
+    for upload in uploads:
+        counts[upload.item_key] = counts.get(upload.item_key, 0) + 1
+    errors: dict[str, Message] = {}
+    try:
+        checked = check_answers(spec, answers, counts, asset)
+    except SubmissionInvalid as invalid:
+        errors.update(invalid.errors)
+        checked = None
+    processed: list[tuple[str, ProcessedPhoto]] = []
+    for upload in uploads:
+        if upload.item_key not in photo_items or upload.item_key in errors:
+            continue
+        try:
+            processed.append((upload.item_key, process_photo(upload.data, keep_exif=keep_exif)))
+        except PhotoRejected as rejected:
+            errors[upload.item_key] = rejected.message
+    if errors or checked is None:
+        raise SubmissionInvalid(errors)
+
+    now = clock.now()
+    try:
+        with session.begin_nested():
+            record = Record(
+                asset=asset,
+                template=template,
+                answers=checked.answers,
+                failed_items=checked.failed_items,
+                result=Result.FAIL if checked.failed_items else Result.PASS,
+                submitted_by=actor,
+                submitted_at=now,
+                channel=channel,
+                idempotency_key=key,
+            )
+            session.add(record)
+            positions: dict[str, int] = {}
+            for item_key, photo in processed:
+                stored = store_photo(session, store, photo, now=now)
+                position = positions.get(item_key, 0)
+                positions[item_key] = position + 1
+                if not any(
+                    p.photo_id == stored.id and p.item_key == item_key for p in record.photos
+                ):
+                    record.photos.append(
+                        RecordPhoto(photo=stored, item_key=item_key, position=position)
+                    )
+            session.flush()
+    except IntegrityError:
+        existing = _record_by_key(session, key)
+        if existing is None:
+            raise
+        return Submission(_same_submission(existing, actor, asset), created=False)
+    return Submission(record, created=True)
+
+
+def _record_by_key(session: Session, key: str) -> Record | None:
+    return session.scalar(select(Record).where(Record.idempotency_key == key))
+
+
+def _same_submission(record: Record, actor: Person, asset: Asset) -> Record:
+    if record.submitted_by_id != actor.id or record.asset_id != asset.id:
+        raise DomainError(Message(N_("This form has expired. Please open it again.")))
+    return record
+
+
+def recent_records(session: Session, asset: Asset, limit: int = 5) -> list[Record]:
+    return list(
+        session.scalars(
+            select(Record)
+            .where(Record.asset_id == asset.id)
+            .order_by(Record.submitted_at.desc(), Record.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class LedgerPage:
+    records: list[Record]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def ledger(
+    session: Session,
+    viewer: Person,
+    *,
+    school_id: int,
+    kind: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> LedgerPage:
+    """A school's records, newest first; empty for a school the viewer may not see."""
+    query = (
+        select(Record)
+        .join(Record.asset)
+        .where(Asset.school_id == school_id, Asset.school_id.in_(visible_school_ids(viewer)))
+    )
+    if kind:
+        query = query.where(Asset.kind == kind)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = max(1, page)
+    records = session.scalars(
+        query.options(selectinload(Record.asset).selectinload(Asset.location))
+        .order_by(Record.submitted_at.desc(), Record.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    return LedgerPage(list(records), total, page, per_page)
+
+
+def visible_record(session: Session, viewer: Person, record_id: int) -> Record | None:
+    return session.scalar(
+        select(Record)
+        .join(Record.asset)
+        .where(Record.id == record_id, Asset.school_id.in_(visible_school_ids(viewer)))
+    )
+
+
+def visible_photo(session: Session, viewer: Person, photo_id: int) -> Photo | None:
+    """A photo, if it belongs to at least one record the viewer may see."""
+    return session.scalar(
+        select(Photo)
+        .join(RecordPhoto, RecordPhoto.photo_id == Photo.id)
+        .join(Record, Record.id == RecordPhoto.record_id)
+        .join(Asset, Asset.id == Record.asset_id)
+        .where(Photo.id == photo_id, Asset.school_id.in_(visible_school_ids(viewer)))
+        .limit(1)
+    )

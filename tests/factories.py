@@ -1,0 +1,111 @@
+"""Small factories for rows: each test builds what it needs."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from PIL import Image
+from sqlalchemy.orm import Session
+
+from models.assets import Asset, AssetKind, create_asset
+from models.clock import SettableClock
+from models.org import District, Location, School
+from models.people import Person, Role, create_person, grant_role
+from models.templates import FormTemplate, latest_template
+
+PASSWORD = "secret-pass"
+
+
+def make_school(
+    session: Session, code: str = "S1", name: str = "实验小学", district: District | None = None
+) -> School:
+    if district is None:
+        district = District(code=f"D-{code}", name="示范区")
+        session.add(district)
+    school = School(district=district, code=code, name=name)
+    session.add(school)
+    session.flush()
+    return school
+
+
+def make_person(
+    session: Session,
+    clock: SettableClock,
+    school: School,
+    role: Role = Role.INSPECTOR,
+    username: str = "inspector",
+    phone: str | None = None,
+) -> Person:
+    person = create_person(
+        session,
+        username=username,
+        display_name=username.title(),
+        password=PASSWORD,
+        phone=phone,
+        now=clock.now(),
+    )
+    grant_role(session, person, role, school)
+    return person
+
+
+def make_asset(
+    session: Session,
+    clock: SettableClock,
+    school: School,
+    kind: AssetKind = AssetKind.EXTINGUISHER,
+    code: str = "MHQ-001",
+    name: str = "一楼东侧灭火器",
+    responsible: Person | None = None,
+    **attributes: Any,
+) -> Asset:
+    location = Location(school=school, building="教学楼", floor="1层", room=code)
+    session.add(location)
+    if kind == AssetKind.BUS:
+        attributes.setdefault("seats", 19)
+        attributes.setdefault("plate", "辽A·12345")
+    return create_asset(
+        session,
+        school=school,
+        kind=kind,
+        code=code,
+        name=name,
+        location=location,
+        responsible=responsible,
+        attributes=attributes,
+        now=clock.now(),
+    )
+
+
+def template_for(session: Session, key: str) -> FormTemplate:
+    template = latest_template(session, key)
+    assert template is not None
+    return template
+
+
+def jpeg_bytes(
+    size: tuple[int, int] = (2400, 1800), color: str = "orange", exif: Image.Exif | None = None
+) -> bytes:
+    image = Image.new("RGB", size, color)
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif or Image.Exif())
+    return out.getvalue()
+
+
+def gps_exif(orientation: int = 1) -> Image.Exif:
+    """EXIF as a phone writes it: orientation, camera model and a GPS position."""
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    exif[0x0110] = "Houqin Test Phone"
+    gps = {1: "N", 2: (41.0, 48.0, 0.0), 3: "E", 4: (123.0, 25.0, 0.0)}
+    exif[0x8825] = gps
+    return exif
+
+
+EXTINGUISHER_OK = {
+    "gauge_green": "pass",
+    "pin_seal": "pass",
+    "body_intact": "pass",
+    "hose_clear": "pass",
+    "accessible_signed": "pass",
+}

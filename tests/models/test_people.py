@@ -1,0 +1,57 @@
+"""Logging in and seeing only one's own schools."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from models.clock import SettableClock
+from models.people import Role, authenticate, grant_role, visible_schools
+from tests.factories import PASSWORD, make_person, make_school
+
+
+def test_a_person_logs_in_with_username_or_phone(session: Session, clock: SettableClock) -> None:
+    school = make_school(session)
+    person = make_person(session, clock, school, username="Zhang", phone="138 0000 0001")
+
+    assert authenticate(session, "zhang", PASSWORD) is person
+    assert authenticate(session, "13800000001", PASSWORD) is person
+    assert authenticate(session, "138-0000-0001", PASSWORD) is person
+    assert authenticate(session, "zhang", "wrong") is None
+    assert authenticate(session, "nobody", PASSWORD) is None
+
+
+def test_passwords_are_stored_hashed(session: Session, clock: SettableClock) -> None:
+    person = make_person(session, clock, make_school(session))
+
+    assert PASSWORD not in person.password_hash
+    assert person.password_hash.startswith(("scrypt:", "pbkdf2:", "$argon2"))
+
+
+def test_a_deactivated_person_cannot_log_in(session: Session, clock: SettableClock) -> None:
+    person = make_person(session, clock, make_school(session))
+    person.active = False
+
+    assert authenticate(session, "inspector", PASSWORD) is None
+
+
+def test_staff_see_their_school_and_district_admins_see_the_district(
+    session: Session, clock: SettableClock
+) -> None:
+    first = make_school(session, "S1")
+    make_school(session, "S2", "第二中学", district=first.district)
+    elsewhere = make_school(session, "S3", "外区中学")
+    staff = make_person(session, clock, first, Role.CANTEEN_STAFF, "staff")
+    admin = make_person(session, clock, first, Role.DISTRICT_ADMIN, "district")
+
+    assert [s.code for s in visible_schools(session, staff)] == ["S1"]
+    assert [s.code for s in visible_schools(session, admin)] == ["S1", "S2"]
+    assert elsewhere not in visible_schools(session, admin)
+
+
+def test_roles_at_two_schools_show_both(session: Session, clock: SettableClock) -> None:
+    first = make_school(session, "S1")
+    second = make_school(session, "S2", "第二中学")
+    teacher = make_person(session, clock, first, Role.TEACHER, "teacher")
+    grant_role(session, teacher, Role.TEACHER, second)
+
+    assert [s.code for s in visible_schools(session, teacher)] == ["S1", "S2"]

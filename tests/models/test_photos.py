@@ -1,0 +1,116 @@
+"""Photo evidence is small, upright, stripped of location, and refused when it is not a photo."""
+
+from __future__ import annotations
+
+import io
+import zlib
+
+import pytest
+from PIL import Image
+
+from models.photos import MAX_UPLOAD_BYTES, PhotoRejected, PhotoStore, process_photo
+from tests.factories import gps_exif, jpeg_bytes
+
+
+def test_a_large_photo_is_shrunk_to_1600_px_on_its_long_side() -> None:
+    processed = process_photo(jpeg_bytes((4000, 3000)))
+
+    image = Image.open(io.BytesIO(processed.jpeg))
+    assert image.format == "JPEG"
+    assert image.size == (1600, 1200)
+    assert (processed.width, processed.height) == (1600, 1200)
+
+
+def test_the_thumbnail_is_a_few_kilobytes() -> None:
+    processed = process_photo(jpeg_bytes((4000, 3000)))
+
+    thumb = Image.open(io.BytesIO(processed.thumbnail))
+    assert max(thumb.size) == 160
+    assert len(processed.thumbnail) < 8 * 1024
+
+
+def test_a_sideways_phone_photo_is_turned_upright() -> None:
+    # Orientation 6: the camera stored it landscape, the phone was held upright.
+    processed = process_photo(jpeg_bytes((2000, 1000), exif=gps_exif(orientation=6)))
+
+    assert processed.width < processed.height
+
+
+def test_location_and_other_exif_are_removed_by_default() -> None:
+    processed = process_photo(jpeg_bytes(exif=gps_exif()))
+
+    exif = Image.open(io.BytesIO(processed.jpeg)).getexif()
+    assert 0x8825 not in exif
+    assert 0x0110 not in exif
+    assert b"Houqin Test Phone" not in processed.jpeg
+
+
+def test_exif_is_kept_when_the_config_says_so() -> None:
+    processed = process_photo(jpeg_bytes(exif=gps_exif(orientation=6)), keep_exif=True)
+
+    exif = Image.open(io.BytesIO(processed.jpeg)).getexif()
+    assert exif[0x0110] == "Houqin Test Phone"
+    assert exif[0x0112] == 1
+
+
+def test_a_png_with_transparency_becomes_a_jpeg() -> None:
+    out = io.BytesIO()
+    Image.new("RGBA", (300, 200), (255, 0, 0, 0)).save(out, "PNG")
+
+    processed = process_photo(out.getvalue())
+
+    assert Image.open(io.BytesIO(processed.jpeg)).format == "JPEG"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"hello, not an image", b"\xff\xd8\xff\xe0 truncated jpeg"],
+    ids=["empty", "text", "truncated"],
+)
+def test_what_is_not_a_photo_is_refused(data: bytes) -> None:
+    with pytest.raises(PhotoRejected):
+        process_photo(data)
+
+
+def test_a_file_over_20_mb_is_refused() -> None:
+    with pytest.raises(PhotoRejected) as refused:
+        process_photo(b"\xff" * (MAX_UPLOAD_BYTES + 1))
+
+    assert refused.value.message.msgid == "This photo is larger than 20 MB."
+
+
+def decompression_bomb_png(side: int = 20_000) -> bytes:
+    """A PNG of side×side black pixels that is only a few hundred kilobytes on disk."""
+    import struct
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
+    row = b"\x00" + b"\x00" * (side // 8)
+    compressor = zlib.compressobj(9)
+    body = b"".join(compressor.compress(row) for _ in range(side)) + compressor.flush()
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+    )
+
+
+def test_a_decompression_bomb_is_refused_without_being_decoded() -> None:
+    bomb = decompression_bomb_png()
+    assert len(bomb) < 1_000_000
+
+    with pytest.raises(PhotoRejected) as refused:
+        process_photo(bomb)
+
+    assert refused.value.message.msgid == "This image is too large to process."
+
+
+def test_the_same_photo_is_stored_once(tmp_path) -> None:
+    store = PhotoStore(tmp_path)
+    store.put("photos/ab/abc.jpg", b"one")
+    store.put("photos/ab/abc.jpg", b"two")
+
+    assert store.read("photos/ab/abc.jpg") == b"one"
+    assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == ["abc.jpg"]

@@ -1,0 +1,74 @@
+"""Checklists are data: built-ins load, bad files are named, versions are kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from models.clock import SettableClock
+from models.templates import (
+    TemplateError,
+    builtin_specs,
+    latest_template,
+    load_template_file,
+    save_template_version,
+    spec_from_json,
+    sync_builtin_templates,
+)
+
+
+def test_every_built_in_checklist_has_chinese_and_english_text() -> None:
+    specs = {spec.key: spec for spec in builtin_specs()}
+
+    assert {"extinguisher_monthly", "water_dispenser_disinfection", "bus_trip"} <= set(specs)
+    for spec in specs.values():
+        assert spec.title_text("zh_CN") != spec.title_text("en")
+        for item in spec.items:
+            assert item.text("zh_CN") and item.text("en")
+
+
+def test_the_extinguisher_check_covers_what_an_inspector_looks_at() -> None:
+    spec = next(s for s in builtin_specs() if s.key == "extinguisher_monthly")
+
+    keys = [item.key for item in spec.items]
+    assert keys[:5] == ["gauge_green", "pin_seal", "body_intact", "hose_clear", "accessible_signed"]
+    assert spec.item("photo").required
+
+
+def test_a_broken_template_file_is_named_with_item_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "broken.toml"
+    path.write_text(
+        'key = "x"\nkind = "bus"\ntitle = { zh_CN = "甲", en = "A" }\n'
+        '[[items]]\nkey = "q1"\ntype = "slider"\nlabel = { zh_CN = "甲", en = "A" }\n',
+        encoding="utf-8",
+    )
+
+    with pytest.raises(TemplateError, match=r"broken\.toml: item q1\.type: must be one of"):
+        load_template_file(path)
+
+
+def test_a_template_missing_english_text_is_refused() -> None:
+    with pytest.raises(TemplateError, match="title: needs a text for each of zh_CN, en"):
+        spec_from_json({"key": "x", "kind": "bus", "title": {"zh_CN": "甲"}, "items": []})
+
+
+def test_syncing_twice_adds_no_version(session: Session, clock: SettableClock) -> None:
+    sync_builtin_templates(session, now=clock.now())
+
+    assert latest_template(session, "bus_trip").version == 1
+
+
+def test_a_changed_template_becomes_a_new_version_and_the_old_one_stays(
+    session: Session, clock: SettableClock
+) -> None:
+    first = latest_template(session, "bus_trip")
+    data = first.spec.to_json()
+    data["title"] = {"zh_CN": "校车随车确认（新）", "en": "Bus trip (new)"}
+
+    second = save_template_version(session, spec_from_json(data), now=clock.now())
+
+    assert second.version == 2
+    assert latest_template(session, "bus_trip") is second
+    assert first.spec.title_text("en") == "School bus trip confirmation"

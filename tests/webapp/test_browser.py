@@ -1,0 +1,214 @@
+"""A phone in WeChat scans a label, logs in, files a record with a photo and reads the ledger."""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from PIL import Image
+from playwright.sync_api import Browser, Page, Request, expect, sync_playwright
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.serving import make_server
+
+from models.assets import AssetKind
+from models.clock import SettableClock
+from models.people import Role
+from models.photos import THUMB_SIDE
+from models.records import Record
+from tests.factories import PASSWORD, jpeg_bytes, make_asset, make_person, make_school
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+PHONE_WIDTH = 360
+WECHAT_UA = (
+    "Mozilla/5.0 (Linux; Android 13; V2148A Build/TP1A.220624.014; wv) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Version/4.0 Chrome/116.0.0.0 Mobile Safari/537.36 XWEB/1160065 "
+    "MMWEBSDK/20231202 MMWEBID/2247 MicroMessenger/8.0.47.2560(0x28002F35) WeChat/arm64 "
+    "Weixin NetType/WIFI Language/zh_CN ABI/arm64"
+)
+INSPECTOR_PHONE = "13800138000"
+EXTINGUISHER_CHECKLIST = "灭火器月度检查"
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The app on a free local port, served from a background thread."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="houqin-live-server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, started once for the whole run."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh phone-sized WeChat tab with no cookies."""
+    context = browser.new_context(
+        viewport={"width": PHONE_WIDTH, "height": 740},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+        user_agent=WECHAT_UA,
+    )
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
+def scroll_width(page: Page) -> int:
+    """How wide the page's content is, in CSS pixels."""
+    return int(page.evaluate("document.documentElement.scrollWidth"))
+
+
+def log_in(page: Page, login: str) -> None:
+    """Fill the login form the way a person does and tap 登录."""
+    expect(page.get_by_role("heading", name="登录")).to_be_visible()
+    page.get_by_label("手机号或用户名").fill(login)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").tap()
+
+
+def scan_and_log_in(page: Page, base: str, token: str, login: str) -> None:
+    """Open the label's link, be sent to log in, and come straight back to the asset."""
+    page.goto(f"{base}/s/{token}")
+    expect(page).to_have_url(re.compile(r"/login\?next="))
+    log_in(page, login)
+    expect(page).to_have_url(f"{base}/s/{token}")
+
+
+def file_extinguisher_record(page: Page, base: str, token: str) -> None:
+    """From the asset page: pass every item, attach a photo, submit, then open the ledger."""
+    page.get_by_role("link", name=EXTINGUISHER_CHECKLIST).tap()
+    expect(page.get_by_role("heading", name=EXTINGUISHER_CHECKLIST)).to_be_visible()
+    choices = page.locator("form fieldset").filter(has=page.locator(".choices"))
+    expect(choices).to_have_count(5)
+    for fieldset in choices.all():
+        fieldset.get_by_text("合格", exact=True).tap()
+        expect(fieldset.get_by_label("合格", exact=True)).to_be_checked()
+    page.get_by_label("现场照片（含压力表）").set_input_files(
+        files={"name": "gauge.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes()}
+    )
+    assert scroll_width(page) <= PHONE_WIDTH, "the form scrolls sideways on a phone"
+    page.get_by_role("button", name="提交").tap()
+    expect(page).to_have_url(re.compile(rf"^{re.escape(base)}/records/\d+\?done=1$"))
+    expect(page.get_by_role("status")).to_contain_text("已提交，谢谢！")
+    page.get_by_role("link", name="台账").tap()
+    expect(page).to_have_url(re.compile(r"/ledger/S1\?kind=extinguisher$"))
+    thumbnail = page.locator(".thumbs img")
+    expect(thumbnail).to_have_count(1)
+    thumbnail.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle()
+    )
+
+
+def test_scan_login_file_record_with_photo_and_see_it_in_the_ledger(
+    page: Page, live_server: str, session: Session, clock: SettableClock
+) -> None:
+    """An inspector scans, logs in by phone, files a passing check with a photo, and sees it listed."""
+    school = make_school(session)
+    make_person(session, clock, school, phone=INSPECTOR_PHONE)
+    asset = make_asset(session, clock, school)
+    token = asset.current_label.token
+    session.commit()
+
+    scan_and_log_in(page, live_server, token, INSPECTOR_PHONE)
+    expect(page.get_by_role("heading", name="一楼东侧灭火器")).to_be_visible()
+    assert scroll_width(page) <= PHONE_WIDTH, "the asset page scrolls sideways on a phone"
+
+    file_extinguisher_record(page, live_server, token)
+    ledger = page.locator("main")
+    expect(ledger).to_contain_text("1 条记录")
+    expect(ledger).to_contain_text("MHQ-001")
+    expect(ledger).to_contain_text(EXTINGUISHER_CHECKLIST)
+    expect(ledger.locator(".badge.pass")).to_have_text("合格")
+
+    thumbnail = page.locator(".thumbs img")
+    natural = thumbnail.evaluate("img => [img.naturalWidth, img.naturalHeight]")
+    assert 0 < max(natural) <= THUMB_SIDE
+    response = page.request.get(f"{live_server}{thumbnail.get_attribute('src')}")
+    assert response.ok
+    assert response.headers["content-type"] == "image/jpeg"
+    assert max(Image.open(io.BytesIO(response.body())).size) <= THUMB_SIDE
+
+
+def test_overloaded_bus_is_refused_in_the_browser(
+    page: Page,
+    live_server: str,
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+) -> None:
+    """25 children on a 19-seat bus: the form comes back with the seat limit beside the count."""
+    school = make_school(session)
+    make_person(session, clock, school, role=Role.TEACHER, username="teacher")
+    bus = make_asset(
+        session, clock, school, kind=AssetKind.BUS, code="BUS-01", name="1号校车", seats=19
+    )
+    token = bus.current_label.token
+    session.commit()
+
+    scan_and_log_in(page, live_server, token, "teacher")
+    page.get_by_role("link", name="校车随车确认").tap()
+    page.locator("#f-teacher_on_board").get_by_text("是", exact=True).tap()
+    page.get_by_label("上车学生人数").fill("25")
+    page.get_by_label("下车学生人数").fill("25")
+    page.get_by_role("button", name="提交").tap()
+
+    boarded = page.locator("fieldset").filter(has=page.get_by_label("上车学生人数"))
+    error = boarded.locator(".err")
+    expect(error).to_contain_text("核载")
+    expect(error).to_contain_text("19")
+    expect(page.get_by_label("上车学生人数")).to_have_value("25")
+    expect(page.get_by_role("status")).to_have_count(0)
+    with session_factory() as fresh:
+        assert fresh.scalar(select(func.count()).select_from(Record)) == 0
+
+
+def test_the_pages_load_nothing_from_outside_the_app(
+    page: Page, live_server: str, session: Session, clock: SettableClock
+) -> None:
+    """Every request on the whole path goes to the app itself: no CDN, font or tracker."""
+    school = make_school(session)
+    make_person(session, clock, school, phone=INSPECTOR_PHONE)
+    token = make_asset(session, clock, school).current_label.token
+    session.commit()
+    requested: list[str] = []
+
+    def record(request: Request) -> None:
+        requested.append(request.url)
+
+    page.context.on("request", record)
+    scan_and_log_in(page, live_server, token, INSPECTOR_PHONE)
+    file_extinguisher_record(page, live_server, token)
+
+    assert any("/thumb.jpg" in url for url in requested)
+    outside = [u for u in requested if not u.startswith((f"{live_server}/", "data:"))]
+    assert outside == []

@@ -1,0 +1,249 @@
+"""Scanning a label: log in, land on the asset, file a record."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models.assets import AssetKind, issue_label
+from models.clock import SettableClock
+from models.people import Role
+from models.photos import Photo
+from models.records import Record
+from tests.conftest import Auth
+from tests.factories import EXTINGUISHER_OK, jpeg_bytes, make_asset, make_person, make_school
+from tests.webapp.helpers import open_form, submit_form
+
+
+def _setup(session: Session, clock: SettableClock):
+    school = make_school(session)
+    inspector = make_person(session, clock, school, phone="13800000007")
+    asset = make_asset(session, clock, school, responsible=inspector)
+    session.commit()
+    return school, inspector, asset, asset.current_label.token
+
+
+def _count(session: Session, model) -> int:
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_a_scan_when_logged_out_goes_to_login_and_back_to_the_asset(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    _, _, asset, token = _setup(session, clock)
+
+    response = client.get(f"/s/{token}")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+    login_page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "登录" in login_page
+    from tests.conftest import csrf_token
+
+    back = client.post(
+        "/login",
+        data={
+            "csrf_token": csrf_token(login_page),
+            "login": "138 0000 0007",
+            "password": "secret-pass",
+            "next": f"/s/{token}",
+        },
+    )
+    assert back.headers["Location"] == f"/s/{token}"
+    page = client.get(f"/s/{token}").get_data(as_text=True)
+    assert asset.name in page
+    assert "MHQ-001" in page
+    assert "灭火器月度检查" in page
+    assert "Inspector" in page  # the responsible person's name
+
+
+def test_login_stays_for_90_days(client: FlaskClient, auth: Auth, session: Session, clock) -> None:
+    _setup(session, clock)
+    auth.login("inspector")
+
+    cookie = client.get_cookie("remember_token")
+    assert cookie is not None
+    assert cookie.max_age is None or cookie.max_age >= 89 * 86400
+    assert cookie.expires is not None
+
+
+def test_an_unknown_or_revoked_label_is_a_friendly_404_that_names_nothing(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    _, _, asset, token = _setup(session, clock)
+    issue_label(session, asset, now=clock.now())
+    session.commit()
+    auth.login("inspector")
+
+    for bad in (token, "A" * 32, "not-a-token"):
+        response = client.get(f"/s/{bad}")
+        html = response.get_data(as_text=True)
+        assert response.status_code == 404
+        assert "标签" in html
+        assert asset.name not in html and "MHQ" not in html
+
+
+def test_an_asset_of_another_school_looks_like_an_unknown_label(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    _setup(session, clock)
+    other = make_school(session, "S2", "第二中学")
+    foreign = make_asset(session, clock, other, code="MHQ-999", name="别校灭火器")
+    session.commit()
+    auth.login("inspector")
+
+    response = client.get(f"/s/{foreign.current_label.token}")
+
+    assert response.status_code == 404
+    assert "别校灭火器" not in response.get_data(as_text=True)
+
+
+def test_filing_a_record_with_a_photo_shows_a_confirmation_and_lands_in_the_ledger(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    _, _, _, token = _setup(session, clock)
+    auth.login("inspector")
+
+    response = submit_form(
+        client, token, "extinguisher_monthly", EXTINGUISHER_OK, {"photo": jpeg_bytes()}
+    )
+
+    assert response.status_code == 302
+    done = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "已提交" in done
+    ledger = client.get("/ledger/S1?kind=extinguisher").get_data(as_text=True)
+    assert "MHQ-001" in ledger
+    assert "/thumb.jpg" in ledger
+    assert _count(session, Record) == 1
+
+
+def test_a_double_tap_files_one_record(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    _, _, _, token = _setup(session, clock)
+    auth.login("inspector")
+    form = open_form(client, token, "extinguisher_monthly")
+    photo = {"photo": jpeg_bytes()}
+
+    first = submit_form(client, token, "extinguisher_monthly", EXTINGUISHER_OK, photo, form)
+    second = submit_form(client, token, "extinguisher_monthly", EXTINGUISHER_OK, photo, form)
+
+    assert first.headers["Location"] == second.headers["Location"]
+    assert _count(session, Record) == 1
+
+
+def test_a_missing_answer_comes_back_next_to_the_field_and_keeps_the_others(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    _, _, _, token = _setup(session, clock)
+    auth.login("inspector")
+    answers = {**EXTINGUISHER_OK}
+    del answers["hose_clear"]
+
+    response = submit_form(client, token, "extinguisher_monthly", answers, {"photo": jpeg_bytes()})
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    field = html.split('id="f-hose_clear"')[1].split("</fieldset>")[0]
+    assert "此项必填" in field
+    gauge = html.split('id="f-gauge_green"')[1].split("</fieldset>")[0]
+    assert 'value="pass" checked' in gauge
+    assert _count(session, Record) == 0
+
+
+def test_a_file_that_is_not_an_image_comes_back_with_a_message_and_stores_nothing(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock, settings
+) -> None:
+    _, _, _, token = _setup(session, clock)
+    auth.login("inspector")
+
+    response = submit_form(
+        client, token, "extinguisher_monthly", EXTINGUISHER_OK, {"photo": b"MZ\x90\x00 an exe"}
+    )
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "不是可识别的照片" in html.split('id="f-photo"')[1]
+    assert _count(session, Record) == 0
+    assert _count(session, Photo) == 0
+    from pathlib import Path
+
+    data = Path(settings.storage.data_dir)
+    assert not data.exists() or not any(p.is_file() for p in data.rglob("*"))
+
+
+def test_a_photo_over_20_mb_comes_back_with_a_message(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    _, _, _, token = _setup(session, clock)
+    auth.login("inspector")
+
+    response = submit_form(
+        client,
+        token,
+        "extinguisher_monthly",
+        EXTINGUISHER_OK,
+        {"photo": b"\xff" * (21 * 1024 * 1024)},
+    )
+
+    assert response.status_code == 422
+    assert "照片超过 20 MB" in response.get_data(as_text=True)
+    assert _count(session, Record) == 0
+
+
+def test_an_overloaded_bus_is_refused_with_the_seat_count(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session)
+    make_person(session, clock, school, Role.TEACHER, "teacher")
+    bus = make_asset(session, clock, school, AssetKind.BUS, "XC-01", "1号校车", seats=19)
+    session.commit()
+    auth.login("teacher")
+
+    response = submit_form(
+        client,
+        bus.current_label.token,
+        "bus_trip",
+        {"teacher_on_board": "yes", "children_boarded": "23", "children_got_off": "23"},
+    )
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    field = html.split('id="f-children_boarded"')[1].split("</fieldset>")[0]
+    assert "上车 23 人，但本车核载仅 19 座" in field
+    assert "本车核载座位：19" in html
+    assert _count(session, Record) == 0
+
+
+def test_a_post_without_csrf_token_is_refused(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    _, _, _, token = _setup(session, clock)
+    auth.login("inspector")
+
+    response = client.post(f"/s/{token}/record/extinguisher_monthly", data=EXTINGUISHER_OK)
+
+    assert response.status_code == 400
+    assert "页面已过期" in response.get_data(as_text=True)
+    assert _count(session, Record) == 0
+
+
+def test_english_is_one_tap_away(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    _, _, _, token = _setup(session, clock)
+    auth.login("inspector")
+    page = client.get(f"/s/{token}").get_data(as_text=True)
+    assert "English" in page
+    from tests.conftest import csrf_token
+
+    client.post(
+        "/language", data={"csrf_token": csrf_token(page), "lang": "en", "next": f"/s/{token}"}
+    )
+    english = client.get(f"/s/{token}").get_data(as_text=True)
+
+    assert "Extinguisher monthly inspection" in english
+    assert "Responsible" in english
+    assert "中文" in english

@@ -1,0 +1,63 @@
+"""The web door: scan a label, file a record, read the ledger."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask
+from flask_compress import Compress
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.orm import Session, sessionmaker
+
+from houqin.config import Settings
+from models.clock import Clock, SystemClock
+from models.db import make_engine, make_session_factory
+from models.photos import PhotoStore
+from webapp import auth, db, errors, i18n, records, scan
+
+csrf = CSRFProtect()
+compress = Compress()
+
+
+def create_app(
+    settings: Settings,
+    *,
+    session_factory: sessionmaker[Session] | None = None,
+    clock: Clock | None = None,
+) -> Flask:
+    """Build the web app from settings; tests hand in their own sessions and clock."""
+    if not settings.server.secret_key:
+        raise ValueError("server.secret_key is empty: set it in the config or HOUQIN_SECRET_KEY")
+    app = Flask(__name__)
+    secure = settings.server.base_url.startswith("https://")
+    app.config.update(
+        SECRET_KEY=settings.server.secret_key,
+        MAX_CONTENT_LENGTH=64 * 1024 * 1024,
+        PERMANENT_SESSION_LIFETIME=timedelta(days=settings.server.remember_days),
+        REMEMBER_COOKIE_DURATION=timedelta(days=settings.server.remember_days),
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=secure,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=secure,
+        WTF_CSRF_TIME_LIMIT=None,
+        COMPRESS_MIMETYPES=["text/html", "text/css", "application/json", "image/svg+xml"],
+        COMPRESS_MIN_SIZE=200,
+        COMPRESS_ALGORITHM=["br", "gzip"],
+        SEND_FILE_MAX_AGE_DEFAULT=timedelta(days=1),
+    )
+    app.extensions["houqin.settings"] = settings
+    app.extensions["houqin.clock"] = clock or SystemClock()
+    app.extensions["houqin.photos"] = PhotoStore(Path(settings.storage.data_dir))
+    if session_factory is None:
+        session_factory = make_session_factory(make_engine(settings.database.url))
+    db.init_app(app, session_factory)
+    csrf.init_app(app)
+    compress.init_app(app)
+    i18n.init_app(app, settings)
+    auth.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(scan.bp)
+    app.register_blueprint(records.bp)
+    return app

@@ -1,0 +1,67 @@
+"""Friendly error pages that say what to do and reveal nothing about any asset."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template
+from flask_babel import gettext
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(500, _unexpected)
+
+
+def _page(status: int, title: str, text: str) -> tuple[str, int]:
+    return render_template("errors/error.html", title=title, text=text, status=status), status
+
+
+def _csrf_error(_exc: CSRFError) -> tuple[str, int]:
+    return _page(
+        400,
+        gettext("This page has expired"),
+        gettext("Go back, reload the page and send it again. Nothing was saved."),
+    )
+
+
+def _http_error(exc: HTTPException) -> tuple[str, int] | HTTPException:
+    status = exc.code or 500
+    if status == 404:
+        return _page(
+            404,
+            gettext("Nothing here"),
+            gettext(
+                "This label or page is not known, or the label has been replaced. "
+                "Ask your school's administrator for a new label."
+            ),
+        )
+    if status == 413:
+        return _page(
+            413,
+            gettext("Too large"),
+            gettext("The photos are too large to send. Each photo may be at most 20 MB."),
+        )
+    if status == 403:
+        return _page(403, gettext("Not allowed"), gettext("You cannot open this page."))
+    if status == 500:
+        return _unexpected(exc)
+    if status in (400, 405):
+        return _page(
+            status, gettext("Something went wrong"), gettext("Please go back and try again.")
+        )
+    return exc
+
+
+def _unexpected(exc: HTTPException) -> tuple[str, int]:
+    log.error("unhandled error", exc_info=getattr(exc, "original_exception", exc))
+    return _page(
+        500,
+        gettext("Something went wrong"),
+        gettext("Nothing was saved. Please try again in a moment."),
+    )

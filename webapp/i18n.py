@@ -1,0 +1,68 @@
+"""Languages: zh-CN first, English one tap away; domain messages translated here."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request
+from flask_babel import Babel, get_locale, gettext
+from flask_login import current_user
+
+from houqin import i18n as houqin_i18n
+from houqin.config import Settings
+from models.assets import ATTRIBUTE_LABELS, KIND_LABELS
+from models.messages import Message
+
+SUPPORTED = ("zh_CN", "en")
+LANG_COOKIE = "houqin_lang"
+TRANSLATIONS = houqin_i18n.TRANSLATIONS
+
+babel = Babel()
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    app.config.update(
+        BABEL_DEFAULT_LOCALE=settings.i18n.default_locale,
+        BABEL_DEFAULT_TIMEZONE=settings.i18n.timezone,
+        BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS),
+    )
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals.update(
+        tr=translate,
+        kind_label=kind_label,
+        attribute_label=attribute_label,
+        current_locale=current_locale,
+        other_locale=other_locale,
+    )
+
+
+def select_locale() -> str:
+    chosen = request.cookies.get(LANG_COOKIE)
+    if chosen in SUPPORTED:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale in SUPPORTED:
+        return current_user.locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def current_locale() -> str:
+    """The locale key checklist texts use: zh_CN or en (Babel spells Chinese zh_Hans_CN)."""
+    locale = get_locale()
+    return "en" if locale is not None and locale.language == "en" else "zh_CN"
+
+
+def other_locale() -> tuple[str, str]:
+    """The language to offer, named in that language."""
+    return ("en", "English") if current_locale() == "zh_CN" else ("zh_CN", "中文")
+
+
+def translate(message: Message) -> str:
+    return gettext(message.msgid, **message.params)
+
+
+def kind_label(kind: str) -> str:
+    msgid = KIND_LABELS.get(kind)  # type: ignore[call-overload]
+    return gettext(msgid) if msgid else kind
+
+
+def attribute_label(name: str) -> str:
+    msgid = ATTRIBUTE_LABELS.get(name)
+    return gettext(msgid) if msgid else name

@@ -1,0 +1,91 @@
+"""Home, the ledger (台账), one record, and the photos behind them."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request, send_file
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from models.assets import KIND_LABELS
+from models.org import School
+from models.people import visible_school_ids, visible_schools
+from models.records import ledger, visible_photo, visible_record
+from webapp import db
+from webapp.i18n import current_locale
+
+bp = Blueprint("records", __name__, template_folder="templates")
+
+
+@bp.get("/")
+@login_required
+def home() -> str:
+    return render_template(
+        "records/home.html", schools=visible_schools(db.session(), current_user), kinds=KIND_LABELS
+    )
+
+
+@bp.get("/ledger/<school_code>")
+@login_required
+def show_ledger(school_code: str) -> str:
+    session = db.session()
+    school = session.scalar(
+        select(School).where(
+            School.code == school_code, School.id.in_(visible_school_ids(current_user))
+        )
+    )
+    if school is None:
+        abort(404)
+    kind = request.args.get("kind") or None
+    if kind is not None and kind not in KIND_LABELS:
+        abort(404)
+    page = request.args.get("page", 1, type=int) or 1
+    result = ledger(session, current_user, school_id=school.id, kind=kind, page=page)
+    return render_template(
+        "records/ledger.html",
+        school=school,
+        kind=kind,
+        kinds=KIND_LABELS,
+        ledger=result,
+        locale=current_locale(),
+    )
+
+
+@bp.get("/records/<int:record_id>")
+@login_required
+def show_record(record_id: int) -> str:
+    record = visible_record(db.session(), current_user, record_id)
+    if record is None:
+        abort(404)
+    return render_template(
+        "records/record.html",
+        record=record,
+        spec=record.template.spec,
+        done=request.args.get("done") == "1",
+        locale=current_locale(),
+    )
+
+
+def _photo_response(photo_id: int, thumbnail: bool) -> Response:
+    photo = visible_photo(db.session(), current_user, photo_id)
+    if photo is None:
+        abort(404)
+    path = db.photo_store().path(photo.thumb_key if thumbnail else photo.storage_key)
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype="image/jpeg", etag=photo.sha256, max_age=86400 * 30)
+    response.cache_control.private = True
+    response.cache_control.public = False
+    return response
+
+
+@bp.get("/photos/<int:photo_id>.jpg")
+@login_required
+def photo(photo_id: int) -> Response:
+    return _photo_response(photo_id, thumbnail=False)
+
+
+@bp.get("/photos/<int:photo_id>/thumb.jpg")
+@login_required
+def thumbnail(photo_id: int) -> Response:
+    return _photo_response(photo_id, thumbnail=True)

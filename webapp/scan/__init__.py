@@ -1,0 +1,118 @@
+"""Where a scanned label lands: the asset page and the record form."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import HiddenField
+
+from models.assets import Asset, find_asset_by_token
+from models.messages import DomainError, SubmissionInvalid
+from models.people import can_see_school
+from models.records import Channel, NotAllowed, Upload, recent_records, submit_record
+from models.templates import FormTemplate, latest_template, templates_for_kind
+from webapp import db
+from webapp.i18n import current_locale, translate
+
+bp = Blueprint("scan", __name__, template_folder="templates")
+
+
+class RecordForm(FlaskForm):
+    """The answers are read from the template's items; this carries the CSRF token and key."""
+
+    submission_key = HiddenField()
+
+
+def _uploads() -> list[Upload]:
+    """The photos sent with the form, read and closed at once."""
+    uploads = []
+    for name, file in request.files.items(multi=True):
+        try:
+            if file.filename:
+                uploads.append(Upload(item_key=name, data=file.read()))
+        finally:
+            file.close()
+    return uploads
+
+
+def _asset_or_404(token: str) -> Asset:
+    asset = find_asset_by_token(db.session(), token)
+    if asset is None or not can_see_school(db.session(), current_user, asset.school_id):
+        abort(404)
+    return asset
+
+
+@bp.get("/s/<token>")
+@login_required
+def show_asset(token: str) -> str:
+    asset = _asset_or_404(token)
+    session = db.session()
+    return render_template(
+        "scan/asset.html",
+        asset=asset,
+        token=token,
+        templates=templates_for_kind(session, asset.kind),
+        records=recent_records(session, asset),
+        locale=current_locale(),
+    )
+
+
+def _template_or_404(asset: Asset, key: str) -> FormTemplate:
+    template = latest_template(db.session(), key)
+    if template is None or template.kind != asset.kind:
+        abort(404)
+    return template
+
+
+@bp.route("/s/<token>/record/<template_key>", methods=["GET", "POST"])
+@login_required
+def file_record(token: str, template_key: str) -> str | Response | tuple[str, int]:
+    asset = _asset_or_404(token)
+    template = _template_or_404(asset, template_key)
+    form = RecordForm()
+    errors: dict[str, str] = {}
+    general_error = ""
+    if request.method == "GET":
+        form.submission_key.data = uuid.uuid4().hex
+    elif form.validate_on_submit():
+        uploads = _uploads()
+        try:
+            submission = submit_record(
+                db.session(),
+                actor=current_user,
+                asset=asset,
+                template=template,
+                answers=request.form,
+                uploads=uploads,
+                key=form.submission_key.data or "",
+                channel=Channel.WEB,
+                clock=db.clock(),
+                store=db.photo_store(),
+                keep_exif=db.settings().storage.keep_exif,
+            )
+        except SubmissionInvalid as invalid:
+            errors = {key: translate(message) for key, message in invalid.errors.items()}
+        except NotAllowed:
+            abort(404)
+        except DomainError as refused:
+            general_error = translate(refused.message)
+        else:
+            return redirect(url_for("records.show_record", record_id=submission.record.id, done=1))
+    page = render_template(
+        "scan/form.html",
+        asset=asset,
+        token=token,
+        template=template,
+        spec=template.spec,
+        form=form,
+        values=request.form if request.method == "POST" else {},
+        errors=errors,
+        general_error=general_error,
+        had_photos=bool(request.files) if request.method == "POST" else False,
+        locale=current_locale(),
+    )
+    return (page, 422) if request.method == "POST" else page
