@@ -43,10 +43,12 @@ PEOPLE = [
 
 
 def demo_settings(base: Settings, has_config: bool, host: str, port: int | None) -> Settings:
-    """Demo defaults under ./var/ unless a config file says otherwise; a secret kept in var/."""
+    """Always SQLite and photos under ./var/; the base URL from the config file if one is given."""
     settings = replace(base)
     port = port or settings.server.port
     settings.server = replace(settings.server, port=port)
+    settings.database = replace(settings.database, url=f"sqlite:///{VAR / 'houqin.db'}")
+    settings.storage = replace(settings.storage, data_dir=str(VAR / "data"))
     if not has_config:
         shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
         settings.server.base_url = f"http://{shown_host}:{port}"

@@ -21,7 +21,7 @@ from models.messages import N_, DomainError, Message
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_PIXELS = 50_000_000
 LONG_SIDE = 1600
-THUMB_SIDE = 160
+THUMB_SIDE = 128
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def process_photo(data: bytes, *, keep_exif: bool = False) -> ProcessedPhoto:
     thumb = image.copy()
     thumb.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
     thumb_out = io.BytesIO()
-    thumb.save(thumb_out, "JPEG", quality=70, optimize=True)
+    thumb.save(thumb_out, "JPEG", quality=60, optimize=True)
     return ProcessedPhoto(out.getvalue(), thumb_out.getvalue(), image.width, image.height)
 
 

@@ -109,3 +109,15 @@ EXTINGUISHER_OK = {
     "hose_clear": "pass",
     "accessible_signed": "pass",
 }
+
+
+def detailed_jpeg(seed: int = 0) -> bytes:
+    """A photo with as much detail as a real one at thumbnail size: the worst case for weight."""
+    import random
+
+    random.seed(seed)
+    noise = [Image.effect_noise((128, 96), 80 + random.randint(0, 20)) for _ in range(3)]
+    image = Image.merge("RGB", noise).resize((2000, 1500), Image.Resampling.NEAREST)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90)
+    return out.getvalue()

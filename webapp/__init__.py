@@ -14,7 +14,7 @@ from houqin.config import Settings
 from models.clock import Clock, SystemClock
 from models.db import make_engine, make_session_factory
 from models.photos import PhotoStore
-from webapp import auth, db, errors, i18n, records, scan
+from webapp import auth, db, errors, i18n, labels, records, scan
 
 csrf = CSRFProtect()
 compress = Compress()
@@ -60,4 +60,5 @@ def create_app(
     app.register_blueprint(auth.bp)
     app.register_blueprint(scan.bp)
     app.register_blueprint(records.bp)
+    app.register_blueprint(labels.bp)
     return app

@@ -25,7 +25,7 @@ def test_the_thumbnail_is_a_few_kilobytes() -> None:
     processed = process_photo(jpeg_bytes((4000, 3000)))
 
     thumb = Image.open(io.BytesIO(processed.thumbnail))
-    assert max(thumb.size) == 160
+    assert max(thumb.size) == 128
     assert len(processed.thumbnail) < 8 * 1024
 
 

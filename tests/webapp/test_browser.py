@@ -57,9 +57,9 @@ def live_server(app: Flask) -> Iterator[str]:
     server.server_close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Debian's Chromium, started once for the whole run."""
+    """Debian's Chromium, started once for this module's tests."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
@@ -132,7 +132,7 @@ def file_extinguisher_record(page: Page, base: str, token: str) -> None:
 def test_scan_login_file_record_with_photo_and_see_it_in_the_ledger(
     page: Page, live_server: str, session: Session, clock: SettableClock
 ) -> None:
-    """An inspector scans, logs in by phone, files a passing check with a photo, and sees it listed."""
+    """An inspector scans, logs in by phone, files a passing check with a photo, sees it listed."""
     school = make_school(session)
     make_person(session, clock, school, phone=INSPECTOR_PHONE)
     asset = make_asset(session, clock, school)

@@ -56,7 +56,7 @@ def show_asset(token: str) -> str:
         asset=asset,
         token=token,
         templates=templates_for_kind(session, asset.kind),
-        records=recent_records(session, asset),
+        records=recent_records(session, asset, limit=3),
         locale=current_locale(),
     )
 
@@ -112,7 +112,7 @@ def file_record(token: str, template_key: str) -> str | Response | tuple[str, in
         values=request.form if request.method == "POST" else {},
         errors=errors,
         general_error=general_error,
-        had_photos=bool(request.files) if request.method == "POST" else False,
+        had_photos=request.method == "POST" and any(f.filename for f in request.files.values()),
         locale=current_locale(),
     )
     return (page, 422) if request.method == "POST" else page

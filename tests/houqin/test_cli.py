@@ -1,0 +1,99 @@
+"""The `houqin` command as an administrator uses it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import zxingcpp
+from click.testing import CliRunner
+from PIL import Image
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from houqin.cli import main
+from models.assets import Asset, AssetKind
+from models.clock import SettableClock
+from models.db import make_engine
+from models.people import Person
+from models.records import Record
+from tests.factories import make_asset, make_school
+
+
+@pytest.fixture
+def runner(engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOUQIN_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("HOUQIN_BASE_URL", "https://houqin.example.edu.cn")
+    monkeypatch.setenv("HOUQIN_DATA_DIR", str(tmp_path / "data"))
+    return CliRunner()
+
+
+def test_labels_writes_a_pdf_sheet_and_pngs_that_scan_to_the_asset(
+    runner: CliRunner, session: Session, clock: SettableClock, tmp_path: Path
+) -> None:
+    school = make_school(session, "SY01", "实验小学")
+    extinguisher = make_asset(session, clock, school)
+    make_asset(session, clock, school, AssetKind.BUS, "XC-01", "1号校车")
+    session.commit()
+
+    result = runner.invoke(
+        main,
+        [
+            "labels",
+            "--school",
+            "SY01",
+            "--kind",
+            "extinguisher",
+            "--out",
+            "sheet.pdf",
+            "--png",
+            "png",
+        ],
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "1 label(s)" in result.output
+    assert (tmp_path / "sheet.pdf").read_bytes().startswith(b"%PDF")
+    [png] = sorted((tmp_path / "png").iterdir())
+    assert png.name == "MHQ-001.png"
+    [code] = zxingcpp.read_barcodes(Image.open(png))
+    assert code.text == f"https://houqin.example.edu.cn/s/{extinguisher.current_label.token}"
+
+
+def test_labels_for_an_unknown_school_says_so(runner: CliRunner, session: Session) -> None:
+    result = runner.invoke(main, ["labels", "--school", "NOPE", "--out", "x.pdf"])
+
+    assert result.exit_code != 0
+    assert "no school with code 'NOPE'" in result.output
+
+
+def test_a_config_mistake_stops_the_command_naming_the_key(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    (tmp_path / "houqin.toml").write_text("[server]\nprot = 1\n")
+
+    result = runner.invoke(main, ["labels", "--school", "X", "--out", "x.pdf"])
+
+    assert result.exit_code != 0
+    assert "unknown key server.prot" in result.output
+
+
+def test_the_demo_is_seeded_once_however_often_it_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):
+        result = CliRunner().invoke(main, ["demo", "--no-serve"])
+        assert result.exit_code == 0, result.output
+
+    assert "houqin123" in result.output
+    assert "district_admin" in result.output
+    assert (tmp_path / "var" / "labels-SY01.pdf").is_file()
+    engine = make_engine(f"sqlite:///{tmp_path / 'var' / 'houqin.db'}")
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Asset)) >= 30
+        assert set(session.scalars(select(Asset.kind).distinct())) == {k.value for k in AssetKind}
+        assert session.scalar(select(func.count()).select_from(Person)) == 8
+        assert session.scalar(select(func.count()).select_from(Record)) > 20
+    engine.dispose()

@@ -1,0 +1,76 @@
+"""Settings: the example file is complete and valid; mistakes stop start-up with the key's name."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from houqin.config import ConfigError, Settings, load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "config.example.toml"
+
+
+def test_the_example_config_loads_and_names_every_setting() -> None:
+    load_settings(EXAMPLE, environ={})
+
+    data = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+    for section in dataclasses.fields(Settings):
+        fields = {f.name for f in dataclasses.fields(getattr(Settings(), section.name))}
+        assert set(data[section.name]) == fields, section.name
+
+
+def test_environment_overrides_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "houqin.toml"
+    path.write_text('[database]\nurl = "sqlite:///file.db"\n[server]\nport = 8001\n')
+
+    settings = load_settings(
+        path,
+        environ={
+            "HOUQIN_DATABASE_URL": "postgresql+psycopg://db/houqin",
+            "HOUQIN_SECRET_KEY": "s3cret",
+            "HOUQIN_BASE_URL": "https://houqin.example.edu.cn",
+            "HOUQIN_TELEGRAM_TOKEN": "123:abc",
+            "HOUQIN_DATA_DIR": "/srv/houqin",
+            "HOUQIN_SERVER_PORT": "9000",
+            "HOUQIN_STORAGE_KEEP_EXIF": "true",
+        },
+    )
+
+    assert settings.database.url == "postgresql+psycopg://db/houqin"
+    assert settings.server.secret_key == "s3cret"
+    assert settings.server.base_url == "https://houqin.example.edu.cn"
+    assert settings.telegram.token == "123:abc"
+    assert settings.storage.data_dir == "/srv/houqin"
+    assert settings.server.port == 9000
+    assert settings.storage.keep_exif is True
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[server]\nprot = 8000\n", "unknown key server.prot"),
+        ("[sever]\nport = 8000\n", "unknown section [sever]"),
+        ('[server]\nport = "8000"\n', "server.port must be a whole number"),
+        ("[storage]\nkeep_exif = 1\n", "storage.keep_exif must be true or false"),
+        ("[server\n", "houqin.toml"),
+    ],
+)
+def test_a_wrong_setting_stops_start_up_naming_the_key(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "houqin.toml"
+    path.write_text(text)
+
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[")):
+        load_settings(path, environ={})
+
+
+def test_a_wrong_environment_variable_is_named() -> None:
+    with pytest.raises(ConfigError, match="HOUQIN_SERVER_PORT must be a whole number"):
+        load_settings(None, environ={"HOUQIN_SERVER_PORT": "eighty"})
+    with pytest.raises(ConfigError, match="HOUQIN_SERVR_PORT names no setting"):
+        load_settings(None, environ={"HOUQIN_SERVR_PORT": "80"})

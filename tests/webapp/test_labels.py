@@ -1,0 +1,71 @@
+"""Administrators print one label again or replace it; staff cannot."""
+
+from __future__ import annotations
+
+import io
+
+import zxingcpp
+from flask.testing import FlaskClient
+from PIL import Image
+from sqlalchemy.orm import Session
+
+from models.clock import SettableClock
+from models.people import Role
+from tests.conftest import Auth, csrf_token
+from tests.factories import make_asset, make_person, make_school
+
+
+def test_an_admin_replaces_a_label_and_the_old_one_stops_working(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session)
+    make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    asset = make_asset(session, clock, school)
+    old = asset.current_label.token
+    session.commit()
+    auth.login("admin")
+    page = client.get(f"/s/{old}").get_data(as_text=True)
+    assert "更换标签" in page
+
+    response = client.post(f"/s/{old}/label/replace", data={"csrf_token": csrf_token(page)})
+
+    new = response.headers["Location"].removeprefix("/s/")
+    assert new != old
+    assert "旧标签已失效" in client.get(f"/s/{new}").get_data(as_text=True)
+    assert client.get(f"/s/{old}").status_code == 404
+
+
+def test_an_admin_downloads_one_label_that_scans(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session)
+    make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    asset = make_asset(session, clock, school)
+    token = asset.current_label.token
+    session.commit()
+    auth.login("admin")
+
+    response = client.get(f"/s/{token}/label.png", buffered=True)
+
+    assert response.mimetype == "image/png"
+    [code] = zxingcpp.read_barcodes(Image.open(io.BytesIO(response.data)))
+    assert code.text == f"http://houqin.test/s/{token}"
+
+
+def test_staff_cannot_replace_or_print_labels(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session)
+    make_person(session, clock, school, Role.CANTEEN_STAFF, "staff")
+    asset = make_asset(session, clock, school)
+    token = asset.current_label.token
+    session.commit()
+    auth.login("staff")
+    page = client.get(f"/s/{token}").get_data(as_text=True)
+    assert "更换标签" not in page
+
+    replaced = client.post(f"/s/{token}/label/replace", data={"csrf_token": csrf_token(page)})
+
+    assert replaced.status_code == 404
+    assert client.get(f"/s/{token}/label.png").status_code == 404
+    assert client.get(f"/s/{token}").status_code == 200

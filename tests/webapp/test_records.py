@@ -1,0 +1,142 @@
+"""The ledger and its photos, seen only by the people who may see them."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+
+from flask import Flask
+from flask.testing import FlaskClient
+from PIL import Image
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.clock import SettableClock
+from models.org import School
+from models.people import Role
+from models.records import Channel, Upload, submit_record
+from tests.conftest import Auth
+from tests.factories import (
+    EXTINGUISHER_OK,
+    jpeg_bytes,
+    make_asset,
+    make_person,
+    make_school,
+    template_for,
+)
+from tests.webapp.helpers import submit_form
+
+
+def _filed(client: FlaskClient, auth: Auth, session: Session, clock: SettableClock) -> str:
+    """An inspector at S1 files one check with a photo; returns the record page's HTML."""
+    school = make_school(session, "S1")
+    make_school(session, "S2", "第二中学", district=school.district)
+    make_person(session, clock, school)
+    asset = make_asset(session, clock, school)
+    session.commit()
+    auth.login("inspector")
+    response = submit_form(
+        client,
+        asset.current_label.token,
+        "extinguisher_monthly",
+        EXTINGUISHER_OK,
+        {"photo": jpeg_bytes((3000, 2000))},
+    )
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    client.post(
+        "/logout",
+        data={"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)},
+    )
+    return html
+
+
+def _photo_urls(html: str) -> tuple[str, str]:
+    full = re.search(r'href="(/photos/\d+\.jpg)"', html).group(1)
+    thumb = re.search(r'src="(/photos/\d+/thumb\.jpg)"', html).group(1)
+    return full, thumb
+
+
+def test_the_ledger_shows_a_thumbnail_and_a_tap_opens_the_full_photo(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    html = _filed(client, auth, session, clock)
+    full, thumb = _photo_urls(html)
+    auth.login("inspector")
+
+    small = client.get(thumb, buffered=True)
+    large = client.get(full, buffered=True)
+
+    assert small.mimetype == large.mimetype == "image/jpeg"
+    assert len(small.data) < 8 * 1024
+    assert max(Image.open(io.BytesIO(large.data)).size) == 1600
+    assert "private" in small.headers["Cache-Control"]
+
+
+def test_photos_are_hidden_from_other_schools_and_from_strangers(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    html = _filed(client, auth, session, clock)
+    full, thumb = _photo_urls(html)
+    other = session.scalar(select(School).where(School.code == "S2"))
+    make_person(session, clock, other, Role.SCHOOL_ADMIN, "other-admin")
+    session.commit()
+
+    assert client.get(full).status_code == 302  # logged out: to the login page
+    auth.login("other-admin")
+    assert client.get(full).status_code == 404
+    assert client.get(thumb).status_code == 404
+    assert client.get("/ledger/S1").status_code == 404
+    assert client.get("/records/1").status_code == 404
+
+
+def test_a_district_admin_reads_every_school_ledger(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    _filed(client, auth, session, clock)
+    school = session.scalar(select(School).where(School.code == "S2"))
+    make_person(session, clock, school, Role.DISTRICT_ADMIN, "district")
+    session.commit()
+    auth.login("district")
+
+    home = client.get("/").get_data(as_text=True)
+    ledger = client.get("/ledger/S1?kind=extinguisher").get_data(as_text=True)
+
+    assert "实验小学" in home and "第二中学" in home
+    assert "MHQ-001" in ledger
+    assert "/thumb.jpg" in ledger
+
+
+def test_the_ledger_pages_through_many_records(
+    app: Flask, client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session)
+    inspector = make_person(session, clock, school)
+    asset = make_asset(session, clock, school)
+    template = template_for(session, "extinguisher_monthly")
+    store = app.extensions["houqin.photos"]
+    photo = jpeg_bytes((200, 150))
+    for n in range(60):
+        clock.advance(timedelta(hours=1))
+        submit_record(
+            session,
+            actor=inspector,
+            asset=asset,
+            template=template,
+            answers=EXTINGUISHER_OK,
+            uploads=[Upload("photo", photo)],
+            key=f"bulk-{n:04d}",
+            channel=Channel.WEB,
+            clock=clock,
+            store=store,
+        )
+    session.commit()
+    auth.login("inspector")
+
+    first = client.get("/ledger/S1").get_data(as_text=True)
+    second = client.get("/ledger/S1?page=2").get_data(as_text=True)
+
+    assert "共 60 条记录" in first
+    assert first.count("/records/") == 50
+    assert second.count("/records/") == 10
+    assert "1 / 2" in first
