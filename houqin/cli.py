@@ -81,7 +81,13 @@ def _ensure_sqlite_folder(url: str) -> None:
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Serve the web app (for production put gunicorn in front; see the README)."""
+    from houqin.migrate import SchemaOutOfDate, check_current
+
     settings = _settings(ctx)
+    try:
+        check_current(settings.database.url)
+    except SchemaOutOfDate as exc:
+        raise click.ClickException(str(exc)) from None
     run_server(settings, host or settings.server.host, port or settings.server.port)
 
 
@@ -90,7 +96,10 @@ def run_server(settings: Settings, host: str, port: int) -> None:
 
     from webapp import create_app
 
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(f"Houqin is serving on http://{host}:{port}/  (Ctrl+C stops it)")
     run_simple(host, port, app, threaded=True, use_reloader=False)
 

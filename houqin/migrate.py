@@ -23,3 +23,28 @@ def upgrade(engine: Engine) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+class SchemaOutOfDate(RuntimeError):
+    """The database is older than the code; `houqin db upgrade` brings it up to date."""
+
+
+def check_current(url: str) -> None:
+    """Refuse to serve a database whose schema is not the newest."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from models.db import make_engine
+
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
+    if current != head:
+        raise SchemaOutOfDate(
+            f"the database is at schema {current or 'none'}, the code needs {head}: "
+            "run `houqin db upgrade` first"
+        )

@@ -92,7 +92,14 @@ class RoleGrant(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
-    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=32))
+    role: Mapped[Role] = mapped_column(
+        Enum(
+            Role,
+            native_enum=False,
+            length=32,
+            values_callable=lambda roles: [r.value for r in roles],
+        )
+    )
     district_id: Mapped[int] = mapped_column(ForeignKey("district.id"))
     school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"))
 
@@ -178,6 +185,9 @@ def create_person(
 
 def grant_role(session: Session, person: Person, role: Role, school: School) -> RoleGrant:
     """Grant a role at a school; a district admin role covers the school's whole district."""
+    if school.id is None:
+        session.add(school)
+        session.flush()
     grant = RoleGrant(
         person=person,
         role=role,

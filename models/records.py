@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, func, select
+from sqlalchemy import ForeignKey, Index, String, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
@@ -41,9 +41,19 @@ class Result(enum.StrEnum):
 
 class Record(Base):
     __tablename__ = "record"
+    __table_args__ = (
+        Index("ix_record_asset_id_submitted_at", "asset_id", "submitted_at"),
+        Index("ix_record_school_id_submitted_at", "school_id", "submitted_at"),
+        Index(
+            "ix_record_school_id_asset_kind_submitted_at", "school_id", "asset_kind", "submitted_at"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id"), index=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id"))
+    # Copied from the asset (which never changes school or kind) so a ledger page is one index scan.
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    asset_kind: Mapped[str] = mapped_column(String(32))
     template_id: Mapped[int] = mapped_column(ForeignKey("form_template.id"))
     answers: Mapped[dict[str, Any]]
     failed_items: Mapped[list[Any]]
@@ -138,6 +148,8 @@ def submit_record(
         with session.begin_nested():
             record = Record(
                 asset=asset,
+                school_id=asset.school_id,
+                asset_kind=asset.kind,
                 template=template,
                 answers=checked.answers,
                 failed_items=checked.failed_items,
@@ -189,12 +201,20 @@ def recent_records(session: Session, asset: Asset, limit: int = 5) -> list[Recor
     )
 
 
+LEDGER_COUNT_CAP = 10_000
+
+
 @dataclass(frozen=True)
 class LedgerPage:
     records: list[Record]
     total: int
     page: int
     per_page: int
+
+    @property
+    def total_is_capped(self) -> bool:
+        """Counting stops at LEDGER_COUNT_CAP so a page costs the same after years of records."""
+        return self.total >= LEDGER_COUNT_CAP
 
     @property
     def pages(self) -> int:
@@ -211,15 +231,14 @@ def ledger(
     per_page: int = 50,
 ) -> LedgerPage:
     """A school's records, newest first; empty for a school the viewer may not see."""
-    query = (
-        select(Record)
-        .join(Record.asset)
-        .where(Asset.school_id == school_id, Asset.school_id.in_(visible_school_ids(viewer)))
+    query = select(Record).where(
+        Record.school_id == school_id, Record.school_id.in_(visible_school_ids(viewer))
     )
     if kind:
-        query = query.where(Asset.kind == kind)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = max(1, page)
+        query = query.where(Record.asset_kind == kind)
+    capped = query.with_only_columns(Record.id).limit(LEDGER_COUNT_CAP).subquery()
+    total = session.scalar(select(func.count()).select_from(capped)) or 0
+    page = max(1, min(page, max(1, -(-total // per_page))))
     records = session.scalars(
         query.options(selectinload(Record.asset).selectinload(Asset.location))
         .order_by(Record.submitted_at.desc(), Record.id.desc())

@@ -97,3 +97,55 @@ def test_the_demo_is_seeded_once_however_often_it_runs(
         assert session.scalar(select(func.count()).select_from(Person)) == 8
         assert session.scalar(select(func.count()).select_from(Record)) > 20
     engine.dispose()
+
+
+def test_serve_refuses_a_database_that_was_never_upgraded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOUQIN_DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
+    monkeypatch.setenv("HOUQIN_SECRET_KEY", "x" * 32)
+
+    result = CliRunner().invoke(main, ["serve"])
+
+    assert result.exit_code != 0
+    assert "run `houqin db upgrade` first" in result.output
+
+
+def test_db_upgrade_then_add_person_makes_a_login(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite:///{tmp_path / 'real.db'}"
+    monkeypatch.setenv("HOUQIN_DATABASE_URL", url)
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
+    engine = make_engine(url)
+    with Session(engine) as session:
+        make_school(session, "SY01")
+        session.commit()
+
+    result = runner.invoke(
+        main,
+        [
+            "add-person",
+            "--username",
+            "Admin",
+            "--name",
+            "李校长",
+            "--role",
+            "school_admin",
+            "--school",
+            "SY01",
+            "--password",
+            "a-long-pass",
+        ],
+    )
+
+    assert result.exit_code == 0, result.output
+    with Session(engine) as session:
+        from models.people import authenticate
+
+        person = authenticate(session, "admin", "a-long-pass")
+        assert person is not None and person.display_name == "李校长"
+    engine.dispose()
