@@ -18,7 +18,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def _tune_sqlite(engine: Engine) -> None:
-    """WAL, foreign keys, a busy timeout, and real transactions so savepoints work."""
+    """WAL, foreign keys, a busy timeout, and transactions SQLite runs one writer at a time."""
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -33,7 +33,10 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock up front: a transaction that read first and wrote
+        # later would otherwise fail with "database is locked" when another write got in
+        # between. Writers queue behind each other for up to busy_timeout instead.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

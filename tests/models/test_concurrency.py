@@ -1,0 +1,121 @@
+"""Two phones submitting at the same moment: nothing lost, nothing doubled."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.assets import Asset
+from models.clock import SettableClock
+from models.people import Person
+from models.photos import PhotoStore
+from models.records import Channel, Record, Submission, Upload, submit_record
+from tests.factories import (
+    EXTINGUISHER_OK,
+    jpeg_bytes,
+    make_asset,
+    make_person,
+    make_school,
+    template_for,
+)
+
+
+def _at_once(jobs: list[Callable[[], Submission]]) -> list[Submission]:
+    """Run the jobs on threads released together; re-raise the first error."""
+    barrier = threading.Barrier(len(jobs))
+    results: list[Submission | BaseException] = [None] * len(jobs)  # type: ignore[list-item]
+
+    def run(index: int) -> None:
+        barrier.wait()
+        try:
+            results[index] = jobs[index]()
+        except BaseException as exc:
+            results[index] = exc
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(jobs))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results  # type: ignore[return-value]
+
+
+def _job(
+    factory: sessionmaker[Session],
+    clock: SettableClock,
+    store: PhotoStore,
+    person_id: int,
+    asset_id: int,
+    key: str,
+    photo: bytes,
+) -> Callable[[], Submission]:
+    def submit() -> Submission:
+        with factory() as session:
+            result = submit_record(
+                session,
+                actor=session.get(Person, person_id),
+                asset=session.get(Asset, asset_id),
+                template=template_for(session, "extinguisher_monthly"),
+                answers=EXTINGUISHER_OK,
+                uploads=[Upload("photo", photo)],
+                key=key,
+                channel=Channel.WEB,
+                clock=clock,
+                store=store,
+            )
+            session.commit()
+            return result
+
+    return submit
+
+
+def _prepare(session: Session, clock: SettableClock) -> tuple[int, list[int]]:
+    school = make_school(session)
+    inspector = make_person(session, clock, school)
+    assets = [make_asset(session, clock, school, code=f"MHQ-{n:03d}").id for n in range(4)]
+    session.commit()
+    return inspector.id, assets
+
+
+def test_simultaneous_records_from_four_phones_all_land(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    store: PhotoStore,
+) -> None:
+    person, assets = _prepare(session, clock)
+    jobs = [
+        _job(session_factory, clock, store, person, asset, f"phone-{n:04d}", jpeg_bytes(color=c))
+        for n, (asset, c) in enumerate(zip(assets, ["red", "green", "blue", "gray"], strict=True))
+    ]
+
+    results = _at_once(jobs)
+
+    assert all(r.created for r in results)
+    assert session.scalar(select(func.count()).select_from(Record)) == 4
+
+
+def test_the_same_submission_arriving_twice_at_once_is_one_record(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    store: PhotoStore,
+) -> None:
+    person, assets = _prepare(session, clock)
+    photo = jpeg_bytes()
+    jobs = [
+        _job(session_factory, clock, store, person, assets[0], "retry-0001", photo)
+        for _ in range(3)
+    ]
+
+    results = _at_once(jobs)
+
+    assert sorted(r.created for r in results) == [False, False, True]
+    assert len({r.record.id for r in results}) == 1
+    assert session.scalar(select(func.count()).select_from(Record)) == 1
