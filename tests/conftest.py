@@ -6,13 +6,14 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from houqin.config import Settings
@@ -28,13 +29,29 @@ BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 START = datetime(2026, 3, 2, 0, 30, tzinfo=UTC)  # 08:30 in Shanghai, a Monday
 
 
+@contextmanager
+def pg_schema(name: str) -> Iterator[Engine]:
+    """An engine confined to a schema of its own, so two test runs never share tables."""
+    admin = make_engine(PG_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+        connection.execute(text(f'CREATE SCHEMA "{name}"'))
+    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={name}"})
+    engine = make_engine(url.render_as_string(hide_password=False))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def pg_engine() -> Iterator[Engine]:
-    engine = make_engine(PG_URL)
-    Base.metadata.drop_all(engine)
-    Base.metadata.create_all(engine)
-    yield engine
-    engine.dispose()
+    with pg_schema(f"houqin_test_{os.getpid()}") as engine:
+        Base.metadata.create_all(engine)
+        yield engine
 
 
 def _truncate(engine: Engine) -> None:

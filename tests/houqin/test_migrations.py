@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,9 +14,7 @@ from sqlalchemy import Engine, text
 from houqin.migrate import upgrade
 from models import Base
 from models.db import make_engine
-from tests.conftest import BACKENDS, PG_URL
-
-SCHEMA = "houqin_migration_check"
+from tests.conftest import BACKENDS, pg_schema
 
 
 @pytest.fixture(params=BACKENDS)
@@ -25,16 +24,8 @@ def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Eng
         yield engine
         engine.dispose()
         return
-    admin = make_engine(PG_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={SCHEMA}"})
-    yield engine
-    engine.dispose()
-    with admin.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-    admin.dispose()
+    with pg_schema(f"houqin_migrations_{os.getpid()}") as engine:
+        yield engine
 
 
 def test_migrations_match_the_models(empty_engine: Engine) -> None:

@@ -56,3 +56,12 @@ def test_the_asset_page_and_form_weigh_under_20_kb_with_detailed_photos(
         assert weight < LIMIT, f"{path} weighs {weight} bytes"
         outside = [u for u in urls if u.startswith(("http:", "https:", "//"))]
         assert outside == [], f"{path} loads from outside the app: {outside}"
+
+
+def test_pages_forbid_loading_anything_from_elsewhere(client: FlaskClient) -> None:
+    response = client.get("/login")
+
+    policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy
+    assert "img-src 'self' data:" in policy
+    assert response.headers["Referrer-Policy"] == "same-origin"
