@@ -180,7 +180,9 @@ def add_person(
     password: str,
 ) -> None:
     """Create a login with one role, e.g. the first administrator."""
+    from houqin.i18n import translate
     from models.clock import SystemClock
+    from models.messages import DomainError
     from models.org import School
     from models.people import Role, create_person, grant_role
 
@@ -193,14 +195,19 @@ def add_person(
         school = session.scalar(select(School).where(School.code == school_code))
         if school is None:
             raise click.BadParameter(f"no school {school_code!r}", param_hint="--school")
-        person = create_person(
-            session,
-            username=username,
-            display_name=display_name,
-            password=password,
-            phone=phone,
-            now=SystemClock().now(),
-        )
+        try:
+            person = create_person(
+                session,
+                username=username,
+                display_name=display_name,
+                password=password,
+                phone=phone,
+                now=SystemClock().now(),
+            )
+        except DomainError as exc:
+            raise click.ClickException(
+                translate("en", exc.message.msgid, **exc.message.params)
+            ) from None
         grant_role(session, person, chosen, school)
     engine.dispose()
     click.echo(f"created {username} as {chosen.value} at {school_code}")

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 class ConfigError(ValueError):
@@ -63,10 +65,6 @@ class Settings:
     labels: LabelSettings = field(default_factory=LabelSettings)
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
 
-    @property
-    def data_dir(self) -> Path:
-        return Path(self.storage.data_dir)
-
 
 SHORT_ENV_NAMES = {
     "HOUQIN_DATABASE_URL": ("database", "url"),
@@ -90,7 +88,39 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
             raise ConfigError(f"{path}: {exc}") from None
         _apply_file(settings, data, str(path))
     _apply_environment(settings, environ)
+    _check_values(settings)
     return settings
+
+
+def _check_values(settings: Settings) -> None:
+    """Values that parse but would break every request are refused at start-up."""
+    from qr_labels import LAYOUTS
+
+    base = urlsplit(settings.server.base_url)
+    if base.scheme not in ("http", "https") or not base.netloc:
+        raise ConfigError(
+            f"server.base_url must be an absolute http(s) address that phones can open, "
+            f"not {settings.server.base_url!r}"
+        )
+    if not 0 < settings.server.port < 65536:
+        raise ConfigError(f"server.port must be between 1 and 65535, not {settings.server.port}")
+    if settings.server.remember_days < 1:
+        raise ConfigError("server.remember_days must be at least 1")
+    if settings.i18n.default_locale not in ("zh_CN", "en"):
+        raise ConfigError(
+            f"i18n.default_locale must be zh_CN or en, not {settings.i18n.default_locale!r}"
+        )
+    try:
+        ZoneInfo(settings.i18n.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"i18n.timezone {settings.i18n.timezone!r} is not a time zone name "
+            "such as Asia/Shanghai"
+        ) from None
+    if settings.labels.layout not in LAYOUTS:
+        raise ConfigError(
+            f"labels.layout must be one of {', '.join(LAYOUTS)}, not {settings.labels.layout!r}"
+        )
 
 
 def _sections() -> dict[str, type]:

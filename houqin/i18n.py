@@ -15,6 +15,7 @@ def translations(locale: str) -> NullTranslations:
     return Translations.load(str(TRANSLATIONS), [locale], domain="messages")
 
 
-def gettext(locale: str, msgid: str, **params: object) -> str:
+def translate(locale: str, msgid: str, **params: object) -> str:
+    """A catalogue message in the given locale, for doors without Flask-Babel."""
     text = translations(locale).gettext(msgid)
     return text % params if params else text

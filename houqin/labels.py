@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from houqin.config import Settings
-from houqin.i18n import gettext
-from models.assets import KIND_LABELS, AssetKind, labelled_assets
+from houqin.i18n import translate
+from models.assets import KIND_LABELS, Asset, AssetKind, labelled_assets
 from models.org import School
 from qr_labels import LAYOUTS, FontMissing, LabelInfo, find_cjk_font, label_url
 from qr_labels.sheet import write_label_pngs, write_sheet_pdf
@@ -21,19 +21,26 @@ class LabelsError(Exception):
     """Labels cannot be printed; the message says what to fix."""
 
 
+def label_info(asset: Asset, base_url: str) -> LabelInfo:
+    """What one printed label shows: the QR with the scan URL, and the asset in Chinese."""
+    label = asset.current_label
+    if label is None:
+        raise LabelsError(f"asset {asset.code} has no live label")
+    return LabelInfo(
+        url=label_url(base_url, label.token),
+        name=asset.name,
+        code=asset.code,
+        school=asset.school.name,
+        kind=translate(LABEL_LOCALE, KIND_LABELS[AssetKind(asset.kind)]),
+    )
+
+
 def label_infos(
     session: Session, settings: Settings, school: School, kind: str | None
 ) -> list[LabelInfo]:
     return [
-        LabelInfo(
-            url=label_url(settings.server.base_url, asset.current_label.token),
-            name=asset.name,
-            code=asset.code,
-            school=school.name,
-            kind=gettext(LABEL_LOCALE, KIND_LABELS[AssetKind(asset.kind)]),
-        )
+        label_info(asset, settings.server.base_url)
         for asset in labelled_assets(session, school, kind)
-        if asset.current_label is not None
     ]
 
 

@@ -69,11 +69,6 @@ class Asset(Base):
         live = [label for label in self.labels if label.revoked_at is None]
         return live[-1] if live else None
 
-    @property
-    def seats(self) -> int | None:
-        value = self.attributes.get("seats")
-        return int(value) if value is not None else None
-
 
 class Label(Base):
     """One printed label. Revoking it makes every printed copy stop working."""

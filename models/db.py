@@ -35,8 +35,20 @@ def _tune_sqlite(engine: Engine) -> None:
     def on_begin(connection: Any) -> None:
         # IMMEDIATE takes the write lock up front: a transaction that read first and wrote
         # later would otherwise fail with "database is locked" when another write got in
-        # between. Writers queue behind each other for up to busy_timeout instead.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # between. Writers queue behind each other for up to busy_timeout instead; work
+        # that only reads says so and runs alongside them.
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+READ_ONLY = "houqin_read_only"
+
+
+def mark_read_only(session: Session) -> None:
+    """Promise the session will only read, so on SQLite it does not queue behind writers."""
+    session.connection(execution_options={READ_ONLY: True})
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Enum, ForeignKey, Select, String, UniqueConstraint, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models.base import Base
-from models.messages import N_
+from models.messages import N_, DomainError, Message
 from models.org import School
 
 
@@ -43,6 +43,8 @@ class Person(Base):
     password_hash: Mapped[str] = mapped_column(String(256))
     locale: Mapped[str | None] = mapped_column(String(10))
     active: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
     grants: Mapped[list[RoleGrant]] = relationship(
@@ -65,15 +67,6 @@ class Person(Base):
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
-
-    def has_role(self, role: Role, school_id: int | None = None) -> bool:
-        return any(
-            g.role == role and (school_id is None or g.school_id == school_id) for g in self.grants
-        )
-
-    @property
-    def is_district_admin(self) -> bool:
-        return any(g.role == Role.DISTRICT_ADMIN for g in self.grants)
 
     def can_manage_school(self, school: School) -> bool:
         """School administrators manage their school; district administrators every school."""
@@ -125,14 +118,42 @@ def find_person_by_login(session: Session, login: str) -> Person | None:
     )
 
 
-def authenticate(session: Session, login: str, password: str) -> Person | None:
-    """The person behind a username or phone number, if the password matches."""
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+MIN_PASSWORD_LENGTH = 8
+
+
+class LoginLocked(DomainError):
+    """Too many wrong passwords in a row: the login waits before it is tried again."""
+
+
+def authenticate(session: Session, login: str, password: str, *, now: datetime) -> Person | None:
+    """The person behind a username or phone number, if the password matches.
+
+    Five wrong passwords in a row lock the login for fifteen minutes, so a phone number
+    (easy to guess) cannot be tried against a dictionary of passwords.
+    """
     person = find_person_by_login(session, login)
     if person is None:
         # Hash anyway so a wrong username takes as long as a wrong password.
         check_password_hash(_DUMMY_HASH, password)
         return None
-    return person if person.check_password(password) else None
+    if person.locked_until is not None and person.locked_until > now:
+        raise LoginLocked(
+            Message(
+                N_("Too many wrong passwords. Try again in %(minutes)d minutes."),
+                {"minutes": max(1, -(-int((person.locked_until - now).total_seconds()) // 60))},
+            )
+        )
+    if person.check_password(password):
+        person.failed_logins = 0
+        person.locked_until = None
+        return person
+    person.failed_logins += 1
+    if person.failed_logins >= MAX_FAILED_LOGINS:
+        person.failed_logins = 0
+        person.locked_until = now + LOCKOUT
+    return None
 
 
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
@@ -169,6 +190,13 @@ def create_person(
     phone: str | None = None,
     locale: str | None = None,
 ) -> Person:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise DomainError(
+            Message(
+                N_("A password needs at least %(count)d characters."),
+                {"count": MIN_PASSWORD_LENGTH},
+            )
+        )
     person = Person(
         username=normalise_login(username),
         phone=normalise_login(phone) if phone else None,

@@ -6,13 +6,13 @@ import hashlib
 import io
 import os
 import tempfile
-import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import ForeignKey, String, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base
@@ -22,6 +22,9 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_PIXELS = 50_000_000
 LONG_SIDE = 1600
 THUMB_SIDE = 128
+# What phones and in-app browsers send; Pillow's other decoders (EPS, PSD, FITS…) stay shut.
+PHOTO_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
+Image.init()  # registers the WEBP and TIFF decoders, which `formats=` needs up front
 
 
 @dataclass(frozen=True)
@@ -47,12 +50,10 @@ def process_photo(data: bytes, *, keep_exif: bool = False) -> ProcessedPhoto:
     if not data:
         raise PhotoRejected(Message(N_("The photo is empty. Please take it again.")))
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            if image.width * image.height > MAX_PIXELS:
-                raise PhotoRejected(Message(N_("This image is too large to process.")))
-            image.load()
+        image = Image.open(io.BytesIO(data), formats=PHOTO_FORMATS)
+        if image.width * image.height > MAX_PIXELS:
+            raise PhotoRejected(Message(N_("This image is too large to process.")))
+        image.load()
     except PhotoRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -60,16 +61,17 @@ def process_photo(data: bytes, *, keep_exif: bool = False) -> ProcessedPhoto:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise PhotoRejected(Message(N_("This file is not a photo we can read."))) from None
     exif = image.getexif() if keep_exif else None
+    icc_profile = image.info.get("icc_profile")
     image = ImageOps.exif_transpose(image)
     if image.mode not in ("RGB", "L"):
         image = _flatten(image)
     image.thumbnail((LONG_SIDE, LONG_SIDE), Image.Resampling.LANCZOS)
     out = io.BytesIO()
+    extra = {"icc_profile": icc_profile} if icc_profile else {}
     if exif is not None:
         exif[0x0112] = 1
-        image.save(out, "JPEG", quality=82, optimize=True, exif=exif.tobytes())
-    else:
-        image.save(out, "JPEG", quality=82, optimize=True)
+        extra["exif"] = exif.tobytes()
+    image.save(out, "JPEG", quality=82, optimize=True, **extra)
     thumb = image.copy()
     thumb.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
     thumb_out = io.BytesIO()
@@ -79,6 +81,9 @@ def process_photo(data: bytes, *, keep_exif: bool = False) -> ProcessedPhoto:
 
 def _flatten(image: Image.Image) -> Image.Image:
     """Transparent and palette images go onto white, as a printed page would show them."""
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+        high = 65535 if image.mode.startswith("I;16") else (image.getextrema()[1] or 1)
+        return image.point(lambda value: value * 255 / high).convert("L")
     rgba = image.convert("RGBA")
     background = Image.new("RGB", rgba.size, "white")
     background.paste(rgba, mask=rgba.getchannel("A"))
@@ -89,7 +94,8 @@ class PhotoStore:
     """Files under the data folder, named by content so a photo is written once."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root
+        # Absolute, so a relative data_dir means the same folder to every reader of it.
+        self.root = root.resolve()
 
     def path(self, key: str) -> Path:
         return self.root / key
@@ -159,6 +165,10 @@ def store_photo(
         thumb_key=thumb_key,
         created_at=now,
     )
-    session.add(photo)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(photo)
+    except IntegrityError:
+        # The same photo arrived in another submission at the same moment: use that row.
+        return session.scalars(select(Photo).where(Photo.sha256 == digest)).one()
     return photo

@@ -115,7 +115,9 @@ def submit_record(
         raise DomainError(Message(N_("This form has expired. Please open it again.")))
     existing = _record_by_key(session, key)
     if existing is not None:
-        return Submission(_same_submission(existing, actor, asset), created=False)
+        return Submission(
+            _resent(existing, actor, asset, template, answers, uploads), created=False
+        )
     if not can_see_school(session, actor, asset.school_id):
         raise NotAllowed(Message(N_("You cannot file records for this school.")))
     if template.kind != asset.kind:
@@ -176,7 +178,9 @@ def submit_record(
         existing = _record_by_key(session, key)
         if existing is None:
             raise
-        return Submission(_same_submission(existing, actor, asset), created=False)
+        return Submission(
+            _resent(existing, actor, asset, template, answers, uploads), created=False
+        )
     return Submission(record, created=True)
 
 
@@ -184,9 +188,35 @@ def _record_by_key(session: Session, key: str) -> Record | None:
     return session.scalar(select(Record).where(Record.idempotency_key == key))
 
 
-def _same_submission(record: Record, actor: Person, asset: Asset) -> Record:
+class AlreadySent(DomainError):
+    """The form was sent before with other answers: the person must look and send it anew."""
+
+
+def _resent(
+    record: Record,
+    actor: Person,
+    asset: Asset,
+    template: FormTemplate,
+    answers: Mapping[str, str],
+    uploads: Sequence[Upload],
+) -> Record:
+    """The record a retry of the same submission already filed; anything else is refused."""
+    already = Message(
+        N_("This form was already sent. Check the answers and send them as a new record.")
+    )
     if record.submitted_by_id != actor.id or record.asset_id != asset.id:
         raise DomainError(Message(N_("This form has expired. Please open it again.")))
+    if record.template_id != template.id or len(uploads) != len(record.photos):
+        raise AlreadySent(already)
+    counts: dict[str, int] = {}
+    for upload in uploads:
+        counts[upload.item_key] = counts.get(upload.item_key, 0) + 1
+    try:
+        checked = check_answers(template.spec, answers, counts, asset)
+    except SubmissionInvalid:
+        raise AlreadySent(already) from None
+    if checked.answers != record.answers:
+        raise AlreadySent(already)
     return record
 
 
@@ -213,12 +243,18 @@ class LedgerPage:
 
     @property
     def total_is_capped(self) -> bool:
-        """Counting stops at LEDGER_COUNT_CAP so a page costs the same after years of records."""
-        return self.total >= LEDGER_COUNT_CAP
+        """Counting stops past LEDGER_COUNT_CAP so a page costs the same after years of records."""
+        return self.total > LEDGER_COUNT_CAP
 
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_older(self) -> bool:
+        if self.total_is_capped:
+            return len(self.records) == self.per_page
+        return self.page < self.pages
 
 
 def ledger(
@@ -236,9 +272,9 @@ def ledger(
     )
     if kind:
         query = query.where(Record.asset_kind == kind)
-    capped = query.with_only_columns(Record.id).limit(LEDGER_COUNT_CAP).subquery()
+    capped = query.with_only_columns(Record.id).limit(LEDGER_COUNT_CAP + 1).subquery()
     total = session.scalar(select(func.count()).select_from(capped)) or 0
-    page = max(1, min(page, max(1, -(-total // per_page))))
+    page = max(1, page)
     records = session.scalars(
         query.options(selectinload(Record.asset).selectinload(Asset.location))
         .order_by(Record.submitted_at.desc(), Record.id.desc())

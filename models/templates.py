@@ -9,6 +9,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -154,8 +155,9 @@ class FormTemplate(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
 
-    @property
+    @cached_property
     def spec(self) -> TemplateSpec:
+        """Parsed once per loaded row; a version's definition never changes."""
         return spec_from_json(self.definition, f"{self.key} v{self.version}")
 
 

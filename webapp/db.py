@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, g
+from flask import Flask, Response, current_app, g, request
 from sqlalchemy.orm import Session, sessionmaker
 
 from houqin.config import Settings
 from models.clock import Clock
+from models.db import mark_read_only
 from models.photos import PhotoStore
 
 
@@ -19,6 +20,8 @@ def init_app(app: Flask, factory: sessionmaker[Session]) -> None:
 def session() -> Session:
     if "db" not in g:
         g.db = current_app.extensions["houqin.sessions"]()
+        if request.method in ("GET", "HEAD"):
+            mark_read_only(g.db)
     return g.db
 
 

@@ -63,5 +63,5 @@ def _unexpected(exc: HTTPException) -> tuple[str, int]:
     return _page(
         500,
         gettext("Something went wrong"),
-        gettext("Nothing was saved. Please try again in a moment."),
+        gettext("Please try again in a moment. If you were sending a form, send it again."),
     )

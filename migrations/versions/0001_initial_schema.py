@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 19:37:38.226292
+Create Date: 2026-11-25 19:52:30.794908
 """
 
 from __future__ import annotations
@@ -53,6 +53,8 @@ def upgrade() -> None:
         sa.Column("password_hash", sa.String(length=256), nullable=False),
         sa.Column("locale", sa.String(length=10), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("failed_logins", sa.Integer(), nullable=False),
+        sa.Column("locked_until", models.base.UTCDateTime(), nullable=True),
         sa.Column("created_at", models.base.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_person")),
         sa.UniqueConstraint("phone", name=op.f("uq_person_phone")),

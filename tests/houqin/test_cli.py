@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -146,6 +147,6 @@ def test_db_upgrade_then_add_person_makes_a_login(
     with Session(engine) as session:
         from models.people import authenticate
 
-        person = authenticate(session, "admin", "a-long-pass")
+        person = authenticate(session, "admin", "a-long-pass", now=datetime.now(UTC))
         assert person is not None and person.display_name == "李校长"
     engine.dispose()

@@ -57,6 +57,10 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
         ('[server]\nport = "8000"\n', "server.port must be a whole number"),
         ("[storage]\nkeep_exif = 1\n", "storage.keep_exif must be true or false"),
         ("[server\n", "houqin.toml"),
+        ('[i18n]\ndefault_locale = "zh-CN"\n', "i18n.default_locale must be zh_CN or en"),
+        ('[i18n]\ntimezone = "Asia/Shanghia"\n', "'Asia/Shanghia' is not a time zone"),
+        ('[labels]\nlayout = "A4"\n', "labels.layout must be one of 3x8, 3x7"),
+        ('[server]\nbase_url = "houqin.school.cn"\n', "server.base_url must be an absolute"),
     ],
 )
 def test_a_wrong_setting_stops_start_up_naming_the_key(

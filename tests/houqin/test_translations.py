@@ -8,7 +8,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from houqin.i18n import gettext
+from houqin.i18n import translate
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "houqin" / "translations" / "zh" / "LC_MESSAGES" / "messages.po"
@@ -63,5 +63,5 @@ def test_every_message_in_the_code_has_a_chinese_translation(tmp_path: Path) -> 
 
 
 def test_the_catalogue_serves_the_command_line_and_the_bot_too() -> None:
-    assert gettext("zh_CN", "Fire extinguisher") == "灭火器"
-    assert gettext("en", "Fire extinguisher") == "Fire extinguisher"
+    assert translate("zh_CN", "Fire extinguisher") == "灭火器"
+    assert translate("en", "Fire extinguisher") == "Fire extinguisher"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy.orm import Session
 
 from models.clock import SettableClock
-from models.people import Role, authenticate, grant_role, visible_schools
+from models.messages import DomainError
+from models.people import Role, authenticate, create_person, grant_role, visible_schools
 from tests.factories import PASSWORD, make_person, make_school
 
 
@@ -13,11 +15,11 @@ def test_a_person_logs_in_with_username_or_phone(session: Session, clock: Settab
     school = make_school(session)
     person = make_person(session, clock, school, username="Zhang", phone="138 0000 0001")
 
-    assert authenticate(session, "zhang", PASSWORD) is person
-    assert authenticate(session, "13800000001", PASSWORD) is person
-    assert authenticate(session, "138-0000-0001", PASSWORD) is person
-    assert authenticate(session, "zhang", "wrong") is None
-    assert authenticate(session, "nobody", PASSWORD) is None
+    assert authenticate(session, "zhang", PASSWORD, now=clock.now()) is person
+    assert authenticate(session, "13800000001", PASSWORD, now=clock.now()) is person
+    assert authenticate(session, "138-0000-0001", PASSWORD, now=clock.now()) is person
+    assert authenticate(session, "zhang", "wrong", now=clock.now()) is None
+    assert authenticate(session, "nobody", PASSWORD, now=clock.now()) is None
 
 
 def test_passwords_are_stored_hashed(session: Session, clock: SettableClock) -> None:
@@ -31,7 +33,7 @@ def test_a_deactivated_person_cannot_log_in(session: Session, clock: SettableClo
     person = make_person(session, clock, make_school(session))
     person.active = False
 
-    assert authenticate(session, "inspector", PASSWORD) is None
+    assert authenticate(session, "inspector", PASSWORD, now=clock.now()) is None
 
 
 def test_staff_see_their_school_and_district_admins_see_the_district(
@@ -55,3 +57,10 @@ def test_roles_at_two_schools_show_both(session: Session, clock: SettableClock) 
     grant_role(session, teacher, Role.TEACHER, second)
 
     assert [s.code for s in visible_schools(session, teacher)] == ["S1", "S2"]
+
+
+def test_a_short_password_is_refused(session: Session, clock: SettableClock) -> None:
+    with pytest.raises(DomainError) as refused:
+        create_person(session, username="x", display_name="X", password="1234567", now=clock.now())
+
+    assert refused.value.message.params == {"count": 8}

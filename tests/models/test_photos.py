@@ -59,7 +59,26 @@ def test_a_png_with_transparency_becomes_a_jpeg() -> None:
 
     processed = process_photo(out.getvalue())
 
-    assert Image.open(io.BytesIO(processed.jpeg)).format == "JPEG"
+    image = Image.open(io.BytesIO(processed.jpeg))
+    assert image.format == "JPEG"
+    assert all(channel > 245 for channel in image.getpixel((150, 100)))
+
+
+def test_a_16_bit_grey_image_keeps_its_grey() -> None:
+    out = io.BytesIO()
+    Image.new("I;16", (300, 200), 32768).save(out, "PNG")
+
+    grey = Image.open(io.BytesIO(process_photo(out.getvalue()).jpeg)).convert("L")
+
+    assert 110 < grey.getpixel((150, 100)) < 145
+
+
+def test_formats_phones_do_not_send_are_refused() -> None:
+    out = io.BytesIO()
+    Image.new("RGB", (300, 200), "red").save(out, "PPM")
+
+    with pytest.raises(PhotoRejected):
+        process_photo(out.getvalue())
 
 
 @pytest.mark.parametrize(

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from models import records as records_module
 from models.assets import AssetKind
 from models.clock import SettableClock
 from models.messages import DomainError, SubmissionInvalid
 from models.people import Role
 from models.photos import Photo, PhotoStore
-from models.records import Channel, NotAllowed, Record, Upload, ledger, submit_record
+from models.records import (
+    AlreadySent,
+    Channel,
+    NotAllowed,
+    Record,
+    Upload,
+    ledger,
+    submit_record,
+)
 from tests.factories import (
     EXTINGUISHER_OK,
     jpeg_bytes,
@@ -295,3 +306,44 @@ def test_the_ledger_is_newest_first_and_shows_only_visible_schools(
     assert times == sorted(times, reverse=True)
     assert ledger(session, outsider, school_id=school.id).total == 0
     assert ledger(session, inspector, school_id=school.id, kind="bus").total == 0
+
+
+def test_the_same_form_sent_again_with_other_answers_is_refused_not_dropped(
+    session: Session, clock: SettableClock, store: PhotoStore
+) -> None:
+    school = make_school(session)
+    teacher = make_person(session, clock, school, Role.TEACHER, "teacher")
+    bus = make_asset(session, clock, school, AssetKind.BUS, "XC-01", "1号校车", seats=19)
+    departure = {"teacher_on_board": "yes", "children_boarded": "12", "children_got_off": "12"}
+    _submit(session, clock, store, teacher, bus, "bus_trip", departure)
+
+    with pytest.raises(AlreadySent):
+        _submit(
+            session, clock, store, teacher, bus, "bus_trip", {**departure, "children_got_off": "11"}
+        )
+    assert _records(session) == 1
+
+
+def test_a_ledger_past_the_count_cap_still_reaches_its_oldest_records(
+    session: Session, clock: SettableClock, store: PhotoStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(records_module, "LEDGER_COUNT_CAP", 5)
+    school = make_school(session)
+    teacher = make_person(session, clock, school, Role.TEACHER, "teacher")
+    bus = make_asset(session, clock, school, AssetKind.BUS, "XC-01", "1号校车", seats=19)
+    trip = {"teacher_on_board": "yes", "children_boarded": "3", "children_got_off": "3"}
+    for n in range(9):
+        clock.advance(timedelta(hours=1))
+        _submit(session, clock, store, teacher, bus, "bus_trip", trip, key=f"trip-{n:05d}")
+
+    seen = []
+    page_number = 1
+    while True:
+        page = ledger(session, teacher, school_id=school.id, page=page_number, per_page=2)
+        seen += [r.id for r in page.records]
+        if not page.has_older:
+            break
+        page_number += 1
+
+    assert page.total_is_capped
+    assert len(seen) == len(set(seen)) == 9

@@ -27,7 +27,11 @@ def test_an_admin_replaces_a_label_and_the_old_one_stops_working(
     page = client.get(f"/s/{old}").get_data(as_text=True)
     assert "更换标签" in page
 
-    response = client.post(f"/s/{old}/label/replace", data={"csrf_token": csrf_token(page)})
+    confirm = client.get(f"/s/{old}/label/replace").get_data(as_text=True)
+    assert "确定更换标签" in confirm
+    assert client.get(f"/s/{old}").status_code == 200  # asking changed nothing
+
+    response = client.post(f"/s/{old}/label/replace", data={"csrf_token": csrf_token(confirm)})
 
     new = response.headers["Location"].removeprefix("/s/")
     assert new != old
@@ -67,5 +71,6 @@ def test_staff_cannot_replace_or_print_labels(
     replaced = client.post(f"/s/{token}/label/replace", data={"csrf_token": csrf_token(page)})
 
     assert replaced.status_code == 404
+    assert client.get(f"/s/{token}/label/replace").status_code == 404
     assert client.get(f"/s/{token}/label.png").status_code == 404
     assert client.get(f"/s/{token}").status_code == 200

@@ -5,13 +5,16 @@ from __future__ import annotations
 import io
 import re
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from houqin.config import Settings
 from models.clock import SettableClock
 from models.org import School
 from models.people import Role
@@ -26,6 +29,7 @@ from tests.factories import (
     template_for,
 )
 from tests.webapp.helpers import submit_form
+from webapp import create_app
 
 
 def _filed(client: FlaskClient, auth: Auth, session: Session, clock: SettableClock) -> str:
@@ -140,3 +144,24 @@ def test_the_ledger_pages_through_many_records(
     assert first.count("/records/") == 50
     assert second.count("/records/") == 10
     assert "1 / 2" in first
+
+
+def test_photos_show_when_the_data_folder_is_a_relative_path(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    session: Session,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings.storage.data_dir = "var/data"
+    app = create_app(settings, session_factory=session_factory, clock=clock)
+    client = app.test_client()
+    html = _filed(client, Auth(client), session, clock)
+    full, thumb = _photo_urls(html)
+    Auth(client).login("inspector")
+
+    assert client.get(thumb, buffered=True).status_code == 200
+    assert client.get(full, buffered=True).status_code == 200
+    assert any((tmp_path / "var" / "data").rglob("*.jpg"))

@@ -8,12 +8,13 @@ from sqlalchemy.orm import Session
 
 from models.assets import AssetKind, issue_label
 from models.clock import SettableClock
+from models.org import District
 from models.people import Role
 from models.photos import Photo
 from models.records import Record
 from tests.conftest import Auth
 from tests.factories import EXTINGUISHER_OK, jpeg_bytes, make_asset, make_person, make_school
-from tests.webapp.helpers import open_form, submit_form
+from tests.webapp.helpers import KEY_RE, open_form, submit_form
 
 
 def _setup(session: Session, clock: SettableClock):
@@ -24,9 +25,12 @@ def _setup(session: Session, clock: SettableClock):
     return school, inspector, asset, asset.current_label.token
 
 
-def _count(session: Session, model) -> int:
-    session.expire_all()
-    return session.scalar(select(func.count()).select_from(model)) or 0
+def _count(session: Session, model: type) -> int:
+    """Rows now, read in a transaction of its own so the app is not kept waiting."""
+    session.rollback()
+    count = session.scalar(select(func.count()).select_from(model)) or 0
+    session.rollback()
+    return count
 
 
 def test_a_scan_when_logged_out_goes_to_login_and_back_to_the_asset(
@@ -247,3 +251,78 @@ def test_english_is_one_tap_away(
     assert "Extinguisher monthly inspection" in english
     assert "Responsible" in english
     assert "中文" in english
+
+
+def test_sending_an_old_form_again_with_changed_answers_asks_to_confirm_it_as_new(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    _, _, _, token = _setup(session, clock)
+    auth.login("inspector")
+    form = open_form(client, token, "extinguisher_monthly")
+    photo = {"photo": jpeg_bytes()}
+    submit_form(client, token, "extinguisher_monthly", EXTINGUISHER_OK, photo, form)
+
+    changed = {**EXTINGUISHER_OK, "hose_clear": "fail"}
+    again = submit_form(client, token, "extinguisher_monthly", changed, photo, form)
+
+    html = again.get_data(as_text=True)
+    assert again.status_code == 422
+    assert "此表单已提交过" in html
+    assert f'value="{form[1]}"' not in html  # a fresh key: sending it now files a new record
+    assert _count(session, Record) == 1
+    resent = submit_form(
+        client, token, "extinguisher_monthly", changed, photo, (form[0], KEY_RE.search(html)[1])
+    )
+    assert resent.status_code == 302
+    assert _count(session, Record) == 2
+
+
+def test_the_form_says_when_the_asset_was_last_recorded(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    _, _, _, token = _setup(session, clock)
+    auth.login("inspector")
+    submit_form(client, token, "extinguisher_monthly", EXTINGUISHER_OK, {"photo": jpeg_bytes()})
+
+    page = client.get(f"/s/{token}/record/extinguisher_monthly").get_data(as_text=True)
+
+    assert "上一条记录：03-02 08:30，Inspector。" in page
+
+
+def test_a_failed_check_is_not_greeted_with_a_plain_thank_you(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session)
+    make_person(session, clock, school, Role.TEACHER, "teacher")
+    bus = make_asset(session, clock, school, AssetKind.BUS, "XC-01", "1号校车", seats=36)
+    session.commit()
+    auth.login("teacher")
+
+    response = submit_form(
+        client,
+        bus.current_label.token,
+        "bus_trip",
+        {"teacher_on_board": "yes", "children_boarded": "30", "children_got_off": "29"},
+    )
+
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "已提交，发现以下问题" in html
+    assert "下车学生人数" in html.split("已提交，发现以下问题")[1].split("</ul>")[0]
+    assert "已提交，谢谢" not in html
+
+
+def test_reading_a_page_does_not_wait_for_someone_else_writing(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock, session_factory
+) -> None:
+    _, _, _, token = _setup(session, clock)
+    auth.login("inspector")
+    writer = session_factory()
+    writer.add(District(code="BUSY", name="写入中"))
+    writer.flush()  # holds SQLite's write lock until it ends
+
+    try:
+        assert client.get(f"/s/{token}").status_code == 200
+        assert client.get("/ledger/S1").status_code == 200
+    finally:
+        writer.rollback()
+        writer.close()

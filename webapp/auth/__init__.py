@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, Flask, Response, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
@@ -9,9 +11,9 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from models.people import Person, authenticate
+from models.people import LoginLocked, Person, authenticate
 from webapp import db
-from webapp.i18n import LANG_COOKIE, SUPPORTED
+from webapp.i18n import LANG_COOKIE, SUPPORTED, translate
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 login_manager = LoginManager()
@@ -45,7 +47,13 @@ class LoginForm(FlaskForm):
 
 def safe_next(target: str | None) -> str:
     """Only paths on this site, so a crafted link cannot send someone elsewhere."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    if (
+        target
+        and target.startswith("/")
+        and not any(ch <= " " or ch == "\\" for ch in target)
+        and not urlsplit(target).netloc
+        and not target.startswith("//")
+    ):
         return target
     return url_for("records.home")
 
@@ -58,15 +66,27 @@ def login() -> str | Response | tuple[str, int]:
         if current_user.is_authenticated:
             return redirect(safe_next(form.next.data))
     if form.validate_on_submit():
-        person = authenticate(db.session(), form.login.data or "", form.password.data or "")
+        try:
+            person = authenticate(
+                db.session(), form.login.data or "", form.password.data or "", now=db.clock().now()
+            )
+        except LoginLocked as locked:
+            form.password.errors = [translate(locked.message)]
+            return render_template("auth/login.html", form=form, days=_days()), 429
         if person is not None:
             session.permanent = True
             login_user(person, remember=True)
             return redirect(safe_next(form.next.data))
         form.password.errors = [_l("Wrong phone number, username or password.")]
-        return render_template("auth/login.html", form=form), 401
+        # The failed attempt is counted: keep it although the answer is an error.
+        db.session().commit()
+        return render_template("auth/login.html", form=form, days=_days()), 401
     status = 422 if request.method == "POST" else 200
-    return render_template("auth/login.html", form=form), status
+    return render_template("auth/login.html", form=form, days=_days()), status
+
+
+def _days() -> int:
+    return db.settings().server.remember_days
 
 
 @bp.post("/logout")

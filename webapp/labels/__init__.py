@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, flash, redirect, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from houqin.i18n import gettext as catalogue_gettext
-from models.assets import KIND_LABELS, Asset, AssetKind, find_asset_by_token, issue_label
-from qr_labels import LAYOUTS, FontMissing, LabelInfo, find_cjk_font, label_url, render_label
+from houqin.labels import label_info
+from models.assets import Asset, find_asset_by_token, issue_label
+from qr_labels import LAYOUTS, FontMissing, find_cjk_font, render_label
 from webapp import db
 
-bp = Blueprint("labels", __name__)
+bp = Blueprint("labels", __name__, template_folder="templates")
 
 
 class ReplaceLabelForm(FlaskForm):
@@ -38,13 +38,7 @@ def label_png(token: str) -> Response:
         font = find_cjk_font(settings.labels.font or None)
     except FontMissing:
         abort(503)
-    info = LabelInfo(
-        url=label_url(settings.server.base_url, token),
-        name=asset.name,
-        code=asset.code,
-        school=asset.school.name,
-        kind=catalogue_gettext("zh_CN", KIND_LABELS[AssetKind(asset.kind)]),
-    )
+    info = label_info(asset, settings.server.base_url)
     image = render_label(info, LAYOUTS[settings.labels.layout], font)
     out = io.BytesIO()
     image.save(out, "PNG", dpi=(300, 300))
@@ -52,11 +46,15 @@ def label_png(token: str) -> Response:
     return send_file(out, mimetype="image/png", download_name=f"{asset.code}.png")
 
 
-@bp.post("/s/<token>/label/replace")
+@bp.route("/s/<token>/label/replace", methods=["GET", "POST"])
 @login_required
-def replace_label(token: str) -> Response:
+def replace_label(token: str) -> str | Response:
+    """Asks first: a replaced label cannot be brought back, and every printed copy dies."""
     asset = _managed_asset_or_404(token)
-    if not ReplaceLabelForm().validate_on_submit():
+    form = ReplaceLabelForm()
+    if request.method == "GET":
+        return render_template("labels/replace.html", asset=asset, token=token, form=form)
+    if not form.validate_on_submit():
         abort(400)
     label = issue_label(db.session(), asset, now=db.clock().now())
     flash(gettext("A new label was issued. Print it and put it on: the old label no longer works."))

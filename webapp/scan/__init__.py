@@ -13,7 +13,7 @@ from wtforms import HiddenField
 from models.assets import Asset, find_asset_by_token
 from models.messages import DomainError, SubmissionInvalid
 from models.people import can_see_school
-from models.records import Channel, NotAllowed, Upload, recent_records, submit_record
+from models.records import AlreadySent, Channel, NotAllowed, Upload, recent_records, submit_record
 from models.templates import FormTemplate, latest_template, templates_for_kind
 from webapp import db
 from webapp.i18n import current_locale, translate
@@ -70,7 +70,7 @@ def _template_or_404(asset: Asset, key: str) -> FormTemplate:
 
 @bp.route("/s/<token>/record/<template_key>", methods=["GET", "POST"])
 @login_required
-def file_record(token: str, template_key: str) -> str | Response | tuple[str, int]:
+def file_record(token: str, template_key: str) -> Response | tuple[str, int]:
     asset = _asset_or_404(token)
     template = _template_or_404(asset, template_key)
     form = RecordForm()
@@ -98,6 +98,9 @@ def file_record(token: str, template_key: str) -> str | Response | tuple[str, in
             errors = {key: translate(message) for key, message in invalid.errors.items()}
         except NotAllowed:
             abort(404)
+        except AlreadySent as refused:
+            general_error = translate(refused.message)
+            form.submission_key.data = uuid.uuid4().hex
         except DomainError as refused:
             general_error = translate(refused.message)
         else:
@@ -112,7 +115,8 @@ def file_record(token: str, template_key: str) -> str | Response | tuple[str, in
         values=request.form if request.method == "POST" else {},
         errors=errors,
         general_error=general_error,
+        last=next(iter(recent_records(db.session(), asset, limit=1)), None),
         had_photos=request.method == "POST" and any(f.filename for f in request.files.values()),
         locale=current_locale(),
     )
-    return (page, 422) if request.method == "POST" else page
+    return (page, 422) if request.method == "POST" else (page, 200)
