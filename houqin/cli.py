@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -141,13 +142,21 @@ def labels(
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=None, help="Port (default from config, 8000).")
+@click.option(
+    "--base-url",
+    default=None,
+    help="Address printed in the QR labels, e.g. http://192.168.1.20:8000 for phones on Wi-Fi.",
+)
 @click.option("--no-serve", is_flag=True, help="Set up the demo and stop.")
 @click.pass_context
-def demo(ctx: click.Context, host: str, port: int | None, no_serve: bool) -> None:
+def demo(
+    ctx: click.Context, host: str, port: int | None, base_url: str | None, no_serve: bool
+) -> None:
     """Set up the demo district on SQLite under ./var/ and serve it."""
     from houqin.demo import demo_settings, seed_demo
 
-    settings = demo_settings(_settings(ctx), ctx.obj["config_path"] is not None, host, port)
+    keep_base_url = ctx.obj["config_path"] is not None or "HOUQIN_BASE_URL" in os.environ
+    settings = demo_settings(_settings(ctx), keep_base_url, host, port, base_url)
     prepare_database(settings)
     engine = make_engine(settings.database.url)
     with unit_of_work(make_session_factory(engine)) as session:

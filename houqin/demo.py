@@ -42,14 +42,19 @@ PEOPLE = [
 ]
 
 
-def demo_settings(base: Settings, has_config: bool, host: str, port: int | None) -> Settings:
-    """Always SQLite and photos under ./var/; the base URL from the config file if one is given."""
+def demo_settings(
+    base: Settings, keep_base_url: bool, host: str, port: int | None, base_url: str | None = None
+) -> Settings:
+    """Always SQLite and photos under ./var/; labels carry --base-url, the configured one,
+    or the address the demo serves on."""
     settings = replace(base)
     port = port or settings.server.port
     settings.server = replace(settings.server, port=port)
     settings.database = replace(settings.database, url=f"sqlite:///{VAR / 'houqin.db'}")
     settings.storage = replace(settings.storage, data_dir=str(VAR / "data"))
-    if not has_config:
+    if base_url:
+        settings.server.base_url = base_url.rstrip("/")
+    elif not keep_base_url:
         shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
         settings.server.base_url = f"http://{shown_host}:{port}"
     if not settings.server.secret_key:

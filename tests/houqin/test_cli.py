@@ -13,6 +13,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from houqin.cli import main
+from houqin.config import Settings
+from houqin.demo import demo_settings
 from models.assets import Asset, AssetKind
 from models.clock import SettableClock
 from models.db import make_engine
@@ -150,3 +152,22 @@ def test_db_upgrade_then_add_person_makes_a_login(
         person = authenticate(session, "admin", "a-long-pass", now=datetime.now(UTC))
         assert person is not None and person.display_name == "李校长"
     engine.dispose()
+
+
+def test_the_demo_prints_the_given_address_into_its_labels(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("HOUQIN_BASE_URL", raising=False)
+
+    result = CliRunner().invoke(
+        main, ["demo", "--no-serve", "--base-url", "http://192.168.1.20:8000/"]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "open http://192.168.1.20:8000/ " in result.output
+    settings = demo_settings(Settings(), False, "0.0.0.0", 8000, "http://192.168.1.20:8000/")
+    assert settings.server.base_url == "http://192.168.1.20:8000"
+    assert demo_settings(Settings(), False, "0.0.0.0", 8011).server.base_url == (
+        "http://127.0.0.1:8011"
+    )
