@@ -10,13 +10,20 @@ from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
+from sqlalchemy.orm import (
+    Mapped,
+    Session,
+    mapped_column,
+    object_session,
+    relationship,
+    selectinload,
+)
 
 from models.assets import Asset
 from models.base import Base
 from models.clock import Clock
 from models.messages import N_, DomainError, Message, SubmissionInvalid
-from models.people import Person, can_see_school, visible_school_ids
+from models.people import Person, can_see_school, people_at_school, visible_school_ids
 from models.photos import (
     Photo,
     PhotoRejected,
@@ -26,7 +33,7 @@ from models.photos import (
     process_photo,
     store_photo,
 )
-from models.templates import FormTemplate, check_answers
+from models.templates import FormTemplate, TemplateSpec, check_answers
 
 
 class Channel(enum.StrEnum):
@@ -130,13 +137,14 @@ def submit_record(
         counts[upload.item_key] = counts.get(upload.item_key, 0) + 1
     errors: dict[str, Message] = {}
     try:
-        checked = check_answers(spec, answers, counts, asset)
+        checked = check_answers(spec, answers, counts, asset, _people(session, spec, asset))
     except SubmissionInvalid as invalid:
         errors.update(invalid.errors)
         checked = None
+    hidden = checked.hidden if checked is not None else frozenset()
     processed: list[tuple[str, ProcessedPhoto]] = []
     for upload in uploads:
-        if upload.item_key not in photo_items or upload.item_key in errors:
+        if upload.item_key not in photo_items or upload.item_key in errors.keys() | hidden:
             continue
         try:
             processed.append((upload.item_key, process_photo(upload.data, keep_exif=keep_exif)))
@@ -184,6 +192,13 @@ def submit_record(
     return Submission(record, created=True)
 
 
+def _people(session: Session, spec: TemplateSpec, asset: Asset) -> dict[int, str]:
+    """The people a person item may name, looked up only when the checklist has one."""
+    if not any(item.type == "person" for item in spec.items):
+        return {}
+    return people_at_school(session, asset.school_id)
+
+
 def _record_by_key(session: Session, key: str) -> Record | None:
     return session.scalar(select(Record).where(Record.idempotency_key == key))
 
@@ -212,7 +227,13 @@ def _resent(
     for upload in uploads:
         counts[upload.item_key] = counts.get(upload.item_key, 0) + 1
     try:
-        checked = check_answers(template.spec, answers, counts, asset)
+        checked = check_answers(
+            template.spec,
+            answers,
+            counts,
+            asset,
+            _people(object_session(record), template.spec, asset),
+        )
     except SubmissionInvalid:
         raise AlreadySent(already) from None
     if checked.answers != record.answers:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,11 +25,44 @@ if TYPE_CHECKING:
 
 BUILTIN_DIR = Path(__file__).with_name("builtin_templates")
 LOCALES = ("zh_CN", "en")
-ITEM_TYPES = ("pass_fail", "yes_no", "number", "text", "photo")
+ITEM_TYPES = (
+    "pass_fail",
+    "yes_no",
+    "single_choice",
+    "multiple_choice",
+    "number",
+    "text",
+    "date",
+    "time",
+    "datetime",
+    "person",
+    "photo",
+)
+CHOICE_TYPES = ("single_choice", "multiple_choice")
+SEVERITIES = ("minor", "major", "critical")
+BUILT_IN_VALUES = {"pass_fail": ("pass", "fail"), "yes_no": ("yes", "no")}
+KEY_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
 class TemplateError(ValueError):
     """A template file is wrong; the message names the file, the item and the field."""
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: dict[str, str]
+
+    def text(self, locale: str) -> str:
+        return _pick(self.label, locale)
+
+
+@dataclass(frozen=True)
+class Condition:
+    """Show an item only when an earlier item's answer is one of `values`."""
+
+    item: str
+    values: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -39,14 +73,21 @@ class ItemSpec:
     required: bool = True
     help: dict[str, str] = field(default_factory=dict)
     unit: dict[str, str] = field(default_factory=dict)
+    options: tuple[Option, ...] = ()
     min: float | None = None
     max: float | None = None
     integer: bool = False
     expect: str | None = None
+    fail_values: tuple[str, ...] = ()
+    fail_below: float | None = None
+    fail_above: float | None = None
+    severity: str = "major"
+    show_if: Condition | None = None
     max_from_attribute: str | None = None
     must_equal: str | None = None
     max_length: int = 500
     multiple: bool = False
+    max_photos: int = 6
 
     def text(self, locale: str) -> str:
         return _pick(self.label, locale)
@@ -56,6 +97,14 @@ class ItemSpec:
 
     def unit_text(self, locale: str) -> str:
         return _pick(self.unit, locale) if self.unit else ""
+
+    def option_text(self, value: str, locale: str) -> str:
+        option = next((o for o in self.options if o.value == value), None)
+        return option.text(locale) if option else value
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        return BUILT_IN_VALUES.get(self.type) or tuple(o.value for o in self.options)
 
 
 @dataclass(frozen=True)
@@ -71,17 +120,42 @@ class TemplateSpec:
     def item(self, key: str) -> ItemSpec:
         return next(i for i in self.items if i.key == key)
 
+    def severity_of(self, failed_items: list[str]) -> str | None:
+        """The worst severity among the failed items, or None when nothing failed."""
+        ranks = [SEVERITIES.index(self.item(k).severity) for k in failed_items if self.has(k)]
+        return SEVERITIES[max(ranks)] if ranks else None
+
+    def has(self, key: str) -> bool:
+        return any(i.key == key for i in self.items)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "key": self.key,
             "kind": self.kind,
             "title": self.title,
-            "items": [asdict(i) for i in self.items],
+            "items": [_item_json(i) for i in self.items],
         }
 
     def content_hash(self) -> str:
         blob = json.dumps(self.to_json(), sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _item_json(item: ItemSpec) -> dict[str, Any]:
+    """Only the fields that differ from the defaults, so old versions hash the same."""
+    defaults = ItemSpec(key="", type="", label={})
+    data: dict[str, Any] = {}
+    for name in ItemSpec.__dataclass_fields__:
+        value = getattr(item, name)
+        if name in ("key", "type", "label") or value != getattr(defaults, name):
+            if name == "options":
+                value = [{"value": o.value, "label": o.label} for o in value]
+            elif name == "show_if":
+                value = {"item": value.item, "values": list(value.values)}
+            elif isinstance(value, tuple):
+                value = list(value)
+            data[name] = value
+    return data
 
 
 def _pick(texts: Mapping[str, str], locale: str) -> str:
@@ -97,31 +171,94 @@ def spec_from_json(data: Mapping[str, Any], source: str = "<template>") -> Templ
     for name in ("key", "kind", "title", "items"):
         if name not in data:
             raise fail(name, "missing")
+    unknown = set(data) - {"key", "kind", "title", "items"}
+    if unknown:
+        raise fail("template", f"unknown field(s) {', '.join(sorted(unknown))}")
     _check_texts(data["title"], "title", fail)
+    if not data["items"]:
+        raise fail("items", "a checklist needs at least one item")
     items: list[ItemSpec] = []
-    known = set(ItemSpec.__dataclass_fields__)
     for index, raw in enumerate(data["items"]):
-        where = f"item {raw.get('key', index + 1)!s}"
-        unknown = set(raw) - known
-        if unknown:
-            raise fail(where, f"unknown field(s) {', '.join(sorted(unknown))}")
-        if "key" not in raw:
-            raise fail(where, "field 'key' is missing")
-        if raw.get("type") not in ITEM_TYPES:
-            raise fail(f"{where}.type", f"must be one of {', '.join(ITEM_TYPES)}")
-        _check_texts(raw.get("label"), f"{where}.label", fail)
-        if raw.get("expect") is not None and raw["type"] not in ("yes_no", "pass_fail"):
-            raise fail(f"{where}.expect", "only yes_no and pass_fail items have an expected answer")
-        items.append(ItemSpec(**raw))
-    keys = [i.key for i in items]
-    if len(set(keys)) != len(keys):
-        raise fail("items", "two items share a key")
-    for item in items:
-        if item.must_equal and item.must_equal not in keys:
-            raise fail(f"item {item.key}.must_equal", f"no item {item.must_equal!r}")
+        items.append(_item_from_json(raw, f"item {raw.get('key', index + 1)!s}", items, fail))
     return TemplateSpec(
         key=data["key"], kind=data["kind"], title=dict(data["title"]), items=tuple(items)
     )
+
+
+def _item_from_json(
+    raw: Mapping[str, Any], where: str, earlier: list[ItemSpec], fail: Any
+) -> ItemSpec:
+    known = set(ItemSpec.__dataclass_fields__)
+    unknown = set(raw) - known
+    if unknown:
+        raise fail(where, f"unknown field(s) {', '.join(sorted(unknown))}")
+    if "key" not in raw:
+        raise fail(where, "field 'key' is missing")
+    if not isinstance(raw["key"], str) or not KEY_RE.fullmatch(raw["key"]):
+        raise fail(f"{where}.key", "use lower-case letters, digits and _ (e.g. gauge_green)")
+    if any(i.key == raw["key"] for i in earlier):
+        raise fail(f"{where}.key", "another item has the same key")
+    kind = raw.get("type")
+    if kind not in ITEM_TYPES:
+        raise fail(f"{where}.type", f"must be one of {', '.join(ITEM_TYPES)}")
+    _check_texts(raw.get("label"), f"{where}.label", fail)
+    fields = dict(raw)
+    fields["options"] = tuple(_options(raw.get("options", []), where, kind, fail))
+    for name in ("fail_values",):
+        fields[name] = tuple(raw.get(name, ()))
+    if raw.get("show_if") is not None:
+        fields["show_if"] = _condition(raw["show_if"], where, earlier, fail)
+    try:
+        item = ItemSpec(**fields)
+    except TypeError as exc:
+        raise fail(where, str(exc)) from None
+    if item.severity not in SEVERITIES:
+        raise fail(f"{where}.severity", f"must be one of {', '.join(SEVERITIES)}")
+    if item.expect is not None and item.type not in BUILT_IN_VALUES:
+        raise fail(f"{where}.expect", "only yes_no and pass_fail items have an expected answer")
+    if item.expect is not None and item.expect not in item.values:
+        raise fail(f"{where}.expect", f"must be one of {', '.join(item.values)}")
+    bad = [v for v in item.fail_values if v not in item.values]
+    if bad:
+        raise fail(f"{where}.fail_values", f"{', '.join(bad)} is not an answer of this item")
+    if item.min is not None and item.max is not None and item.min > item.max:
+        raise fail(f"{where}.min", "is greater than max")
+    if item.must_equal and not any(i.key == item.must_equal for i in earlier):
+        raise fail(f"{where}.must_equal", f"no earlier item {item.must_equal!r}")
+    return item
+
+
+def _options(raw: Any, where: str, kind: str, fail: Any) -> list[Option]:
+    if kind not in CHOICE_TYPES:
+        if raw:
+            raise fail(f"{where}.options", "only choice items have options")
+        return []
+    if not isinstance(raw, list) or len(raw) < 2:
+        raise fail(f"{where}.options", "a choice needs at least two options")
+    options = []
+    for number, option in enumerate(raw, start=1):
+        if not isinstance(option, Mapping) or not KEY_RE.fullmatch(str(option.get("value", ""))):
+            raise fail(
+                f"{where}.options[{number}].value",
+                "needs a value of lower-case letters, digits and _",
+            )
+        _check_texts(option.get("label"), f"{where}.options[{number}].label", fail)
+        options.append(Option(value=str(option["value"]), label=dict(option["label"])))
+    if len({o.value for o in options}) != len(options):
+        raise fail(f"{where}.options", "two options share a value")
+    return options
+
+
+def _condition(raw: Any, where: str, earlier: list[ItemSpec], fail: Any) -> Condition:
+    if not isinstance(raw, Mapping) or "item" not in raw or not raw.get("values"):
+        raise fail(f"{where}.show_if", "needs an item and a list of values")
+    source = next((i for i in earlier if i.key == raw["item"]), None)
+    if source is None:
+        raise fail(f"{where}.show_if.item", f"no earlier item {raw['item']!r}")
+    values = tuple(str(v) for v in raw["values"])
+    if source.values and not set(values) <= set(source.values):
+        raise fail(f"{where}.show_if.values", f"{raw['item']!r} has no such answer")
+    return Condition(item=source.key, values=values)
 
 
 def _check_texts(texts: Any, where: str, fail: Any) -> None:
@@ -213,38 +350,72 @@ def templates_for_kind(session: Session, kind: str) -> list[FormTemplate]:
 class CheckedAnswers:
     answers: dict[str, Any]
     failed_items: list[str]
+    hidden: frozenset[str]
+
+
+def answer_values(raw: Mapping[str, Any], key: str) -> list[str]:
+    """Every value sent for an item: a form sends several for a multiple choice."""
+    if hasattr(raw, "getlist"):
+        return [str(v).strip() for v in raw.getlist(key) if str(v).strip()]
+    value = raw.get(key)
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [str(value).strip()] if str(value).strip() else []
+
+
+def is_shown(item: ItemSpec, answers: Mapping[str, Any]) -> bool:
+    if item.show_if is None:
+        return True
+    given = answers.get(item.show_if.item)
+    given_values = given if isinstance(given, list) else [given]
+    return any(v in item.show_if.values for v in given_values if v is not None)
 
 
 def check_answers(
     spec: TemplateSpec,
-    raw: Mapping[str, str],
+    raw: Mapping[str, Any],
     photo_counts: Mapping[str, int],
     asset: Asset,
+    people: Mapping[int, str] | None = None,
 ) -> CheckedAnswers:
-    """Parse and judge the answers; refuse the whole submission with a message per field."""
+    """Parse and judge the answers; refuse the whole submission with a message per field.
+
+    Items hidden by a condition are neither required nor kept. `people` are those who may
+    be named in a person item (id to name).
+    """
     errors: dict[str, Message] = {}
     answers: dict[str, Any] = {}
+    hidden: set[str] = set()
     for item in spec.items:
-        value = (raw.get(item.key) or "").strip()
+        if not is_shown(item, answers):
+            hidden.add(item.key)
+            continue
         if item.type == "photo":
             count = photo_counts.get(item.key, 0)
             if item.required and count == 0:
                 errors[item.key] = Message(N_("Please take a photo."))
             elif count > 1 and not item.multiple:
                 errors[item.key] = Message(N_("Only one photo here, please."))
+            elif count > item.max_photos:
+                errors[item.key] = Message(
+                    N_("At most %(count)d photos here, please."), {"count": item.max_photos}
+                )
             continue
-        if not value:
+        values = answer_values(raw, item.key)
+        if not values:
             if item.required:
                 errors[item.key] = Message(N_("Please answer this."))
             continue
         try:
-            answers[item.key] = _parse(item, value, asset)
+            answers[item.key] = _parse(item, values, asset, people or {})
         except _Refused as refused:
             errors[item.key] = refused.message
     if errors:
         raise SubmissionInvalid(errors)
     failed = [item.key for item in spec.items if _fails(item, answers)]
-    return CheckedAnswers(answers=answers, failed_items=failed)
+    return CheckedAnswers(answers=answers, failed_items=failed, hidden=frozenset(hidden))
 
 
 class _Refused(Exception):
@@ -252,14 +423,26 @@ class _Refused(Exception):
         self.message = message
 
 
-def _parse(item: ItemSpec, value: str, asset: Asset) -> Any:
+def _parse(item: ItemSpec, values: list[str], asset: Asset, people: Mapping[int, str]) -> Any:
+    if item.type == "multiple_choice":
+        unknown = [v for v in values if v not in item.values]
+        if unknown:
+            raise _Refused(Message(N_("Choose from the list.")))
+        return sorted(set(values), key=item.values.index)
+    if len(values) > 1:
+        raise _Refused(Message(N_("Give one answer only.")))
+    value = values[0]
     if item.type == "pass_fail":
-        if value not in ("pass", "fail"):
+        if value not in item.values:
             raise _Refused(Message(N_("Choose pass or fail.")))
         return value
     if item.type == "yes_no":
-        if value not in ("yes", "no"):
+        if value not in item.values:
             raise _Refused(Message(N_("Choose yes or no.")))
+        return value
+    if item.type == "single_choice":
+        if value not in item.values:
+            raise _Refused(Message(N_("Choose from the list.")))
         return value
     if item.type == "text":
         if len(value) > item.max_length:
@@ -267,7 +450,30 @@ def _parse(item: ItemSpec, value: str, asset: Asset) -> Any:
                 Message(N_("At most %(count)d characters, please."), {"count": item.max_length})
             )
         return value
+    if item.type in ("date", "time", "datetime"):
+        return _parse_moment(item.type, value)
+    if item.type == "person":
+        if not value.isdigit() or int(value) not in people:
+            raise _Refused(Message(N_("Choose a person from the list.")))
+        return {"id": int(value), "name": people[int(value)]}
     return _parse_number(item, value, asset)
+
+
+def _parse_moment(kind: str, value: str) -> str:
+    """Dates and times as the phone's picker sends them, kept in ISO form as local time."""
+    try:
+        if kind == "date":
+            return date.fromisoformat(value).isoformat()
+        if kind == "time":
+            return time.fromisoformat(value).strftime("%H:%M")
+        return datetime.fromisoformat(value).strftime("%Y-%m-%dT%H:%M")
+    except ValueError:
+        messages = {
+            "date": N_("Enter a date like 2026-03-02."),
+            "time": N_("Enter a time like 08:30."),
+            "datetime": N_("Enter a date and time like 2026-03-02 08:30."),
+        }
+        raise _Refused(Message(messages[kind])) from None
 
 
 def _parse_number(item: ItemSpec, value: str, asset: Asset) -> float | int:
@@ -308,10 +514,16 @@ def _fails(item: ItemSpec, answers: Mapping[str, Any]) -> bool:
     value = answers.get(item.key)
     if value is None:
         return False
-    if item.type == "pass_fail":
-        return value == "fail"
-    if item.type == "yes_no" and item.expect:
-        return value != item.expect
-    if item.must_equal:
-        return value != answers.get(item.must_equal)
-    return False
+    if item.type == "pass_fail" and value == "fail":
+        return True
+    if item.expect is not None and value != item.expect:
+        return True
+    chosen = value if isinstance(value, list) else [value]
+    if any(v in item.fail_values for v in chosen if isinstance(v, str)):
+        return True
+    if item.type == "number":
+        if item.fail_below is not None and value < item.fail_below:
+            return True
+        if item.fail_above is not None and value > item.fail_above:
+            return True
+    return bool(item.must_equal and value != answers.get(item.must_equal))

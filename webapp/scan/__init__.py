@@ -7,12 +7,13 @@ import uuid
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 from wtforms import HiddenField
 
 from models.assets import Asset, find_asset_by_token
 from models.messages import DomainError, SubmissionInvalid
-from models.people import can_see_school
+from models.people import can_see_school, people_at_school
 from models.records import AlreadySent, Channel, NotAllowed, Upload, recent_records, submit_record
 from models.templates import FormTemplate, latest_template, templates_for_kind
 from webapp import db
@@ -112,7 +113,10 @@ def file_record(token: str, template_key: str) -> Response | tuple[str, int]:
         template=template,
         spec=template.spec,
         form=form,
-        values=request.form if request.method == "POST" else {},
+        values=request.form if request.method == "POST" else MultiDict(),
+        people=people_at_school(db.session(), asset.school_id)
+        if any(item.type == "person" for item in template.spec.items)
+        else {},
         errors=errors,
         general_error=general_error,
         last=next(iter(recent_records(db.session(), asset, limit=1)), None),
