@@ -188,6 +188,42 @@ def _assets(
         responsible=canteen,
         now=now,
     )
+    plant_room = place("配电房")
+    for code, name, meter_type in (
+        ("DB-01", "总电表", "electricity"),
+        ("SB-01", "总水表", "water"),
+    ):
+        create_asset(
+            session,
+            school=school,
+            kind=AssetKind.METER,
+            code=code,
+            name=name,
+            location=plant_room,
+            responsible=admin,
+            attributes={"meter_type": meter_type, "meter_number": f"{index + 1}0{code[-1]}-2026"},
+            now=now,
+        )
+    create_asset(
+        session,
+        school=school,
+        kind=AssetKind.BROADCAST,
+        code="GB-01",
+        name="校园广播及英语听力系统",
+        location=place("行政楼", "2层", "广播室"),
+        responsible=admin,
+        now=now,
+    )
+    create_asset(
+        session,
+        school=school,
+        kind=AssetKind.SCHOOL_OFFICE,
+        code="HQ-01",
+        name="后勤办公室",
+        location=place("行政楼", "1层", "后勤办公室"),
+        responsible=admin,
+        now=now,
+    )
     session.flush()
 
 
@@ -222,6 +258,8 @@ def _history(
     for day in range(14):
         clock.set(clock.now().replace(hour=1) + timedelta(days=1))
         for asset in assets[day % 3 :: 3]:
+            if asset.kind not in filer:
+                continue
             template = templates_for_kind(session, asset.kind)[0]
             seed += 1
             answers = _answers(template.spec, failing=seed % 9 == 0)

@@ -22,6 +22,9 @@ class AssetKind(enum.StrEnum):
     BUS = "bus"
     DORM_ROOM = "dorm_room"
     CANTEEN = "canteen"
+    METER = "meter"
+    BROADCAST = "broadcast"
+    SCHOOL_OFFICE = "school_office"
 
 
 KIND_LABELS = {
@@ -30,6 +33,9 @@ KIND_LABELS = {
     AssetKind.BUS: N_("School bus"),
     AssetKind.DORM_ROOM: N_("Dormitory room"),
     AssetKind.CANTEEN: N_("Canteen"),
+    AssetKind.METER: N_("Utility meter"),
+    AssetKind.BROADCAST: N_("Broadcast equipment"),
+    AssetKind.SCHOOL_OFFICE: N_("Logistics office"),
 }
 
 ATTRIBUTE_LABELS = {
@@ -40,6 +46,8 @@ ATTRIBUTE_LABELS = {
     "driver": N_("Driver"),
     "beds": N_("Beds"),
     "model": N_("Model"),
+    "meter_type": N_("Meter type"),
+    "meter_number": N_("Meter number"),
 }
 
 
