@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel.support import NullTranslations, Translations
 
@@ -19,3 +22,20 @@ def translate(locale: str, msgid: str, **params: object) -> str:
     """A catalogue message in the given locale, for doors without Flask-Babel."""
     text = translations(locale).gettext(msgid)
     return text % params if params else text
+
+
+def render_notice(message: str, params: dict[str, Any], locale: str, timezone: str) -> str:
+    """A queued notice in the reader's language: {zh_CN, en} texts pick theirs, times go local."""
+    zone = ZoneInfo(timezone)
+    shown: dict[str, object] = {}
+    for name, value in params.items():
+        if isinstance(value, dict):
+            shown[name] = value.get(locale) or value.get("zh_CN") or ""
+        elif name in TIME_PARAMS and isinstance(value, str):
+            shown[name] = datetime.fromisoformat(value).astimezone(zone).strftime("%m-%d %H:%M")
+        else:
+            shown[name] = value
+    return translate(locale, message, **shown)
+
+
+TIME_PARAMS = ("due", "at", "since")

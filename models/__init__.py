@@ -1,7 +1,9 @@
 """Houqin's domain: entities and the operations on them. No web, bot or scheduler imports."""
 
+from models.actions import ActionEvent, CorrectiveAction
 from models.assets import Asset, AssetKind, Label
 from models.base import Base
+from models.notifications import Delivery, Notification
 from models.org import District, Location, School
 from models.people import Person, Role, RoleGrant
 from models.photos import Photo, RecordPhoto
@@ -9,13 +11,17 @@ from models.records import Record
 from models.templates import FormTemplate
 
 __all__ = [
+    "ActionEvent",
     "Asset",
     "AssetKind",
     "Base",
+    "CorrectiveAction",
+    "Delivery",
     "District",
     "FormTemplate",
     "Label",
     "Location",
+    "Notification",
     "Person",
     "Photo",
     "Record",

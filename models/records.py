@@ -19,6 +19,7 @@ from sqlalchemy.orm import (
     selectinload,
 )
 
+from models.actions import open_actions_for_failures
 from models.assets import Asset
 from models.base import Base
 from models.clock import Clock
@@ -182,6 +183,8 @@ def submit_record(
                         RecordPhoto(photo=stored, item_key=item_key, position=position)
                     )
             session.flush()
+            if record.failed_items:
+                open_actions_for_failures(session, record, now=now)
     except IntegrityError:
         existing = _record_by_key(session, key)
         if existing is None:
@@ -314,12 +317,20 @@ def visible_record(session: Session, viewer: Person, record_id: int) -> Record |
 
 
 def visible_photo(session: Session, viewer: Person, photo_id: int) -> Photo | None:
-    """A photo, if it belongs to at least one record the viewer may see."""
-    return session.scalar(
-        select(Photo)
-        .join(RecordPhoto, RecordPhoto.photo_id == Photo.id)
+    """A photo, if it proves a record or a fixed action the viewer may see."""
+    from models.actions import ActionEvent, CorrectiveAction
+
+    schools = visible_school_ids(viewer)
+    in_record = (
+        select(RecordPhoto.photo_id)
         .join(Record, Record.id == RecordPhoto.record_id)
-        .join(Asset, Asset.id == Record.asset_id)
-        .where(Photo.id == photo_id, Asset.school_id.in_(visible_school_ids(viewer)))
-        .limit(1)
+        .where(RecordPhoto.photo_id == photo_id, Record.school_id.in_(schools))
+    )
+    in_action = (
+        select(ActionEvent.photo_id)
+        .join(CorrectiveAction, CorrectiveAction.id == ActionEvent.action_id)
+        .where(ActionEvent.photo_id == photo_id, CorrectiveAction.school_id.in_(schools))
+    )
+    return session.scalar(
+        select(Photo).where(Photo.id == photo_id, Photo.id.in_(in_record.union(in_action)))
     )

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from flask import Flask, current_app, request
 from flask_babel import Babel, get_locale, gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from houqin import i18n as houqin_i18n
 from houqin.config import Settings
+from houqin.i18n import render_notice
 from models.assets import ATTRIBUTE_LABELS, KIND_LABELS
 from models.messages import Message
+from models.notifications import Notification, unread_count
 
 SUPPORTED = ("zh_CN", "en")
 LANG_COOKIE = "houqin_lang"
@@ -31,6 +34,10 @@ def init_app(app: Flask, settings: Settings) -> None:
         attribute_label=attribute_label,
         current_locale=current_locale,
         other_locale=other_locale,
+        severity_label=severity_label,
+        event_label=event_label,
+        notice_text=notice_text,
+        unread_notices=unread_notices,
     )
 
 
@@ -66,3 +73,40 @@ def kind_label(kind: str) -> str:
 def attribute_label(name: str) -> str:
     msgid = ATTRIBUTE_LABELS.get(name)
     return gettext(msgid) if msgid else name
+
+
+SEVERITY_LABELS = {
+    "info": _l("Notice"),
+    "minor": _l("Minor"),
+    "major": _l("Major"),
+    "critical": _l("Critical"),
+}
+EVENT_LABELS = {
+    "opened": _l("Opened"),
+    "failed_again": _l("Failed again"),
+    "closed": _l("Closed"),
+    "reopened": _l("Reopened"),
+}
+
+
+def severity_label(severity: str) -> str:
+    return str(SEVERITY_LABELS.get(severity, severity))
+
+
+def event_label(kind: str) -> str:
+    return str(EVENT_LABELS.get(kind, kind))
+
+
+def notice_text(notice: Notification) -> str:
+    return render_notice(
+        notice.message,
+        notice.params,
+        current_locale(),
+        current_app.config["BABEL_DEFAULT_TIMEZONE"],
+    )
+
+
+def unread_notices() -> int:
+    from webapp import db
+
+    return unread_count(db.session(), current_user) if current_user.is_authenticated else 0

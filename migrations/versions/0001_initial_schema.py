@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 19:52:30.794908
+Create Date: 2026-11-25 20:05:37.749734
 """
 
 from __future__ import annotations
@@ -74,6 +74,30 @@ def upgrade() -> None:
         sa.UniqueConstraint("sha256", name=op.f("uq_photo_sha256")),
     )
     op.create_table(
+        "notification",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("recipient_id", sa.Integer(), nullable=False),
+        sa.Column("severity", sa.String(length=16), nullable=False),
+        sa.Column("message", sa.String(length=500), nullable=False),
+        sa.Column("params", sa.JSON(), nullable=False),
+        sa.Column("link", sa.String(length=300), nullable=True),
+        sa.Column("dedup_key", sa.String(length=200), nullable=False),
+        sa.Column("created_at", models.base.UTCDateTime(), nullable=False),
+        sa.Column("read_at", models.base.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["recipient_id"], ["person.id"], name=op.f("fk_notification_recipient_id_person")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notification")),
+        sa.UniqueConstraint(
+            "recipient_id", "dedup_key", name=op.f("uq_notification_recipient_id_dedup_key")
+        ),
+    )
+    with op.batch_alter_table("notification", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_notification_recipient_id"), ["recipient_id"], unique=False
+        )
+
+    op.create_table(
         "school",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("district_id", sa.Integer(), nullable=False),
@@ -87,6 +111,26 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("school", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_school_district_id"), ["district_id"], unique=False)
+
+    op.create_table(
+        "delivery",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("notification_id", sa.Integer(), nullable=False),
+        sa.Column("channel", sa.String(length=16), nullable=False),
+        sa.Column("sent_at", models.base.UTCDateTime(), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["notification_id"],
+            ["notification.id"],
+            name=op.f("fk_delivery_notification_id_notification"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_delivery")),
+        sa.UniqueConstraint(
+            "notification_id", "channel", name=op.f("uq_delivery_notification_id_channel")
+        ),
+    )
+    with op.batch_alter_table("delivery", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_delivery_sent_at"), ["sent_at"], unique=False)
 
     op.create_table(
         "location",
@@ -235,6 +279,45 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_record_submitted_at"), ["submitted_at"], unique=False)
 
     op.create_table(
+        "corrective_action",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("school_id", sa.Integer(), nullable=False),
+        sa.Column("asset_id", sa.Integer(), nullable=False),
+        sa.Column("record_id", sa.Integer(), nullable=False),
+        sa.Column("item_key", sa.String(length=64), nullable=False),
+        sa.Column("what", sa.JSON(), nullable=False),
+        sa.Column("severity", sa.String(length=16), nullable=False),
+        sa.Column("assignee_id", sa.Integer(), nullable=True),
+        sa.Column("status", sa.String(length=8), nullable=False),
+        sa.Column("opened_at", models.base.UTCDateTime(), nullable=False),
+        sa.Column("due_at", models.base.UTCDateTime(), nullable=False),
+        sa.Column("closed_at", models.base.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["asset_id"], ["asset.id"], name=op.f("fk_corrective_action_asset_id_asset")
+        ),
+        sa.ForeignKeyConstraint(
+            ["assignee_id"], ["person.id"], name=op.f("fk_corrective_action_assignee_id_person")
+        ),
+        sa.ForeignKeyConstraint(
+            ["record_id"], ["record.id"], name=op.f("fk_corrective_action_record_id_record")
+        ),
+        sa.ForeignKeyConstraint(
+            ["school_id"], ["school.id"], name=op.f("fk_corrective_action_school_id_school")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_corrective_action")),
+    )
+    with op.batch_alter_table("corrective_action", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_corrective_action_asset_id"), ["asset_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_corrective_action_assignee_id"), ["assignee_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_corrective_action_school_id"), ["school_id"], unique=False
+        )
+
+    op.create_table(
         "record_photo",
         sa.Column("record_id", sa.Integer(), nullable=False),
         sa.Column("photo_id", sa.Integer(), nullable=False),
@@ -248,10 +331,48 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("record_id", "photo_id", "item_key", name=op.f("pk_record_photo")),
     )
+    op.create_table(
+        "action_event",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("action_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("at", models.base.UTCDateTime(), nullable=False),
+        sa.Column("by_id", sa.Integer(), nullable=True),
+        sa.Column("record_id", sa.Integer(), nullable=True),
+        sa.Column("note", sa.String(length=1000), nullable=True),
+        sa.Column("photo_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["action_id"],
+            ["corrective_action.id"],
+            name=op.f("fk_action_event_action_id_corrective_action"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["by_id"], ["person.id"], name=op.f("fk_action_event_by_id_person")
+        ),
+        sa.ForeignKeyConstraint(
+            ["photo_id"], ["photo.id"], name=op.f("fk_action_event_photo_id_photo")
+        ),
+        sa.ForeignKeyConstraint(
+            ["record_id"], ["record.id"], name=op.f("fk_action_event_record_id_record")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_action_event")),
+    )
+    with op.batch_alter_table("action_event", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_action_event_action_id"), ["action_id"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("action_event", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_action_event_action_id"))
+
+    op.drop_table("action_event")
     op.drop_table("record_photo")
+    with op.batch_alter_table("corrective_action", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_corrective_action_school_id"))
+        batch_op.drop_index(batch_op.f("ix_corrective_action_assignee_id"))
+        batch_op.drop_index(batch_op.f("ix_corrective_action_asset_id"))
+
+    op.drop_table("corrective_action")
     with op.batch_alter_table("record", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_record_submitted_at"))
         batch_op.drop_index("ix_record_school_id_submitted_at")
@@ -276,10 +397,18 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_location_school_id"))
 
     op.drop_table("location")
+    with op.batch_alter_table("delivery", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_delivery_sent_at"))
+
+    op.drop_table("delivery")
     with op.batch_alter_table("school", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_school_district_id"))
 
     op.drop_table("school")
+    with op.batch_alter_table("notification", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_notification_recipient_id"))
+
+    op.drop_table("notification")
     op.drop_table("photo")
     op.drop_table("person")
     with op.batch_alter_table("form_template", schema=None) as batch_op:

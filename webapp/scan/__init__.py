@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 from wtforms import HiddenField
 
+from models.actions import visible_actions
 from models.assets import Asset, find_asset_by_token
 from models.messages import DomainError, SubmissionInvalid
 from models.people import can_see_school, people_at_school
@@ -58,6 +59,7 @@ def show_asset(token: str) -> str:
         token=token,
         templates=templates_for_kind(session, asset.kind),
         records=recent_records(session, asset, limit=3),
+        actions=visible_actions(session, current_user, asset_id=asset.id),
         locale=current_locale(),
     )
 

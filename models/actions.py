@@ -1,0 +1,269 @@
+"""Corrective actions: a failed item gets an owner, a due date, and a history until fixed."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from models.assets import Asset
+from models.base import Base
+from models.messages import N_, DomainError, Message, SubmissionInvalid
+from models.notifications import Severity, notify, school_admins
+from models.people import Person, visible_school_ids
+from models.photos import Photo, PhotoStore, ProcessedPhoto, store_photo
+
+DUE_AFTER = {
+    "critical": timedelta(days=1),
+    "major": timedelta(days=3),
+    "minor": timedelta(days=7),
+}
+
+
+class ActionStatus(enum.StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class CorrectiveAction(Base):
+    __tablename__ = "corrective_action"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id"), index=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("record.id"))
+    item_key: Mapped[str] = mapped_column(String(64))
+    # What failed, as the checklist said it ({zh_CN, en}), so it reads right after edits.
+    what: Mapped[dict[str, Any]]
+    severity: Mapped[str] = mapped_column(String(16))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    status: Mapped[str] = mapped_column(String(8), default=ActionStatus.OPEN)
+    opened_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+    asset: Mapped[Asset] = relationship()
+    assignee: Mapped[Person | None] = relationship()
+    events: Mapped[list[ActionEvent]] = relationship(
+        back_populates="action", order_by="ActionEvent.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == ActionStatus.OPEN
+
+    def is_overdue(self, now: datetime) -> bool:
+        return self.is_open and self.due_at < now
+
+
+class EventKind(enum.StrEnum):
+    OPENED = "opened"
+    FAILED_AGAIN = "failed_again"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+
+
+class ActionEvent(Base):
+    """One step in an action's history: who did what, when, with what note and photo."""
+
+    __tablename__ = "action_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("corrective_action.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime]
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("record.id"))
+    note: Mapped[str | None] = mapped_column(String(1000))
+    photo_id: Mapped[int | None] = mapped_column(ForeignKey("photo.id"))
+
+    action: Mapped[CorrectiveAction] = relationship(back_populates="events")
+    by: Mapped[Person | None] = relationship()
+    photo: Mapped[Photo | None] = relationship()
+
+
+def open_actions_for_failures(
+    session: Session, record: Any, *, now: datetime
+) -> list[CorrectiveAction]:
+    """One open action per failed item; a repeat failure joins the action already open."""
+    spec = record.template.spec
+    asset: Asset = record.asset
+    actions = []
+    for key in record.failed_items:
+        item = spec.item(key)
+        existing = session.scalar(
+            select(CorrectiveAction).where(
+                CorrectiveAction.asset_id == asset.id,
+                CorrectiveAction.item_key == key,
+                CorrectiveAction.status == ActionStatus.OPEN,
+            )
+        )
+        if existing is not None:
+            existing.events.append(
+                ActionEvent(
+                    kind=EventKind.FAILED_AGAIN, at=now, by=record.submitted_by, record_id=record.id
+                )
+            )
+            actions.append(existing)
+            continue
+        action = CorrectiveAction(
+            school_id=asset.school_id,
+            asset=asset,
+            record_id=record.id,
+            item_key=key,
+            what=dict(item.label),
+            severity=item.severity,
+            assignee=asset.responsible,
+            status=ActionStatus.OPEN,
+            opened_at=now,
+            due_at=now + DUE_AFTER[item.severity],
+            events=[
+                ActionEvent(
+                    kind=EventKind.OPENED, at=now, by=record.submitted_by, record_id=record.id
+                )
+            ],
+        )
+        session.add(action)
+        actions.append(action)
+    session.flush()
+    for action in actions:
+        _announce(session, action, record, now=now)
+    return actions
+
+
+def _announce(session: Session, action: CorrectiveAction, record: Any, *, now: datetime) -> None:
+    """The assignee hears of every action; administrators of critical ones, at once."""
+    params = {
+        "asset": f"{action.asset.code} {action.asset.name}",
+        "item": action.what,
+        "school": action.asset.school.name,
+    }
+    link = f"/actions/{action.id}"
+    if action.assignee is not None:
+        notify(
+            session,
+            [action.assignee],
+            message=N_("To fix by %(due)s: %(item)s at %(asset)s."),
+            params={**params, "due": action.due_at.isoformat()},
+            severity=Severity(action.severity),
+            dedup_key=f"action:{action.id}:assigned",
+            now=now,
+            link=link,
+        )
+    if action.severity == "critical":
+        notify(
+            session,
+            school_admins(session, action.school_id, action.asset.school.district_id),
+            message=N_("Critical failure at %(school)s: %(item)s at %(asset)s."),
+            params=params,
+            severity=Severity.CRITICAL,
+            dedup_key=f"action:{action.id}:critical:{record.id}",
+            now=now,
+            link=link,
+        )
+
+
+class ActionRefused(DomainError):
+    pass
+
+
+def can_close(person: Person, action: CorrectiveAction) -> bool:
+    return action.assignee_id == person.id or person.can_manage_school(action.asset.school)
+
+
+def close_action(
+    session: Session,
+    action: CorrectiveAction,
+    *,
+    actor: Person,
+    note: str,
+    photo: ProcessedPhoto | None,
+    store: PhotoStore,
+    now: datetime,
+) -> None:
+    """Closing needs a note saying what was done and a photo showing it."""
+    if not can_close(actor, action):
+        raise ActionRefused(
+            Message(N_("Only the person assigned or an administrator can close this."))
+        )
+    if not action.is_open:
+        raise ActionRefused(Message(N_("This action is already closed.")))
+    errors = {}
+    if not note.strip():
+        errors["note"] = Message(N_("Say what was done."))
+    if photo is None:
+        errors["photo"] = Message(N_("Please take a photo."))
+    if errors:
+        raise SubmissionInvalid(errors)
+    stored = store_photo(session, store, photo, now=now)
+    action.status = ActionStatus.CLOSED
+    action.closed_at = now
+    action.events.append(
+        ActionEvent(kind=EventKind.CLOSED, at=now, by=actor, note=note.strip(), photo=stored)
+    )
+    session.flush()
+
+
+def reopen_action(
+    session: Session, action: CorrectiveAction, *, actor: Person, note: str, now: datetime
+) -> None:
+    """An administrator who finds the fix lacking reopens it, with a new due date."""
+    if not actor.can_manage_school(action.asset.school):
+        raise ActionRefused(Message(N_("Only an administrator can reopen this.")))
+    if action.is_open:
+        raise ActionRefused(Message(N_("This action is still open.")))
+    if not note.strip():
+        raise SubmissionInvalid({"note": Message(N_("Say why it is reopened."))})
+    action.status = ActionStatus.OPEN
+    action.closed_at = None
+    action.due_at = now + DUE_AFTER[action.severity]
+    action.events.append(ActionEvent(kind=EventKind.REOPENED, at=now, by=actor, note=note.strip()))
+    session.flush()
+    if action.assignee is not None:
+        notify(
+            session,
+            [action.assignee],
+            message=N_("Reopened, to fix by %(due)s: %(item)s at %(asset)s."),
+            params={
+                "asset": f"{action.asset.code} {action.asset.name}",
+                "item": action.what,
+                "due": action.due_at.isoformat(),
+            },
+            severity=Severity(action.severity),
+            dedup_key=f"action:{action.id}:reopened:{len(action.events)}",
+            now=now,
+            link=f"/actions/{action.id}",
+        )
+
+
+def visible_actions(
+    session: Session,
+    viewer: Person,
+    *,
+    open_only: bool = True,
+    assigned_to_me: bool = False,
+    asset_id: int | None = None,
+) -> list[CorrectiveAction]:
+    """Actions at the viewer's schools, soonest due first."""
+    query = select(CorrectiveAction).where(
+        CorrectiveAction.school_id.in_(visible_school_ids(viewer))
+    )
+    if open_only:
+        query = query.where(CorrectiveAction.status == ActionStatus.OPEN)
+    if assigned_to_me:
+        query = query.where(CorrectiveAction.assignee_id == viewer.id)
+    if asset_id is not None:
+        query = query.where(CorrectiveAction.asset_id == asset_id)
+    return list(session.scalars(query.order_by(CorrectiveAction.due_at, CorrectiveAction.id)))
+
+
+def visible_action(session: Session, viewer: Person, action_id: int) -> CorrectiveAction | None:
+    return session.scalar(
+        select(CorrectiveAction).where(
+            CorrectiveAction.id == action_id,
+            CorrectiveAction.school_id.in_(visible_school_ids(viewer)),
+        )
+    )

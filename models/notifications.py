@@ -1,0 +1,169 @@
+"""The outbox: every notice for a person, written in the transaction that caused it.
+
+The web inbox shows every notice; push channels (Telegram first) each get a delivery row
+that their sender drains. A dedup key makes queueing the same notice twice a no-op.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from models.base import Base
+from models.people import Person, Role, RoleGrant
+
+
+class Severity(enum.StrEnum):
+    INFO = "info"
+    MINOR = "minor"
+    MAJOR = "major"
+    CRITICAL = "critical"
+
+
+PUSH_CHANNELS = ("telegram",)
+
+
+class Notification(Base):
+    __tablename__ = "notification"
+    __table_args__ = (UniqueConstraint("recipient_id", "dedup_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    severity: Mapped[str] = mapped_column(String(16))
+    # A catalogue message and its parameters; texts given as {zh_CN, en} pick the reader's.
+    message: Mapped[str] = mapped_column(String(500))
+    params: Mapped[dict[str, Any]]
+    link: Mapped[str | None] = mapped_column(String(300))
+    dedup_key: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    read_at: Mapped[datetime | None]
+
+    recipient: Mapped[Person] = relationship()
+    deliveries: Mapped[list[Delivery]] = relationship(
+        back_populates="notification", cascade="all, delete-orphan"
+    )
+
+
+class Delivery(Base):
+    """One notification on one push channel: pending until that channel's sender sends it."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (UniqueConstraint("notification_id", "channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notification.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    sent_at: Mapped[datetime | None] = mapped_column(index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+
+    notification: Mapped[Notification] = relationship(back_populates="deliveries")
+
+
+def notify(
+    session: Session,
+    recipients: Iterable[Person],
+    *,
+    message: str,
+    params: dict[str, Any],
+    severity: Severity,
+    dedup_key: str,
+    now: datetime,
+    link: str | None = None,
+) -> list[Notification]:
+    """Queue a notice for each recipient once; a key already queued for someone is skipped."""
+    queued = []
+    for person in {p.id: p for p in recipients}.values():
+        exists = session.scalar(
+            select(Notification.id).where(
+                Notification.recipient_id == person.id, Notification.dedup_key == dedup_key
+            )
+        )
+        if exists is not None:
+            continue
+        notification = Notification(
+            recipient=person,
+            severity=severity,
+            message=message,
+            params=params,
+            link=link,
+            dedup_key=dedup_key,
+            created_at=now,
+            deliveries=[Delivery(channel=channel) for channel in PUSH_CHANNELS],
+        )
+        try:
+            with session.begin_nested():
+                session.add(notification)
+        except IntegrityError:
+            continue  # queued at the same moment by another process: once is enough
+        queued.append(notification)
+    return queued
+
+
+def school_admins(session: Session, school_id: int, district_id: int) -> list[Person]:
+    """Who is alerted about a school: its administrators, else the district's."""
+    admins = list(
+        session.scalars(
+            select(Person)
+            .join(RoleGrant)
+            .where(
+                Person.active,
+                RoleGrant.role == Role.SCHOOL_ADMIN,
+                RoleGrant.school_id == school_id,
+            )
+        )
+    )
+    if admins:
+        return admins
+    return district_admins(session, district_id)
+
+
+def district_admins(session: Session, district_id: int) -> list[Person]:
+    return list(
+        session.scalars(
+            select(Person)
+            .join(RoleGrant)
+            .where(
+                Person.active,
+                RoleGrant.role == Role.DISTRICT_ADMIN,
+                RoleGrant.district_id == district_id,
+            )
+        )
+    )
+
+
+def inbox(session: Session, person: Person, limit: int = 100) -> list[Notification]:
+    return list(
+        session.scalars(
+            select(Notification)
+            .where(Notification.recipient_id == person.id)
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def unread_count(session: Session, person: Person) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.recipient_id == person.id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+def mark_read(session: Session, person: Person, notification_id: int, *, now: datetime) -> bool:
+    """Mark one of the person's own notices read; another person's is left alone."""
+    notification = session.get(Notification, notification_id)
+    if notification is None or notification.recipient_id != person.id:
+        return False
+    if notification.read_at is None:
+        notification.read_at = now
+    return True

@@ -1,0 +1,111 @@
+"""Corrective actions: the list of what to fix, one action with its history, close, reopen."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import TextAreaField
+
+from models.actions import (
+    ActionRefused,
+    can_close,
+    close_action,
+    reopen_action,
+    visible_action,
+    visible_actions,
+)
+from models.messages import SubmissionInvalid
+from models.photos import PhotoRejected, ProcessedPhoto, process_photo
+from webapp import db
+from webapp.i18n import current_locale, translate
+
+bp = Blueprint("actions", __name__, template_folder="templates")
+
+
+class CloseForm(FlaskForm):
+    note = TextAreaField()
+
+
+class ReopenForm(FlaskForm):
+    note = TextAreaField()
+
+
+@bp.get("/actions")
+@login_required
+def list_actions() -> str:
+    mine = request.args.get("all") != "1"
+    actions = visible_actions(db.session(), current_user, assigned_to_me=mine)
+    return render_template(
+        "actions/list.html",
+        actions=actions,
+        mine=mine,
+        now=db.clock().now(),
+        locale=current_locale(),
+    )
+
+
+@bp.route("/actions/<int:action_id>", methods=["GET", "POST"])
+@login_required
+def show_action(action_id: int) -> str | Response | tuple[str, int]:
+    session = db.session()
+    action = visible_action(session, current_user, action_id)
+    if action is None:
+        abort(404)
+    close_form, reopen_form = CloseForm(prefix="close"), ReopenForm(prefix="reopen")
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        now = db.clock().now()
+        try:
+            if request.form.get("do") == "close" and close_form.validate_on_submit():
+                close_action(
+                    session,
+                    action,
+                    actor=current_user,
+                    note=close_form.note.data or "",
+                    photo=_closing_photo(),
+                    store=db.photo_store(),
+                    now=now,
+                )
+                flash(gettext("Closed. Thank you!"))
+                return redirect(url_for("actions.show_action", action_id=action.id))
+            if request.form.get("do") == "reopen" and reopen_form.validate_on_submit():
+                reopen_action(
+                    session, action, actor=current_user, note=reopen_form.note.data or "", now=now
+                )
+                flash(gettext("Reopened."))
+                return redirect(url_for("actions.show_action", action_id=action.id))
+            abort(400)
+        except SubmissionInvalid as invalid:
+            errors.update({k: translate(m) for k, m in invalid.errors.items()})
+        except ActionRefused as refused:
+            errors["general"] = translate(refused.message)
+    page = render_template(
+        "actions/action.html",
+        action=action,
+        close_form=close_form,
+        reopen_form=reopen_form,
+        can_close=can_close(current_user, action),
+        can_reopen=current_user.can_manage_school(action.asset.school),
+        errors=errors,
+        now=db.clock().now(),
+        locale=current_locale(),
+    )
+    return (page, 422) if errors else page
+
+
+def _closing_photo() -> ProcessedPhoto | None:
+    """The photo sent with the closing note, processed but not yet stored."""
+    upload = request.files.get("photo")
+    if upload is None or not upload.filename:
+        return None
+    try:
+        data = upload.read()
+    finally:
+        upload.close()
+    try:
+        return process_photo(data, keep_exif=db.settings().storage.keep_exif)
+    except PhotoRejected as rejected:
+        raise SubmissionInvalid({"photo": rejected.message}) from None
