@@ -93,16 +93,40 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
 
 
 def run_server(settings: Settings, host: str, port: int) -> None:
+    """The web app with the scheduler's jobs running beside it."""
     from werkzeug.serving import run_simple
 
+    from scheduler import build_scheduler
     from webapp import create_app
 
     try:
         app = create_app(settings)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
+    jobs = build_scheduler(settings, make_session_factory(make_engine(settings.database.url)))
+    jobs.start()
     click.echo(f"Houqin is serving on http://{host}:{port}/  (Ctrl+C stops it)")
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False)
+    finally:
+        jobs.shutdown(wait=False)
+
+
+@main.command("scheduler")
+@click.pass_context
+def run_scheduler(ctx: click.Context) -> None:
+    """Run the scheduled jobs alone (when the web app runs under gunicorn)."""
+    from houqin.migrate import SchemaOutOfDate, check_current
+    from scheduler import build_scheduler
+
+    settings = _settings(ctx)
+    try:
+        check_current(settings.database.url)
+    except SchemaOutOfDate as exc:
+        raise click.ClickException(str(exc)) from None
+    factory = make_session_factory(make_engine(settings.database.url))
+    click.echo("Houqin's scheduler is running (Ctrl+C stops it)")
+    build_scheduler(settings, factory, blocking=True).start()
 
 
 @main.command()

@@ -50,6 +50,11 @@ class LabelSettings:
 
 
 @dataclass
+class TripSettings:
+    arrival_within_minutes: int = 120
+
+
+@dataclass
 class TelegramSettings:
     token: str = ""
     base_url: str = "https://api.telegram.org/bot"
@@ -63,6 +68,7 @@ class Settings:
     storage: StorageSettings = field(default_factory=StorageSettings)
     i18n: I18nSettings = field(default_factory=I18nSettings)
     labels: LabelSettings = field(default_factory=LabelSettings)
+    trips: TripSettings = field(default_factory=TripSettings)
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
 
 
@@ -117,6 +123,8 @@ def _check_values(settings: Settings) -> None:
             f"i18n.timezone {settings.i18n.timezone!r} is not a time zone name "
             "such as Asia/Shanghai"
         ) from None
+    if settings.trips.arrival_within_minutes < 1:
+        raise ConfigError("trips.arrival_within_minutes must be at least 1")
     if settings.labels.layout not in LAYOUTS:
         raise ConfigError(
             f"labels.layout must be one of {', '.join(LAYOUTS)}, not {settings.labels.layout!r}"

@@ -21,7 +21,7 @@ from models.org import District, Location, School
 from models.people import Person, Role, create_person, grant_role
 from models.photos import PhotoStore
 from models.records import Channel, Upload, submit_record
-from models.templates import TemplateSpec, templates_for_kind
+from models.templates import TemplateSpec, latest_template
 
 VAR = Path("var")
 DEMO_PASSWORD = "houqin123"
@@ -238,19 +238,21 @@ def _photo(seed: int) -> bytes:
     return out.getvalue()
 
 
+DEMO_DUTIES = {
+    AssetKind.EXTINGUISHER: ("inspector1", ["extinguisher_monthly"]),
+    AssetKind.WATER_DISPENSER: ("dorm1", ["water_dispenser_disinfection"]),
+    AssetKind.BUS: ("teacher1", ["bus_departure", "bus_arrival"]),
+    AssetKind.DORM_ROOM: ("dorm1", ["dorm_room_disinfection"]),
+    AssetKind.CANTEEN: ("canteen1", ["canteen_tableware_disinfection"]),
+}
+
+
 def _history(
     session: Session, settings: Settings, schools: list[School], people: dict[str, Person]
 ) -> None:
     """About two weeks of records, a few of them failed, so the ledger has something to show."""
     store = PhotoStore(Path(settings.storage.data_dir))
     clock = SettableClock(SystemClock().now() - timedelta(days=14))
-    filer = {
-        AssetKind.EXTINGUISHER: "inspector1",
-        AssetKind.WATER_DISPENSER: "dorm1",
-        AssetKind.BUS: "teacher1",
-        AssetKind.DORM_ROOM: "dorm1",
-        AssetKind.CANTEEN: "canteen1",
-    }
     assets = list(
         session.scalars(select(Asset).where(Asset.school_id == schools[0].id).order_by(Asset.id))
     )
@@ -258,32 +260,35 @@ def _history(
     for day in range(14):
         clock.set(clock.now().replace(hour=1) + timedelta(days=1))
         for asset in assets[day % 3 :: 3]:
-            if asset.kind not in filer:
+            if asset.kind not in DEMO_DUTIES:
                 continue
-            template = templates_for_kind(session, asset.kind)[0]
+            filer, template_keys = DEMO_DUTIES[AssetKind(asset.kind)]
             seed += 1
-            answers = _answers(template.spec, failing=seed % 9 == 0)
-            uploads = [
-                Upload(item.key, _photo(seed))
-                for item in template.spec.items
-                if item.type == "photo"
-            ]
-            clock.advance(timedelta(minutes=17))
-            submit_record(
-                session,
-                actor=people[filer[AssetKind(asset.kind)]],
-                asset=asset,
-                template=template,
-                answers=answers,
-                uploads=uploads,
-                key=uuid.uuid4().hex,
-                channel=Channel.WEB,
-                clock=clock,
-                store=store,
-            )
+            for template_key in template_keys:
+                template = latest_template(session, template_key)
+                if template is None:
+                    continue
+                clock.advance(timedelta(minutes=17))
+                submit_record(
+                    session,
+                    actor=people[filer],
+                    asset=asset,
+                    template=template,
+                    answers=_answers(template.spec, failing=seed % 9 == 0),
+                    uploads=[
+                        Upload(item.key, _photo(seed))
+                        for item in template.spec.items
+                        if item.type == "photo" and item.required
+                    ],
+                    key=uuid.uuid4().hex,
+                    channel=Channel.WEB,
+                    clock=clock,
+                    store=store,
+                )
 
 
 def _answers(spec: TemplateSpec, failing: bool) -> dict[str, str]:
+    """Answers a careful member of staff would give; `failing` spoils one of them."""
     answers: dict[str, str] = {}
     for item in spec.items:
         if item.type == "pass_fail":

@@ -9,6 +9,7 @@ from models.people import Person, Role, RoleGrant
 from models.photos import Photo, RecordPhoto
 from models.records import Record
 from models.templates import FormTemplate
+from models.trips import Trip
 
 __all__ = [
     "ActionEvent",
@@ -29,4 +30,5 @@ __all__ = [
     "Role",
     "RoleGrant",
     "School",
+    "Trip",
 ]

@@ -26,8 +26,13 @@ class DomainError(Exception):
 
 
 class SubmissionInvalid(Exception):
-    """A record was refused; `errors` maps each field to what is wrong with it."""
+    """A record was refused; `errors` maps each field to what is wrong with it.
 
-    def __init__(self, errors: dict[str, Message]) -> None:
+    `overload` is (children, seats) when the refusal was a bus with more children than seats:
+    that is refused and also raised as an alert.
+    """
+
+    def __init__(self, errors: dict[str, Message], overload: tuple[int, int] | None = None) -> None:
         super().__init__(", ".join(f"{k}: {m.msgid}" for k, m in errors.items()))
         self.errors = errors
+        self.overload = overload

@@ -35,6 +35,7 @@ from models.photos import (
     store_photo,
 )
 from models.templates import FormTemplate, TemplateSpec, check_answers
+from models.trips import alert_overload, arrival_failures, record_trip
 
 
 class Channel(enum.StrEnum):
@@ -142,6 +143,9 @@ def submit_record(
     except SubmissionInvalid as invalid:
         errors.update(invalid.errors)
         checked = None
+        if invalid.overload is not None:
+            children, seats = invalid.overload
+            alert_overload(session, asset, actor, children, seats, key, clock.now())
     hidden = checked.hidden if checked is not None else frozenset()
     processed: list[tuple[str, ProcessedPhoto]] = []
     for upload in uploads:
@@ -155,6 +159,11 @@ def submit_record(
         raise SubmissionInvalid(errors)
 
     now = clock.now()
+    failed_items = list(checked.failed_items)
+    if spec.trip == "arrival":
+        failed_items += [
+            k for k in arrival_failures(session, asset, checked.answers) if k not in failed_items
+        ]
     try:
         with session.begin_nested():
             record = Record(
@@ -163,8 +172,8 @@ def submit_record(
                 asset_kind=asset.kind,
                 template=template,
                 answers=checked.answers,
-                failed_items=checked.failed_items,
-                result=Result.FAIL if checked.failed_items else Result.PASS,
+                failed_items=failed_items,
+                result=Result.FAIL if failed_items else Result.PASS,
                 submitted_by=actor,
                 submitted_at=now,
                 channel=channel,
@@ -183,6 +192,7 @@ def submit_record(
                         RecordPhoto(photo=stored, item_key=item_key, position=position)
                     )
             session.flush()
+            record_trip(session, record, now=now)
             if record.failed_items:
                 open_actions_for_failures(session, record, now=now)
     except IntegrityError:

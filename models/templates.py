@@ -113,6 +113,8 @@ class TemplateSpec:
     kind: str
     title: dict[str, str]
     items: tuple[ItemSpec, ...]
+    # "departure" or "arrival": the record also starts or ends a bus trip (models/trips.py).
+    trip: str | None = None
 
     def title_text(self, locale: str) -> str:
         return _pick(self.title, locale)
@@ -129,12 +131,15 @@ class TemplateSpec:
         return any(i.key == key for i in self.items)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "key": self.key,
             "kind": self.kind,
             "title": self.title,
             "items": [_item_json(i) for i in self.items],
         }
+        if self.trip:
+            data["trip"] = self.trip
+        return data
 
     def content_hash(self) -> str:
         blob = json.dumps(self.to_json(), sort_keys=True, ensure_ascii=False)
@@ -171,7 +176,7 @@ def spec_from_json(data: Mapping[str, Any], source: str = "<template>") -> Templ
     for name in ("key", "kind", "title", "items"):
         if name not in data:
             raise fail(name, "missing")
-    unknown = set(data) - {"key", "kind", "title", "items"}
+    unknown = set(data) - {"key", "kind", "title", "items", "trip"}
     if unknown:
         raise fail("template", f"unknown field(s) {', '.join(sorted(unknown))}")
     _check_texts(data["title"], "title", fail)
@@ -180,8 +185,19 @@ def spec_from_json(data: Mapping[str, Any], source: str = "<template>") -> Templ
     items: list[ItemSpec] = []
     for index, raw in enumerate(data["items"]):
         items.append(_item_from_json(raw, f"item {raw.get('key', index + 1)!s}", items, fail))
+    trip = data.get("trip")
+    if trip not in (None, "departure", "arrival"):
+        raise fail("trip", "must be departure or arrival")
+    if trip == "departure" and not any(i.key == "children_boarded" for i in items):
+        raise fail("trip", "a departure needs a children_boarded item")
+    if trip == "arrival" and not any(i.key == "children_got_off" for i in items):
+        raise fail("trip", "an arrival needs a children_got_off item")
     return TemplateSpec(
-        key=data["key"], kind=data["kind"], title=dict(data["title"]), items=tuple(items)
+        key=data["key"],
+        kind=data["kind"],
+        title=dict(data["title"]),
+        items=tuple(items),
+        trip=trip,
     )
 
 
@@ -388,6 +404,7 @@ def check_answers(
     errors: dict[str, Message] = {}
     answers: dict[str, Any] = {}
     hidden: set[str] = set()
+    overloads: list[tuple[int, int]] = []
     for item in spec.items:
         if not is_shown(item, answers):
             hidden.add(item.key)
@@ -412,15 +429,18 @@ def check_answers(
             answers[item.key] = _parse(item, values, asset, people or {})
         except _Refused as refused:
             errors[item.key] = refused.message
+            if refused.overload is not None:
+                overloads.append(refused.overload)
     if errors:
-        raise SubmissionInvalid(errors)
+        raise SubmissionInvalid(errors, overload=overloads[0] if overloads else None)
     failed = [item.key for item in spec.items if _fails(item, answers)]
     return CheckedAnswers(answers=answers, failed_items=failed, hidden=frozenset(hidden))
 
 
 class _Refused(Exception):
-    def __init__(self, message: Message) -> None:
+    def __init__(self, message: Message, overload: tuple[int, int] | None = None) -> None:
         self.message = message
+        self.overload = overload
 
 
 def _parse(item: ItemSpec, values: list[str], asset: Asset, people: Mapping[int, str]) -> Any:
@@ -501,7 +521,8 @@ def _parse_number(item: ItemSpec, value: str, asset: Asset) -> float | int:
                         "An overloaded bus must not leave: let children off first."
                     ),
                     {"count": _fmt(number), "seats": _fmt(float(limit))},
-                )
+                ),
+                overload=(int(number), int(float(limit))),
             )
     return number
 

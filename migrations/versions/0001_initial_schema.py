@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 20:05:37.749734
+Create Date: 2026-11-25 20:07:39.020841
 """
 
 from __future__ import annotations
@@ -332,6 +332,44 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("record_id", "photo_id", "item_key", name=op.f("pk_record_photo")),
     )
     op.create_table(
+        "trip",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("school_id", sa.Integer(), nullable=False),
+        sa.Column("bus_id", sa.Integer(), nullable=False),
+        sa.Column("teacher_id", sa.Integer(), nullable=False),
+        sa.Column("driver", sa.String(length=100), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("departed_at", models.base.UTCDateTime(), nullable=False),
+        sa.Column("boarded", sa.Integer(), nullable=False),
+        sa.Column("departure_record_id", sa.Integer(), nullable=False),
+        sa.Column("arrived_at", models.base.UTCDateTime(), nullable=True),
+        sa.Column("got_off", sa.Integer(), nullable=True),
+        sa.Column("arrival_record_id", sa.Integer(), nullable=True),
+        sa.Column("arrival_teacher_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["arrival_record_id"], ["record.id"], name=op.f("fk_trip_arrival_record_id_record")
+        ),
+        sa.ForeignKeyConstraint(
+            ["arrival_teacher_id"], ["person.id"], name=op.f("fk_trip_arrival_teacher_id_person")
+        ),
+        sa.ForeignKeyConstraint(["bus_id"], ["asset.id"], name=op.f("fk_trip_bus_id_asset")),
+        sa.ForeignKeyConstraint(
+            ["departure_record_id"], ["record.id"], name=op.f("fk_trip_departure_record_id_record")
+        ),
+        sa.ForeignKeyConstraint(
+            ["school_id"], ["school.id"], name=op.f("fk_trip_school_id_school")
+        ),
+        sa.ForeignKeyConstraint(
+            ["teacher_id"], ["person.id"], name=op.f("fk_trip_teacher_id_person")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_trip")),
+    )
+    with op.batch_alter_table("trip", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_trip_bus_id"), ["bus_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_trip_school_id"), ["school_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_trip_status"), ["status"], unique=False)
+
+    op.create_table(
         "action_event",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("action_id", sa.Integer(), nullable=False),
@@ -366,6 +404,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_action_event_action_id"))
 
     op.drop_table("action_event")
+    with op.batch_alter_table("trip", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_trip_status"))
+        batch_op.drop_index(batch_op.f("ix_trip_school_id"))
+        batch_op.drop_index(batch_op.f("ix_trip_bus_id"))
+
+    op.drop_table("trip")
     op.drop_table("record_photo")
     with op.batch_alter_table("corrective_action", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_corrective_action_school_id"))

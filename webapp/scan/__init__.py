@@ -17,6 +17,7 @@ from models.messages import DomainError, SubmissionInvalid
 from models.people import can_see_school, people_at_school
 from models.records import AlreadySent, Channel, NotAllowed, Upload, recent_records, submit_record
 from models.templates import FormTemplate, latest_template, templates_for_kind
+from models.trips import open_trip
 from webapp import db
 from webapp.i18n import current_locale, translate
 
@@ -57,10 +58,21 @@ def show_asset(token: str) -> str:
         "scan/asset.html",
         asset=asset,
         token=token,
-        templates=templates_for_kind(session, asset.kind),
+        templates=_in_order(templates_for_kind(session, asset.kind), asset),
         records=recent_records(session, asset, limit=3),
         actions=visible_actions(session, current_user, asset_id=asset.id),
         locale=current_locale(),
+    )
+
+
+def _in_order(templates: list[FormTemplate], asset: Asset) -> list[FormTemplate]:
+    """A bus on the road offers its arrival first; one in the yard its departure."""
+    if asset.kind != "bus":
+        return templates
+    first = "arrival" if open_trip(db.session(), asset) is not None else "departure"
+    return sorted(
+        templates,
+        key=lambda t: (t.spec.trip != first, t.spec.trip is None, t.key),
     )
 
 
@@ -99,6 +111,8 @@ def file_record(token: str, template_key: str) -> Response | tuple[str, int]:
             )
         except SubmissionInvalid as invalid:
             errors = {key: translate(message) for key, message in invalid.errors.items()}
+            # A refusal writes nothing but the alerts it raised (an overloaded bus): keep them.
+            db.session().commit()
         except NotAllowed:
             abort(404)
         except AlreadySent as refused:

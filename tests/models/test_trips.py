@@ -1,0 +1,140 @@
+"""Bus trips keep children safe: counts match, no overloading, every trip arrives."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.assets import AssetKind
+from models.clock import SettableClock
+from models.messages import SubmissionInvalid
+from models.notifications import Notification, inbox
+from models.people import Role
+from models.photos import PhotoStore
+from models.records import Channel, submit_record
+from models.templates import latest_template
+from models.trips import Trip, TripStatus, sweep_trips, trip_ledger
+from tests.factories import make_asset, make_person, make_school
+
+
+@pytest.fixture
+def bus_world(session: Session, clock: SettableClock):
+    school = make_school(session)
+    teacher = make_person(session, clock, school, Role.TEACHER, "teacher")
+    admin = make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    bus = make_asset(
+        session, clock, school, AssetKind.BUS, "XC-01", "1号校车", seats=19, driver="马师傅"
+    )
+    return teacher, admin, bus
+
+
+def _scan(session, clock, store, teacher, bus, template_key, answers, key):
+    return submit_record(
+        session,
+        actor=teacher,
+        asset=bus,
+        template=latest_template(session, template_key),
+        answers=answers,
+        uploads=[],
+        key=key,
+        channel=Channel.WEB,
+        clock=clock,
+        store=store,
+    ).record
+
+
+def _depart(session, clock, store, teacher, bus, children, key="dep-0001"):
+    answers = {"teacher_on_board": "yes", "children_boarded": str(children), "seatbelts_on": "yes"}
+    return _scan(session, clock, store, teacher, bus, "bus_departure", answers, key)
+
+
+def _arrive(session, clock, store, teacher, bus, children, key="arr-0001"):
+    answers = {"children_got_off": str(children), "bus_checked_empty": "yes"}
+    return _scan(session, clock, store, teacher, bus, "bus_arrival", answers, key)
+
+
+def test_a_trip_runs_from_departure_to_arrival_on_the_ledger(
+    session: Session, clock: SettableClock, store: PhotoStore, bus_world
+) -> None:
+    teacher, admin, bus = bus_world
+
+    _depart(session, clock, store, teacher, bus, 18)
+    clock.advance(timedelta(minutes=40))
+    arrival = _arrive(session, clock, store, teacher, bus, 18)
+
+    [trip] = trip_ledger(session, admin, bus.school_id)
+    assert arrival.passed
+    assert trip.status == TripStatus.ARRIVED
+    assert (trip.boarded, trip.got_off, trip.driver) == (18, 18, "马师傅")
+    assert trip.arrived_at - trip.departed_at == timedelta(minutes=40)
+    assert trip.teacher is teacher
+    assert inbox(session, admin) == []
+
+
+def test_a_child_missing_at_arrival_is_a_critical_alert_at_once(
+    session: Session, clock: SettableClock, store: PhotoStore, bus_world
+) -> None:
+    teacher, admin, bus = bus_world
+    _depart(session, clock, store, teacher, bus, 18)
+
+    arrival = _arrive(session, clock, store, teacher, bus, 17)
+
+    assert not arrival.passed
+    assert "children_got_off" in arrival.failed_items
+    alerts = [n for n in inbox(session, admin) if n.dedup_key.endswith(":mismatch")]
+    assert len(alerts) == 1
+    assert alerts[0].severity == "critical"
+    assert alerts[0].params["boarded"] == 18 and alerts[0].params["got_off"] == 17
+    assert any(n.dedup_key.endswith(":mismatch") for n in inbox(session, teacher))
+
+
+def test_an_overloaded_departure_is_refused_and_still_alerts(
+    session: Session, clock: SettableClock, store: PhotoStore, bus_world
+) -> None:
+    teacher, admin, bus = bus_world
+
+    with pytest.raises(SubmissionInvalid):
+        _depart(session, clock, store, teacher, bus, 25)
+
+    assert session.scalar(select(Trip)) is None
+    [alert] = inbox(session, admin)
+    assert alert.severity == "critical"
+    assert (alert.params["children"], alert.params["seats"]) == (25, 19)
+
+
+def test_no_arrival_in_time_raises_the_alarm_once(
+    session: Session, clock: SettableClock, store: PhotoStore, bus_world
+) -> None:
+    teacher, admin, bus = bus_world
+    _depart(session, clock, store, teacher, bus, 12)
+
+    clock.advance(timedelta(minutes=89))
+    assert sweep_trips(session, now=clock.now(), within=timedelta(minutes=90)) == []
+    clock.advance(timedelta(minutes=2))
+    [late] = sweep_trips(session, now=clock.now(), within=timedelta(minutes=90))
+    clock.advance(timedelta(minutes=5))
+    assert sweep_trips(session, now=clock.now(), within=timedelta(minutes=90)) == []
+
+    assert late.status == TripStatus.NO_ARRIVAL
+    alarms = session.scalars(
+        select(Notification).where(Notification.dedup_key == f"trip:{late.id}:no_arrival")
+    ).all()
+    assert {n.recipient_id for n in alarms} == {admin.id, teacher.id}
+    assert "A child may still be on the bus" in alarms[0].message
+
+
+def test_a_new_departure_while_the_last_trip_never_arrived_flags_that_trip(
+    session: Session, clock: SettableClock, store: PhotoStore, bus_world
+) -> None:
+    teacher, admin, bus = bus_world
+    _depart(session, clock, store, teacher, bus, 12, key="dep-0001")
+    clock.advance(timedelta(minutes=30))
+
+    _depart(session, clock, store, teacher, bus, 10, key="dep-0002")
+
+    trips = session.scalars(select(Trip).order_by(Trip.id)).all()
+    assert [t.status for t in trips] == [TripStatus.NO_ARRIVAL, TripStatus.EN_ROUTE]
+    assert any(n.dedup_key == f"trip:{trips[0].id}:no_arrival" for n in inbox(session, admin))

@@ -1,0 +1,30 @@
+"""The trip ledger: every bus ride with its teacher, driver, times and head counts."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from models.org import School
+from models.people import visible_school_ids
+from models.trips import trip_ledger
+from webapp import db
+
+bp = Blueprint("trips", __name__, template_folder="templates")
+
+
+@bp.get("/trips/<school_code>")
+@login_required
+def show_trips(school_code: str) -> str:
+    session = db.session()
+    school = session.scalar(
+        select(School).where(
+            School.code == school_code, School.id.in_(visible_school_ids(current_user))
+        )
+    )
+    if school is None:
+        abort(404)
+    return render_template(
+        "trips/trips.html", school=school, trips=trip_ledger(session, current_user, school.id)
+    )
