@@ -68,6 +68,10 @@ class Person(Base):
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
+    @property
+    def is_district_admin(self) -> bool:
+        return any(g.role == Role.DISTRICT_ADMIN for g in self.grants)
+
     def can_manage_school(self, school: School) -> bool:
         """School administrators manage their school; district administrators every school."""
         return any(

@@ -14,7 +14,19 @@ from houqin.config import Settings
 from models.clock import Clock, SystemClock
 from models.db import make_engine, make_session_factory
 from models.photos import PhotoStore
-from webapp import actions, auth, db, errors, i18n, inbox, labels, records, scan, trips
+from webapp import (
+    actions,
+    auth,
+    checklists,
+    db,
+    errors,
+    i18n,
+    inbox,
+    labels,
+    records,
+    scan,
+    trips,
+)
 
 csrf = CSRFProtect()
 compress = Compress()
@@ -65,6 +77,7 @@ def create_app(
     app.register_blueprint(actions.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(trips.bp)
+    app.register_blueprint(checklists.bp)
     return app
 
 

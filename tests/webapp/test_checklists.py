@@ -1,0 +1,87 @@
+"""District administrators edit checklists: each change a new version, old records keep theirs."""
+
+from __future__ import annotations
+
+import re
+
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from models.clock import SettableClock
+from models.people import Role
+from models.templates import latest_template
+from tests.conftest import Auth, csrf_token
+from tests.factories import EXTINGUISHER_OK, jpeg_bytes, make_asset, make_person, make_school
+from tests.webapp.helpers import submit_form
+
+
+def _edit_page(client: FlaskClient, key: str) -> tuple[str, str]:
+    page = client.get(f"/checklists/{key}/edit").get_data(as_text=True)
+    source = re.search(r'<textarea id="source" name="source"[^>]*>(.*?)</textarea>', page, re.S)
+    return csrf_token(page), source.group(1).replace("&#34;", '"').replace("&amp;", "&")
+
+
+def test_an_edited_checklist_is_a_new_version_and_old_records_still_show_as_filed(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session)
+    make_person(session, clock, school, Role.DISTRICT_ADMIN, "district")
+    asset = make_asset(session, clock, school)
+    session.commit()
+    auth.login("district")
+    filed = submit_form(
+        client,
+        asset.current_label.token,
+        "extinguisher_monthly",
+        EXTINGUISHER_OK,
+        {"photo": jpeg_bytes()},
+    )
+    record_url = filed.headers["Location"].split("?")[0]
+
+    token, source = _edit_page(client, "extinguisher_monthly")
+    assert 'key = "gauge_green"' in source
+    changed = source.replace("Extinguisher monthly inspection", "Extinguisher check (new)")
+    changed = changed.replace("灭火器月度检查", "灭火器检查（新）")
+    saved = client.post(
+        "/checklists/extinguisher_monthly/edit", data={"csrf_token": token, "source": changed}
+    )
+
+    assert saved.status_code == 302
+    assert "版本 2" in client.get(saved.headers["Location"]).get_data(as_text=True)
+    session.rollback()
+    assert latest_template(session, "extinguisher_monthly").version == 2
+    old = client.get(record_url).get_data(as_text=True)
+    assert "灭火器月度检查" in old and "（新）" not in old
+    form = client.get(f"/s/{asset.current_label.token}/record/extinguisher_monthly")
+    assert "灭火器检查（新）" in form.get_data(as_text=True)
+
+
+def test_a_broken_checklist_is_refused_naming_the_item_and_field(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    make_person(session, clock, make_school(session), Role.DISTRICT_ADMIN, "district")
+    session.commit()
+    auth.login("district")
+    token, source = _edit_page(client, "bus_trip")
+
+    response = client.post(
+        "/checklists/bus_trip/edit",
+        data={"csrf_token": token, "source": source.replace('type = "yes_no"', 'type = "maybe"')},
+    )
+
+    assert response.status_code == 422
+    assert "item teacher_on_board.type: must be one of" in response.get_data(as_text=True)
+    session.rollback()
+    assert latest_template(session, "bus_trip").version == 1
+
+
+def test_school_staff_read_checklists_but_cannot_edit_them(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    make_person(session, clock, make_school(session), Role.SCHOOL_ADMIN, "admin")
+    session.commit()
+    auth.login("admin")
+
+    assert "灭火器月度检查" in client.get("/checklists").get_data(as_text=True)
+    assert client.get("/checklists/bus_trip/edit").status_code == 404
+    assert client.get("/checklists/new").status_code == 404

@@ -1,0 +1,139 @@
+"""Checklists for district administrators: read every template, edit one as TOML, keep versions."""
+
+from __future__ import annotations
+
+import tomllib
+
+import tomli_w
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from werkzeug.wrappers import Response
+from wtforms import TextAreaField
+
+from models.assets import KIND_LABELS
+from models.templates import (
+    FormTemplate,
+    TemplateError,
+    latest_template,
+    save_template_version,
+    spec_from_json,
+)
+from webapp import db
+from webapp.i18n import current_locale
+
+bp = Blueprint("checklists", __name__, template_folder="templates")
+
+NEW_TEMPLATE = """key = "new_checklist"
+kind = "school_office"
+title = { zh_CN = "新检查表", en = "New checklist" }
+
+[[items]]
+key = "first_item"
+type = "pass_fail"
+label = { zh_CN = "第一项", en = "First item" }
+"""
+
+
+class ChecklistForm(FlaskForm):
+    source = TextAreaField()
+
+
+def _district_admin_only() -> None:
+    """Checklists are shared by every school, so only district administrators change them."""
+    if not current_user.is_district_admin:
+        abort(404)
+
+
+@bp.get("/checklists")
+@login_required
+def list_checklists() -> str:
+    newest = (
+        select(FormTemplate.key, func.max(FormTemplate.version).label("version"))
+        .group_by(FormTemplate.key)
+        .subquery()
+    )
+    templates = db.session().scalars(
+        select(FormTemplate)
+        .join(
+            newest,
+            (FormTemplate.key == newest.c.key) & (FormTemplate.version == newest.c.version),
+        )
+        .order_by(FormTemplate.kind, FormTemplate.key)
+    )
+    return render_template(
+        "checklists/list.html",
+        templates=list(templates),
+        can_edit=current_user.is_district_admin,
+        locale=current_locale(),
+    )
+
+
+@bp.get("/checklists/<key>")
+@login_required
+def show_checklist(key: str) -> str:
+    versions = list(
+        db.session().scalars(
+            select(FormTemplate)
+            .where(FormTemplate.key == key)
+            .order_by(FormTemplate.version.desc())
+        )
+    )
+    if not versions:
+        abort(404)
+    return render_template(
+        "checklists/show.html",
+        template=versions[0],
+        versions=versions,
+        can_edit=current_user.is_district_admin,
+        locale=current_locale(),
+    )
+
+
+@bp.route("/checklists/<key>/edit", methods=["GET", "POST"])
+@login_required
+def edit_checklist(key: str) -> str | Response | tuple[str, int]:
+    _district_admin_only()
+    current = latest_template(db.session(), key)
+    if current is None:
+        abort(404)
+    return _edit(current.key, tomli_w.dumps(current.spec.to_json()))
+
+
+@bp.route("/checklists/new", methods=["GET", "POST"])
+@login_required
+def new_checklist() -> str | Response | tuple[str, int]:
+    _district_admin_only()
+    return _edit(None, NEW_TEMPLATE)
+
+
+def _edit(key: str | None, initial: str) -> str | Response | tuple[str, int]:
+    """Save the TOML as a new version when it is valid; otherwise say where it is wrong."""
+    form = ChecklistForm()
+    error = ""
+    if form.validate_on_submit():
+        source = form.source.data or ""
+        try:
+            spec = spec_from_json(tomllib.loads(source), gettext("the checklist"))
+            if key is not None and spec.key != key:
+                raise TemplateError(gettext("key: keep it as %(key)s", key=key))
+            if spec.kind not in KIND_LABELS:
+                raise TemplateError(
+                    gettext("kind: must be one of %(kinds)s", kinds=", ".join(KIND_LABELS))
+                )
+            if key is None and latest_template(db.session(), spec.key) is not None:
+                raise TemplateError(gettext("key: %(key)s is taken", key=spec.key))
+        except tomllib.TOMLDecodeError as exc:
+            error = gettext("Not valid TOML: %(problem)s", problem=str(exc))
+        except TemplateError as exc:
+            error = str(exc)
+        else:
+            saved = save_template_version(db.session(), spec, now=db.clock().now())
+            flash(gettext("Saved as version %(version)d.", version=saved.version))
+            return redirect(url_for("checklists.show_checklist", key=saved.key))
+    elif not form.is_submitted():
+        form.source.data = initial
+    page = render_template("checklists/edit.html", form=form, key=key, error=error)
+    return (page, 422) if error else page
