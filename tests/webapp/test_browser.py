@@ -212,3 +212,50 @@ def test_the_pages_load_nothing_from_outside_the_app(
     assert any("/thumb.jpg" in url for url in requested)
     outside = [u for u in requested if not u.startswith((f"{live_server}/", "data:"))]
     assert outside == []
+
+
+def test_a_failed_check_becomes_an_action_that_is_closed_with_a_photo(
+    page: Page, live_server: str, session: Session, clock: SettableClock
+) -> None:
+    """The inspector fails the hose; the keeper finds it in 待整改 and closes it with proof."""
+    school = make_school(session)
+    make_person(session, clock, school, phone=INSPECTOR_PHONE)
+    keeper = make_person(session, clock, school, Role.DORM_STAFF, "keeper", phone="13900139000")
+    asset = make_asset(session, clock, school, responsible=keeper)
+    token = asset.current_label.token
+    session.commit()
+
+    scan_and_log_in(page, live_server, token, INSPECTOR_PHONE)
+    page.get_by_role("link", name=EXTINGUISHER_CHECKLIST).tap()
+    choices = page.locator("form fieldset").filter(has=page.locator(".choices"))
+    expect(choices).to_have_count(5)
+    for fieldset in choices.all():
+        answer = "不合格" if "喷管" in fieldset.inner_text() else "合格"
+        fieldset.get_by_text(answer, exact=True).tap()
+    page.get_by_label("现场照片（含压力表）").set_input_files(
+        files={"name": "hose.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes()}
+    )
+    page.get_by_role("button", name="提交").tap()
+    expect(page.get_by_role("alert")).to_contain_text("喷管完好、无堵塞")
+    page.get_by_role("button", name="退出登录").tap()
+
+    log_in(page, "keeper")
+    page.get_by_role("link", name="待整改").first.tap()
+    page.get_by_role("link", name="喷管完好、无堵塞").tap()
+    expect(page.get_by_role("heading", name="喷管完好、无堵塞")).to_be_visible()
+    assert scroll_width(page) <= PHONE_WIDTH
+    page.get_by_label("处理情况").fill("更换了新喷管")
+    page.get_by_label("整改后照片").set_input_files(
+        files={"name": "fixed.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes(color="green")}
+    )
+    page.get_by_role("button", name="关闭", exact=True).tap()
+
+    expect(page.get_by_text("已关闭，谢谢！")).to_be_visible()
+    expect(page.locator(".badge.pass")).to_have_text("已关闭")
+    history_photo = page.locator(".thumbs img")
+    expect(history_photo).to_have_count(1)
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=history_photo.element_handle()
+    )
+    page.goto(f"{live_server}/s/{token}")
+    expect(page.locator("main").get_by_text("待整改", exact=True)).to_have_count(0)
