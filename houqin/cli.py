@@ -54,7 +54,12 @@ def db() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context) -> None:
     """Apply migrations and load the built-in checklists."""
-    prepare_database(_settings(ctx))
+    from models.templates import TemplateError
+
+    try:
+        prepare_database(_settings(ctx))
+    except TemplateError as exc:
+        raise click.ClickException(f"checklist: {exc}") from None
     click.echo("database is up to date")
 
 
@@ -96,12 +101,14 @@ def run_server(settings: Settings, host: str, port: int) -> None:
     """The web app with the scheduler's jobs running beside it."""
     from werkzeug.serving import run_simple
 
+    from models.templates import builtin_specs
     from scheduler import build_scheduler
     from webapp import create_app
 
     try:
+        builtin_specs()
         app = create_app(settings)
-    except ValueError as exc:
+    except ValueError as exc:  # TemplateError included: name the file, item and field
         raise click.ClickException(str(exc)) from None
     jobs = build_scheduler(settings, make_session_factory(make_engine(settings.database.url)))
     jobs.start()

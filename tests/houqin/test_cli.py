@@ -171,3 +171,25 @@ def test_the_demo_prints_the_given_address_into_its_labels(
     assert demo_settings(Settings(), False, "0.0.0.0", 8011).server.base_url == (
         "http://127.0.0.1:8011"
     )
+
+
+def test_a_broken_checklist_file_stops_the_upgrade_naming_file_item_and_field(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from models import templates
+
+    broken = tmp_path / "checklists"
+    broken.mkdir()
+    (broken / "bad.toml").write_text(
+        'key = "bad"\nkind = "bus"\ntitle = { zh_CN = "坏", en = "Bad" }\n'
+        '[[items]]\nkey = "q"\ntype = "pass_fail"\nlabel = { zh_CN = "问" }\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(templates, "BUILTIN_DIR", broken)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOUQIN_DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
+
+    result = CliRunner().invoke(main, ["db", "upgrade"])
+
+    assert result.exit_code != 0
+    assert "bad.toml: item q.label: needs a text for each of zh_CN, en" in result.output
