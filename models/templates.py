@@ -271,6 +271,8 @@ def _condition(raw: Any, where: str, earlier: list[ItemSpec], fail: Any) -> Cond
     source = next((i for i in earlier if i.key == raw["item"]), None)
     if source is None:
         raise fail(f"{where}.show_if.item", f"no earlier item {raw['item']!r}")
+    if not source.values:
+        raise fail(f"{where}.show_if.item", f"{raw['item']!r} is not a choice, yes/no or pass/fail")
     values = tuple(str(v) for v in raw["values"])
     if source.values and not set(values) <= set(source.values):
         raise fail(f"{where}.show_if.values", f"{raw['item']!r} has no such answer")

@@ -1,0 +1,362 @@
+"""The built-in checklists: each file loads in both languages and can be filled in on site."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models.assets import Asset, AssetKind
+from models.clock import SettableClock
+from models.messages import SubmissionInvalid
+from models.org import School
+from models.people import Person, people_at_school
+from models.photos import PhotoStore
+from models.records import Channel, Record, Submission, Upload, submit_record
+from models.templates import (
+    BUILTIN_DIR,
+    CHOICE_TYPES,
+    SEVERITIES,
+    ItemSpec,
+    TemplateSpec,
+    is_shown,
+    load_template_file,
+)
+from tests.factories import jpeg_bytes, make_asset, make_person, make_school, template_for
+
+PATHS = sorted(BUILTIN_DIR.glob("*.toml"))
+FILES = [pytest.param(path, id=path.stem) for path in PATHS]
+CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+PHOTO = jpeg_bytes((800, 600))
+
+
+def _texts(spec: TemplateSpec) -> Iterator[tuple[str, Mapping[str, str]]]:
+    """Every text a person reads, with where it is; units are symbols, so they come apart."""
+    yield "title", spec.title
+    for item in spec.items:
+        yield f"{item.key}.label", item.label
+        if item.help:
+            yield f"{item.key}.help", item.help
+        for option in item.options:
+            yield f"{item.key}.{option.value}", option.label
+
+
+def _can_fail(item: ItemSpec) -> bool:
+    """Whether some answer to this item, on its own, fails the record."""
+    return (
+        item.type == "pass_fail"
+        or item.expect is not None
+        or bool(item.fail_values)
+        or item.fail_below is not None
+        or item.fail_above is not None
+        or item.must_equal is not None
+    )
+
+
+# Checklists that only count (milk subscriptions) have no answer that fails them.
+WITH_FAILURES = [
+    pytest.param(path, id=path.stem)
+    for path in PATHS
+    if any(_can_fail(item) for item in load_template_file(path).items)
+]
+
+
+def _most_severe(spec: TemplateSpec) -> ItemSpec:
+    failable = [item for item in spec.items if _can_fail(item)]
+    return max(failable, key=lambda item: SEVERITIES.index(item.severity))
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _passing_number(item: ItemSpec, answers: Mapping[str, str], asset: Asset) -> str:
+    if item.must_equal and item.must_equal in answers:
+        return answers[item.must_equal]
+    value = item.min if item.min is not None else 0
+    if item.fail_below is not None:
+        value = max(value, item.fail_below)
+    if item.integer:
+        value = math.ceil(value)
+    for ceiling in (item.max, item.fail_above, asset.attributes.get(item.max_from_attribute or "")):
+        assert ceiling is None or value <= float(ceiling), f"{item.key}: no passing number"
+    return _number(value)
+
+
+def _passing(
+    item: ItemSpec, answers: Mapping[str, str], asset: Asset, people: Mapping[int, str]
+) -> str:
+    """An answer that the item accepts and that does not fail it; moments are the asset's."""
+    now: datetime = asset.created_at
+    if item.type == "pass_fail":
+        return item.expect or "pass"
+    if item.type == "yes_no":
+        return item.expect or next(v for v in item.values if v not in item.fail_values)
+    if item.type in CHOICE_TYPES:
+        return next(v for v in item.values if v not in item.fail_values)
+    if item.type == "number":
+        return _passing_number(item, answers, asset)
+    if item.type == "date":
+        return now.date().isoformat()
+    if item.type == "time":
+        return now.strftime("%H:%M")
+    if item.type == "datetime":
+        return now.strftime("%Y-%m-%dT%H:%M")
+    if item.type == "person":
+        return str(next(iter(people)))
+    return "已检查"
+
+
+def _failing(item: ItemSpec, answers: Mapping[str, str]) -> str:
+    """An answer that fails the item on its own."""
+    if item.expect is not None:
+        return next(v for v in item.values if v != item.expect)
+    if item.fail_values:
+        return item.fail_values[0]
+    if item.type == "pass_fail":
+        return "fail"
+    if item.fail_below is not None and (item.min is None or item.fail_below - 1 >= item.min):
+        return _number(item.fail_below - 1)
+    if item.fail_above is not None and (item.max is None or item.fail_above + 1 <= item.max):
+        return _number(item.fail_above + 1)
+    assert item.must_equal, f"{item.key}: no failing answer"
+    return _number(float(answers[item.must_equal]) + 1)
+
+
+def _conditions_for(spec: TemplateSpec, item: ItemSpec) -> dict[str, str]:
+    """Answers to the earlier items that make this item shown."""
+    overrides: dict[str, str] = {}
+    while item.show_if is not None:
+        overrides[item.show_if.item] = item.show_if.values[0]
+        item = spec.item(item.show_if.item)
+    return overrides
+
+
+def _fill(
+    spec: TemplateSpec,
+    asset: Asset,
+    people: Mapping[int, str],
+    overrides: Mapping[str, str] | None = None,
+    fail: str | None = None,
+) -> tuple[dict[str, str], list[Upload]]:
+    """A passing answer for every item shown, in order, with a photo for each required photo."""
+    overrides = overrides or {}
+    answers: dict[str, str] = {}
+    uploads: list[Upload] = []
+    for item in spec.items:
+        if not is_shown(item, answers):
+            continue
+        if item.type == "photo":
+            if item.required:
+                uploads.append(Upload(item.key, PHOTO))
+        elif item.key == fail:
+            answers[item.key] = _failing(item, answers)
+        elif item.key in overrides:
+            answers[item.key] = overrides[item.key]
+        else:
+            answers[item.key] = _passing(item, answers, asset, people)
+    return answers, uploads
+
+
+@pytest.fixture
+def school(session: Session) -> School:
+    return make_school(session)
+
+
+@pytest.fixture
+def filer(session: Session, clock: SettableClock, school: School) -> Person:
+    return make_person(session, clock, school, username="filer")
+
+
+def _asset(session: Session, clock: SettableClock, school: School, kind: str) -> Asset:
+    """An asset of the kind a checklist applies to; a bus comes with its seats."""
+    return make_asset(session, clock, school, AssetKind(kind), code="T-001", name="测试")
+
+
+def _submit(
+    session: Session,
+    clock: SettableClock,
+    store: PhotoStore,
+    filer: Person,
+    asset: Asset,
+    template_key: str,
+    answers: Mapping[str, str],
+    uploads: list[Upload],
+    key: str = "builtin-0001",
+) -> Submission:
+    return submit_record(
+        session,
+        actor=filer,
+        asset=asset,
+        template=template_for(session, template_key),
+        answers=answers,
+        uploads=uploads,
+        key=key,
+        channel=Channel.WEB,
+        clock=clock,
+        store=store,
+    )
+
+
+@pytest.mark.parametrize("path", FILES)
+def test_every_built_in_file_loads_under_its_own_key_for_a_known_asset_kind(path: Path) -> None:
+    spec = load_template_file(path)
+
+    assert spec.key == path.stem
+    assert spec.kind in set(AssetKind)
+    first_line = path.read_text(encoding="utf-8").splitlines()[0]
+    assert re.match(r"# Points? \d", first_line), "say which point(s) of the source it serves"
+
+
+@pytest.mark.parametrize("path", FILES)
+def test_every_text_is_in_simplified_chinese_and_in_plain_english(path: Path) -> None:
+    spec = load_template_file(path)
+
+    for where, text in _texts(spec):
+        chinese = CJK.findall(text["zh_CN"])
+        assert chinese, f"{where}: the Chinese text has no Chinese"
+        for character in chinese:
+            character.encode("gb2312")  # most traditional characters are not in GB 2312
+        assert not CJK.search(text["en"]), f"{where}: the English text has Chinese in it"
+    for item in spec.items:
+        if item.unit:
+            assert item.unit["zh_CN"] and item.unit["en"]
+            assert not CJK.search(item.unit["en"]), f"{item.key}.unit"
+
+
+@pytest.mark.parametrize("path", FILES)
+def test_conditional_items_hang_on_an_earlier_choice_the_phone_can_show_and_hide(
+    path: Path,
+) -> None:
+    spec = load_template_file(path)
+
+    for item in spec.items:
+        if item.show_if is not None:
+            source = spec.item(item.show_if.item)
+            assert source.type in ("pass_fail", "yes_no", *CHOICE_TYPES), item.key
+
+
+@pytest.mark.parametrize("path", FILES)
+def test_a_checklist_filled_in_without_problems_is_filed_as_passed(
+    path: Path,
+    session: Session,
+    clock: SettableClock,
+    store: PhotoStore,
+    school: School,
+    filer: Person,
+) -> None:
+    spec = load_template_file(path)
+    asset = _asset(session, clock, school, spec.kind)
+    answers, uploads = _fill(spec, asset, people_at_school(session, asset.school_id))
+
+    record = _submit(session, clock, store, filer, asset, spec.key, answers, uploads).record
+
+    assert record.passed, record.failed_items
+    assert set(record.answers) == set(answers)
+    assert len(record.photos) == len(uploads)
+
+
+@pytest.mark.parametrize("path", FILES)
+def test_an_empty_checklist_is_refused_naming_every_required_item_shown(
+    path: Path,
+    session: Session,
+    clock: SettableClock,
+    store: PhotoStore,
+    school: School,
+    filer: Person,
+) -> None:
+    spec = load_template_file(path)
+    asset = _asset(session, clock, school, spec.kind)
+
+    with pytest.raises(SubmissionInvalid) as refused:
+        _submit(session, clock, store, filer, asset, spec.key, {}, [])
+
+    shown_and_required = {i.key for i in spec.items if i.required and i.show_if is None}
+    assert set(refused.value.errors) == shown_and_required
+    assert session.scalar(select(func.count()).select_from(Record)) == 0
+
+
+@pytest.mark.parametrize("path", WITH_FAILURES)
+def test_failing_the_most_severe_item_fails_the_record_at_that_severity(
+    path: Path,
+    session: Session,
+    clock: SettableClock,
+    store: PhotoStore,
+    school: School,
+    filer: Person,
+) -> None:
+    spec = load_template_file(path)
+    item = _most_severe(spec)
+    asset = _asset(session, clock, school, spec.kind)
+    people = people_at_school(session, asset.school_id)
+    answers, uploads = _fill(spec, asset, people, _conditions_for(spec, item), fail=item.key)
+
+    record = _submit(session, clock, store, filer, asset, spec.key, answers, uploads).record
+
+    assert not record.passed
+    assert item.key in record.failed_items
+    assert record.template.spec.severity_of(record.failed_items) == item.severity
+
+
+RECEIVING = "canteen_receiving_check"
+DELIVERY = {
+    "supplier": "绿源蔬菜配送",
+    "category": "vegetables",
+    "certificate_seen": "yes",
+    "quality_ok": "pass",
+}
+NOTE = [Upload("delivery_note", PHOTO)]
+
+
+def test_an_accepted_delivery_needs_no_refusal_reason_and_keeps_none_sent(
+    session: Session, clock: SettableClock, store: PhotoStore, school: School, filer: Person
+) -> None:
+    canteen = _asset(session, clock, school, AssetKind.CANTEEN)
+    accepted = {**DELIVERY, "decision": "accepted"}
+
+    first = _submit(session, clock, store, filer, canteen, RECEIVING, accepted, NOTE).record
+    with_reason = {**accepted, "refusal_reason": "菜叶发黄", "designated_brand": "no"}
+    second = _submit(
+        session, clock, store, filer, canteen, RECEIVING, with_reason, NOTE, key="builtin-0002"
+    ).record
+
+    assert first.passed and second.passed
+    assert "refusal_reason" not in second.answers
+    assert "designated_brand" not in second.answers
+
+
+def test_a_refused_delivery_must_say_why(
+    session: Session, clock: SettableClock, store: PhotoStore, school: School, filer: Person
+) -> None:
+    canteen = _asset(session, clock, school, AssetKind.CANTEEN)
+    refused = {**DELIVERY, "decision": "refused"}
+
+    with pytest.raises(SubmissionInvalid) as missing:
+        _submit(session, clock, store, filer, canteen, RECEIVING, refused, NOTE)
+    assert set(missing.value.errors) == {"refusal_reason"}
+
+    answers = {**refused, "quality_ok": "fail", "refusal_reason": "菜叶发黄，有异味"}
+    record = _submit(session, clock, store, filer, canteen, RECEIVING, answers, NOTE).record
+    assert record.answers["refusal_reason"] == "菜叶发黄，有异味"
+    assert record.failed_items == ["quality_ok", "decision"]
+
+
+def test_meat_must_be_of_the_designated_brand(
+    session: Session, clock: SettableClock, store: PhotoStore, school: School, filer: Person
+) -> None:
+    canteen = _asset(session, clock, school, AssetKind.CANTEEN)
+    meat = {**DELIVERY, "category": "meat", "decision": "refused", "refusal_reason": "非指定品牌"}
+
+    with pytest.raises(SubmissionInvalid) as missing:
+        _submit(session, clock, store, filer, canteen, RECEIVING, meat, NOTE)
+    assert set(missing.value.errors) == {"designated_brand"}
+
+    answers = {**meat, "designated_brand": "no"}
+    record = _submit(session, clock, store, filer, canteen, RECEIVING, answers, NOTE).record
+    assert record.template.spec.severity_of(record.failed_items) == "critical"
