@@ -8,6 +8,7 @@ from models.org import District, Location, School
 from models.people import Person, Role, RoleGrant
 from models.photos import Photo, RecordPhoto
 from models.records import Record
+from models.registers import Document, StoredFile, Supplier
 from models.templates import FormTemplate
 from models.trips import Trip
 
@@ -19,6 +20,7 @@ __all__ = [
     "CorrectiveAction",
     "Delivery",
     "District",
+    "Document",
     "FormTemplate",
     "Label",
     "Location",
@@ -30,5 +32,7 @@ __all__ = [
     "Role",
     "RoleGrant",
     "School",
+    "StoredFile",
+    "Supplier",
     "Trip",
 ]

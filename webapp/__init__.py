@@ -16,6 +16,7 @@ from models.db import make_engine, make_session_factory
 from models.photos import PhotoStore
 from webapp import (
     actions,
+    admin,
     auth,
     checklists,
     db,
@@ -24,6 +25,7 @@ from webapp import (
     inbox,
     labels,
     records,
+    registers,
     scan,
     trips,
 )
@@ -78,6 +80,8 @@ def create_app(
     app.register_blueprint(inbox.bp)
     app.register_blueprint(trips.bp)
     app.register_blueprint(checklists.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(registers.bp)
     return app
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 20:07:39.020841
+Create Date: 2026-11-25 21:43:22.669921
 """
 
 from __future__ import annotations
@@ -74,6 +74,17 @@ def upgrade() -> None:
         sa.UniqueConstraint("sha256", name=op.f("uq_photo_sha256")),
     )
     op.create_table(
+        "stored_file",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("content_type", sa.String(length=64), nullable=False),
+        sa.Column("storage_key", sa.String(length=200), nullable=False),
+        sa.Column("created_at", models.base.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_stored_file")),
+        sa.UniqueConstraint("sha256", name=op.f("uq_stored_file_sha256")),
+    )
+    op.create_table(
         "notification",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("recipient_id", sa.Integer(), nullable=False),
@@ -111,6 +122,26 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("school", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_school_district_id"), ["district_id"], unique=False)
+
+    op.create_table(
+        "supplier",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("district_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("contact", sa.String(length=100), nullable=False),
+        sa.Column("phone", sa.String(length=32), nullable=False),
+        sa.Column("categories", sa.JSON(), nullable=False),
+        sa.Column("designated_brands", sa.JSON(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("created_at", models.base.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["district_id"], ["district.id"], name=op.f("fk_supplier_district_id_district")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_supplier")),
+        sa.UniqueConstraint("district_id", "name", name=op.f("uq_supplier_district_id_name")),
+    )
+    with op.batch_alter_table("supplier", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_supplier_district_id"), ["district_id"], unique=False)
 
     op.create_table(
         "delivery",
@@ -222,6 +253,66 @@ def upgrade() -> None:
     with op.batch_alter_table("asset", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_asset_kind"), ["kind"], unique=False)
         batch_op.create_index(batch_op.f("ix_asset_school_id"), ["school_id"], unique=False)
+
+    op.create_table(
+        "document",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("district_id", sa.Integer(), nullable=False),
+        sa.Column("school_id", sa.Integer(), nullable=True),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("number", sa.String(length=100), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=True),
+        sa.Column("supplier_id", sa.Integer(), nullable=True),
+        sa.Column("asset_id", sa.Integer(), nullable=True),
+        sa.Column("insurance_type", sa.String(length=32), nullable=True),
+        sa.Column("issued_on", sa.Date(), nullable=True),
+        sa.Column("expires_on", sa.Date(), nullable=True),
+        sa.Column("photo_id", sa.Integer(), nullable=True),
+        sa.Column("file_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", models.base.UTCDateTime(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("replaced_by_id", sa.Integer(), nullable=True),
+        sa.CheckConstraint(
+            "(CASE WHEN person_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN supplier_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN asset_id IS NULL THEN 0 ELSE 1 END) <= 1",
+            name=op.f("ck_document_one_holder"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["asset_id"], ["asset.id"], name=op.f("fk_document_asset_id_asset")
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["person.id"], name=op.f("fk_document_created_by_id_person")
+        ),
+        sa.ForeignKeyConstraint(
+            ["district_id"], ["district.id"], name=op.f("fk_document_district_id_district")
+        ),
+        sa.ForeignKeyConstraint(
+            ["file_id"], ["stored_file.id"], name=op.f("fk_document_file_id_stored_file")
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["person.id"], name=op.f("fk_document_person_id_person")
+        ),
+        sa.ForeignKeyConstraint(
+            ["photo_id"], ["photo.id"], name=op.f("fk_document_photo_id_photo")
+        ),
+        sa.ForeignKeyConstraint(
+            ["replaced_by_id"], ["document.id"], name=op.f("fk_document_replaced_by_id_document")
+        ),
+        sa.ForeignKeyConstraint(
+            ["school_id"], ["school.id"], name=op.f("fk_document_school_id_school")
+        ),
+        sa.ForeignKeyConstraint(
+            ["supplier_id"], ["supplier.id"], name=op.f("fk_document_supplier_id_supplier")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_document")),
+    )
+    with op.batch_alter_table("document", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_document_asset_id"), ["asset_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_document_district_id"), ["district_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_document_expires_on"), ["expires_on"], unique=False)
+        batch_op.create_index(batch_op.f("ix_document_person_id"), ["person_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_document_school_id"), ["school_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_document_supplier_id"), ["supplier_id"], unique=False)
 
     op.create_table(
         "label",
@@ -428,6 +519,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_label_asset_id"))
 
     op.drop_table("label")
+    with op.batch_alter_table("document", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_document_supplier_id"))
+        batch_op.drop_index(batch_op.f("ix_document_school_id"))
+        batch_op.drop_index(batch_op.f("ix_document_person_id"))
+        batch_op.drop_index(batch_op.f("ix_document_expires_on"))
+        batch_op.drop_index(batch_op.f("ix_document_district_id"))
+        batch_op.drop_index(batch_op.f("ix_document_asset_id"))
+
+    op.drop_table("document")
     with op.batch_alter_table("asset", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_asset_school_id"))
         batch_op.drop_index(batch_op.f("ix_asset_kind"))
@@ -445,6 +545,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_delivery_sent_at"))
 
     op.drop_table("delivery")
+    with op.batch_alter_table("supplier", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_supplier_district_id"))
+
+    op.drop_table("supplier")
     with op.batch_alter_table("school", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_school_district_id"))
 
@@ -453,6 +557,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_notification_recipient_id"))
 
     op.drop_table("notification")
+    op.drop_table("stored_file")
     op.drop_table("photo")
     op.drop_table("person")
     with op.batch_alter_table("form_template", schema=None) as batch_op:

@@ -1,0 +1,741 @@
+"""Bulk import from a spreadsheet: read the file, check every row, then write all or nothing.
+
+An import is done twice over the same bytes: `preview_import` reads and checks every row and
+writes nothing; `run_import` does the same checks again and, only when no row is refused,
+saves every row in one savepoint. Nothing is ever half-imported.
+
+What can be imported is a registry of `ImportKind`s, one per kind of row: its columns (with
+the Chinese and English headers accepted), a `check_row` that turns a row into something
+ready to save or raises `SubmissionInvalid` naming the bad columns, and a `save_row`.
+Assets and people are registered here. Another module adds its own kind the same way,
+for example suppliers in `models/registers.py`::
+
+    SUPPLIER_IMPORT = register_import_kind(
+        ImportKind(key="supplier", label=N_("Suppliers"), columns=(...),
+                   check_row=check_supplier_row, save_row=save_supplier_row)
+    )
+
+The files themselves wait between the preview and the confirmation in an `ImportFiles`
+folder, named by their SHA-256, so the browser only carries the hash back.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import os
+import re
+import tempfile
+import time
+import unicodedata
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import openpyxl
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models import admin
+from models.assets import KIND_LABELS, Asset, AssetKind, create_asset
+from models.messages import N_, DomainError, Message, SubmissionInvalid
+from models.org import Location, School
+from models.people import ROLE_LABELS, Person, Role, RoleGrant, normalise_login
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 2000
+MAX_COLUMNS = 64
+
+
+class ImportRefused(DomainError):
+    """The file as a whole cannot be imported: too large, unreadable, columns missing."""
+
+
+class RowsRefused(DomainError):
+    """Some rows are refused, so nothing was imported; `preview` says which and why."""
+
+    def __init__(self, preview: ImportPreview) -> None:
+        super().__init__(
+            Message(
+                N_(
+                    "Nothing was imported: the file has refused rows (%(count)d). "
+                    "Fix or remove them in the file, then upload it again."
+                ),
+                {"count": len(preview.refused)},
+            )
+        )
+        self.preview = preview
+
+
+# --- reading a file ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A spreadsheet's header and its non-empty rows, numbered as the spreadsheet shows them."""
+
+    headers: list[str]
+    rows: list[tuple[int, list[str]]]
+
+
+XLSX_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # .xls and other old Office files
+
+
+def read_sheet(data: bytes) -> Sheet:
+    """The first sheet of an .xlsx file, or a CSV file in UTF-8 (BOM or not) or GB18030."""
+    if len(data) > MAX_BYTES:
+        raise ImportRefused(
+            Message(N_("The file is too large: at most %(mb)d MB."), {"mb": MAX_BYTES // 2**20})
+        )
+    if data.startswith(OLE_MAGIC):
+        raise ImportRefused(Message(N_("Old .xls files cannot be read: save it as .xlsx first.")))
+    rows = _xlsx_rows(data) if data.startswith(XLSX_MAGIC) else _csv_rows(data)
+    header: list[str] | None = None
+    body: list[tuple[int, list[str]]] = []
+    for number, cells in rows:
+        values = [_cell_text(cell) for cell in cells]
+        while values and not values[-1]:
+            values.pop()
+        if not values:
+            continue
+        if header is None:
+            header = values
+            continue
+        if len(body) == MAX_ROWS:
+            raise ImportRefused(
+                Message(
+                    N_("The file has more than %(count)d rows. Split it into smaller files."),
+                    {"count": MAX_ROWS},
+                )
+            )
+        body.append((number, values))
+    if header is None:
+        raise ImportRefused(Message(N_("The file is empty.")))
+    return Sheet(headers=header, rows=body)
+
+
+def _xlsx_rows(data: bytes) -> list[tuple[int, Sequence[Any]]]:
+    """The first sheet's rows, values only (a formula gives the value Excel last saved)."""
+    # openpyxl warns about parts of a workbook the import never reads (a missing stylesheet,
+    # unsupported extensions); they change no value, so they are not passed on to the caller.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"openpyxl(\.|$)")
+        # A broken workbook fails deep inside openpyxl in many ways (zip, XML, missing parts,
+        # odd values); to the person uploading it they all mean the same: it cannot be read.
+        try:
+            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception as exc:
+            raise _unreadable() from exc
+        try:
+            sheet = book.worksheets[0]
+            return _bounded(enumerate(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS), 1))
+        except Exception as exc:
+            raise _unreadable() from exc
+        finally:
+            book.close()
+
+
+EMPTY_ROWS_AT_END = 10_000
+
+
+def _bounded(
+    rows: Iterable[tuple[int, Sequence[Any]]],
+) -> list[tuple[int, Sequence[Any]]]:
+    """Rows read until there are too many to import, or until a long run of empty ones.
+
+    Rows come lazily from the zip, so an oversized sheet stops being read early; Excel often
+    claims formatted but empty rows down to the millionth.
+    """
+    kept: list[tuple[int, Sequence[Any]]] = []
+    filled = last_filled = 0
+    for number, cells in rows:
+        if any(cell is not None and cell != "" for cell in cells):
+            filled += 1
+            last_filled = number
+            kept.append((number, cells))
+            if filled > MAX_ROWS + 1:
+                break
+        elif number - last_filled > EMPTY_ROWS_AT_END:
+            break
+    return kept
+
+
+def _unreadable() -> ImportRefused:
+    return ImportRefused(
+        Message(N_("The file cannot be read. Save it again as .xlsx or .csv and upload that."))
+    )
+
+
+ENCODINGS = ("utf-8-sig", "gb18030")
+
+
+def _csv_rows(data: bytes) -> list[tuple[int, Sequence[Any]]]:
+    """UTF-8 first (with or without a BOM), then GB18030, which Chinese Excel writes."""
+    for encoding in ENCODINGS:
+        try:
+            text = codecs.decode(data, encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ImportRefused(
+            Message(N_("The file's characters cannot be read: save it as UTF-8 or from Excel."))
+        )
+    if "\x00" in text:
+        raise _unreadable()
+    first_line = text.split("\n", 1)[0]
+    delimiter = max(",\t;", key=first_line.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return _bounded((number, row[:MAX_COLUMNS]) for number, row in enumerate(reader, start=1))
+    except csv.Error as exc:
+        raise _unreadable() from exc
+
+
+def _cell_text(value: Any) -> str:
+    """A cell as text: spreadsheets turn codes and phone numbers into numbers, undo that."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+# --- kinds of import --------------------------------------------------------------------
+
+
+def header_key(text: str) -> str:
+    """Headers compare without case, spaces, full-width forms, `*` or a note in brackets."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = re.sub(r"\(.*?\)|\[.*?\]", "", text)
+    return re.sub(r"[\s*_\-]", "", text)
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column: its key, then the headers accepted for it; the first goes in the template."""
+
+    key: str
+    headers: tuple[str, ...]
+    required: bool = False
+
+    @property
+    def template_header(self) -> str:
+        return self.headers[0]
+
+
+@dataclass
+class ImportContext:
+    """What the rows of one file share: where they go, who imports them, what came before."""
+
+    school: School
+    actor: Person
+    now: datetime
+    seen: dict[tuple[str, str], int] = field(default_factory=dict)
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    def first_row_with(self, column: str, value: str, row: int) -> int | None:
+        """The earlier row of this file with the same value in this column, if any."""
+        earlier = self.seen.setdefault((column, value), row)
+        return earlier if earlier != row else None
+
+
+Row = Mapping[str, str]
+CheckRow = Callable[[Session, ImportContext, int, Row], Any]
+SaveRow = Callable[[Session, ImportContext, Any], None]
+
+
+@dataclass(frozen=True)
+class ImportKind:
+    """One kind of row that can be imported, and how it is checked and saved."""
+
+    key: str
+    label: str
+    columns: tuple[Column, ...]
+    check_row: CheckRow
+    save_row: SaveRow
+
+    def template_csv(self) -> bytes:
+        """A CSV file with the Chinese headers, with a BOM so Excel shows the Chinese right."""
+        out = io.StringIO()
+        csv.writer(out).writerow(c.template_header for c in self.columns)
+        return out.getvalue().encode("utf-8-sig")
+
+
+IMPORT_KINDS: dict[str, ImportKind] = {}
+
+
+def register_import_kind(kind: ImportKind) -> ImportKind:
+    """Make a kind of import available; every kind registers once, at import time."""
+    if kind.key in IMPORT_KINDS:
+        raise ValueError(f"import kind {kind.key!r} is registered twice")
+    IMPORT_KINDS[kind.key] = kind
+    return kind
+
+
+def import_kind(key: str) -> ImportKind:
+    try:
+        return IMPORT_KINDS[key]
+    except KeyError:
+        raise ImportRefused(Message(N_("Choose what to import."))) from None
+
+
+# --- preview and import -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    row: int
+    column: str
+    message: Message
+
+
+@dataclass
+class CheckedRow:
+    row: int
+    values: dict[str, str]
+    problems: list[RowProblem]
+    checked: Any = None
+
+
+@dataclass
+class ImportPreview:
+    kind: ImportKind
+    rows: list[CheckedRow]
+    ignored_columns: list[str]
+
+    @property
+    def refused(self) -> list[CheckedRow]:
+        return [row for row in self.rows if row.problems]
+
+    @property
+    def good(self) -> list[CheckedRow]:
+        return [row for row in self.rows if not row.problems]
+
+
+def _map_columns(kind: ImportKind, headers: list[str]) -> tuple[dict[str, int], dict[str, str]]:
+    """Which position each column is at, and the header it was written with."""
+    by_header = {header_key(h): column for column in kind.columns for h in column.headers}
+    positions: dict[str, int] = {}
+    written: dict[str, str] = {}
+    for index, header in enumerate(headers):
+        column = by_header.get(header_key(header)) if header else None
+        if column is None:
+            continue
+        if column.key in positions:
+            raise ImportRefused(
+                Message(N_("The column %(column)s appears twice."), {"column": header})
+            )
+        positions[column.key] = index
+        written[column.key] = header
+    missing = [c.template_header for c in kind.columns if c.required and c.key not in positions]
+    if missing:
+        raise ImportRefused(
+            Message(N_("Columns missing: %(columns)s."), {"columns": ", ".join(missing)})
+        )
+    return positions, written
+
+
+def preview_import(
+    session: Session, kind_key: str, *, school: School, actor: Person, data: bytes, now: datetime
+) -> ImportPreview:
+    """Every row read and checked, and the reasons for each refused one; nothing written."""
+    kind = import_kind(kind_key)
+    sheet = read_sheet(data)
+    positions, written = _map_columns(kind, sheet.headers)
+    ignored = [h for i, h in enumerate(sheet.headers) if h and i not in positions.values()]
+    context = ImportContext(school=school, actor=actor, now=now)
+    position = {column.key: index for index, column in enumerate(kind.columns)}
+
+    def order(item: tuple[str, Message]) -> int:
+        return position.get(item[0], len(position))
+
+    rows = []
+    for number, cells in sheet.rows:
+        values = {
+            key: cells[index].strip() if index < len(cells) else ""
+            for key, index in positions.items()
+        }
+        checked = CheckedRow(row=number, values=values, problems=[])
+        try:
+            checked.checked = kind.check_row(session, context, number, values)
+        except SubmissionInvalid as invalid:
+            checked.problems = [
+                RowProblem(
+                    row=number,
+                    column=written.get(key) or _column_header(kind, key),
+                    message=message,
+                )
+                for key, message in sorted(invalid.errors.items(), key=order)
+            ]
+        rows.append(checked)
+    return ImportPreview(kind=kind, rows=rows, ignored_columns=ignored)
+
+
+def _column_header(kind: ImportKind, key: str) -> str:
+    return next((c.template_header for c in kind.columns if c.key == key), key)
+
+
+def run_import(
+    session: Session, kind_key: str, *, school: School, actor: Person, data: bytes, now: datetime
+) -> int:
+    """Import every row of the file in one go, or nothing if any row is refused.
+
+    The rows are checked again here: the file or the database may have changed since the
+    preview. Returns how many rows were imported.
+    """
+    preview = preview_import(session, kind_key, school=school, actor=actor, data=data, now=now)
+    if preview.refused:
+        raise RowsRefused(preview)
+    if not preview.rows:
+        raise ImportRefused(Message(N_("The file has no rows below its header.")))
+    context = ImportContext(school=school, actor=actor, now=now)
+    try:
+        with session.begin_nested():
+            for row in preview.rows:
+                preview.kind.save_row(session, context, row.checked)
+    except IntegrityError as exc:
+        # Someone added the same code or username between the check and the save.
+        raise ImportRefused(
+            Message(N_("The data changed while importing, so nothing was imported. Try again."))
+        ) from exc
+    return len(preview.rows)
+
+
+# --- the files between preview and confirmation -----------------------------------------
+
+SHA256_RE = re.compile(r"[0-9a-f]{64}")
+
+
+class ImportFiles:
+    """Uploaded files waiting for their confirmation, named by content under one folder."""
+
+    def __init__(self, root: Path, *, keep_seconds: int = 24 * 3600) -> None:
+        self.root = root.resolve()
+        self.keep_seconds = keep_seconds
+
+    def put(self, data: bytes) -> str:
+        """Keep the file; returns its SHA-256, the only thing the browser carries back."""
+        digest = hashlib.sha256(data).hexdigest()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._prune()
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, self.root / digest)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return digest
+
+    def get(self, digest: str) -> bytes | None:
+        """The kept file, if the hash is well-formed, the file is still here and still matches."""
+        if not SHA256_RE.fullmatch(digest or ""):
+            return None
+        try:
+            data = (self.root / digest).read_bytes()
+        except FileNotFoundError:
+            return None
+        return data if hashlib.sha256(data).hexdigest() == digest else None
+
+    def discard(self, digest: str) -> None:
+        if SHA256_RE.fullmatch(digest or ""):
+            (self.root / digest).unlink(missing_ok=True)
+
+    def _prune(self) -> None:
+        """Forget files nobody confirmed within a day: they may hold initial passwords."""
+        # File times are the system's, so they are compared with the system's clock.
+        limit = time.time() - self.keep_seconds
+        for path in self.root.iterdir():
+            try:
+                if path.stat().st_mtime < limit:
+                    path.unlink(missing_ok=True)
+            except FileNotFoundError:
+                continue
+
+
+# --- assets -----------------------------------------------------------------------------
+
+
+T = TypeVar("T")
+
+
+def _aliases(names: Mapping[str, T]) -> dict[str, T]:
+    """Names looked up the way headers are: without case, spaces or punctuation."""
+    return {header_key(name): value for name, value in names.items()}
+
+
+ASSET_KIND_ALIASES: dict[str, AssetKind] = _aliases(
+    {
+        "灭火器": AssetKind.EXTINGUISHER,
+        "饮水机": AssetKind.WATER_DISPENSER,
+        "校车": AssetKind.BUS,
+        "宿舍": AssetKind.DORM_ROOM,
+        "宿舍房间": AssetKind.DORM_ROOM,
+        "午休室": AssetKind.DORM_ROOM,
+        "食堂": AssetKind.CANTEEN,
+        "水电表": AssetKind.METER,
+        "表计": AssetKind.METER,
+        "广播设备": AssetKind.BROADCAST,
+        "广播": AssetKind.BROADCAST,
+        "后勤办公室": AssetKind.SCHOOL_OFFICE,
+        **{kind.value: kind for kind in AssetKind},
+        **{label: kind for kind, label in KIND_LABELS.items()},
+    }
+)
+
+ASSET_COLUMNS = (
+    Column("code", ("编号", "code", "资产编号"), required=True),
+    Column("name", ("名称", "name"), required=True),
+    Column("kind", ("类型", "kind", "种类"), required=True),
+    Column("building", ("楼栋", "building", "建筑")),
+    Column("floor", ("楼层", "floor")),
+    Column("room", ("房间", "room")),
+    Column("responsible", ("责任人(用户名或手机)", "responsible", "责任人")),
+    Column("agent", ("灭火剂", "agent")),
+    Column("capacity_kg", ("容量(千克)", "capacity_kg", "容量", "capacity")),
+    Column("plate", ("车牌", "plate", "车牌号")),
+    Column("seats", ("座位数", "seats", "核载座位", "核载人数")),
+    Column("driver", ("司机", "driver", "驾驶员")),
+    Column("beds", ("床位数", "beds", "床位")),
+    Column("meter_type", ("表计类型", "meter_type", "表类型")),
+    Column("meter_number", ("表号", "meter_number")),
+)
+
+
+@dataclass(frozen=True)
+class AssetRow:
+    kind: AssetKind
+    code: str
+    name: str
+    place: tuple[str, str, str] | None
+    responsible: Person | None
+    attributes: dict[str, Any]
+
+
+def _school_codes(session: Session, context: ImportContext) -> set[str]:
+    if "codes" not in context.cache:
+        context.cache["codes"] = set(
+            session.scalars(select(Asset.code).where(Asset.school_id == context.school.id))
+        )
+    return context.cache["codes"]
+
+
+def _school_logins(session: Session, context: ImportContext) -> dict[str, Person]:
+    """Who can answer for an asset here, by username and by phone: active, with a role here."""
+    if "logins" not in context.cache:
+        school = context.school
+        people = session.scalars(
+            select(Person)
+            .join(RoleGrant)
+            .where(
+                Person.active,
+                or_(
+                    RoleGrant.school_id == school.id,
+                    and_(
+                        RoleGrant.role == Role.DISTRICT_ADMIN,
+                        RoleGrant.district_id == school.district_id,
+                    ),
+                ),
+            )
+            .distinct()
+        )
+        logins: dict[str, Person] = {}
+        for person in people:
+            logins[person.username] = person
+            if person.phone:
+                logins[person.phone] = person
+        context.cache["logins"] = logins
+    return context.cache["logins"]
+
+
+def _choices(aliases: Mapping[str, Any]) -> str:
+    return "、".join(key for key in aliases if not key.isascii())
+
+
+def check_asset_row(session: Session, context: ImportContext, row: int, values: Row) -> AssetRow:
+    """One asset row: known kind, new code, a responsible person with a role at the school."""
+    errors: dict[str, Message] = {}
+    kind_text = values.get("kind", "")
+    kind = ASSET_KIND_ALIASES.get(header_key(kind_text))
+    if not kind_text:
+        errors["kind"] = Message(admin.REQUIRED)
+    elif kind is None:
+        errors["kind"] = Message(
+            N_("Unknown kind %(value)s. Use one of: %(choices)s."),
+            {"value": kind_text, "choices": _choices(ASSET_KIND_ALIASES)},
+        )
+    code = admin.clean_text(values.get("code", ""), "code", admin.CODE_MAX, errors)
+    if "code" not in errors:
+        earlier = context.first_row_with("code", code, row)
+        if earlier is not None:
+            errors["code"] = Message(
+                N_("%(value)s is also on row %(row)d."), {"value": code, "row": earlier}
+            )
+        elif code in _school_codes(session, context):
+            errors["code"] = admin.code_in_use(code)
+    name = admin.clean_name(values.get("name", ""), errors)
+    place = None
+    if any(values.get(key) for key in ("building", "floor", "room")):
+        place = admin.clean_place(
+            values.get("building", ""), values.get("floor", ""), values.get("room", ""), errors
+        )
+    responsible = None
+    login = values.get("responsible", "")
+    if login:
+        responsible = _school_logins(session, context).get(normalise_login(login))
+        if responsible is None:
+            errors["responsible"] = Message(
+                N_("No one with a role at this school has the username or phone %(value)s."),
+                {"value": login},
+            )
+    attributes: dict[str, Any] = {}
+    if kind is not None:
+        attributes = admin.clean_attributes(kind, values, errors)
+        own = {spec.name for spec in admin.attribute_specs(kind)}
+        for other in admin.all_attribute_names():
+            if other not in own and values.get(other):
+                errors[other] = Message(N_("Leave this empty: it does not apply to this kind."))
+    if errors:
+        raise SubmissionInvalid(errors)
+    assert kind is not None
+    return AssetRow(
+        kind=kind,
+        code=code,
+        name=name,
+        place=place,
+        responsible=responsible,
+        attributes=attributes,
+    )
+
+
+def save_asset_row(session: Session, context: ImportContext, row: AssetRow) -> None:
+    """Create the asset, its label and, the first time it is named, its place."""
+    location = None
+    if row.place is not None:
+        places: dict[tuple[str, str, str], Location] = context.cache.setdefault("places", {})
+        location = places.get(row.place)
+        if location is None:
+            location = admin.find_location(session, context.school, *row.place)
+            if location is None:
+                building, floor, room = row.place
+                location = Location(
+                    school=context.school, building=building, floor=floor, room=room
+                )
+                session.add(location)
+            places[row.place] = location
+    create_asset(
+        session,
+        school=context.school,
+        kind=row.kind,
+        code=row.code,
+        name=row.name,
+        location=location,
+        responsible=row.responsible,
+        attributes=row.attributes,
+        now=context.now,
+    )
+
+
+ASSET_IMPORT = register_import_kind(
+    ImportKind(
+        key="assets",
+        label=N_("Assets"),
+        columns=ASSET_COLUMNS,
+        check_row=check_asset_row,
+        save_row=save_asset_row,
+    )
+)
+
+
+# --- people -----------------------------------------------------------------------------
+
+ROLE_ALIASES: dict[str, Role] = _aliases(
+    {
+        "食堂从业人员": Role.CANTEEN_STAFF,
+        "食堂员工": Role.CANTEEN_STAFF,
+        "食堂人员": Role.CANTEEN_STAFF,
+        "宿舍管理员": Role.DORM_STAFF,
+        "宿管": Role.DORM_STAFF,
+        "教师": Role.TEACHER,
+        "老师": Role.TEACHER,
+        "安全检查员": Role.INSPECTOR,
+        "检查员": Role.INSPECTOR,
+        "学校管理员": Role.SCHOOL_ADMIN,
+        "区级管理员": Role.DISTRICT_ADMIN,
+        **{role.value: role for role in Role},
+        **{label: role for role, label in ROLE_LABELS.items()},
+    }
+)
+
+PEOPLE_COLUMNS = (
+    Column("username", ("用户名", "username"), required=True),
+    Column("display_name", ("姓名", "name", "display_name"), required=True),
+    Column("phone", ("手机", "phone", "手机号", "电话")),
+    Column("role", ("角色", "role"), required=True),
+    Column("password", ("初始密码", "password", "密码"), required=True),
+)
+
+
+def check_person_row(
+    session: Session, context: ImportContext, row: int, values: Row
+) -> admin.NewPerson:
+    """One person row: a new username and phone, a role the importer may grant, a password."""
+    errors: dict[str, Message] = {}
+    role_text = values.get("role", "")
+    role = ROLE_ALIASES.get(header_key(role_text)) if role_text else None
+    new = admin.clean_new_person(
+        session,
+        context.actor,
+        context.school,
+        errors,
+        username=values.get("username", ""),
+        display_name=values.get("display_name", ""),
+        phone=values.get("phone", ""),
+        password=values.get("password", ""),
+        role=role,
+    )
+    if not role_text:
+        errors["role"] = Message(admin.REQUIRED)
+    elif role is None:
+        errors["role"] = Message(
+            N_("Unknown role %(value)s. Use one of: %(choices)s."),
+            {"value": role_text, "choices": _choices(ROLE_ALIASES)},
+        )
+    for column, value in (("username", new.username), ("phone", new.phone)):
+        if value and column not in errors:
+            earlier = context.first_row_with(column, value, row)
+            if earlier is not None:
+                errors[column] = Message(
+                    N_("%(value)s is also on row %(row)d."), {"value": value, "row": earlier}
+                )
+    if errors:
+        raise SubmissionInvalid(errors)
+    return new
+
+
+def save_person_row(session: Session, context: ImportContext, new: admin.NewPerson) -> None:
+    admin.create_school_person(session, context.school, new, now=context.now)
+
+
+PEOPLE_IMPORT = register_import_kind(
+    ImportKind(
+        key="people",
+        label=N_("People"),
+        columns=PEOPLE_COLUMNS,
+        check_row=check_person_row,
+        save_row=save_person_row,
+    )
+)

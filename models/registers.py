@@ -1,0 +1,981 @@
+"""Registers: people's certificates, the district's suppliers and their papers, insurances.
+
+A document (certificate, licence, test report, policy) belongs to a school, or, for a
+supplier's papers, to the whole district. It is held by a person, a supplier, an asset (a
+bus's approval or insurance) or by nobody (a school-wide policy). A renewal is a new document
+that replaces the old one, so the history stays.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    String,
+    UniqueConstraint,
+    and_,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from models.assets import Asset, AssetKind
+from models.base import Base
+from models.messages import N_, DomainError, Message, SubmissionInvalid
+from models.org import District, School
+from models.people import Person, Role, RoleGrant, visible_school_ids
+from models.photos import (
+    Photo,
+    PhotoRejected,
+    PhotoStore,
+    ProcessedPhoto,
+    process_photo,
+    store_photo,
+)
+
+EXPIRING_WITHIN = timedelta(days=30)
+MAX_PDF_BYTES = 10 * 1024 * 1024
+
+
+class DocumentKind(enum.StrEnum):
+    HEALTH_CERTIFICATE = "health_certificate"
+    TRAINING_CERTIFICATE = "training_certificate"
+    DRIVER_APPROVAL = "driver_approval"
+    QS_CERTIFICATE = "qs_certificate"
+    TEST_REPORT = "test_report"
+    BUSINESS_LICENCE = "business_licence"
+    INSURANCE_POLICY = "insurance_policy"
+    OTHER = "other"
+
+
+DOCUMENT_KIND_LABELS = {
+    DocumentKind.HEALTH_CERTIFICATE: N_("Health certificate"),
+    DocumentKind.TRAINING_CERTIFICATE: N_("Training certificate"),
+    DocumentKind.DRIVER_APPROVAL: N_("Driver approval"),
+    DocumentKind.QS_CERTIFICATE: N_("QS certificate"),
+    DocumentKind.TEST_REPORT: N_("Test report"),
+    DocumentKind.BUSINESS_LICENCE: N_("Business licence"),
+    DocumentKind.INSURANCE_POLICY: N_("Insurance policy"),
+    DocumentKind.OTHER: N_("Other document"),
+}
+
+
+class InsuranceType(enum.StrEnum):
+    STUDENT_ACCIDENT = "student_accident"
+    SCHOOL_LIABILITY = "school_liability"
+    MEDICAL = "medical"
+    BUS_CARRIER_LIABILITY = "bus_carrier_liability"
+
+
+INSURANCE_LABELS = {
+    InsuranceType.STUDENT_ACCIDENT: N_("Student accident insurance"),
+    InsuranceType.SCHOOL_LIABILITY: N_("School liability insurance"),
+    InsuranceType.MEDICAL: N_("Medical insurance"),
+    InsuranceType.BUS_CARRIER_LIABILITY: N_("Bus carrier liability insurance"),
+}
+
+# What every school must hold itself, and what every bus must hold.
+SCHOOL_INSURANCES = (
+    InsuranceType.STUDENT_ACCIDENT,
+    InsuranceType.SCHOOL_LIABILITY,
+    InsuranceType.MEDICAL,
+)
+BUS_INSURANCES = (InsuranceType.BUS_CARRIER_LIABILITY,)
+
+
+class DocumentStatus(enum.StrEnum):
+    VALID = "valid"
+    EXPIRING = "expiring"
+    EXPIRED = "expired"
+    NO_EXPIRY = "no_expiry"
+
+
+STATUS_LABELS = {
+    DocumentStatus.VALID: N_("Valid"),
+    DocumentStatus.EXPIRING: N_("Expiring soon"),
+    DocumentStatus.EXPIRED: N_("Expired"),
+    DocumentStatus.NO_EXPIRY: N_("No expiry"),
+}
+
+# The goods a district designates suppliers for (source points 7–8, 17–20).
+SUPPLY_CATEGORIES = {
+    "rice": N_("Rice"),
+    "flour": N_("Flour"),
+    "oil": N_("Cooking oil"),
+    "soy_sauce": N_("Soy sauce"),
+    "vinegar": N_("Vinegar"),
+    "meat": N_("Meat"),
+    "vegetables": N_("Vegetables"),
+    "bedding": N_("Bedding"),
+    "water": N_("Drinking water"),
+    "uniforms": N_("Uniforms"),
+    "books": N_("Exercise books"),
+    "other": N_("Other goods"),
+}
+
+# Who must hold what (source point 9): canteen workers a health certificate, dormitory staff
+# (managers, guards, cleaners) a training certificate.
+REQUIRED_CERTIFICATES = {
+    Role.CANTEEN_STAFF: (DocumentKind.HEALTH_CERTIFICATE,),
+    Role.DORM_STAFF: (DocumentKind.TRAINING_CERTIFICATE,),
+}
+
+# Which holders fit which kind of document: "school" means nobody in particular.
+HOLDERS_FOR_KIND = {
+    DocumentKind.HEALTH_CERTIFICATE: {"person"},
+    DocumentKind.TRAINING_CERTIFICATE: {"person"},
+    DocumentKind.DRIVER_APPROVAL: {"asset"},
+    DocumentKind.QS_CERTIFICATE: {"supplier"},
+    DocumentKind.TEST_REPORT: {"supplier", "asset"},
+    DocumentKind.BUSINESS_LICENCE: {"supplier", "asset", "school"},
+    DocumentKind.INSURANCE_POLICY: {"asset", "school"},
+    DocumentKind.OTHER: {"person", "supplier", "asset", "school"},
+}
+
+
+class StoredFile(Base):
+    """A PDF under the data folder, named by its content so it is written once."""
+
+    __tablename__ = "stored_file"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    size: Mapped[int]
+    content_type: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class Supplier(Base):
+    """An enterprise the district designated, for the categories of goods it is approved for."""
+
+    __tablename__ = "supplier"
+    __table_args__ = (UniqueConstraint("district_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    contact: Mapped[str] = mapped_column(String(100), default="")
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    categories: Mapped[list[Any]] = mapped_column(default=list)
+    designated_brands: Mapped[list[Any]] = mapped_column(default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+
+    district: Mapped[District] = relationship()
+    documents: Mapped[list[Document]] = relationship(
+        back_populates="supplier", order_by="Document.expires_on"
+    )
+
+    @property
+    def current_documents(self) -> list[Document]:
+        return [d for d in self.documents if d.replaced_by_id is None]
+
+
+class Document(Base):
+    """A certificate, licence, test report or policy, with its dates and a scan."""
+
+    __tablename__ = "document"
+    __table_args__ = (
+        CheckConstraint(
+            "(CASE WHEN person_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN supplier_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN asset_id IS NULL THEN 0 ELSE 1 END) <= 1",
+            name="one_holder",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id"), index=True)
+    # None for a supplier's papers, which the whole district relies on.
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    number: Mapped[str] = mapped_column(String(100), default="")
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    supplier_id: Mapped[int | None] = mapped_column(ForeignKey("supplier.id"), index=True)
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id"), index=True)
+    insurance_type: Mapped[str | None] = mapped_column(String(32))
+    issued_on: Mapped[date | None]
+    expires_on: Mapped[date | None] = mapped_column(index=True)
+    photo_id: Mapped[int | None] = mapped_column(ForeignKey("photo.id"))
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id"))
+    created_at: Mapped[datetime]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
+
+    school: Mapped[School | None] = relationship()
+    person: Mapped[Person | None] = relationship(foreign_keys=[person_id])
+    supplier: Mapped[Supplier | None] = relationship(back_populates="documents")
+    asset: Mapped[Asset | None] = relationship()
+    photo: Mapped[Photo | None] = relationship()
+    file: Mapped[StoredFile | None] = relationship()
+    created_by: Mapped[Person | None] = relationship(foreign_keys=[created_by_id])
+    replaced_by: Mapped[Document | None] = relationship(remote_side=[id])
+
+    def status(self, today: date) -> DocumentStatus:
+        """Valid through the expiry date itself; expiring in the 30 days before it."""
+        if self.expires_on is None:
+            return DocumentStatus.NO_EXPIRY
+        if self.expires_on < today:
+            return DocumentStatus.EXPIRED
+        if self.expires_on - today <= EXPIRING_WITHIN:
+            return DocumentStatus.EXPIRING
+        return DocumentStatus.VALID
+
+    def is_valid_on(self, today: date) -> bool:
+        return self.status(today) != DocumentStatus.EXPIRED
+
+    @property
+    def is_current(self) -> bool:
+        return self.replaced_by_id is None
+
+    @property
+    def holder_kind(self) -> str:
+        if self.person_id is not None:
+            return "person"
+        if self.supplier_id is not None:
+            return "supplier"
+        if self.asset_id is not None:
+            return "asset"
+        return "school"
+
+    @property
+    def holder_name(self) -> str:
+        if self.person is not None:
+            return self.person.display_name
+        if self.supplier is not None:
+            return self.supplier.name
+        if self.asset is not None:
+            return f"{self.asset.code} {self.asset.name}"
+        return self.school.name if self.school is not None else ""
+
+
+Holder = Person | Asset | Supplier | None
+
+
+class RegisterRefused(DomainError):
+    pass
+
+
+def local_today(now: datetime, timezone: str) -> date:
+    """The date on the district's calendar: at 17:00 UTC it is already tomorrow in Shanghai."""
+    return now.astimezone(ZoneInfo(timezone)).date()
+
+
+def is_district_admin(person: Person, district_id: int) -> bool:
+    return any(
+        g.role == Role.DISTRICT_ADMIN and g.district_id == district_id for g in person.grants
+    )
+
+
+def viewer_district_ids(person: Person) -> set[int]:
+    """Every district where the person holds any role: they may read its supplier register."""
+    return {g.district_id for g in person.grants}
+
+
+def can_manage_document(person: Person, document: Document) -> bool:
+    if document.school is not None:
+        return person.can_manage_school(document.school)
+    return is_district_admin(person, document.district_id)
+
+
+# --- files -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DocumentFile:
+    """An uploaded scan as the door received it: a phone photo or a PDF."""
+
+    data: bytes
+    filename: str = ""
+    content_type: str = ""
+
+
+@dataclass(frozen=True)
+class PdfFile:
+    data: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def read_document_file(
+    upload: DocumentFile, *, keep_exif: bool = False
+) -> ProcessedPhoto | PdfFile:
+    """A PDF as it is (checked to be one), or a photo cleaned like every other photo."""
+    if not upload.data:
+        raise PhotoRejected(Message(N_("The file is empty. Please choose it again.")))
+    said_pdf = upload.content_type == "application/pdf" or upload.filename.lower().endswith(".pdf")
+    if upload.data.startswith(b"%PDF-"):
+        if len(upload.data) > MAX_PDF_BYTES:
+            raise PhotoRejected(Message(N_("This PDF is larger than 10 MB.")))
+        return PdfFile(upload.data)
+    if said_pdf:
+        raise PhotoRejected(Message(N_("This file is not a PDF.")))
+    try:
+        return process_photo(upload.data, keep_exif=keep_exif)
+    except PhotoRejected as rejected:
+        if rejected.message.msgid == "This file is not a photo we can read.":
+            # Neither a PDF nor an image: say both are welcome, not just photos.
+            raise PhotoRejected(Message(N_("Send a photo or a PDF of the document."))) from None
+        raise
+
+
+def store_pdf(session: Session, store: PhotoStore, pdf: PdfFile, *, now: datetime) -> StoredFile:
+    """The row for these PDF bytes, written to disk and the database once."""
+    digest = pdf.sha256
+    existing = session.scalar(select(StoredFile).where(StoredFile.sha256 == digest))
+    if existing is not None:
+        return existing
+    key = f"files/{digest[:2]}/{digest}.pdf"
+    store.put(key, pdf.data)
+    stored = StoredFile(
+        sha256=digest,
+        size=len(pdf.data),
+        content_type="application/pdf",
+        storage_key=key,
+        created_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(stored)
+    except IntegrityError:
+        return session.scalars(select(StoredFile).where(StoredFile.sha256 == digest)).one()
+    return stored
+
+
+# --- documents ---------------------------------------------------------------------------
+
+DateInput = date | str | None
+_DATE_SEPARATORS = re.compile(r"[/.年月]")
+
+
+def parse_date(value: DateInput) -> date | None:
+    """A date from a date input (2026-03-31) or as typed (2026/3/31, 2026年3月31日)."""
+    if value is None or isinstance(value, date):
+        return value
+    text = _DATE_SEPARATORS.sub("-", value.strip()).removesuffix("日").strip("-")
+    if not text:
+        return None
+    parts = text.split("-")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        raise ValueError(value)
+    return date(int(parts[0]), int(parts[1]), int(parts[2]))
+
+
+@dataclass
+class _Checked:
+    errors: dict[str, Message] = field(default_factory=dict)
+    issued_on: date | None = None
+    expires_on: date | None = None
+    insurance_type: str | None = None
+    attachment: ProcessedPhoto | PdfFile | None = None
+
+
+def _check_fields(
+    *,
+    kind: str,
+    title: str,
+    number: str,
+    insurance_type: str | None,
+    issued_on: DateInput,
+    expires_on: DateInput,
+    upload: DocumentFile | None,
+    keep_exif: bool,
+) -> _Checked:
+    checked = _Checked()
+    errors = checked.errors
+    if kind not in DOCUMENT_KIND_LABELS:
+        errors["kind"] = Message(N_("Choose the kind of document."))
+    if not title.strip():
+        errors["title"] = Message(N_("Enter a title."))
+    elif len(title.strip()) > 200:
+        errors["title"] = Message(N_("At most %(count)d characters."), {"count": 200})
+    if len(number.strip()) > 100:
+        errors["number"] = Message(N_("At most %(count)d characters."), {"count": 100})
+    for name, value in (("issued_on", issued_on), ("expires_on", expires_on)):
+        try:
+            setattr(checked, name, parse_date(value))
+        except ValueError:
+            errors[name] = Message(N_("Enter a date like 2026-03-31."))
+    if (
+        checked.issued_on is not None
+        and checked.expires_on is not None
+        and checked.expires_on <= checked.issued_on
+    ):
+        errors["expires_on"] = Message(N_("The expiry date must be after the issue date."))
+    if kind == DocumentKind.INSURANCE_POLICY:
+        if insurance_type not in INSURANCE_LABELS:
+            errors["insurance_type"] = Message(N_("Choose the type of insurance."))
+        else:
+            checked.insurance_type = insurance_type
+    if upload is not None:
+        try:
+            checked.attachment = read_document_file(upload, keep_exif=keep_exif)
+        except PhotoRejected as rejected:
+            errors["file"] = rejected.message
+    return checked
+
+
+def _holder_kind(holder: Holder) -> str:
+    if isinstance(holder, Person):
+        return "person"
+    if isinstance(holder, Supplier):
+        return "supplier"
+    if isinstance(holder, Asset):
+        return "asset"
+    return "school"
+
+
+def holder_key(holder: Holder) -> str:
+    """How a form names a holder: "school", "person-12", "asset-3" or "supplier-5"."""
+    return "school" if holder is None else f"{_holder_kind(holder)}-{holder.id}"
+
+
+_HOLDER_TYPES: dict[str, type[Person] | type[Asset] | type[Supplier]] = {
+    "person": Person,
+    "asset": Asset,
+    "supplier": Supplier,
+}
+
+
+def find_holder(session: Session, key: str) -> Holder:
+    """The holder a form named; whether it fits the school is checked when adding."""
+    if key == "school":
+        return None
+    kind, _, number = key.partition("-")
+    holder_type = _HOLDER_TYPES.get(kind)
+    # At most nine digits: a longer number is no id, and PostgreSQL would refuse it.
+    found = (
+        session.get(holder_type, int(number))
+        if holder_type and number.isdigit() and len(number) < 10
+        else None
+    )
+    if found is None:
+        raise SubmissionInvalid({"holder": Message(N_("Choose who holds this document."))})
+    return found
+
+
+def _works_at(session: Session, person: Person, school_id: int) -> bool:
+    return (
+        session.scalar(
+            select(RoleGrant.id).where(
+                RoleGrant.person_id == person.id, RoleGrant.school_id == school_id
+            )
+        )
+        is not None
+    )
+
+
+def _check_holder(
+    session: Session,
+    actor: Person,
+    school: School | None,
+    holder: Holder,
+    kind: str,
+    insurance_type: str | None,
+) -> tuple[dict[str, Message], int | None]:
+    """Errors about who holds the document, and the district it then belongs to."""
+    errors: dict[str, Message] = {}
+    holder_kind = _holder_kind(holder)
+    if isinstance(holder, Supplier):
+        if school is not None and school.district_id != holder.district_id:
+            errors["holder"] = Message(N_("This supplier serves another district."))
+        return errors, holder.district_id
+    if school is None:
+        errors["holder"] = Message(N_("Choose who holds this document."))
+        return errors, None
+    if isinstance(holder, Person) and not _works_at(session, holder, school.id):
+        errors["holder"] = Message(N_("This person has no role at this school."))
+    if isinstance(holder, Asset) and holder.school_id != school.id:
+        errors["holder"] = Message(N_("This asset belongs to another school."))
+    fits = HOLDERS_FOR_KIND.get(kind)  # type: ignore[call-overload]
+    if "holder" not in errors and fits is not None and holder_kind not in fits:
+        errors["holder"] = Message(N_("Choose a holder that fits this kind of document."))
+    if (
+        "holder" not in errors
+        and insurance_type == InsuranceType.BUS_CARRIER_LIABILITY
+        and not (isinstance(holder, Asset) and holder.kind == AssetKind.BUS)
+    ):
+        errors["holder"] = Message(N_("Carrier liability insurance is held by a bus."))
+    return errors, school.district_id
+
+
+def _refuse_unless_can_add(actor: Person, school: School | None, holder: Holder) -> None:
+    """A school's administrators (or the district's) add its papers; suppliers' papers are
+    the district's, so only its administrators add those."""
+    if isinstance(holder, Supplier):
+        if not is_district_admin(actor, holder.district_id):
+            raise RegisterRefused(
+                Message(N_("Only a district administrator can manage suppliers' documents."))
+            )
+    elif school is not None and not actor.can_manage_school(school):
+        raise RegisterRefused(Message(N_("Only the school's administrators can do this.")))
+
+
+def add_document(
+    session: Session,
+    actor: Person,
+    *,
+    school: School | None,
+    holder: Holder,
+    kind: str,
+    title: str,
+    number: str = "",
+    insurance_type: str | None = None,
+    issued_on: DateInput = None,
+    expires_on: DateInput = None,
+    upload: DocumentFile | None = None,
+    store: PhotoStore,
+    now: datetime,
+    keep_exif: bool = False,
+) -> Document:
+    """Register a document held by a person, an asset or the school; a supplier's for the
+    whole district (then `school` only says where the administrator was looking)."""
+    _refuse_unless_can_add(actor, school, holder)
+    checked = _check_fields(
+        kind=kind,
+        title=title,
+        number=number,
+        insurance_type=insurance_type,
+        issued_on=issued_on,
+        expires_on=expires_on,
+        upload=upload,
+        keep_exif=keep_exif,
+    )
+    holder_errors, district_id = _check_holder(
+        session, actor, school, holder, kind, checked.insurance_type
+    )
+    errors = {**checked.errors, **holder_errors}
+    if errors:
+        raise SubmissionInvalid(errors)
+    assert district_id is not None
+    document = Document(
+        district_id=district_id,
+        school=None if isinstance(holder, Supplier) else school,
+        kind=kind,
+        title=title.strip(),
+        number=number.strip(),
+        person=holder if isinstance(holder, Person) else None,
+        supplier=holder if isinstance(holder, Supplier) else None,
+        asset=holder if isinstance(holder, Asset) else None,
+        insurance_type=checked.insurance_type,
+        issued_on=checked.issued_on,
+        expires_on=checked.expires_on,
+        created_at=now,
+        created_by=actor,
+    )
+    session.add(document)
+    _attach(session, document, checked.attachment, store, now)
+    session.flush()
+    return document
+
+
+def _attach(
+    session: Session,
+    document: Document,
+    attachment: ProcessedPhoto | PdfFile | None,
+    store: PhotoStore,
+    now: datetime,
+) -> None:
+    if isinstance(attachment, PdfFile):
+        document.file = store_pdf(session, store, attachment, now=now)
+    elif attachment is not None:
+        document.photo = store_photo(session, store, attachment, now=now)
+
+
+def renew_document(
+    session: Session,
+    actor: Person,
+    old: Document,
+    *,
+    title: str,
+    number: str = "",
+    insurance_type: str | None = None,
+    issued_on: DateInput = None,
+    expires_on: DateInput = None,
+    upload: DocumentFile | None = None,
+    store: PhotoStore,
+    now: datetime,
+    keep_exif: bool = False,
+) -> Document:
+    """A new document of the same kind for the same holder; the old one is kept, replaced."""
+    if not can_manage_document(actor, old):
+        raise RegisterRefused(Message(N_("Only the school's administrators can do this.")))
+    if old.replaced_by_id is not None:
+        raise RegisterRefused(Message(N_("This document has already been renewed.")))
+    holder: Holder = old.person or old.supplier or old.asset
+    new = add_document(
+        session,
+        actor,
+        school=old.school,
+        holder=holder,
+        kind=old.kind,
+        title=title,
+        number=number,
+        insurance_type=insurance_type if insurance_type is not None else old.insurance_type,
+        issued_on=issued_on,
+        expires_on=expires_on,
+        upload=upload,
+        store=store,
+        now=now,
+        keep_exif=keep_exif,
+    )
+    old.replaced_by = new
+    session.flush()
+    return new
+
+
+def _visible_documents(viewer: Person) -> Any:
+    return or_(
+        Document.school_id.in_(visible_school_ids(viewer)),
+        and_(
+            Document.school_id.is_(None),
+            Document.district_id.in_(sorted(viewer_district_ids(viewer))),
+        ),
+    )
+
+
+def _at_school(school: School) -> Any:
+    """A school's own documents and the district-wide ones it relies on."""
+    return or_(
+        Document.school_id == school.id,
+        and_(Document.school_id.is_(None), Document.district_id == school.district_id),
+    )
+
+
+def visible_document(session: Session, viewer: Person, document_id: int) -> Document | None:
+    return session.scalar(
+        select(Document).where(Document.id == document_id, _visible_documents(viewer))
+    )
+
+
+def person_certificates(
+    session: Session, person: Person, *, school_id: int | None = None
+) -> list[Document]:
+    """The person's current documents (renewed ones left out), soonest to expire first."""
+    query = select(Document).where(
+        Document.person_id == person.id, Document.replaced_by_id.is_(None)
+    )
+    if school_id is not None:
+        query = query.where(Document.school_id == school_id)
+    return list(session.scalars(query.order_by(*_by_expiry())))
+
+
+def _by_expiry() -> tuple[Any, ...]:
+    # Documents without an expiry last, on SQLite and PostgreSQL alike.
+    return (Document.expires_on.is_(None), Document.expires_on, Document.id)
+
+
+def expiring_documents(
+    session: Session,
+    viewer: Person,
+    today: date,
+    within_days: int = 30,
+    *,
+    school: School | None = None,
+) -> list[Document]:
+    """Current documents the viewer may see that expired or expire within the window,
+    the longest expired first."""
+    query = select(Document).where(
+        _visible_documents(viewer),
+        Document.replaced_by_id.is_(None),
+        Document.expires_on.is_not(None),
+        Document.expires_on <= today + timedelta(days=within_days),
+    )
+    if school is not None:
+        query = query.where(_at_school(school))
+    return list(session.scalars(query.order_by(Document.expires_on, Document.id)))
+
+
+def school_staff(session: Session, school_id: int) -> list[tuple[Person, list[Role]]]:
+    """Everyone with a role at the school, by name, with their roles there."""
+    rows = session.execute(
+        select(Person, RoleGrant.role)
+        .join(RoleGrant)
+        .where(RoleGrant.school_id == school_id, Person.active)
+        .order_by(Person.display_name, Person.id, RoleGrant.role)
+    )
+    staff: dict[int, tuple[Person, list[Role]]] = {}
+    for person, role in rows:
+        staff.setdefault(person.id, (person, []))[1].append(Role(role))
+    return list(staff.values())
+
+
+def valid_certificate_share(
+    session: Session, school_id: int, kind: str, role: Role, today: date
+) -> tuple[list[Person], list[Person]]:
+    """(people with a valid certificate of that kind, people with that role) at the school."""
+    staff = list(
+        session.scalars(
+            select(Person)
+            .join(RoleGrant)
+            .where(RoleGrant.school_id == school_id, RoleGrant.role == role, Person.active)
+            .distinct()
+            .order_by(Person.display_name, Person.id)
+        )
+    )
+    documents = session.scalars(
+        select(Document).where(
+            Document.school_id == school_id,
+            Document.kind == kind,
+            Document.person_id.in_([p.id for p in staff]),
+            Document.replaced_by_id.is_(None),
+        )
+    )
+    certified = {d.person_id for d in documents if d.is_valid_on(today)}
+    return [p for p in staff if p.id in certified], staff
+
+
+@dataclass(frozen=True)
+class StaffEntry:
+    """One line of the people register: a person, their roles, papers and what is missing."""
+
+    person: Person
+    roles: list[Role]
+    documents: list[Document]
+    missing: list[str]
+
+
+def people_register(session: Session, school: School, today: date) -> list[StaffEntry]:
+    staff = school_staff(session, school.id)
+    documents: dict[int, list[Document]] = {}
+    for document in session.scalars(
+        select(Document)
+        .where(
+            Document.school_id == school.id,
+            Document.person_id.is_not(None),
+            Document.replaced_by_id.is_(None),
+        )
+        .order_by(*_by_expiry())
+    ):
+        documents.setdefault(document.person_id or 0, []).append(document)
+    entries = []
+    for person, roles in staff:
+        held = documents.get(person.id, [])
+        needed = [k for r in roles for k in REQUIRED_CERTIFICATES.get(r, ())]
+        missing = [
+            k
+            for k in dict.fromkeys(needed)
+            if not any(d.kind == k and d.is_valid_on(today) for d in held)
+        ]
+        entries.append(StaffEntry(person, roles, held, missing))
+    return entries
+
+
+def insurance_policies(session: Session, school: School) -> list[Document]:
+    """The school's current insurance policies, its own and its buses'."""
+    return list(
+        session.scalars(
+            select(Document)
+            .where(
+                Document.school_id == school.id,
+                Document.kind == DocumentKind.INSURANCE_POLICY,
+                Document.replaced_by_id.is_(None),
+            )
+            .order_by(Document.asset_id.is_not(None), Document.insurance_type, *_by_expiry())
+        )
+    )
+
+
+def missing_insurances(
+    session: Session, school: School, today: date
+) -> list[tuple[str, Asset | None]]:
+    """Insurance the school or one of its buses should hold and has no valid policy for."""
+    held = {
+        (d.insurance_type, d.asset_id)
+        for d in insurance_policies(session, school)
+        if d.is_valid_on(today)
+    }
+    missing: list[tuple[str, Asset | None]] = [
+        (t.value, None) for t in SCHOOL_INSURANCES if (t, None) not in held
+    ]
+    buses = session.scalars(
+        select(Asset)
+        .where(Asset.school_id == school.id, Asset.kind == AssetKind.BUS)
+        .order_by(Asset.code)
+    )
+    for bus in buses:
+        missing.extend((t.value, bus) for t in BUS_INSURANCES if (t, bus.id) not in held)
+    return missing
+
+
+def document_history(session: Session, document: Document) -> list[Document]:
+    """The documents this one replaced, newest first."""
+    history = []
+    current = document
+    while True:
+        previous = session.scalar(select(Document).where(Document.replaced_by_id == current.id))
+        if previous is None:
+            return history
+        history.append(previous)
+        current = previous
+
+
+# --- suppliers ---------------------------------------------------------------------------
+
+
+def _clean_list(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(v.strip() for v in values if v and v.strip()))
+
+
+DUPLICATE_SUPPLIER = N_("A supplier with this name is already registered.")
+
+
+def _in_list_order(categories: list[str]) -> list[str]:
+    """Categories in the fixed list's order, so every supplier reads the same way."""
+    return [c for c in SUPPLY_CATEGORIES if c in categories]
+
+
+def _check_supplier(
+    session: Session,
+    district_id: int,
+    *,
+    name: str,
+    contact: str,
+    phone: str,
+    categories: list[str],
+    designated_brands: list[str],
+    supplier_id: int | None = None,
+) -> dict[str, Message]:
+    errors: dict[str, Message] = {}
+    if not name:
+        errors["name"] = Message(N_("Enter the supplier's name."))
+    elif len(name) > 200:
+        errors["name"] = Message(N_("At most %(count)d characters."), {"count": 200})
+    else:
+        clash = select(Supplier.id).where(
+            Supplier.district_id == district_id, func.lower(Supplier.name) == name.lower()
+        )
+        if supplier_id is not None:
+            clash = clash.where(Supplier.id != supplier_id)
+        if session.scalar(clash) is not None:
+            errors["name"] = Message(DUPLICATE_SUPPLIER)
+    if len(contact) > 100:
+        errors["contact"] = Message(N_("At most %(count)d characters."), {"count": 100})
+    digits = phone.replace(" ", "").replace("-", "")
+    if phone and (not digits.lstrip("+").isdigit() or len(digits) > 32):
+        errors["phone"] = Message(N_("Enter a phone number, digits only."))
+    if not categories:
+        errors["categories"] = Message(N_("Choose at least one category of goods."))
+    elif any(c not in SUPPLY_CATEGORIES for c in categories):
+        errors["categories"] = Message(N_("Choose categories from the list."))
+    if any(len(b) > 100 for b in designated_brands):
+        errors["designated_brands"] = Message(
+            N_("Each brand at most %(count)d characters."), {"count": 100}
+        )
+    return errors
+
+
+def _refuse_unless_district_admin(actor: Person, district_id: int) -> None:
+    if not is_district_admin(actor, district_id):
+        raise RegisterRefused(Message(N_("Only a district administrator can manage suppliers.")))
+
+
+def add_supplier(
+    session: Session,
+    actor: Person,
+    district_id: int,
+    *,
+    name: str,
+    categories: Iterable[str],
+    contact: str = "",
+    phone: str = "",
+    designated_brands: Iterable[str] = (),
+    now: datetime,
+) -> Supplier:
+    """A supplier the district designated, approved for the given categories of goods."""
+    _refuse_unless_district_admin(actor, district_id)
+    values = {
+        "name": name.strip(),
+        "contact": contact.strip(),
+        "phone": phone.strip(),
+        "categories": _clean_list(categories),
+        "designated_brands": _clean_list(designated_brands),
+    }
+    errors = _check_supplier(session, district_id, **values)
+    if errors:
+        raise SubmissionInvalid(errors)
+    values["categories"] = _in_list_order(values["categories"])
+    supplier = Supplier(district_id=district_id, active=True, created_at=now, **values)
+    _save_supplier(session, supplier)
+    return supplier
+
+
+def _save_supplier(session: Session, supplier: Supplier) -> None:
+    """Flush; the same name saved by someone else a moment ago is a message, not a crash."""
+    try:
+        with session.begin_nested():
+            session.add(supplier)
+    except IntegrityError:
+        raise SubmissionInvalid({"name": Message(DUPLICATE_SUPPLIER)}) from None
+
+
+def update_supplier(
+    session: Session,
+    actor: Person,
+    supplier: Supplier,
+    *,
+    name: str,
+    categories: Iterable[str],
+    contact: str = "",
+    phone: str = "",
+    designated_brands: Iterable[str] = (),
+    active: bool = True,
+) -> Supplier:
+    _refuse_unless_district_admin(actor, supplier.district_id)
+    values = {
+        "name": name.strip(),
+        "contact": contact.strip(),
+        "phone": phone.strip(),
+        "categories": _clean_list(categories),
+        "designated_brands": _clean_list(designated_brands),
+    }
+    errors = _check_supplier(session, supplier.district_id, supplier_id=supplier.id, **values)
+    if errors:
+        raise SubmissionInvalid(errors)
+    values["categories"] = _in_list_order(values["categories"])
+    for key, value in values.items():
+        setattr(supplier, key, value)
+    supplier.active = active
+    _save_supplier(session, supplier)
+    return supplier
+
+
+def suppliers_for(
+    session: Session, district_id: int, category: str | None = None, *, active_only: bool = True
+) -> list[Supplier]:
+    """The district's suppliers by name; with a category, only those approved for it."""
+    query = select(Supplier).where(Supplier.district_id == district_id)
+    if active_only:
+        query = query.where(Supplier.active)
+    suppliers = session.scalars(query.order_by(Supplier.name, Supplier.id))
+    # Categories are a short JSON list: filtered here so SQLite and PostgreSQL agree.
+    return [s for s in suppliers if category is None or category in s.categories]
+
+
+def is_approved(supplier: Supplier, category: str) -> bool:
+    """May goods of this category be bought from this supplier?"""
+    return supplier.active and category in supplier.categories
+
+
+def visible_supplier(session: Session, viewer: Person, supplier_id: int) -> Supplier | None:
+    return session.scalar(
+        select(Supplier).where(
+            Supplier.id == supplier_id,
+            Supplier.district_id.in_(sorted(viewer_district_ids(viewer))),
+        )
+    )

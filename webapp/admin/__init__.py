@@ -1,0 +1,527 @@
+"""Running a school: its assets, places and people, and importing them from a spreadsheet.
+
+For the school's administrators and the district's; to everyone else these pages do not exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import HiddenField, PasswordField, StringField
+
+from models.admin import (
+    CHOICE_LABELS,
+    AdminRefused,
+    add_asset,
+    add_location,
+    add_person,
+    attribute_specs,
+    can_grant,
+    can_manage_person,
+    grant_school_role,
+    grantable_roles,
+    managed_school,
+    reset_password,
+    revoke_school_role,
+    school_asset,
+    school_assets,
+    school_locations,
+    school_people,
+    school_person,
+    school_roles,
+    set_login_active,
+    update_asset,
+)
+from models.assets import KIND_LABELS, Asset, AssetKind
+from models.imports import (
+    IMPORT_KINDS,
+    MAX_BYTES,
+    MAX_ROWS,
+    ImportFiles,
+    ImportPreview,
+    ImportRefused,
+    RowsRefused,
+    preview_import,
+    run_import,
+)
+from models.messages import SubmissionInvalid
+from models.org import School
+from models.people import ROLE_LABELS, people_at_school
+from webapp import db
+from webapp.i18n import translate
+
+bp = Blueprint("admin", __name__, template_folder="templates")
+
+# Where the report of a finished import is shown; other kinds go back to the import page.
+AFTER_IMPORT = {"assets": "admin.list_assets", "people": "admin.list_people"}
+GOOD_ROWS_SHOWN = 200
+
+
+@bp.context_processor
+def _helpers() -> dict[str, object]:
+    return {
+        "role_label": role_label,
+        "choice_label": choice_label,
+        "import_label": import_label,
+        "attribute_specs": attribute_specs,
+    }
+
+
+def role_label(role: str) -> str:
+    msgid = ROLE_LABELS.get(role)  # type: ignore[call-overload]
+    return gettext(msgid) if msgid else role
+
+
+def choice_label(choice: str) -> str:
+    msgid = CHOICE_LABELS.get(choice)
+    return gettext(msgid) if msgid else choice
+
+
+def import_label(key: str) -> str:
+    kind = IMPORT_KINDS.get(key)
+    return gettext(kind.label) if kind else key
+
+
+def _school_or_404(school_code: str) -> School:
+    """The school, if the person manages it; otherwise a 404 that says nothing more."""
+    school = managed_school(db.session(), current_user, school_code)
+    if school is None:
+        abort(404)
+    return school
+
+
+def _errors(invalid: SubmissionInvalid) -> dict[str, str]:
+    return {field: translate(message) for field, message in invalid.errors.items()}
+
+
+def _id(value: str | None) -> int | None:
+    """A chosen id from a form: None when nothing was chosen, -1 (found nowhere) for junk."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    return int(value) if value.isdigit() else -1
+
+
+@bp.get("/admin/<school_code>")
+@login_required
+def home(school_code: str) -> str:
+    return render_template("admin/home.html", school=_school_or_404(school_code))
+
+
+# --- assets -----------------------------------------------------------------------------
+
+
+class AssetForm(FlaskForm):
+    """Code, name and the two choices; the kind's attributes are read by their names."""
+
+    code = StringField()
+    name = StringField()
+    location = StringField()
+    responsible = StringField()
+
+
+@bp.get("/admin/<school_code>/assets")
+@login_required
+def list_assets(school_code: str) -> str:
+    school = _school_or_404(school_code)
+    kind = request.args.get("kind") or None
+    if kind is not None and kind not in KIND_LABELS:
+        abort(404)
+    return render_template(
+        "admin/assets.html",
+        school=school,
+        kind=kind,
+        kinds=KIND_LABELS,
+        assets=school_assets(db.session(), school, kind),
+    )
+
+
+@bp.route("/admin/<school_code>/assets/new/<kind>", methods=["GET", "POST"])
+@login_required
+def new_asset(school_code: str, kind: str) -> str | Response | tuple[str, int]:
+    school = _school_or_404(school_code)
+    if kind not in KIND_LABELS:
+        abort(404)
+    form = AssetForm()
+    errors: dict[str, str] = {}
+    if form.validate_on_submit():
+        try:
+            asset = add_asset(
+                db.session(),
+                school,
+                kind=AssetKind(kind),
+                code=form.code.data or "",
+                name=form.name.data or "",
+                location_id=_id(form.location.data),
+                responsible_id=_id(form.responsible.data),
+                attributes=request.form,
+                now=db.clock().now(),
+            )
+        except SubmissionInvalid as invalid:
+            errors = _errors(invalid)
+        else:
+            flash(gettext("Added %(code)s. Its label is ready to print.", code=asset.code))
+            return redirect(url_for("admin.list_assets", school_code=school.code, kind=kind))
+    elif form.is_submitted():
+        abort(400)
+    return _asset_page(school, kind, form, errors, asset=None)
+
+
+@bp.route("/admin/<school_code>/assets/<int:asset_id>", methods=["GET", "POST"])
+@login_required
+def edit_asset(school_code: str, asset_id: int) -> str | Response | tuple[str, int]:
+    school = _school_or_404(school_code)
+    asset = school_asset(db.session(), school, asset_id)
+    if asset is None:
+        abort(404)
+    form = AssetForm()
+    errors: dict[str, str] = {}
+    if form.validate_on_submit():
+        try:
+            update_asset(
+                db.session(),
+                asset,
+                name=form.name.data or "",
+                location_id=_id(form.location.data),
+                responsible_id=_id(form.responsible.data),
+                attributes=request.form,
+            )
+        except SubmissionInvalid as invalid:
+            errors = _errors(invalid)
+        else:
+            flash(gettext("Saved."))
+            return redirect(url_for("admin.list_assets", school_code=school.code, kind=asset.kind))
+    elif form.is_submitted():
+        abort(400)
+    else:
+        form.name.data = asset.name
+        form.location.data = str(asset.location_id or "")
+        form.responsible.data = str(asset.responsible_id or "")
+    return _asset_page(school, asset.kind, form, errors, asset=asset)
+
+
+def _asset_page(
+    school: School, kind: str, form: AssetForm, errors: dict[str, str], asset: Asset | None
+) -> str | tuple[str, int]:
+    session = db.session()
+    people = people_at_school(session, school.id)
+    current = asset.responsible if asset is not None else None
+    if current is not None and current.id not in people:
+        # Still named on the asset although no longer at the school: keep them choosable.
+        people = {current.id: current.display_name, **people}
+    values: Mapping[str, str] = request.form
+    if request.method == "GET":
+        attributes = asset.attributes if asset is not None else {}
+        values = {name: str(value) for name, value in attributes.items()}
+    page = render_template(
+        "admin/asset_form.html",
+        school=school,
+        kind=kind,
+        asset=asset,
+        form=form,
+        values=values,
+        locations=school_locations(session, school),
+        people=people,
+        errors=errors,
+    )
+    return (page, 422) if errors else page
+
+
+# --- places -----------------------------------------------------------------------------
+
+
+class LocationForm(FlaskForm):
+    building = StringField()
+    floor = StringField()
+    room = StringField()
+
+
+@bp.route("/admin/<school_code>/locations", methods=["GET", "POST"])
+@login_required
+def list_locations(school_code: str) -> str | Response | tuple[str, int]:
+    school = _school_or_404(school_code)
+    form = LocationForm()
+    errors: dict[str, str] = {}
+    if form.validate_on_submit():
+        try:
+            location = add_location(
+                db.session(),
+                school,
+                building=form.building.data or "",
+                floor=form.floor.data or "",
+                room=form.room.data or "",
+            )
+        except SubmissionInvalid as invalid:
+            errors = _errors(invalid)
+        else:
+            flash(gettext("Added %(place)s.", place=location.label))
+            return redirect(url_for("admin.list_locations", school_code=school.code))
+    elif form.is_submitted():
+        abort(400)
+    page = render_template(
+        "admin/locations.html",
+        school=school,
+        form=form,
+        locations=school_locations(db.session(), school),
+        errors=errors,
+    )
+    return (page, 422) if errors else page
+
+
+# --- people -----------------------------------------------------------------------------
+
+
+class PersonForm(FlaskForm):
+    username = StringField()
+    display_name = StringField()
+    phone = StringField()
+    password = PasswordField()
+    role = StringField()
+
+
+class PersonActionForm(FlaskForm):
+    """One of: grant or revoke a role, switch the login off or on, set a new password."""
+
+    do = HiddenField()
+    role = StringField()
+    password = PasswordField()
+
+
+@bp.get("/admin/<school_code>/people")
+@login_required
+def list_people(school_code: str) -> str:
+    school = _school_or_404(school_code)
+    return render_template(
+        "admin/people.html", school=school, people=school_people(db.session(), school)
+    )
+
+
+@bp.route("/admin/<school_code>/people/new", methods=["GET", "POST"])
+@login_required
+def new_person(school_code: str) -> str | Response | tuple[str, int]:
+    school = _school_or_404(school_code)
+    form = PersonForm()
+    errors: dict[str, str] = {}
+    if form.validate_on_submit():
+        try:
+            person = add_person(
+                db.session(),
+                current_user,
+                school,
+                username=form.username.data or "",
+                display_name=form.display_name.data or "",
+                phone=form.phone.data or "",
+                password=form.password.data or "",
+                role=form.role.data,
+                now=db.clock().now(),
+            )
+        except SubmissionInvalid as invalid:
+            errors = _errors(invalid)
+        else:
+            flash(gettext("Added %(name)s.", name=person.display_name))
+            return redirect(url_for("admin.list_people", school_code=school.code))
+    elif form.is_submitted():
+        abort(400)
+    page = render_template(
+        "admin/person_new.html",
+        school=school,
+        form=form,
+        roles=grantable_roles(current_user, school),
+        errors=errors,
+    )
+    return (page, 422) if errors else page
+
+
+@bp.route("/admin/<school_code>/people/<int:person_id>", methods=["GET", "POST"])
+@login_required
+def show_person(school_code: str, person_id: int) -> str | Response | tuple[str, int]:
+    school = _school_or_404(school_code)
+    session = db.session()
+    person = school_person(session, school, person_id)
+    if person is None:
+        abort(404)
+    form = PersonActionForm()
+    errors: dict[str, str] = {}
+    if form.validate_on_submit():
+        here = url_for("admin.show_person", school_code=school.code, person_id=person.id)
+        try:
+            if form.do.data == "grant":
+                grant_school_role(session, current_user, person, form.role.data, school)
+                flash(gettext("Role granted."))
+            elif form.do.data == "revoke":
+                revoke_school_role(session, current_user, person, form.role.data, school)
+                flash(gettext("Role removed."))
+                if not school_roles(person, school):
+                    return redirect(url_for("admin.list_people", school_code=school.code))
+            elif form.do.data in ("deactivate", "reactivate"):
+                active = form.do.data == "reactivate"
+                set_login_active(session, current_user, person, active=active)
+                flash(gettext("Login switched on.") if active else gettext("Login switched off."))
+            elif form.do.data == "password":
+                reset_password(session, current_user, person, form.password.data or "")
+                flash(
+                    gettext("Password changed. Tell %(name)s in person.", name=person.display_name)
+                )
+            else:
+                abort(400)
+            return redirect(here)
+        except SubmissionInvalid as invalid:
+            errors = _errors(invalid)
+        except AdminRefused as refused:
+            errors = {"general": translate(refused.message)}
+    elif form.is_submitted():
+        abort(400)
+    roles = school_roles(person, school)
+    page = render_template(
+        "admin/person.html",
+        school=school,
+        person=person,
+        roles=roles,
+        can_revoke={role: can_grant(current_user, role, school) for role in roles},
+        grantable=[r for r in grantable_roles(current_user, school) if r not in roles],
+        can_manage=can_manage_person(current_user, person),
+        is_self=person.id == current_user.id,
+        errors=errors,
+        failed=form.do.data if errors else "",
+    )
+    return (page, 422) if errors else page
+
+
+# --- import -----------------------------------------------------------------------------
+
+
+class UploadForm(FlaskForm):
+    """The kind of rows; the file is read from request.files."""
+
+    kind = StringField()
+
+
+class ConfirmForm(FlaskForm):
+    """The file is carried back by its hash only, and read again from the data folder."""
+
+    kind = HiddenField()
+    sha256 = HiddenField()
+
+
+def _import_files() -> ImportFiles:
+    return ImportFiles(Path(db.settings().storage.data_dir) / "imports")
+
+
+def _upload_page(
+    school: School, form: UploadForm, error: str = "", status: int = 200
+) -> tuple[str, int]:
+    page = render_template(
+        "admin/import.html",
+        school=school,
+        form=form,
+        kinds=IMPORT_KINDS,
+        error=error,
+        max_mb=MAX_BYTES // 2**20,
+        max_rows=MAX_ROWS,
+    )
+    return page, status
+
+
+def _preview_page(
+    school: School, preview: ImportPreview, sha256: str, error: str = "", status: int = 200
+) -> tuple[str, int]:
+    confirm = ConfirmForm(formdata=None, kind=preview.kind.key, sha256=sha256)
+    summary_columns = [c.key for c in preview.kind.columns if c.required][:3]
+    page = render_template(
+        "admin/preview.html",
+        school=school,
+        preview=preview,
+        confirm=confirm,
+        summary_columns=summary_columns,
+        shown=preview.good[:GOOD_ROWS_SHOWN],
+        error=error,
+    )
+    return page, status
+
+
+@bp.get("/admin/<school_code>/import")
+@login_required
+def start_import(school_code: str) -> tuple[str, int]:
+    school = _school_or_404(school_code)
+    form = UploadForm(formdata=None, kind=request.args.get("kind", "assets"))
+    return _upload_page(school, form)
+
+
+@bp.get("/admin/<school_code>/import/<kind>.csv")
+@login_required
+def import_template(school_code: str, kind: str) -> Response:
+    _school_or_404(school_code)
+    import_kind = IMPORT_KINDS.get(kind)
+    if import_kind is None:
+        abort(404)
+    return Response(
+        import_kind.template_csv(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename=houqin-{kind}.csv"},
+    )
+
+
+@bp.post("/admin/<school_code>/import/preview")
+@login_required
+def preview_upload(school_code: str) -> tuple[str, int]:
+    school = _school_or_404(school_code)
+    form = UploadForm()
+    if not form.validate_on_submit():
+        abort(400)
+    kind = form.kind.data or ""
+    if kind not in IMPORT_KINDS:
+        return _upload_page(school, form, gettext("Choose what to import."), 422)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _upload_page(school, form, gettext("Choose a file."), 422)
+    try:
+        data = upload.stream.read(MAX_BYTES + 1)
+    finally:
+        upload.close()
+    try:
+        preview = preview_import(
+            db.session(),
+            kind,
+            school=school,
+            actor=current_user,
+            data=data,
+            now=db.clock().now(),
+        )
+    except ImportRefused as refused:
+        return _upload_page(school, form, translate(refused.message), 422)
+    # Only a file that can be imported as it is waits for its confirmation.
+    sha256 = _import_files().put(data) if preview.rows and not preview.refused else ""
+    return _preview_page(school, preview, sha256)
+
+
+@bp.post("/admin/<school_code>/import/confirm")
+@login_required
+def confirm_import(school_code: str) -> Response | tuple[str, int]:
+    school = _school_or_404(school_code)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    kind, sha256 = form.kind.data or "", form.sha256.data or ""
+    upload_form = UploadForm(formdata=None, kind=kind)
+    files = _import_files()
+    data = files.get(sha256)
+    if kind not in IMPORT_KINDS or data is None:
+        message = gettext("The uploaded file is no longer here. Upload it again.")
+        return _upload_page(school, upload_form, message, 422)
+    try:
+        count = run_import(
+            db.session(), kind, school=school, actor=current_user, data=data, now=db.clock().now()
+        )
+    except RowsRefused as refused:
+        return _preview_page(school, refused.preview, "", translate(refused.message), 422)
+    except ImportRefused as refused:
+        return _upload_page(school, upload_form, translate(refused.message), 422)
+    files.discard(sha256)
+    flash(ngettext("Imported %(num)d row.", "Imported %(num)d rows.", count))
+    return redirect(url_for(AFTER_IMPORT.get(kind, "admin.start_import"), school_code=school.code))
