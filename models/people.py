@@ -180,6 +180,13 @@ def visible_schools(session: Session, person: Person) -> list[School]:
     )
 
 
+def visible_school(session: Session, person: Person, code: str) -> School | None:
+    """The school with this code, if the person may see it; None otherwise."""
+    return session.scalar(
+        select(School).where(School.code == code, School.id.in_(visible_school_ids(person)))
+    )
+
+
 def can_see_school(session: Session, person: Person, school_id: int) -> bool:
     return session.scalar(visible_school_ids(person).where(School.id == school_id)) is not None
 

@@ -134,12 +134,10 @@ def submit_record(
 
     spec = template.spec
     photo_items = {i.key for i in spec.items if i.type == "photo"}
-    counts: dict[str, int] = {}
-    for upload in uploads:
-        counts[upload.item_key] = counts.get(upload.item_key, 0) + 1
+    counts = _photo_counts(uploads)
     errors: dict[str, Message] = {}
     try:
-        checked = check_answers(spec, answers, counts, asset, _people(session, spec, asset))
+        checked = check_answers(spec, answers, counts, asset, people_for(session, spec, asset))
     except SubmissionInvalid as invalid:
         errors.update(invalid.errors)
         checked = None
@@ -205,7 +203,14 @@ def submit_record(
     return Submission(record, created=True)
 
 
-def _people(session: Session, spec: TemplateSpec, asset: Asset) -> dict[int, str]:
+def _photo_counts(uploads: Sequence[Upload]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for upload in uploads:
+        counts[upload.item_key] = counts.get(upload.item_key, 0) + 1
+    return counts
+
+
+def people_for(session: Session, spec: TemplateSpec, asset: Asset) -> dict[int, str]:
     """The people a person item may name, looked up only when the checklist has one."""
     if not any(item.type == "person" for item in spec.items):
         return {}
@@ -236,16 +241,14 @@ def _resent(
         raise DomainError(Message(N_("This form has expired. Please open it again.")))
     if record.template_id != template.id or len(uploads) != len(record.photos):
         raise AlreadySent(already)
-    counts: dict[str, int] = {}
-    for upload in uploads:
-        counts[upload.item_key] = counts.get(upload.item_key, 0) + 1
+    counts = _photo_counts(uploads)
     try:
         checked = check_answers(
             template.spec,
             answers,
             counts,
             asset,
-            _people(object_session(record), template.spec, asset),
+            people_for(object_session(record), template.spec, asset),
         )
     except SubmissionInvalid:
         raise AlreadySent(already) from None

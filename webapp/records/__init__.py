@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request, send_file
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from models.assets import KIND_LABELS
-from models.org import School
-from models.people import visible_school_ids, visible_schools
+from models.people import visible_school, visible_schools
 from models.records import ledger, visible_photo, visible_record
 from webapp import db
 from webapp.i18n import current_locale
@@ -29,11 +27,7 @@ def home() -> str:
 @login_required
 def show_ledger(school_code: str) -> str:
     session = db.session()
-    school = session.scalar(
-        select(School).where(
-            School.code == school_code, School.id.in_(visible_school_ids(current_user))
-        )
-    )
+    school = visible_school(session, current_user, school_code)
     if school is None:
         abort(404)
     kind = request.args.get("kind") or None

@@ -24,7 +24,7 @@ from models import registers as reg
 from models.assets import Asset, AssetKind
 from models.messages import SubmissionInvalid
 from models.org import School
-from models.people import ROLE_LABELS, visible_school_ids
+from models.people import ROLE_LABELS, visible_school
 from webapp import db
 from webapp.i18n import translate
 
@@ -78,11 +78,7 @@ class SupplierForm(FlaskForm):
 
 
 def _school_or_404(school_code: str) -> School:
-    school = db.session().scalar(
-        select(School).where(
-            School.code == school_code, School.id.in_(visible_school_ids(current_user))
-        )
-    )
+    school = visible_school(db.session(), current_user, school_code)
     if school is None:
         abort(404)
     return school

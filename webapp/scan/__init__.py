@@ -14,8 +14,16 @@ from wtforms import HiddenField
 from models.actions import visible_actions
 from models.assets import Asset, find_asset_by_token
 from models.messages import DomainError, SubmissionInvalid
-from models.people import can_see_school, people_at_school
-from models.records import AlreadySent, Channel, NotAllowed, Upload, recent_records, submit_record
+from models.people import can_see_school
+from models.records import (
+    AlreadySent,
+    Channel,
+    NotAllowed,
+    Upload,
+    people_for,
+    recent_records,
+    submit_record,
+)
 from models.templates import FormTemplate, latest_template, templates_for_kind
 from models.trips import open_trip
 from webapp import db
@@ -130,9 +138,7 @@ def file_record(token: str, template_key: str) -> Response | tuple[str, int]:
         spec=template.spec,
         form=form,
         values=request.form if request.method == "POST" else MultiDict(),
-        people=people_at_school(db.session(), asset.school_id)
-        if any(item.type == "person" for item in template.spec.items)
-        else {},
+        people=people_for(db.session(), template.spec, asset),
         errors=errors,
         general_error=general_error,
         last=next(iter(recent_records(db.session(), asset, limit=1)), None),

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from models.org import School
-from models.people import visible_school_ids
+from models.people import visible_school
 from models.trips import trip_ledger
 from webapp import db
 
@@ -18,11 +16,7 @@ bp = Blueprint("trips", __name__, template_folder="templates")
 @login_required
 def show_trips(school_code: str) -> str:
     session = db.session()
-    school = session.scalar(
-        select(School).where(
-            School.code == school_code, School.id.in_(visible_school_ids(current_user))
-        )
-    )
+    school = visible_school(session, current_user, school_code)
     if school is None:
         abort(404)
     return render_template(
