@@ -21,6 +21,7 @@ from models.org import District, Location, School
 from models.people import Person, Role, create_person, grant_role
 from models.photos import PhotoStore
 from models.records import Channel, Upload, submit_record
+from models.registers import add_supplier
 from models.templates import TemplateSpec, latest_template
 
 VAR = Path("var")
@@ -39,6 +40,14 @@ PEOPLE = [
     ("teacher1", "13800000006", "跟车教师 陈老师", Role.TEACHER, 0),
     ("inspector1", "13800000007", "安全员 孙老师", Role.INSPECTOR, 0),
     ("teacher2", "13800000008", "跟车教师 周老师", Role.TEACHER, 1),
+]
+
+SUPPLIERS = [
+    # name, approved categories, designated brands
+    ("绿源粮油有限公司", ["rice", "flour", "oil", "soy_sauce", "vinegar"], ["绿源"]),
+    ("放心肉联厂", ["meat"], ["放心牌"]),
+    ("鲜达蔬菜配送中心", ["vegetables"], []),
+    ("清泉桶装水公司", ["water"], []),
 ]
 
 
@@ -105,6 +114,16 @@ def _create(session: Session, settings: Settings) -> None:
         )
         grant_role(session, person, role, schools[school_index])
         people[username] = person
+    for name, categories, brands in SUPPLIERS:
+        add_supplier(
+            session,
+            people["district"],
+            district.id,
+            name=name,
+            categories=categories,
+            designated_brands=brands,
+            now=now,
+        )
     for index, school in enumerate(schools):
         _assets(session, school, people, index, now)
     _history(session, settings, schools, people)

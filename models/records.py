@@ -24,6 +24,7 @@ from models.assets import Asset
 from models.base import Base
 from models.clock import Clock
 from models.messages import N_, DomainError, Message, SubmissionInvalid
+from models.org import School
 from models.people import Person, can_see_school, people_at_school, visible_school_ids
 from models.photos import (
     Photo,
@@ -34,7 +35,14 @@ from models.photos import (
     process_photo,
     store_photo,
 )
-from models.templates import FormTemplate, TemplateSpec, check_answers
+from models.registers import suppliers_for
+from models.templates import (
+    Directory,
+    FormTemplate,
+    SupplierChoice,
+    TemplateSpec,
+    check_answers,
+)
 from models.trips import alert_overload, arrival_failures, record_trip
 
 
@@ -137,7 +145,7 @@ def submit_record(
     counts = _photo_counts(uploads)
     errors: dict[str, Message] = {}
     try:
-        checked = check_answers(spec, answers, counts, asset, people_for(session, spec, asset))
+        checked = check_answers(spec, answers, counts, asset, directory_for(session, spec, asset))
     except SubmissionInvalid as invalid:
         errors.update(invalid.errors)
         checked = None
@@ -210,11 +218,18 @@ def _photo_counts(uploads: Sequence[Upload]) -> dict[str, int]:
     return counts
 
 
-def people_for(session: Session, spec: TemplateSpec, asset: Asset) -> dict[int, str]:
-    """The people a person item may name, looked up only when the checklist has one."""
-    if not any(item.type == "person" for item in spec.items):
-        return {}
-    return people_at_school(session, asset.school_id)
+def directory_for(session: Session, spec: TemplateSpec, asset: Asset) -> Directory:
+    """Whom and what the checklist may name, looked up only when it has such an item."""
+    types = {item.type for item in spec.items}
+    people = people_at_school(session, asset.school_id) if "person" in types else {}
+    suppliers = {}
+    if "supplier" in types:
+        district_id = session.get_one(School, asset.school_id).district_id
+        suppliers = {
+            s.id: SupplierChoice(name=s.name, categories=tuple(s.categories))
+            for s in suppliers_for(session, district_id)
+        }
+    return Directory(people=people, suppliers=suppliers)
 
 
 def _record_by_key(session: Session, key: str) -> Record | None:
@@ -248,7 +263,7 @@ def _resent(
             answers,
             counts,
             asset,
-            people_for(object_session(record), template.spec, asset),
+            directory_for(object_session(record), template.spec, asset),
         )
     except SubmissionInvalid:
         raise AlreadySent(already) from None

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base
 from models.messages import N_, Message, SubmissionInvalid
+from models.registers import SUPPLY_CATEGORIES
 
 if TYPE_CHECKING:
     from models.assets import Asset
@@ -36,6 +37,7 @@ ITEM_TYPES = (
     "time",
     "datetime",
     "person",
+    "supplier",
     "photo",
 )
 CHOICE_TYPES = ("single_choice", "multiple_choice")
@@ -88,6 +90,8 @@ class ItemSpec:
     max_length: int = 500
     multiple: bool = False
     max_photos: int = 6
+    # For a supplier item: the earlier choice whose answer is the category of goods supplied.
+    category_from: str | None = None
 
     def text(self, locale: str) -> str:
         return _pick(self.label, locale)
@@ -241,7 +245,24 @@ def _item_from_json(
         raise fail(f"{where}.min", "is greater than max")
     if item.must_equal and not any(i.key == item.must_equal for i in earlier):
         raise fail(f"{where}.must_equal", f"no earlier item {item.must_equal!r}")
+    if item.category_from is not None:
+        _check_category_source(item, where, earlier, fail)
     return item
+
+
+def _check_category_source(item: ItemSpec, where: str, earlier: list[ItemSpec], fail: Any) -> None:
+    """A supplier is judged against a category the district's supplier register knows."""
+    if item.type != "supplier":
+        raise fail(f"{where}.category_from", "only supplier items have a category")
+    source = next((i for i in earlier if i.key == item.category_from), None)
+    if source is None or source.type != "single_choice":
+        raise fail(f"{where}.category_from", f"no earlier single_choice {item.category_from!r}")
+    unknown = [v for v in source.values if v not in SUPPLY_CATEGORIES]
+    if unknown:
+        raise fail(
+            f"{where}.category_from",
+            f"{', '.join(unknown)} is not a supply category (use {', '.join(SUPPLY_CATEGORIES)})",
+        )
 
 
 def _options(raw: Any, where: str, kind: str, fail: Any) -> list[Option]:
@@ -365,6 +386,20 @@ def templates_for_kind(session: Session, kind: str) -> list[FormTemplate]:
 
 
 @dataclass(frozen=True)
+class SupplierChoice:
+    name: str
+    categories: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Directory:
+    """Whom and what a checklist may name at one school: its people, its district's suppliers."""
+
+    people: Mapping[int, str] = field(default_factory=dict)
+    suppliers: Mapping[int, SupplierChoice] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class CheckedAnswers:
     answers: dict[str, Any]
     failed_items: list[str]
@@ -396,13 +431,14 @@ def check_answers(
     raw: Mapping[str, Any],
     photo_counts: Mapping[str, int],
     asset: Asset,
-    people: Mapping[int, str] | None = None,
+    directory: Directory | None = None,
 ) -> CheckedAnswers:
     """Parse and judge the answers; refuse the whole submission with a message per field.
 
-    Items hidden by a condition are neither required nor kept. `people` are those who may
-    be named in a person item (id to name).
+    Items hidden by a condition are neither required nor kept. The `directory` holds whom a
+    person item and what a supplier item may name.
     """
+    directory = directory or Directory()
     errors: dict[str, Message] = {}
     answers: dict[str, Any] = {}
     hidden: set[str] = set()
@@ -428,11 +464,16 @@ def check_answers(
                 errors[item.key] = Message(N_("Please answer this."))
             continue
         try:
-            answers[item.key] = _parse(item, values, asset, people or {})
+            answers[item.key] = _parse(item, values, asset, directory)
         except _Refused as refused:
             errors[item.key] = refused.message
             if refused.overload is not None:
                 overloads.append(refused.overload)
+    for item in spec.items:
+        if item.type == "supplier" and item.key in answers:
+            refusal = _unapproved(spec, item, answers, directory)
+            if refusal is not None:
+                errors[item.key] = refusal
     if errors:
         raise SubmissionInvalid(errors, overload=overloads[0] if overloads else None)
     failed = [item.key for item in spec.items if _fails(item, answers)]
@@ -445,7 +486,7 @@ class _Refused(Exception):
         self.overload = overload
 
 
-def _parse(item: ItemSpec, values: list[str], asset: Asset, people: Mapping[int, str]) -> Any:
+def _parse(item: ItemSpec, values: list[str], asset: Asset, directory: Directory) -> Any:
     if item.type == "multiple_choice":
         unknown = [v for v in values if v not in item.values]
         if unknown:
@@ -475,10 +516,35 @@ def _parse(item: ItemSpec, values: list[str], asset: Asset, people: Mapping[int,
     if item.type in ("date", "time", "datetime"):
         return _parse_moment(item.type, value)
     if item.type == "person":
-        if not value.isdigit() or int(value) not in people:
+        if not value.isdigit() or int(value) not in directory.people:
             raise _Refused(Message(N_("Choose a person from the list.")))
-        return {"id": int(value), "name": people[int(value)]}
+        return {"id": int(value), "name": directory.people[int(value)]}
+    if item.type == "supplier":
+        if not value.isdigit() or int(value) not in directory.suppliers:
+            raise _Refused(Message(N_("Choose a supplier from the list.")))
+        return {"id": int(value), "name": directory.suppliers[int(value)].name}
     return _parse_number(item, value, asset)
+
+
+def _unapproved(
+    spec: TemplateSpec, item: ItemSpec, answers: Mapping[str, Any], directory: Directory
+) -> Message | None:
+    """Goods of a category the chosen supplier is not approved for must not be accepted."""
+    category = answers.get(item.category_from) if item.category_from else None
+    if category is None:
+        return None
+    supplier = directory.suppliers[answers[item.key]["id"]]
+    if category in supplier.categories:
+        return None
+    source = spec.item(item.category_from)
+    option = next(o for o in source.options if o.value == category)
+    return Message(
+        N_(
+            "%(supplier)s is not approved to supply %(category)s. "
+            "Do not accept these goods; tell the school office."
+        ),
+        {"supplier": supplier.name, "category": dict(option.label)},
+    )
 
 
 def _parse_moment(kind: str, value: str) -> str:

@@ -12,6 +12,7 @@ from models.assets import Asset, AssetKind, create_asset
 from models.clock import SettableClock
 from models.org import District, Location, School
 from models.people import Person, Role, create_person, grant_role
+from models.registers import SUPPLY_CATEGORIES, Supplier
 from models.templates import FormTemplate, latest_template
 
 PASSWORD = "secret-pass"
@@ -75,6 +76,27 @@ def make_asset(
         attributes=attributes,
         now=clock.now(),
     )
+
+
+def make_supplier(
+    session: Session,
+    clock: SettableClock,
+    school: School,
+    name: str = "绿源蔬菜配送",
+    categories: tuple[str, ...] = tuple(SUPPLY_CATEGORIES),
+    active: bool = True,
+) -> Supplier:
+    """A supplier of the school's district, approved for `categories` (all of them unless told)."""
+    supplier = Supplier(
+        district_id=school.district_id,
+        name=name,
+        categories=list(categories),
+        active=active,
+        created_at=clock.now(),
+    )
+    session.add(supplier)
+    session.flush()
+    return supplier
 
 
 def template_for(session: Session, key: str) -> FormTemplate:

@@ -62,7 +62,13 @@ def other_locale() -> tuple[str, str]:
 
 
 def translate(message: Message) -> str:
-    return gettext(message.msgid, **message.params)
+    """A domain message in the reader's language; a {zh_CN, en} parameter picks theirs."""
+    locale = current_locale()
+    params = {
+        name: (value.get(locale) or value.get("zh_CN", "")) if isinstance(value, dict) else value
+        for name, value in message.params.items()
+    }
+    return gettext(message.msgid, **params)
 
 
 def kind_label(kind: str) -> str:

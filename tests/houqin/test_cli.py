@@ -18,8 +18,10 @@ from houqin.demo import demo_settings
 from models.assets import Asset, AssetKind
 from models.clock import SettableClock
 from models.db import make_engine
+from models.org import District
 from models.people import Person
 from models.records import Record
+from models.registers import suppliers_for
 from tests.factories import make_asset, make_school
 
 
@@ -99,6 +101,8 @@ def test_the_demo_is_seeded_once_however_often_it_runs(
         assert set(session.scalars(select(Asset.kind).distinct())) == {k.value for k in AssetKind}
         assert session.scalar(select(func.count()).select_from(Person)) == 8
         assert session.scalar(select(func.count()).select_from(Record)) > 20
+        meat = suppliers_for(session, session.scalar(select(District.id)), "meat")
+        assert [s.name for s in meat] == ["放心肉联厂"]
     engine.dispose()
 
 

@@ -16,19 +16,28 @@ from models.assets import Asset, AssetKind
 from models.clock import SettableClock
 from models.messages import SubmissionInvalid
 from models.org import School
-from models.people import Person, people_at_school
-from models.photos import PhotoStore
-from models.records import Channel, Record, Submission, Upload, submit_record
+from models.people import Person
+from models.photos import Photo, PhotoStore
+from models.records import Channel, Record, Submission, Upload, directory_for, submit_record
+from models.registers import Supplier
 from models.templates import (
     BUILTIN_DIR,
     CHOICE_TYPES,
     SEVERITIES,
+    Directory,
     ItemSpec,
     TemplateSpec,
     is_shown,
     load_template_file,
 )
-from tests.factories import jpeg_bytes, make_asset, make_person, make_school, template_for
+from tests.factories import (
+    jpeg_bytes,
+    make_asset,
+    make_person,
+    make_school,
+    make_supplier,
+    template_for,
+)
 
 PATHS = sorted(BUILTIN_DIR.glob("*.toml"))
 FILES = [pytest.param(path, id=path.stem) for path in PATHS]
@@ -89,9 +98,7 @@ def _passing_number(item: ItemSpec, answers: Mapping[str, str], asset: Asset) ->
     return _number(value)
 
 
-def _passing(
-    item: ItemSpec, answers: Mapping[str, str], asset: Asset, people: Mapping[int, str]
-) -> str:
+def _passing(item: ItemSpec, answers: Mapping[str, str], asset: Asset, directory: Directory) -> str:
     """An answer that the item accepts and that does not fail it; moments are the asset's."""
     now: datetime = asset.created_at
     if item.type == "pass_fail":
@@ -109,7 +116,12 @@ def _passing(
     if item.type == "datetime":
         return now.strftime("%Y-%m-%dT%H:%M")
     if item.type == "person":
-        return str(next(iter(people)))
+        return str(next(iter(directory.people)))
+    if item.type == "supplier":
+        category = answers.get(item.category_from or "")
+        return str(
+            next(k for k, s in directory.suppliers.items() if category in (None, *s.categories))
+        )
     return "已检查"
 
 
@@ -141,7 +153,7 @@ def _conditions_for(spec: TemplateSpec, item: ItemSpec) -> dict[str, str]:
 def _fill(
     spec: TemplateSpec,
     asset: Asset,
-    people: Mapping[int, str],
+    directory: Directory,
     overrides: Mapping[str, str] | None = None,
     fail: str | None = None,
 ) -> tuple[dict[str, str], list[Upload]]:
@@ -160,13 +172,16 @@ def _fill(
         elif item.key in overrides:
             answers[item.key] = overrides[item.key]
         else:
-            answers[item.key] = _passing(item, answers, asset, people)
+            answers[item.key] = _passing(item, answers, asset, directory)
     return answers, uploads
 
 
 @pytest.fixture
-def school(session: Session) -> School:
-    return make_school(session)
+def school(session: Session, clock: SettableClock) -> School:
+    """A school whose district has a supplier approved for every category of goods."""
+    school = make_school(session)
+    make_supplier(session, clock, school)
+    return school
 
 
 @pytest.fixture
@@ -253,7 +268,7 @@ def test_a_checklist_filled_in_without_problems_is_filed_as_passed(
 ) -> None:
     spec = load_template_file(path)
     asset = _asset(session, clock, school, spec.kind)
-    answers, uploads = _fill(spec, asset, people_at_school(session, asset.school_id))
+    answers, uploads = _fill(spec, asset, directory_for(session, spec, asset))
 
     record = _submit(session, clock, store, filer, asset, spec.key, answers, uploads).record
 
@@ -294,8 +309,8 @@ def test_failing_the_most_severe_item_fails_the_record_at_that_severity(
     spec = load_template_file(path)
     item = _most_severe(spec)
     asset = _asset(session, clock, school, spec.kind)
-    people = people_at_school(session, asset.school_id)
-    answers, uploads = _fill(spec, asset, people, _conditions_for(spec, item), fail=item.key)
+    directory = directory_for(session, spec, asset)
+    answers, uploads = _fill(spec, asset, directory, _conditions_for(spec, item), fail=item.key)
 
     record = _submit(session, clock, store, filer, asset, spec.key, answers, uploads).record
 
@@ -305,20 +320,31 @@ def test_failing_the_most_severe_item_fails_the_record_at_that_severity(
 
 
 RECEIVING = "canteen_receiving_check"
-DELIVERY = {
-    "supplier": "绿源蔬菜配送",
-    "category": "vegetables",
-    "certificate_seen": "yes",
-    "quality_ok": "pass",
-}
 NOTE = [Upload("delivery_note", PHOTO)]
 
 
+@pytest.fixture
+def delivery(session: Session, school: School) -> dict[str, str]:
+    """Vegetables from the district's supplier, seen and fine, before the decision."""
+    supplier_id = session.scalar(select(Supplier.id).where(Supplier.name == "绿源蔬菜配送"))
+    return {
+        "category": "vegetables",
+        "supplier": str(supplier_id),
+        "certificate_seen": "yes",
+        "quality_ok": "pass",
+    }
+
+
 def test_an_accepted_delivery_needs_no_refusal_reason_and_keeps_none_sent(
-    session: Session, clock: SettableClock, store: PhotoStore, school: School, filer: Person
+    session: Session,
+    clock: SettableClock,
+    store: PhotoStore,
+    school: School,
+    filer: Person,
+    delivery: dict[str, str],
 ) -> None:
     canteen = _asset(session, clock, school, AssetKind.CANTEEN)
-    accepted = {**DELIVERY, "decision": "accepted"}
+    accepted = {**delivery, "decision": "accepted"}
 
     first = _submit(session, clock, store, filer, canteen, RECEIVING, accepted, NOTE).record
     with_reason = {**accepted, "refusal_reason": "菜叶发黄", "designated_brand": "no"}
@@ -332,10 +358,15 @@ def test_an_accepted_delivery_needs_no_refusal_reason_and_keeps_none_sent(
 
 
 def test_a_refused_delivery_must_say_why(
-    session: Session, clock: SettableClock, store: PhotoStore, school: School, filer: Person
+    session: Session,
+    clock: SettableClock,
+    store: PhotoStore,
+    school: School,
+    filer: Person,
+    delivery: dict[str, str],
 ) -> None:
     canteen = _asset(session, clock, school, AssetKind.CANTEEN)
-    refused = {**DELIVERY, "decision": "refused"}
+    refused = {**delivery, "decision": "refused"}
 
     with pytest.raises(SubmissionInvalid) as missing:
         _submit(session, clock, store, filer, canteen, RECEIVING, refused, NOTE)
@@ -348,10 +379,15 @@ def test_a_refused_delivery_must_say_why(
 
 
 def test_meat_must_be_of_the_designated_brand(
-    session: Session, clock: SettableClock, store: PhotoStore, school: School, filer: Person
+    session: Session,
+    clock: SettableClock,
+    store: PhotoStore,
+    school: School,
+    filer: Person,
+    delivery: dict[str, str],
 ) -> None:
     canteen = _asset(session, clock, school, AssetKind.CANTEEN)
-    meat = {**DELIVERY, "category": "meat", "decision": "refused", "refusal_reason": "非指定品牌"}
+    meat = {**delivery, "category": "meat", "decision": "refused", "refusal_reason": "非指定品牌"}
 
     with pytest.raises(SubmissionInvalid) as missing:
         _submit(session, clock, store, filer, canteen, RECEIVING, meat, NOTE)
@@ -360,3 +396,52 @@ def test_meat_must_be_of_the_designated_brand(
     answers = {**meat, "designated_brand": "no"}
     record = _submit(session, clock, store, filer, canteen, RECEIVING, answers, NOTE).record
     assert record.template.spec.severity_of(record.failed_items) == "critical"
+
+
+def test_goods_from_a_supplier_not_approved_for_their_category_are_refused_storing_nothing(
+    session: Session,
+    clock: SettableClock,
+    store: PhotoStore,
+    school: School,
+    filer: Person,
+    delivery: dict[str, str],
+) -> None:
+    canteen = _asset(session, clock, school, AssetKind.CANTEEN)
+    butcher = make_supplier(session, clock, school, name="放心肉联厂", categories=("meat",))
+    vegetables = {**delivery, "supplier": str(butcher.id), "decision": "accepted"}
+
+    with pytest.raises(SubmissionInvalid) as refused:
+        _submit(session, clock, store, filer, canteen, RECEIVING, vegetables, NOTE)
+
+    assert set(refused.value.errors) == {"supplier"}
+    message = refused.value.errors["supplier"]
+    assert "not approved" in message.msgid
+    assert message.params["supplier"] == "放心肉联厂"
+    assert message.params["category"]["zh_CN"] == "蔬菜"
+    assert session.scalar(select(func.count()).select_from(Record)) == 0
+    assert session.scalar(select(func.count()).select_from(Photo)) == 0
+
+    meat = {**vegetables, "category": "meat", "designated_brand": "yes"}
+    record = _submit(session, clock, store, filer, canteen, RECEIVING, meat, NOTE).record
+    assert record.passed
+    assert record.answers["supplier"] == {"id": butcher.id, "name": "放心肉联厂"}
+
+
+def test_only_the_districts_active_suppliers_can_be_chosen(
+    session: Session,
+    clock: SettableClock,
+    store: PhotoStore,
+    school: School,
+    filer: Person,
+    delivery: dict[str, str],
+) -> None:
+    canteen = _asset(session, clock, school, AssetKind.CANTEEN)
+    elsewhere = make_supplier(session, clock, make_school(session, code="S9"), name="外区配送")
+    dropped = make_supplier(session, clock, school, name="已停用配送", active=False)
+
+    for supplier in (elsewhere, dropped):
+        answers = {**delivery, "supplier": str(supplier.id), "decision": "accepted"}
+        with pytest.raises(SubmissionInvalid) as refused:
+            _submit(session, clock, store, filer, canteen, RECEIVING, answers, NOTE)
+        assert refused.value.errors["supplier"].msgid == "Choose a supplier from the list."
+    assert session.scalar(select(func.count()).select_from(Record)) == 0

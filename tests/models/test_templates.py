@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,51 @@ def test_a_broken_template_file_is_named_with_item_and_field(tmp_path: Path) -> 
 def test_a_template_missing_english_text_is_refused() -> None:
     with pytest.raises(TemplateError, match="title: needs a text for each of zh_CN, en"):
         spec_from_json({"key": "x", "kind": "bus", "title": {"zh_CN": "甲"}, "items": []})
+
+
+TEXT = {"zh_CN": "甲", "en": "A"}
+
+
+def _with_supplier(category: dict[str, object], supplier: dict[str, object]) -> dict[str, object]:
+    return {
+        "key": "x",
+        "kind": "canteen",
+        "title": TEXT,
+        "items": [
+            {"key": "category", "label": TEXT, **category},
+            {"key": "supplier", "type": "supplier", "label": TEXT, **supplier},
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("category", "supplier", "problem"),
+    [
+        ({"type": "text"}, {"category_from": "category"}, "no earlier single_choice 'category'"),
+        (
+            {
+                "type": "single_choice",
+                "options": [{"value": "meat", "label": TEXT}, {"value": "seafood", "label": TEXT}],
+            },
+            {"category_from": "category"},
+            "seafood is not a supply category",
+        ),
+        ({"type": "text"}, {"category_from": "nothing"}, "no earlier single_choice 'nothing'"),
+    ],
+)
+def test_a_supplier_item_is_judged_against_a_category_the_register_knows(
+    category: dict[str, object], supplier: dict[str, object], problem: str
+) -> None:
+    with pytest.raises(TemplateError, match=rf"item supplier\.category_from: {re.escape(problem)}"):
+        spec_from_json(_with_supplier(category, supplier))
+
+
+def test_only_a_supplier_item_takes_its_category_from_another() -> None:
+    data = _with_supplier({"type": "text"}, {})
+    data["items"][1] = {"key": "note", "type": "text", "label": TEXT, "category_from": "category"}
+
+    with pytest.raises(TemplateError, match=r"item note\.category_from: only supplier items"):
+        spec_from_json(data)
 
 
 def test_syncing_twice_adds_no_version(session: Session, clock: SettableClock) -> None:

@@ -13,7 +13,14 @@ from models.people import Role
 from models.photos import Photo
 from models.records import Record
 from tests.conftest import Auth
-from tests.factories import EXTINGUISHER_OK, jpeg_bytes, make_asset, make_person, make_school
+from tests.factories import (
+    EXTINGUISHER_OK,
+    jpeg_bytes,
+    make_asset,
+    make_person,
+    make_school,
+    make_supplier,
+)
 from tests.webapp.helpers import KEY_RE, open_form, submit_form
 
 
@@ -219,6 +226,42 @@ def test_an_overloaded_bus_is_refused_with_the_seat_count(
     assert "上车 23 人，但本车核载仅 19 座" in field
     assert "本车核载座位：19" in html
     assert _count(session, Record) == 0
+
+
+def test_a_delivery_from_a_supplier_not_approved_for_it_is_refused_next_to_the_supplier(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session)
+    make_person(session, clock, school, Role.CANTEEN_STAFF, "cook")
+    canteen = make_asset(session, clock, school, AssetKind.CANTEEN, "ST-01", "学生食堂")
+    butcher = make_supplier(session, clock, school, name="放心肉联厂", categories=("meat",))
+    make_supplier(session, clock, make_school(session, code="S9"), name="外区粮油")
+    session.commit()
+    auth.login("cook")
+    token = canteen.current_label.token
+
+    form = client.get(f"/s/{token}/record/canteen_receiving_check").get_data(as_text=True)
+    assert "放心肉联厂" in form
+    assert "外区粮油" not in form
+
+    answers = {
+        "category": "vegetables",
+        "supplier": str(butcher.id),
+        "certificate_seen": "yes",
+        "quality_ok": "pass",
+        "decision": "accepted",
+    }
+    response = submit_form(
+        client, token, "canteen_receiving_check", answers, {"delivery_note": jpeg_bytes()}
+    )
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    field = html.split('id="f-supplier"')[1].split("</fieldset>")[0]
+    assert "放心肉联厂未获准供应蔬菜" in field
+    assert 'value="vegetables" checked' in html
+    assert _count(session, Record) == 0
+    assert _count(session, Photo) == 0
 
 
 def test_a_post_without_csrf_token_is_refused(

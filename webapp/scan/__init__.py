@@ -20,7 +20,7 @@ from models.records import (
     Channel,
     NotAllowed,
     Upload,
-    people_for,
+    directory_for,
     recent_records,
     submit_record,
 )
@@ -138,7 +138,7 @@ def file_record(token: str, template_key: str) -> Response | tuple[str, int]:
         spec=template.spec,
         form=form,
         values=request.form if request.method == "POST" else MultiDict(),
-        people=people_for(db.session(), template.spec, asset),
+        directory=directory_for(db.session(), template.spec, asset),
         errors=errors,
         general_error=general_error,
         last=next(iter(recent_records(db.session(), asset, limit=1)), None),
