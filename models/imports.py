@@ -8,11 +8,12 @@ What can be imported is a registry of `ImportKind`s, one per kind of row: its co
 the Chinese and English headers accepted), a `check_row` that turns a row into something
 ready to save or raises `SubmissionInvalid` naming the bad columns, and a `save_row`.
 Assets and people are registered here. Another module adds its own kind the same way,
-for example suppliers in `models/registers.py`::
+as `models/registers.py` does for suppliers (which only a district administrator may import)::
 
     SUPPLIER_IMPORT = register_import_kind(
-        ImportKind(key="supplier", label=N_("Suppliers"), columns=(...),
-                   check_row=check_supplier_row, save_row=save_supplier_row)
+        ImportKind(key="suppliers", label=N_("Suppliers"), columns=(...),
+                   check_row=check_supplier_row, save_row=save_supplier_row,
+                   allowed=lambda actor, school: is_district_admin(actor, school.district_id))
     )
 
 The files themselves wait between the preview and the confirmation in an `ImportFiles`
@@ -254,6 +255,11 @@ class ImportContext:
 Row = Mapping[str, str]
 CheckRow = Callable[[Session, ImportContext, int, Row], Any]
 SaveRow = Callable[[Session, ImportContext, Any], None]
+MayImport = Callable[[Person, School], bool]
+
+
+def anyone_managing_the_school(actor: Person, school: School) -> bool:
+    return actor.can_manage_school(school)
 
 
 @dataclass(frozen=True)
@@ -265,6 +271,9 @@ class ImportKind:
     columns: tuple[Column, ...]
     check_row: CheckRow
     save_row: SaveRow
+    # Who may import this kind from a school's import page, and what the others are told.
+    allowed: MayImport = anyone_managing_the_school
+    refusal: str = N_("You cannot import this here.")
 
     def template_csv(self) -> bytes:
         """A CSV file with the Chinese headers, with a BOM so Excel shows the Chinese right."""
@@ -284,11 +293,19 @@ def register_import_kind(kind: ImportKind) -> ImportKind:
     return kind
 
 
-def import_kind(key: str) -> ImportKind:
-    try:
-        return IMPORT_KINDS[key]
-    except KeyError:
-        raise ImportRefused(Message(N_("Choose what to import."))) from None
+def import_kind(key: str, actor: Person, school: School) -> ImportKind:
+    """The kind of rows to import, if this person may import them at this school."""
+    kind = IMPORT_KINDS.get(key)
+    if kind is None:
+        raise ImportRefused(Message(N_("Choose what to import.")))
+    if not kind.allowed(actor, school):
+        raise ImportRefused(Message(kind.refusal))
+    return kind
+
+
+def import_kinds_for(actor: Person, school: School) -> dict[str, ImportKind]:
+    """What this person may import at this school, in the order the kinds registered."""
+    return {key: kind for key, kind in IMPORT_KINDS.items() if kind.allowed(actor, school)}
 
 
 # --- preview and import -----------------------------------------------------------------
@@ -351,7 +368,7 @@ def preview_import(
     session: Session, kind_key: str, *, school: School, actor: Person, data: bytes, now: datetime
 ) -> ImportPreview:
     """Every row read and checked, and the reasons for each refused one; nothing written."""
-    kind = import_kind(kind_key)
+    kind = import_kind(kind_key, actor, school)
     sheet = read_sheet(data)
     positions, written = _map_columns(kind, sheet.headers)
     ignored = [h for i, h in enumerate(sheet.headers) if h and i not in positions.values()]

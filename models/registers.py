@@ -32,6 +32,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.assets import Asset, AssetKind
 from models.base import Base
+from models.imports import Column, ImportContext, ImportKind, Row, header_key, register_import_kind
 from models.messages import N_, DomainError, Message, SubmissionInvalid
 from models.org import District, School
 from models.people import Person, Role, RoleGrant, visible_school_ids
@@ -979,3 +980,109 @@ def visible_supplier(session: Session, viewer: Person, supplier_id: int) -> Supp
             Supplier.district_id.in_(sorted(viewer_district_ids(viewer))),
         )
     )
+
+
+# --- importing suppliers from a spreadsheet ----------------------------------------------
+
+SUPPLY_CATEGORY_ALIASES: dict[str, str] = {
+    header_key(name): key
+    for name, key in {
+        "大米": "rice",
+        "米": "rice",
+        "面粉": "flour",
+        "面": "flour",
+        "食用油": "oil",
+        "油": "oil",
+        "酱油": "soy_sauce",
+        "醋": "vinegar",
+        "食醋": "vinegar",
+        "肉类": "meat",
+        "肉": "meat",
+        "猪肉": "meat",
+        "蔬菜": "vegetables",
+        "菜": "vegetables",
+        "床上用品": "bedding",
+        "被褥": "bedding",
+        "饮用水": "water",
+        "桶装水": "water",
+        "水": "water",
+        "校服": "uniforms",
+        "作业本": "books",
+        "练习本": "books",
+        "其他": "other",
+        "其它": "other",
+        **{key: key for key in SUPPLY_CATEGORIES},
+        **{label: key for key, label in SUPPLY_CATEGORIES.items()},
+    }.items()
+}
+_LIST_SEPARATORS = re.compile(r"[,，、;；/|\n]+")
+
+SUPPLIER_COLUMNS = (
+    Column("name", ("名称", "name", "供应商", "供货单位", "单位名称"), required=True),
+    Column("categories", ("准入品类", "categories", "品类", "供货品类"), required=True),
+    Column("designated_brands", ("指定品牌", "designated_brands", "品牌", "brands")),
+    Column("contact", ("联系人", "contact")),
+    Column("phone", ("电话", "phone", "联系电话", "手机")),
+)
+
+
+@dataclass(frozen=True)
+class SupplierRow:
+    name: str
+    categories: list[str]
+    designated_brands: list[str]
+    contact: str
+    phone: str
+
+
+def _split(text: str) -> list[str]:
+    return _clean_list(_LIST_SEPARATORS.split(text))
+
+
+def check_supplier_row(
+    session: Session, context: ImportContext, row: int, values: Row
+) -> SupplierRow:
+    """One supplier row: a new name, categories from the list (in Chinese or English)."""
+    names = _split(values.get("categories", ""))
+    categories = [SUPPLY_CATEGORY_ALIASES.get(header_key(n), "") for n in names]
+    unknown = [n for n, c in zip(names, categories, strict=True) if not c]
+    supplier = SupplierRow(
+        name=values.get("name", "").strip(),
+        categories=_in_list_order([c for c in categories if c]),
+        designated_brands=_split(values.get("designated_brands", "")),
+        contact=values.get("contact", "").strip(),
+        phone=values.get("phone", "").strip(),
+    )
+    errors = _check_supplier(session, context.school.district_id, **vars(supplier))
+    if unknown:
+        choices = "、".join(k for k in SUPPLY_CATEGORY_ALIASES if not k.isascii())
+        errors["categories"] = Message(
+            N_("Unknown category %(value)s. Use one of: %(choices)s."),
+            {"value": "、".join(unknown), "choices": choices},
+        )
+    if supplier.name and "name" not in errors:
+        earlier = context.first_row_with("name", supplier.name.lower(), row)
+        if earlier is not None:
+            errors["name"] = Message(
+                N_("%(value)s is also on row %(row)d."), {"value": supplier.name, "row": earlier}
+            )
+    if errors:
+        raise SubmissionInvalid(errors)
+    return supplier
+
+
+def save_supplier_row(session: Session, context: ImportContext, row: SupplierRow) -> None:
+    add_supplier(session, context.actor, context.school.district_id, now=context.now, **vars(row))
+
+
+SUPPLIER_IMPORT = register_import_kind(
+    ImportKind(
+        key="suppliers",
+        label=N_("Suppliers"),
+        columns=SUPPLIER_COLUMNS,
+        check_row=check_supplier_row,
+        save_row=save_supplier_row,
+        allowed=lambda actor, school: is_district_admin(actor, school.district_id),
+        refusal=N_("Only a district administrator can manage suppliers."),
+    )
+)

@@ -23,6 +23,7 @@ from models.imports import (
     ImportKind,
     ImportRefused,
     RowsRefused,
+    import_kinds_for,
     preview_import,
     read_sheet,
     register_import_kind,
@@ -31,7 +32,8 @@ from models.imports import (
 from models.messages import Message, SubmissionInvalid
 from models.org import Location, School
 from models.people import Person, Role, authenticate
-from tests.factories import make_asset, make_person, make_school
+from models.registers import Supplier, suppliers_for
+from tests.factories import make_asset, make_person, make_school, make_supplier
 
 ASSET_HEADER = ["编号", "名称", "类型", "楼栋", "楼层", "房间", "责任人", "座位数", "车牌", "司机"]
 
@@ -369,6 +371,80 @@ def test_a_district_admin_may_import_district_admins(
 
     zhou = session.scalar(select(Person).where(Person.username == "zhou"))
     assert zhou.is_district_admin
+
+
+# --- suppliers ---------------------------------------------------------------------------
+
+SUPPLIER_HEADER = ["名称", "准入品类", "指定品牌", "联系人", "电话"]
+
+
+def test_a_district_admin_imports_suppliers_with_categories_in_chinese(
+    session: Session, clock: SettableClock, school: School
+) -> None:
+    district = make_person(session, clock, school, Role.DISTRICT_ADMIN, "district")
+    data = xlsx(
+        [
+            SUPPLIER_HEADER,
+            ["绿源粮油有限公司", "大米、面粉，食用油", "绿源", "王经理", "024-8888 6666"],
+            ["放心肉联厂", "肉类", "放心牌; 福字牌", "", ""],
+            ["清泉桶装水公司", "Drinking water", "", "", ""],
+        ]
+    )
+
+    run_import(session, "suppliers", school=school, actor=district, data=data, now=clock.now())
+
+    (grain,) = suppliers_for(session, school.district_id, "flour")
+    assert grain.name == "绿源粮油有限公司"
+    assert grain.categories == ["rice", "flour", "oil"]
+    assert grain.phone == "024-8888 6666"
+    (meat,) = suppliers_for(session, school.district_id, "meat")
+    assert meat.designated_brands == ["放心牌", "福字牌"]
+    assert [s.name for s in suppliers_for(session, school.district_id, "water")] == [
+        "清泉桶装水公司"
+    ]
+
+
+def test_each_refused_supplier_row_says_why_and_nothing_is_imported(
+    session: Session, clock: SettableClock, school: School
+) -> None:
+    district = make_person(session, clock, school, Role.DISTRICT_ADMIN, "district")
+    make_supplier(session, clock, school, name="鲜达蔬菜配送中心")
+    data = csv_bytes(
+        [
+            SUPPLIER_HEADER,
+            ["好味调料厂", "酱油、醋", "", "", ""],
+            ["鲜达蔬菜配送中心", "蔬菜", "", "", ""],
+            ["海鲜行", "海鲜", "", "", ""],
+            ["好味调料厂", "醋", "", "", "电话待定"],
+            ["", "大米", "", "", ""],
+        ]
+    )
+
+    problems = _problems(session, school, district, "suppliers", data, clock.now())
+    with pytest.raises(RowsRefused):
+        run_import(session, "suppliers", school=school, actor=district, data=data, now=clock.now())
+
+    assert problems == [
+        (3, "名称", "A supplier with this name is already registered."),
+        (4, "准入品类", "Unknown category %(value)s. Use one of: %(choices)s."),
+        (5, "名称", "%(value)s is also on row %(row)d."),
+        (5, "电话", "Enter a phone number, digits only."),
+        (6, "名称", "Enter the supplier's name."),
+    ]
+    assert _count(session, Supplier) == 1
+
+
+def test_only_a_district_admin_may_import_suppliers(
+    session: Session, clock: SettableClock, school: School, admin: Person
+) -> None:
+    data = csv_bytes([SUPPLIER_HEADER, ["好味调料厂", "酱油", "", "", ""]])
+
+    assert "suppliers" not in import_kinds_for(admin, school)
+    with pytest.raises(ImportRefused) as refused:
+        preview_import(session, "suppliers", school=school, actor=admin, data=data, now=clock.now())
+
+    assert refused.value.message.msgid == "Only a district administrator can manage suppliers."
+    assert _count(session, Supplier) == 0
 
 
 # --- more kinds, and atomicity ------------------------------------------------------------

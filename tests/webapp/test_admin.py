@@ -21,6 +21,7 @@ from models.assets import Asset, AssetKind, find_asset_by_token
 from models.clock import SettableClock
 from models.org import Location, School
 from models.people import Person, Role, authenticate
+from models.registers import Supplier
 from tests.conftest import Auth, csrf_token
 from tests.factories import make_asset, make_person, make_school
 
@@ -503,6 +504,40 @@ def test_files_that_cannot_be_read_are_refused_on_the_upload_page(
     assert "save it as .xlsx first" in old_excel.get_data(as_text=True)
     assert "Columns missing: 类型." in missing.get_data(as_text=True)
     assert "at most 5 MB" in too_big.get_data(as_text=True)
+
+
+def test_a_district_admin_imports_suppliers_from_the_supplier_register(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock, school: School
+) -> None:
+    make_person(session, clock, school, Role.DISTRICT_ADMIN, "district")
+    session.commit()
+    auth.login("district")
+    register = client.get("/registers/S1?tab=suppliers").get_data(as_text=True)
+    assert 'href="/admin/S1/import?kind=suppliers"' in register
+    page = client.get("/admin/S1/import?kind=suppliers").get_data(as_text=True)
+    assert 'value="suppliers" checked' in page
+
+    content = "名称,准入品类,指定品牌\r\n放心肉联厂,肉类,放心牌\r\n".encode("utf-8-sig")
+    preview = _upload(client, "suppliers", content).get_data(as_text=True)
+    done = _confirm(client, preview)
+
+    assert done.headers["Location"] == "/registers/S1?tab=suppliers"
+    assert "放心肉联厂" in client.get("/registers/S1?tab=suppliers&category=meat").get_data(
+        as_text=True
+    )
+
+
+def test_a_school_admin_is_not_offered_supplier_import_and_cannot_post_one(
+    client: FlaskClient, auth: Auth, session: Session, school: School
+) -> None:
+    auth.login("admin")
+
+    assert 'value="suppliers"' not in client.get("/admin/S1/import").get_data(as_text=True)
+    assert client.get("/admin/S1/import/suppliers.csv").status_code == 404
+    response = _upload(client, "suppliers", "名称,准入品类\r\n好味调料厂,酱油\r\n".encode())
+
+    assert response.status_code == 422
+    assert _count(session, Supplier) == 0
 
 
 def test_the_template_has_the_chinese_headers_for_excel(

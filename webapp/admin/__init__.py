@@ -47,6 +47,7 @@ from models.imports import (
     ImportPreview,
     ImportRefused,
     RowsRefused,
+    import_kinds_for,
     preview_import,
     run_import,
 )
@@ -59,7 +60,11 @@ from webapp.i18n import translate
 bp = Blueprint("admin", __name__, template_folder="templates")
 
 # Where the report of a finished import is shown; other kinds go back to the import page.
-AFTER_IMPORT = {"assets": "admin.list_assets", "people": "admin.list_people"}
+AFTER_IMPORT = {
+    "assets": ("admin.list_assets", {}),
+    "people": ("admin.list_people", {}),
+    "suppliers": ("registers.show_register", {"tab": "suppliers"}),
+}
 GOOD_ROWS_SHOWN = 200
 
 
@@ -420,7 +425,7 @@ def _upload_page(
         "admin/import.html",
         school=school,
         form=form,
-        kinds=IMPORT_KINDS,
+        kinds=import_kinds_for(current_user, school),
         error=error,
         max_mb=MAX_BYTES // 2**20,
         max_rows=MAX_ROWS,
@@ -456,8 +461,8 @@ def start_import(school_code: str) -> tuple[str, int]:
 @bp.get("/admin/<school_code>/import/<kind>.csv")
 @login_required
 def import_template(school_code: str, kind: str) -> Response:
-    _school_or_404(school_code)
-    import_kind = IMPORT_KINDS.get(kind)
+    school = _school_or_404(school_code)
+    import_kind = import_kinds_for(current_user, school).get(kind)
     if import_kind is None:
         abort(404)
     return Response(
@@ -475,7 +480,7 @@ def preview_upload(school_code: str) -> tuple[str, int]:
     if not form.validate_on_submit():
         abort(400)
     kind = form.kind.data or ""
-    if kind not in IMPORT_KINDS:
+    if kind not in import_kinds_for(current_user, school):
         return _upload_page(school, form, gettext("Choose what to import."), 422)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
@@ -524,4 +529,5 @@ def confirm_import(school_code: str) -> Response | tuple[str, int]:
         return _upload_page(school, upload_form, translate(refused.message), 422)
     files.discard(sha256)
     flash(ngettext("Imported %(num)d row.", "Imported %(num)d rows.", count))
-    return redirect(url_for(AFTER_IMPORT.get(kind, "admin.start_import"), school_code=school.code))
+    endpoint, arguments = AFTER_IMPORT.get(kind, ("admin.start_import", {}))
+    return redirect(url_for(endpoint, school_code=school.code, **arguments))
