@@ -220,7 +220,7 @@ def add_person(
     password: str,
 ) -> None:
     """Create a login with one role, e.g. the first administrator."""
-    from houqin.i18n import translate
+    from models.catalogue import translate
     from models.clock import SystemClock
     from models.messages import DomainError
     from models.org import School

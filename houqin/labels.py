@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from houqin.config import Settings
-from houqin.i18n import translate
 from models.assets import KIND_LABELS, Asset, AssetKind, labelled_assets
+from models.catalogue import translate
 from models.org import School
 from qr_labels import LAYOUTS, FontMissing, LabelInfo, find_cjk_font, label_url
 from qr_labels.sheet import write_label_pngs, write_sheet_pdf

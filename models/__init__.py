@@ -3,12 +3,14 @@
 from models.actions import ActionEvent, CorrectiveAction
 from models.assets import Asset, AssetKind, Label
 from models.base import Base
+from models.duties import CalendarEntry, Duty, Task
 from models.notifications import Delivery, Notification
 from models.org import District, Location, School
 from models.people import Person, Role, RoleGrant
 from models.photos import Photo, RecordPhoto
 from models.records import Record
 from models.registers import Document, StoredFile, Supplier
+from models.sweep import SweepMark
 from models.templates import FormTemplate
 from models.trips import Trip
 
@@ -17,10 +19,12 @@ __all__ = [
     "Asset",
     "AssetKind",
     "Base",
+    "CalendarEntry",
     "CorrectiveAction",
     "Delivery",
     "District",
     "Document",
+    "Duty",
     "FormTemplate",
     "Label",
     "Location",
@@ -34,5 +38,7 @@ __all__ = [
     "School",
     "StoredFile",
     "Supplier",
+    "SweepMark",
+    "Task",
     "Trip",
 ]

@@ -11,11 +11,12 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, func, select
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base
+from models.catalogue import render_notice
 from models.people import Person, Role, RoleGrant
 
 
@@ -39,6 +40,8 @@ class Notification(Base):
     # A catalogue message and its parameters; texts given as {zh_CN, en} pick the reader's.
     message: Mapped[str] = mapped_column(String(500))
     params: Mapped[dict[str, Any]]
+    # The message as queued, in the recipient's language then, for channels that just send it.
+    text: Mapped[str] = mapped_column(Text, default="")
     link: Mapped[str | None] = mapped_column(String(300))
     dedup_key: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
@@ -75,8 +78,12 @@ def notify(
     dedup_key: str,
     now: datetime,
     link: str | None = None,
+    timezone: str = "Asia/Shanghai",
 ) -> list[Notification]:
-    """Queue a notice for each recipient once; a key already queued for someone is skipped."""
+    """Queue a notice for each recipient once; a key already queued for someone is skipped.
+
+    The text is written in each recipient's language, times in the district's `timezone`.
+    """
     queued = []
     for person in {p.id: p for p in recipients}.values():
         exists = session.scalar(
@@ -91,6 +98,7 @@ def notify(
             severity=severity,
             message=message,
             params=params,
+            text=render_notice(message, params, person.locale or "zh_CN", timezone),
             link=link,
             dedup_key=dedup_key,
             created_at=now,

@@ -72,6 +72,11 @@ class Person(Base):
     def is_district_admin(self) -> bool:
         return any(g.role == Role.DISTRICT_ADMIN for g in self.grants)
 
+    def is_district_admin_of(self, district_id: int) -> bool:
+        return any(
+            g.role == Role.DISTRICT_ADMIN and g.district_id == district_id for g in self.grants
+        )
+
     def can_manage_school(self, school: School) -> bool:
         """School administrators manage their school; district administrators every school."""
         return any(

@@ -23,6 +23,7 @@ from models.actions import open_actions_for_failures
 from models.assets import Asset
 from models.base import Base
 from models.clock import Clock
+from models.duties import complete_tasks
 from models.messages import N_, DomainError, Message, SubmissionInvalid
 from models.org import School
 from models.people import Person, can_see_school, people_at_school, visible_school_ids
@@ -198,6 +199,13 @@ def submit_record(
                         RecordPhoto(photo=stored, item_key=item_key, position=position)
                     )
             session.flush()
+            complete_tasks(
+                session,
+                asset_id=asset.id,
+                template_key=template.key,
+                record_id=record.id,
+                submitted_at=now,
+            )
             record_trip(session, record, now=now)
             if record.failed_items:
                 open_actions_for_failures(session, record, now=now)

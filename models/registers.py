@@ -215,6 +215,8 @@ class Document(Base):
     created_at: Mapped[datetime]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
+    # The nearest step (30, 7, 1 or 0 days before it expires) already announced.
+    expiry_notice_days: Mapped[int | None]
 
     school: Mapped[School | None] = relationship()
     person: Mapped[Person | None] = relationship(foreign_keys=[person_id])
@@ -276,9 +278,7 @@ def local_today(now: datetime, timezone: str) -> date:
 
 
 def is_district_admin(person: Person, district_id: int) -> bool:
-    return any(
-        g.role == Role.DISTRICT_ADMIN and g.district_id == district_id for g in person.grants
-    )
+    return person.is_district_admin_of(district_id)
 
 
 def viewer_district_ids(person: Person) -> set[int]:

@@ -7,16 +7,16 @@ from flask_babel import Babel, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from houqin import i18n as houqin_i18n
 from houqin.config import Settings
-from houqin.i18n import render_notice
+from models import catalogue
 from models.assets import ATTRIBUTE_LABELS, KIND_LABELS
+from models.catalogue import render_notice
 from models.messages import Message
 from models.notifications import Notification, unread_count
 
 SUPPORTED = ("zh_CN", "en")
 LANG_COOKIE = "houqin_lang"
-TRANSLATIONS = houqin_i18n.TRANSLATIONS
+TRANSLATIONS = catalogue.TRANSLATIONS
 
 babel = Babel()
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from houqin.i18n import translate
+from models.catalogue import translate
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "houqin" / "translations" / "zh" / "LC_MESSAGES" / "messages.po"

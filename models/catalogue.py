@@ -1,4 +1,8 @@
-"""The one message catalogue, for doors that are not Flask (the CLI, the bot)."""
+"""The one message catalogue, read without Flask: for queued notices, the CLI and the bot.
+
+The catalogue files live with the composition root (houqin/translations); the web app reads
+the same ones through Flask-Babel.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ from zoneinfo import ZoneInfo
 
 from babel.support import NullTranslations, Translations
 
-TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "houqin" / "translations"
+LOCALES = ("zh_CN", "en")
 
 
 @cache
@@ -25,11 +30,14 @@ def translate(locale: str, msgid: str, **params: object) -> str:
 
 
 def render_notice(message: str, params: dict[str, Any], locale: str, timezone: str) -> str:
-    """A queued notice in the reader's language: {zh_CN, en} texts pick theirs, times go local."""
+    """A queued notice in the reader's language: {zh_CN, en} texts pick theirs, a {msgid}
+    is looked up in the catalogue, times go local."""
     zone = ZoneInfo(timezone)
     shown: dict[str, object] = {}
     for name, value in params.items():
-        if isinstance(value, dict):
+        if isinstance(value, dict) and "msgid" in value:
+            shown[name] = translate(locale, value["msgid"])
+        elif isinstance(value, dict):
             shown[name] = value.get(locale) or value.get("zh_CN") or ""
         elif name in TIME_PARAMS and isinstance(value, str):
             shown[name] = datetime.fromisoformat(value).astimezone(zone).strftime("%m-%d %H:%M")

@@ -1,0 +1,588 @@
+"""Duties and their tasks: a checklist applied to assets on a schedule, one task per occurrence.
+
+A duty applies a template to assets: every asset of a kind in the district (the built-in
+schedules), in one school, or one asset. The narrowest duty for a template wins: an asset's
+own duty over its school's, a school's over the district's. Each (duty, asset) pair has one
+current task, the occurrence whose window is open; the sweep (models/sweep.py) rolls it on.
+A record filed for that asset and template inside the window marks the task done.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    and_,
+    delete,
+    exists,
+    or_,
+    select,
+    text,
+    true,
+    update,
+)
+from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, relationship
+
+from models.assets import Asset
+from models.base import Base
+from models.messages import N_, DomainError, Message, SubmissionInvalid
+from models.org import District, School
+from models.people import Person, visible_school_ids
+from models.recurrence import Calendar, Frequency, Rule, Window
+from models.templates import latest_template
+
+
+class CalendarKind(enum.StrEnum):
+    TERM = "term"
+    HOLIDAY = "holiday"
+    WORKDAY = "workday"
+
+
+CALENDAR_KIND_LABELS = {
+    CalendarKind.TERM: N_("Term"),
+    CalendarKind.HOLIDAY: N_("Holiday"),
+    CalendarKind.WORKDAY: N_("Make-up school day"),
+}
+
+
+class CalendarEntry(Base):
+    """A district's term, holiday or make-up school day (调休), from one date to another."""
+
+    __tablename__ = "calendar_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    name: Mapped[str] = mapped_column(String(100), default="")
+
+
+@dataclass(frozen=True)
+class SchoolDays:
+    """Monday to Friday inside a term (any weekday when no term is set), not on a holiday;
+    a make-up day is a school day whatever its weekday."""
+
+    terms: tuple[tuple[date, date], ...] = ()
+    holidays: tuple[tuple[date, date], ...] = ()
+    workdays: tuple[tuple[date, date], ...] = ()
+
+    def __call__(self, day: date) -> bool:
+        def within(spans: tuple[tuple[date, date], ...]) -> bool:
+            return any(start <= day <= end for start, end in spans)
+
+        if within(self.workdays):
+            return True
+        if day.weekday() >= 5 or within(self.holidays):
+            return False
+        return not self.terms or within(self.terms)
+
+
+def school_days(session: Session, district_id: int) -> SchoolDays:
+    entries = session.scalars(
+        select(CalendarEntry).where(CalendarEntry.district_id == district_id)
+    ).all()
+
+    def spans(kind: CalendarKind) -> tuple[tuple[date, date], ...]:
+        return tuple((e.starts_on, e.ends_on) for e in entries if e.kind == kind)
+
+    return SchoolDays(
+        terms=spans(CalendarKind.TERM),
+        holidays=spans(CalendarKind.HOLIDAY),
+        workdays=spans(CalendarKind.WORKDAY),
+    )
+
+
+def district_calendar(session: Session, district: District) -> Calendar:
+    return Calendar(district.timezone, school_days(session, district.id))
+
+
+class Duty(Base):
+    __tablename__ = "duty"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id"), index=True)
+    # Both empty: every school of the district. A school, or one asset of it.
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), index=True)
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id"))
+    asset_kind: Mapped[str] = mapped_column(String(32))
+    template_key: Mapped[str] = mapped_column(String(64))
+    rule: Mapped[dict[str, Any]]
+    # Minutes: remind the responsible person this long before due; alert the school's
+    # administrators, then the district's, when it is this long overdue.
+    remind_before: Mapped[int] = mapped_column(default=60)
+    escalate_school_after: Mapped[int] = mapped_column(default=24 * 60)
+    escalate_district_after: Mapped[int] = mapped_column(default=3 * 24 * 60)
+    active: Mapped[bool] = mapped_column(default=True)
+    builtin: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+
+    district: Mapped[District] = relationship()
+    school: Mapped[School | None] = relationship()
+    asset: Mapped[Asset | None] = relationship()
+
+    @property
+    def recurrence(self) -> Rule:
+        return Rule.from_json(self.rule)
+
+    @property
+    def scope(self) -> str:
+        return "asset" if self.asset_id else "school" if self.school_id else "district"
+
+
+class TaskState(enum.StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    MISSED = "missed"
+
+
+class TaskStatus(enum.StrEnum):
+    """What a person sees: the state, and for an open task where `now` is in its window."""
+
+    UPCOMING = "upcoming"
+    DUE = "due"
+    OVERDUE = "overdue"
+    DONE = "done"
+    MISSED = "missed"
+
+
+STATUS_LABELS = {
+    TaskStatus.UPCOMING: N_("Upcoming"),
+    TaskStatus.DUE: N_("Due"),
+    TaskStatus.OVERDUE: N_("Overdue"),
+    TaskStatus.DONE: N_("Done"),
+    TaskStatus.MISSED: N_("Missed"),
+}
+
+
+class Task(Base):
+    __tablename__ = "task"
+    __table_args__ = (
+        UniqueConstraint("duty_id", "asset_id", "due_at"),
+        # One current task per pair, whoever creates it: two sweeps cannot both roll it on.
+        Index(
+            "ix_task_current_pair",
+            "duty_id",
+            "asset_id",
+            unique=True,
+            sqlite_where=text("current"),
+            postgresql_where=text("current"),
+        ),
+        Index("ix_task_next_action_at", "next_action_at"),
+        Index("ix_task_school_id_due_at", "school_id", "due_at"),
+        Index("ix_task_asset_id_template_key", "asset_id", "template_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    duty_id: Mapped[int] = mapped_column(ForeignKey("duty.id"))
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id"))
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    template_key: Mapped[str] = mapped_column(String(64))
+    opens_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    closes_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(8), default=TaskState.OPEN)
+    current: Mapped[bool] = mapped_column(default=True)
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("record.id"))
+    done_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
+    due_notice_at: Mapped[datetime | None]
+    escalated_school_at: Mapped[datetime | None]
+    escalated_district_at: Mapped[datetime | None]
+    # When the sweep must next look at it; None once it is no longer current.
+    next_action_at: Mapped[datetime | None]
+
+    duty: Mapped[Duty] = relationship()
+    asset: Mapped[Asset] = relationship()
+
+    def status(self, now: datetime) -> TaskStatus:
+        if self.state == TaskState.DONE:
+            return TaskStatus.DONE
+        if self.state == TaskState.MISSED or now >= self.closes_at:
+            return TaskStatus.MISSED
+        if now < self.opens_at:
+            return TaskStatus.UPCOMING
+        return TaskStatus.DUE if now < self.due_at else TaskStatus.OVERDUE
+
+
+# --- built-in schedules ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BuiltinDuty:
+    template_key: str
+    rule: Rule
+
+
+def builtin_duties(dispenser_every_days: int = 7) -> list[BuiltinDuty]:
+    """What the source document asks to be done regularly, as every district starts with it."""
+    school_day = {"school_days_only": True}
+    return [
+        BuiltinDuty("extinguisher_monthly", Rule(Frequency.MONTHLY, time(17, 0), day=25)),
+        BuiltinDuty(
+            "extinguisher_annual_maintenance",
+            Rule(Frequency.YEARLY, time(17, 0), month=11, day=9),
+        ),
+        BuiltinDuty(
+            "water_dispenser_disinfection",
+            Rule(Frequency.EVERY_N_DAYS, time(17, 0), every_days=dispenser_every_days),
+        ),
+        BuiltinDuty(
+            "water_quarterly_report", Rule(Frequency.QUARTERLY, time(17, 0), month=1, day=15)
+        ),
+        BuiltinDuty("dorm_room_disinfection", Rule(Frequency.WEEKLY, time(17, 0), weekdays=(4,))),
+        BuiltinDuty(
+            "canteen_morning_health_check", Rule(Frequency.DAILY, time(7, 30), **school_day)
+        ),
+        BuiltinDuty(
+            "canteen_food_sample_retention", Rule(Frequency.DAILY, time(13, 0), **school_day)
+        ),
+        BuiltinDuty(
+            "canteen_tableware_disinfection", Rule(Frequency.DAILY, time(14, 0), **school_day)
+        ),
+        BuiltinDuty("canteen_pest_control", Rule(Frequency.MONTHLY, time(17, 0), day=28)),
+        BuiltinDuty("bus_pre_trip_check", Rule(Frequency.DAILY, time(7, 0), **school_day)),
+        BuiltinDuty("meter_reading", Rule(Frequency.MONTHLY, time(17, 0), day=1)),
+        BuiltinDuty("broadcast_equipment_check", Rule(Frequency.MONTHLY, time(17, 0), day=5)),
+        BuiltinDuty("canteen_model_review", Rule(Frequency.YEARLY, time(17, 0), month=12, day=20)),
+        BuiltinDuty("emergency_plan", Rule(Frequency.YEARLY, time(17, 0), month=9, day=30)),
+    ]
+
+
+def ensure_builtin_duties(
+    session: Session,
+    district: District,
+    *,
+    now: datetime,
+    policy: DutyDefaults | None = None,
+) -> list[Duty]:
+    """Give a district the built-in schedules it has never had; one it switched off stays off."""
+    policy = policy or DutyDefaults()
+    have = set(
+        session.scalars(
+            select(Duty.template_key).where(
+                Duty.district_id == district.id, Duty.builtin, Duty.school_id.is_(None)
+            )
+        )
+    )
+    added = []
+    for builtin in builtin_duties(policy.dispenser_every_days):
+        if builtin.template_key in have:
+            continue
+        template = latest_template(session, builtin.template_key)
+        if template is None:
+            continue
+        duty = Duty(
+            district_id=district.id,
+            asset_kind=template.kind,
+            template_key=builtin.template_key,
+            rule=builtin.rule.to_json(),
+            remind_before=policy.remind_before,
+            escalate_school_after=policy.escalate_school_after,
+            escalate_district_after=policy.escalate_district_after,
+            builtin=True,
+            created_at=now,
+        )
+        session.add(duty)
+        added.append(duty)
+    session.flush()
+    return added
+
+
+@dataclass(frozen=True)
+class DutyDefaults:
+    """Minutes, from the configuration: what a new duty starts with."""
+
+    remind_before: int = 60
+    escalate_school_after: int = 24 * 60
+    escalate_district_after: int = 3 * 24 * 60
+    dispenser_every_days: int = 7
+
+
+# --- which assets a duty covers -------------------------------------------------------------
+
+
+def covered_assets(duty: Duty) -> Any:
+    """The assets (id, school id) this duty covers, as a query: its kind in its scope, less
+    those a narrower active duty for the same checklist covers."""
+    query = select(Asset.id, Asset.school_id)
+    if duty.asset_id is not None:
+        return query.where(Asset.id == duty.asset_id)
+    other = aliased(Duty)
+    narrower = and_(
+        other.active,
+        other.id != duty.id,
+        other.district_id == duty.district_id,
+        other.template_key == duty.template_key,
+    )
+    own_asset_duty = exists().where(narrower, other.asset_id == Asset.id)
+    query = query.where(Asset.kind == duty.asset_kind, ~own_asset_duty)
+    if duty.school_id is not None:
+        return query.where(Asset.school_id == duty.school_id)
+    school_duty = exists().where(
+        narrower, other.asset_id.is_(None), other.school_id == Asset.school_id
+    )
+    schools = select(School.id).where(School.district_id == duty.district_id)
+    return query.where(Asset.school_id.in_(schools), ~school_duty)
+
+
+# --- tasks ------------------------------------------------------------------------------------
+
+
+def first_window(
+    calendar: Calendar, rule: Rule, now: datetime, last_done: datetime | None
+) -> Window | None:
+    """The window a new (duty, asset) pair starts with."""
+    if rule.frequency == Frequency.EVERY_N_DAYS:
+        if last_done is not None:
+            window = calendar.window_since(rule, last_done)
+            if window.closes_at > now:
+                return window
+        return calendar.window_since(rule, now)
+    return calendar.window_at(rule, now)
+
+
+def complete_tasks(
+    session: Session,
+    *,
+    asset_id: int,
+    template_key: str,
+    record_id: int,
+    submitted_at: datetime,
+) -> list[Task]:
+    """A record filed for an asset marks done the open task its time falls in, if any."""
+    tasks = session.scalars(
+        select(Task)
+        .where(
+            Task.asset_id == asset_id,
+            Task.template_key == template_key,
+            Task.current,
+            Task.state == TaskState.OPEN,
+            Task.opens_at <= submitted_at,
+            Task.closes_at > submitted_at,
+        )
+        .with_for_update()
+    ).all()
+    for task in tasks:
+        mark_done(task, record_id, submitted_at)
+    return list(tasks)
+
+
+def mark_done(task: Task, record_id: int, at: datetime) -> None:
+    task.state = TaskState.DONE
+    task.record_id = record_id
+    task.done_at = at
+    every_n = task.duty.recurrence.frequency == Frequency.EVERY_N_DAYS
+    # Every N days starts counting again at once; a calendar task waits for its window to end.
+    task.next_action_at = at if every_n else task.closes_at
+
+
+# --- editing duties ---------------------------------------------------------------------------
+
+
+class DutyRefused(DomainError):
+    pass
+
+
+def can_edit_duty(person: Person, duty: Duty) -> bool:
+    if duty.school_id is None:
+        return person.is_district_admin_of(duty.district_id)
+    return person.can_manage_school(duty.school) if duty.school is not None else False
+
+
+@dataclass(frozen=True)
+class DutyFields:
+    rule: Rule
+    remind_before: int
+    escalate_school_after: int
+    escalate_district_after: int
+    active: bool = True
+
+
+def _check_fields(fields: DutyFields) -> None:
+    errors = {name: Message(msgid) for name, msgid in fields.rule.problems().items()}
+    if not 0 <= fields.remind_before <= 30 * 24 * 60:
+        errors["remind_before"] = Message(N_("From 0 to 30 days, please."))
+    if not 0 <= fields.escalate_school_after <= 60 * 24 * 60:
+        errors["escalate_school_after"] = Message(N_("From 0 to 60 days, please."))
+    if not fields.escalate_school_after <= fields.escalate_district_after <= 90 * 24 * 60:
+        errors["escalate_district_after"] = Message(
+            N_("No sooner than the school's administrators, and at most 90 days.")
+        )
+    if errors:
+        raise SubmissionInvalid(errors)
+
+
+def _retire_tasks(session: Session, duty_ids: list[int], asset_ids: Any = None) -> None:
+    """Open current tasks of these duties are forgotten, done ones stop being current, so the
+    next sweep starts afresh under the changed schedules; past tasks stay as history."""
+    if not duty_ids:
+        return
+    session.flush()
+    scope = [Task.duty_id.in_(duty_ids), Task.current]
+    if asset_ids is not None:
+        scope.append(Task.asset_id.in_(asset_ids))
+    session.execute(delete(Task).where(*scope, Task.state == TaskState.OPEN))
+    session.execute(update(Task).where(*scope).values(current=False, next_action_at=None))
+    session.expire_all()
+
+
+def _hand_over(session: Session, duty: Duty) -> None:
+    """A narrower duty takes its assets from the wider duties for the same checklist."""
+    session.flush()
+    wider = list(
+        session.scalars(
+            select(Duty.id).where(
+                Duty.district_id == duty.district_id,
+                Duty.template_key == duty.template_key,
+                Duty.id != duty.id,
+            )
+        )
+    )
+    assets = select(covered_assets(duty).subquery().c.id)
+    _retire_tasks(session, wider, assets)
+
+
+def update_duty(session: Session, actor: Person, duty: Duty, fields: DutyFields) -> Duty:
+    """Change a duty's schedule; its open task starts again under the new one."""
+    if not can_edit_duty(actor, duty):
+        raise DutyRefused(Message(N_("You cannot change this schedule.")))
+    _check_fields(fields)
+    duty.rule = fields.rule.to_json()
+    duty.remind_before = fields.remind_before
+    duty.escalate_school_after = fields.escalate_school_after
+    duty.escalate_district_after = fields.escalate_district_after
+    duty.active = fields.active
+    # Its open task starts again under the new schedule; a done one keeps its window.
+    session.flush()
+    session.execute(
+        delete(Task).where(Task.duty_id == duty.id, Task.current, Task.state == TaskState.OPEN)
+    )
+    if not duty.active:
+        _retire_tasks(session, [duty.id])
+    elif duty.school_id is not None or duty.asset_id is not None:
+        _hand_over(session, duty)
+    return duty
+
+
+def add_duty(
+    session: Session,
+    actor: Person,
+    *,
+    template_key: str,
+    fields: DutyFields,
+    now: datetime,
+    school: School | None = None,
+    asset: Asset | None = None,
+    district: District | None = None,
+) -> Duty:
+    """A schedule for a school (or one of its assets) that replaces the district's for them."""
+    template = latest_template(session, template_key)
+    if template is None:
+        raise SubmissionInvalid({"template_key": Message(N_("Choose a checklist."))})
+    if asset is not None:
+        school = asset.school
+        if asset.kind != template.kind:
+            raise SubmissionInvalid(
+                {"template_key": Message(N_("This checklist does not apply to this asset."))}
+            )
+    district_id = school.district_id if school is not None else district.id if district else None
+    if district_id is None:
+        raise DutyRefused(Message(N_("Choose a school.")))
+    allowed = (
+        actor.can_manage_school(school)
+        if school is not None
+        else actor.is_district_admin_of(district_id)
+    )
+    if not allowed:
+        raise DutyRefused(Message(N_("You cannot change this schedule.")))
+    _check_fields(fields)
+    duty = Duty(
+        district_id=district_id,
+        school_id=school.id if school is not None else None,
+        asset_id=asset.id if asset is not None else None,
+        asset_kind=template.kind,
+        template_key=template_key,
+        rule=fields.rule.to_json(),
+        remind_before=fields.remind_before,
+        escalate_school_after=fields.escalate_school_after,
+        escalate_district_after=fields.escalate_district_after,
+        active=fields.active,
+        created_at=now,
+    )
+    session.add(duty)
+    _hand_over(session, duty)
+    return duty
+
+
+def visible_duties(session: Session, viewer: Person, school: School) -> list[Duty]:
+    """The schedules that apply at a school: the district's and the school's own."""
+    if school.id not in visible_school_ids(session, viewer):
+        return []
+    return list(
+        session.scalars(
+            select(Duty)
+            .where(
+                Duty.district_id == school.district_id,
+                or_(Duty.school_id.is_(None), Duty.school_id == school.id),
+            )
+            .order_by(Duty.asset_kind, Duty.template_key, Duty.school_id.nulls_first(), Duty.id)
+        )
+    )
+
+
+def visible_duty(session: Session, viewer: Person, duty_id: int) -> Duty | None:
+    duty = session.get(Duty, duty_id)
+    if duty is None:
+        return None
+    schools = visible_school_ids(session, viewer)
+    if duty.school_id is not None:
+        return duty if duty.school_id in schools else None
+    in_district = session.scalar(
+        select(School.id).where(School.district_id == duty.district_id, School.id.in_(schools))
+    )
+    return duty if in_district is not None else None
+
+
+# --- reading tasks ---------------------------------------------------------------------------
+
+
+def tasks_for(
+    session: Session,
+    viewer: Person,
+    *,
+    now: datetime,
+    school: School | None = None,
+    mine: bool = False,
+    limit: int = 200,
+) -> list[Task]:
+    """Current tasks the viewer may see, most urgent first: overdue, then due, then upcoming
+    (done ones while their window lasts at the end)."""
+    query = (
+        select(Task)
+        .join(Asset, Asset.id == Task.asset_id)
+        .where(Task.current == true(), Task.school_id.in_(visible_school_ids(session, viewer)))
+    )
+    if school is not None:
+        query = query.where(Task.school_id == school.id)
+    if mine:
+        query = query.where(Asset.responsible_id == viewer.id)
+    tasks = session.scalars(query.order_by(Task.due_at, Task.id).limit(limit * 4)).all()
+    order = [TaskStatus.OVERDUE, TaskStatus.DUE, TaskStatus.UPCOMING, TaskStatus.DONE]
+    ranked = sorted(
+        (t for t in tasks if t.status(now) != TaskStatus.MISSED),
+        key=lambda t: (order.index(t.status(now)), t.due_at),
+    )
+    return ranked[:limit]
+
+
+def template_title(session: Session, key: str) -> dict[str, str]:
+    template = latest_template(session, key)
+    return dict(template.spec.title) if template is not None else {"zh_CN": key, "en": key}

@@ -1,0 +1,738 @@
+"""The sweep: what time has made due, queued in the outbox in the same transaction.
+
+One sweep starts the task each (duty, asset) pair lacks, acts on every task whose next moment
+has come (remind, announce due, escalate, close and roll on), announces expiring documents and
+sends each district's daily digest. Everything it decides is read from the database and marked
+there, so running it twice changes nothing; tasks are locked while acted on, so two sweeps on
+one PostgreSQL database never queue the same notice twice.
+
+A notice whose moment passed longer ago than `catch_up_after` (the scheduler was down) is not
+sent on its own: each person gets one summary of what they missed instead of a flood.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import String, and_, exists, func, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from models.actions import ActionStatus, CorrectiveAction
+from models.assets import Asset
+from models.base import Base
+from models.duties import (
+    Duty,
+    DutyDefaults,
+    Task,
+    TaskState,
+    covered_assets,
+    district_calendar,
+    ensure_builtin_duties,
+    first_window,
+)
+from models.messages import N_
+from models.notifications import Notification, Severity, district_admins, notify, school_admins
+from models.org import District, School
+from models.people import Person
+from models.records import Record
+from models.recurrence import Calendar, Frequency, Rule, Window
+from models.registers import Document
+from models.templates import FormTemplate
+
+EXPIRY_NOTICE_DAYS = (30, 7, 1, 0)
+LISTED_TASKS = 5
+
+REMIND = N_("Due soon: %(tasks)s")
+DUE = N_("Due now: %(tasks)s")
+OVERDUE_SCHOOL = N_("Overdue at %(school)s: %(tasks)s")
+OVERDUE_DISTRICT = N_("Still overdue at %(school)s: %(tasks)s")
+CATCH_UP = N_("Houqin's reminders were paused since %(since)s. Meanwhile: %(summary)s")
+EXPIRES_IN = N_("%(document)s (%(holder)s) expires on %(date)s, in %(days)d days.")
+EXPIRES_TODAY = N_("%(document)s (%(holder)s) expires today.")
+EXPIRED = N_("%(document)s (%(holder)s) expired on %(date)s.")
+DIGEST = N_(
+    "Daily summary for %(place)s: %(due)d due today, %(overdue)d overdue, "
+    "%(missed)d missed yesterday, %(actions)d corrective actions open, "
+    "%(expiring)d documents expiring within 7 days."
+)
+
+
+class SweepMark(Base):
+    """What a sweep last did once per period (a district's digest date), claimed under a lock."""
+
+    __tablename__ = "sweep_mark"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(String(100), default="")
+
+
+@dataclass(frozen=True)
+class SweepPolicy:
+    catch_up_after: timedelta = timedelta(minutes=30)
+    digest_at: time = time(7, 30)
+    defaults: DutyDefaults = field(default_factory=DutyDefaults)
+
+
+@dataclass
+class SweepReport:
+    started: int = 0
+    closed: int = 0
+    queued: list[Notification] = field(default_factory=list)
+
+
+@dataclass
+class _Event:
+    """Something a task's moment calls for, for one recipient, before grouping."""
+
+    recipient_id: int
+    message: str
+    severity: Severity
+    task: _TaskRow
+    at: datetime
+    school_id: int | None = None
+
+
+@dataclass
+class _TaskRow:
+    id: int
+    duty_id: int
+    asset_id: int
+    school_id: int
+    template_key: str
+    opens_at: datetime
+    due_at: datetime
+    closes_at: datetime
+    state: str
+    done_at: datetime | None
+    reminded_at: datetime | None
+    due_notice_at: datetime | None
+    escalated_school_at: datetime | None
+    escalated_district_at: datetime | None
+
+
+def sweep(session: Session, *, now: datetime, policy: SweepPolicy | None = None) -> SweepReport:
+    """One sweep of every district at `now`, in the caller's transaction."""
+    policy = policy or SweepPolicy()
+    report = SweepReport()
+    districts = session.scalars(select(District).order_by(District.id)).all()
+    calendars: dict[int, Calendar] = {}
+    for district in districts:
+        ensure_builtin_duties(session, district, now=now, policy=policy.defaults)
+        calendars[district.id] = district_calendar(session, district)
+    context = _Context(session, now, policy, calendars, report)
+    for district in districts:
+        context.start_tasks(district)
+    context.act_on_tasks()
+    for district in districts:
+        context.announce_expiries(district)
+        context.send_digest(district)
+    context.flush_events()
+    return report
+
+
+class _Context:
+    def __init__(
+        self,
+        session: Session,
+        now: datetime,
+        policy: SweepPolicy,
+        calendars: dict[int, Calendar],
+        report: SweepReport,
+    ) -> None:
+        self.session = session
+        self.now = now
+        self.policy = policy
+        self.calendars = calendars
+        self.report = report
+        self.events: list[_Event] = []
+        # Person → (task or window, checklist) → the furthest it got: due, overdue, missed.
+        self.stale: dict[int, dict[tuple[Any, str], str]] = defaultdict(dict)
+        self.stale_since: dict[int, datetime] = {}
+        self.duties: dict[int, Duty] = {}
+        self.titles: dict[str, dict[str, str]] = {}
+
+    # --- starting tasks -------------------------------------------------------------------
+
+    def start_tasks(self, district: District) -> None:
+        """A task for every covered asset that has no current one."""
+        duties = self.session.scalars(
+            select(Duty).where(Duty.district_id == district.id, Duty.active).order_by(Duty.id)
+        ).all()
+        calendar = self.calendars[district.id]
+        for duty in duties:
+            self.duties[duty.id] = duty
+            missing = self.session.execute(
+                covered_assets(duty).where(
+                    ~exists().where(
+                        Task.duty_id == duty.id, Task.asset_id == Asset.id, Task.current
+                    )
+                )
+            ).all()
+            if missing:
+                self._start(duty, calendar, [(row[0], row[1]) for row in missing])
+
+    def _start(self, duty: Duty, calendar: Calendar, assets: list[tuple[int, int]]) -> None:
+        rule = duty.recurrence
+        asset_ids = [asset_id for asset_id, _ in assets]
+        rows = []
+        if rule.frequency == Frequency.EVERY_N_DAYS:
+            since = self.now - timedelta(days=2 * rule.every_days + 1)
+            last = self._records(duty.template_key, asset_ids, since, self.now)
+            windows = {a: first_window(calendar, rule, self.now, last.get(a)) for a in asset_ids}
+            done: dict[int, tuple[int, datetime]] = {}
+        else:
+            window = first_window(calendar, rule, self.now, None)
+            if window is None:
+                return
+            windows = dict.fromkeys(asset_ids, window)
+            done = self._records_with_ids(duty.template_key, asset_ids, window)
+        for asset_id, school_id in assets:
+            window = windows[asset_id]
+            if window is None:
+                continue
+            row = _task_values(duty, asset_id, school_id, window)
+            if asset_id in done:
+                record_id, at = done[asset_id]
+                row.update(state=TaskState.DONE, record_id=record_id, done_at=at)
+                row["next_action_at"] = window.closes_at
+            rows.append(row)
+        self.report.started += _insert_tasks(self.session, rows)
+
+    def _records(
+        self,
+        template_key: str,
+        asset_ids: list[int],
+        since: datetime,
+        until: datetime,
+    ) -> dict[int, datetime]:
+        """The latest record time per asset for a checklist within [since, until)."""
+        found: dict[int, datetime] = {}
+        for chunk in _chunks(asset_ids):
+            rows = self.session.execute(
+                select(Record.asset_id, func.max(Record.submitted_at))
+                .join(FormTemplate, FormTemplate.id == Record.template_id)
+                .where(
+                    FormTemplate.key == template_key,
+                    Record.asset_id.in_(chunk),
+                    Record.submitted_at >= since,
+                    Record.submitted_at < until,
+                )
+                .group_by(Record.asset_id)
+            )
+            found.update({asset_id: at for asset_id, at in rows})
+        return found
+
+    def _records_with_ids(
+        self, template_key: str, asset_ids: list[int], window: Window
+    ) -> dict[int, tuple[int, datetime]]:
+        """The first record per asset for a checklist inside a window, up to now."""
+        found: dict[int, tuple[int, datetime]] = {}
+        until = min(window.closes_at, self.now + timedelta(microseconds=1))
+        if window.opens_at >= until:
+            return found
+        for chunk in _chunks(asset_ids):
+            rows = self.session.execute(
+                select(Record.asset_id, Record.id, Record.submitted_at)
+                .join(FormTemplate, FormTemplate.id == Record.template_id)
+                .where(
+                    FormTemplate.key == template_key,
+                    Record.asset_id.in_(chunk),
+                    Record.submitted_at >= window.opens_at,
+                    Record.submitted_at < until,
+                )
+                .order_by(Record.submitted_at)
+            )
+            for asset_id, record_id, at in rows:
+                found.setdefault(asset_id, (record_id, at))
+        return found
+
+    # --- acting on tasks ------------------------------------------------------------------
+
+    def act_on_tasks(self) -> None:
+        """Every current task whose next moment has come, locked while it is acted on."""
+        columns = [getattr(Task, name) for name in _TaskRow.__dataclass_fields__]
+        rows = self.session.execute(
+            select(*columns)
+            .where(Task.current, Task.next_action_at <= self.now)
+            .order_by(Task.id)
+            .with_for_update()
+        ).all()
+        updates: list[dict[str, Any]] = []
+        new_tasks: list[dict[str, Any]] = []
+        for row in rows:
+            task = _TaskRow(*row)
+            duty = self._duty(task.duty_id)
+            if duty is None or not duty.active:
+                updates.append({"id": task.id, "current": False, "next_action_at": None})
+                continue
+            if self.now >= task.closes_at:
+                updates.append(self._close(task, duty, new_tasks))
+            else:
+                updates.append(self._notices(task, duty))
+        if updates:
+            self.session.execute(update(Task), updates)
+        self.report.started += _insert_tasks(self.session, new_tasks)
+        self.report.closed += sum(1 for u in updates if u.get("current") is False)
+
+    def _duty(self, duty_id: int) -> Duty | None:
+        if duty_id not in self.duties:
+            self.duties[duty_id] = self.session.get(Duty, duty_id)  # type: ignore[assignment]
+        return self.duties[duty_id]
+
+    def _notices(self, task: _TaskRow, duty: Duty) -> dict[str, Any]:
+        """Send what is due for an open task; return its changes and its next moment."""
+        changes: dict[str, Any] = {"id": task.id}
+        if task.state != TaskState.OPEN:
+            changes["next_action_at"] = task.closes_at
+            return changes
+        asset = self.session.get(Asset, task.asset_id)
+        steps = self._steps(task, duty)
+        upcoming = [task.closes_at]
+        for column, moment, recipients, message, severity in steps:
+            if getattr(task, column) is not None:
+                continue
+            if moment > self.now:
+                upcoming.append(moment)
+                continue
+            changes[column] = self.now
+            for person_id in recipients(asset):
+                self._event(person_id, message, severity, task, moment)
+        changes["next_action_at"] = min(upcoming)
+        return changes
+
+    def _steps(self, task: _TaskRow, duty: Duty) -> list[tuple[str, datetime, Any, str, Severity]]:
+        def responsible(asset: Asset | None) -> list[int]:
+            return [asset.responsible_id] if asset and asset.responsible_id else []
+
+        def school(asset: Asset | None) -> list[int]:
+            return [p.id for p in school_admins(self.session, task.school_id, duty.district_id)]
+
+        def district(asset: Asset | None) -> list[int]:
+            return [p.id for p in district_admins(self.session, duty.district_id)]
+
+        due = task.due_at
+        return [
+            (
+                "reminded_at",
+                max(due - timedelta(minutes=duty.remind_before), task.opens_at),
+                responsible,
+                REMIND,
+                Severity.INFO,
+            ),
+            ("due_notice_at", due, responsible, DUE, Severity.INFO),
+            (
+                "escalated_school_at",
+                due + timedelta(minutes=duty.escalate_school_after),
+                school,
+                OVERDUE_SCHOOL,
+                Severity.MAJOR,
+            ),
+            (
+                "escalated_district_at",
+                due + timedelta(minutes=duty.escalate_district_after),
+                district,
+                OVERDUE_DISTRICT,
+                Severity.CRITICAL,
+            ),
+        ]
+
+    def _close(self, task: _TaskRow, duty: Duty, new_tasks: list[dict[str, Any]]) -> dict[str, Any]:
+        """End a task's window and start the next; windows that passed while the scheduler
+        was down are kept as missed, and counted in the catch-up summary."""
+        changes: dict[str, Any] = {"id": task.id, "current": False, "next_action_at": None}
+        asset = self.session.get(Asset, task.asset_id)
+        responsible = asset.responsible_id if asset is not None else None
+        if task.state == TaskState.OPEN:
+            changes["state"] = TaskState.MISSED
+            if responsible and task.closes_at < self.now - self.policy.catch_up_after:
+                self._stale(responsible, "missed", task.id, task.template_key, task.closes_at)
+        calendar = self.calendars[duty.district_id]
+        rule = duty.recurrence
+        window = _following(calendar, rule, task)
+        while window is not None and window.closes_at <= self.now:
+            # A whole window passed unseen: kept as missed history.
+            row = _task_values(duty, task.asset_id, task.school_id, window)
+            row.update(state=TaskState.MISSED, current=False, next_action_at=None)
+            new_tasks.append(row)
+            if responsible:
+                self._stale(
+                    responsible, "missed", window.due_at, task.template_key, window.closes_at
+                )
+            window = _next_from_window(calendar, rule, window)
+        if window is not None:
+            new_tasks.append(_task_values(duty, task.asset_id, task.school_id, window))
+        return changes
+
+    # --- notices ----------------------------------------------------------------------------
+
+    def _event(
+        self, person_id: int, message: str, severity: Severity, task: _TaskRow, moment: datetime
+    ) -> None:
+        if moment < self.now - self.policy.catch_up_after:
+            kind = "overdue" if message in (OVERDUE_SCHOOL, OVERDUE_DISTRICT, DUE) else "due"
+            self._stale(person_id, kind, task.id, task.template_key, moment)
+            return
+        self.events.append(_Event(person_id, message, severity, task, moment, task.school_id))
+
+    def _stale(
+        self, person_id: int, kind: str, occurrence: Any, template_key: str, at: datetime
+    ) -> None:
+        """Count a notice that came too late to send, once per task at its furthest stage."""
+        seen = self.stale[person_id]
+        earlier = seen.get((occurrence, template_key))
+        if earlier is None or STALE_STAGES.index(kind) > STALE_STAGES.index(earlier):
+            seen[(occurrence, template_key)] = kind
+        since = self.stale_since.get(person_id)
+        self.stale_since[person_id] = at if since is None else min(since, at)
+
+    def _title(self, key: str) -> dict[str, str]:
+        if key not in self.titles:
+            template = self.session.scalar(
+                select(FormTemplate)
+                .where(FormTemplate.key == key)
+                .order_by(FormTemplate.version.desc())
+                .limit(1)
+            )
+            self.titles[key] = dict(template.spec.title) if template else {"zh_CN": key, "en": key}
+        return self.titles[key]
+
+    def flush_events(self) -> None:
+        """One notice per person and kind: a reminder lists every task it is about."""
+        groups: dict[tuple[int, str, int | None], list[_Event]] = defaultdict(list)
+        for event in self.events:
+            school = (
+                event.school_id if event.message in (OVERDUE_SCHOOL, OVERDUE_DISTRICT) else None
+            )
+            groups[(event.recipient_id, event.message, school)].append(event)
+        people = self._people({key[0] for key in groups} | set(self.stale))
+        for (person_id, message, school_id), events in groups.items():
+            person = people.get(person_id)
+            if person is None:
+                continue
+            tasks = sorted({e.task.id: e.task for e in events}.values(), key=lambda t: t.due_at)
+            params: dict[str, Any] = {"tasks": self._task_list(tasks)}
+            if school_id is not None:
+                params["school"] = self._school_name(school_id)
+            ids = ",".join(str(t.id) for t in tasks)
+            self._notify(
+                person,
+                message,
+                params,
+                events[0].severity,
+                f"task:{message_key(message)}:{ids}"[:200],
+                "/tasks",
+                tasks[0].school_id,
+            )
+        for person_id, stages in self.stale.items():
+            counts = Counter((kind, key) for (_, key), kind in stages.items())
+            person = people.get(person_id)
+            if person is None:
+                continue
+            params = {
+                "since": self.stale_since[person_id].isoformat(),
+                "summary": self._summary(counts),
+            }
+            self._notify(
+                person,
+                CATCH_UP,
+                params,
+                Severity.MAJOR,
+                f"catch-up:{self.now.isoformat(timespec='minutes')}",
+                "/tasks",
+                None,
+            )
+
+    def _people(self, ids: Iterable[int]) -> dict[int, Person]:
+        ids = sorted(ids)
+        if not ids:
+            return {}
+        people = self.session.scalars(select(Person).where(Person.id.in_(ids), Person.active))
+        return {p.id: p for p in people}
+
+    def _school_name(self, school_id: int) -> str:
+        school = self.session.get(School, school_id)
+        return school.name if school is not None else ""
+
+    def _timezone(self, school_id: int | None) -> str:
+        if school_id is not None:
+            school = self.session.get(School, school_id)
+            if school is not None:
+                return self.calendars[school.district_id].zone.key
+        return next(iter(self.calendars.values())).zone.key if self.calendars else "Asia/Shanghai"
+
+    def _task_list(self, tasks: Sequence[_TaskRow]) -> dict[str, str]:
+        """A few tasks by name and due time, or many counted by checklist."""
+        zone = self.calendars[self.session.get_one(School, tasks[0].school_id).district_id].zone
+        texts = {}
+        for locale, separator in (("zh_CN", "；"), ("en", "; ")):
+            if len(tasks) <= LISTED_TASKS:
+                parts = []
+                for task in tasks:
+                    asset = self.session.get_one(Asset, task.asset_id)
+                    due = task.due_at.astimezone(zone).strftime("%m-%d %H:%M")
+                    title = self._title(task.template_key)[locale]
+                    parts.append(f"{title} · {asset.code} {asset.name} · {due}")
+            else:
+                counts = Counter(task.template_key for task in tasks)
+                parts = [f"{self._title(k)[locale]} ×{n}" for k, n in counts.items()]
+            texts[locale] = separator.join(parts)
+        return texts
+
+    def _summary(self, counts: Counter[tuple[str, str]]) -> dict[str, str]:
+        words = {
+            "zh_CN": {"missed": "漏做 {n} 次", "overdue": "逾期 {n} 项", "due": "到期 {n} 项"},
+            "en": {"missed": "{n} missed", "overdue": "{n} overdue", "due": "{n} due"},
+        }
+        texts = {}
+        for locale, separator in (("zh_CN", "；"), ("en", "; ")):
+            by_template: dict[str, list[str]] = defaultdict(list)
+            for (kind, key), n in sorted(counts.items(), key=lambda item: item[0][1]):
+                by_template[key].append(words[locale][kind].format(n=n))
+            colon = "：" if locale == "zh_CN" else ": "
+            texts[locale] = separator.join(
+                f"{self._title(key)[locale]}{colon}{', '.join(parts)}"
+                for key, parts in by_template.items()
+            )
+        return texts
+
+    def _notify(
+        self,
+        person: Person,
+        message: str,
+        params: dict[str, Any],
+        severity: Severity,
+        dedup_key: str,
+        link: str | None,
+        school_id: int | None,
+    ) -> None:
+        self.report.queued += notify(
+            self.session,
+            [person],
+            message=message,
+            params=params,
+            severity=severity,
+            dedup_key=dedup_key,
+            now=self.now,
+            link=link,
+            timezone=self._timezone(school_id),
+        )
+
+    # --- expiring documents -----------------------------------------------------------------
+
+    def announce_expiries(self, district: District) -> None:
+        """Each current document 30, 7 and 1 days before it expires and on the day; a sweep
+        that missed a day announces the nearest step once."""
+        calendar = self.calendars[district.id]
+        today = calendar.local_date(self.now)
+        documents = self.session.scalars(
+            select(Document)
+            .where(
+                Document.district_id == district.id,
+                Document.replaced_by_id.is_(None),
+                Document.expires_on.is_not(None),
+                Document.expires_on <= today + timedelta(days=EXPIRY_NOTICE_DAYS[0]),
+                Document.expires_on >= today - timedelta(days=1),
+            )
+            .order_by(Document.expires_on, Document.id)
+        ).all()
+        for document in documents:
+            assert document.expires_on is not None
+            days = (document.expires_on - today).days
+            step = min((d for d in EXPIRY_NOTICE_DAYS if d >= max(days, 0)), default=None)
+            if step is None or (
+                document.expiry_notice_days is not None and document.expiry_notice_days <= step
+            ):
+                continue
+            document.expiry_notice_days = step
+            self._announce(document, days, district)
+
+    def _announce(self, document: Document, days: int, district: District) -> None:
+        params: dict[str, Any] = {
+            "document": document.title,
+            "holder": document.holder_name,
+            "date": document.expires_on.isoformat() if document.expires_on else "",
+            "days": days,
+        }
+        message = EXPIRES_IN if days > 0 else EXPIRES_TODAY if days == 0 else EXPIRED
+        severity = Severity.INFO if days > 7 else Severity.MINOR if days > 1 else Severity.MAJOR
+        recipients: list[Person] = []
+        if document.person is not None and document.person.active:
+            recipients.append(document.person)
+        if document.asset is not None and document.asset.responsible is not None:
+            recipients.append(document.asset.responsible)
+        if document.school_id is not None:
+            recipients += school_admins(self.session, document.school_id, district.id)
+        else:
+            recipients += district_admins(self.session, district.id)
+        self.report.queued += notify(
+            self.session,
+            recipients,
+            message=message,
+            params=params,
+            severity=severity,
+            dedup_key=f"document:{document.id}:expiry:{document.expiry_notice_days}",
+            now=self.now,
+            link=f"/registers/documents/{document.id}",
+            timezone=district.timezone,
+        )
+
+    # --- daily digest -------------------------------------------------------------------------
+
+    def send_digest(self, district: District) -> None:
+        """Once a day after the configured local time: each school's administrators get their
+        school's figures, the district's administrators the whole district's."""
+        calendar = self.calendars[district.id]
+        today = calendar.local_date(self.now)
+        if self.now < calendar.at(today, self.policy.digest_at):
+            return
+        if not _claim(self.session, f"digest:{district.id}", today.isoformat()):
+            return
+        schools = {s.id: s for s in district.schools}
+        figures = self._figures(list(schools), calendar, today)
+        total: Counter[str] = Counter()
+        for school_id, school in schools.items():
+            counts = figures.get(school_id, Counter())
+            total.update(counts)
+            admins = [
+                p
+                for p in school_admins(self.session, school_id, district.id)
+                if not p.is_district_admin_of(district.id)
+            ]
+            self._digest(admins, school.name, counts, f"digest:{today}:school:{school_id}")
+        self._digest(
+            district_admins(self.session, district.id),
+            district.name,
+            total,
+            f"digest:{today}:district:{district.id}",
+        )
+
+    def _digest(self, people: list[Person], place: str, counts: Counter[str], key: str) -> None:
+        if not people:
+            return
+        params = {name: counts.get(name, 0) for name in DIGEST_FIGURES}
+        params["place"] = place  # type: ignore[assignment]
+        self.report.queued += notify(
+            self.session,
+            people,
+            message=DIGEST,
+            params=params,
+            severity=Severity.INFO,
+            dedup_key=key,
+            now=self.now,
+            link="/tasks",
+        )
+
+    def _figures(
+        self, school_ids: list[int], calendar: Calendar, today: date
+    ) -> dict[int, Counter[str]]:
+        figures: dict[int, Counter[str]] = defaultdict(Counter)
+        if not school_ids:
+            return figures
+        start, end = calendar.at(today), calendar.at(today + timedelta(days=1))
+        yesterday = calendar.at(today - timedelta(days=1))
+        open_now = and_(Task.current, Task.state == TaskState.OPEN)
+        queries = {
+            "due": select(Task.school_id, func.count()).where(
+                open_now, Task.due_at >= self.now, Task.due_at < end
+            ),
+            "overdue": select(Task.school_id, func.count()).where(open_now, Task.due_at < self.now),
+            "missed": select(Task.school_id, func.count()).where(
+                Task.state == TaskState.MISSED, Task.due_at >= yesterday, Task.due_at < start
+            ),
+            "actions": select(CorrectiveAction.school_id, func.count()).where(
+                CorrectiveAction.status == ActionStatus.OPEN
+            ),
+            "expiring": select(Document.school_id, func.count()).where(
+                Document.replaced_by_id.is_(None),
+                Document.expires_on >= today,
+                Document.expires_on <= today + timedelta(days=7),
+            ),
+        }
+        for name, query in queries.items():
+            school_column = query.selected_columns[0]
+            rows = self.session.execute(
+                query.where(school_column.in_(school_ids)).group_by(school_column)
+            )
+            for school_id, count in rows:
+                figures[school_id][name] = count
+        return figures
+
+
+DIGEST_FIGURES = ("due", "overdue", "missed", "actions", "expiring")
+STALE_STAGES = ("due", "overdue", "missed")
+
+
+def message_key(message: str) -> str:
+    return {REMIND: "remind", DUE: "due", OVERDUE_SCHOOL: "school", OVERDUE_DISTRICT: "district"}[
+        message
+    ]
+
+
+def _following(calendar: Calendar, rule: Rule, task: _TaskRow) -> Window | None:
+    if rule.frequency == Frequency.EVERY_N_DAYS:
+        return calendar.window_since(rule, task.done_at or task.closes_at)
+    return calendar.window_after(rule, Window(task.opens_at, task.due_at, task.closes_at))
+
+
+def _next_from_window(calendar: Calendar, rule: Rule, window: Window) -> Window | None:
+    if rule.frequency == Frequency.EVERY_N_DAYS:
+        return calendar.window_since(rule, window.closes_at)
+    return calendar.window_after(rule, window)
+
+
+def _task_values(duty: Duty, asset_id: int, school_id: int, window: Window) -> dict[str, Any]:
+    return {
+        "duty_id": duty.id,
+        "asset_id": asset_id,
+        "school_id": school_id,
+        "template_key": duty.template_key,
+        "opens_at": window.opens_at,
+        "due_at": window.due_at,
+        "closes_at": window.closes_at,
+        "state": TaskState.OPEN,
+        "current": True,
+        "record_id": None,
+        "done_at": None,
+        "next_action_at": min(
+            window.closes_at,
+            max(window.due_at - timedelta(minutes=duty.remind_before), window.opens_at),
+        ),
+    }
+
+
+def _insert_tasks(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Insert tasks; a pair another sweep started a moment ago is left as that sweep made it."""
+    if not rows:
+        return 0
+    inserted = 0
+    for chunk in _chunks(rows, 2000):
+        result = session.execute(_insert_ignoring_duplicates(session, Task.__table__), chunk)
+        inserted += max(result.rowcount, 0)
+    return inserted
+
+
+def _claim(session: Session, name: str, value: str) -> bool:
+    """Take a once-per-period job: True for the one sweep that moves the mark to `value`."""
+    insert = _insert_ignoring_duplicates(session, SweepMark.__table__)
+    session.execute(insert.values(name=name, value=""))
+    result = session.execute(
+        update(SweepMark).where(SweepMark.name == name, SweepMark.value < value).values(value=value)
+    )
+    return result.rowcount == 1
+
+
+def _insert_ignoring_duplicates(session: Session, table: Any) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(table).on_conflict_do_nothing()
+
+
+def _chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
