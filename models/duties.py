@@ -34,7 +34,7 @@ from models.assets import Asset
 from models.base import Base
 from models.messages import N_, DomainError, Message, SubmissionInvalid
 from models.org import District, School
-from models.people import Person, visible_school_ids
+from models.people import Person, can_see_school, visible_school_ids
 from models.recurrence import Calendar, Frequency, Rule, Window
 from models.templates import latest_template
 
@@ -379,9 +379,10 @@ def mark_done(task: Task, record_id: int, at: datetime) -> None:
     task.state = TaskState.DONE
     task.record_id = record_id
     task.done_at = at
-    every_n = task.duty.recurrence.frequency == Frequency.EVERY_N_DAYS
-    # Every N days starts counting again at once; a calendar task waits for its window to end.
-    task.next_action_at = at if every_n else task.closes_at
+    if task.duty.recurrence.frequency == Frequency.EVERY_N_DAYS:
+        # Every N days counts again from now: its window ends here and the next one starts.
+        task.closes_at = at
+    task.next_action_at = task.closes_at
 
 
 # --- editing duties ---------------------------------------------------------------------------
@@ -524,7 +525,7 @@ def add_duty(
 
 def visible_duties(session: Session, viewer: Person, school: School) -> list[Duty]:
     """The schedules that apply at a school: the district's and the school's own."""
-    if school.id not in visible_school_ids(session, viewer):
+    if not can_see_school(session, viewer, school.id):
         return []
     return list(
         session.scalars(
@@ -542,11 +543,10 @@ def visible_duty(session: Session, viewer: Person, duty_id: int) -> Duty | None:
     duty = session.get(Duty, duty_id)
     if duty is None:
         return None
-    schools = visible_school_ids(session, viewer)
     if duty.school_id is not None:
-        return duty if duty.school_id in schools else None
+        return duty if can_see_school(session, viewer, duty.school_id) else None
     in_district = session.scalar(
-        select(School.id).where(School.district_id == duty.district_id, School.id.in_(schools))
+        visible_school_ids(viewer).where(School.district_id == duty.district_id).limit(1)
     )
     return duty if in_district is not None else None
 
@@ -568,7 +568,7 @@ def tasks_for(
     query = (
         select(Task)
         .join(Asset, Asset.id == Task.asset_id)
-        .where(Task.current == true(), Task.school_id.in_(visible_school_ids(session, viewer)))
+        .where(Task.current == true(), Task.school_id.in_(visible_school_ids(viewer)))
     )
     if school is not None:
         query = query.where(Task.school_id == school.id)
