@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy import select
@@ -134,6 +136,66 @@ def run_scheduler(ctx: click.Context) -> None:
     factory = make_session_factory(make_engine(settings.database.url))
     click.echo("Houqin's scheduler is running (Ctrl+C stops it)")
     build_scheduler(settings, factory, blocking=True).start()
+
+
+@main.command("sweep")
+@click.option(
+    "--at",
+    "at_text",
+    default=None,
+    metavar="TIME",
+    help="Pretend it is this time, e.g. '2026-03-25 16:30' (local) or ISO with an offset.",
+)
+@click.option("--dry-run", is_flag=True, help="Show what would be queued; change nothing.")
+@click.pass_context
+def run_sweep_command(ctx: click.Context, at_text: str | None, dry_run: bool) -> None:
+    """Run one sweep now: start tasks, queue reminders, escalations, expiries and digests."""
+    from houqin.migrate import SchemaOutOfDate, check_current
+    from models.clock import SystemClock
+    from models.sweep import sweep
+    from scheduler import sweep_policy
+
+    settings = _settings(ctx)
+    if at_text is not None and not dry_run:
+        raise click.UsageError("--at only shows what a sweep would do: add --dry-run")
+    try:
+        check_current(settings.database.url)
+    except SchemaOutOfDate as exc:
+        raise click.ClickException(str(exc)) from None
+    now = _parse_moment(at_text, settings.i18n.timezone) if at_text else SystemClock().now()
+    factory = make_session_factory(make_engine(settings.database.url))
+    with factory() as session:
+        report = sweep(session, now=now, policy=sweep_policy(settings))
+        lines = [
+            f"{n.recipient.display_name} ({n.recipient.username}) [{n.severity}]: {n.text}"
+            for n in report.queued
+        ]
+        if dry_run:
+            session.rollback()
+        else:
+            session.commit()
+    verb = "would queue" if dry_run else "queued"
+    click.echo(
+        f"Sweep at {now.astimezone(ZoneInfo(settings.i18n.timezone)):%Y-%m-%d %H:%M %Z}: "
+        f"{report.started} task(s) started, {report.closed} closed, "
+        f"{verb} {len(lines)} notice(s)"
+    )
+    for line in lines:
+        click.echo(f"  {line}")
+    if dry_run:
+        click.echo("Dry run: nothing was changed.")
+
+
+def _parse_moment(text: str, timezone: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is not a time like 2026-03-25 16:30", param_hint="--at"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(timezone))
+    return moment.astimezone(UTC)
 
 
 @main.command()

@@ -7,6 +7,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from typing import Any, get_type_hints
 from urllib.parse import urlsplit
@@ -55,6 +56,19 @@ class TripSettings:
 
 
 @dataclass
+class ScheduleSettings:
+    """Defaults for new duties and how the sweep behaves; each duty can change its own."""
+
+    remind_before_minutes: int = 60
+    escalate_school_after_hours: int = 24
+    escalate_district_after_hours: int = 72
+    dispenser_every_days: int = 7
+    digest_at: str = "07:30"
+    catch_up_after_minutes: int = 30
+    sweep_every_seconds: int = 60
+
+
+@dataclass
 class TelegramSettings:
     token: str = ""
     base_url: str = "https://api.telegram.org/bot"
@@ -69,6 +83,7 @@ class Settings:
     i18n: I18nSettings = field(default_factory=I18nSettings)
     labels: LabelSettings = field(default_factory=LabelSettings)
     trips: TripSettings = field(default_factory=TripSettings)
+    schedules: ScheduleSettings = field(default_factory=ScheduleSettings)
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
 
 
@@ -125,10 +140,34 @@ def _check_values(settings: Settings) -> None:
         ) from None
     if settings.trips.arrival_within_minutes < 1:
         raise ConfigError("trips.arrival_within_minutes must be at least 1")
+    _check_schedules(settings.schedules)
     if settings.labels.layout not in LAYOUTS:
         raise ConfigError(
             f"labels.layout must be one of {', '.join(LAYOUTS)}, not {settings.labels.layout!r}"
         )
+
+
+def _check_schedules(schedules: ScheduleSettings) -> None:
+    for name in (
+        "remind_before_minutes",
+        "escalate_school_after_hours",
+        "dispenser_every_days",
+        "catch_up_after_minutes",
+        "sweep_every_seconds",
+    ):
+        if getattr(schedules, name) < (0 if name == "remind_before_minutes" else 1):
+            raise ConfigError(f"schedules.{name} must be at least 1")
+    if schedules.escalate_district_after_hours < schedules.escalate_school_after_hours:
+        raise ConfigError(
+            "schedules.escalate_district_after_hours must not be less than "
+            "schedules.escalate_school_after_hours"
+        )
+    try:
+        time.fromisoformat(schedules.digest_at)
+    except ValueError:
+        raise ConfigError(
+            f"schedules.digest_at must be a local time like 07:30, not {schedules.digest_at!r}"
+        ) from None
 
 
 def _sections() -> dict[str, type]:

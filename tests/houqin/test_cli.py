@@ -18,11 +18,13 @@ from houqin.demo import demo_settings
 from models.assets import Asset, AssetKind
 from models.clock import SettableClock
 from models.db import make_engine
+from models.duties import Task
+from models.notifications import Notification
 from models.org import District
-from models.people import Person
+from models.people import Person, Role
 from models.records import Record
 from models.registers import suppliers_for
-from tests.factories import make_asset, make_school
+from tests.factories import make_asset, make_person, make_school
 
 
 @pytest.fixture
@@ -197,3 +199,41 @@ def test_a_broken_checklist_file_stops_the_upgrade_naming_file_item_and_field(
 
     assert result.exit_code != 0
     assert "bad.toml: item q.label: needs a text for each of zh_CN, en" in result.output
+
+
+def test_sweep_dry_run_at_a_time_shows_what_would_be_queued_and_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite:///{tmp_path / 'real.db'}"
+    monkeypatch.setenv("HOUQIN_DATABASE_URL", url)
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
+    engine = make_engine(url)
+    clock = SettableClock(datetime(2026, 3, 2, 1, 0, tzinfo=UTC))
+    with Session(engine) as session:
+        school = make_school(session, "SY01")
+        staff = make_person(session, clock, school, Role.INSPECTOR, "staff")
+        make_asset(session, clock, school, responsible=staff)
+        session.commit()
+    assert runner.invoke(main, ["sweep", "--at", "2026-03-02 09:00", "--dry-run"]).exit_code == 0
+
+    result = runner.invoke(main, ["sweep", "--at", "2026-03-25 16:30", "--dry-run"])
+
+    assert result.exit_code == 0, result.output
+    assert "Sweep at 2026-03-25 16:30 CST: 2 task(s) started" in result.output
+    assert "Staff (staff) [info]: 即将到期：灭火器月度检查 · MHQ-001" in result.output
+    assert "Dry run: nothing was changed." in result.output
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Task)) == 0
+        assert session.scalar(select(func.count()).select_from(Notification)) == 0
+    refused = runner.invoke(main, ["sweep", "--at", "2026-03-25 16:30"])
+    assert refused.exit_code != 0 and "add --dry-run" in refused.output
+    bad = runner.invoke(main, ["sweep", "--at", "next tuesday", "--dry-run"])
+    assert bad.exit_code != 0 and "is not a time like" in bad.output
+
+    done = runner.invoke(main, ["sweep"])
+    assert done.exit_code == 0 and "2 task(s) started" in done.output
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Task)) == 2
+    engine.dispose()

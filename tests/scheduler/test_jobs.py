@@ -10,12 +10,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from houqin.config import Settings
 from models.assets import AssetKind
 from models.clock import SettableClock
+from models.duties import Task
 from models.notifications import Notification
 from models.people import Role
 from models.photos import PhotoStore
 from models.records import Channel, submit_record
 from models.templates import latest_template
-from scheduler import build_scheduler, check_trips
+from scheduler import build_scheduler, check_trips, run_sweep, sweep_policy
 from tests.factories import make_asset, make_person, make_school
 
 
@@ -51,12 +52,33 @@ def test_the_trip_check_alarms_for_a_bus_that_never_arrived_once(
     assert session.scalar(select(func.count()).select_from(Notification)) == 2
 
 
-def test_the_scheduler_runs_the_trip_check_every_minute(
+def test_the_scheduler_runs_the_trip_check_and_the_sweep_every_minute(
     session_factory: sessionmaker[Session],
 ) -> None:
-    scheduler = build_scheduler(Settings(), session_factory)
+    settings = Settings()
+    settings.schedules.sweep_every_seconds = 30
+    scheduler = build_scheduler(settings, session_factory)
 
-    [job] = scheduler.get_jobs()
+    jobs = {job.id: job for job in scheduler.get_jobs()}
 
-    assert job.id == "check_trips"
-    assert job.trigger.interval == timedelta(minutes=1)
+    assert jobs["check_trips"].trigger.interval == timedelta(minutes=1)
+    assert jobs["sweep"].trigger.interval == timedelta(seconds=30)
+
+
+def test_the_sweep_job_commits_what_it_queued_and_a_second_run_adds_nothing(
+    session: Session, session_factory: sessionmaker[Session], clock: SettableClock
+) -> None:
+    school = make_school(session)
+    staff = make_person(session, clock, school, Role.INSPECTOR, "staff")
+    make_asset(session, clock, school, responsible=staff)
+    session.commit()
+    settings = Settings()
+    settings.schedules.remind_before_minutes = 30 * 24 * 60  # remind at once
+
+    first = run_sweep(session_factory, clock, sweep_policy(settings))
+    second = run_sweep(session_factory, clock, sweep_policy(settings))
+
+    assert first.started == 2 and [n.recipient_id for n in first.queued] == [staff.id]
+    assert second.started == 0 and second.queued == []
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(Task)) == 2
