@@ -6,7 +6,7 @@ import io
 import secrets
 import uuid
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -17,12 +17,15 @@ from houqin.config import Settings
 from houqin.labels import write_labels
 from models.assets import Asset, AssetKind, create_asset
 from models.clock import SettableClock, SystemClock
+from models.duties import add_calendar_entry
 from models.org import District, Location, School
 from models.people import Person, Role, create_person, grant_role
 from models.photos import PhotoStore
 from models.records import Channel, Upload, submit_record
 from models.registers import add_supplier
+from models.sweep import sweep
 from models.templates import TemplateSpec, latest_template
+from scheduler import sweep_policy
 
 VAR = Path("var")
 DEMO_PASSWORD = "houqin123"
@@ -40,6 +43,17 @@ PEOPLE = [
     ("teacher1", "13800000006", "跟车教师 陈老师", Role.TEACHER, 0),
     ("inspector1", "13800000007", "安全员 孙老师", Role.INSPECTOR, 0),
     ("teacher2", "13800000008", "跟车教师 周老师", Role.TEACHER, 1),
+]
+
+# A plausible school year for the demo: terms, holidays and one make-up school day (调休).
+CALENDAR = [
+    ("term", "2026-02-24", "2026-07-10", "2026 春季学期"),
+    ("term", "2026-09-01", "2027-01-22", "2026 秋季学期"),
+    ("holiday", "2026-04-04", "2026-04-06", "清明节"),
+    ("holiday", "2026-05-01", "2026-05-05", "劳动节"),
+    ("holiday", "2026-06-19", "2026-06-21", "端午节"),
+    ("holiday", "2026-10-01", "2026-10-08", "国庆节、中秋节"),
+    ("workday", "2026-10-10", "2026-10-10", "国庆调休上课"),
 ]
 
 SUPPLIERS = [
@@ -127,6 +141,18 @@ def _create(session: Session, settings: Settings) -> None:
     for index, school in enumerate(schools):
         _assets(session, school, people, index, now)
     _history(session, settings, schools, people)
+    for kind, starts_on, ends_on, name in CALENDAR:
+        add_calendar_entry(
+            session,
+            people["district"],
+            district.id,
+            kind=kind,
+            starts_on=date.fromisoformat(starts_on),
+            ends_on=date.fromisoformat(ends_on),
+            name=name,
+        )
+    # Today's tasks, reminders and digests, as the scheduler would have them.
+    sweep(session, now=now, policy=sweep_policy(settings))
 
 
 def _assets(

@@ -408,6 +408,13 @@ class DutyFields:
 
 
 def _check_fields(fields: DutyFields) -> None:
+    errors = duty_field_problems(fields)
+    if errors:
+        raise SubmissionInvalid(errors)
+
+
+def duty_field_problems(fields: DutyFields) -> dict[str, Message]:
+    """Each field of a schedule that cannot work, with why."""
     errors = {name: Message(msgid) for name, msgid in fields.rule.problems().items()}
     if not 0 <= fields.remind_before <= 30 * 24 * 60:
         errors["remind_before"] = Message(N_("From 0 to 30 days, please."))
@@ -417,8 +424,7 @@ def _check_fields(fields: DutyFields) -> None:
         errors["escalate_district_after"] = Message(
             N_("No sooner than the school's administrators, and at most 90 days.")
         )
-    if errors:
-        raise SubmissionInvalid(errors)
+    return errors
 
 
 def _retire_tasks(session: Session, duty_ids: list[int], asset_ids: Any = None) -> None:
@@ -586,3 +592,76 @@ def tasks_for(
 def template_title(session: Session, key: str) -> dict[str, str]:
     template = latest_template(session, key)
     return dict(template.spec.title) if template is not None else {"zh_CN": key, "en": key}
+
+
+# --- the school calendar ----------------------------------------------------------------------
+
+
+def calendar_entries(session: Session, district_id: int) -> list[CalendarEntry]:
+    return list(
+        session.scalars(
+            select(CalendarEntry)
+            .where(CalendarEntry.district_id == district_id)
+            .order_by(CalendarEntry.starts_on, CalendarEntry.id)
+        )
+    )
+
+
+def _replan_school_day_tasks(session: Session, district_id: int) -> None:
+    """Open tasks of school-day schedules start again under the changed calendar."""
+    session.flush()
+    duty_ids = [
+        duty.id
+        for duty in session.scalars(select(Duty).where(Duty.district_id == district_id))
+        if duty.recurrence.school_days_only
+    ]
+    if duty_ids:
+        session.execute(
+            delete(Task).where(
+                Task.duty_id.in_(duty_ids), Task.current, Task.state == TaskState.OPEN
+            )
+        )
+
+
+def add_calendar_entry(
+    session: Session,
+    actor: Person,
+    district_id: int,
+    *,
+    kind: str,
+    starts_on: date | None,
+    ends_on: date | None,
+    name: str,
+) -> CalendarEntry:
+    """A term, holiday or make-up school day for the whole district."""
+    if not actor.is_district_admin_of(district_id):
+        raise DutyRefused(Message(N_("Only a district administrator can change the calendar.")))
+    errors: dict[str, Message] = {}
+    if kind not in set(CalendarKind):
+        errors["kind"] = Message(N_("Choose term, holiday or make-up school day."))
+    if starts_on is None:
+        errors["starts_on"] = Message(N_("Enter a date like 2026-03-02."))
+    if ends_on is None:
+        errors["ends_on"] = Message(N_("Enter a date like 2026-03-02."))
+    elif starts_on is not None and ends_on < starts_on:
+        errors["ends_on"] = Message(N_("The last day cannot be before the first."))
+    elif starts_on is not None and (ends_on - starts_on).days > 366:
+        errors["ends_on"] = Message(N_("At most a year at a time."))
+    if len(name.strip()) > 100:
+        errors["name"] = Message(N_("At most %(count)d characters."), {"count": 100})
+    if errors:
+        raise SubmissionInvalid(errors)
+    assert starts_on is not None and ends_on is not None
+    entry = CalendarEntry(
+        district_id=district_id, kind=kind, starts_on=starts_on, ends_on=ends_on, name=name.strip()
+    )
+    session.add(entry)
+    _replan_school_day_tasks(session, district_id)
+    return entry
+
+
+def remove_calendar_entry(session: Session, actor: Person, entry: CalendarEntry) -> None:
+    if not actor.is_district_admin_of(entry.district_id):
+        raise DutyRefused(Message(N_("Only a district administrator can change the calendar.")))
+    session.delete(entry)
+    _replan_school_day_tasks(session, entry.district_id)

@@ -359,7 +359,10 @@ def _map_columns(kind: ImportKind, headers: list[str]) -> tuple[dict[str, int], 
     missing = [c.template_header for c in kind.columns if c.required and c.key not in positions]
     if missing:
         raise ImportRefused(
-            Message(N_("Columns missing: %(columns)s."), {"columns": ", ".join(missing)})
+            Message(
+                N_("Columns missing: %(columns)s."),
+                {"columns": {"zh_CN": "、".join(missing), "en": ", ".join(missing)}},
+            )
         )
     return positions, written
 

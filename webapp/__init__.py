@@ -27,6 +27,7 @@ from webapp import (
     records,
     registers,
     scan,
+    schedules,
     trips,
 )
 
@@ -82,6 +83,7 @@ def create_app(
     app.register_blueprint(checklists.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(registers.bp)
+    app.register_blueprint(schedules.bp)
     return app
 
 
