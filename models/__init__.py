@@ -3,6 +3,7 @@
 from models.actions import ActionEvent, CorrectiveAction
 from models.assets import Asset, AssetKind, Label
 from models.base import Base
+from models.chats import ChatLink, LinkCode
 from models.duties import CalendarEntry, Duty, Task
 from models.notifications import Delivery, Notification
 from models.org import District, Location, School
@@ -20,6 +21,7 @@ __all__ = [
     "AssetKind",
     "Base",
     "CalendarEntry",
+    "ChatLink",
     "CorrectiveAction",
     "Delivery",
     "District",
@@ -27,6 +29,7 @@ __all__ = [
     "Duty",
     "FormTemplate",
     "Label",
+    "LinkCode",
     "Location",
     "Notification",
     "Person",

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, func, select
+from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -64,6 +64,11 @@ class Delivery(Base):
     channel: Mapped[str] = mapped_column(String(16))
     sent_at: Mapped[datetime | None] = mapped_column(index=True)
     attempts: Mapped[int] = mapped_column(default=0)
+    # After a failed try: not before this. Once finished: sent, skipped (queued before the
+    # person linked the channel) or failed (the chat is gone).
+    next_attempt_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
 
     notification: Mapped[Notification] = relationship(back_populates="deliveries")
 

@@ -710,8 +710,8 @@ def _insert_tasks(session: Session, rows: list[dict[str, Any]]) -> int:
         return 0
     inserted = 0
     for chunk in _chunks(rows, 2000):
-        result = session.execute(_insert_ignoring_duplicates(session, Task.__table__), chunk)
-        inserted += max(result.rowcount, 0)
+        insert = _insert_ignoring_duplicates(session, Task.__table__)
+        inserted += len(session.execute(insert.returning(Task.__table__.c.id), chunk).all())
     return inserted
 
 

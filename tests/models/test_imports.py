@@ -172,7 +172,9 @@ def test_missing_and_doubled_columns_are_named(
             )
         return refused.value
 
-    assert preview(["编号", "名称"]).message.params == {"columns": "类型"}
+    assert preview(["编号"]).message.params == {
+        "columns": {"zh_CN": "名称、类型", "en": "名称, 类型"}
+    }
     assert preview(["编号", "code", "名称", "类型"]).message.params == {"column": "code"}
 
 

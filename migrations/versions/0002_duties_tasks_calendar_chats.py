@@ -1,8 +1,8 @@
-"""duties, tasks, school calendar, notice texts
+"""duties tasks calendar chats
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-25 22:21:56.605669
+Create Date: 2026-11-25 22:44:43.634289
 """
 
 from __future__ import annotations
@@ -42,6 +42,34 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_calendar_entry_district_id"), ["district_id"], unique=False
         )
+
+    op.create_table(
+        "chat_link",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("chat_id", sa.BigInteger(), nullable=False),
+        sa.Column("linked_at", models.base.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["person.id"], name=op.f("fk_chat_link_person_id_person")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_chat_link")),
+        sa.UniqueConstraint("chat_id", name=op.f("uq_chat_link_chat_id")),
+        sa.UniqueConstraint("person_id", name=op.f("uq_chat_link_person_id")),
+    )
+    op.create_table(
+        "link_code",
+        sa.Column("code", sa.String(length=32), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", models.base.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", models.base.UTCDateTime(), nullable=False),
+        sa.Column("used_at", models.base.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["person.id"], name=op.f("fk_link_code_person_id_person")
+        ),
+        sa.PrimaryKeyConstraint("code", name=op.f("pk_link_code")),
+    )
+    with op.batch_alter_table("link_code", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_link_code_person_id"), ["person_id"], unique=False)
 
     op.create_table(
         "duty",
@@ -117,6 +145,11 @@ def upgrade() -> None:
         batch_op.create_index("ix_task_next_action_at", ["next_action_at"], unique=False)
         batch_op.create_index("ix_task_school_id_due_at", ["school_id", "due_at"], unique=False)
 
+    with op.batch_alter_table("delivery", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("next_attempt_at", models.base.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column("outcome", sa.String(length=16), nullable=True))
+        batch_op.add_column(sa.Column("message_id", sa.BigInteger(), nullable=True))
+
     with op.batch_alter_table("document", schema=None) as batch_op:
         batch_op.add_column(sa.Column("expiry_notice_days", sa.Integer(), nullable=True))
 
@@ -130,6 +163,11 @@ def downgrade() -> None:
 
     with op.batch_alter_table("document", schema=None) as batch_op:
         batch_op.drop_column("expiry_notice_days")
+
+    with op.batch_alter_table("delivery", schema=None) as batch_op:
+        batch_op.drop_column("message_id")
+        batch_op.drop_column("outcome")
+        batch_op.drop_column("next_attempt_at")
 
     with op.batch_alter_table("task", schema=None) as batch_op:
         batch_op.drop_index("ix_task_school_id_due_at")
@@ -147,6 +185,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_duty_district_id"))
 
     op.drop_table("duty")
+    with op.batch_alter_table("link_code", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_link_code_person_id"))
+
+    op.drop_table("link_code")
+    op.drop_table("chat_link")
     with op.batch_alter_table("calendar_entry", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_calendar_entry_district_id"))
 

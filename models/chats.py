@@ -1,0 +1,171 @@
+"""Telegram chats linked to people, and the outbox's Telegram deliveries.
+
+A person links a chat by sending the bot a one-time code shown in the web app (valid 15
+minutes). Only a linked chat ever sees school data; each notice is delivered to it once, in
+order, and marked with Telegram's message id.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import BigInteger, ForeignKey, String, or_, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from models.base import Base
+from models.messages import N_, DomainError, Message
+from models.notifications import Delivery, Notification
+from models.people import Person
+
+LINK_CODE_LIFETIME = timedelta(minutes=15)
+TELEGRAM = "telegram"
+
+
+class ChatLink(Base):
+    __tablename__ = "chat_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), unique=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    linked_at: Mapped[datetime]
+
+    person: Mapped[Person] = relationship()
+
+
+class LinkCode(Base):
+    __tablename__ = "link_code"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class LinkRefused(DomainError):
+    pass
+
+
+def new_link_code(session: Session, person: Person, *, now: datetime) -> LinkCode:
+    """A fresh one-time code for `/start`; the person's earlier unused codes stop working."""
+    session.execute(
+        update(LinkCode)
+        .where(LinkCode.person_id == person.id, LinkCode.used_at.is_(None))
+        .values(expires_at=now)
+    )
+    code = LinkCode(
+        code=secrets.token_urlsafe(12),
+        person_id=person.id,
+        created_at=now,
+        expires_at=now + LINK_CODE_LIFETIME,
+    )
+    session.add(code)
+    session.flush()
+    return code
+
+
+def link_chat(session: Session, code: str, chat_id: int, *, now: datetime) -> Person:
+    """Link the chat that sent a valid code to its person; one chat per person, and the
+    notices queued before the link are not sent after it (the web inbox has them)."""
+    found = session.get(LinkCode, code.strip()[:32], with_for_update=True) if code else None
+    if found is None or found.used_at is not None or found.expires_at <= now:
+        raise LinkRefused(
+            Message(N_("This code is not valid any more. Open Houqin and get a new one."))
+        )
+    person = session.get_one(Person, found.person_id)
+    if not person.active:
+        raise LinkRefused(Message(N_("This login is switched off.")))
+    found.used_at = now
+    for link in session.scalars(
+        select(ChatLink).where(or_(ChatLink.person_id == person.id, ChatLink.chat_id == chat_id))
+    ):
+        session.delete(link)
+    session.flush()
+    session.add(ChatLink(person_id=person.id, chat_id=chat_id, linked_at=now))
+    _skip_pending(session, person.id, now)
+    session.flush()
+    return person
+
+
+def _skip_pending(session: Session, person_id: int, now: datetime) -> None:
+    queued = select(Notification.id).where(Notification.recipient_id == person_id)
+    session.execute(
+        update(Delivery)
+        .where(
+            Delivery.channel == TELEGRAM,
+            Delivery.sent_at.is_(None),
+            Delivery.notification_id.in_(queued),
+        )
+        .values(sent_at=now, outcome="skipped")
+    )
+
+
+def unlink_chat(session: Session, chat_id: int) -> Person | None:
+    link = session.scalar(select(ChatLink).where(ChatLink.chat_id == chat_id))
+    if link is None:
+        return None
+    person = link.person
+    session.delete(link)
+    session.flush()
+    return person
+
+
+def person_for_chat(session: Session, chat_id: int) -> Person | None:
+    """The active person this chat is linked to, if any."""
+    return session.scalar(
+        select(Person).join(ChatLink).where(ChatLink.chat_id == chat_id, Person.active)
+    )
+
+
+def chat_of(session: Session, person: Person) -> ChatLink | None:
+    return session.scalar(select(ChatLink).where(ChatLink.person_id == person.id))
+
+
+# --- the outbox, as Telegram drains it ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    delivery_id: int
+    chat_id: int
+    text: str
+
+
+def pending_telegram(
+    session: Session, *, now: datetime, after_id: int = 0, limit: int = 1000
+) -> list[Outgoing]:
+    """Notices waiting for a linked chat, oldest first, that may be tried now."""
+    rows = session.execute(
+        select(Delivery.id, ChatLink.chat_id, Notification.text)
+        .join(Notification, Notification.id == Delivery.notification_id)
+        .join(ChatLink, ChatLink.person_id == Notification.recipient_id)
+        .where(
+            Delivery.channel == TELEGRAM,
+            Delivery.sent_at.is_(None),
+            Delivery.id > after_id,
+            or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
+        )
+        .order_by(Delivery.id)
+        .limit(limit)
+    )
+    return [Outgoing(delivery_id, chat_id, text) for delivery_id, chat_id, text in rows]
+
+
+def mark_delivered(session: Session, delivery_id: int, message_id: int, *, now: datetime) -> None:
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.sent_at.is_(None))
+        .values(sent_at=now, message_id=message_id, outcome="sent")
+    )
+
+
+def mark_failed(
+    session: Session, delivery_id: int, *, now: datetime, retry_at: datetime | None
+) -> None:
+    """A failed try: again at `retry_at`, or never (the chat blocked the bot)."""
+    values: dict[str, object] = {"attempts": Delivery.attempts + 1, "next_attempt_at": retry_at}
+    if retry_at is None:
+        values.update(sent_at=now, outcome="failed")
+    session.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
