@@ -1,0 +1,131 @@
+"""The bot over real HTTP against the fake Bot API: linking, languages, strangers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from telegram.ext import Application
+
+from bot.app import build_application
+from houqin.config import Settings
+from models.chats import ChatLink, new_link_code
+from models.clock import SettableClock
+from models.people import Role
+from tests.factories import make_person, make_school
+from tests.fake_telegram import FakeTelegram
+
+CHAT = 7001
+
+
+def _run(
+    settings: Settings,
+    factory: sessionmaker[Session],
+    clock: SettableClock,
+    scenario: Callable[[Application], Awaitable[None]],
+) -> None:
+    """Start the bot polling the fake server, play the scenario, stop the bot."""
+
+    async def main() -> None:
+        application = build_application(settings, factory, clock=clock)
+        async with application:
+            await application.start()
+            await application.updater.start_polling(poll_interval=0.0, timeout=1)
+            try:
+                await scenario(application)
+            finally:
+                await application.updater.stop()
+                await application.stop()
+
+    asyncio.run(main())
+
+
+def _reply(fake: FakeTelegram, chat_id: int, count: int) -> str:
+    sent = fake.wait_for(lambda s: len([m for m in s if m.chat_id == chat_id]) >= count)
+    return [m for m in sent if m.chat_id == chat_id][count - 1].text
+
+
+def test_a_person_links_with_the_one_time_code_and_unlinks_with_stop(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+    bot_settings: Settings,
+) -> None:
+    school = make_school(session)
+    staff = make_person(session, clock, school, Role.INSPECTOR, "staff")
+    code = new_link_code(session, staff, now=clock.now()).code
+    session.commit()
+
+    async def scenario(application: Application) -> None:
+        fake.user_says(CHAT, f"/start {code}")
+        reply = await asyncio.to_thread(_reply, fake, CHAT, 1)
+        assert reply.startswith("已绑定：Staff。")
+        fake.user_says(CHAT, "/lang")
+        assert await asyncio.to_thread(_reply, fake, CHAT, 2) == (
+            "Houqin will write to you in English."
+        )
+        fake.user_says(CHAT, f"/start {code}")  # the code works once
+        assert "not valid any more" in await asyncio.to_thread(_reply, fake, CHAT, 3)
+        fake.user_says(CHAT, "/stop")
+        assert await asyncio.to_thread(_reply, fake, CHAT, 4) == (
+            "This chat is unlinked: Houqin sends nothing here any more."
+        )
+
+    _run(bot_settings, session_factory, clock, scenario)
+
+    session.expire_all()
+    assert session.scalar(select(ChatLink)) is None
+    assert staff.locale == "en"
+
+
+def test_a_stranger_gets_a_polite_explanation_and_nothing_else(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+    bot_settings: Settings,
+) -> None:
+    school = make_school(session)
+    make_person(session, clock, school, Role.INSPECTOR, "staff")
+    session.commit()
+
+    async def scenario(application: Application) -> None:
+        fake.user_says(CHAT, "MHQ-001")
+        fake.user_says(CHAT + 1, "/start not-a-code", language="en")
+        first = await asyncio.to_thread(_reply, fake, CHAT, 1)
+        second = await asyncio.to_thread(_reply, fake, CHAT + 1, 1)
+        assert first.startswith("此聊天尚未绑定后勤系统")
+        assert second == "This code is not valid any more. Open Houqin and get a new one."
+
+    _run(bot_settings, session_factory, clock, scenario)
+
+    texts = " ".join(m.text for m in fake.sent)
+    assert "实验小学" not in texts and "Staff" not in texts
+    assert len(fake.sent) == 2
+
+
+def test_an_expired_code_does_not_link(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+    bot_settings: Settings,
+) -> None:
+    from datetime import timedelta
+
+    school = make_school(session)
+    staff = make_person(session, clock, school, Role.INSPECTOR, "staff")
+    code = new_link_code(session, staff, now=clock.now()).code
+    session.commit()
+    clock.advance(timedelta(minutes=15))
+
+    async def scenario(application: Application) -> None:
+        fake.user_says(CHAT, f"/start {code}")
+        assert "已失效" in await asyncio.to_thread(_reply, fake, CHAT, 1)
+
+    _run(bot_settings, session_factory, clock, scenario)
+
+    assert session.scalar(select(ChatLink)) is None
