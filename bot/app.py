@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Update
 from telegram.ext import (
-    Application,
     AIORateLimiter,
+    Application,
     ApplicationBuilder,
     CommandHandler,
     ContextTypes,
