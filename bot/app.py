@@ -25,7 +25,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.outbox import OutboxSender, RateLimits
+from bot.outbox import CONNECTIONS, OutboxSender, RateLimits
 from houqin.config import Settings
 from models.catalogue import translate
 from models.chats import LinkRefused, link_chat, person_for_chat, unlink_chat
@@ -202,6 +202,7 @@ def build_application(
         .base_url(telegram.base_url)
         .base_file_url(telegram.base_file_url)
         .rate_limiter(_rate_limiter(limits or RateLimits()))
+        .connection_pool_size(CONNECTIONS)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()

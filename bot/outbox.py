@@ -29,6 +29,8 @@ from models.db import unit_of_work
 log = logging.getLogger(__name__)
 
 TEXT_LIMIT = 4096
+# Requests in flight at once: chats are sent to side by side, not one after another.
+CONNECTIONS = 16
 SAFETY = 0.95
 
 
@@ -43,15 +45,18 @@ class RateLimits:
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Pieces of at most `limit` characters, cut at a line break or space where there is one."""
+    """Pieces of at most `limit` characters that join back into the text, cut after a line
+    break, else after a space, where there is one in the second half of the piece."""
     pieces = []
     while len(text) > limit:
-        cut = max(text.rfind("\n", 0, limit), text.rfind(" ", 0, limit))
+        cut = text.rfind("\n", 0, limit) + 1
+        if cut <= limit // 2:
+            cut = text.rfind(" ", 0, limit) + 1
         if cut <= limit // 2:
             cut = limit
         pieces.append(text[:cut])
-        text = text[cut:].lstrip("\n ") if cut < limit else text[cut:]
-    return [*pieces, text] if text or not pieces else pieces
+        text = text[cut:]
+    return [*pieces, text]
 
 
 def _smooth(per_second: float) -> AsyncLimiter:
@@ -88,6 +93,9 @@ class OutboxSender:
         self.overall = _smooth(self.limits.overall_per_second * self.limits.factor)
         self._chat_limiters: dict[int, AsyncLimiter] = {}
         self._paused_until = 0.0
+        # Outcomes wait here for the one writer, which commits them in small batches.
+        self._outcomes: list[tuple[Outgoing, int | None, datetime | None]] = []
+        self._outcome_ready = asyncio.Event()
 
     def _limiter(self, chat_id: int) -> AsyncLimiter:
         limiter = self._chat_limiters.get(chat_id)
@@ -104,16 +112,47 @@ class OutboxSender:
         """Send everything deliverable now; returns how many notices were delivered."""
         delivered = 0
         after = 0
+        done = asyncio.Event()
+        writer = asyncio.create_task(self._write_outcomes(done))
+        try:
+            while True:
+                pending = await asyncio.to_thread(self._pending, after)
+                if not pending:
+                    return delivered
+                after = pending[-1].delivery_id
+                by_chat: dict[int, list[Outgoing]] = defaultdict(list)
+                for item in pending:
+                    by_chat[item.chat_id].append(item)
+                chats = (self._send_chat(items) for items in by_chat.values())
+                delivered += sum(await asyncio.gather(*chats))
+        finally:
+            done.set()
+            self._outcome_ready.set()
+            await writer
+
+    async def _write_outcomes(self, done: asyncio.Event) -> None:
+        """Commit what was sent as soon as it was sent, a batch at a time, in one thread."""
         while True:
-            pending = await asyncio.to_thread(self._pending, after)
-            if not pending:
-                return delivered
-            after = pending[-1].delivery_id
-            by_chat: dict[int, list[Outgoing]] = defaultdict(list)
-            for item in pending:
-                by_chat[item.chat_id].append(item)
-            results = await asyncio.gather(*(self._send_chat(items) for items in by_chat.values()))
-            delivered += sum(results)
+            await self._outcome_ready.wait()
+            self._outcome_ready.clear()
+            batch, self._outcomes = self._outcomes, []
+            if batch:
+                await asyncio.to_thread(self._write, batch)
+            if done.is_set() and not self._outcomes:
+                return
+
+    def _write(self, batch: list[tuple[Outgoing, int | None, datetime | None]]) -> None:
+        now = self.clock.now()
+        with unit_of_work(self.factory) as session:
+            for item, message_id, retry_at in batch:
+                if message_id is not None:
+                    mark_delivered(session, item.delivery_id, message_id, now=now)
+                else:
+                    mark_failed(session, item.delivery_id, now=now, retry_at=retry_at)
+
+    def _outcome(self, item: Outgoing, message_id: int | None, retry_at: datetime | None) -> None:
+        self._outcomes.append((item, message_id, retry_at))
+        self._outcome_ready.set()
 
     def _pending(self, after: int) -> list[Outgoing]:
         with unit_of_work(self.factory) as session:
@@ -129,16 +168,23 @@ class OutboxSender:
         return sent
 
     async def _send(self, item: Outgoing) -> int | None:
-        """1 when delivered, 0 when given up for good, None when it must wait for later."""
+        """1 when delivered, 0 when given up for good, None when it must wait for later.
+
+        A long notice goes as several messages; a retry resumes at the piece that failed."""
+        pieces = split_text(item.text)
+        sent_pieces = 0
+        message_id = 0
         backoff = self.first_backoff
-        for _ in range(self.max_tries):
+        tries = 0
+        while sent_pieces < len(pieces):
+            if tries == self.max_tries:
+                self._outcome(item, None, self.clock.now() + timedelta(seconds=backoff))
+                return None
+            tries += 1
             await self._wait_pause()
             try:
-                message_id = 0
-                for piece in split_text(item.text):
-                    async with self._limiter(item.chat_id), self.overall:
-                        message = await self.bot.send_message(item.chat_id, piece)
-                    message_id = message.message_id
+                async with self._limiter(item.chat_id), self.overall:
+                    message = await self.bot.send_message(item.chat_id, pieces[sent_pieces])
             except RetryAfter as limited:
                 self._pause(_seconds(limited.retry_after))
                 continue
@@ -146,18 +192,18 @@ class OutboxSender:
                 log.warning(
                     "notice %d to chat %d refused: %s", item.delivery_id, item.chat_id, refused
                 )
-                await asyncio.to_thread(self._record_failure, item, None)
+                self._outcome(item, None, None)
                 return 0
             except (TimedOut, NetworkError) as failed:
                 log.info("notice %d: %s; trying again in %.1fs", item.delivery_id, failed, backoff)
                 await self.sleep(backoff)
                 backoff = min(backoff * 2, 60.0)
                 continue
-            await asyncio.to_thread(self._record_delivery, item, message_id)
-            return 1
-        retry = self.clock.now() + timedelta(seconds=backoff)
-        await asyncio.to_thread(self._record_failure, item, retry)
-        return None
+            message_id = message.message_id
+            sent_pieces += 1
+            tries = 0
+        self._outcome(item, message_id, None)
+        return 1
 
     def _pause(self, seconds: float) -> None:
         loop = asyncio.get_running_loop()
@@ -167,11 +213,3 @@ class OutboxSender:
         loop = asyncio.get_running_loop()
         while (remaining := self._paused_until - loop.time()) > 0:
             await self.sleep(remaining)
-
-    def _record_delivery(self, item: Outgoing, message_id: int) -> None:
-        with unit_of_work(self.factory) as session:
-            mark_delivered(session, item.delivery_id, message_id, now=self.clock.now())
-
-    def _record_failure(self, item: Outgoing, retry_at: datetime | None) -> None:
-        with unit_of_work(self.factory) as session:
-            mark_failed(session, item.delivery_id, now=self.clock.now(), retry_at=retry_at)

@@ -75,6 +75,7 @@ class FakeTelegram:
     refused: list[tuple[str, int, str]] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
     webhook: dict[str, Any] = field(default_factory=dict)
+    blocked: set[int] = field(default_factory=set)  # chats whose person blocked the bot
 
     def __post_init__(self) -> None:
         self._lock = threading.Condition()
@@ -319,6 +320,8 @@ class FakeTelegram:
                     data = button.get("callback_data")
                     if data is not None and len(str(data).encode()) > CALLBACK_DATA_LIMIT:
                         return self._error(method, 400, "Bad Request: BUTTON_DATA_INVALID")
+        if method in SENDING and int(params.get("chat_id", 0)) in self.blocked:
+            return self._error(method, 403, "Forbidden: bot was blocked by the user")
         if method in SENDING and self.enforce_limits:
             return self._rate_limit(method, int(params.get("chat_id", 0)))
         return None

@@ -1,0 +1,239 @@
+"""Delivering the outbox over real HTTP: once each, in order per chat, within the limits."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from telegram import Bot
+from telegram.request import HTTPXRequest
+
+from bot.outbox import CONNECTIONS, OutboxSender, RateLimits, split_text
+from models.chats import ChatLink, link_chat, new_link_code
+from models.clock import SettableClock
+from models.notifications import Delivery, Notification, Severity, notify
+from models.people import Person, Role
+from tests.factories import make_person, make_school
+from tests.fake_telegram import FakeTelegram, Limits
+
+FACTOR = 10  # the fake's limits and the sender's, scaled alike so the test runs in seconds
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeTelegram]:
+    """The fake server with its limits scaled as the sender's are."""
+    server = FakeTelegram(limits=Limits().scaled(FACTOR)).start()
+    yield server
+    server.stop()
+
+
+def _people(session: Session, clock: SettableClock, count: int) -> list[Person]:
+    school = make_school(session)
+    people = []
+    for number in range(count):
+        person = make_person(session, clock, school, Role.INSPECTOR, f"staff{number:03}")
+        session.add(ChatLink(person_id=person.id, chat_id=9000 + number, linked_at=clock.now()))
+        people.append(person)
+    session.flush()
+    return people
+
+
+def _queue(session: Session, clock: SettableClock, people: list[Person], per_person: int) -> None:
+    for number in range(per_person):
+        for person in people:
+            notify(
+                session,
+                [person],
+                message="Due soon: %(tasks)s",
+                params={"tasks": {"zh_CN": f"第 {number} 条", "en": f"number {number}"}},
+                severity=Severity.INFO,
+                dedup_key=f"test:{number}",
+                now=clock.now(),
+            )
+    session.commit()
+
+
+def _drain(
+    fake: FakeTelegram,
+    factory: sessionmaker[Session],
+    clock: SettableClock,
+    limits: RateLimits,
+    down: bool = False,
+    **options: object,
+) -> int:
+    async def main() -> int:
+        request = HTTPXRequest(connection_pool_size=CONNECTIONS)
+        bot = Bot(
+            fake.token, base_url=fake.base_url, base_file_url=fake.base_file_url, request=request
+        )
+        async with bot:
+            fake.down = down  # after the bot said hello: Telegram goes away mid-run
+            return await OutboxSender(bot, factory, clock, limits, **options).drain()
+
+    return asyncio.run(main())
+
+
+async def _no_wait(seconds: float) -> None:
+    """Backoff without the wait: the test does not sit out real time."""
+
+
+def _numbers(fake: FakeTelegram, chat_id: int) -> list[int]:
+    return [int(m.text.split()[1]) for m in fake.sent_to(chat_id)]
+
+
+def test_a_burst_of_1000_notices_arrives_once_each_in_order_within_the_limits(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+) -> None:
+    people = _people(session, clock, 40)
+    _queue(session, clock, people, 25)
+
+    delivered = _drain(fake, session_factory, clock, RateLimits(factor=FACTOR))
+
+    assert delivered == 1000
+    assert fake.refused == []  # not one 429: the sender kept to the limits
+    assert len(fake.sent) == 1000
+    for number in range(40):
+        assert _numbers(fake, 9000 + number) == list(range(25))
+    session.expire_all()
+    pending = session.scalars(select(Delivery).where(Delivery.sent_at.is_(None))).all()
+    assert pending == []
+    assert all(d.message_id and d.outcome == "sent" for d in session.scalars(select(Delivery)))
+    session.commit()
+
+
+def test_after_an_outage_everything_queued_arrives_once_in_order(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+) -> None:
+    people = _people(session, clock, 3)
+    _queue(session, clock, people, 4)
+
+    during = _drain(
+        fake,
+        session_factory,
+        clock,
+        RateLimits(factor=FACTOR),
+        down=True,
+        sleep=_no_wait,
+        max_tries=3,
+    )
+    session.expire_all()
+    waiting = session.scalars(select(Delivery)).all()
+    assert during == 0 and fake.sent == []
+    assert all(d.sent_at is None for d in waiting)
+    assert any(d.next_attempt_at is not None and d.attempts == 1 for d in waiting)
+    session.commit()
+
+    fake.down = False  # Telegram is back an hour later
+    clock.advance(timedelta(hours=1))
+    after = _drain(fake, session_factory, clock, RateLimits(factor=FACTOR), sleep=_no_wait)
+    again = _drain(fake, session_factory, clock, RateLimits(factor=FACTOR), sleep=_no_wait)
+
+    assert after == 12 and again == 0
+    for person in range(3):
+        assert _numbers(fake, 9000 + person) == [0, 1, 2, 3]
+
+
+def test_a_429_is_waited_out_and_nothing_is_sent_twice(
+    session: Session, session_factory: sessionmaker[Session], clock: SettableClock
+) -> None:
+    fake = FakeTelegram(limits=Limits(per_chat_per_second=1.0)).start()
+    try:
+        people = _people(session, clock, 1)
+        _queue(session, clock, people, 3)
+
+        # A sender that believes it may send five a second to one chat meets 429s.
+        delivered = _drain(fake, session_factory, clock, RateLimits(per_chat_per_second=5.0))
+    finally:
+        fake.stop()
+
+    assert delivered == 3
+    assert any(status == 429 for _, status, _ in fake.refused)
+    assert _numbers(fake, 9000) == [0, 1, 2]
+
+
+def test_a_long_text_is_split_under_4096_characters_and_a_blocked_chat_is_given_up(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+) -> None:
+    reader, blocker = _people(session, clock, 2)
+    for person in (reader, blocker):
+        notify(
+            session,
+            [person],
+            message="Due soon: %(tasks)s",
+            params={"tasks": "灭火器月度检查 · MHQ-001；" * 500},
+            severity=Severity.INFO,
+            dedup_key="long",
+            now=clock.now(),
+        )
+    session.commit()
+    fake.blocked.add(9001)
+
+    delivered = _drain(fake, session_factory, clock, RateLimits(factor=FACTOR))
+
+    pieces = fake.sent_to(9000)
+    assert delivered == 1 and len(pieces) == 3
+    assert all(len(piece.text) <= 4096 for piece in pieces)
+    assert "".join(p.text for p in pieces) == session.scalar(
+        select(Notification.text).where(Notification.recipient_id == reader.id)
+    )
+    session.expire_all()
+    gone = session.scalar(
+        select(Delivery).join(Notification).where(Notification.recipient_id == blocker.id)
+    )
+    assert gone.outcome == "failed"
+
+
+def test_notices_from_before_the_link_stay_in_the_web_inbox_only(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+) -> None:
+    school = make_school(session)
+    person = make_person(session, clock, school, Role.INSPECTOR, "staff")
+    notify(
+        session,
+        [person],
+        message="Due soon: %(tasks)s",
+        params={"tasks": "old"},
+        severity=Severity.INFO,
+        dedup_key="before",
+        now=clock.now(),
+    )
+    link_chat(session, new_link_code(session, person, now=clock.now()).code, 42, now=clock.now())
+    notify(
+        session,
+        [person],
+        message="Due soon: %(tasks)s",
+        params={"tasks": "new"},
+        severity=Severity.INFO,
+        dedup_key="after",
+        now=clock.now(),
+    )
+    session.commit()
+
+    assert _drain(fake, session_factory, clock, RateLimits(factor=FACTOR)) == 1
+    assert [m.text for m in fake.sent] == ["即将到期：new"]
+
+
+def test_split_text_cuts_at_line_breaks_and_keeps_every_character() -> None:
+    text = "\n".join(f"第 {n} 行 " + "字" * 90 for n in range(100))
+
+    pieces = split_text(text)
+
+    assert all(len(p) <= 4096 for p in pieces)
+    assert "".join(pieces) == text
+    assert all(piece.endswith("\n") for piece in pieces[:-1])
