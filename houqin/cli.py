@@ -7,6 +7,7 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
@@ -114,6 +115,8 @@ def run_server(settings: Settings, host: str, port: int) -> None:
         raise click.ClickException(str(exc)) from None
     jobs = build_scheduler(settings, make_session_factory(make_engine(settings.database.url)))
     jobs.start()
+    if settings.telegram.token:
+        start_bot_thread(settings)
     click.echo(f"Houqin is serving on http://{host}:{port}/  (Ctrl+C stops it)")
     try:
         run_simple(host, port, app, threaded=True, use_reloader=False)
@@ -136,6 +139,51 @@ def run_scheduler(ctx: click.Context) -> None:
     factory = make_session_factory(make_engine(settings.database.url))
     click.echo("Houqin's scheduler is running (Ctrl+C stops it)")
     build_scheduler(settings, factory, blocking=True).start()
+
+
+@main.command("bot")
+@click.pass_context
+def run_bot(ctx: click.Context) -> None:
+    """Run the Telegram bot: answer linked chats and deliver the outbox (long polling)."""
+    from houqin.migrate import SchemaOutOfDate, check_current
+
+    settings = _settings(ctx)
+    if not settings.telegram.token:
+        raise click.ClickException(
+            "no telegram.token is set: the bot needs one from @BotFather "
+            "(everything else works without it; notices wait in the web inbox)"
+        )
+    try:
+        check_current(settings.database.url)
+    except SchemaOutOfDate as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo("Houqin's Telegram bot is running (Ctrl+C stops it)")
+    bot_application(settings).run_polling()
+
+
+def bot_application(settings: Settings) -> Any:
+    from bot.app import build_application
+
+    factory = make_session_factory(make_engine(settings.database.url))
+    return build_application(
+        settings, factory, send_every=float(settings.telegram.send_every_seconds)
+    )
+
+
+def start_bot_thread(settings: Settings) -> None:
+    """The bot beside `houqin serve`, in a thread of its own with its own event loop."""
+    import threading
+
+    def run() -> None:
+        import asyncio
+
+        asyncio.set_event_loop(asyncio.new_event_loop())
+        try:
+            bot_application(settings).run_polling(stop_signals=None, close_loop=True)
+        except Exception:
+            log.exception("the Telegram bot stopped")
+
+    threading.Thread(target=run, name="telegram-bot", daemon=True).start()
 
 
 @main.command("sweep")

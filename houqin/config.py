@@ -73,6 +73,8 @@ class TelegramSettings:
     token: str = ""
     base_url: str = "https://api.telegram.org/bot"
     base_file_url: str = "https://api.telegram.org/file/bot"
+    bot_username: str = ""
+    send_every_seconds: int = 5
 
 
 @dataclass
@@ -141,6 +143,12 @@ def _check_values(settings: Settings) -> None:
     if settings.trips.arrival_within_minutes < 1:
         raise ConfigError("trips.arrival_within_minutes must be at least 1")
     _check_schedules(settings.schedules)
+    if settings.telegram.send_every_seconds < 1:
+        raise ConfigError("telegram.send_every_seconds must be at least 1")
+    for name in ("base_url", "base_file_url"):
+        address = urlsplit(getattr(settings.telegram, name))
+        if address.scheme not in ("http", "https") or not address.netloc:
+            raise ConfigError(f"telegram.{name} must be an http(s) address")
     if settings.labels.layout not in LAYOUTS:
         raise ConfigError(
             f"labels.layout must be one of {', '.join(LAYOUTS)}, not {settings.labels.layout!r}"

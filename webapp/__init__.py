@@ -18,6 +18,7 @@ from webapp import (
     actions,
     admin,
     auth,
+    chats,
     checklists,
     db,
     errors,
@@ -84,6 +85,7 @@ def create_app(
     app.register_blueprint(admin.bp)
     app.register_blueprint(registers.bp)
     app.register_blueprint(schedules.bp)
+    app.register_blueprint(chats.bp)
     return app
 
 

@@ -237,3 +237,16 @@ def test_sweep_dry_run_at_a_time_shows_what_would_be_queued_and_changes_nothing(
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(Task)) == 2
     engine.dispose()
+
+
+def test_the_bot_without_a_token_says_what_is_missing_and_that_the_rest_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("HOUQIN_TELEGRAM_TOKEN", raising=False)
+
+    result = CliRunner().invoke(main, ["bot"])
+
+    assert result.exit_code != 0
+    assert "no telegram.token is set" in result.output
+    assert "notices wait in the web inbox" in result.output
