@@ -11,14 +11,18 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
@@ -28,11 +32,22 @@ from telegram.ext import (
 from bot.outbox import CONNECTIONS, OutboxSender, RateLimits
 from houqin.config import Settings
 from models.catalogue import translate
-from models.chats import LinkRefused, link_chat, person_for_chat, unlink_chat
+from models.chats import (
+    LinkRefused,
+    delivery_for_message,
+    link_chat,
+    person_for_chat,
+    unlink_chat,
+)
 from models.clock import Clock, SystemClock
 from models.db import unit_of_work
-from models.messages import N_
+from models.duties import TaskStatus, tasks_for
+from models.messages import N_, DomainError, SubmissionInvalid
+from models.notifications import acknowledge, snooze
 from models.people import Person
+from models.photos import PhotoStore
+from models.records import submit_task_photo
+from models.templates import latest_template
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -50,13 +65,27 @@ LANGUAGE_SET = N_("Houqin will write to you in English.")
 HELP = N_("Houqin sends your reminders and alerts here. /lang changes the language, /stop unlinks.")
 
 
+ACKNOWLEDGED = N_("Acknowledged at %(at)s.")
+SNOOZED = N_("Snoozed: it comes again at %(at)s.")
+SEND_PHOTO = N_("Send the photo now, in this chat.")
+WHICH_TASK = N_("Which task is this photo for?")
+NO_PHOTO_TASK = N_(
+    "You have no task that a photo can close now. To file a record, scan the label on the asset."
+)
+RECORDED = N_("Recorded: %(what)s. Thank you!")
+RECORDED_FAILED = N_("Recorded: %(what)s, with problems: a corrective action is open.")
+NOT_YOURS = N_("This is not yours to answer.")
+MAX_PHOTO_BYTES = 20 * 1024 * 1024
+
+
 class HouqinBot:
-    """What the handlers need: the database, the clock and the settings."""
+    """What the handlers need: the database, the clock, the photo store and the settings."""
 
     def __init__(self, settings: Settings, factory: sessionmaker[Session], clock: Clock) -> None:
         self.settings = settings
         self.factory = factory
         self.clock = clock
+        self.store = PhotoStore(Path(settings.storage.data_dir))
 
     async def run_db(self, work: Callable[[Session], T]) -> T:
         """One unit of work for one update, in a thread: committed, or rolled back on error."""
@@ -152,6 +181,162 @@ class HouqinBot:
         else:
             await self.reply(update, self.locale_of(person, update), HELP)
 
+    # --- buttons and photos -------------------------------------------------------------------
+
+    def _local(self, moment: datetime) -> str:
+        return moment.astimezone(ZoneInfo(self.settings.i18n.timezone)).strftime("%H:%M")
+
+    async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        chat = update.effective_chat
+        if query is None or chat is None:
+            return
+        kind, _, value = (query.data or "").partition(":")
+        number = int(value) if value.isdigit() else 0
+        now = self.clock.now()
+
+        def act(session: Session) -> tuple[str | None, str, dict[str, Any]]:
+            person = person_for_chat(session, chat.id)
+            if person is None:
+                return None, NOT_LINKED, {}
+            locale = self.locale_of(person, update)
+            if kind == "ack":
+                notice = acknowledge(session, person, number, now=now)
+                if notice is None or notice.acknowledged_at is None:
+                    return locale, NOT_YOURS, {}
+                return locale, ACKNOWLEDGED, {"at": self._local(notice.acknowledged_at)}
+            if kind == "snooze":
+                until = now + timedelta(hours=1)
+                if snooze(session, person, number, now=now, until=until) is None:
+                    return locale, NOT_YOURS, {}
+                return locale, SNOOZED, {"at": self._local(until)}
+            if kind == "photo":
+                return locale, SEND_PHOTO, {"task": number}
+            return locale, NOT_YOURS, {}
+
+        locale, msgid, params = await self.run_db(act)
+        task_id = params.pop("task", None)
+        await query.answer(translate(locale or self.locale_of(None, update), msgid, **params))
+        if kind == "ack" and msgid == ACKNOWLEDGED:
+            await query.edit_message_reply_markup(reply_markup=None)
+        if task_id is not None:
+            waiting = (
+                context.chat_data.pop("photo", None) if context.chat_data is not None else None
+            )
+            if waiting is not None:
+                await self._file_photo(update, context, task_id, *waiting)
+            else:
+                if context.chat_data is not None:
+                    context.chat_data["task"] = task_id
+                await self.reply(update, locale or "zh_CN", SEND_PHOTO)
+
+    async def photo(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        chat = update.effective_chat
+        if message is None or chat is None:
+            return
+        if message.photo:
+            file_id = message.photo[-1].file_id
+        elif message.document is not None:
+            file_id = message.document.file_id
+        else:
+            return
+        reply_to = message.reply_to_message.message_id if message.reply_to_message else None
+        now = self.clock.now()
+
+        def context_of(session: Session) -> tuple[Person | None, list[int], list[tuple[int, str]]]:
+            person = person_for_chat(session, chat.id)
+            if person is None:
+                return None, [], []
+            if reply_to is not None:
+                notice = delivery_for_message(session, chat.id, reply_to)
+                if notice is not None and notice.task_ids:
+                    return person, list(notice.task_ids), []
+            choices = [
+                (task.id, f"{task.asset.code} {task.asset.name}")
+                for task in tasks_for(session, person, now=now, mine=True, limit=20)
+                if task.status(now) in (TaskStatus.DUE, TaskStatus.OVERDUE)
+                and _takes_photo(session, task.template_key)
+            ]
+            return person, [], choices
+
+        person, task_ids, choices = await self.run_db(context_of)
+        if person is None:
+            await self.reply(update, self.locale_of(None, update), NOT_LINKED)
+            return
+        locale = self.locale_of(person, update)
+        waiting_task = (
+            context.chat_data.pop("task", None) if context.chat_data is not None else None
+        )
+        if len(task_ids) == 1 or (not task_ids and waiting_task is not None):
+            task_id = task_ids[0] if task_ids else waiting_task
+            await self._file_photo(update, context, task_id, file_id, message.message_id)
+            return
+        if task_ids:
+            choices = [(task_id, f"#{task_id}") for task_id in task_ids]
+        if not choices:
+            await self.reply(update, locale, NO_PHOTO_TASK)
+            return
+        if context.chat_data is not None:
+            context.chat_data["photo"] = (file_id, message.message_id)
+        keyboard = InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(label[:60], callback_data=f"photo:{tid}")]
+                for tid, label in choices[:10]
+            ]
+        )
+        await chat.send_message(translate(locale, WHICH_TASK), reply_markup=keyboard)
+
+    async def _file_photo(
+        self,
+        update: Update,
+        context: ContextTypes.DEFAULT_TYPE,
+        task_id: int,
+        file_id: str,
+        message_id: int,
+    ) -> None:
+        chat = update.effective_chat
+        assert chat is not None
+        telegram_file = await context.bot.get_file(file_id)
+        if telegram_file.file_size and telegram_file.file_size > MAX_PHOTO_BYTES:
+            data = b""
+        else:
+            data = bytes(await telegram_file.download_as_bytearray())
+
+        def file(session: Session) -> tuple[str, str, dict[str, Any]]:
+            person = person_for_chat(session, chat.id)
+            if person is None:
+                return "zh_CN", NOT_LINKED, {}
+            locale = self.locale_of(person, update)
+            try:
+                submission = submit_task_photo(
+                    session,
+                    actor=person,
+                    task_id=task_id,
+                    photo=data,
+                    key=f"tg-{chat.id}-{message_id}",
+                    clock=self.clock,
+                    store=self.store,
+                    keep_exif=self.settings.storage.keep_exif,
+                )
+            except SubmissionInvalid as invalid:
+                first = next(iter(invalid.errors.values()))
+                return locale, first.msgid, dict(first.params)
+            except DomainError as refused:
+                return locale, refused.message.msgid, dict(refused.message.params)
+            record = submission.record
+            title = record.template.spec.title_text(locale)
+            what = f"{title} · {record.asset.code} {record.asset.name}"
+            return locale, (RECORDED if record.passed else RECORDED_FAILED), {"what": what}
+
+        locale, msgid, params = await self.run_db(file)
+        await self.reply(update, locale, msgid, **params)
+
+
+def _takes_photo(session: Session, template_key: str) -> bool:
+    template = latest_template(session, template_key)
+    return template is not None and template.spec.bot is not None
+
 
 def _rate_limiter(limits: RateLimits) -> AIORateLimiter:
     """Every call the bot makes, replies included, within the overall and group limits; a
@@ -211,5 +396,7 @@ def build_application(
     application.add_handler(CommandHandler("start", houqin.start))
     application.add_handler(CommandHandler("stop", houqin.stop))
     application.add_handler(CommandHandler("lang", houqin.language))
+    application.add_handler(CallbackQueryHandler(houqin.button))
+    application.add_handler(MessageHandler(filters.PHOTO | filters.Document.IMAGE, houqin.photo))
     application.add_handler(MessageHandler(filters.ALL, houqin.anything_else))
     return application

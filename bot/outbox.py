@@ -19,12 +19,14 @@ from datetime import datetime, timedelta
 
 from aiolimiter import AsyncLimiter
 from sqlalchemy.orm import Session, sessionmaker
-from telegram import Bot
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from models.catalogue import translate
 from models.chats import Outgoing, mark_delivered, mark_failed, pending_telegram
 from models.clock import Clock
 from models.db import unit_of_work
+from models.messages import N_
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,30 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
         pieces.append(text[:cut])
         text = text[cut:]
     return [*pieces, text]
+
+
+DONE_WITH_PHOTO = N_("Done — send a photo")
+SNOOZE = N_("Snooze 1 h")
+ACKNOWLEDGE = N_("Acknowledge")
+
+
+def buttons_for(item: Outgoing) -> InlineKeyboardMarkup | None:
+    """A reminder about one task offers to finish it with a photo or to snooze it; an alert
+    asks to be acknowledged. Callback data stays far under Telegram's 64 bytes."""
+    rows = []
+    if len(item.task_ids) == 1:
+        task_id = item.task_ids[0]
+        rows.append([_button(item, DONE_WITH_PHOTO, f"photo:{task_id}")])
+        rows.append([_button(item, SNOOZE, f"snooze:{item.notification_id}")])
+    elif item.task_ids:
+        rows.append([_button(item, SNOOZE, f"snooze:{item.notification_id}")])
+    if item.severity in ("major", "critical") and not item.acknowledged:
+        rows.append([_button(item, ACKNOWLEDGE, f"ack:{item.notification_id}")])
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def _button(item: Outgoing, msgid: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(translate(item.locale, msgid), callback_data=data)
 
 
 def _smooth(per_second: float) -> AsyncLimiter:
@@ -182,9 +208,14 @@ class OutboxSender:
                 return None
             tries += 1
             await self._wait_pause()
+            last = sent_pieces == len(pieces) - 1
             try:
                 async with self._limiter(item.chat_id), self.overall:
-                    message = await self.bot.send_message(item.chat_id, pieces[sent_pieces])
+                    message = await self.bot.send_message(
+                        item.chat_id,
+                        pieces[sent_pieces],
+                        reply_markup=buttons_for(item) if last else None,
+                    )
             except RetryAfter as limited:
                 self._pause(_seconds(limited.retry_after))
                 continue

@@ -131,6 +131,11 @@ class Outgoing:
     delivery_id: int
     chat_id: int
     text: str
+    notification_id: int = 0
+    locale: str = "zh_CN"
+    severity: str = "info"
+    task_ids: tuple[int, ...] = ()
+    acknowledged: bool = False
 
 
 def pending_telegram(
@@ -138,9 +143,19 @@ def pending_telegram(
 ) -> list[Outgoing]:
     """Notices waiting for a linked chat, oldest first, that may be tried now."""
     rows = session.execute(
-        select(Delivery.id, ChatLink.chat_id, Notification.text)
+        select(
+            Delivery.id,
+            ChatLink.chat_id,
+            Notification.text,
+            Notification.id,
+            Person.locale,
+            Notification.severity,
+            Notification.task_ids,
+            Notification.acknowledged_at,
+        )
         .join(Notification, Notification.id == Delivery.notification_id)
         .join(ChatLink, ChatLink.person_id == Notification.recipient_id)
+        .join(Person, Person.id == Notification.recipient_id)
         .where(
             Delivery.channel == TELEGRAM,
             Delivery.sent_at.is_(None),
@@ -150,7 +165,42 @@ def pending_telegram(
         .order_by(Delivery.id)
         .limit(limit)
     )
-    return [Outgoing(delivery_id, chat_id, text) for delivery_id, chat_id, text in rows]
+    return [
+        Outgoing(
+            delivery_id=delivery_id,
+            chat_id=chat_id,
+            text=text,
+            notification_id=notification_id,
+            locale=locale or "zh_CN",
+            severity=severity,
+            task_ids=tuple(task_ids or ()),
+            acknowledged=acknowledged_at is not None,
+        )
+        for (
+            delivery_id,
+            chat_id,
+            text,
+            notification_id,
+            locale,
+            severity,
+            task_ids,
+            acknowledged_at,
+        ) in rows
+    ]
+
+
+def delivery_for_message(session: Session, chat_id: int, message_id: int) -> Notification | None:
+    """The notice a message in this chat delivered: what a reply to it is about."""
+    return session.scalar(
+        select(Notification)
+        .join(Delivery, Delivery.notification_id == Notification.id)
+        .join(ChatLink, ChatLink.person_id == Notification.recipient_id)
+        .where(
+            Delivery.channel == TELEGRAM,
+            Delivery.message_id == message_id,
+            ChatLink.chat_id == chat_id,
+        )
+    )
 
 
 def mark_delivered(session: Session, delivery_id: int, message_id: int, *, now: datetime) -> None:

@@ -46,8 +46,13 @@ class Notification(Base):
     dedup_key: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
     read_at: Mapped[datetime | None]
+    # The tasks a reminder is about, so a reply can close them; empty for other notices.
+    task_ids: Mapped[list[Any]] = mapped_column(default=list)
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
 
-    recipient: Mapped[Person] = relationship()
+    recipient: Mapped[Person] = relationship(foreign_keys=[recipient_id])
+    acknowledged_by: Mapped[Person | None] = relationship(foreign_keys=[acknowledged_by_id])
     deliveries: Mapped[list[Delivery]] = relationship(
         back_populates="notification", cascade="all, delete-orphan"
     )
@@ -84,6 +89,7 @@ def notify(
     now: datetime,
     link: str | None = None,
     timezone: str = "Asia/Shanghai",
+    task_ids: list[int] | None = None,
 ) -> list[Notification]:
     """Queue a notice for each recipient once; a key already queued for someone is skipped.
 
@@ -107,6 +113,7 @@ def notify(
             link=link,
             dedup_key=dedup_key,
             created_at=now,
+            task_ids=list(task_ids or []),
             deliveries=[Delivery(channel=channel) for channel in PUSH_CHANNELS],
         )
         try:
@@ -170,6 +177,51 @@ def unread_count(session: Session, person: Person) -> int:
         )
         or 0
     )
+
+
+ACKNOWLEDGEABLE = (Severity.MAJOR, Severity.CRITICAL)
+
+
+def snooze(
+    session: Session, person: Person, notification_id: int, *, now: datetime, until: datetime
+) -> Notification | None:
+    """Send one of the person's notices to their push channels again later."""
+    original = session.get(Notification, notification_id)
+    if original is None or original.recipient_id != person.id:
+        return None
+    again = Notification(
+        recipient=person,
+        severity=original.severity,
+        message=original.message,
+        params=original.params,
+        text=original.text,
+        link=original.link,
+        dedup_key=f"{original.dedup_key}:snoozed:{until.isoformat(timespec='minutes')}"[:200],
+        created_at=now,
+        read_at=now,  # already in the inbox once
+        task_ids=list(original.task_ids),
+        deliveries=[Delivery(channel=channel, next_attempt_at=until) for channel in PUSH_CHANNELS],
+    )
+    try:
+        with session.begin_nested():
+            session.add(again)
+    except IntegrityError:
+        return None  # snoozed to the same minute already
+    return again
+
+
+def acknowledge(
+    session: Session, person: Person, notification_id: int, *, now: datetime
+) -> Notification | None:
+    """The recipient says they have seen an alert and act on it; the first time counts."""
+    notification = session.get(Notification, notification_id)
+    if notification is None or notification.recipient_id != person.id:
+        return None
+    if notification.acknowledged_at is None:
+        notification.acknowledged_at = now
+        notification.acknowledged_by_id = person.id
+        notification.read_at = notification.read_at or now
+    return notification
 
 
 def mark_read(session: Session, person: Person, notification_id: int, *, now: datetime) -> bool:

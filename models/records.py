@@ -23,7 +23,7 @@ from models.actions import open_actions_for_failures
 from models.assets import Asset
 from models.base import Base
 from models.clock import Clock
-from models.duties import complete_tasks
+from models.duties import Task, complete_tasks
 from models.messages import N_, DomainError, Message, SubmissionInvalid
 from models.org import School
 from models.people import Person, can_see_school, people_at_school, visible_school_ids
@@ -43,6 +43,7 @@ from models.templates import (
     SupplierChoice,
     TemplateSpec,
     check_answers,
+    latest_template,
 )
 from models.trips import alert_overload, arrival_failures, record_trip
 
@@ -217,6 +218,43 @@ def submit_record(
             _resent(existing, actor, asset, template, answers, uploads), created=False
         )
     return Submission(record, created=True)
+
+
+def submit_task_photo(
+    session: Session,
+    *,
+    actor: Person,
+    task_id: int,
+    photo: bytes,
+    key: str,
+    clock: Clock,
+    store: PhotoStore,
+    keep_exif: bool = False,
+) -> Submission:
+    """A photo sent for a task (from the Telegram bot) files its checklist, where the
+    checklist says a photo can stand for it; the same photo pipeline as the web."""
+    task = session.get(Task, task_id)
+    if task is None or not can_see_school(session, actor, task.school_id):
+        raise NotAllowed(Message(N_("This task is not yours to record.")))
+    template = latest_template(session, task.template_key)
+    if template is None or template.spec.bot is None:
+        raise DomainError(
+            Message(N_("This checklist needs its form: scan the label on the asset."))
+        )
+    bot = template.spec.bot
+    return submit_record(
+        session,
+        actor=actor,
+        asset=session.get_one(Asset, task.asset_id),
+        template=template,
+        answers=bot.answers,
+        uploads=[Upload(bot.photo, photo)],
+        key=key,
+        channel=Channel.BOT,
+        clock=clock,
+        store=store,
+        keep_exif=keep_exif,
+    )
 
 
 def _photo_counts(uploads: Sequence[Upload]) -> dict[str, int]:

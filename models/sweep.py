@@ -426,6 +426,7 @@ class _Context:
                 f"task:{message_key(message)}:{ids}"[:200],
                 "/tasks",
                 tasks[0].school_id,
+                [t.id for t in tasks],
             )
         for person_id, stages in self.stale.items():
             counts = Counter((kind, key) for (_, key), kind in stages.items())
@@ -508,6 +509,7 @@ class _Context:
         dedup_key: str,
         link: str | None,
         school_id: int | None,
+        task_ids: list[int] | None = None,
     ) -> None:
         self.report.queued += notify(
             self.session,
@@ -519,6 +521,7 @@ class _Context:
             now=self.now,
             link=link,
             timezone=self._timezone(school_id),
+            task_ids=task_ids,
         )
 
     # --- expiring documents -----------------------------------------------------------------

@@ -112,6 +112,15 @@ class ItemSpec:
 
 
 @dataclass(frozen=True)
+class BotRecord:
+    """How a photo sent to the bot files this checklist: into which photo item, with which
+    answers taken as given (only for checklists where "done, here is the photo" says it all)."""
+
+    photo: str
+    answers: dict[str, str]
+
+
+@dataclass(frozen=True)
 class TemplateSpec:
     key: str
     kind: str
@@ -119,6 +128,7 @@ class TemplateSpec:
     items: tuple[ItemSpec, ...]
     # "departure" or "arrival": the record also starts or ends a bus trip (models/trips.py).
     trip: str | None = None
+    bot: BotRecord | None = None
 
     def title_text(self, locale: str) -> str:
         return _pick(self.title, locale)
@@ -143,6 +153,8 @@ class TemplateSpec:
         }
         if self.trip:
             data["trip"] = self.trip
+        if self.bot:
+            data["bot"] = {"photo": self.bot.photo, "answers": dict(self.bot.answers)}
         return data
 
     def content_hash(self) -> str:
@@ -180,7 +192,7 @@ def spec_from_json(data: Mapping[str, Any], source: str = "<template>") -> Templ
     for name in ("key", "kind", "title", "items"):
         if name not in data:
             raise fail(name, "missing")
-    unknown = set(data) - {"key", "kind", "title", "items", "trip"}
+    unknown = set(data) - {"key", "kind", "title", "items", "trip", "bot"}
     if unknown:
         raise fail("template", f"unknown field(s) {', '.join(sorted(unknown))}")
     _check_texts(data["title"], "title", fail)
@@ -202,7 +214,36 @@ def spec_from_json(data: Mapping[str, Any], source: str = "<template>") -> Templ
         title=dict(data["title"]),
         items=tuple(items),
         trip=trip,
+        bot=_bot_record(data.get("bot"), items, fail),
     )
+
+
+def _bot_record(raw: Any, items: list[ItemSpec], fail: Any) -> BotRecord | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping) or set(raw) - {"photo", "answers"}:
+        raise fail("bot", "needs photo and answers only")
+    by_key = {item.key: item for item in items}
+    photo = by_key.get(str(raw.get("photo")))
+    if photo is None or photo.type != "photo":
+        raise fail("bot.photo", "must name a photo item")
+    answers = raw.get("answers", {})
+    if not isinstance(answers, Mapping):
+        raise fail("bot.answers", "must be a table of item = answer")
+    for key, value in answers.items():
+        item = by_key.get(key)
+        if item is None:
+            raise fail(f"bot.answers.{key}", "no such item")
+        if item.values and value not in item.values:
+            raise fail(f"bot.answers.{key}", f"must be one of {', '.join(item.values)}")
+    missing = [
+        i.key
+        for i in items
+        if i.required and i.show_if is None and i.type != "photo" and i.key not in answers
+    ]
+    if missing:
+        raise fail("bot.answers", f"needs an answer for {', '.join(missing)}")
+    return BotRecord(photo=photo.key, answers={k: str(v) for k, v in answers.items()})
 
 
 def _item_from_json(

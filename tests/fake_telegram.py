@@ -23,7 +23,7 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -208,6 +208,19 @@ class FakeTelegram:
                 self._lock.wait(remaining)
             return list(self.sent)
 
+    def wait_for_call(self, method: str, timeout: float = 10.0) -> dict[str, Any]:
+        """Block until the bot has called `method`; returns the first call's parameters."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                found = [params for name, params in self.calls if name == method]
+                if found:
+                    return found[0]
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"the bot never called {method}")
+                self._lock.wait(remaining)
+
     def sent_to(self, chat_id: int) -> list[Sent]:
         with self._lock:
             return [s for s in self.sent if s.chat_id == chat_id]
@@ -220,7 +233,7 @@ class FakeTelegram:
             return self._next_message_id
 
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
-        path = urlsplit(request.path).path
+        path = unquote(urlsplit(request.path).path)
         length = int(request.headers.get("Content-Length") or 0)
         body = request.rfile.read(length) if length else b""
         if self.down:
@@ -269,6 +282,7 @@ class FakeTelegram:
     def _call(self, method: str, params: dict[str, Any]) -> tuple[int, Any]:
         with self._lock:
             self.calls.append((method, params))
+            self._lock.notify_all()
         if method == "getMe":
             return 200, {
                 "ok": True,

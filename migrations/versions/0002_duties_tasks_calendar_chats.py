@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-25 22:44:43.634289
+Create Date: 2026-11-25 23:00:00.139827
 """
 
 from __future__ import annotations
@@ -155,10 +155,25 @@ def upgrade() -> None:
 
     with op.batch_alter_table("notification", schema=None) as batch_op:
         batch_op.add_column(sa.Column("text", sa.Text(), nullable=False, server_default=""))
+        batch_op.add_column(sa.Column("task_ids", sa.JSON(), nullable=False, server_default="[]"))
+        batch_op.add_column(sa.Column("acknowledged_at", models.base.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column("acknowledged_by_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_notification_acknowledged_by_id_person"),
+            "person",
+            ["acknowledged_by_id"],
+            ["id"],
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("notification", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f("fk_notification_acknowledged_by_id_person"), type_="foreignkey"
+        )
+        batch_op.drop_column("acknowledged_by_id")
+        batch_op.drop_column("acknowledged_at")
+        batch_op.drop_column("task_ids")
         batch_op.drop_column("text")
 
     with op.batch_alter_table("document", schema=None) as batch_op:

@@ -1,0 +1,252 @@
+"""Reminders answered with a photo, tasks chosen for a photo, alerts acknowledged, snoozes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from telegram.ext import Application
+
+from bot.app import build_application
+from bot.outbox import OutboxSender, RateLimits
+from houqin.config import Settings
+from models.assets import AssetKind
+from models.chats import ChatLink
+from models.clock import SettableClock
+from models.duties import Task, TaskState
+from models.notifications import Delivery, Notification, Severity, notify
+from models.people import Person, Role
+from models.records import Record
+from models.sweep import REMIND, sweep
+from tests.factories import jpeg_bytes, make_asset, make_person, make_school
+from tests.fake_telegram import FakeTelegram
+
+CHAT = 7001
+
+
+def _link(session: Session, clock: SettableClock, person: Person, chat_id: int = CHAT) -> None:
+    session.add(ChatLink(person_id=person.id, chat_id=chat_id, linked_at=clock.now()))
+    session.flush()
+
+
+def _run(
+    settings: Settings,
+    factory: sessionmaker[Session],
+    clock: SettableClock,
+    scenario: Callable[[Application, Callable[[], Awaitable[int]]], Awaitable[None]],
+) -> None:
+    async def main() -> None:
+        application = build_application(settings, factory, clock=clock)
+        async with application:
+            await application.start()
+            await application.updater.start_polling(poll_interval=0.0, timeout=1)
+            sender = OutboxSender(application.bot, factory, clock, RateLimits(factor=20))
+            try:
+                await scenario(application, sender.drain)
+            finally:
+                await application.updater.stop()
+                await application.stop()
+
+    asyncio.run(main())
+
+
+def _wait(fake: FakeTelegram, count: int) -> list:
+    return fake.wait_for(lambda sent: len(sent) >= count)
+
+
+def test_a_reminder_answered_with_a_photo_closes_the_task(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+    bot_settings: Settings,
+) -> None:
+    school = make_school(session)
+    staff = make_person(session, clock, school, Role.DORM_STAFF, "staff")
+    dispenser = make_asset(
+        session,
+        clock,
+        school,
+        AssetKind.WATER_DISPENSER,
+        "YSJ-01",
+        "一楼饮水机",
+        responsible=staff,
+    )
+    _link(session, clock, staff)
+    sweep(session, now=clock.now())
+    clock.set(clock.now() + timedelta(days=7, hours=7, minutes=45))  # 16:15, before 17:00
+    sweep(session, now=clock.now())
+    session.commit()
+    reminder = session.scalar(select(Notification).where(Notification.message == REMIND))
+    task_id = reminder.task_ids[0]
+    session.commit()  # a read on SQLite takes the write lock here; let the bot write
+
+    async def scenario(application: Application, drain: Callable[[], Awaitable[int]]) -> None:
+        assert await drain() == 1
+        [sent] = fake.sent_to(CHAT)
+        buttons = [
+            b["callback_data"]
+            for row in sent.params["reply_markup"]["inline_keyboard"]
+            for b in row
+        ]
+        assert buttons == [f"photo:{task_id}", f"snooze:{reminder.id}"]
+        fake.user_sends_photo(CHAT, jpeg_bytes((1200, 900)), reply_to=sent.message_id)
+        answer = await asyncio.to_thread(_wait, fake, 2)
+        assert answer[-1].text == "已记录：饮水机消毒记录 · YSJ-01 一楼饮水机。谢谢！"
+
+    _run(bot_settings, session_factory, clock, scenario)
+
+    session.expire_all()
+    task = session.get(Task, task_id)
+    assert task.state == TaskState.DONE
+    record = session.get(Record, task.record_id)
+    assert record.channel == "bot" and record.asset_id == dispenser.id
+    assert [p.item_key for p in record.photos] == ["photo"]
+    session.commit()
+
+
+def test_a_photo_without_context_asks_which_task_and_files_the_chosen_one(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+    bot_settings: Settings,
+) -> None:
+    school = make_school(session)
+    staff = make_person(session, clock, school, Role.DORM_STAFF, "staff")
+    make_asset(
+        session, clock, school, AssetKind.WATER_DISPENSER, "YSJ-01", "一楼饮水机", responsible=staff
+    )
+    make_asset(session, clock, school, responsible=staff)  # an extinguisher: needs its form
+    _link(session, clock, staff)
+    sweep(session, now=clock.now())
+    session.commit()
+    task_id = session.scalar(
+        select(Task.id).where(Task.template_key == "water_dispenser_disinfection")
+    )
+    session.commit()
+
+    async def scenario(application: Application, drain: Callable[[], Awaitable[int]]) -> None:
+        fake.user_sends_photo(CHAT, jpeg_bytes())
+        [question] = await asyncio.to_thread(_wait, fake, 1)
+        assert question.text == "这张照片是哪项任务的？"
+        rows = question.params["reply_markup"]["inline_keyboard"]
+        assert [b["callback_data"] for row in rows for b in row] == [f"photo:{task_id}"]
+        fake.user_presses(CHAT, question.message_id, f"photo:{task_id}")
+        answer = await asyncio.to_thread(_wait, fake, 2)
+        assert answer[-1].text.startswith("已记录：饮水机消毒记录")
+
+    _run(bot_settings, session_factory, clock, scenario)
+
+    session.expire_all()
+    assert session.get(Task, task_id).state == TaskState.DONE
+    session.commit()
+
+
+def test_an_alert_is_acknowledged_with_its_button_and_the_web_knows_who_and_when(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+    bot_settings: Settings,
+) -> None:
+    school = make_school(session)
+    admin = make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    _link(session, clock, admin)
+    [alert] = notify(
+        session,
+        [admin],
+        message="%(bus)s: %(boarded)d children boarded but %(got_off)d got off. Check the bus now!",
+        params={"bus": "1号校车", "boarded": 19, "got_off": 18},
+        severity=Severity.CRITICAL,
+        dedup_key="trip:1:mismatch",
+        now=clock.now(),
+    )
+    session.commit()
+
+    async def scenario(application: Application, drain: Callable[[], Awaitable[int]]) -> None:
+        assert await drain() == 1
+        [sent] = fake.sent_to(CHAT)
+        [[button]] = sent.params["reply_markup"]["inline_keyboard"]
+        assert button == {"text": "确认收到", "callback_data": f"ack:{alert.id}"}
+        fake.user_presses(CHAT, sent.message_id, button["callback_data"])
+        await asyncio.to_thread(
+            fake.wait_for, lambda s: any(m.method == "editMessageReplyMarkup" for m in s)
+        )
+
+    _run(bot_settings, session_factory, clock, scenario)
+
+    session.expire_all()
+    acknowledged = session.get(Notification, alert.id)
+    assert acknowledged.acknowledged_at == clock.now()
+    assert acknowledged.acknowledged_by_id == admin.id
+    answers = [params for method, params in fake.calls if method == "answerCallbackQuery"]
+    assert answers and answers[0]["text"].startswith("已确认")
+    session.commit()
+
+
+def test_snooze_sends_the_reminder_again_an_hour_later(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+    bot_settings: Settings,
+) -> None:
+    school = make_school(session)
+    staff = make_person(session, clock, school, Role.DORM_STAFF, "staff")
+    make_asset(
+        session, clock, school, AssetKind.WATER_DISPENSER, "YSJ-01", "一楼饮水机", responsible=staff
+    )
+    _link(session, clock, staff)
+    sweep(session, now=clock.now())
+    clock.set(clock.now() + timedelta(days=7, hours=7, minutes=45))
+    sweep(session, now=clock.now())
+    session.commit()
+    reminder = session.scalar(select(Notification).where(Notification.message == REMIND))
+    session.commit()
+
+    async def scenario(application: Application, drain: Callable[[], Awaitable[int]]) -> None:
+        await drain()
+        [sent] = fake.sent_to(CHAT)
+        fake.user_presses(CHAT, sent.message_id, f"snooze:{reminder.id}")
+        answered = await asyncio.to_thread(fake.wait_for_call, "answerCallbackQuery")
+        assert answered["text"].startswith("已推迟")
+        assert await drain() == 0  # not before the hour is up
+        clock.advance(timedelta(hours=1))
+        assert await drain() == 1
+
+    _run(bot_settings, session_factory, clock, scenario)
+
+    again = fake.sent_to(CHAT)[-1]
+    assert again.text == fake.sent_to(CHAT)[0].text
+    session.expire_all()
+    assert session.scalar(select(Delivery).where(Delivery.sent_at.is_(None))) is None
+    session.commit()
+
+
+def test_the_web_inbox_shows_who_acknowledged_an_alert_and_when(
+    client, auth, session: Session, clock: SettableClock
+) -> None:
+    from models.notifications import acknowledge
+
+    school = make_school(session)
+    admin = make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    [alert] = notify(
+        session,
+        [admin],
+        message="%(bus)s: %(boarded)d children boarded but %(got_off)d got off. Check the bus now!",
+        params={"bus": "1号校车", "boarded": 19, "got_off": 18},
+        severity=Severity.CRITICAL,
+        dedup_key="trip:1:mismatch",
+        now=clock.now(),
+    )
+    acknowledge(session, admin, alert.id, now=clock.now())
+    session.commit()
+    auth.login("admin")
+
+    page = client.get("/inbox").get_data(as_text=True)
+
+    assert "Admin 已于 03-02 08:30 确认" in page
