@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -29,7 +30,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.outbox import CONNECTIONS, OutboxSender, RateLimits
+from bot.outbox import ACKNOWLEDGE, CONNECTIONS, OutboxSender, RateLimits, split_text
 from houqin.config import Settings
 from models.catalogue import translate
 from models.chats import (
@@ -41,12 +42,13 @@ from models.chats import (
 )
 from models.clock import Clock, SystemClock
 from models.db import unit_of_work
-from models.duties import TaskStatus, tasks_for
+from models.duties import TaskStatus, district_calendar, tasks_for
 from models.messages import N_, DomainError, SubmissionInvalid
-from models.notifications import acknowledge, snooze
-from models.people import Person
+from models.notifications import acknowledge, snooze, unacknowledged_alerts
+from models.people import Person, managed_schools
 from models.photos import PhotoStore
 from models.records import submit_task_photo
+from models.sweep import DIGEST, DIGEST_FIGURES, completion, school_figures
 from models.templates import latest_template
 
 log = logging.getLogger(__name__)
@@ -76,6 +78,13 @@ RECORDED = N_("Recorded: %(what)s. Thank you!")
 RECORDED_FAILED = N_("Recorded: %(what)s, with problems: a corrective action is open.")
 NOT_YOURS = N_("This is not yours to answer.")
 MAX_PHOTO_BYTES = 20 * 1024 * 1024
+DUE_LIST = N_("Due and overdue:\n%(tasks)s")
+NOTHING_DUE = N_("Nothing is due now. Well done!")
+ALERTS_LIST = N_("Alerts not yet acknowledged:\n%(alerts)s")
+NO_ALERTS = N_("No alert is waiting for you.")
+ADMINS_ONLY = N_("Only administrators can see this.")
+STATS_LINE = N_("%(place)s, last 30 days: %(done)d done, %(missed)d missed (%(rate)d%% done).")
+LISTED = 10
 
 
 class HouqinBot:
@@ -180,6 +189,125 @@ class HouqinBot:
             await self.reply(update, self.locale_of(None, update), NOT_LINKED)
         else:
             await self.reply(update, self.locale_of(person, update), HELP)
+
+    # --- what is due, alerts, digests, figures ---------------------------------------------------
+
+    async def due(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat = update.effective_chat
+        if chat is None:
+            return
+        now = self.clock.now()
+
+        def listing(session: Session) -> tuple[str, str, dict[str, Any]]:
+            person = person_for_chat(session, chat.id)
+            if person is None:
+                return self.locale_of(None, update), NOT_LINKED, {}
+            locale = self.locale_of(person, update)
+            manages = bool(managed_schools(session, person))
+            tasks = [
+                t
+                for t in tasks_for(session, person, now=now, mine=not manages, limit=LISTED * 3)
+                if t.status(now) in (TaskStatus.DUE, TaskStatus.OVERDUE)
+            ]
+            if not tasks:
+                return locale, NOTHING_DUE, {}
+            zone = ZoneInfo(self.settings.i18n.timezone)
+            lines = []
+            for task in tasks[:LISTED]:
+                template = latest_template(session, task.template_key)
+                title = template.spec.title_text(locale) if template else task.template_key
+                mark = "⚠️ " if task.status(now) == TaskStatus.OVERDUE else ""
+                due = task.due_at.astimezone(zone).strftime("%m-%d %H:%M")
+                lines.append(f"{mark}{title} · {task.asset.code} {task.asset.name} · {due}")
+            if len(tasks) > LISTED:
+                lines.append(f"… +{len(tasks) - LISTED}")
+            return locale, DUE_LIST, {"tasks": "\n".join(lines)}
+
+        locale, msgid, params = await self.run_db(listing)
+        await self.reply(update, locale, msgid, **params)
+
+    async def alerts(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat = update.effective_chat
+        if chat is None:
+            return
+
+        def listing(session: Session) -> tuple[str, str, list[tuple[int, str]]]:
+            person = person_for_chat(session, chat.id)
+            if person is None:
+                return self.locale_of(None, update), NOT_LINKED, []
+            locale = self.locale_of(person, update)
+            waiting = unacknowledged_alerts(session, person, limit=5)
+            return locale, ALERTS_LIST if waiting else NO_ALERTS, [(n.id, n.text) for n in waiting]
+
+        locale, msgid, waiting = await self.run_db(listing)
+        if not waiting:
+            await self.reply(update, locale, msgid)
+            return
+        lines = "\n".join(f"{number}. {text}" for number, (_, text) in enumerate(waiting, 1))
+        keyboard = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        f"{translate(locale, ACKNOWLEDGE)} {number}", callback_data=f"ack:{nid}"
+                    )
+                ]
+                for number, (nid, _) in enumerate(waiting, 1)
+            ]
+        )
+        text = translate(locale, msgid, alerts=lines)
+        await chat.send_message(split_text(text)[0], reply_markup=keyboard)
+
+    async def digest(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._figures(update, DIGEST)
+
+    async def stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._figures(update, STATS_LINE)
+
+    async def _figures(self, update: Update, kind: str) -> None:
+        chat = update.effective_chat
+        if chat is None:
+            return
+        now = self.clock.now()
+
+        def figures(session: Session) -> tuple[str, list[tuple[str, dict[str, Any]]]]:
+            person = person_for_chat(session, chat.id)
+            if person is None:
+                return self.locale_of(None, update), [(NOT_LINKED, {})]
+            locale = self.locale_of(person, update)
+            schools = managed_schools(session, person)
+            if not schools:
+                return locale, [(ADMINS_ONLY, {})]
+            ids = [school.id for school in schools]
+            if kind == DIGEST:
+                calendar = district_calendar(session, schools[0].district)
+                counts = school_figures(session, ids, calendar, calendar.local_date(now), now)
+                total: Counter[str] = Counter()
+                for school in schools:
+                    total.update(counts.get(school.id, Counter()))
+                place = schools[0].district.name if len(schools) > 1 else schools[0].name
+                params = {name: total.get(name, 0) for name in DIGEST_FIGURES}
+                return locale, [(DIGEST, {"place": place, **params})]
+            done = completion(session, ids, now - timedelta(days=30), now)
+            lines = []
+            for school in schools:
+                counts = done.get(school.id, Counter())
+                finished = counts.get("done", 0)
+                missed = counts.get("missed", 0)
+                rate = round(100 * finished / (finished + missed)) if finished + missed else 100
+                lines.append(
+                    (
+                        rate,
+                        STATS_LINE,
+                        {"place": school.name, "done": finished, "missed": missed, "rate": rate},
+                    )
+                )
+            lines.sort(key=lambda line: line[0])
+            return locale, [(msgid, params) for _, msgid, params in lines[:LISTED]]
+
+        locale, lines = await self.run_db(figures)
+        text = "\n".join(translate(locale, msgid, **params) for msgid, params in lines)
+        for piece in split_text(text):
+            await update.effective_chat.send_message(piece)
 
     # --- buttons and photos -------------------------------------------------------------------
 
@@ -396,6 +524,10 @@ def build_application(
     application.add_handler(CommandHandler("start", houqin.start))
     application.add_handler(CommandHandler("stop", houqin.stop))
     application.add_handler(CommandHandler("lang", houqin.language))
+    application.add_handler(CommandHandler("due", houqin.due))
+    application.add_handler(CommandHandler("alerts", houqin.alerts))
+    application.add_handler(CommandHandler("digest", houqin.digest))
+    application.add_handler(CommandHandler("stats", houqin.stats))
     application.add_handler(CallbackQueryHandler(houqin.button))
     application.add_handler(MessageHandler(filters.PHOTO | filters.Document.IMAGE, houqin.photo))
     application.add_handler(MessageHandler(filters.ALL, houqin.anything_else))

@@ -167,12 +167,21 @@ class Task(Base):
     __table_args__ = (
         UniqueConstraint("duty_id", "asset_id", "due_at"),
         # One current task per pair, whoever creates it: two sweeps cannot both roll it on.
+        # Partial indexes over the current tasks only, so nothing a sweep reads grows with the
+        # years of history. SQLite matches a predicate only as the query spells it: current = 1.
         Index(
             "ix_task_current_pair",
             "duty_id",
             "asset_id",
             unique=True,
-            sqlite_where=text("current"),
+            sqlite_where=text("current = 1"),
+            postgresql_where=text("current"),
+        ),
+        Index(
+            "ix_task_current_school_due",
+            "school_id",
+            "due_at",
+            sqlite_where=text("current = 1"),
             postgresql_where=text("current"),
         ),
         Index("ix_task_next_action_at", "next_action_at"),

@@ -182,6 +182,22 @@ def unread_count(session: Session, person: Person) -> int:
 ACKNOWLEDGEABLE = (Severity.MAJOR, Severity.CRITICAL)
 
 
+def unacknowledged_alerts(session: Session, person: Person, limit: int = 5) -> list[Notification]:
+    """The person's alerts still waiting for an acknowledgement, newest first."""
+    return list(
+        session.scalars(
+            select(Notification)
+            .where(
+                Notification.recipient_id == person.id,
+                Notification.severity.in_([s.value for s in ACKNOWLEDGEABLE]),
+                Notification.acknowledged_at.is_(None),
+            )
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .limit(limit)
+        )
+    )
+
+
 def snooze(
     session: Session, person: Person, notification_id: int, *, now: datetime, until: datetime
 ) -> Notification | None:

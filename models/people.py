@@ -185,6 +185,14 @@ def visible_schools(session: Session, person: Person) -> list[School]:
     )
 
 
+def managed_schools(session: Session, person: Person) -> list[School]:
+    """The schools a person administers: their own as a school administrator, every school
+    of the district as a district administrator."""
+    return [
+        school for school in visible_schools(session, person) if person.can_manage_school(school)
+    ]
+
+
 def visible_school(session: Session, person: Person, code: str) -> School | None:
     """The school with this code, if the person may see it; None otherwise."""
     return session.scalar(

@@ -112,6 +112,19 @@ class _TaskRow:
     due_notice_at: datetime | None
     escalated_school_at: datetime | None
     escalated_district_at: datetime | None
+    responsible_id: int | None = None
+
+
+TASK_COLUMNS = [f for f in _TaskRow.__dataclass_fields__ if f != "responsible_id"]
+# Every update carries the same columns, so it goes to the database as one batch.
+UPDATED_COLUMNS = (
+    "state",
+    "next_action_at",
+    "reminded_at",
+    "due_notice_at",
+    "escalated_school_at",
+    "escalated_district_at",
+)
 
 
 def sweep(session: Session, *, now: datetime, policy: SweepPolicy | None = None) -> SweepReport:
@@ -154,6 +167,7 @@ class _Context:
         self.stale_since: dict[int, datetime] = {}
         self.duties: dict[int, Duty] = {}
         self.titles: dict[str, dict[str, str]] = {}
+        self.windows: dict[tuple[int, datetime, datetime, datetime], Window | None] = {}
 
     # --- starting tasks -------------------------------------------------------------------
 
@@ -254,12 +268,15 @@ class _Context:
 
     def act_on_tasks(self) -> None:
         """Every current task whose next moment has come, locked while it is acted on."""
-        columns = [getattr(Task, name) for name in _TaskRow.__dataclass_fields__]
+        columns = [getattr(Task, name) for name in TASK_COLUMNS]
         rows = self.session.execute(
-            select(*columns)
+            select(*columns, Asset.responsible_id)
+            .join(Asset, Asset.id == Task.asset_id)
             .where(Task.current, Task.next_action_at <= self.now)
-            .order_by(Task.id)
-            .with_for_update()
+            # In index order (no scan of the whole table); the same order in every sweep, so
+            # two sweeps lock tasks in the same order and never deadlock.
+            .order_by(Task.next_action_at, Task.id)
+            .with_for_update(of=Task)
         ).all()
         updates: list[dict[str, Any]] = []
         new_tasks: list[dict[str, Any]] = []
@@ -267,16 +284,17 @@ class _Context:
             task = _TaskRow(*row)
             duty = self._duty(task.duty_id)
             if duty is None or not duty.active:
-                updates.append({"id": task.id, "current": False, "next_action_at": None})
-                continue
-            if self.now >= task.closes_at:
-                updates.append(self._close(task, duty, new_tasks))
+                changes = {"id": task.id, "current": False, "next_action_at": None}
+            elif self.now >= task.closes_at:
+                changes = self._close(task, duty, new_tasks)
             else:
-                updates.append(self._notices(task, duty))
+                changes = self._notices(task, duty)
+            unchanged = {c: getattr(task, c, None) for c in UPDATED_COLUMNS}
+            updates.append({**unchanged, "current": True, **changes})
         if updates:
             self.session.execute(update(Task), updates)
         self.report.started += _insert_tasks(self.session, new_tasks)
-        self.report.closed += sum(1 for u in updates if u.get("current") is False)
+        self.report.closed += sum(1 for u in updates if not u["current"])
 
     def _duty(self, duty_id: int) -> Duty | None:
         if duty_id not in self.duties:
@@ -289,7 +307,6 @@ class _Context:
         if task.state != TaskState.OPEN:
             changes["next_action_at"] = task.closes_at
             return changes
-        asset = self.session.get(Asset, task.asset_id)
         steps = self._steps(task, duty)
         upcoming = [task.closes_at]
         for column, moment, recipients, message, severity in steps:
@@ -299,19 +316,19 @@ class _Context:
                 upcoming.append(moment)
                 continue
             changes[column] = self.now
-            for person_id in recipients(asset):
+            for person_id in recipients(task.responsible_id):
                 self._event(person_id, message, severity, task, moment)
         changes["next_action_at"] = min(upcoming)
         return changes
 
     def _steps(self, task: _TaskRow, duty: Duty) -> list[tuple[str, datetime, Any, str, Severity]]:
-        def responsible(asset: Asset | None) -> list[int]:
-            return [asset.responsible_id] if asset and asset.responsible_id else []
+        def responsible(person_id: int | None) -> list[int]:
+            return [person_id] if person_id else []
 
-        def school(asset: Asset | None) -> list[int]:
+        def school(person_id: int | None) -> list[int]:
             return [p.id for p in school_admins(self.session, task.school_id, duty.district_id)]
 
-        def district(asset: Asset | None) -> list[int]:
+        def district(person_id: int | None) -> list[int]:
             return [p.id for p in district_admins(self.session, duty.district_id)]
 
         due = task.due_at
@@ -344,15 +361,14 @@ class _Context:
         """End a task's window and start the next; windows that passed while the scheduler
         was down are kept as missed, and counted in the catch-up summary."""
         changes: dict[str, Any] = {"id": task.id, "current": False, "next_action_at": None}
-        asset = self.session.get(Asset, task.asset_id)
-        responsible = asset.responsible_id if asset is not None else None
+        responsible = task.responsible_id
         if task.state == TaskState.OPEN:
             changes["state"] = TaskState.MISSED
             if responsible and task.closes_at < self.now - self.policy.catch_up_after:
                 self._stale(responsible, "missed", task.id, task.template_key, task.closes_at)
         calendar = self.calendars[duty.district_id]
         rule = duty.recurrence
-        window = _following(calendar, rule, task)
+        window = self._following(duty, calendar, rule, task)
         while window is not None and window.closes_at <= self.now:
             # A whole window passed unseen: kept as missed history.
             row = _task_values(duty, task.asset_id, task.school_id, window)
@@ -366,6 +382,17 @@ class _Context:
         if window is not None:
             new_tasks.append(_task_values(duty, task.asset_id, task.school_id, window))
         return changes
+
+    def _following(
+        self, duty: Duty, calendar: Calendar, rule: Rule, task: _TaskRow
+    ) -> Window | None:
+        """The window after a task's; computed once for all the assets that share it."""
+        if rule.frequency == Frequency.EVERY_N_DAYS:
+            return _following(calendar, rule, task)
+        key = (duty.id, task.opens_at, task.due_at, task.closes_at)
+        if key not in self.windows:
+            self.windows[key] = _following(calendar, rule, task)
+        return self.windows[key]
 
     # --- notices ----------------------------------------------------------------------------
 
@@ -632,37 +659,60 @@ class _Context:
     def _figures(
         self, school_ids: list[int], calendar: Calendar, today: date
     ) -> dict[int, Counter[str]]:
-        figures: dict[int, Counter[str]] = defaultdict(Counter)
-        if not school_ids:
-            return figures
-        start, end = calendar.at(today), calendar.at(today + timedelta(days=1))
-        yesterday = calendar.at(today - timedelta(days=1))
-        open_now = and_(Task.current, Task.state == TaskState.OPEN)
-        queries = {
-            "due": select(Task.school_id, func.count()).where(
-                open_now, Task.due_at >= self.now, Task.due_at < end
-            ),
-            "overdue": select(Task.school_id, func.count()).where(open_now, Task.due_at < self.now),
-            "missed": select(Task.school_id, func.count()).where(
-                Task.state == TaskState.MISSED, Task.due_at >= yesterday, Task.due_at < start
-            ),
-            "actions": select(CorrectiveAction.school_id, func.count()).where(
-                CorrectiveAction.status == ActionStatus.OPEN
-            ),
-            "expiring": select(Document.school_id, func.count()).where(
-                Document.replaced_by_id.is_(None),
-                Document.expires_on >= today,
-                Document.expires_on <= today + timedelta(days=7),
-            ),
-        }
-        for name, query in queries.items():
-            school_column = query.selected_columns[0]
-            rows = self.session.execute(
-                query.where(school_column.in_(school_ids)).group_by(school_column)
-            )
-            for school_id, count in rows:
-                figures[school_id][name] = count
+        return school_figures(self.session, school_ids, calendar, today, self.now)
+
+
+def school_figures(
+    session: Session, school_ids: list[int], calendar: Calendar, today: date, now: datetime
+) -> dict[int, Counter[str]]:
+    """Per school: tasks due later today, overdue, missed yesterday; open corrective
+    actions; documents expiring within 7 days. Reads only current tasks and a day's worth."""
+    figures: dict[int, Counter[str]] = defaultdict(Counter)
+    if not school_ids:
         return figures
+    start, end = calendar.at(today), calendar.at(today + timedelta(days=1))
+    yesterday = calendar.at(today - timedelta(days=1))
+    open_now = and_(Task.current, Task.state == TaskState.OPEN)
+    queries = {
+        "due": select(Task.school_id, func.count()).where(
+            open_now, Task.due_at >= now, Task.due_at < end
+        ),
+        "overdue": select(Task.school_id, func.count()).where(open_now, Task.due_at < now),
+        "missed": select(Task.school_id, func.count()).where(
+            Task.state == TaskState.MISSED, Task.due_at >= yesterday, Task.due_at < start
+        ),
+        "actions": select(CorrectiveAction.school_id, func.count()).where(
+            CorrectiveAction.status == ActionStatus.OPEN
+        ),
+        "expiring": select(Document.school_id, func.count()).where(
+            Document.replaced_by_id.is_(None),
+            Document.expires_on >= today,
+            Document.expires_on <= today + timedelta(days=7),
+        ),
+    }
+    for name, query in queries.items():
+        school_column = query.selected_columns[0]
+        rows = session.execute(query.where(school_column.in_(school_ids)).group_by(school_column))
+        for school_id, count in rows:
+            figures[school_id][name] = count
+    return figures
+
+
+def completion(
+    session: Session, school_ids: list[int], since: datetime, now: datetime
+) -> dict[int, Counter[str]]:
+    """Per school, the tasks that fell due between `since` and now: done and missed."""
+    figures: dict[int, Counter[str]] = defaultdict(Counter)
+    if not school_ids:
+        return figures
+    rows = session.execute(
+        select(Task.school_id, Task.state, func.count())
+        .where(Task.school_id.in_(school_ids), Task.due_at >= since, Task.due_at < now)
+        .group_by(Task.school_id, Task.state)
+    )
+    for school_id, state, count in rows:
+        figures[school_id][state] = count
+    return figures
 
 
 DIGEST_FIGURES = ("due", "overdue", "missed", "actions", "expiring")

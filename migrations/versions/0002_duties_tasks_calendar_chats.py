@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-25 23:00:00.139827
+Create Date: 2026-11-25 23:03:02.527603
 """
 
 from __future__ import annotations
@@ -139,7 +139,14 @@ def upgrade() -> None:
             "ix_task_current_pair",
             ["duty_id", "asset_id"],
             unique=True,
-            sqlite_where=sa.text("current"),
+            sqlite_where=sa.text("current = 1"),
+            postgresql_where=sa.text("current"),
+        )
+        batch_op.create_index(
+            "ix_task_current_school_due",
+            ["school_id", "due_at"],
+            unique=False,
+            sqlite_where=sa.text("current = 1"),
             postgresql_where=sa.text("current"),
         )
         batch_op.create_index("ix_task_next_action_at", ["next_action_at"], unique=False)
@@ -188,8 +195,13 @@ def downgrade() -> None:
         batch_op.drop_index("ix_task_school_id_due_at")
         batch_op.drop_index("ix_task_next_action_at")
         batch_op.drop_index(
+            "ix_task_current_school_due",
+            sqlite_where=sa.text("current = 1"),
+            postgresql_where=sa.text("current"),
+        )
+        batch_op.drop_index(
             "ix_task_current_pair",
-            sqlite_where=sa.text("current"),
+            sqlite_where=sa.text("current = 1"),
             postgresql_where=sa.text("current"),
         )
         batch_op.drop_index("ix_task_asset_id_template_key")

@@ -1,0 +1,71 @@
+"""/due, /alerts, /digest and /stats over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+from telegram.ext import Application
+
+from houqin.config import Settings
+from models.chats import ChatLink
+from models.clock import SettableClock
+from models.notifications import Severity, notify
+from models.people import Role
+from models.sweep import sweep
+from tests.bot.test_bot import _reply, _run
+from tests.factories import make_asset, make_person, make_school
+from tests.fake_telegram import FakeTelegram
+
+ADMIN, STAFF = 7101, 7102
+
+
+def test_due_alerts_digest_and_stats_for_an_administrator_and_a_member_of_staff(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+    bot_settings: Settings,
+) -> None:
+    school = make_school(session)
+    admin = make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    staff = make_person(session, clock, school, Role.INSPECTOR, "staff")
+    make_asset(session, clock, school, responsible=staff)
+    for person, chat in ((admin, ADMIN), (staff, STAFF)):
+        session.add(ChatLink(person_id=person.id, chat_id=chat, linked_at=clock.now()))
+    sweep(session, now=clock.now())
+    clock.set(clock.now() + timedelta(days=24))  # 26 March: the extinguisher check is overdue
+    sweep(session, now=clock.now())
+    [alert] = notify(
+        session,
+        [admin],
+        message="%(bus)s: %(boarded)d children boarded but %(got_off)d got off. Check the bus now!",
+        params={"bus": "1号校车", "boarded": 19, "got_off": 18},
+        severity=Severity.CRITICAL,
+        dedup_key="trip:1:mismatch",
+        now=clock.now(),
+    )
+    session.commit()
+
+    async def scenario(application: Application) -> None:
+        fake.user_says(STAFF, "/due")
+        due = await asyncio.to_thread(_reply, fake, STAFF, 1)
+        assert due.startswith("到期和逾期的任务：\n⚠️ 灭火器月度检查 · MHQ-001")
+        fake.user_says(STAFF, "/digest")
+        assert await asyncio.to_thread(_reply, fake, STAFF, 2) == "只有管理员可以查看。"
+        fake.user_says(ADMIN, "/alerts")
+        alerts = await asyncio.to_thread(_reply, fake, ADMIN, 1)
+        assert "1号校车" in alerts
+        fake.user_says(ADMIN, "/digest")
+        digest = await asyncio.to_thread(_reply, fake, ADMIN, 2)
+        assert digest.startswith("实验小学今日概况：") and "逾期 1 项" in digest
+        fake.user_says(ADMIN, "/stats")
+        stats = await asyncio.to_thread(_reply, fake, ADMIN, 3)
+        assert stats.startswith("实验小学，近 30 天：完成 0 项，漏做 0 项")
+
+    _run(bot_settings, session_factory, clock, scenario)
+
+    [alerts_message] = [m for m in fake.sent_to(ADMIN) if "1号校车" in m.text]
+    [[button]] = alerts_message.params["reply_markup"]["inline_keyboard"]
+    assert button["callback_data"] == f"ack:{alert.id}"
