@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
@@ -32,6 +33,8 @@ from telegram.ext import (
 
 from bot.outbox import ACKNOWLEDGE, CONNECTIONS, OutboxSender, RateLimits, split_text
 from houqin.config import Settings
+from models.actions import report_problem
+from models.assets import Asset
 from models.catalogue import translate
 from models.chats import (
     LinkRefused,
@@ -45,8 +48,8 @@ from models.db import unit_of_work
 from models.duties import TaskStatus, district_calendar, tasks_for
 from models.messages import N_, DomainError, SubmissionInvalid
 from models.notifications import acknowledge, snooze, unacknowledged_alerts
-from models.people import Person, managed_schools
-from models.photos import PhotoStore
+from models.people import Person, managed_schools, visible_school_ids
+from models.photos import PhotoStore, process_photo
 from models.records import submit_task_photo
 from models.sweep import DIGEST, DIGEST_FIGURES, completion, school_figures
 from models.templates import latest_template
@@ -85,6 +88,18 @@ NO_ALERTS = N_("No alert is waiting for you.")
 ADMINS_ONLY = N_("Only administrators can see this.")
 STATS_LINE = N_("%(place)s, last 30 days: %(done)d done, %(missed)d missed (%(rate)d%% done).")
 LISTED = 10
+REPORT_WHICH = N_("Which asset? Send the code on its label (e.g. MHQ-001), or choose one of yours:")
+REPORT_NO_ASSET = N_(
+    "No asset with the code %(code)s at your schools. Send another code, or /cancel."
+)
+REPORT_DESCRIBE = N_("What is wrong with %(asset)s? Describe it in a message.")
+REPORT_PHOTOS = N_(
+    "Add photos now if you can, then send /done. /done alone reports it without photos."
+)
+REPORT_PHOTO_ADDED = N_("Photo %(count)d added. More, or /done.")
+REPORTED = N_("Reported: a corrective action for %(asset)s is open, due %(due)s.")
+CANCELLED = N_("Cancelled.")
+MAX_REPORT_PHOTOS = 6
 
 
 class HouqinBot:
@@ -180,9 +195,136 @@ class HouqinBot:
         else:
             await self.reply(update, locale, LANGUAGE_SET)
 
+    # --- reporting a problem: /report, the asset, a description, photos, /done ----------------
+
+    def _report(self, context: ContextTypes.DEFAULT_TYPE) -> dict[str, Any] | None:
+        return context.chat_data.get("report") if context.chat_data is not None else None
+
+    async def report(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat = update.effective_chat
+        if chat is None or context.chat_data is None:
+            return
+
+        def mine(session: Session) -> tuple[str | None, list[tuple[int, str]]]:
+            person = person_for_chat(session, chat.id)
+            if person is None:
+                return None, []
+            assets = session.scalars(
+                select(Asset).where(Asset.responsible_id == person.id).order_by(Asset.code).limit(8)
+            )
+            return self.locale_of(person, update), [(a.id, f"{a.code} {a.name}") for a in assets]
+
+        locale, assets = await self.run_db(mine)
+        if locale is None:
+            await self.reply(update, self.locale_of(None, update), NOT_LINKED)
+            return
+        context.chat_data["report"] = {"step": "asset", "photos": []}
+        keyboard = InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(label[:60], callback_data=f"rasset:{aid}")]
+                for aid, label in assets
+            ]
+        )
+        await chat.send_message(
+            translate(locale, REPORT_WHICH), reply_markup=keyboard if assets else None
+        )
+
+    async def _report_asset(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, code: str, asset_id: int | None
+    ) -> None:
+        chat = update.effective_chat
+        report = self._report(context)
+        if chat is None or report is None:
+            return
+
+        def find(session: Session) -> tuple[str, int | None, str]:
+            person = person_for_chat(session, chat.id)
+            if person is None:
+                return "zh_CN", None, ""
+            query = select(Asset).where(Asset.school_id.in_(visible_school_ids(person)))
+            if asset_id is not None:
+                query = query.where(Asset.id == asset_id)
+            else:
+                query = query.where(func.upper(Asset.code) == code.strip().upper())
+            found = session.scalars(query.limit(2)).all()
+            locale = self.locale_of(person, update)
+            if len(found) != 1:
+                return locale, None, ""
+            return locale, found[0].id, f"{found[0].code} {found[0].name}"
+
+        locale, found_id, label = await self.run_db(find)
+        if found_id is None:
+            await self.reply(update, locale, REPORT_NO_ASSET, code=code[:32])
+            return
+        report.update(step="describe", asset_id=found_id, asset=label)
+        await self.reply(update, locale, REPORT_DESCRIBE, asset=label)
+
+    async def _report_text(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, report: dict[str, Any]
+    ) -> None:
+        message = update.effective_message
+        text = (message.text or "") if message else ""
+        if report["step"] == "asset":
+            await self._report_asset(update, context, text, None)
+            return
+        if report["step"] == "describe":
+            report.update(step="photos", description=text[:1000])
+            person = await self.run_db(lambda s: person_for_chat(s, update.effective_chat.id))
+            await self.reply(update, self.locale_of(person, update), REPORT_PHOTOS)
+
+    async def done(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat = update.effective_chat
+        report = self._report(context)
+        if chat is None or report is None or report.get("step") != "photos":
+            await self.anything_else(update, context)
+            return
+        context.chat_data.pop("report", None)
+        photos = list(report["photos"])
+        now = self.clock.now()
+
+        def file(session: Session) -> tuple[str, str, dict[str, Any]]:
+            person = person_for_chat(session, chat.id)
+            if person is None:
+                return "zh_CN", NOT_LINKED, {}
+            locale = self.locale_of(person, update)
+            try:
+                processed = [
+                    process_photo(data, keep_exif=self.settings.storage.keep_exif)
+                    for data in photos
+                ]
+                action = report_problem(
+                    session,
+                    person,
+                    session.get_one(Asset, report["asset_id"]),
+                    description=report["description"],
+                    photos=processed,
+                    store=self.store,
+                    now=now,
+                )
+            except SubmissionInvalid as invalid:
+                first = next(iter(invalid.errors.values()))
+                return locale, first.msgid, dict(first.params)
+            except DomainError as refused:
+                return locale, refused.message.msgid, dict(refused.message.params)
+            due = action.due_at.astimezone(ZoneInfo(self.settings.i18n.timezone))
+            return locale, REPORTED, {"asset": report["asset"], "due": due.strftime("%m-%d %H:%M")}
+
+        locale, msgid, params = await self.run_db(file)
+        await self.reply(update, locale, msgid, **params)
+
+    async def cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if context.chat_data is not None:
+            context.chat_data.pop("report", None)
+        person = await self.run_db(lambda s: person_for_chat(s, update.effective_chat.id))
+        await self.reply(update, self.locale_of(person, update), CANCELLED)
+
     async def anything_else(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat = update.effective_chat
         if chat is None:
+            return
+        report = self._report(context)
+        if report is not None and update.effective_message and update.effective_message.text:
+            await self._report_text(update, context, report)
             return
         person = await self.run_db(lambda session: person_for_chat(session, chat.id))
         if person is None:
@@ -322,6 +464,10 @@ class HouqinBot:
         kind, _, value = (query.data or "").partition(":")
         number = int(value) if value.isdigit() else 0
         now = self.clock.now()
+        if kind == "rasset":
+            await query.answer()
+            await self._report_asset(update, context, "", number)
+            return
 
         def act(session: Session) -> tuple[str | None, str, dict[str, Any]]:
             person = person_for_chat(session, chat.id)
@@ -368,6 +514,19 @@ class HouqinBot:
         elif message.document is not None:
             file_id = message.document.file_id
         else:
+            return
+        report = self._report(context)
+        if report is not None and report.get("step") == "photos":
+            if len(report["photos"]) < MAX_REPORT_PHOTOS:
+                telegram_file = await context.bot.get_file(file_id)
+                report["photos"].append(bytes(await telegram_file.download_as_bytearray()))
+            person = await self.run_db(lambda s: person_for_chat(s, chat.id))
+            await self.reply(
+                update,
+                self.locale_of(person, update),
+                REPORT_PHOTO_ADDED,
+                count=len(report["photos"]),
+            )
             return
         reply_to = message.reply_to_message.message_id if message.reply_to_message else None
         now = self.clock.now()
@@ -528,6 +687,9 @@ def build_application(
     application.add_handler(CommandHandler("alerts", houqin.alerts))
     application.add_handler(CommandHandler("digest", houqin.digest))
     application.add_handler(CommandHandler("stats", houqin.stats))
+    application.add_handler(CommandHandler("report", houqin.report))
+    application.add_handler(CommandHandler("done", houqin.done))
+    application.add_handler(CommandHandler("cancel", houqin.cancel))
     application.add_handler(CallbackQueryHandler(houqin.button))
     application.add_handler(MessageHandler(filters.PHOTO | filters.Document.IMAGE, houqin.photo))
     application.add_handler(MessageHandler(filters.ALL, houqin.anything_else))

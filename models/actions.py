@@ -13,7 +13,7 @@ from models.assets import Asset
 from models.base import Base
 from models.messages import N_, DomainError, Message, SubmissionInvalid
 from models.notifications import Severity, notify, school_admins
-from models.people import Person, visible_school_ids
+from models.people import Person, can_see_school, visible_school_ids
 from models.photos import Photo, PhotoStore, ProcessedPhoto, store_photo
 
 DUE_AFTER = {
@@ -34,7 +34,8 @@ class CorrectiveAction(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
     asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id"), index=True)
-    record_id: Mapped[int] = mapped_column(ForeignKey("record.id"))
+    # The record whose failed item opened it; none for a problem someone reported.
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("record.id"))
     item_key: Mapped[str] = mapped_column(String(64))
     # What failed, as the checklist said it ({zh_CN, en}), so it reads right after edits.
     what: Mapped[dict[str, Any]]
@@ -64,6 +65,7 @@ class EventKind(enum.StrEnum):
     FAILED_AGAIN = "failed_again"
     CLOSED = "closed"
     REOPENED = "reopened"
+    PHOTO = "photo"
 
 
 class ActionEvent(Base):
@@ -168,6 +170,81 @@ def _announce(session: Session, action: CorrectiveAction, record: Any, *, now: d
 
 class ActionRefused(DomainError):
     pass
+
+
+REPORTED = "report"  # the item_key of an action someone reported rather than a failed check
+
+
+def report_problem(
+    session: Session,
+    actor: Person,
+    asset: Asset,
+    *,
+    description: str,
+    photos: list[ProcessedPhoto],
+    store: PhotoStore,
+    now: datetime,
+) -> CorrectiveAction:
+    """A problem someone noticed at an asset (from the bot's /report): a corrective action for
+    its responsible person, due as a major failure is, announced to the school's administrators."""
+    if not can_see_school(session, actor, asset.school_id):
+        raise ActionRefused(Message(N_("You cannot report problems at this school.")))
+    description = description.strip()
+    if not description:
+        raise SubmissionInvalid({"description": Message(N_("Say what is wrong."))})
+    if len(description) > 1000:
+        raise SubmissionInvalid(
+            {"description": Message(N_("At most %(count)d characters, please."), {"count": 1000})}
+        )
+    stored = [store_photo(session, store, photo, now=now) for photo in photos]
+    action = CorrectiveAction(
+        school_id=asset.school_id,
+        asset=asset,
+        record_id=None,
+        item_key=REPORTED,
+        what={"zh_CN": description, "en": description},
+        severity="major",
+        assignee=asset.responsible,
+        status=ActionStatus.OPEN,
+        opened_at=now,
+        due_at=now + DUE_AFTER["major"],
+        events=[
+            ActionEvent(
+                kind=EventKind.OPENED,
+                at=now,
+                by=actor,
+                note=description,
+                photo_id=stored[0].id if stored else None,
+            ),
+            *(
+                ActionEvent(kind=EventKind.PHOTO, at=now, by=actor, photo_id=p.id)
+                for p in stored[1:]
+            ),
+        ],
+    )
+    session.add(action)
+    session.flush()
+    params = {
+        "asset": f"{asset.code} {asset.name}",
+        "item": action.what,
+        "school": asset.school.name,
+        "by": actor.display_name,
+    }
+    link = f"/actions/{action.id}"
+    recipients = [p for p in school_admins(session, asset.school_id, asset.school.district_id)]
+    if asset.responsible is not None:
+        recipients.append(asset.responsible)
+    notify(
+        session,
+        [p for p in recipients if p.id != actor.id],
+        message=N_("%(by)s reported a problem at %(asset)s (%(school)s): %(item)s"),
+        params=params,
+        severity=Severity.MAJOR,
+        dedup_key=f"action:{action.id}:reported",
+        now=now,
+        link=link,
+    )
+    return action
 
 
 def can_close(person: Person, action: CorrectiveAction) -> bool:

@@ -92,6 +92,7 @@ EVENT_LABELS = {
     "failed_again": _l("Failed again"),
     "closed": _l("Closed"),
     "reopened": _l("Reopened"),
+    "photo": _l("Photo added"),
 }
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-25 23:03:02.527603
+Create Date: 2026-11-25 23:04:34.334075
 """
 
 from __future__ import annotations
@@ -152,6 +152,9 @@ def upgrade() -> None:
         batch_op.create_index("ix_task_next_action_at", ["next_action_at"], unique=False)
         batch_op.create_index("ix_task_school_id_due_at", ["school_id", "due_at"], unique=False)
 
+    with op.batch_alter_table("corrective_action", schema=None) as batch_op:
+        batch_op.alter_column("record_id", existing_type=sa.INTEGER(), nullable=True)
+
     with op.batch_alter_table("delivery", schema=None) as batch_op:
         batch_op.add_column(sa.Column("next_attempt_at", models.base.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column("outcome", sa.String(length=16), nullable=True))
@@ -190,6 +193,9 @@ def downgrade() -> None:
         batch_op.drop_column("message_id")
         batch_op.drop_column("outcome")
         batch_op.drop_column("next_attempt_at")
+
+    with op.batch_alter_table("corrective_action", schema=None) as batch_op:
+        batch_op.alter_column("record_id", existing_type=sa.INTEGER(), nullable=False)
 
     with op.batch_alter_table("task", schema=None) as batch_op:
         batch_op.drop_index("ix_task_school_id_due_at")

@@ -1,0 +1,70 @@
+"""/report: pick the asset, describe the problem, add photos; a corrective action opens."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from telegram.ext import Application
+
+from houqin.config import Settings
+from models.actions import ActionEvent, CorrectiveAction
+from models.chats import ChatLink
+from models.clock import SettableClock
+from models.notifications import Notification
+from models.people import Role
+from tests.bot.test_bot import _reply, _run
+from tests.factories import jpeg_bytes, make_asset, make_person, make_school
+from tests.fake_telegram import FakeTelegram
+
+CHAT = 7201
+
+
+def test_a_problem_reported_by_code_with_two_photos_opens_an_action_for_the_responsible(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+    bot_settings: Settings,
+) -> None:
+    school = make_school(session)
+    teacher = make_person(session, clock, school, Role.TEACHER, "teacher")
+    keeper = make_person(session, clock, school, Role.INSPECTOR, "keeper")
+    admin = make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    make_asset(session, clock, school, responsible=keeper)
+    session.add(ChatLink(person_id=teacher.id, chat_id=CHAT, linked_at=clock.now()))
+    session.commit()
+
+    async def scenario(application: Application) -> None:
+        fake.user_says(CHAT, "/report")
+        assert (await asyncio.to_thread(_reply, fake, CHAT, 1)).startswith("哪件设施？")
+        fake.user_says(CHAT, "XYZ-9")
+        assert "没有编号为 XYZ-9" in await asyncio.to_thread(_reply, fake, CHAT, 2)
+        fake.user_says(CHAT, "mhq-001")
+        assert "MHQ-001 一楼东侧灭火器" in await asyncio.to_thread(_reply, fake, CHAT, 3)
+        fake.user_says(CHAT, "压力表指针在红区，瓶身有锈")
+        await asyncio.to_thread(_reply, fake, CHAT, 4)
+        fake.user_sends_photo(CHAT, jpeg_bytes((1200, 900)))
+        assert (
+            await asyncio.to_thread(_reply, fake, CHAT, 5)
+            == "已添加第 1 张照片。可继续发送，或发送 /done。"
+        )
+        fake.user_sends_photo(CHAT, jpeg_bytes((900, 1200)))
+        await asyncio.to_thread(_reply, fake, CHAT, 6)
+        fake.user_says(CHAT, "/done")
+        done = await asyncio.to_thread(_reply, fake, CHAT, 7)
+        assert done.startswith("已上报：已为 MHQ-001 一楼东侧灭火器 建立整改任务")
+
+    _run(bot_settings, session_factory, clock, scenario)
+
+    session.expire_all()
+    action = session.scalar(select(CorrectiveAction))
+    assert action.record_id is None and action.assignee_id == keeper.id
+    assert action.what["zh_CN"] == "压力表指针在红区，瓶身有锈"
+    events = session.scalars(select(ActionEvent).order_by(ActionEvent.id)).all()
+    assert [e.kind for e in events] == ["opened", "photo"]
+    assert all(e.photo_id for e in events)
+    told = {n.recipient_id for n in session.scalars(select(Notification))}
+    assert told == {keeper.id, admin.id}
+    session.commit()
