@@ -625,6 +625,28 @@ def _takes_photo(session: Session, template_key: str) -> bool:
     return template is not None and template.spec.bot is not None
 
 
+def webhook_options(settings: Settings) -> dict[str, Any]:
+    """Where the bot listens for Telegram's calls and the address Telegram is given."""
+    telegram = settings.telegram
+    path = telegram.webhook_path.strip("/")
+    return {
+        "listen": telegram.webhook_listen,
+        "port": telegram.webhook_port,
+        "url_path": path,
+        "webhook_url": f"{settings.server.base_url.rstrip('/')}/{path}",
+        "secret_token": telegram.webhook_secret,
+    }
+
+
+def run(settings: Settings, application: Application, *, in_thread: bool = False) -> None:
+    """Run until stopped: long polling, or a webhook whose secret is checked on every call."""
+    options: dict[str, Any] = {"stop_signals": None} if in_thread else {}
+    if settings.telegram.mode == "webhook":
+        application.run_webhook(**webhook_options(settings), **options)
+    else:
+        application.run_polling(**options)
+
+
 def _rate_limiter(limits: RateLimits) -> AIORateLimiter:
     """Every call the bot makes, replies included, within the overall and group limits; a
     429 is waited out and tried again."""

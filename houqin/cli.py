@@ -157,8 +157,10 @@ def run_bot(ctx: click.Context) -> None:
         check_current(settings.database.url)
     except SchemaOutOfDate as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo("Houqin's Telegram bot is running (Ctrl+C stops it)")
-    bot_application(settings).run_polling()
+    from bot.app import run
+
+    click.echo(f"Houqin's Telegram bot is running ({settings.telegram.mode}; Ctrl+C stops it)")
+    run(settings, bot_application(settings))
 
 
 def bot_application(settings: Settings) -> Any:
@@ -177,9 +179,11 @@ def start_bot_thread(settings: Settings) -> None:
     def run() -> None:
         import asyncio
 
+        from bot.app import run
+
         asyncio.set_event_loop(asyncio.new_event_loop())
         try:
-            bot_application(settings).run_polling(stop_signals=None, close_loop=True)
+            run(settings, bot_application(settings), in_thread=True)
         except Exception:
             log.exception("the Telegram bot stopped")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -75,6 +76,13 @@ class TelegramSettings:
     base_file_url: str = "https://api.telegram.org/file/bot"
     bot_username: str = ""
     send_every_seconds: int = 5
+    # "polling" (the default) or "webhook": Telegram calls server.base_url + "/" + webhook_path,
+    # which the reverse proxy passes to the bot listening on webhook_listen:webhook_port.
+    mode: str = "polling"
+    webhook_path: str = "telegram/webhook"
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    webhook_secret: str = ""
 
 
 @dataclass
@@ -143,6 +151,16 @@ def _check_values(settings: Settings) -> None:
     if settings.trips.arrival_within_minutes < 1:
         raise ConfigError("trips.arrival_within_minutes must be at least 1")
     _check_schedules(settings.schedules)
+    telegram = settings.telegram
+    if telegram.mode not in ("polling", "webhook"):
+        raise ConfigError(f"telegram.mode must be polling or webhook, not {telegram.mode!r}")
+    if telegram.mode == "webhook" and not re.fullmatch(
+        r"[A-Za-z0-9_-]{16,256}", telegram.webhook_secret
+    ):
+        raise ConfigError(
+            "telegram.webhook_secret must be 16 to 256 letters, digits, _ or - in webhook mode "
+            "(Telegram sends it with every call, so strangers cannot post updates)"
+        )
     if settings.telegram.send_every_seconds < 1:
         raise ConfigError("telegram.send_every_seconds must be at least 1")
     for name in ("base_url", "base_file_url"):
