@@ -1,7 +1,9 @@
-"""Times the scan-to-ledger path on SQLite: filing a record, the asset page, the ledger.
+"""Times the scan-to-ledger path on SQLite: filing a record, the asset page, the ledger; then
+the duty sweep of a 200-school district (bench/sweep.py).
 
 Prints `name: value` lines. The ledger must cost the same with 10x the history
-(`ledger_history_ratio_10x` close to 1), because it reads one page through an index.
+(`ledger_history_ratio_10x` close to 1), because it reads one page through an index; the sweep
+must cost the same with 3 years of history as with 1 (`sweep_history_ratio_3y_1y`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 from PIL import Image
 from sqlalchemy import insert, select
 
+from bench import sweep
 from houqin.config import Settings
 from models import Base
 from models.assets import AssetKind, create_asset, find_asset_by_token
@@ -162,6 +165,8 @@ def main() -> None:
         print(f"ledger_page_ms_10k_records: {pages[10_000]['ledger']:.1f}")
         print(f"ledger_history_ratio_10x: {pages[10_000]['ledger'] / pages[1_000]['ledger']:.2f}")
         print(f"asset_page_history_ratio_10x: {pages[10_000]['asset'] / pages[1_000]['asset']:.2f}")
+    for line in sweep.run():
+        print(line, flush=True)
 
 
 def _fresh(photo: bytes) -> bytes:
