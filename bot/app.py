@@ -67,6 +67,7 @@ LINKED = N_(
 )
 UNLINKED = N_("This chat is unlinked: Houqin sends nothing here any more.")
 LANGUAGE_SET = N_("Houqin will write to you in English.")
+PRIVATE_ONLY = N_("Link Houqin in a private chat with this bot, not in a group.")
 HELP = N_("Houqin sends your reminders and alerts here. /lang changes the language, /stop unlinks.")
 
 
@@ -139,6 +140,11 @@ class HouqinBot:
         if chat is None:
             return
         code = context.args[0] if context.args else ""
+        if chat.type != "private":
+            await self.reply(update, self.locale_of(None, update), PRIVATE_ONLY)
+            return
+        if context.chat_data is not None and code:
+            context.chat_data.clear()
 
         def link(session: Session) -> tuple[str, str, str]:
             if not code:
@@ -166,6 +172,8 @@ class HouqinBot:
             return self.locale_of(person, update) if person is not None else None
 
         locale = await self.run_db(unlink)
+        if context.chat_data is not None:
+            context.chat_data.clear()
         if locale is None:
             await self.reply(update, self.locale_of(None, update), NOT_LINKED)
         else:
@@ -348,7 +356,9 @@ class HouqinBot:
             manages = bool(managed_schools(session, person))
             tasks = [
                 t
-                for t in tasks_for(session, person, now=now, mine=not manages, limit=LISTED * 3)
+                for t in tasks_for(
+                    session, person, now=now, mine=not manages, limit=200, with_done=False
+                )
                 if t.status(now) in (TaskStatus.DUE, TaskStatus.OVERDUE)
             ]
             if not tasks:
@@ -519,7 +529,8 @@ class HouqinBot:
         if report is not None and report.get("step") == "photos":
             if len(report["photos"]) < MAX_REPORT_PHOTOS:
                 telegram_file = await context.bot.get_file(file_id)
-                report["photos"].append(bytes(await telegram_file.download_as_bytearray()))
+                if (telegram_file.file_size or 0) <= MAX_PHOTO_BYTES:
+                    report["photos"].append(bytes(await telegram_file.download_as_bytearray()))
             person = await self.run_db(lambda s: person_for_chat(s, chat.id))
             await self.reply(
                 update,
@@ -541,7 +552,7 @@ class HouqinBot:
                     return person, list(notice.task_ids), []
             choices = [
                 (task.id, f"{task.asset.code} {task.asset.name}")
-                for task in tasks_for(session, person, now=now, mine=True, limit=20)
+                for task in tasks_for(session, person, now=now, mine=True, with_done=False)
                 if task.status(now) in (TaskStatus.DUE, TaskStatus.OVERDUE)
                 and _takes_photo(session, task.template_key)
             ]

@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from aiolimiter import AsyncLimiter
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from models.catalogue import translate
-from models.chats import Outgoing, mark_delivered, mark_failed, pending_telegram
+from models.chats import Outgoing, mark_delivered, mark_failed, pending_telegram, skip_unlinked
 from models.clock import Clock
 from models.db import unit_of_work
 from models.messages import N_
@@ -85,10 +86,10 @@ def _button(item: Outgoing, msgid: str, data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(translate(item.locale, msgid), callback_data=data)
 
 
-def _smooth(per_second: float) -> AsyncLimiter:
-    """One at a time, evenly spaced, a little under the rate: never a burst that a sliding
-    window on Telegram's side would count against us."""
-    return AsyncLimiter(1, 1 / (per_second * SAFETY))
+def _smooth(per_second: float, room: int = 1) -> AsyncLimiter:
+    """Evenly spaced, a little under the rate: never a burst that a sliding window on
+    Telegram's side would count against us. Room for two lets a late wake-up catch up."""
+    return AsyncLimiter(room, room / (per_second * SAFETY))
 
 
 def _seconds(retry_after: int | timedelta) -> float:
@@ -116,7 +117,7 @@ class OutboxSender:
         self.first_backoff = first_backoff
         self.batch = batch
         self.sleep = sleep
-        self.overall = _smooth(self.limits.overall_per_second * self.limits.factor)
+        self.overall = _smooth(self.limits.overall_per_second * self.limits.factor, room=2)
         self._chat_limiters: dict[int, AsyncLimiter] = {}
         self._paused_until = 0.0
         # Outcomes wait here for the one writer, which commits them in small batches.
@@ -138,7 +139,9 @@ class OutboxSender:
         """Send everything deliverable now; returns how many notices were delivered."""
         delivered = 0
         after = 0
+        held: set[int] = set()  # chats with a notice that must wait: their later ones wait too
         done = asyncio.Event()
+        await asyncio.to_thread(self._skip_unlinked)
         writer = asyncio.create_task(self._write_outcomes(done))
         try:
             while True:
@@ -148,9 +151,14 @@ class OutboxSender:
                 after = pending[-1].delivery_id
                 by_chat: dict[int, list[Outgoing]] = defaultdict(list)
                 for item in pending:
-                    by_chat[item.chat_id].append(item)
-                chats = (self._send_chat(items) for items in by_chat.values())
-                delivered += sum(await asyncio.gather(*chats))
+                    if item.chat_id not in held:
+                        by_chat[item.chat_id].append(item)
+                chats = list(by_chat.items())
+                results = await asyncio.gather(*(self._send_chat(items) for _, items in chats))
+                for (chat_id, _), (sent, settled) in zip(chats, results, strict=True):
+                    delivered += sent
+                    if not settled:
+                        held.add(chat_id)
         finally:
             done.set()
             self._outcome_ready.set()
@@ -163,9 +171,24 @@ class OutboxSender:
             self._outcome_ready.clear()
             batch, self._outcomes = self._outcomes, []
             if batch:
-                await asyncio.to_thread(self._write, batch)
+                await self._write_with_retries(batch)
             if done.is_set() and not self._outcomes:
                 return
+
+    async def _write_with_retries(
+        self, batch: list[tuple[Outgoing, int | None, datetime | None]]
+    ) -> None:
+        """What was sent must be written, or it would be sent again: a busy database is
+        waited for; after that the drain stops rather than send more it cannot record."""
+        for attempt in range(5):
+            try:
+                await asyncio.to_thread(self._write, batch)
+                return
+            except OperationalError:
+                if attempt == 4:
+                    raise
+                log.warning("recording %d delivered notice(s) failed; trying again", len(batch))
+                await self.sleep(2**attempt)
 
     def _write(self, batch: list[tuple[Outgoing, int | None, datetime | None]]) -> None:
         now = self.clock.now()
@@ -180,18 +203,24 @@ class OutboxSender:
         self._outcomes.append((item, message_id, retry_at))
         self._outcome_ready.set()
 
+    def _skip_unlinked(self) -> None:
+        with unit_of_work(self.factory) as session:
+            skip_unlinked(session, now=self.clock.now())
+
     def _pending(self, after: int) -> list[Outgoing]:
         with unit_of_work(self.factory) as session:
             return pending_telegram(session, now=self.clock.now(), after_id=after, limit=self.batch)
 
-    async def _send_chat(self, items: list[Outgoing]) -> int:
-        sent = 0
+    async def _send_chat(self, items: list[Outgoing]) -> tuple[int, int]:
+        """How many of the chat's notices were delivered, and whether all were settled (sent,
+        or given up for good): a notice that must wait holds back the ones after it."""
+        delivered = 0
         for item in items:
             outcome = await self._send(item)
             if outcome is None:
-                return sent  # later notices wait, so the chat reads them in order
-            sent += outcome
-        return sent
+                return delivered, False  # later notices wait, so the chat reads them in order
+            delivered += outcome
+        return delivered, True
 
     async def _send(self, item: Outgoing) -> int | None:
         """1 when delivered, 0 when given up for good, None when it must wait for later.

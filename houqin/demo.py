@@ -150,6 +150,7 @@ def _create(session: Session, settings: Settings) -> None:
             starts_on=date.fromisoformat(starts_on),
             ends_on=date.fromisoformat(ends_on),
             name=name,
+            now=now,
         )
     # Today's tasks, reminders and digests, as the scheduler would have them.
     sweep(session, now=now, policy=sweep_policy(settings))

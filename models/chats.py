@@ -141,7 +141,18 @@ class Outgoing:
 def pending_telegram(
     session: Session, *, now: datetime, after_id: int = 0, limit: int = 1000
 ) -> list[Outgoing]:
-    """Notices waiting for a linked chat, oldest first, that may be tried now."""
+    """Notices waiting for a linked chat, oldest first, that may be tried now. A chat whose
+    older notice waits for a retry gets nothing newer before it, so it reads them in order."""
+    waiting = (
+        select(Notification.recipient_id)
+        .join(Delivery, Delivery.notification_id == Notification.id)
+        .where(
+            Delivery.channel == TELEGRAM,
+            Delivery.sent_at.is_(None),
+            Delivery.attempts > 0,
+            Delivery.next_attempt_at > now,
+        )
+    )
     rows = session.execute(
         select(
             Delivery.id,
@@ -161,6 +172,7 @@ def pending_telegram(
             Delivery.sent_at.is_(None),
             Delivery.id > after_id,
             or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
+            Notification.recipient_id.not_in(waiting),
         )
         .order_by(Delivery.id)
         .limit(limit)
@@ -201,6 +213,23 @@ def delivery_for_message(session: Session, chat_id: int, message_id: int) -> Not
             ChatLink.chat_id == chat_id,
         )
     )
+
+
+def skip_unlinked(session: Session, *, now: datetime) -> int:
+    """Notices for people with no linked chat are not kept waiting for one (the web inbox
+    has them), so the queue the sender reads stays short."""
+    linked = select(ChatLink.person_id)
+    unlinked = select(Notification.id).where(Notification.recipient_id.not_in(linked))
+    result = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.channel == TELEGRAM,
+            Delivery.sent_at.is_(None),
+            Delivery.notification_id.in_(unlinked),
+        )
+        .values(sent_at=now, outcome="skipped")
+    )
+    return result.rowcount or 0
 
 
 def mark_delivered(session: Session, delivery_id: int, message_id: int, *, now: datetime) -> None:

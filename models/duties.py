@@ -28,6 +28,7 @@ from sqlalchemy import (
     true,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, relationship
 
 from models.assets import Asset
@@ -106,6 +107,17 @@ def district_calendar(session: Session, district: District) -> Calendar:
 
 class Duty(Base):
     __tablename__ = "duty"
+    __table_args__ = (
+        # A district gets each built-in schedule once, even from two sweeps at the same moment.
+        Index(
+            "ix_duty_builtin",
+            "district_id",
+            "template_key",
+            unique=True,
+            sqlite_where=text("builtin = 1"),
+            postgresql_where=text("builtin"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     district_id: Mapped[int] = mapped_column(ForeignKey("district.id"), index=True)
@@ -299,9 +311,12 @@ def ensure_builtin_duties(
             builtin=True,
             created_at=now,
         )
-        session.add(duty)
+        try:
+            with session.begin_nested():
+                session.add(duty)
+        except IntegrityError:
+            continue  # another sweep added it a moment ago
         added.append(duty)
-    session.flush()
     return added
 
 
@@ -466,7 +481,35 @@ def _hand_over(session: Session, duty: Duty) -> None:
     _retire_tasks(session, wider, assets)
 
 
-def update_duty(session: Session, actor: Person, duty: Duty, fields: DutyFields) -> Duty:
+def _replan(session: Session, duties: list[Duty], *, now: datetime) -> None:
+    """Open tasks whose window the changed schedule or calendar moves start again at the next
+    sweep; those whose window stays keep what was already sent, and are looked at again."""
+    calendars: dict[int, Calendar] = {}
+    for duty in duties:
+        if duty.district_id not in calendars:
+            calendars[duty.district_id] = district_calendar(session, duty.district)
+        calendar, rule = calendars[duty.district_id], duty.recurrence
+        tasks = session.scalars(
+            select(Task).where(Task.duty_id == duty.id, Task.current, Task.state == TaskState.OPEN)
+        ).all()
+        for task in tasks:
+            every_n = rule.frequency == Frequency.EVERY_N_DAYS
+            window = first_window(calendar, rule, now, task.opens_at if every_n else None)
+            same = window is not None and (window.opens_at, window.due_at, window.closes_at) == (
+                task.opens_at,
+                task.due_at,
+                task.closes_at,
+            )
+            if same and duty.active:
+                task.next_action_at = now
+            else:
+                session.delete(task)
+    session.flush()
+
+
+def update_duty(
+    session: Session, actor: Person, duty: Duty, fields: DutyFields, *, now: datetime
+) -> Duty:
     """Change a duty's schedule; its open task starts again under the new one."""
     if not can_edit_duty(actor, duty):
         raise DutyRefused(Message(N_("You cannot change this schedule.")))
@@ -476,11 +519,8 @@ def update_duty(session: Session, actor: Person, duty: Duty, fields: DutyFields)
     duty.escalate_school_after = fields.escalate_school_after
     duty.escalate_district_after = fields.escalate_district_after
     duty.active = fields.active
-    # Its open task starts again under the new schedule; a done one keeps its window.
     session.flush()
-    session.execute(
-        delete(Task).where(Task.duty_id == duty.id, Task.current, Task.state == TaskState.OPEN)
-    )
+    _replan(session, [duty], now=now)
     if not duty.active:
         _retire_tasks(session, [duty.id])
     elif duty.school_id is not None or duty.asset_id is not None:
@@ -520,6 +560,17 @@ def add_duty(
     if not allowed:
         raise DutyRefused(Message(N_("You cannot change this schedule.")))
     _check_fields(fields)
+    same_scope = select(Duty.id).where(
+        Duty.district_id == district_id,
+        Duty.template_key == template_key,
+        Duty.active,
+        Duty.school_id == school.id if school is not None else Duty.school_id.is_(None),
+        Duty.asset_id == asset.id if asset is not None else Duty.asset_id.is_(None),
+    )
+    if session.scalar(same_scope) is not None:
+        raise DutyRefused(
+            Message(N_("There is already a schedule for this checklist here: change that one."))
+        )
     duty = Duty(
         district_id=district_id,
         school_id=school.id if school is not None else None,
@@ -577,9 +628,10 @@ def tasks_for(
     school: School | None = None,
     mine: bool = False,
     limit: int = 200,
+    with_done: bool = True,
 ) -> list[Task]:
-    """Current tasks the viewer may see, most urgent first: overdue, then due, then upcoming
-    (done ones while their window lasts at the end)."""
+    """Current tasks the viewer may see, most urgent first: overdue, then due, then upcoming;
+    with `with_done`, the ones done while their window lasts come last."""
     query = (
         select(Task)
         .join(Asset, Asset.id == Task.asset_id)
@@ -589,13 +641,14 @@ def tasks_for(
         query = query.where(Task.school_id == school.id)
     if mine:
         query = query.where(Asset.responsible_id == viewer.id)
-    tasks = session.scalars(query.order_by(Task.due_at, Task.id).limit(limit * 4)).all()
-    order = [TaskStatus.OVERDUE, TaskStatus.DUE, TaskStatus.UPCOMING, TaskStatus.DONE]
-    ranked = sorted(
-        (t for t in tasks if t.status(now) != TaskStatus.MISSED),
-        key=lambda t: (order.index(t.status(now)), t.due_at),
-    )
-    return ranked[:limit]
+    still_open = query.where(Task.state == TaskState.OPEN, Task.closes_at > now)
+    tasks = list(session.scalars(still_open.order_by(Task.due_at, Task.id).limit(limit)))
+    order = [TaskStatus.OVERDUE, TaskStatus.DUE, TaskStatus.UPCOMING]
+    tasks.sort(key=lambda t: (order.index(t.status(now)), t.due_at))
+    if with_done and len(tasks) < limit:
+        done = query.where(Task.state == TaskState.DONE).order_by(Task.done_at.desc(), Task.id)
+        tasks += session.scalars(done.limit(limit - len(tasks)))
+    return tasks
 
 
 def template_title(session: Session, key: str) -> dict[str, str]:
@@ -616,20 +669,15 @@ def calendar_entries(session: Session, district_id: int) -> list[CalendarEntry]:
     )
 
 
-def _replan_school_day_tasks(session: Session, district_id: int) -> None:
-    """Open tasks of school-day schedules start again under the changed calendar."""
+def _replan_school_day_tasks(session: Session, district_id: int, now: datetime) -> None:
+    """Open tasks of school-day schedules follow the changed calendar."""
     session.flush()
-    duty_ids = [
-        duty.id
+    duties = [
+        duty
         for duty in session.scalars(select(Duty).where(Duty.district_id == district_id))
         if duty.recurrence.school_days_only
     ]
-    if duty_ids:
-        session.execute(
-            delete(Task).where(
-                Task.duty_id.in_(duty_ids), Task.current, Task.state == TaskState.OPEN
-            )
-        )
+    _replan(session, duties, now=now)
 
 
 def add_calendar_entry(
@@ -641,6 +689,7 @@ def add_calendar_entry(
     starts_on: date | None,
     ends_on: date | None,
     name: str,
+    now: datetime,
 ) -> CalendarEntry:
     """A term, holiday or make-up school day for the whole district."""
     if not actor.is_district_admin_of(district_id):
@@ -665,12 +714,14 @@ def add_calendar_entry(
         district_id=district_id, kind=kind, starts_on=starts_on, ends_on=ends_on, name=name.strip()
     )
     session.add(entry)
-    _replan_school_day_tasks(session, district_id)
+    _replan_school_day_tasks(session, district_id, now)
     return entry
 
 
-def remove_calendar_entry(session: Session, actor: Person, entry: CalendarEntry) -> None:
+def remove_calendar_entry(
+    session: Session, actor: Person, entry: CalendarEntry, *, now: datetime
+) -> None:
     if not actor.is_district_admin_of(entry.district_id):
         raise DutyRefused(Message(N_("Only a district administrator can change the calendar.")))
     session.delete(entry)
-    _replan_school_day_tasks(session, entry.district_id)
+    _replan_school_day_tasks(session, entry.district_id, now)

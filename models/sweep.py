@@ -213,8 +213,24 @@ class _Context:
                 record_id, at = done[asset_id]
                 row.update(state=TaskState.DONE, record_id=record_id, done_at=at)
                 row["next_action_at"] = window.closes_at
+            else:
+                self._skip_past_notices(row, duty)
             rows.append(row)
         self.report.started += _insert_tasks(self.session, rows)
+
+    def _skip_past_notices(self, row: dict[str, Any], duty: Duty) -> None:
+        """A task that starts now (a new asset, a changed schedule) does not announce what was
+        due long before it existed: only a scheduler that was down owes a catch-up summary."""
+        due = row["due_at"]
+        moments = {
+            "reminded_at": max(due - timedelta(minutes=duty.remind_before), row["opens_at"]),
+            "due_notice_at": due,
+            "escalated_school_at": due + timedelta(minutes=duty.escalate_school_after),
+            "escalated_district_at": due + timedelta(minutes=duty.escalate_district_after),
+        }
+        for column, moment in moments.items():
+            if moment < self.now - self.policy.catch_up_after:
+                row[column] = self.now
 
     def _records(
         self,
@@ -241,7 +257,12 @@ class _Context:
         return found
 
     def _records_with_ids(
-        self, template_key: str, asset_ids: list[int], window: Window
+        self,
+        template_key: str,
+        asset_ids: list[int],
+        window: Window,
+        *,
+        after_opening: bool = False,
     ) -> dict[int, tuple[int, datetime]]:
         """The first record per asset for a checklist inside a window, up to now."""
         found: dict[int, tuple[int, datetime]] = {}
@@ -255,7 +276,9 @@ class _Context:
                 .where(
                     FormTemplate.key == template_key,
                     Record.asset_id.in_(chunk),
-                    Record.submitted_at >= window.opens_at,
+                    Record.submitted_at > window.opens_at
+                    if after_opening
+                    else Record.submitted_at >= window.opens_at,
                     Record.submitted_at < until,
                 )
                 .order_by(Record.submitted_at)
@@ -293,6 +316,7 @@ class _Context:
             updates.append({**unchanged, "current": True, **changes})
         if updates:
             self.session.execute(update(Task), updates)
+        self._count_records(new_tasks)
         self.report.started += _insert_tasks(self.session, new_tasks)
         self.report.closed += sum(1 for u in updates if not u["current"])
 
@@ -366,6 +390,7 @@ class _Context:
             changes["state"] = TaskState.MISSED
             if responsible and task.closes_at < self.now - self.policy.catch_up_after:
                 self._stale(responsible, "missed", task.id, task.template_key, task.closes_at)
+        every_n = duty.recurrence.frequency == Frequency.EVERY_N_DAYS
         calendar = self.calendars[duty.district_id]
         rule = duty.recurrence
         window = self._following(duty, calendar, rule, task)
@@ -373,15 +398,43 @@ class _Context:
             # A whole window passed unseen: kept as missed history.
             row = _task_values(duty, task.asset_id, task.school_id, window)
             row.update(state=TaskState.MISSED, current=False, next_action_at=None)
+            row["_unseen"] = (responsible, every_n)
             new_tasks.append(row)
-            if responsible:
-                self._stale(
-                    responsible, "missed", window.due_at, task.template_key, window.closes_at
-                )
             window = _next_from_window(calendar, rule, window)
         if window is not None:
-            new_tasks.append(_task_values(duty, task.asset_id, task.school_id, window))
+            row = _task_values(duty, task.asset_id, task.school_id, window)
+            row["_unseen"] = (None, every_n)
+            new_tasks.append(row)
         return changes
+
+    def _count_records(self, rows: list[dict[str, Any]]) -> None:
+        """Windows the sweep creates after the fact take the records filed in them meanwhile;
+        the ones without a record are counted as missed for the catch-up summary."""
+        groups: dict[tuple[str, datetime, datetime, datetime, bool], list[dict[str, Any]]] = {}
+        for row in rows:
+            every_n = row["_unseen"][1]
+            key = (row["template_key"], row["opens_at"], row["due_at"], row["closes_at"], every_n)
+            groups.setdefault(key, []).append(row)
+        for (template_key, opens, due, closes, every_n), members in groups.items():
+            found = self._records_with_ids(
+                template_key,
+                [row["asset_id"] for row in members],
+                Window(opens, due, closes),
+                # Every N days opens at the record that closed the last one: not that record.
+                after_opening=every_n,
+            )
+            for row in members:
+                responsible, every_n = row.pop("_unseen")
+                record = found.get(row["asset_id"])
+                if record is not None:
+                    record_id, at = record
+                    row.update(state=TaskState.DONE, record_id=record_id, done_at=at)
+                    if every_n and row["current"]:
+                        row["closes_at"] = at
+                    if row["current"]:
+                        row["next_action_at"] = row["closes_at"]
+                elif row["state"] == TaskState.MISSED and responsible:
+                    self._stale(responsible, "missed", row["due_at"], template_key, closes)
 
     def _following(
         self, duty: Duty, calendar: Calendar, rule: Rule, task: _TaskRow
@@ -750,6 +803,10 @@ def _task_values(duty: Duty, asset_id: int, school_id: int, window: Window) -> d
         "current": True,
         "record_id": None,
         "done_at": None,
+        "reminded_at": None,
+        "due_notice_at": None,
+        "escalated_school_at": None,
+        "escalated_district_at": None,
         "next_action_at": min(
             window.closes_at,
             max(window.due_at - timedelta(minutes=duty.remind_before), window.opens_at),

@@ -76,6 +76,8 @@ class FakeTelegram:
     files: dict[str, bytes] = field(default_factory=dict)
     webhook: dict[str, Any] = field(default_factory=dict)
     blocked: set[int] = field(default_factory=set)  # chats whose person blocked the bot
+    # chat id → how many of the next sends to it fail with 502, as in a partial outage
+    fail_next: dict[int, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._lock = threading.Condition()
@@ -142,14 +144,15 @@ class FakeTelegram:
             self._lock.notify_all()
             return update["update_id"]
 
-    def user_says(self, chat_id: int, text: str, language: str = "zh-hans", **extra: Any) -> int:
-        message = {
+    def user_says(
+        self, chat_id: int, text: str, language: str = "zh-hans", chat_type: str = "private"
+    ) -> int:
+        message: dict[str, Any] = {
             "message_id": self._new_message_id(),
             "date": int(time.time()),
-            "chat": {"id": chat_id, "type": "private"},
+            "chat": {"id": chat_id, "type": chat_type},
             "from": {"id": chat_id, "is_bot": False, "first_name": "U", "language_code": language},
             "text": text,
-            **extra,
         }
         if text.startswith("/"):
             command = text.split()[0]
@@ -334,6 +337,10 @@ class FakeTelegram:
                     data = button.get("callback_data")
                     if data is not None and len(str(data).encode()) > CALLBACK_DATA_LIMIT:
                         return self._error(method, 400, "Bad Request: BUTTON_DATA_INVALID")
+        chat_id = int(params.get("chat_id", 0)) if method in SENDING else 0
+        if self.fail_next.get(chat_id, 0) > 0:
+            self.fail_next[chat_id] -= 1
+            return self._error(method, 502, "Bad Gateway")
         if method in SENDING and int(params.get("chat_id", 0)) in self.blocked:
             return self._error(method, 403, "Forbidden: bot was blocked by the user")
         if method in SENDING and self.enforce_limits:

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-25 23:04:34.334075
+Create Date: 2026-11-25 23:28:03.385780
 """
 
 from __future__ import annotations
@@ -96,6 +96,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_duty")),
     )
     with op.batch_alter_table("duty", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_duty_builtin",
+            ["district_id", "template_key"],
+            unique=True,
+            sqlite_where=sa.text("builtin = 1"),
+            postgresql_where=sa.text("builtin"),
+        )
         batch_op.create_index(batch_op.f("ix_duty_district_id"), ["district_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_duty_school_id"), ["school_id"], unique=False)
 
@@ -216,6 +223,11 @@ def downgrade() -> None:
     with op.batch_alter_table("duty", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_duty_school_id"))
         batch_op.drop_index(batch_op.f("ix_duty_district_id"))
+        batch_op.drop_index(
+            "ix_duty_builtin",
+            sqlite_where=sa.text("builtin = 1"),
+            postgresql_where=sa.text("builtin"),
+        )
 
     op.drop_table("duty")
     with op.batch_alter_table("link_code", schema=None) as batch_op:

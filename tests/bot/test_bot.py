@@ -129,3 +129,25 @@ def test_an_expired_code_does_not_link(
     _run(bot_settings, session_factory, clock, scenario)
 
     assert session.scalar(select(ChatLink)) is None
+
+
+def test_a_group_cannot_be_linked_so_its_members_never_see_a_persons_data(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+    bot_settings: Settings,
+) -> None:
+    school = make_school(session)
+    staff = make_person(session, clock, school, Role.INSPECTOR, "staff")
+    code = new_link_code(session, staff, now=clock.now()).code
+    session.commit()
+
+    async def scenario(application: Application) -> None:
+        fake.user_says(-100123, f"/start {code}", chat_type="group")
+        reply = await asyncio.to_thread(_reply, fake, -100123, 1)
+        assert reply == "请在与机器人的私聊中绑定，不要在群里绑定。"
+
+    _run(bot_settings, session_factory, clock, scenario)
+
+    assert session.scalar(select(ChatLink)) is None

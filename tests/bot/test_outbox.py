@@ -237,3 +237,26 @@ def test_split_text_cuts_at_line_breaks_and_keeps_every_character() -> None:
     assert all(len(p) <= 4096 for p in pieces)
     assert "".join(pieces) == text
     assert all(piece.endswith("\n") for piece in pieces[:-1])
+
+
+def test_a_notice_that_failed_holds_back_the_chats_later_ones_until_it_is_sent(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+) -> None:
+    people = _people(session, clock, 2)
+    _queue(session, clock, people, 3)
+    fake.fail_next[9000] = 1  # the first notice to this chat meets a 502
+
+    first = _drain(
+        fake, session_factory, clock, RateLimits(factor=FACTOR), sleep=_no_wait, max_tries=1
+    )
+    clock.advance(timedelta(milliseconds=500))  # before its retry is due
+    second = _drain(fake, session_factory, clock, RateLimits(factor=FACTOR), sleep=_no_wait)
+    clock.advance(timedelta(minutes=5))
+    third = _drain(fake, session_factory, clock, RateLimits(factor=FACTOR), sleep=_no_wait)
+
+    assert (first, second, third) == (3, 0, 3)  # the other chat was not held back
+    assert _numbers(fake, 9000) == [0, 1, 2]
+    assert _numbers(fake, 9001) == [0, 1, 2]

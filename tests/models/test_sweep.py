@@ -190,6 +190,60 @@ def test_a_window_that_closes_undone_is_missed_and_the_next_one_starts(world: Wo
     )
 
 
+def test_a_record_filed_while_the_scheduler_was_down_counts_for_the_window_it_fell_in(
+    world: World,
+) -> None:
+    world.sweep()
+    world.clock.set(cst(2, 10, month=4))  # no sweep since March
+    world.file(world.extinguisher, "extinguisher_monthly", EXTINGUISHER_OK, "scan-0001")
+
+    queued = world.sweep(cst(3, 9, month=4))
+
+    april = world.task(world.extinguisher, "extinguisher_monthly", current=True)
+    assert april.state == TaskState.DONE and april.record_id is not None
+    march = world.task(world.extinguisher, "extinguisher_monthly", due_at=cst(25, 17))
+    assert march.state == TaskState.MISSED
+    assert [n.message for n in queued if n.recipient_id == world.staff.id] == [CATCH_UP]
+
+
+def test_saving_a_schedule_unchanged_sends_no_false_alarm(world: World) -> None:
+    world.sweep()
+    world.sweep(cst(26, 17))  # a day overdue: the school's administrators were told
+    duty = world.session.scalar(select(Duty).where(Duty.template_key == "extinguisher_monthly"))
+
+    update_duty(
+        world.session,
+        world.district,
+        duty,
+        _fields(duty.recurrence, remind_before=duty.remind_before),
+        now=cst(27, 10),
+    )
+    queued = world.sweep(cst(27, 10, 1))
+
+    assert [n.message for n in queued if n.message != DIGEST] == []
+    assert _messages(world.inbox(world.admin)) == [OVERDUE_SCHOOL]
+
+
+def test_a_schedule_moved_later_restarts_the_task_without_replaying_old_notices(
+    world: World,
+) -> None:
+    world.sweep()
+    world.sweep(cst(26, 17))
+    duty = world.session.scalar(select(Duty).where(Duty.template_key == "extinguisher_monthly"))
+
+    update_duty(
+        world.session,
+        world.district,
+        duty,
+        _fields(Rule(Frequency.MONTHLY, at=time(17, 0), day=10)),
+        now=cst(27, 10),
+    )
+    queued = world.sweep(cst(27, 10, 1))
+
+    # Due on the 10th, long past: no catch-up summary, no new escalation from a stale moment.
+    assert [n.message for n in queued if n.message != DIGEST] == []
+
+
 # --- reminders and escalation -----------------------------------------------------------------
 
 
@@ -505,6 +559,7 @@ def test_changing_the_time_moves_the_open_task(world: World) -> None:
         world.district,
         duty,
         _fields(Rule(Frequency.MONTHLY, at=time(10, 0), day=20)),
+        now=world.clock.now(),
     )
     world.sweep()
 
@@ -522,13 +577,16 @@ def test_a_school_admin_cannot_change_the_districts_schedule_and_bad_rules_name_
     from models.duties import DutyRefused
 
     with pytest.raises(DutyRefused):
-        update_duty(world.session, world.admin, duty, _fields(duty.recurrence))
+        update_duty(
+            world.session, world.admin, duty, _fields(duty.recurrence), now=world.clock.now()
+        )
     with pytest.raises(SubmissionInvalid) as invalid:
         update_duty(
             world.session,
             world.district,
             duty,
             _fields(Rule(Frequency.WEEKLY, weekdays=()), escalate_district_after=60),
+            now=world.clock.now(),
         )
     assert set(invalid.value.errors) == {"weekdays", "escalate_district_after"}
 

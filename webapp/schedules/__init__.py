@@ -241,11 +241,14 @@ def edit_duty(school_code: str, duty_id: int) -> Response | tuple[str, int]:
                 now=db.clock().now(),
             )
         else:
-            dt.update_duty(db.session(), current_user, duty, fields)
+            dt.update_duty(db.session(), current_user, duty, fields, now=db.clock().now())
     except SubmissionInvalid as invalid:
         for name, message in invalid.errors.items():
             errors.setdefault(FIELD_NAMES.get(name, name), translate(message))
         return _duty_page(school, duty, _posted_values(), errors, override)
+    except dt.DutyRefused as refused:
+        flash(translate(refused.message))
+        return redirect(url_for("schedules.list_schedules", school_code=school.code))
     flash(gettext("Saved. The next sweep plans the tasks again."))
     return redirect(url_for("schedules.list_schedules", school_code=school.code))
 
@@ -285,6 +288,7 @@ def calendar(school_code: str) -> Response | tuple[str, int]:
                 starts_on=_date("starts_on"),
                 ends_on=_date("ends_on"),
                 name=values["name"],
+                now=db.clock().now(),
             )
         except SubmissionInvalid as invalid:
             errors = {name: translate(message) for name, message in invalid.errors.items()}
@@ -317,6 +321,6 @@ def delete_calendar_entry(school_code: str, entry_id: int) -> Response:
         or not current_user.is_district_admin_of(school.district_id)
     ):
         abort(404)
-    dt.remove_calendar_entry(db.session(), current_user, entry)
+    dt.remove_calendar_entry(db.session(), current_user, entry, now=db.clock().now())
     flash(gettext("Removed."))
     return redirect(url_for("schedules.calendar", school_code=school.code))
