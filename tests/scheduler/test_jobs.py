@@ -73,7 +73,8 @@ def test_the_sweep_job_commits_what_it_queued_and_a_second_run_adds_nothing(
     make_asset(session, clock, school, responsible=staff)
     session.commit()
     settings = Settings()
-    settings.schedules.remind_before_minutes = 30 * 24 * 60  # remind at once
+    # The monthly check is due on 25 March at 17:00; remind from ten minutes ago.
+    settings.schedules.remind_before_minutes = (23 * 24 + 8) * 60 + 30 + 10
 
     first = run_sweep(session_factory, clock, sweep_policy(settings))
     second = run_sweep(session_factory, clock, sweep_policy(settings))
