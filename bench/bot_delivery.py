@@ -184,10 +184,11 @@ def unlimited_rate(calls: int = PROBE_CALLS) -> Probe:
 
 
 def choose_factor(rate: float) -> float:
-    """The largest factor, in steps of a half, whose overall limit stays under HEADROOM of the
-    fake's unlimited rate; at most MAX_FACTOR, at least 1."""
-    steps = math.floor(2 * rate * HEADROOM / BASE.overall_per_second) / 2
-    return max(1.0, min(float(MAX_FACTOR), steps))
+    """The largest whole factor whose overall limit stays under HEADROOM of the fake's
+    unlimited rate; at most MAX_FACTOR, at least 1. Whole, because a per-chat limit of 6.5 a
+    second counts as 6 in the fake's one-second window."""
+    steps = math.floor(rate * HEADROOM / BASE.overall_per_second)
+    return max(1.0, min(float(MAX_FACTOR), float(steps)))
 
 
 def floor_seconds(factor: float) -> float:
