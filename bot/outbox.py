@@ -1,8 +1,9 @@
 """Delivering the outbox to Telegram: each notice once, in order per chat, within the limits.
 
 Telegram allows about 30 messages a second overall and one a second per chat (20 a minute
-in a group). Each chat's notices go out one after another, paced by its own limiter, and all
-chats share the overall limiter (aiolimiter's leaky buckets). A 429 pauses every chat for its
+in a group). Each chat's notices go out one after another, each one an interval after
+Telegram answered the last, so the spacing holds where Telegram measures it; all chats share
+the overall limit (aiolimiter's leaky bucket). A 429 pauses every chat for its
 retry_after; a 5xx or a network error is retried with growing waits and, if it keeps failing,
 left for the next drain, the chat's later notices waiting behind it so their order holds.
 A notice is marked delivered, with Telegram's message id, as soon as Telegram accepts it.
@@ -118,22 +119,29 @@ class OutboxSender:
         self.batch = batch
         self.sleep = sleep
         self.overall = _smooth(self.limits.overall_per_second * self.limits.factor, room=2)
-        self._chat_limiters: dict[int, AsyncLimiter] = {}
+        # Each chat's next send waits one interval after Telegram answered its last, so the
+        # spacing holds where Telegram measures it, however long the answer took to come back.
+        self._chat_ready: dict[int, float] = {}
         self._paused_until = 0.0
         # Outcomes wait here for the one writer, which commits them in small batches.
         self._outcomes: list[tuple[Outgoing, int | None, datetime | None]] = []
         self._outcome_ready = asyncio.Event()
 
-    def _limiter(self, chat_id: int) -> AsyncLimiter:
-        limiter = self._chat_limiters.get(chat_id)
-        if limiter is None:
-            factor = self.limits.factor
-            if chat_id < 0:
-                limiter = _smooth(self.limits.per_group_per_minute * factor / 60)
-            else:
-                limiter = _smooth(self.limits.per_chat_per_second * factor)
-            self._chat_limiters[chat_id] = limiter
-        return limiter
+    def _chat_interval(self, chat_id: int) -> float:
+        factor = self.limits.factor
+        if chat_id < 0:
+            return 60 / (self.limits.per_group_per_minute * factor * SAFETY)
+        return 1 / (self.limits.per_chat_per_second * factor * SAFETY)
+
+    async def _pace_chat(self, chat_id: int) -> None:
+        loop = asyncio.get_running_loop()
+        wait = self._chat_ready.get(chat_id, 0.0) - loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    def _chat_answered(self, chat_id: int) -> None:
+        loop = asyncio.get_running_loop()
+        self._chat_ready[chat_id] = loop.time() + self._chat_interval(chat_id)
 
     async def drain(self) -> int:
         """Send everything deliverable now; returns how many notices were delivered."""
@@ -238,27 +246,32 @@ class OutboxSender:
             tries += 1
             await self._wait_pause()
             last = sent_pieces == len(pieces) - 1
+            await self._pace_chat(item.chat_id)
             try:
-                async with self._limiter(item.chat_id), self.overall:
+                async with self.overall:
                     message = await self.bot.send_message(
                         item.chat_id,
                         pieces[sent_pieces],
                         reply_markup=buttons_for(item) if last else None,
                     )
             except RetryAfter as limited:
+                self._chat_answered(item.chat_id)
                 self._pause(_seconds(limited.retry_after))
                 continue
             except (Forbidden, BadRequest) as refused:
+                self._chat_answered(item.chat_id)
                 log.warning(
                     "notice %d to chat %d refused: %s", item.delivery_id, item.chat_id, refused
                 )
                 self._outcome(item, None, None)
                 return 0
             except (TimedOut, NetworkError) as failed:
+                self._chat_answered(item.chat_id)
                 log.info("notice %d: %s; trying again in %.1fs", item.delivery_id, failed, backoff)
                 await self.sleep(backoff)
                 backoff = min(backoff * 2, 60.0)
                 continue
+            self._chat_answered(item.chat_id)
             message_id = message.message_id
             sent_pieces += 1
             tries = 0
