@@ -36,6 +36,7 @@ TEXT_LIMIT = 4096
 # Requests in flight at once: chats are sent to side by side, not one after another.
 CONNECTIONS = 16
 SAFETY = 0.95
+OVERALL_MARGIN = 0.95
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,10 @@ class OutboxSender:
         self.first_backoff = first_backoff
         self.batch = batch
         self.sleep = sleep
-        self.overall = _smooth(self.limits.overall_per_second * self.limits.factor, room=2)
+        # A wider margin overall: many connections' worth of jitter can bunch up on arrival.
+        self.overall = _smooth(
+            self.limits.overall_per_second * self.limits.factor * OVERALL_MARGIN, room=2
+        )
         # Each chat's next send waits one interval after Telegram answered its last, so the
         # spacing holds where Telegram measures it, however long the answer took to come back.
         self._chat_ready: dict[int, float] = {}
