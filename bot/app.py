@@ -45,7 +45,7 @@ from models.chats import (
 )
 from models.clock import Clock, SystemClock
 from models.db import unit_of_work
-from models.duties import TaskStatus, district_calendar, tasks_for
+from models.duties import Task, TaskStatus, district_calendar, tasks_for
 from models.messages import N_, DomainError, SubmissionInvalid
 from models.notifications import acknowledge, snooze, unacknowledged_alerts
 from models.people import Person, managed_schools, visible_school_ids
@@ -478,6 +478,13 @@ class HouqinBot:
             await query.answer()
             await self._report_asset(update, context, "", number)
             return
+        if kind == "report":
+            await query.answer()
+            if context.chat_data is not None:
+                context.chat_data["report"] = {"step": "asset", "photos": []}
+            asset_id = await self.run_db(lambda session: _task_asset(session, number))
+            await self._report_asset(update, context, "", asset_id or 0)
+            return
 
         def act(session: Session) -> tuple[str | None, str, dict[str, Any]]:
             person = person_for_chat(session, chat.id)
@@ -629,6 +636,12 @@ class HouqinBot:
 
         locale, msgid, params = await self.run_db(file)
         await self.reply(update, locale, msgid, **params)
+
+
+def _task_asset(session: Session, task_id: int) -> int | None:
+    """The asset a task is about; whether the person may report on it is checked after."""
+    task = session.get(Task, task_id)
+    return task.asset_id if task is not None else None
 
 
 def _takes_photo(session: Session, template_key: str) -> bool:

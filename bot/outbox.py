@@ -65,6 +65,7 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
 
 
 DONE_WITH_PHOTO = N_("Done — send a photo")
+REPORT_PROBLEM = N_("Report a problem")
 SNOOZE = N_("Snooze 1 h")
 ACKNOWLEDGE = N_("Acknowledge")
 
@@ -76,7 +77,12 @@ def buttons_for(item: Outgoing) -> InlineKeyboardMarkup | None:
     if len(item.task_ids) == 1:
         task_id = item.task_ids[0]
         rows.append([_button(item, DONE_WITH_PHOTO, f"photo:{task_id}")])
-        rows.append([_button(item, SNOOZE, f"snooze:{item.notification_id}")])
+        rows.append(
+            [
+                _button(item, REPORT_PROBLEM, f"report:{task_id}"),
+                _button(item, SNOOZE, f"snooze:{item.notification_id}"),
+            ]
+        )
     elif item.task_ids:
         rows.append([_button(item, SNOOZE, f"snooze:{item.notification_id}")])
     if item.severity in ("major", "critical") and not item.acknowledged:

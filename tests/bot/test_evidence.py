@@ -92,7 +92,7 @@ def test_a_reminder_answered_with_a_photo_closes_the_task(
             for row in sent.params["reply_markup"]["inline_keyboard"]
             for b in row
         ]
-        assert buttons == [f"photo:{task_id}", f"snooze:{reminder.id}"]
+        assert buttons == [f"photo:{task_id}", f"report:{task_id}", f"snooze:{reminder.id}"]
         fake.user_sends_photo(CHAT, jpeg_bytes((1200, 900)), reply_to=sent.message_id)
         answer = await asyncio.to_thread(_wait, fake, 2)
         assert answer[-1].text == "已记录：饮水机消毒记录 · YSJ-01 一楼饮水机。谢谢！"
@@ -250,3 +250,45 @@ def test_the_web_inbox_shows_who_acknowledged_an_alert_and_when(
     page = client.get("/inbox").get_data(as_text=True)
 
     assert "Admin 已于 03-02 08:30 确认" in page
+
+
+def test_report_a_problem_from_a_reminder_goes_straight_to_describing_it(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+    bot_settings: Settings,
+) -> None:
+    school = make_school(session)
+    staff = make_person(session, clock, school, Role.DORM_STAFF, "staff")
+    make_asset(
+        session,
+        clock,
+        school,
+        AssetKind.WATER_DISPENSER,
+        "YSJ-01",
+        "一楼饮水机",
+        responsible=staff,
+    )
+    _link(session, clock, staff)
+    sweep(session, now=clock.now())
+    clock.set(clock.now() + timedelta(days=7, hours=7, minutes=45))
+    sweep(session, now=clock.now())
+    session.commit()
+    reminder = session.scalar(select(Notification).where(Notification.message == REMIND))
+    task_id = reminder.task_ids[0]
+    session.commit()
+
+    async def scenario(application: Application, drain: Callable[[], Awaitable[int]]) -> None:
+        await drain()
+        [sent] = fake.sent_to(CHAT)
+        fake.user_presses(CHAT, sent.message_id, f"report:{task_id}")
+        asked = await asyncio.to_thread(_wait, fake, 2)
+        assert asked[-1].text == "YSJ-01 一楼饮水机 出了什么问题？请发消息描述。"
+        fake.user_says(CHAT, "出水口漏水")
+        await asyncio.to_thread(_wait, fake, 3)
+        fake.user_says(CHAT, "/done")
+        done = await asyncio.to_thread(_wait, fake, 4)
+        assert done[-1].text.startswith("已上报：已为 YSJ-01 一楼饮水机 建立整改任务")
+
+    _run(bot_settings, session_factory, clock, scenario)
