@@ -246,10 +246,15 @@ class ImportContext:
     seen: dict[tuple[str, str], int] = field(default_factory=dict)
     cache: dict[str, Any] = field(default_factory=dict)
 
-    def first_row_with(self, column: str, value: str, row: int) -> int | None:
-        """The earlier row of this file with the same value in this column, if any."""
-        earlier = self.seen.setdefault((column, value), row)
-        return earlier if earlier != row else None
+    def repeated(
+        self, column: str, value: str, row: int, *, key: str | None = None
+    ) -> Message | None:
+        """ "Also on row N" when an earlier row of this file has the same value in this column
+        (compared by `key` where given, e.g. without case)."""
+        earlier = self.seen.setdefault((column, value if key is None else key), row)
+        if earlier == row:
+            return None
+        return Message(N_("%(value)s is also on row %(row)d."), {"value": value, "row": earlier})
 
 
 Row = Mapping[str, str]
@@ -492,12 +497,12 @@ class ImportFiles:
 T = TypeVar("T")
 
 
-def _aliases(names: Mapping[str, T]) -> dict[str, T]:
+def aliases(names: Mapping[str, T]) -> dict[str, T]:
     """Names looked up the way headers are: without case, spaces or punctuation."""
     return {header_key(name): value for name, value in names.items()}
 
 
-ASSET_KIND_ALIASES: dict[str, AssetKind] = _aliases(
+ASSET_KIND_ALIASES: dict[str, AssetKind] = aliases(
     {
         "灭火器": AssetKind.EXTINGUISHER,
         "饮水机": AssetKind.WATER_DISPENSER,
@@ -581,8 +586,9 @@ def _school_logins(session: Session, context: ImportContext) -> dict[str, Person
     return context.cache["logins"]
 
 
-def _choices(aliases: Mapping[str, Any]) -> str:
-    return "、".join(key for key in aliases if not key.isascii())
+def alias_choices(names: Mapping[str, Any]) -> str:
+    """The Chinese names a column accepts, for the message that lists them."""
+    return "、".join(key for key in names if not key.isascii())
 
 
 def check_asset_row(session: Session, context: ImportContext, row: int, values: Row) -> AssetRow:
@@ -595,15 +601,13 @@ def check_asset_row(session: Session, context: ImportContext, row: int, values: 
     elif kind is None:
         errors["kind"] = Message(
             N_("Unknown kind %(value)s. Use one of: %(choices)s."),
-            {"value": kind_text, "choices": _choices(ASSET_KIND_ALIASES)},
+            {"value": kind_text, "choices": alias_choices(ASSET_KIND_ALIASES)},
         )
     code = admin.clean_text(values.get("code", ""), "code", admin.CODE_MAX, errors)
     if "code" not in errors:
-        earlier = context.first_row_with("code", code, row)
-        if earlier is not None:
-            errors["code"] = Message(
-                N_("%(value)s is also on row %(row)d."), {"value": code, "row": earlier}
-            )
+        repeated = context.repeated("code", code, row)
+        if repeated is not None:
+            errors["code"] = repeated
         elif code in _school_codes(session, context):
             errors["code"] = admin.code_in_use(code)
     name = admin.clean_name(values.get("name", ""), errors)
@@ -682,7 +686,7 @@ ASSET_IMPORT = register_import_kind(
 
 # --- people -----------------------------------------------------------------------------
 
-ROLE_ALIASES: dict[str, Role] = _aliases(
+ROLE_ALIASES: dict[str, Role] = aliases(
     {
         "食堂从业人员": Role.CANTEEN_STAFF,
         "食堂员工": Role.CANTEEN_STAFF,
@@ -732,15 +736,13 @@ def check_person_row(
     elif role is None:
         errors["role"] = Message(
             N_("Unknown role %(value)s. Use one of: %(choices)s."),
-            {"value": role_text, "choices": _choices(ROLE_ALIASES)},
+            {"value": role_text, "choices": alias_choices(ROLE_ALIASES)},
         )
     for column, value in (("username", new.username), ("phone", new.phone)):
         if value and column not in errors:
-            earlier = context.first_row_with(column, value, row)
-            if earlier is not None:
-                errors[column] = Message(
-                    N_("%(value)s is also on row %(row)d."), {"value": value, "row": earlier}
-                )
+            repeated = context.repeated(column, value, row)
+            if repeated is not None:
+                errors[column] = repeated
     if errors:
         raise SubmissionInvalid(errors)
     return new

@@ -32,7 +32,16 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.assets import Asset, AssetKind
 from models.base import Base
-from models.imports import Column, ImportContext, ImportKind, Row, header_key, register_import_kind
+from models.imports import (
+    Column,
+    ImportContext,
+    ImportKind,
+    Row,
+    alias_choices,
+    aliases,
+    header_key,
+    register_import_kind,
+)
 from models.messages import N_, DomainError, Message, SubmissionInvalid
 from models.org import District, School
 from models.people import Person, Role, RoleGrant, visible_school_ids
@@ -984,9 +993,8 @@ def visible_supplier(session: Session, viewer: Person, supplier_id: int) -> Supp
 
 # --- importing suppliers from a spreadsheet ----------------------------------------------
 
-SUPPLY_CATEGORY_ALIASES: dict[str, str] = {
-    header_key(name): key
-    for name, key in {
+SUPPLY_CATEGORY_ALIASES: dict[str, str] = aliases(
+    {
         "大米": "rice",
         "米": "rice",
         "面粉": "flour",
@@ -1013,8 +1021,8 @@ SUPPLY_CATEGORY_ALIASES: dict[str, str] = {
         "其它": "other",
         **{key: key for key in SUPPLY_CATEGORIES},
         **{label: key for key, label in SUPPLY_CATEGORIES.items()},
-    }.items()
-}
+    }
+)
 _LIST_SEPARATORS = re.compile(r"[,，、;；/|\n]+")
 
 SUPPLIER_COLUMNS = (
@@ -1055,17 +1063,14 @@ def check_supplier_row(
     )
     errors = _check_supplier(session, context.school.district_id, **vars(supplier))
     if unknown:
-        choices = "、".join(k for k in SUPPLY_CATEGORY_ALIASES if not k.isascii())
         errors["categories"] = Message(
             N_("Unknown category %(value)s. Use one of: %(choices)s."),
-            {"value": "、".join(unknown), "choices": choices},
+            {"value": "、".join(unknown), "choices": alias_choices(SUPPLY_CATEGORY_ALIASES)},
         )
     if supplier.name and "name" not in errors:
-        earlier = context.first_row_with("name", supplier.name.lower(), row)
-        if earlier is not None:
-            errors["name"] = Message(
-                N_("%(value)s is also on row %(row)d."), {"value": supplier.name, "row": earlier}
-            )
+        repeated = context.repeated("name", supplier.name, row, key=supplier.name.lower())
+        if repeated is not None:
+            errors["name"] = repeated
     if errors:
         raise SubmissionInvalid(errors)
     return supplier
