@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import BigInteger, ForeignKey, String, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -84,14 +85,15 @@ def link_chat(session: Session, code: str, chat_id: int, *, now: datetime) -> Pe
         session.delete(link)
     session.flush()
     session.add(ChatLink(person_id=person.id, chat_id=chat_id, linked_at=now))
-    _skip_pending(session, person.id, now)
+    _skip_pending(session, Notification.recipient_id == person.id, now)
     session.flush()
     return person
 
 
-def _skip_pending(session: Session, person_id: int, now: datetime) -> None:
-    queued = select(Notification.id).where(Notification.recipient_id == person_id)
-    session.execute(
+def _skip_pending(session: Session, recipients: Any, now: datetime) -> int:
+    """Telegram deliveries still waiting for these recipients are settled as skipped."""
+    queued = select(Notification.id).where(recipients)
+    result = session.execute(
         update(Delivery)
         .where(
             Delivery.channel == TELEGRAM,
@@ -100,6 +102,7 @@ def _skip_pending(session: Session, person_id: int, now: datetime) -> None:
         )
         .values(sent_at=now, outcome="skipped")
     )
+    return result.rowcount or 0
 
 
 def unlink_chat(session: Session, chat_id: int) -> Person | None:
@@ -219,17 +222,7 @@ def skip_unlinked(session: Session, *, now: datetime) -> int:
     """Notices for people with no linked chat are not kept waiting for one (the web inbox
     has them), so the queue the sender reads stays short."""
     linked = select(ChatLink.person_id)
-    unlinked = select(Notification.id).where(Notification.recipient_id.not_in(linked))
-    result = session.execute(
-        update(Delivery)
-        .where(
-            Delivery.channel == TELEGRAM,
-            Delivery.sent_at.is_(None),
-            Delivery.notification_id.in_(unlinked),
-        )
-        .values(sent_at=now, outcome="skipped")
-    )
-    return result.rowcount or 0
+    return _skip_pending(session, Notification.recipient_id.not_in(linked), now)
 
 
 def mark_delivered(session: Session, delivery_id: int, message_id: int, *, now: datetime) -> None:
