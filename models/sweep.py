@@ -400,7 +400,7 @@ class _Context:
             row.update(state=TaskState.MISSED, current=False, next_action_at=None)
             row["_unseen"] = (responsible, every_n)
             new_tasks.append(row)
-            window = _next_from_window(calendar, rule, window)
+            window = _next_window(calendar, rule, window)
         if window is not None:
             row = _task_values(duty, task.asset_id, task.school_id, window)
             row["_unseen"] = (None, every_n)
@@ -440,11 +440,12 @@ class _Context:
         self, duty: Duty, calendar: Calendar, rule: Rule, task: _TaskRow
     ) -> Window | None:
         """The window after a task's; computed once for all the assets that share it."""
+        window = Window(task.opens_at, task.due_at, task.closes_at)
         if rule.frequency == Frequency.EVERY_N_DAYS:
-            return _following(calendar, rule, task)
+            return _next_window(calendar, rule, window, task.done_at)
         key = (duty.id, task.opens_at, task.due_at, task.closes_at)
         if key not in self.windows:
-            self.windows[key] = _following(calendar, rule, task)
+            self.windows[key] = _next_window(calendar, rule, window)
         return self.windows[key]
 
     # --- notices ----------------------------------------------------------------------------
@@ -675,7 +676,7 @@ class _Context:
         if not _claim(self.session, f"digest:{district.id}", today.isoformat()):
             return
         schools = {s.id: s for s in district.schools}
-        figures = self._figures(list(schools), calendar, today)
+        figures = school_figures(self.session, list(schools), calendar, today, self.now)
         total: Counter[str] = Counter()
         for school_id, school in schools.items():
             counts = figures.get(school_id, Counter())
@@ -708,11 +709,6 @@ class _Context:
             now=self.now,
             link="/tasks",
         )
-
-    def _figures(
-        self, school_ids: list[int], calendar: Calendar, today: date
-    ) -> dict[int, Counter[str]]:
-        return school_figures(self.session, school_ids, calendar, today, self.now)
 
 
 def school_figures(
@@ -778,15 +774,12 @@ def message_key(message: str) -> str:
     ]
 
 
-def _following(calendar: Calendar, rule: Rule, task: _TaskRow) -> Window | None:
+def _next_window(
+    calendar: Calendar, rule: Rule, window: Window, done_at: datetime | None = None
+) -> Window | None:
+    """The window after this one: every N days counts from when it was done, or it ended."""
     if rule.frequency == Frequency.EVERY_N_DAYS:
-        return calendar.window_since(rule, task.done_at or task.closes_at)
-    return calendar.window_after(rule, Window(task.opens_at, task.due_at, task.closes_at))
-
-
-def _next_from_window(calendar: Calendar, rule: Rule, window: Window) -> Window | None:
-    if rule.frequency == Frequency.EVERY_N_DAYS:
-        return calendar.window_since(rule, window.closes_at)
+        return calendar.window_since(rule, done_at or window.closes_at)
     return calendar.window_after(rule, window)
 
 
