@@ -129,6 +129,16 @@ class HouqinBot:
         language = (user.language_code or "") if user else ""
         return "en" if language and not language.startswith("zh") else "zh_CN"
 
+    async def chat_person(self, update: Update) -> Person | None:
+        """The person this update's chat is linked to, if any."""
+        chat = update.effective_chat
+        if chat is None:
+            return None
+        return await self.run_db(lambda session: person_for_chat(session, chat.id))
+
+    async def reader_locale(self, update: Update) -> str:
+        return self.locale_of(await self.chat_person(update), update)
+
     async def reply(self, update: Update, locale: str, msgid: str, **params: Any) -> None:
         if update.effective_chat is not None:
             await update.effective_chat.send_message(translate(locale, msgid, **params))
@@ -277,8 +287,7 @@ class HouqinBot:
             return
         if report["step"] == "describe":
             report.update(step="photos", description=text[:1000])
-            person = await self.run_db(lambda s: person_for_chat(s, update.effective_chat.id))
-            await self.reply(update, self.locale_of(person, update), REPORT_PHOTOS)
+            await self.reply(update, await self.reader_locale(update), REPORT_PHOTOS)
 
     async def done(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat = update.effective_chat
@@ -323,8 +332,7 @@ class HouqinBot:
     async def cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if context.chat_data is not None:
             context.chat_data.pop("report", None)
-        person = await self.run_db(lambda s: person_for_chat(s, update.effective_chat.id))
-        await self.reply(update, self.locale_of(person, update), CANCELLED)
+        await self.reply(update, await self.reader_locale(update), CANCELLED)
 
     async def anything_else(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat = update.effective_chat
@@ -334,7 +342,7 @@ class HouqinBot:
         if report is not None and update.effective_message and update.effective_message.text:
             await self._report_text(update, context, report)
             return
-        person = await self.run_db(lambda session: person_for_chat(session, chat.id))
+        person = await self.chat_person(update)
         if person is None:
             await self.reply(update, self.locale_of(None, update), NOT_LINKED)
         else:
@@ -538,10 +546,9 @@ class HouqinBot:
                 telegram_file = await context.bot.get_file(file_id)
                 if (telegram_file.file_size or 0) <= MAX_PHOTO_BYTES:
                     report["photos"].append(bytes(await telegram_file.download_as_bytearray()))
-            person = await self.run_db(lambda s: person_for_chat(s, chat.id))
             await self.reply(
                 update,
-                self.locale_of(person, update),
+                await self.reader_locale(update),
                 REPORT_PHOTO_ADDED,
                 count=len(report["photos"]),
             )
