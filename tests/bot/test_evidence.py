@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -30,6 +31,31 @@ CHAT = 7001
 def _link(session: Session, clock: SettableClock, person: Person, chat_id: int = CHAT) -> None:
     session.add(ChatLink(person_id=person.id, chat_id=chat_id, linked_at=clock.now()))
     session.flush()
+
+
+@dataclass(frozen=True)
+class Reminded:
+    dispenser_id: int
+    reminder_id: int
+    task_id: int
+
+
+def _reminded_dispenser(session: Session, clock: SettableClock) -> Reminded:
+    """A dispenser whose linked keeper was just reminded it is due at 17:00 (it is 16:15)."""
+    school = make_school(session)
+    staff = make_person(session, clock, school, Role.DORM_STAFF, "staff")
+    dispenser = make_asset(
+        session, clock, school, AssetKind.WATER_DISPENSER, "YSJ-01", "一楼饮水机", responsible=staff
+    )
+    _link(session, clock, staff)
+    sweep(session, now=clock.now())
+    clock.set(clock.now() + timedelta(days=7, hours=7, minutes=45))
+    sweep(session, now=clock.now())
+    session.commit()
+    reminder = session.scalar(select(Notification).where(Notification.message == REMIND))
+    reminded = Reminded(dispenser.id, reminder.id, reminder.task_ids[0])
+    session.commit()  # a read on SQLite takes the write lock here; let the bot write
+    return reminded
 
 
 def _run(
@@ -64,25 +90,8 @@ def test_a_reminder_answered_with_a_photo_closes_the_task(
     fake: FakeTelegram,
     bot_settings: Settings,
 ) -> None:
-    school = make_school(session)
-    staff = make_person(session, clock, school, Role.DORM_STAFF, "staff")
-    dispenser = make_asset(
-        session,
-        clock,
-        school,
-        AssetKind.WATER_DISPENSER,
-        "YSJ-01",
-        "一楼饮水机",
-        responsible=staff,
-    )
-    _link(session, clock, staff)
-    sweep(session, now=clock.now())
-    clock.set(clock.now() + timedelta(days=7, hours=7, minutes=45))  # 16:15, before 17:00
-    sweep(session, now=clock.now())
-    session.commit()
-    reminder = session.scalar(select(Notification).where(Notification.message == REMIND))
-    task_id = reminder.task_ids[0]
-    session.commit()  # a read on SQLite takes the write lock here; let the bot write
+    reminded = _reminded_dispenser(session, clock)
+    task_id = reminded.task_id
 
     async def scenario(application: Application, drain: Callable[[], Awaitable[int]]) -> None:
         assert await drain() == 1
@@ -92,7 +101,11 @@ def test_a_reminder_answered_with_a_photo_closes_the_task(
             for row in sent.params["reply_markup"]["inline_keyboard"]
             for b in row
         ]
-        assert buttons == [f"photo:{task_id}", f"report:{task_id}", f"snooze:{reminder.id}"]
+        assert buttons == [
+            f"photo:{task_id}",
+            f"report:{task_id}",
+            f"snooze:{reminded.reminder_id}",
+        ]
         fake.user_sends_photo(CHAT, jpeg_bytes((1200, 900)), reply_to=sent.message_id)
         answer = await asyncio.to_thread(_wait, fake, 2)
         assert answer[-1].text == "已记录：饮水机消毒记录 · YSJ-01 一楼饮水机。谢谢！"
@@ -103,7 +116,7 @@ def test_a_reminder_answered_with_a_photo_closes_the_task(
     task = session.get(Task, task_id)
     assert task.state == TaskState.DONE
     record = session.get(Record, task.record_id)
-    assert record.channel == "bot" and record.asset_id == dispenser.id
+    assert record.channel == "bot" and record.asset_id == reminded.dispenser_id
     assert [p.item_key for p in record.photos] == ["photo"]
     session.commit()
 
@@ -195,23 +208,12 @@ def test_snooze_sends_the_reminder_again_an_hour_later(
     fake: FakeTelegram,
     bot_settings: Settings,
 ) -> None:
-    school = make_school(session)
-    staff = make_person(session, clock, school, Role.DORM_STAFF, "staff")
-    make_asset(
-        session, clock, school, AssetKind.WATER_DISPENSER, "YSJ-01", "一楼饮水机", responsible=staff
-    )
-    _link(session, clock, staff)
-    sweep(session, now=clock.now())
-    clock.set(clock.now() + timedelta(days=7, hours=7, minutes=45))
-    sweep(session, now=clock.now())
-    session.commit()
-    reminder = session.scalar(select(Notification).where(Notification.message == REMIND))
-    session.commit()
+    reminded = _reminded_dispenser(session, clock)
 
     async def scenario(application: Application, drain: Callable[[], Awaitable[int]]) -> None:
         await drain()
         [sent] = fake.sent_to(CHAT)
-        fake.user_presses(CHAT, sent.message_id, f"snooze:{reminder.id}")
+        fake.user_presses(CHAT, sent.message_id, f"snooze:{reminded.reminder_id}")
         answered = await asyncio.to_thread(fake.wait_for_call, "answerCallbackQuery")
         assert answered["text"].startswith("已推迟")
         assert await drain() == 0  # not before the hour is up
@@ -259,25 +261,7 @@ def test_report_a_problem_from_a_reminder_goes_straight_to_describing_it(
     fake: FakeTelegram,
     bot_settings: Settings,
 ) -> None:
-    school = make_school(session)
-    staff = make_person(session, clock, school, Role.DORM_STAFF, "staff")
-    make_asset(
-        session,
-        clock,
-        school,
-        AssetKind.WATER_DISPENSER,
-        "YSJ-01",
-        "一楼饮水机",
-        responsible=staff,
-    )
-    _link(session, clock, staff)
-    sweep(session, now=clock.now())
-    clock.set(clock.now() + timedelta(days=7, hours=7, minutes=45))
-    sweep(session, now=clock.now())
-    session.commit()
-    reminder = session.scalar(select(Notification).where(Notification.message == REMIND))
-    task_id = reminder.task_ids[0]
-    session.commit()
+    task_id = _reminded_dispenser(session, clock).task_id
 
     async def scenario(application: Application, drain: Callable[[], Awaitable[int]]) -> None:
         await drain()
