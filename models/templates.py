@@ -354,8 +354,17 @@ def load_template_file(path: Path) -> TemplateSpec:
     return spec_from_json(data, str(path))
 
 
+_parsed_builtins: dict[tuple[tuple[str, int, int], ...], list[TemplateSpec]] = {}
+
+
 def builtin_specs() -> list[TemplateSpec]:
-    return [load_template_file(p) for p in sorted(BUILTIN_DIR.glob("*.toml"))]
+    """Parsed once per state of the files: every start-up and test syncs them, few change them."""
+    paths = sorted(BUILTIN_DIR.glob("*.toml"))
+    state = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
+    if state not in _parsed_builtins:
+        _parsed_builtins.clear()
+        _parsed_builtins[state] = [load_template_file(p) for p in paths]
+    return list(_parsed_builtins[state])
 
 
 class FormTemplate(Base):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -60,12 +61,23 @@ def _truncate(engine: Engine) -> None:
         connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
+@pytest.fixture(scope="session")
+def sqlite_schema(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite database with every table, built once; each test gets a copy of the file."""
+    path = tmp_path_factory.mktemp("schema") / "houqin.db"
+    engine = make_engine(f"sqlite:///{path}")
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    return path
+
+
 @pytest.fixture(params=BACKENDS)
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """A fresh, empty schema for each test."""
     if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'houqin.db'}")
-        Base.metadata.create_all(engine)
+        path = tmp_path / "houqin.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_schema"), path)
+        engine = make_engine(f"sqlite:///{path}")
         yield engine
         engine.dispose()
     else:
