@@ -236,13 +236,13 @@ def test_a_failed_check_becomes_an_action_that_is_closed_with_a_photo(
         files={"name": "hose.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes()}
     )
     page.get_by_role("button", name="提交").tap()
-    expect(page.get_by_role("alert")).to_contain_text("喷管完好、无堵塞")
+    expect(page.get_by_role("alert")).to_contain_text("喷管损坏或堵塞")
     page.get_by_role("button", name="退出登录").tap()
 
     log_in(page, "keeper")
     page.get_by_role("link", name="待整改").first.tap()
-    page.get_by_role("link", name="喷管完好、无堵塞").tap()
-    expect(page.get_by_role("heading", name="喷管完好、无堵塞")).to_be_visible()
+    page.get_by_role("link", name="喷管损坏或堵塞").tap()
+    expect(page.get_by_role("heading", name="喷管损坏或堵塞")).to_be_visible()
     assert scroll_width(page) <= PHONE_WIDTH
     page.get_by_label("处理情况").fill("更换了新喷管")
     page.get_by_label("整改后照片").set_input_files(

@@ -350,8 +350,28 @@ def test_a_failed_check_is_not_greeted_with_a_plain_thank_you(
 
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "已提交，发现以下问题" in html
-    assert "下车学生人数" in html.split("已提交，发现以下问题")[1].split("</ul>")[0]
+    assert "下车人数与上车人数不符" in html.split("已提交，发现以下问题")[1].split("</ul>")[0]
     assert "已提交，谢谢" not in html
+
+
+def test_a_failed_item_is_named_by_its_failure_on_the_result_page(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    _, _, _, token = _setup(session, clock)
+    auth.login("inspector")
+
+    response = submit_form(
+        client,
+        token,
+        "extinguisher_monthly",
+        {**EXTINGUISHER_OK, "gauge_green": "fail"},
+        {"photo": jpeg_bytes()},
+    )
+
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    problems = html.split("已提交，发现以下问题")[1].split("</ul>")[0]
+    assert "压力表指针不在绿区" in problems
+    assert "压力表指针在绿区" not in problems
 
 
 def test_reading_a_page_does_not_wait_for_someone_else_writing(
