@@ -167,7 +167,7 @@ class TaskStatus(enum.StrEnum):
 
 STATUS_LABELS = {
     TaskStatus.UPCOMING: N_("Upcoming"),
-    TaskStatus.DUE: N_("Due"),
+    TaskStatus.DUE: N_("Due now"),
     TaskStatus.OVERDUE: N_("Overdue"),
     TaskStatus.DONE: N_("Done"),
     TaskStatus.MISSED: N_("Missed"),

@@ -49,7 +49,7 @@ def test_the_responsible_person_sees_what_to_fix_on_the_asset_and_in_their_list(
     mine = client.get("/actions").get_data(as_text=True)
 
     assert "待整改" in asset_page and "喷管损坏或堵塞" in asset_page
-    assert "喷管损坏或堵塞" in mine
+    assert "喷管损坏或堵塞" in mine and "整改期限 " in mine
     assert '<span class="count">1</span>' in mine  # the unread notice in the header
 
 
