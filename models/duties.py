@@ -651,6 +651,20 @@ def tasks_for(
     return tasks
 
 
+def open_tasks_of_asset(session: Session, asset_id: int, *, now: datetime) -> list[Task]:
+    """The asset's current open tasks, most urgent first: overdue, then due, then upcoming."""
+    tasks = session.scalars(
+        select(Task).where(
+            Task.asset_id == asset_id,
+            Task.current == true(),
+            Task.state == TaskState.OPEN,
+            Task.closes_at > now,
+        )
+    )
+    order = [TaskStatus.OVERDUE, TaskStatus.DUE, TaskStatus.UPCOMING]
+    return sorted(tasks, key=lambda t: (order.index(t.status(now)), t.due_at, t.id))
+
+
 def template_title(session: Session, key: str) -> dict[str, str]:
     template = latest_template(session, key)
     return dict(template.spec.title) if template is not None else {"zh_CN": key, "en": key}

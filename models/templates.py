@@ -147,6 +147,18 @@ class ItemSpec:
             for locale in LOCALES
         }
 
+    @property
+    def passing_answer(self) -> str | None:
+        """The one answer that passes a pass/fail or yes/no item that can fail (全部合格)."""
+        if self.type not in BUILT_IN_VALUES or not self.can_fail():
+            return None
+        passing = [
+            v
+            for v in self.values
+            if v != "fail" and self.expect in (None, v) and v not in self.fail_values
+        ]
+        return passing[0] if len(passing) == 1 else None
+
     def can_fail(self, trip: str | None = None) -> bool:
         """Whether some answer to this item fails the record (see `_fails`)."""
         if self.type == "pass_fail" or self.expect is not None or self.fail_values:
@@ -203,6 +215,10 @@ class TemplateSpec:
 
     def has(self, key: str) -> bool:
         return any(i.key == key for i in self.items)
+
+    def passing_answers(self) -> dict[str, str]:
+        """What "all OK" answers: every pass/fail and yes/no item that can fail, passed."""
+        return {i.key: i.passing_answer for i in self.items if i.passing_answer is not None}
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
