@@ -481,3 +481,23 @@ def test_all_ok_answers_yes_no_items_with_their_expected_answer(
 
     for item in ("inner_cleaned", "outlet_cleaned", "bottle_in_date"):
         assert f'name="{item}" value="yes" checked' in page
+
+
+def test_an_asset_attribute_value_shows_in_the_readers_language(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session)
+    make_person(session, clock, school, Role.INSPECTOR, "inspector")
+    meter = make_asset(
+        session, clock, school, AssetKind.METER, "DB-01", "总电表", meter_type="electricity"
+    )
+    session.commit()
+    auth.login("inspector")
+    token = meter.current_label.token
+
+    chinese = client.get(f"/s/{token}").get_data(as_text=True)
+    client.set_cookie("houqin_lang", "en")
+    english = client.get(f"/s/{token}").get_data(as_text=True)
+
+    assert "<dt>表计类型</dt><dd>电</dd>" in chinese and "electricity" not in chinese
+    assert "<dd>Electricity</dd>" in english
