@@ -144,3 +144,15 @@ def test_a_new_checklist_saves_as_offered_and_says_so_in_green(
 
     shown = client.get(saved.headers["Location"]).get_data(as_text=True)
     assert '<div class="flash-ok" role="status">已保存为版本 1。</div>' in shown
+
+
+def test_a_checklist_page_says_what_each_failure_is_called(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    make_person(session, clock, make_school(session), Role.SCHOOL_ADMIN, "admin")
+    session.commit()
+    auth.login("admin")
+
+    page = client.get("/checklists/extinguisher_monthly").get_data(as_text=True)
+
+    assert "不合格时记为：压力表指针不在绿区" in page
