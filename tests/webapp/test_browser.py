@@ -297,7 +297,9 @@ def test_an_all_ok_extinguisher_check_takes_four_taps_from_the_asset_page(
 
     tap(page.locator("main a.btn").first)
     expect(page.get_by_role("heading", name=EXTINGUISHER_CHECKLIST)).to_be_visible()
-    tap(page.get_by_role("button", name="全部合格"))
+    all_ok = page.get_by_role("button", name="全部合格")
+    assert all_ok.bounding_box()["y"] < page.locator("form fieldset").first.bounding_box()["y"]
+    tap(all_ok)
     for fieldset in page.locator("form fieldset").filter(has=page.locator(".choices")).all():
         expect(fieldset.get_by_label("合格", exact=True)).to_be_checked()
     with page.expect_file_chooser() as chooser:

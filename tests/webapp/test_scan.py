@@ -452,6 +452,8 @@ def test_all_ok_marks_every_item_passed_keeps_the_note_and_saves_nothing(
 
     page = response.get_data(as_text=True)
     assert response.status_code == 200
+    # Enter in a text field presses the form's first button: that must be Submit.
+    assert page.index('<button class="btn" type="submit">') < page.index('name="all_pass"')
     for item in ("gauge_green", "pin_seal", "body_intact", "hose_clear", "accessible_signed"):
         assert f'name="{item}" value="pass" checked' in page
         assert f'name="{item}" value="fail" checked' not in page
