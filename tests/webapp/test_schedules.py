@@ -74,7 +74,7 @@ def test_staff_see_their_task_with_its_due_time_and_filing_it_marks_it_done(
 
     assert "灭火器月度检查" in page
     assert "应于 03-25 17:00 前完成" in page
-    assert "整改期限" not in page
+    assert '<span class="badge ">应完成</span>' in page and "整改期限" not in page
     link = page.split('href="/s/')[1].split('"')[0]
     token = link.split("/")[0]
     response = submit_form(
