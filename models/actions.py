@@ -116,7 +116,7 @@ def open_actions_for_failures(
             asset=asset,
             record_id=record.id,
             item_key=key,
-            what=dict(item.label),
+            what=item.fail_texts(),
             severity=item.severity,
             assignee=asset.responsible,
             status=ActionStatus.OPEN,

@@ -6,6 +6,7 @@ the same ones through Flask-Babel.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -16,6 +17,14 @@ from babel.support import NullTranslations, Translations
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "houqin" / "translations"
 LOCALES = ("zh_CN", "en")
+# How each language writes "a: b" and "a, b, c" (Chinese full-width, English with a space).
+COLON = {"zh_CN": "：", "en": ": "}
+LIST_SEPARATOR = {"zh_CN": "、", "en": ", "}
+
+
+def join_list(items: Iterable[object], locale: str) -> str:
+    """Items as a list in the reader's language: 甲、乙 or a, b."""
+    return LIST_SEPARATOR.get(locale, ", ").join(str(i) for i in items)
 
 
 @cache

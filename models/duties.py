@@ -167,7 +167,7 @@ class TaskStatus(enum.StrEnum):
 
 STATUS_LABELS = {
     TaskStatus.UPCOMING: N_("Upcoming"),
-    TaskStatus.DUE: N_("Due"),
+    TaskStatus.DUE: N_("Due now"),
     TaskStatus.OVERDUE: N_("Overdue"),
     TaskStatus.DONE: N_("Done"),
     TaskStatus.MISSED: N_("Missed"),
@@ -649,6 +649,20 @@ def tasks_for(
         done = query.where(Task.state == TaskState.DONE).order_by(Task.done_at.desc(), Task.id)
         tasks += session.scalars(done.limit(limit - len(tasks)))
     return tasks
+
+
+def open_tasks_of_asset(session: Session, asset_id: int, *, now: datetime) -> list[Task]:
+    """The asset's current open tasks, most urgent first: overdue, then due, then upcoming."""
+    tasks = session.scalars(
+        select(Task).where(
+            Task.asset_id == asset_id,
+            Task.current == true(),
+            Task.state == TaskState.OPEN,
+            Task.closes_at > now,
+        )
+    )
+    order = [TaskStatus.OVERDUE, TaskStatus.DUE, TaskStatus.UPCOMING]
+    return sorted(tasks, key=lambda t: (order.index(t.status(now)), t.due_at, t.id))
 
 
 def template_title(session: Session, key: str) -> dict[str, str]:

@@ -45,6 +45,7 @@ from sqlalchemy.orm import Session
 
 from models import admin
 from models.assets import KIND_LABELS, Asset, AssetKind, create_asset
+from models.catalogue import LOCALES, join_list
 from models.messages import N_, DomainError, Message, SubmissionInvalid
 from models.org import Location, School
 from models.people import ROLE_LABELS, Person, Role, RoleGrant, normalise_login
@@ -366,7 +367,7 @@ def _map_columns(kind: ImportKind, headers: list[str]) -> tuple[dict[str, int], 
         raise ImportRefused(
             Message(
                 N_("Columns missing: %(columns)s."),
-                {"columns": {"zh_CN": "、".join(missing), "en": ", ".join(missing)}},
+                {"columns": {locale: join_list(missing, locale) for locale in LOCALES}},
             )
         )
     return positions, written
@@ -586,9 +587,11 @@ def _school_logins(session: Session, context: ImportContext) -> dict[str, Person
     return context.cache["logins"]
 
 
-def alias_choices(names: Mapping[str, Any]) -> str:
-    """The Chinese names a column accepts, for the message that lists them."""
-    return "、".join(key for key in names if not key.isascii())
+def alias_choices(names: Mapping[str, Any]) -> dict[str, str]:
+    """The Chinese names a column accepts, for the message that lists them, as a list in each
+    language."""
+    chinese = [key for key in names if not key.isascii()]
+    return {locale: join_list(chinese, locale) for locale in LOCALES}
 
 
 def check_asset_row(session: Session, context: ImportContext, row: int, values: Row) -> AssetRow:

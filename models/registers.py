@@ -32,6 +32,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.assets import Asset, AssetKind
 from models.base import Base
+from models.catalogue import LOCALES, join_list
 from models.imports import (
     Column,
     ImportContext,
@@ -1065,7 +1066,10 @@ def check_supplier_row(
     if unknown:
         errors["categories"] = Message(
             N_("Unknown category %(value)s. Use one of: %(choices)s."),
-            {"value": "、".join(unknown), "choices": alias_choices(SUPPLY_CATEGORY_ALIASES)},
+            {
+                "value": {locale: join_list(unknown, locale) for locale in LOCALES},
+                "choices": alias_choices(SUPPLY_CATEGORY_ALIASES),
+            },
         )
     if supplier.name and "name" not in errors:
         repeated = context.repeated("name", supplier.name, row, key=supplier.name.lower())

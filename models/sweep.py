@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from models.actions import ActionStatus, CorrectiveAction
 from models.assets import Asset
 from models.base import Base
+from models.catalogue import COLON, join_list
 from models.duties import (
     Duty,
     DutyDefaults,
@@ -574,9 +575,8 @@ class _Context:
             by_template: dict[str, list[str]] = defaultdict(list)
             for (kind, key), n in sorted(counts.items(), key=lambda item: item[0][1]):
                 by_template[key].append(words[locale][kind].format(n=n))
-            colon = "：" if locale == "zh_CN" else ": "
             texts[locale] = separator.join(
-                f"{self._title(key)[locale]}{colon}{', '.join(parts)}"
+                f"{self._title(key)[locale]}{COLON[locale]}{join_list(parts, locale)}"
                 for key, parts in by_template.items()
             )
         return texts

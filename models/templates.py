@@ -18,6 +18,7 @@ from sqlalchemy import String, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base
+from models.catalogue import COLON, LIST_SEPARATOR, translate
 from models.messages import N_, Message, SubmissionInvalid
 from models.registers import SUPPLY_CATEGORIES
 
@@ -44,10 +45,45 @@ CHOICE_TYPES = ("single_choice", "multiple_choice")
 SEVERITIES = ("minor", "major", "critical")
 BUILT_IN_VALUES = {"pass_fail": ("pass", "fail"), "yes_no": ("yes", "no")}
 KEY_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")
+ONE_OF = N_("must be one of %(values)s")
+NO_EARLIER = N_("no earlier item %(item)s")
+ITEM_WHERE = N_("item %(key)s")
 
 
 class TemplateError(ValueError):
-    """A template file is wrong; the message names the file, the item and the field."""
+    """A template file is wrong; the message names the file, the item and the field.
+
+    `problem` is a catalogue message whose list parameters are joined in the reader's language
+    (`text`); `str()` is the English text, for logs and the CLI.
+    """
+
+    def __init__(
+        self,
+        source: str,
+        where: str = "",
+        problem: str = "",
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.source, self.where, self.problem = source, where, problem
+        self.params = dict(params or {})
+        super().__init__(": ".join(p for p in (source, where, self._fill(problem, ", ")) if p))
+
+    def _fill(self, problem: str, separator: str) -> str:
+        shown = {
+            k: separator.join(map(str, v)) if isinstance(v, list | tuple) else v
+            for k, v in self.params.items()
+        }
+        return problem % shown if shown else problem
+
+    def text(self, gettext: Any, locale: str) -> str:
+        """In the reader's language, with `gettext` the door's translation function."""
+        if not self.where:
+            return str(self)
+        where = self.where
+        if where.startswith("item "):
+            where = gettext(ITEM_WHERE) % {"key": where.removeprefix("item ")}
+        problem = self._fill(gettext(self.problem), LIST_SEPARATOR[locale])
+        return COLON[locale].join(p for p in (self.source, where, problem) if p)
 
 
 @dataclass(frozen=True)
@@ -92,9 +128,45 @@ class ItemSpec:
     max_photos: int = 6
     # For a supplier item: the earlier choice whose answer is the category of goods supplied.
     category_from: str | None = None
+    # What a failure of this item is called ("压力表指针不在绿区"), shown instead of the label.
+    fail_label: dict[str, str] = field(default_factory=dict)
 
     def text(self, locale: str) -> str:
         return _pick(self.label, locale)
+
+    def fail_text(self, locale: str) -> str:
+        return _pick(self.fail_texts(), locale)
+
+    def fail_texts(self) -> dict[str, str]:
+        """The failure's name in every language; "Failed: <label>" for a stored old version
+        that has none."""
+        if self.fail_label:
+            return dict(self.fail_label)
+        return {
+            locale: translate(locale, N_("Failed: %(item)s"), item=_pick(self.label, locale))
+            for locale in LOCALES
+        }
+
+    @property
+    def passing_answer(self) -> str | None:
+        """The one answer that passes a pass/fail or yes/no item that can fail (全部合格)."""
+        if self.type not in BUILT_IN_VALUES or not self.can_fail():
+            return None
+        passing = [
+            v
+            for v in self.values
+            if v != "fail" and self.expect in (None, v) and v not in self.fail_values
+        ]
+        return passing[0] if len(passing) == 1 else None
+
+    def can_fail(self, trip: str | None = None) -> bool:
+        """Whether some answer to this item fails the record (see `_fails`)."""
+        if self.type == "pass_fail" or self.expect is not None or self.fail_values:
+            return True
+        if self.fail_below is not None or self.fail_above is not None or self.must_equal:
+            return True
+        # An arrival fails when fewer or more children got off than boarded (models/trips.py).
+        return trip == "arrival" and self.key == "children_got_off"
 
     def help_text(self, locale: str) -> str:
         return _pick(self.help, locale) if self.help else ""
@@ -144,6 +216,10 @@ class TemplateSpec:
     def has(self, key: str) -> bool:
         return any(i.key == key for i in self.items)
 
+    def passing_answers(self) -> dict[str, str]:
+        """What "all OK" answers: every pass/fail and yes/no item that can fail, passed."""
+        return {i.key: i.passing_answer for i in self.items if i.passing_answer is not None}
+
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "key": self.key,
@@ -183,31 +259,45 @@ def _pick(texts: Mapping[str, str], locale: str) -> str:
     return texts.get(locale) or texts.get(locale.split("_")[0]) or texts.get("zh_CN") or ""
 
 
-def spec_from_json(data: Mapping[str, Any], source: str = "<template>") -> TemplateSpec:
-    """Build and check a template from parsed TOML or stored JSON."""
+def spec_from_json(
+    data: Mapping[str, Any], source: str = "<template>", *, stored: bool = False
+) -> TemplateSpec:
+    """Build and check a template from parsed TOML or stored JSON.
 
-    def fail(where: str, problem: str) -> TemplateError:
-        return TemplateError(f"{source}: {where}: {problem}")
+    A new or edited template names every failure (`fail_label`); a `stored` old version may
+    lack them and falls back to "Failed: <label>".
+    """
+
+    def fail(where: str, problem: str, **params: Any) -> TemplateError:
+        return TemplateError(source, where, problem, params)
 
     for name in ("key", "kind", "title", "items"):
         if name not in data:
-            raise fail(name, "missing")
+            raise fail(name, N_("missing"))
     unknown = set(data) - {"key", "kind", "title", "items", "trip", "bot"}
     if unknown:
         raise fail("template", f"unknown field(s) {', '.join(sorted(unknown))}")
     _check_texts(data["title"], "title", fail)
     if not data["items"]:
-        raise fail("items", "a checklist needs at least one item")
+        raise fail("items", N_("a checklist needs at least one item"))
     items: list[ItemSpec] = []
     for index, raw in enumerate(data["items"]):
         items.append(_item_from_json(raw, f"item {raw.get('key', index + 1)!s}", items, fail))
     trip = data.get("trip")
     if trip not in (None, "departure", "arrival"):
-        raise fail("trip", "must be departure or arrival")
+        raise fail("trip", N_("must be departure or arrival"))
     if trip == "departure" and not any(i.key == "children_boarded" for i in items):
-        raise fail("trip", "a departure needs a children_boarded item")
+        raise fail("trip", N_("a departure needs a children_boarded item"))
     if trip == "arrival" and not any(i.key == "children_got_off" for i in items):
-        raise fail("trip", "an arrival needs a children_got_off item")
+        raise fail("trip", N_("an arrival needs a children_got_off item"))
+    for item in items:
+        if not stored and item.can_fail(trip) and not item.fail_label:
+            raise fail(
+                f"item {item.key}.fail_label",
+                N_("name the failure in each of %(locales)s (e.g. %(example)s)"),
+                locales=LOCALES,
+                example="压力表指针不在绿区 / Gauge needle not in the green",
+            )
     return TemplateSpec(
         key=data["key"],
         kind=data["kind"],
@@ -222,27 +312,27 @@ def _bot_record(raw: Any, items: list[ItemSpec], fail: Any) -> BotRecord | None:
     if raw is None:
         return None
     if not isinstance(raw, Mapping) or set(raw) - {"photo", "answers"}:
-        raise fail("bot", "needs photo and answers only")
+        raise fail("bot", N_("needs photo and answers only"))
     by_key = {item.key: item for item in items}
     photo = by_key.get(str(raw.get("photo")))
     if photo is None or photo.type != "photo":
-        raise fail("bot.photo", "must name a photo item")
+        raise fail("bot.photo", N_("must name a photo item"))
     answers = raw.get("answers", {})
     if not isinstance(answers, Mapping):
-        raise fail("bot.answers", "must be a table of item = answer")
+        raise fail("bot.answers", N_("must be a table of item = answer"))
     for key, value in answers.items():
         item = by_key.get(key)
         if item is None:
-            raise fail(f"bot.answers.{key}", "no such item")
+            raise fail(f"bot.answers.{key}", N_("no such item"))
         if item.values and value not in item.values:
-            raise fail(f"bot.answers.{key}", f"must be one of {', '.join(item.values)}")
+            raise fail(f"bot.answers.{key}", ONE_OF, values=item.values)
     missing = [
         i.key
         for i in items
         if i.required and i.show_if is None and i.type != "photo" and i.key not in answers
     ]
     if missing:
-        raise fail("bot.answers", f"needs an answer for {', '.join(missing)}")
+        raise fail("bot.answers", N_("needs an answer for %(items)s"), items=missing)
     return BotRecord(photo=photo.key, answers={k: str(v) for k, v in answers.items()})
 
 
@@ -252,16 +342,16 @@ def _item_from_json(
     known = set(ItemSpec.__dataclass_fields__)
     unknown = set(raw) - known
     if unknown:
-        raise fail(where, f"unknown field(s) {', '.join(sorted(unknown))}")
+        raise fail(where, N_("unknown field(s) %(fields)s"), fields=sorted(unknown))
     if "key" not in raw:
-        raise fail(where, "field 'key' is missing")
+        raise fail(where, N_("field 'key' is missing"))
     if not isinstance(raw["key"], str) or not KEY_RE.fullmatch(raw["key"]):
-        raise fail(f"{where}.key", "use lower-case letters, digits and _ (e.g. gauge_green)")
+        raise fail(f"{where}.key", N_("use lower-case letters, digits and _ (e.g. gauge_green)"))
     if any(i.key == raw["key"] for i in earlier):
-        raise fail(f"{where}.key", "another item has the same key")
+        raise fail(f"{where}.key", N_("another item has the same key"))
     kind = raw.get("type")
     if kind not in ITEM_TYPES:
-        raise fail(f"{where}.type", f"must be one of {', '.join(ITEM_TYPES)}")
+        raise fail(f"{where}.type", ONE_OF, values=ITEM_TYPES)
     _check_texts(raw.get("label"), f"{where}.label", fail)
     fields = dict(raw)
     fields["options"] = tuple(_options(raw.get("options", []), where, kind, fail))
@@ -269,23 +359,28 @@ def _item_from_json(
         fields[name] = tuple(raw.get(name, ()))
     if raw.get("show_if") is not None:
         fields["show_if"] = _condition(raw["show_if"], where, earlier, fail)
+    if raw.get("fail_label") is not None:
+        _check_texts(raw["fail_label"], f"{where}.fail_label", fail)
+        fields["fail_label"] = dict(raw["fail_label"])
     try:
         item = ItemSpec(**fields)
     except TypeError as exc:
         raise fail(where, str(exc)) from None
     if item.severity not in SEVERITIES:
-        raise fail(f"{where}.severity", f"must be one of {', '.join(SEVERITIES)}")
+        raise fail(f"{where}.severity", ONE_OF, values=SEVERITIES)
     if item.expect is not None and item.type not in BUILT_IN_VALUES:
-        raise fail(f"{where}.expect", "only yes_no and pass_fail items have an expected answer")
+        raise fail(f"{where}.expect", N_("only yes_no and pass_fail items have an expected answer"))
     if item.expect is not None and item.expect not in item.values:
-        raise fail(f"{where}.expect", f"must be one of {', '.join(item.values)}")
+        raise fail(f"{where}.expect", ONE_OF, values=item.values)
     bad = [v for v in item.fail_values if v not in item.values]
     if bad:
-        raise fail(f"{where}.fail_values", f"{', '.join(bad)} is not an answer of this item")
+        raise fail(
+            f"{where}.fail_values", N_("%(values)s is not an answer of this item"), values=bad
+        )
     if item.min is not None and item.max is not None and item.min > item.max:
-        raise fail(f"{where}.min", "is greater than max")
+        raise fail(f"{where}.min", N_("is greater than max"))
     if item.must_equal and not any(i.key == item.must_equal for i in earlier):
-        raise fail(f"{where}.must_equal", f"no earlier item {item.must_equal!r}")
+        raise fail(f"{where}.must_equal", NO_EARLIER, item=repr(item.must_equal))
     if item.category_from is not None:
         _check_category_source(item, where, earlier, fail)
     return item
@@ -294,56 +389,68 @@ def _item_from_json(
 def _check_category_source(item: ItemSpec, where: str, earlier: list[ItemSpec], fail: Any) -> None:
     """A supplier is judged against a category the district's supplier register knows."""
     if item.type != "supplier":
-        raise fail(f"{where}.category_from", "only supplier items have a category")
+        raise fail(f"{where}.category_from", N_("only supplier items have a category"))
     source = next((i for i in earlier if i.key == item.category_from), None)
     if source is None or source.type != "single_choice":
-        raise fail(f"{where}.category_from", f"no earlier single_choice {item.category_from!r}")
+        raise fail(
+            f"{where}.category_from",
+            N_("no earlier single_choice %(item)s"),
+            item=repr(item.category_from),
+        )
     unknown = [v for v in source.values if v not in SUPPLY_CATEGORIES]
     if unknown:
         raise fail(
             f"{where}.category_from",
-            f"{', '.join(unknown)} is not a supply category (use {', '.join(SUPPLY_CATEGORIES)})",
+            N_("%(values)s is not a supply category (use %(categories)s)"),
+            values=unknown,
+            categories=SUPPLY_CATEGORIES,
         )
 
 
 def _options(raw: Any, where: str, kind: str, fail: Any) -> list[Option]:
     if kind not in CHOICE_TYPES:
         if raw:
-            raise fail(f"{where}.options", "only choice items have options")
+            raise fail(f"{where}.options", N_("only choice items have options"))
         return []
     if not isinstance(raw, list) or len(raw) < 2:
-        raise fail(f"{where}.options", "a choice needs at least two options")
+        raise fail(f"{where}.options", N_("a choice needs at least two options"))
     options = []
     for number, option in enumerate(raw, start=1):
         if not isinstance(option, Mapping) or not KEY_RE.fullmatch(str(option.get("value", ""))):
             raise fail(
                 f"{where}.options[{number}].value",
-                "needs a value of lower-case letters, digits and _",
+                N_("needs a value of lower-case letters, digits and _"),
             )
         _check_texts(option.get("label"), f"{where}.options[{number}].label", fail)
         options.append(Option(value=str(option["value"]), label=dict(option["label"])))
     if len({o.value for o in options}) != len(options):
-        raise fail(f"{where}.options", "two options share a value")
+        raise fail(f"{where}.options", N_("two options share a value"))
     return options
 
 
 def _condition(raw: Any, where: str, earlier: list[ItemSpec], fail: Any) -> Condition:
     if not isinstance(raw, Mapping) or "item" not in raw or not raw.get("values"):
-        raise fail(f"{where}.show_if", "needs an item and a list of values")
+        raise fail(f"{where}.show_if", N_("needs an item and a list of values"))
     source = next((i for i in earlier if i.key == raw["item"]), None)
     if source is None:
-        raise fail(f"{where}.show_if.item", f"no earlier item {raw['item']!r}")
+        raise fail(f"{where}.show_if.item", NO_EARLIER, item=repr(raw["item"]))
     if not source.values:
-        raise fail(f"{where}.show_if.item", f"{raw['item']!r} is not a choice, yes/no or pass/fail")
+        raise fail(
+            f"{where}.show_if.item",
+            N_("%(item)s is not a choice, yes/no or pass/fail"),
+            item=repr(raw["item"]),
+        )
     values = tuple(str(v) for v in raw["values"])
     if source.values and not set(values) <= set(source.values):
-        raise fail(f"{where}.show_if.values", f"{raw['item']!r} has no such answer")
+        raise fail(
+            f"{where}.show_if.values", N_("%(item)s has no such answer"), item=repr(raw["item"])
+        )
     return Condition(item=source.key, values=values)
 
 
 def _check_texts(texts: Any, where: str, fail: Any) -> None:
     if not isinstance(texts, Mapping) or not all(texts.get(loc) for loc in LOCALES):
-        raise fail(where, f"needs a text for each of {', '.join(LOCALES)}")
+        raise fail(where, N_("needs a text for each of %(locales)s"), locales=LOCALES)
 
 
 def load_template_file(path: Path) -> TemplateSpec:
@@ -384,7 +491,7 @@ class FormTemplate(Base):
     @cached_property
     def spec(self) -> TemplateSpec:
         """Parsed once per loaded row; a version's definition never changes."""
-        return spec_from_json(self.definition, f"{self.key} v{self.version}")
+        return spec_from_json(self.definition, f"{self.key} v{self.version}", stored=True)
 
 
 def save_template_version(session: Session, spec: TemplateSpec, *, now: datetime) -> FormTemplate:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, g, render_template
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
+
+from webapp.i18n import current_locale
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +63,25 @@ def _http_error(exc: HTTPException) -> tuple[str, int] | HTTPException:
 
 def _unexpected(exc: HTTPException) -> tuple[str, int]:
     log.error("unhandled error", exc_info=getattr(exc, "original_exception", exc))
-    return _page(
-        500,
-        gettext("Something went wrong"),
-        gettext("Please try again in a moment. If you were sending a form, send it again."),
+    title = gettext("Something went wrong")
+    text = gettext("Please try again in a moment. If you were sending a form, send it again.")
+    # The request's transaction may be the thing that failed (a commit refused): the page
+    # (which reads unread notices) must not trip over it again.
+    session = g.get("db")
+    if session is not None:
+        session.rollback()
+    try:
+        return _page(500, title, text)
+    except Exception:
+        log.exception("the error page failed too; showing the plain one")
+        return _plain_page(title, text), 500
+
+
+def _plain_page(title: str, text: str) -> str:
+    """The error page without the layout, which needs the database; still in their language."""
+    return (
+        f'<!doctype html><html lang="{escape(current_locale().replace("_", "-"))}">'
+        '<meta charset="utf-8"><meta name="viewport" content="width=device-width">'
+        f"<title>{escape(title)}</title><h1>{escape(title)}</h1><p>{escape(text)}</p>"
+        f'<p><a href="/">{escape(gettext("Go to the start page"))}</a></p></html>'
     )

@@ -9,8 +9,9 @@ from flask_login import current_user
 
 from houqin.config import Settings
 from models import catalogue
+from models.admin import CHOICE_LABELS, KIND_ATTRIBUTES
 from models.assets import ATTRIBUTE_LABELS, KIND_LABELS
-from models.catalogue import render_notice
+from models.catalogue import COLON, LIST_SEPARATOR, join_list, render_notice
 from models.messages import Message
 from models.notifications import Notification, unread_count
 
@@ -19,6 +20,7 @@ LANG_COOKIE = "houqin_lang"
 TRANSLATIONS = catalogue.TRANSLATIONS
 
 babel = Babel()
+CHOICE_ATTRIBUTES = {a.name for specs in KIND_ATTRIBUTES.values() for a in specs if a.choices}
 
 
 def init_app(app: Flask, settings: Settings) -> None:
@@ -38,7 +40,11 @@ def init_app(app: Flask, settings: Settings) -> None:
         event_label=event_label,
         notice_text=notice_text,
         unread_notices=unread_notices,
+        attribute_value=attribute_value,
+        colon=lambda: COLON[current_locale()],
+        list_sep=lambda: LIST_SEPARATOR[current_locale()],
     )
+    app.jinja_env.filters["join_list"] = lambda items: join_list(items, current_locale())
 
 
 def select_locale() -> str:
@@ -79,6 +85,12 @@ def kind_label(kind: str) -> str:
 def attribute_label(name: str) -> str:
     msgid = ATTRIBUTE_LABELS.get(name)
     return gettext(msgid) if msgid else name
+
+
+def attribute_value(name: str, value: object) -> str:
+    """An attribute's value as the reader says it: a meter's type is 电 or Electricity."""
+    msgid = CHOICE_LABELS.get(str(value)) if name in CHOICE_ATTRIBUTES else None
+    return gettext(msgid) if msgid else str(value)
 
 
 SEVERITY_LABELS = {

@@ -73,7 +73,7 @@ def test_a_failed_item_opens_an_action_for_the_responsible_person(
     severity = latest_template(session, "extinguisher_monthly").spec.item("hose_clear").severity
     assert action.assignee is keeper
     assert action.is_open
-    assert action.what["zh_CN"] == "喷管完好、无堵塞"
+    assert action.what["zh_CN"] == "喷管损坏或堵塞"
     assert action.due_at - clock.now() == {"critical": 1, "major": 3, "minor": 7}[
         severity
     ] * timedelta(days=1)
@@ -117,7 +117,10 @@ def test_a_critical_failure_alerts_the_school_administrators_at_once(
 
     [alert] = inbox(session, admin)
     assert alert.severity == "critical"
-    assert alert.params["item"]["en"] == "Gauge needle in the green zone"
+    assert alert.params["item"] == {
+        "zh_CN": "压力表指针不在绿区",
+        "en": "Gauge needle not in the green",
+    }
     assert alert.link == f"/actions/{_actions(session)[0].id}"
     assert [d.channel for d in alert.deliveries] == ["telegram"]
     assert alert.deliveries[0].sent_at is None

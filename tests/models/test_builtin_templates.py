@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from models.actions import CorrectiveAction
 from models.assets import Asset, AssetKind
 from models.clock import SettableClock
 from models.messages import SubmissionInvalid
@@ -52,6 +53,8 @@ def _texts(spec: TemplateSpec) -> Iterator[tuple[str, Mapping[str, str]]]:
         yield f"{item.key}.label", item.label
         if item.help:
             yield f"{item.key}.help", item.help
+        if item.fail_label:
+            yield f"{item.key}.fail_label", item.fail_label
         for option in item.options:
             yield f"{item.key}.{option.value}", option.label
 
@@ -245,6 +248,16 @@ def test_every_text_is_in_simplified_chinese_and_in_plain_english(path: Path) ->
             assert not CJK.search(item.unit["en"]), f"{item.key}.unit"
 
 
+@pytest.mark.parametrize("path", WITH_FAILURES)
+def test_every_item_that_can_fail_names_its_failure_in_its_own_words(path: Path) -> None:
+    spec = load_template_file(path)
+
+    for item in spec.items:
+        if item.can_fail(spec.trip):
+            for locale in ("zh_CN", "en"):
+                assert item.fail_label[locale] != item.label[locale], f"{item.key}.{locale}"
+
+
 @pytest.mark.parametrize("path", FILES)
 def test_conditional_items_hang_on_an_earlier_choice_the_phone_can_show_and_hide(
     path: Path,
@@ -317,6 +330,12 @@ def test_failing_the_most_severe_item_fails_the_record_at_that_severity(
     assert not record.passed
     assert item.key in record.failed_items
     assert record.template.spec.severity_of(record.failed_items) == item.severity
+    action = session.scalar(
+        select(CorrectiveAction).where(
+            CorrectiveAction.record_id == record.id, CorrectiveAction.item_key == item.key
+        )
+    )
+    assert action is not None and action.what == item.fail_label
 
 
 RECEIVING = "canteen_receiving_check"

@@ -58,6 +58,65 @@ def test_a_template_missing_english_text_is_refused() -> None:
 TEXT = {"zh_CN": "甲", "en": "A"}
 
 
+def _one_item(**item: object) -> dict[str, object]:
+    return {
+        "key": "x",
+        "kind": "bus",
+        "title": TEXT,
+        "items": [{"key": "q", "label": TEXT, **item}],
+    }
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        {"type": "pass_fail"},
+        {"type": "yes_no", "expect": "yes"},
+        {"type": "number", "fail_above": 8},
+        {
+            "type": "single_choice",
+            "options": [{"value": "a", "label": TEXT}, {"value": "b", "label": TEXT}],
+            "fail_values": ["b"],
+        },
+    ],
+)
+def test_an_item_that_can_fail_must_name_its_failure(item: dict[str, object]) -> None:
+    with pytest.raises(TemplateError, match=r"item q\.fail_label: name the failure"):
+        spec_from_json(_one_item(**item))
+
+
+def test_a_failure_text_needs_both_languages() -> None:
+    with pytest.raises(TemplateError, match=r"item q\.fail_label: needs a text for each"):
+        spec_from_json(_one_item(type="pass_fail", fail_label={"zh_CN": "坏了"}))
+
+
+def test_an_item_that_cannot_fail_needs_no_failure_text() -> None:
+    spec = spec_from_json(_one_item(type="text"))
+
+    assert spec.item("q").fail_label == {}
+
+
+def test_a_stored_version_without_failure_texts_says_the_item_failed() -> None:
+    label = {"zh_CN": "压力表指针在绿区", "en": "Gauge needle in the green zone"}
+    data = _one_item(type="pass_fail")
+    data["items"][0]["label"] = label  # type: ignore[index]
+
+    item = spec_from_json(data, stored=True).item("q")
+
+    assert item.fail_text("zh_CN") == "未通过：压力表指针在绿区"
+    assert item.fail_text("en") == "Failed: Gauge needle in the green zone"
+
+
+def test_a_failure_text_is_kept_with_the_version() -> None:
+    fail_label = {"zh_CN": "坏了", "en": "Broken"}
+    spec = spec_from_json(_one_item(type="pass_fail", fail_label=fail_label))
+
+    again = spec_from_json(spec.to_json(), stored=True)
+
+    assert again.item("q").fail_text("en") == "Broken"
+    assert again.content_hash() == spec.content_hash()
+
+
 def _with_supplier(category: dict[str, object], supplier: dict[str, object]) -> dict[str, object]:
     return {
         "key": "x",

@@ -48,8 +48,8 @@ def test_the_responsible_person_sees_what_to_fix_on_the_asset_and_in_their_list(
     asset_page = client.get(f"/s/{token}").get_data(as_text=True)
     mine = client.get("/actions").get_data(as_text=True)
 
-    assert "待整改" in asset_page and "喷管完好、无堵塞" in asset_page
-    assert "喷管完好、无堵塞" in mine
+    assert "待整改" in asset_page and "喷管损坏或堵塞" in asset_page
+    assert "喷管损坏或堵塞" in mine and "整改期限 " in mine
     assert '<span class="count">1</span>' in mine  # the unread notice in the header
 
 
@@ -107,7 +107,7 @@ def test_the_inbox_opens_a_notice_and_marks_it_read(
     _failed_check(client, auth, session, clock)
     auth.login("keeper")
     page = client.get("/inbox").get_data(as_text=True)
-    assert "喷管完好、无堵塞" in page and "notice unread" in page
+    assert "喷管损坏或堵塞" in page and "notice unread" in page
     notice_id = re.search(r'action="/inbox/(\d+)"', page).group(1)
 
     opened = client.post(f"/inbox/{notice_id}", data={"csrf_token": csrf_token(page)})

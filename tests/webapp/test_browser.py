@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 from PIL import Image
-from playwright.sync_api import Browser, Page, Request, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, Request, expect, sync_playwright
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import make_server
@@ -20,6 +20,7 @@ from models.clock import SettableClock
 from models.people import Role
 from models.photos import THUMB_SIDE
 from models.records import Record
+from models.sweep import sweep
 from tests.factories import PASSWORD, jpeg_bytes, make_asset, make_person, make_school
 
 pytestmark = pytest.mark.browser
@@ -236,13 +237,13 @@ def test_a_failed_check_becomes_an_action_that_is_closed_with_a_photo(
         files={"name": "hose.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes()}
     )
     page.get_by_role("button", name="提交").tap()
-    expect(page.get_by_role("alert")).to_contain_text("喷管完好、无堵塞")
+    expect(page.get_by_role("alert")).to_contain_text("喷管损坏或堵塞")
     page.get_by_role("button", name="退出登录").tap()
 
     log_in(page, "keeper")
     page.get_by_role("link", name="待整改").first.tap()
-    page.get_by_role("link", name="喷管完好、无堵塞").tap()
-    expect(page.get_by_role("heading", name="喷管完好、无堵塞")).to_be_visible()
+    page.get_by_role("link", name="喷管损坏或堵塞").tap()
+    expect(page.get_by_role("heading", name="喷管损坏或堵塞")).to_be_visible()
     assert scroll_width(page) <= PHONE_WIDTH
     page.get_by_label("处理情况").fill("更换了新喷管")
     page.get_by_label("整改后照片").set_input_files(
@@ -259,3 +260,88 @@ def test_a_failed_check_becomes_an_action_that_is_closed_with_a_photo(
     )
     page.goto(f"{live_server}/s/{token}")
     expect(page.locator("main").get_by_text("待整改", exact=True)).to_have_count(0)
+
+
+def assert_tappable(page: Page, where: str) -> None:
+    """Every link and button in the page's content is at least 40 px tall, for a finger."""
+    targets = page.locator("main a, main button, main input[type=file]")
+    assert targets.count() > 0, where
+    for target in targets.all():
+        if not target.is_visible():
+            continue
+        box = target.bounding_box()
+        assert box is not None and box["height"] >= 40, (
+            f"{where}: {target.inner_text() or target.get_attribute('name')!r} is {box} high"
+        )
+
+
+def test_an_all_ok_extinguisher_check_takes_four_taps_from_the_asset_page(
+    page: Page, live_server: str, session: Session, clock: SettableClock
+) -> None:
+    """The check that is due is the first button; 全部合格, the photo, submit: saved."""
+    school = make_school(session)
+    make_person(session, clock, school, phone=INSPECTOR_PHONE)
+    keeper = make_person(session, clock, school, Role.DORM_STAFF, "keeper", phone="13900139000")
+    asset = make_asset(session, clock, school, responsible=keeper)
+    token = asset.current_label.token
+    sweep(session, now=clock.now())
+    session.commit()
+    scan_and_log_in(page, live_server, token, INSPECTOR_PHONE)
+    assert_tappable(page, "asset page")
+    taps = 0
+
+    def tap(locator: Locator) -> None:
+        nonlocal taps
+        taps += 1
+        locator.tap()
+
+    tap(page.locator("main a.btn").first)
+    expect(page.get_by_role("heading", name=EXTINGUISHER_CHECKLIST)).to_be_visible()
+    all_ok = page.get_by_role("button", name="全部合格")
+    assert all_ok.bounding_box()["y"] < page.locator("form fieldset").first.bounding_box()["y"]
+    tap(all_ok)
+    for fieldset in page.locator("form fieldset").filter(has=page.locator(".choices")).all():
+        expect(fieldset.get_by_label("合格", exact=True)).to_be_checked()
+    with page.expect_file_chooser() as chooser:
+        tap(page.get_by_label("现场照片（含压力表）"))
+    chooser.value.set_files(
+        files=[{"name": "gauge.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes()}]
+    )
+    tap(page.get_by_role("button", name="提交"))
+
+    expect(page.get_by_role("status")).to_contain_text("已提交，谢谢！")
+    assert taps <= 4
+    with Session(session.get_bind()) as fresh:
+        assert fresh.scalar(select(func.count()).select_from(Record)) == 1
+
+
+def test_links_in_lists_and_forms_are_tall_enough_for_a_finger(
+    page: Page, live_server: str, session: Session, clock: SettableClock
+) -> None:
+    """查看 on a form, a phone number, rows in 待整改, 校历 and 记录: 40 px or more at 360 px."""
+    school = make_school(session)
+    make_person(session, clock, school, phone=INSPECTOR_PHONE)
+    keeper = make_person(session, clock, school, Role.DORM_STAFF, "keeper", phone="13900139000")
+    asset = make_asset(session, clock, school, responsible=keeper)
+    token = asset.current_label.token
+    session.commit()
+    scan_and_log_in(page, live_server, token, INSPECTOR_PHONE)
+    page.get_by_role("link", name=EXTINGUISHER_CHECKLIST).tap()
+    page.get_by_role("button", name="全部合格").tap()
+    page.locator("#f-hose_clear").get_by_text("不合格", exact=True).tap()
+    page.get_by_label("现场照片（含压力表）").set_input_files(
+        files={"name": "hose.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes()}
+    )
+    page.get_by_role("button", name="提交").tap()
+    expect(page.get_by_role("alert")).to_contain_text("喷管损坏或堵塞")
+
+    page.goto(f"{live_server}/s/{token}")
+    expect(page.get_by_role("link", name="13900139000")).to_be_visible()
+    assert_tappable(page, "asset page")
+    page.get_by_role("link", name=EXTINGUISHER_CHECKLIST).tap()
+    expect(page.get_by_role("link", name="查看")).to_be_visible()
+    assert_tappable(page, "form")
+    for url in ("/actions?all=1", "/schedules/S1/calendar", "/ledger/S1"):
+        page.goto(f"{live_server}{url}")
+        assert_tappable(page, url)
+        assert scroll_width(page) <= PHONE_WIDTH, url

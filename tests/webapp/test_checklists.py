@@ -70,7 +70,9 @@ def test_a_broken_checklist_is_refused_naming_the_item_and_field(
     )
 
     assert response.status_code == 422
-    assert "item teacher_on_board.type: must be one of" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "检查表：条目 teacher_on_board.type：必须是以下之一：pass_fail、yes_no、" in page
+    assert "must be one of" not in page
     session.rollback()
     assert latest_template(session, "bus_trip").version == 1
 
@@ -85,3 +87,72 @@ def test_school_staff_read_checklists_but_cannot_edit_them(
     assert "灭火器月度检查" in client.get("/checklists").get_data(as_text=True)
     assert client.get("/checklists/bus_trip/edit").status_code == 404
     assert client.get("/checklists/new").status_code == 404
+
+
+def test_a_checklist_error_reads_in_english_with_english_separators(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    make_person(session, clock, make_school(session), Role.DISTRICT_ADMIN, "district")
+    session.commit()
+    auth.login("district")
+    client.set_cookie("houqin_lang", "en")
+    token, source = _edit_page(client, "bus_trip")
+
+    response = client.post(
+        "/checklists/bus_trip/edit",
+        data={"csrf_token": token, "source": source.replace('type = "yes_no"', 'type = "maybe"')},
+    )
+
+    page = response.get_data(as_text=True)
+    assert "the checklist: item teacher_on_board.type: must be one of pass_fail, yes_no, " in page
+    assert "：" not in page.split("must be one of")[0].split("<p class")[-1]
+
+
+def test_an_edited_item_that_can_fail_must_name_its_failure(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    make_person(session, clock, make_school(session), Role.DISTRICT_ADMIN, "district")
+    session.commit()
+    auth.login("district")
+    token, source = _edit_page(client, "extinguisher_monthly")
+    assert 'zh_CN = "压力表指针不在绿区"' in source
+    without = re.sub(r"\n\[items\.fail_label\]\n[^\[]*", "\n", source, count=1)
+    without = re.sub(r"\nfail_label = \{[^}]*\}", "", without, count=1)
+    assert without != source
+
+    response = client.post(
+        "/checklists/extinguisher_monthly/edit", data={"csrf_token": token, "source": without}
+    )
+
+    assert response.status_code == 422
+    assert "fail_label：请写明不合格时的说法" in response.get_data(as_text=True)
+    session.rollback()
+    assert latest_template(session, "extinguisher_monthly").version == 1
+
+
+def test_a_new_checklist_saves_as_offered_and_says_so_in_green(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    make_person(session, clock, make_school(session), Role.DISTRICT_ADMIN, "district")
+    session.commit()
+    auth.login("district")
+    page = client.get("/checklists/new").get_data(as_text=True)
+    source = re.search(r'<textarea id="source" name="source"[^>]*>(.*?)</textarea>', page, re.S)
+    text = source.group(1).replace("&#34;", '"').replace("&amp;", "&")
+
+    saved = client.post("/checklists/new", data={"csrf_token": csrf_token(page), "source": text})
+
+    shown = client.get(saved.headers["Location"]).get_data(as_text=True)
+    assert '<div class="flash-ok" role="status">已保存为版本 1。</div>' in shown
+
+
+def test_a_checklist_page_says_what_each_failure_is_called(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    make_person(session, clock, make_school(session), Role.SCHOOL_ADMIN, "admin")
+    session.commit()
+    auth.login("admin")
+
+    page = client.get("/checklists/extinguisher_monthly").get_data(as_text=True)
+
+    assert "不合格时记为：压力表指针不在绿区" in page

@@ -437,7 +437,7 @@ def test_a_district_admin_adds_and_edits_a_supplier(
     assert "Enter the supplier&#39;s name." in refused.get_data(as_text=True)
     assert added.status_code == 302
     page = reg_client.get("/registers/S1?tab=suppliers&category=meat").get_data(as_text=True)
-    assert "肉联厂" in page and "双汇、雨润" in page and "No documents on file." in page
+    assert "肉联厂" in page and "双汇, 雨润" in page and "No documents on file." in page
     edit_url = re.search(r'href="(/registers/S1/suppliers/\d+/edit)"', page).group(1)
 
     edited = _post(reg_client, edit_url, {"name": "肉联厂", "categories": "meat", "brands": ""})

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.assets import AssetKind, issue_label
 from models.clock import SettableClock
+from models.duties import open_tasks_of_asset
 from models.org import District
 from models.people import Role
 from models.photos import Photo
 from models.records import Record
+from models.sweep import sweep
 from tests.conftest import Auth
 from tests.factories import (
     EXTINGUISHER_OK,
@@ -350,8 +354,28 @@ def test_a_failed_check_is_not_greeted_with_a_plain_thank_you(
 
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "已提交，发现以下问题" in html
-    assert "下车学生人数" in html.split("已提交，发现以下问题")[1].split("</ul>")[0]
+    assert "下车人数与上车人数不符" in html.split("已提交，发现以下问题")[1].split("</ul>")[0]
     assert "已提交，谢谢" not in html
+
+
+def test_a_failed_item_is_named_by_its_failure_on_the_result_page(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    _, _, _, token = _setup(session, clock)
+    auth.login("inspector")
+
+    response = submit_form(
+        client,
+        token,
+        "extinguisher_monthly",
+        {**EXTINGUISHER_OK, "gauge_green": "fail"},
+        {"photo": jpeg_bytes()},
+    )
+
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    problems = html.split("已提交，发现以下问题")[1].split("</ul>")[0]
+    assert "压力表指针不在绿区" in problems
+    assert "压力表指针在绿区" not in problems
 
 
 def test_reading_a_page_does_not_wait_for_someone_else_writing(
@@ -369,3 +393,113 @@ def test_reading_a_page_does_not_wait_for_someone_else_writing(
     finally:
         writer.rollback()
         writer.close()
+
+
+def _first_button(page: str) -> str:
+    return page.split('<a class="btn" href="')[1].split('"')[0]
+
+
+def test_the_asset_page_offers_the_checklist_that_is_due_first(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    _, _, asset, token = _setup(session, clock)
+    sweep(session, now=clock.now())
+    session.commit()
+    [first, *_] = open_tasks_of_asset(session, asset.id, now=clock.now())
+    session.rollback()
+    auth.login("inspector")
+
+    page = client.get(f"/s/{token}").get_data(as_text=True)
+
+    assert first.template_key == "extinguisher_monthly"
+    assert _first_button(page) == f"/s/{token}/record/extinguisher_monthly"
+
+
+def test_an_overdue_annual_maintenance_comes_before_the_monthly_check(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    _, _, asset, token = _setup(session, clock)
+    sweep(session, now=clock.now())
+    for task in open_tasks_of_asset(session, asset.id, now=clock.now()):
+        if task.template_key == "extinguisher_annual_maintenance":
+            task.opens_at = clock.now() - timedelta(days=30)
+            task.due_at = clock.now() - timedelta(days=1)
+    session.commit()
+    auth.login("inspector")
+
+    page = client.get(f"/s/{token}").get_data(as_text=True)
+
+    assert _first_button(page) == f"/s/{token}/record/extinguisher_annual_maintenance"
+
+
+def test_all_ok_marks_every_item_passed_keeps_the_note_and_saves_nothing(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    _, _, _, token = _setup(session, clock)
+    auth.login("inspector")
+    csrf, key = open_form(client, token, "extinguisher_monthly")
+
+    response = client.post(
+        f"/s/{token}/record/extinguisher_monthly",
+        data={
+            "csrf_token": csrf,
+            "submission_key": key,
+            "hose_clear": "fail",
+            "note": "新放的",
+            "all_pass": "1",
+        },
+    )
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    # Enter in a text field presses the form's first button: that must be Submit.
+    assert page.index('<button class="btn" type="submit">') < page.index('name="all_pass"')
+    for item in ("gauge_green", "pin_seal", "body_intact", "hose_clear", "accessible_signed"):
+        assert f'name="{item}" value="pass" checked' in page
+        assert f'name="{item}" value="fail" checked' not in page
+    assert ">新放的</textarea>" in page and f'value="{key}"' in page
+    assert _count(session, Record) == 0
+    filed = submit_form(
+        client, token, "extinguisher_monthly", EXTINGUISHER_OK, {"photo": jpeg_bytes()}, (csrf, key)
+    )
+    assert filed.status_code == 302 and _count(session, Record) == 1
+
+
+def test_all_ok_answers_yes_no_items_with_their_expected_answer(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session)
+    make_person(session, clock, school, Role.INSPECTOR, "inspector")
+    dispenser = make_asset(session, clock, school, AssetKind.WATER_DISPENSER, "YSJ-01", "饮水机")
+    session.commit()
+    auth.login("inspector")
+    token = dispenser.current_label.token
+    csrf, key = open_form(client, token, "water_dispenser_disinfection")
+
+    page = client.post(
+        f"/s/{token}/record/water_dispenser_disinfection",
+        data={"csrf_token": csrf, "submission_key": key, "all_pass": "1"},
+    ).get_data(as_text=True)
+
+    for item in ("inner_cleaned", "outlet_cleaned", "bottle_in_date"):
+        assert f'name="{item}" value="yes" checked' in page
+
+
+def test_an_asset_attribute_value_shows_in_the_readers_language(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session)
+    make_person(session, clock, school, Role.INSPECTOR, "inspector")
+    meter = make_asset(
+        session, clock, school, AssetKind.METER, "DB-01", "总电表", meter_type="electricity"
+    )
+    session.commit()
+    auth.login("inspector")
+    token = meter.current_label.token
+
+    chinese = client.get(f"/s/{token}").get_data(as_text=True)
+    client.set_cookie("houqin_lang", "en")
+    english = client.get(f"/s/{token}").get_data(as_text=True)
+
+    assert "<dt>表计类型</dt><dd>电</dd>" in chinese and "electricity" not in chinese
+    assert "<dd>Electricity</dd>" in english

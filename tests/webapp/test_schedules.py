@@ -73,7 +73,8 @@ def test_staff_see_their_task_with_its_due_time_and_filing_it_marks_it_done(
     page = client.get("/tasks").get_data(as_text=True)
 
     assert "灭火器月度检查" in page
-    assert "截止 03-25 17:00" in page
+    assert "应于 03-25 17:00 前完成" in page
+    assert '<span class="badge ">应完成</span>' in page and "整改期限" not in page
     link = page.split('href="/s/')[1].split('"')[0]
     token = link.split("/")[0]
     response = submit_form(
@@ -141,7 +142,7 @@ def test_the_district_admin_moves_the_districts_schedule_and_tasks_follow(
     assert _count(session, Task, Task.duty_id == duty_id, Task.current) == 0
     sweep(session, now=clock.now())
     session.commit()
-    assert "截止 03-20 10:00" in client.get("/tasks?all=1").get_data(as_text=True)
+    assert "应于 03-20 10:00 前完成" in client.get("/tasks?all=1").get_data(as_text=True)
 
 
 def test_only_the_district_admin_changes_the_calendar_and_bad_dates_are_named(

@@ -69,13 +69,13 @@ def show_action(action_id: int) -> str | Response | tuple[str, int]:
                     store=db.photo_store(),
                     now=now,
                 )
-                flash(gettext("Closed. Thank you!"))
+                flash(gettext("Closed. Thank you!"), "success")
                 return redirect(url_for("actions.show_action", action_id=action.id))
             if request.form.get("do") == "reopen" and reopen_form.validate_on_submit():
                 reopen_action(
                     session, action, actor=current_user, note=reopen_form.note.data or "", now=now
                 )
-                flash(gettext("Reopened."))
+                flash(gettext("Reopened."), "success")
                 return redirect(url_for("actions.show_action", action_id=action.id))
             abort(400)
         except SubmissionInvalid as invalid:

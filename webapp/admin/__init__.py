@@ -171,7 +171,9 @@ def new_asset(school_code: str, kind: str) -> str | Response | tuple[str, int]:
         except SubmissionInvalid as invalid:
             errors = _errors(invalid)
         else:
-            flash(gettext("Added %(code)s. Its label is ready to print.", code=asset.code))
+            flash(
+                gettext("Added %(code)s. Its label is ready to print.", code=asset.code), "success"
+            )
             return redirect(url_for("admin.list_assets", school_code=school.code, kind=kind))
     elif form.is_submitted():
         abort(400)
@@ -200,7 +202,7 @@ def edit_asset(school_code: str, asset_id: int) -> str | Response | tuple[str, i
         except SubmissionInvalid as invalid:
             errors = _errors(invalid)
         else:
-            flash(gettext("Saved."))
+            flash(gettext("Saved."), "success")
             return redirect(url_for("admin.list_assets", school_code=school.code, kind=asset.kind))
     elif form.is_submitted():
         abort(400)
@@ -265,7 +267,7 @@ def list_locations(school_code: str) -> str | Response | tuple[str, int]:
         except SubmissionInvalid as invalid:
             errors = _errors(invalid)
         else:
-            flash(gettext("Added %(place)s.", place=location.label))
+            flash(gettext("Added %(place)s.", place=location.label), "success")
             return redirect(url_for("admin.list_locations", school_code=school.code))
     elif form.is_submitted():
         abort(400)
@@ -329,7 +331,7 @@ def new_person(school_code: str) -> str | Response | tuple[str, int]:
         except SubmissionInvalid as invalid:
             errors = _errors(invalid)
         else:
-            flash(gettext("Added %(name)s.", name=person.display_name))
+            flash(gettext("Added %(name)s.", name=person.display_name), "success")
             return redirect(url_for("admin.list_people", school_code=school.code))
     elif form.is_submitted():
         abort(400)
@@ -358,20 +360,24 @@ def show_person(school_code: str, person_id: int) -> str | Response | tuple[str,
         try:
             if form.do.data == "grant":
                 grant_school_role(session, current_user, person, form.role.data, school)
-                flash(gettext("Role granted."))
+                flash(gettext("Role granted."), "success")
             elif form.do.data == "revoke":
                 revoke_school_role(session, current_user, person, form.role.data, school)
-                flash(gettext("Role removed."))
+                flash(gettext("Role removed."), "success")
                 if not school_roles(person, school):
                     return redirect(url_for("admin.list_people", school_code=school.code))
             elif form.do.data in ("deactivate", "reactivate"):
                 active = form.do.data == "reactivate"
                 set_login_active(session, current_user, person, active=active)
-                flash(gettext("Login switched on.") if active else gettext("Login switched off."))
+                flash(
+                    gettext("Login switched on.") if active else gettext("Login switched off."),
+                    "success",
+                )
             elif form.do.data == "password":
                 reset_password(session, current_user, person, form.password.data or "")
                 flash(
-                    gettext("Password changed. Tell %(name)s in person.", name=person.display_name)
+                    gettext("Password changed. Tell %(name)s in person.", name=person.display_name),
+                    "success",
                 )
             else:
                 abort(400)
@@ -528,6 +534,6 @@ def confirm_import(school_code: str) -> Response | tuple[str, int]:
     except ImportRefused as refused:
         return _upload_page(school, upload_form, translate(refused.message), 422)
     files.discard(sha256)
-    flash(ngettext("Imported %(num)d row.", "Imported %(num)d rows.", count))
+    flash(ngettext("Imported %(num)d row.", "Imported %(num)d rows.", count), "success")
     endpoint, arguments = AFTER_IMPORT.get(kind, ("admin.start_import", {}))
     return redirect(url_for(endpoint, school_code=school.code, **arguments))

@@ -57,5 +57,5 @@ def unlink() -> Response:
     link = chat_of(db.session(), current_user)
     if link is not None:
         db.session().delete(link)
-        flash(gettext("Telegram is unlinked. Notices stay in Houqin's inbox."))
+        flash(gettext("Telegram is unlinked. Notices stay in Houqin's inbox."), "success")
     return redirect(url_for("chats.show"))

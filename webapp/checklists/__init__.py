@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from wtforms import TextAreaField
 
 from models.assets import KIND_LABELS
+from models.catalogue import join_list
 from models.templates import (
     FormTemplate,
     TemplateError,
@@ -34,6 +35,7 @@ title = { zh_CN = "新检查表", en = "New checklist" }
 key = "first_item"
 type = "pass_fail"
 label = { zh_CN = "第一项", en = "First item" }
+fail_label = { zh_CN = "第一项不合格", en = "First item failed" }
 """
 
 
@@ -121,17 +123,20 @@ def _edit(key: str | None, initial: str) -> str | Response | tuple[str, int]:
                 raise TemplateError(gettext("key: keep it as %(key)s", key=key))
             if spec.kind not in KIND_LABELS:
                 raise TemplateError(
-                    gettext("kind: must be one of %(kinds)s", kinds=", ".join(KIND_LABELS))
+                    gettext(
+                        "kind: must be one of %(kinds)s",
+                        kinds=join_list(KIND_LABELS, current_locale()),
+                    )
                 )
             if key is None and latest_template(db.session(), spec.key) is not None:
                 raise TemplateError(gettext("key: %(key)s is taken", key=spec.key))
         except tomllib.TOMLDecodeError as exc:
             error = gettext("Not valid TOML: %(problem)s", problem=str(exc))
         except TemplateError as exc:
-            error = str(exc)
+            error = exc.text(gettext, current_locale())
         else:
             saved = save_template_version(db.session(), spec, now=db.clock().now())
-            flash(gettext("Saved as version %(version)d.", version=saved.version))
+            flash(gettext("Saved as version %(version)d.", version=saved.version), "success")
             return redirect(url_for("checklists.show_checklist", key=saved.key))
     elif not form.is_submitted():
         form.source.data = initial

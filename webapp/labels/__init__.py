@@ -57,5 +57,8 @@ def replace_label(token: str) -> str | Response:
     if not form.validate_on_submit():
         abort(400)
     label = issue_label(db.session(), asset, now=db.clock().now())
-    flash(gettext("A new label was issued. Print it and put it on: the old label no longer works."))
+    flash(
+        gettext("A new label was issued. Print it and put it on: the old label no longer works."),
+        "success",
+    )
     return redirect(url_for("scan.show_asset", token=label.token))

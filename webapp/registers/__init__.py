@@ -292,7 +292,7 @@ def add_document(school_code: str) -> str | Response | tuple[str, int]:
         errors = {"holder": translate(refused.message)}
     if errors:
         return _document_page(school, form, errors)
-    flash(gettext("Saved."))
+    flash(gettext("Saved."), "success")
     return redirect(
         url_for("registers.show_document", school_code=school.code, document_id=document.id)
     )
@@ -347,7 +347,7 @@ def renew_document(school_code: str, document_id: int) -> str | Response | tuple
         errors = {"general": translate(refused.message)}
     if errors:
         return _document_page(school, form, errors, old)
-    flash(gettext("Renewed. The old document is kept in the history."))
+    flash(gettext("Renewed. The old document is kept in the history."), "success")
     return redirect(url_for("registers.show_document", school_code=school.code, document_id=new.id))
 
 
@@ -442,7 +442,7 @@ def add_supplier(school_code: str) -> str | Response | tuple[str, int]:
     except SubmissionInvalid as invalid:
         errors = {k: translate(m) for k, m in invalid.errors.items()}
         return _supplier_page(school, form, errors, fields["categories"], True)
-    flash(gettext("Saved."))
+    flash(gettext("Saved."), "success")
     return _back_to_suppliers(school)
 
 
@@ -474,5 +474,5 @@ def edit_supplier(school_code: str, supplier_id: int) -> str | Response | tuple[
     except SubmissionInvalid as invalid:
         errors = {k: translate(m) for k, m in invalid.errors.items()}
         return _supplier_page(school, form, errors, fields["categories"], active, supplier)
-    flash(gettext("Saved."))
+    flash(gettext("Saved."), "success")
     return _back_to_suppliers(school)

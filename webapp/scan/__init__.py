@@ -13,6 +13,7 @@ from wtforms import HiddenField
 
 from models.actions import visible_actions
 from models.assets import Asset, find_asset_by_token
+from models.duties import open_tasks_of_asset
 from models.messages import DomainError, SubmissionInvalid
 from models.people import can_see_school
 from models.records import (
@@ -74,13 +75,22 @@ def show_asset(token: str) -> str:
 
 
 def _in_order(templates: list[FormTemplate], asset: Asset) -> list[FormTemplate]:
-    """A bus on the road offers its arrival first; one in the yard its departure."""
+    """The checklist that is due first: the asset's open tasks, overdue and due before
+    upcoming; a bus on the road offers its arrival first, one in the yard its departure."""
+    urgency: dict[str, int] = {}
+    for rank, task in enumerate(open_tasks_of_asset(db.session(), asset.id, now=db.clock().now())):
+        urgency.setdefault(task.template_key, rank)
     if asset.kind != "bus":
-        return templates
+        return sorted(templates, key=lambda t: (urgency.get(t.key, len(urgency)), t.key))
     first = "arrival" if open_trip(db.session(), asset) is not None else "departure"
     return sorted(
         templates,
-        key=lambda t: (t.spec.trip != first, t.spec.trip is None, t.key),
+        key=lambda t: (
+            t.spec.trip != first,
+            t.spec.trip is None,
+            urgency.get(t.key, len(urgency)),
+            t.key,
+        ),
     )
 
 
@@ -99,8 +109,17 @@ def file_record(token: str, template_key: str) -> Response | tuple[str, int]:
     form = RecordForm()
     errors: dict[str, str] = {}
     general_error = ""
+    values = request.form if request.method == "POST" else MultiDict()
+    all_passed = request.method == "POST" and bool(request.form.get("all_pass"))
     if request.method == "GET":
         form.submission_key.data = uuid.uuid4().hex
+    elif all_passed:
+        # 全部合格 without JavaScript: the same form again, every pass/fail and yes/no passed
+        # and the rest as given; nothing is saved until Submit.
+        values = MultiDict(request.form)
+        values.pop("all_pass", None)
+        for key, answer in template.spec.passing_answers().items():
+            values.setlist(key, [answer])
     elif form.validate_on_submit():
         uploads = _uploads()
         try:
@@ -137,7 +156,8 @@ def file_record(token: str, template_key: str) -> Response | tuple[str, int]:
         template=template,
         spec=template.spec,
         form=form,
-        values=request.form if request.method == "POST" else MultiDict(),
+        values=values,
+        all_passed=all_passed,
         directory=directory_for(db.session(), template.spec, asset),
         errors=errors,
         general_error=general_error,
@@ -145,4 +165,4 @@ def file_record(token: str, template_key: str) -> Response | tuple[str, int]:
         had_photos=request.method == "POST" and any(f.filename for f in request.files.values()),
         locale=current_locale(),
     )
-    return (page, 422) if request.method == "POST" else (page, 200)
+    return (page, 422) if request.method == "POST" and not all_passed else (page, 200)

@@ -247,9 +247,9 @@ def edit_duty(school_code: str, duty_id: int) -> Response | tuple[str, int]:
             errors.setdefault(FIELD_NAMES.get(name, name), translate(message))
         return _duty_page(school, duty, _posted_values(), errors, override)
     except dt.DutyRefused as refused:
-        flash(translate(refused.message))
+        flash(translate(refused.message), "error")
         return redirect(url_for("schedules.list_schedules", school_code=school.code))
-    flash(gettext("Saved. The next sweep plans the tasks again."))
+    flash(gettext("Saved. The next sweep plans the tasks again."), "success")
     return redirect(url_for("schedules.list_schedules", school_code=school.code))
 
 
@@ -293,7 +293,7 @@ def calendar(school_code: str) -> Response | tuple[str, int]:
         except SubmissionInvalid as invalid:
             errors = {name: translate(message) for name, message in invalid.errors.items()}
         else:
-            flash(gettext("Saved. The next sweep plans the tasks again."))
+            flash(gettext("Saved. The next sweep plans the tasks again."), "success")
             return redirect(url_for("schedules.calendar", school_code=school.code))
     page = render_template(
         "schedules/calendar.html",
@@ -322,5 +322,5 @@ def delete_calendar_entry(school_code: str, entry_id: int) -> Response:
     ):
         abort(404)
     dt.remove_calendar_entry(db.session(), current_user, entry, now=db.clock().now())
-    flash(gettext("Removed."))
+    flash(gettext("Removed."), "success")
     return redirect(url_for("schedules.calendar", school_code=school.code))
