@@ -40,7 +40,7 @@ from models.org import District, School
 from models.people import Person
 from models.records import Record
 from models.recurrence import Calendar, Frequency, Rule, Window
-from models.registers import Document
+from models.registers import Document, document_link
 from models.templates import FormTemplate
 
 EXPIRY_NOTICE_DAYS = (30, 7, 1, 0)
@@ -660,7 +660,7 @@ class _Context:
             severity=severity,
             dedup_key=f"document:{document.id}:expiry:{document.expiry_notice_days}",
             now=self.now,
-            link=f"/registers/documents/{document.id}",
+            link=document_link(document),
             timezone=district.timezone,
         )
 

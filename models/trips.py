@@ -147,7 +147,7 @@ def alert_overload(
         severity=Severity.CRITICAL,
         dedup_key=f"overload:{bus.id}:{key}",
         now=now,
-        link=None,
+        link=f"/trips/{bus.school.code}",
     )
 
 

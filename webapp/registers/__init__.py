@@ -375,6 +375,21 @@ def _file_response(document_id: int, *, thumbnail: bool) -> Response:
     return response
 
 
+@bp.get(f"/registers/documents/<int(max={MAX_ID}):document_id>")
+@login_required
+def find_document(document_id: int) -> Response:
+    """A document's page under a school the reader sees: the link of a district-wide document's
+    notice, and of notices queued before links named the school."""
+    session = db.session()
+    document = reg.visible_document(session, current_user, document_id)
+    school = reg.school_to_show_document(session, current_user, document) if document else None
+    if document is None or school is None:
+        abort(404)
+    return redirect(
+        url_for("registers.show_document", school_code=school.code, document_id=document.id)
+    )
+
+
 @bp.get(f"/registers/documents/<int(max={MAX_ID}):document_id>/file")
 @login_required
 def document_file(document_id: int) -> Response:
