@@ -217,6 +217,9 @@ class Task(Base):
     due_notice_at: Mapped[datetime | None]
     escalated_school_at: Mapped[datetime | None]
     escalated_district_at: Mapped[datetime | None]
+    # When the sweep first saw it, if it was already past the district's escalation then: the
+    # district hears of it once that long after, in one summary, not never.
+    seen_overdue_at: Mapped[datetime | None]
     # When the sweep must next look at it; None once it is no longer current.
     next_action_at: Mapped[datetime | None]
 
