@@ -25,6 +25,7 @@ from models.duties import (
     tasks_for,
     update_duty,
 )
+from models.imports import run_import
 from models.messages import SubmissionInvalid
 from models.notifications import Notification
 from models.org import School
@@ -269,6 +270,30 @@ def test_extinguishers_added_after_the_due_date_start_with_the_next_window_not_o
     calendar = district_calendar(world.session, world.school.district)
     figures = school_figures(world.session, [world.school.id], calendar, now.date(), now)
     assert figures[world.school.id]["overdue"] == 1
+
+
+def test_an_import_of_many_extinguishers_after_the_due_date_adds_nothing_overdue(
+    world: World,
+) -> None:
+    world.sweep()
+    world.sweep(cst(26, 9))
+    rows = ["编号,名称,类型,楼栋"] + [f"MHQ-{n:04},{n}号灭火器,灭火器,教学楼" for n in range(200)]
+    world.clock.set(cst(26, 10))
+    imported = run_import(
+        world.session,
+        "assets",
+        school=world.school,
+        actor=world.admin,
+        data="\n".join(rows).encode(),
+        now=world.clock.now(),
+    )
+    world.sweep(cst(26, 10, 1))
+
+    now = world.clock.now()
+    calendar = district_calendar(world.session, world.school.district)
+    figures = school_figures(world.session, [world.school.id], calendar, now.date(), now)
+    assert imported == 200
+    assert figures[world.school.id]["overdue"] == 1  # the extinguisher that was there before
 
 
 def test_an_asset_added_late_that_was_already_checked_keeps_this_windows_record(
