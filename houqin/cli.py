@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from datetime import UTC, datetime, time
 from pathlib import Path
@@ -196,7 +197,8 @@ def start_bot_thread(settings: Settings) -> None:
     "at_text",
     default=None,
     metavar="TIME",
-    help="Pretend it is this time, e.g. '2026-03-25 16:30' (local) or ISO with an offset.",
+    help="Pretend it is this time, e.g. '2026-03-25 16:30' (local) or ISO with an offset; "
+    "a bare date is its whole day.",
 )
 @click.option(
     "--since",
@@ -230,7 +232,7 @@ def run_sweep_command(
     except SchemaOutOfDate as exc:
         raise click.ClickException(str(exc)) from None
     real_now = SystemClock().now()
-    now = _parse_moment(at_text, settings.i18n.timezone) if at_text else real_now
+    now = _parse_moment(at_text, settings.i18n.timezone, whole_day=True) if at_text else real_now
     since = _parse_moment(since_text, settings.i18n.timezone) if since_text else real_now
     factory = make_session_factory(make_engine(settings.database.url))
     with factory() as session:
@@ -269,9 +271,13 @@ def run_sweep_command(
         click.echo("Dry run: nothing was changed.")
 
 
-def _parse_moment(text: str, timezone: str) -> datetime:
+def _parse_moment(text: str, timezone: str, *, whole_day: bool = False) -> datetime:
+    """A local time (or ISO with an offset); with `whole_day`, a bare date is its last minute."""
+    text = text.strip()
+    if whole_day and re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        text = f"{text} 23:59"
     try:
-        moment = datetime.fromisoformat(text.strip())
+        moment = datetime.fromisoformat(text)
     except ValueError:
         raise click.BadParameter(
             f"{text!r} is not a time like 2026-03-25 16:30", param_hint="--at"

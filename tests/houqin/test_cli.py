@@ -258,7 +258,7 @@ def test_sweep_dry_run_at_a_later_day_shows_that_day_as_if_the_scheduler_had_bee
 
     since = ["--since", "2026-03-02 09:00", "--dry-run"]
     due_day = runner.invoke(main, ["sweep", "--at", "2026-03-25 18:00", *since])
-    next_day = runner.invoke(main, ["sweep", "--at", "2026-03-26 18:00", *since])
+    next_day = runner.invoke(main, ["sweep", "--at", "2026-03-26", *since])
 
     assert due_day.exit_code == 0, due_day.output
     assert "the scheduler running from 2026-03-02 09:00" in due_day.output
@@ -269,6 +269,7 @@ def test_sweep_dry_run_at_a_later_day_shows_that_day_as_if_the_scheduler_had_bee
     assert next_day.exit_code == 0, next_day.output
     assert "17:00 Admin (admin) [major]: 实验小学逾期" in next_day.output
     assert "即将到期" not in next_day.output  # sent the day before
+    assert "Sweep at 2026-03-26 23:59 CST" in next_day.output  # a bare date: its whole day
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(Task)) == 0
     engine.dispose()
