@@ -703,7 +703,9 @@ def build_application(
     sender: dict[str, asyncio.Task[None]] = {}
 
     async def deliver_forever(application: Application) -> None:
-        outbox = OutboxSender(application.bot, factory, clock, limits)
+        outbox = OutboxSender(
+            application.bot, factory, clock, limits, base_url=settings.server.base_url
+        )
         while True:
             try:
                 await outbox.drain()

@@ -116,8 +116,11 @@ class OutboxSender:
         first_backoff: float = 1.0,
         batch: int = 2000,
         sleep: Callable[[float], object] = asyncio.sleep,
+        base_url: str = "",
     ) -> None:
         self.bot = bot
+        # The web app's address: a notice's link goes under its text, to open the page.
+        self.base_url = base_url.rstrip("/")
         self.factory = factory
         self.clock = clock
         self.limits = limits or RateLimits()
@@ -244,7 +247,10 @@ class OutboxSender:
         """1 when delivered, 0 when given up for good, None when it must wait for later.
 
         A long notice goes as several messages; a retry resumes at the piece that failed."""
-        pieces = split_text(item.text)
+        text = item.text
+        if self.base_url and item.link:
+            text = f"{text}\n{self.base_url}{item.link}"
+        pieces = split_text(text)
         sent_pieces = 0
         message_id = 0
         backoff = self.first_backoff

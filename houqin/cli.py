@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -196,41 +197,73 @@ def start_bot_thread(settings: Settings) -> None:
     "at_text",
     default=None,
     metavar="TIME",
-    help="Pretend it is this time, e.g. '2026-03-25 16:30' (local) or ISO with an offset.",
+    help="Pretend it is this time, e.g. '2026-03-25 16:30' (local) or ISO with an offset; "
+    "a bare date is its whole day.",
+)
+@click.option(
+    "--since",
+    "since_text",
+    default=None,
+    metavar="TIME",
+    help="With --at: the scheduler runs from this time (default: now) up to --at.",
 )
 @click.option("--dry-run", is_flag=True, help="Show what would be queued; change nothing.")
 @click.pass_context
-def run_sweep_command(ctx: click.Context, at_text: str | None, dry_run: bool) -> None:
-    """Run one sweep now: start tasks, queue reminders, escalations, expiries and digests."""
+def run_sweep_command(
+    ctx: click.Context, at_text: str | None, since_text: str | None, dry_run: bool
+) -> None:
+    """Run one sweep now: start tasks, queue reminders, escalations, expiries and digests.
+
+    With --at a later time and --dry-run: what that day would queue up to that time, as if
+    the scheduler had been running until then (earlier reminders already sent)."""
     from houqin.migrate import SchemaOutOfDate, check_current
     from models.clock import SystemClock
-    from models.sweep import sweep
+    from models.sweep import simulate, sweep
     from scheduler import sweep_policy
 
     settings = _settings(ctx)
+    zone = ZoneInfo(settings.i18n.timezone)
     if at_text is not None and not dry_run:
         raise click.UsageError("--at only shows what a sweep would do: add --dry-run")
+    if since_text is not None and at_text is None:
+        raise click.UsageError("--since needs --at")
     try:
         check_current(settings.database.url)
     except SchemaOutOfDate as exc:
         raise click.ClickException(str(exc)) from None
-    now = _parse_moment(at_text, settings.i18n.timezone) if at_text else SystemClock().now()
+    real_now = SystemClock().now()
+    now = _parse_moment(at_text, settings.i18n.timezone, whole_day=True) if at_text else real_now
+    since = _parse_moment(since_text, settings.i18n.timezone) if since_text else real_now
     factory = make_session_factory(make_engine(settings.database.url))
     with factory() as session:
-        report = sweep(session, now=now, policy=sweep_policy(settings))
+        if at_text is not None and since < now:
+            run = simulate(session, since=since, until=now, policy=sweep_policy(settings))
+            day_starts = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
+            queued = [(at, n) for at, n in run.queued if at >= day_starts]
+            started, closed = run.started, run.closed
+        else:
+            report = sweep(session, now=now, policy=sweep_policy(settings))
+            queued = [(now, n) for n in report.queued]
+            started, closed = report.started, report.closed
         lines = [
-            f"{n.recipient.display_name} ({n.recipient.username}) [{n.severity}]: {n.text}"
-            for n in report.queued
+            f"{at.astimezone(zone):%H:%M} {n.recipient.display_name} ({n.recipient.username})"
+            f" [{n.severity}]: {n.text}"
+            for at, n in queued
         ]
         if dry_run:
             session.rollback()
         else:
             session.commit()
     verb = "would queue" if dry_run else "queued"
+    ran = (
+        f" (the scheduler running from {since.astimezone(zone):%Y-%m-%d %H:%M})"
+        if at_text is not None and since < now
+        else ""
+    )
     click.echo(
-        f"Sweep at {now.astimezone(ZoneInfo(settings.i18n.timezone)):%Y-%m-%d %H:%M %Z}: "
-        f"{report.started} task(s) started, {report.closed} closed, "
-        f"{verb} {len(lines)} notice(s)"
+        f"Sweep at {now.astimezone(zone):%Y-%m-%d %H:%M %Z}{ran}: "
+        f"{started} task(s) started, {closed} closed, "
+        f"{verb} {len(lines)} notice(s)" + (f" on {now.astimezone(zone):%Y-%m-%d}" if ran else "")
     )
     for line in lines:
         click.echo(f"  {line}")
@@ -238,9 +271,13 @@ def run_sweep_command(ctx: click.Context, at_text: str | None, dry_run: bool) ->
         click.echo("Dry run: nothing was changed.")
 
 
-def _parse_moment(text: str, timezone: str) -> datetime:
+def _parse_moment(text: str, timezone: str, *, whole_day: bool = False) -> datetime:
+    """A local time (or ISO with an offset); with `whole_day`, a bare date is its last minute."""
+    text = text.strip()
+    if whole_day and re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        text = f"{text} 23:59"
     try:
-        moment = datetime.fromisoformat(text.strip())
+        moment = datetime.fromisoformat(text)
     except ValueError:
         raise click.BadParameter(
             f"{text!r} is not a time like 2026-03-25 16:30", param_hint="--at"

@@ -139,7 +139,8 @@ def _create(session: Session, settings: Settings) -> None:
             now=now,
         )
     for index, school in enumerate(schools):
-        _assets(session, school, people, index, now)
+        # On the books for a month: their checks are due as usual, not from their next window.
+        _assets(session, school, people, index, now - timedelta(days=30))
     _history(session, settings, schools, people)
     for kind, starts_on, ends_on, name in CALENDAR:
         add_calendar_entry(

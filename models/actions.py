@@ -7,12 +7,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ForeignKey, String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
 from models.assets import Asset
 from models.base import Base
 from models.messages import N_, DomainError, Message, SubmissionInvalid
 from models.notifications import Severity, notify, school_admins
+from models.paging import PAGE_SIZE, Page, page_of
 from models.people import Person, can_see_school, visible_school_ids
 from models.photos import Photo, PhotoStore, ProcessedPhoto, store_photo
 
@@ -335,6 +336,32 @@ def visible_actions(
     if asset_id is not None:
         query = query.where(CorrectiveAction.asset_id == asset_id)
     return list(session.scalars(query.order_by(CorrectiveAction.due_at, CorrectiveAction.id)))
+
+
+def action_page(
+    session: Session,
+    viewer: Person,
+    *,
+    assigned_to_me: bool = False,
+    page: Any = 1,
+    size: int = PAGE_SIZE,
+) -> Page[CorrectiveAction]:
+    """One page of the open actions at the viewer's schools, soonest due first."""
+    query = (
+        select(CorrectiveAction)
+        .where(
+            CorrectiveAction.school_id.in_(visible_school_ids(viewer)),
+            CorrectiveAction.status == ActionStatus.OPEN,
+        )
+        .options(
+            selectinload(CorrectiveAction.asset).selectinload(Asset.school),
+            selectinload(CorrectiveAction.assignee),
+        )
+        .order_by(CorrectiveAction.due_at, CorrectiveAction.id)
+    )
+    if assigned_to_me:
+        query = query.where(CorrectiveAction.assignee_id == viewer.id)
+    return page_of(session, query, page, size)
 
 
 def visible_action(session: Session, viewer: Person, action_id: int) -> CorrectiveAction | None:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from models.assets import Asset, AssetKind, create_asset
 from models.messages import N_, DomainError, Message, SubmissionInvalid
 from models.org import Location, School
+from models.paging import PAGE_SIZE, Page, page_of
 from models.people import (
     MIN_PASSWORD_LENGTH,
     Person,
@@ -233,6 +234,41 @@ def school_assets(session: Session, school: School, kind: str | None = None) -> 
     return list(session.scalars(query))
 
 
+def asset_page(
+    session: Session,
+    school: School,
+    kind: str | None = None,
+    *,
+    search: str = "",
+    page: Any = 1,
+    size: int = PAGE_SIZE,
+) -> Page[Asset]:
+    """One page of a school's assets in kind and code order; `search` finds a part of the code
+    or the name, whatever the case."""
+    query = (
+        select(Asset)
+        .where(Asset.school_id == school.id)
+        .options(
+            selectinload(Asset.location),
+            selectinload(Asset.responsible),
+            selectinload(Asset.labels),
+        )
+        .order_by(Asset.kind, Asset.code)
+    )
+    if kind:
+        query = query.where(Asset.kind == kind)
+    words = search.strip()[:100]
+    if words:
+        pattern = "%" + words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            or_(
+                Asset.code.ilike(pattern, escape="\\"),
+                Asset.name.ilike(pattern, escape="\\"),
+            )
+        )
+    return page_of(session, query, page, size)
+
+
 def school_asset(session: Session, school: School, asset_id: int) -> Asset | None:
     return session.scalar(select(Asset).where(Asset.id == asset_id, Asset.school_id == school.id))
 
@@ -340,6 +376,18 @@ def school_locations(session: Session, school: School) -> list[Location]:
     )
 
 
+def location_page(
+    session: Session, school: School, page: Any = 1, size: int = PAGE_SIZE
+) -> Page[Location]:
+    """One page of `school_locations`."""
+    query = (
+        select(Location)
+        .where(Location.school_id == school.id)
+        .order_by(Location.building, Location.floor, Location.room, Location.id)
+    )
+    return page_of(session, query, page, size)
+
+
 def find_location(
     session: Session, school: School, building: str, floor: str, room: str
 ) -> Location | None:
@@ -417,6 +465,32 @@ def school_people(session: Session, school: School) -> list[tuple[Person, list[R
         .order_by(Person.display_name, Person.username)
     )
     return [(person, school_roles(person, school)) for person in people]
+
+
+def people_page(
+    session: Session, school: School, page: Any = 1, size: int = PAGE_SIZE
+) -> Page[tuple[Person, list[Role]]]:
+    """One page of `school_people`: everyone with a role at the school, by name."""
+    query = (
+        select(Person)
+        .where(
+            Person.id.in_(
+                select(RoleGrant.person_id).where(
+                    or_(
+                        RoleGrant.school_id == school.id,
+                        and_(
+                            RoleGrant.role == Role.DISTRICT_ADMIN,
+                            RoleGrant.district_id == school.district_id,
+                        ),
+                    )
+                )
+            )
+        )
+        .order_by(Person.display_name, Person.username, Person.id)
+    )
+    people = page_of(session, query, page, size)
+    rows = [(person, school_roles(person, school)) for person in people.items]
+    return Page(rows, people.total, people.number, people.size)
 
 
 def school_person(session: Session, school: School, person_id: int) -> Person | None:

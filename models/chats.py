@@ -139,6 +139,7 @@ class Outgoing:
     severity: str = "info"
     task_ids: tuple[int, ...] = ()
     acknowledged: bool = False
+    link: str | None = None  # the page the notice points to, a path under the web app
 
 
 def pending_telegram(
@@ -166,6 +167,7 @@ def pending_telegram(
             Notification.severity,
             Notification.task_ids,
             Notification.acknowledged_at,
+            Notification.link,
         )
         .join(Notification, Notification.id == Delivery.notification_id)
         .join(ChatLink, ChatLink.person_id == Notification.recipient_id)
@@ -190,6 +192,7 @@ def pending_telegram(
             severity=severity,
             task_ids=tuple(task_ids or ()),
             acknowledged=acknowledged_at is not None,
+            link=link,
         )
         for (
             delivery_id,
@@ -200,6 +203,7 @@ def pending_telegram(
             severity,
             task_ids,
             acknowledged_at,
+            link,
         ) in rows
     ]
 

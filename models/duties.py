@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     and_,
+    case,
     delete,
     exists,
     or_,
@@ -29,12 +30,13 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, relationship, selectinload
 
 from models.assets import Asset
 from models.base import Base
 from models.messages import N_, DomainError, Message, SubmissionInvalid
 from models.org import District, School
+from models.paging import PAGE_SIZE, Page, page_of
 from models.people import Person, can_see_school, visible_school_ids
 from models.recurrence import Calendar, Frequency, Rule, Window
 from models.templates import latest_template
@@ -217,11 +219,15 @@ class Task(Base):
     due_notice_at: Mapped[datetime | None]
     escalated_school_at: Mapped[datetime | None]
     escalated_district_at: Mapped[datetime | None]
+    # When the sweep first saw it, if it was already past the district's escalation then: the
+    # district hears of it once that long after, in one summary, not never.
+    seen_overdue_at: Mapped[datetime | None]
     # When the sweep must next look at it; None once it is no longer current.
     next_action_at: Mapped[datetime | None]
 
     duty: Mapped[Duty] = relationship()
     asset: Mapped[Asset] = relationship()
+    school: Mapped[School] = relationship()
 
     def status(self, now: datetime) -> TaskStatus:
         if self.state == TaskState.DONE:
@@ -663,6 +669,46 @@ def open_tasks_of_asset(session: Session, asset_id: int, *, now: datetime) -> li
     )
     order = [TaskStatus.OVERDUE, TaskStatus.DUE, TaskStatus.UPCOMING]
     return sorted(tasks, key=lambda t: (order.index(t.status(now)), t.due_at, t.id))
+
+
+def task_page(
+    session: Session,
+    viewer: Person,
+    *,
+    now: datetime,
+    school: School | None = None,
+    mine: bool = False,
+    page: Any = 1,
+    size: int = PAGE_SIZE,
+) -> Page[Task]:
+    """One page of the current tasks the viewer may see, in the order of `tasks_for`: overdue,
+    due, upcoming (each soonest due first), then those done while their window lasts."""
+    query = (
+        select(Task)
+        .join(Asset, Asset.id == Task.asset_id)
+        .where(
+            Task.current == true(),
+            Task.school_id.in_(visible_school_ids(viewer)),
+            or_(
+                and_(Task.state == TaskState.OPEN, Task.closes_at > now),
+                Task.state == TaskState.DONE,
+            ),
+        )
+        .options(selectinload(Task.asset).selectinload(Asset.labels), selectinload(Task.school))
+    )
+    if school is not None:
+        query = query.where(Task.school_id == school.id)
+    if mine:
+        query = query.where(Asset.responsible_id == viewer.id)
+    rank = case(
+        (Task.state == TaskState.DONE, 3),
+        (Task.due_at <= now, 0),
+        (Task.opens_at <= now, 1),
+        else_=2,
+    )
+    done_last = case((Task.state == TaskState.DONE, Task.done_at), else_=None)
+    query = query.order_by(rank, done_last.desc(), Task.due_at, Task.id)
+    return page_of(session, query, page, size)
 
 
 def template_title(session: Session, key: str) -> dict[str, str]:

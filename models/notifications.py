@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base
 from models.catalogue import render_notice
+from models.paging import PAGE_SIZE, Page, page_of
 from models.people import Person, Role, RoleGrant
 
 
@@ -166,6 +167,18 @@ def inbox(session: Session, person: Person, limit: int = 100) -> list[Notificati
             .limit(limit)
         )
     )
+
+
+def inbox_page(
+    session: Session, person: Person, page: Any = 1, size: int = PAGE_SIZE
+) -> Page[Notification]:
+    """One page of the person's notices, newest first."""
+    query = (
+        select(Notification)
+        .where(Notification.recipient_id == person.id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+    )
+    return page_of(session, query, page, size)
 
 
 def unread_count(session: Session, person: Person) -> int:

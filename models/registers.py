@@ -674,6 +674,29 @@ def visible_document(session: Session, viewer: Person, document_id: int) -> Docu
     )
 
 
+def document_link(document: Document) -> str:
+    """The path of a document's page: under its school; a district-wide one (a supplier's)
+    through the path that finds a school of the reader's to show it under."""
+    if document.school is not None:
+        return f"/registers/{document.school.code}/documents/{document.id}"
+    return f"/registers/documents/{document.id}"
+
+
+def school_to_show_document(session: Session, viewer: Person, document: Document) -> School | None:
+    """The school whose register shows the document to this reader: its own, else the first
+    of the reader's schools in its district."""
+    if document.school is not None:
+        return document.school
+    return session.scalar(
+        select(School)
+        .where(
+            School.district_id == document.district_id, School.id.in_(visible_school_ids(viewer))
+        )
+        .order_by(School.code)
+        .limit(1)
+    )
+
+
 def person_certificates(
     session: Session, person: Person, *, school_id: int | None = None
 ) -> list[Document]:

@@ -41,7 +41,7 @@ from models.org import District, School
 from models.people import Person
 from models.records import Record
 from models.recurrence import Calendar, Frequency, Rule, Window
-from models.registers import Document
+from models.registers import Document, document_link
 from models.templates import FormTemplate
 
 EXPIRY_NOTICE_DAYS = (30, 7, 1, 0)
@@ -51,6 +51,9 @@ REMIND = N_("Due soon: %(tasks)s")
 DUE = N_("Due now: %(tasks)s")
 OVERDUE_SCHOOL = N_("Overdue at %(school)s: %(tasks)s")
 OVERDUE_DISTRICT = N_("Still overdue at %(school)s: %(tasks)s")
+OVERDUE_SINCE_START = N_(
+    "Already overdue when Houqin started following them, and still not done: %(tasks)s"
+)
 CATCH_UP = N_("Houqin's reminders were paused since %(since)s. Meanwhile: %(summary)s")
 EXPIRES_IN = N_("%(document)s (%(holder)s) expires on %(date)s, in %(days)d days.")
 EXPIRES_TODAY = N_("%(document)s (%(holder)s) expires today.")
@@ -113,6 +116,7 @@ class _TaskRow:
     due_notice_at: datetime | None
     escalated_school_at: datetime | None
     escalated_district_at: datetime | None
+    seen_overdue_at: datetime | None
     responsible_id: int | None = None
 
 
@@ -148,6 +152,60 @@ def sweep(session: Session, *, now: datetime, policy: SweepPolicy | None = None)
     return report
 
 
+@dataclass
+class Simulation:
+    """What the sweeps between two moments did, each notice with the moment it was queued."""
+
+    sweeps: int = 0
+    started: int = 0
+    closed: int = 0
+    queued: list[tuple[datetime, Notification]] = field(default_factory=list)
+
+
+def simulate(
+    session: Session,
+    *,
+    since: datetime,
+    until: datetime,
+    policy: SweepPolicy | None = None,
+    max_sweeps: int = 100_000,
+) -> Simulation:
+    """Sweep at every moment from `since` to `until` when a running scheduler would have acted
+    (each task's next moment, each district's digest time and local midnight), so every step
+    before `until` counts as sent and nothing is taken for a catch-up. The caller rolls back."""
+    policy = policy or SweepPolicy()
+    result = Simulation()
+    moment = since
+    while True:
+        report = sweep(session, now=moment, policy=policy)
+        session.flush()
+        result.sweeps += 1
+        result.started += report.started
+        result.closed += report.closed
+        result.queued += [(moment, notice) for notice in report.queued]
+        if moment >= until or result.sweeps >= max_sweeps:
+            return result
+        moment = min(_next_moment(session, moment, policy), until)
+
+
+def _next_moment(session: Session, after: datetime, policy: SweepPolicy) -> datetime:
+    """The first moment after `after` at which a sweep has something to do."""
+    candidates = [after + timedelta(days=1)]
+    task_moment = session.scalar(
+        select(func.min(Task.next_action_at)).where(Task.current, Task.next_action_at > after)
+    )
+    if task_moment is not None:
+        candidates.append(task_moment)
+    for district in session.scalars(select(District)):
+        calendar = district_calendar(session, district)
+        today = calendar.local_date(after)
+        for day in (today, today + timedelta(days=1)):
+            for at in (calendar.at(day), calendar.at(day, policy.digest_at)):
+                if at > after:
+                    candidates.append(at)
+    return min(candidates)
+
+
 class _Context:
     def __init__(
         self,
@@ -181,18 +239,22 @@ class _Context:
         for duty in duties:
             self.duties[duty.id] = duty
             missing = self.session.execute(
-                covered_assets(duty).where(
+                covered_assets(duty)
+                .add_columns(Asset.created_at)
+                .where(
                     ~exists().where(
                         Task.duty_id == duty.id, Task.asset_id == Asset.id, Task.current
                     )
                 )
             ).all()
             if missing:
-                self._start(duty, calendar, [(row[0], row[1]) for row in missing])
+                self._start(duty, calendar, [(row[0], row[1], row[2]) for row in missing])
 
-    def _start(self, duty: Duty, calendar: Calendar, assets: list[tuple[int, int]]) -> None:
+    def _start(
+        self, duty: Duty, calendar: Calendar, assets: list[tuple[int, int, datetime]]
+    ) -> None:
         rule = duty.recurrence
-        asset_ids = [asset_id for asset_id, _ in assets]
+        asset_ids = [asset_id for asset_id, _, _ in assets]
         rows = []
         if rule.frequency == Frequency.EVERY_N_DAYS:
             since = self.now - timedelta(days=2 * rule.every_days + 1)
@@ -203,9 +265,19 @@ class _Context:
             window = first_window(calendar, rule, self.now, None)
             if window is None:
                 return
-            windows = dict.fromkeys(asset_ids, window)
             done = self._records_with_ids(duty.template_key, asset_ids, window)
-        for asset_id, school_id in assets:
+            following = None
+            if window.due_at < self.now:
+                following = calendar.window_after(rule, window)
+            # An asset added after this window fell due (a new or imported one) starts with
+            # the next window, not overdue from one that passed before it existed.
+            windows = {
+                asset_id: following
+                if following is not None and created_at > window.due_at and asset_id not in done
+                else window
+                for asset_id, _, created_at in assets
+            }
+        for asset_id, school_id, _ in assets:
             window = windows[asset_id]
             if window is None:
                 continue
@@ -232,6 +304,10 @@ class _Context:
         for column, moment in moments.items():
             if moment < self.now - self.policy.catch_up_after:
                 row[column] = self.now
+        if row["escalated_district_at"] is not None:
+            # Overdue for long already: the district still hears of it, that long from now.
+            row["escalated_district_at"] = None
+            row["seen_overdue_at"] = self.now
 
     def _records(
         self,
@@ -375,9 +451,10 @@ class _Context:
             ),
             (
                 "escalated_district_at",
-                due + timedelta(minutes=duty.escalate_district_after),
+                max(due, task.seen_overdue_at or due)
+                + timedelta(minutes=duty.escalate_district_after),
                 district,
-                OVERDUE_DISTRICT,
+                OVERDUE_SINCE_START if task.seen_overdue_at else OVERDUE_DISTRICT,
                 Severity.CRITICAL,
             ),
         ]
@@ -455,7 +532,8 @@ class _Context:
         self, person_id: int, message: str, severity: Severity, task: _TaskRow, moment: datetime
     ) -> None:
         if moment < self.now - self.policy.catch_up_after:
-            kind = "overdue" if message in (OVERDUE_SCHOOL, OVERDUE_DISTRICT, DUE) else "due"
+            overdue = (OVERDUE_SCHOOL, OVERDUE_DISTRICT, OVERDUE_SINCE_START, DUE)
+            kind = "overdue" if message in overdue else "due"
             self._stale(person_id, kind, task.id, task.template_key, moment)
             return
         self.events.append(_Event(person_id, message, severity, task, moment, task.school_id))
@@ -496,7 +574,11 @@ class _Context:
             if person is None:
                 continue
             tasks = sorted({e.task.id: e.task for e in events}.values(), key=lambda t: t.due_at)
-            params: dict[str, Any] = {"tasks": self._task_list(tasks)}
+            params: dict[str, Any] = {
+                "tasks": self._school_summary(tasks)
+                if message == OVERDUE_SINCE_START
+                else self._task_list(tasks)
+            }
             if school_id is not None:
                 params["school"] = self._school_name(school_id)
             ids = ",".join(str(t.id) for t in tasks)
@@ -563,6 +645,23 @@ class _Context:
                 counts = Counter(task.template_key for task in tasks)
                 parts = [f"{self._title(k)[locale]} ×{n}" for k, n in counts.items()]
             texts[locale] = separator.join(parts)
+        return texts
+
+    def _school_summary(self, tasks: Sequence[_TaskRow]) -> dict[str, str]:
+        """Many tasks in a few words: per school, how many of each checklist."""
+        counts = Counter((task.school_id, task.template_key) for task in tasks)
+        texts = {}
+        for locale, separator, colon, comma in (
+            ("zh_CN", "；", "：", "，"),
+            ("en", "; ", ": ", ", "),
+        ):
+            by_school: dict[int, list[str]] = defaultdict(list)
+            for (school_id, key), n in sorted(counts.items()):
+                by_school[school_id].append(f"{self._title(key)[locale]} ×{n}")
+            texts[locale] = separator.join(
+                f"{self._school_name(school_id)}{colon}{comma.join(parts)}"
+                for school_id, parts in by_school.items()
+            )
         return texts
 
     def _summary(self, counts: Counter[tuple[str, str]]) -> dict[str, str]:
@@ -660,7 +759,7 @@ class _Context:
             severity=severity,
             dedup_key=f"document:{document.id}:expiry:{document.expiry_notice_days}",
             now=self.now,
-            link=f"/registers/documents/{document.id}",
+            link=document_link(document),
             timezone=district.timezone,
         )
 
@@ -769,9 +868,13 @@ STALE_STAGES = ("due", "overdue", "missed")
 
 
 def message_key(message: str) -> str:
-    return {REMIND: "remind", DUE: "due", OVERDUE_SCHOOL: "school", OVERDUE_DISTRICT: "district"}[
-        message
-    ]
+    return {
+        REMIND: "remind",
+        DUE: "due",
+        OVERDUE_SCHOOL: "school",
+        OVERDUE_DISTRICT: "district",
+        OVERDUE_SINCE_START: "since-start",
+    }[message]
 
 
 def _next_window(
@@ -800,6 +903,7 @@ def _task_values(duty: Duty, asset_id: int, school_id: int, window: Window) -> d
         "due_notice_at": None,
         "escalated_school_at": None,
         "escalated_district_at": None,
+        "seen_overdue_at": None,
         "next_action_at": min(
             window.closes_at,
             max(window.due_at - timedelta(minutes=duty.remind_before), window.opens_at),

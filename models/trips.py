@@ -17,6 +17,7 @@ from models.assets import Asset
 from models.base import Base
 from models.messages import N_
 from models.notifications import Severity, notify, school_admins
+from models.paging import PAGE_SIZE, Page, page_of
 from models.people import Person, visible_school_ids
 
 
@@ -147,7 +148,7 @@ def alert_overload(
         severity=Severity.CRITICAL,
         dedup_key=f"overload:{bus.id}:{key}",
         now=now,
-        link=None,
+        link=f"/trips/{bus.school.code}",
     )
 
 
@@ -209,3 +210,15 @@ def trip_ledger(session: Session, viewer: Person, school_id: int, limit: int = 1
             .limit(limit)
         )
     )
+
+
+def trip_page(
+    session: Session, viewer: Person, school_id: int, page: Any = 1, size: int = PAGE_SIZE
+) -> Page[Trip]:
+    """One page of a school's trips, the latest first."""
+    query = (
+        select(Trip)
+        .where(Trip.school_id == school_id, Trip.school_id.in_(visible_school_ids(viewer)))
+        .order_by(Trip.departed_at.desc(), Trip.id.desc())
+    )
+    return page_of(session, query, page, size)

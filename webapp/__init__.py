@@ -25,6 +25,7 @@ from webapp import (
     i18n,
     inbox,
     labels,
+    paging,
     records,
     registers,
     scan,
@@ -73,6 +74,7 @@ def create_app(
     i18n.init_app(app, settings)
     auth.init_app(app)
     errors.init_app(app)
+    paging.init_app(app)
     app.after_request(_security_headers)
     app.register_blueprint(auth.bp)
     app.register_blueprint(scan.bp)

@@ -161,6 +161,34 @@ def test_a_429_is_waited_out_and_nothing_is_sent_twice(
     assert _numbers(fake, 9000) == [0, 1, 2]
 
 
+def test_a_notice_with_a_link_carries_the_pages_address_under_its_text(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+) -> None:
+    [person] = _people(session, clock, 1)
+    for key, link in (("with", "/actions/7"), ("without", None)):
+        notify(
+            session,
+            [person],
+            message="Due soon: %(tasks)s",
+            params={"tasks": key},
+            severity=Severity.INFO,
+            dedup_key=f"test:{key}",
+            now=clock.now(),
+            link=link,
+        )
+    session.commit()
+
+    _drain(fake, session_factory, clock, RateLimits(factor=FACTOR), base_url="http://houqin.test/")
+
+    assert [m.text for m in fake.sent_to(9000)] == [
+        "即将到期：with\nhttp://houqin.test/actions/7",
+        "即将到期：without",
+    ]
+
+
 def test_a_long_text_is_split_under_4096_characters_and_a_blocked_chat_is_given_up(
     session: Session,
     session_factory: sessionmaker[Session],

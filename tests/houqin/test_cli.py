@@ -239,6 +239,42 @@ def test_sweep_dry_run_at_a_time_shows_what_would_be_queued_and_changes_nothing(
     engine.dispose()
 
 
+def test_sweep_dry_run_at_a_later_day_shows_that_day_as_if_the_scheduler_had_been_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite:///{tmp_path / 'real.db'}"
+    monkeypatch.setenv("HOUQIN_DATABASE_URL", url)
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
+    engine = make_engine(url)
+    clock = SettableClock(datetime(2026, 3, 2, 1, 0, tzinfo=UTC))
+    with Session(engine) as session:
+        school = make_school(session, "SY01")
+        staff = make_person(session, clock, school, Role.INSPECTOR, "staff")
+        make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+        make_asset(session, clock, school, responsible=staff)
+        session.commit()
+
+    since = ["--since", "2026-03-02 09:00", "--dry-run"]
+    due_day = runner.invoke(main, ["sweep", "--at", "2026-03-25 18:00", *since])
+    next_day = runner.invoke(main, ["sweep", "--at", "2026-03-26", *since])
+
+    assert due_day.exit_code == 0, due_day.output
+    assert "the scheduler running from 2026-03-02 09:00" in due_day.output
+    assert "16:00 Staff (staff) [info]: 即将到期：灭火器月度检查" in due_day.output
+    assert "17:00 Staff (staff) [info]: 现在到期：灭火器月度检查" in due_day.output
+    assert "07:30 Admin (admin) [info]: 实验小学今日概况" in due_day.output
+    assert "暂停" not in due_day.output  # no catch-up summary: the scheduler was running
+    assert next_day.exit_code == 0, next_day.output
+    assert "17:00 Admin (admin) [major]: 实验小学逾期" in next_day.output
+    assert "即将到期" not in next_day.output  # sent the day before
+    assert "Sweep at 2026-03-26 23:59 CST" in next_day.output  # a bare date: its whole day
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Task)) == 0
+    engine.dispose()
+
+
 def test_the_bot_without_a_token_says_what_is_missing_and_that_the_rest_works(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

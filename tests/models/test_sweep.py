@@ -21,9 +21,11 @@ from models.duties import (
     TaskState,
     TaskStatus,
     add_duty,
+    district_calendar,
     tasks_for,
     update_duty,
 )
+from models.imports import run_import
 from models.messages import SubmissionInvalid
 from models.notifications import Notification
 from models.org import School
@@ -38,8 +40,10 @@ from models.sweep import (
     DUE,
     OVERDUE_DISTRICT,
     OVERDUE_SCHOOL,
+    OVERDUE_SINCE_START,
     REMIND,
     SweepPolicy,
+    school_figures,
     sweep,
 )
 from tests.factories import (
@@ -242,6 +246,85 @@ def test_a_schedule_moved_later_restarts_the_task_without_replaying_old_notices(
 
     # Due on the 10th, long past: no catch-up summary, no new escalation from a stale moment.
     assert [n.message for n in queued if n.message != DIGEST] == []
+
+
+def test_extinguishers_added_after_the_due_date_start_with_the_next_window_not_overdue(
+    world: World,
+) -> None:
+    world.sweep()
+    world.sweep(cst(26, 9))  # the first extinguisher's March check is a day overdue
+    world.clock.set(cst(26, 10))
+    imported = [
+        make_asset(world.session, world.clock, world.school, code=f"MHQ-{n:03}", name=f"{n}号")
+        for n in range(100, 130)
+    ]
+    world.sweep(cst(26, 10, 1))
+
+    now = world.clock.now()
+    for asset in imported:
+        task = world.task(asset, "extinguisher_monthly", current=True)
+        assert task.due_at == cst(25, 17, month=4)
+        assert task.status(now) == TaskStatus.UPCOMING
+    old = world.task(world.extinguisher, "extinguisher_monthly", current=True)
+    assert old.status(now) == TaskStatus.OVERDUE
+    calendar = district_calendar(world.session, world.school.district)
+    figures = school_figures(world.session, [world.school.id], calendar, now.date(), now)
+    assert figures[world.school.id]["overdue"] == 1
+
+
+def test_an_import_of_many_extinguishers_after_the_due_date_adds_nothing_overdue(
+    world: World,
+) -> None:
+    world.sweep()
+    world.sweep(cst(26, 9))
+    rows = ["编号,名称,类型,楼栋"] + [f"MHQ-{n:04},{n}号灭火器,灭火器,教学楼" for n in range(200)]
+    world.clock.set(cst(26, 10))
+    imported = run_import(
+        world.session,
+        "assets",
+        school=world.school,
+        actor=world.admin,
+        data="\n".join(rows).encode(),
+        now=world.clock.now(),
+    )
+    world.sweep(cst(26, 10, 1))
+
+    now = world.clock.now()
+    calendar = district_calendar(world.session, world.school.district)
+    figures = school_figures(world.session, [world.school.id], calendar, now.date(), now)
+    assert imported == 200
+    assert figures[world.school.id]["overdue"] == 1  # the extinguisher that was there before
+
+
+def test_an_asset_added_late_that_was_already_checked_keeps_this_windows_record(
+    world: World,
+) -> None:
+    world.clock.set(cst(26, 10))
+    late = make_asset(world.session, world.clock, world.school, code="MHQ-200")
+    world.file(late, "extinguisher_monthly", EXTINGUISHER_OK, "scan-late")
+    world.sweep()
+
+    task = world.task(late, "extinguisher_monthly", current=True)
+    assert (task.due_at, task.state) == (cst(25, 17), TaskState.DONE)
+
+
+def test_overdue_before_the_sweep_first_saw_it_reaches_the_district_once_in_one_summary(
+    world: World,
+) -> None:
+    other = make_school(world.session, code="S2", name="第二小学", district=world.school.district)
+    make_asset(world.session, world.clock, other, code="MHQ-900")
+    make_asset(world.session, world.clock, world.school, code="MHQ-002")
+    policy = {"defaults": DutyDefaults(escalate_school_after=12 * 60, escalate_district_after=1440)}
+
+    world.sweep(cst(28, 9), **policy)  # first sweep: due on the 25th, long past the district's day
+    world.sweep(cst(29, 8, 59), **policy)
+    assert _messages(world.inbox(world.district)) == []
+
+    world.sweep(cst(29, 9), **policy)
+    world.sweep(cst(29, 10), **policy)
+    [(message, text)] = [m for m in world.inbox(world.district) if m[0] != DIGEST]
+    assert message == OVERDUE_SINCE_START
+    assert "实验小学：灭火器月度检查 ×2" in text and "第二小学：灭火器月度检查 ×1" in text
 
 
 # --- reminders and escalation -----------------------------------------------------------------

@@ -11,16 +11,18 @@ from wtforms import TextAreaField
 
 from models.actions import (
     ActionRefused,
+    action_page,
     can_close,
     close_action,
     reopen_action,
     visible_action,
-    visible_actions,
 )
 from models.messages import SubmissionInvalid
+from models.people import visible_schools
 from models.photos import PhotoRejected, ProcessedPhoto, process_photo
 from webapp import db
 from webapp.i18n import current_locale, translate
+from webapp.paging import requested_page
 
 bp = Blueprint("actions", __name__, template_folder="templates")
 
@@ -37,10 +39,12 @@ class ReopenForm(FlaskForm):
 @login_required
 def list_actions() -> str:
     mine = request.args.get("all") != "1"
-    actions = visible_actions(db.session(), current_user, assigned_to_me=mine)
+    session = db.session()
+    actions = action_page(session, current_user, assigned_to_me=mine, page=requested_page())
     return render_template(
         "actions/list.html",
         actions=actions,
+        many_schools=len(visible_schools(session, current_user)) > 1,
         mine=mine,
         now=db.clock().now(),
         locale=current_locale(),

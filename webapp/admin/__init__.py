@@ -21,18 +21,19 @@ from models.admin import (
     add_asset,
     add_location,
     add_person,
+    asset_page,
     attribute_specs,
     can_grant,
     can_manage_person,
     grant_school_role,
     grantable_roles,
+    location_page,
     managed_school,
+    people_page,
     reset_password,
     revoke_school_role,
     school_asset,
-    school_assets,
     school_locations,
-    school_people,
     school_person,
     school_roles,
     set_login_active,
@@ -56,6 +57,7 @@ from models.org import School
 from models.people import ROLE_LABELS, people_at_school
 from webapp import db
 from webapp.i18n import translate
+from webapp.paging import requested_page
 
 bp = Blueprint("admin", __name__, template_folder="templates")
 
@@ -138,12 +140,14 @@ def list_assets(school_code: str) -> str:
     kind = request.args.get("kind") or None
     if kind is not None and kind not in KIND_LABELS:
         abort(404)
+    search = request.args.get("q", "")
     return render_template(
         "admin/assets.html",
         school=school,
         kind=kind,
         kinds=KIND_LABELS,
-        assets=school_assets(db.session(), school, kind),
+        search=search,
+        assets=asset_page(db.session(), school, kind, search=search, page=requested_page()),
     )
 
 
@@ -275,7 +279,7 @@ def list_locations(school_code: str) -> str | Response | tuple[str, int]:
         "admin/locations.html",
         school=school,
         form=form,
-        locations=school_locations(db.session(), school),
+        locations=location_page(db.session(), school, requested_page()),
         errors=errors,
     )
     return (page, 422) if errors else page
@@ -305,7 +309,9 @@ class PersonActionForm(FlaskForm):
 def list_people(school_code: str) -> str:
     school = _school_or_404(school_code)
     return render_template(
-        "admin/people.html", school=school, people=school_people(db.session(), school)
+        "admin/people.html",
+        school=school,
+        people=people_page(db.session(), school, requested_page()),
     )
 
 

@@ -7,9 +7,10 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from models.notifications import Notification, inbox, mark_read
+from models.notifications import Notification, inbox_page, mark_read
 from webapp import db
 from webapp.auth import safe_next
+from webapp.paging import requested_page
 
 bp = Blueprint("inbox", __name__, template_folder="templates")
 
@@ -22,7 +23,9 @@ class OpenForm(FlaskForm):
 @login_required
 def show_inbox() -> str:
     return render_template(
-        "inbox/inbox.html", notices=inbox(db.session(), current_user), form=OpenForm()
+        "inbox/inbox.html",
+        notices=inbox_page(db.session(), current_user, requested_page()),
+        form=OpenForm(),
     )
 
 

@@ -113,11 +113,11 @@ def _today(school: School) -> date:
     return reg.local_today(db.clock().now(), school.district.timezone)
 
 
-def _page_of(items: list[Any]) -> tuple[list[Any], int, int]:
-    """One small page of a list, for phones: (items, page, pages)."""
+def _page_of(items: list[Any]) -> tuple[int, list[Any], int, int]:
+    """One small page of a list, for phones: (total, items, page, pages)."""
     pages = max(1, -(-len(items) // PAGE_SIZE))
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
-    return items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], page, pages
+    return len(items), items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], page, pages
 
 
 def _shares(school: School, today: date) -> list[tuple[str, str, int, int]]:
@@ -143,7 +143,7 @@ def show_register(school_code: str) -> str:
     context: dict[str, Any] = {}
     if tab == "people":
         context["shares"] = _shares(school, today)
-        context["items"], context["page"], context["pages"] = _page_of(
+        context["total"], context["items"], context["page"], context["pages"] = _page_of(
             reg.people_register(session, school, today)
         )
     elif tab == "suppliers":
@@ -155,12 +155,12 @@ def show_register(school_code: str) -> str:
             session, school.district_id, category, active_only=not is_admin
         )
         context["category"] = category
-        context["items"], context["page"], context["pages"] = _page_of(suppliers)
+        context["total"], context["items"], context["page"], context["pages"] = _page_of(suppliers)
     elif tab == "insurance":
         context["policies"] = reg.insurance_policies(session, school)
         context["missing"] = reg.missing_insurances(session, school, today)
     else:
-        context["items"], context["page"], context["pages"] = _page_of(
+        context["total"], context["items"], context["page"], context["pages"] = _page_of(
             reg.expiring_documents(session, current_user, today, school=school)
         )
     return render_template(
@@ -373,6 +373,21 @@ def _file_response(document_id: int, *, thumbnail: bool) -> Response:
     response.cache_control.private = True
     response.cache_control.public = False
     return response
+
+
+@bp.get(f"/registers/documents/<int(max={MAX_ID}):document_id>")
+@login_required
+def find_document(document_id: int) -> Response:
+    """A document's page under a school the reader sees: the link of a district-wide document's
+    notice, and of notices queued before links named the school."""
+    session = db.session()
+    document = reg.visible_document(session, current_user, document_id)
+    school = reg.school_to_show_document(session, current_user, document) if document else None
+    if document is None or school is None:
+        abort(404)
+    return redirect(
+        url_for("registers.show_document", school_code=school.code, document_id=document.id)
+    )
 
 
 @bp.get(f"/registers/documents/<int(max={MAX_ID}):document_id>/file")

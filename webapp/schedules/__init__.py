@@ -20,6 +20,7 @@ from models.recurrence import FREQUENCY_LABELS, Frequency, Rule
 from models.templates import latest_template
 from webapp import db
 from webapp.i18n import translate
+from webapp.paging import requested_page
 
 bp = Blueprint("schedules", __name__, template_folder="templates")
 MAX_ID = 2**31 - 1
@@ -84,7 +85,9 @@ def list_tasks() -> str:
         abort(404)
     manages = any(current_user.can_manage_school(s) for s in schools)
     mine = request.args.get("all") != "1" if manages else True
-    tasks = dt.tasks_for(session, current_user, now=now, school=school, mine=mine)
+    tasks = dt.task_page(
+        session, current_user, now=now, school=school, mine=mine, page=requested_page()
+    )
     return render_template(
         "schedules/tasks.html",
         tasks=tasks,

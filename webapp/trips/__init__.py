@@ -6,8 +6,9 @@ from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 
 from models.people import visible_school
-from models.trips import trip_ledger
+from models.trips import trip_page
 from webapp import db
+from webapp.paging import requested_page
 
 bp = Blueprint("trips", __name__, template_folder="templates")
 
@@ -20,5 +21,7 @@ def show_trips(school_code: str) -> str:
     if school is None:
         abort(404)
     return render_template(
-        "trips/trips.html", school=school, trips=trip_ledger(session, current_user, school.id)
+        "trips/trips.html",
+        school=school,
+        trips=trip_page(session, current_user, school.id, requested_page()),
     )
