@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base
 from models.messages import N_, Message, SubmissionInvalid
+from models.people import Role
 from models.registers import SUPPLY_CATEGORIES
 
 if TYPE_CHECKING:
@@ -129,6 +130,8 @@ class TemplateSpec:
     # "departure" or "arrival": the record also starts or ends a bus trip (models/trips.py).
     trip: str | None = None
     bot: BotRecord | None = None
+    # Who may file it by default (models/people.py Role values); empty: anyone at the school.
+    roles: tuple[str, ...] = ()
 
     def title_text(self, locale: str) -> str:
         return _pick(self.title, locale)
@@ -155,6 +158,8 @@ class TemplateSpec:
             data["trip"] = self.trip
         if self.bot:
             data["bot"] = {"photo": self.bot.photo, "answers": dict(self.bot.answers)}
+        if self.roles:
+            data["roles"] = list(self.roles)
         return data
 
     def content_hash(self) -> str:
@@ -192,7 +197,7 @@ def spec_from_json(data: Mapping[str, Any], source: str = "<template>") -> Templ
     for name in ("key", "kind", "title", "items"):
         if name not in data:
             raise fail(name, "missing")
-    unknown = set(data) - {"key", "kind", "title", "items", "trip", "bot"}
+    unknown = set(data) - {"key", "kind", "title", "items", "trip", "bot", "roles"}
     if unknown:
         raise fail("template", f"unknown field(s) {', '.join(sorted(unknown))}")
     _check_texts(data["title"], "title", fail)
@@ -215,7 +220,19 @@ def spec_from_json(data: Mapping[str, Any], source: str = "<template>") -> Templ
         items=tuple(items),
         trip=trip,
         bot=_bot_record(data.get("bot"), items, fail),
+        roles=_roles(data.get("roles", []), fail),
     )
+
+
+def _roles(raw: Any, fail: Any) -> tuple[str, ...]:
+    """The roles that may file the checklist, as models/people.py names them."""
+    known = [role.value for role in Role]
+    if not isinstance(raw, list) or not all(isinstance(r, str) for r in raw):
+        raise fail("roles", f"must be a list of roles ({', '.join(known)})")
+    unknown = [r for r in raw if r not in known]
+    if unknown:
+        raise fail("roles", f"{', '.join(unknown)}: must be one of {', '.join(known)}")
+    return tuple(dict.fromkeys(raw))
 
 
 def _bot_record(raw: Any, items: list[ItemSpec], fail: Any) -> BotRecord | None:

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 
-from houqin.migrate import upgrade
+from houqin.migrate import alembic_config, upgrade
 from models import Base
 from models.db import make_engine
 from tests.conftest import BACKENDS, pg_schema
@@ -44,4 +45,4 @@ def test_upgrading_twice_changes_nothing(empty_engine: Engine) -> None:
 
     with empty_engine.connect() as connection:
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    assert version == "0002"
+    assert version == ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
