@@ -695,6 +695,7 @@ ROLE_ALIASES: dict[str, Role] = aliases(
         "宿管": Role.DORM_STAFF,
         "教师": Role.TEACHER,
         "老师": Role.TEACHER,
+        "校车工作人员": Role.BUS_STAFF,
         "校车驾驶员": Role.BUS_STAFF,
         "司机": Role.BUS_STAFF,
         "照管员": Role.BUS_STAFF,

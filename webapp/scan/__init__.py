@@ -66,13 +66,14 @@ def _asset_or_404(token: str) -> Asset:
 def show_asset(token: str) -> str:
     asset = _asset_or_404(token)
     session = db.session()
+    applying = templates_for_kind(session, asset.kind)
+    mine = fileable(session, current_user, asset, applying)
     return render_template(
         "scan/asset.html",
         asset=asset,
         token=token,
-        templates=_in_order(
-            fileable(session, current_user, asset, templates_for_kind(session, asset.kind)), asset
-        ),
+        templates=_in_order(mine, asset),
+        not_yours=bool(applying) and not mine,
         records=recent_records(session, asset, limit=3),
         actions=visible_actions(session, current_user, asset_id=asset.id),
         locale=current_locale(),
