@@ -141,7 +141,14 @@ class HouqinBot:
 
     async def reply(self, update: Update, locale: str, msgid: str, **params: Any) -> None:
         if update.effective_chat is not None:
-            await update.effective_chat.send_message(translate(locale, msgid, **params))
+            # A {zh_CN, en} parameter (a checklist's title, the roles that file it) picks its text.
+            shown = {
+                name: (value.get(locale) or value.get("zh_CN", ""))
+                if isinstance(value, dict)
+                else value
+                for name, value in params.items()
+            }
+            await update.effective_chat.send_message(translate(locale, msgid, **shown))
 
     # --- commands ------------------------------------------------------------------------------
 

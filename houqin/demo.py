@@ -43,6 +43,7 @@ PEOPLE = [
     ("teacher1", "13800000006", "跟车教师 陈老师", Role.TEACHER, 0),
     ("inspector1", "13800000007", "安全员 孙老师", Role.INSPECTOR, 0),
     ("teacher2", "13800000008", "跟车教师 周老师", Role.TEACHER, 1),
+    ("driver1", "13800000009", "校车司机 吴师傅", Role.BUS_STAFF, 0),
 ]
 
 # A plausible school year for the demo: terms, holidays and one make-up school day (调休).
@@ -304,6 +305,7 @@ def _history(
         session.scalars(select(Asset).where(Asset.school_id == schools[0].id).order_by(Asset.id))
     )
     seed = 0
+    last_photo: bytes | None = None
     for day in range(14):
         clock.set(clock.now().replace(hour=1) + timedelta(days=1))
         for asset in assets[day % 3 :: 3]:
@@ -311,6 +313,9 @@ def _history(
                 continue
             filer, template_keys = DEMO_DUTIES[AssetKind(asset.kind)]
             seed += 1
+            photo = _photo(seed)
+            if seed == 20 and last_photo is not None:
+                photo = last_photo  # one photo sent twice: the ledger flags the second record
             for template_key in template_keys:
                 template = latest_template(session, template_key)
                 if template is None:
@@ -323,7 +328,7 @@ def _history(
                     template=template,
                     answers=_answers(template.spec, failing=seed % 9 == 0),
                     uploads=[
-                        Upload(item.key, _photo(seed))
+                        Upload(item.key, photo)
                         for item in template.spec.items
                         if item.type == "photo" and item.required
                     ],
@@ -331,7 +336,11 @@ def _history(
                     channel=Channel.WEB,
                     clock=clock,
                     store=store,
+                    # Made-up history files a check every few days, whatever its window.
+                    repeat_confirmed=True,
                 )
+                if any(i.type == "photo" and i.required for i in template.spec.items):
+                    last_photo = photo
 
 
 def _answers(spec: TemplateSpec, failing: bool) -> dict[str, str]:

@@ -4,6 +4,7 @@ from models.actions import ActionEvent, CorrectiveAction
 from models.assets import Asset, AssetKind, Label
 from models.base import Base
 from models.chats import ChatLink, LinkCode
+from models.checklist_roles import ChecklistRoles
 from models.duties import CalendarEntry, Duty, Task
 from models.notifications import Delivery, Notification
 from models.org import District, Location, School
@@ -22,6 +23,7 @@ __all__ = [
     "Base",
     "CalendarEntry",
     "ChatLink",
+    "ChecklistRoles",
     "CorrectiveAction",
     "Delivery",
     "District",

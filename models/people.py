@@ -18,6 +18,8 @@ class Role(enum.StrEnum):
     CANTEEN_STAFF = "canteen_staff"
     DORM_STAFF = "dorm_staff"
     TEACHER = "teacher"
+    # School-bus drivers and attendants (校车驾驶人、照管人员): the pre-trip check, the trips.
+    BUS_STAFF = "bus_staff"
     INSPECTOR = "inspector"
     SCHOOL_ADMIN = "school_admin"
     DISTRICT_ADMIN = "district_admin"
@@ -27,6 +29,7 @@ ROLE_LABELS = {
     Role.CANTEEN_STAFF: N_("Canteen staff"),
     Role.DORM_STAFF: N_("Dormitory staff"),
     Role.TEACHER: N_("Teacher"),
+    Role.BUS_STAFF: N_("Bus staff"),
     Role.INSPECTOR: N_("Inspector"),
     Role.SCHOOL_ADMIN: N_("School administrator"),
     Role.DISTRICT_ADMIN: N_("District administrator"),

@@ -137,7 +137,8 @@ class RecordPhoto(Base):
     __tablename__ = "record_photo"
 
     record_id: Mapped[int] = mapped_column(ForeignKey("record.id"), primary_key=True)
-    photo_id: Mapped[int] = mapped_column(ForeignKey("photo.id"), primary_key=True)
+    # Indexed on its own: which records a photo already backs (models/records.py).
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photo.id"), primary_key=True, index=True)
     item_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     position: Mapped[int] = mapped_column(default=0)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ForeignKey, Index, String, func, select
 from sqlalchemy.exc import IntegrityError
@@ -22,9 +23,11 @@ from sqlalchemy.orm import (
 from models.actions import open_actions_for_failures
 from models.assets import Asset
 from models.base import Base
+from models.checklist_roles import check_may_file
 from models.clock import Clock
 from models.duties import Task, complete_tasks
 from models.messages import N_, DomainError, Message, SubmissionInvalid
+from models.notifications import Severity, notify, school_admins
 from models.org import School
 from models.people import Person, can_see_school, people_at_school, visible_school_ids
 from models.photos import (
@@ -81,6 +84,8 @@ class Record(Base):
     submitted_at: Mapped[datetime] = mapped_column(index=True)
     channel: Mapped[str] = mapped_column(String(8))
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    # An earlier record with the very same photo: flagged, since one photo proves one check.
+    same_photo_as_id: Mapped[int | None] = mapped_column(ForeignKey("record.id"))
 
     asset: Mapped[Asset] = relationship()
     template: Mapped[FormTemplate] = relationship(lazy="joined")
@@ -90,6 +95,7 @@ class Record(Base):
         cascade="all, delete-orphan",
         lazy="selectin",
     )
+    same_photo_as: Mapped[Record | None] = relationship(remote_side=[id], lazy="selectin")
 
     @property
     def passed(self) -> bool:
@@ -127,8 +133,12 @@ def submit_record(
     clock: Clock,
     store: PhotoStore,
     keep_exif: bool = False,
+    repeat_confirmed: bool = False,
 ) -> Submission:
-    """File a record with its photos in the caller's transaction; the same key files it once."""
+    """File a record with its photos in the caller's transaction; the same key files it once.
+
+    The same check filed again in its window is refused with AlreadyFiled unless the person
+    confirmed they mean a second record (`repeat_confirmed`)."""
     key = key.strip()
     if not 8 <= len(key) <= 64:
         raise DomainError(Message(N_("This form has expired. Please open it again.")))
@@ -141,6 +151,7 @@ def submit_record(
         raise NotAllowed(Message(N_("You cannot file records for this school.")))
     if template.kind != asset.kind:
         raise DomainError(Message(N_("This checklist does not apply to this asset.")))
+    check_may_file(session, actor, asset, template)
 
     spec = template.spec
     photo_items = {i.key for i in spec.items if i.type == "photo"}
@@ -167,6 +178,10 @@ def submit_record(
         raise SubmissionInvalid(errors)
 
     now = clock.now()
+    if not repeat_confirmed:
+        earlier = earlier_in_window(session, asset, template, checked.answers, now)
+        if earlier is not None:
+            raise AlreadyFiled(earlier, asset.school.district.timezone, now)
     failed_items = list(checked.failed_items)
     if spec.trip == "arrival":
         failed_items += [
@@ -200,6 +215,7 @@ def submit_record(
                         RecordPhoto(photo=stored, item_key=item_key, position=position)
                     )
             session.flush()
+            _flag_same_photo(session, record, now)
             complete_tasks(
                 session,
                 asset_id=asset.id,
@@ -218,6 +234,120 @@ def submit_record(
             _resent(existing, actor, asset, template, answers, uploads), created=False
         )
     return Submission(record, created=True)
+
+
+class AlreadyFiled(DomainError):
+    """The same check on the same asset is already filed in its window (`earlier`)."""
+
+    def __init__(self, earlier: Record, timezone: str, now: datetime) -> None:
+        zone = ZoneInfo(timezone)
+        local = earlier.submitted_at.astimezone(zone)
+        shown = local.strftime(
+            "%H:%M" if local.date() == now.astimezone(zone).date() else "%m-%d %H:%M"
+        )
+        super().__init__(
+            Message(
+                N_("This check was already filed at %(time)s. File it once more?"),
+                {"time": shown},
+            )
+        )
+        self.earlier = earlier
+
+
+# Answers that say which check it was (a meal, a class, a delivery), not what was found.
+_IDENTIFYING_TYPES = ("text", "single_choice", "date", "time", "datetime", "supplier", "person")
+
+
+def earlier_in_window(
+    session: Session,
+    asset: Asset,
+    template: FormTemplate,
+    answers: Mapping[str, Any],
+    now: datetime,
+) -> Record | None:
+    """The record of this same check already filed in its window, if any.
+
+    The window is the task's for this checklist and asset when one covers now, and at least
+    the local day. A bus's trip checklists are exempt: a bus runs several trips a day. A
+    checklist filed per meal, class or delivery counts as the same check only with the same
+    required text, choice, date, supplier and person answers; findings may differ.
+    """
+    spec = template.spec
+    if spec.trip is not None or spec.has("children_boarded"):
+        return None
+    zone = ZoneInfo(asset.school.district.timezone)
+    start = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+    task_start = session.scalar(
+        select(func.min(Task.opens_at)).where(
+            Task.asset_id == asset.id,
+            Task.template_key == template.key,
+            Task.opens_at <= now,
+            Task.closes_at > now,
+        )
+    )
+    # A window every N days opens at the record that closed the one before: not a repeat.
+    after_start = Record.submitted_at >= start
+    if task_start is not None and task_start < start:
+        after_start = Record.submitted_at > task_start
+    identifying = [
+        item.key
+        for item in spec.items
+        if item.required and item.type in _IDENTIFYING_TYPES and not item.fail_values
+    ]
+    earlier = session.scalars(
+        select(Record)
+        .join(Record.template)
+        .where(
+            Record.asset_id == asset.id,
+            FormTemplate.key == template.key,
+            after_start,
+            Record.submitted_at <= now,
+        )
+        .order_by(Record.submitted_at.desc(), Record.id.desc())
+    )
+    for record in earlier:
+        if all(record.answers.get(key) == answers.get(key) for key in identifying):
+            return record
+    return None
+
+
+def _flag_same_photo(session: Session, record: Record, now: datetime) -> None:
+    """A photo that already backs another record is flagged on this one and told to the
+    school's administrators: flagged, not refused (a photo can be sent twice by mistake)."""
+    photo_ids = {p.photo_id for p in record.photos}
+    if not photo_ids:
+        return
+    earlier = session.scalar(
+        select(Record)
+        .join(RecordPhoto, RecordPhoto.record_id == Record.id)
+        .where(RecordPhoto.photo_id.in_(photo_ids), Record.id != record.id)
+        .order_by(Record.submitted_at, Record.id)
+        .limit(1)
+    )
+    if earlier is None:
+        return
+    record.same_photo_as = earlier
+    asset = record.asset
+    notify(
+        session,
+        school_admins(session, asset.school_id, asset.school.district_id),
+        message=N_(
+            "%(asset)s: record %(record)d (%(checklist)s) has the same photo as "
+            "record %(earlier)d at %(at)s."
+        ),
+        params={
+            "asset": asset.name,
+            "record": record.id,
+            "checklist": dict(record.template.spec.title),
+            "earlier": earlier.id,
+            "at": earlier.submitted_at.isoformat(),
+        },
+        severity=Severity.MAJOR,
+        dedup_key=f"record:{record.id}:same_photo",
+        now=now,
+        link=f"/records/{record.id}",
+        timezone=asset.school.district.timezone,
+    )
 
 
 def submit_task_photo(
@@ -254,6 +384,8 @@ def submit_task_photo(
         clock=clock,
         store=store,
         keep_exif=keep_exif,
+        # A photo sent for this task is the person's own act; a resent message has its key.
+        repeat_confirmed=True,
     )
 
 

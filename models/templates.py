@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from models.base import Base
 from models.catalogue import COLON, LIST_SEPARATOR, translate
 from models.messages import N_, Message, SubmissionInvalid
+from models.people import Role
 from models.registers import SUPPLY_CATEGORIES
 
 if TYPE_CHECKING:
@@ -201,6 +202,8 @@ class TemplateSpec:
     # "departure" or "arrival": the record also starts or ends a bus trip (models/trips.py).
     trip: str | None = None
     bot: BotRecord | None = None
+    # Who may file it by default (models/people.py Role values); empty: anyone at the school.
+    roles: tuple[str, ...] = ()
 
     def title_text(self, locale: str) -> str:
         return _pick(self.title, locale)
@@ -231,6 +234,8 @@ class TemplateSpec:
             data["trip"] = self.trip
         if self.bot:
             data["bot"] = {"photo": self.bot.photo, "answers": dict(self.bot.answers)}
+        if self.roles:
+            data["roles"] = list(self.roles)
         return data
 
     def content_hash(self) -> str:
@@ -274,9 +279,9 @@ def spec_from_json(
     for name in ("key", "kind", "title", "items"):
         if name not in data:
             raise fail(name, N_("missing"))
-    unknown = set(data) - {"key", "kind", "title", "items", "trip", "bot"}
+    unknown = set(data) - {"key", "kind", "title", "items", "trip", "bot", "roles"}
     if unknown:
-        raise fail("template", f"unknown field(s) {', '.join(sorted(unknown))}")
+        raise fail("template", N_("unknown field(s) %(fields)s"), fields=sorted(unknown))
     _check_texts(data["title"], "title", fail)
     if not data["items"]:
         raise fail("items", N_("a checklist needs at least one item"))
@@ -305,7 +310,19 @@ def spec_from_json(
         items=tuple(items),
         trip=trip,
         bot=_bot_record(data.get("bot"), items, fail),
+        roles=_roles(data.get("roles", []), fail),
     )
+
+
+def _roles(raw: Any, fail: Any) -> tuple[str, ...]:
+    """The roles that may file the checklist, as models/people.py names them."""
+    known = [role.value for role in Role]
+    if not isinstance(raw, list) or not all(isinstance(r, str) for r in raw):
+        raise fail("roles", N_("must be a list of roles: %(values)s"), values=known)
+    unknown = [r for r in raw if r not in known]
+    if unknown:
+        raise fail("roles", N_("%(names)s: must be one of %(values)s"), names=unknown, values=known)
+    return tuple(dict.fromkeys(raw))
 
 
 def _bot_record(raw: Any, items: list[ItemSpec], fail: Any) -> BotRecord | None:

@@ -99,6 +99,18 @@ def make_supplier(
     return supplier
 
 
+def grant_filing_role(
+    session: Session, person: Person, template_key: str, school: School
+) -> Person:
+    """Give the person the first role that files this checklist, unless they hold one."""
+    roles = template_for(session, template_key).spec.roles
+    held = {g.role for g in person.grants if g.school_id == school.id}
+    if roles and not held & set(roles):
+        grant_role(session, person, Role(roles[0]), school)
+        session.refresh(person, ["grants"])
+    return person
+
+
 def template_for(session: Session, key: str) -> FormTemplate:
     template = latest_template(session, key)
     assert template is not None
@@ -112,6 +124,13 @@ def jpeg_bytes(
     out = io.BytesIO()
     image.save(out, "JPEG", exif=exif or Image.Exif())
     return out.getvalue()
+
+
+def distinct_jpeg(seed: str, size: tuple[int, int] = (400, 300)) -> bytes:
+    """A photo of its own for each seed: one photo proves one check (models/records.py)."""
+    import hashlib
+
+    return jpeg_bytes(size, color="#" + hashlib.sha256(seed.encode()).hexdigest()[:6])
 
 
 def gps_exif(orientation: int = 1) -> Image.Exif:

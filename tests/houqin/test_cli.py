@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from houqin.cli import main
 from houqin.config import Settings
-from houqin.demo import demo_settings
+from houqin.demo import PEOPLE, demo_settings
 from models.assets import Asset, AssetKind
 from models.clock import SettableClock
 from models.db import make_engine
@@ -101,8 +101,10 @@ def test_the_demo_is_seeded_once_however_often_it_runs(
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(Asset)) >= 30
         assert set(session.scalars(select(Asset.kind).distinct())) == {k.value for k in AssetKind}
-        assert session.scalar(select(func.count()).select_from(Person)) == 8
+        assert session.scalar(select(func.count()).select_from(Person)) == len(PEOPLE)
         assert session.scalar(select(func.count()).select_from(Record)) > 20
+        # One photo sent twice in the history: the ledger shows the flag.
+        assert session.scalar(select(func.count()).where(Record.same_photo_as_id.is_not(None)))
         meat = suppliers_for(session, session.scalar(select(District.id)), "meat")
         assert [s.name for s in meat] == ["放心肉联厂"]
     engine.dispose()

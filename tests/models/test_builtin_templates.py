@@ -32,6 +32,7 @@ from models.templates import (
     load_template_file,
 )
 from tests.factories import (
+    grant_filing_role,
     jpeg_bytes,
     make_asset,
     make_person,
@@ -207,10 +208,11 @@ def _submit(
     answers: Mapping[str, str],
     uploads: list[Upload],
     key: str = "builtin-0001",
+    repeat_confirmed: bool = False,
 ) -> Submission:
     return submit_record(
         session,
-        actor=filer,
+        actor=grant_filing_role(session, filer, template_key, asset.school),
         asset=asset,
         template=template_for(session, template_key),
         answers=answers,
@@ -219,6 +221,7 @@ def _submit(
         channel=Channel.WEB,
         clock=clock,
         store=store,
+        repeat_confirmed=repeat_confirmed,
     )
 
 
@@ -367,8 +370,18 @@ def test_an_accepted_delivery_needs_no_refusal_reason_and_keeps_none_sent(
 
     first = _submit(session, clock, store, filer, canteen, RECEIVING, accepted, NOTE).record
     with_reason = {**accepted, "refusal_reason": "菜叶发黄", "designated_brand": "no"}
+    # A second delivery of the same goods the same day: filed once the person confirms it.
     second = _submit(
-        session, clock, store, filer, canteen, RECEIVING, with_reason, NOTE, key="builtin-0002"
+        session,
+        clock,
+        store,
+        filer,
+        canteen,
+        RECEIVING,
+        with_reason,
+        NOTE,
+        key="builtin-0002",
+        repeat_confirmed=True,
     ).record
 
     assert first.passed and second.passed

@@ -48,7 +48,7 @@ from models.sweep import (
 )
 from tests.factories import (
     EXTINGUISHER_OK,
-    jpeg_bytes,
+    distinct_jpeg,
     make_asset,
     make_person,
     make_school,
@@ -94,7 +94,7 @@ class World:
             asset=asset,
             template=template_for(self.session, template_key),
             answers=answers,
-            uploads=[Upload("photo", jpeg_bytes())],
+            uploads=[Upload("photo", distinct_jpeg(key))],
             key=key,
             channel=Channel.WEB,
             clock=self.clock,

@@ -22,6 +22,7 @@ from models.records import Channel, Upload, submit_record
 from tests.conftest import Auth
 from tests.factories import (
     EXTINGUISHER_OK,
+    distinct_jpeg,
     jpeg_bytes,
     make_asset,
     make_person,
@@ -119,7 +120,6 @@ def test_the_ledger_pages_through_many_records(
     asset = make_asset(session, clock, school)
     template = template_for(session, "extinguisher_monthly")
     store = app.extensions["houqin.photos"]
-    photo = jpeg_bytes((200, 150))
     for n in range(60):
         clock.advance(timedelta(hours=1))
         submit_record(
@@ -128,11 +128,12 @@ def test_the_ledger_pages_through_many_records(
             asset=asset,
             template=template,
             answers=EXTINGUISHER_OK,
-            uploads=[Upload("photo", photo)],
+            uploads=[Upload("photo", distinct_jpeg(f"bulk-{n}", (200, 150)))],
             key=f"bulk-{n:04d}",
             channel=Channel.WEB,
             clock=clock,
             store=store,
+            repeat_confirmed=True,  # a history of checks, as if each had been meant
         )
     session.commit()
     auth.login("inspector")

@@ -317,9 +317,11 @@ def test_sending_an_old_form_again_with_changed_answers_asks_to_confirm_it_as_ne
     assert "此表单已提交过" in html
     assert f'value="{form[1]}"' not in html  # a fresh key: sending it now files a new record
     assert _count(session, Record) == 1
-    resent = submit_form(
-        client, token, "extinguisher_monthly", changed, photo, (form[0], KEY_RE.search(html)[1])
-    )
+    fresh = (form[0], KEY_RE.search(html)[1])
+    resent = submit_form(client, token, "extinguisher_monthly", changed, photo, fresh)
+    assert "仍要再提交一次吗" in resent.get_data(as_text=True)  # the same check, the same day
+    confirmed = {**changed, "confirm_repeat": "y"}
+    resent = submit_form(client, token, "extinguisher_monthly", confirmed, photo, fresh)
     assert resent.status_code == 302
     assert _count(session, Record) == 2
 

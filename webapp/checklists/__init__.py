@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 
 import tomli_w
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -15,6 +15,14 @@ from wtforms import TextAreaField
 
 from models.assets import KIND_LABELS
 from models.catalogue import join_list
+from models.checklist_roles import (
+    ADMIN_ROLES,
+    RolesRefused,
+    filing_roles,
+    is_overridden,
+    set_filing_roles,
+)
+from models.people import ROLE_LABELS, Role
 from models.templates import (
     FormTemplate,
     TemplateError,
@@ -23,7 +31,7 @@ from models.templates import (
     spec_from_json,
 )
 from webapp import db
-from webapp.i18n import current_locale
+from webapp.i18n import current_locale, translate
 
 bp = Blueprint("checklists", __name__, template_folder="templates")
 
@@ -41,6 +49,10 @@ fail_label = { zh_CN = "第一项不合格", en = "First item failed" }
 
 class ChecklistForm(FlaskForm):
     source = TextAreaField()
+
+
+class RolesForm(FlaskForm):
+    """The roles are read as checkboxes named `roles`; this carries the CSRF token."""
 
 
 def _district_admin_only() -> None:
@@ -76,22 +88,75 @@ def list_checklists() -> str:
 @bp.get("/checklists/<key>")
 @login_required
 def show_checklist(key: str) -> str:
-    versions = list(
+    versions = _versions(key)
+    if not versions:
+        abort(404)
+    return _show(versions)
+
+
+def _versions(key: str) -> list[FormTemplate]:
+    return list(
         db.session().scalars(
             select(FormTemplate)
             .where(FormTemplate.key == key)
             .order_by(FormTemplate.version.desc())
         )
     )
-    if not versions:
-        abort(404)
-    return render_template(
+
+
+def _district_id() -> int | None:
+    """The district whose choices a person sees: the first they administer, else their own."""
+    grants = sorted(current_user.grants, key=lambda g: g.role != Role.DISTRICT_ADMIN)
+    return grants[0].district_id if grants else None
+
+
+def _show(versions: list[FormTemplate], roles_error: str = "") -> str:
+    template = versions[0]
+    district_id = _district_id()
+    roles = filing_roles(db.session(), district_id, template) if district_id is not None else ()
+    page = render_template(
         "checklists/show.html",
-        template=versions[0],
+        template=template,
         versions=versions,
         can_edit=current_user.is_district_admin,
+        roles=[gettext(ROLE_LABELS[r]) for r in roles],
+        chosen=set(roles),
+        overridden=district_id is not None
+        and is_overridden(db.session(), district_id, template.key),
+        choosable=[(r, gettext(ROLE_LABELS[r])) for r in Role if r not in ADMIN_ROLES],
+        roles_form=RolesForm(),
+        roles_error=roles_error,
         locale=current_locale(),
     )
+    return page
+
+
+@bp.post("/checklists/<key>/roles")
+@login_required
+def save_roles(key: str) -> str | Response | tuple[str, int]:
+    """A district administrator chooses who files this checklist in their district."""
+    _district_admin_only()
+    template = latest_template(db.session(), key)
+    if template is None:
+        abort(404)
+    form = RolesForm()
+    if not form.validate_on_submit():
+        abort(400)
+    district_id = _district_id()
+    assert district_id is not None
+    try:
+        set_filing_roles(
+            db.session(),
+            current_user,
+            district_id=district_id,
+            template=template,
+            roles=request.form.getlist("roles"),
+            now=db.clock().now(),
+        )
+    except RolesRefused as refused:
+        return _show(_versions(key), translate(refused.message)), 422
+    flash(gettext("Saved who files this checklist."))
+    return redirect(url_for("checklists.show_checklist", key=key))
 
 
 @bp.route("/checklists/<key>/edit", methods=["GET", "POST"])

@@ -9,14 +9,16 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
-from wtforms import HiddenField
+from wtforms import BooleanField, HiddenField
 
 from models.actions import visible_actions
 from models.assets import Asset, find_asset_by_token
 from models.duties import open_tasks_of_asset
+from models.checklist_roles import NotYoursToFile, check_may_file, fileable
 from models.messages import DomainError, SubmissionInvalid
 from models.people import can_see_school
 from models.records import (
+    AlreadyFiled,
     AlreadySent,
     Channel,
     NotAllowed,
@@ -37,6 +39,8 @@ class RecordForm(FlaskForm):
     """The answers are read from the template's items; this carries the CSRF token and key."""
 
     submission_key = HiddenField()
+    # Ticked to file the same check a second time in its window (see AlreadyFiled).
+    confirm_repeat = BooleanField()
 
 
 def _uploads() -> list[Upload]:
@@ -63,11 +67,14 @@ def _asset_or_404(token: str) -> Asset:
 def show_asset(token: str) -> str:
     asset = _asset_or_404(token)
     session = db.session()
+    applying = templates_for_kind(session, asset.kind)
+    mine = fileable(session, current_user, asset, applying)
     return render_template(
         "scan/asset.html",
         asset=asset,
         token=token,
-        templates=_in_order(templates_for_kind(session, asset.kind), asset),
+        templates=_in_order(mine, asset),
+        not_yours=bool(applying) and not mine,
         records=recent_records(session, asset, limit=3),
         actions=visible_actions(session, current_user, asset_id=asset.id),
         locale=current_locale(),
@@ -106,11 +113,16 @@ def _template_or_404(asset: Asset, key: str) -> FormTemplate:
 def file_record(token: str, template_key: str) -> Response | tuple[str, int]:
     asset = _asset_or_404(token)
     template = _template_or_404(asset, template_key)
+    try:
+        check_may_file(db.session(), current_user, asset, template)
+    except NotYoursToFile as refused:
+        return _refused(asset, token, refused)
     form = RecordForm()
     errors: dict[str, str] = {}
     general_error = ""
     values = request.form if request.method == "POST" else MultiDict()
     all_passed = request.method == "POST" and bool(request.form.get("all_pass"))
+    repeat = ""
     if request.method == "GET":
         form.submission_key.data = uuid.uuid4().hex
     elif all_passed:
@@ -135,6 +147,7 @@ def file_record(token: str, template_key: str) -> Response | tuple[str, int]:
                 clock=db.clock(),
                 store=db.photo_store(),
                 keep_exif=db.settings().storage.keep_exif,
+                repeat_confirmed=bool(form.confirm_repeat.data),
             )
         except SubmissionInvalid as invalid:
             errors = {key: translate(message) for key, message in invalid.errors.items()}
@@ -142,6 +155,8 @@ def file_record(token: str, template_key: str) -> Response | tuple[str, int]:
             db.session().commit()
         except NotAllowed:
             abort(404)
+        except AlreadyFiled as filed:
+            repeat = translate(filed.message)
         except AlreadySent as refused:
             general_error = translate(refused.message)
             form.submission_key.data = uuid.uuid4().hex
@@ -161,8 +176,21 @@ def file_record(token: str, template_key: str) -> Response | tuple[str, int]:
         directory=directory_for(db.session(), template.spec, asset),
         errors=errors,
         general_error=general_error,
+        repeat=repeat,
         last=next(iter(recent_records(db.session(), asset, limit=1)), None),
         had_photos=request.method == "POST" and any(f.filename for f in request.files.values()),
         locale=current_locale(),
     )
     return (page, 422) if request.method == "POST" and not all_passed else (page, 200)
+
+
+def _refused(asset: Asset, token: str, refused: NotYoursToFile) -> tuple[str, int]:
+    """Someone whose role does not file this checklist is told who does, and files nothing."""
+    page = render_template(
+        "scan/refused.html",
+        asset=asset,
+        token=token,
+        message=translate(refused.message),
+        locale=current_locale(),
+    )
+    return page, 403

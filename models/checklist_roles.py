@@ -1,0 +1,158 @@
+"""Who may file a checklist: the roles its template names, or the district's own choice.
+
+A bus departure is signed by the teacher riding the bus, an extinguisher check by the safety
+inspector: a record says who stood there, so not everyone at the school may file everything.
+The template's `roles` are the default; a district administrator may choose other roles for
+their district, kept apart from the template so a new version of it does not undo the choice.
+School and district administrators may file any checklist at the schools they manage: they
+stand in for anyone (and answer for it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from models.assets import Asset
+from models.base import Base
+from models.catalogue import LOCALES, translate
+from models.messages import N_, DomainError, Message
+from models.people import ROLE_LABELS, Person, Role
+from models.templates import FormTemplate
+
+ADMIN_ROLES = (Role.SCHOOL_ADMIN, Role.DISTRICT_ADMIN)
+_ROLE_VALUES = frozenset(r.value for r in Role)
+
+
+class ChecklistRoles(Base):
+    """A district's choice of who files one checklist, in place of the template's default."""
+
+    __tablename__ = "checklist_roles"
+    __table_args__ = (UniqueConstraint("district_id", "template_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id"))
+    template_key: Mapped[str] = mapped_column(String(64))
+    roles: Mapped[list[Any]] = mapped_column()
+    updated_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    updated_at: Mapped[datetime]
+
+
+class NotYoursToFile(DomainError):
+    """The person's role at the school does not file this checklist."""
+
+
+def _override(session: Session, district_id: int, template_key: str) -> ChecklistRoles | None:
+    return session.scalar(
+        select(ChecklistRoles).where(
+            ChecklistRoles.district_id == district_id,
+            ChecklistRoles.template_key == template_key,
+        )
+    )
+
+
+def filing_roles(session: Session, district_id: int, template: FormTemplate) -> tuple[Role, ...]:
+    """The roles that file this checklist in the district; empty means anyone at the school."""
+    chosen = _override(session, district_id, template.key)
+    names = chosen.roles if chosen is not None else template.spec.roles
+    return tuple(Role(name) for name in names if name in _ROLE_VALUES)
+
+
+def is_overridden(session: Session, district_id: int, template_key: str) -> bool:
+    return _override(session, district_id, template_key) is not None
+
+
+def _roles_at(person: Person, asset: Asset) -> set[Role]:
+    return {Role(g.role) for g in person.grants if g.school_id == asset.school_id}
+
+
+def may_file(
+    session: Session,
+    person: Person,
+    asset: Asset,
+    template: FormTemplate,
+    roles: tuple[Role, ...] | None = None,
+) -> bool:
+    """Administrators of the asset's school file anything; others only with a filing role."""
+    if person.can_manage_school(asset.school):
+        return True
+    if roles is None:
+        roles = filing_roles(session, asset.school.district_id, template)
+    held = _roles_at(person, asset)
+    return bool(held) and (not roles or bool(held & set(roles)))
+
+
+def fileable(
+    session: Session, person: Person, asset: Asset, templates: Iterable[FormTemplate]
+) -> list[FormTemplate]:
+    """The checklists, of those given, that this person may file for this asset."""
+    return [t for t in templates if may_file(session, person, asset, t)]
+
+
+def roles_text(roles: Iterable[Role]) -> dict[str, str]:
+    """The roles named in each language, for a message that is translated where it is read."""
+    separators = {"zh_CN": "、", "en": ", "}
+    return {
+        locale: separators[locale].join(translate(locale, ROLE_LABELS[r]) for r in roles)
+        for locale in LOCALES
+    }
+
+
+def check_may_file(session: Session, person: Person, asset: Asset, template: FormTemplate) -> None:
+    """Refuse, saying who files it, when the person may not file this checklist here."""
+    roles = filing_roles(session, asset.school.district_id, template)
+    if may_file(session, person, asset, template, roles):
+        return
+    raise NotYoursToFile(
+        Message(
+            N_(
+                "%(checklist)s is filed by: %(roles)s. "
+                "Ask one of them, or ask the school office for that role."
+            ),
+            {"checklist": dict(template.spec.title), "roles": roles_text(roles)},
+        )
+    )
+
+
+class RolesRefused(DomainError):
+    pass
+
+
+def set_filing_roles(
+    session: Session,
+    actor: Person,
+    *,
+    district_id: int,
+    template: FormTemplate,
+    roles: Iterable[str],
+    now: datetime,
+) -> ChecklistRoles | None:
+    """A district administrator chooses who files a checklist in their district.
+
+    Choosing exactly the template's default removes the district's own choice, so a later
+    template version's default applies again.
+    """
+    if not actor.is_district_admin_of(district_id):
+        raise RolesRefused(Message(N_("Only district administrators choose who files this.")))
+    known = [r.value for r in Role if r not in ADMIN_ROLES]
+    chosen = [value for value in known if value in set(roles)]
+    if not chosen:
+        raise RolesRefused(Message(N_("Choose at least one role.")))
+    current = _override(session, district_id, template.key)
+    if chosen == [r for r in known if r in template.spec.roles]:
+        if current is not None:
+            session.delete(current)
+            session.flush()
+        return None
+    if current is None:
+        current = ChecklistRoles(district_id=district_id, template_key=template.key, roles=[])
+        session.add(current)
+    current.roles = chosen
+    current.updated_by_id = actor.id
+    current.updated_at = now
+    session.flush()
+    return current
