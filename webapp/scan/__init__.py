@@ -13,8 +13,8 @@ from wtforms import BooleanField, HiddenField
 
 from models.actions import visible_actions
 from models.assets import Asset, find_asset_by_token
-from models.duties import open_tasks_of_asset
 from models.checklist_roles import NotYoursToFile, check_may_file, fileable
+from models.duties import open_tasks_of_asset
 from models.messages import DomainError, SubmissionInvalid
 from models.people import can_see_school
 from models.records import (
