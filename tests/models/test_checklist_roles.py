@@ -59,7 +59,14 @@ def test_a_template_with_an_unknown_role_is_refused_naming_the_field() -> None:
         "kind": "canteen",
         "title": {"zh_CN": "检查", "en": "Check"},
         "roles": ["cook"],
-        "items": [{"key": "a", "type": "pass_fail", "label": {"zh_CN": "甲", "en": "A"}}],
+        "items": [
+            {
+                "key": "a",
+                "type": "pass_fail",
+                "label": {"zh_CN": "甲", "en": "A"},
+                "fail_label": {"zh_CN": "非甲", "en": "Not A"},
+            }
+        ],
     }
     with pytest.raises(ValueError, match="roles: cook: must be one of"):
         spec_from_json(data, "t.toml")
