@@ -90,19 +90,23 @@ class ActionEvent(Base):
 def open_actions_for_failures(
     session: Session, record: Any, *, now: datetime
 ) -> list[CorrectiveAction]:
-    """One open action per failed item; a repeat failure joins the action already open."""
+    """One open action per failed item; a repeat failure joins the action already open,
+    except a critical one: a child missing from a new trip is a new emergency, with its own
+    action and deadline, never a line in an older action whose deadline may have passed."""
     spec = record.template.spec
     asset: Asset = record.asset
     actions = []
     for key in record.failed_items:
         item = spec.item(key)
-        existing = session.scalar(
-            select(CorrectiveAction).where(
-                CorrectiveAction.asset_id == asset.id,
-                CorrectiveAction.item_key == key,
-                CorrectiveAction.status == ActionStatus.OPEN,
+        existing = None
+        if item.severity != "critical":
+            existing = session.scalar(
+                select(CorrectiveAction).where(
+                    CorrectiveAction.asset_id == asset.id,
+                    CorrectiveAction.item_key == key,
+                    CorrectiveAction.status == ActionStatus.OPEN,
+                )
             )
-        )
         if existing is not None:
             existing.events.append(
                 ActionEvent(
