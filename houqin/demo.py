@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import secrets
 import uuid
+from contextlib import suppress
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -18,6 +19,7 @@ from houqin.labels import write_labels
 from models.assets import Asset, AssetKind, create_asset
 from models.clock import SettableClock, SystemClock
 from models.duties import add_calendar_entry
+from models.messages import SubmissionInvalid
 from models.org import District, Location, School
 from models.people import Person, Role, create_person, grant_role
 from models.photos import PhotoStore
@@ -287,7 +289,7 @@ def _photo(seed: int) -> bytes:
 DEMO_DUTIES = {
     AssetKind.EXTINGUISHER: ("inspector1", ["extinguisher_monthly"]),
     AssetKind.WATER_DISPENSER: ("dorm1", ["water_dispenser_disinfection"]),
-    AssetKind.BUS: ("teacher1", ["bus_departure", "bus_arrival"]),
+    AssetKind.BUS: ("teacher1", ["bus_pre_trip_check", "bus_departure", "bus_arrival"]),
     AssetKind.DORM_ROOM: ("dorm1", ["dorm_room_disinfection"]),
     AssetKind.CANTEEN: ("canteen1", ["canteen_tableware_disinfection"]),
 }
@@ -320,7 +322,11 @@ def _history(
                     actor=people[filer],
                     asset=asset,
                     template=template,
-                    answers=_answers(template.spec, failing=seed % 9 == 0),
+                    # A failed pre-trip check keeps the bus in the yard: spoil the trip instead.
+                    answers=_answers(
+                        template.spec,
+                        failing=seed % 9 == 0 and template_key != "bus_pre_trip_check",
+                    ),
                     uploads=[
                         Upload(item.key, _photo(seed))
                         for item in template.spec.items
@@ -331,6 +337,32 @@ def _history(
                     clock=clock,
                     store=store,
                 )
+    _refused_departure(session, assets, people["teacher1"], clock, store)
+
+
+def _refused_departure(
+    session: Session, assets: list[Asset], teacher: Person, clock: SettableClock, store: PhotoStore
+) -> None:
+    """A departure the escort teacher was not on: refused, and the administrators alerted."""
+    bus = next((a for a in assets if a.kind == AssetKind.BUS), None)
+    template = latest_template(session, "bus_departure")
+    if bus is None or template is None:
+        return
+    clock.advance(timedelta(minutes=30))
+    answers = {**_answers(template.spec, failing=False), "teacher_on_board": "no"}
+    with suppress(SubmissionInvalid):  # refused, as it should be; the alert stays
+        submit_record(
+            session,
+            actor=teacher,
+            asset=bus,
+            template=template,
+            answers=answers,
+            uploads=[],
+            key=uuid.uuid4().hex,
+            channel=Channel.WEB,
+            clock=clock,
+            store=store,
+        )
 
 
 def _answers(spec: TemplateSpec, failing: bool) -> dict[str, str]:

@@ -45,7 +45,14 @@ from models.templates import (
     check_answers,
     latest_template,
 )
-from models.trips import alert_overload, arrival_failures, record_trip
+from models.trips import (
+    TripRefused,
+    alert_overload,
+    arrival_failures,
+    escort_errors,
+    record_trip,
+    trip_refusal,
+)
 
 
 class Channel(enum.StrEnum):
@@ -146,6 +153,7 @@ def submit_record(
     photo_items = {i.key for i in spec.items if i.type == "photo"}
     counts = _photo_counts(uploads)
     errors: dict[str, Message] = {}
+    alerted = False
     try:
         checked = check_answers(spec, answers, counts, asset, directory_for(session, spec, asset))
     except SubmissionInvalid as invalid:
@@ -154,6 +162,10 @@ def submit_record(
         if invalid.overload is not None:
             children, seats = invalid.overload
             alert_overload(session, asset, actor, children, seats, key, clock.now())
+            alerted = True
+    if escort := escort_errors(session, spec, actor, asset, answers, key=key, now=clock.now()):
+        errors.update(escort)
+        alerted = True
     hidden = checked.hidden if checked is not None else frozenset()
     processed: list[tuple[str, ProcessedPhoto]] = []
     for upload in uploads:
@@ -164,13 +176,18 @@ def submit_record(
         except PhotoRejected as rejected:
             errors[upload.item_key] = rejected.message
     if errors or checked is None:
-        raise SubmissionInvalid(errors)
+        raise SubmissionInvalid(errors, alerted=alerted)
 
     now = clock.now()
+    refusal = trip_refusal(session, spec, asset, now)
+    if refusal is not None:
+        raise TripRefused(refusal)
     failed_items = list(checked.failed_items)
     if spec.trip == "arrival":
         failed_items += [
-            k for k in arrival_failures(session, asset, checked.answers) if k not in failed_items
+            k
+            for k in arrival_failures(session, asset, checked.answers, now)
+            if k not in failed_items
         ]
     try:
         with session.begin_nested():

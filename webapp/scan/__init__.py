@@ -25,7 +25,7 @@ from models.records import (
     submit_record,
 )
 from models.templates import FormTemplate, latest_template, templates_for_kind
-from models.trips import open_trip
+from models.trips import open_trip, trip_refusal
 from webapp import db
 from webapp.i18n import current_locale, translate
 
@@ -101,6 +101,9 @@ def file_record(token: str, template_key: str) -> Response | tuple[str, int]:
     general_error = ""
     if request.method == "GET":
         form.submission_key.data = uuid.uuid4().hex
+        # Said before the form is filled: a bus that has no pre-trip check, or no trip to end.
+        blocker = trip_refusal(db.session(), template.spec, asset, db.clock().now())
+        general_error = translate(blocker) if blocker is not None else ""
     elif form.validate_on_submit():
         uploads = _uploads()
         try:
@@ -120,7 +123,8 @@ def file_record(token: str, template_key: str) -> Response | tuple[str, int]:
         except SubmissionInvalid as invalid:
             errors = {key: translate(message) for key, message in invalid.errors.items()}
             # A refusal writes nothing but the alerts it raised (an overloaded bus): keep them.
-            db.session().commit()
+            if invalid.alerted:
+                db.session().commit()
         except NotAllowed:
             abort(404)
         except AlreadySent as refused:
