@@ -338,6 +338,55 @@ def _history(
                     store=store,
                 )
     _refused_departure(session, assets, people["teacher1"], clock, store)
+    _counts(session, assets, people["admin1"], clock, store)
+
+
+def _counts(
+    session: Session, assets: list[Asset], admin: Person, clock: SettableClock, store: PhotoStore
+) -> None:
+    """Meter readings two weeks apart and the milk count of three classes, so the ledger shows
+    consumption per period and the start page a subscription rate."""
+    start = clock.now() - timedelta(days=14)
+    filings: list[tuple[Asset, str, dict[str, str], int]] = []
+    for asset in assets:
+        if asset.kind == AssetKind.METER:
+            base = 52_310 if asset.attributes.get("meter_type") == "electricity" else 1_204
+            for step, days in enumerate((0, 7, 14)):
+                reading = base + step * (1_850 if base > 10_000 else 96)
+                answers = {"reading": str(reading), "abnormal": "no"}
+                filings.append((asset, "meter_reading", answers, days))
+        elif asset.kind == AssetKind.SCHOOL_OFFICE:
+            for name, students, subscribed in (
+                ("一年级一班", 42, 36),
+                ("二年级一班", 40, 31),
+                ("三年级二班", 41, 27),
+            ):
+                answers = {"class_name": name, "students": str(students)}
+                filings.append(
+                    (asset, "milk_subscription", {**answers, "subscribed": str(subscribed)}, 13)
+                )
+    for asset, template_key, answers, days in filings:
+        template = latest_template(session, template_key)
+        if template is None:
+            continue
+        clock.set(start + timedelta(days=days, minutes=len(answers)))
+        day = clock.now().date().isoformat()
+        submit_record(
+            session,
+            actor=admin,
+            asset=asset,
+            template=template,
+            answers={**answers, "read_on": day, "counted_on": day},
+            uploads=[
+                Upload(item.key, _photo(7))
+                for item in template.spec.items
+                if item.type == "photo" and item.required
+            ],
+            key=uuid.uuid4().hex,
+            channel=Channel.WEB,
+            clock=clock,
+            store=store,
+        )
 
 
 def _refused_departure(

@@ -25,6 +25,7 @@ from models.base import Base
 from models.clock import Clock
 from models.duties import Task, complete_tasks
 from models.messages import N_, DomainError, Message, SubmissionInvalid
+from models.meters import reading_errors
 from models.org import School
 from models.people import Person, can_see_school, people_at_school, visible_school_ids
 from models.photos import (
@@ -175,6 +176,8 @@ def submit_record(
             processed.append((upload.item_key, process_photo(upload.data, keep_exif=keep_exif)))
         except PhotoRejected as rejected:
             errors[upload.item_key] = rejected.message
+    if checked is not None:
+        errors.update(reading_errors(session, asset, spec, checked.answers))
     if errors or checked is None:
         raise SubmissionInvalid(errors, alerted=alerted)
 

@@ -28,6 +28,7 @@ from models.templates import FormTemplate, latest_template, templates_for_kind
 from models.trips import open_trip, trip_refusal
 from webapp import db
 from webapp.i18n import current_locale, translate
+from webapp.records import figures
 
 bp = Blueprint("scan", __name__, template_folder="templates")
 
@@ -62,12 +63,14 @@ def _asset_or_404(token: str) -> Asset:
 def show_asset(token: str) -> str:
     asset = _asset_or_404(token)
     session = db.session()
+    records = recent_records(session, asset, limit=3)
     return render_template(
         "scan/asset.html",
         asset=asset,
         token=token,
         templates=_in_order(templates_for_kind(session, asset.kind), asset),
-        records=recent_records(session, asset, limit=3),
+        records=records,
+        figures=figures(records),
         actions=visible_actions(session, current_user, asset_id=asset.id),
         locale=current_locale(),
     )
