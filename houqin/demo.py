@@ -24,7 +24,7 @@ from models.org import District, Location, School
 from models.people import Person, Role, create_person, grant_role
 from models.photos import PhotoStore
 from models.records import Channel, Upload, submit_record
-from models.registers import add_supplier
+from models.registers import Document, DocumentKind, add_supplier
 from models.sweep import sweep
 from models.templates import TemplateSpec, latest_template
 from scheduler import sweep_policy
@@ -45,6 +45,7 @@ PEOPLE = [
     ("teacher1", "13800000006", "跟车教师 陈老师", Role.TEACHER, 0),
     ("inspector1", "13800000007", "安全员 孙老师", Role.INSPECTOR, 0),
     ("teacher2", "13800000008", "跟车教师 周老师", Role.TEACHER, 1),
+    ("canteen2", "13800000009", "食堂 吴师傅", Role.CANTEEN_STAFF, 0),
 ]
 
 # A plausible school year for the demo: terms, holidays and one make-up school day (调休).
@@ -339,6 +340,58 @@ def _history(
                 )
     _refused_departure(session, assets, people["teacher1"], clock, store)
     _counts(session, assets, people["admin1"], clock, store)
+    _health_check(session, assets, people, clock, store)
+
+
+def _health_check(
+    session: Session,
+    assets: list[Asset],
+    people: dict[str, Person],
+    clock: SettableClock,
+    store: PhotoStore,
+) -> None:
+    """This morning's health check: 吴师傅's certificate ran out, so it fails naming him,
+    although every box was ticked."""
+    canteen = next((a for a in assets if a.kind == AssetKind.CANTEEN), None)
+    template = latest_template(session, "canteen_morning_health_check")
+    if canteen is None or template is None:
+        return
+    today = clock.now().date()
+    for username, expires in (
+        ("canteen1", today + timedelta(days=200)),
+        ("canteen2", today - timedelta(days=10)),
+    ):
+        person = people[username]
+        session.add(
+            Document(
+                district_id=canteen.school.district_id,
+                school_id=canteen.school_id,
+                kind=DocumentKind.HEALTH_CERTIFICATE,
+                title="健康证明",
+                person_id=person.id,
+                issued_on=expires - timedelta(days=365),
+                expires_on=expires,
+                created_at=clock.now(),
+            )
+        )
+    session.flush()
+    clock.advance(timedelta(minutes=5))
+    submit_record(
+        session,
+        actor=people["canteen1"],
+        asset=canteen,
+        template=template,
+        answers={
+            **_answers(template.spec, failing=False),
+            "anyone_unwell": "no",
+            "staff_on_duty": "2",
+        },
+        uploads=[],
+        key=uuid.uuid4().hex,
+        channel=Channel.WEB,
+        clock=clock,
+        store=store,
+    )
 
 
 def _counts(

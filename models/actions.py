@@ -16,6 +16,10 @@ from models.notifications import Severity, notify, school_admins
 from models.people import Person, can_see_school, visible_school_ids
 from models.photos import Photo, PhotoStore, ProcessedPhoto, store_photo
 
+# Kept with a record's answers by a rule that failed an item for a reason the checklist's own
+# words do not name (a worker's expired certificate): {item key: {zh_CN, en}}.
+FAILURE_DETAILS = "_failures"
+
 DUE_AFTER = {
     "critical": timedelta(days=1),
     "major": timedelta(days=3),
@@ -120,7 +124,7 @@ def open_actions_for_failures(
             asset=asset,
             record_id=record.id,
             item_key=key,
-            what=dict(item.label),
+            what=dict(record.answers.get(FAILURE_DETAILS, {}).get(key) or item.label),
             severity=item.severity,
             assignee=asset.responsible,
             status=ActionStatus.OPEN,

@@ -24,6 +24,7 @@ from models.assets import Asset
 from models.base import Base
 from models.clock import Clock
 from models.duties import Task, complete_tasks
+from models.health import certificate_findings
 from models.messages import N_, DomainError, Message, SubmissionInvalid
 from models.meters import reading_errors
 from models.org import School
@@ -185,7 +186,9 @@ def submit_record(
     refusal = trip_refusal(session, spec, asset, now)
     if refusal is not None:
         raise TripRefused(refusal)
+    derived, register_failures = certificate_findings(session, spec, asset, answers, now)
     failed_items = list(checked.failed_items)
+    failed_items += [k for k in register_failures if k not in failed_items]
     if spec.trip == "arrival":
         failed_items += [
             k
@@ -199,7 +202,7 @@ def submit_record(
                 school_id=asset.school_id,
                 asset_kind=asset.kind,
                 template=template,
-                answers=checked.answers,
+                answers={**checked.answers, **derived},
                 failed_items=failed_items,
                 result=Result.FAIL if failed_items else Result.PASS,
                 submitted_by=actor,
@@ -333,7 +336,8 @@ def _resent(
         )
     except SubmissionInvalid:
         raise AlreadySent(already) from None
-    if checked.answers != record.answers:
+    # Keys with a leading _ were added by a rule (models/health.py), not typed in.
+    if checked.answers != {k: v for k, v in record.answers.items() if not k.startswith("_")}:
         raise AlreadySent(already)
     return record
 

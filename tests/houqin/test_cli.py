@@ -101,7 +101,7 @@ def test_the_demo_is_seeded_once_however_often_it_runs(
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(Asset)) >= 30
         assert set(session.scalars(select(Asset.kind).distinct())) == {k.value for k in AssetKind}
-        assert session.scalar(select(func.count()).select_from(Person)) == 8
+        assert session.scalar(select(func.count()).select_from(Person)) == 9
         assert session.scalar(select(func.count()).select_from(Record)) > 20
         meat = suppliers_for(session, session.scalar(select(District.id)), "meat")
         assert [s.name for s in meat] == ["放心肉联厂"]

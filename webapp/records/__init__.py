@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from models.assets import KIND_LABELS
 from models.figures import record_figures
+from models.health import roster_of
 from models.milk import school_rates
 from models.people import visible_school, visible_schools
 from models.records import Record, ledger, visible_photo, visible_record
@@ -70,6 +71,7 @@ def show_record(record_id: int) -> str:
         record=record,
         spec=record.template.spec,
         figure=figures([record]).get(record.id),
+        roster=[(e, translate(e.message())) for e in roster_of(record.answers)],
         done=request.args.get("done") == "1",
         locale=current_locale(),
     )

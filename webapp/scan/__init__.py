@@ -13,6 +13,7 @@ from wtforms import HiddenField
 
 from models.actions import visible_actions
 from models.assets import Asset, find_asset_by_token
+from models.health import OFF_DUTY, RosterEntry, roster_for
 from models.messages import DomainError, SubmissionInvalid
 from models.people import can_see_school
 from models.records import (
@@ -87,6 +88,14 @@ def _in_order(templates: list[FormTemplate], asset: Asset) -> list[FormTemplate]
     )
 
 
+def _roster(template: FormTemplate, asset: Asset) -> list[tuple[RosterEntry, str]] | None:
+    """The canteen staff a health check lists, each with their certificate in words."""
+    roster = roster_for(db.session(), template.spec, asset, db.clock().now())
+    if roster is None:
+        return None
+    return [(entry, translate(entry.message())) for entry in roster]
+
+
 def _template_or_404(asset: Asset, key: str) -> FormTemplate:
     template = latest_template(db.session(), key)
     if template is None or template.kind != asset.kind:
@@ -146,6 +155,8 @@ def file_record(token: str, template_key: str) -> Response | tuple[str, int]:
         form=form,
         values=request.form if request.method == "POST" else MultiDict(),
         directory=directory_for(db.session(), template.spec, asset),
+        roster=_roster(template, asset),
+        off_duty=OFF_DUTY,
         errors=errors,
         general_error=general_error,
         last=next(iter(recent_records(db.session(), asset, limit=1)), None),
