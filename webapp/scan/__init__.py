@@ -26,7 +26,7 @@ from models.records import (
     submit_record,
 )
 from models.templates import FormTemplate, latest_template, templates_for_kind
-from models.trips import open_trip, trip_refusal
+from models.trips import trip_refusal, trip_to_end
 from webapp import db
 from webapp.i18n import current_locale, translate
 from webapp.records import figures
@@ -81,7 +81,8 @@ def _in_order(templates: list[FormTemplate], asset: Asset) -> list[FormTemplate]
     """A bus on the road offers its arrival first; one in the yard its departure."""
     if asset.kind != "bus":
         return templates
-    first = "arrival" if open_trip(db.session(), asset) is not None else "departure"
+    on_road = trip_to_end(db.session(), asset, db.clock().now()) is not None
+    first = "arrival" if on_road else "departure"
     return sorted(
         templates,
         key=lambda t: (t.spec.trip != first, t.spec.trip is None, t.key),
