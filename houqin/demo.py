@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import secrets
 import uuid
+from contextlib import suppress
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -18,11 +19,12 @@ from houqin.labels import write_labels
 from models.assets import Asset, AssetKind, create_asset
 from models.clock import SettableClock, SystemClock
 from models.duties import add_calendar_entry
+from models.messages import SubmissionInvalid
 from models.org import District, Location, School
 from models.people import Person, Role, create_person, grant_role
 from models.photos import PhotoStore
 from models.records import Channel, Upload, submit_record
-from models.registers import add_supplier
+from models.registers import Document, DocumentKind, add_supplier
 from models.sweep import sweep
 from models.templates import TemplateSpec, latest_template
 from scheduler import sweep_policy
@@ -44,6 +46,7 @@ PEOPLE = [
     ("inspector1", "13800000007", "安全员 孙老师", Role.INSPECTOR, 0),
     ("teacher2", "13800000008", "跟车教师 周老师", Role.TEACHER, 1),
     ("driver1", "13800000009", "校车司机 吴师傅", Role.BUS_STAFF, 0),
+    ("canteen2", "13800000010", "食堂 郑师傅", Role.CANTEEN_STAFF, 0),
 ]
 
 # A plausible school year for the demo: terms, holidays and one make-up school day (调休).
@@ -289,7 +292,7 @@ def _photo(seed: int) -> bytes:
 DEMO_DUTIES = {
     AssetKind.EXTINGUISHER: ("inspector1", ["extinguisher_monthly"]),
     AssetKind.WATER_DISPENSER: ("dorm1", ["water_dispenser_disinfection"]),
-    AssetKind.BUS: ("teacher1", ["bus_departure", "bus_arrival"]),
+    AssetKind.BUS: ("teacher1", ["bus_pre_trip_check", "bus_departure", "bus_arrival"]),
     AssetKind.DORM_ROOM: ("dorm1", ["dorm_room_disinfection"]),
     AssetKind.CANTEEN: ("canteen1", ["canteen_tableware_disinfection"]),
 }
@@ -326,7 +329,11 @@ def _history(
                     actor=people[filer],
                     asset=asset,
                     template=template,
-                    answers=_answers(template.spec, failing=seed % 9 == 0),
+                    # A failed pre-trip check keeps the bus in the yard: spoil the trip instead.
+                    answers=_answers(
+                        template.spec,
+                        failing=seed % 9 == 0 and template_key != "bus_pre_trip_check",
+                    ),
                     uploads=[
                         Upload(item.key, photo)
                         for item in template.spec.items
@@ -341,6 +348,135 @@ def _history(
                 )
                 if any(i.type == "photo" and i.required for i in template.spec.items):
                     last_photo = photo
+    _refused_departure(session, assets, people["teacher1"], clock, store)
+    _counts(session, assets, people["admin1"], clock, store)
+    _health_check(session, assets, people, clock, store)
+
+
+def _health_check(
+    session: Session,
+    assets: list[Asset],
+    people: dict[str, Person],
+    clock: SettableClock,
+    store: PhotoStore,
+) -> None:
+    """This morning's health check: 郑师傅's certificate ran out, so it fails naming him,
+    although every box was ticked."""
+    canteen = next((a for a in assets if a.kind == AssetKind.CANTEEN), None)
+    template = latest_template(session, "canteen_morning_health_check")
+    if canteen is None or template is None:
+        return
+    today = clock.now().date()
+    for username, expires in (
+        ("canteen1", today + timedelta(days=200)),
+        ("canteen2", today - timedelta(days=10)),
+    ):
+        person = people[username]
+        session.add(
+            Document(
+                district_id=canteen.school.district_id,
+                school_id=canteen.school_id,
+                kind=DocumentKind.HEALTH_CERTIFICATE,
+                title="健康证明",
+                person_id=person.id,
+                issued_on=expires - timedelta(days=365),
+                expires_on=expires,
+                created_at=clock.now(),
+            )
+        )
+    session.flush()
+    clock.advance(timedelta(minutes=5))
+    submit_record(
+        session,
+        actor=people["canteen1"],
+        asset=canteen,
+        template=template,
+        answers={
+            **_answers(template.spec, failing=False),
+            "anyone_unwell": "no",
+            "staff_on_duty": "2",
+        },
+        uploads=[],
+        key=uuid.uuid4().hex,
+        channel=Channel.WEB,
+        clock=clock,
+        store=store,
+        repeat_confirmed=True,  # the made-up history may have filed this morning's check
+    )
+
+
+def _counts(
+    session: Session, assets: list[Asset], admin: Person, clock: SettableClock, store: PhotoStore
+) -> None:
+    """Meter readings two weeks apart and the milk count of three classes, so the ledger shows
+    consumption per period and the start page a subscription rate."""
+    start = clock.now() - timedelta(days=14)
+    filings: list[tuple[Asset, str, dict[str, str], int]] = []
+    for asset in assets:
+        if asset.kind == AssetKind.METER:
+            base = 52_310 if asset.attributes.get("meter_type") == "electricity" else 1_204
+            for step, days in enumerate((0, 7, 14)):
+                reading = base + step * (1_850 if base > 10_000 else 96)
+                answers = {"reading": str(reading), "abnormal": "no"}
+                filings.append((asset, "meter_reading", answers, days))
+        elif asset.kind == AssetKind.SCHOOL_OFFICE:
+            for name, students, subscribed in (
+                ("一年级一班", 42, 36),
+                ("二年级一班", 40, 31),
+                ("三年级二班", 41, 27),
+            ):
+                answers = {"class_name": name, "students": str(students)}
+                filings.append(
+                    (asset, "milk_subscription", {**answers, "subscribed": str(subscribed)}, 13)
+                )
+    for asset, template_key, answers, days in filings:
+        template = latest_template(session, template_key)
+        if template is None:
+            continue
+        clock.set(start + timedelta(days=days, minutes=len(answers)))
+        day = clock.now().date().isoformat()
+        submit_record(
+            session,
+            actor=admin,
+            asset=asset,
+            template=template,
+            answers={**answers, "read_on": day, "counted_on": day},
+            uploads=[
+                Upload(item.key, _photo(7))
+                for item in template.spec.items
+                if item.type == "photo" and item.required
+            ],
+            key=uuid.uuid4().hex,
+            channel=Channel.WEB,
+            clock=clock,
+            store=store,
+            repeat_confirmed=True,  # weekly readings in a monthly window
+        )
+
+
+def _refused_departure(
+    session: Session, assets: list[Asset], teacher: Person, clock: SettableClock, store: PhotoStore
+) -> None:
+    """A departure the escort teacher was not on: refused, and the administrators alerted."""
+    bus = next((a for a in assets if a.kind == AssetKind.BUS), None)
+    template = latest_template(session, "bus_departure")
+    if bus is None or template is None:
+        return
+    clock.advance(timedelta(minutes=30))
+    answers = {**_answers(template.spec, failing=False), "teacher_on_board": "no"}
+    with suppress(SubmissionInvalid):  # refused, as it should be; the alert stays
+        submit_record(
+            session,
+            actor=teacher,
+            asset=bus,
+            template=template,
+            answers=answers,
+            uploads=[],
+            key=uuid.uuid4().hex,
+            channel=Channel.WEB,
+            clock=clock,
+            store=store,
+        )
 
 
 def _answers(spec: TemplateSpec, failing: bool) -> dict[str, str]:

@@ -17,6 +17,10 @@ from models.paging import PAGE_SIZE, Page, page_of
 from models.people import Person, can_see_school, visible_school_ids
 from models.photos import Photo, PhotoStore, ProcessedPhoto, store_photo
 
+# Kept with a record's answers by a rule that failed an item for a reason the checklist's own
+# words do not name (a worker's expired certificate): {item key: {zh_CN, en}}.
+FAILURE_DETAILS = "_failures"
+
 DUE_AFTER = {
     "critical": timedelta(days=1),
     "major": timedelta(days=3),
@@ -91,19 +95,23 @@ class ActionEvent(Base):
 def open_actions_for_failures(
     session: Session, record: Any, *, now: datetime
 ) -> list[CorrectiveAction]:
-    """One open action per failed item; a repeat failure joins the action already open."""
+    """One open action per failed item; a repeat failure joins the action already open,
+    except a critical one: a child missing from a new trip is a new emergency, with its own
+    action and deadline, never a line in an older action whose deadline may have passed."""
     spec = record.template.spec
     asset: Asset = record.asset
     actions = []
     for key in record.failed_items:
         item = spec.item(key)
-        existing = session.scalar(
-            select(CorrectiveAction).where(
-                CorrectiveAction.asset_id == asset.id,
-                CorrectiveAction.item_key == key,
-                CorrectiveAction.status == ActionStatus.OPEN,
+        existing = None
+        if item.severity != "critical":
+            existing = session.scalar(
+                select(CorrectiveAction).where(
+                    CorrectiveAction.asset_id == asset.id,
+                    CorrectiveAction.item_key == key,
+                    CorrectiveAction.status == ActionStatus.OPEN,
+                )
             )
-        )
         if existing is not None:
             existing.events.append(
                 ActionEvent(
@@ -117,7 +125,7 @@ def open_actions_for_failures(
             asset=asset,
             record_id=record.id,
             item_key=key,
-            what=item.fail_texts(),
+            what=dict(record.answers.get(FAILURE_DETAILS, {}).get(key) or item.fail_texts()),
             severity=item.severity,
             assignee=asset.responsible,
             status=ActionStatus.OPEN,

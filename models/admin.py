@@ -7,7 +7,6 @@ separate functions (`clean_*`) so a spreadsheet import checks a row the same way
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from models.people import (
     grant_role,
     normalise_login,
 )
+from models.phones import normalise_mobile
 
 CODE_MAX = 32
 NAME_MAX = 200
@@ -39,7 +39,6 @@ USERNAME_MAX = 64
 DISPLAY_NAME_MAX = 100
 PASSWORD_MAX = 200
 ATTRIBUTE_TEXT_MAX = 100
-PHONE_RE = re.compile(r"\+?\d{5,20}")
 
 REQUIRED = N_("Fill this in.")
 TOO_LONG = N_("At most %(count)d characters.")
@@ -558,15 +557,19 @@ def clean_username(session: Session, username: str, errors: dict[str, Message]) 
 
 
 def clean_phone(session: Session, phone: str, errors: dict[str, Message]) -> str | None:
-    """An optional phone number, digits only once spaces and dashes are gone, used by no one."""
-    phone = normalise_login(unicodedata.normalize("NFKC", phone))
-    if not phone:
+    """An optional Chinese mobile number, as its 11 digits however it was typed, used by no one
+    else (one mobile is one person: it is how they log in)."""
+    if not phone.strip():
         return None
-    if not PHONE_RE.fullmatch(phone):
-        errors["phone"] = Message(N_("Enter a phone number: digits only."))
-    elif _person_taken(session, phone):
-        errors["phone"] = Message(N_("The phone number %(value)s is taken."), {"value": phone})
-    return phone
+    mobile = normalise_mobile(phone)
+    if mobile is None:
+        errors["phone"] = Message(
+            N_("Enter a mobile number: 11 digits starting with 1 (+86 may go in front).")
+        )
+        return phone.strip()
+    if _person_taken(session, mobile):
+        errors["phone"] = Message(N_("The phone number %(value)s is taken."), {"value": mobile})
+    return mobile
 
 
 def clean_password(password: str, errors: dict[str, Message], field: str = "password") -> str:

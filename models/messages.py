@@ -29,10 +29,18 @@ class SubmissionInvalid(Exception):
     """A record was refused; `errors` maps each field to what is wrong with it.
 
     `overload` is (children, seats) when the refusal was a bus with more children than seats:
-    that is refused and also raised as an alert.
+    that is refused and also raised as an alert. `alerted` says the refusal raised alerts
+    (an overloaded bus, a bus with no escort teacher): the door keeps them and nothing else.
     """
 
-    def __init__(self, errors: dict[str, Message], overload: tuple[int, int] | None = None) -> None:
+    def __init__(
+        self,
+        errors: dict[str, Message],
+        overload: tuple[int, int] | None = None,
+        *,
+        alerted: bool = False,
+    ) -> None:
         super().__init__(", ".join(f"{k}: {m.msgid}" for k, m in errors.items()))
         self.errors = errors
         self.overload = overload
+        self.alerted = alerted or overload is not None

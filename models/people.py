@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from models.base import Base
 from models.messages import N_, DomainError, Message
 from models.org import School
+from models.phones import normalise_mobile
 
 
 class Role(enum.StrEnum):
@@ -113,8 +114,12 @@ class RoleGrant(Base):
 
 
 def normalise_login(value: str) -> str:
-    """Phone numbers are typed with spaces and dashes; usernames are case-insensitive."""
+    """Phone numbers are typed with spaces and dashes (a mobile, also with +86, is its 11
+    digits); usernames are case-insensitive."""
     value = value.strip()
+    mobile = normalise_mobile(value)
+    if mobile is not None:
+        return mobile
     digits = value.replace(" ", "").replace("-", "")
     if digits.lstrip("+").isdigit():
         return digits

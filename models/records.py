@@ -26,7 +26,9 @@ from models.base import Base
 from models.checklist_roles import check_may_file
 from models.clock import Clock
 from models.duties import Task, complete_tasks
+from models.health import certificate_findings
 from models.messages import N_, DomainError, Message, SubmissionInvalid
+from models.meters import reading_errors
 from models.notifications import Severity, notify, school_admins
 from models.org import School
 from models.people import Person, can_see_school, people_at_school, visible_school_ids
@@ -48,7 +50,14 @@ from models.templates import (
     check_answers,
     latest_template,
 )
-from models.trips import alert_overload, arrival_failures, record_trip
+from models.trips import (
+    TripRefused,
+    alert_overload,
+    arrival_failures,
+    escort_errors,
+    record_trip,
+    trip_refusal,
+)
 
 
 class Channel(enum.StrEnum):
@@ -157,6 +166,7 @@ def submit_record(
     photo_items = {i.key for i in spec.items if i.type == "photo"}
     counts = _photo_counts(uploads)
     errors: dict[str, Message] = {}
+    alerted = False
     try:
         checked = check_answers(spec, answers, counts, asset, directory_for(session, spec, asset))
     except SubmissionInvalid as invalid:
@@ -165,6 +175,10 @@ def submit_record(
         if invalid.overload is not None:
             children, seats = invalid.overload
             alert_overload(session, asset, actor, children, seats, key, clock.now())
+            alerted = True
+    if escort := escort_errors(session, spec, actor, asset, answers, key=key, now=clock.now()):
+        errors.update(escort)
+        alerted = True
     hidden = checked.hidden if checked is not None else frozenset()
     processed: list[tuple[str, ProcessedPhoto]] = []
     for upload in uploads:
@@ -174,18 +188,27 @@ def submit_record(
             processed.append((upload.item_key, process_photo(upload.data, keep_exif=keep_exif)))
         except PhotoRejected as rejected:
             errors[upload.item_key] = rejected.message
+    if checked is not None:
+        errors.update(reading_errors(session, asset, spec, checked.answers))
     if errors or checked is None:
-        raise SubmissionInvalid(errors)
+        raise SubmissionInvalid(errors, alerted=alerted)
 
     now = clock.now()
+    refusal = trip_refusal(session, spec, asset, now)
+    if refusal is not None:
+        raise TripRefused(refusal)
     if not repeat_confirmed:
         earlier = earlier_in_window(session, asset, template, checked.answers, now)
         if earlier is not None:
             raise AlreadyFiled(earlier, asset.school.district.timezone, now)
+    derived, register_failures = certificate_findings(session, spec, asset, answers, now)
     failed_items = list(checked.failed_items)
+    failed_items += [k for k in register_failures if k not in failed_items]
     if spec.trip == "arrival":
         failed_items += [
-            k for k in arrival_failures(session, asset, checked.answers) if k not in failed_items
+            k
+            for k in arrival_failures(session, asset, checked.answers, now)
+            if k not in failed_items
         ]
     try:
         with session.begin_nested():
@@ -194,7 +217,7 @@ def submit_record(
                 school_id=asset.school_id,
                 asset_kind=asset.kind,
                 template=template,
-                answers=checked.answers,
+                answers={**checked.answers, **derived},
                 failed_items=failed_items,
                 result=Result.FAIL if failed_items else Result.PASS,
                 submitted_by=actor,
@@ -445,7 +468,8 @@ def _resent(
         )
     except SubmissionInvalid:
         raise AlreadySent(already) from None
-    if checked.answers != record.answers:
+    # Keys with a leading _ were added by a rule (models/health.py), not typed in.
+    if checked.answers != {k: v for k, v in record.answers.items() if not k.startswith("_")}:
         raise AlreadySent(already)
     return record
 

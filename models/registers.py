@@ -46,6 +46,7 @@ from models.imports import (
 from models.messages import N_, DomainError, Message, SubmissionInvalid
 from models.org import District, School
 from models.people import Person, Role, RoleGrant, visible_school_ids
+from models.phones import normalise_contact_phone
 from models.photos import (
     Photo,
     PhotoRejected,
@@ -900,9 +901,13 @@ def _check_supplier(
             errors["name"] = Message(DUPLICATE_SUPPLIER)
     if len(contact) > 100:
         errors["contact"] = Message(N_("At most %(count)d characters."), {"count": 100})
-    digits = phone.replace(" ", "").replace("-", "")
-    if phone and (not digits.lstrip("+").isdigit() or len(digits) > 32):
-        errors["phone"] = Message(N_("Enter a phone number, digits only."))
+    if phone and normalise_contact_phone(phone) is None:
+        errors["phone"] = Message(
+            N_(
+                "Enter a mobile number (11 digits starting with 1) "
+                "or a landline with its area code, like 024-23456789."
+            )
+        )
     if not categories:
         errors["categories"] = Message(N_("Choose at least one category of goods."))
     elif any(c not in SUPPLY_CATEGORIES for c in categories):
@@ -912,6 +917,12 @@ def _check_supplier(
             N_("Each brand at most %(count)d characters."), {"count": 100}
         )
     return errors
+
+
+def _clean_phone(phone: str) -> str:
+    """A supplier's phone as one spelling (a mobile as its 11 digits); kept as typed when it
+    is not a phone number, for the check to name."""
+    return normalise_contact_phone(phone) or phone.strip()
 
 
 def _refuse_unless_district_admin(actor: Person, district_id: int) -> None:
@@ -936,7 +947,7 @@ def add_supplier(
     values = {
         "name": name.strip(),
         "contact": contact.strip(),
-        "phone": phone.strip(),
+        "phone": _clean_phone(phone),
         "categories": _clean_list(categories),
         "designated_brands": _clean_list(designated_brands),
     }
@@ -974,7 +985,7 @@ def update_supplier(
     values = {
         "name": name.strip(),
         "contact": contact.strip(),
-        "phone": phone.strip(),
+        "phone": _clean_phone(phone),
         "categories": _clean_list(categories),
         "designated_brands": _clean_list(designated_brands),
     }
@@ -1083,7 +1094,7 @@ def check_supplier_row(
         categories=_in_list_order([c for c in categories if c]),
         designated_brands=_split(values.get("designated_brands", "")),
         contact=values.get("contact", "").strip(),
-        phone=values.get("phone", "").strip(),
+        phone=_clean_phone(values.get("phone", "")),
     )
     errors = _check_supplier(session, context.school.district_id, **vars(supplier))
     if unknown:

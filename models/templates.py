@@ -123,6 +123,8 @@ class ItemSpec:
     severity: str = "major"
     show_if: Condition | None = None
     max_from_attribute: str | None = None
+    # A number no larger than the answer to this earlier number item (subscribed ≤ class size).
+    max_from_item: str | None = None
     must_equal: str | None = None
     max_length: int = 500
     multiple: bool = False
@@ -398,6 +400,14 @@ def _item_from_json(
         raise fail(f"{where}.min", N_("is greater than max"))
     if item.must_equal and not any(i.key == item.must_equal for i in earlier):
         raise fail(f"{where}.must_equal", NO_EARLIER, item=repr(item.must_equal))
+    if item.max_from_item and not any(
+        i.key == item.max_from_item and i.type == "number" for i in earlier
+    ):
+        raise fail(
+            f"{where}.max_from_item",
+            N_("no earlier number item %(item)s"),
+            item=repr(item.max_from_item),
+        )
     if item.category_from is not None:
         _check_category_source(item, where, earlier, fail)
     return item
@@ -639,6 +649,7 @@ def check_answers(
             continue
         try:
             answers[item.key] = _parse(item, values, asset, directory)
+            _at_most_item(spec, item, answers)
         except _Refused as refused:
             errors[item.key] = refused.message
             if refused.overload is not None:
@@ -698,6 +709,18 @@ def _parse(item: ItemSpec, values: list[str], asset: Asset, directory: Directory
             raise _Refused(Message(N_("Choose a supplier from the list.")))
         return {"id": int(value), "name": directory.suppliers[int(value)].name}
     return _parse_number(item, value, asset)
+
+
+def _at_most_item(spec: TemplateSpec, item: ItemSpec, answers: Mapping[str, Any]) -> None:
+    """More students subscribed than are in the class cannot be right."""
+    limit = answers.get(item.max_from_item) if item.max_from_item else None
+    if limit is not None and answers[item.key] > limit:
+        raise _Refused(
+            Message(
+                N_("At most %(max)s: no more than “%(item)s”."),
+                {"max": _fmt(limit), "item": dict(spec.item(item.max_from_item).label)},
+            )
+        )
 
 
 def _unapproved(

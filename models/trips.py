@@ -7,18 +7,31 @@ arrival in time is a critical alert to the school's administrators at once.
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timedelta
-from typing import Any
+from collections.abc import Mapping
+from datetime import UTC, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.assets import Asset
 from models.base import Base
-from models.messages import N_
+from models.messages import N_, DomainError, Message
 from models.notifications import Severity, notify, school_admins
 from models.paging import PAGE_SIZE, Page, page_of
 from models.people import Person, visible_school_ids
+from models.templates import LOCALES, answer_values, latest_template
+
+if TYPE_CHECKING:
+    from models.templates import TemplateSpec
+
+# The driver's check before the bus leaves (校车安全管理条例 §41), filed the same local day.
+PRE_TRIP_CHECK = "bus_pre_trip_check"
+# The departure item in which the escort teacher confirms being on board (§38).
+ESCORT_ITEM = "teacher_on_board"
+# An arrival still ends a trip flagged as not arrived, if it left at most this long ago.
+ARRIVAL_LIMIT = timedelta(hours=12)
 
 
 class TripStatus(enum.StrEnum):
@@ -60,9 +73,118 @@ def open_trip(session: Session, bus: Asset) -> Trip | None:
     )
 
 
-def arrival_failures(session: Session, bus: Asset, answers: dict[str, Any]) -> list[str]:
+def trip_to_end(session: Session, bus: Asset, now: datetime) -> Trip | None:
+    """The trip an arrival ends: the bus's latest, if it has not arrived and left recently.
+
+    A trip already flagged as not arrived is still ended by a late arrival scan, so its
+    head count is kept; an older one, or one a newer departure replaced, is not.
+    """
+    latest = session.scalar(
+        select(Trip)
+        .where(Trip.bus_id == bus.id)
+        .order_by(Trip.departed_at.desc(), Trip.id.desc())
+        .limit(1)
+    )
+    if latest is None or latest.arrived_at is not None or latest.departed_at < now - ARRIVAL_LIMIT:
+        return None
+    return latest
+
+
+class TripRefused(DomainError):
+    """A departure or arrival that must not be filed; the message says why and what to do."""
+
+
+def escort_errors(
+    session: Session,
+    spec: TemplateSpec,
+    actor: Person,
+    bus: Asset,
+    raw: Mapping[str, Any],
+    *,
+    key: str,
+    now: datetime,
+) -> dict[str, Message]:
+    """No escort teacher on board stops the bus (§38): refused next to the item, and the
+    administrators hear of it at once, as of an overloaded bus."""
+    if spec.trip != "departure" or not spec.has(ESCORT_ITEM):
+        return {}
+    if answer_values(raw, ESCORT_ITEM) != ["no"]:
+        return {}
+    _refusal_alert(
+        session,
+        bus,
+        actor,
+        N_("%(bus)s: %(teacher)s tried to leave with no escort teacher on board."),
+        {},
+        f"no_escort:{bus.id}:{key}",
+        now,
+    )
+    return {
+        ESCORT_ITEM: Message(
+            N_(
+                "The bus must not leave without its escort teacher on board. "
+                "The school office has been told."
+            )
+        )
+    }
+
+
+def trip_refusal(session: Session, spec: TemplateSpec, bus: Asset, now: datetime) -> Message | None:
+    """Why this departure or arrival cannot be filed now, or None.
+
+    A departure needs the day's pre-trip check, passed (§41); an arrival needs a departure.
+    """
+    if spec.trip == "arrival" and trip_to_end(session, bus, now) is None:
+        return Message(
+            N_(
+                "No departure of this bus is open, so there is no trip to end. "
+                "Scan the departure when the bus leaves; if children rode without one, "
+                "tell the school office."
+            )
+        )
+    if spec.trip != "departure":
+        return None
+    from models.records import Record  # records import this module
+
+    template = latest_template(session, PRE_TRIP_CHECK)
+    check = dict(template.spec.title) if template else dict.fromkeys(LOCALES, PRE_TRIP_CHECK)
+    zone = ZoneInfo(bus.school.district.timezone)
+    midnight = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
+    latest = session.scalar(
+        select(Record)
+        .where(
+            Record.asset_id == bus.id,
+            Record.template.has(key=PRE_TRIP_CHECK),
+            Record.submitted_at >= midnight.astimezone(UTC),
+            Record.submitted_at <= now,
+        )
+        .order_by(Record.submitted_at.desc(), Record.id.desc())
+        .limit(1)
+    )
+    if latest is None:
+        return Message(
+            N_(
+                "The driver's %(check)s has not been recorded today: brakes, steering, lights, "
+                "tyres, emergency door, seats and belts are checked before the bus leaves."
+            ),
+            {"check": check},
+        )
+    if not latest.passed:
+        return Message(
+            N_(
+                "Today's %(check)s at %(time)s found a fault: the bus must not leave "
+                "until a new check passes."
+            ),
+            {"check": check, "time": latest.submitted_at.astimezone(zone).strftime("%H:%M")},
+        )
+    return None
+
+
+def arrival_failures(
+    session: Session, bus: Asset, answers: dict[str, Any], now: datetime
+) -> list[str]:
     """An arrival fails when fewer or more children got off than boarded at departure."""
-    trip = open_trip(session, bus)
+    trip = trip_to_end(session, bus, now)
     got_off = answers.get("children_got_off")
     if trip is None or got_off is None or got_off == trip.boarded:
         return []
@@ -101,7 +223,7 @@ def _depart(session: Session, record: Any, bus: Asset, now: datetime) -> Trip:
 
 
 def _arrive(session: Session, record: Any, bus: Asset, now: datetime) -> Trip | None:
-    trip = open_trip(session, bus)
+    trip = trip_to_end(session, bus, now)
     if trip is None:
         return None
     trip.status = TripStatus.ARRIVED
@@ -132,21 +254,37 @@ def alert_overload(
     now: datetime,
 ) -> None:
     """A refused departure with more children than seats still reaches the administrators."""
-    notify(
+    _refusal_alert(
         session,
-        [*school_admins(session, bus.school_id, bus.school.district_id), teacher],
-        message=N_(
+        bus,
+        teacher,
+        N_(
             "%(bus)s: %(teacher)s tried to leave with %(children)d children; "
             "the bus has %(seats)d seats."
         ),
-        params={
-            "bus": _bus_name(bus),
-            "teacher": teacher.display_name,
-            "children": children,
-            "seats": seats,
-        },
+        {"children": children, "seats": seats},
+        f"overload:{bus.id}:{key}",
+        now,
+    )
+
+
+def _refusal_alert(
+    session: Session,
+    bus: Asset,
+    teacher: Person,
+    message: str,
+    params: dict[str, Any],
+    dedup_key: str,
+    now: datetime,
+) -> None:
+    """A departure refused for the children's safety is a critical alert all the same."""
+    notify(
+        session,
+        [*school_admins(session, bus.school_id, bus.school.district_id), teacher],
+        message=message,
+        params={"bus": _bus_name(bus), "teacher": teacher.display_name, **params},
         severity=Severity.CRITICAL,
-        dedup_key=f"overload:{bus.id}:{key}",
+        dedup_key=dedup_key,
         now=now,
         link=f"/trips/{bus.school.code}",
     )

@@ -162,3 +162,43 @@ def detailed_jpeg(seed: int = 0) -> bytes:
     out = io.BytesIO()
     image.save(out, "JPEG", quality=90)
     return out.getvalue()
+
+
+PRE_TRIP_OK = {
+    "driver_fit": "yes",
+    "documents": "pass",
+    "brakes": "pass",
+    "steering": "pass",
+    "tyres_lights": "pass",
+    "doors_exits": "pass",
+    "seats": "pass",
+    "seatbelts": "pass",
+    "extinguisher": "pass",
+    "first_aid_kit": "pass",
+}
+
+
+def file_pre_trip_check(
+    session: Session,
+    clock: SettableClock,
+    store: Any,
+    bus: Asset,
+    person: Person,
+    key: str = "pre-trip-0001",
+    **answers: str,
+) -> Any:
+    """The driver's check of the bus before it leaves (§41), all passed unless told otherwise."""
+    from models.records import Channel, submit_record
+
+    return submit_record(
+        session,
+        actor=person,
+        asset=bus,
+        template=template_for(session, "bus_pre_trip_check"),
+        answers={**PRE_TRIP_OK, **answers},
+        uploads=[],
+        key=key,
+        channel=Channel.WEB,
+        clock=clock,
+        store=store,
+    ).record

@@ -1,7 +1,7 @@
 """task seen overdue at: the district hears of tasks overdue before the sweep first saw them
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-01 22:30:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import models.base
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

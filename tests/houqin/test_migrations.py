@@ -47,3 +47,38 @@ def test_upgrading_twice_changes_nothing(empty_engine: Engine) -> None:
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
     head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
     assert version == head
+
+
+def test_stored_mobiles_become_their_eleven_digits_unless_that_is_someone_elses(
+    empty_engine: Engine,
+) -> None:
+    from alembic import command
+
+    from houqin.migrate import alembic_config
+
+    config = alembic_config(empty_engine.url.render_as_string(hide_password=False))
+    with empty_engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0002")
+        for number, (username, phone) in enumerate(
+            (("wang", "+8613900000001"), ("li", "13900000002"), ("zhao", "+8613900000002"))
+        ):
+            connection.execute(
+                text(
+                    "INSERT INTO person (id, username, display_name, phone, password_hash,"
+                    " active, created_at, failed_logins)"
+                    " VALUES (:id, :username, :username, :phone, '', :active, :at, 0)"
+                ),
+                {
+                    "id": number + 1,
+                    "username": username,
+                    "phone": phone,
+                    "active": True,
+                    "at": "2026-03-02 00:00:00",
+                },
+            )
+        command.upgrade(config, "0005")
+
+    with empty_engine.connect() as connection:
+        phones = dict(connection.execute(text("SELECT username, phone FROM person")).all())
+    assert phones == {"wang": "13900000001", "li": "13900000002", "zhao": "+8613900000002"}

@@ -31,7 +31,9 @@ from models.templates import (
     is_shown,
     load_template_file,
 )
+from models.trips import ESCORT_ITEM
 from tests.factories import (
+    file_pre_trip_check,
     grant_filing_role,
     jpeg_bytes,
     make_asset,
@@ -81,7 +83,12 @@ WITH_FAILURES = [
 
 
 def _most_severe(spec: TemplateSpec) -> ItemSpec:
-    failable = [item for item in spec.items if _can_fail(item)]
+    # No escort teacher on board is refused rather than filed as failed (models/trips.py).
+    failable = [
+        item
+        for item in spec.items
+        if _can_fail(item) and not (spec.trip == "departure" and item.key == ESCORT_ITEM)
+    ]
     return max(failable, key=lambda item: SEVERITIES.index(item.severity))
 
 
@@ -178,6 +185,26 @@ def _fill(
         else:
             answers[item.key] = _passing(item, answers, asset, directory)
     return answers, uploads
+
+
+def _ready_for_trip(
+    session: Session,
+    clock: SettableClock,
+    store: PhotoStore,
+    filer: Person,
+    bus: Asset,
+    spec: TemplateSpec,
+    answers: Mapping[str, str],
+) -> None:
+    """A departure needs the day's pre-trip check; an arrival, a departure to end."""
+    if spec.trip is None:
+        return
+    file_pre_trip_check(session, clock, store, bus, filer)
+    if spec.trip == "arrival":
+        departure = template_for(session, "bus_departure").spec
+        boarded, _ = _fill(departure, bus, Directory())
+        boarded["children_boarded"] = answers["children_got_off"]
+        _submit(session, clock, store, filer, bus, departure.key, boarded, [], key="builtin-dep")
 
 
 @pytest.fixture
@@ -285,6 +312,7 @@ def test_a_checklist_filled_in_without_problems_is_filed_as_passed(
     spec = load_template_file(path)
     asset = _asset(session, clock, school, spec.kind)
     answers, uploads = _fill(spec, asset, directory_for(session, spec, asset))
+    _ready_for_trip(session, clock, store, filer, asset, spec, answers)
 
     record = _submit(session, clock, store, filer, asset, spec.key, answers, uploads).record
 
@@ -327,6 +355,7 @@ def test_failing_the_most_severe_item_fails_the_record_at_that_severity(
     asset = _asset(session, clock, school, spec.kind)
     directory = directory_for(session, spec, asset)
     answers, uploads = _fill(spec, asset, directory, _conditions_for(spec, item), fail=item.key)
+    _ready_for_trip(session, clock, store, filer, asset, spec, answers)
 
     record = _submit(session, clock, store, filer, asset, spec.key, answers, uploads).record
 

@@ -355,7 +355,7 @@ def test_each_refused_person_row_says_why(
         (3, "初始密码", "A password needs at least %(count)d characters."),
         (4, "用户名", "The username %(value)s is taken."),
         (4, "姓名", "Fill this in."),
-        (4, "手机", "Enter a phone number: digits only."),
+        (4, "手机", "Enter a mobile number: 11 digits starting with 1 (+86 may go in front)."),
         (4, "角色", "Only district administrators can grant this role."),
         (5, "手机", "The phone number %(value)s is taken."),
         (5, "角色", "Fill this in."),
@@ -398,7 +398,7 @@ def test_a_district_admin_imports_suppliers_with_categories_in_chinese(
     (grain,) = suppliers_for(session, school.district_id, "flour")
     assert grain.name == "绿源粮油有限公司"
     assert grain.categories == ["rice", "flour", "oil"]
-    assert grain.phone == "024-8888 6666"
+    assert grain.phone == "024-88886666"
     (meat,) = suppliers_for(session, school.district_id, "meat")
     assert meat.designated_brands == ["放心牌", "福字牌"]
     assert [s.name for s in suppliers_for(session, school.district_id, "water")] == [
@@ -430,7 +430,12 @@ def test_each_refused_supplier_row_says_why_and_nothing_is_imported(
         (3, "名称", "A supplier with this name is already registered."),
         (4, "准入品类", "Unknown category %(value)s. Use one of: %(choices)s."),
         (5, "名称", "%(value)s is also on row %(row)d."),
-        (5, "电话", "Enter a phone number, digits only."),
+        (
+            5,
+            "电话",
+            "Enter a mobile number (11 digits starting with 1) "
+            "or a landline with its area code, like 024-23456789.",
+        ),
         (6, "名称", "Enter the supplier's name."),
     ]
     assert _count(session, Supplier) == 1

@@ -461,7 +461,8 @@ def test_supplier_fields_are_checked(session: Session, clock: SettableClock, wor
 
     assert _errors(excinfo) == {
         "name": "A supplier with this name is already registered.",
-        "phone": "Enter a phone number, digits only.",
+        "phone": "Enter a mobile number (11 digits starting with 1) "
+        "or a landline with its area code, like 024-23456789.",
         "categories": "Choose categories from the list.",
         "designated_brands": "Each brand at most %(count)d characters.",
     }

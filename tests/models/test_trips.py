@@ -8,26 +8,30 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.actions import CorrectiveAction
 from models.assets import AssetKind
+from models.catalogue import translate
 from models.clock import SettableClock
 from models.messages import SubmissionInvalid
 from models.notifications import Notification, inbox
 from models.people import Role
 from models.photos import PhotoStore
-from models.records import Channel, submit_record
+from models.records import Channel, Record, submit_record
 from models.templates import latest_template
-from models.trips import Trip, TripStatus, sweep_trips, trip_ledger
-from tests.factories import make_asset, make_person, make_school
+from models.trips import Trip, TripRefused, TripStatus, sweep_trips, trip_ledger
+from tests.factories import file_pre_trip_check, make_asset, make_person, make_school
 
 
 @pytest.fixture
-def bus_world(session: Session, clock: SettableClock):
+def bus_world(session: Session, clock: SettableClock, store: PhotoStore):
+    """A bus whose driver checked it this morning, its escort teacher and the administrator."""
     school = make_school(session)
     teacher = make_person(session, clock, school, Role.TEACHER, "teacher")
     admin = make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
     bus = make_asset(
         session, clock, school, AssetKind.BUS, "XC-01", "1号校车", seats=19, driver="马师傅"
     )
+    file_pre_trip_check(session, clock, store, bus, teacher)
     return teacher, admin, bus
 
 
@@ -46,8 +50,12 @@ def _scan(session, clock, store, teacher, bus, template_key, answers, key):
     ).record
 
 
-def _depart(session, clock, store, teacher, bus, children, key="dep-0001"):
-    answers = {"teacher_on_board": "yes", "children_boarded": str(children), "seatbelts_on": "yes"}
+def _depart(session, clock, store, teacher, bus, children, key="dep-0001", on_board="yes"):
+    answers = {
+        "teacher_on_board": on_board,
+        "children_boarded": str(children),
+        "seatbelts_on": "yes",
+    }
     return _scan(session, clock, store, teacher, bus, "bus_departure", answers, key)
 
 
@@ -138,3 +146,125 @@ def test_a_new_departure_while_the_last_trip_never_arrived_flags_that_trip(
     trips = session.scalars(select(Trip).order_by(Trip.id)).all()
     assert [t.status for t in trips] == [TripStatus.NO_ARRIVAL, TripStatus.EN_ROUTE]
     assert any(n.dedup_key == f"trip:{trips[0].id}:no_arrival" for n in inbox(session, admin))
+
+
+def test_a_departure_with_no_escort_teacher_is_refused_and_alerts(
+    session: Session, clock: SettableClock, store: PhotoStore, bus_world
+) -> None:
+    teacher, admin, bus = bus_world
+
+    with pytest.raises(SubmissionInvalid) as refused:
+        _depart(session, clock, store, teacher, bus, 12, on_board="no")
+
+    assert refused.value.alerted
+    assert translate("zh_CN", refused.value.errors["teacher_on_board"].msgid).startswith(
+        "没有跟车教师在车上，校车不得发车"
+    )
+    assert session.scalar(select(Trip)) is None
+    departures = select(Record).where(Record.template.has(key="bus_departure"))
+    assert session.scalars(departures).all() == []
+    [alert] = inbox(session, admin)
+    assert alert.severity == "critical"
+    assert alert.dedup_key.startswith(f"no_escort:{bus.id}:")
+    assert "no escort teacher on board" in alert.message
+
+
+def test_a_departure_without_the_days_pre_trip_check_is_refused_by_name(
+    session: Session, clock: SettableClock, store: PhotoStore
+) -> None:
+    school = make_school(session)
+    teacher = make_person(session, clock, school, Role.TEACHER, "teacher")
+    bus = make_asset(session, clock, school, AssetKind.BUS, "XC-01", "1号校车")
+    # Yesterday's check (23:50 in Shanghai) does not count for today (08:30 in Shanghai).
+    clock.advance(timedelta(hours=-8, minutes=-40))
+    file_pre_trip_check(session, clock, store, bus, teacher, key="pre-yesterday")
+    clock.advance(timedelta(hours=8, minutes=40))
+
+    with pytest.raises(TripRefused) as refused:
+        _depart(session, clock, store, teacher, bus, 12)
+
+    text = translate("zh_CN", refused.value.message.msgid) % {"check": "校车出车前检查"}
+    assert "校车出车前检查" in text and "今天" in text
+    assert session.scalar(select(Trip)) is None
+
+    file_pre_trip_check(session, clock, store, bus, teacher, key="pre-today")
+    _depart(session, clock, store, teacher, bus, 12)
+    assert session.scalar(select(Trip)).status == TripStatus.EN_ROUTE
+
+
+def test_a_failed_pre_trip_check_keeps_the_bus_in_the_yard_until_one_passes(
+    session: Session, clock: SettableClock, store: PhotoStore
+) -> None:
+    school = make_school(session)
+    teacher = make_person(session, clock, school, Role.TEACHER, "teacher")
+    bus = make_asset(session, clock, school, AssetKind.BUS, "XC-01", "1号校车")
+    file_pre_trip_check(session, clock, store, bus, teacher, key="pre-0001", brakes="fail")
+
+    with pytest.raises(TripRefused) as refused:
+        _depart(session, clock, store, teacher, bus, 12)
+    assert refused.value.message.params["time"] == "08:30"
+
+    clock.advance(timedelta(minutes=20))
+    file_pre_trip_check(session, clock, store, bus, teacher, key="pre-0002")
+    _depart(session, clock, store, teacher, bus, 12)
+
+
+def test_the_pre_trip_check_covers_what_the_regulation_names() -> None:
+    from models.templates import BUILTIN_DIR, load_template_file
+
+    spec = load_template_file(BUILTIN_DIR / "bus_pre_trip_check.toml")
+    labels = " ".join(item.label["en"].lower() for item in spec.items)
+    for part in ("brakes", "steering", "lights", "tyres", "emergency", "seats", "belt"):
+        assert part in labels
+    assert all(spec.item(k).severity == "critical" for k in ("brakes", "steering", "seats"))
+
+
+def test_an_arrival_with_no_open_departure_is_refused(
+    session: Session, clock: SettableClock, store: PhotoStore, bus_world
+) -> None:
+    teacher, _, bus = bus_world
+
+    with pytest.raises(TripRefused) as refused:
+        _arrive(session, clock, store, teacher, bus, 12)
+
+    assert "No departure of this bus is open" in refused.value.message.msgid
+    assert session.scalars(select(Record).where(Record.template.has(key="bus_arrival"))).all() == []
+
+
+def test_a_late_arrival_still_ends_the_trip_flagged_as_not_arrived(
+    session: Session, clock: SettableClock, store: PhotoStore, bus_world
+) -> None:
+    teacher, _, bus = bus_world
+    _depart(session, clock, store, teacher, bus, 12)
+    clock.advance(timedelta(minutes=100))
+    [late] = sweep_trips(session, now=clock.now(), within=timedelta(minutes=90))
+
+    _arrive(session, clock, store, teacher, bus, 12)
+
+    assert (late.status, late.got_off) == (TripStatus.ARRIVED, 12)
+    clock.advance(timedelta(minutes=5))
+    with pytest.raises(TripRefused):
+        _arrive(session, clock, store, teacher, bus, 12, key="arr-0002")
+
+
+def test_a_mismatch_on_a_new_trip_opens_its_own_action_with_its_own_deadline(
+    session: Session, clock: SettableClock, store: PhotoStore, bus_world
+) -> None:
+    teacher, _, bus = bus_world
+    _depart(session, clock, store, teacher, bus, 18, key="dep-0001")
+    _arrive(session, clock, store, teacher, bus, 17, key="arr-0001")
+    clock.advance(timedelta(days=2))
+    file_pre_trip_check(session, clock, store, bus, teacher, key="pre-0002")
+
+    _depart(session, clock, store, teacher, bus, 15, key="dep-0002")
+    _arrive(session, clock, store, teacher, bus, 14, key="arr-0002")
+
+    first, second = session.scalars(
+        select(CorrectiveAction)
+        .where(CorrectiveAction.item_key == "children_got_off")
+        .order_by(CorrectiveAction.id)
+    ).all()
+    assert first.is_open and second.is_open
+    assert second.opened_at == clock.now()
+    assert second.due_at == clock.now() + timedelta(days=1)
+    assert [e.kind for e in first.events] == ["opened"]

@@ -17,7 +17,7 @@ from models.photos import PhotoStore
 from models.records import Channel, submit_record
 from models.templates import latest_template
 from scheduler import build_scheduler, check_trips, run_sweep, sweep_policy
-from tests.factories import make_asset, make_person, make_school
+from tests.factories import file_pre_trip_check, make_asset, make_person, make_school
 
 
 def test_the_trip_check_alarms_for_a_bus_that_never_arrived_once(
@@ -30,6 +30,7 @@ def test_the_trip_check_alarms_for_a_bus_that_never_arrived_once(
     teacher = make_person(session, clock, school, Role.TEACHER, "teacher")
     make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
     bus = make_asset(session, clock, school, AssetKind.BUS, "XC-01", "1号校车", seats=19)
+    file_pre_trip_check(session, clock, store, bus, teacher)
     submit_record(
         session,
         actor=teacher,

@@ -3,30 +3,39 @@
 from __future__ import annotations
 
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.assets import AssetKind
 from models.clock import SettableClock
 from models.notifications import inbox
 from models.people import Person, Role
+from models.photos import PhotoStore
+from models.records import Record
+from models.trips import Trip
 from tests.conftest import Auth
-from tests.factories import make_asset, make_person, make_school
+from tests.factories import file_pre_trip_check, make_asset, make_person, make_school
 from tests.webapp.helpers import submit_form
 
 
-def _bus(session: Session, clock: SettableClock) -> tuple[str, Person]:
+def _bus(
+    session: Session, clock: SettableClock, store: PhotoStore | None = None
+) -> tuple[str, Person]:
+    """A bus and its school; checked by the driver this morning when a store is given."""
     school = make_school(session)
-    make_person(session, clock, school, Role.TEACHER, "teacher")
+    teacher = make_person(session, clock, school, Role.TEACHER, "teacher")
     admin = make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
     bus = make_asset(session, clock, school, AssetKind.BUS, "XC-01", "1号校车", seats=19)
+    if store is not None:
+        file_pre_trip_check(session, clock, store, bus, teacher)
     session.commit()
     return bus.current_label.token, admin
 
 
 def test_the_bus_page_offers_departure_first_then_arrival_while_on_the_road(
-    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock, store: PhotoStore
 ) -> None:
-    token, _ = _bus(session, clock)
+    token, _ = _bus(session, clock, store)
     auth.login("teacher")
 
     before = client.get(f"/s/{token}").get_data(as_text=True)
@@ -43,9 +52,9 @@ def test_the_bus_page_offers_departure_first_then_arrival_while_on_the_road(
 
 
 def test_a_trip_shows_on_the_trip_ledger_with_its_counts(
-    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock, store: PhotoStore
 ) -> None:
-    token, _ = _bus(session, clock)
+    token, _ = _bus(session, clock, store)
     auth.login("teacher")
     submit_form(
         client,
@@ -65,9 +74,9 @@ def test_a_trip_shows_on_the_trip_ledger_with_its_counts(
 
 
 def test_an_overloaded_bus_is_refused_and_the_alert_is_kept(
-    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock, store: PhotoStore
 ) -> None:
-    token, admin = _bus(session, clock)
+    token, admin = _bus(session, clock, store)
     auth.login("teacher")
 
     response = submit_form(
@@ -82,3 +91,67 @@ def test_an_overloaded_bus_is_refused_and_the_alert_is_kept(
     session.rollback()
     [alert] = inbox(session, admin)
     assert alert.params["children"] == 24
+
+
+def test_a_bus_with_no_escort_teacher_is_refused_beside_the_answer_and_the_alert_is_kept(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock, store: PhotoStore
+) -> None:
+    token, admin = _bus(session, clock, store)
+    auth.login("teacher")
+
+    response = submit_form(
+        client,
+        token,
+        "bus_departure",
+        {"teacher_on_board": "no", "children_boarded": "15", "seatbelts_on": "yes"},
+    )
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="f-teacher_on_board"' in html
+    field = html[html.index('id="f-teacher_on_board"') :]
+    assert field.index("没有跟车教师在车上，校车不得发车") < field.index('id="f-children_boarded"')
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(Trip)) == 0
+    [alert] = inbox(session, admin)
+    assert alert.severity == "critical" and alert.dedup_key.startswith("no_escort:")
+
+
+def test_a_departure_form_says_at_once_that_todays_pre_trip_check_is_missing(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    token, _ = _bus(session, clock)
+    auth.login("teacher")
+
+    form = client.get(f"/s/{token}/record/bus_departure").get_data(as_text=True)
+    response = submit_form(
+        client,
+        token,
+        "bus_departure",
+        {"teacher_on_board": "yes", "children_boarded": "15", "seatbelts_on": "yes"},
+    )
+
+    assert "今天还没有驾驶员的“校车出车前检查”记录" in form
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "今天还没有驾驶员的“校车出车前检查”记录" in html
+    assert 'value="15"' in html
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(Record)) == 0
+
+
+def test_an_arrival_with_no_departure_is_refused_with_a_message(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock, store: PhotoStore
+) -> None:
+    token, _ = _bus(session, clock, store)
+    auth.login("teacher")
+
+    response = submit_form(
+        client, token, "bus_arrival", {"children_got_off": "14", "bus_checked_empty": "yes"}
+    )
+
+    assert response.status_code == 422
+    assert "这辆校车没有未结束的发车记录" in response.get_data(as_text=True)
+    session.rollback()
+    # Only the morning's pre-trip check.
+    assert session.scalar(select(func.count()).select_from(Record)) == 1

@@ -7,10 +7,13 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from models.assets import KIND_LABELS
+from models.figures import record_figures
+from models.health import roster_of
+from models.milk import school_rates
 from models.people import visible_school, visible_schools
-from models.records import ledger, visible_photo, visible_record
+from models.records import Record, ledger, visible_photo, visible_record
 from webapp import db
-from webapp.i18n import current_locale
+from webapp.i18n import current_locale, translate
 
 bp = Blueprint("records", __name__, template_folder="templates")
 
@@ -18,9 +21,20 @@ bp = Blueprint("records", __name__, template_folder="templates")
 @bp.get("/")
 @login_required
 def home() -> str:
+    session = db.session()
+    schools = visible_schools(session, current_user)
+    rates = school_rates(session, [s.id for s in schools], now=db.clock().now())
     return render_template(
-        "records/home.html", schools=visible_schools(db.session(), current_user), kinds=KIND_LABELS
+        "records/home.html",
+        schools=schools,
+        kinds=KIND_LABELS,
+        milk_rates={school_id: translate(r.school_message()) for school_id, r in rates.items()},
     )
+
+
+def figures(records: list[Record]) -> dict[int, str]:
+    """A record's figure (a meter's consumption, a class's milk rate) in the reader's words."""
+    return {rid: translate(m) for rid, m in record_figures(db.session(), records).items()}
 
 
 @bp.get("/ledger/<school_code>")
@@ -41,6 +55,7 @@ def show_ledger(school_code: str) -> str:
         kind=kind,
         kinds=KIND_LABELS,
         ledger=result,
+        figures=figures(result.records),
         locale=current_locale(),
     )
 
@@ -55,6 +70,8 @@ def show_record(record_id: int) -> str:
         "records/record.html",
         record=record,
         spec=record.template.spec,
+        figure=figures([record]).get(record.id),
+        roster=[(e, translate(e.message())) for e in roster_of(record.answers)],
         done=request.args.get("done") == "1",
         locale=current_locale(),
     )

@@ -15,6 +15,7 @@ from models.actions import visible_actions
 from models.assets import Asset, find_asset_by_token
 from models.checklist_roles import NotYoursToFile, check_may_file, fileable
 from models.duties import open_tasks_of_asset
+from models.health import OFF_DUTY, RosterEntry, roster_for
 from models.messages import DomainError, SubmissionInvalid
 from models.people import can_see_school
 from models.records import (
@@ -28,9 +29,10 @@ from models.records import (
     submit_record,
 )
 from models.templates import FormTemplate, latest_template, templates_for_kind
-from models.trips import open_trip
+from models.trips import trip_refusal, trip_to_end
 from webapp import db
 from webapp.i18n import current_locale, translate
+from webapp.records import figures
 
 bp = Blueprint("scan", __name__, template_folder="templates")
 
@@ -69,13 +71,15 @@ def show_asset(token: str) -> str:
     session = db.session()
     applying = templates_for_kind(session, asset.kind)
     mine = fileable(session, current_user, asset, applying)
+    records = recent_records(session, asset, limit=3)
     return render_template(
         "scan/asset.html",
         asset=asset,
         token=token,
         templates=_in_order(mine, asset),
         not_yours=bool(applying) and not mine,
-        records=recent_records(session, asset, limit=3),
+        records=records,
+        figures=figures(records),
         actions=visible_actions(session, current_user, asset_id=asset.id),
         locale=current_locale(),
     )
@@ -89,7 +93,8 @@ def _in_order(templates: list[FormTemplate], asset: Asset) -> list[FormTemplate]
         urgency.setdefault(task.template_key, rank)
     if asset.kind != "bus":
         return sorted(templates, key=lambda t: (urgency.get(t.key, len(urgency)), t.key))
-    first = "arrival" if open_trip(db.session(), asset) is not None else "departure"
+    on_road = trip_to_end(db.session(), asset, db.clock().now()) is not None
+    first = "arrival" if on_road else "departure"
     return sorted(
         templates,
         key=lambda t: (
@@ -99,6 +104,14 @@ def _in_order(templates: list[FormTemplate], asset: Asset) -> list[FormTemplate]
             t.key,
         ),
     )
+
+
+def _roster(template: FormTemplate, asset: Asset) -> list[tuple[RosterEntry, str]] | None:
+    """The canteen staff a health check lists, each with their certificate in words."""
+    roster = roster_for(db.session(), template.spec, asset, db.clock().now())
+    if roster is None:
+        return None
+    return [(entry, translate(entry.message())) for entry in roster]
 
 
 def _template_or_404(asset: Asset, key: str) -> FormTemplate:
@@ -125,6 +138,9 @@ def file_record(token: str, template_key: str) -> Response | tuple[str, int]:
     repeat = ""
     if request.method == "GET":
         form.submission_key.data = uuid.uuid4().hex
+        # Said before the form is filled: a bus that has no pre-trip check, or no trip to end.
+        blocker = trip_refusal(db.session(), template.spec, asset, db.clock().now())
+        general_error = translate(blocker) if blocker is not None else ""
     elif all_passed:
         # 全部合格 without JavaScript: the same form again, every pass/fail and yes/no passed
         # and the rest as given; nothing is saved until Submit.
@@ -152,7 +168,8 @@ def file_record(token: str, template_key: str) -> Response | tuple[str, int]:
         except SubmissionInvalid as invalid:
             errors = {key: translate(message) for key, message in invalid.errors.items()}
             # A refusal writes nothing but the alerts it raised (an overloaded bus): keep them.
-            db.session().commit()
+            if invalid.alerted:
+                db.session().commit()
         except NotAllowed:
             abort(404)
         except AlreadyFiled as filed:
@@ -174,6 +191,8 @@ def file_record(token: str, template_key: str) -> Response | tuple[str, int]:
         values=values,
         all_passed=all_passed,
         directory=directory_for(db.session(), template.spec, asset),
+        roster=_roster(template, asset),
+        off_duty=OFF_DUTY,
         errors=errors,
         general_error=general_error,
         repeat=repeat,
