@@ -44,4 +44,4 @@ def test_upgrading_twice_changes_nothing(empty_engine: Engine) -> None:
 
     with empty_engine.connect() as connection:
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    assert version == "0002"
+    assert version == "0007"
