@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -462,8 +463,26 @@ def can_manage_person(actor: Person, person: Person) -> bool:
     return True
 
 
+LOGINS_KNOWN = "houqin.logins_known"
+
+
+@contextmanager
+def logins_read_once(session: Session) -> Iterator[None]:
+    """Inside this block, "is this username or phone taken" reads every login once, not one
+    query per check: an import checks thousands of rows."""
+    rows = session.execute(select(Person.username, Person.phone))
+    session.info[LOGINS_KNOWN] = {login for row in rows for login in row if login}
+    try:
+        yield
+    finally:
+        session.info.pop(LOGINS_KNOWN, None)
+
+
 def _person_taken(session: Session, login: str) -> bool:
     """Whether anyone logs in with this, as a username or a phone number."""
+    known = session.info.get(LOGINS_KNOWN)
+    if known is not None:
+        return login in known
     return (
         session.scalar(
             select(Person.id).where(or_(Person.username == login, Person.phone == login))

@@ -6,6 +6,7 @@ import enum
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
     Enum,
@@ -89,13 +90,8 @@ class Person(Base):
         in a spreadsheet or on a printed sheet already, expire, and are guessed online only
         as slowly as the throttle allows.
         """
-        self.password_hash = (
-            generate_password_hash(password, method=QUICK_HASH)
-            if quick
-            else generate_password_hash(password)
-        )
-        self.must_change_password = True
-        self.password_expires_at = now + ONE_TIME_VALID
+        for name, value in one_time_password_columns(password, now=now, quick=quick).items():
+            setattr(self, name, value)
 
     def check_password(self, password: str) -> bool:
         if not self.password_hash:
@@ -174,6 +170,19 @@ ONE_TIME_VALID = timedelta(days=14)
 QUICK_HASH = "pbkdf2:sha256:1"
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L to mix up on paper
 CODE_LENGTH = 8
+
+
+def one_time_password_columns(password: str, *, now: datetime, quick: bool) -> dict[str, Any]:
+    """The columns of a person that hold a one-time password (see `set_one_time_password`)."""
+    return {
+        "password_hash": (
+            generate_password_hash(password, method=QUICK_HASH)
+            if quick
+            else generate_password_hash(password)
+        ),
+        "must_change_password": True,
+        "password_expires_at": now + ONE_TIME_VALID,
+    }
 
 
 def new_sign_in_code() -> str:

@@ -102,6 +102,8 @@ class Upload:
 
     item_key: str
     data: bytes
+    # Processed by the door before the write transaction, so no lock waits on image work.
+    processed: ProcessedPhoto | None = None
 
 
 @dataclass(frozen=True)
@@ -160,7 +162,8 @@ def submit_record(
         if upload.item_key not in photo_items or upload.item_key in errors.keys() | hidden:
             continue
         try:
-            processed.append((upload.item_key, process_photo(upload.data, keep_exif=keep_exif)))
+            photo = upload.processed or process_photo(upload.data, keep_exif=keep_exif)
+            processed.append((upload.item_key, photo))
         except PhotoRejected as rejected:
             errors[upload.item_key] = rejected.message
     if errors or checked is None:

@@ -493,6 +493,7 @@ def import_template(school_code: str, kind: str) -> Response:
 
 @bp.post("/admin/<school_code>/import/preview")
 @login_required
+@db.reads_first
 def preview_upload(school_code: str) -> tuple[str, int]:
     school = _school_or_404(school_code)
     form = UploadForm()

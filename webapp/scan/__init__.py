@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -15,6 +16,7 @@ from models.actions import visible_actions
 from models.assets import Asset, find_asset_by_token
 from models.messages import DomainError, SubmissionInvalid
 from models.people import can_see_school
+from models.photos import PhotoRejected, process_photo
 from models.records import (
     AlreadySent,
     Channel,
@@ -48,6 +50,21 @@ def _uploads() -> list[Upload]:
         finally:
             file.close()
     return uploads
+
+
+def _prepared(uploads: list[Upload]) -> list[Upload]:
+    """Photos decoded and resized now, before the write lock; a bad one is left as it came,
+    for the domain to refuse with its message."""
+    keep_exif = db.settings().storage.keep_exif
+    prepared = []
+    for upload in uploads:
+        try:
+            prepared.append(
+                replace(upload, processed=process_photo(upload.data, keep_exif=keep_exif))
+            )
+        except PhotoRejected:
+            prepared.append(upload)
+    return prepared
 
 
 def _asset_or_404(token: str) -> Asset:
@@ -93,6 +110,7 @@ def _template_or_404(asset: Asset, key: str) -> FormTemplate:
 
 @bp.route("/s/<token>/record/<template_key>", methods=["GET", "POST"])
 @login_required
+@db.reads_first
 def file_record(token: str, template_key: str) -> Response | tuple[str, int]:
     asset = _asset_or_404(token)
     template = _template_or_404(asset, template_key)
@@ -102,10 +120,10 @@ def file_record(token: str, template_key: str) -> Response | tuple[str, int]:
     if request.method == "GET":
         form.submission_key.data = uuid.uuid4().hex
     elif form.validate_on_submit():
-        uploads = _uploads()
+        uploads = _prepared(_uploads())
         try:
             submission = submit_record(
-                db.session(),
+                db.begin_writing(),
                 actor=current_user,
                 asset=asset,
                 template=template,
