@@ -40,6 +40,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import openpyxl
+import openpyxl.styles
+import openpyxl.utils
+import openpyxl.worksheet.datavalidation
 from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -239,6 +242,11 @@ class Column:
     key: str
     headers: tuple[str, ...]
     required: bool = False
+    # For the .xlsx template: a value for its example row, and the values allowed (a list to
+    # pick from in Excel), or a note on what goes in.
+    example: str = ""
+    choices: tuple[str, ...] = ()
+    note: str = ""
 
     @property
     def template_header(self) -> str:
@@ -299,6 +307,57 @@ class ImportKind:
         out = io.StringIO()
         csv.writer(out).writerow(c.template_header for c in self.columns)
         return out.getvalue().encode("utf-8-sig")
+
+    def example_row(self) -> list[str]:
+        return [c.example for c in self.columns]
+
+    def template_xlsx(self) -> bytes:
+        """An Excel file: the Chinese headers, one example row (skipped when imported), a
+        list to pick from where only some values are allowed, and a sheet explaining each
+        column."""
+        book = openpyxl.Workbook()
+        sheet = book.active
+        assert sheet is not None
+        sheet.title = "导入"
+        sheet.append([c.template_header for c in self.columns])
+        sheet.append(self.example_row())
+        grey = openpyxl.styles.Font(italic=True, color="808080")
+        bold = openpyxl.styles.Font(bold=True)
+        for cell in sheet[1]:
+            cell.font = bold
+        for cell in sheet[2]:
+            cell.font = grey
+        for index, column in enumerate(self.columns, start=1):
+            letter = openpyxl.utils.get_column_letter(index)
+            sheet.column_dimensions[letter].width = max(12, 2 * len(column.template_header) + 4)
+            if column.choices:
+                listed = ",".join(column.choices)
+                rule = openpyxl.worksheet.datavalidation.DataValidation(
+                    type="list", formula1=f'"{listed}"', allow_blank=not column.required
+                )
+                rule.add(f"{letter}2:{letter}{MAX_ROWS + 2}")
+                sheet.add_data_validation(rule)
+        sheet.freeze_panes = "A2"
+        notes = book.create_sheet("说明")
+        notes.append(["列", "必填", "可填的值", "示例"])
+        for cell in notes[1]:
+            cell.font = bold
+        for column in self.columns:
+            notes.append(
+                [
+                    column.template_header,
+                    "是" if column.required else "",
+                    "、".join(column.choices) or column.note,
+                    column.example,
+                ]
+            )
+        notes.append([])
+        notes.append(["第 2 行是示例（灰色），导入时跳过；可以改写或删除。"])
+        notes.column_dimensions["A"].width = 24
+        notes.column_dimensions["C"].width = 60
+        out = io.BytesIO()
+        book.save(out)
+        return out.getvalue()
 
 
 IMPORT_KINDS: dict[str, ImportKind] = {}
@@ -416,7 +475,10 @@ def _check_rows(
     order: Callable[[tuple[str, Message]], int],
     rows: list[CheckedRow],
 ) -> None:
+    example = {c.key: c.example for c in kind.columns}
     for number, cells in sheet.rows:
+        if number == 2 and _is_example(cells, positions, example):
+            continue
         values = {
             key: cells[index].strip() if index < len(cells) else ""
             for key, index in positions.items()
@@ -434,6 +496,14 @@ def _check_rows(
                 for key, message in sorted(invalid.errors.items(), key=order)
             ]
         rows.append(checked)
+
+
+def _is_example(cells: list[str], positions: dict[str, int], example: dict[str, str]) -> bool:
+    """The template's example row, left in the file: not a row to import."""
+    return any(example.values()) and all(
+        (cells[index].strip() if index < len(cells) else "") == example[key]
+        for key, index in positions.items()
+    )
 
 
 def _column_header(kind: ImportKind, key: str) -> str:
@@ -586,21 +656,43 @@ ASSET_KIND_ALIASES: dict[str, AssetKind] = aliases(
 )
 
 ASSET_COLUMNS = (
-    Column("code", ("编号", "code", "资产编号"), required=True),
-    Column("name", ("名称", "name"), required=True),
-    Column("kind", ("类型", "kind", "种类"), required=True),
-    Column("building", ("楼栋", "building", "建筑")),
-    Column("floor", ("楼层", "floor")),
-    Column("room", ("房间", "room")),
-    Column("responsible", ("责任人(用户名或手机)", "responsible", "责任人")),
-    Column("agent", ("灭火剂", "agent")),
-    Column("capacity_kg", ("容量(千克)", "capacity_kg", "容量", "capacity")),
-    Column("plate", ("车牌", "plate", "车牌号")),
-    Column("seats", ("座位数", "seats", "核载座位", "核载人数")),
-    Column("driver", ("司机", "driver", "驾驶员")),
-    Column("beds", ("床位数", "beds", "床位")),
-    Column("meter_type", ("表计类型", "meter_type", "表类型")),
-    Column("meter_number", ("表号", "meter_number")),
+    Column(
+        "code", ("编号", "code", "资产编号"), required=True, example="MHQ-001", note="本校内不重复"
+    ),
+    Column("name", ("名称", "name"), required=True, example="教学楼一楼东侧灭火器"),
+    Column(
+        "kind",
+        ("类型", "kind", "种类"),
+        required=True,
+        example="灭火器",
+        choices=("灭火器", "饮水机", "校车", "宿舍", "食堂", "水电表", "广播设备", "后勤办公室"),
+    ),
+    Column("building", ("楼栋", "building", "建筑"), example="教学楼"),
+    Column("floor", ("楼层", "floor"), example="1"),
+    Column("room", ("房间", "room"), example="东侧走廊"),
+    Column(
+        "responsible",
+        ("责任人(用户名或手机)", "responsible", "责任人"),
+        note="在本校有角色的人员的用户名或手机号",
+    ),
+    Column("agent", ("灭火剂", "agent"), example="干粉", note="仅灭火器"),
+    Column(
+        "capacity_kg",
+        ("容量(千克)", "capacity_kg", "容量", "capacity"),
+        example="4",
+        note="仅灭火器，大于 0 的数",
+    ),
+    Column("plate", ("车牌", "plate", "车牌号"), note="仅校车"),
+    Column("seats", ("座位数", "seats", "核载座位", "核载人数"), note="校车必填，整数"),
+    Column("driver", ("司机", "driver", "驾驶员"), note="仅校车"),
+    Column("beds", ("床位数", "beds", "床位"), note="仅宿舍，整数"),
+    Column(
+        "meter_type",
+        ("表计类型", "meter_type", "表类型"),
+        choices=("电表", "水表"),
+        note="水电表必填",
+    ),
+    Column("meter_number", ("表号", "meter_number"), note="仅水电表"),
 )
 
 
@@ -769,11 +861,32 @@ ROLE_ALIASES: dict[str, Role] = aliases(
 )
 
 PEOPLE_COLUMNS = (
-    Column("username", ("用户名", "username"), required=True),
-    Column("display_name", ("姓名", "name", "display_name"), required=True),
-    Column("phone", ("手机", "phone", "手机号", "电话")),
-    Column("role", ("角色", "role"), required=True),
-    Column("password", ("初始密码", "password", "密码")),
+    Column(
+        "username",
+        ("用户名", "username"),
+        required=True,
+        example="zhangsan",
+        note="字母或数字，无空格，不重复",
+    ),
+    Column("display_name", ("姓名", "name", "display_name"), required=True, example="张三"),
+    Column(
+        "phone",
+        ("手机", "phone", "手机号", "电话"),
+        example="13800000000",
+        note="可用来登录，不重复",
+    ),
+    Column(
+        "role",
+        ("角色", "role"),
+        required=True,
+        example="教师",
+        choices=("食堂从业人员", "宿舍管理员", "教师", "安全检查员", "学校管理员"),
+    ),
+    Column(
+        "password",
+        ("初始密码", "password", "密码"),
+        note="可不填：导入后打印一次性登录码；填写的初始密码只能用一次，登录后须改为自己的密码",
+    ),
 )
 
 

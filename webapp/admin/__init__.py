@@ -491,6 +491,24 @@ def import_template(school_code: str, kind: str) -> Response:
     )
 
 
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.get("/admin/<school_code>/import/<kind>.xlsx")
+@login_required
+def import_template_xlsx(school_code: str, kind: str) -> Response:
+    """The template as Excel: an example row, the allowed values, a sheet explaining each."""
+    school = _school_or_404(school_code)
+    import_kind = import_kinds_for(current_user, school).get(kind)
+    if import_kind is None:
+        abort(404)
+    return Response(
+        import_kind.template_xlsx(),
+        mimetype=XLSX_MIMETYPE,
+        headers={"Content-Disposition": f"attachment; filename=houqin-{kind}.xlsx"},
+    )
+
+
 @bp.post("/admin/<school_code>/import/preview")
 @login_required
 @db.reads_first
