@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, redirect, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from webapp import drafts
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +25,11 @@ def _page(status: int, title: str, text: str) -> tuple[str, int]:
     return render_template("errors/error.html", title=title, text=text, status=status), status
 
 
-def _csrf_error(_exc: CSRFError) -> tuple[str, int]:
+def _csrf_error(_exc: CSRFError) -> tuple[str, int] | Response:
+    if drafts.keeps(request):
+        # A checklist from a page that expired: the same form again, filled in, with a fresh
+        # token (and through the login first if that expired too).
+        return redirect(drafts.back_to(request), code=303)
     return _page(
         400,
         gettext("This page has expired"),

@@ -19,7 +19,14 @@ from flask import (
 )
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_login import LoginManager, current_user, login_required, login_user, logout_user
+from flask_login import (
+    LoginManager,
+    current_user,
+    login_required,
+    login_url,
+    login_user,
+    logout_user,
+)
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, URLSafeSerializer
 from wtforms import HiddenField, PasswordField, StringField
@@ -28,7 +35,7 @@ from wtforms.validators import DataRequired, Length
 from models.admin import change_own_password
 from models.messages import DomainError, SubmissionInvalid
 from models.people import LoginLocked, LoginSource, Person, check_login, record_login
-from webapp import db
+from webapp import db, drafts
 from webapp.i18n import LANG_COOKIE, SUPPORTED, translate
 
 bp = Blueprint("auth", __name__, template_folder="templates")
@@ -40,7 +47,15 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in first.")
     login_manager.session_protection = "basic"
+    login_manager.unauthorized_handler(_unauthorized)
     app.before_request(_password_first)
+
+
+def _unauthorized() -> Response:
+    """To the login, and back afterwards; a checklist sent logged out comes back filled in."""
+    flash(login_manager.login_message)
+    target = drafts.back_to(request) if drafts.keeps(request) else request.url
+    return redirect(login_url(login_manager.login_view, next_url=target))
 
 
 # While a one-time password is in use, only choosing one's own (or leaving) is open.

@@ -28,7 +28,7 @@ from models.records import (
 )
 from models.templates import FormTemplate, latest_template, templates_for_kind
 from models.trips import open_trip
-from webapp import db
+from webapp import db, drafts
 from webapp.i18n import current_locale, translate
 
 bp = Blueprint("scan", __name__, template_folder="templates")
@@ -117,10 +117,26 @@ def file_record(token: str, template_key: str) -> Response | tuple[str, int]:
     form = RecordForm()
     errors: dict[str, str] = {}
     general_error = ""
+    # Answers kept when the page or the login had expired (webapp/drafts.py).
+    draft_id = request.values.get("draft") or None
+    draft = drafts.load(draft_id, request.path)
+    values = request.form if request.method == "POST" else MultiDict()
     if request.method == "GET":
         form.submission_key.data = uuid.uuid4().hex
+        if draft is not None:
+            values = draft.values
+            form.submission_key.data = draft.values.get("submission_key") or uuid.uuid4().hex
     elif form.validate_on_submit():
-        uploads = _prepared(_uploads())
+        uploads = _uploads()
+        if draft is not None:
+            sent = {upload.item_key for upload in uploads}
+            uploads += [
+                Upload(item_key=item, data=data)
+                for item, photos in draft.photos.items()
+                if item not in sent
+                for data in photos
+            ]
+        uploads = _prepared(uploads)
         try:
             submission = submit_record(
                 db.begin_writing(),
@@ -147,6 +163,7 @@ def file_record(token: str, template_key: str) -> Response | tuple[str, int]:
         except DomainError as refused:
             general_error = translate(refused.message)
         else:
+            drafts.discard(draft_id)
             return redirect(url_for("records.show_record", record_id=submission.record.id, done=1))
     page = render_template(
         "scan/form.html",
@@ -155,12 +172,15 @@ def file_record(token: str, template_key: str) -> Response | tuple[str, int]:
         template=template,
         spec=template.spec,
         form=form,
-        values=request.form if request.method == "POST" else MultiDict(),
+        values=values,
         directory=directory_for(db.session(), template.spec, asset),
         errors=errors,
         general_error=general_error,
         last=next(iter(recent_records(db.session(), asset, limit=1)), None),
         had_photos=request.method == "POST" and any(f.filename for f in request.files.values()),
+        draft_id=draft_id if draft is not None else None,
+        restored=draft is not None and request.method == "GET",
+        kept_photos={item: len(photos) for item, photos in (draft.photos if draft else {}).items()},
         locale=current_locale(),
     )
     return (page, 422) if request.method == "POST" else (page, 200)
