@@ -233,9 +233,11 @@ def submit_task_photo(
     clock: Clock,
     store: PhotoStore,
     keep_exif: bool = False,
+    processed: ProcessedPhoto | None = None,
 ) -> Submission:
     """A photo sent for a task (from the Telegram bot) files its checklist, where the
-    checklist says a photo can stand for it; the same photo pipeline as the web."""
+    checklist says a photo can stand for it; the same photo pipeline as the web (`processed`
+    when the door already processed it, outside the transaction)."""
     task = session.get(Task, task_id)
     if task is None or not can_see_school(session, actor, task.school_id):
         raise NotAllowed(Message(N_("This task is not yours to record.")))
@@ -251,7 +253,7 @@ def submit_task_photo(
         asset=session.get_one(Asset, task.asset_id),
         template=template,
         answers=bot.answers,
-        uploads=[Upload(bot.photo, photo)],
+        uploads=[Upload(bot.photo, photo, processed)],
         key=key,
         channel=Channel.BOT,
         clock=clock,
