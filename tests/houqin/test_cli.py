@@ -95,13 +95,14 @@ def test_the_demo_is_seeded_once_however_often_it_runs(
         assert result.exit_code == 0, result.output
 
     assert "houqin123" in result.output
+    assert "one-time sign-in code HQ7K3M9P" in result.output
     assert "district_admin" in result.output
     assert (tmp_path / "var" / "labels-SY01.pdf").is_file()
     engine = make_engine(f"sqlite:///{tmp_path / 'var' / 'houqin.db'}")
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(Asset)) >= 30
         assert set(session.scalars(select(Asset.kind).distinct())) == {k.value for k in AssetKind}
-        assert session.scalar(select(func.count()).select_from(Person)) == 8
+        assert session.scalar(select(func.count()).select_from(Person)) == 9  # with the newcomer
         assert session.scalar(select(func.count()).select_from(Record)) > 20
         meat = suppliers_for(session, session.scalar(select(District.id)), "meat")
         assert [s.name for s in meat] == ["放心肉联厂"]
