@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, delete, select
+from sqlalchemy import ForeignKey, String, UniqueConstraint, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -54,6 +54,15 @@ def locked_for(session: Session, person_id: int, source: str, *, now: datetime) 
 
 def count_failure(session: Session, person_id: int, source: str, *, now: datetime) -> None:
     """One more wrong password from this source; the fifth within the lockout period locks."""
+    # Counts from other sources that are over are forgotten, so the table stays small.
+    session.execute(
+        delete(LoginFailure).where(
+            LoginFailure.person_id == person_id,
+            LoginFailure.source != source[:SOURCE_MAX],
+            LoginFailure.first_at <= now - LOCKOUT,
+            or_(LoginFailure.locked_until.is_(None), LoginFailure.locked_until <= now),
+        )
+    )
     row = _row(session, person_id, source)
     if row is None or row.first_at + LOCKOUT <= now:
         if row is not None:

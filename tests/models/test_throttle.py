@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.admin import unlock_login
 from models.clock import SettableClock
 from models.people import LoginLocked, LoginSource, Role, authenticate
+from models.throttle import LoginFailure
 from tests.factories import PASSWORD, make_person, make_school
 
 STRANGER = LoginSource(address="10.0.0.66")
@@ -90,3 +92,16 @@ def test_a_right_password_starts_the_count_again(session: Session, clock: Settab
     assert authenticate(session, "teacher", PASSWORD, now=clock.now(), source=OWNER_ELSEWHERE) is (
         teacher
     )
+
+
+def test_counts_that_are_over_are_forgotten(session: Session, clock: SettableClock) -> None:
+    school = make_school(session)
+    make_person(session, clock, school, Role.TEACHER, "teacher")
+    for n in range(3):
+        source = LoginSource(address=f"10.0.0.{n}")
+        authenticate(session, "teacher", "typo", now=clock.now(), source=source)
+
+    clock.advance(timedelta(minutes=16))
+    authenticate(session, "teacher", "typo", now=clock.now(), source=STRANGER)
+
+    assert session.scalars(select(LoginFailure.source)).all() == ["address:10.0.0.66"]
