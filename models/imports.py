@@ -802,31 +802,43 @@ def check_asset_row(session: Session, context: ImportContext, row: int, values: 
 
 
 def save_asset_row(session: Session, context: ImportContext, row: AssetRow) -> None:
-    """Create the asset, its label and, the first time it is named, its place."""
-    location = None
-    if row.place is not None:
-        places: dict[tuple[str, str, str], Location] = context.cache.setdefault("places", {})
-        location = places.get(row.place)
-        if location is None:
-            location = admin.find_location(session, context.school, *row.place)
-            if location is None:
-                building, floor, room = row.place
-                location = Location(
-                    school=context.school, building=building, floor=floor, room=room
-                )
-                session.add(location)
-            places[row.place] = location
-    create_asset(
-        session,
-        school=context.school,
-        kind=row.kind,
-        code=row.code,
-        name=row.name,
-        location=location,
-        responsible=row.responsible,
-        attributes=row.attributes,
-        now=context.now,
-    )
+    save_asset_rows(session, context, [row])
+
+
+def save_asset_rows(session: Session, context: ImportContext, rows: list[AssetRow]) -> None:
+    """Create the assets, their labels and, the first time one is named, their places, all
+    in one flush at the end, so the write lock is held briefly."""
+    if "places" not in context.cache:
+        # Every place of the school read once, not one query per row.
+        context.cache["places"] = {
+            (place.building, place.floor, place.room): place
+            for place in admin.school_locations(session, context.school)
+        }
+    places: dict[tuple[str, str, str], Location] = context.cache["places"]
+    with session.no_autoflush:
+        for row in rows:
+            location = None
+            if row.place is not None:
+                location = places.get(row.place)
+                if location is None:
+                    building, floor, room = row.place
+                    location = Location(
+                        school=context.school, building=building, floor=floor, room=room
+                    )
+                    session.add(location)
+                    places[row.place] = location
+            create_asset(
+                session,
+                school=context.school,
+                kind=row.kind,
+                code=row.code,
+                name=row.name,
+                location=location,
+                responsible=row.responsible,
+                attributes=row.attributes,
+                now=context.now,
+                flush=False,
+            )
 
 
 ASSET_IMPORT = register_import_kind(
@@ -836,6 +848,7 @@ ASSET_IMPORT = register_import_kind(
         columns=ASSET_COLUMNS,
         check_row=check_asset_row,
         save_row=save_asset_row,
+        save_rows=save_asset_rows,
     )
 )
 
