@@ -21,17 +21,27 @@ from pathlib import Path
 from flask import Request, current_app
 from werkzeug.datastructures import MultiDict
 
+from models.assets import find_asset_by_token
+from webapp import db
+
 DRAFT_RE = re.compile(r"[A-Za-z0-9_-]{22,64}")
 KEEP_SECONDS = 24 * 3600
 MAX_PHOTOS = 20
+# Anyone holding a label's address can send its form logged out: past this, drafts keep
+# the answers only, so the data folder cannot be filled through them.
+MAX_TOTAL_BYTES = 512 * 1024 * 1024
 NOT_KEPT = {"csrf_token", "draft"}
 # The forms whose answers are kept: the checklist form of a scanned asset.
 KEPT_FORMS = {"scan.file_record"}
 
 
 def keeps(request: Request) -> bool:
-    """Whether this request is a form sent that is worth keeping when it cannot be taken now."""
-    return request.method == "POST" and request.endpoint in KEPT_FORMS
+    """Whether this request is a form sent that is worth keeping when it cannot be taken now:
+    a checklist of a live label."""
+    if request.method != "POST" or request.endpoint not in KEPT_FORMS:
+        return False
+    token = (request.view_args or {}).get("token", "")
+    return find_asset_by_token(db.session(), token) is not None
 
 
 def back_to(request: Request) -> str:
@@ -51,28 +61,33 @@ def _root() -> Path:
     return Path(current_app.extensions["houqin.settings"].storage.data_dir).resolve() / "drafts"
 
 
-def _prune(root: Path) -> None:
-    """Forget drafts nobody came back for within a day (file times are the system's)."""
+def _prune(root: Path) -> int:
+    """Forget drafts nobody came back for within a day (file times are the system's); returns
+    the bytes the others take."""
     limit = time.time() - KEEP_SECONDS
+    total = 0
     for path in root.iterdir():
         try:
             if path.stat().st_mtime < limit:
                 shutil.rmtree(path, ignore_errors=True)
-        except FileNotFoundError:
+            else:
+                total += sum(f.stat().st_size for f in path.iterdir())
+        except (FileNotFoundError, NotADirectoryError):
             continue
+    return total
 
 
 def keep(request: Request, place: str) -> str:
     """Keep the request's form and photos for `place` (the form's path); returns the id."""
     root = _root()
     root.mkdir(parents=True, exist_ok=True)
-    _prune(root)
+    room = MAX_TOTAL_BYTES - _prune(root) - (request.content_length or 0)
     draft_id = secrets.token_urlsafe(16)
     work = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
     photos: list[tuple[str, str]] = []
     for item, file in request.files.items(multi=True):
         try:
-            if file.filename and len(photos) < MAX_PHOTOS:
+            if file.filename and len(photos) < MAX_PHOTOS and room > 0:
                 name = f"photo-{len(photos)}"
                 file.save(work / name)
                 photos.append((item, name))

@@ -105,3 +105,15 @@ def test_a_form_sent_logged_out_comes_back_filled_in_after_logging_in(
     page = phone.get(back.headers["Location"]).get_data(as_text=True)
     assert 'name="pin_seal" value="pass" checked' in page
     assert "k" * 32 in page
+
+
+def test_nothing_is_kept_for_a_label_that_does_not_exist(
+    app: Flask, session: Session, clock: SettableClock
+) -> None:
+    _setup(session, clock)
+    phone = app.test_client()
+
+    sent = _send(phone, f"/s/{'x' * 32}/record/{CHECKLIST}", {"csrf_token": "x"})
+
+    assert sent.status_code == 400
+    assert "draft" not in sent.headers.get("Location", "")
