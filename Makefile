@@ -51,6 +51,7 @@ test: $(STAMP) fonts browser translations lint
 
 bench: $(STAMP) translations
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.imports
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

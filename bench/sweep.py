@@ -233,8 +233,8 @@ def _person(person_id: int, username: str, now: datetime) -> dict[str, object]:
         "password_hash": "bench",
         "locale": None,
         "active": True,
-        "failed_logins": 0,
-        "locked_until": None,
+        "must_change_password": False,
+        "password_expires_at": None,
         "created_at": now,
     }
 

@@ -49,7 +49,7 @@ from models.duties import Task, TaskStatus, district_calendar, tasks_for
 from models.messages import N_, DomainError, SubmissionInvalid
 from models.notifications import acknowledge, snooze, unacknowledged_alerts
 from models.people import Person, managed_schools, visible_school_ids
-from models.photos import PhotoStore, process_photo
+from models.photos import PhotoRejected, PhotoStore, process_photo
 from models.records import submit_task_photo
 from models.sweep import DIGEST, DIGEST_FIGURES, completion, school_figures
 from models.templates import latest_template
@@ -305,6 +305,14 @@ class HouqinBot:
         context.chat_data.pop("report", None)
         photos = list(report["photos"])
         now = self.clock.now()
+        # Photos are processed before the transaction, so no write lock waits on image work.
+        rejected: PhotoRejected | None = None
+        try:
+            processed = [
+                process_photo(data, keep_exif=self.settings.storage.keep_exif) for data in photos
+            ]
+        except PhotoRejected as refusal:
+            rejected, processed = refusal, []
 
         def file(session: Session) -> tuple[str, str, dict[str, Any]]:
             person = person_for_chat(session, chat.id)
@@ -312,10 +320,8 @@ class HouqinBot:
                 return "zh_CN", NOT_LINKED, {}
             locale = self.locale_of(person, update)
             try:
-                processed = [
-                    process_photo(data, keep_exif=self.settings.storage.keep_exif)
-                    for data in photos
-                ]
+                if rejected is not None:
+                    raise rejected
                 action = report_problem(
                     session,
                     person,
@@ -621,6 +627,10 @@ class HouqinBot:
             data = b""
         else:
             data = bytes(await telegram_file.download_as_bytearray())
+        try:
+            processed = process_photo(data, keep_exif=self.settings.storage.keep_exif)
+        except PhotoRejected:
+            processed = None  # refused inside, with the checklist's own message
 
         def file(session: Session) -> tuple[str, str, dict[str, Any]]:
             person = person_for_chat(session, chat.id)
@@ -637,6 +647,7 @@ class HouqinBot:
                     clock=self.clock,
                     store=self.store,
                     keep_exif=self.settings.storage.keep_exif,
+                    processed=processed,
                 )
             except SubmissionInvalid as invalid:
                 first = next(iter(invalid.errors.values()))

@@ -26,6 +26,7 @@ class ServerSettings:
     port: int = 8000
     secret_key: str = ""
     remember_days: int = 90
+    proxy_hops: int = 0
 
 
 @dataclass

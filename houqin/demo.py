@@ -49,6 +49,11 @@ PEOPLE = [
     ("canteen2", "13800000010", "食堂 郑师傅", Role.CANTEEN_STAFF, 0),
 ]
 
+# Someone new, not yet logged in: a one-time sign-in code (as an import prints them), and
+# on first login they choose their own password.
+NEWCOMER = ("newcomer", "13800000011", "新来的 吴师傅", Role.CANTEEN_STAFF, 0)
+NEWCOMER_CODE = "HQ7K3M9P"
+
 # A plausible school year for the demo: terms, holidays and one make-up school day (调休).
 CALENDAR = [
     ("term", "2026-02-24", "2026-07-10", "2026 春季学期"),
@@ -110,6 +115,11 @@ def seed_demo(session: Session, settings: Settings) -> str:
     for username, phone, name, role, school_index in PEOPLE:
         school = SCHOOLS[school_index][0] if role != Role.DISTRICT_ADMIN else "all schools"
         lines.append(f"  {username:<11} {phone}  {role.value:<15} {school:<11} {name}")
+    username, phone, name, role, school_index = NEWCOMER
+    lines.append(
+        f"  {username:<11} {phone}  {role.value:<15} {SCHOOLS[school_index][0]:<11} {name}"
+        f"  (one-time sign-in code {NEWCOMER_CODE}: choose a password on first login)"
+    )
     lines.append("")
     return "\n".join(lines)
 
@@ -132,6 +142,17 @@ def _create(session: Session, settings: Settings) -> None:
         )
         grant_role(session, person, role, schools[school_index])
         people[username] = person
+    username, phone, name, role, school_index = NEWCOMER
+    newcomer = create_person(
+        session,
+        username=username,
+        display_name=name,
+        password=NEWCOMER_CODE,
+        phone=phone,
+        now=now,
+        one_time=True,
+    )
+    grant_role(session, newcomer, role, schools[school_index])
     for name, categories, brands in SUPPLIERS:
         add_supplier(
             session,

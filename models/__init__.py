@@ -14,6 +14,7 @@ from models.records import Record
 from models.registers import Document, StoredFile, Supplier
 from models.sweep import SweepMark
 from models.templates import FormTemplate
+from models.throttle import LoginFailure
 from models.trips import Trip
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "Label",
     "LinkCode",
     "Location",
+    "LoginFailure",
     "Notification",
     "Person",
     "Photo",

@@ -103,8 +103,10 @@ def create_asset(
     location: Location | None = None,
     responsible: Person | None = None,
     attributes: dict[str, Any] | None = None,
+    flush: bool = True,
 ) -> Asset:
-    """A new asset with its first label already issued."""
+    """A new asset with its first label already issued (flushed later when not `flush`, as an
+    import of many does at once)."""
     asset = Asset(
         school=school,
         kind=kind,
@@ -116,18 +118,19 @@ def create_asset(
         created_at=now,
     )
     session.add(asset)
-    issue_label(session, asset, now=now)
+    issue_label(session, asset, now=now, flush=flush)
     return asset
 
 
-def issue_label(session: Session, asset: Asset, *, now: datetime) -> Label:
+def issue_label(session: Session, asset: Asset, *, now: datetime, flush: bool = True) -> Label:
     """Revoke the asset's live label, if any, and issue a fresh one."""
     current = asset.current_label
     if current is not None:
         current.revoked_at = now
     label = Label(asset=asset, token=new_token(), issued_at=now)
     session.add(label)
-    session.flush()
+    if flush:
+        session.flush()
     return label
 
 

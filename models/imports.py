@@ -33,13 +33,17 @@ import time
 import unicodedata
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import openpyxl
-from sqlalchemy import and_, or_, select
+import openpyxl.styles
+import openpyxl.utils
+import openpyxl.worksheet.datavalidation
+from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -48,7 +52,15 @@ from models.assets import KIND_LABELS, Asset, AssetKind, create_asset
 from models.catalogue import LOCALES, join_list
 from models.messages import N_, DomainError, Message, SubmissionInvalid
 from models.org import Location, School
-from models.people import ROLE_LABELS, Person, Role, RoleGrant, normalise_login
+from models.people import (
+    ROLE_LABELS,
+    Person,
+    Role,
+    RoleGrant,
+    new_sign_in_code,
+    normalise_login,
+    one_time_password_columns,
+)
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 2000
@@ -231,6 +243,11 @@ class Column:
     key: str
     headers: tuple[str, ...]
     required: bool = False
+    # For the .xlsx template: a value for its example row, and the values allowed (a list to
+    # pick from in Excel), or a note on what goes in.
+    example: str = ""
+    choices: tuple[str, ...] = ()
+    note: str = ""
 
     @property
     def template_header(self) -> str:
@@ -261,6 +278,7 @@ class ImportContext:
 Row = Mapping[str, str]
 CheckRow = Callable[[Session, ImportContext, int, Row], Any]
 SaveRow = Callable[[Session, ImportContext, Any], None]
+SaveRows = Callable[[Session, ImportContext, list[Any]], None]
 MayImport = Callable[[Person, School], bool]
 
 
@@ -280,12 +298,67 @@ class ImportKind:
     # Who may import this kind from a school's import page, and what the others are told.
     allowed: MayImport = anyone_managing_the_school
     refusal: str = N_("You cannot import this here.")
+    # Saves all rows at once (one flush), where one `save_row` after another would be slow.
+    save_rows: SaveRows | None = None
+    # Wraps the checks of a whole file, e.g. to read what every row is compared with once.
+    checking: Callable[[Session], AbstractContextManager[None]] = lambda _session: nullcontext()
 
     def template_csv(self) -> bytes:
         """A CSV file with the Chinese headers, with a BOM so Excel shows the Chinese right."""
         out = io.StringIO()
         csv.writer(out).writerow(c.template_header for c in self.columns)
         return out.getvalue().encode("utf-8-sig")
+
+    def example_row(self) -> list[str]:
+        return [c.example for c in self.columns]
+
+    def template_xlsx(self) -> bytes:
+        """An Excel file: the Chinese headers, one example row (skipped when imported), a
+        list to pick from where only some values are allowed, and a sheet explaining each
+        column."""
+        book = openpyxl.Workbook()
+        sheet = book.active
+        assert sheet is not None
+        sheet.title = "导入"
+        sheet.append([c.template_header for c in self.columns])
+        sheet.append(self.example_row())
+        grey = openpyxl.styles.Font(italic=True, color="808080")
+        bold = openpyxl.styles.Font(bold=True)
+        for cell in sheet[1]:
+            cell.font = bold
+        for cell in sheet[2]:
+            cell.font = grey
+        for index, column in enumerate(self.columns, start=1):
+            letter = openpyxl.utils.get_column_letter(index)
+            sheet.column_dimensions[letter].width = max(12, 2 * len(column.template_header) + 4)
+            if column.choices:
+                listed = ",".join(column.choices)
+                rule = openpyxl.worksheet.datavalidation.DataValidation(
+                    type="list", formula1=f'"{listed}"', allow_blank=not column.required
+                )
+                rule.add(f"{letter}2:{letter}{MAX_ROWS + 2}")
+                sheet.add_data_validation(rule)
+        sheet.freeze_panes = "A2"
+        notes = book.create_sheet("说明")
+        notes.append(["列", "必填", "可填的值", "示例"])
+        for cell in notes[1]:
+            cell.font = bold
+        for column in self.columns:
+            notes.append(
+                [
+                    column.template_header,
+                    "是" if column.required else "",
+                    "、".join(column.choices) or column.note,
+                    column.example,
+                ]
+            )
+        notes.append([])
+        notes.append(["第 2 行是示例（灰色），导入时跳过；可以改写或删除。"])
+        notes.column_dimensions["A"].width = 24
+        notes.column_dimensions["C"].width = 60
+        out = io.BytesIO()
+        book.save(out)
+        return out.getvalue()
 
 
 IMPORT_KINDS: dict[str, ImportKind] = {}
@@ -388,7 +461,25 @@ def preview_import(
         return position.get(item[0], len(position))
 
     rows = []
+    with kind.checking(session):
+        _check_rows(session, kind, context, sheet, positions, written, order, rows)
+    return ImportPreview(kind=kind, rows=rows, ignored_columns=ignored)
+
+
+def _check_rows(
+    session: Session,
+    kind: ImportKind,
+    context: ImportContext,
+    sheet: Sheet,
+    positions: dict[str, int],
+    written: dict[str, str],
+    order: Callable[[tuple[str, Message]], int],
+    rows: list[CheckedRow],
+) -> None:
+    example = {c.key: c.example for c in kind.columns}
     for number, cells in sheet.rows:
+        if number == 2 and _is_example(cells, positions, example):
+            continue
         values = {
             key: cells[index].strip() if index < len(cells) else ""
             for key, index in positions.items()
@@ -406,7 +497,14 @@ def preview_import(
                 for key, message in sorted(invalid.errors.items(), key=order)
             ]
         rows.append(checked)
-    return ImportPreview(kind=kind, rows=rows, ignored_columns=ignored)
+
+
+def _is_example(cells: list[str], positions: dict[str, int], example: dict[str, str]) -> bool:
+    """The template's example row, left in the file: not a row to import."""
+    return any(example.values()) and all(
+        (cells[index].strip() if index < len(cells) else "") == example[key]
+        for key, index in positions.items()
+    )
 
 
 def _column_header(kind: ImportKind, key: str) -> str:
@@ -424,19 +522,55 @@ def run_import(
     preview = preview_import(session, kind_key, school=school, actor=actor, data=data, now=now)
     if preview.refused:
         raise RowsRefused(preview)
+    return save_import(session, preview, school=school, actor=actor, now=now).count
+
+
+@dataclass(frozen=True)
+class SignInSlip:
+    """A one-time sign-in code for one imported person, shown once to print and hand out."""
+
+    username: str
+    display_name: str
+    code: str
+
+
+@dataclass(frozen=True)
+class ImportDone:
+    count: int
+    sign_in: list[SignInSlip]
+
+
+def save_import(
+    session: Session, preview: ImportPreview, *, school: School, actor: Person, now: datetime
+) -> ImportDone:
+    """Save every row of a preview with no refused row, in one savepoint.
+
+    Cheap by design, so the write lock is held briefly: the checks ran in the preview (a web
+    request does it before taking the lock); what changed since is caught by the unique
+    constraints, and then nothing is imported. No slow password hash per row.
+    """
+    if preview.refused:
+        raise RowsRefused(preview)
     if not preview.rows:
         raise ImportRefused(Message(N_("The file has no rows below its header.")))
     context = ImportContext(school=school, actor=actor, now=now)
     try:
         with session.begin_nested():
-            for row in preview.rows:
-                preview.kind.save_row(session, context, row.checked)
+            if preview.kind.save_rows is not None:
+                preview.kind.save_rows(session, context, [row.checked for row in preview.rows])
+            else:
+                for row in preview.rows:
+                    preview.kind.save_row(session, context, row.checked)
+            session.flush()
     except IntegrityError as exc:
         # Someone added the same code or username between the check and the save.
         raise ImportRefused(
             Message(N_("The data changed while importing, so nothing was imported. Try again."))
         ) from exc
-    return len(preview.rows)
+    return ImportDone(count=len(preview.rows), sign_in=context.cache.get(SIGN_IN, []))
+
+
+SIGN_IN = "sign_in_slips"
 
 
 # --- the files between preview and confirmation -----------------------------------------
@@ -523,21 +657,43 @@ ASSET_KIND_ALIASES: dict[str, AssetKind] = aliases(
 )
 
 ASSET_COLUMNS = (
-    Column("code", ("编号", "code", "资产编号"), required=True),
-    Column("name", ("名称", "name"), required=True),
-    Column("kind", ("类型", "kind", "种类"), required=True),
-    Column("building", ("楼栋", "building", "建筑")),
-    Column("floor", ("楼层", "floor")),
-    Column("room", ("房间", "room")),
-    Column("responsible", ("责任人(用户名或手机)", "responsible", "责任人")),
-    Column("agent", ("灭火剂", "agent")),
-    Column("capacity_kg", ("容量(千克)", "capacity_kg", "容量", "capacity")),
-    Column("plate", ("车牌", "plate", "车牌号")),
-    Column("seats", ("座位数", "seats", "核载座位", "核载人数")),
-    Column("driver", ("司机", "driver", "驾驶员")),
-    Column("beds", ("床位数", "beds", "床位")),
-    Column("meter_type", ("表计类型", "meter_type", "表类型")),
-    Column("meter_number", ("表号", "meter_number")),
+    Column(
+        "code", ("编号", "code", "资产编号"), required=True, example="MHQ-001", note="本校内不重复"
+    ),
+    Column("name", ("名称", "name"), required=True, example="教学楼一楼东侧灭火器"),
+    Column(
+        "kind",
+        ("类型", "kind", "种类"),
+        required=True,
+        example="灭火器",
+        choices=("灭火器", "饮水机", "校车", "宿舍", "食堂", "水电表", "广播设备", "后勤办公室"),
+    ),
+    Column("building", ("楼栋", "building", "建筑"), example="教学楼"),
+    Column("floor", ("楼层", "floor"), example="1"),
+    Column("room", ("房间", "room"), example="东侧走廊"),
+    Column(
+        "responsible",
+        ("责任人(用户名或手机)", "responsible", "责任人"),
+        note="在本校有角色的人员的用户名或手机号",
+    ),
+    Column("agent", ("灭火剂", "agent"), example="干粉", note="仅灭火器"),
+    Column(
+        "capacity_kg",
+        ("容量(千克)", "capacity_kg", "容量", "capacity"),
+        example="4",
+        note="仅灭火器，大于 0 的数",
+    ),
+    Column("plate", ("车牌", "plate", "车牌号"), note="仅校车"),
+    Column("seats", ("座位数", "seats", "核载座位", "核载人数"), note="校车必填，整数"),
+    Column("driver", ("司机", "driver", "驾驶员"), note="仅校车"),
+    Column("beds", ("床位数", "beds", "床位"), note="仅宿舍，整数"),
+    Column(
+        "meter_type",
+        ("表计类型", "meter_type", "表类型"),
+        choices=("电表", "水表"),
+        note="水电表必填",
+    ),
+    Column("meter_number", ("表号", "meter_number"), note="仅水电表"),
 )
 
 
@@ -649,31 +805,43 @@ def check_asset_row(session: Session, context: ImportContext, row: int, values: 
 
 
 def save_asset_row(session: Session, context: ImportContext, row: AssetRow) -> None:
-    """Create the asset, its label and, the first time it is named, its place."""
-    location = None
-    if row.place is not None:
-        places: dict[tuple[str, str, str], Location] = context.cache.setdefault("places", {})
-        location = places.get(row.place)
-        if location is None:
-            location = admin.find_location(session, context.school, *row.place)
-            if location is None:
-                building, floor, room = row.place
-                location = Location(
-                    school=context.school, building=building, floor=floor, room=room
-                )
-                session.add(location)
-            places[row.place] = location
-    create_asset(
-        session,
-        school=context.school,
-        kind=row.kind,
-        code=row.code,
-        name=row.name,
-        location=location,
-        responsible=row.responsible,
-        attributes=row.attributes,
-        now=context.now,
-    )
+    save_asset_rows(session, context, [row])
+
+
+def save_asset_rows(session: Session, context: ImportContext, rows: list[AssetRow]) -> None:
+    """Create the assets, their labels and, the first time one is named, their places, all
+    in one flush at the end, so the write lock is held briefly."""
+    if "places" not in context.cache:
+        # Every place of the school read once, not one query per row.
+        context.cache["places"] = {
+            (place.building, place.floor, place.room): place
+            for place in admin.school_locations(session, context.school)
+        }
+    places: dict[tuple[str, str, str], Location] = context.cache["places"]
+    with session.no_autoflush:
+        for row in rows:
+            location = None
+            if row.place is not None:
+                location = places.get(row.place)
+                if location is None:
+                    building, floor, room = row.place
+                    location = Location(
+                        school=context.school, building=building, floor=floor, room=room
+                    )
+                    session.add(location)
+                    places[row.place] = location
+            create_asset(
+                session,
+                school=context.school,
+                kind=row.kind,
+                code=row.code,
+                name=row.name,
+                location=location,
+                responsible=row.responsible,
+                attributes=row.attributes,
+                now=context.now,
+                flush=False,
+            )
 
 
 ASSET_IMPORT = register_import_kind(
@@ -683,6 +851,7 @@ ASSET_IMPORT = register_import_kind(
         columns=ASSET_COLUMNS,
         check_row=check_asset_row,
         save_row=save_asset_row,
+        save_rows=save_asset_rows,
     )
 )
 
@@ -712,18 +881,40 @@ ROLE_ALIASES: dict[str, Role] = aliases(
 )
 
 PEOPLE_COLUMNS = (
-    Column("username", ("用户名", "username"), required=True),
-    Column("display_name", ("姓名", "name", "display_name"), required=True),
-    Column("phone", ("手机", "phone", "手机号", "电话")),
-    Column("role", ("角色", "role"), required=True),
-    Column("password", ("初始密码", "password", "密码"), required=True),
+    Column(
+        "username",
+        ("用户名", "username"),
+        required=True,
+        example="zhangsan",
+        note="字母或数字，无空格，不重复",
+    ),
+    Column("display_name", ("姓名", "name", "display_name"), required=True, example="张三"),
+    Column(
+        "phone",
+        ("手机", "phone", "手机号", "电话"),
+        example="13800000000",
+        note="可用来登录，不重复",
+    ),
+    Column(
+        "role",
+        ("角色", "role"),
+        required=True,
+        example="教师",
+        choices=("食堂从业人员", "宿舍管理员", "教师", "安全检查员", "学校管理员"),
+    ),
+    Column(
+        "password",
+        ("初始密码", "password", "密码"),
+        note="可不填：导入后打印一次性登录码；填写的初始密码只能用一次，登录后须改为自己的密码",
+    ),
 )
 
 
 def check_person_row(
     session: Session, context: ImportContext, row: int, values: Row
 ) -> admin.NewPerson:
-    """One person row: a new username and phone, a role the importer may grant, a password."""
+    """One person row: a new username and phone, a role the importer may grant, and a
+    password or none (they get a one-time sign-in code)."""
     errors: dict[str, Message] = {}
     role_text = values.get("role", "")
     role = ROLE_ALIASES.get(header_key(role_text)) if role_text else None
@@ -737,6 +928,7 @@ def check_person_row(
         phone=values.get("phone", ""),
         password=values.get("password", ""),
         role=role,
+        password_optional=True,
     )
     if not role_text:
         errors["role"] = Message(admin.REQUIRED)
@@ -756,7 +948,43 @@ def check_person_row(
 
 
 def save_person_row(session: Session, context: ImportContext, new: admin.NewPerson) -> None:
-    admin.create_school_person(session, context.school, new, now=context.now)
+    save_person_rows(session, context, [new])
+
+
+def save_person_rows(session: Session, context: ImportContext, rows: list[admin.NewPerson]) -> None:
+    """Everyone with a one-time password (the file's, or a new sign-in code to hand out) and
+    their role, in two bulk inserts: no slow hash and no round trip per row, so the write
+    lock is held briefly."""
+    school, now = context.school, context.now
+    slips: list[SignInSlip] = context.cache.setdefault(SIGN_IN, [])
+    people = []
+    for new in rows:
+        code = new.password or new_sign_in_code()
+        people.append(
+            {
+                "username": new.username,
+                "phone": new.phone,
+                "display_name": new.display_name,
+                "created_at": now,
+                "active": True,
+                **one_time_password_columns(code, now=now, quick=True),
+            }
+        )
+        if not new.password:
+            slips.append(SignInSlip(new.username, new.display_name, code))
+    ids = dict(session.execute(insert(Person).returning(Person.username, Person.id), people).all())
+    session.execute(
+        insert(RoleGrant),
+        [
+            {
+                "person_id": ids[new.username],
+                "role": new.role,
+                "district_id": school.district_id,
+                "school_id": None if new.role == Role.DISTRICT_ADMIN else school.id,
+            }
+            for new in rows
+        ],
+    )
 
 
 PEOPLE_IMPORT = register_import_kind(
@@ -766,5 +994,7 @@ PEOPLE_IMPORT = register_import_kind(
         columns=PEOPLE_COLUMNS,
         check_row=check_person_row,
         save_row=save_person_row,
+        save_rows=save_person_rows,
+        checking=admin.logins_read_once,
     )
 )

@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 import enum
+import secrets
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Select, String, UniqueConstraint, or_, select
+from sqlalchemy import (
+    Enum,
+    ForeignKey,
+    Select,
+    String,
+    UniqueConstraint,
+    false,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -13,6 +25,7 @@ from models.base import Base
 from models.messages import N_, DomainError, Message
 from models.org import School
 from models.phones import normalise_mobile
+from models.throttle import clear_failures, count_failure, locked_for
 
 
 class Role(enum.StrEnum):
@@ -47,8 +60,10 @@ class Person(Base):
     password_hash: Mapped[str] = mapped_column(String(256))
     locale: Mapped[str | None] = mapped_column(String(10))
     active: Mapped[bool] = mapped_column(default=True)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
+    # A one-time password (set by an administrator, or a sign-in code from an import) works
+    # until it expires, and only to choose one's own.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    password_expires_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
     grants: Mapped[list[RoleGrant]] = relationship(
@@ -67,10 +82,33 @@ class Person(Base):
         return str(self.id)
 
     def set_password(self, password: str) -> None:
+        """The person's own password: slow to hash, valid until they change it."""
         self.password_hash = generate_password_hash(password)
+        self.must_change_password = False
+        self.password_expires_at = None
+
+    def set_one_time_password(self, password: str, *, now: datetime, quick: bool = False) -> None:
+        """A password to log in once with and choose one's own; it expires unused.
+
+        `quick` hashes it cheaply, for the many an import hands out on one request: they were
+        in a spreadsheet or on a printed sheet already, expire, and are guessed online only
+        as slowly as the throttle allows.
+        """
+        for name, value in one_time_password_columns(password, now=now, quick=quick).items():
+            setattr(self, name, value)
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        if not self.password_hash:
+            return False
+        if check_password_hash(self.password_hash, password):
+            return True
+        # Sign-in codes are typed as they are printed, or in small letters, or with spaces.
+        code = normalise_code(password)
+        return (
+            self.must_change_password
+            and code != password
+            and (check_password_hash(self.password_hash, code))
+        )
 
     @property
     def is_district_admin(self) -> bool:
@@ -135,42 +173,132 @@ def find_person_by_login(session: Session, login: str) -> Person | None:
     )
 
 
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 8
+ONE_TIME_VALID = timedelta(days=14)
+QUICK_HASH = "pbkdf2:sha256:1"
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L to mix up on paper
+CODE_LENGTH = 8
+
+
+def one_time_password_columns(password: str, *, now: datetime, quick: bool) -> dict[str, Any]:
+    """The columns of a person that hold a one-time password (see `set_one_time_password`)."""
+    return {
+        "password_hash": (
+            generate_password_hash(password, method=QUICK_HASH)
+            if quick
+            else generate_password_hash(password)
+        ),
+        "must_change_password": True,
+        "password_expires_at": now + ONE_TIME_VALID,
+    }
+
+
+def new_sign_in_code() -> str:
+    """A one-time sign-in code to print or tell: eight letters and digits, easy to read."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise_code(text: str) -> str:
+    return text.upper().replace(" ", "").replace("-", "")
 
 
 class LoginLocked(DomainError):
-    """Too many wrong passwords in a row: the login waits before it is tried again."""
+    """Too many wrong passwords from here: this login waits before it is tried again here."""
 
 
-def authenticate(session: Session, login: str, password: str, *, now: datetime) -> Person | None:
-    """The person behind a username or phone number, if the password matches.
+class PasswordExpired(DomainError):
+    """The right one-time password, but too late to use it."""
 
-    Five wrong passwords in a row lock the login for fifteen minutes, so a phone number
-    (easy to guess) cannot be tried against a dictionary of passwords.
+
+@dataclass(frozen=True)
+class LoginSource:
+    """Where a login comes from: an address, and the phone when it has logged in here before.
+
+    A phone that logged in to an account before is its own source for that account, so
+    guesses from the same school network do not lock its owner out.
+    """
+
+    address: str = ""
+    device: str = ""
+    device_people: frozenset[int] = field(default_factory=frozenset)
+
+    def key(self, person_id: int) -> str:
+        if self.device and person_id in self.device_people:
+            return f"device:{self.device}"
+        return f"address:{self.address}"
+
+
+@dataclass(frozen=True)
+class LoginCheck:
+    """What checking a password found, before anything about it is written."""
+
+    person_id: int | None
+    ok: bool
+    source: str = ""
+
+
+def check_login(
+    session: Session, login: str, password: str, *, source: LoginSource, now: datetime
+) -> LoginCheck:
+    """Compare the password (the slow part) reading only, so no write lock is held meanwhile.
+
+    Refuses with `LoginLocked` while this login is locked from this source, and with
+    `PasswordExpired` for a one-time password past its day.
     """
     person = find_person_by_login(session, login)
     if person is None:
         # Hash anyway so a wrong username takes as long as a wrong password.
         check_password_hash(_DUMMY_HASH, password)
-        return None
-    if person.locked_until is not None and person.locked_until > now:
+        return LoginCheck(person_id=None, ok=False)
+    key = source.key(person.id)
+    wait = locked_for(session, person.id, key, now=now)
+    if wait:
         raise LoginLocked(
             Message(
                 N_("Too many wrong passwords. Try again in %(minutes)d minutes."),
-                {"minutes": max(1, -(-int((person.locked_until - now).total_seconds()) // 60))},
+                {"minutes": max(1, -(-int(wait.total_seconds()) // 60))},
             )
         )
-    if person.check_password(password):
-        person.failed_logins = 0
-        person.locked_until = None
-        return person
-    person.failed_logins += 1
-    if person.failed_logins >= MAX_FAILED_LOGINS:
-        person.failed_logins = 0
-        person.locked_until = now + LOCKOUT
-    return None
+    ok = person.check_password(password)
+    if ok and person.password_expires_at is not None and person.password_expires_at <= now:
+        raise PasswordExpired(
+            Message(
+                N_(
+                    "This one-time password has expired. "
+                    "Ask your school's administrator for a new one."
+                )
+            )
+        )
+    return LoginCheck(person_id=person.id, ok=ok, source=key)
+
+
+def record_login(session: Session, check: LoginCheck, *, now: datetime) -> Person | None:
+    """Write what a check found: a wrong password is counted, a right one clears the count."""
+    if check.person_id is None:
+        return None
+    if not check.ok:
+        count_failure(session, check.person_id, check.source, now=now)
+        return None
+    clear_failures(session, check.person_id, check.source)
+    return session.get(Person, check.person_id)
+
+
+def authenticate(
+    session: Session,
+    login: str,
+    password: str,
+    *,
+    now: datetime,
+    source: LoginSource | None = None,
+) -> Person | None:
+    """The person behind a username or phone number, if the password matches.
+
+    Five wrong passwords from one source lock the login from that source for fifteen
+    minutes (models/throttle.py), so a phone number, easy to guess, cannot be tried against
+    a dictionary of passwords, and a stranger cannot lock its owner out.
+    """
+    check = check_login(session, login, password, source=source or LoginSource(), now=now)
+    return record_login(session, check, now=now)
 
 
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
@@ -221,7 +349,9 @@ def create_person(
     now: datetime,
     phone: str | None = None,
     locale: str | None = None,
+    one_time: bool = False,
 ) -> Person:
+    """A new login; with `one_time`, the password is a quick one-time one (see imports)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise DomainError(
             Message(
@@ -237,7 +367,10 @@ def create_person(
         created_at=now,
         password_hash="",
     )
-    person.set_password(password)
+    if one_time:
+        person.set_one_time_password(password, now=now, quick=True)
+    else:
+        person.set_password(password)
     session.add(person)
     session.flush()
     return person

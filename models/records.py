@@ -117,6 +117,8 @@ class Upload:
 
     item_key: str
     data: bytes
+    # Processed by the door before the write transaction, so no lock waits on image work.
+    processed: ProcessedPhoto | None = None
 
 
 @dataclass(frozen=True)
@@ -185,7 +187,8 @@ def submit_record(
         if upload.item_key not in photo_items or upload.item_key in errors.keys() | hidden:
             continue
         try:
-            processed.append((upload.item_key, process_photo(upload.data, keep_exif=keep_exif)))
+            photo = upload.processed or process_photo(upload.data, keep_exif=keep_exif)
+            processed.append((upload.item_key, photo))
         except PhotoRejected as rejected:
             errors[upload.item_key] = rejected.message
     if checked is not None:
@@ -383,9 +386,11 @@ def submit_task_photo(
     clock: Clock,
     store: PhotoStore,
     keep_exif: bool = False,
+    processed: ProcessedPhoto | None = None,
 ) -> Submission:
     """A photo sent for a task (from the Telegram bot) files its checklist, where the
-    checklist says a photo can stand for it; the same photo pipeline as the web."""
+    checklist says a photo can stand for it; the same photo pipeline as the web (`processed`
+    when the door already processed it, outside the transaction)."""
     task = session.get(Task, task_id)
     if task is None or not can_see_school(session, actor, task.school_id):
         raise NotAllowed(Message(N_("This task is not yours to record.")))
@@ -401,7 +406,7 @@ def submit_task_photo(
         asset=session.get_one(Asset, task.asset_id),
         template=template,
         answers=bot.answers,
-        uploads=[Upload(bot.photo, photo)],
+        uploads=[Upload(bot.photo, photo, processed)],
         key=key,
         channel=Channel.BOT,
         clock=clock,

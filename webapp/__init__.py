@@ -9,6 +9,7 @@ from flask import Flask, Response
 from flask_compress import Compress
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from houqin.config import Settings
 from models.clock import Clock, SystemClock
@@ -63,6 +64,9 @@ def create_app(
         COMPRESS_ALGORITHM=["br", "gzip"],
         SEND_FILE_MAX_AGE_DEFAULT=timedelta(days=1),
     )
+    if settings.server.proxy_hops:
+        hops = settings.server.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.extensions["houqin.settings"] = settings
     app.extensions["houqin.clock"] = clock or SystemClock()
     app.extensions["houqin.photos"] = PhotoStore(Path(settings.storage.data_dir))

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, render_template
+from flask import Flask, g, redirect, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
 
+from webapp import drafts
 from webapp.i18n import current_locale
 
 log = logging.getLogger(__name__)
@@ -25,7 +27,11 @@ def _page(status: int, title: str, text: str) -> tuple[str, int]:
     return render_template("errors/error.html", title=title, text=text, status=status), status
 
 
-def _csrf_error(_exc: CSRFError) -> tuple[str, int]:
+def _csrf_error(_exc: CSRFError) -> tuple[str, int] | Response:
+    if drafts.keeps(request):
+        # A checklist from a page that expired: the same form again, filled in, with a fresh
+        # token (and through the login first if that expired too).
+        return redirect(drafts.back_to(request), code=303)
     return _page(
         400,
         gettext("This page has expired"),

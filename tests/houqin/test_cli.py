@@ -95,13 +95,15 @@ def test_the_demo_is_seeded_once_however_often_it_runs(
         assert result.exit_code == 0, result.output
 
     assert "houqin123" in result.output
+    assert "one-time sign-in code HQ7K3M9P" in result.output
     assert "district_admin" in result.output
     assert (tmp_path / "var" / "labels-SY01.pdf").is_file()
     engine = make_engine(f"sqlite:///{tmp_path / 'var' / 'houqin.db'}")
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(Asset)) >= 30
         assert set(session.scalars(select(Asset.kind).distinct())) == {k.value for k in AssetKind}
-        assert session.scalar(select(func.count()).select_from(Person)) == len(PEOPLE)
+        # Everyone in PEOPLE, and the newcomer with a sign-in code.
+        assert session.scalar(select(func.count()).select_from(Person)) == len(PEOPLE) + 1
         assert session.scalar(select(func.count()).select_from(Record)) > 20
         # One photo sent twice in the history: the ledger shows the flag.
         assert session.scalar(select(func.count()).where(Record.same_photo_as_id.is_not(None)))

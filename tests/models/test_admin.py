@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -12,8 +14,10 @@ from models.admin import (
     add_location,
     add_person,
     can_manage_person,
+    change_own_password,
     grant_school_role,
     grantable_roles,
+    issue_sign_in_code,
     managed_school,
     reset_password,
     revoke_school_role,
@@ -25,7 +29,8 @@ from models.assets import Asset, AssetKind, find_asset_by_token
 from models.clock import SettableClock
 from models.messages import SubmissionInvalid
 from models.org import Location, School
-from models.people import Person, Role, authenticate, grant_role
+from models.people import PasswordExpired, Person, Role, authenticate, grant_role
+from models.throttle import is_locked_anywhere
 from tests.factories import PASSWORD, make_person, make_school
 
 
@@ -349,19 +354,51 @@ def test_a_school_admin_leaves_people_with_roles_elsewhere_alone(
     with pytest.raises(AdminRefused):
         set_login_active(session, admin, shared, active=False)
     with pytest.raises(AdminRefused):
-        reset_password(session, admin, district, "new-password")
+        reset_password(session, admin, district, "new-password", now=clock.now())
 
 
-def test_a_new_password_works_and_lifts_a_lockout(session: Session, clock: SettableClock) -> None:
+def test_a_one_time_password_lifts_a_lockout_and_must_be_replaced(
+    session: Session, clock: SettableClock
+) -> None:
     school = make_school(session)
     admin = make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
     teacher = make_person(session, clock, school, Role.TEACHER, "teacher")
     for _ in range(5):
         authenticate(session, "teacher", "wrong-guess", now=clock.now())
-    assert teacher.locked_until is not None
+    assert is_locked_anywhere(session, teacher.id, now=clock.now())
 
     with pytest.raises(SubmissionInvalid):
-        reset_password(session, admin, teacher, "short")
-    reset_password(session, admin, teacher, "a-new-password")
+        reset_password(session, admin, teacher, "short", now=clock.now())
+    reset_password(session, admin, teacher, "a-new-password", now=clock.now())
 
+    assert not is_locked_anywhere(session, teacher.id, now=clock.now())
     assert authenticate(session, "teacher", "a-new-password", now=clock.now()) is teacher
+    assert teacher.must_change_password
+    change_own_password(session, teacher, current="", new="my-own-pass", repeat="my-own-pass")
+    assert not teacher.must_change_password
+    assert authenticate(session, "teacher", "my-own-pass", now=clock.now()) is teacher
+
+
+def test_an_unused_one_time_password_expires(session: Session, clock: SettableClock) -> None:
+    school = make_school(session)
+    admin = make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    teacher = make_person(session, clock, school, Role.TEACHER, "teacher")
+    code = issue_sign_in_code(session, admin, teacher, now=clock.now())
+
+    assert authenticate(session, "teacher", code.lower(), now=clock.now()) is teacher
+    clock.advance(timedelta(days=15))
+    with pytest.raises(PasswordExpired):
+        authenticate(session, "teacher", code, now=clock.now())
+
+
+def test_changing_ones_own_password_asks_the_current_one(
+    session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session)
+    teacher = make_person(session, clock, school, Role.TEACHER, "teacher")
+
+    with pytest.raises(SubmissionInvalid) as refused:
+        change_own_password(session, teacher, current="wrong", new="new-pass-1", repeat="other")
+    assert set(refused.value.errors) == {"current", "repeat"}
+    change_own_password(session, teacher, current=PASSWORD, new="new-pass-1", repeat="new-pass-1")
+    assert authenticate(session, "teacher", "new-pass-1", now=clock.now()) is teacher

@@ -28,6 +28,7 @@ from models.imports import (
     read_sheet,
     register_import_kind,
     run_import,
+    save_import,
 )
 from models.messages import Message, SubmissionInvalid
 from models.org import Location, School
@@ -532,3 +533,24 @@ def test_kept_files_come_back_only_by_their_exact_hash(tmp_path: Path) -> None:
     assert files.get(digest) is None
     files.discard(digest)
     assert list((tmp_path / "imports").iterdir()) == []
+
+
+def test_people_without_a_password_get_sign_in_codes_and_no_slow_hash(
+    session: Session, clock: SettableClock, school: School, admin: Person
+) -> None:
+    rows = [["username", "name", "role", "password"], ["li", "李老师", "teacher", "initial-pass"]]
+    rows += [[f"staff{n}", f"员工{n}", "teacher", ""] for n in range(3)]
+    data = csv_bytes(rows)
+    preview = preview_import(
+        session, "people", school=school, actor=admin, data=data, now=clock.now()
+    )
+
+    done = save_import(session, preview, school=school, actor=admin, now=clock.now())
+
+    assert done.count == 4
+    assert [slip.username for slip in done.sign_in] == ["staff0", "staff1", "staff2"]
+    staff = authenticate(session, "staff1", done.sign_in[1].code, now=clock.now())
+    assert staff is not None and staff.must_change_password
+    li = authenticate(session, "li", "initial-pass", now=clock.now())
+    assert li is not None and li.must_change_password
+    assert li.password_hash.startswith("pbkdf2:sha256:1$")

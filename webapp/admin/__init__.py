@@ -27,6 +27,7 @@ from models.admin import (
     can_manage_person,
     grant_school_role,
     grantable_roles,
+    issue_sign_in_code,
     location_page,
     managed_school,
     people_page,
@@ -37,6 +38,7 @@ from models.admin import (
     school_person,
     school_roles,
     set_login_active,
+    unlock_login,
     update_asset,
 )
 from models.assets import KIND_LABELS, Asset, AssetKind
@@ -48,13 +50,15 @@ from models.imports import (
     ImportPreview,
     ImportRefused,
     RowsRefused,
+    SignInSlip,
     import_kinds_for,
     preview_import,
-    run_import,
+    save_import,
 )
 from models.messages import SubmissionInvalid
 from models.org import School
-from models.people import ROLE_LABELS, people_at_school
+from models.people import ONE_TIME_VALID, ROLE_LABELS, people_at_school
+from models.throttle import is_locked_anywhere
 from webapp import db
 from webapp.i18n import translate
 from webapp.paging import requested_page
@@ -297,7 +301,8 @@ class PersonForm(FlaskForm):
 
 
 class PersonActionForm(FlaskForm):
-    """One of: grant or revoke a role, switch the login off or on, set a new password."""
+    """One of: grant or revoke a role, switch the login off or on, set a one-time password,
+    issue a sign-in code, unlock."""
 
     do = HiddenField()
     role = StringField()
@@ -380,9 +385,25 @@ def show_person(school_code: str, person_id: int) -> str | Response | tuple[str,
                     "success",
                 )
             elif form.do.data == "password":
-                reset_password(session, current_user, person, form.password.data or "")
+                reset_password(
+                    session, current_user, person, form.password.data or "", now=db.clock().now()
+                )
                 flash(
-                    gettext("Password changed. Tell %(name)s in person.", name=person.display_name),
+                    gettext(
+                        "One-time password set. Tell %(name)s in person: "
+                        "they choose their own when they log in.",
+                        name=person.display_name,
+                    ),
+                    "success",
+                )
+            elif form.do.data == "code":
+                code = issue_sign_in_code(session, current_user, person, now=db.clock().now())
+                slip = SignInSlip(person.username, person.display_name, code)
+                return _sign_in_sheet(school, [slip])
+            elif form.do.data == "unlock":
+                unlock_login(session, current_user, person)
+                flash(
+                    gettext("Unlocked: %(name)s can log in again.", name=person.display_name),
                     "success",
                 )
             else:
@@ -404,6 +425,7 @@ def show_person(school_code: str, person_id: int) -> str | Response | tuple[str,
         grantable=[r for r in grantable_roles(current_user, school) if r not in roles],
         can_manage=can_manage_person(current_user, person),
         is_self=person.id == current_user.id,
+        locked=is_locked_anywhere(session, person.id, now=db.clock().now()),
         errors=errors,
         failed=form.do.data if errors else "",
     )
@@ -484,8 +506,27 @@ def import_template(school_code: str, kind: str) -> Response:
     )
 
 
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.get("/admin/<school_code>/import/<kind>.xlsx")
+@login_required
+def import_template_xlsx(school_code: str, kind: str) -> Response:
+    """The template as Excel: an example row, the allowed values, a sheet explaining each."""
+    school = _school_or_404(school_code)
+    import_kind = import_kinds_for(current_user, school).get(kind)
+    if import_kind is None:
+        abort(404)
+    return Response(
+        import_kind.template_xlsx(),
+        mimetype=XLSX_MIMETYPE,
+        headers={"Content-Disposition": f"attachment; filename=houqin-{kind}.xlsx"},
+    )
+
+
 @bp.post("/admin/<school_code>/import/preview")
 @login_required
+@db.reads_first
 def preview_upload(school_code: str) -> tuple[str, int]:
     school = _school_or_404(school_code)
     form = UploadForm()
@@ -519,7 +560,9 @@ def preview_upload(school_code: str) -> tuple[str, int]:
 
 @bp.post("/admin/<school_code>/import/confirm")
 @login_required
-def confirm_import(school_code: str) -> Response | tuple[str, int]:
+@db.reads_first
+def confirm_import(school_code: str) -> str | Response | tuple[str, int]:
+    """Check the file while reading only, then save it in a short write transaction."""
     school = _school_or_404(school_code)
     form = ConfirmForm()
     if not form.validate_on_submit():
@@ -531,15 +574,31 @@ def confirm_import(school_code: str) -> Response | tuple[str, int]:
     if kind not in IMPORT_KINDS or data is None:
         message = gettext("The uploaded file is no longer here. Upload it again.")
         return _upload_page(school, upload_form, message, 422)
+    now = db.clock().now()
     try:
-        count = run_import(
-            db.session(), kind, school=school, actor=current_user, data=data, now=db.clock().now()
+        preview = preview_import(
+            db.session(), kind, school=school, actor=current_user, data=data, now=now
         )
+        done = save_import(db.begin_writing(), preview, school=school, actor=current_user, now=now)
     except RowsRefused as refused:
         return _preview_page(school, refused.preview, "", translate(refused.message), 422)
     except ImportRefused as refused:
         return _upload_page(school, upload_form, translate(refused.message), 422)
     files.discard(sha256)
-    flash(ngettext("Imported %(num)d row.", "Imported %(num)d rows.", count), "success")
+    flash(ngettext("Imported %(num)d row.", "Imported %(num)d rows.", done.count), "success")
+    if done.sign_in:
+        return _sign_in_sheet(school, done.sign_in)
     endpoint, arguments = AFTER_IMPORT.get(kind, ("admin.start_import", {}))
     return redirect(url_for(endpoint, school_code=school.code, **arguments))
+
+
+def _sign_in_sheet(school: School, slips: list[SignInSlip]) -> Response:
+    """One-time sign-in codes, shown once: a page to print and cut, one slip per person."""
+    page = render_template(
+        "admin/sign_in_sheet.html",
+        school=school,
+        slips=slips,
+        login_url=db.settings().server.base_url.rstrip("/") + url_for("auth.login"),
+        expires=db.clock().now() + ONE_TIME_VALID,
+    )
+    return Response(page, headers={"Cache-Control": "no-store"})

@@ -2,17 +2,40 @@
 
 from __future__ import annotations
 
+import secrets
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, Response, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_login import LoginManager, current_user, login_required, login_user, logout_user
+from flask_login import (
+    LoginManager,
+    current_user,
+    login_required,
+    login_url,
+    login_user,
+    logout_user,
+)
 from flask_wtf import FlaskForm
+from itsdangerous import BadSignature, URLSafeSerializer
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from models.people import LoginLocked, Person, authenticate
-from webapp import db
+from models.admin import change_own_password
+from models.messages import DomainError, SubmissionInvalid
+from models.people import LoginLocked, LoginSource, Person, check_login, record_login
+from webapp import db, drafts
 from webapp.i18n import LANG_COOKIE, SUPPORTED, translate
 
 bp = Blueprint("auth", __name__, template_folder="templates")
@@ -24,6 +47,28 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in first.")
     login_manager.session_protection = "basic"
+    login_manager.unauthorized_handler(_unauthorized)
+    app.before_request(_password_first)
+
+
+def _unauthorized() -> Response:
+    """To the login, and back afterwards; a checklist sent logged out comes back filled in."""
+    flash(login_manager.login_message)
+    target = drafts.back_to(request) if drafts.keeps(request) else request.url
+    return redirect(login_url(login_manager.login_view, next_url=target))
+
+
+# While a one-time password is in use, only choosing one's own (or leaving) is open.
+OPEN_WITH_ONE_TIME_PASSWORD = {"auth.change_password", "auth.logout", "auth.set_language", "static"}
+
+
+def _password_first() -> Response | None:
+    """Someone logged in with a one-time password chooses their own before anything else."""
+    if request.endpoint in OPEN_WITH_ONE_TIME_PASSWORD or request.endpoint is None:
+        return None
+    if current_user.is_authenticated and current_user.must_change_password:
+        return redirect(url_for("auth.change_password", next=request.full_path.rstrip("?")))
+    return None
 
 
 @login_manager.user_loader
@@ -58,7 +103,52 @@ def safe_next(target: str | None) -> str:
     return url_for("records.home")
 
 
+DEVICE_COOKIE = "houqin_device"
+DEVICE_PEOPLE_KEPT = 5
+
+
+def _device_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="houqin-device")
+
+
+def _device() -> tuple[str, list[int]]:
+    """This phone's id and the logins that succeeded on it, from its signed cookie."""
+    raw = request.cookies.get(DEVICE_COOKIE, "")
+    try:
+        value = _device_serializer().loads(raw) if raw else {}
+    except BadSignature:
+        value = {}
+    device = value.get("d") if isinstance(value, dict) else None
+    people = value.get("p") if isinstance(value, dict) else None
+    if not isinstance(device, str) or not isinstance(people, list):
+        return "", []
+    return device, [p for p in people if isinstance(p, int)]
+
+
+def _login_source() -> LoginSource:
+    device, people = _device()
+    return LoginSource(
+        address=request.remote_addr or "", device=device, device_people=frozenset(people)
+    )
+
+
+def _remember_device(response: Response, person: Person) -> None:
+    """Mark this phone as one this person logs in on, so others' guesses do not lock it."""
+    device, people = _device()
+    people = [person.id, *(p for p in people if p != person.id)][:DEVICE_PEOPLE_KEPT]
+    value = _device_serializer().dumps({"d": device or secrets.token_urlsafe(16), "p": people})
+    response.set_cookie(
+        DEVICE_COOKIE,
+        value,
+        max_age=365 * 24 * 3600,
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+    )
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@db.reads_first
 def login() -> str | Response | tuple[str, int]:
     form = LoginForm()
     if request.method == "GET":
@@ -66,23 +156,73 @@ def login() -> str | Response | tuple[str, int]:
         if current_user.is_authenticated:
             return redirect(safe_next(form.next.data))
     if form.validate_on_submit():
+        now = db.clock().now()
         try:
-            person = authenticate(
-                db.session(), form.login.data or "", form.password.data or "", now=db.clock().now()
+            # The password hash is compared before the write lock is taken.
+            check = check_login(
+                db.session(),
+                form.login.data or "",
+                form.password.data or "",
+                source=_login_source(),
+                now=now,
             )
-        except LoginLocked as locked:
-            form.password.errors = [translate(locked.message)]
-            return render_template("auth/login.html", form=form, days=_days()), 429
+        except DomainError as refused:
+            form.password.errors = [translate(refused.message)]
+            status = 429 if isinstance(refused, LoginLocked) else 401
+            return render_template("auth/login.html", form=form, days=_days()), status
+        person = record_login(db.begin_writing(), check, now=now)
         if person is not None:
             session.permanent = True
             login_user(person, remember=True)
-            return redirect(safe_next(form.next.data))
+            target = safe_next(form.next.data)
+            if person.must_change_password:
+                target = url_for("auth.change_password", next=target)
+            response = redirect(target)
+            _remember_device(response, person)
+            return response
         form.password.errors = [_l("Wrong phone number, username or password.")]
         # The failed attempt is counted: keep it although the answer is an error.
         db.session().commit()
         return render_template("auth/login.html", form=form, days=_days()), 401
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form, days=_days()), status
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField()
+    new = PasswordField()
+    repeat = PasswordField()
+    next = HiddenField()
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> str | Response | tuple[str, int]:
+    """Choose one's own password: required after a one-time one, open to everyone."""
+    form = PasswordForm()
+    errors: dict[str, str] = {}
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    elif form.validate_on_submit():
+        try:
+            change_own_password(
+                db.session(),
+                current_user,
+                current=form.current.data or "",
+                new=form.new.data or "",
+                repeat=form.repeat.data or "",
+            )
+        except SubmissionInvalid as invalid:
+            errors = {key: translate(message) for key, message in invalid.errors.items()}
+        else:
+            flash(gettext("Your password is saved."), "success")
+            return redirect(safe_next(form.next.data))
+    else:
+        return redirect(url_for("auth.change_password"))
+    page = render_template(
+        "auth/password.html", form=form, errors=errors, forced=current_user.must_change_password
+    )
+    return (page, 422) if errors else page
 
 
 def _days() -> int:

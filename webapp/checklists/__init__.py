@@ -155,7 +155,7 @@ def save_roles(key: str) -> str | Response | tuple[str, int]:
         )
     except RolesRefused as refused:
         return _show(_versions(key), translate(refused.message)), 422
-    flash(gettext("Saved who files this checklist."))
+    flash(gettext("Saved who files this checklist."), "success")
     return redirect(url_for("checklists.show_checklist", key=key))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -18,6 +19,7 @@ from models.duties import open_tasks_of_asset
 from models.health import OFF_DUTY, RosterEntry, roster_for
 from models.messages import DomainError, SubmissionInvalid
 from models.people import can_see_school
+from models.photos import PhotoRejected, process_photo
 from models.records import (
     AlreadyFiled,
     AlreadySent,
@@ -30,7 +32,7 @@ from models.records import (
 )
 from models.templates import FormTemplate, latest_template, templates_for_kind
 from models.trips import trip_refusal, trip_to_end
-from webapp import db
+from webapp import db, drafts
 from webapp.i18n import current_locale, translate
 from webapp.records import figures
 
@@ -55,6 +57,21 @@ def _uploads() -> list[Upload]:
         finally:
             file.close()
     return uploads
+
+
+def _prepared(uploads: list[Upload]) -> list[Upload]:
+    """Photos decoded and resized now, before the write lock; a bad one is left as it came,
+    for the domain to refuse with its message."""
+    keep_exif = db.settings().storage.keep_exif
+    prepared = []
+    for upload in uploads:
+        try:
+            prepared.append(
+                replace(upload, processed=process_photo(upload.data, keep_exif=keep_exif))
+            )
+        except PhotoRejected:
+            prepared.append(upload)
+    return prepared
 
 
 def _asset_or_404(token: str) -> Asset:
@@ -123,6 +140,7 @@ def _template_or_404(asset: Asset, key: str) -> FormTemplate:
 
 @bp.route("/s/<token>/record/<template_key>", methods=["GET", "POST"])
 @login_required
+@db.reads_first
 def file_record(token: str, template_key: str) -> Response | tuple[str, int]:
     asset = _asset_or_404(token)
     template = _template_or_404(asset, template_key)
@@ -133,11 +151,17 @@ def file_record(token: str, template_key: str) -> Response | tuple[str, int]:
     form = RecordForm()
     errors: dict[str, str] = {}
     general_error = ""
+    # Answers kept when the page or the login had expired (webapp/drafts.py).
+    draft_id = request.values.get("draft") or None
+    draft = drafts.load(draft_id, request.path)
     values = request.form if request.method == "POST" else MultiDict()
     all_passed = request.method == "POST" and bool(request.form.get("all_pass"))
     repeat = ""
     if request.method == "GET":
         form.submission_key.data = uuid.uuid4().hex
+        if draft is not None:
+            values = draft.values
+            form.submission_key.data = draft.values.get("submission_key") or uuid.uuid4().hex
         # Said before the form is filled: a bus that has no pre-trip check, or no trip to end.
         blocker = trip_refusal(db.session(), template.spec, asset, db.clock().now())
         general_error = translate(blocker) if blocker is not None else ""
@@ -150,9 +174,18 @@ def file_record(token: str, template_key: str) -> Response | tuple[str, int]:
             values.setlist(key, [answer])
     elif form.validate_on_submit():
         uploads = _uploads()
+        if draft is not None:
+            sent = {upload.item_key for upload in uploads}
+            uploads += [
+                Upload(item_key=item, data=data)
+                for item, photos in draft.photos.items()
+                if item not in sent
+                for data in photos
+            ]
+        uploads = _prepared(uploads)
         try:
             submission = submit_record(
-                db.session(),
+                db.begin_writing(),
                 actor=current_user,
                 asset=asset,
                 template=template,
@@ -180,6 +213,7 @@ def file_record(token: str, template_key: str) -> Response | tuple[str, int]:
         except DomainError as refused:
             general_error = translate(refused.message)
         else:
+            drafts.discard(draft_id)
             return redirect(url_for("records.show_record", record_id=submission.record.id, done=1))
     page = render_template(
         "scan/form.html",
@@ -198,6 +232,9 @@ def file_record(token: str, template_key: str) -> Response | tuple[str, int]:
         repeat=repeat,
         last=next(iter(recent_records(db.session(), asset, limit=1)), None),
         had_photos=request.method == "POST" and any(f.filename for f in request.files.values()),
+        draft_id=draft_id if draft is not None else None,
+        restored=draft is not None and request.method == "GET",
+        kept_photos={item: len(photos) for item, photos in (draft.photos if draft else {}).items()},
         locale=current_locale(),
     )
     return (page, 422) if request.method == "POST" and not all_passed else (page, 200)

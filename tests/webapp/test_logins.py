@@ -1,0 +1,124 @@
+"""Logins that strangers cannot lock, one-time passwords and sign-in codes, an admin's unlock."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
+
+from models.clock import SettableClock
+from models.org import School
+from models.people import Person, Role
+from tests.conftest import Auth, csrf_token
+from tests.factories import PASSWORD, make_person, make_school
+
+STRANGER = {"REMOTE_ADDR": "10.0.0.66"}
+OWNER = {"REMOTE_ADDR": "172.16.5.1"}
+
+
+@pytest.fixture
+def school(session: Session, clock: SettableClock) -> School:
+    school = make_school(session)
+    make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    make_person(session, clock, school, Role.TEACHER, "teacher", phone="13900000009")
+    session.commit()
+    return school
+
+
+def _login(
+    client: FlaskClient, login: str, password: str, environ: dict[str, str] | None = None
+) -> TestResponse:
+    environ = environ or {}
+    page = client.get("/login", environ_base=environ).get_data(as_text=True)
+    return client.post(
+        "/login",
+        data={"csrf_token": csrf_token(page), "login": login, "password": password, "next": ""},
+        environ_base=environ,
+    )
+
+
+def _post(client: FlaskClient, url: str, data: dict[str, Any]) -> TestResponse:
+    page = client.get(url).get_data(as_text=True)
+    return client.post(url, data={"csrf_token": csrf_token(page), **data})
+
+
+def _teacher_id(session: Session) -> int:
+    person_id = session.scalar(select(Person.id).where(Person.username == "teacher"))
+    session.commit()
+    assert person_id is not None
+    return person_id
+
+
+def test_guessing_a_teachers_phone_locks_out_only_the_guesser(
+    client: FlaskClient, app: Any, school: School
+) -> None:
+    for _ in range(5):
+        assert _login(client, "13900000009", "guess-123", STRANGER).status_code == 401
+
+    assert _login(client, "13900000009", PASSWORD, STRANGER).status_code == 429
+    owner = app.test_client()
+    assert _login(owner, "13900000009", PASSWORD, OWNER).status_code == 302
+
+
+def test_the_owners_phone_logs_in_on_the_same_network_as_the_guesser(
+    client: FlaskClient, app: Any, school: School
+) -> None:
+    owner = app.test_client()
+    assert _login(owner, "teacher", PASSWORD, STRANGER).status_code == 302
+    # Logged out, the phone keeps its device cookie.
+    owner.post("/logout", data={"csrf_token": csrf_token(owner.get("/").get_data(as_text=True))})
+
+    for _ in range(5):
+        _login(client, "teacher", "guess-123", STRANGER)
+
+    assert _login(client, "teacher", PASSWORD, STRANGER).status_code == 429
+    assert _login(owner, "teacher", PASSWORD, STRANGER).status_code == 302
+
+
+def test_an_admin_unlocks_a_login_and_sets_a_one_time_password_the_person_replaces(
+    client: FlaskClient, app: Any, auth: Auth, session: Session, school: School
+) -> None:
+    teacher_id = _teacher_id(session)
+    stranger = app.test_client()
+    for _ in range(5):
+        _login(stranger, "teacher", "guess-123")
+    auth.login("admin")
+    page = client.get(f"/admin/S1/people/{teacher_id}").get_data(as_text=True)
+    assert "已因密码错误锁定" in page
+
+    url = f"/admin/S1/people/{teacher_id}"
+    assert _post(client, url, {"do": "unlock"}).status_code == 302
+    assert _post(client, url, {"do": "password", "password": "tell-you-once"}).status_code == 302
+    assert "已因密码错误锁定" not in client.get(url).get_data(as_text=True)
+
+    teacher = app.test_client()
+    response = _login(teacher, "teacher", "tell-you-once")
+    assert response.headers["Location"].startswith("/password")
+    assert teacher.get("/tasks").headers["Location"].startswith("/password")
+    chosen = _post(teacher, "/password", {"new": "my-own-pass", "repeat": "my-own-pass"})
+    assert chosen.status_code == 302
+    assert teacher.get("/tasks").status_code == 200
+    assert _login(app.test_client(), "teacher", "my-own-pass").status_code == 302
+    assert _login(app.test_client(), "teacher", "tell-you-once").status_code == 401
+
+
+def test_a_sign_in_code_is_shown_once_and_works_once(
+    client: FlaskClient, app: Any, auth: Auth, session: Session, school: School
+) -> None:
+    teacher_id = _teacher_id(session)
+    auth.login("admin")
+
+    sheet = _post(client, f"/admin/S1/people/{teacher_id}", {"do": "code"})
+
+    html = sheet.get_data(as_text=True)
+    assert sheet.headers["Cache-Control"] == "no-store"
+    code = re.search(r'<span class="code">([0-9A-Z]{8})</span>', html)
+    assert code is not None
+    teacher = app.test_client()
+    response = _login(teacher, "teacher", code.group(1).lower())
+    assert response.headers["Location"].startswith("/password")
