@@ -49,7 +49,7 @@ from models.duties import Task, TaskStatus, district_calendar, tasks_for
 from models.messages import N_, DomainError, SubmissionInvalid
 from models.notifications import acknowledge, snooze, unacknowledged_alerts
 from models.people import Person, managed_schools, visible_school_ids
-from models.photos import PhotoRejected, PhotoStore, process_photo
+from models.photos import PhotoRejected, PhotoStore, prepare_photo
 from models.records import submit_task_photo
 from models.sweep import DIGEST, DIGEST_FIGURES, completion, school_figures
 from models.templates import latest_template
@@ -309,7 +309,8 @@ class HouqinBot:
         rejected: PhotoRejected | None = None
         try:
             processed = [
-                process_photo(data, keep_exif=self.settings.storage.keep_exif) for data in photos
+                prepare_photo(data, self.store, keep_exif=self.settings.storage.keep_exif)
+                for data in photos
             ]
         except PhotoRejected as refusal:
             rejected, processed = refusal, []
@@ -628,7 +629,7 @@ class HouqinBot:
         else:
             data = bytes(await telegram_file.download_as_bytearray())
         try:
-            processed = process_photo(data, keep_exif=self.settings.storage.keep_exif)
+            processed = prepare_photo(data, self.store, keep_exif=self.settings.storage.keep_exif)
         except PhotoRejected:
             processed = None  # refused inside, with the checklist's own message
 

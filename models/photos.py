@@ -145,18 +145,34 @@ class RecordPhoto(Base):
     photo: Mapped[Photo] = relationship(lazy="joined")
 
 
-def store_photo(
-    session: Session, store: PhotoStore, processed: ProcessedPhoto, *, now: datetime
-) -> Photo:
-    """The photo row for these bytes, written to disk and the database once."""
+def prepare_photo(data: bytes, store: PhotoStore, *, keep_exif: bool = False) -> ProcessedPhoto:
+    """The slow part of keeping a photo, for a door to do before its write transaction:
+    decoded, resized and written to disk, so SQLite's write lock waits for neither."""
+    processed = process_photo(data, keep_exif=keep_exif)
+    write_photo_files(store, processed)
+    return processed
+
+
+def write_photo_files(store: PhotoStore, processed: ProcessedPhoto) -> tuple[str, str]:
+    """The photo and its thumbnail on disk, once (their keys)."""
     digest = processed.sha256
-    existing = session.scalar(select(Photo).where(Photo.sha256 == digest))
-    if existing is not None:
-        return existing
     key = f"photos/{digest[:2]}/{digest}.jpg"
     thumb_key = f"thumbs/{digest[:2]}/{digest}.jpg"
     store.put(key, processed.jpeg)
     store.put(thumb_key, processed.thumbnail)
+    return key, thumb_key
+
+
+def store_photo(
+    session: Session, store: PhotoStore, processed: ProcessedPhoto, *, now: datetime
+) -> Photo:
+    """The photo row for these bytes, written to disk (unless `prepare_photo` did) and to the
+    database once. Named by their content, files left by a rolled-back transaction do no harm."""
+    digest = processed.sha256
+    key, thumb_key = write_photo_files(store, processed)
+    existing = session.scalar(select(Photo).where(Photo.sha256 == digest))
+    if existing is not None:
+        return existing
     photo = Photo(
         sha256=digest,
         size=len(processed.jpeg),

@@ -19,7 +19,7 @@ from models.duties import open_tasks_of_asset
 from models.health import OFF_DUTY, RosterEntry, roster_for
 from models.messages import DomainError, SubmissionInvalid
 from models.people import can_see_school
-from models.photos import PhotoRejected, process_photo
+from models.photos import PhotoRejected, prepare_photo
 from models.records import (
     AlreadyFiled,
     AlreadySent,
@@ -60,14 +60,15 @@ def _uploads() -> list[Upload]:
 
 
 def _prepared(uploads: list[Upload]) -> list[Upload]:
-    """Photos decoded and resized now, before the write lock; a bad one is left as it came,
-    for the domain to refuse with its message."""
+    """Photos decoded, resized and written now, before the write lock; a bad one is left as
+    it came, for the domain to refuse with its message."""
     keep_exif = db.settings().storage.keep_exif
+    store = db.photo_store()
     prepared = []
     for upload in uploads:
         try:
             prepared.append(
-                replace(upload, processed=process_photo(upload.data, keep_exif=keep_exif))
+                replace(upload, processed=prepare_photo(upload.data, store, keep_exif=keep_exif))
             )
         except PhotoRejected:
             prepared.append(upload)
