@@ -201,7 +201,9 @@ def submit_record(
     if refusal is not None:
         raise TripRefused(refusal)
     if not repeat_confirmed:
-        earlier = earlier_in_window(session, asset, template, checked.answers, now)
+        earlier = earlier_in_window(
+            session, asset, template, checked.answers, now, checked.failed_items, key
+        )
         if earlier is not None:
             raise AlreadyFiled(earlier, asset.school.district.timezone, now)
     derived, register_failures = certificate_findings(session, spec, asset, answers, now)
@@ -290,13 +292,16 @@ def earlier_in_window(
     template: FormTemplate,
     answers: Mapping[str, Any],
     now: datetime,
+    failed_items: Sequence[str] = (),
+    key: str = "",
 ) -> Record | None:
     """The record of this same check already filed in its window, if any.
 
     The window is the task's for this checklist and asset when one covers now, and at least
     the local day. A bus's trip checklists are exempt: a bus runs several trips a day. A
     checklist filed per meal, class or delivery counts as the same check only with the same
-    required text, choice, date, supplier and person answers; findings may differ.
+    required text, choice, date, supplier and person answers; findings may differ. Checking
+    again after a failure, with other findings, is the fix being shown, not a repeat.
     """
     spec = template.spec
     if spec.trip is not None or spec.has("children_boarded"):
@@ -328,11 +333,15 @@ def earlier_in_window(
             FormTemplate.key == template.key,
             after_start,
             Record.submitted_at <= now,
+            # The same submission arriving again is a resend, answered as one (`_resent`).
+            Record.idempotency_key != key,
         )
         .order_by(Record.submitted_at.desc(), Record.id.desc())
     )
     for record in earlier:
         if all(record.answers.get(key) == answers.get(key) for key in identifying):
+            if record.failed_items and sorted(record.failed_items) != sorted(failed_items):
+                return None
             return record
     return None
 

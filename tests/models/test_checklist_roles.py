@@ -21,6 +21,7 @@ from models.templates import builtin_specs, spec_from_json, sync_builtin_templat
 from models.trips import Trip
 from tests.factories import (
     EXTINGUISHER_OK,
+    file_pre_trip_check,
     jpeg_bytes,
     make_asset,
     make_person,
@@ -121,6 +122,7 @@ def test_a_teacher_and_bus_staff_file_departures(
     teacher = make_person(session, clock, school, Role.TEACHER, "teacher")
     driver = make_person(session, clock, school, Role.BUS_STAFF, "driver")
     bus = make_asset(session, clock, school, AssetKind.BUS, "XC-01", "1号校车")
+    file_pre_trip_check(session, clock, store, bus, driver)
 
     first = _file(session, clock, store, teacher, bus, "bus_departure", DEPARTURE, key="dep-0001")
     second = _file(session, clock, store, driver, bus, "bus_departure", DEPARTURE, key="dep-0002")
@@ -137,6 +139,7 @@ def test_school_and_district_administrators_file_any_checklist(
     bus = make_asset(session, clock, school, AssetKind.BUS, "XC-01", "1号校车")
     canteen = make_asset(session, clock, school, AssetKind.CANTEEN, "ST-01", "食堂")
     checks = template_for(session, "canteen_tableware_disinfection")
+    file_pre_trip_check(session, clock, store, bus, head)
 
     assert _file(session, clock, store, head, bus, "bus_departure", DEPARTURE).created
     assert fileable(session, district, canteen, [checks]) == [checks]

@@ -18,6 +18,7 @@ from models.sweep import sweep
 from tests.factories import (
     EXTINGUISHER_OK,
     distinct_jpeg,
+    file_pre_trip_check,
     jpeg_bytes,
     make_asset,
     make_person,
@@ -159,6 +160,7 @@ def test_the_window_is_the_open_tasks_when_there_is_one_and_else_the_day(
             "k-000002",
         )
     # A bus runs several trips a day: departures never ask.
+    file_pre_trip_check(session, clock, store, bus, teacher)
     for n in range(2):
         _file(session, clock, store, teacher, bus, "bus_departure", DEPARTURE, key=f"dep-{n:04}")
 

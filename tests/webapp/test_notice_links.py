@@ -24,6 +24,7 @@ from models.trips import sweep_trips
 from tests.conftest import Auth
 from tests.factories import (
     EXTINGUISHER_OK,
+    file_pre_trip_check,
     jpeg_bytes,
     make_asset,
     make_person,
@@ -99,6 +100,7 @@ def _every_kind_of_notice(session: Session, clock: SettableClock, store: PhotoSt
     failing = {**EXTINGUISHER_OK, "gauge_green": "fail"}
     _file(session, clock, store, staff, extinguisher, "extinguisher_monthly", failing)
     departure = {"teacher_on_board": "yes", "children_boarded": "18", "seatbelts_on": "yes"}
+    file_pre_trip_check(session, clock, store, bus, teacher)
     _file(session, clock, store, teacher, bus, "bus_departure", departure, uploads=False)
     arrival = {"children_got_off": "17", "bus_checked_empty": "yes"}
     _file(session, clock, store, teacher, bus, "bus_arrival", arrival, uploads=False)

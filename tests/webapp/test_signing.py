@@ -9,11 +9,13 @@ from sqlalchemy.orm import Session
 from models.assets import AssetKind
 from models.clock import SettableClock
 from models.people import Role
+from models.photos import PhotoStore
 from models.records import Record
 from tests.conftest import Auth, csrf_token
 from tests.factories import (
     EXTINGUISHER_OK,
     distinct_jpeg,
+    file_pre_trip_check,
     jpeg_bytes,
     make_asset,
     make_person,
@@ -24,20 +26,26 @@ from tests.webapp.helpers import open_form, submit_form
 DEPARTURE = {"teacher_on_board": "yes", "children_boarded": "12", "seatbelts_on": "yes"}
 
 
-def _count(session: Session) -> int:
+def _count(session: Session, template_key: str = "extinguisher_monthly") -> int:
     session.rollback()
-    count = session.scalar(select(func.count()).select_from(Record)) or 0
+    count = (
+        session.scalar(
+            select(func.count()).select_from(Record).where(Record.template.has(key=template_key))
+        )
+        or 0
+    )
     session.rollback()
     return count
 
 
 def test_the_bus_page_offers_a_dormitory_worker_no_departure_and_the_form_refuses_her(
-    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock, store: PhotoStore
 ) -> None:
     school = make_school(session)
     make_person(session, clock, school, Role.DORM_STAFF, "dorm")
-    make_person(session, clock, school, Role.TEACHER, "teacher")
+    teacher = make_person(session, clock, school, Role.TEACHER, "teacher")
     bus = make_asset(session, clock, school, AssetKind.BUS, "XC-01", "1号校车")
+    file_pre_trip_check(session, clock, store, bus, teacher)
     token = bus.current_label.token
     session.commit()
 
@@ -55,7 +63,7 @@ def test_the_bus_page_offers_a_dormitory_worker_no_departure_and_the_form_refuse
     assert form.status_code == 403
     assert "“校车发车确认”由以下人员填写：教师、校车工作人员。" in form.get_data(as_text=True)
     assert posted.status_code == 403
-    assert _count(session) == 0
+    assert _count(session, "bus_departure") == 0
 
     client.post("/logout", data={"csrf_token": csrf_token(page)})
     auth.login("teacher")
