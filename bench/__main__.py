@@ -1,6 +1,7 @@
 """Times the scan-to-ledger path on SQLite: filing a record, the asset page, the ledger; then
-the duty sweep of a 200-school district (bench/sweep.py); delivering 10,000 notices to 500
-Telegram chats against the fake Bot API (bench/bot_delivery.py).
+importing 2,000 people and 2,000 extinguishers beside the write lock's budget
+(bench/imports.py); the duty sweep of a 200-school district (bench/sweep.py); delivering
+10,000 notices to 500 Telegram chats against the fake Bot API (bench/bot_delivery.py).
 
 Prints `name: value` lines. The ledger must cost the same with 10x the history
 (`ledger_history_ratio_10x` close to 1), because it reads one page through an index; the sweep
@@ -22,7 +23,7 @@ from pathlib import Path
 from PIL import Image
 from sqlalchemy import insert, select
 
-from bench import bot_delivery, sweep
+from bench import bot_delivery, imports, sweep
 from houqin.config import Settings
 from models import Base
 from models.assets import AssetKind, create_asset, find_asset_by_token
@@ -166,6 +167,7 @@ def main() -> None:
         print(f"ledger_page_ms_10k_records: {pages[10_000]['ledger']:.1f}")
         print(f"ledger_history_ratio_10x: {pages[10_000]['ledger'] / pages[1_000]['ledger']:.2f}")
         print(f"asset_page_history_ratio_10x: {pages[10_000]['asset'] / pages[1_000]['asset']:.2f}")
+    imports.main()
     for line in sweep.run():
         print(line, flush=True)
     for line in bot_delivery.run():
