@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
-from flask import Flask, request, url_for
+from flask import Flask, request
 
 from models.paging import Page
 
 
 def page_url(number: int) -> str:
     """This page's address with another page number; every other query argument is kept."""
-    args: dict[str, Any] = request.args.to_dict(flat=False)
-    args["page"] = [str(number)]
-    return url_for(request.endpoint or "", **(request.view_args or {}), **args)
+    args: list[tuple[str, Any]] = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
+    return f"{request.script_root}{request.path}?{urlencode([*args, ('page', str(number))])}"
 
 
 def requested_page() -> str:

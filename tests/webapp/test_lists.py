@@ -54,6 +54,9 @@ def test_the_task_list_pages_with_a_total_and_keeps_its_filter(
     # A page past the end shows the last one; junk shows the first.
     assert _rows(_page(client, "/tasks?all=1&page=99")) == 10
     assert "第 1/3 页" in _page(client, "/tasks?all=1&page=abc")
+    # Query arguments named like the view's own, or like url_for's, are only carried along.
+    crafted = _page(client, "/tasks?all=1&endpoint=x&_external=1&page=2")
+    assert 'href="/tasks?all=1&amp;endpoint=x&amp;_external=1&amp;page=3"' in crafted
 
 
 def test_district_lists_name_the_school_on_each_row(
