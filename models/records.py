@@ -25,7 +25,7 @@ from models.assets import Asset
 from models.base import Base
 from models.checklist_roles import check_may_file
 from models.clock import Clock
-from models.duties import Task, complete_tasks
+from models.duties import Task, TaskState, complete_tasks
 from models.health import certificate_findings
 from models.messages import N_, DomainError, Message, SubmissionInvalid
 from models.meters import reading_errors
@@ -408,6 +408,13 @@ def submit_task_photo(
         raise DomainError(
             Message(N_("This checklist needs its form: scan the label on the asset."))
         )
+    if task.state != TaskState.OPEN and _record_by_key(session, key) is None:
+        # Another photo for a task already done would prove the same check twice.
+        raise DomainError(
+            Message(
+                N_("This task is already closed: nothing more was filed. /due lists what is open.")
+            )
+        )
     bot = template.spec.bot
     return submit_record(
         session,
@@ -421,7 +428,7 @@ def submit_task_photo(
         clock=clock,
         store=store,
         keep_exif=keep_exif,
-        # A photo sent for this task is the person's own act; a resent message has its key.
+        # The task is open: the photo is the person's own answer to it; a resend has its key.
         repeat_confirmed=True,
     )
 

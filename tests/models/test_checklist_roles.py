@@ -14,6 +14,7 @@ from models.checklist_roles import (
     set_filing_roles,
 )
 from models.clock import SettableClock
+from models.messages import DomainError
 from models.people import Role
 from models.photos import PhotoStore
 from models.records import Channel, Upload, submit_record, submit_task_photo
@@ -235,3 +236,40 @@ def test_a_bot_photo_from_someone_who_does_not_file_the_checklist_is_refused(
             clock=clock,
             store=store,
         )
+
+
+def test_a_second_bot_photo_for_a_task_already_done_files_nothing(
+    session: Session, clock: SettableClock, store: PhotoStore
+) -> None:
+    from sqlalchemy import func, select
+
+    from models.duties import Task
+    from models.records import Record
+    from models.sweep import sweep
+
+    school = make_school(session)
+    worker = make_person(session, clock, school, Role.DORM_STAFF, "dorm")
+    make_asset(session, clock, school, AssetKind.WATER_DISPENSER, "YSJ-1", "饮水机")
+    sweep(session, now=clock.now())
+    task_id = session.scalar(
+        select(Task.id).where(Task.template_key == "water_dispenser_disinfection")
+    )
+
+    def send(key: str, colour: str):
+        return submit_task_photo(
+            session,
+            actor=worker,
+            task_id=task_id,
+            photo=jpeg_bytes(color=colour),
+            key=key,
+            clock=clock,
+            store=store,
+        )
+
+    first = send("tg-100-101", "red")
+    assert send("tg-100-101", "red").record.id == first.record.id  # the same message again
+    with pytest.raises(DomainError) as refused:
+        send("tg-100-102", "blue")
+
+    assert "already closed" in refused.value.message.msgid
+    assert session.scalar(select(func.count()).select_from(Record)) == 1
