@@ -355,7 +355,12 @@ def _flag_same_photo(session: Session, record: Record, now: datetime) -> None:
     earlier = session.scalar(
         select(Record)
         .join(RecordPhoto, RecordPhoto.record_id == Record.id)
-        .where(RecordPhoto.photo_id.in_(photo_ids), Record.id != record.id)
+        .where(
+            RecordPhoto.photo_id.in_(photo_ids),
+            Record.id != record.id,
+            # Its administrators can open the earlier record; another school's stays unnamed.
+            Record.school_id == record.school_id,
+        )
         .order_by(Record.submitted_at, Record.id)
         .limit(1)
     )

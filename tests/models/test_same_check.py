@@ -96,6 +96,40 @@ def test_a_photo_that_already_proves_another_record_is_flagged_and_told_not_refu
     assert notice.link == f"/records/{second.record.id}"
 
 
+def test_a_photo_seen_at_another_school_is_not_named_to_this_ones_administrators(
+    session: Session, clock: SettableClock, store: PhotoStore
+) -> None:
+    school = make_school(session, "S1")
+    other = make_school(session, "S2", district=school.district)
+    inspector = make_person(session, clock, school)
+    elsewhere = make_person(session, clock, other, username="inspector2")
+    photo = jpeg_bytes()
+    _file(
+        session,
+        clock,
+        store,
+        elsewhere,
+        make_asset(session, clock, other),
+        MONTHLY,
+        EXTINGUISHER_OK,
+        photo,
+    )
+
+    here = _file(
+        session,
+        clock,
+        store,
+        inspector,
+        make_asset(session, clock, school, code="A-2"),
+        MONTHLY,
+        EXTINGUISHER_OK,
+        photo,
+        "key-0002",
+    )
+
+    assert here.created and here.record.same_photo_as is None
+
+
 def test_the_same_check_the_same_day_asks_first_and_is_filed_when_confirmed(
     session: Session, clock: SettableClock, store: PhotoStore
 ) -> None:
