@@ -17,9 +17,11 @@ from babel.support import NullTranslations, Translations
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "houqin" / "translations"
 LOCALES = ("zh_CN", "en")
-# How each language writes "a: b" and "a, b, c" (Chinese full-width, English with a space).
+# How each language writes "a: b", "a, b, c" and "a: 1, 2; b: 3" (Chinese full-width,
+# English with a space).
 COLON = {"zh_CN": "：", "en": ": "}
 LIST_SEPARATOR = {"zh_CN": "、", "en": ", "}
+GROUP_SEPARATOR = {"zh_CN": "；", "en": "; "}
 
 
 def join_list(items: Iterable[object], locale: str) -> str:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.assets import Asset
 from models.base import Base
-from models.catalogue import LOCALES, translate
+from models.catalogue import LOCALES, join_list, translate
 from models.messages import N_, DomainError, Message
 from models.people import ROLE_LABELS, Person, Role
 from models.templates import FormTemplate
@@ -95,9 +95,8 @@ def fileable(
 
 def roles_text(roles: Iterable[Role]) -> dict[str, str]:
     """The roles named in each language, for a message that is translated where it is read."""
-    separators = {"zh_CN": "、", "en": ", "}
     return {
-        locale: separators[locale].join(translate(locale, ROLE_LABELS[r]) for r in roles)
+        locale: join_list((translate(locale, ROLE_LABELS[r]) for r in roles), locale)
         for locale in LOCALES
     }
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from models.actions import ActionStatus, CorrectiveAction
 from models.assets import Asset
 from models.base import Base
-from models.catalogue import COLON, join_list
+from models.catalogue import COLON, GROUP_SEPARATOR, join_list
 from models.duties import (
     Duty,
     DutyDefaults,
@@ -633,7 +633,7 @@ class _Context:
         """A few tasks by name and due time, or many counted by checklist."""
         zone = self.calendars[self.session.get_one(School, tasks[0].school_id).district_id].zone
         texts = {}
-        for locale, separator in (("zh_CN", "；"), ("en", "; ")):
+        for locale, separator in GROUP_SEPARATOR.items():
             if len(tasks) <= LISTED_TASKS:
                 parts = []
                 for task in tasks:
@@ -651,15 +651,12 @@ class _Context:
         """Many tasks in a few words: per school, how many of each checklist."""
         counts = Counter((task.school_id, task.template_key) for task in tasks)
         texts = {}
-        for locale, separator, colon, comma in (
-            ("zh_CN", "；", "：", "，"),
-            ("en", "; ", ": ", ", "),
-        ):
+        for locale, separator in GROUP_SEPARATOR.items():
             by_school: dict[int, list[str]] = defaultdict(list)
             for (school_id, key), n in sorted(counts.items()):
                 by_school[school_id].append(f"{self._title(key)[locale]} ×{n}")
             texts[locale] = separator.join(
-                f"{self._school_name(school_id)}{colon}{comma.join(parts)}"
+                f"{self._school_name(school_id)}{COLON[locale]}{join_list(parts, locale)}"
                 for school_id, parts in by_school.items()
             )
         return texts
@@ -670,7 +667,7 @@ class _Context:
             "en": {"missed": "{n} missed", "overdue": "{n} overdue", "due": "{n} due"},
         }
         texts = {}
-        for locale, separator in (("zh_CN", "；"), ("en", "; ")):
+        for locale, separator in GROUP_SEPARATOR.items():
             by_template: dict[str, list[str]] = defaultdict(list)
             for (kind, key), n in sorted(counts.items(), key=lambda item: item[0][1]):
                 by_template[key].append(words[locale][kind].format(n=n))
