@@ -20,9 +20,11 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from models.assets import Asset
 from models.base import Base
 from models.catalogue import LOCALES, join_list, translate
+from models.duties import open_tasks_of_asset
 from models.messages import N_, DomainError, Message
 from models.people import ROLE_LABELS, Person, Role
 from models.templates import FormTemplate
+from models.trips import trip_to_end
 
 ADMIN_ROLES = (Role.SCHOOL_ADMIN, Role.DISTRICT_ADMIN)
 _ROLE_VALUES = frozenset(r.value for r in Role)
@@ -91,6 +93,28 @@ def fileable(
 ) -> list[FormTemplate]:
     """The checklists, of those given, that this person may file for this asset."""
     return [t for t in templates if may_file(session, person, asset, t)]
+
+
+def most_urgent_first(
+    session: Session, asset: Asset, templates: Iterable[FormTemplate], *, now: datetime
+) -> list[FormTemplate]:
+    """The checklist that is due first: the asset's open tasks, overdue and due before
+    upcoming; a bus on the road offers its arrival first, one in the yard its departure."""
+    urgency: dict[str, int] = {}
+    for rank, task in enumerate(open_tasks_of_asset(session, asset.id, now=now)):
+        urgency.setdefault(task.template_key, rank)
+    if asset.kind != "bus":
+        return sorted(templates, key=lambda t: (urgency.get(t.key, len(urgency)), t.key))
+    first = "arrival" if trip_to_end(session, asset, now) is not None else "departure"
+    return sorted(
+        templates,
+        key=lambda t: (
+            t.spec.trip != first,
+            t.spec.trip is None,
+            urgency.get(t.key, len(urgency)),
+            t.key,
+        ),
+    )
 
 
 def roles_text(roles: Iterable[Role]) -> dict[str, str]:

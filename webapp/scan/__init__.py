@@ -14,8 +14,7 @@ from wtforms import BooleanField, HiddenField
 
 from models.actions import visible_actions
 from models.assets import Asset, find_asset_by_token
-from models.checklist_roles import NotYoursToFile, check_may_file, fileable
-from models.duties import open_tasks_of_asset
+from models.checklist_roles import NotYoursToFile, check_may_file, fileable, most_urgent_first
 from models.health import OFF_DUTY, RosterEntry, roster_for
 from models.messages import DomainError, SubmissionInvalid
 from models.people import can_see_school
@@ -31,7 +30,7 @@ from models.records import (
     submit_record,
 )
 from models.templates import FormTemplate, latest_template, templates_for_kind
-from models.trips import trip_refusal, trip_to_end
+from models.trips import trip_refusal
 from webapp import db, drafts
 from webapp.i18n import current_locale, translate
 from webapp.records import figures
@@ -90,37 +89,17 @@ def show_asset(token: str) -> str:
     applying = templates_for_kind(session, asset.kind)
     mine = fileable(session, current_user, asset, applying)
     records = recent_records(session, asset, limit=3)
+    now = db.clock().now()
     return render_template(
         "scan/asset.html",
         asset=asset,
         token=token,
-        templates=_in_order(mine, asset),
+        templates=most_urgent_first(session, asset, mine, now=now),
         not_yours=bool(applying) and not mine,
         records=records,
         figures=figures(records),
         actions=visible_actions(session, current_user, asset_id=asset.id),
         locale=current_locale(),
-    )
-
-
-def _in_order(templates: list[FormTemplate], asset: Asset) -> list[FormTemplate]:
-    """The checklist that is due first: the asset's open tasks, overdue and due before
-    upcoming; a bus on the road offers its arrival first, one in the yard its departure."""
-    urgency: dict[str, int] = {}
-    for rank, task in enumerate(open_tasks_of_asset(db.session(), asset.id, now=db.clock().now())):
-        urgency.setdefault(task.template_key, rank)
-    if asset.kind != "bus":
-        return sorted(templates, key=lambda t: (urgency.get(t.key, len(urgency)), t.key))
-    on_road = trip_to_end(db.session(), asset, db.clock().now()) is not None
-    first = "arrival" if on_road else "departure"
-    return sorted(
-        templates,
-        key=lambda t: (
-            t.spec.trip != first,
-            t.spec.trip is None,
-            urgency.get(t.key, len(urgency)),
-            t.key,
-        ),
     )
 
 
@@ -214,7 +193,8 @@ def file_record(token: str, template_key: str) -> Response | tuple[str, int]:
         except DomainError as refused:
             general_error = translate(refused.message)
         else:
-            drafts.discard(draft_id)
+            if draft is not None:
+                drafts.discard(draft_id)
             return redirect(url_for("records.show_record", record_id=submission.record.id, done=1))
     page = render_template(
         "scan/form.html",
