@@ -133,6 +133,9 @@ class ItemSpec:
     category_from: str | None = None
     # What a failure of this item is called ("压力表指针不在绿区"), shown instead of the label.
     fail_label: dict[str, str] = field(default_factory=dict)
+    # What 全部合格 answers here: an answer, or False for a statement only the person can make
+    # ("I am the escort teacher, on board"); unset, the one passing answer of an item that fails.
+    all_ok: str | bool | None = None
 
     def text(self, locale: str) -> str:
         return _pick(self.label, locale)
@@ -152,7 +155,12 @@ class ItemSpec:
 
     @property
     def passing_answer(self) -> str | None:
-        """The one answer that passes a pass/fail or yes/no item that can fail (全部合格)."""
+        """What 全部合格 answers: `all_ok`, or the one answer that passes a pass/fail or yes/no
+        item that can fail."""
+        if self.all_ok is False:
+            return None
+        if isinstance(self.all_ok, str):
+            return self.all_ok
         if self.type not in BUILT_IN_VALUES or not self.can_fail():
             return None
         passing = [
@@ -391,6 +399,8 @@ def _item_from_json(
         raise fail(f"{where}.expect", N_("only yes_no and pass_fail items have an expected answer"))
     if item.expect is not None and item.expect not in item.values:
         raise fail(f"{where}.expect", ONE_OF, values=item.values)
+    if item.all_ok not in (None, False, *item.values) or item.all_ok is True:
+        raise fail(f"{where}.all_ok", ONE_OF, values=[*item.values, "false"])
     bad = [v for v in item.fail_values if v not in item.values]
     if bad:
         raise fail(

@@ -84,10 +84,7 @@ def test_a_dormitory_worker_cannot_file_a_bus_departure_and_no_trip_starts(
     with pytest.raises(NotYoursToFile) as refused:
         _file(session, clock, store, dorm, bus, "bus_departure", DEPARTURE)
 
-    assert refused.value.message.params["roles"] == {
-        "zh_CN": "教师、校车工作人员",
-        "en": "Teacher, Bus staff",
-    }
+    assert refused.value.message.params["roles"] == {"zh_CN": "教师", "en": "Teacher"}
     assert session.query(Trip).count() == 0
 
 
@@ -116,7 +113,7 @@ def test_canteen_staff_cannot_file_an_extinguisher_check_but_the_inspector_can(
     assert record.submitted_by == inspector
 
 
-def test_a_teacher_and_bus_staff_file_departures(
+def test_the_driver_files_the_pre_trip_check_and_only_the_escort_teacher_the_departure(
     session: Session, clock: SettableClock, store: PhotoStore
 ) -> None:
     school = make_school(session)
@@ -125,10 +122,15 @@ def test_a_teacher_and_bus_staff_file_departures(
     bus = make_asset(session, clock, school, AssetKind.BUS, "XC-01", "1号校车")
     file_pre_trip_check(session, clock, store, bus, driver)
 
-    first = _file(session, clock, store, teacher, bus, "bus_departure", DEPARTURE, key="dep-0001")
-    second = _file(session, clock, store, driver, bus, "bus_departure", DEPARTURE, key="dep-0002")
+    # The driver cannot sign as the escort teacher on board (§38 asks for both).
+    with pytest.raises(NotYoursToFile):
+        _file(session, clock, store, driver, bus, "bus_departure", DEPARTURE, key="dep-0001")
+    departure = _file(
+        session, clock, store, teacher, bus, "bus_departure", DEPARTURE, key="dep-0002"
+    )
 
-    assert first.created and second.created
+    assert departure.created and departure.record.submitted_by == teacher
+    assert session.query(Trip).one().teacher == teacher
 
 
 def test_school_and_district_administrators_file_any_checklist(

@@ -274,7 +274,11 @@ def test_a_post_without_csrf_token_saves_nothing_and_comes_back_filled_in(
     _, _, _, token = _setup(session, clock)
     auth.login("inspector")
 
-    response = client.post(f"/s/{token}/record/extinguisher_monthly", data=EXTINGUISHER_OK)
+    response = client.post(
+        f"/s/{token}/record/extinguisher_monthly",
+        data=EXTINGUISHER_OK,
+        headers={"Origin": "http://localhost"},
+    )
 
     assert response.status_code == 303
     assert "?draft=" in response.headers["Location"]
@@ -485,6 +489,31 @@ def test_all_ok_answers_yes_no_items_with_their_expected_answer(
 
     for item in ("inner_cleaned", "outlet_cleaned", "bottle_in_date"):
         assert f'name="{item}" value="yes" checked' in page
+
+
+def test_all_ok_leaves_the_escorts_own_statement_to_them_and_answers_no_one_unwell(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session)
+    make_person(session, clock, school, Role.SCHOOL_ADMIN, "head")
+    bus = make_asset(session, clock, school, AssetKind.BUS, "XC-01", "1号校车")
+    canteen = make_asset(session, clock, school, AssetKind.CANTEEN, "ST-01", "食堂")
+    session.commit()
+    auth.login("head")
+
+    def all_ok(token: str, key: str) -> str:
+        csrf, submission = open_form(client, token, key)
+        return client.post(
+            f"/s/{token}/record/{key}",
+            data={"csrf_token": csrf, "submission_key": submission, "all_pass": "1"},
+        ).get_data(as_text=True)
+
+    departure = all_ok(bus.current_label.token, "bus_departure")
+    health = all_ok(canteen.current_label.token, "canteen_morning_health_check")
+
+    assert 'name="seatbelts_on" value="yes" checked' in departure
+    assert 'name="teacher_on_board" value="yes" checked' not in departure
+    assert 'name="anyone_unwell" value="no" checked' in health
 
 
 def test_an_asset_attribute_value_shows_in_the_readers_language(

@@ -61,7 +61,7 @@ def test_the_bus_page_offers_a_dormitory_worker_no_departure_and_the_form_refuse
     assert "校车发车确认" not in page
     assert "此设备的检查表都不由您的角色填写。" in page
     assert form.status_code == 403
-    assert "“校车发车确认”由以下人员填写：教师、校车工作人员。" in form.get_data(as_text=True)
+    assert "“校车发车确认”由以下人员填写：教师。" in form.get_data(as_text=True)
     assert posted.status_code == 403
     assert _count(session, "bus_departure") == 0
 
