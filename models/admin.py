@@ -24,16 +24,19 @@ from models.org import Location, School
 from models.paging import PAGE_SIZE, Page, page_of
 from models.people import (
     MIN_PASSWORD_LENGTH,
+    LoginSource,
     Person,
     Role,
     RoleGrant,
     create_person,
     grant_role,
+    hash_password,
+    login_locked,
     new_sign_in_code,
     normalise_login,
 )
 from models.phones import normalise_mobile
-from models.throttle import unlock
+from models.throttle import count_failure, locked_for, unlock
 
 CODE_MAX = 32
 NAME_MAX = 200
@@ -659,12 +662,19 @@ def clean_new_person(
 
 
 def create_school_person(
-    session: Session, school: School, new: NewPerson, *, now: datetime, one_time: bool = False
+    session: Session,
+    school: School,
+    new: NewPerson,
+    *,
+    now: datetime,
+    one_time: bool = False,
+    hashed: str | None = None,
 ) -> Person:
     """Create a checked person and grant them their role at the school.
 
     With `one_time` (an import) the password is a one-time one, hashed quickly, so a
     thousand rows cost no thousand slow hashes; see `Person.set_one_time_password`.
+    `hashed` is the password's hash, computed by the door before its write transaction.
     """
     person = create_person(
         session,
@@ -674,6 +684,7 @@ def create_school_person(
         phone=new.phone,
         now=now,
         one_time=one_time,
+        hashed=hashed,
     )
     grant_role(session, person, new.role, school)
     return person
@@ -690,8 +701,12 @@ def add_person(
     password: str,
     role: str | Role | None,
     now: datetime,
+    hashed: str | None = None,
 ) -> Person:
-    """A new login with a role at the school; refused field by field."""
+    """A new login with a role at the school; refused field by field.
+
+    `hashed` is `hash_password(password)`, computed by the door before it began writing.
+    """
     errors: dict[str, Message] = {}
     new = clean_new_person(
         session,
@@ -706,7 +721,7 @@ def add_person(
     )
     if errors:
         raise SubmissionInvalid(errors)
-    return create_school_person(session, school, new, now=now)
+    return create_school_person(session, school, new, now=now, hashed=hashed)
 
 
 def _grant_at(person: Person, role: Role, school: School) -> RoleGrant | None:
@@ -764,11 +779,18 @@ def set_login_active(session: Session, actor: Person, person: Person, *, active:
 
 
 def reset_password(
-    session: Session, actor: Person, person: Person, password: str, *, now: datetime
+    session: Session,
+    actor: Person,
+    person: Person,
+    password: str,
+    *,
+    now: datetime,
+    hashed: str | None = None,
 ) -> None:
     """Set a one-time password for someone who forgot theirs, and lift every lockout.
 
     The person logs in with it once and then chooses their own; unused, it expires.
+    `hashed` is `hash_password(password)`, computed by the door before it began writing.
     """
     if not can_manage_person(actor, person):
         raise AdminRefused(Message(N_("This person also has roles you do not manage.")))
@@ -776,17 +798,41 @@ def reset_password(
     clean_password(password, errors)
     if errors:
         raise SubmissionInvalid(errors)
-    person.set_one_time_password(password, now=now)
+    person.set_one_time_password(password, now=now, hashed=hashed)
     unlock(session, person.id)
     session.flush()
 
 
-def issue_sign_in_code(session: Session, actor: Person, person: Person, *, now: datetime) -> str:
-    """A new one-time sign-in code for the person, to tell them or print; lifts lockouts."""
+@dataclass(frozen=True)
+class SignInCode:
+    """A new sign-in code with its hash, made by a door before its write transaction."""
+
+    code: str
+    hashed: str
+
+
+def new_hashed_sign_in_code() -> SignInCode:
+    code = new_sign_in_code()
+    return SignInCode(code, hash_password(code))
+
+
+def issue_sign_in_code(
+    session: Session,
+    actor: Person,
+    person: Person,
+    *,
+    now: datetime,
+    prepared: SignInCode | None = None,
+) -> str:
+    """A new one-time sign-in code for the person, to tell them or print; lifts lockouts.
+
+    `prepared` is one `new_hashed_sign_in_code` made ahead, so no hash is computed here.
+    """
     if not can_manage_person(actor, person):
         raise AdminRefused(Message(N_("This person also has roles you do not manage.")))
-    code = new_sign_in_code()
-    person.set_one_time_password(code, now=now)
+    prepared = prepared or new_hashed_sign_in_code()
+    code = prepared.code
+    person.set_one_time_password(code, now=now, hashed=prepared.hashed)
     unlock(session, person.id)
     session.flush()
     return code
@@ -800,19 +846,103 @@ def unlock_login(session: Session, actor: Person, person: Person) -> None:
     session.flush()
 
 
-def change_own_password(
-    session: Session, person: Person, *, current: str, new: str, repeat: str
-) -> None:
-    """A person chooses their own password; after a one-time one, the current is not asked."""
+NOT_CURRENT = N_("This is not your current password.")
+
+
+@dataclass(frozen=True)
+class PasswordChange:
+    """What checking a change of one's own password found, before anything is written."""
+
+    person_id: int
+    checked_hash: str  # the password hash the current password was compared with
+    current_wrong: bool
+    errors: Mapping[str, Message]
+    new_hash: str  # computed only when nothing was wrong
+    source: str  # where wrong current passwords are counted, as for logins
+
+
+def check_password_change(
+    session: Session,
+    person: Person,
+    *,
+    current: str,
+    new: str,
+    repeat: str,
+    source: LoginSource,
+    now: datetime,
+) -> PasswordChange:
+    """Compare the current password and hash the new one (the slow parts), reading only.
+
+    After a one-time password the current one is not asked. Wrong current passwords count
+    towards the same lock as wrong logins from this source (see models/throttle.py), so a
+    stolen session cannot guess it; refuses with `LoginLocked` while it is locked.
+    """
+    key = source.key(person.id)
+    asked = not person.must_change_password
+    if asked:
+        wait = locked_for(session, person.id, key, now=now)
+        if wait:
+            raise login_locked(wait)
     errors: dict[str, Message] = {}
-    if not person.must_change_password and not person.check_password(current):
-        errors["current"] = Message(N_("This is not your current password."))
+    wrong = asked and not person.check_password(current)
+    if wrong:
+        errors["current"] = Message(NOT_CURRENT)
     clean_password(new, errors, "new")
     if "new" not in errors and new != repeat:
         errors["repeat"] = Message(N_("The two passwords differ."))
     if "new" not in errors and "current" not in errors and new == current:
         errors["new"] = Message(N_("Choose a new password, not the current one."))
-    if errors:
+    if errors and not wrong:
         raise SubmissionInvalid(errors)
-    person.set_password(new)
+    return PasswordChange(
+        person_id=person.id,
+        checked_hash=person.password_hash,
+        current_wrong=wrong,
+        errors=errors,
+        new_hash="" if errors else hash_password(new),
+        source=key,
+    )
+
+
+def save_password_change(
+    session: Session, person: Person, change: PasswordChange, *, now: datetime
+) -> None:
+    """Write what the check found, in the write transaction, on the person as they are now.
+
+    A wrong current password is counted, then refused with `SubmissionInvalid` (the door
+    keeps the count), or with `LoginLocked` when guesses sent alongside locked it meanwhile.
+    A password changed since the check (another tab, an administrator) refuses the change.
+    """
+    if change.current_wrong:
+        wait = count_failure(session, person.id, change.source, now=now)
+        if wait:
+            raise login_locked(wait)
+        raise SubmissionInvalid(dict(change.errors))
+    if person.id != change.person_id or person.password_hash != change.checked_hash:
+        raise SubmissionInvalid({"current": Message(NOT_CURRENT)})
+    person.set_password("", hashed=change.new_hash)
     session.flush()
+
+
+def change_own_password(
+    session: Session,
+    person: Person,
+    *,
+    current: str,
+    new: str,
+    repeat: str,
+    now: datetime,
+    source: LoginSource | None = None,
+) -> None:
+    """A person chooses their own password in one transaction (the web door splits it:
+    `check_password_change` reading, then `save_password_change`)."""
+    change = check_password_change(
+        session,
+        person,
+        current=current,
+        new=new,
+        repeat=repeat,
+        source=source or LoginSource(),
+        now=now,
+    )
+    save_password_change(session, person, change, now=now)

@@ -81,20 +81,26 @@ class Person(Base):
     def get_id(self) -> str:
         return str(self.id)
 
-    def set_password(self, password: str) -> None:
-        """The person's own password: slow to hash, valid until they change it."""
-        self.password_hash = generate_password_hash(password)
+    def set_password(self, password: str, *, hashed: str | None = None) -> None:
+        """The person's own password: slow to hash, valid until they change it.
+
+        `hashed` is its `hash_password`, computed by a door before its write transaction.
+        """
+        self.password_hash = hashed or hash_password(password)
         self.must_change_password = False
         self.password_expires_at = None
 
-    def set_one_time_password(self, password: str, *, now: datetime, quick: bool = False) -> None:
+    def set_one_time_password(
+        self, password: str, *, now: datetime, quick: bool = False, hashed: str | None = None
+    ) -> None:
         """A password to log in once with and choose one's own; it expires unused.
 
         `quick` hashes it cheaply, for the many an import hands out on one request: they were
         in a spreadsheet or on a printed sheet already, expire, and are guessed online only
-        as slowly as the throttle allows.
+        as slowly as the throttle allows. `hashed` is its hash computed ahead by a door.
         """
-        for name, value in one_time_password_columns(password, now=now, quick=quick).items():
+        columns = one_time_password_columns(password, now=now, quick=quick, hashed=hashed)
+        for name, value in columns.items():
             setattr(self, name, value)
 
     def check_password(self, password: str) -> bool:
@@ -180,14 +186,19 @@ CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L to mix up on 
 CODE_LENGTH = 8
 
 
-def one_time_password_columns(password: str, *, now: datetime, quick: bool) -> dict[str, Any]:
+def hash_password(password: str, *, quick: bool = False) -> str:
+    """A password's hash: slow, so a door computes it before its write transaction begins."""
+    if quick:
+        return generate_password_hash(password, method=QUICK_HASH)
+    return generate_password_hash(password)
+
+
+def one_time_password_columns(
+    password: str, *, now: datetime, quick: bool, hashed: str | None = None
+) -> dict[str, Any]:
     """The columns of a person that hold a one-time password (see `set_one_time_password`)."""
     return {
-        "password_hash": (
-            generate_password_hash(password, method=QUICK_HASH)
-            if quick
-            else generate_password_hash(password)
-        ),
+        "password_hash": hashed or hash_password(password, quick=quick),
         "must_change_password": True,
         "password_expires_at": now + ONE_TIME_VALID,
     }
@@ -204,6 +215,15 @@ def normalise_code(text: str) -> str:
 
 class LoginLocked(DomainError):
     """Too many wrong passwords from here: this login waits before it is tried again here."""
+
+
+def login_locked(wait: timedelta) -> LoginLocked:
+    return LoginLocked(
+        Message(
+            N_("Too many wrong passwords. Try again in %(minutes)d minutes."),
+            {"minutes": max(1, -(-int(wait.total_seconds()) // 60))},
+        )
+    )
 
 
 class PasswordExpired(DomainError):
@@ -253,12 +273,7 @@ def check_login(
     key = source.key(person.id)
     wait = locked_for(session, person.id, key, now=now)
     if wait:
-        raise LoginLocked(
-            Message(
-                N_("Too many wrong passwords. Try again in %(minutes)d minutes."),
-                {"minutes": max(1, -(-int(wait.total_seconds()) // 60))},
-            )
-        )
+        raise login_locked(wait)
     ok = person.check_password(password)
     if ok and person.password_expires_at is not None and person.password_expires_at <= now:
         raise PasswordExpired(
@@ -273,12 +288,21 @@ def check_login(
 
 
 def record_login(session: Session, check: LoginCheck, *, now: datetime) -> Person | None:
-    """Write what a check found: a wrong password is counted, a right one clears the count."""
+    """Write what a check found: a wrong password is counted, a right one clears the count.
+
+    The lock is read again in the write transaction: a guess checked while others sent side
+    by side were locking the login is refused with `LoginLocked`, right or wrong.
+    """
     if check.person_id is None:
         return None
     if not check.ok:
-        count_failure(session, check.person_id, check.source, now=now)
+        wait = count_failure(session, check.person_id, check.source, now=now)
+        if wait:
+            raise login_locked(wait)
         return None
+    wait = locked_for(session, check.person_id, check.source, now=now)
+    if wait:
+        raise login_locked(wait)
     clear_failures(session, check.person_id, check.source)
     return session.get(Person, check.person_id)
 
@@ -350,8 +374,12 @@ def create_person(
     phone: str | None = None,
     locale: str | None = None,
     one_time: bool = False,
+    hashed: str | None = None,
 ) -> Person:
-    """A new login; with `one_time`, the password is a quick one-time one (see imports)."""
+    """A new login; with `one_time`, the password is a quick one-time one (see imports).
+
+    `hashed` is the password's `hash_password`, computed by a door before it writes.
+    """
     if len(password) < MIN_PASSWORD_LENGTH:
         raise DomainError(
             Message(
@@ -368,9 +396,9 @@ def create_person(
         password_hash="",
     )
     if one_time:
-        person.set_one_time_password(password, now=now, quick=True)
+        person.set_one_time_password(password, now=now, quick=True, hashed=hashed)
     else:
-        person.set_password(password)
+        person.set_password(password, hashed=hashed)
     session.add(person)
     session.flush()
     return person

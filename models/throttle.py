@@ -36,12 +36,13 @@ class LoginFailure(Base):
     locked_until: Mapped[datetime | None]
 
 
-def _row(session: Session, person_id: int, source: str) -> LoginFailure | None:
-    return session.scalar(
-        select(LoginFailure).where(
-            LoginFailure.person_id == person_id, LoginFailure.source == source[:SOURCE_MAX]
-        )
+def _row(
+    session: Session, person_id: int, source: str, *, for_update: bool = False
+) -> LoginFailure | None:
+    query = select(LoginFailure).where(
+        LoginFailure.person_id == person_id, LoginFailure.source == source[:SOURCE_MAX]
     )
+    return session.scalar(query.with_for_update() if for_update else query)
 
 
 def locked_for(session: Session, person_id: int, source: str, *, now: datetime) -> timedelta:
@@ -52,8 +53,14 @@ def locked_for(session: Session, person_id: int, source: str, *, now: datetime) 
     return row.locked_until - now
 
 
-def count_failure(session: Session, person_id: int, source: str, *, now: datetime) -> None:
-    """One more wrong password from this source; the fifth within the lockout period locks."""
+def count_failure(session: Session, person_id: int, source: str, *, now: datetime) -> timedelta:
+    """One more wrong password from this source; the fifth within the lockout period locks.
+
+    The lock is read again here, in the write transaction: guesses sent side by side were
+    all checked before the fifth locked, and those written after it are not counted (they
+    would restart the count). Returns how long the login stays locked from this source
+    when it already was, zero when this failure was counted.
+    """
     # Counts from other sources that are over are forgotten, so the table stays small.
     session.execute(
         delete(LoginFailure).where(
@@ -63,7 +70,9 @@ def count_failure(session: Session, person_id: int, source: str, *, now: datetim
             or_(LoginFailure.locked_until.is_(None), LoginFailure.locked_until <= now),
         )
     )
-    row = _row(session, person_id, source)
+    row = _row(session, person_id, source, for_update=True)
+    if row is not None and row.locked_until is not None and row.locked_until > now:
+        return row.locked_until - now
     if row is None or row.first_at + LOCKOUT <= now:
         if row is not None:
             session.delete(row)
@@ -76,14 +85,17 @@ def count_failure(session: Session, person_id: int, source: str, *, now: datetim
                 session.add(row)
         except IntegrityError:
             # Another wrong guess from the same source got there first: count on its row.
-            row = _row(session, person_id, source)
+            row = _row(session, person_id, source, for_update=True)
             assert row is not None
+            if row.locked_until is not None and row.locked_until > now:
+                return row.locked_until - now
     row.failures += 1
     if row.failures >= MAX_FAILURES:
         row.failures = 0
         row.first_at = now
         row.locked_until = now + LOCKOUT
     session.flush()
+    return timedelta(0)
 
 
 def clear_failures(session: Session, person_id: int, source: str) -> None:

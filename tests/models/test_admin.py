@@ -374,7 +374,9 @@ def test_a_one_time_password_lifts_a_lockout_and_must_be_replaced(
     assert not is_locked_anywhere(session, teacher.id, now=clock.now())
     assert authenticate(session, "teacher", "a-new-password", now=clock.now()) is teacher
     assert teacher.must_change_password
-    change_own_password(session, teacher, current="", new="my-own-pass", repeat="my-own-pass")
+    change_own_password(
+        session, teacher, current="", new="my-own-pass", repeat="my-own-pass", now=clock.now()
+    )
     assert not teacher.must_change_password
     assert authenticate(session, "teacher", "my-own-pass", now=clock.now()) is teacher
 
@@ -398,7 +400,11 @@ def test_changing_ones_own_password_asks_the_current_one(
     teacher = make_person(session, clock, school, Role.TEACHER, "teacher")
 
     with pytest.raises(SubmissionInvalid) as refused:
-        change_own_password(session, teacher, current="wrong", new="new-pass-1", repeat="other")
+        change_own_password(
+            session, teacher, current="wrong", new="new-pass-1", repeat="other", now=clock.now()
+        )
     assert set(refused.value.errors) == {"current", "repeat"}
-    change_own_password(session, teacher, current=PASSWORD, new="new-pass-1", repeat="new-pass-1")
+    change_own_password(
+        session, teacher, current=PASSWORD, new="new-pass-1", repeat="new-pass-1", now=clock.now()
+    )
     assert authenticate(session, "teacher", "new-pass-1", now=clock.now()) is teacher

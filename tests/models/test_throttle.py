@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from models.admin import unlock_login
 from models.clock import SettableClock
-from models.people import LoginLocked, LoginSource, Role, authenticate
-from models.throttle import LoginFailure
+from models.people import LoginLocked, LoginSource, Role, authenticate, check_login, record_login
+from models.throttle import LOCKOUT, LoginFailure
 from tests.factories import PASSWORD, make_person, make_school
 
 STRANGER = LoginSource(address="10.0.0.66")
@@ -105,3 +105,25 @@ def test_counts_that_are_over_are_forgotten(session: Session, clock: SettableClo
     authenticate(session, "teacher", "typo", now=clock.now(), source=STRANGER)
 
     assert session.scalars(select(LoginFailure.source)).all() == ["address:10.0.0.66"]
+
+
+def test_guesses_sent_side_by_side_get_five_tries_however_many_workers_check_them(
+    session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session)
+    make_person(session, clock, school, Role.TEACHER, "teacher")
+    # Eight workers each checked a password, reading, before any of them wrote.
+    checks = [
+        check_login(session, "teacher", guess, source=STRANGER, now=clock.now())
+        for guess in ["wrong-guess"] * 7 + [PASSWORD]
+    ]
+
+    for check in checks[:5]:
+        assert record_login(session, check, now=clock.now()) is None
+    for check in checks[5:]:
+        with pytest.raises(LoginLocked):
+            record_login(session, check, now=clock.now())
+
+    row = session.scalars(select(LoginFailure)).one()
+    # Locked by the fifth; the later ones neither counted nor restarted the lock.
+    assert (row.failures, row.locked_until) == (0, clock.now() + LOCKOUT)

@@ -6,14 +6,16 @@ import re
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
+import webapp.auth
 from models.clock import SettableClock
 from models.org import School
-from models.people import Person, Role
+from models.people import LoginSource, Person, Role, authenticate
 from tests.conftest import Auth, csrf_token
 from tests.factories import PASSWORD, make_person, make_school
 
@@ -122,3 +124,50 @@ def test_a_sign_in_code_is_shown_once_and_works_once(
     teacher = app.test_client()
     response = _login(teacher, "teacher", code.group(1).lower())
     assert response.headers["Location"].startswith("/password")
+
+
+def test_a_guess_checked_while_others_locked_the_login_is_answered_locked(
+    client: FlaskClient,
+    session: Session,
+    clock: SettableClock,
+    school: School,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    checked = webapp.auth.check_login
+
+    def check_then_others_lock(*args: Any, **kwargs: Any) -> Any:
+        check = checked(*args, **kwargs)
+        # Meanwhile five guesses from the same address, on other workers, lock the login.
+        for _ in range(5):
+            authenticate(
+                session,
+                "teacher",
+                "guess-456",
+                now=clock.now(),
+                source=LoginSource(address=STRANGER["REMOTE_ADDR"]),
+            )
+        session.commit()
+        return check
+
+    monkeypatch.setattr(webapp.auth, "check_login", check_then_others_lock)
+
+    answer = _login(client, "teacher", "guess-123", STRANGER)
+
+    assert answer.status_code == 429
+    assert "15 分钟后再试" in answer.get_data(as_text=True)
+
+
+def test_the_sign_in_sheet_puts_the_colon_of_the_pages_language(
+    client: FlaskClient, app: Flask, auth: Auth, session: Session, school: School
+) -> None:
+    url = f"/admin/S1/people/{_teacher_id(session)}"
+    auth.login("admin")
+
+    chinese = _post(client, url, {"do": "code"}).get_data(as_text=True)
+    client.set_cookie("houqin_lang", "en")
+    english = _post(client, url, {"do": "code"}).get_data(as_text=True)
+
+    assert "用户名：teacher" in chinese
+    assert '登录码：<span class="code">' in chinese
+    assert "Username: teacher" in english
+    assert 'Sign-in code: <span class="code">' in english

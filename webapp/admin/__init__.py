@@ -30,6 +30,7 @@ from models.admin import (
     issue_sign_in_code,
     location_page,
     managed_school,
+    new_hashed_sign_in_code,
     people_page,
     reset_password,
     revoke_school_role,
@@ -57,7 +58,7 @@ from models.imports import (
 )
 from models.messages import SubmissionInvalid
 from models.org import School
-from models.people import ONE_TIME_VALID, ROLE_LABELS, people_at_school
+from models.people import ONE_TIME_VALID, ROLE_LABELS, hash_password, people_at_school
 from models.throttle import is_locked_anywhere
 from webapp import db
 from webapp.i18n import translate
@@ -322,22 +323,27 @@ def list_people(school_code: str) -> str:
 
 @bp.route("/admin/<school_code>/people/new", methods=["GET", "POST"])
 @login_required
+@db.reads_first
 def new_person(school_code: str) -> str | Response | tuple[str, int]:
+    """The password is hashed before the write transaction; the checks run inside it."""
     school = _school_or_404(school_code)
     form = PersonForm()
     errors: dict[str, str] = {}
     if form.validate_on_submit():
+        password = form.password.data or ""
+        hashed = hash_password(password) if password else None
         try:
             person = add_person(
-                db.session(),
+                db.begin_writing(),
                 current_user,
                 school,
                 username=form.username.data or "",
                 display_name=form.display_name.data or "",
                 phone=form.phone.data or "",
-                password=form.password.data or "",
+                password=password,
                 role=form.role.data,
                 now=db.clock().now(),
+                hashed=hashed,
             )
         except SubmissionInvalid as invalid:
             errors = _errors(invalid)
@@ -358,7 +364,10 @@ def new_person(school_code: str) -> str | Response | tuple[str, int]:
 
 @bp.route("/admin/<school_code>/people/<int:person_id>", methods=["GET", "POST"])
 @login_required
+@db.reads_first
 def show_person(school_code: str, person_id: int) -> str | Response | tuple[str, int]:
+    """A one-time password or sign-in code is hashed before the write transaction; who may
+    set it is checked inside it, on the rows as they are then."""
     school = _school_or_404(school_code)
     session = db.session()
     person = school_person(session, school, person_id)
@@ -368,6 +377,10 @@ def show_person(school_code: str, person_id: int) -> str | Response | tuple[str,
     errors: dict[str, str] = {}
     if form.validate_on_submit():
         here = url_for("admin.show_person", school_code=school.code, person_id=person.id)
+        password = form.password.data or ""
+        hashed = hash_password(password) if form.do.data == "password" and password else None
+        prepared = new_hashed_sign_in_code() if form.do.data == "code" else None
+        session = db.begin_writing()
         try:
             if form.do.data == "grant":
                 grant_school_role(session, current_user, person, form.role.data, school)
@@ -386,7 +399,7 @@ def show_person(school_code: str, person_id: int) -> str | Response | tuple[str,
                 )
             elif form.do.data == "password":
                 reset_password(
-                    session, current_user, person, form.password.data or "", now=db.clock().now()
+                    session, current_user, person, password, now=db.clock().now(), hashed=hashed
                 )
                 flash(
                     gettext(
@@ -397,7 +410,9 @@ def show_person(school_code: str, person_id: int) -> str | Response | tuple[str,
                     "success",
                 )
             elif form.do.data == "code":
-                code = issue_sign_in_code(session, current_user, person, now=db.clock().now())
+                code = issue_sign_in_code(
+                    session, current_user, person, now=db.clock().now(), prepared=prepared
+                )
                 slip = SignInSlip(person.username, person.display_name, code)
                 return _sign_in_sheet(school, [slip])
             elif form.do.data == "unlock":

@@ -32,7 +32,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from models.admin import change_own_password
+from models.admin import check_password_change, save_password_change
 from models.messages import DomainError, SubmissionInvalid
 from models.people import LoginLocked, LoginSource, Person, check_login, record_login
 from webapp import db, drafts
@@ -54,7 +54,7 @@ def init_app(app: Flask) -> None:
 def _unauthorized() -> Response:
     """To the login, and back afterwards; a checklist sent logged out comes back filled in."""
     flash(login_manager.login_message)
-    target = drafts.back_to(request) if drafts.keeps(request) else request.url
+    target = drafts.back_to(request) or request.url
     return redirect(login_url(login_manager.login_view, next_url=target))
 
 
@@ -170,7 +170,12 @@ def login() -> str | Response | tuple[str, int]:
             form.password.errors = [translate(refused.message)]
             status = 429 if isinstance(refused, LoginLocked) else 401
             return render_template("auth/login.html", form=form, days=_days()), status
-        person = record_login(db.begin_writing(), check, now=now)
+        try:
+            # Read again while writing: guesses sent alongside may have locked it meanwhile.
+            person = record_login(db.begin_writing(), check, now=now)
+        except LoginLocked as refused:
+            form.password.errors = [translate(refused.message)]
+            return render_template("auth/login.html", form=form, days=_days()), 429
         if person is not None:
             session.permanent = True
             login_user(person, remember=True)
@@ -197,23 +202,37 @@ class PasswordForm(FlaskForm):
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
+@db.reads_first
 def change_password() -> str | Response | tuple[str, int]:
-    """Choose one's own password: required after a one-time one, open to everyone."""
+    """Choose one's own password: required after a one-time one, open to everyone.
+
+    The current password is compared and the new one hashed before the write lock is taken;
+    wrong current passwords are counted like wrong logins, so a stolen session cannot guess.
+    """
     form = PasswordForm()
     errors: dict[str, str] = {}
+    status = 422
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     elif form.validate_on_submit():
+        now = db.clock().now()
         try:
-            change_own_password(
+            change = check_password_change(
                 db.session(),
                 current_user,
                 current=form.current.data or "",
                 new=form.new.data or "",
                 repeat=form.repeat.data or "",
+                source=_login_source(),
+                now=now,
             )
+            save_password_change(db.begin_writing(), current_user, change, now=now)
+        except LoginLocked as locked:
+            errors, status = {"current": translate(locked.message)}, 429
         except SubmissionInvalid as invalid:
             errors = {key: translate(message) for key, message in invalid.errors.items()}
+            # A wrong current password is counted: keep it although the answer is an error.
+            db.session().commit()
         else:
             flash(gettext("Your password is saved."), "success")
             return redirect(safe_next(form.next.data))
@@ -222,7 +241,7 @@ def change_password() -> str | Response | tuple[str, int]:
     page = render_template(
         "auth/password.html", form=form, errors=errors, forced=current_user.must_change_password
     )
-    return (page, 422) if errors else page
+    return (page, status) if errors else page
 
 
 def _days() -> int:
@@ -233,7 +252,10 @@ def _days() -> int:
 @login_required
 def logout() -> Response:
     logout_user()
-    return redirect(url_for("auth.login"))
+    response = redirect(url_for("auth.login"))
+    # The next person on this phone does not find what this one had kept.
+    response.delete_cookie(drafts.COOKIE, path="/s/")
+    return response
 
 
 class LanguageForm(FlaskForm):
