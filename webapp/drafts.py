@@ -4,10 +4,21 @@ When a record form arrives with an expired CSRF token or without a login, its an
 photos are kept in the data folder under a random draft id for a day; the person logs in
 again and lands on the same form, filled in, with the photos kept. Nothing is written to the
 database (no lock, no half-record); the draft is dropped when the record is filed.
+
+A draft is kept only for a form sent from this site (its Origin, or else its Referer, names
+this host): a form another site posts here is not kept, so no one can put their answers on
+someone else's form. It is shown only to the browser that sent it (a random cookie whose
+hash the draft holds, and the person when still logged in): its link alone opens nothing,
+and logging out forgets the cookie, so the next person on a shared phone finds nothing.
+Only the checklist's own items are kept, each value bounded, and only while the drafts
+together stay under their cap; past it nothing is kept and the page says it expired.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -15,38 +26,81 @@ import secrets
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Request, current_app
-from werkzeug.datastructures import MultiDict
+from flask import Request, after_this_request, current_app
+from flask import request as current_request
+from flask_login import current_user
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.wrappers import Response
 
 from models.assets import find_asset_by_token
+from models.health import OFF_DUTY
+from models.templates import FormTemplate, latest_template
 from webapp import db
 
 DRAFT_RE = re.compile(r"[A-Za-z0-9_-]{22,64}")
 KEEP_SECONDS = 24 * 3600
+# The browser a draft belongs to: a random value, of which the draft keeps the sha256.
+COOKIE = "houqin_draft"
 MAX_PHOTOS = 20
-# Anyone holding a label's address can send its form logged out: past this, drafts keep
-# the answers only, so the data folder cannot be filled through them.
+# Anyone holding a label's address can send its form logged out: the drafts together take
+# at most this much room and are at most this many; past either nothing more is kept.
 MAX_TOTAL_BYTES = 512 * 1024 * 1024
-NOT_KEPT = {"csrf_token", "draft"}
+MAX_DRAFTS = 500
+# Per draft: the characters of one value (a longer text item keeps its own length), the
+# values of one field, and the characters of all fields together.
+MAX_VALUE_CHARS = 2000
+MAX_VALUES = 50
+MAX_FIELD_CHARS = 100_000
+# What a draft's own fields (json) may take at most, beyond the body's length.
+FIELDS_BYTES = 4 * MAX_FIELD_CHARS + 64 * 1024
+# The drafts' folder is looked through (expired ones dropped, the rest measured) at most
+# this often; in between each keep adds what it may take to the tally.
+SCAN_SECONDS = 300
+# Fields the record form itself sends besides the checklist's items.
+FORM_FIELDS = ("submission_key", OFF_DUTY)
 # The forms whose answers are kept: the checklist form of a scanned asset.
 KEPT_FORMS = {"scan.file_record"}
 
 
-def keeps(request: Request) -> bool:
-    """Whether this request is a form sent that is worth keeping when it cannot be taken now:
-    a checklist of a live label."""
+def back_to(request: Request) -> str | None:
+    """Keep what was sent, if it is a checklist of a live label sent from this site and
+    there is room, and return the address of the same form to fill in with it; None if
+    nothing was kept."""
     if request.method != "POST" or request.endpoint not in KEPT_FORMS:
+        return None
+    if not _from_this_site(request):
+        return None
+    args = request.view_args or {}
+    asset = find_asset_by_token(db.session(), str(args.get("token", "")))
+    if asset is None:
+        return None
+    template = latest_template(db.session(), str(args.get("template_key", "")))
+    if template is None or template.kind != asset.kind:
+        return None
+    draft_id = keep(request, request.path, template)
+    return None if draft_id is None else f"{request.path}?draft={draft_id}"
+
+
+def _from_this_site(request: Request) -> bool:
+    """Whether the form was sent from a page of this site: its Origin (or, without one, its
+    Referer) names this host. A browser sends one of them with a form; "null" names none."""
+    source = request.headers.get("Origin")
+    if source is None:
+        source = request.referrer
+    if not source:
         return False
-    token = (request.view_args or {}).get("token", "")
-    return find_asset_by_token(db.session(), token) is not None
-
-
-def back_to(request: Request) -> str:
-    """Keep what was sent and return the address of the same form, filled in with it."""
-    return f"{request.path}?draft={keep(request, request.path)}"
+    try:
+        parts = urlsplit(source)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and parts.netloc.lower() == request.host.lower()
 
 
 @dataclass(frozen=True)
@@ -61,54 +115,177 @@ def _root() -> Path:
     return Path(current_app.extensions["houqin.settings"].storage.data_dir).resolve() / "drafts"
 
 
-def _prune(root: Path) -> int:
-    """Forget drafts nobody came back for within a day (file times are the system's); returns
-    the bytes the others take."""
+def _digest(browser: str) -> str:
+    return hashlib.sha256(browser.encode()).hexdigest()
+
+
+def _scan(root: Path) -> dict[str, Any]:
+    """Forget drafts nobody came back for within a day (file times are the system's), and
+    measure the others."""
     limit = time.time() - KEEP_SECONDS
-    total = 0
+    total = count = 0
     for path in root.iterdir():
+        if not path.is_dir():
+            continue
         try:
             if path.stat().st_mtime < limit:
                 shutil.rmtree(path, ignore_errors=True)
             else:
                 total += sum(f.stat().st_size for f in path.iterdir())
+                count += 1
         except (FileNotFoundError, NotADirectoryError):
             continue
-    return total
+    return {"bytes": total, "count": count}
 
 
-def keep(request: Request, place: str) -> str:
-    """Keep the request's form and photos for `place` (the form's path); returns the id."""
+@contextmanager
+def _locked(root: Path) -> Iterator[None]:
+    """The drafts' tally, one keep at a time across the server's processes."""
+    with open(root / ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _reserve(root: Path, need: int) -> bool:
+    """Count a new draft of at most `need` bytes in, if the drafts have room for it."""
+    tally_file = root / ".tally.json"
+    now = db.clock().now().timestamp()
+    with _locked(root):
+        try:
+            tally = json.loads(tally_file.read_text(encoding="utf-8"))
+            stale = not 0 <= now - float(tally["scanned"]) < SCAN_SECONDS
+            used, count = int(tally["bytes"]), int(tally["count"])
+        except (FileNotFoundError, ValueError, KeyError, TypeError):
+            stale = True
+        if stale:
+            measured = _scan(root)
+            used, count = measured["bytes"], measured["count"]
+            tally = {"scanned": now}
+        if count >= MAX_DRAFTS or used + need > MAX_TOTAL_BYTES:
+            if stale:
+                tally_file.write_text(json.dumps({**tally, "bytes": used, "count": count}))
+            return False
+        tally.update(bytes=used + need, count=count + 1)
+        tally_file.write_text(json.dumps(tally))
+    return True
+
+
+def _fields(request: Request, template: FormTemplate) -> list[tuple[str, str]]:
+    """The form's fields worth keeping: the checklist's items and the form's own, bounded."""
+    limits = {key: MAX_VALUE_CHARS for key in FORM_FIELDS}
+    for item in template.spec.items:
+        if item.type != "photo":
+            limits[item.key] = max(MAX_VALUE_CHARS, item.max_length)
+    fields: list[tuple[str, str]] = []
+    per_key: dict[str, int] = {}
+    chars = 0
+    for key, value in request.form.items(multi=True):
+        limit = limits.get(key)
+        if limit is None or len(value) > limit or per_key.get(key, 0) >= MAX_VALUES:
+            continue
+        if chars + len(value) > MAX_FIELD_CHARS:
+            break
+        per_key[key] = per_key.get(key, 0) + 1
+        chars += len(value)
+        fields.append((key, value))
+    return fields
+
+
+def _save_photos(
+    sent: list[tuple[str, FileStorage]], photo_items: dict[str, int], work: Path
+) -> list[tuple[str, str]]:
+    """The photos sent for the checklist's photo items, each item's up to its own count."""
+    photos: list[tuple[str, str]] = []
+    per_item: dict[str, int] = {}
+    for item, file in sent:
+        if (
+            file.filename
+            and len(photos) < MAX_PHOTOS
+            and per_item.get(item, 0) < photo_items.get(item, 0)
+        ):
+            name = f"photo-{len(photos)}"
+            file.save(work / name)
+            photos.append((item, name))
+            per_item[item] = per_item.get(item, 0) + 1
+    return photos
+
+
+def keep(request: Request, place: str, template: FormTemplate) -> str | None:
+    """Keep the request's answers and photos for `place` (the form's path), for the browser
+    that sent them; returns the id, or None when the drafts have no room."""
     root = _root()
     root.mkdir(parents=True, exist_ok=True)
-    room = MAX_TOTAL_BYTES - _prune(root) - (request.content_length or 0)
-    draft_id = secrets.token_urlsafe(16)
-    work = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
-    photos: list[tuple[str, str]] = []
-    for item, file in request.files.items(multi=True):
+    fields = _fields(request, template)
+    photo_items = {
+        item.key: item.max_photos for item in template.spec.items if item.type == "photo"
+    }
+    sent = [(item, file) for item, file in request.files.items(multi=True)]
+    try:
+        body = request.content_length or current_app.config["MAX_CONTENT_LENGTH"] or 0
+        if not _reserve(root, body + FIELDS_BYTES):
+            return None
+        browser = request.cookies.get(COOKIE, "")
+        if not DRAFT_RE.fullmatch(browser):
+            browser = secrets.token_urlsafe(32)
+        draft_id = secrets.token_urlsafe(16)
+        work = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
         try:
-            if file.filename and len(photos) < MAX_PHOTOS and room > 0:
-                name = f"photo-{len(photos)}"
-                file.save(work / name)
-                photos.append((item, name))
-        finally:
+            photos = _save_photos(sent, photo_items, work)
+            kept = {
+                "place": place,
+                "browser": _digest(browser),
+                # Known when only the page expired (logged in again by the remember cookie).
+                "person": current_user.get_id() if current_user.is_authenticated else None,
+                "fields": fields,
+                "photos": photos,
+            }
+            (work / "draft.json").write_text(json.dumps(kept, ensure_ascii=False), encoding="utf-8")
+            os.replace(work, root / draft_id)
+        except OSError:
+            # The disk is full or failing: nothing kept, the page says it expired.
+            shutil.rmtree(work, ignore_errors=True)
+            return None
+    finally:
+        for _, file in sent:
             file.close()
-    fields = [(k, v) for k, v in request.form.items(multi=True) if k not in NOT_KEPT]
-    (work / "draft.json").write_text(
-        json.dumps({"place": place, "fields": fields, "photos": photos}), encoding="utf-8"
-    )
-    os.replace(work, root / draft_id)
+    secure = bool(current_app.config["SESSION_COOKIE_SECURE"])
+
+    @after_this_request
+    def _remember(response: Response) -> Response:
+        response.set_cookie(
+            COOKIE,
+            browser,
+            max_age=KEEP_SECONDS,
+            path="/s/",
+            httponly=True,
+            samesite="Lax",
+            secure=secure,
+        )
+        return response
+
     return draft_id
 
 
 def load(draft_id: str | None, place: str) -> Draft | None:
-    """The draft kept for this form, if the id is well-formed, still here and for this form."""
+    """The draft kept for this form, if the id is well-formed, still here, for this form and
+    sent from this browser (and by this person, if they were known when it was kept)."""
     if not draft_id or not DRAFT_RE.fullmatch(draft_id):
+        return None
+    browser = current_request.cookies.get(COOKIE, "")
+    if not DRAFT_RE.fullmatch(browser):
         return None
     folder = _root() / draft_id
     try:
         kept = json.loads((folder / "draft.json").read_text(encoding="utf-8"))
         if kept.get("place") != place:
+            return None
+        if not hmac.compare_digest(str(kept.get("browser", "")), _digest(browser)):
+            return None
+        person = kept.get("person")
+        if person is not None and person != current_user.get_id():
             return None
         photos: dict[str, list[bytes]] = {}
         for item, name in kept["photos"]:

@@ -28,10 +28,11 @@ def _page(status: int, title: str, text: str) -> tuple[str, int]:
 
 
 def _csrf_error(_exc: CSRFError) -> tuple[str, int] | Response:
-    if drafts.keeps(request):
-        # A checklist from a page that expired: the same form again, filled in, with a fresh
-        # token (and through the login first if that expired too).
-        return redirect(drafts.back_to(request), code=303)
+    # A checklist from a page that expired: the same form again, filled in, with a fresh
+    # token (and through the login first if that expired too).
+    kept = drafts.back_to(request)
+    if kept is not None:
+        return redirect(kept, code=303)
     return _page(
         400,
         gettext("This page has expired"),
