@@ -24,7 +24,7 @@ from models.duties import open_tasks_of_asset
 from models.messages import N_, DomainError, Message
 from models.people import ROLE_LABELS, Person, Role
 from models.templates import FormTemplate
-from models.trips import trip_to_end
+from models.trips import PRE_TRIP_CHECK, trip_refusal, trip_to_end
 
 ADMIN_ROLES = (Role.SCHOOL_ADMIN, Role.DISTRICT_ADMIN)
 _ROLE_VALUES = frozenset(r.value for r in Role)
@@ -99,22 +99,23 @@ def most_urgent_first(
     session: Session, asset: Asset, templates: Iterable[FormTemplate], *, now: datetime
 ) -> list[FormTemplate]:
     """The checklist that is due first: the asset's open tasks, overdue and due before
-    upcoming; a bus on the road offers its arrival first, one in the yard its departure."""
+    upcoming; a bus on the road offers its arrival first; one in the yard its departure, or
+    the pre-trip check while the day has none that passed."""
+    templates = list(templates)
     urgency: dict[str, int] = {}
     for rank, task in enumerate(open_tasks_of_asset(session, asset.id, now=now)):
         urgency.setdefault(task.template_key, rank)
+    by_urgency = sorted(templates, key=lambda t: (urgency.get(t.key, len(urgency)), t.key))
     if asset.kind != "bus":
-        return sorted(templates, key=lambda t: (urgency.get(t.key, len(urgency)), t.key))
-    first = "arrival" if trip_to_end(session, asset, now) is not None else "departure"
-    return sorted(
-        templates,
-        key=lambda t: (
-            t.spec.trip != first,
-            t.spec.trip is None,
-            urgency.get(t.key, len(urgency)),
-            t.key,
-        ),
-    )
+        return by_urgency
+    if trip_to_end(session, asset, now) is not None:
+        first = {t.key for t in templates if t.spec.trip == "arrival"}
+    else:
+        departures = [t for t in templates if t.spec.trip == "departure"]
+        blocked = any(trip_refusal(session, t.spec, asset, now) for t in departures)
+        first = {PRE_TRIP_CHECK} if blocked else {t.key for t in departures}
+    trips_next = {t.key for t in templates if t.spec.trip is not None}
+    return sorted(by_urgency, key=lambda t: (t.key not in first, t.key not in trips_next))
 
 
 def roles_text(roles: Iterable[Role]) -> dict[str, str]:

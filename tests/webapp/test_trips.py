@@ -14,7 +14,13 @@ from models.photos import PhotoStore
 from models.records import Record
 from models.trips import Trip
 from tests.conftest import Auth
-from tests.factories import file_pre_trip_check, make_asset, make_person, make_school
+from tests.factories import (
+    PRE_TRIP_OK,
+    file_pre_trip_check,
+    make_asset,
+    make_person,
+    make_school,
+)
 from tests.webapp.helpers import submit_form
 
 
@@ -49,6 +55,20 @@ def test_the_bus_page_offers_departure_first_then_arrival_while_on_the_road(
 
     assert before.index("校车发车确认") < before.index("校车到达确认")
     assert during.index("校车到达确认") < during.index("校车发车确认")
+
+
+def test_before_the_days_pre_trip_check_the_bus_page_offers_that_check_first(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock, store: PhotoStore
+) -> None:
+    token, _ = _bus(session, clock)
+    auth.login("teacher")
+
+    first = client.get(f"/s/{token}").get_data(as_text=True)
+    submit_form(client, token, "bus_pre_trip_check", PRE_TRIP_OK)
+    checked = client.get(f"/s/{token}").get_data(as_text=True)
+
+    assert first.index("校车出车前检查") < first.index("校车发车确认")
+    assert checked.index("校车发车确认") < checked.index("校车出车前检查")
 
 
 def test_a_trip_shows_on_the_trip_ledger_with_its_counts(
