@@ -500,14 +500,15 @@ def _resent(
     return record
 
 
-def recent_records(session: Session, asset: Asset, limit: int = 5) -> list[Record]:
+def recent_records(
+    session: Session, asset: Asset, limit: int = 5, template_key: str | None = None
+) -> list[Record]:
+    """The asset's newest records; of one checklist only, when `template_key` names it."""
+    query = select(Record).where(Record.asset_id == asset.id)
+    if template_key is not None:
+        query = query.join(Record.template).where(FormTemplate.key == template_key)
     return list(
-        session.scalars(
-            select(Record)
-            .where(Record.asset_id == asset.id)
-            .order_by(Record.submitted_at.desc(), Record.id.desc())
-            .limit(limit)
-        )
+        session.scalars(query.order_by(Record.submitted_at.desc(), Record.id.desc()).limit(limit))
     )
 
 

@@ -405,6 +405,20 @@ def _first_button(page: str) -> str:
     return page.split('<a class="btn" href="')[1].split('"')[0]
 
 
+def test_a_form_names_the_last_record_of_its_own_checklist_only(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    _, _, _, token = _setup(session, clock)
+    auth.login("inspector")
+    submit_form(client, token, "extinguisher_monthly", EXTINGUISHER_OK, {"photo": jpeg_bytes()})
+
+    monthly = client.get(f"/s/{token}/record/extinguisher_monthly").get_data(as_text=True)
+    annual = client.get(f"/s/{token}/record/extinguisher_annual_maintenance").get_data(as_text=True)
+
+    assert "上一条记录：03-02 08:30" in monthly
+    assert "上一条记录" not in annual
+
+
 def test_the_asset_page_offers_the_checklist_that_is_due_first(
     client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
 ) -> None:

@@ -211,7 +211,7 @@ def file_record(token: str, template_key: str) -> Response | tuple[str, int]:
         errors=errors,
         general_error=general_error,
         repeat=repeat,
-        last=next(iter(recent_records(db.session(), asset, limit=1)), None),
+        last=next(iter(recent_records(db.session(), asset, 1, template.key)), None),
         had_photos=request.method == "POST" and any(f.filename for f in request.files.values()),
         draft_id=draft_id if draft is not None else None,
         restored=draft is not None and request.method == "GET",
