@@ -163,10 +163,12 @@ def test_the_sign_in_sheet_puts_the_colon_of_the_pages_language(
     url = f"/admin/S1/people/{_teacher_id(session)}"
     auth.login("admin")
 
-    chinese = _post(client, url, {"do": "code"}).get_data(as_text=True)
+    sheet = _post(client, url, {"do": "code"})
+    chinese = sheet.get_data(as_text=True)
     client.set_cookie("houqin_lang", "en")
     english = _post(client, url, {"do": "code"}).get_data(as_text=True)
 
+    assert sheet.mimetype == "text/html"  # a page to print, not its source
     assert "用户名：teacher" in chinese
     assert '登录码：<span class="code">' in chinese
     assert "Username: teacher" in english

@@ -88,6 +88,7 @@ def test_a_trip_shows_on_the_trip_ledger_with_its_counts(
 
     ledger = client.get("/trips/S1").get_data(as_text=True)
 
+    assert "教师：Teacher" in ledger
     assert "发车，上车 15 人" in ledger
     assert "到达，下车 14 人" in ledger
     assert "请检查车辆" in ledger

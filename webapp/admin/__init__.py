@@ -616,4 +616,4 @@ def _sign_in_sheet(school: School, slips: list[SignInSlip]) -> Response:
         login_url=db.settings().server.base_url.rstrip("/") + url_for("auth.login"),
         expires=db.clock().now() + ONE_TIME_VALID,
     )
-    return Response(page, headers={"Cache-Control": "no-store"})
+    return Response(page, mimetype="text/html", headers={"Cache-Control": "no-store"})
