@@ -900,7 +900,7 @@ PEOPLE_COLUMNS = (
         ("角色", "role"),
         required=True,
         example="教师",
-        choices=("食堂从业人员", "宿舍管理员", "教师", "安全检查员", "学校管理员"),
+        choices=("食堂从业人员", "宿舍管理员", "教师", "校车工作人员", "安全检查员", "学校管理员"),
     ),
     Column(
         "password",

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.clock import SettableClock
+from models.org import School
 from models.people import Role
 from tests.conftest import Auth, csrf_token
 from tests.factories import EXTINGUISHER_OK, jpeg_bytes, make_asset, make_person, make_school
@@ -132,3 +134,19 @@ def test_nobody_opens_another_persons_notice(
     )
 
     assert response.status_code == 404
+
+
+def test_an_administrator_opens_to_fix_on_all_of_their_schools_actions(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    _failed_check(client, auth, session, clock)
+    school = session.scalars(select(School)).one()
+    make_person(session, clock, school, Role.SCHOOL_ADMIN, "head")
+    session.commit()
+    auth.login("head")
+
+    landing = client.get("/actions").get_data(as_text=True)
+    own = client.get("/actions?all=0").get_data(as_text=True)
+
+    assert "喷管损坏或堵塞" in landing
+    assert "喷管损坏或堵塞" not in own

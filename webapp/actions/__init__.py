@@ -38,13 +38,16 @@ class ReopenForm(FlaskForm):
 @bp.get("/actions")
 @login_required
 def list_actions() -> str:
-    mine = request.args.get("all") != "1"
     session = db.session()
+    schools = visible_schools(session, current_user)
+    # Administrators oversee their schools' actions; everyone else starts with their own.
+    manages = any(current_user.can_manage_school(s) for s in schools)
+    mine = request.args.get("all", "1" if manages else "0") != "1"
     actions = action_page(session, current_user, assigned_to_me=mine, page=requested_page())
     return render_template(
         "actions/list.html",
         actions=actions,
-        many_schools=len(visible_schools(session, current_user)) > 1,
+        many_schools=len(schools) > 1,
         mine=mine,
         now=db.clock().now(),
         locale=current_locale(),
