@@ -334,9 +334,12 @@ def _alert(
     )
 
 
-def _bus_name(bus: Asset) -> str:
+def _bus_name(bus: Asset) -> str | dict[str, str]:
+    """The bus and its plate, in each language's brackets."""
     plate = bus.attributes.get("plate")
-    return f"{bus.name}（{plate}）" if plate else bus.name
+    if not plate:
+        return bus.name
+    return {"zh_CN": f"{bus.name}（{plate}）", "en": f"{bus.name} ({plate})"}
 
 
 def trip_ledger(session: Session, viewer: Person, school_id: int, limit: int = 100) -> list[Trip]:

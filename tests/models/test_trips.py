@@ -113,6 +113,21 @@ def test_an_overloaded_departure_is_refused_and_still_alerts(
     assert (alert.params["children"], alert.params["seats"]) == (25, 19)
 
 
+def test_a_bus_alert_puts_the_plate_in_each_readers_brackets(
+    session: Session, clock: SettableClock, store: PhotoStore, bus_world
+) -> None:
+    teacher, admin, bus = bus_world
+    bus.attributes = {**bus.attributes, "plate": "辽A·X5678"}
+    reader = make_person(session, clock, bus.school, Role.SCHOOL_ADMIN, "reader")
+    reader.locale = "en"
+
+    with pytest.raises(SubmissionInvalid):
+        _depart(session, clock, store, teacher, bus, 25)
+
+    assert "1号校车（辽A·X5678）" in inbox(session, admin)[0].text
+    assert "1号校车 (辽A·X5678)" in inbox(session, reader)[0].text
+
+
 def test_no_arrival_in_time_raises_the_alarm_once(
     session: Session, clock: SettableClock, store: PhotoStore, bus_world
 ) -> None:
