@@ -222,23 +222,6 @@ def clean_name(name: str, errors: dict[str, Message]) -> str:
     return clean_text(name, "name", NAME_MAX, errors)
 
 
-def school_assets(session: Session, school: School, kind: str | None = None) -> list[Asset]:
-    """A school's assets in kind and code order, with what the list shows loaded."""
-    query = (
-        select(Asset)
-        .where(Asset.school_id == school.id)
-        .options(
-            selectinload(Asset.location),
-            selectinload(Asset.responsible),
-            selectinload(Asset.labels),
-        )
-        .order_by(Asset.kind, Asset.code)
-    )
-    if kind:
-        query = query.where(Asset.kind == kind)
-    return list(session.scalars(query))
-
-
 def asset_page(
     session: Session,
     school: School,

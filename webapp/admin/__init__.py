@@ -48,6 +48,7 @@ from models.imports import (
     MAX_BYTES,
     MAX_ROWS,
     ImportFiles,
+    ImportKind,
     ImportPreview,
     ImportRefused,
     RowsRefused,
@@ -510,12 +511,8 @@ def start_import(school_code: str) -> tuple[str, int]:
 @bp.get("/admin/<school_code>/import/<kind>.csv")
 @login_required
 def import_template(school_code: str, kind: str) -> Response:
-    school = _school_or_404(school_code)
-    import_kind = import_kinds_for(current_user, school).get(kind)
-    if import_kind is None:
-        abort(404)
     return Response(
-        import_kind.template_csv(),
+        _import_kind_or_404(school_code, kind).template_csv(),
         mimetype="text/csv",
         headers={"Content-Disposition": f"attachment; filename=houqin-{kind}.csv"},
     )
@@ -524,16 +521,20 @@ def import_template(school_code: str, kind: str) -> Response:
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def _import_kind_or_404(school_code: str, kind: str) -> ImportKind:
+    """An import the person may run at this school; any other is not there for them."""
+    import_kind = import_kinds_for(current_user, _school_or_404(school_code)).get(kind)
+    if import_kind is None:
+        abort(404)
+    return import_kind
+
+
 @bp.get("/admin/<school_code>/import/<kind>.xlsx")
 @login_required
 def import_template_xlsx(school_code: str, kind: str) -> Response:
     """The template as Excel: an example row, the allowed values, a sheet explaining each."""
-    school = _school_or_404(school_code)
-    import_kind = import_kinds_for(current_user, school).get(kind)
-    if import_kind is None:
-        abort(404)
     return Response(
-        import_kind.template_xlsx(),
+        _import_kind_or_404(school_code, kind).template_xlsx(),
         mimetype=XLSX_MIMETYPE,
         headers={"Content-Disposition": f"attachment; filename=houqin-{kind}.xlsx"},
     )
