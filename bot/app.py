@@ -33,7 +33,7 @@ from telegram.ext import (
 
 from bot.outbox import ACKNOWLEDGE, CONNECTIONS, OutboxSender, RateLimits, split_text
 from houqin.config import Settings
-from models.actions import report_problem
+from models.actions import clean_description, report_problem
 from models.assets import Asset
 from models.catalogue import translate
 from models.chats import (
@@ -49,7 +49,7 @@ from models.duties import Task, TaskStatus, district_calendar, tasks_for
 from models.messages import N_, DomainError, SubmissionInvalid
 from models.notifications import acknowledge, snooze, unacknowledged_alerts
 from models.people import Person, managed_schools, visible_school_ids
-from models.photos import PhotoRejected, PhotoStore, prepare_photo
+from models.photos import PhotoRejected, PhotoStore, check_photo_size, prepare_photo
 from models.records import submit_task_photo
 from models.sweep import DIGEST, DIGEST_FIGURES, completion, school_figures
 from models.templates import latest_template
@@ -81,7 +81,6 @@ NO_PHOTO_TASK = N_(
 RECORDED = N_("Recorded: %(what)s. Thank you!")
 RECORDED_FAILED = N_("Recorded: %(what)s, with problems: a corrective action is open.")
 NOT_YOURS = N_("This is not yours to answer.")
-MAX_PHOTO_BYTES = 20 * 1024 * 1024
 DUE_LIST = N_("Due and overdue:\n%(tasks)s")
 NOTHING_DUE = N_("Nothing is due now. Well done!")
 ALERTS_LIST = N_("Alerts not yet acknowledged:\n%(alerts)s")
@@ -293,8 +292,15 @@ class HouqinBot:
             await self._report_asset(update, context, text, None)
             return
         if report["step"] == "describe":
-            report.update(step="photos", description=text[:1000])
-            await self.reply(update, await self.reader_locale(update), REPORT_PHOTOS)
+            locale = await self.reader_locale(update)
+            try:
+                description = clean_description(text)
+            except SubmissionInvalid as invalid:
+                problem = invalid.errors["description"]
+                await self.reply(update, locale, problem.msgid, **problem.params)
+                return
+            report.update(step="photos", description=description)
+            await self.reply(update, locale, REPORT_PHOTOS)
 
     async def done(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat = update.effective_chat
@@ -558,8 +564,13 @@ class HouqinBot:
         if report is not None and report.get("step") == "photos":
             if len(report["photos"]) < MAX_REPORT_PHOTOS:
                 telegram_file = await context.bot.get_file(file_id)
-                if (telegram_file.file_size or 0) <= MAX_PHOTO_BYTES:
-                    report["photos"].append(bytes(await telegram_file.download_as_bytearray()))
+                try:
+                    check_photo_size(telegram_file.file_size or 0)
+                except PhotoRejected as refused:
+                    locale = await self.reader_locale(update)
+                    await self.reply(update, locale, refused.message.msgid)
+                    return
+                report["photos"].append(bytes(await telegram_file.download_as_bytearray()))
             await self.reply(
                 update,
                 await self.reader_locale(update),
@@ -624,10 +635,12 @@ class HouqinBot:
         chat = update.effective_chat
         assert chat is not None
         telegram_file = await context.bot.get_file(file_id)
-        if telegram_file.file_size and telegram_file.file_size > MAX_PHOTO_BYTES:
-            data = b""
-        else:
-            data = bytes(await telegram_file.download_as_bytearray())
+        try:
+            check_photo_size(telegram_file.file_size or 0)
+        except PhotoRejected as refused:
+            await self.reply(update, await self.reader_locale(update), refused.message.msgid)
+            return
+        data = bytes(await telegram_file.download_as_bytearray())
         try:
             processed = prepare_photo(data, self.store, keep_exif=self.settings.storage.keep_exif)
         except PhotoRejected:

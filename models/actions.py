@@ -184,6 +184,25 @@ class ActionRefused(DomainError):
 REPORTED = "report"  # the item_key of an action someone reported rather than a failed check
 
 
+REPORT_DESCRIPTION_MAX = 1000
+
+
+def clean_description(description: str) -> str:
+    """A reported problem's description, or what is wrong with it (one rule for every door)."""
+    description = description.strip()
+    if not description:
+        raise SubmissionInvalid({"description": Message(N_("Say what is wrong."))})
+    if len(description) > REPORT_DESCRIPTION_MAX:
+        raise SubmissionInvalid(
+            {
+                "description": Message(
+                    N_("At most %(count)d characters, please."), {"count": REPORT_DESCRIPTION_MAX}
+                )
+            }
+        )
+    return description
+
+
 def report_problem(
     session: Session,
     actor: Person,
@@ -198,13 +217,7 @@ def report_problem(
     its responsible person, due as a major failure is, announced to the school's administrators."""
     if not can_see_school(session, actor, asset.school_id):
         raise ActionRefused(Message(N_("You cannot report problems at this school.")))
-    description = description.strip()
-    if not description:
-        raise SubmissionInvalid({"description": Message(N_("Say what is wrong."))})
-    if len(description) > 1000:
-        raise SubmissionInvalid(
-            {"description": Message(N_("At most %(count)d characters, please."), {"count": 1000})}
-        )
+    description = clean_description(description)
     stored = [store_photo(session, store, photo, now=now) for photo in photos]
     action = CorrectiveAction(
         school_id=asset.school_id,

@@ -43,10 +43,15 @@ class PhotoRejected(DomainError):
     pass
 
 
+def check_photo_size(size: int) -> None:
+    """Refuse a photo over the limit, by its size alone: before a door downloads it."""
+    if size > MAX_UPLOAD_BYTES:
+        raise PhotoRejected(Message(N_("This photo is larger than 20 MB.")))
+
+
 def process_photo(data: bytes, *, keep_exif: bool = False) -> ProcessedPhoto:
     """Upright, at most 1600 px on the long side, JPEG, EXIF (and so GPS) dropped by default."""
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise PhotoRejected(Message(N_("This photo is larger than 20 MB.")))
+    check_photo_size(len(data))
     if not data:
         raise PhotoRejected(Message(N_("The photo is empty. Please take it again.")))
     try:

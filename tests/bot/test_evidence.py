@@ -276,3 +276,26 @@ def test_report_a_problem_from_a_reminder_goes_straight_to_describing_it(
         assert done[-1].text.startswith("已上报：已为 YSJ-01 一楼饮水机 建立整改任务")
 
     _run(bot_settings, session_factory, clock, scenario)
+
+
+def test_a_photo_over_20_mb_for_a_reminder_is_refused_by_its_size_and_files_nothing(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+    bot_settings: Settings,
+) -> None:
+    reminded = _reminded_dispenser(session, clock)
+
+    async def scenario(application: Application, drain: Callable[[], Awaitable[int]]) -> None:
+        assert await drain() == 1
+        [sent] = fake.sent_to(CHAT)
+        fake.user_sends_photo(CHAT, b"\xff" * (20 * 1024 * 1024 + 1), reply_to=sent.message_id)
+        answer = await asyncio.to_thread(_wait, fake, 2)
+        assert answer[-1].text == "照片超过 20 MB。"
+
+    _run(bot_settings, session_factory, clock, scenario)
+
+    session.expire_all()
+    assert session.get(Task, reminded.task_id).state == TaskState.OPEN
+    session.commit()

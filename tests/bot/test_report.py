@@ -68,3 +68,31 @@ def test_a_problem_reported_by_code_with_two_photos_opens_an_action_for_the_resp
     told = {n.recipient_id for n in session.scalars(select(Notification))}
     assert told == {keeper.id, admin.id}
     session.commit()
+
+
+def test_a_long_description_and_a_photo_over_20_mb_are_answered_with_the_rules_words(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+    bot_settings: Settings,
+) -> None:
+    school = make_school(session)
+    teacher = make_person(session, clock, school, Role.TEACHER, "teacher")
+    make_asset(session, clock, school, responsible=teacher)
+    session.add(ChatLink(person_id=teacher.id, chat_id=CHAT, linked_at=clock.now()))
+    session.commit()
+
+    async def scenario(application: Application) -> None:
+        fake.user_says(CHAT, "/report")
+        await asyncio.to_thread(_reply, fake, CHAT, 1)
+        fake.user_says(CHAT, "MHQ-001")
+        await asyncio.to_thread(_reply, fake, CHAT, 2)
+        fake.user_says(CHAT, "漏" * 1001)
+        assert await asyncio.to_thread(_reply, fake, CHAT, 3) == "最多 1000 个字。"
+        fake.user_says(CHAT, "喷管漏粉")
+        await asyncio.to_thread(_reply, fake, CHAT, 4)
+        fake.user_sends_photo(CHAT, b"\xff" * (20 * 1024 * 1024 + 1))
+        assert await asyncio.to_thread(_reply, fake, CHAT, 5) == "照片超过 20 MB。"
+
+    _run(bot_settings, session_factory, clock, scenario)
