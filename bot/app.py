@@ -184,7 +184,7 @@ class HouqinBot:
             return
 
         def unlink(session: Session) -> str | None:
-            person = unlink_chat(session, chat.id)
+            person = unlink_chat(session, chat_id=chat.id)
             return self.locale_of(person, update) if person is not None else None
 
         locale = await self.run_db(unlink)

@@ -105,8 +105,15 @@ def _skip_pending(session: Session, recipients: Any, now: datetime) -> int:
     return result.rowcount or 0
 
 
-def unlink_chat(session: Session, chat_id: int) -> Person | None:
-    link = session.scalar(select(ChatLink).where(ChatLink.chat_id == chat_id))
+def unlink_chat(
+    session: Session, *, chat_id: int | None = None, person: Person | None = None
+) -> Person | None:
+    """Unlink a chat, found by its id (the bot's /stop) or by its person (the web page): the
+    person it was linked to, or None when there was none."""
+    if person is not None:
+        link = chat_of(session, person)
+    else:
+        link = session.scalar(select(ChatLink).where(ChatLink.chat_id == chat_id))
     if link is None:
         return None
     person = link.person

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from models.chats import LINK_CODE_LIFETIME, chat_of, new_link_code
+from models.chats import LINK_CODE_LIFETIME, chat_of, new_link_code, unlink_chat
 from webapp import db
 
 bp = Blueprint("chats", __name__, template_folder="templates")
@@ -54,8 +54,6 @@ def make_code() -> tuple[str, int]:
 def unlink() -> Response:
     if not PostForm().validate_on_submit():
         abort(400)
-    link = chat_of(db.session(), current_user)
-    if link is not None:
-        db.session().delete(link)
+    if unlink_chat(db.session(), person=current_user) is not None:
         flash(gettext("Telegram is unlinked. Notices stay in Houqin's inbox."), "success")
     return redirect(url_for("chats.show"))
