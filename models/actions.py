@@ -273,6 +273,11 @@ def can_close(person: Person, action: CorrectiveAction) -> bool:
     return action.assignee_id == person.id or person.can_manage_school(action.asset.school)
 
 
+def can_reopen(person: Person, action: CorrectiveAction) -> bool:
+    """Administrators of the school judge a fix, and reopen it when it falls short."""
+    return person.can_manage_school(action.asset.school)
+
+
 def close_action(
     session: Session,
     action: CorrectiveAction,
@@ -310,7 +315,7 @@ def reopen_action(
     session: Session, action: CorrectiveAction, *, actor: Person, note: str, now: datetime
 ) -> None:
     """An administrator who finds the fix lacking reopens it, with a new due date."""
-    if not actor.can_manage_school(action.asset.school):
+    if not can_reopen(actor, action):
         raise ActionRefused(Message(N_("Only an administrator can reopen this.")))
     if action.is_open:
         raise ActionRefused(Message(N_("This action is still open.")))
