@@ -51,7 +51,7 @@ from models.notifications import acknowledge, snooze, unacknowledged_alerts
 from models.people import Person, managed_schools, visible_school_ids
 from models.photos import PhotoRejected, PhotoStore, check_photo_size, prepare_photo
 from models.records import submit_task_photo
-from models.sweep import DIGEST, DIGEST_FIGURES, completion, school_figures
+from models.sweep import DIGEST, DIGEST_FIGURES, completion_rates, school_figures
 from models.templates import latest_template
 
 log = logging.getLogger(__name__)
@@ -467,22 +467,20 @@ class HouqinBot:
                 place = schools[0].district.name if len(schools) > 1 else schools[0].name
                 params = {name: total.get(name, 0) for name in DIGEST_FIGURES}
                 return locale, [(DIGEST, {"place": place, **params})]
-            done = completion(session, ids, now - timedelta(days=30), now)
-            lines = []
-            for school in schools:
-                counts = done.get(school.id, Counter())
-                finished = counts.get("done", 0)
-                missed = counts.get("missed", 0)
-                rate = round(100 * finished / (finished + missed)) if finished + missed else 100
-                lines.append(
-                    (
-                        rate,
-                        STATS_LINE,
-                        {"place": school.name, "done": finished, "missed": missed, "rate": rate},
-                    )
+            names = {school.id: school.name for school in schools}
+            rates = completion_rates(session, ids, now - timedelta(days=30), now)
+            return locale, [
+                (
+                    STATS_LINE,
+                    {
+                        "place": names[c.school_id],
+                        "done": c.done,
+                        "missed": c.missed,
+                        "rate": c.rate,
+                    },
                 )
-            lines.sort(key=lambda line: line[0])
-            return locale, [(msgid, params) for _, msgid, params in lines[:LISTED]]
+                for c in rates[:LISTED]
+            ]
 
         locale, lines = await self.run_db(figures)
         text = "\n".join(translate(locale, msgid, **params) for msgid, params in lines)

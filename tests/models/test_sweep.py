@@ -694,3 +694,11 @@ def test_school_days_only_skips_the_holiday(world: World) -> None:
     task = world.task(canteen, "canteen_morning_health_check", current=True)
     assert task.due_at == cst(7, 7, 30, month=4)  # Tuesday, after the Qingming holiday
     assert world.session.scalar(select(School).where(School.id == canteen.school_id))
+
+
+def test_a_schools_completion_rate_is_the_share_done_of_what_fell_due() -> None:
+    from models.sweep import Completion
+
+    assert Completion(1, done=9, missed=3).rate == 75
+    assert Completion(2, done=2, missed=1).rate == 67
+    assert Completion(3, done=0, missed=0).rate == 100  # nothing fell due: nothing was missed
