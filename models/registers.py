@@ -776,6 +776,28 @@ def valid_certificate_share(
 
 
 @dataclass(frozen=True)
+class CertificateShare:
+    """How many of a school's staff in a role hold a valid certificate of a kind it needs."""
+
+    role: Role
+    kind: DocumentKind
+    valid: int
+    staff: int
+
+
+def certificate_shares(session: Session, school_id: int, today: date) -> list[CertificateShare]:
+    """For each certificate a role needs (REQUIRED_CERTIFICATES), the share of the school's
+    staff in that role who hold a valid one; roles nobody holds are left out."""
+    shares = []
+    for role, kinds in REQUIRED_CERTIFICATES.items():
+        for kind in kinds:
+            valid, staff = valid_certificate_share(session, school_id, kind, role, today)
+            if staff:
+                shares.append(CertificateShare(role, kind, len(valid), len(staff)))
+    return shares
+
+
+@dataclass(frozen=True)
 class StaffEntry:
     """One line of the people register: a person, their roles, papers and what is missing."""
 

@@ -15,6 +15,7 @@ from models.messages import SubmissionInvalid
 from models.people import Role
 from models.photos import Photo, PhotoStore
 from models.registers import (
+    CertificateShare,
     Document,
     DocumentFile,
     DocumentKind,
@@ -23,6 +24,7 @@ from models.registers import (
     StoredFile,
     add_document,
     add_supplier,
+    certificate_shares,
     expiring_documents,
     find_holder,
     is_approved,
@@ -356,6 +358,10 @@ def test_valid_certificate_share_counts_canteen_staff_with_a_valid_health_certif
 
     assert valid == [cook]  # expiring soon still counts; expired and the wrong kind do not
     assert {p.username for p in staff} == {"cook", "baker", "helper"}
+    # The school's figure: 1 of 3 canteen staff; no dorm staff, so no dorm figure.
+    assert certificate_shares(session, school.id, TODAY) == [
+        CertificateShare(Role.CANTEEN_STAFF, DocumentKind.HEALTH_CERTIFICATE, 1, 3)
+    ]
 
 
 def test_expiring_documents_soonest_first_and_only_what_the_viewer_may_see(

@@ -122,13 +122,10 @@ def _page_of(items: list[Any]) -> tuple[int, list[Any], int, int]:
 
 def _shares(school: School, today: date) -> list[tuple[str, str, int, int]]:
     """(role, kind, with a valid certificate, staff) for each certificate a role needs."""
-    shares = []
-    for role, kinds in reg.REQUIRED_CERTIFICATES.items():
-        for kind in kinds:
-            valid, staff = reg.valid_certificate_share(db.session(), school.id, kind, role, today)
-            if staff:
-                shares.append((role.value, kind.value, len(valid), len(staff)))
-    return shares
+    return [
+        (share.role.value, share.kind.value, share.valid, share.staff)
+        for share in reg.certificate_shares(db.session(), school.id, today)
+    ]
 
 
 @bp.get("/registers/<school_code>")
