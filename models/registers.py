@@ -1100,7 +1100,9 @@ class SupplierRow:
     phone: str
 
 
-def _split(text: str) -> list[str]:
+def split_list(text: str) -> list[str]:
+    """Brands or categories typed in one field (a form's text area, a spreadsheet cell):
+    separated by lines, commas, 、, semicolons, / or |; blanks and repeats dropped."""
     return _clean_list(_LIST_SEPARATORS.split(text))
 
 
@@ -1108,13 +1110,13 @@ def check_supplier_row(
     session: Session, context: ImportContext, row: int, values: Row
 ) -> SupplierRow:
     """One supplier row: a new name, categories from the list (in Chinese or English)."""
-    names = _split(values.get("categories", ""))
+    names = split_list(values.get("categories", ""))
     categories = [SUPPLY_CATEGORY_ALIASES.get(header_key(n), "") for n in names]
     unknown = [n for n, c in zip(names, categories, strict=True) if not c]
     supplier = SupplierRow(
         name=values.get("name", "").strip(),
         categories=_in_list_order([c for c in categories if c]),
-        designated_brands=_split(values.get("designated_brands", "")),
+        designated_brands=split_list(values.get("designated_brands", "")),
         contact=values.get("contact", "").strip(),
         phone=_clean_phone(values.get("phone", "")),
     )

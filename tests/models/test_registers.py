@@ -542,3 +542,9 @@ def test_missing_insurances_name_the_school_and_each_bus(
         ("medical", None),
         ("bus_carrier_liability", bus),
     ]
+
+
+def test_brands_typed_in_the_form_or_a_spreadsheet_cell_split_the_same_way() -> None:
+    from models.registers import split_list
+
+    assert split_list("双汇，雨润\n金锣|众品、双汇; ") == ["双汇", "雨润", "金锣", "众品"]

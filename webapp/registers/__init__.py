@@ -7,7 +7,6 @@ gets a 404 on the forms, as if they were not there.
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
@@ -399,9 +398,6 @@ def document_thumbnail(document_id: int) -> Response:
     return _file_response(document_id, thumbnail=True)
 
 
-_BRAND_SEPARATORS = re.compile(r"[\n,，、;；]")
-
-
 def _supplier_page(
     school: School,
     form: SupplierForm,
@@ -429,7 +425,7 @@ def _supplier_fields(form: SupplierForm) -> dict[str, Any]:
         "contact": form.contact.data or "",
         "phone": form.phone.data or "",
         "categories": request.form.getlist("categories"),
-        "designated_brands": _BRAND_SEPARATORS.split(form.brands.data or ""),
+        "designated_brands": reg.split_list(form.brands.data or ""),
     }
 
 
