@@ -19,8 +19,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base
 from models.catalogue import COLON, LIST_SEPARATOR, translate
-from models.messages import N_, Message, SubmissionInvalid
-from models.people import Role
+from models.messages import N_, DomainError, Message, SubmissionInvalid
+from models.people import Person, Role
 from models.registers import SUPPLY_CATEGORIES
 
 if TYPE_CHECKING:
@@ -547,6 +547,32 @@ def save_template_version(session: Session, spec: TemplateSpec, *, now: datetime
     session.add(template)
     session.flush()
     return template
+
+
+class ChecklistsRefused(DomainError):
+    """Checklists are shared by every school: only district administrators change them."""
+
+
+def may_edit_checklists(person: Person) -> bool:
+    return person.is_district_admin
+
+
+def save_checklist(
+    session: Session, actor: Person, spec: TemplateSpec, *, editing: str | None, now: datetime
+) -> FormTemplate:
+    """A district administrator's new checklist, or a new version of the one with key
+    `editing`: the key stays, the kind is an asset kind, a new key is not taken."""
+    from models.assets import KIND_LABELS  # assets import the people this module uses
+
+    if not may_edit_checklists(actor):
+        raise ChecklistsRefused(Message(N_("Only a district administrator changes checklists.")))
+    if editing is not None and spec.key != editing:
+        raise TemplateError("", "key", N_("keep it as %(key)s"), {"key": editing})
+    if spec.kind not in KIND_LABELS:
+        raise TemplateError("", "kind", ONE_OF, {"values": list(KIND_LABELS)})
+    if editing is None and latest_template(session, spec.key) is not None:
+        raise TemplateError("", "key", N_("%(key)s is taken"), {"key": spec.key})
+    return save_template_version(session, spec, now=now)
 
 
 def sync_builtin_templates(session: Session, *, now: datetime) -> list[FormTemplate]:

@@ -177,3 +177,32 @@ def test_a_changed_template_becomes_a_new_version_and_the_old_one_stays(
     assert second.version == 2
     assert latest_template(session, "bus_trip") is second
     assert first.spec.title_text("en") == "School bus trip confirmation"
+
+
+def test_only_a_district_administrator_saves_a_checklist_keeping_its_key_and_a_known_kind(
+    session: Session, clock: SettableClock
+) -> None:
+    from models.people import Role
+    from models.templates import ChecklistsRefused, save_checklist
+    from tests.factories import make_person, make_school
+
+    school = make_school(session)
+    head = make_person(session, clock, school, Role.SCHOOL_ADMIN, "head")
+    district = make_person(session, clock, school, Role.DISTRICT_ADMIN, "district")
+    data = latest_template(session, "bus_trip").spec.to_json()
+    data["title"] = {"zh_CN": "校车随车确认（新）", "en": "Bus trip (new)"}
+    now = clock.now()
+
+    with pytest.raises(ChecklistsRefused):
+        save_checklist(session, head, spec_from_json(data), editing="bus_trip", now=now)
+    with pytest.raises(TemplateError, match="key: keep it as bus_arrival"):
+        save_checklist(session, district, spec_from_json(data), editing="bus_arrival", now=now)
+    with pytest.raises(TemplateError, match="key: bus_trip is taken"):
+        save_checklist(session, district, spec_from_json(data), editing=None, now=now)
+    with pytest.raises(TemplateError, match="kind: must be one of"):
+        save_checklist(
+            session, district, spec_from_json({**data, "kind": "boat"}), editing="bus_trip", now=now
+        )
+    saved = save_checklist(session, district, spec_from_json(data), editing="bus_trip", now=now)
+
+    assert saved.version == 2

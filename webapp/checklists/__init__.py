@@ -13,8 +13,6 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 from wtforms import TextAreaField
 
-from models.assets import KIND_LABELS
-from models.catalogue import join_list
 from models.checklist_roles import (
     ADMIN_ROLES,
     RolesRefused,
@@ -27,7 +25,8 @@ from models.templates import (
     FormTemplate,
     TemplateError,
     latest_template,
-    save_template_version,
+    may_edit_checklists,
+    save_checklist,
     spec_from_json,
 )
 from webapp import db
@@ -57,7 +56,7 @@ class RolesForm(FlaskForm):
 
 def _district_admin_only() -> None:
     """Checklists are shared by every school, so only district administrators change them."""
-    if not current_user.is_district_admin:
+    if not may_edit_checklists(current_user):
         abort(404)
 
 
@@ -80,7 +79,7 @@ def list_checklists() -> str:
     return render_template(
         "checklists/list.html",
         templates=list(templates),
-        can_edit=current_user.is_district_admin,
+        can_edit=may_edit_checklists(current_user),
         locale=current_locale(),
     )
 
@@ -118,7 +117,7 @@ def _show(versions: list[FormTemplate], roles_error: str = "") -> str:
         "checklists/show.html",
         template=template,
         versions=versions,
-        can_edit=current_user.is_district_admin,
+        can_edit=may_edit_checklists(current_user),
         roles=[gettext(ROLE_LABELS[r]) for r in roles],
         chosen=set(roles),
         overridden=district_id is not None
@@ -184,23 +183,14 @@ def _edit(key: str | None, initial: str) -> str | Response | tuple[str, int]:
         source = form.source.data or ""
         try:
             spec = spec_from_json(tomllib.loads(source), gettext("the checklist"))
-            if key is not None and spec.key != key:
-                raise TemplateError(gettext("key: keep it as %(key)s", key=key))
-            if spec.kind not in KIND_LABELS:
-                raise TemplateError(
-                    gettext(
-                        "kind: must be one of %(kinds)s",
-                        kinds=join_list(KIND_LABELS, current_locale()),
-                    )
-                )
-            if key is None and latest_template(db.session(), spec.key) is not None:
-                raise TemplateError(gettext("key: %(key)s is taken", key=spec.key))
+            saved = save_checklist(
+                db.session(), current_user, spec, editing=key, now=db.clock().now()
+            )
         except tomllib.TOMLDecodeError as exc:
             error = gettext("Not valid TOML: %(problem)s", problem=str(exc))
         except TemplateError as exc:
             error = exc.text(gettext, current_locale())
         else:
-            saved = save_template_version(db.session(), spec, now=db.clock().now())
             flash(gettext("Saved as version %(version)d.", version=saved.version), "success")
             return redirect(url_for("checklists.show_checklist", key=saved.key))
     elif not form.is_submitted():
