@@ -48,7 +48,7 @@ from models.db import unit_of_work
 from models.duties import Task, TaskStatus, district_calendar, tasks_for
 from models.messages import N_, DomainError, SubmissionInvalid
 from models.notifications import acknowledge, snooze, unacknowledged_alerts
-from models.people import Person, managed_schools, visible_school_ids
+from models.people import Person, managed_schools, set_locale, visible_school_ids
 from models.photos import PhotoRejected, PhotoStore, check_photo_size, prepare_photo
 from models.records import submit_task_photo
 from models.sweep import DIGEST, DIGEST_FIGURES, completion_rates, school_figures
@@ -199,19 +199,11 @@ class HouqinBot:
         chat = update.effective_chat
         if chat is None:
             return
-        wanted = (context.args[0].lower() if context.args else "").replace("-", "_")
+        wanted = context.args[0] if context.args else None
 
         def switch(session: Session) -> str | None:
             person = person_for_chat(session, chat.id)
-            if person is None:
-                return None
-            if wanted.startswith("en"):
-                person.locale = "en"
-            elif wanted.startswith("zh"):
-                person.locale = "zh_CN"
-            else:
-                person.locale = "en" if (person.locale or "zh_CN") == "zh_CN" else "zh_CN"
-            return person.locale
+            return None if person is None else set_locale(person, wanted)
 
         locale = await self.run_db(switch)
         if locale is None:

@@ -157,6 +157,19 @@ class RoleGrant(Base):
     school: Mapped[School | None] = relationship()
 
 
+def set_locale(person: Person, wanted: str | None = None) -> str:
+    """The person's language, from what they asked ("en", "zh", "zh-CN", …); asked nothing,
+    the other one. Every door (the web's switch, the bot's /lang) changes it here."""
+    asked = (wanted or "").lower().replace("-", "_")
+    if asked.startswith("en"):
+        person.locale = "en"
+    elif asked.startswith("zh"):
+        person.locale = "zh_CN"
+    else:
+        person.locale = "en" if (person.locale or "zh_CN") == "zh_CN" else "zh_CN"
+    return person.locale
+
+
 def normalise_login(value: str) -> str:
     """Phone numbers are typed with spaces and dashes (a mobile, also with +86, is its 11
     digits); usernames are case-insensitive."""

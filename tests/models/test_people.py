@@ -64,3 +64,16 @@ def test_a_short_password_is_refused(session: Session, clock: SettableClock) -> 
         create_person(session, username="x", display_name="X", password="1234567", now=clock.now())
 
     assert refused.value.message.params == {"count": 8}
+
+
+def test_a_language_asked_by_name_is_set_and_asked_nothing_switches(
+    session: Session, clock: SettableClock
+) -> None:
+    from models.people import set_locale
+
+    person = make_person(session, clock, make_school(session))
+
+    assert set_locale(person, "en-GB") == "en"
+    assert set_locale(person, "zh-CN") == "zh_CN"
+    assert set_locale(person) == "en"
+    assert set_locale(person) == "zh_CN"

@@ -34,7 +34,14 @@ from wtforms.validators import DataRequired, Length
 
 from models.admin import check_password_change, save_password_change
 from models.messages import DomainError, SubmissionInvalid
-from models.people import LoginLocked, LoginSource, Person, check_login, record_login
+from models.people import (
+    LoginLocked,
+    LoginSource,
+    Person,
+    check_login,
+    record_login,
+    set_locale,
+)
 from webapp import db, drafts
 from webapp.i18n import LANG_COOKIE, SUPPORTED, translate
 
@@ -272,5 +279,5 @@ def set_language() -> Response:
     if lang:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax")
         if current_user.is_authenticated:
-            current_user.locale = lang
+            set_locale(current_user, lang)
     return response
