@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
@@ -34,7 +33,7 @@ from telegram.ext import (
 from bot.outbox import ACKNOWLEDGE, CONNECTIONS, OutboxSender, RateLimits, split_text
 from houqin.config import Settings
 from models.actions import clean_description, report_problem
-from models.assets import Asset
+from models.assets import Asset, assets_in_care_of, visible_asset
 from models.catalogue import translate
 from models.chats import (
     LinkRefused,
@@ -48,7 +47,7 @@ from models.db import unit_of_work
 from models.duties import Task, TaskStatus, district_calendar, tasks_for
 from models.messages import N_, DomainError, SubmissionInvalid
 from models.notifications import acknowledge, snooze, unacknowledged_alerts
-from models.people import Person, managed_schools, set_locale, visible_school_ids
+from models.people import Person, managed_schools, set_locale
 from models.photos import PhotoRejected, PhotoStore, check_photo_size, prepare_photo
 from models.records import submit_task_photo
 from models.sweep import DIGEST, DIGEST_FIGURES, completion_rates, school_figures
@@ -225,9 +224,7 @@ class HouqinBot:
             person = person_for_chat(session, chat.id)
             if person is None:
                 return None, []
-            assets = session.scalars(
-                select(Asset).where(Asset.responsible_id == person.id).order_by(Asset.code).limit(8)
-            )
+            assets = assets_in_care_of(session, person)
             return self.locale_of(person, update), [(a.id, f"{a.code} {a.name}") for a in assets]
 
         locale, assets = await self.run_db(mine)
@@ -257,16 +254,11 @@ class HouqinBot:
             person = person_for_chat(session, chat.id)
             if person is None:
                 return "zh_CN", None, ""
-            query = select(Asset).where(Asset.school_id.in_(visible_school_ids(person)))
-            if asset_id is not None:
-                query = query.where(Asset.id == asset_id)
-            else:
-                query = query.where(func.upper(Asset.code) == code.strip().upper())
-            found = session.scalars(query.limit(2)).all()
+            found = visible_asset(session, person, code=code, asset_id=asset_id)
             locale = self.locale_of(person, update)
-            if len(found) != 1:
+            if found is None:
                 return locale, None, ""
-            return locale, found[0].id, f"{found[0].code} {found[0].name}"
+            return locale, found.id, f"{found.code} {found.name}"
 
         locale, found_id, label = await self.run_db(find)
         if found_id is None:

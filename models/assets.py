@@ -6,13 +6,13 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, select
+from sqlalchemy import ForeignKey, String, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base
 from models.messages import N_
 from models.org import Location, School
-from models.people import Person
+from models.people import Person, visible_school_ids
 from qr_labels.tokens import looks_like_token, new_token
 
 
@@ -149,6 +149,29 @@ def find_asset_by_token(session: Session, token: str) -> Asset | None:
         return None
     return session.scalar(
         select(Asset).join(Label).where(Label.token == token, Label.revoked_at.is_(None))
+    )
+
+
+def visible_asset(
+    session: Session, person: Person, *, code: str = "", asset_id: int | None = None
+) -> Asset | None:
+    """An asset at one of the person's schools, by its label code (in any case) or its id;
+    None when there is none, or when two schools use the code."""
+    query = select(Asset).where(Asset.school_id.in_(visible_school_ids(person)))
+    if asset_id is not None:
+        query = query.where(Asset.id == asset_id)
+    else:
+        query = query.where(func.upper(Asset.code) == code.strip().upper())
+    found = session.scalars(query.limit(2)).all()
+    return found[0] if len(found) == 1 else None
+
+
+def assets_in_care_of(session: Session, person: Person, limit: int = 8) -> list[Asset]:
+    """The assets a person is responsible for ("my assets"), by code."""
+    return list(
+        session.scalars(
+            select(Asset).where(Asset.responsible_id == person.id).order_by(Asset.code).limit(limit)
+        )
     )
 
 

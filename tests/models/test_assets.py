@@ -57,3 +57,21 @@ def test_tokens_are_unique_across_many_assets(session: Session, clock: SettableC
     }
 
     assert len(tokens) == 50
+
+
+def test_an_asset_is_found_by_its_code_in_any_case_only_at_the_persons_schools(
+    session: Session, clock: SettableClock
+) -> None:
+    from models.assets import assets_in_care_of, visible_asset
+    from tests.factories import make_asset, make_person, make_school
+
+    school = make_school(session, "S1")
+    other = make_school(session, "S2", district=school.district)
+    keeper = make_person(session, clock, school)
+    mine = make_asset(session, clock, school, code="MHQ-001", responsible=keeper)
+    make_asset(session, clock, other, code="MHQ-002")
+
+    assert visible_asset(session, keeper, code=" mhq-001 ") == mine
+    assert visible_asset(session, keeper, code="MHQ-002") is None
+    assert visible_asset(session, keeper, asset_id=mine.id) == mine
+    assert assets_in_care_of(session, keeper) == [mine]
