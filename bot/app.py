@@ -44,7 +44,7 @@ from models.chats import (
 )
 from models.clock import Clock, SystemClock
 from models.db import unit_of_work
-from models.duties import Task, TaskStatus, district_calendar, tasks_for
+from models.duties import Task, TaskStatus, district_calendar, due_now, tasks_for
 from models.messages import N_, DomainError, SubmissionInvalid
 from models.notifications import acknowledge, snooze, unacknowledged_alerts
 from models.people import Person, managed_schools, set_locale
@@ -365,22 +365,16 @@ class HouqinBot:
             if person is None:
                 return self.locale_of(None, update), NOT_LINKED, {}
             locale = self.locale_of(person, update)
-            manages = bool(managed_schools(session, person))
-            tasks = [
-                t
-                for t in tasks_for(
-                    session, person, now=now, mine=not manages, limit=200, with_done=False
-                )
-                if t.status(now) in (TaskStatus.DUE, TaskStatus.OVERDUE)
-            ]
+            tasks = due_now(session, person, now=now)
             if not tasks:
                 return locale, NOTHING_DUE, {}
-            zone = ZoneInfo(self.settings.i18n.timezone)
             lines = []
             for task in tasks[:LISTED]:
                 template = latest_template(session, task.template_key)
                 title = template.spec.title_text(locale) if template else task.template_key
                 mark = "⚠️ " if task.status(now) == TaskStatus.OVERDUE else ""
+                # In the school's own time, as every notice is.
+                zone = ZoneInfo(task.asset.school.district.timezone)
                 due = task.due_at.astimezone(zone).strftime("%m-%d %H:%M")
                 lines.append(f"{mark}{title} · {task.asset.code} {task.asset.name} · {due}")
             if len(tasks) > LISTED:

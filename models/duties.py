@@ -37,7 +37,7 @@ from models.base import Base
 from models.messages import N_, DomainError, Message, SubmissionInvalid
 from models.org import District, School
 from models.paging import PAGE_SIZE, Page, page_of
-from models.people import Person, can_see_school, visible_school_ids
+from models.people import Person, can_see_school, managed_schools, visible_school_ids
 from models.recurrence import Calendar, Frequency, Rule, Window
 from models.templates import latest_template
 
@@ -624,6 +624,14 @@ def visible_duty(session: Session, viewer: Person, duty_id: int) -> Duty | None:
 
 
 # --- reading tasks ---------------------------------------------------------------------------
+
+
+def due_now(session: Session, person: Person, *, now: datetime, limit: int = 200) -> list[Task]:
+    """What is due and overdue for this person now, overdue first: their own tasks, or for
+    an administrator every task at the schools they administer."""
+    manages = bool(managed_schools(session, person))
+    tasks = tasks_for(session, person, now=now, mine=not manages, limit=limit, with_done=False)
+    return [t for t in tasks if t.status(now) in (TaskStatus.DUE, TaskStatus.OVERDUE)]
 
 
 def tasks_for(
