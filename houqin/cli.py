@@ -303,7 +303,7 @@ def labels(
     layout: str | None,
 ) -> None:
     """Print QR labels for a school's assets: an A4 PDF sheet and/or one PNG per label."""
-    from houqin.labels import LabelsError, write_labels
+    from models.labels import LabelsError, write_labels
 
     if out is None and png is None:
         raise click.UsageError("give --out FILE.pdf, --png DIR, or both")
@@ -312,7 +312,14 @@ def labels(
     try:
         with unit_of_work(make_session_factory(engine)) as session:
             report = write_labels(
-                session, settings, school_code, kind=kind, pdf=out, png_dir=png, layout=layout
+                session,
+                school_code,
+                base_url=settings.server.base_url,
+                layout=layout or settings.labels.layout,
+                font=settings.labels.font,
+                kind=kind,
+                pdf=out,
+                png_dir=png,
             )
     except LabelsError as exc:
         raise click.ClickException(str(exc)) from None

@@ -15,10 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from houqin.config import Settings
-from houqin.labels import write_labels
 from models.assets import Asset, AssetKind, create_asset
 from models.clock import SettableClock, SystemClock
 from models.duties import add_calendar_entry
+from models.labels import write_labels
 from models.messages import SubmissionInvalid
 from models.org import District, Location, School
 from models.people import Person, Role, create_person, grant_role
@@ -104,7 +104,14 @@ def seed_demo(session: Session, settings: Settings) -> str:
     if session.scalar(select(District).where(District.code == DISTRICT_CODE)) is None:
         _create(session, settings)
     sheet = VAR / "labels-SY01.pdf"
-    written = write_labels(session, settings, "SY01", pdf=sheet)
+    written = write_labels(
+        session,
+        "SY01",
+        base_url=settings.server.base_url,
+        layout=settings.labels.layout,
+        font=settings.labels.font,
+        pdf=sheet,
+    )
     lines = [
         "",
         "Houqin demo / 后勤演示",

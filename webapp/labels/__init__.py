@@ -10,8 +10,8 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from houqin.labels import label_info
 from models.assets import Asset, find_asset_by_token, issue_label
+from models.labels import label_info
 from qr_labels import LAYOUTS, FontMissing, find_cjk_font, render_label
 from webapp import db
 

@@ -1,4 +1,5 @@
-"""Label sheets for a school: the domain picks the assets, qr_labels draws them."""
+"""Label sheets for a school: the domain picks the assets and says what each label shows;
+qr_labels draws them."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from houqin.config import Settings
 from models.assets import KIND_LABELS, Asset, AssetKind, labelled_assets
 from models.catalogue import translate
 from models.org import School
@@ -36,48 +36,46 @@ def label_info(asset: Asset, base_url: str) -> LabelInfo:
 
 
 def label_infos(
-    session: Session, settings: Settings, school: School, kind: str | None
+    session: Session, base_url: str, school: School, kind: str | None
 ) -> list[LabelInfo]:
-    return [
-        label_info(asset, settings.server.base_url)
-        for asset in labelled_assets(session, school, kind)
-    ]
+    return [label_info(asset, base_url) for asset in labelled_assets(session, school, kind)]
 
 
 def write_labels(
     session: Session,
-    settings: Settings,
     school_code: str,
     *,
+    base_url: str,
+    layout: str,
+    font: str | None = None,
     kind: str | None = None,
     pdf: Path | None = None,
     png_dir: Path | None = None,
-    layout: str | None = None,
 ) -> str:
-    """Write the sheet and/or PNGs; returns a line saying what was written where."""
+    """Write the sheet and/or PNGs (the scan address `base_url`, a layout of LAYOUTS, a font
+    file or the system's CJK font); returns a line saying what was written where."""
     school = session.scalar(select(School).where(School.code == school_code))
     if school is None:
         raise LabelsError(f"no school with code {school_code!r}")
     if kind is not None and kind not in KIND_LABELS:
         raise LabelsError(f"unknown kind {kind!r}; known: {', '.join(KIND_LABELS)}")
-    layout_name = layout or settings.labels.layout
-    if layout_name not in LAYOUTS:
-        raise LabelsError(f"unknown layout {layout_name!r}; known: {', '.join(LAYOUTS)}")
-    infos = label_infos(session, settings, school, kind)
+    if layout not in LAYOUTS:
+        raise LabelsError(f"unknown layout {layout!r}; known: {', '.join(LAYOUTS)}")
+    infos = label_infos(session, base_url, school, kind)
     if not infos:
         raise LabelsError(
             f"school {school_code} has no labelled assets" + (f" of kind {kind}" if kind else "")
         )
     try:
-        font = find_cjk_font(settings.labels.font or None)
+        font_path = find_cjk_font(font or None)
     except FontMissing as exc:
         raise LabelsError(str(exc)) from None
     written = []
     if pdf is not None:
         pdf.parent.mkdir(parents=True, exist_ok=True)
-        pages = write_sheet_pdf(infos, pdf, LAYOUTS[layout_name], font)
+        pages = write_sheet_pdf(infos, pdf, LAYOUTS[layout], font_path)
         written.append(f"{pdf} ({pages} page(s))")
     if png_dir is not None:
-        paths = write_label_pngs(infos, png_dir, LAYOUTS[layout_name], font)
+        paths = write_label_pngs(infos, png_dir, LAYOUTS[layout], font_path)
         written.append(f"{len(paths)} PNG file(s) in {png_dir}")
     return f"{len(infos)} label(s) for {school.name}: " + "; ".join(written)
