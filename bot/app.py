@@ -327,7 +327,7 @@ class HouqinBot:
                 return locale, first.msgid, dict(first.params)
             except DomainError as refused:
                 return locale, refused.message.msgid, dict(refused.message.params)
-            due = action.due_at.astimezone(ZoneInfo(self.settings.i18n.timezone))
+            due = action.asset.school.district.local(action.due_at)
             return locale, REPORTED, {"asset": report["asset"], "due": due.strftime("%m-%d %H:%M")}
 
         locale, msgid, params = await self.run_db(file)
@@ -374,8 +374,7 @@ class HouqinBot:
                 title = template.spec.title_text(locale) if template else task.template_key
                 mark = "⚠️ " if task.status(now) == TaskStatus.OVERDUE else ""
                 # In the school's own time, as every notice is.
-                zone = ZoneInfo(task.asset.school.district.timezone)
-                due = task.due_at.astimezone(zone).strftime("%m-%d %H:%M")
+                due = task.asset.school.district.local(task.due_at).strftime("%m-%d %H:%M")
                 lines.append(f"{mark}{title} · {task.asset.code} {task.asset.name} · {due}")
             if len(tasks) > LISTED:
                 lines.append(f"… +{len(tasks) - LISTED}")
@@ -467,8 +466,9 @@ class HouqinBot:
 
     # --- buttons and photos -------------------------------------------------------------------
 
-    def _local(self, moment: datetime) -> str:
-        return moment.astimezone(ZoneInfo(self.settings.i18n.timezone)).strftime("%H:%M")
+    def _local(self, moment: datetime, person: Person) -> str:
+        """A time of day as the person reads it, in their district's time zone."""
+        return moment.astimezone(ZoneInfo(person.timezone)).strftime("%H:%M")
 
     async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -499,12 +499,12 @@ class HouqinBot:
                 notice = acknowledge(session, person, number, now=now)
                 if notice is None or notice.acknowledged_at is None:
                     return locale, NOT_YOURS, {}
-                return locale, ACKNOWLEDGED, {"at": self._local(notice.acknowledged_at)}
+                return locale, ACKNOWLEDGED, {"at": self._local(notice.acknowledged_at, person)}
             if kind == "snooze":
                 until = now + timedelta(hours=1)
                 if snooze(session, person, number, now=now, until=until) is None:
                     return locale, NOT_YOURS, {}
-                return locale, SNOOZED, {"at": self._local(until)}
+                return locale, SNOOZED, {"at": self._local(until, person)}
             if kind == "photo":
                 return locale, SEND_PHOTO, {"task": number}
             return locale, NOT_YOURS, {}

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base
 from models.catalogue import render_notice
+from models.org import DEFAULT_TIMEZONE
 from models.paging import PAGE_SIZE, Page, page_of
 from models.people import Person, Role, RoleGrant
 
@@ -89,7 +90,7 @@ def notify(
     dedup_key: str,
     now: datetime,
     link: str | None = None,
-    timezone: str = "Asia/Shanghai",
+    timezone: str = DEFAULT_TIMEZONE,
     task_ids: list[int] | None = None,
 ) -> list[Notification]:
     """Queue a notice for each recipient once; a key already queued for someone is skipped.

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base
+
+# The time zone of a district that names none, and of a person with no role anywhere yet.
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
 class District(Base):
@@ -14,9 +20,13 @@ class District(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    timezone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIMEZONE)
 
     schools: Mapped[list[School]] = relationship(back_populates="district", order_by="School.code")
+
+    def local(self, moment: datetime) -> datetime:
+        """A moment in the district's own time, as every text a person reads shows it."""
+        return moment.astimezone(ZoneInfo(self.timezone))
 
 
 class School(Base):

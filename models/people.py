@@ -23,7 +23,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from models.base import Base
 from models.messages import N_, DomainError, Message
-from models.org import School
+from models.org import DEFAULT_TIMEZONE, District, School
 from models.phones import normalise_mobile
 from models.throttle import clear_failures, count_failure, locked_for
 
@@ -125,6 +125,11 @@ class Person(Base):
             g.role == Role.DISTRICT_ADMIN and g.district_id == district_id for g in self.grants
         )
 
+    @property
+    def timezone(self) -> str:
+        """The time zone of the district the person works in (their first role's)."""
+        return self.grants[0].district.timezone if self.grants else DEFAULT_TIMEZONE
+
     def can_manage_school(self, school: School) -> bool:
         """School administrators manage their school; district administrators every school."""
         return any(
@@ -154,6 +159,7 @@ class RoleGrant(Base):
     school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"))
 
     person: Mapped[Person] = relationship(back_populates="grants")
+    district: Mapped[District] = relationship()
     school: Mapped[School | None] = relationship()
 
 

@@ -37,7 +37,7 @@ from models.duties import (
 )
 from models.messages import N_
 from models.notifications import Notification, Severity, district_admins, notify, school_admins
-from models.org import District, School
+from models.org import DEFAULT_TIMEZONE, District, School
 from models.people import Person
 from models.records import Record
 from models.recurrence import Calendar, Frequency, Rule, Window
@@ -627,7 +627,7 @@ class _Context:
             school = self.session.get(School, school_id)
             if school is not None:
                 return self.calendars[school.district_id].zone.key
-        return next(iter(self.calendars.values())).zone.key if self.calendars else "Asia/Shanghai"
+        return next(iter(self.calendars.values())).zone.key if self.calendars else DEFAULT_TIMEZONE
 
     def _task_list(self, tasks: Sequence[_TaskRow]) -> dict[str, str]:
         """A few tasks by name and due time, or many counted by checklist."""

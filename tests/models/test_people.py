@@ -77,3 +77,19 @@ def test_a_language_asked_by_name_is_set_and_asked_nothing_switches(
     assert set_locale(person, "zh-CN") == "zh_CN"
     assert set_locale(person) == "en"
     assert set_locale(person) == "zh_CN"
+
+
+def test_a_person_reads_times_in_the_time_zone_of_their_district(
+    session: Session, clock: SettableClock
+) -> None:
+    from models.people import Person, Role
+
+    school = make_school(session)
+    school.district.timezone = "Asia/Urumqi"
+    teacher = make_person(session, clock, school)
+    district = make_person(session, clock, school, Role.DISTRICT_ADMIN, "district")
+    nobody = Person(username="new", display_name="New", password_hash="", created_at=clock.now())
+
+    assert teacher.timezone == "Asia/Urumqi" and district.timezone == "Asia/Urumqi"
+    assert nobody.timezone == "Asia/Shanghai"
+    assert school.district.local(clock.now()).strftime("%H:%M") == "06:30"  # 08:30 in Beijing
