@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from models.assets import Asset, AssetKind, create_asset
@@ -354,26 +354,24 @@ def update_asset(
 # --- places -----------------------------------------------------------------------------
 
 
-def school_locations(session: Session, school: School) -> list[Location]:
-    return list(
-        session.scalars(
-            select(Location)
-            .where(Location.school_id == school.id)
-            .order_by(Location.building, Location.floor, Location.room)
-        )
+def _locations(school: School) -> Select[tuple[Location]]:
+    """A school's places, by building, floor and room."""
+    return (
+        select(Location)
+        .where(Location.school_id == school.id)
+        .order_by(Location.building, Location.floor, Location.room, Location.id)
     )
+
+
+def school_locations(session: Session, school: School) -> list[Location]:
+    return list(session.scalars(_locations(school)))
 
 
 def location_page(
     session: Session, school: School, page: Any = 1, size: int = PAGE_SIZE
 ) -> Page[Location]:
     """One page of `school_locations`."""
-    query = (
-        select(Location)
-        .where(Location.school_id == school.id)
-        .order_by(Location.building, Location.floor, Location.room, Location.id)
-    )
-    return page_of(session, query, page, size)
+    return page_of(session, _locations(school), page, size)
 
 
 def find_location(
@@ -435,31 +433,10 @@ def school_roles(person: Person, school: School) -> list[Role]:
     )
 
 
-def school_people(session: Session, school: School) -> list[tuple[Person, list[Role]]]:
-    """Everyone with a role at the school, logins switched off included, by name."""
-    people = session.scalars(
-        select(Person)
-        .join(RoleGrant)
-        .where(
-            or_(
-                RoleGrant.school_id == school.id,
-                and_(
-                    RoleGrant.role == Role.DISTRICT_ADMIN,
-                    RoleGrant.district_id == school.district_id,
-                ),
-            )
-        )
-        .distinct()
-        .order_by(Person.display_name, Person.username)
-    )
-    return [(person, school_roles(person, school)) for person in people]
-
-
-def people_page(
-    session: Session, school: School, page: Any = 1, size: int = PAGE_SIZE
-) -> Page[tuple[Person, list[Role]]]:
-    """One page of `school_people`: everyone with a role at the school, by name."""
-    query = (
+def _people(school: School) -> Select[tuple[Person]]:
+    """Everyone with a role at the school (its district's administrators too), logins
+    switched off included, by name."""
+    return (
         select(Person)
         .where(
             Person.id.in_(
@@ -476,7 +453,18 @@ def people_page(
         )
         .order_by(Person.display_name, Person.username, Person.id)
     )
-    people = page_of(session, query, page, size)
+
+
+def school_people(session: Session, school: School) -> list[tuple[Person, list[Role]]]:
+    """Everyone with a role at the school, with their roles there."""
+    return [(person, school_roles(person, school)) for person in session.scalars(_people(school))]
+
+
+def people_page(
+    session: Session, school: School, page: Any = 1, size: int = PAGE_SIZE
+) -> Page[tuple[Person, list[Role]]]:
+    """One page of `school_people`."""
+    people = page_of(session, _people(school), page, size)
     rows = [(person, school_roles(person, school)) for person in people.items]
     return Page(rows, people.total, people.number, people.size)
 
