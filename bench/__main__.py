@@ -24,7 +24,6 @@ from PIL import Image
 from sqlalchemy import insert, select
 
 from bench import bot_delivery, imports, sweep
-from houqin.config import Settings
 from models import Base
 from models.assets import AssetKind, create_asset, find_asset_by_token
 from models.clock import SettableClock
@@ -34,6 +33,7 @@ from models.people import Person, Role, create_person, grant_role
 from models.photos import PhotoStore
 from models.records import Channel, Record, Upload, submit_record
 from models.templates import latest_template, sync_builtin_templates
+from settings import Settings
 from webapp import create_app
 
 ANSWERS = {

@@ -19,12 +19,12 @@ from sqlalchemy import event
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from houqin.config import Settings
 from models import Base
 from models.clock import SettableClock
 from models.db import make_engine, make_session_factory
 from models.org import District, School
 from models.people import Role, create_person, grant_role
+from settings import Settings
 from webapp import create_app
 
 PEOPLE = 2000

@@ -31,7 +31,6 @@ from telegram.ext import (
 )
 
 from bot.outbox import ACKNOWLEDGE, CONNECTIONS, OutboxSender, RateLimits, split_text
-from houqin.config import Settings
 from models.actions import clean_description, report_problem
 from models.assets import Asset, assets_in_care_of, visible_asset
 from models.catalogue import translate
@@ -52,6 +51,7 @@ from models.photos import PhotoRejected, PhotoStore, check_photo_size, prepare_p
 from models.records import submit_task_photo
 from models.sweep import DIGEST, DIGEST_FIGURES, completion_rates, school_figures
 from models.templates import latest_template
+from settings import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 import click
 from sqlalchemy import select
 
-from houqin.config import ConfigError, Settings, load_settings
 from models.db import make_engine, make_session_factory, unit_of_work
+from settings import ConfigError, Settings, load_settings
 
 log = logging.getLogger(__name__)
 

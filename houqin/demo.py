@@ -14,7 +14,6 @@ from PIL import Image, ImageDraw
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from houqin.config import Settings
 from models.assets import Asset, AssetKind, create_asset
 from models.clock import SettableClock, SystemClock
 from models.duties import add_calendar_entry
@@ -28,6 +27,7 @@ from models.registers import Document, DocumentKind, add_supplier
 from models.sweep import sweep
 from models.templates import TemplateSpec, latest_template
 from scheduler import sweep_policy
+from settings import Settings
 
 VAR = Path("var")
 DEMO_PASSWORD = "houqin123"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from flask import Flask
 
-from houqin.config import load_settings
 from houqin.migrate import check_current
+from settings import load_settings
 from webapp import create_app
 
 

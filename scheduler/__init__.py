@@ -10,12 +10,12 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
-from houqin.config import Settings
 from models.clock import Clock, SystemClock
 from models.db import unit_of_work
 from models.duties import DutyDefaults
 from models.sweep import SweepPolicy, SweepReport, sweep
 from models.trips import sweep_trips
+from settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from houqin.config import Settings
 from models.clock import Clock, SystemClock
 from models.db import make_engine, make_session_factory
 from models.photos import PhotoStore
+from settings import Settings
 from webapp import (
     actions,
     admin,

@@ -14,10 +14,10 @@ from typing import TypeVar
 from flask import Flask, Response, current_app, g, request
 from sqlalchemy.orm import Session, sessionmaker
 
-from houqin.config import Settings
 from models.clock import Clock
 from models.db import mark_read_only
 from models.photos import PhotoStore
+from settings import Settings
 
 
 def init_app(app: Flask, factory: sessionmaker[Session]) -> None:

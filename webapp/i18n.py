@@ -7,13 +7,13 @@ from flask_babel import Babel, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from houqin.config import Settings
 from models import catalogue
 from models.admin import CHOICE_LABELS, KIND_ATTRIBUTES
 from models.assets import ATTRIBUTE_LABELS, KIND_LABELS
 from models.catalogue import COLON, LIST_SEPARATOR, join_list, render_notice
 from models.messages import Message
 from models.notifications import Notification, unread_count
+from settings import Settings
 
 SUPPORTED = ("zh_CN", "en")
 LANG_COOKIE = "houqin_lang"

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from houqin.config import Settings
+from settings import Settings
 from tests.fake_telegram import FakeTelegram
 
 

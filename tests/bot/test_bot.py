@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import Application
 
 from bot.app import build_application
-from houqin.config import Settings
 from models.chats import ChatLink, new_link_code
 from models.clock import SettableClock
 from models.people import Role
+from settings import Settings
 from tests.factories import make_person, make_school
 from tests.fake_telegram import FakeTelegram
 

@@ -8,12 +8,12 @@ from datetime import timedelta
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import Application
 
-from houqin.config import Settings
 from models.chats import ChatLink
 from models.clock import SettableClock
 from models.notifications import Severity, notify
 from models.people import Role
 from models.sweep import sweep
+from settings import Settings
 from tests.bot.test_bot import _reply, _run
 from tests.factories import make_asset, make_person, make_school
 from tests.fake_telegram import FakeTelegram

@@ -13,7 +13,6 @@ from telegram.ext import Application
 
 from bot.app import build_application
 from bot.outbox import OutboxSender, RateLimits
-from houqin.config import Settings
 from models.assets import AssetKind
 from models.chats import ChatLink
 from models.clock import SettableClock
@@ -22,6 +21,7 @@ from models.notifications import Delivery, Notification, Severity, notify
 from models.people import Person, Role
 from models.records import Record
 from models.sweep import REMIND, sweep
+from settings import Settings
 from tests.factories import jpeg_bytes, make_asset, make_person, make_school
 from tests.fake_telegram import FakeTelegram
 

@@ -8,12 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import Application
 
-from houqin.config import Settings
 from models.actions import ActionEvent, CorrectiveAction
 from models.chats import ChatLink
 from models.clock import SettableClock
 from models.notifications import Notification
 from models.people import Role
+from settings import Settings
 from tests.bot.test_bot import _reply, _run
 from tests.factories import jpeg_bytes, make_asset, make_person, make_school
 from tests.fake_telegram import FakeTelegram

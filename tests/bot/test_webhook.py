@@ -10,8 +10,8 @@ import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import build_application, webhook_options
-from houqin.config import Settings
 from models.clock import SettableClock
+from settings import Settings
 from tests.fake_telegram import FakeTelegram
 
 SECRET = "s3cret-webhook-token_0123"

@@ -13,7 +13,6 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from houqin.cli import main
-from houqin.config import Settings
 from houqin.demo import PEOPLE, demo_settings
 from models.assets import Asset, AssetKind
 from models.clock import SettableClock
@@ -24,6 +23,7 @@ from models.org import District
 from models.people import Person, Role
 from models.records import Record
 from models.registers import suppliers_for
+from settings import Settings
 from tests.factories import make_asset, make_person, make_school
 
 

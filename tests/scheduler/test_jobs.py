@@ -7,7 +7,6 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from houqin.config import Settings
 from models.assets import AssetKind
 from models.clock import SettableClock
 from models.duties import Task
@@ -17,6 +16,7 @@ from models.photos import PhotoStore
 from models.records import Channel, submit_record
 from models.templates import latest_template
 from scheduler import build_scheduler, check_trips, run_sweep, sweep_policy
+from settings import Settings
 from tests.factories import file_pre_trip_check, make_asset, make_person, make_school
 
 

@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import TestResponse, encode_multipart
 
-from houqin.config import Settings
 from models.assets import Asset, AssetKind, find_asset_by_token
 from models.clock import SettableClock
 from models.org import Location, School
 from models.people import Person, Role, authenticate
 from models.registers import Supplier
+from settings import Settings
 from tests.conftest import Auth, csrf_token
 from tests.factories import make_asset, make_person, make_school
 

@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from houqin.config import Settings
 from models.clock import SettableClock
 from models.people import Person, Role
 from models.records import Record
 from scheduler import run_sweep, sweep_policy
+from settings import Settings
 from tests.conftest import csrf_token
 from tests.factories import (
     EXTINGUISHER_OK,

@@ -14,11 +14,11 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from houqin.config import Settings
 from models.clock import SettableClock
 from models.org import School
 from models.people import Role
 from models.records import Channel, Upload, submit_record
+from settings import Settings
 from tests.conftest import Auth
 from tests.factories import (
     EXTINGUISHER_OK,

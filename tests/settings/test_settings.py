@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from houqin.config import ConfigError, Settings, load_settings
+from settings import ConfigError, Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "config.example.toml"
