@@ -38,9 +38,12 @@ extract-messages: $(STAMP)
 demo: $(STAMP) fonts translations
 	$(BIN)/houqin demo
 
+# Style, types (mypy, config in pyproject.toml) and the import contract the README draws (import-linter).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

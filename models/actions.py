@@ -300,7 +300,7 @@ def close_action(
         errors["note"] = Message(N_("Say what was done."))
     if photo is None:
         errors["photo"] = Message(N_("Please take a photo."))
-    if errors:
+    if errors or photo is None:
         raise SubmissionInvalid(errors)
     stored = store_photo(session, store, photo, now=now)
     action.status = ActionStatus.CLOSED

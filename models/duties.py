@@ -250,7 +250,7 @@ class BuiltinDuty:
 
 def builtin_duties(dispenser_every_days: int = 7) -> list[BuiltinDuty]:
     """What the source document asks to be done regularly, as every district starts with it."""
-    school_day = {"school_days_only": True}
+    school_day: dict[str, Any] = {"school_days_only": True}
     return [
         BuiltinDuty("extinguisher_monthly", Rule(Frequency.MONTHLY, time(17, 0), day=25)),
         BuiltinDuty(

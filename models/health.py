@@ -92,15 +92,13 @@ def canteen_roster(session: Session, school_id: int, today: date) -> list[Roster
             best[document.person_id or 0] = document
     entries = []
     for person_id, name in staff:
-        document = best.get(person_id)
+        held = best.get(person_id)
         entries.append(
             RosterEntry(
                 person_id=person_id,
                 name=name,
-                status=document.status(today).value if document else "missing",
-                expires_on=document.expires_on.isoformat()
-                if document and document.expires_on
-                else None,
+                status=held.status(today).value if held else "missing",
+                expires_on=held.expires_on.isoformat() if held and held.expires_on else None,
             )
         )
     return entries

@@ -55,7 +55,7 @@ def process_photo(data: bytes, *, keep_exif: bool = False) -> ProcessedPhoto:
     if not data:
         raise PhotoRejected(Message(N_("The photo is empty. Please take it again.")))
     try:
-        image = Image.open(io.BytesIO(data), formats=PHOTO_FORMATS)
+        image: Image.Image = Image.open(io.BytesIO(data), formats=PHOTO_FORMATS)
         if image.width * image.height > MAX_PIXELS:
             raise PhotoRejected(Message(N_("This image is too large to process.")))
         image.load()

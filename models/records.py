@@ -15,7 +15,6 @@ from sqlalchemy.orm import (
     Mapped,
     Session,
     mapped_column,
-    object_session,
     relationship,
     selectinload,
 )
@@ -156,7 +155,7 @@ def submit_record(
     existing = _record_by_key(session, key)
     if existing is not None:
         return Submission(
-            _resent(existing, actor, asset, template, answers, uploads), created=False
+            _resent(session, existing, actor, asset, template, answers, uploads), created=False
         )
     if not can_see_school(session, actor, asset.school_id):
         raise NotAllowed(Message(N_("You cannot file records for this school.")))
@@ -259,7 +258,7 @@ def submit_record(
         if existing is None:
             raise
         return Submission(
-            _resent(existing, actor, asset, template, answers, uploads), created=False
+            _resent(session, existing, actor, asset, template, answers, uploads), created=False
         )
     return Submission(record, created=True)
 
@@ -468,6 +467,7 @@ class AlreadySent(DomainError):
 
 
 def _resent(
+    session: Session,
     record: Record,
     actor: Person,
     asset: Asset,
@@ -490,7 +490,7 @@ def _resent(
             answers,
             counts,
             asset,
-            directory_for(object_session(record), template.spec, asset),
+            directory_for(session, template.spec, asset),
         )
     except SubmissionInvalid:
         raise AlreadySent(already) from None

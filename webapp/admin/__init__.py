@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
@@ -68,7 +69,7 @@ from webapp.paging import requested_page
 bp = Blueprint("admin", __name__, template_folder="templates")
 
 # Where the report of a finished import is shown; other kinds go back to the import page.
-AFTER_IMPORT = {
+AFTER_IMPORT: dict[str, tuple[str, dict[str, Any]]] = {
     "assets": ("admin.list_assets", {}),
     "people": ("admin.list_people", {}),
     "suppliers": ("registers.show_register", {"tab": "suppliers"}),

@@ -37,5 +37,5 @@ def open_notice(notification_id: int) -> Response:
     session = db.session()
     if not mark_read(session, current_user, notification_id, now=db.clock().now()):
         abort(404)
-    notice = session.get(Notification, notification_id)
+    notice = session.get_one(Notification, notification_id)
     return redirect(safe_next(notice.link) if notice.link else url_for("inbox.show_inbox"))
