@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from houqin.config import Settings
 from models import Base
+from models.checklists import sync_builtin_templates
 from models.clock import SettableClock
 from models.db import make_engine, make_session_factory
 from models.photos import PhotoStore
-from models.templates import sync_builtin_templates
 from webapp import create_app
 
 PG_URL = os.environ.get("HOUQIN_TEST_DATABASE_URL", "")

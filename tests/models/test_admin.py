@@ -8,28 +8,25 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models.admin import (
+from models.accounts import add_person
+from models.assets import Asset, AssetKind, find_asset_by_token
+from models.clock import SettableClock
+from models.inventory import add_asset, update_asset
+from models.messages import SubmissionInvalid
+from models.org import Location, School
+from models.passwords import change_own_password, issue_sign_in_code, reset_password
+from models.people import PasswordExpired, Person, Role, authenticate, grant_role
+from models.places import add_location
+from models.staff import (
     AdminRefused,
-    add_asset,
-    add_location,
-    add_person,
     can_manage_person,
-    change_own_password,
     grant_school_role,
     grantable_roles,
-    issue_sign_in_code,
     managed_school,
-    reset_password,
     revoke_school_role,
     school_people,
     set_login_active,
-    update_asset,
 )
-from models.assets import Asset, AssetKind, find_asset_by_token
-from models.clock import SettableClock
-from models.messages import SubmissionInvalid
-from models.org import Location, School
-from models.people import PasswordExpired, Person, Role, authenticate, grant_role
 from models.throttle import is_locked_anywhere
 from tests.factories import PASSWORD, make_person, make_school
 

@@ -14,18 +14,13 @@ from sqlalchemy.orm import Session
 
 from models.assets import Asset, find_asset_by_token
 from models.clock import SettableClock
+from models.import_kinds import Column, ImportContext, ImportKind
 from models.imports import (
     IMPORT_KINDS,
-    MAX_ROWS,
-    Column,
-    ImportContext,
     ImportFiles,
-    ImportKind,
-    ImportRefused,
     RowsRefused,
     import_kinds_for,
     preview_import,
-    read_sheet,
     register_import_kind,
     run_import,
     save_import,
@@ -33,7 +28,8 @@ from models.imports import (
 from models.messages import Message, SubmissionInvalid
 from models.org import Location, School
 from models.people import Person, Role, authenticate
-from models.registers import Supplier, suppliers_for
+from models.spreadsheets import MAX_ROWS, ImportRefused, read_sheet
+from models.suppliers import Supplier, suppliers_for
 from tests.factories import make_asset, make_person, make_school, make_supplier
 
 ASSET_HEADER = ["编号", "名称", "类型", "楼栋", "楼层", "房间", "责任人", "座位数", "车牌", "司机"]

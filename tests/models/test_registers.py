@@ -8,34 +8,35 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-import models.registers  # noqa: F401  (its tables must be in the metadata before they are made)
+import models.documents  # noqa: F401  (its tables must be in the metadata before they are made)
 from models.assets import AssetKind
 from models.clock import SettableClock
-from models.messages import SubmissionInvalid
-from models.people import Role
-from models.photos import Photo, PhotoStore
-from models.registers import (
+from models.documents import (
     CertificateShare,
     Document,
-    DocumentFile,
     DocumentKind,
     DocumentStatus,
-    RegisterRefused,
-    StoredFile,
     add_document,
-    add_supplier,
     certificate_shares,
     expiring_documents,
     find_holder,
-    is_approved,
     local_today,
     missing_insurances,
     parse_date,
     person_certificates,
     renew_document,
+    valid_certificate_share,
+)
+from models.messages import SubmissionInvalid
+from models.people import Role
+from models.photos import Photo, PhotoStore
+from models.stored_files import DocumentFile, StoredFile
+from models.suppliers import (
+    RegisterRefused,
+    add_supplier,
+    is_approved,
     suppliers_for,
     update_supplier,
-    valid_certificate_share,
 )
 from tests.factories import jpeg_bytes, make_asset, make_person, make_school
 
@@ -545,6 +546,6 @@ def test_missing_insurances_name_the_school_and_each_bus(
 
 
 def test_brands_typed_in_the_form_or_a_spreadsheet_cell_split_the_same_way() -> None:
-    from models.registers import split_list
+    from models.suppliers import split_list
 
     assert split_list("双汇，雨润\n金锣|众品、双汇; ") == ["双汇", "雨润", "金锣", "众品"]
