@@ -26,13 +26,13 @@ from sqlalchemy import insert, select
 from bench import bot_delivery, imports, sweep
 from models import Base
 from models.assets import AssetKind, create_asset, find_asset_by_token
+from models.checklists import latest_template, sync_builtin_templates
 from models.clock import SettableClock
 from models.db import make_engine, make_session_factory
 from models.org import District, School
 from models.people import Person, Role, create_person, grant_role
 from models.photos import PhotoStore
 from models.records import Channel, Record, Upload, submit_record
-from models.templates import latest_template, sync_builtin_templates
 from settings import Settings
 from webapp import create_app
 

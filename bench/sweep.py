@@ -65,6 +65,7 @@ from sqlalchemy.orm import Session
 from models import Base
 from models.assets import Asset, AssetKind
 from models.base import UTCDateTime
+from models.checklists import latest_template, sync_builtin_templates
 from models.db import make_engine, make_session_factory
 from models.duties import Duty, Task, TaskState, district_calendar, ensure_builtin_duties
 from models.org import District, School
@@ -72,7 +73,6 @@ from models.people import Person, Role, RoleGrant
 from models.records import Record
 from models.recurrence import Frequency, Window
 from models.sweep import SweepPolicy, SweepReport, sweep
-from models.templates import latest_template, sync_builtin_templates
 
 SCHOOLS = 200
 MIX = {

@@ -41,6 +41,7 @@ from models.chats import (
     person_for_chat,
     unlink_chat,
 )
+from models.checklists import latest_template
 from models.clock import Clock, SystemClock
 from models.db import unit_of_work
 from models.duties import Task, TaskStatus, district_calendar, due_now, tasks_for
@@ -50,7 +51,6 @@ from models.people import Person, managed_schools, set_locale
 from models.photos import PhotoRejected, PhotoStore, check_photo_size, prepare_photo
 from models.records import submit_task_photo
 from models.sweep import DIGEST, DIGEST_FIGURES, completion_rates, school_figures
-from models.templates import latest_template
 from settings import Settings
 
 log = logging.getLogger(__name__)

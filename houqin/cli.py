@@ -58,7 +58,7 @@ def db() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context) -> None:
     """Apply migrations and load the built-in checklists."""
-    from models.templates import TemplateError
+    from models.checklists import TemplateError
 
     try:
         prepare_database(_settings(ctx))
@@ -69,8 +69,8 @@ def db_upgrade(ctx: click.Context) -> None:
 
 def prepare_database(settings: Settings) -> None:
     from houqin.migrate import upgrade
+    from models.checklists import sync_builtin_templates
     from models.clock import SystemClock
-    from models.templates import sync_builtin_templates
 
     _ensure_sqlite_folder(settings.database.url)
     engine = make_engine(settings.database.url)
@@ -105,7 +105,7 @@ def run_server(settings: Settings, host: str, port: int) -> None:
     """The web app with the scheduler's jobs running beside it."""
     from werkzeug.serving import run_simple
 
-    from models.templates import builtin_specs
+    from models.checklists import builtin_specs
     from scheduler import build_scheduler
     from webapp import create_app
 

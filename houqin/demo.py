@@ -15,7 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.assets import Asset, AssetKind, create_asset
+from models.checklists import TemplateSpec, latest_template
 from models.clock import SettableClock, SystemClock
+from models.documents import Document, DocumentKind
 from models.duties import add_calendar_entry
 from models.labels import write_labels
 from models.messages import SubmissionInvalid
@@ -23,9 +25,8 @@ from models.org import District, Location, School
 from models.people import Person, Role, create_person, grant_role
 from models.photos import PhotoStore
 from models.records import Channel, Upload, submit_record
-from models.registers import Document, DocumentKind, add_supplier
+from models.suppliers import add_supplier
 from models.sweep import sweep
-from models.templates import TemplateSpec, latest_template
 from scheduler import sweep_policy
 from settings import Settings
 

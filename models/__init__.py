@@ -5,15 +5,17 @@ from models.assets import Asset, AssetKind, Label
 from models.base import Base
 from models.chats import ChatLink, LinkCode
 from models.checklist_roles import ChecklistRoles
+from models.checklists import FormTemplate
+from models.documents import Document
 from models.duties import CalendarEntry, Duty, Task
 from models.notifications import Delivery, Notification
 from models.org import District, Location, School
 from models.people import Person, Role, RoleGrant
 from models.photos import Photo, RecordPhoto
 from models.records import Record
-from models.registers import Document, StoredFile, Supplier
+from models.stored_files import StoredFile
+from models.suppliers import Supplier
 from models.sweep import SweepMark
-from models.templates import FormTemplate
 from models.throttle import LoginFailure
 from models.trips import Trip
 

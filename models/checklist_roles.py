@@ -20,10 +20,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from models.assets import Asset
 from models.base import Base
 from models.catalogue import LOCALES, join_list, translate
+from models.checklists import FormTemplate
 from models.duties import open_tasks_of_asset
 from models.messages import N_, DomainError, Message
 from models.people import ROLE_LABELS, Person, Role
-from models.templates import FormTemplate
 from models.trips import PRE_TRIP_CHECK, trip_refusal, trip_to_end
 
 ADMIN_ROLES = (Role.SCHOOL_ADMIN, Role.DISTRICT_ADMIN)

@@ -34,12 +34,12 @@ from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, relationship
 
 from models.assets import Asset
 from models.base import Base
+from models.checklists import latest_template
 from models.messages import N_, DomainError, Message, SubmissionInvalid
 from models.org import District, School
 from models.paging import PAGE_SIZE, Page, page_of
 from models.people import Person, can_see_school, managed_schools, visible_school_ids
 from models.recurrence import Calendar, Frequency, Rule, Window
-from models.templates import latest_template
 
 
 class CalendarKind(enum.StrEnum):

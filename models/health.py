@@ -13,15 +13,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.actions import FAILURE_DETAILS
+from models.answers import answer_values
 from models.catalogue import LOCALES, translate
+from models.documents import Document, DocumentKind, local_today
 from models.messages import N_, Message
-from models.people import Person, Role, RoleGrant
-from models.registers import Document, DocumentKind, local_today
-from models.templates import answer_values
+from models.org import School
+from models.people import Role
+from models.staff import people_at_school
 
 if TYPE_CHECKING:
     from models.assets import Asset
-    from models.templates import TemplateSpec
+    from models.checklists import TemplateSpec
 
 HEALTH_CHECK = "canteen_morning_health_check"
 # Who works in the kitchen: the canteen roles at the school.
@@ -72,13 +74,8 @@ class RosterEntry:
 def canteen_roster(session: Session, school_id: int, today: date) -> list[RosterEntry]:
     """Everyone with a canteen role at the school, by name, with their best current health
     certificate from the register."""
-    staff = session.execute(
-        select(Person.id, Person.display_name)
-        .join(RoleGrant)
-        .where(RoleGrant.school_id == school_id, RoleGrant.role.in_(CANTEEN_ROLES), Person.active)
-        .distinct()
-        .order_by(Person.display_name, Person.id)
-    ).all()
+    school = session.get_one(School, school_id)
+    staff = [(p.id, p.display_name) for p in people_at_school(session, school, CANTEEN_ROLES)]
     best: dict[int, Document] = {}
     for document in session.scalars(
         select(Document).where(

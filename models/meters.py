@@ -14,8 +14,8 @@ from models.messages import N_, Message
 
 if TYPE_CHECKING:
     from models.assets import Asset
+    from models.checklists import TemplateSpec
     from models.records import Record
-    from models.templates import TemplateSpec
 
 METER_READING = "meter_reading"
 READING = "reading"

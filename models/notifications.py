@@ -17,9 +17,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base
 from models.catalogue import render_notice
-from models.org import DEFAULT_TIMEZONE
+from models.org import DEFAULT_TIMEZONE, School
 from models.paging import PAGE_SIZE, Page, page_of
 from models.people import Person, Role, RoleGrant
+from models.staff import people_at_school
 
 
 class Severity(enum.StrEnum):
@@ -129,17 +130,7 @@ def notify(
 
 def school_admins(session: Session, school_id: int, district_id: int) -> list[Person]:
     """Who is alerted about a school: its administrators, else the district's."""
-    admins = list(
-        session.scalars(
-            select(Person)
-            .join(RoleGrant)
-            .where(
-                Person.active,
-                RoleGrant.role == Role.SCHOOL_ADMIN,
-                RoleGrant.school_id == school_id,
-            )
-        )
-    )
+    admins = people_at_school(session, session.get_one(School, school_id), (Role.SCHOOL_ADMIN,))
     if admins:
         return admins
     return district_admins(session, district_id)

@@ -437,23 +437,3 @@ def grant_role(session: Session, person: Person, role: Role, school: School) -> 
     session.add(grant)
     session.flush()
     return grant
-
-
-def people_at_school(session: Session, school_id: int) -> dict[int, str]:
-    """Who can be named on a checklist at a school: everyone with a role there, by name."""
-    school = session.get(School, school_id)
-    district_id = school.district_id if school is not None else -1
-    rows = session.execute(
-        select(Person.id, Person.display_name)
-        .join(RoleGrant)
-        .where(
-            Person.active,
-            or_(
-                RoleGrant.school_id == school_id,
-                (RoleGrant.role == Role.DISTRICT_ADMIN) & (RoleGrant.district_id == district_id),
-            ),
-        )
-        .distinct()
-        .order_by(Person.display_name)
-    )
-    return {person_id: name for person_id, name in rows}

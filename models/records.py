@@ -20,9 +20,11 @@ from sqlalchemy.orm import (
 )
 
 from models.actions import open_actions_for_failures
+from models.answers import Directory, SupplierChoice, check_answers
 from models.assets import Asset
 from models.base import Base
 from models.checklist_roles import check_may_file
+from models.checklists import FormTemplate, TemplateSpec, latest_template
 from models.clock import Clock
 from models.duties import Task, TaskState, complete_tasks
 from models.health import certificate_findings
@@ -30,7 +32,7 @@ from models.messages import N_, DomainError, Message, SubmissionInvalid
 from models.meters import reading_errors
 from models.notifications import Severity, notify, school_admins
 from models.org import School
-from models.people import Person, can_see_school, people_at_school, visible_school_ids
+from models.people import Person, can_see_school, visible_school_ids
 from models.photos import (
     Photo,
     PhotoRejected,
@@ -40,15 +42,8 @@ from models.photos import (
     process_photo,
     store_photo,
 )
-from models.registers import suppliers_for
-from models.templates import (
-    Directory,
-    FormTemplate,
-    SupplierChoice,
-    TemplateSpec,
-    check_answers,
-    latest_template,
-)
+from models.staff import people_at_school
+from models.suppliers import suppliers_for
 from models.trips import (
     TripRefused,
     alert_overload,
@@ -447,7 +442,11 @@ def _photo_counts(uploads: Sequence[Upload]) -> dict[str, int]:
 def directory_for(session: Session, spec: TemplateSpec, asset: Asset) -> Directory:
     """Whom and what the checklist may name, looked up only when it has such an item."""
     types = {item.type for item in spec.items}
-    people = people_at_school(session, asset.school_id) if "person" in types else {}
+    people = (
+        {p.id: p.display_name for p in people_at_school(session, asset.school)}
+        if "person" in types
+        else {}
+    )
     suppliers = {}
     if "supplier" in types:
         district_id = session.get_one(School, asset.school_id).district_id

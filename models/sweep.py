@@ -25,6 +25,8 @@ from models.actions import ActionStatus, CorrectiveAction
 from models.assets import Asset
 from models.base import Base
 from models.catalogue import COLON, GROUP_SEPARATOR, join_list
+from models.checklists import FormTemplate
+from models.documents import Document, document_link
 from models.duties import (
     Duty,
     DutyDefaults,
@@ -41,8 +43,6 @@ from models.org import DEFAULT_TIMEZONE, District, School
 from models.people import Person
 from models.records import Record
 from models.recurrence import Calendar, Frequency, Rule, Window
-from models.registers import Document, document_link
-from models.templates import FormTemplate
 
 EXPIRY_NOTICE_DAYS = (30, 7, 1, 0)
 LISTED_TASKS = 5

@@ -15,16 +15,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from models.answers import answer_values
 from models.assets import Asset
 from models.base import Base
+from models.checklists import LOCALES, latest_template
 from models.messages import N_, DomainError, Message
 from models.notifications import Severity, notify, school_admins
 from models.paging import PAGE_SIZE, Page, page_of
 from models.people import Person, visible_school_ids
-from models.templates import LOCALES, answer_values, latest_template
 
 if TYPE_CHECKING:
-    from models.templates import TemplateSpec
+    from models.checklists import TemplateSpec
 
 # The driver's check before the bus leaves (校车安全管理条例 §41), filed the same local day.
 PRE_TRIP_CHECK = "bus_pre_trip_check"

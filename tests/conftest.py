@@ -18,10 +18,10 @@ from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Base
+from models.checklists import sync_builtin_templates
 from models.clock import SettableClock
 from models.db import make_engine, make_session_factory
 from models.photos import PhotoStore
-from models.templates import sync_builtin_templates
 from settings import Settings
 from webapp import create_app
 

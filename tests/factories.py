@@ -10,11 +10,11 @@ from PIL import Image
 from sqlalchemy.orm import Session
 
 from models.assets import Asset, AssetKind, create_asset
+from models.checklists import FormTemplate, latest_template
 from models.clock import SettableClock
 from models.org import District, Location, School
 from models.people import Person, Role, create_person, grant_role, hash_password
-from models.registers import SUPPLY_CATEGORIES, Supplier
-from models.templates import FormTemplate, latest_template
+from models.suppliers import SUPPLY_CATEGORIES, Supplier
 
 PASSWORD = "secret-pass"
 

@@ -40,8 +40,8 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.wrappers import Response
 
 from models.assets import find_asset_by_token
+from models.checklists import FormTemplate, latest_template
 from models.health import OFF_DUTY
-from models.templates import FormTemplate, latest_template
 from webapp import db
 
 DRAFT_RE = re.compile(r"[A-Za-z0-9_-]{22,64}")

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from models import catalogue
-from models.admin import CHOICE_LABELS, KIND_ATTRIBUTES
+from models.asset_attributes import CHOICE_LABELS, KIND_ATTRIBUTES
 from models.assets import ATTRIBUTE_LABELS, KIND_LABELS
 from models.catalogue import COLON, LIST_SEPARATOR, join_list, render_notice
 from models.messages import Message

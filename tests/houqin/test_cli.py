@@ -22,7 +22,7 @@ from models.notifications import Notification
 from models.org import District
 from models.people import Person, Role
 from models.records import Record
-from models.registers import suppliers_for
+from models.suppliers import suppliers_for
 from settings import Settings
 from tests.factories import make_asset, make_person, make_school
 
@@ -186,7 +186,7 @@ def test_the_demo_prints_the_given_address_into_its_labels(
 def test_a_broken_checklist_file_stops_the_upgrade_naming_file_item_and_field(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from models import templates
+    from models import checklists
 
     broken = tmp_path / "checklists"
     broken.mkdir()
@@ -195,7 +195,7 @@ def test_a_broken_checklist_file_stops_the_upgrade_naming_file_item_and_field(
         '[[items]]\nkey = "q"\ntype = "pass_fail"\nlabel = { zh_CN = "问" }\n',
         encoding="utf-8",
     )
-    monkeypatch.setattr(templates, "BUILTIN_DIR", broken)
+    monkeypatch.setattr(checklists, "BUILTIN_DIR", broken)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HOUQIN_DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
 

@@ -15,13 +15,13 @@ from models.actions import (
     reopen_action,
     visible_actions,
 )
+from models.checklists import latest_template, save_template_version, spec_from_json
 from models.clock import SettableClock
 from models.messages import SubmissionInvalid
 from models.notifications import Delivery, Notification, Severity, inbox, notify
 from models.people import Role
 from models.photos import PhotoStore, process_photo
 from models.records import Channel, Upload, submit_record
-from models.templates import latest_template, save_template_version, spec_from_json
 from tests.factories import EXTINGUISHER_OK, jpeg_bytes, make_asset, make_person, make_school
 
 

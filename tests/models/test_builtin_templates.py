@@ -13,24 +13,24 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.actions import CorrectiveAction
+from models.answers import Directory, is_shown
 from models.assets import Asset, AssetKind
+from models.checklists import (
+    BUILTIN_DIR,
+    CHOICE_TYPES,
+    SEVERITIES,
+    ItemSpec,
+    TemplateSpec,
+    load_template_file,
+)
 from models.clock import SettableClock
+from models.documents import Document, DocumentKind
 from models.messages import SubmissionInvalid
 from models.org import School
 from models.people import Person
 from models.photos import Photo, PhotoStore
 from models.records import Channel, Record, Submission, Upload, directory_for, submit_record
-from models.registers import Document, DocumentKind, Supplier
-from models.templates import (
-    BUILTIN_DIR,
-    CHOICE_TYPES,
-    SEVERITIES,
-    Directory,
-    ItemSpec,
-    TemplateSpec,
-    is_shown,
-    load_template_file,
-)
+from models.suppliers import Supplier
 from models.trips import ESCORT_ITEM
 from tests.factories import (
     file_pre_trip_check,

@@ -13,12 +13,12 @@ from models.checklist_roles import (
     filing_roles,
     set_filing_roles,
 )
+from models.checklists import builtin_specs, spec_from_json, sync_builtin_templates
 from models.clock import SettableClock
 from models.messages import DomainError
 from models.people import Role
 from models.photos import PhotoStore
 from models.records import Channel, Upload, submit_record, submit_task_photo
-from models.templates import builtin_specs, spec_from_json, sync_builtin_templates
 from models.trips import Trip
 from tests.factories import (
     EXTINGUISHER_OK,

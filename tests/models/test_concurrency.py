@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import Base
 from models.assets import Asset
+from models.checklists import sync_builtin_templates
 from models.clock import SettableClock
 from models.db import make_engine, make_session_factory
 from models.people import Person
 from models.photos import PhotoStore, prepare_photo
 from models.records import Channel, Record, Submission, Upload, submit_record
-from models.templates import sync_builtin_templates
 from tests.factories import (
     EXTINGUISHER_OK,
     jpeg_bytes,

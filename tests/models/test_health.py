@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 from models.actions import CorrectiveAction
 from models.assets import AssetKind
 from models.clock import SettableClock
+from models.documents import Document, DocumentKind
 from models.health import HEALTH_CHECK, roster_of
 from models.people import Person, Role
 from models.photos import PhotoStore
 from models.records import Channel, submit_record
-from models.registers import Document, DocumentKind
 from tests.factories import make_asset, make_person, make_school, template_for
 
 TICKED_OK = {

@@ -77,7 +77,7 @@ def test_the_rate_per_class_and_per_school_counts_each_class_by_its_latest_count
 
 
 def test_a_limit_from_an_item_must_name_an_earlier_number() -> None:
-    from models.templates import TemplateError, spec_from_json
+    from models.checklists import TemplateError, spec_from_json
 
     data = {
         "key": "x",

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
-from models.admin import add_person
+from models.accounts import add_person
 from models.clock import SettableClock
 from models.imports import preview_import
 from models.messages import SubmissionInvalid
 from models.people import Role, authenticate
 from models.phones import normalise_contact_phone, normalise_mobile
-from models.registers import add_supplier
+from models.suppliers import add_supplier
 from tests.factories import PASSWORD, make_person, make_school
 
 

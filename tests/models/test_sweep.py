@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models.assets import Asset, AssetKind
 from models.clock import SettableClock
+from models.documents import Document
 from models.duties import (
     CalendarEntry,
     Duty,
@@ -33,7 +34,6 @@ from models.people import Person, Role
 from models.photos import PhotoStore
 from models.records import Channel, Upload, submit_record
 from models.recurrence import Frequency, Rule
-from models.registers import Document
 from models.sweep import (
     CATCH_UP,
     DIGEST,

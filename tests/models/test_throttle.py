@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.admin import unlock_login
 from models.clock import SettableClock
+from models.passwords import unlock_login
 from models.people import LoginLocked, LoginSource, Role, authenticate, check_login, record_login
 from models.throttle import LOCKOUT, LoginFailure
 from tests.factories import PASSWORD, make_person, make_school

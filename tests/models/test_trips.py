@@ -11,13 +11,13 @@ from sqlalchemy.orm import Session
 from models.actions import CorrectiveAction
 from models.assets import AssetKind
 from models.catalogue import translate
+from models.checklists import latest_template
 from models.clock import SettableClock
 from models.messages import SubmissionInvalid
 from models.notifications import Notification, inbox
 from models.people import Role
 from models.photos import PhotoStore
 from models.records import Channel, Record, submit_record
-from models.templates import latest_template
 from models.trips import Trip, TripRefused, TripStatus, sweep_trips, trip_ledger
 from tests.factories import file_pre_trip_check, make_asset, make_person, make_school
 
@@ -225,7 +225,7 @@ def test_a_failed_pre_trip_check_keeps_the_bus_in_the_yard_until_one_passes(
 
 
 def test_the_pre_trip_check_covers_what_the_regulation_names() -> None:
-    from models.templates import BUILTIN_DIR, load_template_file
+    from models.checklists import BUILTIN_DIR, load_template_file
 
     spec = load_template_file(BUILTIN_DIR / "bus_pre_trip_check.toml")
     labels = " ".join(item.label["en"].lower() for item in spec.items)

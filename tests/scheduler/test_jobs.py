@@ -8,13 +8,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.assets import AssetKind
+from models.checklists import latest_template
 from models.clock import SettableClock
 from models.duties import Task
 from models.notifications import Notification
 from models.people import Role
 from models.photos import PhotoStore
 from models.records import Channel, submit_record
-from models.templates import latest_template
 from scheduler import build_scheduler, check_trips, run_sweep, sweep_policy
 from settings import Settings
 from tests.factories import file_pre_trip_check, make_asset, make_person, make_school

@@ -20,7 +20,7 @@ from models.assets import Asset, AssetKind, find_asset_by_token
 from models.clock import SettableClock
 from models.org import Location, School
 from models.people import Person, Role, authenticate
-from models.registers import Supplier
+from models.suppliers import Supplier
 from settings import Settings
 from tests.conftest import Auth, csrf_token
 from tests.factories import make_asset, make_person, make_school

@@ -7,9 +7,9 @@ import re
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from models.checklists import latest_template
 from models.clock import SettableClock
 from models.people import Role
-from models.templates import latest_template
 from tests.conftest import Auth, csrf_token
 from tests.factories import EXTINGUISHER_OK, jpeg_bytes, make_asset, make_person, make_school
 from tests.webapp.helpers import submit_form

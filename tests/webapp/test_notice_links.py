@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session
 from models.actions import CorrectiveAction, close_action, reopen_action, report_problem
 from models.assets import AssetKind
 from models.clock import SettableClock
+from models.documents import add_document
 from models.messages import SubmissionInvalid
 from models.notifications import Notification
 from models.people import Person, Role
 from models.photos import PhotoStore, process_photo
 from models.records import Channel, Upload, submit_record
-from models.registers import add_document
 from models.sweep import sweep
 from models.trips import sweep_trips
 from tests.conftest import Auth

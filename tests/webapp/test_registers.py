@@ -16,13 +16,15 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import TestResponse, encode_multipart
 
-import models.registers  # noqa: F401  (its tables must be in the metadata before they are made)
+import models.documents  # noqa: F401  (its tables must be in the metadata before they are made)
 from models.assets import AssetKind
 from models.clock import SettableClock
+from models.documents import Document, DocumentKind, add_document
 from models.org import School
 from models.people import Person, Role
 from models.photos import PhotoStore
-from models.registers import Document, DocumentFile, DocumentKind, add_document, add_supplier
+from models.stored_files import DocumentFile
+from models.suppliers import add_supplier
 from tests.conftest import Auth, csrf_token
 from tests.factories import jpeg_bytes, make_asset, make_person, make_school
 from webapp import registers

@@ -16,51 +16,45 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import HiddenField, PasswordField, StringField
 
-from models.admin import (
-    CHOICE_LABELS,
-    AdminRefused,
-    add_asset,
-    add_location,
-    add_person,
-    asset_page,
-    attribute_specs,
-    can_grant,
-    can_manage_person,
-    grant_school_role,
-    grantable_roles,
-    issue_sign_in_code,
-    location_page,
-    managed_school,
-    new_hashed_sign_in_code,
-    people_page,
-    reset_password,
-    revoke_school_role,
-    school_asset,
-    school_locations,
-    school_person,
-    school_roles,
-    set_login_active,
-    unlock_login,
-    update_asset,
-)
+from models.accounts import SignInSlip, add_person
+from models.asset_attributes import CHOICE_LABELS, attribute_specs
 from models.assets import KIND_LABELS, Asset, AssetKind
+from models.import_kinds import ImportKind
 from models.imports import (
     IMPORT_KINDS,
-    MAX_BYTES,
-    MAX_ROWS,
     ImportFiles,
-    ImportKind,
     ImportPreview,
-    ImportRefused,
     RowsRefused,
-    SignInSlip,
     import_kinds_for,
     preview_import,
     save_import,
 )
+from models.inventory import add_asset, asset_page, school_asset, update_asset
 from models.messages import SubmissionInvalid
 from models.org import School
-from models.people import ONE_TIME_VALID, ROLE_LABELS, hash_password, people_at_school
+from models.passwords import (
+    issue_sign_in_code,
+    new_hashed_sign_in_code,
+    reset_password,
+    unlock_login,
+)
+from models.people import ONE_TIME_VALID, ROLE_LABELS, hash_password
+from models.places import add_location, location_page, school_locations
+from models.spreadsheets import MAX_BYTES, MAX_ROWS, ImportRefused
+from models.staff import (
+    AdminRefused,
+    can_grant,
+    can_manage_person,
+    grant_school_role,
+    grantable_roles,
+    managed_school,
+    people_at_school,
+    people_page,
+    revoke_school_role,
+    school_person,
+    school_roles,
+    set_login_active,
+)
 from models.throttle import is_locked_anywhere
 from webapp import db
 from webapp.i18n import translate
@@ -228,7 +222,7 @@ def _asset_page(
     school: School, kind: str, form: AssetForm, errors: dict[str, str], asset: Asset | None
 ) -> str | tuple[str, int]:
     session = db.session()
-    people = people_at_school(session, school.id)
+    people = {p.id: p.display_name for p in people_at_school(session, school)}
     current = asset.responsible if asset is not None else None
     if current is not None and current.id not in people:
         # Still named on the asset although no longer at the school: keep them choosable.

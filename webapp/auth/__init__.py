@@ -32,8 +32,8 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from models.admin import check_password_change, save_password_change
 from models.messages import DomainError, SubmissionInvalid
+from models.passwords import check_password_change, save_password_change
 from models.people import (
     LoginLocked,
     LoginSource,

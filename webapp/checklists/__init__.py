@@ -20,8 +20,7 @@ from models.checklist_roles import (
     is_overridden,
     set_filing_roles,
 )
-from models.people import ROLE_LABELS, Role
-from models.templates import (
+from models.checklists import (
     FormTemplate,
     TemplateError,
     latest_template,
@@ -29,6 +28,7 @@ from models.templates import (
     save_checklist,
     spec_from_json,
 )
+from models.people import ROLE_LABELS, Role
 from webapp import db
 from webapp.i18n import current_locale, translate
 

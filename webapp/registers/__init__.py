@@ -19,11 +19,13 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import StringField, TextAreaField
 
-from models import registers as reg
+from models import documents as docs
+from models import suppliers as sup
 from models.assets import Asset, AssetKind
 from models.messages import SubmissionInvalid
 from models.org import School
 from models.people import ROLE_LABELS, visible_school
+from models.stored_files import DocumentFile
 from webapp import db
 from webapp.i18n import translate
 
@@ -49,10 +51,10 @@ def _labels() -> dict[str, Any]:
         return lambda key: gettext(table[key]) if key in table else key
 
     return {
-        "doc_kind_label": label(reg.DOCUMENT_KIND_LABELS),
-        "insurance_label": label(reg.INSURANCE_LABELS),
-        "status_label": label(reg.STATUS_LABELS),
-        "category_label": label(reg.SUPPLY_CATEGORIES),
+        "doc_kind_label": label(docs.DOCUMENT_KIND_LABELS),
+        "insurance_label": label(docs.INSURANCE_LABELS),
+        "status_label": label(docs.STATUS_LABELS),
+        "category_label": label(sup.SUPPLY_CATEGORIES),
         "role_label": label(ROLE_LABELS),
     }
 
@@ -93,14 +95,14 @@ def _managed_school_or_404(school_code: str) -> School:
 def _supplier_school_or_404(school_code: str) -> School:
     """The school whose district's suppliers a district administrator is editing."""
     school = _school_or_404(school_code)
-    if not reg.is_district_admin(current_user, school.district_id):
+    if not sup.is_district_admin(current_user, school.district_id):
         abort(404)
     return school
 
 
-def _document_or_404(school: School, document_id: int) -> reg.Document:
+def _document_or_404(school: School, document_id: int) -> docs.Document:
     """A document the reader may see, reached through a school it belongs to."""
-    document = reg.visible_document(db.session(), current_user, document_id)
+    document = docs.visible_document(db.session(), current_user, document_id)
     if document is None or document.district_id != school.district_id:
         abort(404)
     if document.school_id is not None and document.school_id != school.id:
@@ -109,7 +111,7 @@ def _document_or_404(school: School, document_id: int) -> reg.Document:
 
 
 def _today(school: School) -> date:
-    return reg.local_today(db.clock().now(), school.district.timezone)
+    return docs.local_today(db.clock().now(), school.district.timezone)
 
 
 def _page_of(items: list[Any]) -> tuple[int, list[Any], int, int]:
@@ -123,7 +125,7 @@ def _shares(school: School, today: date) -> list[tuple[str, str, int, int]]:
     """(role, kind, with a valid certificate, staff) for each certificate a role needs."""
     return [
         (share.role.value, share.kind.value, share.valid, share.staff)
-        for share in reg.certificate_shares(db.session(), school.id, today)
+        for share in docs.certificate_shares(db.session(), school.id, today)
     ]
 
 
@@ -140,24 +142,24 @@ def show_register(school_code: str) -> str:
     if tab == "people":
         context["shares"] = _shares(school, today)
         context["total"], context["items"], context["page"], context["pages"] = _page_of(
-            reg.people_register(session, school, today)
+            docs.people_register(session, school, today)
         )
     elif tab == "suppliers":
         category = request.args.get("category") or None
-        if category is not None and category not in reg.SUPPLY_CATEGORIES:
+        if category is not None and category not in sup.SUPPLY_CATEGORIES:
             abort(404)
-        is_admin = reg.is_district_admin(current_user, school.district_id)
-        suppliers = reg.suppliers_for(
+        is_admin = sup.is_district_admin(current_user, school.district_id)
+        suppliers = sup.suppliers_for(
             session, school.district_id, category, active_only=not is_admin
         )
         context["category"] = category
         context["total"], context["items"], context["page"], context["pages"] = _page_of(suppliers)
     elif tab == "insurance":
-        context["policies"] = reg.insurance_policies(session, school)
-        context["missing"] = reg.missing_insurances(session, school, today)
+        context["policies"] = docs.insurance_policies(session, school)
+        context["missing"] = docs.missing_insurances(session, school, today)
     else:
         context["total"], context["items"], context["page"], context["pages"] = _page_of(
-            reg.expiring_documents(session, current_user, today, school=school)
+            docs.expiring_documents(session, current_user, today, school=school)
         )
     return render_template(
         "registers/register.html",
@@ -166,8 +168,8 @@ def show_register(school_code: str) -> str:
         tabs=TABS,
         today=today,
         can_manage=current_user.can_manage_school(school),
-        manages_suppliers=reg.is_district_admin(current_user, school.district_id),
-        categories=reg.SUPPLY_CATEGORIES,
+        manages_suppliers=sup.is_district_admin(current_user, school.district_id),
+        categories=sup.SUPPLY_CATEGORIES,
         **context,
     )
 
@@ -181,19 +183,19 @@ def show_document(school_code: str, document_id: int) -> str:
         "registers/document.html",
         school=school,
         document=document,
-        history=reg.document_history(db.session(), document),
+        history=docs.document_history(db.session(), document),
         today=_today(school),
-        can_manage=reg.can_manage_document(current_user, document),
+        can_manage=docs.can_manage_document(current_user, document),
     )
 
 
-def _upload() -> reg.DocumentFile | None:
+def _upload() -> DocumentFile | None:
     """The scan sent with the form, read and closed at once."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return None
     try:
-        return reg.DocumentFile(
+        return DocumentFile(
             data=upload.read(), filename=upload.filename, content_type=upload.mimetype or ""
         )
     finally:
@@ -209,14 +211,14 @@ def _holder_choices(school: School) -> list[tuple[str, list[tuple[str, str]]]]:
         (
             gettext("People"),
             [
-                (reg.holder_key(person), person.display_name)
-                for person, _roles in reg.school_staff(session, school.id)
+                (docs.holder_key(person), person.display_name)
+                for person, _roles in docs.school_staff(session, school)
             ],
         ),
         (
             gettext("Buses and canteens"),
             [
-                (reg.holder_key(asset), f"{asset.code} {asset.name}")
+                (docs.holder_key(asset), f"{asset.code} {asset.name}")
                 for asset in session.scalars(
                     select(Asset)
                     .where(Asset.school_id == school.id, Asset.kind.in_(HOLDER_ASSET_KINDS))
@@ -225,13 +227,13 @@ def _holder_choices(school: School) -> list[tuple[str, list[tuple[str, str]]]]:
             ],
         ),
     ]
-    if reg.is_district_admin(current_user, school.district_id):
+    if sup.is_district_admin(current_user, school.district_id):
         groups.append(
             (
                 gettext("Suppliers"),
                 [
-                    (reg.holder_key(s), s.name)
-                    for s in reg.suppliers_for(session, school.district_id, active_only=False)
+                    (docs.holder_key(s), s.name)
+                    for s in sup.suppliers_for(session, school.district_id, active_only=False)
                 ],
             )
         )
@@ -242,7 +244,7 @@ def _document_page(
     school: School,
     form: DocumentForm,
     errors: dict[str, str],
-    old: reg.Document | None = None,
+    old: docs.Document | None = None,
 ) -> str | tuple[str, int]:
     page = render_template(
         "registers/document_form.html",
@@ -251,8 +253,8 @@ def _document_page(
         errors=errors,
         old=old,
         holders=_holder_choices(school) if old is None else [],
-        kinds=reg.DOCUMENT_KIND_LABELS,
-        insurance_types=reg.INSURANCE_LABELS,
+        kinds=docs.DOCUMENT_KIND_LABELS,
+        insurance_types=docs.INSURANCE_LABELS,
     )
     return (page, 422) if errors else page
 
@@ -271,11 +273,11 @@ def add_document(school_code: str) -> str | Response | tuple[str, int]:
     session = db.session()
     errors: dict[str, str] = {}
     try:
-        document = reg.add_document(
+        document = docs.add_document(
             session,
             current_user,
             school=school,
-            holder=reg.find_holder(session, form.holder.data or ""),
+            holder=docs.find_holder(session, form.holder.data or ""),
             upload=_upload(),
             store=db.photo_store(),
             now=db.clock().now(),
@@ -284,7 +286,7 @@ def add_document(school_code: str) -> str | Response | tuple[str, int]:
         )
     except SubmissionInvalid as invalid:
         errors = {k: translate(m) for k, m in invalid.errors.items()}
-    except reg.RegisterRefused as refused:
+    except sup.RegisterRefused as refused:
         errors = {"holder": translate(refused.message)}
     if errors:
         return _document_page(school, form, errors)
@@ -315,7 +317,7 @@ def _document_fields(form: DocumentForm, *, with_kind: bool) -> dict[str, Any]:
 def renew_document(school_code: str, document_id: int) -> str | Response | tuple[str, int]:
     school = _school_or_404(school_code)
     old = _document_or_404(school, document_id)
-    if not reg.can_manage_document(current_user, old) or not old.is_current:
+    if not docs.can_manage_document(current_user, old) or not old.is_current:
         abort(404)
     form = DocumentForm()
     if request.method == "GET":
@@ -327,7 +329,7 @@ def renew_document(school_code: str, document_id: int) -> str | Response | tuple
         abort(400)
     errors: dict[str, str] = {}
     try:
-        new = reg.renew_document(
+        new = docs.renew_document(
             db.session(),
             current_user,
             old,
@@ -339,7 +341,7 @@ def renew_document(school_code: str, document_id: int) -> str | Response | tuple
         )
     except SubmissionInvalid as invalid:
         errors = {k: translate(m) for k, m in invalid.errors.items()}
-    except reg.RegisterRefused as refused:
+    except sup.RegisterRefused as refused:
         errors = {"general": translate(refused.message)}
     if errors:
         return _document_page(school, form, errors, old)
@@ -349,7 +351,7 @@ def renew_document(school_code: str, document_id: int) -> str | Response | tuple
 
 def _file_response(document_id: int, *, thumbnail: bool) -> Response:
     """A document's scan, only to people who may see the document's school or district."""
-    document = reg.visible_document(db.session(), current_user, document_id)
+    document = docs.visible_document(db.session(), current_user, document_id)
     if document is None:
         abort(404)
     store = db.photo_store()
@@ -377,8 +379,8 @@ def find_document(document_id: int) -> Response:
     """A document's page under a school the reader sees: the link of a district-wide document's
     notice, and of notices queued before links named the school."""
     session = db.session()
-    document = reg.visible_document(session, current_user, document_id)
-    school = reg.school_to_show_document(session, current_user, document) if document else None
+    document = docs.visible_document(session, current_user, document_id)
+    school = docs.school_to_show_document(session, current_user, document) if document else None
     if document is None or school is None:
         abort(404)
     return redirect(
@@ -404,7 +406,7 @@ def _supplier_page(
     errors: dict[str, str],
     chosen: list[str],
     active: bool,
-    supplier: reg.Supplier | None = None,
+    supplier: sup.Supplier | None = None,
 ) -> str | tuple[str, int]:
     page = render_template(
         "registers/supplier_form.html",
@@ -414,7 +416,7 @@ def _supplier_page(
         chosen=chosen,
         active=active,
         supplier=supplier,
-        categories=reg.SUPPLY_CATEGORIES,
+        categories=sup.SUPPLY_CATEGORIES,
     )
     return (page, 422) if errors else page
 
@@ -425,7 +427,7 @@ def _supplier_fields(form: SupplierForm) -> dict[str, Any]:
         "contact": form.contact.data or "",
         "phone": form.phone.data or "",
         "categories": request.form.getlist("categories"),
-        "designated_brands": reg.split_list(form.brands.data or ""),
+        "designated_brands": sup.split_list(form.brands.data or ""),
     }
 
 
@@ -444,7 +446,7 @@ def add_supplier(school_code: str) -> str | Response | tuple[str, int]:
         abort(400)
     fields = _supplier_fields(form)
     try:
-        reg.add_supplier(
+        sup.add_supplier(
             db.session(), current_user, school.district_id, now=db.clock().now(), **fields
         )
     except SubmissionInvalid as invalid:
@@ -461,7 +463,7 @@ def add_supplier(school_code: str) -> str | Response | tuple[str, int]:
 @login_required
 def edit_supplier(school_code: str, supplier_id: int) -> str | Response | tuple[str, int]:
     school = _supplier_school_or_404(school_code)
-    supplier = reg.visible_supplier(db.session(), current_user, supplier_id)
+    supplier = sup.visible_supplier(db.session(), current_user, supplier_id)
     if supplier is None or supplier.district_id != school.district_id:
         abort(404)
     form = SupplierForm()
@@ -478,7 +480,7 @@ def edit_supplier(school_code: str, supplier_id: int) -> str | Response | tuple[
     fields = _supplier_fields(form)
     active = request.form.get("active") == "1"
     try:
-        reg.update_supplier(db.session(), current_user, supplier, active=active, **fields)
+        sup.update_supplier(db.session(), current_user, supplier, active=active, **fields)
     except SubmissionInvalid as invalid:
         errors = {k: translate(m) for k, m in invalid.errors.items()}
         return _supplier_page(school, form, errors, fields["categories"], active, supplier)

@@ -15,6 +15,7 @@ from wtforms import BooleanField, HiddenField
 from models.actions import visible_actions
 from models.assets import Asset, find_asset_by_token
 from models.checklist_roles import NotYoursToFile, check_may_file, fileable, most_urgent_first
+from models.checklists import FormTemplate, latest_template, templates_for_kind
 from models.health import OFF_DUTY, RosterEntry, roster_for
 from models.messages import DomainError, SubmissionInvalid
 from models.people import can_see_school
@@ -29,7 +30,6 @@ from models.records import (
     recent_records,
     submit_record,
 )
-from models.templates import FormTemplate, latest_template, templates_for_kind
 from models.trips import trip_refusal
 from webapp import db, drafts
 from webapp.i18n import current_locale, translate

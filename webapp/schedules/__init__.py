@@ -13,11 +13,11 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from models import duties as dt
+from models.checklists import latest_template
 from models.messages import SubmissionInvalid
 from models.org import School
 from models.people import visible_school, visible_schools
 from models.recurrence import FREQUENCY_LABELS, Frequency, Rule
-from models.templates import latest_template
 from webapp import db
 from webapp.i18n import translate
 from webapp.paging import requested_page

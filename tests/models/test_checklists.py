@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from models.clock import SettableClock
-from models.templates import (
+from models.checklists import (
     TemplateError,
     builtin_specs,
     latest_template,
@@ -18,6 +17,7 @@ from models.templates import (
     spec_from_json,
     sync_builtin_templates,
 )
+from models.clock import SettableClock
 
 
 def test_every_built_in_checklist_has_chinese_and_english_text() -> None:
@@ -182,8 +182,8 @@ def test_a_changed_template_becomes_a_new_version_and_the_old_one_stays(
 def test_only_a_district_administrator_saves_a_checklist_keeping_its_key_and_a_known_kind(
     session: Session, clock: SettableClock
 ) -> None:
+    from models.checklists import ChecklistsRefused, save_checklist
     from models.people import Role
-    from models.templates import ChecklistsRefused, save_checklist
     from tests.factories import make_person, make_school
 
     school = make_school(session)

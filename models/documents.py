@@ -1,4 +1,4 @@
-"""Registers: people's certificates, the district's suppliers and their papers, insurances.
+"""Documents: people's certificates, suppliers' papers, assets' approvals, insurances.
 
 A document (certificate, licence, test report, policy) belongs to a school, or, for a
 supplier's papers, to the whole district. It is held by a person, a supplier, an asset (a
@@ -9,55 +9,26 @@ that replaces the old one, so the history stays.
 from __future__ import annotations
 
 import enum
-import hashlib
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import (
-    CheckConstraint,
-    ForeignKey,
-    String,
-    UniqueConstraint,
-    and_,
-    func,
-    or_,
-    select,
-)
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import CheckConstraint, ForeignKey, String, and_, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.assets import Asset, AssetKind
 from models.base import Base
-from models.catalogue import LOCALES, join_list
-from models.imports import (
-    Column,
-    ImportContext,
-    ImportKind,
-    Row,
-    alias_choices,
-    aliases,
-    header_key,
-    register_import_kind,
-)
-from models.messages import N_, DomainError, Message, SubmissionInvalid
-from models.org import District, School
-from models.people import Person, Role, RoleGrant, visible_school_ids
-from models.phones import normalise_contact_phone
-from models.photos import (
-    Photo,
-    PhotoRejected,
-    PhotoStore,
-    ProcessedPhoto,
-    process_photo,
-    store_photo,
-)
+from models.messages import N_, Message, SubmissionInvalid
+from models.org import School
+from models.people import Person, Role, visible_school_ids
+from models.photos import Photo, PhotoRejected, PhotoStore, ProcessedPhoto, store_photo
+from models.staff import STAFF_ROLES, is_at_school, people_at_school, school_roles
+from models.stored_files import DocumentFile, PdfFile, StoredFile, read_document_file, store_pdf
+from models.suppliers import RegisterRefused, Supplier, is_district_admin, viewer_district_ids
 
 EXPIRING_WITHIN = timedelta(days=30)
-MAX_PDF_BYTES = 10 * 1024 * 1024
 
 
 class DocumentKind(enum.StrEnum):
@@ -120,21 +91,6 @@ STATUS_LABELS = {
     DocumentStatus.NO_EXPIRY: N_("No expiry"),
 }
 
-# The goods a district designates suppliers for (source points 7–8, 17–20).
-SUPPLY_CATEGORIES = {
-    "rice": N_("Rice"),
-    "flour": N_("Flour"),
-    "oil": N_("Cooking oil"),
-    "soy_sauce": N_("Soy sauce"),
-    "vinegar": N_("Vinegar"),
-    "meat": N_("Meat"),
-    "vegetables": N_("Vegetables"),
-    "bedding": N_("Bedding"),
-    "water": N_("Drinking water"),
-    "uniforms": N_("Uniforms"),
-    "books": N_("Exercise books"),
-    "other": N_("Other goods"),
-}
 
 # Who must hold what (source point 9): canteen workers a health certificate, dormitory staff
 # (managers, guards, cleaners) a training certificate.
@@ -154,45 +110,6 @@ HOLDERS_FOR_KIND = {
     DocumentKind.INSURANCE_POLICY: {"asset", "school"},
     DocumentKind.OTHER: {"person", "supplier", "asset", "school"},
 }
-
-
-class StoredFile(Base):
-    """A PDF under the data folder, named by its content so it is written once."""
-
-    __tablename__ = "stored_file"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    size: Mapped[int]
-    content_type: Mapped[str] = mapped_column(String(64))
-    storage_key: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime]
-
-
-class Supplier(Base):
-    """An enterprise the district designated, for the categories of goods it is approved for."""
-
-    __tablename__ = "supplier"
-    __table_args__ = (UniqueConstraint("district_id", "name"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    district_id: Mapped[int] = mapped_column(ForeignKey("district.id"), index=True)
-    name: Mapped[str] = mapped_column(String(200))
-    contact: Mapped[str] = mapped_column(String(100), default="")
-    phone: Mapped[str] = mapped_column(String(32), default="")
-    categories: Mapped[list[Any]] = mapped_column(default=list)
-    designated_brands: Mapped[list[Any]] = mapped_column(default=list)
-    active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime]
-
-    district: Mapped[District] = relationship()
-    documents: Mapped[list[Document]] = relationship(
-        back_populates="supplier", order_by="Document.expires_on"
-    )
-
-    @property
-    def current_documents(self) -> list[Document]:
-        return [d for d in self.documents if d.replaced_by_id is None]
 
 
 class Document(Base):
@@ -279,22 +196,9 @@ class Document(Base):
 Holder = Person | Asset | Supplier | None
 
 
-class RegisterRefused(DomainError):
-    pass
-
-
 def local_today(now: datetime, timezone: str) -> date:
     """The date on the district's calendar: at 17:00 UTC it is already tomorrow in Shanghai."""
     return now.astimezone(ZoneInfo(timezone)).date()
-
-
-def is_district_admin(person: Person, district_id: int) -> bool:
-    return person.is_district_admin_of(district_id)
-
-
-def viewer_district_ids(person: Person) -> set[int]:
-    """Every district where the person holds any role: they may read its supplier register."""
-    return {g.district_id for g in person.grants}
 
 
 def can_manage_document(person: Person, document: Document) -> bool:
@@ -302,74 +206,6 @@ def can_manage_document(person: Person, document: Document) -> bool:
         return person.can_manage_school(document.school)
     return is_district_admin(person, document.district_id)
 
-
-# --- files -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DocumentFile:
-    """An uploaded scan as the door received it: a phone photo or a PDF."""
-
-    data: bytes
-    filename: str = ""
-    content_type: str = ""
-
-
-@dataclass(frozen=True)
-class PdfFile:
-    data: bytes
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
-
-
-def read_document_file(
-    upload: DocumentFile, *, keep_exif: bool = False
-) -> ProcessedPhoto | PdfFile:
-    """A PDF as it is (checked to be one), or a photo cleaned like every other photo."""
-    if not upload.data:
-        raise PhotoRejected(Message(N_("The file is empty. Please choose it again.")))
-    said_pdf = upload.content_type == "application/pdf" or upload.filename.lower().endswith(".pdf")
-    if upload.data.startswith(b"%PDF-"):
-        if len(upload.data) > MAX_PDF_BYTES:
-            raise PhotoRejected(Message(N_("This PDF is larger than 10 MB.")))
-        return PdfFile(upload.data)
-    if said_pdf:
-        raise PhotoRejected(Message(N_("This file is not a PDF.")))
-    try:
-        return process_photo(upload.data, keep_exif=keep_exif)
-    except PhotoRejected as rejected:
-        if rejected.message.msgid == "This file is not a photo we can read.":
-            # Neither a PDF nor an image: say both are welcome, not just photos.
-            raise PhotoRejected(Message(N_("Send a photo or a PDF of the document."))) from None
-        raise
-
-
-def store_pdf(session: Session, store: PhotoStore, pdf: PdfFile, *, now: datetime) -> StoredFile:
-    """The row for these PDF bytes, written to disk and the database once."""
-    digest = pdf.sha256
-    existing = session.scalar(select(StoredFile).where(StoredFile.sha256 == digest))
-    if existing is not None:
-        return existing
-    key = f"files/{digest[:2]}/{digest}.pdf"
-    store.put(key, pdf.data)
-    stored = StoredFile(
-        sha256=digest,
-        size=len(pdf.data),
-        content_type="application/pdf",
-        storage_key=key,
-        created_at=now,
-    )
-    try:
-        with session.begin_nested():
-            session.add(stored)
-    except IntegrityError:
-        return session.scalars(select(StoredFile).where(StoredFile.sha256 == digest)).one()
-    return stored
-
-
-# --- documents ---------------------------------------------------------------------------
 
 DateInput = date | str | None
 _DATE_SEPARATORS = re.compile(r"[/.年月]")
@@ -457,7 +293,7 @@ def holder_key(holder: Holder) -> str:
     return "school" if holder is None else f"{_holder_kind(holder)}-{holder.id}"
 
 
-_HOLDER_TYPES: dict[str, type[Person] | type[Asset] | type[Supplier]] = {
+_HOLDER_TYPES: dict[str, type[Person | Asset | Supplier]] = {
     "person": Person,
     "asset": Asset,
     "supplier": Supplier,
@@ -476,20 +312,9 @@ def find_holder(session: Session, key: str) -> Holder:
         if holder_type and number.isdigit() and len(number) < 10
         else None
     )
-    if found is None:
+    if not isinstance(found, Person | Asset | Supplier):
         raise SubmissionInvalid({"holder": Message(N_("Choose who holds this document."))})
     return found
-
-
-def _works_at(session: Session, person: Person, school_id: int) -> bool:
-    return (
-        session.scalar(
-            select(RoleGrant.id).where(
-                RoleGrant.person_id == person.id, RoleGrant.school_id == school_id
-            )
-        )
-        is not None
-    )
 
 
 def _check_holder(
@@ -510,7 +335,7 @@ def _check_holder(
     if school is None:
         errors["holder"] = Message(N_("Choose who holds this document."))
         return errors, None
-    if isinstance(holder, Person) and not _works_at(session, holder, school.id):
+    if isinstance(holder, Person) and not is_at_school(holder, school, STAFF_ROLES):
         errors["holder"] = Message(N_("This person has no role at this school."))
     if isinstance(holder, Asset) and holder.school_id != school.id:
         errors["holder"] = Message(N_("This asset belongs to another school."))
@@ -736,33 +561,21 @@ def expiring_documents(
     return list(session.scalars(query.order_by(Document.expires_on, Document.id)))
 
 
-def school_staff(session: Session, school_id: int) -> list[tuple[Person, list[Role]]]:
-    """Everyone with a role at the school, by name, with their roles there."""
-    rows = session.execute(
-        select(Person, RoleGrant.role)
-        .join(RoleGrant)
-        .where(RoleGrant.school_id == school_id, Person.active)
-        .order_by(Person.display_name, Person.id, RoleGrant.role)
-    )
-    staff: dict[int, tuple[Person, list[Role]]] = {}
-    for person, role in rows:
-        staff.setdefault(person.id, (person, []))[1].append(Role(role))
-    return list(staff.values())
+def school_staff(session: Session, school: School) -> list[tuple[Person, list[Role]]]:
+    """The people at the school who work there, by name, with their roles there: district
+    administrators hold papers for no school, so they are listed only with another role."""
+    return [
+        (person, [role for role in school_roles(person, school) if role in STAFF_ROLES])
+        for person in people_at_school(session, school, STAFF_ROLES)
+    ]
 
 
 def valid_certificate_share(
     session: Session, school_id: int, kind: str, role: Role, today: date
 ) -> tuple[list[Person], list[Person]]:
     """(people with a valid certificate of that kind, people with that role) at the school."""
-    staff = list(
-        session.scalars(
-            select(Person)
-            .join(RoleGrant)
-            .where(RoleGrant.school_id == school_id, RoleGrant.role == role, Person.active)
-            .distinct()
-            .order_by(Person.display_name, Person.id)
-        )
-    )
+    school = session.get(School, school_id)
+    staff = people_at_school(session, school, (role,)) if school is not None else []
     documents = session.scalars(
         select(Document).where(
             Document.school_id == school_id,
@@ -804,11 +617,11 @@ class StaffEntry:
     person: Person
     roles: list[Role]
     documents: list[Document]
-    missing: list[str]
+    missing: list[DocumentKind]
 
 
 def people_register(session: Session, school: School, today: date) -> list[StaffEntry]:
-    staff = school_staff(session, school.id)
+    staff = school_staff(session, school)
     documents: dict[int, list[Document]] = {}
     for document in session.scalars(
         select(Document)
@@ -872,7 +685,7 @@ def missing_insurances(
 
 def document_history(session: Session, document: Document) -> list[Document]:
     """The documents this one replaced, newest first."""
-    history = []
+    history: list[Document] = []
     current = document
     while True:
         previous = session.scalar(select(Document).where(Document.replaced_by_id == current.id))
@@ -880,276 +693,3 @@ def document_history(session: Session, document: Document) -> list[Document]:
             return history
         history.append(previous)
         current = previous
-
-
-# --- suppliers ---------------------------------------------------------------------------
-
-
-def _clean_list(values: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(v.strip() for v in values if v and v.strip()))
-
-
-DUPLICATE_SUPPLIER = N_("A supplier with this name is already registered.")
-
-
-def _in_list_order(categories: list[str]) -> list[str]:
-    """Categories in the fixed list's order, so every supplier reads the same way."""
-    return [c for c in SUPPLY_CATEGORIES if c in categories]
-
-
-def _check_supplier(
-    session: Session,
-    district_id: int,
-    *,
-    name: str,
-    contact: str,
-    phone: str,
-    categories: list[str],
-    designated_brands: list[str],
-    supplier_id: int | None = None,
-) -> dict[str, Message]:
-    errors: dict[str, Message] = {}
-    if not name:
-        errors["name"] = Message(N_("Enter the supplier's name."))
-    elif len(name) > 200:
-        errors["name"] = Message(N_("At most %(count)d characters."), {"count": 200})
-    else:
-        clash = select(Supplier.id).where(
-            Supplier.district_id == district_id, func.lower(Supplier.name) == name.lower()
-        )
-        if supplier_id is not None:
-            clash = clash.where(Supplier.id != supplier_id)
-        if session.scalar(clash) is not None:
-            errors["name"] = Message(DUPLICATE_SUPPLIER)
-    if len(contact) > 100:
-        errors["contact"] = Message(N_("At most %(count)d characters."), {"count": 100})
-    if phone and normalise_contact_phone(phone) is None:
-        errors["phone"] = Message(
-            N_(
-                "Enter a mobile number (11 digits starting with 1) "
-                "or a landline with its area code, like 024-23456789."
-            )
-        )
-    if not categories:
-        errors["categories"] = Message(N_("Choose at least one category of goods."))
-    elif any(c not in SUPPLY_CATEGORIES for c in categories):
-        errors["categories"] = Message(N_("Choose categories from the list."))
-    if any(len(b) > 100 for b in designated_brands):
-        errors["designated_brands"] = Message(
-            N_("Each brand at most %(count)d characters."), {"count": 100}
-        )
-    return errors
-
-
-def _clean_phone(phone: str) -> str:
-    """A supplier's phone as one spelling (a mobile as its 11 digits); kept as typed when it
-    is not a phone number, for the check to name."""
-    return normalise_contact_phone(phone) or phone.strip()
-
-
-def _refuse_unless_district_admin(actor: Person, district_id: int) -> None:
-    if not is_district_admin(actor, district_id):
-        raise RegisterRefused(Message(N_("Only a district administrator can manage suppliers.")))
-
-
-def add_supplier(
-    session: Session,
-    actor: Person,
-    district_id: int,
-    *,
-    name: str,
-    categories: Iterable[str],
-    contact: str = "",
-    phone: str = "",
-    designated_brands: Iterable[str] = (),
-    now: datetime,
-) -> Supplier:
-    """A supplier the district designated, approved for the given categories of goods."""
-    _refuse_unless_district_admin(actor, district_id)
-    values = {
-        "name": name.strip(),
-        "contact": contact.strip(),
-        "phone": _clean_phone(phone),
-        "categories": _clean_list(categories),
-        "designated_brands": _clean_list(designated_brands),
-    }
-    errors = _check_supplier(session, district_id, **values)
-    if errors:
-        raise SubmissionInvalid(errors)
-    values["categories"] = _in_list_order(values["categories"])
-    supplier = Supplier(district_id=district_id, active=True, created_at=now, **values)
-    _save_supplier(session, supplier)
-    return supplier
-
-
-def _save_supplier(session: Session, supplier: Supplier) -> None:
-    """Flush; the same name saved by someone else a moment ago is a message, not a crash."""
-    try:
-        with session.begin_nested():
-            session.add(supplier)
-    except IntegrityError:
-        raise SubmissionInvalid({"name": Message(DUPLICATE_SUPPLIER)}) from None
-
-
-def update_supplier(
-    session: Session,
-    actor: Person,
-    supplier: Supplier,
-    *,
-    name: str,
-    categories: Iterable[str],
-    contact: str = "",
-    phone: str = "",
-    designated_brands: Iterable[str] = (),
-    active: bool = True,
-) -> Supplier:
-    _refuse_unless_district_admin(actor, supplier.district_id)
-    values = {
-        "name": name.strip(),
-        "contact": contact.strip(),
-        "phone": _clean_phone(phone),
-        "categories": _clean_list(categories),
-        "designated_brands": _clean_list(designated_brands),
-    }
-    errors = _check_supplier(session, supplier.district_id, supplier_id=supplier.id, **values)
-    if errors:
-        raise SubmissionInvalid(errors)
-    values["categories"] = _in_list_order(values["categories"])
-    for key, value in values.items():
-        setattr(supplier, key, value)
-    supplier.active = active
-    _save_supplier(session, supplier)
-    return supplier
-
-
-def suppliers_for(
-    session: Session, district_id: int, category: str | None = None, *, active_only: bool = True
-) -> list[Supplier]:
-    """The district's suppliers by name; with a category, only those approved for it."""
-    query = select(Supplier).where(Supplier.district_id == district_id)
-    if active_only:
-        query = query.where(Supplier.active)
-    suppliers = session.scalars(query.order_by(Supplier.name, Supplier.id))
-    # Categories are a short JSON list: filtered here so SQLite and PostgreSQL agree.
-    return [s for s in suppliers if category is None or category in s.categories]
-
-
-def is_approved(supplier: Supplier, category: str) -> bool:
-    """May goods of this category be bought from this supplier?"""
-    return supplier.active and category in supplier.categories
-
-
-def visible_supplier(session: Session, viewer: Person, supplier_id: int) -> Supplier | None:
-    return session.scalar(
-        select(Supplier).where(
-            Supplier.id == supplier_id,
-            Supplier.district_id.in_(sorted(viewer_district_ids(viewer))),
-        )
-    )
-
-
-# --- importing suppliers from a spreadsheet ----------------------------------------------
-
-SUPPLY_CATEGORY_ALIASES: dict[str, str] = aliases(
-    {
-        "大米": "rice",
-        "米": "rice",
-        "面粉": "flour",
-        "面": "flour",
-        "食用油": "oil",
-        "油": "oil",
-        "酱油": "soy_sauce",
-        "醋": "vinegar",
-        "食醋": "vinegar",
-        "肉类": "meat",
-        "肉": "meat",
-        "猪肉": "meat",
-        "蔬菜": "vegetables",
-        "菜": "vegetables",
-        "床上用品": "bedding",
-        "被褥": "bedding",
-        "饮用水": "water",
-        "桶装水": "water",
-        "水": "water",
-        "校服": "uniforms",
-        "作业本": "books",
-        "练习本": "books",
-        "其他": "other",
-        "其它": "other",
-        **{key: key for key in SUPPLY_CATEGORIES},
-        **{label: key for key, label in SUPPLY_CATEGORIES.items()},
-    }
-)
-_LIST_SEPARATORS = re.compile(r"[,，、;；/|\n]+")
-
-SUPPLIER_COLUMNS = (
-    Column("name", ("名称", "name", "供应商", "供货单位", "单位名称"), required=True),
-    Column("categories", ("准入品类", "categories", "品类", "供货品类"), required=True),
-    Column("designated_brands", ("指定品牌", "designated_brands", "品牌", "brands")),
-    Column("contact", ("联系人", "contact")),
-    Column("phone", ("电话", "phone", "联系电话", "手机")),
-)
-
-
-@dataclass(frozen=True)
-class SupplierRow:
-    name: str
-    categories: list[str]
-    designated_brands: list[str]
-    contact: str
-    phone: str
-
-
-def split_list(text: str) -> list[str]:
-    """Brands or categories typed in one field (a form's text area, a spreadsheet cell):
-    separated by lines, commas, 、, semicolons, / or |; blanks and repeats dropped."""
-    return _clean_list(_LIST_SEPARATORS.split(text))
-
-
-def check_supplier_row(
-    session: Session, context: ImportContext, row: int, values: Row
-) -> SupplierRow:
-    """One supplier row: a new name, categories from the list (in Chinese or English)."""
-    names = split_list(values.get("categories", ""))
-    categories = [SUPPLY_CATEGORY_ALIASES.get(header_key(n), "") for n in names]
-    unknown = [n for n, c in zip(names, categories, strict=True) if not c]
-    supplier = SupplierRow(
-        name=values.get("name", "").strip(),
-        categories=_in_list_order([c for c in categories if c]),
-        designated_brands=split_list(values.get("designated_brands", "")),
-        contact=values.get("contact", "").strip(),
-        phone=_clean_phone(values.get("phone", "")),
-    )
-    errors = _check_supplier(session, context.school.district_id, **vars(supplier))
-    if unknown:
-        errors["categories"] = Message(
-            N_("Unknown category %(value)s. Use one of: %(choices)s."),
-            {
-                "value": {locale: join_list(unknown, locale) for locale in LOCALES},
-                "choices": alias_choices(SUPPLY_CATEGORY_ALIASES),
-            },
-        )
-    if supplier.name and "name" not in errors:
-        repeated = context.repeated("name", supplier.name, row, key=supplier.name.lower())
-        if repeated is not None:
-            errors["name"] = repeated
-    if errors:
-        raise SubmissionInvalid(errors)
-    return supplier
-
-
-def save_supplier_row(session: Session, context: ImportContext, row: SupplierRow) -> None:
-    add_supplier(session, context.actor, context.school.district_id, now=context.now, **vars(row))
-
-
-SUPPLIER_IMPORT = register_import_kind(
-    ImportKind(
-        key="suppliers",
-        label=N_("Suppliers"),
-        columns=SUPPLIER_COLUMNS,
-        check_row=check_supplier_row,
-        save_row=save_supplier_row,
-        allowed=lambda actor, school: is_district_admin(actor, school.district_id),
-        refusal=N_("Only a district administrator can manage suppliers."),
-    )
-)

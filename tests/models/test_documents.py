@@ -1,4 +1,4 @@
-"""Registers: certificates that expire, suppliers approved per category, insurances."""
+"""Documents: certificates that expire and are renewed, suppliers' papers, insurances."""
 
 from __future__ import annotations
 
@@ -8,34 +8,33 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-import models.registers  # noqa: F401  (its tables must be in the metadata before they are made)
+import models.documents  # noqa: F401  (its tables must be in the metadata before they are made)
 from models.assets import AssetKind
 from models.clock import SettableClock
-from models.messages import SubmissionInvalid
-from models.people import Role
-from models.photos import Photo, PhotoStore
-from models.registers import (
+from models.documents import (
     CertificateShare,
     Document,
-    DocumentFile,
     DocumentKind,
     DocumentStatus,
-    RegisterRefused,
-    StoredFile,
     add_document,
-    add_supplier,
     certificate_shares,
     expiring_documents,
     find_holder,
-    is_approved,
     local_today,
     missing_insurances,
     parse_date,
+    people_register,
     person_certificates,
     renew_document,
-    suppliers_for,
-    update_supplier,
     valid_certificate_share,
+)
+from models.messages import SubmissionInvalid
+from models.people import Role
+from models.photos import Photo, PhotoStore
+from models.stored_files import DocumentFile, StoredFile
+from models.suppliers import (
+    RegisterRefused,
+    add_supplier,
 )
 from tests.factories import jpeg_bytes, make_asset, make_person, make_school
 
@@ -392,92 +391,6 @@ def test_expiring_documents_soonest_first_and_only_what_the_viewer_may_see(
     assert expiring_documents(session, outsider, TODAY) == []
 
 
-def test_suppliers_are_approved_per_category(session: Session, clock: SettableClock, world) -> None:
-    school, _, _ = world
-    district = _district_admin(session, clock, school)
-
-    grain = add_supplier(
-        session,
-        district,
-        school.district_id,
-        name="粮油公司",
-        categories=["rice", "oil"],
-        designated_brands=["金龙鱼", " ", "金龙鱼"],
-        now=clock.now(),
-    )
-    butcher = add_supplier(
-        session,
-        district,
-        school.district_id,
-        name="肉联厂",
-        categories=["meat"],
-        designated_brands=["双汇"],
-        now=clock.now(),
-    )
-
-    assert is_approved(grain, "rice") and not is_approved(grain, "meat")
-    assert grain.designated_brands == ["金龙鱼"]
-    assert suppliers_for(session, school.district_id, "meat") == [butcher]
-    assert set(suppliers_for(session, school.district_id)) == {butcher, grain}
-
-    update_supplier(session, district, butcher, name="肉联厂", categories=["meat"], active=False)
-    assert not is_approved(butcher, "meat")
-    assert suppliers_for(session, school.district_id, "meat") == []
-
-
-def test_only_district_administrators_manage_suppliers(
-    session: Session, clock: SettableClock, store: PhotoStore, world
-) -> None:
-    school, admin, _ = world
-    district = _district_admin(session, clock, school)
-    supplier = add_supplier(
-        session, district, school.district_id, name="水厂", categories=["water"], now=clock.now()
-    )
-
-    with pytest.raises(RegisterRefused):
-        add_supplier(
-            session, admin, school.district_id, name="另一家", categories=["rice"], now=clock.now()
-        )
-    with pytest.raises(RegisterRefused):
-        update_supplier(session, admin, supplier, name="改名", categories=["water"])
-    with pytest.raises(RegisterRefused):
-        _certificate(session, clock, store, admin, school, supplier, kind=DocumentKind.TEST_REPORT)
-
-
-def test_supplier_fields_are_checked(session: Session, clock: SettableClock, world) -> None:
-    school, _, _ = world
-    district = _district_admin(session, clock, school)
-    add_supplier(
-        session, district, school.district_id, name="水厂", categories=["water"], now=clock.now()
-    )
-
-    with pytest.raises(SubmissionInvalid) as excinfo:
-        add_supplier(
-            session,
-            district,
-            school.district_id,
-            name="水厂",
-            phone="call me",
-            categories=["rice", "gold"],
-            designated_brands=["x" * 101],
-            now=clock.now(),
-        )
-    with pytest.raises(SubmissionInvalid) as empty:
-        add_supplier(session, district, school.district_id, name="", categories=[], now=clock.now())
-
-    assert _errors(excinfo) == {
-        "name": "A supplier with this name is already registered.",
-        "phone": "Enter a mobile number (11 digits starting with 1) "
-        "or a landline with its area code, like 024-23456789.",
-        "categories": "Choose categories from the list.",
-        "designated_brands": "Each brand at most %(count)d characters.",
-    }
-    assert _errors(empty) == {
-        "name": "Enter the supplier's name.",
-        "categories": "Choose at least one category of goods.",
-    }
-
-
 def test_supplier_documents_belong_to_the_district(
     session: Session, clock: SettableClock, store: PhotoStore, world
 ) -> None:
@@ -544,7 +457,28 @@ def test_missing_insurances_name_the_school_and_each_bus(
     ]
 
 
-def test_brands_typed_in_the_form_or_a_spreadsheet_cell_split_the_same_way() -> None:
-    from models.registers import split_list
+def test_the_people_register_and_its_holders_are_the_active_staff_at_the_school(
+    session: Session, clock: SettableClock, store: PhotoStore, world
+) -> None:
+    school, admin, cook = world
+    district_admin = _district_admin(session, clock, school)
+    left = make_person(session, clock, school, Role.CANTEEN_STAFF, "left")
+    left.active = False
 
-    assert split_list("双汇，雨润\n金锣|众品、双汇; ") == ["双汇", "雨润", "金锣", "众品"]
+    register = people_register(session, school, TODAY)
+    refusals = {}
+    for name, holder in (("district", district_admin), ("left", left)):
+        with pytest.raises(SubmissionInvalid) as excinfo:
+            _certificate(session, clock, store, admin, school, holder)
+        refusals[name] = _errors(excinfo)["holder"]
+
+    assert [(e.person.username, e.roles) for e in register] == [
+        ("admin", [Role.SCHOOL_ADMIN]),
+        ("cook", [Role.CANTEEN_STAFF]),
+    ]
+    # A switched-off login is no one at the school: once, a certificate could still be added.
+    assert refusals == {
+        "district": "This person has no role at this school.",
+        "left": "This person has no role at this school.",
+    }
+    assert _certificate(session, clock, store, admin, school, cook).person is cook

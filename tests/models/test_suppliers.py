@@ -1,0 +1,152 @@
+"""The supplier register: approved per category, managed by district administrators."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy.orm import Session
+
+import models.documents  # noqa: F401  (its tables must be in the metadata before they are made)
+from models.clock import SettableClock
+from models.documents import (
+    DocumentKind,
+    add_document,
+)
+from models.messages import SubmissionInvalid
+from models.people import Role
+from models.photos import PhotoStore
+from models.suppliers import (
+    RegisterRefused,
+    add_supplier,
+    is_approved,
+    suppliers_for,
+    update_supplier,
+)
+from tests.factories import make_person, make_school
+
+
+@pytest.fixture
+def world(session: Session, clock: SettableClock):
+    school = make_school(session)
+    admin = make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    cook = make_person(session, clock, school, Role.CANTEEN_STAFF, "cook")
+    return school, admin, cook
+
+
+def _certificate(session, clock, store, actor, school, holder, **fields):
+    values = {
+        "kind": DocumentKind.HEALTH_CERTIFICATE,
+        "title": "健康证",
+        "expires_on": date(2027, 1, 31),
+    }
+    values.update(fields)
+    return add_document(
+        session,
+        actor,
+        school=school,
+        holder=holder,
+        store=store,
+        now=clock.now(),
+        **values,
+    )
+
+
+def _district_admin(session, clock, school, username="district"):
+    return make_person(session, clock, school, Role.DISTRICT_ADMIN, username)
+
+
+def _errors(excinfo: pytest.ExceptionInfo[SubmissionInvalid]) -> dict[str, str]:
+    return {field: message.msgid for field, message in excinfo.value.errors.items()}
+
+
+def test_suppliers_are_approved_per_category(session: Session, clock: SettableClock, world) -> None:
+    school, _, _ = world
+    district = _district_admin(session, clock, school)
+
+    grain = add_supplier(
+        session,
+        district,
+        school.district_id,
+        name="粮油公司",
+        categories=["rice", "oil"],
+        designated_brands=["金龙鱼", " ", "金龙鱼"],
+        now=clock.now(),
+    )
+    butcher = add_supplier(
+        session,
+        district,
+        school.district_id,
+        name="肉联厂",
+        categories=["meat"],
+        designated_brands=["双汇"],
+        now=clock.now(),
+    )
+
+    assert is_approved(grain, "rice") and not is_approved(grain, "meat")
+    assert grain.designated_brands == ["金龙鱼"]
+    assert suppliers_for(session, school.district_id, "meat") == [butcher]
+    assert set(suppliers_for(session, school.district_id)) == {butcher, grain}
+
+    update_supplier(session, district, butcher, name="肉联厂", categories=["meat"], active=False)
+    assert not is_approved(butcher, "meat")
+    assert suppliers_for(session, school.district_id, "meat") == []
+
+
+def test_only_district_administrators_manage_suppliers(
+    session: Session, clock: SettableClock, store: PhotoStore, world
+) -> None:
+    school, admin, _ = world
+    district = _district_admin(session, clock, school)
+    supplier = add_supplier(
+        session, district, school.district_id, name="水厂", categories=["water"], now=clock.now()
+    )
+
+    with pytest.raises(RegisterRefused):
+        add_supplier(
+            session, admin, school.district_id, name="另一家", categories=["rice"], now=clock.now()
+        )
+    with pytest.raises(RegisterRefused):
+        update_supplier(session, admin, supplier, name="改名", categories=["water"])
+    with pytest.raises(RegisterRefused):
+        _certificate(session, clock, store, admin, school, supplier, kind=DocumentKind.TEST_REPORT)
+
+
+def test_supplier_fields_are_checked(session: Session, clock: SettableClock, world) -> None:
+    school, _, _ = world
+    district = _district_admin(session, clock, school)
+    add_supplier(
+        session, district, school.district_id, name="水厂", categories=["water"], now=clock.now()
+    )
+
+    with pytest.raises(SubmissionInvalid) as excinfo:
+        add_supplier(
+            session,
+            district,
+            school.district_id,
+            name="水厂",
+            phone="call me",
+            categories=["rice", "gold"],
+            designated_brands=["x" * 101],
+            now=clock.now(),
+        )
+    with pytest.raises(SubmissionInvalid) as empty:
+        add_supplier(session, district, school.district_id, name="", categories=[], now=clock.now())
+
+    assert _errors(excinfo) == {
+        "name": "A supplier with this name is already registered.",
+        "phone": "Enter a mobile number (11 digits starting with 1) "
+        "or a landline with its area code, like 024-23456789.",
+        "categories": "Choose categories from the list.",
+        "designated_brands": "Each brand at most %(count)d characters.",
+    }
+    assert _errors(empty) == {
+        "name": "Enter the supplier's name.",
+        "categories": "Choose at least one category of goods.",
+    }
+
+
+def test_brands_typed_in_the_form_or_a_spreadsheet_cell_split_the_same_way() -> None:
+    from models.suppliers import split_list
+
+    assert split_list("双汇，雨润\n金锣|众品、双汇; ") == ["双汇", "雨润", "金锣", "众品"]
