@@ -6,6 +6,8 @@ import logging
 import os
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
@@ -13,8 +15,10 @@ from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from models.db import make_engine, make_session_factory, unit_of_work
+from models.db import make_engine, make_session_factory
+from models.unit_of_work import unit_of_work
 from settings import ConfigError, Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -22,6 +26,17 @@ log = logging.getLogger(__name__)
 
 def _settings(ctx: click.Context) -> Settings:
     return ctx.obj["settings"]
+
+
+@contextmanager
+def _unit_of_work(url: str) -> Iterator[Session]:
+    """The command's one unit of work, on an engine of its own that is let go of after it."""
+    engine = make_engine(url)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 @click.group()
@@ -74,10 +89,12 @@ def prepare_database(settings: Settings) -> None:
 
     _ensure_sqlite_folder(settings.database.url)
     engine = make_engine(settings.database.url)
-    upgrade(engine)
-    with unit_of_work(make_session_factory(engine)) as session:
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    with _unit_of_work(settings.database.url) as session:
         sync_builtin_templates(session, now=SystemClock().now())
-    engine.dispose()
 
 
 def _ensure_sqlite_folder(url: str) -> None:
@@ -234,8 +251,7 @@ def run_sweep_command(
     real_now = SystemClock().now()
     now = _parse_moment(at_text, settings.i18n.timezone, whole_day=True) if at_text else real_now
     since = _parse_moment(since_text, settings.i18n.timezone) if since_text else real_now
-    factory = make_session_factory(make_engine(settings.database.url))
-    with factory() as session:
+    with _unit_of_work(settings.database.url) as session:
         if at_text is not None and since < now:
             run = simulate(session, since=since, until=now, policy=sweep_policy(settings))
             day_starts = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
@@ -251,9 +267,8 @@ def run_sweep_command(
             for at, n in queued
         ]
         if dry_run:
+            # What a dry run queued was only to be shown: nothing is left for the commit.
             session.rollback()
-        else:
-            session.commit()
     verb = "would queue" if dry_run else "queued"
     ran = (
         f" (the scheduler running from {since.astimezone(zone):%Y-%m-%d %H:%M})"
@@ -308,9 +323,8 @@ def labels(
     if out is None and png is None:
         raise click.UsageError("give --out FILE.pdf, --png DIR, or both")
     settings = _settings(ctx)
-    engine = make_engine(settings.database.url)
     try:
-        with unit_of_work(make_session_factory(engine)) as session:
+        with _unit_of_work(settings.database.url) as session:
             report = write_labels(
                 session,
                 school_code,
@@ -323,8 +337,6 @@ def labels(
             )
     except LabelsError as exc:
         raise click.ClickException(str(exc)) from None
-    finally:
-        engine.dispose()
     click.echo(report)
 
 
@@ -347,10 +359,8 @@ def demo(
     keep_base_url = ctx.obj["config_path"] is not None or "HOUQIN_BASE_URL" in os.environ
     settings = demo_settings(_settings(ctx), keep_base_url, host, port, base_url)
     prepare_database(settings)
-    engine = make_engine(settings.database.url)
-    with unit_of_work(make_session_factory(engine)) as session:
+    with _unit_of_work(settings.database.url) as session:
         report = seed_demo(session, settings)
-    engine.dispose()
     click.echo(report)
     if not no_serve:
         run_server(settings, host, settings.server.port)
@@ -388,8 +398,7 @@ def add_person(
         chosen = Role(role)
     except ValueError:
         raise click.BadParameter(f"unknown role {role!r}", param_hint="--role") from None
-    engine = make_engine(_settings(ctx).database.url)
-    with unit_of_work(make_session_factory(engine)) as session:
+    with _unit_of_work(_settings(ctx).database.url) as session:
         school = session.scalar(select(School).where(School.code == school_code))
         if school is None:
             raise click.BadParameter(f"no school {school_code!r}", param_hint="--school")
@@ -407,7 +416,6 @@ def add_person(
                 translate("en", exc.message.msgid, **exc.message.params)
             ) from None
         grant_role(session, person, chosen, school)
-    engine.dispose()
     click.echo(f"created {username} as {chosen.value} at {school_code}")
 
 

@@ -59,8 +59,12 @@ def count_failure(session: Session, person_id: int, source: str, *, now: datetim
     The lock is read again here, in the write transaction: guesses sent side by side were
     all checked before the fifth locked, and those written after it are not counted (they
     would restart the count). Returns how long the login stays locked from this source
-    when it already was, zero when this failure was counted.
+    when it already was, and then writes nothing (the door refuses, and commits what is
+    written); zero when this failure was counted.
     """
+    row = _row(session, person_id, source, for_update=True)
+    if row is not None and row.locked_until is not None and row.locked_until > now:
+        return row.locked_until - now
     # Counts from other sources that are over are forgotten, so the table stays small.
     session.execute(
         delete(LoginFailure).where(
@@ -70,9 +74,6 @@ def count_failure(session: Session, person_id: int, source: str, *, now: datetim
             or_(LoginFailure.locked_until.is_(None), LoginFailure.locked_until <= now),
         )
     )
-    row = _row(session, person_id, source, for_update=True)
-    if row is not None and row.locked_until is not None and row.locked_until > now:
-        return row.locked_until - now
     if row is None or row.first_at + LOCKOUT <= now:
         if row is not None:
             session.delete(row)

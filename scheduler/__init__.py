@@ -1,4 +1,4 @@
-"""The clock's door: jobs that open a session, call the domain, commit. One process owns them."""
+"""The clock's door: each job is one unit of work calling the domain. One process owns them."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.clock import Clock, SystemClock
-from models.db import unit_of_work
 from models.duties import DutyDefaults
 from models.sweep import SweepPolicy, SweepReport, sweep
 from models.trips import sweep_trips
+from models.unit_of_work import unit_of_work
 from settings import Settings
 
 log = logging.getLogger(__name__)

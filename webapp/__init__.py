@@ -47,7 +47,7 @@ def create_app(
     """Build the web app from settings; tests hand in their own sessions and clock."""
     if not settings.server.secret_key:
         raise ValueError("server.secret_key is empty: set it in the config or HOUQIN_SECRET_KEY")
-    app = Flask(__name__)
+    app = db.App(__name__)
     secure = settings.server.base_url.startswith("https://")
     app.config.update(
         SECRET_KEY=settings.server.secret_key,

@@ -1,4 +1,11 @@
-"""One database session per request, committed at the edge when the response is a success.
+"""One database session per request, under the rule of every door (models/unit_of_work.py).
+
+The request's work is committed once its response is made, unless an exception escaped the
+view: then it is rolled back before any error page is drawn, so an `abort(404)`, a refused
+CSRF token or a bug commits nothing the view had flushed. A form shown again with what the
+domain refused (a 422 next to the field) is an answer, not an escape: it is committed, with
+whatever the refusal meant to keep (an overloaded bus's alert, a wrong password's count).
+Nothing else commits: no view calls `commit()`.
 
 A GET only reads. A POST takes the write lock with its first query (on SQLite, BEGIN
 IMMEDIATE), unless its view is marked `@reads_first`: then it reads without the lock while
@@ -12,7 +19,9 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from flask import Flask, Response, current_app, g, request
+from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.exceptions import HTTPException
 
 from models.clock import Clock
 from models.db import mark_read_only
@@ -20,9 +29,21 @@ from models.photos import PhotoStore
 from settings import Settings
 
 
-def init_app(app: Flask, factory: sessionmaker[Session]) -> None:
+class App(Flask):
+    """Flask, with the request's work rolled back as soon as an exception escapes a view."""
+
+    def handle_user_exception(self, e: Exception) -> HTTPException | ResponseReturnValue:
+        _discard()
+        return super().handle_user_exception(e)
+
+    def handle_exception(self, e: Exception) -> Response:
+        _discard()
+        return super().handle_exception(e)
+
+
+def init_app(app: App, factory: sessionmaker[Session]) -> None:
     app.extensions["houqin.sessions"] = factory
-    app.after_request(_commit_on_success)
+    app.after_request(_commit)
     app.teardown_appcontext(_close)
 
 
@@ -75,13 +96,21 @@ def photo_store() -> PhotoStore:
     return current_app.extensions["houqin.photos"]
 
 
-def _commit_on_success(response: Response) -> Response:
+def _discard() -> None:
+    """An exception escaped: the request's work is undone, and its error page commits nothing."""
+    g.db_discarded = True
     db = g.get("db")
     if db is not None:
-        if response.status_code < 400:
-            db.commit()
-        else:
+        db.rollback()
+
+
+def _commit(response: Response) -> Response:
+    db = g.get("db")
+    if db is not None:
+        if g.get("db_discarded"):
             db.rollback()
+        else:
+            db.commit()
     return response
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, redirect, render_template, request
+from flask import Flask, redirect, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
@@ -72,11 +72,8 @@ def _unexpected(exc: HTTPException) -> tuple[str, int]:
     log.error("unhandled error", exc_info=getattr(exc, "original_exception", exc))
     title = gettext("Something went wrong")
     text = gettext("Please try again in a moment. If you were sending a form, send it again.")
-    # The request's transaction may be the thing that failed (a commit refused): the page
-    # (which reads unread notices) must not trip over it again.
-    session = g.get("db")
-    if session is not None:
-        session.rollback()
+    # The request's work was rolled back before this page (webapp/db.py), so the page, which
+    # reads unread notices, does not trip over a failed transaction (a commit refused).
     try:
         return _page(500, title, text)
     except Exception:

@@ -127,3 +127,29 @@ def test_guesses_sent_side_by_side_get_five_tries_however_many_workers_check_the
     row = session.scalars(select(LoginFailure)).one()
     # Locked by the fifth; the later ones neither counted nor restarted the lock.
     assert (row.failures, row.locked_until) == (0, clock.now() + LOCKOUT)
+
+
+def _counts(session: Session) -> list[tuple[str, int, bool]]:
+    session.expire_all()
+    rows = session.scalars(select(LoginFailure).order_by(LoginFailure.source))
+    return [(row.source, row.failures, row.locked_until is not None) for row in rows]
+
+
+def test_a_guess_refused_while_locked_writes_nothing(
+    session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session)
+    make_person(session, clock, school, Role.TEACHER, "teacher")
+    authenticate(session, "teacher", "typo", now=clock.now(), source=OWNER_ELSEWHERE)
+    clock.advance(timedelta(minutes=1))
+    # Checked before the five guesses beside it locked the login from the same address.
+    late = check_login(session, "teacher", "wrong-guess", source=STRANGER, now=clock.now())
+    _guess_five_times(session, clock, STRANGER)
+    clock.advance(timedelta(minutes=14, seconds=30))  # the owner's typo is over, the lock is not
+    before = _counts(session)
+
+    with pytest.raises(LoginLocked):
+        record_login(session, late, now=clock.now())
+
+    # The door answering the refusal commits: the refusal itself must have changed nothing.
+    assert _counts(session) == before

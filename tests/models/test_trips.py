@@ -104,10 +104,14 @@ def test_an_overloaded_departure_is_refused_and_still_alerts(
 ) -> None:
     teacher, admin, bus = bus_world
 
-    with pytest.raises(SubmissionInvalid):
+    with pytest.raises(SubmissionInvalid) as refused:
         _depart(session, clock, store, teacher, bus, 25)
 
+    # The refusal says it raised an alert: the door that answers it commits the alert only.
+    assert refused.value.alerted
     assert session.scalar(select(Trip)) is None
+    departures = select(Record).where(Record.template.has(key="bus_departure"))
+    assert session.scalars(departures).all() == []
     [alert] = inbox(session, admin)
     assert alert.severity == "critical"
     assert (alert.params["children"], alert.params["seats"]) == (25, 19)

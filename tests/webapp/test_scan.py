@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from models.assets import AssetKind, issue_label
 from models.clock import SettableClock
 from models.duties import open_tasks_of_asset
+from models.notifications import Notification
 from models.org import District
 from models.people import Role
 from models.photos import Photo
@@ -208,11 +209,12 @@ def test_a_photo_over_20_mb_comes_back_with_a_message(
     assert _count(session, Record) == 0
 
 
-def test_an_overloaded_bus_is_refused_with_the_seat_count(
+def test_an_overloaded_bus_is_refused_with_the_seat_count_and_the_office_alerted(
     client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
 ) -> None:
     school = make_school(session)
     make_person(session, clock, school, Role.TEACHER, "teacher")
+    admin = make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
     bus = make_asset(session, clock, school, AssetKind.BUS, "XC-01", "1号校车", seats=19)
     session.commit()
     auth.login("teacher")
@@ -230,6 +232,10 @@ def test_an_overloaded_bus_is_refused_with_the_seat_count(
     assert "上车 23 人，但本车核载仅 19 座" in field
     assert "本车核载座位：19" in html
     assert _count(session, Record) == 0
+    alerts = session.scalars(
+        select(Notification).where(Notification.recipient_id == admin.id)
+    ).all()
+    assert [(n.severity, n.params["children"]) for n in alerts] == [("critical", 23)]
 
 
 def test_a_delivery_from_a_supplier_not_approved_for_it_is_refused_next_to_the_supplier(

@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     Flask,
-    Response,
     current_app,
     flash,
     redirect,
@@ -29,6 +28,7 @@ from flask_login import (
 )
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, URLSafeSerializer
+from werkzeug.wrappers import Response
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -192,9 +192,8 @@ def login() -> str | Response | tuple[str, int]:
             response = redirect(target)
             _remember_device(response, person)
             return response
+        # record_login counted the wrong password; the door commits the count with this page.
         form.password.errors = [_l("Wrong phone number, username or password.")]
-        # The failed attempt is counted: keep it although the answer is an error.
-        db.session().commit()
         return render_template("auth/login.html", form=form, days=_days()), 401
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form, days=_days()), status
@@ -237,9 +236,8 @@ def change_password() -> str | Response | tuple[str, int]:
         except LoginLocked as locked:
             errors, status = {"current": translate(locked.message)}, 429
         except SubmissionInvalid as invalid:
+            # A wrong current password was counted; the door commits the count with this page.
             errors = {key: translate(message) for key, message in invalid.errors.items()}
-            # A wrong current password is counted: keep it although the answer is an error.
-            db.session().commit()
         else:
             flash(gettext("Your password is saved."), "success")
             return redirect(safe_next(form.next.data))

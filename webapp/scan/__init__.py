@@ -179,10 +179,9 @@ def file_record(token: str, template_key: str) -> Response | tuple[str, int]:
                 repeat_confirmed=bool(form.confirm_repeat.data),
             )
         except SubmissionInvalid as invalid:
+            # A refusal writes nothing but the alerts it raised (`invalid.alerted`, an
+            # overloaded bus): the door commits them with this page.
             errors = {key: translate(message) for key, message in invalid.errors.items()}
-            # A refusal writes nothing but the alerts it raised (an overloaded bus): keep them.
-            if invalid.alerted:
-                db.session().commit()
         except NotAllowed:
             abort(404)
         except AlreadyFiled as filed:
