@@ -1,0 +1,101 @@
+"""What every handler shares: its parts, one unit of work, answers in the reader's language."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+from sqlalchemy.orm import Session, sessionmaker
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from models.catalogue import translate
+from models.chats import person_for_chat
+from models.clock import Clock
+from models.db import unit_of_work
+from models.messages import N_
+from models.people import Person
+from models.photos import PhotoStore
+from settings import Settings
+
+T = TypeVar("T")
+Context = ContextTypes.DEFAULT_TYPE
+
+NOT_LINKED = N_(
+    "This chat is not linked to Houqin. Open Houqin on your phone, choose “Link Telegram”, "
+    "and send the code it shows here."
+)
+
+
+@dataclass(frozen=True)
+class Door:
+    """The database, the clock, the photo store and the settings, chosen once by the app."""
+
+    settings: Settings
+    factory: sessionmaker[Session]
+    clock: Clock
+    store: PhotoStore
+
+    @classmethod
+    def of(cls, settings: Settings, factory: sessionmaker[Session], clock: Clock) -> Door:
+        return cls(settings, factory, clock, PhotoStore(Path(settings.storage.data_dir)))
+
+
+def door(context: Context) -> Door:
+    """The door the application was built with (kept in its bot_data)."""
+    return cast(Door, context.bot_data["door"])
+
+
+async def run_db(context: Context, work: Callable[[Session], T]) -> T:
+    """One unit of work, in a thread so the bot keeps answering: committed, or rolled back
+    on error."""
+    factory = door(context).factory
+
+    def run() -> T:
+        with unit_of_work(factory) as session:
+            return work(session)
+
+    return await asyncio.to_thread(run)
+
+
+def locale_of(person: Person | None, update: Update) -> str:
+    """The person's language; before they are known, the one their Telegram app uses."""
+    if person is not None and person.locale:
+        return person.locale
+    user = update.effective_user
+    language = (user.language_code or "") if user else ""
+    return "en" if language and not language.startswith("zh") else "zh_CN"
+
+
+async def chat_person(update: Update, context: Context) -> Person | None:
+    """The person this update's chat is linked to, if any."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    return await run_db(context, lambda session: person_for_chat(session, chat.id))
+
+
+async def reader_locale(update: Update, context: Context) -> str:
+    """The language to answer this update in."""
+    return locale_of(await chat_person(update, context), update)
+
+
+async def reply(update: Update, locale: str, msgid: str, **params: Any) -> None:
+    """A catalogue message to the update's chat; a {zh_CN, en} parameter picks its text."""
+    if update.effective_chat is not None:
+        shown = {
+            name: (value.get(locale) or value.get("zh_CN", ""))
+            if isinstance(value, dict)
+            else value
+            for name, value in params.items()
+        }
+        await update.effective_chat.send_message(translate(locale, msgid, **shown))
+
+
+def button_number(data: str | None) -> int:
+    """The id after a button's prefix (ack:123 is 123), 0 when there is none."""
+    value = (data or "").partition(":")[2]
+    return int(value) if value.isdigit() else 0
