@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import Application
 
 from models.actions import ActionEvent, CorrectiveAction
-from models.chats import ChatLink
+from models.chats import ChatLink, new_link_code
 from models.clock import SettableClock
 from models.notifications import Notification
 from models.people import Role
@@ -96,3 +96,102 @@ def test_a_long_description_and_a_photo_over_20_mb_are_answered_with_the_rules_w
         assert await asyncio.to_thread(_reply, fake, CHAT, 5) == "照片超过 20 MB。"
 
     _run(bot_settings, session_factory, clock, scenario)
+
+
+def _teacher_with_an_extinguisher(session: Session, clock: SettableClock) -> int:
+    """A linked teacher who looks after MHQ-001; returns the asset's id."""
+    school = make_school(session)
+    teacher = make_person(session, clock, school, Role.TEACHER, "teacher")
+    asset = make_asset(session, clock, school, responsible=teacher)
+    session.add(ChatLink(person_id=teacher.id, chat_id=CHAT, linked_at=clock.now()))
+    session.commit()
+    return asset.id
+
+
+def test_a_command_in_the_middle_of_a_report_is_answered_and_the_report_goes_on(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+    bot_settings: Settings,
+) -> None:
+    _teacher_with_an_extinguisher(session, clock)
+
+    async def scenario(application: Application) -> None:
+        fake.user_says(CHAT, "/report")
+        await asyncio.to_thread(_reply, fake, CHAT, 1)
+        fake.user_says(CHAT, "MHQ-001")
+        await asyncio.to_thread(_reply, fake, CHAT, 2)
+        fake.user_says(CHAT, "/due")
+        assert await asyncio.to_thread(_reply, fake, CHAT, 3) == "目前没有到期的任务，做得好！"
+        fake.user_says(CHAT, "喷管开裂")
+        assert (await asyncio.to_thread(_reply, fake, CHAT, 4)).startswith("如有可能请现在发送照片")
+        fake.user_says(CHAT, "/done")
+        done = await asyncio.to_thread(_reply, fake, CHAT, 5)
+        assert done.startswith("已上报：已为 MHQ-001 一楼东侧灭火器 建立整改任务")
+
+    _run(bot_settings, session_factory, clock, scenario)
+
+    session.expire_all()
+    action = session.scalar(select(CorrectiveAction))
+    assert action.what["zh_CN"] == "喷管开裂"
+    session.commit()
+
+
+def test_a_cancelled_report_files_nothing_and_what_follows_is_not_taken_for_it(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+    bot_settings: Settings,
+) -> None:
+    asset_id = _teacher_with_an_extinguisher(session, clock)
+
+    async def scenario(application: Application) -> None:
+        fake.user_says(CHAT, "/report")
+        which = await asyncio.to_thread(fake.wait_for, lambda sent: len(sent) >= 1)
+        [[button]] = which[0].params["reply_markup"]["inline_keyboard"]
+        assert button["callback_data"] == f"rasset:{asset_id}"
+        fake.user_presses(CHAT, which[0].message_id, button["callback_data"])
+        assert await asyncio.to_thread(_reply, fake, CHAT, 2) == (
+            "MHQ-001 一楼东侧灭火器 出了什么问题？请发消息描述。"
+        )
+        fake.user_says(CHAT, "/cancel")
+        assert await asyncio.to_thread(_reply, fake, CHAT, 3) == "已取消。"
+        fake.user_says(CHAT, "喷管开裂")
+        assert (await asyncio.to_thread(_reply, fake, CHAT, 4)).startswith("后勤系统会把您的提醒")
+        fake.user_presses(CHAT, which[0].message_id, button["callback_data"])  # a stale button
+        fake.user_says(CHAT, "/done")
+        assert (await asyncio.to_thread(_reply, fake, CHAT, 5)).startswith("后勤系统会把您的提醒")
+
+    _run(bot_settings, session_factory, clock, scenario)
+
+    assert len(fake.sent_to(CHAT)) == 5
+    assert session.scalar(select(CorrectiveAction)) is None
+
+
+def test_linking_to_someone_else_ends_a_report_begun_for_the_person_before(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+    bot_settings: Settings,
+) -> None:
+    _teacher_with_an_extinguisher(session, clock)
+    other = make_person(session, clock, make_school(session, "S2", "二小"), Role.TEACHER, "other")
+    code = new_link_code(session, other, now=clock.now()).code
+    session.commit()
+
+    async def scenario(application: Application) -> None:
+        fake.user_says(CHAT, "/report")
+        await asyncio.to_thread(_reply, fake, CHAT, 1)
+        fake.user_says(CHAT, "MHQ-001")
+        await asyncio.to_thread(_reply, fake, CHAT, 2)
+        fake.user_says(CHAT, f"/start {code}")
+        assert (await asyncio.to_thread(_reply, fake, CHAT, 3)).startswith("已绑定：Other。")
+        fake.user_says(CHAT, "喷管开裂")
+        assert (await asyncio.to_thread(_reply, fake, CHAT, 4)).startswith("后勤系统会把您的提醒")
+
+    _run(bot_settings, session_factory, clock, scenario)
+
+    assert session.scalar(select(CorrectiveAction)) is None

@@ -1,0 +1,66 @@
+"""One error handler: a handler that fails is logged, rolled back, and answered politely."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+from telegram.ext import Application
+
+from models.chats import ChatLink
+from models.clock import SettableClock
+from models.people import Person, Role, set_locale
+from settings import Settings
+from tests.bot.test_bot import _reply, _run
+from tests.factories import make_person, make_school
+from tests.fake_telegram import FakeTelegram
+
+CHAT = 7301
+
+
+def _switches_then_fails(person: Person, wanted: str | None = None) -> str:
+    """/lang's rule, as if the database gave way after the change was made."""
+    set_locale(person, wanted)
+    raise RuntimeError("the database went away")
+
+
+@pytest.mark.parametrize(
+    ("locale", "apology"),
+    [
+        ("en", "Something went wrong and nothing was saved. Please try again."),
+        ("zh_CN", "出错了，本次未保存任何内容。请重试。"),
+    ],
+)
+def test_a_failing_command_is_logged_answered_in_the_persons_language_and_saves_nothing(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+    bot_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    locale: str,
+    apology: str,
+) -> None:
+    school = make_school(session)
+    staff = make_person(session, clock, school, Role.INSPECTOR, "staff")
+    staff.locale = locale
+    session.add(ChatLink(person_id=staff.id, chat_id=CHAT, linked_at=clock.now()))
+    session.commit()
+    monkeypatch.setattr("bot.linking.set_locale", _switches_then_fails)
+
+    async def scenario(application: Application) -> None:
+        fake.user_says(CHAT, "/lang", language="en" if locale == "zh_CN" else "zh-hans")
+        assert await asyncio.to_thread(_reply, fake, CHAT, 1) == apology
+
+    with caplog.at_level(logging.ERROR, logger="bot.errors"):
+        _run(bot_settings, session_factory, clock, scenario)
+
+    [logged] = [r for r in caplog.records if r.name == "bot.errors"]
+    assert logged.levelno == logging.ERROR and logged.exc_info is not None
+    assert "the database went away" in caplog.text  # the traceback, not just a line
+    session.expire_all()
+    assert session.get_one(Person, staff.id).locale == locale
+    assert len(fake.sent_to(CHAT)) == 1
