@@ -30,13 +30,15 @@ def _run(
 
     async def main() -> None:
         application = build_application(settings, factory, clock=clock)
+        updater = application.updater
+        assert updater is not None  # the builder makes one unless told not to
         async with application:
             await application.start()
-            await application.updater.start_polling(poll_interval=0.0, timeout=1)
+            await updater.start_polling(poll_interval=0.0, timeout=1)
             try:
                 await scenario(application)
             finally:
-                await application.updater.stop()
+                await updater.stop()
                 await application.stop()
 
     asyncio.run(main())

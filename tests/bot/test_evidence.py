@@ -52,7 +52,7 @@ def _reminded_dispenser(session: Session, clock: SettableClock) -> Reminded:
     clock.set(clock.now() + timedelta(days=7, hours=7, minutes=45))
     sweep(session, now=clock.now())
     session.commit()
-    reminder = session.scalar(select(Notification).where(Notification.message == REMIND))
+    reminder = session.scalars(select(Notification).where(Notification.message == REMIND)).one()
     reminded = Reminded(dispenser.id, reminder.id, reminder.task_ids[0])
     session.commit()  # a read on SQLite takes the write lock here; let the bot write
     return reminded
@@ -66,14 +66,16 @@ def _run(
 ) -> None:
     async def main() -> None:
         application = build_application(settings, factory, clock=clock)
+        updater = application.updater
+        assert updater is not None  # the builder makes one unless told not to
         async with application:
             await application.start()
-            await application.updater.start_polling(poll_interval=0.0, timeout=1)
+            await updater.start_polling(poll_interval=0.0, timeout=1)
             sender = OutboxSender(application.bot, factory, clock, RateLimits(factor=20))
             try:
                 await scenario(application, sender.drain)
             finally:
-                await application.updater.stop()
+                await updater.stop()
                 await application.stop()
 
     asyncio.run(main())
@@ -113,9 +115,9 @@ def test_a_reminder_answered_with_a_photo_closes_the_task(
     _run(bot_settings, session_factory, clock, scenario)
 
     session.expire_all()
-    task = session.get(Task, task_id)
+    task = session.get_one(Task, task_id)
     assert task.state == TaskState.DONE
-    record = session.get(Record, task.record_id)
+    record = session.get_one(Record, task.record_id)
     assert record.channel == "bot" and record.asset_id == reminded.dispenser_id
     assert [p.item_key for p in record.photos] == ["photo"]
     session.commit()
@@ -155,7 +157,7 @@ def test_a_photo_without_context_asks_which_task_and_files_the_chosen_one(
     _run(bot_settings, session_factory, clock, scenario)
 
     session.expire_all()
-    assert session.get(Task, task_id).state == TaskState.DONE
+    assert session.get_one(Task, task_id).state == TaskState.DONE
     session.commit()
 
 
@@ -193,7 +195,7 @@ def test_an_alert_is_acknowledged_with_its_button_and_the_web_knows_who_and_when
     _run(bot_settings, session_factory, clock, scenario)
 
     session.expire_all()
-    acknowledged = session.get(Notification, alert.id)
+    acknowledged = session.get_one(Notification, alert.id)
     assert acknowledged.acknowledged_at == clock.now()
     assert acknowledged.acknowledged_by_id == admin.id
     answers = [params for method, params in fake.calls if method == "answerCallbackQuery"]
@@ -297,5 +299,5 @@ def test_a_photo_over_20_mb_for_a_reminder_is_refused_by_its_size_and_files_noth
     _run(bot_settings, session_factory, clock, scenario)
 
     session.expire_all()
-    assert session.get(Task, reminded.task_id).state == TaskState.OPEN
+    assert session.get_one(Task, reminded.task_id).state == TaskState.OPEN
     session.commit()

@@ -59,7 +59,7 @@ def test_a_problem_reported_by_code_with_two_photos_opens_an_action_for_the_resp
     _run(bot_settings, session_factory, clock, scenario)
 
     session.expire_all()
-    action = session.scalar(select(CorrectiveAction))
+    action = session.scalars(select(CorrectiveAction)).one()
     assert action.record_id is None and action.assignee_id == keeper.id
     assert action.what["zh_CN"] == "压力表指针在红区，瓶身有锈"
     events = session.scalars(select(ActionEvent).order_by(ActionEvent.id)).all()
@@ -133,7 +133,7 @@ def test_a_command_in_the_middle_of_a_report_is_answered_and_the_report_goes_on(
     _run(bot_settings, session_factory, clock, scenario)
 
     session.expire_all()
-    action = session.scalar(select(CorrectiveAction))
+    action = session.scalars(select(CorrectiveAction)).one()
     assert action.what["zh_CN"] == "喷管开裂"
     session.commit()
 

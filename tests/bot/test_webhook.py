@@ -47,9 +47,11 @@ def test_the_webhook_is_registered_with_its_secret_and_refuses_calls_without_it(
 
     async def main() -> tuple[int, int]:
         application = build_application(bot_settings, session_factory, clock=clock)
+        updater = application.updater
+        assert updater is not None  # the builder makes one unless told not to
         async with application:
             await application.start()
-            await application.updater.start_webhook(**options)
+            await updater.start_webhook(**options)
             try:
                 async with httpx.AsyncClient() as client:
                     stranger = await client.post(
@@ -67,7 +69,7 @@ def test_the_webhook_is_registered_with_its_secret_and_refuses_calls_without_it(
                     )
                 await asyncio.to_thread(fake.wait_for, lambda sent: len(sent) >= 1)
             finally:
-                await application.updater.stop()
+                await updater.stop()
                 await application.stop()
         return stranger.status_code, telegram.status_code
 
