@@ -45,6 +45,12 @@ CANCELLED = N_("Cancelled.")
 MAX_REPORT_PHOTOS = 6
 
 
+def _begin_report(context: Context) -> None:
+    """A new report for this chat, forgetting any one before."""
+    if context.chat_data is not None:
+        context.chat_data["report"] = {"photos": []}
+
+
 def _report(context: Context) -> dict[str, Any]:
     """What this chat's report has gathered so far: the asset, the description, the photos."""
     chat_data = context.chat_data if context.chat_data is not None else {}
@@ -53,6 +59,7 @@ def _report(context: Context) -> dict[str, Any]:
 
 
 def _forget(context: Context) -> None:
+    """The report is over: filed, cancelled or refused."""
     if context.chat_data is not None:
         context.chat_data.pop("report", None)
 
@@ -74,8 +81,7 @@ async def begin(update: Update, context: Context) -> int:
     if locale is None:
         await reply(update, locale_of(None, update), NOT_LINKED)
         return END
-    _forget(context)
-    _report(context)
+    _begin_report(context)
     keyboard = InlineKeyboardMarkup(
         [[InlineKeyboardButton(label[:60], callback_data=f"rasset:{aid}")] for aid, label in assets]
     )
@@ -91,8 +97,7 @@ async def begin_from_task(update: Update, context: Context) -> int:
     if query is None:
         return END
     await query.answer()
-    _forget(context)
-    _report(context)
+    _begin_report(context)
     task_id = button_number(query.data)
     asset_id = await run_db(context, lambda session: _task_asset(session, task_id))
     chosen = await _choose(update, context, "", asset_id or 0)
