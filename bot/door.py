@@ -15,10 +15,10 @@ from telegram.ext import ContextTypes
 from models.catalogue import translate
 from models.chats import person_for_chat
 from models.clock import Clock
-from models.db import unit_of_work
 from models.messages import N_
 from models.people import Person
 from models.photos import PhotoStore
+from models.unit_of_work import unit_of_work
 from settings import Settings
 
 T = TypeVar("T")
