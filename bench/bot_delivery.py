@@ -9,8 +9,9 @@ largest (in halves, at most 10) that keeps the scaled overall limit under 60% of
 neither the fake nor the HTTP client is the bottleneck; on a small machine that is about 6, and
 the drain takes about a minute. The floor is what the scaled limits allow at best:
 max(messages / overall rate, messages per chat / per-chat rate); the sender keeps 5% under the
-limits (bot.outbox.SAFETY), so 1.05 is the best ratio it can reach. Memory is sampled every
-half second while draining; it should stay flat, as the sender reads the outbox in batches.
+limits (channels.telegram.sender.SAFETY), so 1.05 is the best ratio it can reach. Memory is
+sampled every half second while draining; it should stay flat, as the sender reads the outbox
+in batches.
 
 Afterwards it checks what happened: every delivery row sent with a message id, exactly 10,000
 messages received, in order in each chat, and not one 429.
@@ -37,10 +38,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.outbox import CONNECTIONS, OutboxSender, RateLimits
+from channels.telegram import CHANNEL
+from channels.telegram.sender import CONNECTIONS, OutboxSender, RateLimits
 from models import Base
+from models.addresses import ChannelAccount
 from models.catalogue import render_notice
-from models.chats import ChatLink
 from models.clock import SystemClock
 from models.db import make_engine, make_session_factory
 from models.notifications import Delivery, Notification
@@ -220,9 +222,14 @@ def build_outbox(factory: sessionmaker[Session], now: datetime) -> None:
             ],
         )
         session.execute(
-            insert(ChatLink),
+            insert(ChannelAccount),
             [
-                {"person_id": p + 1, "chat_id": FIRST_CHAT + p, "linked_at": now}
+                {
+                    "person_id": p + 1,
+                    "channel": CHANNEL,
+                    "address": str(FIRST_CHAT + p),
+                    "linked_at": now,
+                }
                 for p in range(CHATS)
             ],
         )
@@ -245,7 +252,7 @@ def build_outbox(factory: sessionmaker[Session], now: datetime) -> None:
                         "task_ids": [number],
                     }
                 )
-                deliveries.append({"id": number, "notification_id": number, "channel": "telegram"})
+                deliveries.append({"id": number, "notification_id": number, "channel": CHANNEL})
         session.execute(insert(Notification), notices)
         session.execute(insert(Delivery), deliveries)
         session.commit()
@@ -335,7 +342,7 @@ def _check_rows(factory: sessionmaker[Session]) -> int:
             .where(
                 or_(
                     Delivery.sent_at.is_(None),
-                    Delivery.message_id.is_(None),
+                    Delivery.external_id.is_(None),
                     Delivery.outcome != "sent",
                 )
             )

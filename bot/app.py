@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.door import Door
-from bot.outbox import CONNECTIONS, OutboxSender, RateLimits
 from bot.routes import add_handlers
+from channels.telegram.sender import CONNECTIONS, OutboxSender, RateLimits
 from models.clock import Clock, SystemClock
 from settings import Settings
 

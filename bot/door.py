@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from channels.telegram.chats import person_for_chat
 from models.catalogue import translate
-from models.chats import person_for_chat
 from models.clock import Clock
 from models.messages import N_
 from models.people import Person

@@ -18,8 +18,8 @@ from bot.door import (
     reply,
     run_db,
 )
+from channels.telegram.chats import delivery_for_message, person_for_chat
 from models.catalogue import translate
-from models.chats import delivery_for_message, person_for_chat
 from models.checklists import latest_template
 from models.duties import TaskStatus, tasks_for
 from models.messages import N_, DomainError, SubmissionInvalid

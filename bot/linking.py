@@ -7,7 +7,8 @@ from telegram import Update
 from telegram.ext import ConversationHandler
 
 from bot.door import NOT_LINKED, Context, chat_person, door, locale_of, reply, run_db
-from models.chats import LinkRefused, link_chat, person_for_chat, unlink_chat
+from channels.telegram.chats import link_chat, person_for_chat, unlink_chat
+from models.linking import LinkRefused
 from models.messages import N_
 from models.people import set_locale
 

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.door import NOT_LINKED, Context, button_number, chat_person, door, locale_of, reply, run_db
-from bot.outbox import ACKNOWLEDGE, split_text
+from channels.telegram.chats import person_for_chat
+from channels.telegram.sender import ACKNOWLEDGE, split_text
 from models.catalogue import translate
-from models.chats import person_for_chat
 from models.messages import N_
 from models.notifications import acknowledge, snooze, unacknowledged_alerts
 from models.people import Person

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 from telegram import Update
 
 from bot.door import NOT_LINKED, Context, door, locale_of, reply, run_db
-from bot.outbox import split_text
+from channels.telegram.chats import person_for_chat
+from channels.telegram.sender import split_text
 from models.catalogue import translate
-from models.chats import person_for_chat
 from models.checklists import latest_template
 from models.duties import TaskStatus, district_calendar, due_now
 from models.messages import N_

@@ -19,10 +19,10 @@ from bot.door import (
     run_db,
 )
 from bot.evidence import photo_file_id
+from channels.telegram.chats import person_for_chat
 from models.actions import clean_description, report_problem
 from models.assets import Asset, assets_in_care_of, visible_asset
 from models.catalogue import translate
-from models.chats import person_for_chat
 from models.duties import Task
 from models.messages import N_, DomainError, SubmissionInvalid
 from models.photos import PhotoRejected, check_photo_size, prepare_photo

@@ -1,13 +1,14 @@
 """Houqin's domain: entities and the operations on them. No web, bot or scheduler imports."""
 
 from models.actions import ActionEvent, CorrectiveAction
+from models.addresses import ChannelAccount
 from models.assets import Asset, AssetKind, Label
 from models.base import Base
-from models.chats import ChatLink, LinkCode
 from models.checklist_roles import ChecklistRoles
 from models.checklists import FormTemplate
 from models.documents import Document
 from models.duties import CalendarEntry, Duty, Task
+from models.linking import LinkCode
 from models.notifications import Delivery, Notification
 from models.org import District, Location, School
 from models.people import Person, Role, RoleGrant
@@ -25,7 +26,7 @@ __all__ = [
     "AssetKind",
     "Base",
     "CalendarEntry",
-    "ChatLink",
+    "ChannelAccount",
     "ChecklistRoles",
     "CorrectiveAction",
     "Delivery",

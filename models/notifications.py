@@ -1,7 +1,8 @@
 """The outbox: every notice for a person, written in the transaction that caused it.
 
-The web inbox shows every notice; push channels (Telegram first) each get a delivery row
-that their sender drains. A dedup key makes queueing the same notice twice a no-op.
+The web inbox shows every notice; each channel the recipient has an address on gets a
+delivery row that the channel's adapter drains (models/outbox.py). A dedup key makes
+queueing the same notice twice a no-op.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint, func, select
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from models.addresses import channels_of
 from models.base import Base
 from models.catalogue import render_notice
 from models.org import DEFAULT_TIMEZONE, School
@@ -28,9 +30,6 @@ class Severity(enum.StrEnum):
     MINOR = "minor"
     MAJOR = "major"
     CRITICAL = "critical"
-
-
-PUSH_CHANNELS = ("telegram",)
 
 
 class Notification(Base):
@@ -62,7 +61,7 @@ class Notification(Base):
 
 
 class Delivery(Base):
-    """One notification on one push channel: pending until that channel's sender sends it."""
+    """One notification on one channel, by name: pending until that channel's adapter sends it."""
 
     __tablename__ = "delivery"
     __table_args__ = (UniqueConstraint("notification_id", "channel"),)
@@ -73,10 +72,11 @@ class Delivery(Base):
     sent_at: Mapped[datetime | None] = mapped_column(index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     # After a failed try: not before this. Once finished: sent, skipped (queued before the
-    # person linked the channel) or failed (the chat is gone).
+    # person linked their address, or they unlinked it) or failed (the address is gone).
     next_attempt_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(16))
-    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # What the channel calls the message it sent, so a reply to it finds the notice.
+    external_id: Mapped[str | None] = mapped_column(String(200))
 
     notification: Mapped[Notification] = relationship(back_populates="deliveries")
 
@@ -96,10 +96,13 @@ def notify(
 ) -> list[Notification]:
     """Queue a notice for each recipient once; a key already queued for someone is skipped.
 
-    The text is written in each recipient's language, times in the district's `timezone`.
+    The text is written in each recipient's language, times in the district's `timezone`;
+    it is delivered over every channel the recipient has an address on.
     """
     queued = []
-    for person in {p.id: p for p in recipients}.values():
+    people = {p.id: p for p in recipients}
+    channels = channels_of(session, people)
+    for person in people.values():
         exists = session.scalar(
             select(Notification.id).where(
                 Notification.recipient_id == person.id, Notification.dedup_key == dedup_key
@@ -117,7 +120,7 @@ def notify(
             dedup_key=dedup_key,
             created_at=now,
             task_ids=list(task_ids or []),
-            deliveries=[Delivery(channel=channel) for channel in PUSH_CHANNELS],
+            deliveries=[Delivery(channel=channel) for channel in channels.get(person.id, ())],
         )
         try:
             with session.begin_nested():
@@ -206,7 +209,7 @@ def unacknowledged_alerts(session: Session, person: Person, limit: int = 5) -> l
 def snooze(
     session: Session, person: Person, notification_id: int, *, now: datetime, until: datetime
 ) -> Notification | None:
-    """Send one of the person's notices to their push channels again later."""
+    """Send one of the person's notices to their channels again later."""
     original = session.get(Notification, notification_id)
     if original is None or original.recipient_id != person.id:
         return None
@@ -221,7 +224,10 @@ def snooze(
         created_at=now,
         read_at=now,  # already in the inbox once
         task_ids=list(original.task_ids),
-        deliveries=[Delivery(channel=channel, next_attempt_at=until) for channel in PUSH_CHANNELS],
+        deliveries=[
+            Delivery(channel=channel, next_attempt_at=until)
+            for channel in channels_of(session, [person.id]).get(person.id, ())
+        ],
     )
     try:
         with session.begin_nested():

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from functools import cache
 from typing import Any
 
 from PIL import Image
 from sqlalchemy.orm import Session
 
+from channels.telegram import CHANNEL as TELEGRAM
+from models.addresses import ChannelAccount
 from models.assets import Asset, AssetKind, create_asset
 from models.checklists import FormTemplate, latest_template
 from models.clock import SettableClock
@@ -211,3 +214,18 @@ def file_pre_trip_check(
         clock=clock,
         store=store,
     ).record
+
+
+def make_address(
+    session: Session, person: Person, channel: str, address: str, now: datetime
+) -> ChannelAccount:
+    """The person's address on a channel, linked without sending a code."""
+    account = ChannelAccount(person_id=person.id, channel=channel, address=address, linked_at=now)
+    session.add(account)
+    session.flush()
+    return account
+
+
+def make_chat(session: Session, person: Person, chat_id: int, now: datetime) -> ChannelAccount:
+    """The person's Telegram chat, linked without sending a code."""
+    return make_address(session, person, TELEGRAM, str(chat_id), now)

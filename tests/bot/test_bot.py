@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import Application
 
 from bot.app import build_application
-from models.chats import ChatLink, new_link_code
+from models.addresses import ChannelAccount
 from models.clock import SettableClock
+from models.linking import new_link_code
 from models.people import Role
 from settings import Settings
 from tests.factories import make_person, make_school
@@ -79,7 +80,7 @@ def test_a_person_links_with_the_one_time_code_and_unlinks_with_stop(
     _run(bot_settings, session_factory, clock, scenario)
 
     session.expire_all()
-    assert session.scalar(select(ChatLink)) is None
+    assert session.scalar(select(ChannelAccount)) is None
     assert staff.locale == "en"
 
 
@@ -130,7 +131,7 @@ def test_an_expired_code_does_not_link(
 
     _run(bot_settings, session_factory, clock, scenario)
 
-    assert session.scalar(select(ChatLink)) is None
+    assert session.scalar(select(ChannelAccount)) is None
 
 
 def test_a_group_cannot_be_linked_so_its_members_never_see_a_persons_data(
@@ -152,4 +153,4 @@ def test_a_group_cannot_be_linked_so_its_members_never_see_a_persons_data(
 
     _run(bot_settings, session_factory, clock, scenario)
 
-    assert session.scalar(select(ChatLink)) is None
+    assert session.scalar(select(ChannelAccount)) is None

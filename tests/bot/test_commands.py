@@ -8,14 +8,13 @@ from datetime import timedelta
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import Application
 
-from models.chats import ChatLink
 from models.clock import SettableClock
 from models.notifications import Severity, notify
 from models.people import Role
 from models.sweep import sweep
 from settings import Settings
 from tests.bot.test_bot import _reply, _run
-from tests.factories import make_asset, make_person, make_school
+from tests.factories import make_asset, make_chat, make_person, make_school
 from tests.fake_telegram import FakeTelegram
 
 ADMIN, STAFF = 7101, 7102
@@ -33,7 +32,7 @@ def test_due_alerts_digest_and_stats_for_an_administrator_and_a_member_of_staff(
     staff = make_person(session, clock, school, Role.INSPECTOR, "staff")
     make_asset(session, clock, school, responsible=staff)
     for person, chat in ((admin, ADMIN), (staff, STAFF)):
-        session.add(ChatLink(person_id=person.id, chat_id=chat, linked_at=clock.now()))
+        make_chat(session, person, chat, clock.now())
     sweep(session, now=clock.now())
     clock.set(clock.now() + timedelta(days=24))  # 26 March: the extinguisher check is overdue
     sweep(session, now=clock.now())

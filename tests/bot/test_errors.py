@@ -9,12 +9,11 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import Application
 
-from models.chats import ChatLink
 from models.clock import SettableClock
 from models.people import Person, Role, set_locale
 from settings import Settings
 from tests.bot.test_bot import _reply, _run
-from tests.factories import make_person, make_school
+from tests.factories import make_chat, make_person, make_school
 from tests.fake_telegram import FakeTelegram
 
 CHAT = 7301
@@ -47,7 +46,7 @@ def test_a_failing_command_is_logged_answered_in_the_persons_language_and_saves_
     school = make_school(session)
     staff = make_person(session, clock, school, Role.INSPECTOR, "staff")
     staff.locale = locale
-    session.add(ChatLink(person_id=staff.id, chat_id=CHAT, linked_at=clock.now()))
+    make_chat(session, staff, CHAT, clock.now())
     session.commit()
     monkeypatch.setattr("bot.linking.set_locale", _switches_then_fails)
 

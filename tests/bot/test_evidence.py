@@ -12,9 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import Application
 
 from bot.app import build_application
-from bot.outbox import OutboxSender, RateLimits
+from channels.telegram.sender import OutboxSender, RateLimits
 from models.assets import AssetKind
-from models.chats import ChatLink
 from models.clock import SettableClock
 from models.duties import Task, TaskState
 from models.notifications import Delivery, Notification, Severity, notify
@@ -22,14 +21,14 @@ from models.people import Person, Role
 from models.records import Record
 from models.sweep import REMIND, sweep
 from settings import Settings
-from tests.factories import jpeg_bytes, make_asset, make_person, make_school
+from tests.factories import jpeg_bytes, make_asset, make_chat, make_person, make_school
 from tests.fake_telegram import FakeTelegram
 
 CHAT = 7001
 
 
 def _link(session: Session, clock: SettableClock, person: Person, chat_id: int = CHAT) -> None:
-    session.add(ChatLink(person_id=person.id, chat_id=chat_id, linked_at=clock.now()))
+    make_chat(session, person, chat_id, clock.now())
     session.flush()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -12,12 +13,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.outbox import CONNECTIONS, OutboxSender, RateLimits, split_text
-from models.chats import ChatLink, link_chat, new_link_code
+from channels.telegram.chats import link_chat
+from channels.telegram.sender import CONNECTIONS, OutboxSender, RateLimits, split_text
 from models.clock import SettableClock
+from models.linking import new_link_code
 from models.notifications import Delivery, Notification, Severity, notify
 from models.people import Person, Role
-from tests.factories import make_person, make_school
+from tests.factories import make_chat, make_person, make_school
 from tests.fake_telegram import FakeTelegram, Limits
 
 FACTOR = 10  # the fake's limits and the sender's, scaled alike so the test runs in seconds
@@ -36,7 +38,7 @@ def _people(session: Session, clock: SettableClock, count: int) -> list[Person]:
     people = []
     for number in range(count):
         person = make_person(session, clock, school, Role.INSPECTOR, f"staff{number:03}")
-        session.add(ChatLink(person_id=person.id, chat_id=9000 + number, linked_at=clock.now()))
+        make_chat(session, person, 9000 + number, clock.now())
         people.append(person)
     session.flush()
     return people
@@ -63,7 +65,7 @@ def _drain(
     clock: SettableClock,
     limits: RateLimits,
     down: bool = False,
-    **options: object,
+    **options: Any,
 ) -> int:
     async def main() -> int:
         request = HTTPXRequest(connection_pool_size=CONNECTIONS)
@@ -104,7 +106,7 @@ def test_a_burst_of_1000_notices_arrives_once_each_in_order_within_the_limits(
     session.expire_all()
     pending = session.scalars(select(Delivery).where(Delivery.sent_at.is_(None))).all()
     assert pending == []
-    assert all(d.message_id and d.outcome == "sent" for d in session.scalars(select(Delivery)))
+    assert all(d.external_id and d.outcome == "sent" for d in session.scalars(select(Delivery)))
     session.commit()
 
 
@@ -221,7 +223,7 @@ def test_a_long_text_is_split_under_4096_characters_and_a_blocked_chat_is_given_
     gone = session.scalar(
         select(Delivery).join(Notification).where(Notification.recipient_id == blocker.id)
     )
-    assert gone.outcome == "failed"
+    assert gone is not None and gone.outcome == "failed"
 
 
 def test_notices_from_before_the_link_stay_in_the_web_inbox_only(

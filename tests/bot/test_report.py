@@ -9,13 +9,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import Application
 
 from models.actions import ActionEvent, CorrectiveAction
-from models.chats import ChatLink, new_link_code
 from models.clock import SettableClock
+from models.linking import new_link_code
 from models.notifications import Notification
 from models.people import Role
 from settings import Settings
 from tests.bot.test_bot import _reply, _run
-from tests.factories import jpeg_bytes, make_asset, make_person, make_school
+from tests.factories import jpeg_bytes, make_asset, make_chat, make_person, make_school
 from tests.fake_telegram import FakeTelegram
 
 CHAT = 7201
@@ -33,7 +33,7 @@ def test_a_problem_reported_by_code_with_two_photos_opens_an_action_for_the_resp
     keeper = make_person(session, clock, school, Role.INSPECTOR, "keeper")
     admin = make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
     make_asset(session, clock, school, responsible=keeper)
-    session.add(ChatLink(person_id=teacher.id, chat_id=CHAT, linked_at=clock.now()))
+    make_chat(session, teacher, CHAT, clock.now())
     session.commit()
 
     async def scenario(application: Application) -> None:
@@ -80,7 +80,7 @@ def test_a_long_description_and_a_photo_over_20_mb_are_answered_with_the_rules_w
     school = make_school(session)
     teacher = make_person(session, clock, school, Role.TEACHER, "teacher")
     make_asset(session, clock, school, responsible=teacher)
-    session.add(ChatLink(person_id=teacher.id, chat_id=CHAT, linked_at=clock.now()))
+    make_chat(session, teacher, CHAT, clock.now())
     session.commit()
 
     async def scenario(application: Application) -> None:
@@ -103,7 +103,7 @@ def _teacher_with_an_extinguisher(session: Session, clock: SettableClock) -> int
     school = make_school(session)
     teacher = make_person(session, clock, school, Role.TEACHER, "teacher")
     asset = make_asset(session, clock, school, responsible=teacher)
-    session.add(ChatLink(person_id=teacher.id, chat_id=CHAT, linked_at=clock.now()))
+    make_chat(session, teacher, CHAT, clock.now())
     session.commit()
     return asset.id
 

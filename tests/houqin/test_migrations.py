@@ -82,3 +82,49 @@ def test_stored_mobiles_become_their_eleven_digits_unless_that_is_someone_elses(
     with empty_engine.connect() as connection:
         phones = dict(connection.execute(text("SELECT username, phone FROM person")).all())
     assert phones == {"wang": "13900000001", "li": "13900000002", "zhao": "+8613900000002"}
+
+
+def test_linked_chats_become_telegram_addresses_and_back(empty_engine: Engine) -> None:
+    from alembic import command
+
+    config = alembic_config(empty_engine.url.render_as_string(hide_password=False))
+    with empty_engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0007")
+        connection.execute(
+            text(
+                "INSERT INTO person (id, username, display_name, password_hash, active,"
+                " created_at, must_change_password) VALUES (1, 'wang', 'wang', '', :yes, :at, :no)"
+            ),
+            {"yes": True, "no": False, "at": "2026-03-02 00:00:00"},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO chat_link (person_id, chat_id, linked_at)"
+                " VALUES (1, 5000000001, '2026-03-02 00:00:00')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO notification (id, recipient_id, severity, message, params, text,"
+                " dedup_key, created_at, task_ids) VALUES (1, 1, 'info', 'Hello', '{}', 'Hello',"
+                " 'k', '2026-03-02 00:00:00', '[]')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO delivery (notification_id, channel, attempts, outcome, message_id)"
+                " VALUES (1, 'telegram', 0, 'sent', 77)"
+            )
+        )
+        command.upgrade(config, "head")
+        addresses = connection.execute(
+            text("SELECT person_id, channel, address FROM channel_account")
+        ).all()
+        external = connection.execute(text("SELECT external_id FROM delivery")).scalar()
+        command.downgrade(config, "0007")
+        chats = connection.execute(text("SELECT person_id, chat_id FROM chat_link")).all()
+        message = connection.execute(text("SELECT message_id FROM delivery")).scalar()
+
+    assert addresses == [(1, "telegram", "5000000001")] and external == "77"
+    assert chats == [(1, 5000000001)] and message == 77

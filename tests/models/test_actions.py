@@ -22,7 +22,14 @@ from models.notifications import Delivery, Notification, Severity, inbox, notify
 from models.people import Role
 from models.photos import PhotoStore, process_photo
 from models.records import Channel, Upload, submit_record
-from tests.factories import EXTINGUISHER_OK, jpeg_bytes, make_asset, make_person, make_school
+from tests.factories import (
+    EXTINGUISHER_OK,
+    jpeg_bytes,
+    make_address,
+    make_asset,
+    make_person,
+    make_school,
+)
 
 
 @pytest.fixture
@@ -99,6 +106,7 @@ def test_a_critical_failure_alerts_the_school_administrators_at_once(
     session: Session, clock: SettableClock, store: PhotoStore, world
 ) -> None:
     _, inspector, _, admin, asset = world
+    make_address(session, admin, "telegram", "42", clock.now())
     data = latest_template(session, "extinguisher_monthly").spec.to_json()
     for item in data["items"]:
         if item["key"] == "gauge_green":
@@ -213,6 +221,7 @@ def test_someone_else_cannot_close_an_action(
 
 def test_the_same_notice_is_queued_once(session: Session, clock: SettableClock, world) -> None:
     _, _, keeper, _, _ = world
+    make_address(session, keeper, "telegram", "42", clock.now())
     for _ in range(3):
         notify(
             session,

@@ -8,8 +8,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.chats import ChatLink, LinkCode, link_chat
+from channels.telegram.chats import link_chat
+from models.addresses import ChannelAccount
 from models.clock import SettableClock
+from models.linking import LinkCode
 from models.people import Role
 from tests.conftest import Auth, csrf_token
 from tests.factories import make_person, make_school
@@ -29,11 +31,13 @@ def test_a_person_gets_a_one_time_code_with_a_t_me_link_and_can_unlink(
     shown = client.post("/telegram/code", data={"csrf_token": csrf_token(page)})
 
     html = shown.get_data(as_text=True)
-    code = re.search(r"/start ([A-Za-z0-9_-]+)</code>", html).group(1)
+    found = re.search(r"/start ([A-Za-z0-9_-]+)</code>", html)
+    assert found is not None
+    code = found.group(1)
     assert f'href="https://t.me/houqin_demo_bot?start={code}"' in html
     assert "15 分钟内" in html
     stored = session.scalar(select(LinkCode))
-    assert stored.code == code and len(code) >= 16
+    assert stored is not None and stored.code == code and len(code) >= 16
     link_chat(session, code, 555, now=clock.now())
     session.commit()
 
@@ -41,7 +45,7 @@ def test_a_person_gets_a_one_time_code_with_a_t_me_link_and_can_unlink(
     assert "已绑定" in linked
     client.post("/telegram/unlink", data={"csrf_token": csrf_token(linked)})
     session.expire_all()
-    assert session.scalar(select(ChatLink)) is None
+    assert session.scalar(select(ChannelAccount)) is None
     session.commit()
 
 

@@ -8,7 +8,8 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from models.chats import LINK_CODE_LIFETIME, chat_of, new_link_code, unlink_chat
+from channels.telegram.chats import chat_of, unlink_chat
+from models.linking import LINK_CODE_LIFETIME, new_link_code
 from webapp import db
 
 bp = Blueprint("chats", __name__, template_folder="templates")

@@ -1,4 +1,4 @@
-"""Delivering the outbox to Telegram: each notice once, in order per chat, within the limits.
+"""The Telegram channel's sender: each notice once, in order per chat, within the limits.
 
 Telegram allows about 30 messages a second overall and one a second per chat (20 a minute
 in a group). Each chat's notices go out one after another, each one an interval after
@@ -7,6 +7,7 @@ the overall limit (aiolimiter's leaky bucket). A 429 pauses every chat for its
 retry_after; a 5xx or a network error is retried with growing waits and, if it keeps failing,
 left for the next drain, the chat's later notices waiting behind it so their order holds.
 A notice is marked delivered, with Telegram's message id, as soon as Telegram accepts it.
+It claims, sends and marks through models.outbox, as every channel does (see channels/).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,11 +25,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from channels.telegram import CHANNEL
 from models.catalogue import translate
-from models.chats import Outgoing, mark_delivered, mark_failed, pending_telegram, skip_unlinked
 from models.clock import Clock
 from models.db import unit_of_work
 from models.messages import N_
+from models.outbox import (
+    Outgoing,
+    claim_deliveries,
+    mark_delivered,
+    mark_failed,
+    skip_unaddressed,
+)
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +112,11 @@ def _seconds(retry_after: int | timedelta) -> float:
     return retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)
 
 
+def _chat(item: Outgoing) -> int:
+    """The chat a delivery goes to: its address is the chat's id, as text."""
+    return int(item.address)
+
+
 class OutboxSender:
     def __init__(
         self,
@@ -115,7 +128,7 @@ class OutboxSender:
         max_tries: int = 5,
         first_backoff: float = 1.0,
         batch: int = 2000,
-        sleep: Callable[[float], object] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         base_url: str = "",
     ) -> None:
         self.bot = bot
@@ -137,7 +150,7 @@ class OutboxSender:
         self._chat_ready: dict[int, float] = {}
         self._paused_until = 0.0
         # Outcomes wait here for the one writer, which commits them in small batches.
-        self._outcomes: list[tuple[Outgoing, int | None, datetime | None]] = []
+        self._outcomes: list[tuple[Outgoing, str | None, datetime | None]] = []
         self._outcome_ready = asyncio.Event()
 
     def _chat_interval(self, chat_id: int) -> float:
@@ -162,7 +175,7 @@ class OutboxSender:
         after = 0
         held: set[int] = set()  # chats with a notice that must wait: their later ones wait too
         done = asyncio.Event()
-        await asyncio.to_thread(self._skip_unlinked)
+        await asyncio.to_thread(self._skip_unaddressed)
         writer = asyncio.create_task(self._write_outcomes(done))
         try:
             while True:
@@ -172,8 +185,8 @@ class OutboxSender:
                 after = pending[-1].delivery_id
                 by_chat: dict[int, list[Outgoing]] = defaultdict(list)
                 for item in pending:
-                    if item.chat_id not in held:
-                        by_chat[item.chat_id].append(item)
+                    if _chat(item) not in held:
+                        by_chat[_chat(item)].append(item)
                 chats = list(by_chat.items())
                 results = await asyncio.gather(*(self._send_chat(items) for _, items in chats))
                 for (chat_id, _), (sent, settled) in zip(chats, results, strict=True):
@@ -197,7 +210,7 @@ class OutboxSender:
                 return
 
     async def _write_with_retries(
-        self, batch: list[tuple[Outgoing, int | None, datetime | None]]
+        self, batch: list[tuple[Outgoing, str | None, datetime | None]]
     ) -> None:
         """What was sent must be written, or it would be sent again: a busy database is
         waited for; after that the drain stops rather than send more it cannot record."""
@@ -211,7 +224,7 @@ class OutboxSender:
                 log.warning("recording %d delivered notice(s) failed; trying again", len(batch))
                 await self.sleep(2**attempt)
 
-    def _write(self, batch: list[tuple[Outgoing, int | None, datetime | None]]) -> None:
+    def _write(self, batch: list[tuple[Outgoing, str | None, datetime | None]]) -> None:
         now = self.clock.now()
         with unit_of_work(self.factory) as session:
             for item, message_id, retry_at in batch:
@@ -220,17 +233,19 @@ class OutboxSender:
                 else:
                     mark_failed(session, item.delivery_id, now=now, retry_at=retry_at)
 
-    def _outcome(self, item: Outgoing, message_id: int | None, retry_at: datetime | None) -> None:
+    def _outcome(self, item: Outgoing, message_id: str | None, retry_at: datetime | None) -> None:
         self._outcomes.append((item, message_id, retry_at))
         self._outcome_ready.set()
 
-    def _skip_unlinked(self) -> None:
+    def _skip_unaddressed(self) -> None:
         with unit_of_work(self.factory) as session:
-            skip_unlinked(session, now=self.clock.now())
+            skip_unaddressed(session, CHANNEL, now=self.clock.now())
 
     def _pending(self, after: int) -> list[Outgoing]:
         with unit_of_work(self.factory) as session:
-            return pending_telegram(session, now=self.clock.now(), after_id=after, limit=self.batch)
+            return claim_deliveries(
+                session, CHANNEL, now=self.clock.now(), after_id=after, limit=self.batch
+            )
 
     async def _send_chat(self, items: list[Outgoing]) -> tuple[int, int]:
         """How many of the chat's notices were delivered, and whether all were settled (sent,
@@ -251,6 +266,7 @@ class OutboxSender:
         if self.base_url and item.link:
             text = f"{text}\n{self.base_url}{item.link}"
         pieces = split_text(text)
+        chat_id = _chat(item)
         sent_pieces = 0
         message_id = 0
         backoff = self.first_backoff
@@ -262,36 +278,34 @@ class OutboxSender:
             tries += 1
             await self._wait_pause()
             last = sent_pieces == len(pieces) - 1
-            await self._pace_chat(item.chat_id)
+            await self._pace_chat(chat_id)
             try:
                 async with self.overall:
                     message = await self.bot.send_message(
-                        item.chat_id,
+                        chat_id,
                         pieces[sent_pieces],
                         reply_markup=buttons_for(item) if last else None,
                     )
             except RetryAfter as limited:
-                self._chat_answered(item.chat_id)
+                self._chat_answered(chat_id)
                 self._pause(_seconds(limited.retry_after))
                 continue
             except (Forbidden, BadRequest) as refused:
-                self._chat_answered(item.chat_id)
-                log.warning(
-                    "notice %d to chat %d refused: %s", item.delivery_id, item.chat_id, refused
-                )
+                self._chat_answered(chat_id)
+                log.warning("notice %d to chat %d refused: %s", item.delivery_id, chat_id, refused)
                 self._outcome(item, None, None)
                 return 0
             except (TimedOut, NetworkError) as failed:
-                self._chat_answered(item.chat_id)
+                self._chat_answered(chat_id)
                 log.info("notice %d: %s; trying again in %.1fs", item.delivery_id, failed, backoff)
                 await self.sleep(backoff)
                 backoff = min(backoff * 2, 60.0)
                 continue
-            self._chat_answered(item.chat_id)
+            self._chat_answered(chat_id)
             message_id = message.message_id
             sent_pieces += 1
             tries = 0
-        self._outcome(item, message_id, None)
+        self._outcome(item, str(message_id), None)
         return 1
 
     def _pause(self, seconds: float) -> None:
