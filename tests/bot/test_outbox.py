@@ -19,7 +19,7 @@ from models.clock import SettableClock
 from models.linking import new_link_code
 from models.notifications import Delivery, Notification, Severity, notify
 from models.people import Person, Role
-from tests.factories import make_chat, make_person, make_school
+from tests.factories import make_address, make_chat, make_person, make_school
 from tests.fake_telegram import FakeTelegram, Limits
 
 FACTOR = 10  # the fake's limits and the sender's, scaled alike so the test runs in seconds
@@ -290,3 +290,22 @@ def test_a_notice_that_failed_holds_back_the_chats_later_ones_until_it_is_sent(
     assert (first, second, third) == (3, 0, 3)  # the other chat was not held back
     assert _numbers(fake, 9000) == [0, 1, 2]
     assert _numbers(fake, 9001) == [0, 1, 2]
+
+
+def test_the_sender_leaves_another_channels_deliveries_alone(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+) -> None:
+    [person] = _people(session, clock, 1)
+    make_address(session, person, "email", "staff000@example.cn", clock.now())
+    _queue(session, clock, [person], 2)
+
+    delivered = _drain(fake, session_factory, clock, RateLimits(factor=FACTOR))
+
+    assert delivered == 2 and _numbers(fake, 9000) == [0, 1]
+    session.expire_all()
+    waiting = session.scalars(select(Delivery).where(Delivery.sent_at.is_(None))).all()
+    assert [d.channel for d in waiting] == ["email", "email"]
+    session.commit()
