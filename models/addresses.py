@@ -1,8 +1,9 @@
 """Where a person is reached: their address on each channel, known only by the channel's name.
 
-A channel (Telegram, WeCom, e-mail…) is an adapter outside the domain; here it is a name, and
-an address is whatever that channel sends to (a chat id, a user id, an e-mail address), kept
-as text. A person has at most one address per channel, and an address belongs to one person.
+A channel (a messenger, a group robot, e-mail…) is an adapter outside the domain; here it is
+a name, and an address is whatever that channel sends to (a chat id, a user id, an e-mail
+address), kept as text. A person has at most one address per channel, and an address belongs
+to one person.
 """
 
 from __future__ import annotations
