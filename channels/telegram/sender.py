@@ -28,7 +28,6 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from channels.telegram import CHANNEL
 from models.catalogue import translate
 from models.clock import Clock
-from models.db import unit_of_work
 from models.messages import N_
 from models.outbox import (
     Outgoing,
@@ -37,6 +36,7 @@ from models.outbox import (
     mark_failed,
     skip_unaddressed,
 )
+from models.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
 
