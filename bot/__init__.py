@@ -1,7 +1,1 @@
-"""The Telegram door: delivers the outbox and answers people in their linked chats."""
-
-import os
-
-# Opt in now to python-telegram-bot's coming behaviour: durations such as a 429's
-# retry_after are timedeltas (Houqin reads both forms); without this it warns on every 429.
-os.environ.setdefault("PTB_TIMEDELTA", "1")
+"""The Telegram door: answers people in their linked chats and hosts the Telegram sender."""
