@@ -13,10 +13,10 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from channels.telegram.chats import person_for_chat
-from models.catalogue import translate
+from models.catalogue import locale_named, pick_text, translate
 from models.clock import Clock
 from models.messages import N_
-from models.people import Person
+from models.people import Person, reading_locale
 from models.photos import PhotoStore
 from models.unit_of_work import unit_of_work
 from settings import Settings
@@ -61,13 +61,13 @@ async def run_db(context: Context, work: Callable[[Session], T]) -> T:
     return await asyncio.to_thread(run)
 
 
-def locale_of(person: Person | None, update: Update) -> str:
-    """The person's language; before they are known, the one their Telegram app uses."""
-    if person is not None and person.locale:
-        return person.locale
+def locale_of(person: Person | None, update: Update, context: Context) -> str:
+    """The person's language (people.reading_locale); before they are known, the one their
+    Telegram app uses (English for one Houqin lacks), else the configured default."""
     user = update.effective_user
     language = (user.language_code or "") if user else ""
-    return "en" if language and not language.startswith("zh") else "zh_CN"
+    hint = locale_named(language) or ("en" if language else None)
+    return reading_locale(person, default=hint or door(context).settings.i18n.default_locale)
 
 
 async def chat_person(update: Update, context: Context) -> Person | None:
@@ -80,16 +80,14 @@ async def chat_person(update: Update, context: Context) -> Person | None:
 
 async def reader_locale(update: Update, context: Context) -> str:
     """The language to answer this update in."""
-    return locale_of(await chat_person(update, context), update)
+    return locale_of(await chat_person(update, context), update, context)
 
 
 async def reply(update: Update, locale: str, msgid: str, **params: Any) -> None:
     """A catalogue message to the update's chat; a {zh_CN, en} parameter picks its text."""
     if update.effective_chat is not None:
         shown = {
-            name: (value.get(locale) or value.get("zh_CN", ""))
-            if isinstance(value, dict)
-            else value
+            name: pick_text(value, locale) if isinstance(value, dict) else value
             for name, value in params.items()
         }
         await update.effective_chat.send_message(translate(locale, msgid, **shown))

@@ -24,5 +24,5 @@ async def on_error(update: object, context: Context) -> None:
         locale = await reader_locale(update, context)
     except Exception:  # the database may be what failed: answer in Telegram's language
         log.warning("no locale for update %s; using the app's", update_id, exc_info=True)
-        locale = locale_of(None, update)
+        locale = locale_of(None, update, context)
     await reply(update, locale, FAILED)

@@ -75,9 +75,9 @@ async def photo(update: Update, context: Context) -> None:
 
     person, task_ids, choices = await run_db(context, context_of)
     if person is None:
-        await reply(update, locale_of(None, update), NOT_LINKED)
+        await reply(update, locale_of(None, update, context), NOT_LINKED)
         return
-    locale = locale_of(person, update)
+    locale = locale_of(person, update, context)
     chat_data = context.chat_data if context.chat_data is not None else {}
     waiting_task: int | None = chat_data.pop("task", None)
     if len(task_ids) == 1:
@@ -109,9 +109,9 @@ async def choose_task(update: Update, context: Context) -> None:
     task_id = button_number(query.data)
     person = await chat_person(update, context)
     if person is None:
-        await query.answer(translate(locale_of(None, update), NOT_LINKED))
+        await query.answer(translate(locale_of(None, update, context), NOT_LINKED))
         return
-    locale = locale_of(person, update)
+    locale = locale_of(person, update, context)
     await query.answer(translate(locale, SEND_PHOTO))
     chat_data = context.chat_data if context.chat_data is not None else {}
     waiting = chat_data.pop("photo", None)
@@ -146,8 +146,8 @@ async def _file_photo(
     def file(session: Session) -> tuple[str, str, dict[str, Any]]:
         person = person_for_chat(session, chat.id)
         if person is None:
-            return "zh_CN", NOT_LINKED, {}
-        locale = locale_of(person, update)
+            return locale_of(None, update, context), NOT_LINKED, {}
+        locale = locale_of(person, update, context)
         try:
             submission = submit_task_photo(
                 session,

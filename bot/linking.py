@@ -30,7 +30,7 @@ async def start(update: Update, context: Context) -> int | None:
         return None
     code = context.args[0] if context.args else ""
     if chat.type != "private":
-        await reply(update, locale_of(None, update), PRIVATE_ONLY)
+        await reply(update, locale_of(None, update, context), PRIVATE_ONLY)
         return None
     if context.chat_data is not None and code:
         context.chat_data.clear()
@@ -40,14 +40,14 @@ async def start(update: Update, context: Context) -> int | None:
         if not code:
             person = person_for_chat(session, chat.id)
             if person is not None:
-                return locale_of(person, update), HELP, ""
-            return locale_of(None, update), NOT_LINKED, ""
+                return locale_of(person, update, context), HELP, ""
+            return locale_of(None, update, context), NOT_LINKED, ""
         try:
             person = link_chat(session, code, chat.id, now=now)
         except LinkRefused as refused:
             already = person_for_chat(session, chat.id)
-            return locale_of(already, update), refused.message.msgid, ""
-        return locale_of(person, update), LINKED, person.display_name
+            return locale_of(already, update, context), refused.message.msgid, ""
+        return locale_of(person, update, context), LINKED, person.display_name
 
     locale, msgid, name = await run_db(context, link)
     await reply(update, locale, msgid, **({"name": name} if name else {}))
@@ -62,13 +62,13 @@ async def stop(update: Update, context: Context) -> int:
 
     def unlink(session: Session) -> str | None:
         person = unlink_chat(session, chat_id=chat.id)
-        return locale_of(person, update) if person is not None else None
+        return locale_of(person, update, context) if person is not None else None
 
     locale = await run_db(context, unlink)
     if context.chat_data is not None:
         context.chat_data.clear()
     if locale is None:
-        await reply(update, locale_of(None, update), NOT_LINKED)
+        await reply(update, locale_of(None, update, context), NOT_LINKED)
     else:
         await reply(update, locale, UNLINKED)
     return ConversationHandler.END
@@ -87,7 +87,7 @@ async def language(update: Update, context: Context) -> None:
 
     locale = await run_db(context, switch)
     if locale is None:
-        await reply(update, locale_of(None, update), NOT_LINKED)
+        await reply(update, locale_of(None, update, context), NOT_LINKED)
     else:
         await reply(update, locale, LANGUAGE_SET)
 
@@ -98,6 +98,6 @@ async def anything_else(update: Update, context: Context) -> None:
         return
     person = await chat_person(update, context)
     if person is None:
-        await reply(update, locale_of(None, update), NOT_LINKED)
+        await reply(update, locale_of(None, update, context), NOT_LINKED)
     else:
-        await reply(update, locale_of(person, update), HELP)
+        await reply(update, locale_of(person, update, context), HELP)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -34,8 +33,8 @@ async def alerts(update: Update, context: Context) -> None:
     def listing(session: Session) -> tuple[str, str, list[tuple[int, str]]]:
         person = person_for_chat(session, chat.id)
         if person is None:
-            return locale_of(None, update), NOT_LINKED, []
-        locale = locale_of(person, update)
+            return locale_of(None, update, context), NOT_LINKED, []
+        locale = locale_of(person, update, context)
         waiting = unacknowledged_alerts(session, person, limit=ALERTS_LISTED)
         return locale, ALERTS_LIST if waiting else NO_ALERTS, [(n.id, n.text) for n in waiting]
 
@@ -70,8 +69,8 @@ async def acknowledge_button(update: Update, context: Context) -> None:
     def act(session: Session) -> tuple[str, str, dict[str, str]]:
         person = person_for_chat(session, chat.id)
         if person is None:
-            return locale_of(None, update), NOT_LINKED, {}
-        locale = locale_of(person, update)
+            return locale_of(None, update, context), NOT_LINKED, {}
+        locale = locale_of(person, update, context)
         notice = acknowledge(session, person, number, now=now)
         if notice is None or notice.acknowledged_at is None:
             return locale, NOT_YOURS, {}
@@ -96,8 +95,8 @@ async def snooze_button(update: Update, context: Context) -> None:
     def act(session: Session) -> tuple[str, str, dict[str, str]]:
         person = person_for_chat(session, chat.id)
         if person is None:
-            return locale_of(None, update), NOT_LINKED, {}
-        locale = locale_of(person, update)
+            return locale_of(None, update, context), NOT_LINKED, {}
+        locale = locale_of(person, update, context)
         if snooze(session, person, number, now=now, until=until) is None:
             return locale, NOT_YOURS, {}
         return locale, SNOOZED, {"at": _local(until, person)}
@@ -113,10 +112,10 @@ async def unknown_button(update: Update, context: Context) -> None:
         return
     person = await chat_person(update, context)
     await query.answer(
-        translate(locale_of(person, update), NOT_LINKED if person is None else NOT_YOURS)
+        translate(locale_of(person, update, context), NOT_LINKED if person is None else NOT_YOURS)
     )
 
 
 def _local(moment: datetime, person: Person) -> str:
     """A time of day as the person reads it, in their district's time zone."""
-    return moment.astimezone(ZoneInfo(person.timezone)).strftime("%H:%M")
+    return person.local(moment).strftime("%H:%M")

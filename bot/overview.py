@@ -38,20 +38,20 @@ async def due(update: Update, context: Context) -> None:
     def listing(session: Session) -> tuple[str, str, dict[str, Any]]:
         person = person_for_chat(session, chat.id)
         if person is None:
-            return locale_of(None, update), NOT_LINKED, {}
-        locale = locale_of(person, update)
-        tasks = due_now(session, person, now=now)
-        if not tasks:
+            return locale_of(None, update, context), NOT_LINKED, {}
+        locale = locale_of(person, update, context)
+        tasks = due_now(session, person, now=now, size=LISTED)
+        if not tasks.items:
             return locale, NOTHING_DUE, {}
         lines = []
-        for task in tasks[:LISTED]:
+        for task in tasks.items:
             template = latest_template(session, task.template_key)
             title = template.spec.title_text(locale) if template else task.template_key
             mark = "⚠️ " if task.status(now) == TaskStatus.OVERDUE else ""
             when = task.asset.school.district.local(task.due_at).strftime("%m-%d %H:%M")
             lines.append(f"{mark}{title} · {task.asset.code} {task.asset.name} · {when}")
-        if len(tasks) > LISTED:
-            lines.append(f"… +{len(tasks) - LISTED}")
+        if tasks.total > LISTED:
+            lines.append(f"… +{tasks.total - LISTED}")
         return locale, DUE_LIST, {"tasks": "\n".join(lines)}
 
     locale, msgid, params = await run_db(context, listing)
@@ -77,8 +77,8 @@ async def _figures(update: Update, context: Context, kind: str) -> None:
     def figures(session: Session) -> tuple[str, list[tuple[str, dict[str, Any]]]]:
         person = person_for_chat(session, chat.id)
         if person is None:
-            return locale_of(None, update), [(NOT_LINKED, {})]
-        locale = locale_of(person, update)
+            return locale_of(None, update, context), [(NOT_LINKED, {})]
+        locale = locale_of(person, update, context)
         schools = managed_schools(session, person)
         if not schools:
             return locale, [(ADMINS_ONLY, {})]

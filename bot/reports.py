@@ -75,11 +75,11 @@ async def begin(update: Update, context: Context) -> int:
         if person is None:
             return None, []
         assets = assets_in_care_of(session, person)
-        return locale_of(person, update), [(a.id, f"{a.code} {a.name}") for a in assets]
+        return locale_of(person, update, context), [(a.id, f"{a.code} {a.name}") for a in assets]
 
     locale, assets = await run_db(context, mine)
     if locale is None:
-        await reply(update, locale_of(None, update), NOT_LINKED)
+        await reply(update, locale_of(None, update, context), NOT_LINKED)
         return END
     _begin_report(context)
     keyboard = InlineKeyboardMarkup(
@@ -130,7 +130,7 @@ async def _choose(update: Update, context: Context, code: str, asset_id: int | N
         if person is None:
             return None, None, ""
         found = visible_asset(session, person, code=code, asset_id=asset_id)
-        locale = locale_of(person, update)
+        locale = locale_of(person, update, context)
         if found is None:
             return locale, None, ""
         return locale, found.id, f"{found.code} {found.name}"
@@ -138,7 +138,7 @@ async def _choose(update: Update, context: Context, code: str, asset_id: int | N
     locale, found_id, label = await run_db(context, find)
     if locale is None:
         _forget(context)
-        await reply(update, locale_of(None, update), NOT_LINKED)
+        await reply(update, locale_of(None, update, context), NOT_LINKED)
         return END
     if found_id is None:
         await reply(update, locale, REPORT_NO_ASSET, code=code[:32])
@@ -207,8 +207,8 @@ async def done(update: Update, context: Context) -> int:
     def file(session: Session) -> tuple[str, str, dict[str, Any]]:
         person = person_for_chat(session, chat.id)
         if person is None:
-            return "zh_CN", NOT_LINKED, {}
-        locale = locale_of(person, update)
+            return locale_of(None, update, context), NOT_LINKED, {}
+        locale = locale_of(person, update, context)
         try:
             if rejected is not None:
                 raise rejected

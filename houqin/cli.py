@@ -90,7 +90,7 @@ def prepare_database(settings: Settings) -> None:
     _ensure_sqlite_folder(settings.database.url)
     engine = make_engine(settings.database.url)
     try:
-        upgrade(engine)
+        upgrade(engine, default_locale=settings.i18n.default_locale)
     finally:
         engine.dispose()
     with _unit_of_work(settings.database.url) as session:

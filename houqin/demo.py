@@ -134,7 +134,12 @@ def seed_demo(session: Session, settings: Settings) -> str:
 
 def _create(session: Session, settings: Settings) -> None:
     now = SystemClock().now()
-    district = District(code=DISTRICT_CODE, name="示范区教育局", timezone="Asia/Shanghai")
+    district = District(
+        code=DISTRICT_CODE,
+        name="示范区教育局",
+        timezone=settings.i18n.timezone,
+        locale=settings.i18n.default_locale,
+    )
     schools = [School(district=district, code=code, name=name) for code, name in SCHOOLS]
     session.add_all([district, *schools])
     session.flush()

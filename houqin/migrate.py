@@ -8,6 +8,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
+from models.catalogue import DEFAULT_LOCALE
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -18,10 +20,13 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(engine: Engine) -> None:
+def upgrade(engine: Engine, *, default_locale: str = DEFAULT_LOCALE) -> None:
+    """Migrate to the newest schema; districts made before they had a language get
+    `default_locale` (the settings' i18n.default_locale)."""
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
+        config.attributes["default_locale"] = default_locale
         command.upgrade(config, "head")
 
 

@@ -6,7 +6,7 @@ the same ones through Flask-Babel.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -17,11 +17,30 @@ from babel.support import NullTranslations, Translations
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "houqin" / "translations"
 LOCALES = ("zh_CN", "en")
+# The language of a district that names none (settings choose it for new ones), and the one
+# every {zh_CN, en} text is written in first, so a missing translation falls back to it.
+DEFAULT_LOCALE = LOCALES[0]
 # How each language writes "a: b", "a, b, c" and "a: 1, 2; b: 3" (Chinese full-width,
 # English with a space).
 COLON = {"zh_CN": "：", "en": ": "}
 LIST_SEPARATOR = {"zh_CN": "、", "en": ", "}
 GROUP_SEPARATOR = {"zh_CN": "；", "en": "; "}
+
+
+def pick_text(texts: Mapping[str, str], locale: str) -> str:
+    """The reader's text from a {zh_CN, en} dict (a checklist's title, an action's "what"),
+    else the one it was written in first."""
+    return texts.get(locale) or texts.get(locale.split("_")[0]) or texts.get(DEFAULT_LOCALE) or ""
+
+
+def locale_named(wanted: str | None) -> str | None:
+    """The locale a language tag names ("en", "en-GB", "zh", "zh-hans", "zh_CN"), if any."""
+    asked = (wanted or "").lower().replace("-", "_")
+    if asked.startswith("en"):
+        return "en"
+    if asked.startswith("zh"):
+        return "zh_CN"
+    return None
 
 
 def join_list(items: Iterable[object], locale: str) -> str:
@@ -49,7 +68,7 @@ def render_notice(message: str, params: dict[str, Any], locale: str, timezone: s
         if isinstance(value, dict) and "msgid" in value:
             shown[name] = translate(locale, value["msgid"])
         elif isinstance(value, dict):
-            shown[name] = value.get(locale) or value.get("zh_CN") or ""
+            shown[name] = pick_text(value, locale)
         elif name in TIME_PARAMS and isinstance(value, str):
             shown[name] = datetime.fromisoformat(value).astimezone(zone).strftime("%m-%d %H:%M")
         else:

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, relationship
 
 from models.assets import Asset
 from models.base import Base
+from models.catalogue import LOCALES
 from models.checklists import latest_template
 from models.messages import N_, DomainError, Message, SubmissionInvalid
 from models.org import District, School
@@ -104,7 +105,7 @@ def school_days(session: Session, district_id: int) -> SchoolDays:
 
 
 def district_calendar(session: Session, district: District) -> Calendar:
-    return Calendar(district.timezone, school_days(session, district.id))
+    return Calendar(district.zone, school_days(session, district.id))
 
 
 class Duty(Base):
@@ -721,7 +722,7 @@ def task_page(
 
 def template_title(session: Session, key: str) -> dict[str, str]:
     template = latest_template(session, key)
-    return dict(template.spec.title) if template is not None else {"zh_CN": key, "en": key}
+    return dict(template.spec.title) if template is not None else dict.fromkeys(LOCALES, key)
 
 
 # --- the school calendar ----------------------------------------------------------------------

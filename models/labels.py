@@ -14,15 +14,14 @@ from models.org import School
 from qr_labels import LAYOUTS, FontMissing, LabelInfo, find_cjk_font, label_url
 from qr_labels.sheet import write_label_pngs, write_sheet_pdf
 
-LABEL_LOCALE = "zh_CN"
-
 
 class LabelsError(Exception):
     """Labels cannot be printed; the message says what to fix."""
 
 
 def label_info(asset: Asset, base_url: str) -> LabelInfo:
-    """What one printed label shows: the QR with the scan URL, and the asset in Chinese."""
+    """What one printed label shows: the QR with the scan URL, and the asset in its
+    district's language."""
     label = asset.current_label
     if label is None:
         raise LabelsError(f"asset {asset.code} has no live label")
@@ -31,7 +30,7 @@ def label_info(asset: Asset, base_url: str) -> LabelInfo:
         name=asset.name,
         code=asset.code,
         school=asset.school.name,
-        kind=translate(LABEL_LOCALE, KIND_LABELS[AssetKind(asset.kind)]),
+        kind=translate(asset.school.district.locale, KIND_LABELS[AssetKind(asset.kind)]),
     )
 
 

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from models.addresses import channels_of
 from models.base import Base
 from models.catalogue import render_notice
-from models.org import DEFAULT_TIMEZONE, School
+from models.org import School
 from models.paging import PAGE_SIZE, Page, page_of
-from models.people import Person, Role, RoleGrant
+from models.people import Person, Role, RoleGrant, reading_locale
 from models.staff import people_at_school
 
 
@@ -91,13 +91,13 @@ def notify(
     dedup_key: str,
     now: datetime,
     link: str | None = None,
-    timezone: str = DEFAULT_TIMEZONE,
     task_ids: list[int] | None = None,
 ) -> list[Notification]:
     """Queue a notice for each recipient once; a key already queued for someone is skipped.
 
-    The text is written in each recipient's language, times in the district's `timezone`;
-    it is delivered over every channel the recipient has an address on.
+    The text is written in the language each recipient reads and times in their district's
+    zone (people.reading_locale, Person.timezone); it is delivered over every channel the
+    recipient has an address on.
     """
     queued = []
     people = {p.id: p for p in recipients}
@@ -115,7 +115,7 @@ def notify(
             severity=severity,
             message=message,
             params=params,
-            text=render_notice(message, params, person.locale or "zh_CN", timezone),
+            text=render_notice(message, params, reading_locale(person), person.timezone),
             link=link,
             dedup_key=dedup_key,
             created_at=now,

@@ -9,8 +9,10 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base
+from models.catalogue import DEFAULT_LOCALE
 
-# The time zone of a district that names none, and of a person with no role anywhere yet.
+# The time zone of a district that names none (settings choose it for new ones), and of a
+# person with no role anywhere yet.
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
@@ -21,12 +23,19 @@ class District(Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIMEZONE)
+    # The language of its people who chose none, as its time zone is the time they read.
+    locale: Mapped[str] = mapped_column(String(10), default=DEFAULT_LOCALE)
 
     schools: Mapped[list[School]] = relationship(back_populates="district", order_by="School.code")
 
+    @property
+    def zone(self) -> ZoneInfo:
+        """The district's time zone: every date and time its people read is in it."""
+        return ZoneInfo(self.timezone)
+
     def local(self, moment: datetime) -> datetime:
         """A moment in the district's own time, as every text a person reads shows it."""
-        return moment.astimezone(ZoneInfo(self.timezone))
+        return moment.astimezone(self.zone)
 
 
 class School(Base):

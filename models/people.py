@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     Enum,
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models.base import Base
+from models.catalogue import DEFAULT_LOCALE, LOCALES, locale_named
 from models.messages import N_, DomainError, Message
 from models.org import DEFAULT_TIMEZONE, District, School
 from models.phones import normalise_mobile
@@ -126,9 +128,19 @@ class Person(Base):
         )
 
     @property
+    def home_district(self) -> District | None:
+        """The district the person works in (their first role's); None before any role."""
+        return self.grants[0].district if self.grants else None
+
+    @property
     def timezone(self) -> str:
-        """The time zone of the district the person works in (their first role's)."""
-        return self.grants[0].district.timezone if self.grants else DEFAULT_TIMEZONE
+        """The time zone the person reads times in: their district's."""
+        district = self.home_district
+        return district.timezone if district is not None else DEFAULT_TIMEZONE
+
+    def local(self, moment: datetime) -> datetime:
+        """A moment in the time the person reads, their district's."""
+        return moment.astimezone(ZoneInfo(self.timezone))
 
     def can_manage_school(self, school: School) -> bool:
         """School administrators manage their school; district administrators every school."""
@@ -163,17 +175,27 @@ class RoleGrant(Base):
     school: Mapped[School | None] = relationship()
 
 
+def reading_locale(person: Person | None, default: str = DEFAULT_LOCALE) -> str:
+    """The language a person reads, in every door: their own choice, else their district's,
+    else `default` (a door's, for a reader it does not know or one with no role yet)."""
+    if person is not None:
+        if person.locale in LOCALES:
+            return person.locale
+        district = person.home_district
+        if district is not None:
+            return district.locale
+    return default
+
+
 def set_locale(person: Person, wanted: str | None = None) -> str:
     """The person's language, from what they asked ("en", "zh", "zh-CN", …); asked nothing,
     the other one. Every door (the web's switch, the bot's /lang) changes it here."""
-    asked = (wanted or "").lower().replace("-", "_")
-    if asked.startswith("en"):
-        person.locale = "en"
-    elif asked.startswith("zh"):
-        person.locale = "zh_CN"
-    else:
-        person.locale = "en" if (person.locale or "zh_CN") == "zh_CN" else "zh_CN"
-    return person.locale
+    chosen = locale_named(wanted)
+    if chosen is None:
+        reading = reading_locale(person)
+        chosen = next(locale for locale in LOCALES if locale != reading)
+    person.locale = chosen
+    return chosen
 
 
 def normalise_login(value: str) -> str:

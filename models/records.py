@@ -7,7 +7,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ForeignKey, Index, String, func, select
 from sqlalchemy.exc import IntegrityError
@@ -31,7 +30,7 @@ from models.health import certificate_findings
 from models.messages import N_, DomainError, Message, SubmissionInvalid
 from models.meters import reading_errors
 from models.notifications import Severity, notify, school_admins
-from models.org import School
+from models.org import District, School
 from models.people import Person, can_see_school, visible_school_ids
 from models.photos import (
     Photo,
@@ -199,7 +198,7 @@ def submit_record(
             session, asset, template, checked.answers, now, checked.failed_items, key
         )
         if earlier is not None:
-            raise AlreadyFiled(earlier, asset.school.district.timezone, now)
+            raise AlreadyFiled(earlier, asset.school.district, now)
     derived, register_failures = certificate_findings(session, spec, asset, answers, now)
     failed_items = list(checked.failed_items)
     failed_items += [k for k in register_failures if k not in failed_items]
@@ -261,11 +260,10 @@ def submit_record(
 class AlreadyFiled(DomainError):
     """The same check on the same asset is already filed in its window (`earlier`)."""
 
-    def __init__(self, earlier: Record, timezone: str, now: datetime) -> None:
-        zone = ZoneInfo(timezone)
-        local = earlier.submitted_at.astimezone(zone)
+    def __init__(self, earlier: Record, district: District, now: datetime) -> None:
+        local = district.local(earlier.submitted_at)
         shown = local.strftime(
-            "%H:%M" if local.date() == now.astimezone(zone).date() else "%m-%d %H:%M"
+            "%H:%M" if local.date() == district.local(now).date() else "%m-%d %H:%M"
         )
         super().__init__(
             Message(
@@ -300,8 +298,11 @@ def earlier_in_window(
     spec = template.spec
     if spec.trip is not None or spec.has("children_boarded"):
         return None
-    zone = ZoneInfo(asset.school.district.timezone)
-    start = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+    start = (
+        asset.school.district.local(now)
+        .replace(hour=0, minute=0, second=0, microsecond=0)
+        .astimezone(UTC)
+    )
     task_start = session.scalar(
         select(func.min(Task.opens_at)).where(
             Task.asset_id == asset.id,
@@ -380,7 +381,6 @@ def _flag_same_photo(session: Session, record: Record, now: datetime) -> None:
         dedup_key=f"record:{record.id}:same_photo",
         now=now,
         link=f"/records/{record.id}",
-        timezone=asset.school.district.timezone,
     )
 
 

@@ -209,8 +209,8 @@ def _previous_due(rule: Rule, before: date, school_day: IsSchoolDay) -> date | N
 class Calendar:
     """A district's local time and school days: turns local dates into UTC instants."""
 
-    def __init__(self, timezone: str, school_day: IsSchoolDay = every_day) -> None:
-        self.zone = ZoneInfo(timezone)
+    def __init__(self, timezone: ZoneInfo | str, school_day: IsSchoolDay = every_day) -> None:
+        self.zone = timezone if isinstance(timezone, ZoneInfo) else ZoneInfo(timezone)
         self.school_day = school_day
 
     def at(self, day: date, moment: time = time(0, 0)) -> datetime:

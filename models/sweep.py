@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from models.actions import ActionStatus, CorrectiveAction
 from models.assets import Asset
 from models.base import Base
-from models.catalogue import COLON, GROUP_SEPARATOR, join_list
+from models.catalogue import COLON, GROUP_SEPARATOR, LOCALES, join_list
 from models.checklists import FormTemplate
 from models.documents import Document, document_link
 from models.duties import (
@@ -39,7 +39,7 @@ from models.duties import (
 )
 from models.messages import N_
 from models.notifications import Notification, Severity, district_admins, notify, school_admins
-from models.org import DEFAULT_TIMEZONE, District, School
+from models.org import District, School
 from models.people import Person
 from models.records import Record
 from models.recurrence import Calendar, Frequency, Rule, Window
@@ -557,7 +557,9 @@ class _Context:
                 .order_by(FormTemplate.version.desc())
                 .limit(1)
             )
-            self.titles[key] = dict(template.spec.title) if template else {"zh_CN": key, "en": key}
+            self.titles[key] = (
+                dict(template.spec.title) if template else dict.fromkeys(LOCALES, key)
+            )
         return self.titles[key]
 
     def flush_events(self) -> None:
@@ -589,7 +591,6 @@ class _Context:
                 events[0].severity,
                 f"task:{message_key(message)}:{ids}"[:200],
                 "/tasks",
-                tasks[0].school_id,
                 [t.id for t in tasks],
             )
         for person_id, stages in self.stale.items():
@@ -608,7 +609,6 @@ class _Context:
                 Severity.MAJOR,
                 f"catch-up:{self.now.isoformat(timespec='minutes')}",
                 "/tasks",
-                None,
             )
 
     def _people(self, ids: Iterable[int]) -> dict[int, Person]:
@@ -621,13 +621,6 @@ class _Context:
     def _school_name(self, school_id: int) -> str:
         school = self.session.get(School, school_id)
         return school.name if school is not None else ""
-
-    def _timezone(self, school_id: int | None) -> str:
-        if school_id is not None:
-            school = self.session.get(School, school_id)
-            if school is not None:
-                return self.calendars[school.district_id].zone.key
-        return next(iter(self.calendars.values())).zone.key if self.calendars else DEFAULT_TIMEZONE
 
     def _task_list(self, tasks: Sequence[_TaskRow]) -> dict[str, str]:
         """A few tasks by name and due time, or many counted by checklist."""
@@ -685,9 +678,9 @@ class _Context:
         severity: Severity,
         dedup_key: str,
         link: str | None,
-        school_id: int | None,
         task_ids: list[int] | None = None,
     ) -> None:
+        """Queue one notice, in the person's language and their district's time."""
         self.report.queued += notify(
             self.session,
             [person],
@@ -697,7 +690,6 @@ class _Context:
             dedup_key=dedup_key,
             now=self.now,
             link=link,
-            timezone=self._timezone(school_id),
             task_ids=task_ids,
         )
 
@@ -757,7 +749,6 @@ class _Context:
             dedup_key=f"document:{document.id}:expiry:{document.expiry_notice_days}",
             now=self.now,
             link=document_link(document),
-            timezone=district.timezone,
         )
 
     # --- daily digest -------------------------------------------------------------------------

@@ -10,7 +10,6 @@ import enum
 from collections.abc import Mapping
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -149,7 +148,7 @@ def trip_refusal(session: Session, spec: TemplateSpec, bus: Asset, now: datetime
 
     template = latest_template(session, PRE_TRIP_CHECK)
     check = dict(template.spec.title) if template else dict.fromkeys(LOCALES, PRE_TRIP_CHECK)
-    zone = ZoneInfo(bus.school.district.timezone)
+    zone = bus.school.district.zone
     midnight = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
     latest = session.scalar(
         select(Record)

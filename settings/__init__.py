@@ -14,6 +14,9 @@ from typing import Any, get_type_hints
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from models.catalogue import DEFAULT_LOCALE, LOCALES
+from models.org import DEFAULT_TIMEZONE
+
 
 class ConfigError(ValueError):
     """A setting is wrong; the message names the key."""
@@ -42,8 +45,11 @@ class StorageSettings:
 
 @dataclass
 class I18nSettings:
-    default_locale: str = "zh_CN"
-    timezone: str = "Asia/Shanghai"
+    """What a new district gets (District.locale, District.timezone), and what a visitor who
+    has not logged in reads; each person then reads their own choice, else their district's."""
+
+    default_locale: str = DEFAULT_LOCALE
+    timezone: str = DEFAULT_TIMEZONE
 
 
 @dataclass
@@ -138,9 +144,10 @@ def _check_values(settings: Settings) -> None:
         raise ConfigError(f"server.port must be between 1 and 65535, not {settings.server.port}")
     if settings.server.remember_days < 1:
         raise ConfigError("server.remember_days must be at least 1")
-    if settings.i18n.default_locale not in ("zh_CN", "en"):
+    if settings.i18n.default_locale not in LOCALES:
         raise ConfigError(
-            f"i18n.default_locale must be zh_CN or en, not {settings.i18n.default_locale!r}"
+            f"i18n.default_locale must be {' or '.join(LOCALES)}, "
+            f"not {settings.i18n.default_locale!r}"
         )
     try:
         ZoneInfo(settings.i18n.timezone)

@@ -1,4 +1,5 @@
-"""Languages: zh-CN first, English one tap away; domain messages translated here."""
+"""Languages: the reader's (people.reading_locale), the other one tap away; times in their
+district's zone; domain messages translated here."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from flask_login import current_user
 from models import catalogue
 from models.asset_attributes import CHOICE_LABELS, KIND_ATTRIBUTES
 from models.assets import ATTRIBUTE_LABELS, KIND_LABELS
-from models.catalogue import COLON, LIST_SEPARATOR, join_list, render_notice
+from models.catalogue import COLON, LIST_SEPARATOR, LOCALES, join_list, pick_text, render_notice
 from models.messages import Message
 from models.notifications import Notification, unread_count
+from models.people import Person, reading_locale
 from settings import Settings
 
-SUPPORTED = ("zh_CN", "en")
+SUPPORTED = LOCALES
 LANG_COOKIE = "houqin_lang"
 TRANSLATIONS = catalogue.TRANSLATIONS
 
@@ -24,12 +26,13 @@ CHOICE_ATTRIBUTES = {a.name for specs in KIND_ATTRIBUTES.values() for a in specs
 
 
 def init_app(app: Flask, settings: Settings) -> None:
+    # What a new district gets is also what a visitor who has not logged in sees.
     app.config.update(
         BABEL_DEFAULT_LOCALE=settings.i18n.default_locale,
         BABEL_DEFAULT_TIMEZONE=settings.i18n.timezone,
         BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS),
     )
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=reader_timezone)
     app.jinja_env.globals.update(
         tr=translate,
         kind_label=kind_label,
@@ -45,15 +48,25 @@ def init_app(app: Flask, settings: Settings) -> None:
         list_sep=lambda: LIST_SEPARATOR[current_locale()],
     )
     app.jinja_env.filters["join_list"] = lambda items: join_list(items, current_locale())
+    app.jinja_env.filters["pick_text"] = lambda texts: pick_text(texts, current_locale())
+
+
+def _reader() -> Person | None:
+    return current_user if current_user and current_user.is_authenticated else None
 
 
 def select_locale() -> str:
+    """The language just chosen on this phone, else the one the person reads."""
     chosen = request.cookies.get(LANG_COOKIE)
     if chosen in SUPPORTED:
         return chosen
-    if current_user and current_user.is_authenticated and current_user.locale in SUPPORTED:
-        return current_user.locale
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+    return reading_locale(_reader(), default=current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def reader_timezone() -> str:
+    """The time zone the person reads times in (their district's)."""
+    reader = _reader()
+    return reader.timezone if reader is not None else current_app.config["BABEL_DEFAULT_TIMEZONE"]
 
 
 def current_locale() -> str:
@@ -71,7 +84,7 @@ def translate(message: Message) -> str:
     """A domain message in the reader's language; a {zh_CN, en} parameter picks theirs."""
     locale = current_locale()
     params = {
-        name: (value.get(locale) or value.get("zh_CN", "")) if isinstance(value, dict) else value
+        name: pick_text(value, locale) if isinstance(value, dict) else value
         for name, value in message.params.items()
     }
     return gettext(message.msgid, **params)
@@ -117,12 +130,7 @@ def event_label(kind: str) -> str:
 
 
 def notice_text(notice: Notification) -> str:
-    return render_notice(
-        notice.message,
-        notice.params,
-        current_locale(),
-        current_app.config["BABEL_DEFAULT_TIMEZONE"],
-    )
+    return render_notice(notice.message, notice.params, current_locale(), reader_timezone())
 
 
 def unread_notices() -> int:
