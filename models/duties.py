@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import (
     ForeignKey,
     Index,
+    Select,
     String,
     UniqueConstraint,
     and_,
@@ -627,12 +628,40 @@ def visible_duty(session: Session, viewer: Person, duty_id: int) -> Duty | None:
 # --- reading tasks ---------------------------------------------------------------------------
 
 
-def due_now(session: Session, person: Person, *, now: datetime, limit: int = 200) -> list[Task]:
-    """What is due and overdue for this person now, overdue first: their own tasks, or for
-    an administrator every task at the schools they administer."""
-    manages = bool(managed_schools(session, person))
-    tasks = tasks_for(session, person, now=now, mine=not manages, limit=limit, with_done=False)
-    return [t for t in tasks if t.status(now) in (TaskStatus.DUE, TaskStatus.OVERDUE)]
+def sees_all_tasks(session: Session, person: Person) -> bool:
+    """Administrators are shown every task at the schools they administer; others, theirs."""
+    return bool(managed_schools(session, person))
+
+
+def _tasks_shown(
+    session: Session, viewer: Person, *, school: School | None, mine: bool
+) -> Select[tuple[Task]]:
+    """The current tasks a person is shown, in every door: the ones in their care, or (not
+    `mine`) for an administrator also every task at the schools they administer."""
+    query = (
+        select(Task)
+        .join(Asset, Asset.id == Task.asset_id)
+        .where(Task.current == true(), Task.school_id.in_(visible_school_ids(viewer)))
+    )
+    if school is not None:
+        query = query.where(Task.school_id == school.id)
+    managed = [] if mine else [s.id for s in managed_schools(session, viewer)]
+    if managed:
+        return query.where(or_(Task.school_id.in_(managed), Asset.responsible_id == viewer.id))
+    return query.where(Asset.responsible_id == viewer.id)
+
+
+def due_now(
+    session: Session, person: Person, *, now: datetime, page: Any = 1, size: int = PAGE_SIZE
+) -> Page[Task]:
+    """What is due and overdue for this person now, overdue first, soonest due first: their
+    own tasks, or for an administrator every task at the schools they administer (the web's
+    task list shows the same ones, with upcoming and done ones beside them)."""
+    query = _tasks_shown(session, person, school=None, mine=not sees_all_tasks(session, person))
+    query = query.where(
+        Task.state == TaskState.OPEN, Task.opens_at <= now, Task.closes_at > now
+    ).options(selectinload(Task.asset), selectinload(Task.school))
+    return page_of(session, query.order_by(Task.due_at, Task.id), page, size)
 
 
 def tasks_for(
@@ -645,17 +674,9 @@ def tasks_for(
     limit: int = 200,
     with_done: bool = True,
 ) -> list[Task]:
-    """Current tasks the viewer may see, most urgent first: overdue, then due, then upcoming;
-    with `with_done`, the ones done while their window lasts come last."""
-    query = (
-        select(Task)
-        .join(Asset, Asset.id == Task.asset_id)
-        .where(Task.current == true(), Task.school_id.in_(visible_school_ids(viewer)))
-    )
-    if school is not None:
-        query = query.where(Task.school_id == school.id)
-    if mine:
-        query = query.where(Asset.responsible_id == viewer.id)
+    """Current tasks the viewer is shown (see `_tasks_shown`), most urgent first: overdue,
+    then due, then upcoming; with `with_done`, the ones done while their window lasts last."""
+    query = _tasks_shown(session, viewer, school=school, mine=mine)
     still_open = query.where(Task.state == TaskState.OPEN, Task.closes_at > now)
     tasks = list(session.scalars(still_open.order_by(Task.due_at, Task.id).limit(limit)))
     order = [TaskStatus.OVERDUE, TaskStatus.DUE, TaskStatus.UPCOMING]
@@ -690,14 +711,12 @@ def task_page(
     page: Any = 1,
     size: int = PAGE_SIZE,
 ) -> Page[Task]:
-    """One page of the current tasks the viewer may see, in the order of `tasks_for`: overdue,
-    due, upcoming (each soonest due first), then those done while their window lasts."""
+    """One page of the current tasks the viewer is shown (see `_tasks_shown`), in the order
+    of `tasks_for`: overdue, due, upcoming (each soonest due first), then those done while
+    their window lasts."""
     query = (
-        select(Task)
-        .join(Asset, Asset.id == Task.asset_id)
+        _tasks_shown(session, viewer, school=school, mine=mine)
         .where(
-            Task.current == true(),
-            Task.school_id.in_(visible_school_ids(viewer)),
             or_(
                 and_(Task.state == TaskState.OPEN, Task.closes_at > now),
                 Task.state == TaskState.DONE,
@@ -705,10 +724,6 @@ def task_page(
         )
         .options(selectinload(Task.asset).selectinload(Asset.labels), selectinload(Task.school))
     )
-    if school is not None:
-        query = query.where(Task.school_id == school.id)
-    if mine:
-        query = query.where(Asset.responsible_id == viewer.id)
     rank = case(
         (Task.state == TaskState.DONE, 3),
         (Task.due_at <= now, 0),
