@@ -128,3 +128,21 @@ def test_linked_chats_become_telegram_addresses_and_back(empty_engine: Engine) -
 
     assert addresses == [(1, "telegram", "5000000001")] and external == "77"
     assert chats == [(1, 5000000001)] and message == 77
+
+
+def test_districts_made_before_they_had_a_language_get_the_configured_one(
+    empty_engine: Engine,
+) -> None:
+    from alembic import command
+
+    config = alembic_config(empty_engine.url.render_as_string(hide_password=False))
+    with empty_engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0008")
+        connection.execute(
+            text("INSERT INTO district (id, code, name, timezone) VALUES (1, 'D', 'D', 'UTC')")
+        )
+    upgrade(empty_engine, default_locale="en")
+
+    with empty_engine.connect() as connection:
+        assert connection.execute(text("SELECT locale FROM district")).scalar() == "en"
