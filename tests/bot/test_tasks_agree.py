@@ -1,0 +1,77 @@
+"""The bot's /due and the web's task list show a person the same tasks: their own, or all
+at the schools an administrator administers."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import timedelta
+
+from flask import Flask
+from sqlalchemy.orm import Session, sessionmaker
+from telegram.ext import Application
+
+from houqin.config import Settings
+from models.chats import ChatLink
+from models.clock import SettableClock
+from models.org import District
+from models.people import Role
+from models.sweep import sweep
+from tests.bot.test_bot import _reply, _run
+from tests.conftest import Auth
+from tests.factories import make_asset, make_person, make_school
+from tests.fake_telegram import FakeTelegram
+
+CHATS = {"teacher": 7401, "school_admin": 7402, "district_admin": 7403}
+
+
+def _web_overdue(app: Flask, username: str, everything: bool) -> set[str]:
+    client = app.test_client()
+    Auth(client).login(username)
+    page = client.get("/tasks?all=1" if everything else "/tasks").get_data(as_text=True)
+    items = page.split("<li>")[1:]
+    return {re.findall(r"(MHQ-\d+) ", item)[0] for item in items if "badge fail" in item}
+
+
+def test_the_bot_and_the_web_show_each_person_the_same_tasks(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+    bot_settings: Settings,
+    app: Flask,
+) -> None:
+    district = District(code="D", name="示范区")
+    first = make_school(session, "S1", district=district)
+    second = make_school(session, "S2", "第二小学", district=district)
+    teacher = make_person(session, clock, first, Role.TEACHER, "teacher")
+    school_admin = make_person(session, clock, first, Role.SCHOOL_ADMIN, "school_admin")
+    district_admin = make_person(session, clock, first, Role.DISTRICT_ADMIN, "district_admin")
+    colleague = make_person(session, clock, second, Role.TEACHER, "colleague")
+    make_asset(session, clock, first, code="MHQ-001", responsible=teacher)
+    make_asset(session, clock, first, code="MHQ-002", responsible=school_admin)
+    make_asset(session, clock, second, code="MHQ-003", responsible=colleague)
+    for person in (teacher, school_admin, district_admin):
+        chat = CHATS[person.username]
+        session.add(ChatLink(person_id=person.id, chat_id=chat, linked_at=clock.now()))
+    sweep(session, now=clock.now())
+    clock.set(clock.now() + timedelta(days=24))  # every extinguisher check is overdue
+    session.commit()
+    on_the_bot: dict[str, set[str]] = {}
+
+    async def scenario(application: Application) -> None:
+        for username, chat in CHATS.items():
+            fake.user_says(chat, "/due")
+            reply = await asyncio.to_thread(_reply, fake, chat, 1)
+            on_the_bot[username] = set(re.findall(r"· (MHQ-\d+) ", reply))
+
+    _run(bot_settings, session_factory, clock, scenario)
+
+    expected = {
+        "teacher": {"MHQ-001"},
+        "school_admin": {"MHQ-001", "MHQ-002"},
+        "district_admin": {"MHQ-001", "MHQ-002", "MHQ-003"},
+    }
+    assert on_the_bot == expected
+    for username, codes in expected.items():
+        assert _web_overdue(app, username, everything=username != "teacher") == codes
