@@ -635,7 +635,7 @@ def sees_all_tasks(session: Session, person: Person) -> bool:
 
 def _tasks_shown(
     session: Session, viewer: Person, *, school: School | None, mine: bool
-) -> Select[tuple[Task]]:
+) -> Select[Task]:
     """The current tasks a person is shown, in every door: the ones in their care, or (not
     `mine`) for an administrator also every task at the schools they administer."""
     query = (

@@ -369,7 +369,7 @@ def authenticate(
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
-def visible_school_ids(person: Person) -> Select[tuple[int]]:
+def visible_school_ids(person: Person) -> Select[int]:
     """The schools a person may see: their own, or the whole district for district admins."""
     district_ids = [g.district_id for g in person.grants if g.role == Role.DISTRICT_ADMIN]
     school_ids = [g.school_id for g in person.grants if g.school_id is not None]
