@@ -171,7 +171,8 @@ class RoleGrant(Base):
     school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"))
 
     person: Mapped[Person] = relationship(back_populates="grants")
-    district: Mapped[District] = relationship()
+    # Loaded with the grant: a person's language and time zone are read after their session.
+    district: Mapped[District] = relationship(lazy="selectin")
     school: Mapped[School | None] = relationship()
 
 
