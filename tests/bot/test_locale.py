@@ -7,11 +7,11 @@ import asyncio
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import Application
 
-from houqin.config import Settings
 from models.chats import ChatLink
 from models.clock import SettableClock
 from models.org import District
 from models.people import Role
+from settings import Settings
 from tests.bot.test_bot import _reply, _run
 from tests.factories import make_person, make_school
 from tests.fake_telegram import FakeTelegram

@@ -11,12 +11,12 @@ from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import Application
 
-from houqin.config import Settings
 from models.chats import ChatLink
 from models.clock import SettableClock
 from models.org import District
 from models.people import Role
 from models.sweep import sweep
+from settings import Settings
 from tests.bot.test_bot import _reply, _run
 from tests.conftest import Auth
 from tests.factories import make_asset, make_person, make_school

@@ -8,11 +8,11 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from houqin.config import Settings
 from models.clock import SettableClock
 from models.notifications import Severity, notify
 from models.org import District
 from models.people import Person, Role
+from settings import Settings
 from tests.conftest import Auth
 from tests.factories import make_person, make_school
 
