@@ -17,13 +17,12 @@ from sqlalchemy import String, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base
-from models.catalogue import COLON, LIST_SEPARATOR, translate
+from models.catalogue import COLON, LIST_SEPARATOR, LOCALES, pick_text, translate
 from models.messages import N_, DomainError, Message
 from models.people import Person, Role
 from models.suppliers import SUPPLY_CATEGORIES
 
 BUILTIN_DIR = Path(__file__).with_name("builtin_templates")
-LOCALES = ("zh_CN", "en")
 ITEM_TYPES = (
     "pass_fail",
     "yes_no",
@@ -89,7 +88,7 @@ class Option:
     label: dict[str, str]
 
     def text(self, locale: str) -> str:
-        return _pick(self.label, locale)
+        return pick_text(self.label, locale)
 
 
 @dataclass(frozen=True)
@@ -134,10 +133,10 @@ class ItemSpec:
     all_ok: str | bool | None = None
 
     def text(self, locale: str) -> str:
-        return _pick(self.label, locale)
+        return pick_text(self.label, locale)
 
     def fail_text(self, locale: str) -> str:
-        return _pick(self.fail_texts(), locale)
+        return pick_text(self.fail_texts(), locale)
 
     def fail_texts(self) -> dict[str, str]:
         """The failure's name in every language; "Failed: <label>" for a stored old version
@@ -145,7 +144,7 @@ class ItemSpec:
         if self.fail_label:
             return dict(self.fail_label)
         return {
-            locale: translate(locale, N_("Failed: %(item)s"), item=_pick(self.label, locale))
+            locale: translate(locale, N_("Failed: %(item)s"), item=pick_text(self.label, locale))
             for locale in LOCALES
         }
 
@@ -176,10 +175,10 @@ class ItemSpec:
         return trip == "arrival" and self.key == "children_got_off"
 
     def help_text(self, locale: str) -> str:
-        return _pick(self.help, locale) if self.help else ""
+        return pick_text(self.help, locale) if self.help else ""
 
     def unit_text(self, locale: str) -> str:
-        return _pick(self.unit, locale) if self.unit else ""
+        return pick_text(self.unit, locale) if self.unit else ""
 
     def option_text(self, value: str, locale: str) -> str:
         option = next((o for o in self.options if o.value == value), None)
@@ -212,7 +211,7 @@ class TemplateSpec:
     roles: tuple[str, ...] = ()
 
     def title_text(self, locale: str) -> str:
-        return _pick(self.title, locale)
+        return pick_text(self.title, locale)
 
     def item(self, key: str) -> ItemSpec:
         return next(i for i in self.items if i.key == key)
@@ -264,10 +263,6 @@ def _item_json(item: ItemSpec) -> dict[str, Any]:
                 value = list(value)
             data[name] = value
     return data
-
-
-def _pick(texts: Mapping[str, str], locale: str) -> str:
-    return texts.get(locale) or texts.get(locale.split("_")[0]) or texts.get("zh_CN") or ""
 
 
 def spec_from_json(

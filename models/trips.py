@@ -17,7 +17,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from models.answers import answer_values
 from models.assets import Asset
 from models.base import Base
-from models.checklists import LOCALES, latest_template
+from models.catalogue import LOCALES
+from models.checklists import latest_template
 from models.messages import N_, DomainError, Message
 from models.notifications import Severity, notify, school_admins
 from models.paging import PAGE_SIZE, Page, page_of
