@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, and_, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from models.assets import Asset, AssetKind
 from models.base import Base
 from models.messages import N_, Message, SubmissionInvalid
-from models.org import School
+from models.org import District, School
 from models.people import Person, Role, visible_school_ids
 from models.photos import Photo, PhotoRejected, PhotoStore, ProcessedPhoto, store_photo
 from models.staff import STAFF_ROLES, is_at_school, people_at_school, school_roles
@@ -196,9 +195,9 @@ class Document(Base):
 Holder = Person | Asset | Supplier | None
 
 
-def local_today(now: datetime, timezone: str) -> date:
+def local_today(now: datetime, district: District) -> date:
     """The date on the district's calendar: at 17:00 UTC it is already tomorrow in Shanghai."""
-    return now.astimezone(ZoneInfo(timezone)).date()
+    return district.local(now).date()
 
 
 def can_manage_document(person: Person, document: Document) -> bool:

@@ -113,7 +113,7 @@ def roster_for(
     """The roster a health-check form lists; None for any other checklist."""
     if spec.key != HEALTH_CHECK:
         return None
-    today = local_today(now, asset.school.district.timezone)
+    today = local_today(now, asset.school.district)
     return canteen_roster(session, asset.school_id, today)
 
 

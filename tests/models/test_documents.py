@@ -29,6 +29,7 @@ from models.documents import (
     valid_certificate_share,
 )
 from models.messages import SubmissionInvalid
+from models.org import District
 from models.people import Role
 from models.photos import Photo, PhotoStore
 from models.stored_files import DocumentFile, StoredFile
@@ -103,7 +104,9 @@ def test_the_window_counts_days_across_a_leap_day() -> None:
 def test_today_is_the_districts_date_not_utcs() -> None:
     late_evening_utc = datetime(2026, 3, 1, 17, 0, tzinfo=UTC)
 
-    assert local_today(late_evening_utc, "Asia/Shanghai") == date(2026, 3, 2)
+    district = District(code="D", name="D", timezone="Asia/Shanghai")
+
+    assert local_today(late_evening_utc, district) == date(2026, 3, 2)
 
 
 def test_dates_are_read_as_typed_or_refused() -> None:

@@ -111,7 +111,7 @@ def _document_or_404(school: School, document_id: int) -> docs.Document:
 
 
 def _today(school: School) -> date:
-    return docs.local_today(db.clock().now(), school.district.timezone)
+    return docs.local_today(db.clock().now(), school.district)
 
 
 def _page_of(items: list[Any]) -> tuple[int, list[Any], int, int]:
