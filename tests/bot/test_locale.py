@@ -7,13 +7,12 @@ import asyncio
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import Application
 
-from models.chats import ChatLink
 from models.clock import SettableClock
 from models.org import District
 from models.people import Role
 from settings import Settings
 from tests.bot.test_bot import _reply, _run
-from tests.factories import make_person, make_school
+from tests.factories import make_chat, make_person, make_school
 from tests.fake_telegram import FakeTelegram
 
 STAFF, CHOOSER, STRANGER = 7301, 7302, 7303
@@ -32,7 +31,7 @@ def test_the_bot_answers_in_the_districts_language_unless_the_person_chose_one(
     chooser = make_person(session, clock, school, Role.TEACHER, "chooser")
     chooser.locale = "zh_CN"
     for person, chat in ((staff, STAFF), (chooser, CHOOSER)):
-        session.add(ChatLink(person_id=person.id, chat_id=chat, linked_at=clock.now()))
+        make_chat(session, person, chat, clock.now())
     session.commit()
     bot_settings.i18n.default_locale = "en"
 

@@ -11,7 +11,6 @@ from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import Application
 
-from models.chats import ChatLink
 from models.clock import SettableClock
 from models.org import District
 from models.people import Role
@@ -19,7 +18,7 @@ from models.sweep import sweep
 from settings import Settings
 from tests.bot.test_bot import _reply, _run
 from tests.conftest import Auth
-from tests.factories import make_asset, make_person, make_school
+from tests.factories import make_asset, make_chat, make_person, make_school
 from tests.fake_telegram import FakeTelegram
 
 CHATS = {"teacher": 7401, "school_admin": 7402, "district_admin": 7403}
@@ -53,7 +52,7 @@ def test_the_bot_and_the_web_show_each_person_the_same_tasks(
     make_asset(session, clock, second, code="MHQ-003", responsible=colleague)
     for person in (teacher, school_admin, district_admin):
         chat = CHATS[person.username]
-        session.add(ChatLink(person_id=person.id, chat_id=chat, linked_at=clock.now()))
+        make_chat(session, person, chat, clock.now())
     sweep(session, now=clock.now())
     clock.set(clock.now() + timedelta(days=24))  # every extinguisher check is overdue
     session.commit()
