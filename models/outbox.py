@@ -15,8 +15,9 @@ from sqlalchemy import ColumnElement, CursorResult, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from models.addresses import ChannelAccount
+from models.catalogue import DEFAULT_LOCALE
 from models.notifications import Delivery, Notification
-from models.people import Person
+from models.people import Person, reading_locale
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class Outgoing:
     address: str
     text: str
     notification_id: int = 0
-    locale: str = "zh_CN"
+    locale: str = DEFAULT_LOCALE  # the language the recipient reads, for the channel's buttons
     severity: str = "info"
     task_ids: tuple[int, ...] = ()
     acknowledged: bool = False
@@ -57,7 +58,7 @@ def claim_deliveries(
             ChannelAccount.address,
             Notification.text,
             Notification.id,
-            Person.locale,
+            Person,
             Notification.severity,
             Notification.task_ids,
             Notification.acknowledged_at,
@@ -88,7 +89,7 @@ def claim_deliveries(
             address=address,
             text=text,
             notification_id=notification_id,
-            locale=locale or "zh_CN",
+            locale=reading_locale(person),
             severity=severity,
             task_ids=tuple(task_ids or ()),
             acknowledged=acknowledged_at is not None,
@@ -99,7 +100,7 @@ def claim_deliveries(
             address,
             text,
             notification_id,
-            locale,
+            person,
             severity,
             task_ids,
             acknowledged_at,

@@ -12,8 +12,9 @@ from models.clock import SettableClock
 from models.labels import label_info
 from models.notifications import Severity, notify
 from models.org import District
+from models.outbox import claim_deliveries
 from models.people import Role, create_person, reading_locale, set_locale
-from tests.factories import make_asset, make_person, make_school
+from tests.factories import make_asset, make_chat, make_person, make_school
 
 SAME_PHOTO = (
     "%(asset)s: record %(record)d (%(checklist)s) has the same photo as "
@@ -101,3 +102,30 @@ def test_labels_name_the_kind_in_the_districts_language(
 def test_a_missing_translation_falls_back_to_the_text_written_first() -> None:
     assert pick_text({"zh_CN": "灭火器", "en": ""}, "en") == "灭火器"
     assert pick_text({"zh_CN": "灭火器", "en": "Extinguisher"}, "en") == "Extinguisher"
+
+
+def test_a_channel_writes_its_buttons_in_the_language_the_recipient_reads(
+    session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session, district=_english_district(session))
+    staff = make_person(session, clock, school, Role.TEACHER, "staff")
+    make_chat(session, staff, 5001, clock.now())
+    notify(
+        session,
+        [staff],
+        message=SAME_PHOTO,
+        params={
+            "asset": "A",
+            "record": 2,
+            "checklist": "C",
+            "earlier": 1,
+            "at": "2026-03-02T08:00Z",
+        },
+        severity=Severity.MAJOR,
+        dedup_key="same",
+        now=clock.now(),
+    )
+
+    [outgoing] = claim_deliveries(session, "telegram", now=clock.now())
+
+    assert outgoing.locale == "en"
