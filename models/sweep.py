@@ -16,9 +16,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import String, and_, exists, func, select, update
+from sqlalchemy import CursorResult, String, and_, exists, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.actions import ActionStatus, CorrectiveAction
@@ -381,7 +381,7 @@ class _Context:
         updates: list[dict[str, Any]] = []
         new_tasks: list[dict[str, Any]] = []
         for row in rows:
-            task = _TaskRow(*row)
+            task = _TaskRow(*row)  # type: ignore[call-arg]  # the selected columns, in order
             duty = self._duty(task.duty_id)
             if duty is None or not duty.active:
                 changes = {"id": task.id, "current": False, "next_action_at": None}
@@ -830,7 +830,8 @@ def school_figures(
         school_column = query.selected_columns[0]
         rows = session.execute(query.where(school_column.in_(school_ids)).group_by(school_column))
         for school_id, count in rows:
-            figures[school_id][name] = count
+            if school_id is not None:
+                figures[school_id][name] = count
     return figures
 
 
@@ -945,15 +946,17 @@ def _claim(session: Session, name: str, value: str) -> bool:
     result = session.execute(
         update(SweepMark).where(SweepMark.name == name, SweepMark.value < value).values(value=value)
     )
-    return result.rowcount == 1
+    return cast(CursorResult[Any], result).rowcount == 1
 
 
 def _insert_ignoring_duplicates(session: Session, table: Any) -> Any:
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert(table).on_conflict_do_nothing()
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table).on_conflict_do_nothing()
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(table).on_conflict_do_nothing()
 
 
 def _chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
