@@ -318,6 +318,7 @@ def labels(
     layout: str | None,
 ) -> None:
     """Print QR labels for a school's assets: an A4 PDF sheet and/or one PNG per label."""
+    from models.db import mark_read_only
     from models.labels import LabelsError, write_labels
 
     if out is None and png is None:
@@ -325,6 +326,8 @@ def labels(
     settings = _settings(ctx)
     try:
         with _unit_of_work(settings.database.url) as session:
+            # A sheet takes a while; on SQLite it must not hold the write lock meanwhile.
+            mark_read_only(session)
             report = write_labels(
                 session,
                 school_code,

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import zxingcpp
 from click.testing import CliRunner
 from PIL import Image
 from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from houqin.cli import main
 from houqin.demo import PEOPLE, demo_settings
+from models import labels
 from models.assets import Asset, AssetKind
 from models.clock import SettableClock
 from models.db import make_engine
 from models.duties import Task
 from models.notifications import Notification
-from models.org import District
+from models.org import District, School
 from models.people import Person, Role
 from models.records import Record
 from models.suppliers import suppliers_for
@@ -66,6 +68,31 @@ def test_labels_writes_a_pdf_sheet_and_pngs_that_scan_to_the_asset(
     assert png.name == "MHQ-001.png"
     [code] = zxingcpp.read_barcodes(Image.open(png))
     assert code.text == f"https://houqin.example.edu.cn/s/{extinguisher.current_label.token}"
+
+
+def test_a_sheet_being_drawn_does_not_hold_up_a_staff_members_write(
+    runner: CliRunner,
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    school = make_school(session, "SY01", "实验小学")
+    make_asset(session, clock, school)
+    session.commit()
+    draw_sheet = labels.write_sheet_pdf
+
+    def drawn_while_someone_files(*args: Any, **kwargs: Any) -> Any:
+        with session_factory() as elsewhere:
+            make_person(elsewhere, clock, elsewhere.get_one(School, school.id), username="zhang")
+            elsewhere.commit()
+        return draw_sheet(*args, **kwargs)
+
+    monkeypatch.setattr(labels, "write_sheet_pdf", drawn_while_someone_files)
+    result = runner.invoke(main, ["labels", "--school", "SY01", "--out", "sheet.pdf"])
+
+    assert result.exit_code == 0, result.output
+    assert session.scalar(select(Person).where(Person.username == "zhang")) is not None
 
 
 def test_labels_for_an_unknown_school_says_so(runner: CliRunner, session: Session) -> None:
