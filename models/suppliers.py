@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -178,10 +178,17 @@ def add_supplier(
     return supplier
 
 
-def _save_supplier(session: Session, supplier: Supplier) -> None:
-    """Flush; the same name saved by someone else a moment ago is a message, not a crash."""
+def _save_supplier(
+    session: Session, supplier: Supplier, changes: Mapping[str, Any] | None = None
+) -> None:
+    """Flush; the same name saved by someone else a moment ago is a message, not a crash.
+
+    The changes are made inside the savepoint, so a refusal leaves the row as it was and the
+    rest of the transaction usable."""
     try:
         with session.begin_nested():
+            for key, value in (changes or {}).items():
+                setattr(supplier, key, value)
             session.add(supplier)
     except IntegrityError:
         raise SubmissionInvalid({"name": Message(DUPLICATE_SUPPLIER)}) from None
@@ -211,10 +218,7 @@ def update_supplier(
     if errors:
         raise SubmissionInvalid(errors)
     values["categories"] = _in_list_order(values["categories"])
-    for key, value in values.items():
-        setattr(supplier, key, value)
-    supplier.active = active
-    _save_supplier(session, supplier)
+    _save_supplier(session, supplier, {**values, "active": active})
     return supplier
 
 

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 import models.documents  # noqa: F401  (its tables must be in the metadata before they are made)
+from models import suppliers
 from models.clock import SettableClock
 from models.documents import (
     DocumentKind,
@@ -150,3 +151,27 @@ def test_brands_typed_in_the_form_or_a_spreadsheet_cell_split_the_same_way() -> 
     from models.suppliers import split_list
 
     assert split_list("双汇，雨润\n金锣|众品、双汇; ") == ["双汇", "雨润", "金锣", "众品"]
+
+
+def test_a_name_taken_a_moment_ago_refuses_the_rename_and_keeps_the_supplier_as_it_was(
+    session: Session, clock: SettableClock, world, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    school, _, _ = world
+    district = _district_admin(session, clock, school)
+    add_supplier(
+        session, district, school.district_id, name="水厂", categories=["water"], now=clock.now()
+    )
+    dairy = add_supplier(
+        session, district, school.district_id, name="粮油", categories=["rice"], now=clock.now()
+    )
+    session.commit()
+    # The other save lands between this one's check and its write.
+    monkeypatch.setattr(suppliers, "_check_supplier", lambda *args, **kwargs: {})
+
+    with pytest.raises(SubmissionInvalid) as refused:
+        update_supplier(session, district, dairy, name="水厂", categories=["rice"])
+    session.commit()
+
+    assert _errors(refused) == {"name": "A supplier with this name is already registered."}
+    session.expire_all()
+    assert dairy.name == "粮油"
