@@ -6,7 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from models.catalogue import DEFAULT_LOCALE
 
@@ -24,10 +24,30 @@ def upgrade(engine: Engine, *, default_locale: str = DEFAULT_LOCALE) -> None:
     """Migrate to the newest schema; districts made before they had a language get
     `default_locale` (the settings' i18n.default_locale)."""
     config = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        config.attributes["default_locale"] = default_locale
-        command.upgrade(config, "head")
+    with engine.connect() as connection:
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:
+            # A batch migration rebuilds a table by dropping it, which SQLite's foreign keys
+            # refuse while other rows point at it (Alembic's advice: switch them off for the
+            # migration, outside its transaction); whether every key still holds is checked.
+            _sqlite_pragma(connection, "foreign_keys=OFF")
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                config.attributes["default_locale"] = default_locale
+                command.upgrade(config, "head")
+                if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
+                    raise RuntimeError("a migration left rows whose foreign keys do not hold")
+        finally:
+            if sqlite:
+                _sqlite_pragma(connection, "foreign_keys=ON")
+
+
+def _sqlite_pragma(connection: Connection, pragma: str) -> None:
+    """Run a PRAGMA on the driver's connection, outside any transaction SQLAlchemy begins."""
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    driver.execute(f"PRAGMA {pragma}")
 
 
 class SchemaOutOfDate(RuntimeError):

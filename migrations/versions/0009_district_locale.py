@@ -22,15 +22,16 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("district") as batch:
-        batch.add_column(sa.Column("locale", sa.String(length=10), nullable=True))
+    # One ALTER TABLE ... ADD COLUMN, not a batch rebuild: on SQLite a rebuild drops the
+    # district table, which its schools' foreign keys refuse.
     locale = context.config.attributes.get("default_locale", DEFAULT_LOCALE)
-    district = sa.table("district", sa.column("locale", sa.String))
-    op.execute(district.update().values(locale=locale))
-    with op.batch_alter_table("district") as batch:
-        batch.alter_column("locale", existing_type=sa.String(length=10), nullable=False)
+    op.add_column(
+        "district",
+        sa.Column("locale", sa.String(length=10), nullable=False, server_default=locale),
+    )
+    if op.get_bind().dialect.name != "sqlite":
+        op.alter_column("district", "locale", server_default=None)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("district") as batch:
-        batch.drop_column("locale")
+    op.drop_column("district", "locale")

@@ -11,6 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import IntegrityError
 
 from houqin.migrate import alembic_config, upgrade
 from models import Base
@@ -37,6 +38,15 @@ def test_migrations_match_the_models(empty_engine: Engine) -> None:
         differences = compare_metadata(context, Base.metadata)
 
     assert differences == []
+
+
+def test_foreign_keys_still_hold_after_an_upgrade(empty_engine: Engine) -> None:
+    upgrade(empty_engine)
+
+    with pytest.raises(IntegrityError), empty_engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO school (id, district_id, code, name) VALUES (1, 99, 'S', 'S')")
+        )
 
 
 def test_upgrading_twice_changes_nothing(empty_engine: Engine) -> None:
@@ -142,7 +152,15 @@ def test_districts_made_before_they_had_a_language_get_the_configured_one(
         connection.execute(
             text("INSERT INTO district (id, code, name, timezone) VALUES (1, 'D', 'D', 'UTC')")
         )
+        connection.execute(
+            text("INSERT INTO school (id, district_id, code, name) VALUES (1, 1, 'S', 'S')")
+        )
     upgrade(empty_engine, default_locale="en")
 
     with empty_engine.connect() as connection:
         assert connection.execute(text("SELECT locale FROM district")).scalar() == "en"
+    with empty_engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0008")
+        schools = connection.execute(text("SELECT code FROM school")).scalars().all()
+    assert schools == ["S"]
