@@ -32,7 +32,7 @@ translations: $(STAMP)
 # After changing user-facing strings: refresh the template and the zh_CN catalogue, then translate.
 extract-messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k lazy_gettext --no-location --sort-output --width 100 \
-		-o houqin/translations/messages.pot models webapp houqin bot scheduler qr_labels
+		-o houqin/translations/messages.pot models webapp houqin bot scheduler qr_labels channels settings
 	$(BIN)/pybabel update -i houqin/translations/messages.pot -d houqin/translations --width 100
 
 demo: $(STAMP) fonts translations

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
 
 from bot.door import (
     NOT_LINKED,
@@ -24,7 +25,7 @@ from models.checklists import latest_template
 from models.duties import TaskStatus, tasks_for
 from models.messages import N_, DomainError, SubmissionInvalid
 from models.people import Person
-from models.photos import PhotoRejected, check_photo_size, prepare_photo
+from models.photos import PhotoRejected, check_photo_size, photo_too_large, prepare_photo
 from models.records import submit_task_photo
 
 SEND_PHOTO = N_("Send the photo now, in this chat.")
@@ -45,6 +46,19 @@ def photo_file_id(update: Update) -> str | None:
     if message.photo:
         return message.photo[-1].file_id
     return message.document.file_id if message.document is not None else None
+
+
+async def download_photo(context: Context, file_id: str) -> bytes:
+    """A photo's bytes; one past the size limit (or Telegram's 20 MB for bots, which refuses
+    to hand it out as "file is too big") is the domain's refusal, not an error."""
+    try:
+        telegram_file = await context.bot.get_file(file_id)
+    except BadRequest as error:
+        if "too big" in error.message.lower():
+            raise photo_too_large() from None
+        raise
+    check_photo_size(telegram_file.file_size or 0)
+    return bytes(await telegram_file.download_as_bytearray())
 
 
 async def photo(update: Update, context: Context) -> None:
@@ -130,13 +144,11 @@ async def _file_photo(
     if chat is None:
         return
     parts = door(context)
-    telegram_file = await context.bot.get_file(file_id)
     try:
-        check_photo_size(telegram_file.file_size or 0)
+        data = await download_photo(context, file_id)
     except PhotoRejected as refused:
         await reply(update, await reader_locale(update, context), refused.message.msgid)
         return
-    data = bytes(await telegram_file.download_as_bytearray())
     keep_exif = parts.settings.storage.keep_exif
     try:
         processed = prepare_photo(data, parts.store, keep_exif=keep_exif)

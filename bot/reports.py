@@ -18,14 +18,14 @@ from bot.door import (
     reply,
     run_db,
 )
-from bot.evidence import photo_file_id
+from bot.evidence import download_photo, photo_file_id
 from channels.telegram.chats import person_for_chat
 from models.actions import clean_description, report_problem
 from models.assets import Asset, assets_in_care_of, visible_asset
 from models.catalogue import translate
 from models.duties import Task
 from models.messages import N_, DomainError, SubmissionInvalid
-from models.photos import PhotoRejected, check_photo_size, prepare_photo
+from models.photos import PhotoRejected, prepare_photo
 
 # The conversation's states, in the order a person goes through them.
 CHOOSING_ASSET, DESCRIBING, ADDING_PHOTOS = range(3)
@@ -171,13 +171,11 @@ async def add_photo(update: Update, context: Context) -> None:
         return
     photos: list[bytes] = _report(context)["photos"]
     if len(photos) < MAX_REPORT_PHOTOS:
-        telegram_file = await context.bot.get_file(file_id)
         try:
-            check_photo_size(telegram_file.file_size or 0)
+            photos.append(await download_photo(context, file_id))
         except PhotoRejected as refused:
             await reply(update, await reader_locale(update, context), refused.message.msgid)
             return
-        photos.append(bytes(await telegram_file.download_as_bytearray()))
     await reply(update, await reader_locale(update, context), REPORT_PHOTO_ADDED, count=len(photos))
 
 

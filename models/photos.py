@@ -46,7 +46,12 @@ class PhotoRejected(DomainError):
 def check_photo_size(size: int) -> None:
     """Refuse a photo over the limit, by its size alone: before a door downloads it."""
     if size > MAX_UPLOAD_BYTES:
-        raise PhotoRejected(Message(N_("This photo is larger than 20 MB.")))
+        raise photo_too_large()
+
+
+def photo_too_large() -> PhotoRejected:
+    """The refusal of a photo past the size limit, for a door that learns it from elsewhere."""
+    return PhotoRejected(Message(N_("This photo is larger than 20 MB.")))
 
 
 def process_photo(data: bytes, *, keep_exif: bool = False) -> ProcessedPhoto:

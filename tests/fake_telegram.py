@@ -4,8 +4,9 @@ It answers the methods Houqin uses (getMe, getUpdates, sendMessage, sendPhoto,
 editMessageText, editMessageReplyMarkup, answerCallbackQuery, getFile and the file download,
 setWebhook, deleteWebhook), feeds the updates a test queues, records what the bot sent, and
 enforces Telegram's documented limits: 4,096 characters of text, 1,024 of caption, 64 bytes
-of callback data, about 30 messages a second overall, one a second per private chat and 20 a
-minute per group, each answered with 429 and a retry_after when broken. `down` makes it
+of callback data, files of at most 20 MB handed out by getFile, about 30 messages a second
+overall, one a second per private chat and 20 a minute per group, each answered with 429
+and a retry_after when broken. `down` makes it
 answer 502 to everything, as Telegram does while it is unreachable.
 
 Limits can be scaled by a factor (`scale`), so a benchmark can run faster than real time.
@@ -26,6 +27,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 TEXT_LIMIT = 4096
+DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile hands bots files up to 20 MB
 CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64
 SENDING = ("sendMessage", "sendPhoto", "sendDocument")
@@ -307,6 +309,8 @@ class FakeTelegram:
             file_id = str(params.get("file_id"))
             if file_id not in self.files:
                 return self._error(method, 400, "Bad Request: invalid file_id")
+            if len(self.files[file_id]) > DOWNLOAD_LIMIT:
+                return self._error(method, 400, "Bad Request: file is too big")
             return 200, {
                 "ok": True,
                 "result": {
