@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
+import pytest
 from PIL import Image
 from sqlalchemy.orm import Session
 
@@ -15,8 +16,11 @@ from models.addresses import ChannelAccount
 from models.assets import Asset, AssetKind, create_asset
 from models.checklists import FormTemplate, latest_template
 from models.clock import SettableClock
+from models.documents import Document, DocumentKind, add_document
+from models.messages import SubmissionInvalid
 from models.org import District, Location, School
 from models.people import Person, Role, create_person, grant_role, hash_password
+from models.photos import PhotoStore
 from models.suppliers import SUPPLY_CATEGORIES, Supplier
 
 PASSWORD = "secret-pass"
@@ -229,3 +233,35 @@ def make_address(
 def make_chat(session: Session, person: Person, chat_id: int, now: datetime) -> ChannelAccount:
     """The person's Telegram chat, linked without sending a code."""
     return make_address(session, person, TELEGRAM, str(chat_id), now)
+
+
+def make_district_admin(
+    session: Session, clock: SettableClock, school: School, username: str = "district"
+) -> Person:
+    return make_person(session, clock, school, Role.DISTRICT_ADMIN, username)
+
+
+def make_certificate(
+    session: Session,
+    clock: SettableClock,
+    store: PhotoStore,
+    actor: Person,
+    school: School,
+    holder: Any,
+    **fields: Any,
+) -> Document:
+    """A health certificate (valid to 2027-01-31 unless told otherwise) added by `actor`."""
+    values: dict[str, Any] = {
+        "kind": DocumentKind.HEALTH_CERTIFICATE,
+        "title": "健康证",
+        "expires_on": date(2027, 1, 31),
+    }
+    values.update(fields)
+    return add_document(
+        session, actor, school=school, holder=holder, store=store, now=clock.now(), **values
+    )
+
+
+def field_errors(refused: pytest.ExceptionInfo[SubmissionInvalid]) -> dict[str, str]:
+    """A refusal's messages by field, as their catalogue ids."""
+    return {field: message.msgid for field, message in refused.value.errors.items()}

@@ -37,44 +37,18 @@ from models.suppliers import (
     RegisterRefused,
     add_supplier,
 )
-from tests.factories import jpeg_bytes, make_asset, make_person, make_school
+from tests.factories import (
+    field_errors,
+    jpeg_bytes,
+    make_asset,
+    make_certificate,
+    make_district_admin,
+    make_person,
+    make_school,
+)
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 TODAY = date(2026, 3, 2)
-
-
-@pytest.fixture
-def world(session: Session, clock: SettableClock):
-    school = make_school(session)
-    admin = make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
-    cook = make_person(session, clock, school, Role.CANTEEN_STAFF, "cook")
-    return school, admin, cook
-
-
-def _certificate(session, clock, store, actor, school, holder, **fields):
-    values = {
-        "kind": DocumentKind.HEALTH_CERTIFICATE,
-        "title": "健康证",
-        "expires_on": date(2027, 1, 31),
-    }
-    values.update(fields)
-    return add_document(
-        session,
-        actor,
-        school=school,
-        holder=holder,
-        store=store,
-        now=clock.now(),
-        **values,
-    )
-
-
-def _district_admin(session, clock, school, username="district"):
-    return make_person(session, clock, school, Role.DISTRICT_ADMIN, username)
-
-
-def _errors(excinfo: pytest.ExceptionInfo[SubmissionInvalid]) -> dict[str, str]:
-    return {field: message.msgid for field, message in excinfo.value.errors.items()}
 
 
 @pytest.mark.parametrize(
@@ -121,11 +95,11 @@ def test_dates_are_read_as_typed_or_refused() -> None:
 
 
 def test_an_admin_adds_a_health_certificate_with_a_photo(
-    session: Session, clock: SettableClock, store: PhotoStore, world
+    session: Session, clock: SettableClock, store: PhotoStore, canteen_school
 ) -> None:
-    school, admin, cook = world
+    school, admin, cook = canteen_school
 
-    document = _certificate(
+    document = make_certificate(
         session,
         clock,
         store,
@@ -145,14 +119,14 @@ def test_an_admin_adds_a_health_certificate_with_a_photo(
 
 
 def test_a_pdf_is_stored_once_by_its_content(
-    session: Session, clock: SettableClock, store: PhotoStore, world
+    session: Session, clock: SettableClock, store: PhotoStore, canteen_school
 ) -> None:
-    school, admin, cook = world
+    school, admin, cook = canteen_school
 
-    first = _certificate(
+    first = make_certificate(
         session, clock, store, admin, school, cook, upload=DocumentFile(PDF, "scan.pdf")
     )
-    second = _certificate(
+    second = make_certificate(
         session, clock, store, admin, school, cook, upload=DocumentFile(PDF, "again.pdf")
     )
 
@@ -162,12 +136,12 @@ def test_a_pdf_is_stored_once_by_its_content(
 
 
 def test_a_file_that_says_pdf_but_is_not_is_refused(
-    session: Session, clock: SettableClock, store: PhotoStore, world
+    session: Session, clock: SettableClock, store: PhotoStore, canteen_school
 ) -> None:
-    school, admin, cook = world
+    school, admin, cook = canteen_school
 
     with pytest.raises(SubmissionInvalid) as excinfo:
-        _certificate(
+        make_certificate(
             session,
             clock,
             store,
@@ -177,35 +151,35 @@ def test_a_file_that_says_pdf_but_is_not_is_refused(
             upload=DocumentFile(b"<html>not a pdf</html>", "scan.pdf", "application/pdf"),
         )
 
-    assert _errors(excinfo) == {"file": "This file is not a PDF."}
+    assert field_errors(excinfo) == {"file": "This file is not a PDF."}
     assert session.scalar(select(func.count()).select_from(Document)) == 0
 
 
 def test_files_that_are_neither_photo_nor_pdf_or_too_large_are_refused(
-    session: Session, clock: SettableClock, store: PhotoStore, world
+    session: Session, clock: SettableClock, store: PhotoStore, canteen_school
 ) -> None:
-    school, admin, cook = world
+    school, admin, cook = canteen_school
     big_pdf = PDF + b"0" * (10 * 1024 * 1024)
 
     with pytest.raises(SubmissionInvalid) as text_file:
-        _certificate(
+        make_certificate(
             session, clock, store, admin, school, cook, upload=DocumentFile(b"hello", "a.txt")
         )
     with pytest.raises(SubmissionInvalid) as too_big:
-        _certificate(
+        make_certificate(
             session, clock, store, admin, school, cook, upload=DocumentFile(big_pdf, "big.pdf")
         )
 
-    assert _errors(text_file) == {"file": "Send a photo or a PDF of the document."}
-    assert _errors(too_big) == {"file": "This PDF is larger than 10 MB."}
+    assert field_errors(text_file) == {"file": "Send a photo or a PDF of the document."}
+    assert field_errors(too_big) == {"file": "This PDF is larger than 10 MB."}
     assert session.scalar(select(func.count()).select_from(Photo)) == 0
     assert not (store.root / "files").exists()
 
 
 def test_each_bad_field_gets_its_own_message(
-    session: Session, clock: SettableClock, store: PhotoStore, world
+    session: Session, clock: SettableClock, store: PhotoStore, canteen_school
 ) -> None:
-    school, admin, _ = world
+    school, admin, _ = canteen_school
 
     with pytest.raises(SubmissionInvalid) as excinfo:
         add_document(
@@ -233,21 +207,21 @@ def test_each_bad_field_gets_its_own_message(
             now=clock.now(),
         )
 
-    assert _errors(excinfo) == {
+    assert field_errors(excinfo) == {
         "title": "Enter a title.",
         "expires_on": "The expiry date must be after the issue date.",
         "insurance_type": "Choose the type of insurance.",
     }
-    assert _errors(bad_kind_and_date) == {
+    assert field_errors(bad_kind_and_date) == {
         "kind": "Choose the kind of document.",
         "expires_on": "Enter a date like 2026-03-31.",
     }
 
 
 def test_the_holder_must_be_at_the_same_school_and_fit_the_kind(
-    session: Session, clock: SettableClock, store: PhotoStore, world
+    session: Session, clock: SettableClock, store: PhotoStore, canteen_school
 ) -> None:
-    school, admin, _ = world
+    school, admin, _ = canteen_school
     other = make_school(session, "S2", "第二小学", district=school.district)
     stranger = make_person(session, clock, other, Role.CANTEEN_STAFF, "stranger")
     other_bus = make_asset(session, clock, other, AssetKind.BUS, "BUS-9", "二小校车")
@@ -267,10 +241,10 @@ def test_the_holder_must_be_at_the_same_school_and_fit_the_kind(
         ),
     ]:
         with pytest.raises(SubmissionInvalid) as excinfo:
-            _certificate(
+            make_certificate(
                 session, clock, store, admin, school, holder, kind=kind, insurance_type=insurance
             )
-        refusals[name] = _errors(excinfo)["holder"]
+        refusals[name] = field_errors(excinfo)["holder"]
 
     assert refusals == {
         "stranger": "This person has no role at this school.",
@@ -281,8 +255,8 @@ def test_the_holder_must_be_at_the_same_school_and_fit_the_kind(
     }
 
 
-def test_a_form_names_holders_that_must_exist(session: Session, world) -> None:
-    _, _, cook = world
+def test_a_form_names_holders_that_must_exist(session: Session, canteen_school) -> None:
+    _, _, cook = canteen_school
 
     assert find_holder(session, f"person-{cook.id}") is cook
     assert find_holder(session, "school") is None
@@ -292,17 +266,17 @@ def test_a_form_names_holders_that_must_exist(session: Session, world) -> None:
 
 
 def test_only_the_schools_or_districts_administrators_add_and_renew(
-    session: Session, clock: SettableClock, store: PhotoStore, world
+    session: Session, clock: SettableClock, store: PhotoStore, canteen_school
 ) -> None:
-    school, admin, cook = world
+    school, admin, cook = canteen_school
     other = make_school(session, "S2", "第二小学", district=school.district)
     other_admin = make_person(session, clock, other, Role.SCHOOL_ADMIN, "other-admin")
-    district = _district_admin(session, clock, other)
-    document = _certificate(session, clock, store, admin, school, cook)
+    district = make_district_admin(session, clock, other)
+    document = make_certificate(session, clock, store, admin, school, cook)
 
     for actor in (cook, other_admin):
         with pytest.raises(RegisterRefused):
-            _certificate(session, clock, store, actor, school, cook)
+            make_certificate(session, clock, store, actor, school, cook)
         with pytest.raises(RegisterRefused):
             renew_document(session, actor, document, title="新证", store=store, now=clock.now())
 
@@ -320,10 +294,10 @@ def test_only_the_schools_or_districts_administrators_add_and_renew(
 
 
 def test_a_renewal_replaces_the_old_document_once(
-    session: Session, clock: SettableClock, store: PhotoStore, world
+    session: Session, clock: SettableClock, store: PhotoStore, canteen_school
 ) -> None:
-    school, admin, cook = world
-    old = _certificate(session, clock, store, admin, school, cook, expires_on=date(2026, 3, 10))
+    school, admin, cook = canteen_school
+    old = make_certificate(session, clock, store, admin, school, cook, expires_on=date(2026, 3, 10))
 
     new = renew_document(
         session,
@@ -341,16 +315,16 @@ def test_a_renewal_replaces_the_old_document_once(
         renew_document(session, admin, old, title="再次", store=store, now=clock.now())
 
 
-def test_valid_certificate_share_counts_canteen_staff_with_a_valid_health_certificate(
-    session: Session, clock: SettableClock, store: PhotoStore, world
+def test_valid_certificate_share_counts_canteen_staff_with_a_valid_healthmake_certificate(
+    session: Session, clock: SettableClock, store: PhotoStore, canteen_school
 ) -> None:
-    school, admin, cook = world
+    school, admin, cook = canteen_school
     baker = make_person(session, clock, school, Role.CANTEEN_STAFF, "baker")
     helper = make_person(session, clock, school, Role.CANTEEN_STAFF, "helper")
     make_person(session, clock, school, Role.TEACHER, "teacher")
-    _certificate(session, clock, store, admin, school, cook, expires_on=date(2026, 3, 20))
-    _certificate(session, clock, store, admin, school, baker, expires_on=date(2026, 3, 1))
-    _certificate(
+    make_certificate(session, clock, store, admin, school, cook, expires_on=date(2026, 3, 20))
+    make_certificate(session, clock, store, admin, school, baker, expires_on=date(2026, 3, 1))
+    make_certificate(
         session, clock, store, admin, school, helper, kind=DocumentKind.TRAINING_CERTIFICATE
     )
 
@@ -367,15 +341,19 @@ def test_valid_certificate_share_counts_canteen_staff_with_a_valid_health_certif
 
 
 def test_expiring_documents_soonest_first_and_only_what_the_viewer_may_see(
-    session: Session, clock: SettableClock, store: PhotoStore, world
+    session: Session, clock: SettableClock, store: PhotoStore, canteen_school
 ) -> None:
-    school, admin, cook = world
+    school, admin, cook = canteen_school
     bus = make_asset(session, clock, school, AssetKind.BUS, "BUS-1", "一号校车")
-    soon = _certificate(session, clock, store, admin, school, cook, expires_on=date(2026, 3, 20))
-    expired = _certificate(session, clock, store, admin, school, cook, expires_on=date(2026, 2, 1))
-    _certificate(session, clock, store, admin, school, cook, expires_on=date(2026, 6, 1))
-    _certificate(session, clock, store, admin, school, cook, expires_on=None)
-    carrier = _certificate(
+    soon = make_certificate(
+        session, clock, store, admin, school, cook, expires_on=date(2026, 3, 20)
+    )
+    expired = make_certificate(
+        session, clock, store, admin, school, cook, expires_on=date(2026, 2, 1)
+    )
+    make_certificate(session, clock, store, admin, school, cook, expires_on=date(2026, 6, 1))
+    make_certificate(session, clock, store, admin, school, cook, expires_on=None)
+    carrier = make_certificate(
         session,
         clock,
         store,
@@ -395,16 +373,16 @@ def test_expiring_documents_soonest_first_and_only_what_the_viewer_may_see(
 
 
 def test_supplier_documents_belong_to_the_district(
-    session: Session, clock: SettableClock, store: PhotoStore, world
+    session: Session, clock: SettableClock, store: PhotoStore, canteen_school
 ) -> None:
-    school, admin, _ = world
-    district = _district_admin(session, clock, school)
+    school, admin, _ = canteen_school
+    district = make_district_admin(session, clock, school)
     supplier = add_supplier(
         session, district, school.district_id, name="水厂", categories=["water"], now=clock.now()
     )
     elsewhere = make_school(session, "S9", "外区小学")
 
-    report = _certificate(
+    report = make_certificate(
         session,
         clock,
         store,
@@ -416,23 +394,23 @@ def test_supplier_documents_belong_to_the_district(
         expires_on=date(2026, 3, 31),
     )
     with pytest.raises(SubmissionInvalid) as excinfo:
-        _certificate(
+        make_certificate(
             session, clock, store, district, elsewhere, supplier, kind=DocumentKind.QS_CERTIFICATE
         )
 
     assert report.school_id is None and report.district_id == school.district_id
     assert supplier.current_documents == [report]
     assert expiring_documents(session, admin, TODAY, school=school) == [report]
-    assert _errors(excinfo) == {"holder": "This supplier serves another district."}
+    assert field_errors(excinfo) == {"holder": "This supplier serves another district."}
 
 
 def test_missing_insurances_name_the_school_and_each_bus(
-    session: Session, clock: SettableClock, store: PhotoStore, world
+    session: Session, clock: SettableClock, store: PhotoStore, canteen_school
 ) -> None:
-    school, admin, _ = world
+    school, admin, _ = canteen_school
     bus = make_asset(session, clock, school, AssetKind.BUS, "BUS-1", "一号校车")
     for insurance in ("student_accident", "school_liability"):
-        _certificate(
+        make_certificate(
             session,
             clock,
             store,
@@ -442,7 +420,7 @@ def test_missing_insurances_name_the_school_and_each_bus(
             kind=DocumentKind.INSURANCE_POLICY,
             insurance_type=insurance,
         )
-    _certificate(
+    make_certificate(
         session,
         clock,
         store,
@@ -461,10 +439,10 @@ def test_missing_insurances_name_the_school_and_each_bus(
 
 
 def test_the_people_register_and_its_holders_are_the_active_staff_at_the_school(
-    session: Session, clock: SettableClock, store: PhotoStore, world
+    session: Session, clock: SettableClock, store: PhotoStore, canteen_school
 ) -> None:
-    school, admin, cook = world
-    district_admin = _district_admin(session, clock, school)
+    school, admin, cook = canteen_school
+    district_admin = make_district_admin(session, clock, school)
     left = make_person(session, clock, school, Role.CANTEEN_STAFF, "left")
     left.active = False
 
@@ -472,8 +450,8 @@ def test_the_people_register_and_its_holders_are_the_active_staff_at_the_school(
     refusals = {}
     for name, holder in (("district", district_admin), ("left", left)):
         with pytest.raises(SubmissionInvalid) as excinfo:
-            _certificate(session, clock, store, admin, school, holder)
-        refusals[name] = _errors(excinfo)["holder"]
+            make_certificate(session, clock, store, admin, school, holder)
+        refusals[name] = field_errors(excinfo)["holder"]
 
     assert [(e.person.username, e.roles) for e in register] == [
         ("admin", [Role.SCHOOL_ADMIN]),
@@ -484,4 +462,4 @@ def test_the_people_register_and_its_holders_are_the_active_staff_at_the_school(
         "district": "This person has no role at this school.",
         "left": "This person has no role at this school.",
     }
-    assert _certificate(session, clock, store, admin, school, cook).person is cook
+    assert make_certificate(session, clock, store, admin, school, cook).person is cook

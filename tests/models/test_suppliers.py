@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from sqlalchemy.orm import Session
 
@@ -12,10 +10,8 @@ from models import suppliers
 from models.clock import SettableClock
 from models.documents import (
     DocumentKind,
-    add_document,
 )
 from models.messages import SubmissionInvalid
-from models.people import Role
 from models.photos import PhotoStore
 from models.suppliers import (
     RegisterRefused,
@@ -24,46 +20,18 @@ from models.suppliers import (
     suppliers_for,
     update_supplier,
 )
-from tests.factories import make_person, make_school
+from tests.factories import (
+    field_errors,
+    make_certificate,
+    make_district_admin,
+)
 
 
-@pytest.fixture
-def world(session: Session, clock: SettableClock):
-    school = make_school(session)
-    admin = make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
-    cook = make_person(session, clock, school, Role.CANTEEN_STAFF, "cook")
-    return school, admin, cook
-
-
-def _certificate(session, clock, store, actor, school, holder, **fields):
-    values = {
-        "kind": DocumentKind.HEALTH_CERTIFICATE,
-        "title": "健康证",
-        "expires_on": date(2027, 1, 31),
-    }
-    values.update(fields)
-    return add_document(
-        session,
-        actor,
-        school=school,
-        holder=holder,
-        store=store,
-        now=clock.now(),
-        **values,
-    )
-
-
-def _district_admin(session, clock, school, username="district"):
-    return make_person(session, clock, school, Role.DISTRICT_ADMIN, username)
-
-
-def _errors(excinfo: pytest.ExceptionInfo[SubmissionInvalid]) -> dict[str, str]:
-    return {field: message.msgid for field, message in excinfo.value.errors.items()}
-
-
-def test_suppliers_are_approved_per_category(session: Session, clock: SettableClock, world) -> None:
-    school, _, _ = world
-    district = _district_admin(session, clock, school)
+def test_suppliers_are_approved_per_category(
+    session: Session, clock: SettableClock, canteen_school
+) -> None:
+    school, _, _ = canteen_school
+    district = make_district_admin(session, clock, school)
 
     grain = add_supplier(
         session,
@@ -95,10 +63,10 @@ def test_suppliers_are_approved_per_category(session: Session, clock: SettableCl
 
 
 def test_only_district_administrators_manage_suppliers(
-    session: Session, clock: SettableClock, store: PhotoStore, world
+    session: Session, clock: SettableClock, store: PhotoStore, canteen_school
 ) -> None:
-    school, admin, _ = world
-    district = _district_admin(session, clock, school)
+    school, admin, _ = canteen_school
+    district = make_district_admin(session, clock, school)
     supplier = add_supplier(
         session, district, school.district_id, name="水厂", categories=["water"], now=clock.now()
     )
@@ -110,12 +78,16 @@ def test_only_district_administrators_manage_suppliers(
     with pytest.raises(RegisterRefused):
         update_supplier(session, admin, supplier, name="改名", categories=["water"])
     with pytest.raises(RegisterRefused):
-        _certificate(session, clock, store, admin, school, supplier, kind=DocumentKind.TEST_REPORT)
+        make_certificate(
+            session, clock, store, admin, school, supplier, kind=DocumentKind.TEST_REPORT
+        )
 
 
-def test_supplier_fields_are_checked(session: Session, clock: SettableClock, world) -> None:
-    school, _, _ = world
-    district = _district_admin(session, clock, school)
+def test_supplier_fields_are_checked(
+    session: Session, clock: SettableClock, canteen_school
+) -> None:
+    school, _, _ = canteen_school
+    district = make_district_admin(session, clock, school)
     add_supplier(
         session, district, school.district_id, name="水厂", categories=["water"], now=clock.now()
     )
@@ -134,14 +106,14 @@ def test_supplier_fields_are_checked(session: Session, clock: SettableClock, wor
     with pytest.raises(SubmissionInvalid) as empty:
         add_supplier(session, district, school.district_id, name="", categories=[], now=clock.now())
 
-    assert _errors(excinfo) == {
+    assert field_errors(excinfo) == {
         "name": "A supplier with this name is already registered.",
         "phone": "Enter a mobile number (11 digits starting with 1) "
         "or a landline with its area code, like 024-23456789.",
         "categories": "Choose categories from the list.",
         "designated_brands": "Each brand at most %(count)d characters.",
     }
-    assert _errors(empty) == {
+    assert field_errors(empty) == {
         "name": "Enter the supplier's name.",
         "categories": "Choose at least one category of goods.",
     }
@@ -154,10 +126,10 @@ def test_brands_typed_in_the_form_or_a_spreadsheet_cell_split_the_same_way() -> 
 
 
 def test_a_name_taken_a_moment_ago_refuses_the_rename_and_keeps_the_supplier_as_it_was(
-    session: Session, clock: SettableClock, world, monkeypatch: pytest.MonkeyPatch
+    session: Session, clock: SettableClock, canteen_school, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    school, _, _ = world
-    district = _district_admin(session, clock, school)
+    school, _, _ = canteen_school
+    district = make_district_admin(session, clock, school)
     add_supplier(
         session, district, school.district_id, name="水厂", categories=["water"], now=clock.now()
     )
@@ -172,6 +144,6 @@ def test_a_name_taken_a_moment_ago_refuses_the_rename_and_keeps_the_supplier_as_
         update_supplier(session, district, dairy, name="水厂", categories=["rice"])
     session.commit()
 
-    assert _errors(refused) == {"name": "A supplier with this name is already registered."}
+    assert field_errors(refused) == {"name": "A supplier with this name is already registered."}
     session.expire_all()
     assert dairy.name == "粮油"
