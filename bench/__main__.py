@@ -137,6 +137,7 @@ def main() -> None:
                     channel=Channel.WEB,
                     clock=clock,
                     store=store,
+                    repeat_confirmed=True,  # the same check again, each time confirmed
                 )
                 session.commit()
 
