@@ -14,6 +14,7 @@ from models.org import District, Location, School
 from models.people import Person, Role, RoleGrant
 from models.photos import Photo, RecordPhoto
 from models.records import Record
+from models.score import ScoreScheme
 from models.stored_files import StoredFile
 from models.suppliers import Supplier
 from models.sweep import SweepMark
@@ -44,6 +45,7 @@ __all__ = [
     "Record",
     "RecordPhoto",
     "Role",
+    "ScoreScheme",
     "RoleGrant",
     "School",
     "StoredFile",

@@ -77,6 +77,25 @@ class ScheduleSettings:
 
 
 @dataclass
+class ScoreSettings:
+    """The school score's first scheme: each indicator's weight (points out of their sum) and
+    the grade bands; district administrators then edit their own, each save a new version."""
+
+    weight_on_time: int = 30
+    weight_actions_fixed: int = 15
+    weight_certificates: int = 15
+    weight_insurance: int = 10
+    weight_drills: int = 10
+    weight_trips: int = 10
+    weight_flags: int = 10
+    weight_reports_signed: int = 0
+    band_a: int = 90
+    band_b: int = 75
+    band_c: int = 60
+    drill_every_days: int = 180
+
+
+@dataclass
 class TelegramSettings:
     token: str = ""
     base_url: str = "https://api.telegram.org/bot"
@@ -101,6 +120,7 @@ class Settings:
     labels: LabelSettings = field(default_factory=LabelSettings)
     trips: TripSettings = field(default_factory=TripSettings)
     schedules: ScheduleSettings = field(default_factory=ScheduleSettings)
+    score: ScoreSettings = field(default_factory=ScoreSettings)
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
 
 
@@ -159,6 +179,7 @@ def _check_values(settings: Settings) -> None:
     if settings.trips.arrival_within_minutes < 1:
         raise ConfigError("trips.arrival_within_minutes must be at least 1")
     _check_schedules(settings.schedules)
+    _check_score(settings.score)
     telegram = settings.telegram
     if telegram.mode not in ("polling", "webhook"):
         raise ConfigError(f"telegram.mode must be polling or webhook, not {telegram.mode!r}")
@@ -202,6 +223,19 @@ def _check_schedules(schedules: ScheduleSettings) -> None:
         raise ConfigError(
             f"schedules.digest_at must be a local time like 07:30, not {schedules.digest_at!r}"
         ) from None
+
+
+def _check_score(score: ScoreSettings) -> None:
+    weights = {k: v for k, v in dataclasses.asdict(score).items() if k.startswith("weight_")}
+    for name, value in weights.items():
+        if not 0 <= value <= 100:
+            raise ConfigError(f"score.{name} must be between 0 and 100")
+    if not any(weights.values()):
+        raise ConfigError("score: at least one weight_* must be more than 0")
+    if not 100 >= score.band_a >= score.band_b >= score.band_c >= 0:
+        raise ConfigError("score.band_a, band_b and band_c must go down from at most 100 to 0")
+    if score.drill_every_days < 1:
+        raise ConfigError("score.drill_every_days must be at least 1")
 
 
 def _sections() -> dict[str, type]:

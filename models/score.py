@@ -1,0 +1,546 @@
+"""The school score (source document §5): points per indicator from measured data only, a
+grade band, a ranking of the district's schools, and the records that lost each point.
+
+The figures are counted in SQL for many schools at once (`school_figures`); the score itself
+is a pure function of the figures and a scheme (`compute_score`), so a test can do the sum by
+hand. Weights and bands are a district's `ScoreScheme`, versioned: each save is a new row, and
+a score names the version it used.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import ForeignKey, UniqueConstraint, and_, case, func, or_, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from models.actions import ActionStatus, CorrectiveAction
+from models.assets import Asset, AssetKind
+from models.base import Base
+from models.checklists import FormTemplate
+from models.documents import (
+    BUS_INSURANCES,
+    SCHOOL_INSURANCES,
+    certificate_shares,
+    missing_insurances,
+)
+from models.duties import Task, TaskState
+from models.messages import N_, DomainError, Message
+from models.org import District, School
+from models.people import Person, visible_school_ids
+from models.records import Record
+from models.trips import Trip, TripStatus
+
+# The indicators in the order a breakdown lists them. "reports_signed" waits for the
+# statutory reports (日管控、周排查、月调度): it has a weight but no figure yet.
+INDICATORS = (
+    "on_time",
+    "actions_fixed",
+    "certificates",
+    "insurance",
+    "drills",
+    "trips",
+    "flags",
+    "reports_signed",
+)
+INDICATOR_NAMES = {
+    "on_time": N_("Duties done on time"),
+    "actions_fixed": N_("Failures fixed by their deadline"),
+    "certificates": N_("Staff with valid certificates"),
+    "insurance": N_("Insurance in force"),
+    "drills": N_("Fire drills held"),
+    "trips": N_("Bus trips without alerts"),
+    "flags": N_("Records not flagged"),
+    "reports_signed": N_("Statutory reports signed on time"),
+}
+BANDS = ("A", "B", "C")
+DRILL_TEMPLATE = "fire_drill"
+MAX_LOSSES = 50
+
+
+class ScoreScheme(Base):
+    """One version of a district's weights and grade bands; scores name the version used."""
+
+    __tablename__ = "score_scheme"
+    __table_args__ = (UniqueConstraint("district_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id"), index=True)
+    version: Mapped[int]
+    weights: Mapped[dict[str, Any]]
+    bands: Mapped[dict[str, Any]]
+    drill_every_days: Mapped[int]
+    created_at: Mapped[datetime]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """Weights, bands and the drill interval a score is computed with; version 0 is the
+    configuration's defaults, before the district saved its own."""
+
+    weights: Mapping[str, int]
+    bands: Mapping[str, int]
+    drill_every_days: int = 180
+    version: int = 0
+
+    @classmethod
+    def of(cls, row: ScoreScheme) -> Scheme:
+        return cls(
+            {k: int(row.weights.get(k, 0)) for k in INDICATORS},
+            {b: int(row.bands[b]) for b in BANDS},
+            row.drill_every_days,
+            row.version,
+        )
+
+
+class SchemeRefused(DomainError):
+    """The weights or bands cannot make a score."""
+
+
+def scheme_errors(scheme: Scheme) -> list[Message]:
+    """What is wrong with a scheme, in the district administrator's words; empty when fine."""
+    errors = []
+    if any(not 0 <= scheme.weights.get(k, 0) <= 100 for k in INDICATORS):
+        errors.append(Message(N_("Each weight is between 0 and 100.")))
+    if not any(scheme.weights.get(k, 0) for k in INDICATORS):
+        errors.append(Message(N_("At least one weight must be more than 0.")))
+    a, b, c = (scheme.bands.get(band, -1) for band in BANDS)
+    if not 100 >= a >= b >= c >= 0:
+        errors.append(Message(N_("The bands go down from A to C, between 100 and 0.")))
+    if scheme.drill_every_days < 1:
+        errors.append(Message(N_("A drill is due at least every 1 day.")))
+    return errors
+
+
+def current_scheme(session: Session, district_id: int, defaults: Scheme) -> Scheme:
+    """The district's latest saved scheme, else the configuration's defaults (version 0)."""
+    row = session.scalar(
+        select(ScoreScheme)
+        .where(ScoreScheme.district_id == district_id)
+        .order_by(ScoreScheme.version.desc())
+        .limit(1)
+    )
+    return Scheme.of(row) if row is not None else defaults
+
+
+def scheme_version(session: Session, district_id: int, version: int) -> Scheme | None:
+    """One saved version of the district's scheme, for a score computed with it."""
+    row = session.scalar(
+        select(ScoreScheme).where(
+            ScoreScheme.district_id == district_id, ScoreScheme.version == version
+        )
+    )
+    return Scheme.of(row) if row is not None else None
+
+
+def scheme_versions(session: Session, district_id: int) -> list[ScoreScheme]:
+    return list(
+        session.scalars(
+            select(ScoreScheme)
+            .where(ScoreScheme.district_id == district_id)
+            .order_by(ScoreScheme.version.desc())
+        )
+    )
+
+
+def save_scheme(
+    session: Session, actor: Person, district: District, scheme: Scheme, *, now: datetime
+) -> ScoreScheme:
+    """Store the scheme as the district's next version; only its district administrators may.
+    Saving what the latest version already says keeps that version."""
+    if not actor.is_district_admin_of(district.id):
+        raise SchemeRefused(Message(N_("Only the district's administrators edit the score.")))
+    errors = scheme_errors(scheme)
+    if errors:
+        raise SchemeRefused(errors[0])
+    latest = session.scalar(
+        select(ScoreScheme)
+        .where(ScoreScheme.district_id == district.id)
+        .order_by(ScoreScheme.version.desc())
+        .limit(1)
+    )
+    weights = {k: int(scheme.weights.get(k, 0)) for k in INDICATORS}
+    bands = {b: int(scheme.bands[b]) for b in BANDS}
+    if (
+        latest is not None
+        and latest.weights == weights
+        and latest.bands == bands
+        and latest.drill_every_days == scheme.drill_every_days
+    ):
+        return latest
+    row = ScoreScheme(
+        district_id=district.id,
+        version=(latest.version + 1) if latest else 1,
+        weights=weights,
+        bands=bands,
+        drill_every_days=scheme.drill_every_days,
+        created_at=now,
+        created_by_id=actor.id,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+# --- the period ------------------------------------------------------------------------------
+# A private stand-in for models/periods.py (being written beside this): a term is a date range.
+
+
+@dataclass(frozen=True)
+class Period:
+    """Days `start` to `end`, both included, in the district's time."""
+
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def bounds(self, district: District) -> tuple[datetime, datetime]:
+        """The period's first moment and the moment after it, in the district's zone."""
+        zone = district.zone
+        return (
+            datetime.combine(self.start, time(), zone),
+            datetime.combine(self.end + timedelta(days=1), time(), zone),
+        )
+
+
+def term_of(day: date) -> Period:
+    """The school term a day falls in: spring from 1 February to 31 July, autumn from
+    1 August to 31 January."""
+    if 2 <= day.month <= 7:
+        return Period(date(day.year, 2, 1), date(day.year, 7, 31))
+    year = day.year if day.month >= 8 else day.year - 1
+    return Period(date(year, 8, 1), date(year + 1, 1, 31))
+
+
+def year_of(year: int) -> Period:
+    return Period(date(year, 1, 1), date(year, 12, 31))
+
+
+# --- the figures -----------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    """What was measured at one school in a period: for each indicator, (good, of)."""
+
+    counts: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # Tasks per duty kind (template key): (done, fell due).
+    duties: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One indicator of a score: what was measured, its weight and the points it earned."""
+
+    key: str
+    good: int
+    of: int
+    weight: int
+    points: float
+    lost: float
+
+    @property
+    def measured(self) -> bool:
+        return self.of > 0
+
+    @property
+    def name(self) -> str:
+        return INDICATOR_NAMES[self.key]
+
+    @property
+    def percent(self) -> int | None:
+        return round(100 * self.good / self.of) if self.of else None
+
+
+@dataclass(frozen=True)
+class Score:
+    school_id: int
+    total: float
+    band: str
+    lines: list[Line]
+    scheme_version: int
+
+
+def half_up(value: float, places: str) -> float:
+    """Rounded as a person rounds by hand (56.25 to 56.3), not to the even digit."""
+    return float(Decimal(repr(value)).quantize(Decimal(places), ROUND_HALF_UP))
+
+
+def band_for(total: float, bands: Mapping[str, int]) -> str:
+    """A from bands["A"] up, B from bands["B"], C from bands["C"], D below."""
+    for band in BANDS:
+        if total >= bands[band]:
+            return band
+    return "D"
+
+
+def compute_score(school_id: int, figures: Figures, scheme: Scheme) -> Score:
+    """The score out of 100: each indicator earns its weight times its share of good, scaled
+    so that all the weights together make 100; an indicator with nothing to measure (no bus
+    trips at a school with no bus) loses nothing."""
+    total_weight = sum(scheme.weights.get(k, 0) for k in INDICATORS)
+    lines = []
+    for key in INDICATORS:
+        weight = scheme.weights.get(key, 0)
+        good, of = figures.counts.get(key, (0, 0))
+        worth = 100 * weight / total_weight
+        points = worth * good / of if of else worth
+        points = half_up(points, "0.01")
+        lines.append(Line(key, good, of, weight, points, half_up(worth - points, "0.01")))
+    total = half_up(sum(line.points for line in lines), "0.1")
+    return Score(school_id, total, band_for(total, scheme.bands), lines, scheme.version)
+
+
+def drills_due(period: Period, every_days: int) -> int:
+    """Drills a school owes in a period: one per `every_days` days, at least one."""
+    return max(1, math.ceil(period.days / every_days))
+
+
+def school_figures(
+    session: Session,
+    schools: Sequence[School],
+    period: Period,
+    district: District,
+    scheme: Scheme,
+    now: datetime,
+) -> dict[int, Figures]:
+    """Each school's figures for the period, up to `now`: counted per indicator in one
+    grouped query each, across all the schools."""
+    ids = [s.id for s in schools]
+    start, end = period.bounds(district)
+    end = min(end, now)
+    figures: dict[int, Figures] = defaultdict(Figures)
+    if not ids:
+        return figures
+
+    duties: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for school_id, key, state, count in session.execute(
+        select(Task.school_id, Task.template_key, Task.state, func.count())
+        .where(
+            Task.school_id.in_(ids),
+            Task.due_at >= start,
+            Task.due_at < end,
+            Task.state.in_((TaskState.DONE, TaskState.MISSED)),
+        )
+        .group_by(Task.school_id, Task.template_key, Task.state)
+    ):
+        pair = duties[school_id][key]
+        pair[1] += count
+        if state == TaskState.DONE:
+            pair[0] += count
+    for school_id, kinds in duties.items():
+        figures[school_id].duties = {k: (v[0], v[1]) for k, v in sorted(kinds.items())}
+        figures[school_id].counts["on_time"] = (
+            sum(v[0] for v in kinds.values()),
+            sum(v[1] for v in kinds.values()),
+        )
+
+    in_time = and_(
+        CorrectiveAction.closed_at.is_not(None),
+        CorrectiveAction.closed_at <= CorrectiveAction.due_at,
+    )
+    for school_id, good, of in session.execute(
+        select(
+            CorrectiveAction.school_id,
+            func.sum(case((in_time, 1), else_=0)),
+            func.count(),
+        )
+        .where(
+            CorrectiveAction.school_id.in_(ids),
+            CorrectiveAction.due_at >= start,
+            CorrectiveAction.due_at < end,
+        )
+        .group_by(CorrectiveAction.school_id)
+    ):
+        figures[school_id].counts["actions_fixed"] = (int(good or 0), of)
+
+    alerted = or_(
+        Trip.status == TripStatus.NO_ARRIVAL,
+        and_(Trip.got_off.is_not(None), Trip.got_off != Trip.boarded),
+    )
+    for school_id, bad, of in session.execute(
+        select(Trip.school_id, func.sum(case((alerted, 1), else_=0)), func.count())
+        .where(Trip.school_id.in_(ids), Trip.departed_at >= start, Trip.departed_at < end)
+        .group_by(Trip.school_id)
+    ):
+        figures[school_id].counts["trips"] = (of - int(bad or 0), of)
+
+    flagged = Record.same_photo_as_id.is_not(None)
+    for school_id, bad, of in session.execute(
+        select(Record.school_id, func.sum(case((flagged, 1), else_=0)), func.count())
+        .where(Record.school_id.in_(ids), Record.submitted_at >= start, Record.submitted_at < end)
+        .group_by(Record.school_id)
+    ):
+        figures[school_id].counts["flags"] = (of - int(bad or 0), of)
+
+    due = drills_due(period, scheme.drill_every_days)
+    held = dict(
+        session.execute(
+            select(Record.school_id, func.count())
+            .join(FormTemplate, FormTemplate.id == Record.template_id)
+            .where(
+                Record.school_id.in_(ids),
+                FormTemplate.key == DRILL_TEMPLATE,
+                Record.submitted_at >= start,
+                Record.submitted_at < end,
+            )
+            .group_by(Record.school_id)
+        ).all()
+    )
+    buses = dict(
+        session.execute(
+            select(Asset.school_id, func.count())
+            .where(Asset.school_id.in_(ids), Asset.kind == AssetKind.BUS)
+            .group_by(Asset.school_id)
+        ).all()
+    )
+    today = min(period.end, district.local(now).date())
+    for school in schools:
+        counts = figures[school.id].counts
+        counts["drills"] = (min(held.get(school.id, 0), due), due)
+        shares = certificate_shares(session, school.id, today)
+        counts["certificates"] = (sum(s.valid for s in shares), sum(s.staff for s in shares))
+        required = len(SCHOOL_INSURANCES) + buses.get(school.id, 0) * len(BUS_INSURANCES)
+        counts["insurance"] = (required - len(missing_insurances(session, school, today)), required)
+    return figures
+
+
+# --- what a person reads ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ranked:
+    rank: int
+    school: School
+    score: Score
+
+
+def rank(scores: Sequence[tuple[School, Score]]) -> list[Ranked]:
+    """Highest score first; equal scores share a rank (1, 1, 3) and are listed by code."""
+    ordered = sorted(scores, key=lambda pair: (-pair[1].total, pair[0].code))
+    ranked: list[Ranked] = []
+    for position, (school, score) in enumerate(ordered, start=1):
+        same = ranked and ranked[-1].score.total == score.total
+        ranked.append(Ranked(ranked[-1].rank if same else position, school, score))
+    return ranked
+
+
+def district_ranking(
+    session: Session,
+    viewer: Person,
+    district: District,
+    period: Period,
+    scheme: Scheme,
+    now: datetime,
+) -> list[Ranked]:
+    """Every school of the district the viewer may see, scored and ranked."""
+    schools = list(
+        session.scalars(
+            select(School)
+            .where(School.district_id == district.id, School.id.in_(visible_school_ids(viewer)))
+            .order_by(School.code)
+        )
+    )
+    figures = school_figures(session, schools, period, district, scheme, now)
+    return rank([(s, compute_score(s.id, figures[s.id], scheme)) for s in schools])
+
+
+def school_score(
+    session: Session, school: School, period: Period, scheme: Scheme, now: datetime
+) -> tuple[Score, Figures]:
+    figures = school_figures(session, [school], period, school.district, scheme, now)
+    return compute_score(school.id, figures[school.id], scheme), figures[school.id]
+
+
+@dataclass(frozen=True)
+class Loss:
+    """Something that lost points: a missed task, an action fixed late or not at all, a trip
+    with an alert, a flagged record. `kind` says which page shows it."""
+
+    kind: str
+    id: int
+    at: datetime
+    what: str = ""
+
+
+def losses(
+    session: Session, school: School, period: Period, now: datetime
+) -> dict[str, list[Loss]]:
+    """Per indicator, the tasks, actions, trips and records that lost its points (the first
+    MAX_LOSSES of each, oldest first)."""
+    start, end = period.bounds(school.district)
+    end = min(end, now)
+    found: dict[str, list[Loss]] = {}
+    found["on_time"] = [
+        Loss("asset", asset_id, due_at, key)
+        for asset_id, due_at, key in session.execute(
+            select(Task.asset_id, Task.due_at, Task.template_key)
+            .where(
+                Task.school_id == school.id,
+                Task.state == TaskState.MISSED,
+                Task.due_at >= start,
+                Task.due_at < end,
+            )
+            .order_by(Task.due_at)
+            .limit(MAX_LOSSES)
+        )
+    ]
+    found["actions_fixed"] = [
+        Loss("action", action_id, due_at, ActionStatus(status).value)
+        for action_id, due_at, status in session.execute(
+            select(CorrectiveAction.id, CorrectiveAction.due_at, CorrectiveAction.status)
+            .where(
+                CorrectiveAction.school_id == school.id,
+                CorrectiveAction.due_at >= start,
+                CorrectiveAction.due_at < end,
+                or_(
+                    CorrectiveAction.closed_at.is_(None),
+                    CorrectiveAction.closed_at > CorrectiveAction.due_at,
+                ),
+            )
+            .order_by(CorrectiveAction.due_at)
+            .limit(MAX_LOSSES)
+        )
+    ]
+    found["trips"] = [
+        Loss("record", record_id, departed_at)
+        for record_id, departed_at in session.execute(
+            select(Trip.departure_record_id, Trip.departed_at)
+            .where(
+                Trip.school_id == school.id,
+                Trip.departed_at >= start,
+                Trip.departed_at < end,
+                or_(
+                    Trip.status == TripStatus.NO_ARRIVAL,
+                    and_(Trip.got_off.is_not(None), Trip.got_off != Trip.boarded),
+                ),
+            )
+            .order_by(Trip.departed_at)
+            .limit(MAX_LOSSES)
+        )
+    ]
+    found["flags"] = [
+        Loss("record", record_id, submitted_at)
+        for record_id, submitted_at in session.execute(
+            select(Record.id, Record.submitted_at)
+            .where(
+                Record.school_id == school.id,
+                Record.same_photo_as_id.is_not(None),
+                Record.submitted_at >= start,
+                Record.submitted_at < end,
+            )
+            .order_by(Record.submitted_at)
+            .limit(MAX_LOSSES)
+        )
+    ]
+    return found

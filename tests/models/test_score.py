@@ -1,0 +1,215 @@
+"""The school score: hand-computed sums, bands, ranking with ties, versioned schemes, and
+figures counted from the rows a school really has."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.actions import CorrectiveAction
+from models.assets import AssetKind
+from models.clock import SettableClock
+from models.duties import Duty, Task, TaskState
+from models.org import School
+from models.people import Role
+from models.score import (
+    Figures,
+    Period,
+    Scheme,
+    SchemeRefused,
+    compute_score,
+    current_scheme,
+    district_ranking,
+    rank,
+    save_scheme,
+    scheme_version,
+    school_score,
+    term_of,
+)
+from tests.factories import make_asset, make_district_admin, make_person, make_school
+
+WEIGHTS = {
+    "on_time": 30,
+    "actions_fixed": 15,
+    "certificates": 15,
+    "insurance": 10,
+    "drills": 10,
+    "trips": 10,
+    "flags": 10,
+    "reports_signed": 0,
+}
+BANDS = {"A": 90, "B": 75, "C": 60}
+DEFAULTS = Scheme(WEIGHTS, BANDS, 180)
+MARCH = Period(date(2026, 3, 1), date(2026, 3, 31))
+
+
+def test_a_small_school_scores_what_the_hand_sum_says() -> None:
+    figures = Figures(
+        counts={
+            "on_time": (18, 20),  # 30 × 18/20 = 27
+            "actions_fixed": (1, 2),  # 15 × 1/2 = 7.5
+            "certificates": (3, 4),  # 15 × 3/4 = 11.25
+            "insurance": (4, 4),  # 10
+            "drills": (0, 1),  # 0
+            "trips": (0, 0),  # no bus: nothing lost, 10
+            "flags": (9, 10),  # 10 × 9/10 = 9
+        }
+    )
+    score = compute_score(1, figures, DEFAULTS)
+
+    # 27 + 7.5 + 11.25 + 10 + 0 + 10 + 9 = 74.75, shown as 74.8: band C (60 ≤ 74.8 < 75)
+    assert score.total == 74.8
+    assert score.band == "C"
+    lost = {line.key: line.lost for line in score.lines}
+    assert lost == {
+        "on_time": 3,
+        "actions_fixed": 7.5,
+        "certificates": 3.75,
+        "insurance": 0,
+        "drills": 10,
+        "trips": 0,
+        "flags": 1,
+        "reports_signed": 0,
+    }
+
+
+def test_weights_that_do_not_add_up_to_100_are_scaled_to_100() -> None:
+    scheme = Scheme({"on_time": 1, "flags": 3}, BANDS)
+    figures = Figures(counts={"on_time": (1, 2), "flags": (1, 1)})
+
+    # on_time is worth 100 × 1/4 = 25 and earns half: 12.5; flags 75 of 75: 87.5 in all
+    assert compute_score(1, figures, scheme).total == 87.5
+
+
+@pytest.mark.parametrize(
+    ("good", "band"), [(100, "A"), (90, "A"), (89, "B"), (75, "B"), (60, "C"), (59, "D")]
+)
+def test_the_band_follows_the_thresholds(good: int, band: str) -> None:
+    scheme = Scheme({"on_time": 100}, BANDS)
+    assert compute_score(1, Figures(counts={"on_time": (good, 100)}), scheme).band == band
+
+
+def test_the_ranking_puts_the_best_first_and_equal_scores_share_a_rank() -> None:
+    scheme = Scheme({"on_time": 100}, BANDS)
+    schools = [School(id=i, code=code, name=code) for i, code in enumerate("DCBA", start=1)]
+    scores = [
+        (school, compute_score(school.id, Figures(counts={"on_time": (good, 10)}), scheme))
+        for school, good in zip(schools, (7, 9, 9, 10), strict=True)
+    ]
+
+    ranked = [(r.rank, r.school.code, r.score.total) for r in rank(scores)]
+
+    assert ranked == [(1, "A", 100.0), (2, "B", 90.0), (2, "C", 90.0), (4, "D", 70.0)]
+
+
+def test_a_term_is_spring_or_autumn() -> None:
+    assert term_of(date(2026, 3, 2)) == Period(date(2026, 2, 1), date(2026, 7, 31))
+    assert term_of(date(2026, 1, 10)) == Period(date(2025, 8, 1), date(2026, 1, 31))
+    assert term_of(date(2026, 9, 1)) == Period(date(2026, 8, 1), date(2027, 1, 31))
+
+
+def test_editing_the_weights_makes_a_new_version_and_the_old_one_stays(
+    session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session)
+    district_admin = make_district_admin(session, clock, school)
+    assert current_scheme(session, school.district_id, DEFAULTS).version == 0
+
+    first = save_scheme(session, district_admin, school.district, DEFAULTS, now=clock.now())
+    same = save_scheme(session, district_admin, school.district, DEFAULTS, now=clock.now())
+    heavier = Scheme({**WEIGHTS, "drills": 40}, BANDS)
+    second = save_scheme(session, district_admin, school.district, heavier, now=clock.now())
+
+    assert (first.version, same.version, second.version) == (1, 1, 2)
+    assert current_scheme(session, school.district_id, DEFAULTS).weights["drills"] == 40
+    old = scheme_version(session, school.district_id, 1)
+    assert old is not None and old.weights["drills"] == 10
+
+
+def test_only_district_administrators_edit_the_scheme(
+    session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session)
+    school_admin = make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+
+    with pytest.raises(SchemeRefused):
+        save_scheme(session, school_admin, school.district, DEFAULTS, now=clock.now())
+    with pytest.raises(SchemeRefused):
+        bad_bands = Scheme(WEIGHTS, {"A": 50, "B": 75, "C": 60})
+        save_scheme(
+            session,
+            make_district_admin(session, clock, school),
+            school.district,
+            bad_bands,
+            now=clock.now(),
+        )
+
+
+def _tasks(session: Session, clock: SettableClock, school: School, done: int, missed: int) -> None:
+    asset = make_asset(session, clock, school, AssetKind.EXTINGUISHER, f"MHQ-{school.code}")
+    duty = Duty(
+        district_id=school.district_id,
+        asset_kind=AssetKind.EXTINGUISHER,
+        template_key="extinguisher_monthly",
+        rule={},
+        created_at=clock.now(),
+    )
+    session.add(duty)
+    session.flush()
+    for n in range(done + missed):
+        due = datetime(2026, 3, 2 + n, 10, tzinfo=UTC)
+        session.add(
+            Task(
+                duty_id=duty.id,
+                asset_id=asset.id,
+                school_id=school.id,
+                template_key=duty.template_key,
+                opens_at=due - timedelta(hours=2),
+                due_at=due,
+                closes_at=due,
+                state=TaskState.DONE if n < done else TaskState.MISSED,
+                current=False,
+            )
+        )
+    session.flush()
+
+
+def test_figures_count_the_schools_tasks_and_actions_and_the_ranking_shows_only_visible_ones(
+    session: Session, clock: SettableClock
+) -> None:
+    first = make_school(session, "S1", "实验小学")
+    second = make_school(session, "S2", "第二小学", district=first.district)
+    _tasks(session, clock, first, done=3, missed=1)
+    _tasks(session, clock, second, done=4, missed=0)
+    late = CorrectiveAction(
+        school_id=first.id,
+        asset_id=session.scalars(select(Task.asset_id).where(Task.school_id == first.id)).first(),
+        item_key="gauge",
+        what={"zh_CN": "压力不足"},
+        severity="major",
+        opened_at=datetime(2026, 3, 3, tzinfo=UTC),
+        due_at=datetime(2026, 3, 5, tzinfo=UTC),
+        closed_at=datetime(2026, 3, 6, tzinfo=UTC),
+        status="closed",
+    )
+    session.add(late)
+    session.flush()
+    now = datetime(2026, 4, 2, tzinfo=UTC)
+    scheme = Scheme({"on_time": 30, "actions_fixed": 10}, BANDS)
+
+    score, figures = school_score(session, first, MARCH, scheme, now)
+
+    # on time 3 of 4: 75 × 3/4 = 56.25; the only action fixed a day late: 0 of 25 → 56.3
+    assert figures.counts["on_time"] == (3, 4)
+    assert figures.counts["actions_fixed"] == (0, 1)
+    assert figures.duties == {"extinguisher_monthly": (3, 4)}
+    assert score.total == 56.3
+    district = make_district_admin(session, clock, first)
+    ranked = district_ranking(session, district, first.district, MARCH, scheme, now)
+    assert [(r.rank, r.school.code) for r in ranked] == [(1, "S2"), (2, "S1")]
+    school_admin = make_person(session, clock, second, Role.SCHOOL_ADMIN, "admin2")
+    mine = district_ranking(session, school_admin, first.district, MARCH, scheme, now)
+    assert [r.school.code for r in mine] == ["S2"]
