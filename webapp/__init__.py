@@ -31,6 +31,7 @@ from webapp import (
     registers,
     scan,
     schedules,
+    score,
     trips,
 )
 
@@ -92,6 +93,7 @@ def create_app(
     app.register_blueprint(registers.bp)
     app.register_blueprint(schedules.bp)
     app.register_blueprint(chats.bp)
+    app.register_blueprint(score.bp)
     return app
 
 

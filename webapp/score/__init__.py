@@ -1,0 +1,204 @@
+"""The school score: the district's ranking, each school's breakdown with the records that lost
+points, the scheme's weights and bands (versioned), and the yearly export for the awards."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import openpyxl
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from openpyxl.styles import Font
+from werkzeug.wrappers import Response
+
+from models import score as sc
+from models.checklists import latest_template
+from models.org import District, School
+from models.people import Person, Role, visible_school
+from webapp import db
+from webapp.i18n import current_locale, translate
+
+bp = Blueprint("score", __name__, template_folder="templates")
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class PostForm(FlaskForm):
+    """Only the CSRF token; the weights are read from request.form."""
+
+
+@bp.context_processor
+def _helpers() -> dict[str, object]:
+    return {
+        "template_title": _template_title,
+        "indicators": sc.INDICATORS,
+        "indicator_names": sc.INDICATOR_NAMES,
+        "bands": sc.BANDS,
+    }
+
+
+def _template_title(key: str) -> str:
+    template = latest_template(db.session(), key)
+    return template.spec.title_text(current_locale()) if template is not None else key
+
+
+def _defaults() -> sc.Scheme:
+    """The configuration's [score] section, as the scheme a district starts with."""
+    config = current_app.extensions["houqin.settings"].score
+    return sc.Scheme(
+        {k: getattr(config, f"weight_{k}") for k in sc.INDICATORS},
+        {b: getattr(config, f"band_{b.lower()}") for b in sc.BANDS},
+        config.drill_every_days,
+    )
+
+
+def _district_or_404(person: Person) -> District:
+    """The district a district administrator answers for; 404 for everyone else."""
+    ids = [g.district_id for g in person.grants if g.role == Role.DISTRICT_ADMIN]
+    district = db.session().get(District, ids[0]) if ids else None
+    if district is None:
+        abort(404)
+    return district
+
+
+def _scheme(district_id: int) -> sc.Scheme:
+    """The version asked for (`?version=`), else the current one."""
+    version = request.args.get("version", type=int)
+    if version:
+        scheme = sc.scheme_version(db.session(), district_id, version)
+        if scheme is None:
+            abort(404)
+        return scheme
+    return sc.current_scheme(db.session(), district_id, _defaults())
+
+
+def _period() -> sc.Period:
+    """`?start=&end=` (dates), `?year=`, else the term of today in the viewer's district."""
+    try:
+        start = date.fromisoformat(request.args.get("start", ""))
+        end = date.fromisoformat(request.args.get("end", ""))
+        if start <= end:
+            return sc.Period(start, end)
+    except ValueError:
+        pass
+    year = request.args.get("year", type=int)
+    if year and 2000 <= year <= 2100:
+        return sc.year_of(year)
+    return sc.term_of(db.clock().now().date())
+
+
+@bp.get("/score")
+@login_required
+def show_ranking() -> Response | str:
+    """District administrators: every school ranked. A school's administrator: their school."""
+    if not current_user.is_district_admin:
+        own = [g.school_id for g in current_user.grants if g.role == Role.SCHOOL_ADMIN]
+        school = db.session().get(School, own[0]) if own else None
+        if school is None:
+            abort(404)
+        return redirect(url_for("score.show_school", school_code=school.code))
+    district = _district_or_404(current_user)
+    period, scheme = _period(), _scheme(district.id)
+    ranked = sc.district_ranking(
+        db.session(), current_user, district, period, scheme, db.clock().now()
+    )
+    return render_template(
+        "score/ranking.html", district=district, period=period, scheme=scheme, ranked=ranked
+    )
+
+
+@bp.get("/score/<school_code>")
+@login_required
+def show_school(school_code: str) -> str:
+    """One school's score, each indicator's value, weight and points lost, and what lost them."""
+    session = db.session()
+    school = visible_school(session, current_user, school_code)
+    if school is None or not current_user.can_manage_school(school):
+        abort(404)
+    period, scheme = _period(), _scheme(school.district_id)
+    now = db.clock().now()
+    score, figures = sc.school_score(session, school, period, scheme, now)
+    return render_template(
+        "score/school.html",
+        school=school,
+        period=period,
+        scheme=scheme,
+        score=score,
+        figures=figures,
+        losses=sc.losses(session, school, period, now),
+    )
+
+
+@bp.route("/score/scheme", methods=["GET", "POST"])
+@login_required
+def edit_scheme() -> Response | str:
+    """The district's weights and bands; saving makes a new version."""
+    district = _district_or_404(current_user)
+    session = db.session()
+    current = sc.current_scheme(session, district.id, _defaults())
+    if request.method == "POST":
+        if not PostForm().validate_on_submit():
+            abort(400)
+        try:
+            posted = sc.Scheme(
+                {k: int(request.form.get(f"weight_{k}", "")) for k in sc.INDICATORS},
+                {b: int(request.form.get(f"band_{b}", "")) for b in sc.BANDS},
+                int(request.form.get("drill_every_days", "")),
+            )
+        except ValueError:
+            flash(gettext("Each value is a whole number."), "error")
+        else:
+            try:
+                row = sc.save_scheme(
+                    db.begin_writing(), current_user, district, posted, now=db.clock().now()
+                )
+            except sc.SchemeRefused as refused:
+                flash(translate(refused.message), "error")
+                current = posted
+            else:
+                flash(gettext("Saved as version %(n)d.", n=row.version), "success")
+                return redirect(url_for("score.edit_scheme"))
+    return render_template(
+        "score/scheme.html",
+        district=district,
+        scheme=current,
+        versions=sc.scheme_versions(session, district.id),
+        form=PostForm(),
+    )
+
+
+@bp.get("/score/<int(min=2000,max=2100):year>.xlsx")
+@login_required
+def export_year(year: int) -> Response:
+    """The year's ranking as Excel, one row per school with each indicator, for the awards."""
+    district = _district_or_404(current_user)
+    scheme = _scheme(district.id)
+    ranked = sc.district_ranking(
+        db.session(), current_user, district, sc.year_of(year), scheme, db.clock().now()
+    )
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = str(year)
+    headers = [gettext("Rank"), gettext("School code"), gettext("School"), gettext("Score")]
+    headers += [gettext("Grade")] + [gettext(sc.INDICATOR_NAMES[k]) for k in sc.INDICATORS]
+    sheet.append(headers)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for r in ranked:
+        row: list[object] = [r.rank, r.school.code, r.school.name, r.score.total, r.score.band]
+        row += [line.points for line in r.score.lines]
+        sheet.append(row)
+    sheet.append([])
+    sheet.append([gettext("Scheme version"), scheme.version or gettext("Defaults")])
+    sheet.freeze_panes = "A2"
+    sheet.column_dimensions["C"].width = 24
+    data = io.BytesIO()
+    book.save(data)
+    return Response(
+        data.getvalue(),
+        mimetype=XLSX_MIMETYPE,
+        headers={"Content-Disposition": f"attachment; filename=houqin-score-{year}.xlsx"},
+    )
