@@ -1,0 +1,72 @@
+"""Times the school score of all 200 schools of the sweep benchmark's district for a term
+(a year of history, 100 assets a school): `score_seconds_200_schools_term`, the ranking as
+the district's page computes it. Run with `python -m bench.score`."""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bench.sweep import MOMENT, ZONE, build_world
+from models.db import make_engine, make_session_factory
+from models.org import District
+from models.people import Person, Role, RoleGrant
+from models.score import Scheme, district_ranking, term_of
+from settings import ScoreSettings
+
+RUNS = 5
+
+
+def _defaults() -> Scheme:
+    config = ScoreSettings()
+    return Scheme(
+        {k.removeprefix("weight_"): v for k, v in vars(config).items() if k.startswith("weight_")},
+        {"A": config.band_a, "B": config.band_b, "C": config.band_c},
+        config.drill_every_days,
+    )
+
+
+def run(root: Path | None = None) -> list[str]:
+    with tempfile.TemporaryDirectory(dir=root) as tmp:
+        world = build_world(Path(tmp) / "score-1y.db", 1)
+        engine = make_engine(f"sqlite:///{world.path}")
+        try:
+            factory = make_session_factory(engine)
+            period = term_of(MOMENT.astimezone(ZONE).date())
+            seconds = []
+            schools = 0
+            for _ in range(RUNS + 1):
+                with factory() as session:
+                    viewer = session.scalars(
+                        select(Person)
+                        .join(RoleGrant)
+                        .where(RoleGrant.role == Role.DISTRICT_ADMIN)
+                        .limit(1)
+                    ).one()
+                    district = session.get_one(District, 1)
+                    started = time.perf_counter()
+                    ranked = district_ranking(
+                        session, viewer, district, period, _defaults(), MOMENT
+                    )
+                    seconds.append(time.perf_counter() - started)
+                    schools = len(ranked)
+        finally:
+            engine.dispose()
+    return [
+        f"score_seconds_200_schools_term: {statistics.median(seconds[1:]):.3f}",
+        f"score_schools_ranked: {schools}, term {period.start} to {period.end}, "
+        f"{world.records} records in the world",
+    ]
+
+
+def main() -> None:
+    for line in run():
+        print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()
