@@ -24,7 +24,7 @@ from models.checklists import FormTemplate
 from models.documents import EXPIRING_WITHIN, Document
 from models.duties import Task, TaskState
 from models.org import School
-from models.people import Person, managed_schools
+from models.people import Person, Role, managed_schools
 from models.records import Record
 from models.recurrence import Calendar
 from models.sweep import school_figures
@@ -125,6 +125,11 @@ class Unreported:
     template_key: str
     assets: int
     asset_name: str
+
+
+def reads_dashboard(person: Person) -> bool:
+    """Whether the person administers a school or a district, so has a dashboard to read."""
+    return any(g.role in (Role.SCHOOL_ADMIN, Role.DISTRICT_ADMIN) for g in person.grants)
 
 
 def dashboard_schools(session: Session, viewer: Person) -> list[School]:
@@ -334,3 +339,29 @@ def unreported(
         Unreported(by_id[school_id], due_at.astimezone(zone).date(), key, count, name)
         for school_id, key, due_at, count, name in rows
     ]
+
+
+def total(figures: Sequence[SchoolFigures]) -> SchoolFigures:
+    """The schools' figures added up, for the district's first line."""
+    if not figures:
+        raise ValueError("no schools")
+    sum_ = SchoolFigures(figures[0].school)
+    for f in figures:
+        for name in (
+            "on_time",
+            "late",
+            "missed",
+            "overdue",
+            "actions_overdue",
+            "expired",
+            "expiring",
+            "trips",
+            "trip_alerts",
+            "records",
+            "flagged",
+            "drills_held",
+            "drills_due",
+        ):
+            setattr(sum_, name, getattr(sum_, name) + getattr(f, name))
+        sum_.actions.update(f.actions)
+    return sum_

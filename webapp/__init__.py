@@ -21,6 +21,7 @@ from webapp import (
     auth,
     chats,
     checklists,
+    dashboard,
     db,
     errors,
     i18n,
@@ -92,6 +93,7 @@ def create_app(
     app.register_blueprint(registers.bp)
     app.register_blueprint(schedules.bp)
     app.register_blueprint(chats.bp)
+    app.register_blueprint(dashboard.bp)
     return app
 
 
