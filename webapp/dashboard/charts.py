@@ -59,16 +59,16 @@ def trend_chart(weeks: Sequence[Week]) -> Markup:
                     f'<rect x="{x:.1f}" y="{y - h:.1f}" width="{slot * 0.7:.1f}" '
                     f'height="{h:.1f}" fill="{colour}"><title>{value}</title></rect>'
                 )
+            if h >= 14:  # the segment's own number inside it, where it fits
+                parts.append(
+                    _text(x + slot * 0.35, y - h / 2 + 4, value, text_anchor="middle", fill="#fff")
+                )
             y -= h
         total = week.on_time + week.late + week.missed
         centre = x + slot * 0.35
         parts.append(_text(centre, y - 3, total, text_anchor="middle"))
         day = format_date(week.first, "M/d")
         parts.append(_text(centre, height - 6, day, text_anchor="middle", fill="#5f6b76"))
-        if week.missed:
-            parts.append(
-                _text(centre, height - bottom - 3, week.missed, text_anchor="middle", fill="#fff")
-            )
     return _svg(height, label, parts)
 
 
