@@ -55,6 +55,7 @@ test: $(STAMP) fonts browser translations lint
 bench: $(STAMP) translations
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.imports
+	$(BIN)/python -m bench.dashboard
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -32,7 +32,9 @@ from models.trips import Trip, TripStatus
 
 # The periods a dashboard offers, in days back from today; the first is the default.
 PERIOD_DAYS = (30, 7, 91, 365)
-TREND_WEEKS = 8
+# The trend shows the weeks the period spans, at least 4 and at most 13 (a quarter): bars a
+# phone can show, and no more tasks read than the period's own.
+TREND_WEEKS = (4, 13)
 # Fire drills at least every six months (中小学校、幼儿园消防安全十项规定).
 DRILL_TEMPLATE = "fire_drill"
 DRILL_EVERY = timedelta(days=182)
@@ -143,38 +145,66 @@ def _late() -> Any:
     return case((Task.done_at > Task.due_at, 1), else_=0).label("late")
 
 
+@dataclass(frozen=True)
+class Dashboard:
+    """The schools' figures over a span, and their weekly trend up to today."""
+
+    schools: list[SchoolFigures]
+    weeks: list[Week]
+
+
 def school_dashboard(
-    session: Session, schools: Sequence[School], span: Span, *, now: datetime
-) -> list[SchoolFigures]:
+    session: Session,
+    schools: Sequence[School],
+    span: Span,
+    *,
+    now: datetime,
+    weeks: int | None = None,
+) -> Dashboard:
     """Each school's figures over the span (tasks that fell due in it up to now, trips and
-    records in it), with what is open or expiring now, in the schools' order."""
+    records in it), with what is open or expiring now, in the schools' order; and the weekly
+    trend of the last `weeks` weeks, counted in the same pass over the tasks."""
     if not schools:
-        return []
+        return Dashboard([], [])
     zone = schools[0].district.zone
     start, end = span.bounds(zone)
     end = min(end, now)
     ids = [s.id for s in schools]
     figures = {s.id: SchoolFigures(s) for s in schools}
+    today = now.astimezone(zone).date()
+    weeks = weeks or trend_weeks(span)
+    trend = [Span.last_days(today - timedelta(days=7 * (weeks - 1 - n)), 7) for n in range(weeks)]
+    week_starts = [w.bounds(zone)[0] for w in trend]
 
+    # One pass over the tasks that fell due since the earlier of the span and the trend.
     late = _late()
-    done_or_missed = session.execute(
-        select(Task.school_id, Task.state, late, func.count())
+    in_span = case((Task.due_at >= start, 1), else_=0).label("in_span")
+    week = case(
+        (Task.due_at < week_starts[0], -1),
+        *((Task.due_at < b, n) for n, b in enumerate(week_starts[1:])),
+        else_=weeks - 1,
+    ).label("week")
+    rows = session.execute(
+        select(Task.school_id, Task.state, late, in_span, week, func.count())
         .where(
             Task.school_id.in_(ids),
-            Task.due_at >= start,
-            Task.due_at < end,
+            Task.due_at >= min(start, week_starts[0]),
+            Task.due_at < now,
             Task.state.in_((TaskState.DONE, TaskState.MISSED)),
         )
-        .group_by(Task.school_id, Task.state, late)
+        .group_by(Task.school_id, Task.state, late, in_span, week)
     )
-    for school_id, state, was_late, count in done_or_missed:
-        f = figures[school_id]
-        if state == TaskState.MISSED:
-            f.missed += count
-        elif was_late:
-            f.late += count
-        else:
-            f.on_time += count
+    by_week: dict[int, Counter[str]] = defaultdict(Counter)
+    for school_id, state, was_late, counted, n, count in rows:
+        kind = "missed" if state == TaskState.MISSED else "late" if was_late else "on_time"
+        by_week[n][kind] += count
+        if counted:
+            f = figures[school_id]
+            setattr(f, kind, getattr(f, kind) + count)
+    weeks_shown = [
+        Week(w.first, by_week[n]["on_time"], by_week[n]["late"], by_week[n]["missed"])
+        for n, w in enumerate(trend)
+    ]
 
     today = now.astimezone(zone).date()
     for school_id, counts in school_figures(session, ids, Calendar(zone), today, now).items():
@@ -186,8 +216,8 @@ def school_dashboard(
             for i, d in enumerate(AGE_BANDS)
         ),
         else_=len(AGE_BANDS),
-    )
-    overdue = case((CorrectiveAction.due_at < now, 1), else_=0)
+    ).label("band")
+    overdue = case((CorrectiveAction.due_at < now, 1), else_=0).label("overdue")
     actions = session.execute(
         select(CorrectiveAction.school_id, CorrectiveAction.severity, band, overdue, func.count())
         .where(CorrectiveAction.school_id.in_(ids), CorrectiveAction.status == ActionStatus.OPEN)
@@ -224,26 +254,38 @@ def school_dashboard(
         figures[school_id].trips += count
         figures[school_id].trip_alerts += count if alerted else 0
 
-    flagged = case((Record.same_photo_as_id.is_not(None), 1), else_=0).label("flagged")
-    records = session.execute(
-        select(Record.school_id, flagged, func.count())
-        .where(Record.school_id.in_(ids), Record.submitted_at >= start, Record.submitted_at < end)
-        .group_by(Record.school_id, flagged)
+    in_records = (
+        Record.school_id.in_(ids),
+        Record.submitted_at >= start,
+        Record.submitted_at < end,
     )
-    for school_id, is_flagged, count in records:
-        figures[school_id].records += count
-        figures[school_id].flagged += count if is_flagged else 0
+    records = session.execute(
+        select(Record.school_id, func.count()).where(*in_records).group_by(Record.school_id)
+    )
+    for school_id, count in records:
+        figures[school_id].records = count
+    flagged = session.execute(
+        select(Record.school_id, func.count())
+        .where(*in_records, Record.same_photo_as_id.is_not(None))
+        .group_by(Record.school_id)
+    )
+    for school_id, count in flagged:
+        figures[school_id].flagged = count
 
     drill_span = drill_window(span)
     drill_start, _ = drill_span.bounds(zone)
+    drill_templates = session.execute(
+        select(FormTemplate.id, FormTemplate.kind).where(FormTemplate.key == DRILL_TEMPLATE)
+    ).all()
     drills = session.execute(
         select(Record.school_id, func.count())
-        .join(FormTemplate, FormTemplate.id == Record.template_id)
         .where(
             Record.school_id.in_(ids),
+            # The template's asset kind first, so the count reads the (school, kind, time) index.
+            Record.asset_kind.in_({kind for _, kind in drill_templates}),
             Record.submitted_at >= drill_start,
             Record.submitted_at < end,
-            FormTemplate.key == DRILL_TEMPLATE,
+            Record.template_id.in_([template_id for template_id, _ in drill_templates]),
         )
         .group_by(Record.school_id)
     )
@@ -251,7 +293,13 @@ def school_dashboard(
         figures[school_id].drills_held = count
     for f in figures.values():
         f.drills_due = drills_due(drill_span)
-    return [figures[s.id] for s in schools]
+    return Dashboard([figures[s.id] for s in schools], weeks_shown)
+
+
+def trend_weeks(span: Span) -> int:
+    """How many weeks the trend beside a span shows: those it spans, within TREND_WEEKS."""
+    low, high = TREND_WEEKS
+    return min(max(-(-span.days // 7), low), high)
 
 
 def trip_alert() -> Any:
@@ -270,41 +318,6 @@ def drill_window(span: Span) -> Span:
 def drills_due(span: Span) -> int:
     """One drill per half-year begun in the span."""
     return -(-span.days // DRILL_EVERY.days)
-
-
-def weekly_trend(
-    session: Session, schools: Sequence[School], *, now: datetime, weeks: int = TREND_WEEKS
-) -> list[Week]:
-    """The schools' duties done on time, late and missed in each of the last `weeks` weeks
-    (seven days each, the last ending today), oldest first, counted in one query."""
-    if not schools:
-        return []
-    zone = schools[0].district.zone
-    today = now.astimezone(zone).date()
-    spans = [Span.last_days(today - timedelta(days=7 * (weeks - 1 - n)), 7) for n in range(weeks)]
-    bounds = [s.bounds(zone)[0] for s in spans]
-    week = case(*((Task.due_at < b, n) for n, b in enumerate(bounds[1:])), else_=weeks - 1).label(
-        "week"
-    )
-    late = _late()
-    rows = session.execute(
-        select(week, Task.state, late, func.count())
-        .where(
-            Task.school_id.in_([s.id for s in schools]),
-            Task.due_at >= bounds[0],
-            Task.due_at < now,
-            Task.state.in_((TaskState.DONE, TaskState.MISSED)),
-        )
-        .group_by(week, Task.state, late)
-    )
-    counts: dict[int, Counter[str]] = defaultdict(Counter)
-    for n, state, was_late, count in rows:
-        kind = "missed" if state == TaskState.MISSED else "late" if was_late else "on_time"
-        counts[n][kind] += count
-    return [
-        Week(s.first, counts[n]["on_time"], counts[n]["late"], counts[n]["missed"])
-        for n, s in enumerate(spans)
-    ]
 
 
 def unreported(

@@ -65,16 +65,16 @@ def show_district() -> str | Response:
         return redirect(url_for(".show_school", school_code=schools[0].code, days=days))
     now = db.clock().now()
     span = dash.Span.last_days(_today(schools), days)
-    figures = dash.school_dashboard(db.session(), schools, span, now=now)
+    board = dash.school_dashboard(db.session(), schools, span, now=now)
     return render_template(
         "dashboard/district.html",
-        figures=figures,
-        total=dash.total(figures),
+        figures=board.schools,
+        total=dash.total(board.schools),
         span=span,
         days=days,
         choices=dash.PERIOD_DAYS,
-        trend=trend_chart(dash.weekly_trend(db.session(), schools, now=now)),
-        comparison=comparison_chart(figures),
+        trend=trend_chart(board.weeks),
+        comparison=comparison_chart(board.schools),
     )
 
 
@@ -87,18 +87,18 @@ def show_school(school_code: str) -> str:
     days = _days()
     now = db.clock().now()
     span = dash.Span.last_days(_today([school]), days)
-    (figures,) = dash.school_dashboard(db.session(), [school], span, now=now)
+    board = dash.school_dashboard(db.session(), [school], span, now=now)
     return render_template(
         "dashboard/school.html",
         school=school,
-        f=figures,
+        f=board.schools[0],
         span=span,
         days=days,
         choices=dash.PERIOD_DAYS,
         bands=range(len(dash.AGE_BANDS) + 1),
         severities=dash.SEVERITY_ORDER,
         age_label=_age_label,
-        trend=trend_chart(dash.weekly_trend(db.session(), [school], now=now)),
+        trend=trend_chart(board.weeks),
         unreported=dash.unreported(db.session(), [school], span, now=now, limit=10),
         duty_title=_duty_title,
     )
