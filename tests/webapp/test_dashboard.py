@@ -3,12 +3,15 @@ the unreported list, and nobody else's school."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.actions import CorrectiveAction
+from models.assets import Asset
 from models.clock import SettableClock
 from models.people import Role
 from tests.conftest import Auth
@@ -72,8 +75,35 @@ def test_a_school_administrator_reads_only_their_school(
     assert client.get("/actions?all=1&school=S2").status_code == 404
 
 
+def test_a_schools_open_actions_link_lists_that_school_only(
+    client: FlaskClient, auth: Auth, session: Session, district: None
+) -> None:
+    for asset in session.scalars(select(Asset)):
+        session.add(
+            CorrectiveAction(
+                school_id=asset.school_id,
+                asset_id=asset.id,
+                item_key="hose_clear",
+                what={"zh_CN": f"{asset.name}喷管堵塞", "en": "Hose blocked"},
+                severity="major",
+                opened_at=NOW,
+                due_at=NOW + timedelta(days=3),
+            )
+        )
+    session.commit()
+    auth.login("district")
+
+    district_page = client.get("/dashboard").get_data(as_text=True)
+    listed = client.get("/actions?all=1&school=S2").get_data(as_text=True)
+
+    assert 'href="/actions?all=1&amp;school=S2">1</a>' in district_page
+    assert "食堂灭火器喷管堵塞" in listed and "一楼灭火器喷管堵塞" not in listed
+
+
 def test_staff_have_no_dashboard(client: FlaskClient, auth: Auth, district: None) -> None:
     auth.login("inspector")
 
     assert client.get("/dashboard").status_code == 404
+    assert client.get("/dashboard/unreported").status_code == 404
+    assert client.get("/dashboard/schools/S1").status_code == 404
     assert 'href="/dashboard"' not in client.get("/").get_data(as_text=True)
