@@ -55,6 +55,9 @@ def test_the_dashboard_reads_on_a_phone_and_a_desktop(
     page.get_by_role("link", name="未上报（漏检）").first.tap()
     expect(page.get_by_role("heading", name="未上报（漏检）")).to_be_visible()
     assert scroll_width(page) <= PHONE_WIDTH
+    page.get_by_role("link", name="第2实验小学附属学校").first.tap()
+    expect(page.get_by_role("heading", name="第2实验小学附属学校 · 看板")).to_be_visible()
+    assert scroll_width(page) <= PHONE_WIDTH
 
     page.set_viewport_size({"width": 1280, "height": 800})
     page.goto(f"{live_server}/dashboard")
