@@ -56,6 +56,7 @@ bench: $(STAMP) translations
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.imports
 	$(BIN)/python -m bench.score
+	$(BIN)/python -m bench.dashboard
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -369,10 +369,12 @@ def action_page(
     viewer: Person,
     *,
     assigned_to_me: bool = False,
+    school_id: int | None = None,
     page: Any = 1,
     size: int = PAGE_SIZE,
 ) -> Page[CorrectiveAction]:
-    """One page of the open actions at the viewer's schools, soonest due first."""
+    """One page of the open actions at the viewer's schools (or one of them), soonest due
+    first."""
     query = (
         select(CorrectiveAction)
         .where(
@@ -387,6 +389,8 @@ def action_page(
     )
     if assigned_to_me:
         query = query.where(CorrectiveAction.assignee_id == viewer.id)
+    if school_id is not None:
+        query = query.where(CorrectiveAction.school_id == school_id)
     return page_of(session, query, page, size)
 
 

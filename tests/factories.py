@@ -265,3 +265,86 @@ def make_certificate(
 def field_errors(refused: pytest.ExceptionInfo[SubmissionInvalid]) -> dict[str, str]:
     """A refusal's messages by field, as their catalogue ids."""
     return {field: message.msgid for field, message in refused.value.errors.items()}
+
+
+def make_task(
+    session: Session,
+    asset: Asset,
+    due_at: datetime,
+    state: str = "open",
+    *,
+    done_at: datetime | None = None,
+    template_key: str = "extinguisher_monthly",
+    current: bool = False,
+) -> Any:
+    """A task of the asset's duty for this template (made on first use), due at `due_at`,
+    its window a day either side: a hand-built history without running the sweep."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from models.duties import Duty, Task
+
+    duty = session.scalar(
+        select(Duty).where(
+            Duty.district_id == asset.school.district_id, Duty.template_key == template_key
+        )
+    )
+    if duty is None:
+        duty = Duty(
+            district_id=asset.school.district_id,
+            asset_kind=asset.kind,
+            template_key=template_key,
+            rule={"frequency": "daily", "at": "17:00"},
+            created_at=due_at,
+        )
+        session.add(duty)
+        session.flush()
+    task = Task(
+        duty_id=duty.id,
+        asset_id=asset.id,
+        school_id=asset.school_id,
+        template_key=template_key,
+        opens_at=due_at - timedelta(days=1),
+        due_at=due_at,
+        closes_at=due_at + timedelta(days=1),
+        state=state,
+        current=current,
+        done_at=done_at,
+    )
+    session.add(task)
+    session.flush()
+    return task
+
+
+def make_record_row(
+    session: Session,
+    asset: Asset,
+    person: Person,
+    at: datetime,
+    *,
+    template_key: str = "extinguisher_monthly",
+    same_photo_as: Any = None,
+) -> Any:
+    """A passed record filed at `at`, written straight to its table (no photo, no rules)."""
+    from uuid import uuid4
+
+    from models.records import Record
+
+    record = Record(
+        asset_id=asset.id,
+        school_id=asset.school_id,
+        asset_kind=asset.kind,
+        template_id=template_for(session, template_key).id,
+        answers={},
+        failed_items=[],
+        result="pass",
+        submitted_by_id=person.id,
+        submitted_at=at,
+        channel="web",
+        idempotency_key=uuid4().hex,
+        same_photo_as_id=same_photo_as.id if same_photo_as is not None else None,
+    )
+    session.add(record)
+    session.flush()
+    return record

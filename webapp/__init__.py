@@ -21,6 +21,7 @@ from webapp import (
     auth,
     chats,
     checklists,
+    dashboard,
     db,
     errors,
     i18n,
@@ -94,6 +95,7 @@ def create_app(
     app.register_blueprint(schedules.bp)
     app.register_blueprint(chats.bp)
     app.register_blueprint(score.bp)
+    app.register_blueprint(dashboard.bp)
     return app
 
 

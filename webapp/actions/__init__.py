@@ -44,7 +44,18 @@ def list_actions() -> str:
     # Administrators oversee their schools' actions; everyone else starts with their own.
     manages = any(current_user.can_manage_school(s) for s in schools)
     mine = request.args.get("all", "1" if manages else "0") != "1"
-    actions = action_page(session, current_user, assigned_to_me=mine, page=requested_page())
+    # The dashboard links a school's open actions: ?school=<code>, one the reader can see.
+    code = request.args.get("school")
+    school = next((s for s in schools if s.code == code), None) if code else None
+    if code and school is None:
+        abort(404)
+    actions = action_page(
+        session,
+        current_user,
+        assigned_to_me=mine,
+        school_id=school.id if school else None,
+        page=requested_page(),
+    )
     return render_template(
         "actions/list.html",
         actions=actions,

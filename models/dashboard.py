@@ -1,0 +1,380 @@
+"""The dashboard: each school's duties done on time, late and missed, what is overdue, open
+corrective actions by age and severity, papers expiring, bus trips with alerts, flagged records
+and drills; weekly trends; and the unreported list (未上报) the district chases first.
+
+Every figure is counted in the database (GROUP BY over the period), never by loading a year of
+rows; the schools are the ones the viewer administers.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from models.actions import ActionStatus, CorrectiveAction
+from models.assets import Asset
+from models.checklists import FormTemplate
+from models.documents import EXPIRING_WITHIN, Document
+from models.duties import Task, TaskState
+from models.org import School
+from models.people import Person, Role, managed_schools
+from models.records import Record
+from models.recurrence import Calendar
+from models.sweep import school_figures
+from models.trips import Trip, TripStatus
+
+# The periods a dashboard offers, in days back from today; the first is the default.
+PERIOD_DAYS = (30, 7, 91, 365)
+# The trend shows the weeks the period spans, at least 4 and at most 13 (a quarter): bars a
+# phone can show, and no more tasks read than the period's own.
+TREND_WEEKS = (4, 13)
+# Fire drills at least every six months (中小学校、幼儿园消防安全十项规定).
+DRILL_TEMPLATE = "fire_drill"
+DRILL_EVERY = timedelta(days=182)
+# Open corrective actions by how long they have been open: up to 3 days, 7, 30, and longer.
+AGE_BANDS = (3, 7, 30)
+SEVERITY_ORDER = ("critical", "major", "minor")
+UNREPORTED_LIMIT = 300
+
+
+@dataclass(frozen=True)
+class Span:
+    """Local dates from `first` to `last`, both included (the smallest period the dashboard
+    needs until the ledgers' periods land)."""
+
+    first: date
+    last: date
+
+    @classmethod
+    def last_days(cls, today: date, days: int) -> Span:
+        return cls(today - timedelta(days=days - 1), today)
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+    def bounds(self, zone: ZoneInfo) -> tuple[datetime, datetime]:
+        """The span as UTC instants: from local midnight of the first day to after the last."""
+        start = datetime.combine(self.first, time(0), tzinfo=zone).astimezone(UTC)
+        end = datetime.combine(self.last + timedelta(days=1), time(0), tzinfo=zone)
+        return start, end.astimezone(UTC)
+
+
+@dataclass
+class SchoolFigures:
+    """One school's figures over a span, as the dashboard shows them."""
+
+    school: School
+    on_time: int = 0
+    late: int = 0
+    missed: int = 0
+    overdue: int = 0
+    # (severity, age band index) → open actions; the band index counts AGE_BANDS passed.
+    actions: Counter[tuple[str, int]] = field(default_factory=Counter)
+    actions_overdue: int = 0
+    expired: int = 0
+    expiring: int = 0
+    trips: int = 0
+    trip_alerts: int = 0
+    records: int = 0
+    flagged: int = 0
+    drills_held: int = 0
+    drills_due: int = 0
+
+    @property
+    def fell_due(self) -> int:
+        return self.on_time + self.late + self.missed
+
+    @property
+    def rate(self) -> int:
+        """Per cent of the duties that fell due done on time; 100 when none fell due."""
+        return round(100 * self.on_time / self.fell_due) if self.fell_due else 100
+
+    @property
+    def open_actions(self) -> int:
+        return sum(self.actions.values())
+
+    def actions_of(self, severity: str) -> int:
+        return sum(n for (s, _), n in self.actions.items() if s == severity)
+
+    def actions_aged(self, band: int) -> int:
+        return sum(n for (_, b), n in self.actions.items() if b == band)
+
+
+@dataclass(frozen=True)
+class Week:
+    """A week of the trend: its first day and its duties done on time, late and missed."""
+
+    first: date
+    on_time: int
+    late: int
+    missed: int
+
+
+@dataclass(frozen=True)
+class Unreported:
+    """A duty a school did not report on a day: how many assets, and one of their names."""
+
+    school: School
+    day: date
+    template_key: str
+    assets: int
+    asset_name: str
+
+
+def reads_dashboard(person: Person) -> bool:
+    """Whether the person administers a school or a district, so has a dashboard to read."""
+    return any(g.role in (Role.SCHOOL_ADMIN, Role.DISTRICT_ADMIN) for g in person.grants)
+
+
+def dashboard_schools(session: Session, viewer: Person) -> list[School]:
+    """The schools whose dashboard the viewer reads: those they administer (a district
+    administrator every school of the district); none for anyone else."""
+    return managed_schools(session, viewer)
+
+
+def _late() -> Any:
+    # Labelled, and the same object in SELECT and GROUP BY, so PostgreSQL sees one expression.
+    return case((Task.done_at > Task.due_at, 1), else_=0).label("late")
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """The schools' figures over a span, and their weekly trend up to today."""
+
+    schools: list[SchoolFigures]
+    weeks: list[Week]
+
+
+def school_dashboard(
+    session: Session,
+    schools: Sequence[School],
+    span: Span,
+    *,
+    now: datetime,
+    weeks: int | None = None,
+) -> Dashboard:
+    """Each school's figures over the span (tasks that fell due in it up to now, trips and
+    records in it), with what is open or expiring now, in the schools' order; and the weekly
+    trend of the last `weeks` weeks, counted in the same pass over the tasks."""
+    if not schools:
+        return Dashboard([], [])
+    zone = schools[0].district.zone
+    start, end = span.bounds(zone)
+    end = min(end, now)
+    ids = [s.id for s in schools]
+    figures = {s.id: SchoolFigures(s) for s in schools}
+    today = now.astimezone(zone).date()
+    weeks = weeks or trend_weeks(span)
+    trend = [Span.last_days(today - timedelta(days=7 * (weeks - 1 - n)), 7) for n in range(weeks)]
+    week_starts = [w.bounds(zone)[0] for w in trend]
+
+    # One pass over the tasks that fell due since the earlier of the span and the trend.
+    late = _late()
+    in_span = case((Task.due_at >= start, 1), else_=0).label("in_span")
+    week = case(
+        (Task.due_at < week_starts[0], -1),
+        *((Task.due_at < b, n) for n, b in enumerate(week_starts[1:])),
+        else_=weeks - 1,
+    ).label("week")
+    rows = session.execute(
+        select(Task.school_id, Task.state, late, in_span, week, func.count())
+        .where(
+            Task.school_id.in_(ids),
+            Task.due_at >= min(start, week_starts[0]),
+            Task.due_at < now,
+            Task.state.in_((TaskState.DONE, TaskState.MISSED)),
+        )
+        .group_by(Task.school_id, Task.state, late, in_span, week)
+    )
+    by_week: dict[int, Counter[str]] = defaultdict(Counter)
+    for school_id, state, was_late, counted, n, count in rows:
+        kind = "missed" if state == TaskState.MISSED else "late" if was_late else "on_time"
+        by_week[n][kind] += count
+        if counted:
+            f = figures[school_id]
+            setattr(f, kind, getattr(f, kind) + count)
+    weeks_shown = [
+        Week(w.first, by_week[n]["on_time"], by_week[n]["late"], by_week[n]["missed"])
+        for n, w in enumerate(trend)
+    ]
+
+    today = now.astimezone(zone).date()
+    for school_id, counts in school_figures(session, ids, Calendar(zone), today, now).items():
+        figures[school_id].overdue = counts["overdue"]
+
+    band = case(
+        *(
+            (CorrectiveAction.opened_at > now - timedelta(days=d), i)
+            for i, d in enumerate(AGE_BANDS)
+        ),
+        else_=len(AGE_BANDS),
+    ).label("band")
+    overdue = case((CorrectiveAction.due_at < now, 1), else_=0).label("overdue")
+    actions = session.execute(
+        select(CorrectiveAction.school_id, CorrectiveAction.severity, band, overdue, func.count())
+        .where(CorrectiveAction.school_id.in_(ids), CorrectiveAction.status == ActionStatus.OPEN)
+        .group_by(CorrectiveAction.school_id, CorrectiveAction.severity, band, overdue)
+    )
+    for school_id, severity, age, is_overdue, count in actions:
+        figures[school_id].actions[(severity, age)] += count
+        figures[school_id].actions_overdue += count if is_overdue else 0
+
+    expired = case((Document.expires_on < today, 1), else_=0).label("expired")
+    documents = session.execute(
+        select(Document.school_id, expired, func.count())
+        .where(
+            Document.school_id.in_(ids),
+            Document.replaced_by_id.is_(None),
+            Document.expires_on.is_not(None),
+            Document.expires_on <= today + EXPIRING_WITHIN,
+        )
+        .group_by(Document.school_id, expired)
+    )
+    for school_id, is_expired, count in documents:
+        if is_expired:
+            figures[school_id].expired += count
+        else:
+            figures[school_id].expiring += count
+
+    alert = case((trip_alert(), 1), else_=0).label("alert")
+    trips = session.execute(
+        select(Trip.school_id, alert, func.count())
+        .where(Trip.school_id.in_(ids), Trip.departed_at >= start, Trip.departed_at < end)
+        .group_by(Trip.school_id, alert)
+    )
+    for school_id, alerted, count in trips:
+        figures[school_id].trips += count
+        figures[school_id].trip_alerts += count if alerted else 0
+
+    in_records = (
+        Record.school_id.in_(ids),
+        Record.submitted_at >= start,
+        Record.submitted_at < end,
+    )
+    records = session.execute(
+        select(Record.school_id, func.count()).where(*in_records).group_by(Record.school_id)
+    )
+    for school_id, count in records:
+        figures[school_id].records = count
+    flagged = session.execute(
+        select(Record.school_id, func.count())
+        .where(*in_records, Record.same_photo_as_id.is_not(None))
+        .group_by(Record.school_id)
+    )
+    for school_id, count in flagged:
+        figures[school_id].flagged = count
+
+    drill_span = drill_window(span)
+    drill_start, _ = drill_span.bounds(zone)
+    drill_templates = session.execute(
+        select(FormTemplate.id, FormTemplate.kind).where(FormTemplate.key == DRILL_TEMPLATE)
+    ).all()
+    drills = session.execute(
+        select(Record.school_id, func.count())
+        .where(
+            Record.school_id.in_(ids),
+            # The template's asset kind first, so the count reads the (school, kind, time) index.
+            Record.asset_kind.in_({kind for _, kind in drill_templates}),
+            Record.submitted_at >= drill_start,
+            Record.submitted_at < end,
+            Record.template_id.in_([template_id for template_id, _ in drill_templates]),
+        )
+        .group_by(Record.school_id)
+    )
+    for school_id, count in drills:
+        figures[school_id].drills_held = count
+    for f in figures.values():
+        f.drills_due = drills_due(drill_span)
+    return Dashboard([figures[s.id] for s in schools], weeks_shown)
+
+
+def trend_weeks(span: Span) -> int:
+    """How many weeks the trend beside a span shows: those it spans, within TREND_WEEKS."""
+    low, high = TREND_WEEKS
+    return min(max(-(-span.days // 7), low), high)
+
+
+def trip_alert() -> Any:
+    """A trip that raised an alert: no arrival confirmed, or children boarded ≠ got off."""
+    return or_(
+        Trip.status == TripStatus.NO_ARRIVAL,
+        and_(Trip.got_off.is_not(None), Trip.got_off != Trip.boarded),
+    )
+
+
+def drill_window(span: Span) -> Span:
+    """Drills are counted over the span, or the half-year up to its end if that is longer."""
+    return Span(min(span.first, span.last - DRILL_EVERY + timedelta(days=1)), span.last)
+
+
+def drills_due(span: Span) -> int:
+    """One drill per half-year begun in the span."""
+    return -(-span.days // DRILL_EVERY.days)
+
+
+def unreported(
+    session: Session,
+    schools: Sequence[School],
+    span: Span,
+    *,
+    now: datetime,
+    limit: int = UNREPORTED_LIMIT,
+) -> list[Unreported]:
+    """Which school missed which duty on which day in the span, newest day first: the tasks
+    whose window closed without a record, one line per school, duty and due time."""
+    if not schools:
+        return []
+    by_id = {s.id: s for s in schools}
+    zone = schools[0].district.zone
+    start, end = span.bounds(zone)
+    rows = session.execute(
+        select(Task.school_id, Task.template_key, Task.due_at, func.count(), func.min(Asset.name))
+        .join(Asset, Asset.id == Task.asset_id)
+        .where(
+            Task.school_id.in_(list(by_id)),
+            Task.state == TaskState.MISSED,
+            Task.due_at >= start,
+            Task.due_at < min(end, now),
+        )
+        .group_by(Task.school_id, Task.template_key, Task.due_at)
+        .order_by(Task.due_at.desc(), Task.school_id, Task.template_key)
+        .limit(limit)
+    )
+    return [
+        Unreported(by_id[school_id], due_at.astimezone(zone).date(), key, count, name)
+        for school_id, key, due_at, count, name in rows
+    ]
+
+
+def total(figures: Sequence[SchoolFigures]) -> SchoolFigures:
+    """The schools' figures added up, for the district's first line."""
+    if not figures:
+        raise ValueError("no schools")
+    sum_ = SchoolFigures(figures[0].school)
+    for f in figures:
+        for name in (
+            "on_time",
+            "late",
+            "missed",
+            "overdue",
+            "actions_overdue",
+            "expired",
+            "expiring",
+            "trips",
+            "trip_alerts",
+            "records",
+            "flagged",
+            "drills_held",
+            "drills_due",
+        ):
+            setattr(sum_, name, getattr(sum_, name) + getattr(f, name))
+        sum_.actions.update(f.actions)
+    return sum_

@@ -1,0 +1,128 @@
+"""The dashboard: a district's schools side by side, one school's figures, and the unreported
+list (未上报) — every number a link to the records or tasks behind it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from models import dashboard as dash
+from models.checklists import latest_template
+from models.org import School
+from webapp import db
+from webapp.dashboard.charts import comparison_chart, trend_chart
+from webapp.i18n import current_locale
+
+bp = Blueprint("dashboard", __name__, template_folder="templates")
+
+
+@bp.app_context_processor
+def _navigation() -> dict[str, object]:
+    """The header's link to the dashboard, for those who have one."""
+    return {"reads_dashboard": lambda: dash.reads_dashboard(current_user)}
+
+
+def _schools() -> list[School]:
+    """The schools the reader administers; anyone else is shown nothing (404)."""
+    schools = dash.dashboard_schools(db.session(), current_user)
+    if not schools:
+        abort(404)
+    return schools
+
+
+def _days() -> int:
+    days = request.args.get("days", dash.PERIOD_DAYS[0], type=int)
+    return days if days in dash.PERIOD_DAYS else dash.PERIOD_DAYS[0]
+
+
+def _today(schools: list[School]) -> date:
+    return schools[0].district.local(db.clock().now()).date()
+
+
+def _age_label(band: int) -> str:
+    """How long an open action has been open: "0–3 days" … "over 30 days"."""
+    edges = (0, *(d + 1 for d in dash.AGE_BANDS))
+    if band < len(dash.AGE_BANDS):
+        return gettext("%(low)d–%(high)d days", low=edges[band], high=dash.AGE_BANDS[band])
+    return gettext("Over %(days)d days", days=dash.AGE_BANDS[-1])
+
+
+def _duty_title(key: str) -> str:
+    template = latest_template(db.session(), key)
+    return template.spec.title_text(current_locale()) if template is not None else key
+
+
+@bp.get("/dashboard")
+@login_required
+def show_district() -> str | Response:
+    schools = _schools()
+    days = _days()
+    if len(schools) == 1:
+        return redirect(url_for(".show_school", school_code=schools[0].code, days=days))
+    now = db.clock().now()
+    span = dash.Span.last_days(_today(schools), days)
+    board = dash.school_dashboard(db.session(), schools, span, now=now)
+    return render_template(
+        "dashboard/district.html",
+        figures=board.schools,
+        total=dash.total(board.schools),
+        span=span,
+        days=days,
+        choices=dash.PERIOD_DAYS,
+        trend=trend_chart(board.weeks),
+        comparison=comparison_chart(board.schools),
+    )
+
+
+@bp.get("/dashboard/schools/<school_code>")
+@login_required
+def show_school(school_code: str) -> str:
+    school = next((s for s in _schools() if s.code == school_code), None)
+    if school is None:
+        abort(404)
+    days = _days()
+    now = db.clock().now()
+    span = dash.Span.last_days(_today([school]), days)
+    board = dash.school_dashboard(db.session(), [school], span, now=now)
+    return render_template(
+        "dashboard/school.html",
+        school=school,
+        f=board.schools[0],
+        span=span,
+        days=days,
+        choices=dash.PERIOD_DAYS,
+        bands=range(len(dash.AGE_BANDS) + 1),
+        severities=dash.SEVERITY_ORDER,
+        age_label=_age_label,
+        trend=trend_chart(board.weeks),
+        unreported=dash.unreported(db.session(), [school], span, now=now, limit=10),
+        duty_title=_duty_title,
+    )
+
+
+@bp.get("/dashboard/unreported")
+@login_required
+def show_unreported() -> str:
+    schools = _schools()
+    code = request.args.get("school")
+    if code:
+        schools = [s for s in schools if s.code == code]
+        if not schools:
+            abort(404)
+    days = _days()
+    span = dash.Span.last_days(_today(schools), days)
+    rows = dash.unreported(db.session(), schools, span, now=db.clock().now())
+    return render_template(
+        "dashboard/unreported.html",
+        rows=rows,
+        school=schools[0] if code else None,
+        span=span,
+        days=days,
+        choices=dash.PERIOD_DAYS,
+        limit=dash.UNREPORTED_LIMIT,
+        duty_title=_duty_title,
+    )
