@@ -1,0 +1,279 @@
+"""The canteen's daily record, weekly report and monthly minutes, read line by line from a
+hand-built March 2026: Monday 2nd has nothing wrong, Wednesday 4th misses the morning check,
+Tuesday 10th finds tableware stored dirty, fixed on Monday 16th, three days past its fix-by."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.actions import CorrectiveAction, close_action
+from models.assets import AssetKind
+from models.clock import SettableClock
+from models.duties import ensure_builtin_duties
+from models.food_safety import (
+    ReportKind,
+    ReportRefused,
+    ReportStatus,
+    Verdict,
+    build_report,
+    daily_report,
+    report_row,
+    reports_of_month,
+    save_notes,
+    sign_report,
+)
+from models.people import Role
+from models.photos import PhotoStore, process_photo
+from models.records import Channel, Upload, submit_record
+from models.sweep import sweep
+from tests.factories import (
+    distinct_jpeg,
+    make_asset,
+    make_certificate,
+    make_district_admin,
+    make_person,
+    make_school,
+    template_for,
+)
+
+MORNING = "canteen_morning_health_check"
+TABLEWARE = "canteen_tableware_disinfection"
+HEALTHY = {"staff_on_duty": "6", "all_certified": "yes", "anyone_unwell": "no"}
+HEALTHY_CLOTHES = {**HEALTHY, "clothes_clean": "pass"}
+CLEAN = {"method": "蒸汽", "minutes": "15", "stored_clean": "yes"}
+DIRTY = {**CLEAN, "stored_clean": "no"}
+NOTE = "晨检漏检已提醒，专人负责"
+
+
+def cst(day: int, hour: int, minute: int = 0, month: int = 3) -> datetime:
+    """A moment in 2026, given in Shanghai time."""
+    return datetime(2026, month, day, hour, minute, tzinfo=UTC) - timedelta(hours=8)
+
+
+class Month:
+    """One school's canteen through March 2026, with only the morning check and tableware
+    disinfection scheduled (the district switched the others off, to keep the world small)."""
+
+    def __init__(self, session: Session, clock: SettableClock, store: PhotoStore) -> None:
+        self.session, self.clock, self.store = session, clock, store
+        self.school = make_school(session)
+        self.admin = make_person(session, clock, self.school, Role.SCHOOL_ADMIN, "admin")
+        self.cook = make_person(session, clock, self.school, Role.CANTEEN_STAFF, "cook")
+        make_certificate(session, clock, store, self.admin, self.school, self.cook)
+        self.canteen = make_asset(
+            session, clock, self.school, AssetKind.CANTEEN, "ST-01", "食堂", responsible=self.cook
+        )
+        for duty in ensure_builtin_duties(session, self.school.district, now=clock.now()):
+            duty.active = duty.template_key in (MORNING, TABLEWARE)
+        session.flush()
+        self.keys = 0
+
+    def file(self, key: str, answers: dict[str, str], at: datetime) -> int:
+        self.clock.set(at)
+        self.keys += 1
+        photos = [Upload("photo", distinct_jpeg(f"p{self.keys}"))] if key == TABLEWARE else []
+        return submit_record(
+            self.session,
+            actor=self.cook,
+            asset=self.canteen,
+            template=template_for(self.session, key),
+            answers=answers,
+            uploads=photos,
+            key=f"record-{self.keys:04d}",
+            channel=Channel.WEB,
+            clock=self.clock,
+            store=self.store,
+        ).record.id
+
+    def live_through(self, last_day: int) -> None:
+        """Each school day to `last_day`: the sweep opens the day, the cook files both checks,
+        except the 4th's morning check (missed) and the 10th's failed tableware."""
+        for day in range(2, last_day + 1):
+            moment = cst(day, 0, 5)
+            self.clock.set(moment)
+            sweep(self.session, now=moment)
+            if date(2026, 3, day).weekday() >= 5:
+                continue
+            if day != 4:
+                self.file(MORNING, HEALTHY_CLOTHES, cst(day, 7, 10))
+            self.file(TABLEWARE, DIRTY if day == 10 else CLEAN, cst(day, 13, 40))
+            if day == 16:
+                self.fix(cst(16, 9))
+        self.clock.set(cst(last_day, 0, 5) + timedelta(days=1))
+        sweep(self.session, now=self.clock.now())
+        self.session.flush()
+
+    def fix(self, at: datetime) -> None:
+        action = self.session.scalars(select(CorrectiveAction)).one()
+        self.clock.set(at)
+        close_action(
+            self.session,
+            action,
+            actor=self.admin,
+            note="重新清洗消毒后入柜",
+            photo=process_photo(distinct_jpeg("fix")),
+            store=self.store,
+            now=at,
+        )
+
+
+@pytest.fixture
+def month(session: Session, clock: SettableClock, store: PhotoStore) -> Month:
+    return Month(session, clock, store)
+
+
+def test_a_day_with_every_check_done_and_nothing_wrong_is_a_zero_risk_day(month: Month) -> None:
+    month.live_through(3)
+
+    monday = daily_report(month.session, month.school, date(2026, 3, 2), now=month.clock.now())
+
+    assert monday.verdict == Verdict.ZERO_RISK
+    assert [(c.title["zh_CN"], c.state, c.by, c.at, c.result) for c in monday.checks] == [
+        ("食堂从业人员晨检", "done", "Cook", "07:10", "pass"),
+        ("餐具消毒记录", "done", "Cook", "13:40", "pass"),
+    ]
+    assert all(c.record_id for c in monday.checks)
+    assert monday.problems == [] and monday.missing == []
+
+
+def test_a_day_with_a_check_missing_says_which(month: Month) -> None:
+    month.live_through(5)
+
+    wednesday = daily_report(month.session, month.school, date(2026, 3, 4), now=month.clock.now())
+
+    assert wednesday.verdict == Verdict.MISSING
+    assert [m["zh_CN"] for m in wednesday.missing] == ["食堂从业人员晨检"]
+    assert [(c.state, c.record_id is None) for c in wednesday.checks] == [
+        ("missed", True),
+        ("done", False),
+    ]
+    saturday = daily_report(month.session, month.school, date(2026, 3, 7), now=month.clock.now())
+    assert saturday.verdict == Verdict.NO_CHECKS
+
+
+def test_the_week_report_lists_what_was_checked_the_missed_day_and_the_open_problem(
+    month: Month,
+) -> None:
+    month.live_through(15)
+    now = month.clock.now()
+
+    first = build_report(month.session, month.school, ReportKind.WEEKLY, date(2026, 3, 2), now=now)
+    assert (first.starts_on, first.ends_on) == ("2026-03-02", "2026-03-08")
+    assert [(c.title["zh_CN"], c.due, c.done, c.missed) for c in first.checked] == [
+        ("食堂从业人员晨检", 5, 4, 1),
+        ("餐具消毒记录", 5, 5, 0),
+    ]
+    assert [d.day for d in first.missed_days] == ["2026-03-04"]
+    assert [d.verdict for d in first.days].count(Verdict.ZERO_RISK) == 4
+    assert first.problems == [] and first.still_open == []
+
+    second = build_report(month.session, month.school, ReportKind.WEEKLY, date(2026, 3, 9), now=now)
+    assert second.missed_days == []
+    assert second.figures.zero_risk_days == 4
+    [problem] = second.problems
+    assert (problem.found_on, problem.what["zh_CN"], problem.status) == (
+        "2026-03-10",
+        "消毒后餐具未放入保洁柜",
+        "open",
+    )
+    assert problem.record_id == second.days[1].checks[1].record_id
+    assert problem.fix_by == "2026-03-13 13:40"
+    assert second.still_open == [problem]
+
+
+def test_the_month_minutes_count_the_month_and_show_the_failure_fixed_late(month: Month) -> None:
+    month.live_through(31)
+    now = month.clock.now()
+
+    minutes = build_report(
+        month.session, month.school, ReportKind.MONTHLY, date(2026, 3, 1), now=now
+    )
+
+    figures = minutes.figures
+    assert (figures.school_days, figures.checks_due, figures.checks_done) == (22, 44, 43)
+    assert (figures.checks_missed, figures.missed_days, figures.zero_risk_days) == (1, 1, 20)
+    assert (figures.problems, figures.fixed, figures.fixed_late, figures.still_open) == (
+        1,
+        0,
+        1,
+        0,
+    )
+    [problem] = minutes.problems
+    assert (problem.status, problem.fixed_on, problem.handling) == (
+        "fixed_late",
+        "2026-03-16 09:00",
+        "重新清洗消毒后入柜",
+    )
+    assert [(w.starts_on, w.status) for w in minutes.weeks] == [
+        ("2026-03-02", ReportStatus.OVERDUE),
+        ("2026-03-09", ReportStatus.OVERDUE),
+        ("2026-03-16", ReportStatus.OVERDUE),
+        ("2026-03-23", ReportStatus.OVERDUE),
+        ("2026-03-30", ReportStatus.IN_PROGRESS),
+    ]
+    assert [d.day for d in minutes.missed_days] == ["2026-03-04"]
+
+
+def test_the_head_signs_the_week_and_the_signed_report_no_longer_changes(month: Month) -> None:
+    month.live_through(9)
+    monday = date(2026, 3, 2)
+    session, school, admin = month.session, month.school, month.admin
+    assert (
+        reports_of_month(session, school, monday, now=month.clock.now())[1].status
+        == ReportStatus.TO_SIGN
+    )
+
+    save_notes(session, admin, school, ReportKind.WEEKLY, monday, "晨检漏检已提醒", now=cst(9, 9))
+    signed = sign_report(
+        session,
+        admin,
+        school,
+        ReportKind.WEEKLY,
+        monday,
+        "晨检漏检已提醒，专人负责",
+        now=cst(9, 10),
+    )
+
+    assert signed.signed_by_id == admin.id and signed.signed_at == cst(9, 10)
+    assert signed.notes == NOTE
+    assert signed.content is not None
+    assert signed.content["missed_days"][0]["day"] == "2026-03-04"
+    with pytest.raises(ReportRefused):
+        save_notes(session, admin, school, ReportKind.WEEKLY, monday, "改一改", now=cst(9, 11))
+    with pytest.raises(ReportRefused):
+        sign_report(session, admin, school, ReportKind.WEEKLY, monday, "", now=cst(9, 11))
+    row = report_row(session, school, ReportKind.WEEKLY, monday)
+    assert row is not None and row.notes == NOTE
+
+
+def test_a_week_is_signed_only_once_over_and_only_by_its_schools_head(month: Month) -> None:
+    month.live_through(4)
+    session, school = month.session, month.school
+    other = make_school(session, "S2", "第二小学", district=school.district)
+    stranger = make_person(session, month.clock, other, Role.SCHOOL_ADMIN, "stranger")
+    district = make_district_admin(session, month.clock, school)
+    monday = date(2026, 3, 2)
+
+    with pytest.raises(ReportRefused):
+        sign_report(session, month.admin, school, ReportKind.WEEKLY, monday, "", now=cst(5, 9))
+    for person in (stranger, district, month.cook):
+        with pytest.raises(ReportRefused):
+            sign_report(session, person, school, ReportKind.WEEKLY, monday, "", now=cst(9, 9))
+    assert report_row(session, school, ReportKind.WEEKLY, monday) is None
+
+
+def test_an_unsigned_week_is_overdue_after_its_deadline(month: Month) -> None:
+    month.live_through(3)
+    school, session = month.school, month.session
+    monday = date(2026, 3, 2)
+
+    def status(at: datetime) -> ReportStatus:
+        return reports_of_month(session, school, monday, now=at)[1].status
+
+    assert status(cst(8, 23)) == ReportStatus.IN_PROGRESS
+    assert status(cst(10, 16, 59)) == ReportStatus.TO_SIGN
+    assert status(cst(10, 17)) == ReportStatus.OVERDUE
