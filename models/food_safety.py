@@ -28,7 +28,8 @@ from models.people import Person, Role
 from models.records import Record
 
 RULE = N_(
-    "《企业落实食品安全主体责任监督管理规定》（市场监管总局令第60号）：日管控、周排查、月调度"
+    "Provisions on Enterprises' Primary Responsibility for Food Safety (SAMR Order No. 60):"
+    " daily control, weekly investigation, monthly scheduling"
 )
 MAX_NOTES = 4000
 
@@ -53,6 +54,37 @@ class ReportStatus(enum.StrEnum):
     TO_SIGN = "to_sign"  # over, before the deadline
     OVERDUE = "overdue"  # over, past the deadline, unsigned
     SIGNED = "signed"
+
+
+KIND_TITLES = {
+    ReportKind.WEEKLY: N_("Weekly food-safety investigation report"),
+    ReportKind.MONTHLY: N_("Monthly food-safety scheduling meeting minutes"),
+}
+DAY_TITLE = N_("Daily food-safety check record")
+VERDICT_LABELS = {
+    Verdict.ZERO_RISK: N_("No food-safety risk found (zero risk)"),
+    Verdict.MISSING: N_("Checks missing"),
+    Verdict.PROBLEMS: N_("Problems found"),
+    Verdict.PENDING: N_("Checks still to do"),
+    Verdict.NO_CHECKS: N_("No checks due"),
+}
+STATUS_LABELS = {
+    ReportStatus.IN_PROGRESS: N_("Period not over"),
+    ReportStatus.TO_SIGN: N_("To sign"),
+    ReportStatus.OVERDUE: N_("Overdue, not signed"),
+    ReportStatus.SIGNED: N_("Signed"),
+}
+CHECK_LABELS = {
+    "done": N_("Done"),
+    "missed": N_("Missed"),
+    "pending": N_("To do"),
+    "filed": N_("Filed"),
+}
+PROBLEM_LABELS = {
+    "fixed": N_("Fixed"),
+    "fixed_late": N_("Fixed late"),
+    "open": N_("Still open"),
+}
 
 
 class FoodSafetyReport(Base):

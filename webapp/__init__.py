@@ -29,6 +29,7 @@ from webapp import (
     paging,
     records,
     registers,
+    reports,
     scan,
     schedules,
     trips,
@@ -92,6 +93,7 @@ def create_app(
     app.register_blueprint(registers.bp)
     app.register_blueprint(schedules.bp)
     app.register_blueprint(chats.bp)
+    app.register_blueprint(reports.bp)
     return app
 
 

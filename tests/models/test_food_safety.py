@@ -4,16 +4,12 @@ Tuesday 10th finds tableware stored dirty, fixed on Monday 16th, three days past
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.actions import CorrectiveAction, close_action
-from models.assets import AssetKind
 from models.clock import SettableClock
-from models.duties import ensure_builtin_duties
 from models.food_safety import (
     ReportKind,
     ReportRefused,
@@ -27,106 +23,25 @@ from models.food_safety import (
     sign_report,
 )
 from models.people import Role
-from models.photos import PhotoStore, process_photo
-from models.records import Channel, Upload, submit_record
-from models.sweep import sweep
+from models.photos import PhotoStore
 from tests.factories import (
-    distinct_jpeg,
-    make_asset,
-    make_certificate,
+    NOTE,
+    CanteenMonth,
+    cst,
     make_district_admin,
     make_person,
     make_school,
-    template_for,
 )
-
-MORNING = "canteen_morning_health_check"
-TABLEWARE = "canteen_tableware_disinfection"
-HEALTHY = {"staff_on_duty": "6", "all_certified": "yes", "anyone_unwell": "no"}
-HEALTHY_CLOTHES = {**HEALTHY, "clothes_clean": "pass"}
-CLEAN = {"method": "蒸汽", "minutes": "15", "stored_clean": "yes"}
-DIRTY = {**CLEAN, "stored_clean": "no"}
-NOTE = "晨检漏检已提醒，专人负责"
-
-
-def cst(day: int, hour: int, minute: int = 0, month: int = 3) -> datetime:
-    """A moment in 2026, given in Shanghai time."""
-    return datetime(2026, month, day, hour, minute, tzinfo=UTC) - timedelta(hours=8)
-
-
-class Month:
-    """One school's canteen through March 2026, with only the morning check and tableware
-    disinfection scheduled (the district switched the others off, to keep the world small)."""
-
-    def __init__(self, session: Session, clock: SettableClock, store: PhotoStore) -> None:
-        self.session, self.clock, self.store = session, clock, store
-        self.school = make_school(session)
-        self.admin = make_person(session, clock, self.school, Role.SCHOOL_ADMIN, "admin")
-        self.cook = make_person(session, clock, self.school, Role.CANTEEN_STAFF, "cook")
-        make_certificate(session, clock, store, self.admin, self.school, self.cook)
-        self.canteen = make_asset(
-            session, clock, self.school, AssetKind.CANTEEN, "ST-01", "食堂", responsible=self.cook
-        )
-        for duty in ensure_builtin_duties(session, self.school.district, now=clock.now()):
-            duty.active = duty.template_key in (MORNING, TABLEWARE)
-        session.flush()
-        self.keys = 0
-
-    def file(self, key: str, answers: dict[str, str], at: datetime) -> int:
-        self.clock.set(at)
-        self.keys += 1
-        photos = [Upload("photo", distinct_jpeg(f"p{self.keys}"))] if key == TABLEWARE else []
-        return submit_record(
-            self.session,
-            actor=self.cook,
-            asset=self.canteen,
-            template=template_for(self.session, key),
-            answers=answers,
-            uploads=photos,
-            key=f"record-{self.keys:04d}",
-            channel=Channel.WEB,
-            clock=self.clock,
-            store=self.store,
-        ).record.id
-
-    def live_through(self, last_day: int) -> None:
-        """Each school day to `last_day`: the sweep opens the day, the cook files both checks,
-        except the 4th's morning check (missed) and the 10th's failed tableware."""
-        for day in range(2, last_day + 1):
-            moment = cst(day, 0, 5)
-            self.clock.set(moment)
-            sweep(self.session, now=moment)
-            if date(2026, 3, day).weekday() >= 5:
-                continue
-            if day != 4:
-                self.file(MORNING, HEALTHY_CLOTHES, cst(day, 7, 10))
-            self.file(TABLEWARE, DIRTY if day == 10 else CLEAN, cst(day, 13, 40))
-            if day == 16:
-                self.fix(cst(16, 9))
-        self.clock.set(cst(last_day, 0, 5) + timedelta(days=1))
-        sweep(self.session, now=self.clock.now())
-        self.session.flush()
-
-    def fix(self, at: datetime) -> None:
-        action = self.session.scalars(select(CorrectiveAction)).one()
-        self.clock.set(at)
-        close_action(
-            self.session,
-            action,
-            actor=self.admin,
-            note="重新清洗消毒后入柜",
-            photo=process_photo(distinct_jpeg("fix")),
-            store=self.store,
-            now=at,
-        )
 
 
 @pytest.fixture
-def month(session: Session, clock: SettableClock, store: PhotoStore) -> Month:
-    return Month(session, clock, store)
+def month(session: Session, clock: SettableClock, store: PhotoStore) -> CanteenMonth:
+    return CanteenMonth(session, clock, store)
 
 
-def test_a_day_with_every_check_done_and_nothing_wrong_is_a_zero_risk_day(month: Month) -> None:
+def test_a_day_with_every_check_done_and_nothing_wrong_is_a_zero_risk_day(
+    month: CanteenMonth,
+) -> None:
     month.live_through(3)
 
     monday = daily_report(month.session, month.school, date(2026, 3, 2), now=month.clock.now())
@@ -140,7 +55,9 @@ def test_a_day_with_every_check_done_and_nothing_wrong_is_a_zero_risk_day(month:
     assert monday.problems == [] and monday.missing == []
 
 
-def test_a_day_with_a_check_missing_says_which(month: Month) -> None:
+def test_a_day_with_a_check_missing_says_which(
+    month: CanteenMonth,
+) -> None:
     month.live_through(5)
 
     wednesday = daily_report(month.session, month.school, date(2026, 3, 4), now=month.clock.now())
@@ -156,7 +73,7 @@ def test_a_day_with_a_check_missing_says_which(month: Month) -> None:
 
 
 def test_the_week_report_lists_what_was_checked_the_missed_day_and_the_open_problem(
-    month: Month,
+    month: CanteenMonth,
 ) -> None:
     month.live_through(15)
     now = month.clock.now()
@@ -185,7 +102,9 @@ def test_the_week_report_lists_what_was_checked_the_missed_day_and_the_open_prob
     assert second.still_open == [problem]
 
 
-def test_the_month_minutes_count_the_month_and_show_the_failure_fixed_late(month: Month) -> None:
+def test_the_month_minutes_count_the_month_and_show_the_failure_fixed_late(
+    month: CanteenMonth,
+) -> None:
     month.live_through(31)
     now = month.clock.now()
 
@@ -218,7 +137,9 @@ def test_the_month_minutes_count_the_month_and_show_the_failure_fixed_late(month
     assert [d.day for d in minutes.missed_days] == ["2026-03-04"]
 
 
-def test_the_head_signs_the_week_and_the_signed_report_no_longer_changes(month: Month) -> None:
+def test_the_head_signs_the_week_and_the_signed_report_no_longer_changes(
+    month: CanteenMonth,
+) -> None:
     month.live_through(9)
     monday = date(2026, 3, 2)
     session, school, admin = month.session, month.school, month.admin
@@ -250,7 +171,9 @@ def test_the_head_signs_the_week_and_the_signed_report_no_longer_changes(month: 
     assert row is not None and row.notes == NOTE
 
 
-def test_a_week_is_signed_only_once_over_and_only_by_its_schools_head(month: Month) -> None:
+def test_a_week_is_signed_only_once_over_and_only_by_its_schools_head(
+    month: CanteenMonth,
+) -> None:
     month.live_through(4)
     session, school = month.session, month.school
     other = make_school(session, "S2", "第二小学", district=school.district)
@@ -266,7 +189,9 @@ def test_a_week_is_signed_only_once_over_and_only_by_its_schools_head(month: Mon
     assert report_row(session, school, ReportKind.WEEKLY, monday) is None
 
 
-def test_an_unsigned_week_is_overdue_after_its_deadline(month: Month) -> None:
+def test_an_unsigned_week_is_overdue_after_its_deadline(
+    month: CanteenMonth,
+) -> None:
     month.live_through(3)
     school, session = month.school, month.session
     monday = date(2026, 3, 2)
