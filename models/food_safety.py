@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.actions import CorrectiveAction, EventKind
@@ -23,6 +23,7 @@ from models.assets import Asset, AssetKind
 from models.base import Base
 from models.duties import Task, TaskState, template_title
 from models.messages import N_, DomainError, Message
+from models.notifications import Notification, Severity, district_admins, notify, school_admins
 from models.org import School
 from models.people import Person, Role
 from models.records import Record
@@ -648,3 +649,92 @@ def reports_of_month(
             )
         )
     return listed
+
+
+# --- reminders ------------------------------------------------------------------------------
+
+TO_SIGN = N_("%(school)s: the %(report)s for %(period)s is ready to sign by %(due)s.")
+NOT_SIGNED = N_("%(school)s: the %(report)s for %(period)s is overdue and not signed.")
+
+
+def report_path(school: School, kind: ReportKind, starts_on: date) -> str:
+    return f"/reports/{school.code}/food-safety/{kind}/{starts_on.isoformat()}"
+
+
+def remind_unsigned(session: Session, *, now: datetime) -> list[Notification]:
+    """For the week and month last over at every school with a canteen: its administrators
+    hear it is ready to sign, and once past its deadline unsigned, they and the district hear
+    it is overdue. Each notice once (its dedup key); a school that signed hears nothing."""
+    queued: list[Notification] = []
+    # A school's reports start with its first canteen: no report is asked of before.
+    since_canteen = (
+        select(Asset.school_id, func.min(Asset.created_at).label("first"))
+        .where(Asset.kind == AssetKind.CANTEEN)
+        .group_by(Asset.school_id)
+        .subquery()
+    )
+    schools = list(
+        session.execute(
+            select(School, since_canteen.c.first)
+            .join(since_canteen, since_canteen.c.school_id == School.id)
+            .order_by(School.id)
+        )
+    )
+    # Read once, not per school: the reports signed and the notices queued lately.
+    since = (now - timedelta(days=40)).date()
+    signed = {
+        (row.school_id, row.kind, row.starts_on)
+        for row in session.scalars(
+            select(FoodSafetyReport).where(
+                FoodSafetyReport.starts_on >= since, FoodSafetyReport.signed_at.is_not(None)
+            )
+        )
+    }
+    sent = set(
+        session.scalars(
+            select(Notification.dedup_key).where(
+                Notification.dedup_key.like("food-safety:%"),
+                Notification.created_at >= now - timedelta(days=40),
+            )
+        )
+    )
+    for school, first in schools:
+        today = school.district.local(now).date()
+        opened = school.district.local(first).date()
+        for kind in ReportKind:
+            starts_on = period_of(kind, period_of(kind, today)[0] - timedelta(days=1))[0]
+            if (school.id, kind, starts_on) in signed or period_of(kind, starts_on)[1] < opened:
+                continue
+            status = report_status(school, kind, starts_on, None, now=now)
+            key = f"food-safety:{school.id}:{kind}:{starts_on.isoformat()}"
+            key += ":sign" if status == ReportStatus.TO_SIGN else ":overdue"
+            if status not in (ReportStatus.TO_SIGN, ReportStatus.OVERDUE) or key in sent:
+                continue
+            last = period_of(kind, starts_on)[1]
+            params: dict[str, Any] = {
+                "school": school.name,
+                "report": {"msgid": KIND_TITLES[kind]},
+                "period": f"{starts_on.isoformat()} – {last.isoformat()}",
+                "due": deadline(school, kind, starts_on).isoformat(),
+            }
+            admins = school_admins(session, school.id, school.district_id)
+            if status == ReportStatus.TO_SIGN:
+                message, severity, people = TO_SIGN, Severity.INFO, admins
+            else:
+                people = admins + [
+                    p
+                    for p in district_admins(session, school.district_id)
+                    if p.id not in {a.id for a in admins}
+                ]
+                message, severity = NOT_SIGNED, Severity.MAJOR
+            queued += notify(
+                session,
+                people,
+                message=message,
+                params=params,
+                severity=severity,
+                dedup_key=key,
+                now=now,
+                link=report_path(school, kind, starts_on),
+            )
+    return queued

@@ -18,6 +18,7 @@ from models.food_safety import (
     build_report,
     daily_report,
     report_row,
+    remind_unsigned,
     reports_of_month,
     save_notes,
     sign_report,
@@ -202,3 +203,35 @@ def test_an_unsigned_week_is_overdue_after_its_deadline(
     assert status(cst(8, 23)) == ReportStatus.IN_PROGRESS
     assert status(cst(10, 16, 59)) == ReportStatus.TO_SIGN
     assert status(cst(10, 17)) == ReportStatus.OVERDUE
+
+
+def test_the_head_is_reminded_to_sign_and_the_district_hears_of_an_overdue_week(
+    month: CanteenMonth,
+) -> None:
+    session, school = month.session, month.school
+    district = make_district_admin(session, month.clock, school)
+    month.live_through(8)
+
+    ready = remind_unsigned(session, now=cst(9, 10))
+    again = remind_unsigned(session, now=cst(9, 11))
+    overdue = remind_unsigned(session, now=cst(10, 17))
+    sign_report(
+        session, month.admin, school, ReportKind.WEEKLY, date(2026, 3, 2), "", now=cst(10, 18)
+    )
+    after = remind_unsigned(session, now=cst(11, 9))
+
+    # February is before the canteen was added: nothing is asked of it.
+    assert [(n.recipient.username, n.text) for n in ready] == [
+        (
+            "admin",
+            "实验小学：2026-03-02 – 2026-03-08 的每周食品安全排查治理报告已可签字，请于 03-10 17:00 前签字。",
+        )
+    ]
+    assert ready[0].link == "/reports/S1/food-safety/weekly/2026-03-02"
+    assert again == []
+    assert [(n.recipient.username, n.severity) for n in overdue] == [
+        ("admin", "major"),
+        ("district", "major"),
+    ]
+    assert "已逾期，仍未签字" in overdue[1].text
+    assert after == [] and district.id
