@@ -17,8 +17,8 @@ from models.food_safety import (
     Verdict,
     build_report,
     daily_report,
-    report_row,
     remind_unsigned,
+    report_row,
     reports_of_month,
     save_notes,
     sign_report,
@@ -221,11 +221,9 @@ def test_the_head_is_reminded_to_sign_and_the_district_hears_of_an_overdue_week(
     after = remind_unsigned(session, now=cst(11, 9))
 
     # February is before the canteen was added: nothing is asked of it.
+    week = "2026-03-02 – 2026-03-08"
     assert [(n.recipient.username, n.text) for n in ready] == [
-        (
-            "admin",
-            "实验小学：2026-03-02 – 2026-03-08 的每周食品安全排查治理报告已可签字，请于 03-10 17:00 前签字。",
-        )
+        ("admin", f"实验小学：{week} 的每周食品安全排查治理报告已可签字，请于 03-10 17:00 前签字。")
     ]
     assert ready[0].link == "/reports/S1/food-safety/weekly/2026-03-02"
     assert again == []
