@@ -8,6 +8,7 @@ from models.checklist_roles import ChecklistRoles
 from models.checklists import FormTemplate
 from models.documents import Document
 from models.duties import CalendarEntry, Duty, Task
+from models.food_safety import FoodSafetyReport
 from models.linking import LinkCode
 from models.notifications import Delivery, Notification
 from models.org import District, Location, School
@@ -34,6 +35,7 @@ __all__ = [
     "District",
     "Document",
     "Duty",
+    "FoodSafetyReport",
     "FormTemplate",
     "Label",
     "LinkCode",

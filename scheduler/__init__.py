@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models.clock import Clock, SystemClock
 from models.duties import DutyDefaults
+from models.food_safety import remind_unsigned
 from models.sweep import SweepPolicy, SweepReport, sweep
 from models.trips import sweep_trips
 from models.unit_of_work import unit_of_work
@@ -46,9 +47,11 @@ def check_trips(factory: sessionmaker[Session], clock: Clock, within: timedelta)
 def run_sweep(
     factory: sessionmaker[Session], clock: Clock, policy: SweepPolicy, at: datetime | None = None
 ) -> SweepReport:
-    """One sweep of duties, expiries and digests, committed as one transaction."""
+    """One sweep of duties, expiries, digests and the food-safety reports to sign, committed
+    as one transaction."""
     with unit_of_work(factory) as session:
         report = sweep(session, now=at or clock.now(), policy=policy)
+        report.queued.extend(remind_unsigned(session, now=at or clock.now()))
     if report.queued or report.started:
         log.info(
             "sweep: %d task(s) started, %d closed, %d notice(s) queued",

@@ -3,25 +3,30 @@
 from __future__ import annotations
 
 import io
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any
 
 import pytest
 from PIL import Image
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from channels.telegram import CHANNEL as TELEGRAM
+from models.actions import CorrectiveAction, close_action
 from models.addresses import ChannelAccount
 from models.assets import Asset, AssetKind, create_asset
 from models.checklists import FormTemplate, latest_template
 from models.clock import SettableClock
 from models.documents import Document, DocumentKind, add_document
+from models.duties import ensure_builtin_duties
 from models.messages import SubmissionInvalid
 from models.org import District, Location, School
 from models.people import Person, Role, create_person, grant_role, hash_password
-from models.photos import PhotoStore
+from models.photos import PhotoStore, process_photo
+from models.records import Channel, Upload, submit_record
 from models.suppliers import SUPPLY_CATEGORIES, Supplier
+from models.sweep import sweep
 
 PASSWORD = "secret-pass"
 
@@ -348,3 +353,86 @@ def make_record_row(
     session.add(record)
     session.flush()
     return record
+
+
+# --- a canteen through March 2026, for the food-safety reports ---------------------------
+
+MORNING = "canteen_morning_health_check"
+TABLEWARE = "canteen_tableware_disinfection"
+HEALTHY = {"staff_on_duty": "6", "all_certified": "yes", "anyone_unwell": "no"}
+HEALTHY_CLOTHES = {**HEALTHY, "clothes_clean": "pass"}
+CLEAN = {"method": "蒸汽", "minutes": "15", "stored_clean": "yes"}
+DIRTY = {**CLEAN, "stored_clean": "no"}
+NOTE = "晨检漏检已提醒，专人负责"
+
+
+def cst(day: int, hour: int, minute: int = 0, month: int = 3) -> datetime:
+    """A moment in 2026, given in Shanghai time."""
+    return datetime(2026, month, day, hour, minute, tzinfo=UTC) - timedelta(hours=8)
+
+
+class CanteenMonth:
+    """One school's canteen through March 2026, with only the morning check and tableware
+    disinfection scheduled (the district switched the others off, to keep the world small)."""
+
+    def __init__(self, session: Session, clock: SettableClock, store: PhotoStore) -> None:
+        self.session, self.clock, self.store = session, clock, store
+        self.school = make_school(session)
+        self.admin = make_person(session, clock, self.school, Role.SCHOOL_ADMIN, "admin")
+        self.cook = make_person(session, clock, self.school, Role.CANTEEN_STAFF, "cook")
+        make_certificate(session, clock, store, self.admin, self.school, self.cook)
+        self.canteen = make_asset(
+            session, clock, self.school, AssetKind.CANTEEN, "ST-01", "食堂", responsible=self.cook
+        )
+        for duty in ensure_builtin_duties(session, self.school.district, now=clock.now()):
+            duty.active = duty.template_key in (MORNING, TABLEWARE)
+        session.flush()
+        self.keys = 0
+
+    def file(self, key: str, answers: dict[str, str], at: datetime) -> int:
+        self.clock.set(at)
+        self.keys += 1
+        photos = [Upload("photo", distinct_jpeg(f"p{self.keys}"))] if key == TABLEWARE else []
+        return submit_record(
+            self.session,
+            actor=self.cook,
+            asset=self.canteen,
+            template=template_for(self.session, key),
+            answers=answers,
+            uploads=photos,
+            key=f"record-{self.keys:04d}",
+            channel=Channel.WEB,
+            clock=self.clock,
+            store=self.store,
+        ).record.id
+
+    def live_through(self, last_day: int) -> None:
+        """Each school day to `last_day`: the sweep opens the day, the cook files both checks,
+        except the 4th's morning check (missed) and the 10th's failed tableware."""
+        for day in range(2, last_day + 1):
+            moment = cst(day, 0, 5)
+            self.clock.set(moment)
+            sweep(self.session, now=moment)
+            if date(2026, 3, day).weekday() >= 5:
+                continue
+            if day != 4:
+                self.file(MORNING, HEALTHY_CLOTHES, cst(day, 7, 10))
+            self.file(TABLEWARE, DIRTY if day == 10 else CLEAN, cst(day, 13, 40))
+            if day == 16:
+                self.fix(cst(16, 9))
+        self.clock.set(cst(last_day, 0, 5) + timedelta(days=1))
+        sweep(self.session, now=self.clock.now())
+        self.session.flush()
+
+    def fix(self, at: datetime) -> None:
+        action = self.session.scalars(select(CorrectiveAction)).one()
+        self.clock.set(at)
+        close_action(
+            self.session,
+            action,
+            actor=self.admin,
+            note="重新清洗消毒后入柜",
+            photo=process_photo(distinct_jpeg("fix")),
+            store=self.store,
+            now=at,
+        )

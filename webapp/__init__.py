@@ -30,6 +30,7 @@ from webapp import (
     paging,
     records,
     registers,
+    reports,
     scan,
     schedules,
     score,
@@ -96,6 +97,7 @@ def create_app(
     app.register_blueprint(chats.bp)
     app.register_blueprint(score.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(reports.bp)
     return app
 
 

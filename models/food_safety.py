@@ -1,0 +1,740 @@
+"""The canteen's statutory food-safety reports, written from its records (日管控、周排查、月调度).
+
+《企业落实食品安全主体责任监督管理规定》（市场监管总局令第60号） asks for a daily check record,
+a weekly investigation report and monthly scheduling minutes, with a record also on a day
+when nothing was wrong. The daily record and the drafts are built here from the canteen's
+tasks, records and corrective actions, and nothing else: every line names the record behind
+it. A weekly or monthly report becomes a row of its own once someone writes in it, and is
+frozen (its lines kept as they were read) when it is signed.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from models.actions import CorrectiveAction, EventKind
+from models.assets import Asset, AssetKind
+from models.base import Base
+from models.duties import Task, TaskState, template_title
+from models.messages import N_, DomainError, Message
+from models.notifications import Notification, Severity, district_admins, notify, school_admins
+from models.org import School
+from models.people import Person, Role
+from models.records import Record
+
+RULE = N_(
+    "Provisions on Enterprises' Primary Responsibility for Food Safety (SAMR Order No. 60):"
+    " daily control, weekly investigation, monthly scheduling"
+)
+MAX_NOTES = 4000
+
+
+class ReportKind(enum.StrEnum):
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+
+
+class Verdict(enum.StrEnum):
+    """What a day's record says in one line."""
+
+    ZERO_RISK = "zero_risk"  # every check done, nothing wrong: 未发现食品安全风险
+    MISSING = "missing"  # a check not done in its window
+    PROBLEMS = "problems"  # done, but something failed
+    PENDING = "pending"  # a check still in its window
+    NO_CHECKS = "no_checks"  # nothing due and nothing filed (no school that day)
+
+
+class ReportStatus(enum.StrEnum):
+    IN_PROGRESS = "in_progress"  # the period is not over
+    TO_SIGN = "to_sign"  # over, before the deadline
+    OVERDUE = "overdue"  # over, past the deadline, unsigned
+    SIGNED = "signed"
+
+
+KIND_TITLES = {
+    ReportKind.WEEKLY: N_("Weekly food-safety investigation report"),
+    ReportKind.MONTHLY: N_("Monthly food-safety scheduling meeting minutes"),
+}
+DAY_TITLE = N_("Daily food-safety check record")
+VERDICT_LABELS = {
+    Verdict.ZERO_RISK: N_("No food-safety risk found (zero risk)"),
+    Verdict.MISSING: N_("Checks missing"),
+    Verdict.PROBLEMS: N_("Problems found"),
+    Verdict.PENDING: N_("Checks still to do"),
+    Verdict.NO_CHECKS: N_("No checks due"),
+}
+STATUS_LABELS = {
+    ReportStatus.IN_PROGRESS: N_("Period not over"),
+    ReportStatus.TO_SIGN: N_("To sign"),
+    ReportStatus.OVERDUE: N_("Overdue, not signed"),
+    ReportStatus.SIGNED: N_("Signed"),
+}
+CHECK_LABELS = {
+    "done": N_("Done"),
+    "missed": N_("Missed"),
+    "pending": N_("To do"),
+    "filed": N_("Filed"),
+}
+PROBLEM_LABELS = {
+    "fixed": N_("Fixed"),
+    "fixed_late": N_("Fixed late"),
+    "open": N_("Still open"),
+}
+
+
+class FoodSafetyReport(Base):
+    """A weekly report or monthly minutes of one school: its notes, and once signed, its lines."""
+
+    __tablename__ = "food_safety_report"
+    __table_args__ = (UniqueConstraint("school_id", "kind", "starts_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    # The weekly report's measures, the minutes' decisions: what the signer writes.
+    notes: Mapped[str] = mapped_column(Text, default="")
+    # The report as it was read when signed; None until then.
+    content: Mapped[dict[str, Any] | None]
+    updated_at: Mapped[datetime]
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    signed_at: Mapped[datetime | None]
+    signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+
+    signed_by: Mapped[Person | None] = relationship(foreign_keys=[signed_by_id])
+
+    @property
+    def signed(self) -> bool:
+        return self.signed_at is not None
+
+
+# --- the lines ------------------------------------------------------------------------------
+
+
+@dataclass
+class CheckLine:
+    """One check of a day: scheduled (with its task) or filed without a schedule (receiving)."""
+
+    template_key: str
+    title: dict[str, str]
+    state: str  # done / missed / pending / filed
+    record_id: int | None = None
+    by: str | None = None
+    at: str | None = None  # HH:MM, the district's time
+    result: str | None = None
+
+
+@dataclass
+class ProblemLine:
+    """A failed item of a record and what became of it by the end of the period."""
+
+    record_id: int
+    found_on: str
+    what: dict[str, str]
+    severity: str
+    status: str  # fixed / fixed_late / open
+    action_id: int | None = None
+    fix_by: str | None = None
+    fixed_on: str | None = None
+    handling: str = ""
+
+
+@dataclass
+class DayReport:
+    day: str
+    verdict: str
+    checks: list[CheckLine] = field(default_factory=list)
+    missing: list[dict[str, str]] = field(default_factory=list)
+    problems: list[ProblemLine] = field(default_factory=list)
+
+
+@dataclass
+class CheckCount:
+    template_key: str
+    title: dict[str, str]
+    due: int = 0
+    done: int = 0
+    missed: int = 0
+    failed: int = 0
+
+
+@dataclass
+class Figures:
+    school_days: int = 0
+    checks_due: int = 0
+    checks_done: int = 0
+    checks_missed: int = 0
+    zero_risk_days: int = 0
+    missed_days: int = 0
+    problems: int = 0
+    fixed: int = 0
+    fixed_late: int = 0
+    still_open: int = 0
+
+
+@dataclass
+class WeekLine:
+    starts_on: str
+    ends_on: str
+    status: str
+    signed_by: str | None = None
+
+
+@dataclass
+class PeriodReport:
+    """The weekly report's or the monthly minutes' draft."""
+
+    kind: str
+    school: str
+    starts_on: str
+    ends_on: str
+    figures: Figures
+    checked: list[CheckCount]
+    days: list[DayReport]
+    problems: list[ProblemLine]
+    still_open: list[ProblemLine]
+    missed_days: list[DayReport]
+    weeks: list[WeekLine] = field(default_factory=list)
+
+    def snapshot(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# --- building them --------------------------------------------------------------------------
+
+
+def _bounds(school: School, first: date, last: date) -> tuple[datetime, datetime]:
+    zone = school.district.zone
+    start = datetime.combine(first, time(0), tzinfo=zone)
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone)
+    return start, end
+
+
+def _titles(session: Session, keys: set[str]) -> dict[str, dict[str, str]]:
+    return {key: template_title(session, key) for key in keys}
+
+
+def _days(
+    session: Session, school: School, first: date, last: date, *, now: datetime
+) -> list[DayReport]:
+    """Every day from `first` to `last`, built from the canteen's tasks, records and actions."""
+    start, end = _bounds(school, first, last)
+    district = school.district
+    tasks = list(
+        session.scalars(
+            select(Task)
+            .join(Asset, Asset.id == Task.asset_id)
+            .where(
+                Task.school_id == school.id,
+                Asset.kind == AssetKind.CANTEEN,
+                Task.due_at >= start,
+                Task.due_at < end,
+            )
+            .order_by(Task.due_at, Task.id)
+        )
+    )
+    records = list(
+        session.scalars(
+            select(Record)
+            .where(
+                Record.school_id == school.id,
+                Record.asset_kind == AssetKind.CANTEEN,
+                Record.submitted_at >= start,
+                Record.submitted_at < end,
+            )
+            .order_by(Record.submitted_at, Record.id)
+        )
+    )
+    by_id = {r.id: r for r in records}
+    actions = _actions_of(session, [r.id for r in records if not r.passed])
+    titles = _titles(session, {t.template_key for t in tasks} | {r.template.key for r in records})
+
+    def local_day(moment: datetime) -> str:
+        return district.local(moment).date().isoformat()
+
+    days = {
+        (first + timedelta(days=n)).isoformat(): DayReport(day="", verdict=Verdict.NO_CHECKS)
+        for n in range((last - first).days + 1)
+    }
+    for day, report in days.items():
+        report.day = day
+    for task in tasks:
+        report = days[local_day(task.due_at)]
+        record = by_id.get(task.record_id) if task.record_id else None
+        if record is None and task.record_id is not None:
+            record = session.get(Record, task.record_id)
+        title = titles.get(task.template_key, {})
+        if task.state == TaskState.DONE and record is not None:
+            report.checks.append(_line(record, title, "done", district))
+        elif task.state == TaskState.MISSED or now >= task.closes_at:
+            report.checks.append(CheckLine(task.template_key, title, "missed"))
+            report.missing.append(title)
+        else:
+            report.checks.append(CheckLine(task.template_key, title, "pending"))
+    scheduled = {t.record_id for t in tasks if t.record_id}
+    for record in records:
+        report = days[local_day(record.submitted_at)]
+        if record.id not in scheduled:
+            report.checks.append(
+                _line(record, titles.get(record.template.key, {}), "filed", district)
+            )
+        report.problems.extend(
+            _problems(record, actions.get(record.id, []), end, local_day(record.submitted_at))
+        )
+    for report in days.values():
+        states = {c.state for c in report.checks}
+        if not report.checks:
+            report.verdict = Verdict.NO_CHECKS
+        elif "missed" in states:
+            report.verdict = Verdict.MISSING
+        elif report.problems:
+            report.verdict = Verdict.PROBLEMS
+        elif "pending" in states:
+            report.verdict = Verdict.PENDING
+        else:
+            report.verdict = Verdict.ZERO_RISK
+    return list(days.values())
+
+
+def _line(record: Record, title: dict[str, str], state: str, district: Any) -> CheckLine:
+    return CheckLine(
+        template_key=record.template.key,
+        title=title or dict(record.template.spec.title),
+        state=state,
+        record_id=record.id,
+        by=record.submitted_by.display_name,
+        at=district.local(record.submitted_at).strftime("%H:%M"),
+        result=record.result,
+    )
+
+
+def _actions_of(session: Session, record_ids: list[int]) -> dict[int, list[CorrectiveAction]]:
+    found: dict[int, list[CorrectiveAction]] = {}
+    if not record_ids:
+        return found
+    for action in session.scalars(
+        select(CorrectiveAction)
+        .where(CorrectiveAction.record_id.in_(record_ids))
+        .order_by(CorrectiveAction.id)
+    ):
+        found.setdefault(action.record_id or 0, []).append(action)
+    return found
+
+
+def _problems(
+    record: Record, actions: list[CorrectiveAction], end: datetime, day: str
+) -> list[ProblemLine]:
+    """The record's failed items, each with its action as it stood at `end`."""
+    spec = record.template.spec
+    lines = []
+    for key in record.failed_items:
+        item = spec.item(key)
+        action = next((a for a in actions if a.item_key == key), None)
+        if action is None:
+            lines.append(ProblemLine(record.id, day, item.fail_texts(), item.severity, "open"))
+            continue
+        lines.append(_problem_of(action, record.id, day, end))
+    return lines
+
+
+def _problem_of(action: CorrectiveAction, record_id: int, day: str, end: datetime) -> ProblemLine:
+    district = action.asset.school.district
+    fixed = action.closed_at is not None and action.closed_at < end
+    closing = next(
+        (e for e in reversed(action.events) if e.kind == EventKind.CLOSED and e.at < end), None
+    )
+    status = "open"
+    if fixed and action.closed_at is not None:
+        status = "fixed_late" if action.closed_at > action.due_at else "fixed"
+    return ProblemLine(
+        record_id=record_id,
+        found_on=day,
+        what=action.what,
+        severity=action.severity,
+        status=status,
+        action_id=action.id,
+        fix_by=district.local(action.due_at).strftime("%Y-%m-%d %H:%M"),
+        fixed_on=(
+            district.local(action.closed_at).strftime("%Y-%m-%d %H:%M")
+            if fixed and action.closed_at is not None
+            else None
+        ),
+        handling=(closing.note or "") if closing is not None else "",
+    )
+
+
+def daily_report(session: Session, school: School, day: date, *, now: datetime) -> DayReport:
+    """The day's 每日食品安全检查记录: its checks, who did them, its problems and their handling."""
+    return _days(session, school, day, day, now=now)[0]
+
+
+def _still_open(
+    session: Session, school: School, first: date, last: date, found: list[ProblemLine]
+) -> list[ProblemLine]:
+    """Every canteen problem not fixed by the period's end: found in it, or carried into it."""
+    start, end = _bounds(school, first, last)
+    lines = [p for p in found if p.status == "open"]
+    carried = session.scalars(
+        select(CorrectiveAction)
+        .join(Asset, Asset.id == CorrectiveAction.asset_id)
+        .where(
+            CorrectiveAction.school_id == school.id,
+            Asset.kind == AssetKind.CANTEEN,
+            CorrectiveAction.opened_at < start,
+        )
+        .order_by(CorrectiveAction.opened_at)
+    )
+    district = school.district
+    for action in carried:
+        if action.record_id is None or (action.closed_at is not None and action.closed_at < end):
+            continue
+        if action.closed_at is None and not action.is_open:
+            continue
+        line = _problem_of(
+            action, action.record_id, district.local(action.opened_at).date().isoformat(), end
+        )
+        lines.insert(0, line)
+    return lines
+
+
+def _period(
+    session: Session, school: School, kind: ReportKind, first: date, last: date, now: datetime
+) -> PeriodReport:
+    days = _days(session, school, first, last, now=now)
+    figures = Figures()
+    counts: dict[str, CheckCount] = {}
+    problems: list[ProblemLine] = []
+    for day in days:
+        if day.verdict == Verdict.NO_CHECKS:
+            continue
+        figures.school_days += 1
+        figures.zero_risk_days += day.verdict == Verdict.ZERO_RISK
+        figures.missed_days += day.verdict == Verdict.MISSING
+        for check in day.checks:
+            count = counts.setdefault(
+                check.template_key, CheckCount(check.template_key, check.title)
+            )
+            if check.state != "filed":
+                count.due += 1
+                figures.checks_due += 1
+            if check.state in ("done", "filed"):
+                count.done += 1
+                figures.checks_done += check.state == "done"
+                count.failed += check.result == "fail"
+            elif check.state == "missed":
+                count.missed += 1
+                figures.checks_missed += 1
+        problems.extend(day.problems)
+    figures.problems = len(problems)
+    figures.fixed = sum(p.status == "fixed" for p in problems)
+    figures.fixed_late = sum(p.status == "fixed_late" for p in problems)
+    still_open = _still_open(session, school, first, last, problems)
+    figures.still_open = len(still_open)
+    return PeriodReport(
+        kind=kind,
+        school=school.name,
+        starts_on=first.isoformat(),
+        ends_on=last.isoformat(),
+        figures=figures,
+        checked=list(counts.values()),
+        days=[d for d in days if d.verdict != Verdict.NO_CHECKS],
+        problems=problems,
+        still_open=still_open,
+        missed_days=[d for d in days if d.verdict == Verdict.MISSING],
+    )
+
+
+def week_of(day: date) -> tuple[date, date]:
+    monday = day - timedelta(days=day.weekday())
+    return monday, monday + timedelta(days=6)
+
+
+def month_of(day: date) -> tuple[date, date]:
+    first = day.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return first, following - timedelta(days=1)
+
+
+def mondays_in(month: date) -> list[date]:
+    """The weeks of a month: those whose Monday falls in it."""
+    first, last = month_of(month)
+    monday = first + timedelta(days=(7 - first.weekday()) % 7)
+    return [monday + timedelta(days=7 * n) for n in range((last - monday).days // 7 + 1)]
+
+
+def period_of(kind: ReportKind, day: date) -> tuple[date, date]:
+    return week_of(day) if kind == ReportKind.WEEKLY else month_of(day)
+
+
+def build_report(
+    session: Session, school: School, kind: ReportKind, starts_on: date, *, now: datetime
+) -> PeriodReport:
+    """The weekly report's or the month's minutes' draft, as the records say now."""
+    first, last = period_of(kind, starts_on)
+    report = _period(session, school, kind, first, last, now)
+    if kind == ReportKind.MONTHLY:
+        for monday in mondays_in(first):
+            row = report_row(session, school, ReportKind.WEEKLY, monday)
+            report.weeks.append(
+                WeekLine(
+                    starts_on=monday.isoformat(),
+                    ends_on=(monday + timedelta(days=6)).isoformat(),
+                    status=report_status(school, ReportKind.WEEKLY, monday, row, now=now),
+                    signed_by=row.signed_by.display_name if row and row.signed_by else None,
+                )
+            )
+    return report
+
+
+# --- deadlines, editing and signing ---------------------------------------------------------
+
+# Signed by 17:00 on the second day after the week, the fifth after the month.
+SIGN_WITHIN = {ReportKind.WEEKLY: timedelta(days=2), ReportKind.MONTHLY: timedelta(days=5)}
+SIGN_BY = time(17, 0)
+
+
+def deadline(school: School, kind: ReportKind, starts_on: date) -> datetime:
+    last = period_of(kind, starts_on)[1]
+    return datetime.combine(last + SIGN_WITHIN[kind], SIGN_BY, tzinfo=school.district.zone)
+
+
+def report_status(
+    school: School,
+    kind: ReportKind,
+    starts_on: date,
+    row: FoodSafetyReport | None,
+    *,
+    now: datetime,
+) -> ReportStatus:
+    if row is not None and row.signed:
+        return ReportStatus.SIGNED
+    _, end = _bounds(school, *period_of(kind, starts_on))
+    if now < end:
+        return ReportStatus.IN_PROGRESS
+    late = now >= deadline(school, kind, starts_on)
+    return ReportStatus.OVERDUE if late else ReportStatus.TO_SIGN
+
+
+def report_row(
+    session: Session, school: School, kind: ReportKind, starts_on: date
+) -> FoodSafetyReport | None:
+    return session.scalar(
+        select(FoodSafetyReport).where(
+            FoodSafetyReport.school_id == school.id,
+            FoodSafetyReport.kind == kind,
+            FoodSafetyReport.starts_on == period_of(kind, starts_on)[0],
+        )
+    )
+
+
+class ReportRefused(DomainError):
+    pass
+
+
+def can_sign(person: Person, school: School) -> bool:
+    """The school's head (its administrator) signs; Houqin has no food-safety officer role yet,
+    so the weekly report too. A district administrator reads, but does not sign for a school."""
+    return any(g.role == Role.SCHOOL_ADMIN and g.school_id == school.id for g in person.grants)
+
+
+def _writable(
+    session: Session,
+    actor: Person,
+    school: School,
+    kind: ReportKind,
+    starts_on: date,
+    notes: str,
+    now: datetime,
+) -> FoodSafetyReport:
+    if not can_sign(actor, school):
+        raise ReportRefused(Message(N_("Only the school's administrator can write this report.")))
+    if len(notes) > MAX_NOTES:
+        raise ReportRefused(
+            Message(N_("Keep it under %(count)d characters."), {"count": MAX_NOTES})
+        )
+    first, last = period_of(kind, starts_on)
+    row = report_row(session, school, kind, first)
+    if row is not None and row.signed:
+        raise ReportRefused(Message(N_("This report is signed and can no longer change.")))
+    if row is None:
+        row = FoodSafetyReport(
+            school_id=school.id, kind=kind, starts_on=first, ends_on=last, updated_at=now
+        )
+        session.add(row)
+    row.notes = notes.strip()
+    row.updated_at = now
+    row.updated_by_id = actor.id
+    return row
+
+
+def save_notes(
+    session: Session,
+    actor: Person,
+    school: School,
+    kind: ReportKind,
+    starts_on: date,
+    notes: str,
+    *,
+    now: datetime,
+) -> FoodSafetyReport:
+    """Keep the signer's measures or decisions on a report not yet signed."""
+    row = _writable(session, actor, school, kind, starts_on, notes, now)
+    session.flush()
+    return row
+
+
+def sign_report(
+    session: Session,
+    actor: Person,
+    school: School,
+    kind: ReportKind,
+    starts_on: date,
+    notes: str,
+    *,
+    now: datetime,
+) -> FoodSafetyReport:
+    """Sign a report once its period is over: its lines are kept as read now, for good."""
+    first, last = period_of(kind, starts_on)
+    if now < _bounds(school, first, last)[1]:
+        raise ReportRefused(Message(N_("This period is not over yet; sign it when it is.")))
+    row = _writable(session, actor, school, kind, starts_on, notes, now)
+    row.content = build_report(session, school, kind, first, now=now).snapshot()
+    row.signed_at = now
+    row.signed_by_id = actor.id
+    session.flush()
+    return row
+
+
+@dataclass
+class Listed:
+    kind: str
+    starts_on: date
+    ends_on: date
+    status: str
+    row: FoodSafetyReport | None
+
+
+def reports_of_month(
+    session: Session, school: School, month: date, *, now: datetime
+) -> list[Listed]:
+    """The month's minutes and its weeks' reports (a week belongs to the month of its Monday)."""
+    first, last = month_of(month)
+    listed = []
+    row = report_row(session, school, ReportKind.MONTHLY, first)
+    listed.append(
+        Listed(
+            ReportKind.MONTHLY,
+            first,
+            last,
+            report_status(school, ReportKind.MONTHLY, first, row, now=now),
+            row,
+        )
+    )
+    for monday in mondays_in(first):
+        row = report_row(session, school, ReportKind.WEEKLY, monday)
+        listed.append(
+            Listed(
+                ReportKind.WEEKLY,
+                monday,
+                monday + timedelta(days=6),
+                report_status(school, ReportKind.WEEKLY, monday, row, now=now),
+                row,
+            )
+        )
+    return listed
+
+
+# --- reminders ------------------------------------------------------------------------------
+
+TO_SIGN = N_("%(school)s: the %(report)s for %(period)s is ready to sign by %(due)s.")
+NOT_SIGNED = N_("%(school)s: the %(report)s for %(period)s is overdue and not signed.")
+
+
+def report_path(school: School, kind: ReportKind, starts_on: date) -> str:
+    return f"/reports/{school.code}/food-safety/{kind}/{starts_on.isoformat()}"
+
+
+def remind_unsigned(session: Session, *, now: datetime) -> list[Notification]:
+    """For the week and month last over at every school with a canteen: its administrators
+    hear it is ready to sign, and once past its deadline unsigned, they and the district hear
+    it is overdue. Each notice once (its dedup key); a school that signed hears nothing."""
+    queued: list[Notification] = []
+    # A school's reports start with its first canteen: no report is asked of before.
+    since_canteen = (
+        select(Asset.school_id, func.min(Asset.created_at).label("first"))
+        .where(Asset.kind == AssetKind.CANTEEN)
+        .group_by(Asset.school_id)
+        .subquery()
+    )
+    schools = list(
+        session.execute(
+            select(School, since_canteen.c.first)
+            .join(since_canteen, since_canteen.c.school_id == School.id)
+            .order_by(School.id)
+        )
+    )
+    # Read once, not per school: the reports signed and the notices queued lately.
+    since = (now - timedelta(days=40)).date()
+    signed = {
+        (row.school_id, row.kind, row.starts_on)
+        for row in session.scalars(
+            select(FoodSafetyReport).where(
+                FoodSafetyReport.starts_on >= since, FoodSafetyReport.signed_at.is_not(None)
+            )
+        )
+    }
+    sent = set(
+        session.scalars(
+            select(Notification.dedup_key).where(
+                Notification.dedup_key.like("food-safety:%"),
+                Notification.created_at >= now - timedelta(days=40),
+            )
+        )
+    )
+    for school, first in schools:
+        today = school.district.local(now).date()
+        opened = school.district.local(first).date()
+        for kind in ReportKind:
+            starts_on = period_of(kind, period_of(kind, today)[0] - timedelta(days=1))[0]
+            if (school.id, kind, starts_on) in signed or period_of(kind, starts_on)[1] < opened:
+                continue
+            status = report_status(school, kind, starts_on, None, now=now)
+            key = f"food-safety:{school.id}:{kind}:{starts_on.isoformat()}"
+            key += ":sign" if status == ReportStatus.TO_SIGN else ":overdue"
+            if status not in (ReportStatus.TO_SIGN, ReportStatus.OVERDUE) or key in sent:
+                continue
+            last = period_of(kind, starts_on)[1]
+            params: dict[str, Any] = {
+                "school": school.name,
+                "report": {"msgid": KIND_TITLES[kind]},
+                "period": f"{starts_on.isoformat()} – {last.isoformat()}",
+                "due": deadline(school, kind, starts_on).isoformat(),
+            }
+            admins = school_admins(session, school.id, school.district_id)
+            if status == ReportStatus.TO_SIGN:
+                message, severity, people = TO_SIGN, Severity.INFO, admins
+            else:
+                people = admins + [
+                    p
+                    for p in district_admins(session, school.district_id)
+                    if p.id not in {a.id for a in admins}
+                ]
+                message, severity = NOT_SIGNED, Severity.MAJOR
+            queued += notify(
+                session,
+                people,
+                message=message,
+                params=params,
+                severity=severity,
+                dedup_key=key,
+                now=now,
+                link=report_path(school, kind, starts_on),
+            )
+    return queued
