@@ -11,6 +11,7 @@ frozen (its lines kept as they were read) when it is signed.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -659,6 +660,54 @@ NOT_SIGNED = N_("%(school)s: the %(report)s for %(period)s is overdue and not si
 
 def report_path(school: School, kind: ReportKind, starts_on: date) -> str:
     return f"/reports/{school.code}/food-safety/{kind}/{starts_on.isoformat()}"
+
+
+def signed_on_time(
+    session: Session, schools: Sequence[School], start: datetime, end: datetime
+) -> dict[int, tuple[int, int]]:
+    """Per school with a canteen: of the weekly reports and monthly minutes whose signing
+    deadline fell in [start, end), how many were signed by it — (on time, due)."""
+    ids = [school.id for school in schools]
+    if not ids:
+        return {}
+    opened = dict(
+        session.execute(
+            select(Asset.school_id, func.min(Asset.created_at))
+            .where(Asset.school_id.in_(ids), Asset.kind == AssetKind.CANTEEN)
+            .group_by(Asset.school_id)
+        ).all()
+    )
+    first = (start - timedelta(days=40)).date()
+    signed = {
+        (row.school_id, row.kind, row.starts_on): row.signed_at
+        for row in session.scalars(
+            select(FoodSafetyReport).where(
+                FoodSafetyReport.school_id.in_(ids),
+                FoodSafetyReport.starts_on >= first,
+                FoodSafetyReport.signed_at.is_not(None),
+            )
+        )
+    }
+    counts: dict[int, tuple[int, int]] = {}
+    for school in schools:
+        if school.id not in opened:
+            continue
+        canteen_from = school.district.local(opened[school.id]).date()
+        good = due = 0
+        for kind in ReportKind:
+            starts_on = period_of(kind, school.district.local(start).date() - timedelta(days=40))[0]
+            while True:
+                by = deadline(school, kind, starts_on)
+                if by >= end:
+                    break
+                last = period_of(kind, starts_on)[1]
+                if by >= start and last >= canteen_from:
+                    due += 1
+                    at = signed.get((school.id, kind, starts_on))
+                    good += at is not None and at <= by
+                starts_on = last + timedelta(days=1)
+        counts[school.id] = (good, due)
+    return counts
 
 
 def remind_unsigned(session: Session, *, now: datetime) -> list[Notification]:

@@ -31,14 +31,15 @@ from models.documents import (
     missing_insurances,
 )
 from models.duties import Task, TaskState
+from models.food_safety import signed_on_time
 from models.messages import N_, DomainError, Message
 from models.org import District, School
 from models.people import Person, visible_school_ids
 from models.records import Record
 from models.trips import Trip, TripStatus
 
-# The indicators in the order a breakdown lists them. "reports_signed" waits for the
-# statutory reports (日管控、周排查、月调度): it has a weight but no figure yet.
+# The indicators in the order a breakdown lists them; "reports_signed" counts the canteen's
+# weekly reports and monthly minutes (周排查、月调度) signed by their deadline.
 INDICATORS = (
     "on_time",
     "actions_fixed",
@@ -404,6 +405,8 @@ def school_figures(
             .group_by(Asset.school_id)
         ).all()
     )
+    for school_id, signed in signed_on_time(session, schools, start, end).items():
+        figures[school_id].counts["reports_signed"] = signed
     today = min(period.end, district.local(now).date())
     for school in schools:
         counts = figures[school.id].counts

@@ -22,6 +22,7 @@ from models.food_safety import (
     reports_of_month,
     save_notes,
     sign_report,
+    signed_on_time,
 )
 from models.people import Role
 from models.photos import PhotoStore
@@ -233,3 +234,16 @@ def test_the_head_is_reminded_to_sign_and_the_district_hears_of_an_overdue_week(
     ]
     assert "已逾期，仍未签字" in overdue[1].text
     assert after == [] and district.id
+
+
+def test_the_score_counts_the_reports_signed_by_their_deadline(month: CanteenMonth) -> None:
+    session, school, admin = month.session, month.school, month.admin
+    sign_report(session, admin, school, ReportKind.WEEKLY, date(2026, 3, 2), "", now=cst(10, 9))
+    sign_report(session, admin, school, ReportKind.WEEKLY, date(2026, 3, 9), "", now=cst(20, 9))
+    other = make_school(session, "SY02", "没有食堂的学校")
+
+    # Deadlines from 9 to 25 March: the weeks from the 2nd (signed on the 10th, on time), the
+    # 9th (signed on the 20th, three days late) and the 16th (not signed); no month's.
+    counts = signed_on_time(session, [school, other], cst(9, 0), cst(25, 0))
+
+    assert counts == {school.id: (1, 3)}
