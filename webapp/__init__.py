@@ -26,6 +26,7 @@ from webapp import (
     i18n,
     inbox,
     labels,
+    ledgers,
     paging,
     records,
     registers,
@@ -92,6 +93,7 @@ def create_app(
     app.register_blueprint(registers.bp)
     app.register_blueprint(schedules.bp)
     app.register_blueprint(chats.bp)
+    app.register_blueprint(ledgers.bp)
     return app
 
 
