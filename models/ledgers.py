@@ -7,14 +7,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from models.actions import ActionEvent, CorrectiveAction, EventKind
 from models.assets import KIND_LABELS, Asset
 from models.catalogue import pick_text, translate
 from models.checklists import FormTemplate
-from models.messages import N_
+from models.figures import record_figures
+from models.messages import N_, Message
 from models.org import District, School
 from models.people import Person, visible_school_ids
 from models.periods import Period
@@ -36,6 +37,10 @@ COLUMNS = (
 
 # The most records one export holds: a school's busiest ledger for three years fits.
 EXPORT_LIMIT = 50_000
+# Counting a screen's total stops here, so a page costs the same after years of records.
+COUNT_CAP = 10_000
+# The people a ledger's "filed by" filter offers.
+PEOPLE_CAP = 200
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,8 @@ class LedgerRow:
     actions: tuple[LedgerAction, ...]
     flags: tuple[str, ...]
     photos: tuple[LedgerPhoto, ...]
+    # What the record's numbers add up to (a meter's consumption, a class's milk rate).
+    figure: str = ""
 
 
 @dataclass(frozen=True)
@@ -110,13 +117,22 @@ class Ledger:
     period_label: str
     headers: tuple[str, ...]
     sections: list[LedgerSection]
-    total: int
-    truncated: bool
+    total: int  # in the whole period, up to COUNT_CAP + 1
+    truncated: bool  # more records than this ledger holds
     people: list[tuple[int, str]]
 
     @property
     def rows(self) -> list[LedgerRow]:
         return [row for section in self.sections for row in section.rows]
+
+
+def _message_text(message: Message, locale: str) -> str:
+    """A domain message in the reader's language; a {zh_CN, en} parameter picks theirs."""
+    params = {
+        name: pick_text(value, locale) if isinstance(value, dict) else value
+        for name, value in message.params.items()
+    }
+    return translate(locale, message.msgid, **params)
 
 
 def _action_row(action: CorrectiveAction, district: District, locale: str) -> LedgerAction:
@@ -148,9 +164,13 @@ def build_ledger(
     school: School | None = None,
     filters: LedgerFilters = LedgerFilters(),
     limit: int = EXPORT_LIMIT,
+    offset: int = 0,
 ) -> Ledger:
     """The ledger of one school (or, without `school`, of every school of the district the
-    viewer sees, each row naming its school), oldest first, for `period` and `filters`."""
+    viewer sees, each row naming its school), oldest first, for `period` and `filters`.
+
+    A screen asks for one page (`offset`, `limit`); `total` counts the whole period, up to
+    COUNT_CAP, so a page costs the same however many records the period holds."""
     first, after = period.bounds(district.zone)
     query = (
         select(Record)
@@ -190,11 +210,17 @@ def build_ledger(
                 selectinload(Record.same_photo_as),
             )
             .order_by(Record.submitted_at, Record.id)
+            .offset(offset)
             .limit(limit + 1)
         )
     )
     truncated = len(records) > limit
     records = records[:limit]
+    if offset == 0 and not truncated:
+        total = len(records)
+    else:
+        capped = query.with_only_columns(Record.id).limit(COUNT_CAP + 1).subquery()
+        total = session.scalar(select(func.count()).select_from(capped)) or 0
     schools = {
         s.id: s.name
         for s in session.scalars(select(School).where(School.district_id == district.id))
@@ -209,6 +235,10 @@ def build_ledger(
             .order_by(CorrectiveAction.id)
         ):
             actions.setdefault(action.record_id or 0, []).append(action)
+    figures = {
+        record_id: _message_text(message, locale)
+        for record_id, message in record_figures(session, records).items()
+    }
     sections: dict[str, LedgerSection] = {}
     pass_text = translate(locale, N_("Pass"))
     fail_text = translate(locale, N_("Fail"))
@@ -249,6 +279,7 @@ def build_ledger(
                     LedgerPhoto(p.photo_id, p.photo.thumb_key, p.photo.storage_key)
                     for p in record.photos
                 ),
+                figure=figures.get(record.id, ""),
             )
         )
     people = [
@@ -257,6 +288,7 @@ def build_ledger(
             select(Person.id, Person.display_name)
             .where(Person.id.in_(people_query.with_only_columns(Record.submitted_by_id)))
             .order_by(Person.display_name)
+            .limit(PEOPLE_CAP)
         )
     ]
     kind = filters.kind
@@ -269,7 +301,7 @@ def build_ledger(
             translate(locale, label) for key, label in COLUMNS if school is None or key != "school"
         ),
         sections=sorted(sections.values(), key=lambda s: s.key),
-        total=len(records),
+        total=total,
         truncated=truncated,
         people=people,
     )

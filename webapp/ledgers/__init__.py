@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from models.assets import KIND_LABELS
 from models.checklists import FormTemplate
-from models.ledgers import COLUMNS, Ledger, LedgerFilters, build_ledger
+from models.ledgers import COLUMNS, COUNT_CAP, Ledger, LedgerFilters, build_ledger
 from models.org import District, School
 from models.people import visible_school, visible_schools
 from models.periods import PERIOD_KIND_LABELS, Period, PeriodInvalid, parse_period
@@ -71,7 +71,8 @@ def _filters() -> LedgerFilters:
     )
 
 
-def _ledger(school_code: str | None) -> tuple[Ledger, School | None, str]:
+def _ledger(school_code: str | None, page: int | None = None) -> tuple[Ledger, School | None, str]:
+    """The ledger the request names; one screen page of it when `page` is given."""
     district, school = _scope(school_code)
     session = db.session()
     error = ""
@@ -88,6 +89,7 @@ def _ledger(school_code: str | None) -> tuple[Ledger, School | None, str]:
         period=period,
         filters=_filters(),
         locale=current_locale(),
+        **({"offset": (page - 1) * PER_PAGE, "limit": PER_PAGE} if page else {}),
     )
     return ledger, school, error
 
@@ -109,10 +111,10 @@ def _file_name(ledger: Ledger, suffix: str) -> str:
 
 
 def _screen(school_code: str | None) -> str:
-    ledger, school, error = _ledger(school_code)
     page = max(1, request.args.get("page", 1, type=int) or 1)
-    rows = ledger.rows
-    pages = max(1, -(-len(rows) // PER_PAGE))
+    ledger, school, error = _ledger(school_code, page)
+    capped = ledger.total > COUNT_CAP
+    pages = max(1, -(-ledger.total // PER_PAGE))
     checklists = sorted(
         {
             t.key: t.spec.title_text(current_locale())
@@ -125,9 +127,11 @@ def _screen(school_code: str | None) -> str:
         ledger=ledger,
         school=school,
         keys=_keys(school),
-        rows=rows[(page - 1) * PER_PAGE : page * PER_PAGE],
+        rows=ledger.rows,
         page=page,
         pages=pages,
+        capped=capped,
+        has_next=ledger.truncated,
         error=error,
         kinds=KIND_LABELS,
         period_kinds=PERIOD_KIND_LABELS,

@@ -51,7 +51,7 @@ def _cells(row: LedgerRow, keys: list[str], texts: Callable[[str], str]) -> list
         "at": row.at,
         "school": row.school,
         "asset": f"{row.asset_code} {row.asset_name}",
-        "checklist": row.checklist,
+        "checklist": f"{row.checklist}\n{row.figure}" if row.figure else row.checklist,
         "result": row.result,
         "who": row.who,
         "failures": "\n".join(row.failures),
