@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -14,6 +14,7 @@ from models.actions import ActionEvent, CorrectiveAction, EventKind
 from models.assets import KIND_LABELS, Asset
 from models.catalogue import pick_text, translate
 from models.checklists import FormTemplate
+from models.documents import DOCUMENT_KIND_LABELS, STATUS_LABELS, school_documents
 from models.figures import record_figures
 from models.messages import N_, Message
 from models.org import District, School
@@ -310,3 +311,63 @@ def build_ledger(
 def columns_for(ledger_school: School | None) -> Sequence[str]:
     """The column keys shown: a school's own ledger leaves out the school."""
     return [key for key, _label in COLUMNS if ledger_school is None or key != "school"]
+
+
+REGISTER_COLUMNS = (
+    N_("Kind"),
+    N_("Document"),
+    N_("Number"),
+    N_("Holder"),
+    N_("Issued on"),
+    N_("Expires on"),
+    N_("Status"),
+)
+
+
+@dataclass(frozen=True)
+class RegisterRow:
+    kind: str
+    title: str
+    number: str
+    holder: str
+    issued_on: date | None
+    expires_on: date | None
+    status: str
+    # valid, expiring, expired or no_expiry: what colours the status.
+    status_key: str
+
+
+@dataclass(frozen=True)
+class RegisterLedger:
+    """The certificates, licences, test reports and policies a school holds on a day, with
+    their expiry status (证照台账)."""
+
+    scope: str
+    on: date
+    headers: tuple[str, ...]
+    rows: list[RegisterRow]
+
+
+def register_ledger(
+    session: Session, viewer: Person, *, school: School, today: date, locale: str
+) -> RegisterLedger:
+    """The school's current documents (and its suppliers'), by kind, soonest to expire first."""
+    rows = [
+        RegisterRow(
+            kind=translate(locale, DOCUMENT_KIND_LABELS.get(d.kind, d.kind)),  # type: ignore[call-overload]
+            title=d.title,
+            number=d.number,
+            holder=d.holder_name,
+            issued_on=d.issued_on,
+            expires_on=d.expires_on,
+            status=translate(locale, STATUS_LABELS[d.status(today)]),
+            status_key=d.status(today).value,
+        )
+        for d in school_documents(session, viewer, school)
+    ]
+    return RegisterLedger(
+        scope=school.name,
+        on=today,
+        headers=tuple(translate(locale, h) for h in REGISTER_COLUMNS),
+        rows=rows,
+    )

@@ -25,6 +25,7 @@ from tests.factories import (
     distinct_jpeg,
     file_check,
     make_asset,
+    make_certificate,
     make_district_admin,
     make_person,
     make_school,
@@ -205,3 +206,47 @@ def test_the_print_page_and_the_pdf_hold_the_ledger_and_its_signatures(
         "1 / 1",
     ):
         assert seen in text, seen
+
+
+def test_the_registers_ledger_lists_each_document_with_its_expiry_status(
+    app: Flask, client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    from datetime import date
+
+    store = app.extensions["houqin.photos"]
+    school = make_school(session, "S1")
+    admin = make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    cook = make_person(session, clock, school, Role.CANTEEN_STAFF, "cook")
+    make_person(session, clock, make_school(session, "S2", "第二中学"), Role.SCHOOL_ADMIN, "other")
+    make_certificate(session, clock, store, admin, school, cook, number="JK-001")
+    make_certificate(
+        session, clock, store, admin, school, admin, title="旧健康证", expires_on=date(2026, 2, 1)
+    )
+    session.commit()
+    auth.login("admin")
+
+    book = load_workbook(io.BytesIO(client.get("/ledger/S1/registers/excel").data))
+    text = extract_text(io.BytesIO(client.get("/ledger/S1/registers/pdf").data))
+
+    sheet = book.worksheets[0]
+    assert [c.value for c in sheet[2]] == [
+        "类别",
+        "证照名称",
+        "编号",
+        "持有人",
+        "发证日期",
+        "到期日期",
+        "状态",
+    ]
+    rows = list(sheet.iter_rows(min_row=3, values_only=True))
+    assert [(r[1], r[3], r[6]) for r in rows] == [
+        ("旧健康证", "Admin", "已过期"),
+        ("健康证", "Cook", "有效"),
+    ]
+    assert rows[1][5] == datetime(2027, 1, 31)
+    assert sheet["G3"].fill.fgColor.rgb.endswith("FDE2E1")
+    for seen in ("实验小学", "旧健康证", "已过期", "JK-001", "校长"):
+        assert seen in text, seen
+    outsider = app.test_client()
+    Auth(outsider).login("other")
+    assert outsider.get("/ledger/S1/registers/excel").status_code == 404

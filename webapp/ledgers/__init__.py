@@ -14,7 +14,15 @@ from sqlalchemy import select
 
 from models.assets import KIND_LABELS
 from models.checklists import FormTemplate
-from models.ledgers import COLUMNS, COUNT_CAP, Ledger, LedgerFilters, build_ledger
+from models.ledgers import (
+    COLUMNS,
+    COUNT_CAP,
+    Ledger,
+    LedgerFilters,
+    RegisterLedger,
+    build_ledger,
+    register_ledger,
+)
 from models.org import District, School
 from models.people import visible_school, visible_schools
 from models.periods import PERIOD_KIND_LABELS, Period, PeriodInvalid, parse_period
@@ -253,6 +261,52 @@ def print_school(school_code: str) -> str:
 @login_required
 def pdf_school(school_code: str) -> Response:
     return _pdf(school_code)
+
+
+def _register(school_code: str) -> tuple[RegisterLedger, str]:
+    _district, school = _scope(school_code)
+    assert school is not None
+    today = school.district.local(db.clock().now()).date()
+    register = register_ledger(
+        db.session(), current_user, school=school, today=today, locale=current_locale()
+    )
+    return register, _("Certificates and documents ledger")
+
+
+@bp.get("/ledger/<school_code>/registers/excel")
+@login_required
+def registers_excel(school_code: str) -> Response:
+    from webapp.ledgers.excel import register_workbook
+
+    register, title = _register(school_code)
+    data = register_workbook(register, title, _("No documents yet."))
+    return _download(
+        data,
+        f"{register.scope}-{title}-{register.on}.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+def _registers_html(school_code: str) -> tuple[str, RegisterLedger, str]:
+    register, title = _register(school_code)
+    html = render_template("ledgers/registers_print.html", register=register, title=title)
+    return html, register, title
+
+
+@bp.get("/ledger/<school_code>/registers/print")
+@login_required
+def registers_print(school_code: str) -> str:
+    return _registers_html(school_code)[0]
+
+
+@bp.get("/ledger/<school_code>/registers/pdf")
+@login_required
+def registers_pdf(school_code: str) -> Response:
+    from weasyprint import HTML, URLFetcher
+
+    html, register, title = _registers_html(school_code)
+    data = HTML(string=html, url_fetcher=URLFetcher(allowed_protocols={"data"})).write_pdf()
+    return _download(data or b"", f"{register.scope}-{title}-{register.on}.pdf", "application/pdf")
 
 
 @bp.get("/ledgers/district")

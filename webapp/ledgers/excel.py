@@ -14,7 +14,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from models.ledgers import Ledger, LedgerRow, LedgerSection
+from models.ledgers import Ledger, LedgerRow, LedgerSection, RegisterLedger
 
 PASS_FILL = PatternFill("solid", fgColor="DCF2E3")
 FAIL_FILL = PatternFill("solid", fgColor="FDE2E1")
@@ -160,6 +160,58 @@ def ledger_workbook(
         _write_section(
             sheet, ledger, section, keys, texts=texts, thumbnail=thumbnail, photo_url=photo_url
         )
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+STATUS_FILLS = {
+    "valid": PASS_FILL,
+    "expiring": PatternFill("solid", fgColor="FFF1C2"),
+    "expired": FAIL_FILL,
+}
+REGISTER_WIDTHS = (14, 28, 18, 24, 12, 12, 10)
+
+
+def register_workbook(register: RegisterLedger, title: str, empty: str) -> bytes:
+    """The registers' ledger as one sheet: dates as dates, the status in its colour."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = _sheet_title(title, set())
+    sheet.cell(row=1, column=1, value=f"{register.scope} · {title} · {register.on}").font = Font(
+        bold=True, size=14
+    )
+    for column, (header, width) in enumerate(
+        zip(register.headers, REGISTER_WIDTHS, strict=True), start=1
+    ):
+        cell = sheet.cell(row=2, column=column, value=header)
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    sheet.freeze_panes = "A3"
+    if not register.rows:
+        sheet.cell(row=3, column=1, value=empty)
+    for number, row in enumerate(register.rows, start=3):
+        values = (
+            row.kind,
+            row.title,
+            row.number,
+            row.holder,
+            row.issued_on,
+            row.expires_on,
+            row.status,
+        )
+        for column, value in enumerate(values, start=1):
+            cell = sheet.cell(row=number, column=column, value=value)
+            if column in (5, 6):
+                cell.number_format = "yyyy-mm-dd"
+        status = sheet.cell(row=number, column=7)
+        if row.status_key in STATUS_FILLS:
+            status.fill = STATUS_FILLS[row.status_key]
+    sheet.print_title_rows = "2:2"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
