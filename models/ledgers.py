@@ -371,3 +371,36 @@ def register_ledger(
         headers=tuple(translate(locale, h) for h in REGISTER_COLUMNS),
         rows=rows,
     )
+
+
+DRILL_CHECKLIST = "fire_drill"
+
+
+@dataclass(frozen=True)
+class PackCover:
+    """A school's figures for the period, on the inspection pack's cover (迎检包封面)."""
+
+    records: int
+    failed: int
+    actions_open: int
+    actions_closed: int
+    drills: int
+    documents: int
+    documents_expiring: int
+    documents_expired: int
+
+
+def pack_cover(ledger: Ledger, register: RegisterLedger) -> PackCover:
+    """The cover's figures, counted from the very ledger and register the pack holds."""
+    rows = ledger.rows
+    actions = [a for row in rows for a in row.actions]
+    return PackCover(
+        records=len(rows),
+        failed=sum(1 for r in rows if not r.passed),
+        actions_open=sum(1 for a in actions if a.is_open),
+        actions_closed=sum(1 for a in actions if not a.is_open),
+        drills=sum(1 for r in rows if r.checklist_key == DRILL_CHECKLIST),
+        documents=len(register.rows),
+        documents_expiring=sum(1 for r in register.rows if r.status_key == "expiring"),
+        documents_expired=sum(1 for r in register.rows if r.status_key == "expired"),
+    )

@@ -250,3 +250,39 @@ def test_the_registers_ledger_lists_each_document_with_its_expiry_status(
     outsider = app.test_client()
     Auth(outsider).login("other")
     assert outsider.get("/ledger/S1/registers/excel").status_code == 404
+
+
+def test_the_inspection_pack_holds_a_cover_the_actions_the_registers_and_every_ledger(
+    client: FlaskClient, auth: Auth, world: dict[str, int]
+) -> None:
+    import zipfile
+
+    auth.login("admin")
+
+    text = extract_text(io.BytesIO(client.get(f"/ledger/S1/pack/pdf?{MARCH}").data))
+    pack = zipfile.ZipFile(io.BytesIO(client.get(f"/ledger/S1/pack/zip?{MARCH}").data))
+
+    for seen in (
+        "迎检包",
+        "实验小学",
+        "2026年03月",
+        "证照台账",
+        "灭火器月度检查",
+        "饮水机消毒记录",
+        "更换灭火器",
+        "校长",
+    ):
+        assert seen in text, seen
+    # The cover: 3 records, 1 failed, no action open, 1 closed, no drill (read as a table).
+    flat = " ".join(text.split())
+    assert "记录数 不合格记录 未完成整改 已完成整改 消防演练次数 3 1 0 1 0" in flat
+    assert sorted(pack.namelist()) == [
+        "灭火器月度检查.xlsx",
+        "证照台账.xlsx",
+        "饮水机消毒记录.xlsx",
+    ]
+    sheet = load_workbook(io.BytesIO(pack.read("饮水机消毒记录.xlsx"))).worksheets[0]
+    assert sheet["B3"].value == "YSJ-01 饮水机"
+    outsider = client.application.test_client()
+    Auth(outsider).login("outsider")
+    assert outsider.get(f"/ledger/S1/pack/pdf?{MARCH}").status_code == 404

@@ -4,6 +4,7 @@ and as PDF, all from one `models.ledgers.build_ledger`."""
 from __future__ import annotations
 
 import base64
+import io
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -21,6 +22,7 @@ from models.ledgers import (
     LedgerFilters,
     RegisterLedger,
     build_ledger,
+    pack_cover,
     register_ledger,
 )
 from models.org import District, School
@@ -145,6 +147,7 @@ def _screen(school_code: str | None) -> str:
         period_kinds=PERIOD_KIND_LABELS,
         checklists=checklists,
         query=_query(ledger.period),
+        period_query=urlencode(ledger.period.query_args()),
         args=request.args,
         urls=_urls(school_code),
     )
@@ -171,6 +174,14 @@ def _urls(school_code: str | None) -> dict[str, str]:
             ("pdf", "pdf_school"),
         )
     }
+
+
+def _data_uri(key: str, photo_id: int) -> str:
+    """A stored thumbnail inside the page, for the PDF renderer, which fetches nothing."""
+    path = _thumbnail_path(key)
+    if path is None:
+        return ""
+    return "data:image/jpeg;base64," + base64.b64encode(path.read_bytes()).decode()
 
 
 def _thumbnail_path(key: str) -> Path | None:
@@ -211,10 +222,7 @@ def _print_html(school_code: str | None, *, for_pdf: bool) -> tuple[str, Ledger]
 
     def thumb_src(key: str, photo_id: int) -> str:
         if for_pdf:
-            path = _thumbnail_path(key)
-            if path is None:
-                return ""
-            return "data:image/jpeg;base64," + base64.b64encode(path.read_bytes()).decode()
+            return _data_uri(key, photo_id)
         return url_for("records.thumbnail", photo_id=photo_id)
 
     html = render_template(
@@ -307,6 +315,85 @@ def registers_pdf(school_code: str) -> Response:
     html, register, title = _registers_html(school_code)
     data = HTML(string=html, url_fetcher=URLFetcher(allowed_protocols={"data"})).write_pdf()
     return _download(data or b"", f"{register.scope}-{title}-{register.on}.pdf", "application/pdf")
+
+
+def _pack(school_code: str) -> tuple[Ledger, RegisterLedger, str, School | None]:
+    """Every ledger of the school for the period (no filters but the period) and its
+    registers."""
+    district, school = _scope(school_code)
+    session = db.session()
+    try:
+        period = parse_period(session, request.args, district=district, now=db.clock().now())
+    except PeriodInvalid:
+        abort(404)
+    ledger = build_ledger(
+        session,
+        current_user,
+        district=district,
+        school=school,
+        period=period,
+        locale=current_locale(),
+    )
+    register, title = _register(school_code)
+    return ledger, register, title, school
+
+
+@bp.get("/ledger/<school_code>/pack/pdf")
+@login_required
+def pack_pdf(school_code: str) -> Response:
+    """The inspection pack (迎检包): a cover with the school's figures, the corrective
+    actions, the registers with their expiry status and every ledger, in one PDF."""
+    from weasyprint import HTML, URLFetcher
+
+    ledger, register, register_title, school = _pack(school_code)
+    html = render_template(
+        "ledgers/pack.html",
+        ledger=ledger,
+        keys=_keys(school),
+        school=school,
+        register=register,
+        register_title=register_title,
+        cover=pack_cover(ledger, register),
+        thumb_src=_data_uri,
+        printed_at=db.clock().now(),
+    )
+    data = HTML(string=html, url_fetcher=URLFetcher(allowed_protocols={"data"})).write_pdf()
+    name = f"{ledger.scope}-{_('Inspection pack')}-{ledger.period.start}-{ledger.period.end}.pdf"
+    return _download(data or b"", name, "application/pdf")
+
+
+@bp.get("/ledger/<school_code>/pack/zip")
+@login_required
+def pack_zip(school_code: str) -> Response:
+    """The inspection pack's Excel files in one zip: a file per checklist and the registers."""
+    import zipfile
+    from dataclasses import replace
+
+    from webapp.ledgers.excel import ledger_workbook, register_workbook
+
+    ledger, register, register_title, school = _pack(school_code)
+    keys = _keys(school)
+    words = {"closed": _("Closed"), "due": _("Due"), "empty": _("Nothing recorded in this period.")}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as pack:
+        for section in ledger.sections:
+            one = replace(ledger, sections=[section], total=len(section.rows))
+            data = ledger_workbook(
+                one,
+                keys,
+                texts=words.__getitem__,
+                thumbnail=_thumbnail_path,
+                photo_url=lambda photo_id: url_for(
+                    "records.photo", photo_id=photo_id, _external=True
+                ),
+            )
+            pack.writestr(f"{section.title}.xlsx", data)
+        pack.writestr(
+            f"{register_title}.xlsx",
+            register_workbook(register, register_title, _("No documents yet.")),
+        )
+    name = f"{ledger.scope}-{_('Inspection pack')}-{ledger.period.start}-{ledger.period.end}.zip"
+    return _download(out.getvalue(), name, "application/zip")
 
 
 @bp.get("/ledgers/district")
