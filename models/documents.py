@@ -692,3 +692,17 @@ def document_history(session: Session, document: Document) -> list[Document]:
             return history
         history.append(previous)
         current = previous
+
+
+def school_documents(session: Session, viewer: Person, school: School) -> list[Document]:
+    """Every current document a school holds or relies on (a supplier's), soonest to expire
+    first: the registers' ledger (证照台账)."""
+    return list(
+        session.scalars(
+            select(Document)
+            .where(
+                _visible_documents(viewer), _at_school(school), Document.replaced_by_id.is_(None)
+            )
+            .order_by(Document.kind, *_by_expiry())
+        )
+    )

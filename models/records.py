@@ -15,7 +15,6 @@ from sqlalchemy.orm import (
     Session,
     mapped_column,
     relationship,
-    selectinload,
 )
 
 from models.actions import open_actions_for_failures
@@ -509,59 +508,6 @@ def recent_records(
     return list(
         session.scalars(query.order_by(Record.submitted_at.desc(), Record.id.desc()).limit(limit))
     )
-
-
-LEDGER_COUNT_CAP = 10_000
-
-
-@dataclass(frozen=True)
-class LedgerPage:
-    records: list[Record]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def total_is_capped(self) -> bool:
-        """Counting stops past LEDGER_COUNT_CAP so a page costs the same after years of records."""
-        return self.total > LEDGER_COUNT_CAP
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_older(self) -> bool:
-        if self.total_is_capped:
-            return len(self.records) == self.per_page
-        return self.page < self.pages
-
-
-def ledger(
-    session: Session,
-    viewer: Person,
-    *,
-    school_id: int,
-    kind: str | None = None,
-    page: int = 1,
-    per_page: int = 50,
-) -> LedgerPage:
-    """A school's records, newest first; empty for a school the viewer may not see."""
-    query = select(Record).where(
-        Record.school_id == school_id, Record.school_id.in_(visible_school_ids(viewer))
-    )
-    if kind:
-        query = query.where(Record.asset_kind == kind)
-    capped = query.with_only_columns(Record.id).limit(LEDGER_COUNT_CAP + 1).subquery()
-    total = session.scalar(select(func.count()).select_from(capped)) or 0
-    page = max(1, page)
-    records = session.scalars(
-        query.options(selectinload(Record.asset).selectinload(Asset.location))
-        .order_by(Record.submitted_at.desc(), Record.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    )
-    return LedgerPage(list(records), total, page, per_page)
 
 
 def visible_record(session: Session, viewer: Person, record_id: int) -> Record | None:

@@ -436,3 +436,33 @@ class CanteenMonth:
             store=self.store,
             now=at,
         )
+
+
+def file_check(
+    session: Session,
+    clock: SettableClock,
+    store: PhotoStore,
+    person: Person,
+    asset: Asset,
+    key: str,
+    answers: dict[str, str] | None = None,
+    template_key: str = "extinguisher_monthly",
+    photo: bytes | None = None,
+) -> Any:
+    """One record of a check, as a person files it from the form, with its own photo unless
+    given one (a history of checks: each is meant, so a repeat in its window is not asked)."""
+    from models.records import Channel, Upload, submit_record
+
+    return submit_record(
+        session,
+        actor=person,
+        asset=asset,
+        template=template_for(session, template_key),
+        answers=EXTINGUISHER_OK if answers is None else answers,
+        uploads=[Upload("photo", photo or distinct_jpeg(key, (200, 150)))],
+        key=key,
+        channel=Channel.WEB,
+        clock=clock,
+        store=store,
+        repeat_confirmed=True,
+    ).record

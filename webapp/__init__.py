@@ -27,6 +27,7 @@ from webapp import (
     i18n,
     inbox,
     labels,
+    ledgers,
     paging,
     records,
     registers,
@@ -98,6 +99,7 @@ def create_app(
     app.register_blueprint(score.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(ledgers.bp)
     return app
 
 

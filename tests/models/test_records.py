@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import records as records_module
 from models.assets import AssetKind
 from models.clock import SettableClock
 from models.messages import DomainError, SubmissionInvalid
@@ -20,7 +17,6 @@ from models.records import (
     NotAllowed,
     Record,
     Upload,
-    ledger,
     submit_record,
 )
 from tests.factories import (
@@ -276,38 +272,6 @@ def test_a_checklist_for_another_kind_of_asset_is_refused(
         _submit(session, clock, store, inspector, asset, "bus_trip", {})
 
 
-def test_the_ledger_is_newest_first_and_shows_only_visible_schools(
-    session: Session, clock: SettableClock, store: PhotoStore
-) -> None:
-    from datetime import timedelta
-
-    school = make_school(session, "S1")
-    other = make_school(session, "S2", "第二中学")
-    inspector = make_person(session, clock, school)
-    outsider = make_person(session, clock, other, username="outsider")
-    asset = make_asset(session, clock, school)
-    for n in range(3):
-        clock.advance(timedelta(days=1))  # one check a day: none repeats another
-        _submit(
-            session,
-            clock,
-            store,
-            inspector,
-            asset,
-            "extinguisher_monthly",
-            EXTINGUISHER_OK,
-            [Upload("photo", jpeg_bytes(color=("red", "green", "blue")[n]))],
-            key=f"key-{n:08d}",
-        )
-
-    page = ledger(session, inspector, school_id=school.id, kind="extinguisher")
-    times = [r.submitted_at for r in page.records]
-    assert page.total == 3
-    assert times == sorted(times, reverse=True)
-    assert ledger(session, outsider, school_id=school.id).total == 0
-    assert ledger(session, inspector, school_id=school.id, kind="bus").total == 0
-
-
 def test_the_same_form_sent_again_with_other_answers_is_refused_not_dropped(
     session: Session, clock: SettableClock, store: PhotoStore
 ) -> None:
@@ -322,28 +286,3 @@ def test_the_same_form_sent_again_with_other_answers_is_refused_not_dropped(
             session, clock, store, teacher, bus, "bus_trip", {**departure, "children_got_off": "11"}
         )
     assert _records(session) == 1
-
-
-def test_a_ledger_past_the_count_cap_still_reaches_its_oldest_records(
-    session: Session, clock: SettableClock, store: PhotoStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(records_module, "LEDGER_COUNT_CAP", 5)
-    school = make_school(session)
-    teacher = make_person(session, clock, school, Role.TEACHER, "teacher")
-    bus = make_asset(session, clock, school, AssetKind.BUS, "XC-01", "1号校车", seats=19)
-    trip = {"teacher_on_board": "yes", "children_boarded": "3", "children_got_off": "3"}
-    for n in range(9):
-        clock.advance(timedelta(hours=1))
-        _submit(session, clock, store, teacher, bus, "bus_trip", trip, key=f"trip-{n:05d}")
-
-    seen = []
-    page_number = 1
-    while True:
-        page = ledger(session, teacher, school_id=school.id, page=page_number, per_page=2)
-        seen += [r.id for r in page.records]
-        if not page.has_older:
-            break
-        page_number += 1
-
-    assert page.total_is_capped
-    assert len(seen) == len(set(seen)) == 9

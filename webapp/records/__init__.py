@@ -1,4 +1,4 @@
-"""Home, the ledger (台账), one record, and the photos behind them."""
+"""Home, one record, and the photos behind it (the ledgers are webapp/ledgers)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from models.assets import KIND_LABELS
 from models.figures import record_figures
 from models.health import roster_of
 from models.milk import school_rates
-from models.people import visible_school, visible_schools
-from models.records import Record, ledger, visible_photo, visible_record
+from models.people import visible_schools
+from models.records import Record, visible_photo, visible_record
 from webapp import db
 from webapp.i18n import current_locale, translate
 
@@ -35,29 +35,6 @@ def home() -> str:
 def figures(records: list[Record]) -> dict[int, str]:
     """A record's figure (a meter's consumption, a class's milk rate) in the reader's words."""
     return {rid: translate(m) for rid, m in record_figures(db.session(), records).items()}
-
-
-@bp.get("/ledger/<school_code>")
-@login_required
-def show_ledger(school_code: str) -> str:
-    session = db.session()
-    school = visible_school(session, current_user, school_code)
-    if school is None:
-        abort(404)
-    kind = request.args.get("kind") or None
-    if kind is not None and kind not in KIND_LABELS:
-        abort(404)
-    page = request.args.get("page", 1, type=int) or 1
-    result = ledger(session, current_user, school_id=school.id, kind=kind, page=page)
-    return render_template(
-        "records/ledger.html",
-        school=school,
-        kind=kind,
-        kinds=KIND_LABELS,
-        ledger=result,
-        figures=figures(result.records),
-        locale=current_locale(),
-    )
 
 
 @bp.get("/records/<int:record_id>")

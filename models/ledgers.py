@@ -1,0 +1,406 @@
+"""Ledgers (台账): a school's or the district's records of one kind in a period, as plain
+columns and rows that the screen, the Excel file and the printed page all show alike."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from models.actions import ActionEvent, CorrectiveAction, EventKind
+from models.assets import KIND_LABELS, Asset
+from models.catalogue import pick_text, translate
+from models.checklists import FormTemplate
+from models.documents import DOCUMENT_KIND_LABELS, STATUS_LABELS, school_documents
+from models.figures import record_figures
+from models.messages import N_, Message
+from models.org import District, School
+from models.people import Person, visible_school_ids
+from models.periods import Period
+from models.records import Record, Result
+
+# The columns an inspector reads, in order; every renderer shows these.
+COLUMNS = (
+    ("at", N_("Date and time")),
+    ("school", N_("School")),
+    ("asset", N_("Asset")),
+    ("checklist", N_("Checklist")),
+    ("result", N_("Result")),
+    ("who", N_("Filed by")),
+    ("failures", N_("Failures")),
+    ("actions", N_("Corrective action")),
+    ("flags", N_("Flags")),
+    ("photos", N_("Photos")),
+)
+
+# The most records one export holds: a school's busiest ledger for three years fits.
+EXPORT_LIMIT = 50_000
+# Counting a screen's total stops here, so a page costs the same after years of records.
+COUNT_CAP = 10_000
+# The people a ledger's "filed by" filter offers.
+PEOPLE_CAP = 200
+
+
+@dataclass(frozen=True)
+class LedgerFilters:
+    """What narrows a ledger: an asset kind or checklist, one asset, a result, a person,
+    or only flagged records."""
+
+    kind: str | None = None
+    checklist: str | None = None
+    asset: str | None = None
+    result: str | None = None
+    person_id: int | None = None
+    flagged: bool = False
+
+
+@dataclass(frozen=True)
+class LedgerPhoto:
+    photo_id: int
+    thumb_key: str
+    storage_key: str
+
+
+@dataclass(frozen=True)
+class LedgerAction:
+    """The corrective action a failure opened, and how it was closed."""
+
+    action_id: int
+    failure: str
+    status: str
+    due_at: datetime
+    closed_at: datetime | None
+    closed_by: str
+    note: str
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    record_id: int
+    at: datetime  # in the district's time, without a zone (as a spreadsheet holds it)
+    school: str
+    asset_code: str
+    asset_name: str
+    checklist_key: str
+    checklist: str
+    passed: bool
+    result: str
+    who: str
+    failures: tuple[str, ...]
+    actions: tuple[LedgerAction, ...]
+    flags: tuple[str, ...]
+    photos: tuple[LedgerPhoto, ...]
+    # What the record's numbers add up to (a meter's consumption, a class's milk rate).
+    figure: str = ""
+
+
+@dataclass(frozen=True)
+class LedgerSection:
+    """One checklist's rows: a sheet of the Excel file, a table on the page."""
+
+    key: str
+    title: str
+    rows: list[LedgerRow] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Ledger:
+    scope: str  # the school's name, or the district's
+    kind_label: str
+    period: Period
+    period_label: str
+    headers: tuple[str, ...]
+    sections: list[LedgerSection]
+    total: int  # in the whole period, up to COUNT_CAP + 1
+    truncated: bool  # more records than this ledger holds
+    people: list[tuple[int, str]]
+
+    @property
+    def rows(self) -> list[LedgerRow]:
+        return [row for section in self.sections for row in section.rows]
+
+
+def _message_text(message: Message, locale: str) -> str:
+    """A domain message in the reader's language; a {zh_CN, en} parameter picks theirs."""
+    params = {
+        name: pick_text(value, locale) if isinstance(value, dict) else value
+        for name, value in message.params.items()
+    }
+    return translate(locale, message.msgid, **params)
+
+
+def _action_row(action: CorrectiveAction, district: District, locale: str) -> LedgerAction:
+    closing = next((e for e in reversed(action.events) if e.kind == EventKind.CLOSED), None)
+    return LedgerAction(
+        action_id=action.id,
+        failure=pick_text(action.what, locale),
+        status=translate(locale, N_("Open") if action.is_open else N_("Closed")),
+        due_at=district.local(action.due_at).replace(tzinfo=None),
+        closed_at=(
+            district.local(action.closed_at).replace(tzinfo=None)
+            if action.closed_at is not None and not action.is_open
+            else None
+        ),
+        closed_by=(closing.by.display_name if closing and closing.by else "")
+        if not action.is_open
+        else "",
+        note=(closing.note or "") if closing and not action.is_open else "",
+    )
+
+
+def build_ledger(
+    session: Session,
+    viewer: Person,
+    *,
+    district: District,
+    period: Period,
+    locale: str,
+    school: School | None = None,
+    filters: LedgerFilters = LedgerFilters(),
+    limit: int = EXPORT_LIMIT,
+    offset: int = 0,
+) -> Ledger:
+    """The ledger of one school (or, without `school`, of every school of the district the
+    viewer sees, each row naming its school), oldest first, for `period` and `filters`.
+
+    A screen asks for one page (`offset`, `limit`); `total` counts the whole period, up to
+    COUNT_CAP, so a page costs the same however many records the period holds."""
+    first, after = period.bounds(district.zone)
+    query = (
+        select(Record)
+        .join(School, School.id == Record.school_id)
+        .where(
+            Record.school_id.in_(visible_school_ids(viewer)),
+            School.district_id == district.id,
+            Record.submitted_at >= first,
+            Record.submitted_at < after,
+        )
+    )
+    if school is not None:
+        query = query.where(Record.school_id == school.id)
+    if filters.kind:
+        query = query.where(Record.asset_kind == filters.kind)
+    if filters.checklist:
+        query = query.where(
+            Record.template_id.in_(
+                select(FormTemplate.id).where(FormTemplate.key == filters.checklist)
+            )
+        )
+    if filters.asset:
+        query = query.where(
+            Record.asset_id.in_(select(Asset.id).where(Asset.code == filters.asset.strip()))
+        )
+    if filters.result in (Result.PASS, Result.FAIL):
+        query = query.where(Record.result == filters.result)
+    people_query = query
+    if filters.person_id is not None:
+        query = query.where(Record.submitted_by_id == filters.person_id)
+    if filters.flagged:
+        query = query.where(Record.same_photo_as_id.is_not(None))
+    records = list(
+        session.scalars(
+            query.options(
+                selectinload(Record.asset),
+                selectinload(Record.same_photo_as),
+            )
+            .order_by(Record.submitted_at, Record.id)
+            .offset(offset)
+            .limit(limit + 1)
+        )
+    )
+    truncated = len(records) > limit
+    records = records[:limit]
+    if offset == 0 and not truncated:
+        total = len(records)
+    else:
+        capped = query.with_only_columns(Record.id).limit(COUNT_CAP + 1).subquery()
+        total = session.scalar(select(func.count()).select_from(capped)) or 0
+    schools = {
+        s.id: s.name
+        for s in session.scalars(select(School).where(School.district_id == district.id))
+    }
+    actions: dict[int, list[CorrectiveAction]] = {}
+    ids = [r.id for r in records]
+    for chunk in range(0, len(ids), 900):
+        for action in session.scalars(
+            select(CorrectiveAction)
+            .where(CorrectiveAction.record_id.in_(ids[chunk : chunk + 900]))
+            .options(selectinload(CorrectiveAction.events).selectinload(ActionEvent.by))
+            .order_by(CorrectiveAction.id)
+        ):
+            actions.setdefault(action.record_id or 0, []).append(action)
+    figures = {
+        record_id: _message_text(message, locale)
+        for record_id, message in record_figures(session, records).items()
+    }
+    sections: dict[str, LedgerSection] = {}
+    pass_text = translate(locale, N_("Pass"))
+    fail_text = translate(locale, N_("Fail"))
+    for record in records:
+        spec = record.template.spec
+        section = sections.setdefault(spec.key, LedgerSection(spec.key, spec.title_text(locale)))
+        flags = []
+        if record.same_photo_as is not None:
+            flags.append(
+                translate(
+                    locale,
+                    N_("Same photo as record %(id)d at %(time)s"),
+                    id=record.same_photo_as.id,
+                    time=district.local(record.same_photo_as.submitted_at).strftime(
+                        "%Y-%m-%d %H:%M"
+                    ),
+                )
+            )
+        section.rows.append(
+            LedgerRow(
+                record_id=record.id,
+                at=district.local(record.submitted_at).replace(tzinfo=None),
+                school=schools.get(record.school_id, ""),
+                asset_code=record.asset.code,
+                asset_name=record.asset.name,
+                checklist_key=spec.key,
+                checklist=section.title,
+                passed=record.passed,
+                result=pass_text if record.passed else fail_text,
+                who=record.submitted_by.display_name,
+                failures=tuple(
+                    spec.item(k).fail_text(locale) if spec.has(k) else k
+                    for k in record.failed_items
+                ),
+                actions=tuple(_action_row(a, district, locale) for a in actions.get(record.id, [])),
+                flags=tuple(flags),
+                photos=tuple(
+                    LedgerPhoto(p.photo_id, p.photo.thumb_key, p.photo.storage_key)
+                    for p in record.photos
+                ),
+                figure=figures.get(record.id, ""),
+            )
+        )
+    people = [
+        (person_id, name)
+        for person_id, name in session.execute(
+            select(Person.id, Person.display_name)
+            .where(Person.id.in_(people_query.with_only_columns(Record.submitted_by_id)))
+            .order_by(Person.display_name)
+            .limit(PEOPLE_CAP)
+        )
+    ]
+    kind = filters.kind
+    return Ledger(
+        scope=school.name if school is not None else district.name,
+        kind_label=translate(locale, KIND_LABELS.get(kind, N_("All duties"))),  # type: ignore[call-overload]
+        period=period,
+        period_label=period.label(locale),
+        headers=tuple(
+            translate(locale, label) for key, label in COLUMNS if school is None or key != "school"
+        ),
+        sections=sorted(sections.values(), key=lambda s: s.key),
+        total=total,
+        truncated=truncated,
+        people=people,
+    )
+
+
+def columns_for(ledger_school: School | None) -> Sequence[str]:
+    """The column keys shown: a school's own ledger leaves out the school."""
+    return [key for key, _label in COLUMNS if ledger_school is None or key != "school"]
+
+
+REGISTER_COLUMNS = (
+    N_("Kind"),
+    N_("Document"),
+    N_("Number"),
+    N_("Holder"),
+    N_("Issued on"),
+    N_("Expires on"),
+    N_("Status"),
+)
+
+
+@dataclass(frozen=True)
+class RegisterRow:
+    kind: str
+    title: str
+    number: str
+    holder: str
+    issued_on: date | None
+    expires_on: date | None
+    status: str
+    # valid, expiring, expired or no_expiry: what colours the status.
+    status_key: str
+
+
+@dataclass(frozen=True)
+class RegisterLedger:
+    """The certificates, licences, test reports and policies a school holds on a day, with
+    their expiry status (证照台账)."""
+
+    scope: str
+    on: date
+    headers: tuple[str, ...]
+    rows: list[RegisterRow]
+
+
+def register_ledger(
+    session: Session, viewer: Person, *, school: School, today: date, locale: str
+) -> RegisterLedger:
+    """The school's current documents (and its suppliers'), by kind, soonest to expire first."""
+    rows = [
+        RegisterRow(
+            kind=translate(locale, DOCUMENT_KIND_LABELS.get(d.kind, d.kind)),  # type: ignore[call-overload]
+            title=d.title,
+            number=d.number,
+            holder=d.holder_name,
+            issued_on=d.issued_on,
+            expires_on=d.expires_on,
+            status=translate(locale, STATUS_LABELS[d.status(today)]),
+            status_key=d.status(today).value,
+        )
+        for d in school_documents(session, viewer, school)
+    ]
+    return RegisterLedger(
+        scope=school.name,
+        on=today,
+        headers=tuple(translate(locale, h) for h in REGISTER_COLUMNS),
+        rows=rows,
+    )
+
+
+DRILL_CHECKLIST = "fire_drill"
+
+
+@dataclass(frozen=True)
+class PackCover:
+    """A school's figures for the period, on the inspection pack's cover (迎检包封面)."""
+
+    records: int
+    failed: int
+    actions_open: int
+    actions_closed: int
+    drills: int
+    documents: int
+    documents_expiring: int
+    documents_expired: int
+
+
+def pack_cover(ledger: Ledger, register: RegisterLedger) -> PackCover:
+    """The cover's figures, counted from the very ledger and register the pack holds."""
+    rows = ledger.rows
+    actions = [a for row in rows for a in row.actions]
+    return PackCover(
+        records=len(rows),
+        failed=sum(1 for r in rows if not r.passed),
+        actions_open=sum(1 for a in actions if a.is_open),
+        actions_closed=sum(1 for a in actions if not a.is_open),
+        drills=sum(1 for r in rows if r.checklist_key == DRILL_CHECKLIST),
+        documents=len(register.rows),
+        documents_expiring=sum(1 for r in register.rows if r.status_key == "expiring"),
+        documents_expired=sum(1 for r in register.rows if r.status_key == "expired"),
+    )

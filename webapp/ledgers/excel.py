@@ -1,0 +1,217 @@
+"""A ledger as an Excel workbook: a sheet per checklist, Chinese headers, dates as dates,
+pass and fail in colour, each record's photo thumbnail in its cell with a link to the photo."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.drawing.image import Image as SheetImage
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from models.ledgers import Ledger, LedgerRow, LedgerSection, RegisterLedger
+
+PASS_FILL = PatternFill("solid", fgColor="DCF2E3")
+FAIL_FILL = PatternFill("solid", fgColor="FDE2E1")
+HEADER_FILL = PatternFill("solid", fgColor="E6EBF0")
+# Column widths in characters, by column key; a CJK character is about two.
+WIDTHS = {
+    "at": 17,
+    "school": 16,
+    "asset": 24,
+    "checklist": 20,
+    "result": 8,
+    "who": 10,
+    "failures": 28,
+    "actions": 36,
+    "flags": 24,
+    "photos": 14,
+}
+THUMB_PX = 64
+ROW_HEIGHT_WITH_PHOTO = 52  # points: a 64 px thumbnail and a little air
+
+
+def _sheet_title(title: str, taken: set[str]) -> str:
+    """A sheet name Excel accepts (31 characters, none of []:*?/\\), unique in the book."""
+    base = re.sub(r"[\[\]:*?/\\]", " ", title).strip()[:28] or "Sheet"
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base[:26]} {n}", n + 1
+    taken.add(name)
+    return name
+
+
+def _cells(row: LedgerRow, keys: list[str], texts: Callable[[str], str]) -> list[object]:
+    values: dict[str, object] = {
+        "at": row.at,
+        "school": row.school,
+        "asset": f"{row.asset_code} {row.asset_name}",
+        "checklist": f"{row.checklist}\n{row.figure}" if row.figure else row.checklist,
+        "result": row.result,
+        "who": row.who,
+        "failures": "\n".join(row.failures),
+        "actions": "\n".join(_action_texts(row, texts)),
+        "flags": "\n".join(row.flags),
+        "photos": "",
+    }
+    return [values[k] for k in keys]
+
+
+def _action_texts(row: LedgerRow, texts: Callable[[str], str]) -> list[str]:
+    lines = []
+    for a in row.actions:
+        line = f"{a.failure}：{a.status}"
+        if a.closed_at is not None:
+            line += f"，{texts('closed')} {a.closed_at:%Y-%m-%d %H:%M} {a.closed_by}"
+            if a.note:
+                line += f"（{a.note}）"
+        else:
+            line += f"，{texts('due')} {a.due_at:%Y-%m-%d %H:%M}"
+        lines.append(line)
+    return lines
+
+
+def _write_section(
+    sheet: Worksheet,
+    ledger: Ledger,
+    section: LedgerSection | None,
+    keys: list[str],
+    *,
+    texts: Callable[[str], str],
+    thumbnail: Callable[[str], Path | None],
+    photo_url: Callable[[int], str],
+) -> None:
+    title = " · ".join(
+        p
+        for p in (
+            ledger.scope,
+            section.title if section else ledger.kind_label,
+            ledger.period_label,
+        )
+        if p
+    )
+    sheet.cell(row=1, column=1, value=title).font = Font(bold=True, size=14)
+    for column, header in enumerate(ledger.headers, start=1):
+        cell = sheet.cell(row=2, column=column, value=header)
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+    for column, key in enumerate(keys, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = WIDTHS[key]
+    sheet.freeze_panes = "A3"
+    wrap = Alignment(vertical="top", wrap_text=True)
+    photo_column = keys.index("photos") + 1
+    result_column = keys.index("result") + 1
+    rows = section.rows if section else []
+    if not rows:
+        sheet.cell(row=3, column=1, value=texts("empty"))
+    for number, row in enumerate(rows, start=3):
+        for column, value in enumerate(_cells(row, keys, texts), start=1):
+            cell = sheet.cell(row=number, column=column, value=value)
+            cell.alignment = wrap
+        sheet.cell(row=number, column=1).number_format = "yyyy-mm-dd hh:mm"
+        result = sheet.cell(row=number, column=result_column)
+        result.fill = PASS_FILL if row.passed else FAIL_FILL
+        result.font = Font(bold=True, color="14532D" if row.passed else "8A1C12")
+        if row.photos:
+            first = row.photos[0]
+            link = sheet.cell(row=number, column=photo_column)
+            link.hyperlink = photo_url(first.photo_id)
+            link.value = "\n".join(f"#{p.photo_id}" for p in row.photos)
+            link.alignment = Alignment(vertical="top", horizontal="right", wrap_text=True)
+            path = thumbnail(first.thumb_key)
+            if path is not None:
+                image = SheetImage(str(path))
+                scale = THUMB_PX / max(image.width, image.height, 1)
+                image.width, image.height = image.width * scale, image.height * scale
+                sheet.add_image(image, f"{get_column_letter(photo_column)}{number}")
+                sheet.row_dimensions[number].height = ROW_HEIGHT_WITH_PHOTO
+    sheet.print_title_rows = "2:2"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+
+
+def ledger_workbook(
+    ledger: Ledger,
+    keys: list[str],
+    *,
+    texts: Callable[[str], str],
+    thumbnail: Callable[[str], Path | None],
+    photo_url: Callable[[int], str],
+) -> bytes:
+    """The workbook's bytes: one sheet per checklist in the ledger (one empty sheet if none).
+
+    `texts` names the few words the cells add ("closed", "due", "empty") in the reader's
+    language; `thumbnail` finds a stored thumbnail's file; `photo_url` links the full photo."""
+    book = Workbook()
+    taken: set[str] = set()
+    sections: list[LedgerSection | None] = list(ledger.sections) or [None]
+    first = True
+    for section in sections:
+        sheet = book.active if first else book.create_sheet()
+        assert sheet is not None
+        first = False
+        sheet.title = _sheet_title(section.title if section else ledger.kind_label, taken)
+        _write_section(
+            sheet, ledger, section, keys, texts=texts, thumbnail=thumbnail, photo_url=photo_url
+        )
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+STATUS_FILLS = {
+    "valid": PASS_FILL,
+    "expiring": PatternFill("solid", fgColor="FFF1C2"),
+    "expired": FAIL_FILL,
+}
+REGISTER_WIDTHS = (14, 28, 18, 24, 12, 12, 10)
+
+
+def register_workbook(register: RegisterLedger, title: str, empty: str) -> bytes:
+    """The registers' ledger as one sheet: dates as dates, the status in its colour."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = _sheet_title(title, set())
+    sheet.cell(row=1, column=1, value=f"{register.scope} · {title} · {register.on}").font = Font(
+        bold=True, size=14
+    )
+    for column, (header, width) in enumerate(
+        zip(register.headers, REGISTER_WIDTHS, strict=True), start=1
+    ):
+        cell = sheet.cell(row=2, column=column, value=header)
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    sheet.freeze_panes = "A3"
+    if not register.rows:
+        sheet.cell(row=3, column=1, value=empty)
+    for number, row in enumerate(register.rows, start=3):
+        values = (
+            row.kind,
+            row.title,
+            row.number,
+            row.holder,
+            row.issued_on,
+            row.expires_on,
+            row.status,
+        )
+        for column, value in enumerate(values, start=1):
+            cell = sheet.cell(row=number, column=column, value=value)
+            if column in (5, 6):
+                cell.number_format = "yyyy-mm-dd"
+        status = sheet.cell(row=number, column=7)
+        if row.status_key in STATUS_FILLS:
+            status.fill = STATUS_FILLS[row.status_key]
+    sheet.print_title_rows = "2:2"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
