@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from models import periods
 from models.actions import CorrectiveAction, EventKind
 from models.assets import Asset, AssetKind
 from models.base import Base
@@ -27,6 +28,7 @@ from models.messages import N_, DomainError, Message
 from models.notifications import Notification, Severity, district_admins, notify, school_admins
 from models.org import School
 from models.people import Person, Role
+from models.periods import PeriodKind
 from models.records import Record
 
 RULE = N_(
@@ -452,26 +454,20 @@ def _period(
     )
 
 
-def week_of(day: date) -> tuple[date, date]:
-    monday = day - timedelta(days=day.weekday())
-    return monday, monday + timedelta(days=6)
-
-
-def month_of(day: date) -> tuple[date, date]:
-    first = day.replace(day=1)
-    following = (first + timedelta(days=32)).replace(day=1)
-    return first, following - timedelta(days=1)
-
-
 def mondays_in(month: date) -> list[date]:
     """The weeks of a month: those whose Monday falls in it."""
-    first, last = month_of(month)
+    span = periods.period_of(PeriodKind.MONTH, month)
+    first, last = span.start, span.end
     monday = first + timedelta(days=(7 - first.weekday()) % 7)
     return [monday + timedelta(days=7 * n) for n in range((last - monday).days // 7 + 1)]
 
 
 def period_of(kind: ReportKind, day: date) -> tuple[date, date]:
-    return week_of(day) if kind == ReportKind.WEEKLY else month_of(day)
+    """The week (Monday to Sunday) or month a report covers, as every ledger counts them."""
+    span = periods.period_of(
+        PeriodKind.WEEK if kind == ReportKind.WEEKLY else PeriodKind.MONTH, day
+    )
+    return span.start, span.end
 
 
 def build_report(
@@ -626,7 +622,7 @@ def reports_of_month(
     session: Session, school: School, month: date, *, now: datetime
 ) -> list[Listed]:
     """The month's minutes and its weeks' reports (a week belongs to the month of its Monday)."""
-    first, last = month_of(month)
+    first, last = period_of(ReportKind.MONTHLY, month)
     listed = []
     row = report_row(session, school, ReportKind.MONTHLY, first)
     listed.append(

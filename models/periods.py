@@ -54,6 +54,10 @@ class Period:
     # A term's own name ("2025—2026学年第二学期"), as the district wrote it.
     name: str = ""
 
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
     def label(self, locale: str) -> str:
         """The period as a reader names it: 2026年3月, 2026-03-02 — 2026-03-08."""
         if self.kind == PeriodKind.DAY:

@@ -13,7 +13,7 @@ import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -35,6 +35,7 @@ from models.food_safety import signed_on_time
 from models.messages import N_, DomainError, Message
 from models.org import District, School
 from models.people import Person, visible_school_ids
+from models.periods import Period
 from models.records import Record
 from models.trips import Trip, TripStatus
 
@@ -194,39 +195,6 @@ def save_scheme(
 # A private stand-in for models/periods.py (being written beside this): a term is a date range.
 
 
-@dataclass(frozen=True)
-class Period:
-    """Days `start` to `end`, both included, in the district's time."""
-
-    start: date
-    end: date
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
-    def bounds(self, district: District) -> tuple[datetime, datetime]:
-        """The period's first moment and the moment after it, in the district's zone."""
-        zone = district.zone
-        return (
-            datetime.combine(self.start, time(), zone),
-            datetime.combine(self.end + timedelta(days=1), time(), zone),
-        )
-
-
-def term_of(day: date) -> Period:
-    """The school term a day falls in: spring from 1 February to 31 July, autumn from
-    1 August to 31 January."""
-    if 2 <= day.month <= 7:
-        return Period(date(day.year, 2, 1), date(day.year, 7, 31))
-    year = day.year if day.month >= 8 else day.year - 1
-    return Period(date(year, 8, 1), date(year + 1, 1, 31))
-
-
-def year_of(year: int) -> Period:
-    return Period(date(year, 1, 1), date(year, 12, 31))
-
-
 # --- the figures -----------------------------------------------------------------------------
 
 
@@ -318,7 +286,7 @@ def school_figures(
     """Each school's figures for the period, up to `now`: counted per indicator in one
     grouped query each, across all the schools."""
     ids = [s.id for s in schools]
-    start, end = period.bounds(district)
+    start, end = period.bounds(district.zone)
     end = min(end, now)
     figures: dict[int, Figures] = defaultdict(Figures)
     if not ids:
@@ -481,7 +449,7 @@ def losses(
 ) -> dict[str, list[Loss]]:
     """Per indicator, the tasks, actions, trips and records that lost its points (the first
     MAX_LOSSES of each, oldest first)."""
-    start, end = period.bounds(school.district)
+    start, end = period.bounds(school.district.zone)
     end = min(end, now)
     found: dict[str, list[Loss]] = {}
     found["on_time"] = [

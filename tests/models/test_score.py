@@ -15,9 +15,9 @@ from models.clock import SettableClock
 from models.duties import Duty, Task, TaskState
 from models.org import School
 from models.people import Role
+from models.periods import Period, PeriodKind
 from models.score import (
     Figures,
-    Period,
     Scheme,
     SchemeRefused,
     compute_score,
@@ -27,7 +27,6 @@ from models.score import (
     save_scheme,
     scheme_version,
     school_score,
-    term_of,
 )
 from tests.factories import make_asset, make_district_admin, make_person, make_school
 
@@ -43,7 +42,7 @@ WEIGHTS = {
 }
 BANDS = {"A": 90, "B": 75, "C": 60}
 DEFAULTS = Scheme(WEIGHTS, BANDS, 180)
-MARCH = Period(date(2026, 3, 1), date(2026, 3, 31))
+MARCH = Period(PeriodKind.MONTH, date(2026, 3, 1), date(2026, 3, 31))
 
 
 def test_a_small_school_scores_what_the_hand_sum_says() -> None:
@@ -103,12 +102,6 @@ def test_the_ranking_puts_the_best_first_and_equal_scores_share_a_rank() -> None
     ranked = [(r.rank, r.school.code, r.score.total) for r in rank(scores)]
 
     assert ranked == [(1, "A", 100.0), (2, "B", 90.0), (2, "C", 90.0), (4, "D", 70.0)]
-
-
-def test_a_term_is_spring_or_autumn() -> None:
-    assert term_of(date(2026, 3, 2)) == Period(date(2026, 2, 1), date(2026, 7, 31))
-    assert term_of(date(2026, 1, 10)) == Period(date(2025, 8, 1), date(2026, 1, 31))
-    assert term_of(date(2026, 9, 1)) == Period(date(2026, 8, 1), date(2027, 1, 31))
 
 
 def test_editing_the_weights_makes_a_new_version_and_the_old_one_stays(

@@ -4,6 +4,7 @@ the yearly Excel, each shown only to those who may see it."""
 from __future__ import annotations
 
 import io
+from datetime import date
 
 import openpyxl
 from flask.testing import FlaskClient
@@ -11,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.clock import SettableClock
-from models.people import Role
+from models.duties import CalendarKind, add_calendar_entry
+from models.people import Person, Role
 from models.score import ScoreScheme
 from tests.conftest import Auth, csrf_token
 from tests.factories import make_district_admin, make_person, make_school
@@ -111,3 +113,31 @@ def test_the_yearly_export_lists_every_school_with_its_rank(
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:5] == ("名次", "学校代码", "学校", "评分", "等级")
     assert sorted(row[1] for row in rows[1:3]) == ["S1", "S2"]
+
+
+def test_the_score_is_for_the_term_of_the_district_calendar_and_else_the_year(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    _district(session, clock)
+    auth.login("district")
+    without_term = client.get("/score").get_data(as_text=True)
+    district = session.scalars(select(Person).where(Person.username == "district")).one()
+    add_calendar_entry(
+        session,
+        district,
+        district.grants[0].district_id,
+        kind=CalendarKind.TERM,
+        starts_on=date(2026, 2, 23),
+        ends_on=date(2026, 7, 10),
+        name="2025—2026学年第二学期",
+        now=clock.now(),
+    )
+    session.commit()
+
+    with_term = client.get("/score").get_data(as_text=True)
+    chosen = client.get("/score?period=range&from=2026-03-01&to=2026-03-31").get_data(as_text=True)
+
+    year = clock.now().year
+    assert f"{year}-01-01" in without_term and f"{year}-12-31" in without_term
+    assert "2026-02-23" in with_term and "2026-07-10" in with_term
+    assert "2026-03-01" in chosen and "2026-03-31" in chosen

@@ -26,7 +26,6 @@ from models.food_safety import (
     can_sign,
     daily_report,
     deadline,
-    month_of,
     period_of,
     report_row,
     report_status,
@@ -78,14 +77,17 @@ def list_reports(school_code: str) -> str:
     school = _school(school_code)
     now = db.clock().now()
     today = school.district.local(now).date()
-    month = month_of(_day(request.args["month"] + "-01") if "month" in request.args else today)[0]
-    first, last = month_of(month)
+    month = period_of(
+        ReportKind.MONTHLY,
+        _day(request.args["month"] + "-01") if "month" in request.args else today,
+    )[0]
+    first, last = period_of(ReportKind.MONTHLY, month)
     days = [first + timedelta(days=n) for n in range((min(last, today) - first).days + 1)]
     return render_template(
         "reports/list.html",
         school=school,
         month=first,
-        earlier=month_of(first - timedelta(days=1))[0],
+        earlier=period_of(ReportKind.MONTHLY, first - timedelta(days=1))[0],
         later=last + timedelta(days=1) if last < today else None,
         listed=reports_of_month(db.session(), school, first, now=now),
         days=days,

@@ -18,6 +18,7 @@ from models import score as sc
 from models.checklists import latest_template
 from models.org import District, School
 from models.people import Person, Role, visible_school
+from models.periods import Period, PeriodInvalid, PeriodKind, parse_period, period_of
 from webapp import db
 from webapp.i18n import current_locale, translate
 
@@ -74,19 +75,16 @@ def _scheme(district_id: int) -> sc.Scheme:
     return sc.current_scheme(db.session(), district_id, _defaults())
 
 
-def _period() -> sc.Period:
-    """`?start=&end=` (dates), `?year=`, else the term of today in the viewer's district."""
+def _period(district: District) -> Period:
+    """The period the arguments name as the ledger's do (`period`, `on`, `from`, `to`), else
+    the term of today in the district's calendar; the year, while its calendar has no term."""
+    now = db.clock().now()
     try:
-        start = date.fromisoformat(request.args.get("start", ""))
-        end = date.fromisoformat(request.args.get("end", ""))
-        if start <= end:
-            return sc.Period(start, end)
-    except ValueError:
-        pass
-    year = request.args.get("year", type=int)
-    if year and 2000 <= year <= 2100:
-        return sc.year_of(year)
-    return sc.term_of(db.clock().now().date())
+        return parse_period(
+            db.session(), request.args, district=district, now=now, default=PeriodKind.TERM
+        )
+    except PeriodInvalid:
+        return period_of(PeriodKind.YEAR, district.local(now).date())
 
 
 @bp.get("/score")
@@ -100,7 +98,7 @@ def show_ranking() -> Response | str:
             abort(404)
         return redirect(url_for("score.show_school", school_code=school.code))
     district = _district_or_404(current_user)
-    period, scheme = _period(), _scheme(district.id)
+    period, scheme = _period(district), _scheme(district.id)
     ranked = sc.district_ranking(
         db.session(), current_user, district, period, scheme, db.clock().now()
     )
@@ -117,7 +115,7 @@ def show_school(school_code: str) -> str:
     school = visible_school(session, current_user, school_code)
     if school is None or not current_user.can_manage_school(school):
         abort(404)
-    period, scheme = _period(), _scheme(school.district_id)
+    period, scheme = _period(school.district), _scheme(school.district_id)
     now = db.clock().now()
     score, figures = sc.school_score(session, school, period, scheme, now)
     return render_template(
@@ -176,7 +174,12 @@ def export_year(year: int) -> Response:
     district = _district_or_404(current_user)
     scheme = _scheme(district.id)
     ranked = sc.district_ranking(
-        db.session(), current_user, district, sc.year_of(year), scheme, db.clock().now()
+        db.session(),
+        current_user,
+        district,
+        period_of(PeriodKind.YEAR, date(year, 1, 1)),
+        scheme,
+        db.clock().now(),
     )
     book = openpyxl.Workbook()
     sheet = book.active
