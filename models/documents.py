@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import enum
 import re
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -21,7 +23,7 @@ from models.assets import Asset, AssetKind
 from models.base import Base
 from models.messages import N_, Message, SubmissionInvalid
 from models.org import District, School
-from models.people import Person, Role, visible_school_ids
+from models.people import Person, Role, RoleGrant, visible_school_ids
 from models.photos import Photo, PhotoRejected, PhotoStore, ProcessedPhoto, store_photo
 from models.staff import STAFF_ROLES, is_at_school, people_at_school, school_roles
 from models.stored_files import DocumentFile, PdfFile, StoredFile, read_document_file, store_pdf
@@ -600,12 +602,47 @@ class CertificateShare:
 def certificate_shares(session: Session, school_id: int, today: date) -> list[CertificateShare]:
     """For each certificate a role needs (REQUIRED_CERTIFICATES), the share of the school's
     staff in that role who hold a valid one; roles nobody holds are left out."""
-    shares = []
-    for role, kinds in REQUIRED_CERTIFICATES.items():
-        for kind in kinds:
-            valid, staff = valid_certificate_share(session, school_id, kind, role, today)
-            if staff:
-                shares.append(CertificateShare(role, kind, len(valid), len(staff)))
+    return certificate_shares_at(session, [school_id], today).get(school_id, [])
+
+
+def certificate_shares_at(
+    session: Session, school_ids: Sequence[int], today: date
+) -> dict[int, list[CertificateShare]]:
+    """`certificate_shares` of many schools, read in two queries (a district's score)."""
+    staff: dict[tuple[int, Role], set[int]] = defaultdict(set)
+    for school_id, role, person_id in session.execute(
+        select(RoleGrant.school_id, RoleGrant.role, RoleGrant.person_id)
+        .join(Person, Person.id == RoleGrant.person_id)
+        .where(
+            RoleGrant.school_id.in_(school_ids),
+            RoleGrant.role.in_(list(REQUIRED_CERTIFICATES)),
+            Person.active,
+        )
+    ):
+        if school_id is not None:
+            staff[(school_id, Role(role))].add(person_id)
+    kinds = {kind for needed in REQUIRED_CERTIFICATES.values() for kind in needed}
+    certified: dict[tuple[int, str], set[int]] = defaultdict(set)
+    for document in session.scalars(
+        select(Document).where(
+            Document.school_id.in_(school_ids),
+            Document.kind.in_(list(kinds)),
+            Document.person_id.is_not(None),
+            Document.replaced_by_id.is_(None),
+        )
+    ):
+        if document.school_id is not None and document.is_valid_on(today):
+            certified[(document.school_id, document.kind)].add(document.person_id or 0)
+    shares: dict[int, list[CertificateShare]] = {}
+    for school_id in school_ids:
+        for role, needed in REQUIRED_CERTIFICATES.items():
+            people = staff.get((school_id, role), set())
+            for kind in needed:
+                if people:
+                    valid = len(people & certified.get((school_id, kind), set()))
+                    shares.setdefault(school_id, []).append(
+                        CertificateShare(role, kind, valid, len(people))
+                    )
     return shares
 
 
@@ -658,6 +695,37 @@ def insurance_policies(session: Session, school: School) -> list[Document]:
             .order_by(Document.asset_id.is_not(None), Document.insurance_type, *_by_expiry())
         )
     )
+
+
+def insurance_in_force(
+    session: Session, school_ids: Sequence[int], today: date
+) -> dict[int, tuple[int, int]]:
+    """Per school, (policies in force, policies required): the school's own and each bus's,
+    as `missing_insurances` counts them, read in two queries (a district's score)."""
+    held: dict[int, set[tuple[str, int | None]]] = defaultdict(set)
+    for document in session.scalars(
+        select(Document).where(
+            Document.school_id.in_(school_ids),
+            Document.kind == DocumentKind.INSURANCE_POLICY,
+            Document.replaced_by_id.is_(None),
+        )
+    ):
+        if document.school_id is not None and document.is_valid_on(today):
+            held[document.school_id].add((str(document.insurance_type), document.asset_id))
+    buses: dict[int, list[int]] = defaultdict(list)
+    for school_id, bus_id in session.execute(
+        select(Asset.school_id, Asset.id).where(
+            Asset.school_id.in_(school_ids), Asset.kind == AssetKind.BUS
+        )
+    ):
+        buses[school_id].append(bus_id)
+    counts = {}
+    for school_id in school_ids:
+        wanted = [(str(t), None) for t in SCHOOL_INSURANCES] + [
+            (str(t), bus) for bus in buses[school_id] for t in BUS_INSURANCES
+        ]
+        counts[school_id] = (sum(w in held[school_id] for w in wanted), len(wanted))
+    return counts
 
 
 def missing_insurances(

@@ -21,15 +21,9 @@ from sqlalchemy import ForeignKey, UniqueConstraint, and_, case, func, or_, sele
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.actions import ActionStatus, CorrectiveAction
-from models.assets import Asset, AssetKind
 from models.base import Base
 from models.checklists import FormTemplate
-from models.documents import (
-    BUS_INSURANCES,
-    SCHOOL_INSURANCES,
-    certificate_shares,
-    missing_insurances,
-)
+from models.documents import certificate_shares_at, insurance_in_force
 from models.duties import Task, TaskState
 from models.food_safety import signed_on_time
 from models.messages import N_, DomainError, Message
@@ -366,23 +360,17 @@ def school_figures(
             .group_by(Record.school_id)
         ).all()
     )
-    buses = dict(
-        session.execute(
-            select(Asset.school_id, func.count())
-            .where(Asset.school_id.in_(ids), Asset.kind == AssetKind.BUS)
-            .group_by(Asset.school_id)
-        ).all()
-    )
     for school_id, signed in signed_on_time(session, schools, start, end).items():
         figures[school_id].counts["reports_signed"] = signed
     today = min(period.end, district.local(now).date())
+    shares = certificate_shares_at(session, ids, today)
+    insured = insurance_in_force(session, ids, today)
     for school in schools:
         counts = figures[school.id].counts
         counts["drills"] = (min(held.get(school.id, 0), due), due)
-        shares = certificate_shares(session, school.id, today)
-        counts["certificates"] = (sum(s.valid for s in shares), sum(s.staff for s in shares))
-        required = len(SCHOOL_INSURANCES) + buses.get(school.id, 0) * len(BUS_INSURANCES)
-        counts["insurance"] = (required - len(missing_insurances(session, school, today)), required)
+        mine = shares.get(school.id, [])
+        counts["certificates"] = (sum(s.valid for s in mine), sum(s.staff for s in mine))
+        counts["insurance"] = insured[school.id]
     return figures
 
 

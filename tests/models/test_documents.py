@@ -20,6 +20,7 @@ from models.documents import (
     certificate_shares,
     expiring_documents,
     find_holder,
+    insurance_in_force,
     local_today,
     missing_insurances,
     parse_date,
@@ -436,6 +437,8 @@ def test_missing_insurances_name_the_school_and_each_bus(
         ("medical", None),
         ("bus_carrier_liability", bus),
     ]
+    # The district's score counts the same, for many schools at once: 2 of 4 in force.
+    assert insurance_in_force(session, [school.id], TODAY) == {school.id: (2, 4)}
 
 
 def test_the_people_register_and_its_holders_are_the_active_staff_at_the_school(
