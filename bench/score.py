@@ -38,9 +38,10 @@ def run(root: Path | None = None) -> list[str]:
         engine = make_engine(f"sqlite:///{world.path}")
         try:
             factory = make_session_factory(engine)
-            # The autumn term the sweep benchmark's moment falls in (1 August to 31 January).
+            # The autumn term (1 August to 31 January) the sweep benchmark's moment ends.
             day = MOMENT.astimezone(ZONE).date()
-            period = Period(PeriodKind.TERM, date(day.year, 8, 1), date(day.year + 1, 1, 31))
+            year = day.year if day.month >= 8 else day.year - 1
+            period = Period(PeriodKind.TERM, date(year, 8, 1), date(year + 1, 1, 31))
             seconds = []
             schools = 0
             for _ in range(RUNS + 1):
