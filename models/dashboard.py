@@ -22,7 +22,7 @@ from models.actions import ActionStatus, CorrectiveAction
 from models.assets import Asset
 from models.checklists import FormTemplate
 from models.documents import EXPIRING_WITHIN, Document
-from models.duties import Task, TaskState
+from models.duties import Task, TaskState, done_late
 from models.org import School
 from models.people import Person, Role, managed_schools
 from models.records import Record
@@ -142,7 +142,7 @@ def dashboard_schools(session: Session, viewer: Person) -> list[School]:
 
 def _late() -> Any:
     # Labelled, and the same object in SELECT and GROUP BY, so PostgreSQL sees one expression.
-    return case((Task.done_at > Task.due_at, 1), else_=0).label("late")
+    return case((done_late(), 1), else_=0).label("late")
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     ForeignKey,
     Index,
     Select,
@@ -248,6 +249,12 @@ class Task(Base):
 class BuiltinDuty:
     template_key: str
     rule: Rule
+
+
+def done_late() -> ColumnElement[bool]:
+    """A done task whose record came after its due time: late, not on time (the dashboard's
+    and the score's one test)."""
+    return Task.done_at > Task.due_at
 
 
 def builtin_duties(dispenser_every_days: int = 7) -> list[BuiltinDuty]:

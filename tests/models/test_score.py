@@ -164,6 +164,7 @@ def _tasks(session: Session, clock: SettableClock, school: School, done: int, mi
                 due_at=due,
                 closes_at=due,
                 state=TaskState.DONE if n < done else TaskState.MISSED,
+                done_at=due - timedelta(hours=1) if n < done else None,
                 current=False,
             )
         )
@@ -206,3 +207,19 @@ def test_figures_count_the_schools_tasks_and_actions_and_the_ranking_shows_only_
     school_admin = make_person(session, clock, second, Role.SCHOOL_ADMIN, "admin2")
     mine = district_ranking(session, school_admin, first.district, MARCH, scheme, now)
     assert [r.school.code for r in mine] == ["S2"]
+
+
+def test_a_task_done_after_its_due_time_counts_as_late_not_on_time(
+    session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session, "S1", "实验小学")
+    _tasks(session, clock, school, done=2, missed=0)
+    first = session.scalars(select(Task).where(Task.school_id == school.id)).first()
+    assert first is not None
+    first.done_at = first.due_at + timedelta(minutes=5)
+    session.flush()
+    scheme = Scheme({"on_time": 100}, BANDS)
+
+    _, figures = school_score(session, school, MARCH, scheme, datetime(2026, 4, 2, tzinfo=UTC))
+
+    assert figures.counts["on_time"] == (1, 2)

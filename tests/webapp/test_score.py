@@ -140,4 +140,7 @@ def test_the_score_is_for_the_term_of_the_district_calendar_and_else_the_year(
     year = clock.now().year
     assert f"{year}-01-01" in without_term and f"{year}-12-31" in without_term
     assert "2026-02-23" in with_term and "2026-07-10" in with_term
+    # The year's export names the year it holds, the one the shown period ends in.
+    assert f"下载{year}年全年评分（Excel）" in without_term
+    assert "下载2026年全年评分（Excel）" in with_term
     assert "2026-03-01" in chosen and "2026-03-31" in chosen
