@@ -25,6 +25,13 @@ DEFAULT_LOCALE = LOCALES[0]
 COLON = {"zh_CN": "：", "en": ": "}
 LIST_SEPARATOR = {"zh_CN": "、", "en": ", "}
 GROUP_SEPARATOR = {"zh_CN": "；", "en": "; "}
+BRACKETS = {"zh_CN": ("（", "）"), "en": (" (", ")")}
+
+
+def in_brackets(text: str, locale: str) -> str:
+    """An aside in the reader's brackets: （…） in Chinese, " (…)" in English."""
+    opening, closing = BRACKETS.get(locale, BRACKETS["en"])
+    return f"{opening}{text}{closing}"
 
 
 def pick_text(texts: Mapping[str, str], locale: str) -> str:

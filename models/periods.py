@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.catalogue import translate
+from models.catalogue import in_brackets, translate
 from models.duties import CalendarEntry, CalendarKind
 from models.messages import N_, DomainError, Message
 from models.org import District
@@ -69,7 +69,7 @@ class Period:
         if self.kind == PeriodKind.YEAR:
             return translate(locale, N_("Year %(year)d"), year=self.start.year)
         span = f"{self.start.isoformat()} — {self.end.isoformat()}"
-        return f"{self.name} ({span})" if self.name else span
+        return f"{self.name}{in_brackets(span, locale)}" if self.name else span
 
     def bounds(self, zone: ZoneInfo) -> tuple[datetime, datetime]:
         """The period's first moment and the moment after its last, in UTC."""

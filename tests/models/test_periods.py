@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from models.duties import CalendarEntry, CalendarKind
-from models.periods import PeriodInvalid, PeriodKind, parse_period
+from models.periods import Period, PeriodInvalid, PeriodKind, parse_period
 from tests.factories import make_school
 
 # 23:30 UTC on Sunday 1 March is 07:30 on Monday 2 March in Shanghai.
@@ -99,3 +99,10 @@ def test_a_period_that_cannot_be_is_refused(session: Session, args: dict[str, st
 
     with pytest.raises(PeriodInvalid):
         parse_period(session, args, district=district, now=LATE_SUNDAY_UTC)
+
+
+def test_a_terms_dates_sit_in_the_readers_own_brackets() -> None:
+    term = Period(PeriodKind.TERM, date(2026, 9, 1), date(2027, 1, 22), "2026 秋季学期")
+
+    assert term.label("zh_CN") == "2026 秋季学期（2026-09-01 — 2027-01-22）"
+    assert term.label("en") == "2026 秋季学期 (2026-09-01 — 2027-01-22)"
