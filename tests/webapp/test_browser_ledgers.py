@@ -79,3 +79,15 @@ def test_the_ledger_is_cards_on_a_phone_and_a_table_on_a_desktop(
     assert desk.locator("nav").count() == 0
     expect(desk.get_by_text("校长")).to_be_visible()
     desktop.close()
+
+
+def test_the_print_page_read_on_a_phone_scrolls_its_table_not_the_page(
+    page: Page,  # noqa: F811
+    live_server: str,  # noqa: F811
+    filed: None,
+) -> None:
+    page.goto(f"{live_server}/ledger/S1/print?{MARCH}")
+    log_in(page, "inspector")  # and back to the print page
+
+    expect(page.get_by_text("校长")).to_be_visible()
+    assert scroll_width(page) <= PHONE_WIDTH
