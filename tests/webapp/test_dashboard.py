@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from models.actions import CorrectiveAction
 from models.assets import Asset
 from models.clock import SettableClock
+from models.org import School
 from models.people import Role
 from tests.conftest import Auth
 from tests.factories import make_asset, make_person, make_school, make_task
@@ -107,3 +108,18 @@ def test_staff_have_no_dashboard(client: FlaskClient, auth: Auth, district: None
     assert client.get("/dashboard/unreported").status_code == 404
     assert client.get("/dashboard/schools/S1").status_code == 404
     assert 'href="/dashboard"' not in client.get("/").get_data(as_text=True)
+
+
+def test_a_school_where_nothing_fell_due_shows_a_dash_not_a_perfect_rate(
+    client: FlaskClient, auth: Auth, district: None, session: Session
+) -> None:
+    first = session.scalars(select(School).where(School.code == "S1")).one()
+    make_school(session, "S3", "新建学校", district=first.district)
+    session.commit()
+    auth.login("district")
+
+    page = client.get("/dashboard").get_data(as_text=True)
+
+    assert "新建学校" in page
+    assert "— (0)" in page  # its bar in the comparison: no rate, nothing fell due
+    assert "100% (0)" not in page

@@ -85,10 +85,13 @@ def comparison_chart(figures: Sequence[SchoolFigures], limit: int = COMPARED) ->
         name = f.school.name if len(f.school.name) <= 8 else f.school.name[:7] + "…"
         parts.append(_text(0, y + 15, name))
         colour = ON_TIME if f.rate >= 90 else LATE if f.rate >= 70 else MISSED
+        # A school where nothing fell due has no rate: an empty bar and a dash, not 100 %.
+        filled = bar_width * f.rate / 100 if f.fell_due else 0
         parts.append(
             f'<rect x="{name_width}" y="{y + 3}" width="{bar_width:.0f}" height="16" '
             f'fill="#e6ebf0"/><rect x="{name_width}" y="{y + 3}" '
-            f'width="{bar_width * f.rate / 100:.1f}" height="16" fill="{colour}"/>'
+            f'width="{filled:.1f}" height="16" fill="{colour}"/>'
         )
-        parts.append(_text(name_width + bar_width + 4, y + 15, f"{f.rate}% ({f.fell_due})"))
+        shown = f"{f.rate}% ({f.fell_due})" if f.fell_due else "— (0)"
+        parts.append(_text(name_width + bar_width + 4, y + 15, shown))
     return _svg(max(len(rows), 1) * row + 8, label, parts)
