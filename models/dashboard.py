@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,7 @@ from models.documents import EXPIRING_WITHIN, Document
 from models.duties import Task, TaskState, done_late
 from models.org import School
 from models.people import Person, Role, managed_schools
+from models.periods import Period, PeriodKind
 from models.records import Record
 from models.recurrence import Calendar
 from models.sweep import school_figures
@@ -46,8 +47,7 @@ UNREPORTED_LIMIT = 300
 
 @dataclass(frozen=True)
 class Span:
-    """Local dates from `first` to `last`, both included (the smallest period the dashboard
-    needs until the ledgers' periods land)."""
+    """Local dates from `first` to `last`, both included: the last N days the dashboard reads."""
 
     first: date
     last: date
@@ -62,9 +62,7 @@ class Span:
 
     def bounds(self, zone: ZoneInfo) -> tuple[datetime, datetime]:
         """The span as UTC instants: from local midnight of the first day to after the last."""
-        start = datetime.combine(self.first, time(0), tzinfo=zone).astimezone(UTC)
-        end = datetime.combine(self.last + timedelta(days=1), time(0), tzinfo=zone)
-        return start, end.astimezone(UTC)
+        return Period(PeriodKind.RANGE, self.first, self.last).bounds(zone)
 
 
 @dataclass

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, func, select
+from sqlalchemy import ForeignKey, Select, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models import periods
@@ -214,10 +214,7 @@ class PeriodReport:
 
 
 def _bounds(school: School, first: date, last: date) -> tuple[datetime, datetime]:
-    zone = school.district.zone
-    start = datetime.combine(first, time(0), tzinfo=zone)
-    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone)
-    return start, end
+    return periods.Period(PeriodKind.RANGE, first, last).bounds(school.district.zone)
 
 
 def _titles(session: Session, keys: set[str]) -> dict[str, dict[str, str]]:
@@ -658,6 +655,20 @@ def report_path(school: School, kind: ReportKind, starts_on: date) -> str:
     return f"/reports/{school.code}/food-safety/{kind}/{starts_on.isoformat()}"
 
 
+def _first_canteen() -> Select[int, datetime]:
+    """Each school's first canteen: its reports start then, none is asked of before."""
+    return (
+        select(Asset.school_id, func.min(Asset.created_at).label("first"))
+        .where(Asset.kind == AssetKind.CANTEEN)
+        .group_by(Asset.school_id)
+    )
+
+
+def _owed(school: School, kind: ReportKind, starts_on: date, first_canteen: datetime) -> bool:
+    """Whether the school owes this report: its period ends on or after its first canteen."""
+    return period_of(kind, starts_on)[1] >= school.district.local(first_canteen).date()
+
+
 def signed_on_time(
     session: Session, schools: Sequence[School], start: datetime, end: datetime
 ) -> dict[int, tuple[int, int]]:
@@ -666,13 +677,10 @@ def signed_on_time(
     ids = [school.id for school in schools]
     if not ids:
         return {}
-    opened = dict(
-        session.execute(
-            select(Asset.school_id, func.min(Asset.created_at))
-            .where(Asset.school_id.in_(ids), Asset.kind == AssetKind.CANTEEN)
-            .group_by(Asset.school_id)
-        ).all()
-    )
+    opened: dict[int, datetime] = {
+        school_id: first
+        for school_id, first in session.execute(_first_canteen().where(Asset.school_id.in_(ids)))
+    }
     first = (start - timedelta(days=40)).date()
     signed = {
         (row.school_id, row.kind, row.starts_on): row.signed_at
@@ -688,7 +696,6 @@ def signed_on_time(
     for school in schools:
         if school.id not in opened:
             continue
-        canteen_from = school.district.local(opened[school.id]).date()
         good = due = 0
         for kind in ReportKind:
             starts_on = period_of(kind, school.district.local(start).date() - timedelta(days=40))[0]
@@ -697,7 +704,7 @@ def signed_on_time(
                 if by >= end:
                     break
                 last = period_of(kind, starts_on)[1]
-                if by >= start and last >= canteen_from:
+                if by >= start and _owed(school, kind, starts_on, opened[school.id]):
                     due += 1
                     at = signed.get((school.id, kind, starts_on))
                     good += at is not None and at <= by
@@ -711,13 +718,7 @@ def remind_unsigned(session: Session, *, now: datetime) -> list[Notification]:
     hear it is ready to sign, and once past its deadline unsigned, they and the district hear
     it is overdue. Each notice once (its dedup key); a school that signed hears nothing."""
     queued: list[Notification] = []
-    # A school's reports start with its first canteen: no report is asked of before.
-    since_canteen = (
-        select(Asset.school_id, func.min(Asset.created_at).label("first"))
-        .where(Asset.kind == AssetKind.CANTEEN)
-        .group_by(Asset.school_id)
-        .subquery()
-    )
+    since_canteen = _first_canteen().subquery()
     schools = list(
         session.execute(
             select(School, since_canteen.c.first)
@@ -745,10 +746,9 @@ def remind_unsigned(session: Session, *, now: datetime) -> list[Notification]:
     )
     for school, first in schools:
         today = school.district.local(now).date()
-        opened = school.district.local(first).date()
         for kind in ReportKind:
             starts_on = period_of(kind, period_of(kind, today)[0] - timedelta(days=1))[0]
-            if (school.id, kind, starts_on) in signed or period_of(kind, starts_on)[1] < opened:
+            if (school.id, kind, starts_on) in signed or not _owed(school, kind, starts_on, first):
                 continue
             status = report_status(school, kind, starts_on, None, now=now)
             key = f"food-safety:{school.id}:{kind}:{starts_on.isoformat()}"
