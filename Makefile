@@ -13,8 +13,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Debian packages a label sheet and the browser tests need; installed when missing and root.
+# WeasyPrint (the ledgers' and reports' PDFs) warns, and so fails the tests, without HarfBuzz's
+# subsetting library.
 fonts:
 	@[ -e $(CJK_FONT) ] || fc-list :lang=zh file 2>/dev/null | grep -q . || $(MAKE) --no-print-directory apt PKGS=fonts-wqy-microhei
+	@/sbin/ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset || $(MAKE) --no-print-directory apt PKGS=libharfbuzz-subset0
 
 browser:
 	@command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || $(MAKE) --no-print-directory apt PKGS=chromium

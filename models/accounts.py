@@ -213,6 +213,8 @@ ROLE_ALIASES: dict[str, Role] = aliases(
         "照管员": Role.BUS_STAFF,
         "安全检查员": Role.INSPECTOR,
         "检查员": Role.INSPECTOR,
+        "食品安全员": Role.FOOD_SAFETY_OFFICER,
+        "食品安全管理员": Role.FOOD_SAFETY_OFFICER,
         "学校管理员": Role.SCHOOL_ADMIN,
         "区级管理员": Role.DISTRICT_ADMIN,
         **{role.value: role for role in Role},

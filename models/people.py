@@ -37,6 +37,9 @@ class Role(enum.StrEnum):
     # School-bus drivers and attendants (校车驾驶人、照管人员): the pre-trip check, the trips.
     BUS_STAFF = "bus_staff"
     INSPECTOR = "inspector"
+    # The canteen's food-safety officer (食品安全员): files its checks, writes and signs the
+    # weekly investigation report (市场监管总局令第60号).
+    FOOD_SAFETY_OFFICER = "food_safety_officer"
     SCHOOL_ADMIN = "school_admin"
     DISTRICT_ADMIN = "district_admin"
 
@@ -47,6 +50,7 @@ ROLE_LABELS = {
     Role.TEACHER: N_("Teacher"),
     Role.BUS_STAFF: N_("Bus staff"),
     Role.INSPECTOR: N_("Inspector"),
+    Role.FOOD_SAFETY_OFFICER: N_("Food-safety officer"),
     Role.SCHOOL_ADMIN: N_("School administrator"),
     Role.DISTRICT_ADMIN: N_("District administrator"),
 }
