@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 
 from babel.support import NullTranslations, Translations
 
+from models.messages import N_
+
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "houqin" / "translations"
 LOCALES = ("zh_CN", "en")
 # The language of a district that names none (settings choose it for new ones), and the one
@@ -48,6 +50,15 @@ def locale_named(wanted: str | None) -> str | None:
     if asked.startswith("zh"):
         return "zh_CN"
     return None
+
+
+# A span of days, one form in every language's pages: 2026-03-02 至 2026-03-08.
+DATE_RANGE = N_("%(start)s – %(end)s")
+
+
+def date_range(start: object, end: object, locale: str) -> str:
+    """A span of days as the reader writes it: "a 至 b" in Chinese, "a – b" in English."""
+    return translate(locale, DATE_RANGE, start=str(start), end=str(end))
 
 
 def join_list(items: Iterable[object], locale: str) -> str:

@@ -23,6 +23,7 @@ from models import periods
 from models.actions import CorrectiveAction, EventKind
 from models.assets import Asset, AssetKind
 from models.base import Base
+from models.catalogue import LOCALES, date_range, join_list, translate
 from models.duties import Task, TaskState, template_title
 from models.messages import N_, DomainError, Message
 from models.notifications import Notification, Severity, district_admins, notify, school_admins
@@ -30,6 +31,7 @@ from models.org import School
 from models.people import Person, Role
 from models.periods import PeriodKind
 from models.records import Record
+from models.staff import people_at_school
 
 RULE = N_(
     "Provisions on Enterprises' Primary Responsibility for Food Safety (SAMR Order No. 60):"
@@ -165,6 +167,7 @@ class CheckCount:
     due: int = 0
     done: int = 0
     missed: int = 0
+    filed: int = 0
     failed: int = 0
 
 
@@ -174,6 +177,8 @@ class Figures:
     checks_due: int = 0
     checks_done: int = 0
     checks_missed: int = 0
+    # Filed with no schedule behind them (a receiving check): in the table, not in done / due.
+    checks_filed: int = 0
     zero_risk_days: int = 0
     missed_days: int = 0
     problems: int = 0
@@ -424,9 +429,14 @@ def _period(
             if check.state != "filed":
                 count.due += 1
                 figures.checks_due += 1
-            if check.state in ("done", "filed"):
+            # Each column of the table adds up to its figure: done to done, filed to filed.
+            if check.state == "done":
                 count.done += 1
-                figures.checks_done += check.state == "done"
+                figures.checks_done += 1
+            elif check.state == "filed":
+                count.filed += 1
+                figures.checks_filed += 1
+            if check.state in ("done", "filed"):
                 count.failed += check.result == "fail"
             elif check.state == "missed":
                 count.missed += 1
@@ -452,10 +462,11 @@ def _period(
 
 
 def mondays_in(month: date) -> list[date]:
-    """The weeks of a month: those whose Monday falls in it."""
+    """The weeks of a month: every week with a day in it, so a week that spans two months is
+    listed under both (it is still one report, named by its Monday)."""
     span = periods.period_of(PeriodKind.MONTH, month)
     first, last = span.start, span.end
-    monday = first + timedelta(days=(7 - first.weekday()) % 7)
+    monday = first - timedelta(days=first.weekday())
     return [monday + timedelta(days=7 * n) for n in range((last - monday).days // 7 + 1)]
 
 
@@ -532,10 +543,55 @@ class ReportRefused(DomainError):
     pass
 
 
-def can_sign(person: Person, school: School) -> bool:
-    """The school's head (its administrator) signs; Houqin has no food-safety officer role yet,
-    so the weekly report too. A district administrator reads, but does not sign for a school."""
-    return any(g.role == Role.SCHOOL_ADMIN and g.school_id == school.id for g in person.grants)
+def signers(session: Session, school: School, kind: ReportKind) -> list[Person]:
+    """Who writes and signs the report at this school: the weekly report its food-safety
+    officers (its administrators while it has none), the monthly minutes its head (the school
+    administrators). A district administrator reads, but does not sign for a school."""
+    if kind == ReportKind.WEEKLY:
+        officers = people_at_school(session, school, (Role.FOOD_SAFETY_OFFICER,))
+        if officers:
+            return officers
+    return people_at_school(session, school, (Role.SCHOOL_ADMIN,))
+
+
+def can_sign(session: Session, person: Person, school: School, kind: ReportKind) -> bool:
+    return any(p.id == person.id for p in signers(session, school, kind))
+
+
+def period_begun(school: School, kind: ReportKind, starts_on: date, *, now: datetime) -> bool:
+    """Whether the report's week or month has started: nothing is written ahead of it."""
+    return now >= _bounds(school, *period_of(kind, starts_on))[0]
+
+
+WHO_SIGNS = {
+    ReportKind.WEEKLY: N_(
+        "The weekly report is written and signed by the school's food-safety officer: %(people)s."
+    ),
+    ReportKind.MONTHLY: N_(
+        "The monthly minutes are written and signed by the school's head: %(people)s."
+    ),
+}
+WHO_SIGNS_NO_OFFICER = N_(
+    "The weekly report is written and signed by the school's food-safety officer; while the"
+    " school has none, by its administrator: %(people)s."
+)
+NOBODY_SIGNS = N_("nobody yet (ask the school office for that role)")
+
+
+def _who_signs(session: Session, school: School, kind: ReportKind) -> Message:
+    """The refusal that names who may sign instead."""
+    people = signers(session, school, kind)
+    names = {
+        locale: join_list((p.display_name for p in people), locale)
+        or translate(locale, NOBODY_SIGNS)
+        for locale in LOCALES
+    }
+    message = WHO_SIGNS[kind]
+    if kind == ReportKind.WEEKLY and not people_at_school(
+        session, school, (Role.FOOD_SAFETY_OFFICER,)
+    ):
+        message = WHO_SIGNS_NO_OFFICER
+    return Message(message, {"people": names})
 
 
 def _writable(
@@ -547,8 +603,10 @@ def _writable(
     notes: str,
     now: datetime,
 ) -> FoodSafetyReport:
-    if not can_sign(actor, school):
-        raise ReportRefused(Message(N_("Only the school's administrator can write this report.")))
+    if not can_sign(session, actor, school, kind):
+        raise ReportRefused(_who_signs(session, school, kind))
+    if not period_begun(school, kind, starts_on, now=now):
+        raise ReportRefused(Message(N_("This period has not begun yet; write in it once it has.")))
     if len(notes) > MAX_NOTES:
         raise ReportRefused(
             Message(N_("Keep it under %(count)d characters."), {"count": MAX_NOTES})
@@ -618,7 +676,7 @@ class Listed:
 def reports_of_month(
     session: Session, school: School, month: date, *, now: datetime
 ) -> list[Listed]:
-    """The month's minutes and its weeks' reports (a week belongs to the month of its Monday)."""
+    """The month's minutes and the reports of every week with a day in the month."""
     first, last = period_of(ReportKind.MONTHLY, month)
     listed = []
     row = report_row(session, school, ReportKind.MONTHLY, first)
@@ -714,9 +772,10 @@ def signed_on_time(
 
 
 def remind_unsigned(session: Session, *, now: datetime) -> list[Notification]:
-    """For the week and month last over at every school with a canteen: its administrators
-    hear it is ready to sign, and once past its deadline unsigned, they and the district hear
-    it is overdue. Each notice once (its dedup key); a school that signed hears nothing."""
+    """For the week and month last over at every school with a canteen: whoever signs it (the
+    food-safety officer the week, the head the month) hears it is ready to sign, and once past
+    its deadline unsigned, they and the district hear it is overdue. Each notice once (its
+    dedup key); a school that signed hears nothing."""
     queued: list[Notification] = []
     since_canteen = _first_canteen().subquery()
     schools = list(
@@ -759,17 +818,21 @@ def remind_unsigned(session: Session, *, now: datetime) -> list[Notification]:
             params: dict[str, Any] = {
                 "school": school.name,
                 "report": {"msgid": KIND_TITLES[kind]},
-                "period": f"{starts_on.isoformat()} – {last.isoformat()}",
+                "period": {locale: date_range(starts_on, last, locale) for locale in LOCALES},
                 "due": deadline(school, kind, starts_on).isoformat(),
             }
-            admins = school_admins(session, school.id, school.district_id)
+            # Whoever signs it: the officer the week, the head the month (the district's
+            # administrators for a school with nobody to sign).
+            sign = signers(session, school, kind) or school_admins(
+                session, school.id, school.district_id
+            )
             if status == ReportStatus.TO_SIGN:
-                message, severity, people = TO_SIGN, Severity.INFO, admins
+                message, severity, people = TO_SIGN, Severity.INFO, sign
             else:
-                people = admins + [
+                people = sign + [
                     p
                     for p in district_admins(session, school.district_id)
-                    if p.id not in {a.id for a in admins}
+                    if p.id not in {a.id for a in sign}
                 ]
                 message, severity = NOT_SIGNED, Severity.MAJOR
             queued += notify(

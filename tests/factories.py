@@ -406,10 +406,10 @@ class CanteenMonth:
             store=self.store,
         ).record.id
 
-    def live_through(self, last_day: int) -> None:
+    def live_through(self, last_day: int, first_day: int = 2) -> None:
         """Each school day to `last_day`: the sweep opens the day, the cook files both checks,
         except the 4th's morning check (missed) and the 10th's failed tableware."""
-        for day in range(2, last_day + 1):
+        for day in range(first_day, last_day + 1):
             moment = cst(day, 0, 5)
             self.clock.set(moment)
             sweep(self.session, now=moment)

@@ -11,7 +11,15 @@ from flask_login import current_user
 from models import catalogue
 from models.asset_attributes import CHOICE_LABELS, KIND_ATTRIBUTES
 from models.assets import ATTRIBUTE_LABELS, KIND_LABELS
-from models.catalogue import COLON, LIST_SEPARATOR, LOCALES, join_list, pick_text, render_notice
+from models.catalogue import (
+    COLON,
+    LIST_SEPARATOR,
+    LOCALES,
+    date_range,
+    join_list,
+    pick_text,
+    render_notice,
+)
 from models.messages import Message
 from models.notifications import Notification, unread_count
 from models.people import Person, reading_locale
@@ -46,6 +54,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         attribute_value=attribute_value,
         colon=lambda: COLON[current_locale()],
         list_sep=lambda: LIST_SEPARATOR[current_locale()],
+        date_range=lambda start, end: date_range(start, end, current_locale()),
     )
     app.jinja_env.filters["join_list"] = lambda items: join_list(items, current_locale())
     app.jinja_env.filters["pick_text"] = lambda texts: pick_text(texts, current_locale())

@@ -129,7 +129,9 @@ def test_the_month_minutes_count_the_month_and_show_the_failure_fixed_late(
         "2026-03-16 09:00",
         "重新清洗消毒后入柜",
     )
+    # Every week with a day in March, the one from February 23rd too.
     assert [(w.starts_on, w.status) for w in minutes.weeks] == [
+        ("2026-02-23", ReportStatus.OVERDUE),
         ("2026-03-02", ReportStatus.OVERDUE),
         ("2026-03-09", ReportStatus.OVERDUE),
         ("2026-03-16", ReportStatus.OVERDUE),
@@ -145,10 +147,8 @@ def test_the_head_signs_the_week_and_the_signed_report_no_longer_changes(
     month.live_through(9)
     monday = date(2026, 3, 2)
     session, school, admin = month.session, month.school, month.admin
-    assert (
-        reports_of_month(session, school, monday, now=month.clock.now())[1].status
-        == ReportStatus.TO_SIGN
-    )
+    listed = reports_of_month(session, school, monday, now=month.clock.now())
+    assert next(r for r in listed if r.starts_on == monday).status == ReportStatus.TO_SIGN
 
     save_notes(session, admin, school, ReportKind.WEEKLY, monday, "晨检漏检已提醒", now=cst(9, 9))
     signed = sign_report(
@@ -199,7 +199,8 @@ def test_an_unsigned_week_is_overdue_after_its_deadline(
     monday = date(2026, 3, 2)
 
     def status(at: datetime) -> ReportStatus:
-        return reports_of_month(session, school, monday, now=at)[1].status
+        listed = reports_of_month(session, school, monday, now=at)
+        return next(r for r in listed if r.starts_on == monday).status
 
     assert status(cst(8, 23)) == ReportStatus.IN_PROGRESS
     assert status(cst(10, 16, 59)) == ReportStatus.TO_SIGN
@@ -222,7 +223,7 @@ def test_the_head_is_reminded_to_sign_and_the_district_hears_of_an_overdue_week(
     after = remind_unsigned(session, now=cst(11, 9))
 
     # February is before the canteen was added: nothing is asked of it.
-    week = "2026-03-02 – 2026-03-08"
+    week = "2026-03-02 至 2026-03-08"
     assert [(n.recipient.username, n.text) for n in ready] == [
         ("admin", f"实验小学：{week} 的每周食品安全排查治理报告已可签字，请于 03-10 17:00 前签字。")
     ]

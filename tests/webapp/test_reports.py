@@ -33,8 +33,8 @@ def test_the_head_reads_the_month_a_day_and_the_week_each_line_linked_to_its_rec
     auth.login("admin")
 
     listed = client.get("/reports/S1/food-safety?month=2026-03").get_data(as_text=True)
-    assert "每月食品安全调度会议纪要 2026-03-01 – 2026-03-31" in listed
-    assert "每周食品安全排查治理报告 2026-03-02 – 2026-03-08" in listed
+    assert "每月食品安全调度会议纪要 2026-03-01 至 2026-03-31" in listed
+    assert "每周食品安全排查治理报告 2026-03-02 至 2026-03-08" in listed
     assert "待签字" in listed
     assert "市场监管总局令第60号" in listed
 

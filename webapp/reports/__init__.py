@@ -1,5 +1,6 @@
 """The canteen's statutory food-safety reports: the month's list, a day's record, a week's
-report and a month's minutes, printable, and the form the school's head signs them with."""
+report and a month's minutes, printable, and the form
+its signer (the food-safety officer the week, the school's head the month) signs it with."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from models.food_safety import (
     can_sign,
     daily_report,
     deadline,
+    period_begun,
     period_of,
     report_row,
     report_status,
@@ -151,7 +153,8 @@ def show_report(school_code: str, kind: str, starts_on: str) -> str | Response |
         error=error,
         status=report_status(school, report_kind, first, row, now=now),
         deadline=deadline(school, report_kind, first),
-        may_sign=can_sign(current_user, school),
+        may_sign=can_sign(session, current_user, school, report_kind),
+        begun=period_begun(school, report_kind, first, now=now),
         locale=current_locale(),
         **_labels(),
     )
