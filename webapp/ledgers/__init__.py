@@ -30,6 +30,8 @@ from models.people import visible_school, visible_schools
 from models.periods import PERIOD_KIND_LABELS, Period, PeriodInvalid, parse_period
 from models.records import Result
 from webapp import db
+from webapp.downloads import download as _download
+from webapp.downloads import pdf_download
 from webapp.i18n import current_locale, translate
 
 bp = Blueprint("ledgers", __name__, template_folder="templates")
@@ -212,15 +214,6 @@ def _excel(school_code: str | None) -> Response:
     )
 
 
-def _download(data: bytes, name: str, mimetype: str) -> Response:
-    from urllib.parse import quote
-
-    response = Response(data, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
 def _print_html(school_code: str | None, *, for_pdf: bool) -> tuple[str, Ledger]:
     ledger, school, _error = _ledger(school_code)
 
@@ -242,13 +235,8 @@ def _print_html(school_code: str | None, *, for_pdf: bool) -> tuple[str, Ledger]
 
 
 def _pdf(school_code: str | None) -> Response:
-    from weasyprint import HTML, URLFetcher
-
     html, ledger = _print_html(school_code, for_pdf=True)
-    # The thumbnails are in the page itself: the renderer may fetch nothing else.
-    fetcher = URLFetcher(allowed_protocols={"data"})
-    data = HTML(string=html, url_fetcher=fetcher).write_pdf()
-    return _download(data or b"", _file_name(ledger, "pdf"), "application/pdf")
+    return pdf_download(html, _file_name(ledger, "pdf"))
 
 
 @bp.get("/ledger/<school_code>")
@@ -314,11 +302,8 @@ def registers_print(school_code: str) -> str:
 @bp.get("/ledger/<school_code>/registers/pdf")
 @login_required
 def registers_pdf(school_code: str) -> Response:
-    from weasyprint import HTML, URLFetcher
-
     html, register, title = _registers_html(school_code)
-    data = HTML(string=html, url_fetcher=URLFetcher(allowed_protocols={"data"})).write_pdf()
-    return _download(data or b"", f"{register.scope}-{title}-{register.on}.pdf", "application/pdf")
+    return pdf_download(html, f"{register.scope}-{title}-{register.on}.pdf")
 
 
 def _pack(school_code: str) -> tuple[Ledger, RegisterLedger, str, School | None]:
@@ -347,7 +332,6 @@ def _pack(school_code: str) -> tuple[Ledger, RegisterLedger, str, School | None]
 def pack_pdf(school_code: str) -> Response:
     """The inspection pack (迎检包): a cover with the school's figures, the corrective
     actions, the registers with their expiry status and every ledger, in one PDF."""
-    from weasyprint import HTML, URLFetcher
 
     ledger, register, register_title, school = _pack(school_code)
     html = render_template(
@@ -361,9 +345,8 @@ def pack_pdf(school_code: str) -> Response:
         thumb_src=_data_uri,
         printed_at=db.clock().now(),
     )
-    data = HTML(string=html, url_fetcher=URLFetcher(allowed_protocols={"data"})).write_pdf()
     name = f"{ledger.scope}-{_('Inspection pack')}-{ledger.period.start}-{ledger.period.end}.pdf"
-    return _download(data or b"", name, "application/pdf")
+    return pdf_download(html, name)
 
 
 @bp.get("/ledger/<school_code>/pack/zip")

@@ -1,5 +1,5 @@
 """The canteen's statutory food-safety reports: the month's list, a day's record, a week's
-report and a month's minutes, printable, and the form
+report and a month's minutes, each with its print page and PDF (printing.py), and the form
 its signer (the food-safety officer the week, the school's head the month) signs it with."""
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from models.org import School
 from models.people import visible_school
 from webapp import db
 from webapp.i18n import current_locale, translate
+from webapp.reports import printing
 
 bp = Blueprint("reports", __name__, template_folder="templates")
 
@@ -103,6 +104,50 @@ def show_day(school_code: str, day: str) -> str:
     school = _school(school_code)
     report = daily_report(db.session(), school, _day(day), now=db.clock().now())
     return render_template("reports/day.html", school=school, report=report, **_labels())
+
+
+@bp.get("/reports/<school_code>/food-safety/day/<day>/print")
+@login_required
+def print_day(school_code: str, day: str) -> str:
+    school = _school(school_code)
+    now = db.clock().now()
+    return printing.day_page(db.session(), school, _day(day), now=now, labels=_labels())
+
+
+@bp.get("/reports/<school_code>/food-safety/day/<day>/pdf")
+@login_required
+def pdf_day(school_code: str, day: str) -> Response:
+    school = _school(school_code)
+    return printing.day_pdf(db.session(), school, _day(day), now=db.clock().now(), **_labels())
+
+
+def _period(school: School, kind: str, starts_on: str) -> tuple[ReportKind, date]:
+    """The report's kind and first day; 404 for anything else."""
+    if kind not in ReportKind.__members__.values():
+        abort(404)
+    report_kind = ReportKind(kind)
+    first = period_of(report_kind, _day(starts_on))[0]
+    if first.isoformat() != starts_on:
+        abort(404)
+    return report_kind, first
+
+
+@bp.get("/reports/<school_code>/food-safety/<kind>/<starts_on>/print")
+@login_required
+def print_report(school_code: str, kind: str, starts_on: str) -> str:
+    school = _school(school_code)
+    report_kind, first = _period(school, kind, starts_on)
+    now = db.clock().now()
+    return printing.report_page(db.session(), school, report_kind, first, now=now, labels=_labels())
+
+
+@bp.get("/reports/<school_code>/food-safety/<kind>/<starts_on>/pdf")
+@login_required
+def pdf_report(school_code: str, kind: str, starts_on: str) -> Response:
+    school = _school(school_code)
+    report_kind, first = _period(school, kind, starts_on)
+    now = db.clock().now()
+    return printing.report_pdf(db.session(), school, report_kind, first, now=now, **_labels())
 
 
 @bp.route("/reports/<school_code>/food-safety/<kind>/<starts_on>", methods=["GET", "POST"])

@@ -1,0 +1,124 @@
+"""The food-safety reports on paper: an A4 print page for each daily record, weekly report
+and monthly minutes, and the same page as PDF (webapp.downloads, as the ledgers do).
+
+A signed report prints what was signed (its frozen content) with its signer and time on the
+signer's line; an unsigned one prints the live draft, marked 草稿. A day's record is a draft
+until the day is over.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from flask import render_template
+from flask_babel import format_datetime, gettext
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+from models.catalogue import date_range
+from models.food_safety import (
+    DAY_TITLE,
+    KIND_TITLES,
+    FoodSafetyReport,
+    ReportKind,
+    build_report,
+    daily_report,
+    period_of,
+    report_row,
+    report_status,
+)
+from models.messages import N_
+from models.org import School
+from webapp.downloads import pdf_download
+from webapp.i18n import current_locale
+
+FILLED_IN_BY = N_("Filled in by")
+OFFICER = N_("Food-safety officer")
+PRINCIPAL = N_("Principal")
+# Who puts their name under each paper, the signer last: the officer signs the week, the
+# head (校长) the month; a day's record is filled in and checked by the officer.
+SIGNATURE_LINES = {
+    "day": (FILLED_IN_BY, OFFICER),
+    ReportKind.WEEKLY: (FILLED_IN_BY, OFFICER),
+    ReportKind.MONTHLY: (FILLED_IN_BY, OFFICER, PRINCIPAL),
+}
+
+
+@dataclass
+class SignatureLine:
+    label: str
+    signed: str = ""  # "name · time" on the signer's line once signed
+
+
+def _signature_lines(kind: str, row: FoodSafetyReport | None) -> list[SignatureLine]:
+    lines = [SignatureLine(label) for label in SIGNATURE_LINES[kind]]
+    if row is not None and row.signed_at is not None and row.signed_by is not None:
+        when = format_datetime(row.signed_at, "yyyy-MM-dd HH:mm")
+        lines[-1].signed = f"{row.signed_by.display_name} · {when}"
+    return lines
+
+
+def day_page(
+    session: Session, school: School, day: date, *, now: datetime, labels: dict[str, Any]
+) -> str:
+    """The day's 每日食品安全检查记录 as it will print."""
+    report = daily_report(session, school, day, now=now)
+    return render_template(
+        "reports/print.html",
+        school=school,
+        title=gettext(DAY_TITLE),
+        period=day.isoformat(),
+        day=report,
+        status=None,
+        draft=day >= school.district.local(now).date(),
+        signature_lines=_signature_lines("day", None),
+        printed_at=now,
+        **labels,
+    )
+
+
+def report_page(
+    session: Session,
+    school: School,
+    kind: ReportKind,
+    first: date,
+    *,
+    now: datetime,
+    labels: dict[str, Any],
+) -> str:
+    """The week's report or the month's minutes as it will print: frozen once signed."""
+    row = report_row(session, school, kind, first)
+    content = row.content if row is not None else None
+    report = content or build_report(session, school, kind, first, now=now)
+    last = period_of(kind, first)[1]
+    return render_template(
+        "reports/print.html",
+        school=school,
+        title=gettext(KIND_TITLES[kind]),
+        period=date_range(first.isoformat(), last.isoformat(), current_locale()),
+        kind=kind,
+        report=report,
+        notes=row.notes if row is not None else "",
+        status=report_status(school, kind, first, row, now=now),
+        draft=content is None,
+        signature_lines=_signature_lines(kind, row),
+        printed_at=now,
+        **labels,
+    )
+
+
+def day_pdf(
+    session: Session, school: School, day: date, *, now: datetime, **labels: Any
+) -> Response:
+    html = day_page(session, school, day, now=now, labels=labels)
+    return pdf_download(html, f"{school.name}-{gettext(DAY_TITLE)}-{day.isoformat()}.pdf")
+
+
+def report_pdf(
+    session: Session, school: School, kind: ReportKind, first: date, *, now: datetime, **labels: Any
+) -> Response:
+    html = report_page(session, school, kind, first, now=now, labels=labels)
+    name = f"{school.name}-{gettext(KIND_TITLES[kind])}-{first.isoformat()}.pdf"
+    return pdf_download(html, name)
