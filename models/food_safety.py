@@ -578,7 +578,7 @@ WHO_SIGNS_NO_OFFICER = N_(
 NOBODY_SIGNS = N_("nobody yet (ask the school office for that role)")
 
 
-def _who_signs(session: Session, school: School, kind: ReportKind) -> Message:
+def who_signs(session: Session, school: School, kind: ReportKind) -> Message:
     """The refusal that names who may sign instead."""
     people = signers(session, school, kind)
     names = {
@@ -604,7 +604,7 @@ def _writable(
     now: datetime,
 ) -> FoodSafetyReport:
     if not can_sign(session, actor, school, kind):
-        raise ReportRefused(_who_signs(session, school, kind))
+        raise ReportRefused(who_signs(session, school, kind))
     if not period_begun(school, kind, starts_on, now=now):
         raise ReportRefused(Message(N_("This period has not begun yet; write in it once it has.")))
     if len(notes) > MAX_NOTES:

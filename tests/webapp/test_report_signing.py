@@ -48,7 +48,9 @@ def test_the_officer_signs_the_week_and_the_head_is_told_who_does(
     client: FlaskClient, auth: Auth, month: CanteenMonth, officer: Person
 ) -> None:
     auth.login("admin")
-    assert "<textarea" not in client.get(WEEK).get_data(as_text=True)
+    page = client.get(WEEK).get_data(as_text=True)
+    assert "<textarea" not in page
+    assert "每周排查治理报告由本校食品安全员填写并签字：Officer。" in page
     status, refused = _post(client, WEEK, notes="x", do="sign")
     assert status == 422
     assert "每周排查治理报告由本校食品安全员填写并签字：Officer。" in refused
@@ -145,3 +147,16 @@ def test_a_school_administrator_names_a_food_safety_officer_on_the_person_page(
     assert status == 302
     session.expire_all()
     assert {g.role for g in teacher.grants} == {Role.TEACHER, Role.FOOD_SAFETY_OFFICER}
+
+
+def test_the_officer_reads_the_schools_reports_and_ledger_like_an_inspector(
+    client: FlaskClient, auth: Auth, month: CanteenMonth, officer: Person
+) -> None:
+    auth.login("officer")
+
+    home = client.get("/").get_data(as_text=True)
+
+    assert 'href="/reports/S1/food-safety"' in home and 'href="/ledger/S1"' in home
+    assert 'href="/admin/S1"' not in home  # reads, does not manage the school
+    for url in ("/reports/S1/food-safety", "/ledger/S1", MONTH, f"{MONTH}/print"):
+        assert client.get(url).status_code == 200, url

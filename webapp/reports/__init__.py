@@ -34,6 +34,7 @@ from models.food_safety import (
     reports_of_month,
     save_notes,
     sign_report,
+    who_signs,
 )
 from models.org import School
 from models.people import visible_school
@@ -199,6 +200,7 @@ def show_report(school_code: str, kind: str, starts_on: str) -> str | Response |
         status=report_status(school, report_kind, first, row, now=now),
         deadline=deadline(school, report_kind, first),
         may_sign=can_sign(session, current_user, school, report_kind),
+        signed_by_whom=translate(who_signs(session, school, report_kind)),
         begun=period_begun(school, report_kind, first, now=now),
         locale=current_locale(),
         **_labels(),
