@@ -470,6 +470,16 @@ def mondays_in(month: date) -> list[date]:
     return [monday + timedelta(days=7 * n) for n in range((last - monday).days // 7 + 1)]
 
 
+def weeks_of_month(session: Session, school: School, month: date) -> list[date]:
+    """The Mondays of the month's weeks this school owes a report for: none that ended before
+    its first canteen (as the reminder asks nothing of them)."""
+    opened = session.execute(_first_canteen().where(Asset.school_id == school.id)).first()
+    mondays = mondays_in(month)
+    if opened is None:
+        return mondays
+    return [m for m in mondays if _owed(school, ReportKind.WEEKLY, m, opened[1])]
+
+
 def period_of(kind: ReportKind, day: date) -> tuple[date, date]:
     """The week (Monday to Sunday) or month a report covers, as every ledger counts them."""
     span = periods.period_of(
@@ -485,7 +495,7 @@ def build_report(
     first, last = period_of(kind, starts_on)
     report = _period(session, school, kind, first, last, now)
     if kind == ReportKind.MONTHLY:
-        for monday in mondays_in(first):
+        for monday in weeks_of_month(session, school, first):
             row = report_row(session, school, ReportKind.WEEKLY, monday)
             report.weeks.append(
                 WeekLine(
@@ -689,7 +699,7 @@ def reports_of_month(
             row,
         )
     )
-    for monday in mondays_in(first):
+    for monday in weeks_of_month(session, school, first):
         row = report_row(session, school, ReportKind.WEEKLY, monday)
         listed.append(
             Listed(

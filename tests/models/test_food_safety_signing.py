@@ -185,9 +185,11 @@ def test_a_week_across_two_months_is_listed_under_both(month: CanteenMonth) -> N
         listed = reports_of_month(month.session, month.school, first, now=now)
         return [r.starts_on.isoformat() for r in listed if r.kind == ReportKind.WEEKLY]
 
-    assert weeks(date(2026, 3, 1))[0] == "2026-02-23"  # 23 February to 1 March
+    # 23 February to 1 March touches March too, but ended before the canteen opened (2 March).
+    assert weeks(date(2026, 3, 1))[0] == "2026-03-02"
     assert weeks(date(2026, 3, 1))[-1] == "2026-03-30"  # 30 March to 5 April
     assert weeks(date(2026, 4, 1))[0] == "2026-03-30"
+    assert weeks(date(2026, 5, 1))[0] == "2026-04-27"  # 27 April to 3 May
     assert mondays_in(date(2026, 6, 15)) == [date(2026, 6, d) for d in (1, 8, 15, 22, 29)]
 
 
