@@ -134,7 +134,7 @@ FOOD = Family(
 )
 FIRE = Family(
     key="fire-safety",
-    title=N_("Monthly fire check record"),
+    title=N_("Fire safety records"),
     rule=N_(
         "Provisions on Fire Safety Management of Organisations (Ministry of Public Security"
         " Order No. 61): a daily fire patrol and a monthly fire check, both recorded"
@@ -147,7 +147,7 @@ FIRE = Family(
 )
 WATER = Family(
     key="drinking-water",
-    title=N_("Quarterly drinking-water hygiene report"),
+    title=N_("Drinking-water reports"),
     rule=N_(
         "Point 20: drinking water only from QS-certified suppliers with a test report every"
         " quarter, and every dispenser disinfection recorded"
@@ -170,6 +170,7 @@ class KindSpec:
     # Signed by 17:00 on this day after the period's last.
     sign_within: timedelta
     signer: str
+    short: str  # its name in a table's head
 
 
 KINDS = {
@@ -180,6 +181,7 @@ KINDS = {
         N_("Weekly food-safety investigation report"),
         timedelta(days=2),
         N_("Food-safety officer"),
+        N_("Weekly report"),
     ),
     ReportKind.MONTHLY: KindSpec(
         FOOD,
@@ -188,6 +190,7 @@ KINDS = {
         N_("Monthly food-safety scheduling meeting minutes"),
         timedelta(days=5),
         N_("Head of school"),
+        N_("Monthly minutes"),
     ),
     ReportKind.FIRE: KindSpec(
         FIRE,
@@ -196,6 +199,7 @@ KINDS = {
         N_("Monthly fire check record"),
         timedelta(days=5),
         N_("Head of school"),
+        N_("Fire check record"),
     ),
     # Ten days: a quarter ending in September is signed after the National Day holiday.
     ReportKind.WATER: KindSpec(
@@ -205,6 +209,7 @@ KINDS = {
         N_("Quarterly drinking-water hygiene report"),
         timedelta(days=10),
         N_("Head of school"),
+        N_("Water report"),
     ),
 }
 KIND_TITLES = {kind: spec.title for kind, spec in KINDS.items()}
@@ -471,7 +476,9 @@ def _days(
             record = session.get(Record, task.record_id)
         title = titles.get(task.template_key, {})
         if task.state == TaskState.DONE and record is not None:
-            report.checks.append(_line(record, title, "done", district))
+            # Done is read on the day it was done (a dispenser's a day early), if in the period.
+            done_on = days.get(local_day(record.submitted_at), report)
+            done_on.checks.append(_line(record, title, "done", district))
             continue
         undone = CheckLine(
             task.template_key,
@@ -485,7 +492,14 @@ def _days(
             undone.state = "missed"
             report.missing.append(title)
         report.checks.append(undone)
+    # A record that did a task is read with its task, even one due outside the period.
     scheduled = {t.record_id for t in tasks if t.record_id}
+    if records:
+        scheduled |= set(
+            session.scalars(
+                select(Task.record_id).where(Task.record_id.in_([r.id for r in records]))
+            )
+        )
     for record in records:
         day = local_day(record.submitted_at)
         report = days[day]
@@ -496,7 +510,7 @@ def _days(
         report.problems.extend(_problems(record, actions.get(record.id, []), end, day))
     for report in days.values():
         states = {c.state for c in report.checks}
-        if not report.checks:
+        if not report.checks and not report.problems:
             report.verdict = Verdict.NO_CHECKS
         elif "missed" in states:
             report.verdict = Verdict.MISSING
@@ -932,7 +946,7 @@ def reports_of_month(
         since = opened.get((school.id, KINDS[kind].family.owed_from))
         status = report_status(school, kind, first, row, now=now)
         if status != ReportStatus.SIGNED and (
-            since is None or not _owed(school, kind, first, since)
+            since is None or not owed(school, kind, first, since)
         ):
             status = ReportStatus.NOT_OWED
         listed.append(Listed(kind, first, last, status, row, report_path(school, kind, first)))
@@ -966,7 +980,7 @@ def first_assets(session: Session, school_ids: Sequence[int]) -> dict[tuple[int,
     return {(school_id, kind): first for school_id, kind, first in rows}
 
 
-def _owed(school: School, kind: ReportKind, starts_on: date, first_asset: datetime) -> bool:
+def owed(school: School, kind: ReportKind, starts_on: date, first_asset: datetime) -> bool:
     """Whether the school owes this report: its period ends on or after the family's first
     asset there."""
     return period_of(kind, starts_on)[1] >= school.district.local(first_asset).date()
@@ -1010,7 +1024,7 @@ def signed_on_time(
                 if by >= end:
                     break
                 last = period_of(kind, starts_on)[1]
-                if by >= start and _owed(school, kind, starts_on, since):
+                if by >= start and owed(school, kind, starts_on, since):
                     due += 1
                     at = signed.get((school.id, kind, starts_on))
                     good += at is not None and at <= by
@@ -1055,7 +1069,7 @@ def remind_unsigned(session: Session, *, now: datetime) -> list[Notification]:
         for kind, spec in KINDS.items():
             first = opened.get((school.id, spec.family.owed_from))
             starts_on = period_of(kind, period_of(kind, today)[0] - timedelta(days=1))[0]
-            if first is None or not _owed(school, kind, starts_on, first):
+            if first is None or not owed(school, kind, starts_on, first):
                 continue
             if (school.id, kind, starts_on) in signed:
                 continue
