@@ -151,7 +151,8 @@ def test_the_head_is_reminded_of_the_fire_record_and_the_district_hears_when_ove
     assert [(n.recipient.username, n.text) for n in ready] == [
         (
             "admin",
-            "实验小学：2026-03-01 – 2026-03-31 的每月防火检查记录已可签字，请于 04-05 17:00 前签字。",
+            "实验小学：2026-03-01 – 2026-03-31 的每月防火检查记录已可签字，"
+            "请于 04-05 17:00 前签字。",
         )
     ]
     assert ready[0].link == "/reports/S1/fire-safety/monthly/2026-03-01"

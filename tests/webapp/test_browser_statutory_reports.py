@@ -22,7 +22,7 @@ from tests.webapp.test_browser import (  # noqa: F401 (fixtures)
 pytestmark = pytest.mark.browser
 
 
-def _tappable(page: Page, where: str) -> None:
+def _tappable(page: Page, where: str) -> None:  # noqa: F811
     for target in page.locator("main a, main button").all():
         if target.is_visible():
             box = target.bounding_box()
