@@ -285,6 +285,7 @@ def builtin_duties(dispenser_every_days: int = 7) -> list[BuiltinDuty]:
         ),
         BuiltinDuty("canteen_pest_control", Rule(Frequency.MONTHLY, time(17, 0), day=28)),
         BuiltinDuty("bus_pre_trip_check", Rule(Frequency.DAILY, time(7, 0), **school_day)),
+        BuiltinDuty("fire_patrol", Rule(Frequency.DAILY, time(17, 0), **school_day)),
         BuiltinDuty("meter_reading", Rule(Frequency.MONTHLY, time(17, 0), day=1)),
         BuiltinDuty("broadcast_equipment_check", Rule(Frequency.MONTHLY, time(17, 0), day=5)),
         BuiltinDuty("canteen_model_review", Rule(Frequency.YEARLY, time(17, 0), month=12, day=20)),

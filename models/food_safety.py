@@ -1,11 +1,17 @@
-"""The canteen's statutory food-safety reports, written from its records (日管控、周排查、月调度).
+"""The statutory reports a school signs, written from its records: the canteen's food-safety
+reports (日管控、周排查、月调度), the monthly fire check record and the quarterly drinking-water
+report.
 
 《企业落实食品安全主体责任监督管理规定》（市场监管总局令第60号） asks for a daily check record,
 a weekly investigation report and monthly scheduling minutes, with a record also on a day
-when nothing was wrong. The daily record and the drafts are built here from the canteen's
-tasks, records and corrective actions, and nothing else: every line names the record behind
-it. A weekly or monthly report becomes a row of its own once someone writes in it, and is
-frozen (its lines kept as they were read) when it is signed.
+when nothing was wrong; 《机关、团体、企业、事业单位消防安全管理规定》（公安部令第61号） a daily
+fire patrol and a monthly fire check, recorded; the source document's point 20 drinking water
+from certified suppliers, its dispensers disinfected, with a test report every quarter.
+A report family names the assets and checklists its reports read and the asset that makes a
+school owe them; the days, problems, figures, deadlines, signing and reminders are one code
+path for every family, built from tasks, records and corrective actions and nothing else:
+every line names the record behind it. A report becomes a row of its own once someone writes
+in it, and is frozen (its lines kept as they were read) when it is signed.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ForeignKey, Select, String, Text, UniqueConstraint, func, select
+from sqlalchemy import ForeignKey, Select, String, Text, UniqueConstraint, func, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models import periods
@@ -24,6 +30,7 @@ from models.actions import CorrectiveAction, EventKind
 from models.assets import Asset, AssetKind
 from models.base import Base
 from models.catalogue import LOCALES, date_range, join_list, translate
+from models.checklists import FormTemplate
 from models.duties import Task, TaskState, template_title
 from models.messages import N_, DomainError, Message
 from models.notifications import Notification, Severity, district_admins, notify, school_admins
@@ -41,8 +48,10 @@ MAX_NOTES = 4000
 
 
 class ReportKind(enum.StrEnum):
-    WEEKLY = "weekly"
-    MONTHLY = "monthly"
+    WEEKLY = "weekly"  # 每周食品安全排查治理报告
+    MONTHLY = "monthly"  # 每月食品安全调度会议纪要
+    FIRE = "fire"  # 每月防火检查记录
+    WATER = "water"  # 饮用水卫生季度报告
 
 
 class Verdict(enum.StrEnum):
@@ -54,18 +63,17 @@ class Verdict(enum.StrEnum):
     PENDING = "pending"  # a check still in its window
     NO_CHECKS = "no_checks"  # nothing due and nothing filed (no school that day)
 
+    # A day's verdict is the family's: 零风险 is the canteen's word, the patrol's its own.
+
 
 class ReportStatus(enum.StrEnum):
     IN_PROGRESS = "in_progress"  # the period is not over
     TO_SIGN = "to_sign"  # over, before the deadline
     OVERDUE = "overdue"  # over, past the deadline, unsigned
     SIGNED = "signed"
+    NOT_OWED = "not_owed"  # the school had none of the family's assets in the period
 
 
-KIND_TITLES = {
-    ReportKind.WEEKLY: N_("Weekly food-safety investigation report"),
-    ReportKind.MONTHLY: N_("Monthly food-safety scheduling meeting minutes"),
-}
 DAY_TITLE = N_("Daily food-safety check record")
 VERDICT_LABELS = {
     Verdict.ZERO_RISK: N_("No food-safety risk found (zero risk)"),
@@ -79,6 +87,7 @@ STATUS_LABELS = {
     ReportStatus.TO_SIGN: N_("To sign"),
     ReportStatus.OVERDUE: N_("Overdue, not signed"),
     ReportStatus.SIGNED: N_("Signed"),
+    ReportStatus.NOT_OWED: N_("Not owed"),
 }
 CHECK_LABELS = {
     "done": N_("Done"),
@@ -93,8 +102,138 @@ PROBLEM_LABELS = {
 }
 
 
+# --- the families ---------------------------------------------------------------------------
+
+PATROL = "fire_patrol"
+EXTINGUISHER_CHECK = "extinguisher_monthly"
+DRILL = "fire_drill"
+DISINFECTION = "water_dispenser_disinfection"
+WATER_TEST = "water_quarterly_report"
+
+
+@dataclass(frozen=True)
+class Family:
+    """Reports read from the same checks: the assets and checklists they read (every checklist
+    of those kinds when `checklists` is empty), and the asset that makes a school owe them."""
+
+    key: str  # the reports' path and their notices' prefix: /reports/S1/fire-safety/...
+    title: str
+    rule: str
+    asset_kinds: tuple[AssetKind, ...]
+    checklists: tuple[str, ...]
+    owed_from: AssetKind
+    zero_risk: str
+
+
+FOOD = Family(
+    key="food-safety",
+    title=N_("Food-safety reports"),
+    rule=RULE,
+    asset_kinds=(AssetKind.CANTEEN,),
+    checklists=(),
+    owed_from=AssetKind.CANTEEN,
+    zero_risk=N_("No food-safety risk found (zero risk)"),
+)
+FIRE = Family(
+    key="fire-safety",
+    title=N_("Fire safety records"),
+    rule=N_(
+        "Provisions on Fire Safety Management of Organisations (Ministry of Public Security"
+        " Order No. 61): a daily fire patrol and a monthly fire check, both recorded"
+    ),
+    asset_kinds=(AssetKind.SCHOOL_OFFICE, AssetKind.EXTINGUISHER),
+    checklists=(PATROL, EXTINGUISHER_CHECK, DRILL),
+    # The patrol is filed against the logistics office: a school owes the record once it has one.
+    owed_from=AssetKind.SCHOOL_OFFICE,
+    zero_risk=N_("No fire hazard found"),
+)
+WATER = Family(
+    key="drinking-water",
+    title=N_("Drinking-water reports"),
+    rule=N_(
+        "Point 20: drinking water only from QS-certified suppliers with a test report every"
+        " quarter, and every dispenser disinfection recorded"
+    ),
+    asset_kinds=(AssetKind.SCHOOL_OFFICE, AssetKind.WATER_DISPENSER),
+    checklists=(DISINFECTION, WATER_TEST),
+    # Without a dispenser the school serves no bottled water, and owes no report on it.
+    owed_from=AssetKind.WATER_DISPENSER,
+    zero_risk=N_("No drinking-water problem found"),
+)
+FAMILIES = (FOOD, FIRE, WATER)
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    family: Family
+    period: PeriodKind
+    slug: str  # its path after the family's: weekly, monthly, quarterly
+    title: str
+    # Signed by 17:00 on this day after the period's last.
+    sign_within: timedelta
+    signer: str
+    short: str  # its name in a table's head
+
+
+KINDS = {
+    ReportKind.WEEKLY: KindSpec(
+        FOOD,
+        PeriodKind.WEEK,
+        "weekly",
+        N_("Weekly food-safety investigation report"),
+        timedelta(days=2),
+        N_("Food-safety officer"),
+        N_("Weekly report"),
+    ),
+    ReportKind.MONTHLY: KindSpec(
+        FOOD,
+        PeriodKind.MONTH,
+        "monthly",
+        N_("Monthly food-safety scheduling meeting minutes"),
+        timedelta(days=5),
+        N_("Head of school"),
+        N_("Monthly minutes"),
+    ),
+    ReportKind.FIRE: KindSpec(
+        FIRE,
+        PeriodKind.MONTH,
+        "monthly",
+        N_("Monthly fire check record"),
+        timedelta(days=5),
+        N_("Head of school"),
+        N_("Fire check record"),
+    ),
+    # Ten days: a quarter ending in September is signed after the National Day holiday.
+    ReportKind.WATER: KindSpec(
+        WATER,
+        PeriodKind.QUARTER,
+        "quarterly",
+        N_("Quarterly drinking-water hygiene report"),
+        timedelta(days=10),
+        N_("Head of school"),
+        N_("Water report"),
+    ),
+}
+KIND_TITLES = {kind: spec.title for kind, spec in KINDS.items()}
+# Reading back far enough to reach every period whose deadline is in view: a quarter and its
+# ten days.
+LOOKBACK = timedelta(days=110)
+
+
+def kind_at(family_key: str, slug: str) -> ReportKind | None:
+    """The report kind a page's path names (`fire-safety`, `monthly`), if any."""
+    return next(
+        (k for k, s in KINDS.items() if s.family.key == family_key and s.slug == slug), None
+    )
+
+
+def kinds_of(family: Family) -> list[ReportKind]:
+    return [kind for kind, spec in KINDS.items() if spec.family == family]
+
+
 class FoodSafetyReport(Base):
-    """A weekly report or monthly minutes of one school: its notes, and once signed, its lines."""
+    """A statutory report of one school (a week's, a month's, a quarter's): its notes, and
+    once signed, its lines."""
 
     __tablename__ = "food_safety_report"
     __table_args__ = (UniqueConstraint("school_id", "kind", "starts_on"),)
@@ -134,6 +273,9 @@ class CheckLine:
     by: str | None = None
     at: str | None = None  # HH:MM, the district's time
     result: str | None = None
+    day: str = ""
+    asset_id: int | None = None
+    asset: str = ""
 
 
 @dataclass
@@ -149,6 +291,7 @@ class ProblemLine:
     fix_by: str | None = None
     fixed_on: str | None = None
     handling: str = ""
+    asset: str = ""
 
 
 @dataclass
@@ -169,6 +312,36 @@ class CheckCount:
     missed: int = 0
     filed: int = 0
     failed: int = 0
+
+
+@dataclass
+class AssetCount:
+    """One scheduled check of one asset over the period: a dispenser's disinfections."""
+
+    asset_id: int
+    asset: str
+    template_key: str
+    title: dict[str, str]
+    due: int = 0
+    done: int = 0
+    missed: int = 0
+    failed: int = 0
+
+
+@dataclass
+class WaterTestLine:
+    """A water test report filed in the quarter, as its record says."""
+
+    record_id: int
+    filed_on: str
+    by: str
+    supplier: str
+    qs_certified: str
+    report_date: str
+    test_result: str
+    valid_until: str
+    # Its validity ends before the quarter does: the quarter is not covered to its end.
+    lapses_in_period: bool
 
 
 @dataclass
@@ -197,7 +370,7 @@ class WeekLine:
 
 @dataclass
 class PeriodReport:
-    """The weekly report's or the monthly minutes' draft."""
+    """A report's draft: the weekly report, the minutes, the fire record, the water report."""
 
     kind: str
     school: str
@@ -210,6 +383,12 @@ class PeriodReport:
     still_open: list[ProblemLine]
     missed_days: list[DayReport]
     weeks: list[WeekLine] = field(default_factory=list)
+    # Every scheduled check not done, with its day and asset; per asset, what was due.
+    missed: list[CheckLine] = field(default_factory=list)
+    assets: list[AssetCount] = field(default_factory=list)
+    # Records filed without a schedule (a fire drill, a receiving check).
+    filed: list[CheckLine] = field(default_factory=list)
+    water_tests: list[WaterTestLine] = field(default_factory=list)
 
     def snapshot(self) -> dict[str, Any]:
         return asdict(self)
@@ -226,31 +405,47 @@ def _titles(session: Session, keys: set[str]) -> dict[str, dict[str, str]]:
     return {key: template_title(session, key) for key in keys}
 
 
+def _records_of(family: Family) -> Select[Record]:
+    """The family's records: of its asset kinds, and of its checklists if it names them."""
+    query = select(Record).where(Record.asset_kind.in_(family.asset_kinds))
+    if family.checklists:
+        query = query.join(FormTemplate, FormTemplate.id == Record.template_id).where(
+            FormTemplate.key.in_(family.checklists)
+        )
+    return query
+
+
 def _days(
-    session: Session, school: School, first: date, last: date, *, now: datetime
+    session: Session,
+    school: School,
+    family: Family,
+    first: date,
+    last: date,
+    *,
+    now: datetime,
 ) -> list[DayReport]:
-    """Every day from `first` to `last`, built from the canteen's tasks, records and actions."""
+    """Every day from `first` to `last`, built from the family's tasks, records and actions."""
     start, end = _bounds(school, first, last)
     district = school.district
-    tasks = list(
-        session.scalars(
-            select(Task)
-            .join(Asset, Asset.id == Task.asset_id)
-            .where(
-                Task.school_id == school.id,
-                Asset.kind == AssetKind.CANTEEN,
-                Task.due_at >= start,
-                Task.due_at < end,
-            )
-            .order_by(Task.due_at, Task.id)
+    task_query = (
+        select(Task)
+        .join(Asset, Asset.id == Task.asset_id)
+        .where(
+            Task.school_id == school.id,
+            Asset.kind.in_(family.asset_kinds),
+            Task.due_at >= start,
+            Task.due_at < end,
         )
+        .order_by(Task.due_at, Task.id)
     )
+    if family.checklists:
+        task_query = task_query.where(Task.template_key.in_(family.checklists))
+    tasks = list(session.scalars(task_query))
     records = list(
         session.scalars(
-            select(Record)
+            _records_of(family)
             .where(
                 Record.school_id == school.id,
-                Record.asset_kind == AssetKind.CANTEEN,
                 Record.submitted_at >= start,
                 Record.submitted_at < end,
             )
@@ -260,6 +455,14 @@ def _days(
     by_id = {r.id: r for r in records}
     actions = _actions_of(session, [r.id for r in records if not r.passed])
     titles = _titles(session, {t.template_key for t in tasks} | {r.template.key for r in records})
+    names: dict[int, str] = {
+        asset_id: name
+        for asset_id, name in session.execute(
+            select(Asset.id, Asset.name).where(
+                Asset.school_id == school.id, Asset.kind.in_(family.asset_kinds)
+            )
+        )
+    }
 
     def local_day(moment: datetime) -> str:
         return district.local(moment).date().isoformat()
@@ -271,31 +474,48 @@ def _days(
     for day, report in days.items():
         report.day = day
     for task in tasks:
-        report = days[local_day(task.due_at)]
+        day = local_day(task.due_at)
+        report = days[day]
         record = by_id.get(task.record_id) if task.record_id else None
         if record is None and task.record_id is not None:
             record = session.get(Record, task.record_id)
         title = titles.get(task.template_key, {})
         if task.state == TaskState.DONE and record is not None:
-            report.checks.append(_line(record, title, "done", district))
-        elif task.state == TaskState.MISSED or now >= task.closes_at:
-            report.checks.append(CheckLine(task.template_key, title, "missed"))
+            # Done is read on the day it was done (a dispenser's a day early), if in the period.
+            done_on = days.get(local_day(record.submitted_at), report)
+            done_on.checks.append(_line(record, title, "done", district))
+            continue
+        undone = CheckLine(
+            task.template_key,
+            title,
+            "pending",
+            day=day,
+            asset_id=task.asset_id,
+            asset=names.get(task.asset_id, ""),
+        )
+        if task.state == TaskState.MISSED or now >= task.closes_at:
+            undone.state = "missed"
             report.missing.append(title)
-        else:
-            report.checks.append(CheckLine(task.template_key, title, "pending"))
+        report.checks.append(undone)
+    # A record that did a task is read with its task, even one due outside the period.
     scheduled = {t.record_id for t in tasks if t.record_id}
+    if records:
+        scheduled |= set(
+            session.scalars(
+                select(Task.record_id).where(Task.record_id.in_([r.id for r in records]))
+            )
+        )
     for record in records:
-        report = days[local_day(record.submitted_at)]
+        day = local_day(record.submitted_at)
+        report = days[day]
         if record.id not in scheduled:
             report.checks.append(
                 _line(record, titles.get(record.template.key, {}), "filed", district)
             )
-        report.problems.extend(
-            _problems(record, actions.get(record.id, []), end, local_day(record.submitted_at))
-        )
+        report.problems.extend(_problems(record, actions.get(record.id, []), end, day))
     for report in days.values():
         states = {c.state for c in report.checks}
-        if not report.checks:
+        if not report.checks and not report.problems:
             report.verdict = Verdict.NO_CHECKS
         elif "missed" in states:
             report.verdict = Verdict.MISSING
@@ -317,6 +537,9 @@ def _line(record: Record, title: dict[str, str], state: str, district: Any) -> C
         by=record.submitted_by.display_name,
         at=district.local(record.submitted_at).strftime("%H:%M"),
         result=record.result,
+        day=district.local(record.submitted_at).date().isoformat(),
+        asset_id=record.asset_id,
+        asset=record.asset.name,
     )
 
 
@@ -343,7 +566,16 @@ def _problems(
         item = spec.item(key)
         action = next((a for a in actions if a.item_key == key), None)
         if action is None:
-            lines.append(ProblemLine(record.id, day, item.fail_texts(), item.severity, "open"))
+            lines.append(
+                ProblemLine(
+                    record.id,
+                    day,
+                    item.fail_texts(),
+                    item.severity,
+                    "open",
+                    asset=record.asset.name,
+                )
+            )
             continue
         lines.append(_problem_of(action, record.id, day, end))
     return lines
@@ -372,30 +604,45 @@ def _problem_of(action: CorrectiveAction, record_id: int, day: str, end: datetim
             else None
         ),
         handling=(closing.note or "") if closing is not None else "",
+        asset=action.asset.name,
     )
 
 
 def daily_report(session: Session, school: School, day: date, *, now: datetime) -> DayReport:
     """The day's 每日食品安全检查记录: its checks, who did them, its problems and their handling."""
-    return _days(session, school, day, day, now=now)[0]
+    return _days(session, school, FOOD, day, day, now=now)[0]
 
 
 def _still_open(
-    session: Session, school: School, first: date, last: date, found: list[ProblemLine]
+    session: Session,
+    school: School,
+    family: Family,
+    first: date,
+    last: date,
+    found: list[ProblemLine],
 ) -> list[ProblemLine]:
-    """Every canteen problem not fixed by the period's end: found in it, or carried into it."""
+    """Every problem of the family not fixed by the period's end: found in it, or carried in."""
     start, end = _bounds(school, first, last)
     lines = [p for p in found if p.status == "open"]
-    carried = session.scalars(
+    query = (
         select(CorrectiveAction)
         .join(Asset, Asset.id == CorrectiveAction.asset_id)
         .where(
             CorrectiveAction.school_id == school.id,
-            Asset.kind == AssetKind.CANTEEN,
+            Asset.kind.in_(family.asset_kinds),
             CorrectiveAction.opened_at < start,
         )
         .order_by(CorrectiveAction.opened_at)
     )
+    if family.checklists:
+        query = query.where(
+            CorrectiveAction.record_id.in_(
+                _records_of(family)
+                .where(Record.school_id == school.id)
+                .with_only_columns(Record.id)
+            )
+        )
+    carried = session.scalars(query)
     district = school.district
     for action in carried:
         if action.record_id is None or (action.closed_at is not None and action.closed_at < end):
@@ -412,9 +659,13 @@ def _still_open(
 def _period(
     session: Session, school: School, kind: ReportKind, first: date, last: date, now: datetime
 ) -> PeriodReport:
-    days = _days(session, school, first, last, now=now)
+    family = KINDS[kind].family
+    days = _days(session, school, family, first, last, now=now)
     figures = Figures()
     counts: dict[str, CheckCount] = {}
+    per_asset: dict[tuple[int, str], AssetCount] = {}
+    missed: list[CheckLine] = []
+    filed: list[CheckLine] = []
     problems: list[ProblemLine] = []
     for day in days:
         if day.verdict == Verdict.NO_CHECKS:
@@ -441,11 +692,23 @@ def _period(
             elif check.state == "missed":
                 count.missed += 1
                 figures.checks_missed += 1
+                missed.append(check)
+            if check.state == "filed":
+                filed.append(check)
+            elif check.asset_id is not None:
+                mine = per_asset.setdefault(
+                    (check.asset_id, check.template_key),
+                    AssetCount(check.asset_id, check.asset, check.template_key, check.title),
+                )
+                mine.due += 1
+                mine.done += check.state == "done"
+                mine.missed += check.state == "missed"
+                mine.failed += check.state == "done" and check.result == "fail"
         problems.extend(day.problems)
     figures.problems = len(problems)
     figures.fixed = sum(p.status == "fixed" for p in problems)
     figures.fixed_late = sum(p.status == "fixed_late" for p in problems)
-    still_open = _still_open(session, school, first, last, problems)
+    still_open = _still_open(session, school, family, first, last, problems)
     figures.still_open = len(still_open)
     return PeriodReport(
         kind=kind,
@@ -458,7 +721,45 @@ def _period(
         problems=problems,
         still_open=still_open,
         missed_days=[d for d in days if d.verdict == Verdict.MISSING],
+        missed=missed,
+        assets=sorted(per_asset.values(), key=lambda a: (a.template_key, a.asset, a.asset_id)),
+        filed=filed,
+        water_tests=_water_tests(session, school, first, last) if family == WATER else [],
     )
+
+
+def _water_tests(session: Session, school: School, first: date, last: date) -> list[WaterTestLine]:
+    """The quarter's water test reports, each as its record reads (none: the quarter has none)."""
+    start, end = _bounds(school, first, last)
+    records = session.scalars(
+        _records_of(WATER)
+        .where(
+            Record.school_id == school.id,
+            FormTemplate.key == WATER_TEST,
+            Record.submitted_at >= start,
+            Record.submitted_at < end,
+        )
+        .order_by(Record.submitted_at, Record.id)
+    )
+    district = school.district
+    lines = []
+    for record in records:
+        answers = record.answers
+        valid_until = str(answers.get("valid_until") or "")
+        lines.append(
+            WaterTestLine(
+                record_id=record.id,
+                filed_on=district.local(record.submitted_at).date().isoformat(),
+                by=record.submitted_by.display_name,
+                supplier=str(answers.get("supplier") or ""),
+                qs_certified=str(answers.get("qs_certified") or ""),
+                report_date=str(answers.get("report_date") or ""),
+                test_result=str(answers.get("test_result") or ""),
+                valid_until=valid_until,
+                lapses_in_period=bool(valid_until) and valid_until < last.isoformat(),
+            )
+        )
+    return lines
 
 
 def mondays_in(month: date) -> list[date]:
@@ -473,25 +774,25 @@ def mondays_in(month: date) -> list[date]:
 def weeks_of_month(session: Session, school: School, month: date) -> list[date]:
     """The Mondays of the month's weeks this school owes a report for: none that ended before
     its first canteen (as the reminder asks nothing of them)."""
-    opened = session.execute(_first_canteen().where(Asset.school_id == school.id)).first()
+    opened = first_assets(session, [school.id]).get((school.id, FOOD.owed_from))
     mondays = mondays_in(month)
     if opened is None:
         return mondays
-    return [m for m in mondays if _owed(school, ReportKind.WEEKLY, m, opened[1])]
+    return [m for m in mondays if owed(school, ReportKind.WEEKLY, m, opened)]
 
 
 def period_of(kind: ReportKind, day: date) -> tuple[date, date]:
-    """The week (Monday to Sunday) or month a report covers, as every ledger counts them."""
-    span = periods.period_of(
-        PeriodKind.WEEK if kind == ReportKind.WEEKLY else PeriodKind.MONTH, day
-    )
+    """The week (Monday to Sunday), month or quarter a report covers, as every ledger counts
+    them."""
+    span = periods.period_of(KINDS[kind].period, day)
     return span.start, span.end
 
 
 def build_report(
     session: Session, school: School, kind: ReportKind, starts_on: date, *, now: datetime
 ) -> PeriodReport:
-    """The weekly report's or the month's minutes' draft, as the records say now."""
+    """A report's draft (the week's, the month's minutes or fire record, the quarter's water
+    report), as the records say now."""
     first, last = period_of(kind, starts_on)
     report = _period(session, school, kind, first, last, now)
     if kind == ReportKind.MONTHLY:
@@ -510,8 +811,9 @@ def build_report(
 
 # --- deadlines, editing and signing ---------------------------------------------------------
 
-# Signed by 17:00 on the second day after the week, the fifth after the month.
-SIGN_WITHIN = {ReportKind.WEEKLY: timedelta(days=2), ReportKind.MONTHLY: timedelta(days=5)}
+# Signed by 17:00 on the second day after the week, the fifth after the month, the tenth after
+# the quarter.
+SIGN_WITHIN = {kind: spec.sign_within for kind, spec in KINDS.items()}
 SIGN_BY = time(17, 0)
 
 
@@ -579,6 +881,13 @@ WHO_SIGNS = {
     ),
     ReportKind.MONTHLY: N_(
         "The monthly minutes are written and signed by the school's head: %(people)s."
+    ),
+    ReportKind.FIRE: N_(
+        "The monthly fire check record is written and signed by the school's head: %(people)s."
+    ),
+    ReportKind.WATER: N_(
+        "The quarterly drinking-water report is written and signed by the school's head:"
+        " %(people)s."
     ),
 }
 WHO_SIGNS_NO_OFFICER = N_(
@@ -681,35 +990,49 @@ class Listed:
     ends_on: date
     status: str
     row: FoodSafetyReport | None
+    path: str = ""
+
+
+def periods_of_month(month: date, *, once: bool = False) -> list[tuple[ReportKind, date]]:
+    """The reports a month holds: its minutes, its weeks' reports (every week with a day in it),
+    its fire record and its quarter's water report. With `once`, as a district's table counts
+    them, each report sits in one month only: a week in its Monday's, the water report in its
+    quarter's last."""
+    first = period_of(ReportKind.MONTHLY, month)[0]
+    held = [(ReportKind.MONTHLY, first)]
+    held += [
+        (ReportKind.WEEKLY, monday)
+        for monday in mondays_in(first)
+        if not once or monday.month == first.month
+    ]
+    held.append((ReportKind.FIRE, first))
+    quarter = period_of(ReportKind.WATER, first)
+    if not once or quarter[1].month == first.month:
+        held.append((ReportKind.WATER, quarter[0]))
+    return held
 
 
 def reports_of_month(
     session: Session, school: School, month: date, *, now: datetime
 ) -> list[Listed]:
-    """The month's minutes and the reports of every week with a day in the month."""
-    first, last = period_of(ReportKind.MONTHLY, month)
+    """The month's minutes, its weeks' reports, its fire record and its quarter's water report,
+    each with its status: not owed when the school had none of the family's assets by then. A
+    week that ended before the school's first canteen is left out (the month's minutes are
+    owed, that week never was)."""
+    opened = first_assets(session, [school.id])
     listed = []
-    row = report_row(session, school, ReportKind.MONTHLY, first)
-    listed.append(
-        Listed(
-            ReportKind.MONTHLY,
-            first,
-            last,
-            report_status(school, ReportKind.MONTHLY, first, row, now=now),
-            row,
-        )
-    )
-    for monday in weeks_of_month(session, school, first):
-        row = report_row(session, school, ReportKind.WEEKLY, monday)
-        listed.append(
-            Listed(
-                ReportKind.WEEKLY,
-                monday,
-                monday + timedelta(days=6),
-                report_status(school, ReportKind.WEEKLY, monday, row, now=now),
-                row,
-            )
-        )
+    for kind, starts_on in periods_of_month(month):
+        row = report_row(session, school, kind, starts_on)
+        first, last = period_of(kind, starts_on)
+        since = opened.get((school.id, KINDS[kind].family.owed_from))
+        status = report_status(school, kind, first, row, now=now)
+        if status != ReportStatus.SIGNED and (
+            since is None or not owed(school, kind, first, since)
+        ):
+            if kind == ReportKind.WEEKLY and since is not None:
+                continue
+            status = ReportStatus.NOT_OWED
+        listed.append(Listed(kind, first, last, status, row, report_path(school, kind, first)))
     return listed
 
 
@@ -720,36 +1043,43 @@ NOT_SIGNED = N_("%(school)s: the %(report)s for %(period)s is overdue and not si
 
 
 def report_path(school: School, kind: ReportKind, starts_on: date) -> str:
-    return f"/reports/{school.code}/food-safety/{kind}/{starts_on.isoformat()}"
+    spec = KINDS[kind]
+    return f"/reports/{school.code}/{spec.family.key}/{spec.slug}/{starts_on.isoformat()}"
 
 
-def _first_canteen() -> Select[int, datetime]:
-    """Each school's first canteen: its reports start then, none is asked of before."""
-    return (
-        select(Asset.school_id, func.min(Asset.created_at).label("first"))
-        .where(Asset.kind == AssetKind.CANTEEN)
-        .group_by(Asset.school_id)
+def first_assets(session: Session, school_ids: Sequence[int]) -> dict[tuple[int, str], datetime]:
+    """Each school's first asset of each kind that makes it owe reports (its first canteen,
+    logistics office, dispenser): a family's reports start then, none is asked of before."""
+    if not school_ids:
+        return {}
+    rows = session.execute(
+        select(Asset.school_id, Asset.kind, func.min(Asset.created_at))
+        .where(
+            Asset.school_id.in_(school_ids),
+            Asset.kind.in_({family.owed_from for family in FAMILIES}),
+        )
+        .group_by(Asset.school_id, Asset.kind)
     )
+    return {(school_id, kind): first for school_id, kind, first in rows}
 
 
-def _owed(school: School, kind: ReportKind, starts_on: date, first_canteen: datetime) -> bool:
-    """Whether the school owes this report: its period ends on or after its first canteen."""
-    return period_of(kind, starts_on)[1] >= school.district.local(first_canteen).date()
+def owed(school: School, kind: ReportKind, starts_on: date, first_asset: datetime) -> bool:
+    """Whether the school owes this report: its period ends on or after the family's first
+    asset there."""
+    return period_of(kind, starts_on)[1] >= school.district.local(first_asset).date()
 
 
 def signed_on_time(
     session: Session, schools: Sequence[School], start: datetime, end: datetime
 ) -> dict[int, tuple[int, int]]:
-    """Per school with a canteen: of the weekly reports and monthly minutes whose signing
-    deadline fell in [start, end), how many were signed by it — (on time, due)."""
+    """Per school owing any report (with a canteen, logistics office or dispenser): of the
+    reports it owes whose signing deadline fell in [start, end), how many were signed by it
+    — (on time, due)."""
     ids = [school.id for school in schools]
     if not ids:
         return {}
-    opened: dict[int, datetime] = {
-        school_id: first
-        for school_id, first in session.execute(_first_canteen().where(Asset.school_id.in_(ids)))
-    }
-    first = (start - timedelta(days=40)).date()
+    opened = first_assets(session, ids)
+    first = (start - LOOKBACK).date()
     signed = {
         (row.school_id, row.kind, row.starts_on): row.signed_at
         for row in session.scalars(
@@ -762,17 +1092,22 @@ def signed_on_time(
     }
     counts: dict[int, tuple[int, int]] = {}
     for school in schools:
-        if school.id not in opened:
+        owing = {
+            kind: opened[(school.id, spec.family.owed_from)]
+            for kind, spec in KINDS.items()
+            if (school.id, spec.family.owed_from) in opened
+        }
+        if not owing:
             continue
         good = due = 0
-        for kind in ReportKind:
-            starts_on = period_of(kind, school.district.local(start).date() - timedelta(days=40))[0]
+        for kind, since in owing.items():
+            starts_on = period_of(kind, school.district.local(start - LOOKBACK).date())[0]
             while True:
                 by = deadline(school, kind, starts_on)
                 if by >= end:
                     break
                 last = period_of(kind, starts_on)[1]
-                if by >= start and _owed(school, kind, starts_on, opened[school.id]):
+                if by >= start and owed(school, kind, starts_on, since):
                     due += 1
                     at = signed.get((school.id, kind, starts_on))
                     good += at is not None and at <= by
@@ -782,21 +1117,20 @@ def signed_on_time(
 
 
 def remind_unsigned(session: Session, *, now: datetime) -> list[Notification]:
-    """For the week and month last over at every school with a canteen: whoever signs it (the
-    food-safety officer the week, the head the month) hears it is ready to sign, and once past
-    its deadline unsigned, they and the district hear it is overdue. Each notice once (its
-    dedup key); a school that signed hears nothing."""
+    """For each report's period last over (week, month, quarter) at every school that owes it:
+    whoever signs it (the food-safety officer the week, the head the others) hears it is ready
+    to sign, and once past its deadline unsigned, they and the district hear it is overdue. Each
+    notice once (its dedup key); a school that signed hears nothing."""
     queued: list[Notification] = []
-    since_canteen = _first_canteen().subquery()
-    schools = list(
-        session.execute(
-            select(School, since_canteen.c.first)
-            .join(since_canteen, since_canteen.c.school_id == School.id)
-            .order_by(School.id)
-        )
+    owing = (
+        select(Asset.school_id)
+        .where(Asset.kind.in_({family.owed_from for family in FAMILIES}))
+        .distinct()
     )
+    schools = list(session.scalars(select(School).where(School.id.in_(owing)).order_by(School.id)))
+    opened = first_assets(session, [school.id for school in schools])
     # Read once, not per school: the reports signed and the notices queued lately.
-    since = (now - timedelta(days=40)).date()
+    since = (now - LOOKBACK).date()
     signed = {
         (row.school_id, row.kind, row.starts_on)
         for row in session.scalars(
@@ -808,19 +1142,22 @@ def remind_unsigned(session: Session, *, now: datetime) -> list[Notification]:
     sent = set(
         session.scalars(
             select(Notification.dedup_key).where(
-                Notification.dedup_key.like("food-safety:%"),
-                Notification.created_at >= now - timedelta(days=40),
+                or_(*(Notification.dedup_key.like(f"{f.key}:%") for f in FAMILIES)),
+                Notification.created_at >= now - LOOKBACK,
             )
         )
     )
-    for school, first in schools:
+    for school in schools:
         today = school.district.local(now).date()
-        for kind in ReportKind:
+        for kind, spec in KINDS.items():
+            first = opened.get((school.id, spec.family.owed_from))
             starts_on = period_of(kind, period_of(kind, today)[0] - timedelta(days=1))[0]
-            if (school.id, kind, starts_on) in signed or not _owed(school, kind, starts_on, first):
+            if first is None or not owed(school, kind, starts_on, first):
+                continue
+            if (school.id, kind, starts_on) in signed:
                 continue
             status = report_status(school, kind, starts_on, None, now=now)
-            key = f"food-safety:{school.id}:{kind}:{starts_on.isoformat()}"
+            key = f"{spec.family.key}:{school.id}:{kind}:{starts_on.isoformat()}"
             key += ":sign" if status == ReportStatus.TO_SIGN else ":overdue"
             if status not in (ReportStatus.TO_SIGN, ReportStatus.OVERDUE) or key in sent:
                 continue

@@ -25,6 +25,7 @@ class PeriodKind(enum.StrEnum):
     DAY = "day"
     WEEK = "week"
     MONTH = "month"
+    QUARTER = "quarter"
     TERM = "term"
     YEAR = "year"
     RANGE = "range"
@@ -34,6 +35,7 @@ PERIOD_KIND_LABELS = {
     PeriodKind.DAY: N_("Day"),
     PeriodKind.WEEK: N_("Week"),
     PeriodKind.MONTH: N_("Month"),
+    PeriodKind.QUARTER: N_("Quarter"),
     PeriodKind.TERM: N_("Term"),
     PeriodKind.YEAR: N_("Year"),
     PeriodKind.RANGE: N_("Date range"),
@@ -66,6 +68,13 @@ class Period:
             return translate(
                 locale, N_("%(year)d-%(month)02d"), year=self.start.year, month=self.start.month
             )
+        if self.kind == PeriodKind.QUARTER:
+            return translate(
+                locale,
+                N_("%(year)d Q%(quarter)d"),
+                year=self.start.year,
+                quarter=(self.start.month - 1) // 3 + 1,
+            )
         if self.kind == PeriodKind.YEAR:
             return translate(locale, N_("Year %(year)d"), year=self.start.year)
         span = f"{self.start.isoformat()} — {self.end.isoformat()}"
@@ -96,7 +105,8 @@ def _date(value: str | None, field: str) -> date | None:
 
 
 def period_of(kind: PeriodKind, on: date, terms: Sequence[tuple[date, date, str]] = ()) -> Period:
-    """The day, week (Monday to Sunday), month, term or year holding `on`."""
+    """The day, week (Monday to Sunday), month, quarter (from January, April, July, October),
+    term or year holding `on`."""
     if kind == PeriodKind.DAY:
         return Period(kind, on, on)
     if kind == PeriodKind.WEEK:
@@ -106,6 +116,10 @@ def period_of(kind: PeriodKind, on: date, terms: Sequence[tuple[date, date, str]
         first = on.replace(day=1)
         after = (first + timedelta(days=32)).replace(day=1)
         return Period(kind, first, after - timedelta(days=1))
+    if kind == PeriodKind.QUARTER:
+        first = date(on.year, (on.month - 1) // 3 * 3 + 1, 1)
+        last_month = period_of(PeriodKind.MONTH, first.replace(month=first.month + 2))
+        return Period(kind, first, last_month.end)
     if kind == PeriodKind.YEAR:
         return Period(kind, date(on.year, 1, 1), date(on.year, 12, 31))
     if kind == PeriodKind.TERM:

@@ -466,3 +466,192 @@ def file_check(
         store=store,
         repeat_confirmed=True,
     ).record
+
+
+PATROL = "fire_patrol"
+PATROL_OK = {
+    "fire_and_power_use": "pass",
+    "exits_and_lighting": "pass",
+    "equipment_in_place": "pass",
+    "fire_doors_shutters": "pass",
+    "key_areas_staffed": "pass",
+}
+DRILL_ANSWERS = {
+    "held_at": "2026-03-18T10:00",
+    "drill_kind": "evacuation",
+    "participants": "420",
+    "evacuation_minutes": "4",
+    "problems_found": "no",
+}
+
+
+class FireMonth:
+    """One school's fire duties through March 2026: the inspector patrols every school day
+    but Wednesday 4th; Tuesday 10th's patrol finds an escape route blocked (critical, fix by
+    the 11th 16:00), cleared on the 12th; the extinguisher's monthly check passes on the 20th,
+    a drill is held on the 18th; a fire door found open on 27 February is still open."""
+
+    def __init__(self, session: Session, clock: SettableClock, store: PhotoStore) -> None:
+        self.session, self.clock, self.store = session, clock, store
+        clock.set(cst(20, 9, month=2))
+        self.school = make_school(session)
+        self.admin = make_person(session, clock, self.school, Role.SCHOOL_ADMIN, "admin")
+        self.inspector = make_person(session, clock, self.school, Role.INSPECTOR, "inspector")
+        self.office = make_asset(
+            session, clock, self.school, AssetKind.SCHOOL_OFFICE, "HQ-01", "后勤办公室"
+        )
+        self.extinguisher = make_asset(session, clock, self.school)
+        self.keys = 0
+        self.file(
+            self.office, PATROL, {**PATROL_OK, "fire_doors_shutters": "fail"}, cst(27, 16, month=2)
+        )
+        clock.set(cst(2, 0, 1))
+        for duty in ensure_builtin_duties(session, self.school.district, now=clock.now()):
+            duty.active = duty.template_key in (PATROL, "extinguisher_monthly")
+        session.flush()
+
+    def file(self, asset: Asset, key: str, answers: dict[str, str], at: datetime) -> int:
+        self.clock.set(at)
+        self.keys += 1
+        uploads = (
+            []
+            if key == PATROL
+            else [
+                Upload("photo" if key != "fire_drill" else "photos", distinct_jpeg(f"f{self.keys}"))
+            ]
+        )
+        return submit_record(
+            self.session,
+            actor=self.inspector,
+            asset=asset,
+            template=template_for(self.session, key),
+            answers=answers,
+            uploads=uploads,
+            key=f"fire-{self.keys:04d}",
+            channel=Channel.WEB,
+            clock=self.clock,
+            store=self.store,
+        ).record.id
+
+    def live_through(self, last_day: int) -> None:
+        for day in range(2, last_day + 1):
+            moment = cst(day, 0, 5)
+            self.clock.set(moment)
+            sweep(self.session, now=moment)
+            if day == 12:
+                self.fix(cst(12, 9))
+            if date(2026, 3, day).weekday() >= 5:
+                continue
+            if day == 18:
+                self.file(self.office, "fire_drill", DRILL_ANSWERS, cst(18, 10, 30))
+            if day == 20:
+                self.file(self.extinguisher, "extinguisher_monthly", EXTINGUISHER_OK, cst(20, 15))
+            if day != 4:
+                answers = {**PATROL_OK, "exits_and_lighting": "fail"} if day == 10 else PATROL_OK
+                self.file(self.office, PATROL, answers, cst(day, 16, 30))
+        self.clock.set(cst(last_day, 0, 5) + timedelta(days=1))
+        sweep(self.session, now=self.clock.now())
+        self.session.flush()
+
+    def fix(self, at: datetime) -> None:
+        action = self.session.scalars(
+            select(CorrectiveAction).where(CorrectiveAction.item_key == "exits_and_lighting")
+        ).one()
+        self.clock.set(at)
+        close_action(
+            self.session,
+            action,
+            actor=self.admin,
+            note="清走楼梯间堆放的桌椅",
+            photo=process_photo(distinct_jpeg("fire-fix")),
+            store=self.store,
+            now=at,
+        )
+
+
+DISINFECTION = "water_dispenser_disinfection"
+DISINFECTED = {"inner_cleaned": "yes", "outlet_cleaned": "yes", "bottle_in_date": "yes"}
+WATER_TESTED = {
+    "supplier": "清泉桶装水厂",
+    "qs_certified": "yes",
+    "report_date": "2026-03-03",
+    "test_result": "pass",
+    "valid_until": "2026-06-30",
+}
+
+
+class WaterQuarter:
+    """One school's drinking water from 2 March 2026, when its two dispensers came: the quarter
+    of January to March, and the one after. `disinfect` files a dispenser's disinfection."""
+
+    def __init__(self, session: Session, clock: SettableClock, store: PhotoStore) -> None:
+        self.session, self.clock, self.store = session, clock, store
+        self.school = make_school(session)
+        self.admin = make_person(session, clock, self.school, Role.SCHOOL_ADMIN, "admin")
+        self.inspector = make_person(session, clock, self.school, Role.INSPECTOR, "inspector")
+        self.office = make_asset(
+            session, clock, self.school, AssetKind.SCHOOL_OFFICE, "HQ-01", "后勤办公室"
+        )
+        self.first = make_asset(
+            session, clock, self.school, AssetKind.WATER_DISPENSER, "YS-01", "一楼饮水机"
+        )
+        self.second = make_asset(
+            session, clock, self.school, AssetKind.WATER_DISPENSER, "YS-02", "二楼饮水机"
+        )
+        for duty in ensure_builtin_duties(session, self.school.district, now=clock.now()):
+            duty.active = duty.template_key in (DISINFECTION, "water_quarterly_report")
+        session.flush()
+        self.keys = 0
+
+    def file(self, asset: Asset, key: str, answers: dict[str, str], at: datetime) -> int:
+        self.clock.set(at)
+        self.keys += 1
+        photo = "photo" if key == DISINFECTION else "report_photo"
+        return submit_record(
+            self.session,
+            actor=self.inspector,
+            asset=asset,
+            template=template_for(self.session, key),
+            answers=answers,
+            uploads=[Upload(photo, distinct_jpeg(f"w{self.keys}"))],
+            key=f"water-{self.keys:04d}",
+            channel=Channel.WEB,
+            clock=self.clock,
+            store=self.store,
+        ).record.id
+
+    def live_through_march(self) -> None:
+        """The test report filed on the 5th; the first dispenser disinfected every Monday;
+        the second on the 9th with out-of-date bottles (fixed on the 11th), then not on the
+        16th (missed), then again on the 30th."""
+        self.sweep_to(cst(5, 9))
+        self.file(self.office, "water_quarterly_report", WATER_TESTED, cst(5, 9))
+        self.sweep_to(cst(9, 10))
+        self.file(self.first, DISINFECTION, DISINFECTED, cst(9, 10))
+        self.file(
+            self.second, DISINFECTION, {**DISINFECTED, "bottle_in_date": "no"}, cst(9, 10, 30)
+        )
+        self.sweep_to(cst(11, 15))
+        close_action(
+            self.session,
+            self.session.scalars(select(CorrectiveAction)).one(),
+            actor=self.admin,
+            note="换用合格供应商的桶装水",
+            photo=process_photo(distinct_jpeg("water-fix")),
+            store=self.store,
+            now=cst(11, 15),
+        )
+        for day in (16, 23, 30):
+            self.sweep_to(cst(day, 10))
+            self.file(self.first, DISINFECTION, DISINFECTED, cst(day, 10))
+        self.file(self.second, DISINFECTION, DISINFECTED, cst(30, 11))
+        self.sweep_to(cst(1, 10, month=4))
+
+    def sweep_to(self, at: datetime) -> None:
+        """The sweep of every day up to `at`, as the scheduler runs it."""
+        moment = self.clock.now()
+        while moment < at:
+            moment = min(moment + timedelta(days=1), at)
+            self.clock.set(moment)
+            sweep(self.session, now=moment)
+        self.session.flush()

@@ -52,6 +52,22 @@ def test_month_year_and_range_cover_their_days(session: Session) -> None:
     assert parse_period(session, {}, district=district, now=now).kind == PeriodKind.MONTH
 
 
+def test_a_quarter_is_three_calendar_months_and_reads_as_its_number(session: Session) -> None:
+    district = make_school(session).district
+
+    first = parse_period(
+        session, {"period": "quarter", "on": "2026-02-14"}, district=district, now=LATE_SUNDAY_UTC
+    )
+    last = parse_period(
+        session, {"period": "quarter", "on": "2026-12-31"}, district=district, now=LATE_SUNDAY_UTC
+    )
+
+    assert (first.start, first.end, first.days) == (date(2026, 1, 1), date(2026, 3, 31), 90)
+    assert (last.start, last.end) == (date(2026, 10, 1), date(2026, 12, 31))
+    assert first.label("zh_CN") == "2026年第1季度"
+    assert last.label("en") == "2026 Q4"
+
+
 def test_a_term_comes_from_the_district_calendar(session: Session) -> None:
     district = make_school(session).district
     session.add_all(

@@ -1,12 +1,13 @@
-"""The canteen's statutory food-safety reports: the month's list, a day's record, a week's
-report and a month's minutes, each with its print page and PDF (printing.py), and the form
-its signer (the food-safety officer the week, the school's head the month) signs it with."""
+"""The statutory reports: the month's list of every family's, the canteen's day record, week's
+report and month's minutes, the monthly fire check record, the quarterly drinking-water report,
+each with its print page and PDF (printing.py), the form its signer (the food-safety officer the
+week, the school's head the others) signs it with, and the district's view of who signed."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -16,19 +17,27 @@ from wtforms import TextAreaField
 from models.food_safety import (
     CHECK_LABELS,
     DAY_TITLE,
+    FAMILIES,
+    FIRE,
+    FOOD,
     KIND_TITLES,
+    KINDS,
+    PATROL,
     PROBLEM_LABELS,
     RULE,
     STATUS_LABELS,
     VERDICT_LABELS,
+    WATER,
     ReportKind,
     ReportRefused,
     build_report,
     can_sign,
     daily_report,
     deadline,
+    kind_at,
     period_begun,
     period_of,
+    report_path,
     report_row,
     report_status,
     reports_of_month,
@@ -38,6 +47,7 @@ from models.food_safety import (
 )
 from models.org import School
 from models.people import visible_school
+from models.report_statuses import report_statuses
 from webapp import db
 from webapp.i18n import current_locale, translate
 from webapp.reports import printing
@@ -71,8 +81,16 @@ def _labels() -> dict[str, object]:
         "problem_labels": PROBLEM_LABELS,
         "statuses": STATUS_LABELS,
         "kinds": KIND_TITLES,
+        "kind_specs": KINDS,
+        "families": FAMILIES,
         "day_title": DAY_TITLE,
     }
+
+
+def _month(today: date) -> date:
+    """The month the query's `month` (YYYY-MM) names, else today's."""
+    chosen = _day(request.args["month"] + "-01") if "month" in request.args else today
+    return period_of(ReportKind.MONTHLY, chosen)[0]
 
 
 @bp.get("/reports/<school_code>/food-safety")
@@ -81,11 +99,7 @@ def list_reports(school_code: str) -> str:
     school = _school(school_code)
     now = db.clock().now()
     today = school.district.local(now).date()
-    month = period_of(
-        ReportKind.MONTHLY,
-        _day(request.args["month"] + "-01") if "month" in request.args else today,
-    )[0]
-    first, last = period_of(ReportKind.MONTHLY, month)
+    first, last = period_of(ReportKind.MONTHLY, _month(today))
     days = [first + timedelta(days=n) for n in range((min(last, today) - first).days + 1)]
     return render_template(
         "reports/list.html",
@@ -122,11 +136,15 @@ def pdf_day(school_code: str, day: str) -> Response:
     return printing.day_pdf(db.session(), school, _day(day), now=db.clock().now(), **_labels())
 
 
-def _period(school: School, kind: str, starts_on: str) -> tuple[ReportKind, date]:
-    """The report's kind and first day; 404 for anything else."""
-    if kind not in ReportKind.__members__.values():
+def _food_kind(kind: str) -> ReportKind:
+    report_kind = kind_at(FOOD.key, kind)
+    if report_kind is None:
         abort(404)
-    report_kind = ReportKind(kind)
+    return report_kind
+
+
+def _period(report_kind: ReportKind, starts_on: str) -> tuple[ReportKind, date]:
+    """The report's kind and first day; 404 for a day that does not start its period."""
     first = period_of(report_kind, _day(starts_on))[0]
     if first.isoformat() != starts_on:
         abort(404)
@@ -137,7 +155,7 @@ def _period(school: School, kind: str, starts_on: str) -> tuple[ReportKind, date
 @login_required
 def print_report(school_code: str, kind: str, starts_on: str) -> str:
     school = _school(school_code)
-    report_kind, first = _period(school, kind, starts_on)
+    report_kind, first = _period(_food_kind(kind), starts_on)
     now = db.clock().now()
     return printing.report_page(db.session(), school, report_kind, first, now=now, labels=_labels())
 
@@ -146,7 +164,7 @@ def print_report(school_code: str, kind: str, starts_on: str) -> str:
 @login_required
 def pdf_report(school_code: str, kind: str, starts_on: str) -> Response:
     school = _school(school_code)
-    report_kind, first = _period(school, kind, starts_on)
+    report_kind, first = _period(_food_kind(kind), starts_on)
     now = db.clock().now()
     return printing.report_pdf(db.session(), school, report_kind, first, now=now, **_labels())
 
@@ -155,19 +173,58 @@ def pdf_report(school_code: str, kind: str, starts_on: str) -> Response:
 @login_required
 def show_report(school_code: str, kind: str, starts_on: str) -> str | Response | tuple[str, int]:
     school = _school(school_code)
-    if kind not in ReportKind.__members__.values():
+    return _report_page(school, _food_kind(kind), starts_on, "reports/report.html")
+
+
+# The fire record's and the water report's pages; the canteen's keep theirs above.
+PAGES = {FIRE.key: "reports/fire.html", WATER.key: "reports/water.html"}
+
+
+@bp.route("/reports/<school_code>/<family>/<period>/<starts_on>", methods=["GET", "POST"])
+@login_required
+def show_family_report(
+    school_code: str, family: str, period: str, starts_on: str
+) -> str | Response | tuple[str, int]:
+    school = _school(school_code)
+    return _report_page(school, _family_kind(family, period), starts_on, PAGES[family])
+
+
+def _family_kind(family: str, period: str) -> ReportKind:
+    report_kind = kind_at(family, period)
+    if report_kind is None or family not in PAGES:
         abort(404)
-    report_kind = ReportKind(kind)
+    return report_kind
+
+
+@bp.get("/reports/<school_code>/<family>/<period>/<starts_on>/print")
+@login_required
+def print_family_report(school_code: str, family: str, period: str, starts_on: str) -> str:
+    school = _school(school_code)
+    report_kind, first = _period(_family_kind(family, period), starts_on)
+    now = db.clock().now()
+    return printing.report_page(
+        db.session(), school, report_kind, first, now=now, labels=_labels() | {"patrol": PATROL}
+    )
+
+
+@bp.get("/reports/<school_code>/<family>/<period>/<starts_on>/pdf")
+@login_required
+def pdf_family_report(school_code: str, family: str, period: str, starts_on: str) -> Response:
+    school = _school(school_code)
+    report_kind, first = _period(_family_kind(family, period), starts_on)
+    now = db.clock().now()
+    return printing.report_pdf(
+        db.session(), school, report_kind, first, now=now, **_labels(), patrol=PATROL
+    )
+
+
+def _report_page(
+    school: School, report_kind: ReportKind, starts_on: str, template: str
+) -> str | Response | tuple[str, int]:
+    """A report read, its notes saved and signed: one page for every family."""
     first = period_of(report_kind, _day(starts_on))[0]
     if first.isoformat() != starts_on:
-        return redirect(
-            url_for(
-                "reports.show_report",
-                school_code=school.code,
-                kind=kind,
-                starts_on=first.isoformat(),
-            )
-        )
+        return redirect(report_path(school, report_kind, first))
     session = db.session()
     now = db.clock().now()
     row = report_row(session, school, report_kind, first)
@@ -190,9 +247,11 @@ def show_report(school_code: str, kind: str, starts_on: str) -> str | Response |
     content = row.content if row is not None and row.content is not None else None
     report = content or build_report(session, school, report_kind, first, now=now)
     page = render_template(
-        "reports/report.html",
+        template,
         school=school,
         kind=report_kind,
+        spec=KINDS[report_kind],
+        patrol=PATROL,
         report=report,
         row=row,
         form=form,
@@ -206,3 +265,24 @@ def show_report(school_code: str, kind: str, starts_on: str) -> str | Response |
         **_labels(),
     )
     return (page, 422) if error else page
+
+
+@bp.get("/reports/status")
+@login_required
+def show_statuses() -> str:
+    """The month's reports of every school the reader may see, each signed, due or not owed."""
+    session = db.session()
+    now = db.clock().now()
+    district = current_user.home_district
+    today = (district.local(now) if district is not None else now).date()
+    month = _month(today)
+    table = report_statuses(session, current_user, month, now=now)
+    return render_template(
+        "reports/statuses.html",
+        table=table,
+        month=month,
+        earlier=period_of(ReportKind.MONTHLY, month - timedelta(days=1))[0],
+        later=period_of(ReportKind.MONTHLY, month + timedelta(days=31))[0],
+        locale=current_locale(),
+        **_labels(),
+    )

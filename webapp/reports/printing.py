@@ -1,5 +1,6 @@
-"""The food-safety reports on paper: an A4 print page for each daily record, weekly report
-and monthly minutes, and the same page as PDF (webapp.downloads, as the ledgers do).
+"""The statutory reports on paper: an A4 print page for each daily record, weekly report,
+monthly minutes, monthly fire check record and quarterly water report, and the same page as PDF
+(webapp.downloads, as the ledgers do).
 
 A signed report prints what was signed (its frozen content) with its signer and time on the
 signer's line; an unsigned one prints the live draft, marked 草稿. A day's record is a draft
@@ -21,6 +22,7 @@ from models.catalogue import date_range
 from models.food_safety import (
     DAY_TITLE,
     KIND_TITLES,
+    KINDS,
     FoodSafetyReport,
     ReportKind,
     build_report,
@@ -37,12 +39,20 @@ from webapp.i18n import current_locale
 FILLED_IN_BY = N_("Filled in by")
 OFFICER = N_("Food-safety officer")
 PRINCIPAL = N_("Principal")
+FIRE_MANAGER = N_("Fire safety manager")
 # Who puts their name under each paper, the signer last: the officer signs the week, the
 # head (校长) the month; a day's record is filled in and checked by the officer.
 SIGNATURE_LINES = {
     "day": (FILLED_IN_BY, OFFICER),
     ReportKind.WEEKLY: (FILLED_IN_BY, OFFICER),
     ReportKind.MONTHLY: (FILLED_IN_BY, OFFICER, PRINCIPAL),
+    ReportKind.FIRE: (FILLED_IN_BY, FIRE_MANAGER, PRINCIPAL),
+    ReportKind.WATER: (FILLED_IN_BY, PRINCIPAL),
+}
+# The lines of the reports that are not the canteen's, on their page and on paper alike.
+BODIES = {
+    ReportKind.FIRE: "reports/_fire_body.html",
+    ReportKind.WATER: "reports/_water_body.html",
 }
 
 
@@ -88,17 +98,20 @@ def report_page(
     now: datetime,
     labels: dict[str, Any],
 ) -> str:
-    """The week's report or the month's minutes as it will print: frozen once signed."""
+    """The report as it will print: frozen once signed."""
     row = report_row(session, school, kind, first)
     content = row.content if row is not None else None
     report = content or build_report(session, school, kind, first, now=now)
     last = period_of(kind, first)[1]
+    # The rule the report serves: the canteen's is the labels' own.
+    labels = labels | ({"rule": gettext(KINDS[kind].family.rule)} if kind in BODIES else {})
     return render_template(
         "reports/print.html",
         school=school,
         title=gettext(KIND_TITLES[kind]),
         period=date_range(first.isoformat(), last.isoformat(), current_locale()),
         kind=kind,
+        body=BODIES.get(kind),
         report=report,
         notes=row.notes if row is not None else "",
         status=report_status(school, kind, first, row, now=now),
