@@ -43,8 +43,13 @@ DRILL_EVERY = timedelta(days=182)
 AGE_BANDS = (3, 7, 30)
 SEVERITY_ORDER = ("critical", "major", "minor")
 UNREPORTED_LIMIT = 300
-# The states of a task that fell due: done (on time or late) or missed.
-FELL_DUE = (TaskState.DONE, TaskState.MISSED)
+# What is counted of the tasks that fell due: done, missed, and (of the done) done late.
+TALLIES: tuple[tuple[Any, ...], ...] = (
+    (TaskState.DONE,),
+    (TaskState.MISSED,),
+    (TaskState.DONE, done_late()),
+)
+TALLY_NAMES = ("done", "missed", "late")
 
 
 @dataclass(frozen=True)
@@ -140,55 +145,51 @@ def dashboard_schools(session: Session, viewer: Person) -> list[School]:
     return managed_schools(session, viewer)
 
 
-def _fell_due(ids: list[int], states: Sequence[TaskState], since: datetime, until: datetime) -> Any:
-    """Tasks in those states due from `since` to before `until`: the terms of the
-    (school_id, state, due_at, done_at) index, which holds every column the counts read."""
-    return and_(
-        Task.school_id.in_(ids),
-        Task.state.in_(states),
-        Task.due_at >= since,
-        Task.due_at < until,
-    )
-
-
-def _counts() -> tuple[Any, Any]:
-    """How many tasks, and how many of them were done late."""
-    return func.count(), func.coalesce(func.sum(case((done_late(), 1), else_=0)), 0)
-
-
-def _task_counts(
-    session: Session, ids: list[int], since: datetime, until: datetime
-) -> list[tuple[int, str, int, int]]:
-    """(school, state, tasks, late) over the period: one walk along the index, grouped in its
-    own order, so a year of a district costs one read of its entries and no sort."""
-    rows = session.execute(
-        select(Task.school_id, Task.state, *_counts())
-        .where(_fell_due(ids, FELL_DUE, since, until))
-        .group_by(Task.school_id, Task.state)
-    )
-    return [(school_id, state, count, late) for school_id, state, count, late in rows]
-
-
-def _weekly_task_counts(
-    session: Session, ids: list[int], week_starts: list[datetime], until: datetime
-) -> list[tuple[int, str, int, int]]:
-    """(week, state, tasks, late) for the trend: each week and state one range of the index,
-    counted without grouping (rather than a CASE deciding each task's week, and a sort); a
-    statement a week, so the schools' ids are bound twice, not 26 times."""
-    ends = [*week_starts[1:], until]
-    rows = []
-    for n, (start, end) in enumerate(zip(week_starts, ends, strict=True)):
-        if start >= until:
-            continue
-        parts = [
-            select(literal_column(str(s), Integer), *_counts()).where(
-                _fell_due(ids, [state], start, min(end, until))
+def _tallies(ids: list[int], since: datetime, until: datetime, *by: Any) -> Any:
+    """The tasks due from `since` to before `until` that were done, missed and done late, by
+    `by`: each count one range of an index read in its own order, so no task's row is read and
+    nothing is sorted — done and missed along (school, state, due), late along the partial index
+    of the late ones, so computing lateness costs nothing for the tasks that were not."""
+    tallies = []
+    for n, (state, *late) in enumerate(TALLIES):
+        tallies.append(
+            select(literal_column(str(n), Integer).label("tally"), *by, func.count())
+            .where(
+                Task.school_id.in_(ids),
+                Task.state == state,
+                Task.due_at >= since,
+                Task.due_at < until,
+                *late,
             )
-            for s, state in enumerate(FELL_DUE)
-        ]
-        for s, count, late in session.execute(union_all(*parts)):
-            rows.append((n, FELL_DUE[s], count, late))
-    return rows
+            .group_by(*by)
+        )
+    return union_all(*tallies)
+
+
+def _school_tallies(
+    session: Session, ids: list[int], since: datetime, until: datetime
+) -> dict[int, Counter[str]]:
+    """Per school: its tasks done, missed and done late over the period."""
+    tallied: dict[int, Counter[str]] = defaultdict(Counter)
+    for n, school_id, count in session.execute(_tallies(ids, since, until, Task.school_id)):
+        tallied[school_id][TALLY_NAMES[n]] += count
+    return tallied
+
+
+def _weekly_tallies(
+    session: Session, ids: list[int], week_starts: list[datetime], until: datetime
+) -> list[Counter[str]]:
+    """Each week of the trend: the tasks done, missed and done late; a statement a week, so the
+    schools' ids are bound three times, not 39."""
+    ends = [*week_starts[1:], until]
+    weeks = []
+    for start, end in zip(week_starts, ends, strict=True):
+        week: Counter[str] = Counter()
+        if start < until:
+            for n, count in session.execute(_tallies(ids, start, min(end, until))):
+                week[TALLY_NAMES[n]] += count
+        weeks.append(week)
+    return weeks
 
 
 @dataclass(frozen=True)
@@ -209,7 +210,7 @@ def school_dashboard(
 ) -> Dashboard:
     """Each school's figures over the span (tasks that fell due in it up to now, trips and
     records in it), with what is open or expiring now, in the schools' order; and the weekly
-    trend of the last `weeks` weeks, each counted along the tasks' (school, state, due) index."""
+    trend of the last `weeks` weeks, each counted along the tasks' indexes (_tallies)."""
     if not schools:
         return Dashboard([], [])
     zone = schools[0].district.zone
@@ -222,23 +223,12 @@ def school_dashboard(
     trend = [Span.last_days(today - timedelta(days=7 * (weeks - 1 - n)), 7) for n in range(weeks)]
     week_starts = [w.bounds(zone)[0] for w in trend]
 
-    for school_id, state, count, late in _task_counts(session, ids, start, now):
+    for school_id, tally in _school_tallies(session, ids, start, now).items():
         f = figures[school_id]
-        if state == TaskState.MISSED:
-            f.missed += count
-        else:
-            f.on_time += count - late
-            f.late += late
-    by_week: dict[int, Counter[str]] = defaultdict(Counter)
-    for n, state, count, late in _weekly_task_counts(session, ids, week_starts, now):
-        if state == TaskState.MISSED:
-            by_week[n]["missed"] += count
-        else:
-            by_week[n]["on_time"] += count - late
-            by_week[n]["late"] += late
+        f.on_time, f.late, f.missed = tally["done"] - tally["late"], tally["late"], tally["missed"]
     weeks_shown = [
-        Week(w.first, by_week[n]["on_time"], by_week[n]["late"], by_week[n]["missed"])
-        for n, w in enumerate(trend)
+        Week(w.first, tally["done"] - tally["late"], tally["late"], tally["missed"])
+        for w, tally in zip(trend, _weekly_tallies(session, ids, week_starts, now), strict=True)
     ]
 
     today = now.astimezone(zone).date()

@@ -19,10 +19,15 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_index(
-        "ix_task_school_id_state_due_at_done_at",
+        "ix_task_school_id_state_due_at", "task", ["school_id", "state", "due_at"], unique=False
+    )
+    op.create_index(
+        "ix_task_late_school_id_state_due_at",
         "task",
         ["school_id", "state", "due_at", "done_at"],
         unique=False,
+        sqlite_where=sa.text("done_at > due_at"),
+        postgresql_where=sa.text("done_at > due_at"),
     )
     op.create_index(
         "ix_record_flagged_school_id_submitted_at",
@@ -40,4 +45,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_corrective_action_record_id"), table_name="corrective_action")
     op.drop_index("ix_record_flagged_school_id_submitted_at", table_name="record")
-    op.drop_index("ix_task_school_id_state_due_at_done_at", table_name="task")
+    op.drop_index("ix_task_late_school_id_state_due_at", table_name="task")
+    op.drop_index("ix_task_school_id_state_due_at", table_name="task")
