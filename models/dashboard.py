@@ -8,6 +8,7 @@ rows; the schools are the ones the viewer administers.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -176,20 +177,10 @@ def _school_tallies(
     return tallied
 
 
-def _weekly_tallies(
-    session: Session, ids: list[int], week_starts: list[datetime], until: datetime
-) -> list[Counter[str]]:
-    """Each week of the trend: the tasks done, missed and done late; a statement a week, so the
-    schools' ids are bound three times, not 39."""
-    ends = [*week_starts[1:], until]
-    weeks = []
-    for start, end in zip(week_starts, ends, strict=True):
-        week: Counter[str] = Counter()
-        if start < until:
-            for n, count in session.execute(_tallies(ids, start, min(end, until))):
-                week[TALLY_NAMES[n]] += count
-        weeks.append(week)
-    return weeks
+def _segments(cuts: list[datetime], until: datetime) -> list[tuple[datetime, datetime]]:
+    """The stretches between the cuts before `until`, the last one ending at `until`."""
+    points = sorted({c for c in cuts if c < until})
+    return list(zip(points, [*points[1:], until], strict=True))
 
 
 @dataclass(frozen=True)
@@ -223,12 +214,24 @@ def school_dashboard(
     trend = [Span.last_days(today - timedelta(days=7 * (weeks - 1 - n)), 7) for n in range(weeks)]
     week_starts = [w.bounds(zone)[0] for w in trend]
 
-    for school_id, tally in _school_tallies(session, ids, start, now).items():
-        f = figures[school_id]
-        f.on_time, f.late, f.missed = tally["done"] - tally["late"], tally["late"], tally["missed"]
+    # Each task is counted once: the period and the trend are cut where either begins, and
+    # every stretch adds to the span if it lies in it and to the week it lies in.
+    by_week = [Counter[str]() for _ in trend]
+    for since, until in _segments([start, *week_starts], now):
+        tallied = _school_tallies(session, ids, since, until)
+        if since >= start:
+            for school_id, tally in tallied.items():
+                f = figures[school_id]
+                f.on_time += tally["done"] - tally["late"]
+                f.late += tally["late"]
+                f.missed += tally["missed"]
+        if since >= week_starts[0]:
+            week = by_week[bisect_right(week_starts, since) - 1]
+            for tally in tallied.values():
+                week.update(tally)
     weeks_shown = [
         Week(w.first, tally["done"] - tally["late"], tally["late"], tally["missed"])
-        for w, tally in zip(trend, _weekly_tallies(session, ids, week_starts, now), strict=True)
+        for w, tally in zip(trend, by_week, strict=True)
     ]
 
     today = now.astimezone(zone).date()

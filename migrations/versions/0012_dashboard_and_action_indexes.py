@@ -32,7 +32,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_record_flagged_school_id_submitted_at",
         "record",
-        ["school_id", "submitted_at"],
+        ["school_id", "submitted_at", "same_photo_as_id"],
         unique=False,
         sqlite_where=sa.text("same_photo_as_id IS NOT NULL"),
         postgresql_where=sa.text("same_photo_as_id IS NOT NULL"),
