@@ -196,3 +196,17 @@ def test_a_year_counts_apart_from_its_trend_and_a_week_begins_at_local_midnight(
         (1, 2, 3),
         (1, 0, 2),
     ]
+
+
+def test_a_task_in_the_trends_first_week_but_before_the_period_counts_in_the_trend_only(
+    world: District,
+) -> None:
+    session = Session.object_session(world.one)
+    make_task(session, world.first, utc(16, month=2), "missed")  # Monday 16 February
+    span = Span.last_days(date(2026, 3, 20), 30)  # from 19 February
+
+    board = school_dashboard(session, [world.one, world.two], span, now=NOW)
+
+    assert board.weeks[0].first == date(2026, 2, 14)
+    assert (board.weeks[0].on_time, board.weeks[0].late, board.weeks[0].missed) == (0, 0, 1)
+    assert board.schools[0].missed == 3  # as without it
