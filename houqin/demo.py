@@ -100,10 +100,11 @@ def demo_settings(
     return settings
 
 
-def seed_demo(session: Session, settings: Settings) -> str:
-    """Create the demo once; every run writes the label sheet and prints how to log in."""
+def seed_demo(session: Session, settings: Settings, *, now: datetime | None = None) -> str:
+    """Create the demo once, its history all before `now` (the clock's time unless given);
+    every run writes the label sheet and prints how to log in."""
     if session.scalar(select(District).where(District.code == DISTRICT_CODE)) is None:
-        _create(session, settings)
+        _create(session, settings, now or SystemClock().now())
     sheet = VAR / "labels-SY01.pdf"
     written = write_labels(
         session,
@@ -132,8 +133,7 @@ def seed_demo(session: Session, settings: Settings) -> str:
     return "\n".join(lines)
 
 
-def _create(session: Session, settings: Settings) -> None:
-    now = SystemClock().now()
+def _create(session: Session, settings: Settings, now: datetime) -> None:
     district = District(
         code=DISTRICT_CODE,
         name="示范区教育局",
@@ -179,7 +179,7 @@ def _create(session: Session, settings: Settings) -> None:
     for index, school in enumerate(schools):
         # On the books for a month: their checks are due as usual, not from their next window.
         _assets(session, school, people, index, now - timedelta(days=30))
-    _history(session, settings, schools, people)
+    _history(session, settings, schools, people, now)
     for kind, starts_on, ends_on, name in CALENDAR:
         add_calendar_entry(
             session,
@@ -333,11 +333,17 @@ DEMO_DUTIES = {
 
 
 def _history(
-    session: Session, settings: Settings, schools: list[School], people: dict[str, Person]
+    session: Session,
+    settings: Settings,
+    schools: list[School],
+    people: dict[str, Person],
+    now: datetime,
 ) -> None:
-    """About two weeks of records, a few of them failed, so the ledger has something to show."""
+    """About two weeks of records, a few of them failed, so the ledger has something to show:
+    the fortnight before today, and this morning's health check, all before `now` (a record
+    after it would count in the ledger and not on the dashboard)."""
     store = PhotoStore(Path(settings.storage.data_dir))
-    clock = SettableClock(SystemClock().now() - timedelta(days=14))
+    clock = SettableClock(now - timedelta(days=15))
     assets = list(
         session.scalars(select(Asset).where(Asset.school_id == schools[0].id).order_by(Asset.id))
     )
@@ -384,6 +390,7 @@ def _history(
                     last_photo = photo
     _refused_departure(session, assets, people["teacher1"], clock, store)
     _counts(session, assets, people["admin1"], clock, store)
+    clock.set(now - timedelta(minutes=30))
     _health_check(session, assets, people, clock, store)
 
 
@@ -394,7 +401,7 @@ def _health_check(
     clock: SettableClock,
     store: PhotoStore,
 ) -> None:
-    """This morning's health check: 郑师傅's certificate ran out, so it fails naming him,
+    """Today's health check, just filed: 郑师傅's certificate ran out, so it fails naming him,
     although every box was ticked."""
     canteen = next((a for a in assets if a.kind == AssetKind.CANTEEN), None)
     template = latest_template(session, "canteen_morning_health_check")

@@ -40,7 +40,8 @@ class CorrectiveAction(Base):
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
     asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id"), index=True)
     # The record whose failed item opened it; none for a problem someone reported.
-    record_id: Mapped[int | None] = mapped_column(ForeignKey("record.id"))
+    # Indexed: the ledgers and reports look a record's actions up by it.
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("record.id"), index=True)
     item_key: Mapped[str] = mapped_column(String(64))
     # What failed, as the checklist said it ({zh_CN, en}), so it reads right after edits.
     what: Mapped[dict[str, Any]]

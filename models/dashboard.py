@@ -8,6 +8,7 @@ rows; the schools are the ones the viewer administers.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Integer, and_, case, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from models.actions import ActionStatus, CorrectiveAction
@@ -43,6 +44,13 @@ DRILL_EVERY = timedelta(days=182)
 AGE_BANDS = (3, 7, 30)
 SEVERITY_ORDER = ("critical", "major", "minor")
 UNREPORTED_LIMIT = 300
+# What is counted of the tasks that fell due: done, missed, and (of the done) done late.
+TALLIES: tuple[tuple[Any, ...], ...] = (
+    (TaskState.DONE,),
+    (TaskState.MISSED,),
+    (TaskState.DONE, done_late()),
+)
+TALLY_NAMES = ("done", "missed", "late")
 
 
 @dataclass(frozen=True)
@@ -138,9 +146,41 @@ def dashboard_schools(session: Session, viewer: Person) -> list[School]:
     return managed_schools(session, viewer)
 
 
-def _late() -> Any:
-    # Labelled, and the same object in SELECT and GROUP BY, so PostgreSQL sees one expression.
-    return case((done_late(), 1), else_=0).label("late")
+def _tallies(ids: list[int], since: datetime, until: datetime, *by: Any) -> Any:
+    """The tasks due from `since` to before `until` that were done, missed and done late, by
+    `by`: each count one range of an index read in its own order, so no task's row is read and
+    nothing is sorted — done and missed along (school, state, due), late along the partial index
+    of the late ones, so computing lateness costs nothing for the tasks that were not."""
+    tallies = []
+    for n, (state, *late) in enumerate(TALLIES):
+        tallies.append(
+            select(literal_column(str(n), Integer).label("tally"), *by, func.count())
+            .where(
+                Task.school_id.in_(ids),
+                Task.state == state,
+                Task.due_at >= since,
+                Task.due_at < until,
+                *late,
+            )
+            .group_by(*by)
+        )
+    return union_all(*tallies)
+
+
+def _school_tallies(
+    session: Session, ids: list[int], since: datetime, until: datetime
+) -> dict[int, Counter[str]]:
+    """Per school: its tasks done, missed and done late over the period."""
+    tallied: dict[int, Counter[str]] = defaultdict(Counter)
+    for n, school_id, count in session.execute(_tallies(ids, since, until, Task.school_id)):
+        tallied[school_id][TALLY_NAMES[n]] += count
+    return tallied
+
+
+def _segments(cuts: list[datetime], until: datetime) -> list[tuple[datetime, datetime]]:
+    """The stretches between the cuts before `until`, the last one ending at `until`."""
+    points = sorted({c for c in cuts if c < until})
+    return list(zip(points, [*points[1:], until], strict=True))
 
 
 @dataclass(frozen=True)
@@ -161,7 +201,7 @@ def school_dashboard(
 ) -> Dashboard:
     """Each school's figures over the span (tasks that fell due in it up to now, trips and
     records in it), with what is open or expiring now, in the schools' order; and the weekly
-    trend of the last `weeks` weeks, counted in the same pass over the tasks."""
+    trend of the last `weeks` weeks, each counted along the tasks' indexes (_tallies)."""
     if not schools:
         return Dashboard([], [])
     zone = schools[0].district.zone
@@ -174,34 +214,24 @@ def school_dashboard(
     trend = [Span.last_days(today - timedelta(days=7 * (weeks - 1 - n)), 7) for n in range(weeks)]
     week_starts = [w.bounds(zone)[0] for w in trend]
 
-    # One pass over the tasks that fell due since the earlier of the span and the trend.
-    late = _late()
-    in_span = case((Task.due_at >= start, 1), else_=0).label("in_span")
-    week = case(
-        (Task.due_at < week_starts[0], -1),
-        *((Task.due_at < b, n) for n, b in enumerate(week_starts[1:])),
-        else_=weeks - 1,
-    ).label("week")
-    rows = session.execute(
-        select(Task.school_id, Task.state, late, in_span, week, func.count())
-        .where(
-            Task.school_id.in_(ids),
-            Task.due_at >= min(start, week_starts[0]),
-            Task.due_at < now,
-            Task.state.in_((TaskState.DONE, TaskState.MISSED)),
-        )
-        .group_by(Task.school_id, Task.state, late, in_span, week)
-    )
-    by_week: dict[int, Counter[str]] = defaultdict(Counter)
-    for school_id, state, was_late, counted, n, count in rows:
-        kind = "missed" if state == TaskState.MISSED else "late" if was_late else "on_time"
-        by_week[n][kind] += count
-        if counted:
-            f = figures[school_id]
-            setattr(f, kind, getattr(f, kind) + count)
+    # Each task is counted once: the period and the trend are cut where either begins, and
+    # every stretch adds to the span if it lies in it and to the week it lies in.
+    by_week = [Counter[str]() for _ in trend]
+    for since, until in _segments([start, *week_starts], now):
+        tallied = _school_tallies(session, ids, since, until)
+        if since >= start:
+            for school_id, tally in tallied.items():
+                f = figures[school_id]
+                f.on_time += tally["done"] - tally["late"]
+                f.late += tally["late"]
+                f.missed += tally["missed"]
+        if since >= week_starts[0]:
+            week = by_week[bisect_right(week_starts, since) - 1]
+            for tally in tallied.values():
+                week.update(tally)
     weeks_shown = [
-        Week(w.first, by_week[n]["on_time"], by_week[n]["late"], by_week[n]["missed"])
-        for n, w in enumerate(trend)
+        Week(w.first, tally["done"] - tally["late"], tally["late"], tally["missed"])
+        for w, tally in zip(trend, by_week, strict=True)
     ]
 
     today = now.astimezone(zone).date()

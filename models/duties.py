@@ -203,6 +203,19 @@ class Task(Base):
         ),
         Index("ix_task_next_action_at", "next_action_at"),
         Index("ix_task_school_id_due_at", "school_id", "due_at"),
+        # The dashboard's counts of done and missed tasks: a range of this index per school and
+        # state, read in its order, so a year of a district reads no task's row and sorts nothing.
+        Index("ix_task_school_id_state_due_at", "school_id", "state", "due_at"),
+        # And of those done late (done_late): only they are in it, so they cost what they number.
+        Index(
+            "ix_task_late_school_id_state_due_at",
+            "school_id",
+            "state",
+            "due_at",
+            "done_at",
+            sqlite_where=text("done_at > due_at"),
+            postgresql_where=text("done_at > due_at"),
+        ),
         Index("ix_task_asset_id_template_key", "asset_id", "template_key"),
     )
 

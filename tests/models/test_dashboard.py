@@ -165,3 +165,48 @@ def test_a_school_administrator_reads_only_their_school_and_staff_none(
     assert dashboard_schools(session, world.admin) == [world.one]
     assert dashboard_schools(session, world.district) == [world.one, world.two]
     assert dashboard_schools(session, world.staff) == []
+
+
+def test_a_year_counts_apart_from_its_trend_and_a_week_begins_at_local_midnight(
+    world: District,
+) -> None:
+    session = Session.object_session(world.one)
+    canteen = make_asset(session, SettableClock(NOW), world.two, code="MHQ-102", name="厨房灭火器")
+    week_begins = datetime(2026, 3, 13, 16, tzinfo=UTC)  # Saturday 14 March, 00:00 in Shanghai
+    make_task(session, canteen, week_begins, "missed")
+    make_task(session, canteen, week_begins - timedelta(seconds=1), "done", done_at=NOW)
+    make_task(session, canteen, NOW, "missed")  # due this very moment: not yet fallen due
+    span = Span.last_days(date(2026, 3, 20), 365)
+
+    board = school_dashboard(session, [world.one, world.two], span, now=NOW, weeks=4)
+
+    one, two = board.schools
+    # The year holds January's missed check, which the four weeks of the trend do not.
+    assert (one.on_time, one.late, one.missed) == (1, 1, 4)
+    assert (two.on_time, two.late, two.missed) == (1, 1, 2)
+    assert [w.first for w in board.weeks] == [
+        date(2026, 2, 21),
+        date(2026, 2, 28),
+        date(2026, 3, 7),
+        date(2026, 3, 14),
+    ]
+    assert [(w.on_time, w.late, w.missed) for w in board.weeks] == [
+        (0, 0, 0),
+        (0, 0, 0),
+        (1, 2, 3),
+        (1, 0, 2),
+    ]
+
+
+def test_a_task_in_the_trends_first_week_but_before_the_period_counts_in_the_trend_only(
+    world: District,
+) -> None:
+    session = Session.object_session(world.one)
+    make_task(session, world.first, utc(16, month=2), "missed")  # Monday 16 February
+    span = Span.last_days(date(2026, 3, 20), 30)  # from 19 February
+
+    board = school_dashboard(session, [world.one, world.two], span, now=NOW)
+
+    assert board.weeks[0].first == date(2026, 2, 14)
+    assert (board.weeks[0].on_time, board.weeks[0].late, board.weeks[0].missed) == (0, 0, 1)
+    assert board.schools[0].missed == 3  # as without it

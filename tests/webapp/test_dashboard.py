@@ -14,7 +14,7 @@ from models.actions import CorrectiveAction
 from models.assets import Asset
 from models.clock import SettableClock
 from models.org import School
-from models.people import Role
+from models.people import Person, Role
 from tests.conftest import Auth
 from tests.factories import make_asset, make_person, make_school, make_task
 
@@ -123,3 +123,22 @@ def test_a_school_where_nothing_fell_due_shows_a_dash_not_a_perfect_rate(
     assert "新建学校" in page
     assert "— (0)" in page  # its bar in the comparison: no rate, nothing fell due
     assert "100% (0)" not in page
+
+
+def test_overdue_and_missed_are_named_apart_and_the_period_reads_as_one_range(
+    client: FlaskClient, auth: Auth, district: None, session: Session
+) -> None:
+    auth.login("district")
+
+    zh = client.get("/dashboard").get_data(as_text=True)
+    school = client.get("/dashboard/schools/S1").get_data(as_text=True)
+    session.scalars(select(Person).where(Person.username == "district")).one().locale = "en"
+    session.commit()
+    en = client.get("/dashboard").get_data(as_text=True)
+
+    for page in (zh, school):
+        assert "当前逾期（仍可补报）" in page and "现在补报，计为逾期完成" in page
+        assert "未上报（已错过）" in page and "现在补报也不再计入" in page
+    assert "2026-02-19 至 2026-03-20" in zh
+    assert "Overdue (can still be filed)" in en and "Missed (window closed)" in en
+    assert "2026-02-19 – 2026-03-20" in en

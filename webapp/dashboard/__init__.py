@@ -3,6 +3,7 @@ list (未上报) — every number a link to the records or tasks behind it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
@@ -51,9 +52,13 @@ def _age_label(band: int) -> str:
     return gettext("Over %(days)d days", days=dash.AGE_BANDS[-1])
 
 
-def _duty_title(key: str) -> str:
-    template = latest_template(db.session(), key)
-    return template.spec.title_text(current_locale()) if template is not None else key
+def _duty_titles(rows: list[dash.Unreported]) -> Callable[[str], str]:
+    """Each duty's title, looked up once per duty rather than once per line of the list."""
+    titles = {}
+    for key in {r.template_key for r in rows}:
+        template = latest_template(db.session(), key)
+        titles[key] = template.spec.title_text(current_locale()) if template is not None else key
+    return titles.__getitem__
 
 
 @bp.get("/dashboard")
@@ -88,6 +93,7 @@ def show_school(school_code: str) -> str:
     now = db.clock().now()
     span = dash.Span.last_days(_today([school]), days)
     board = dash.school_dashboard(db.session(), [school], span, now=now)
+    rows = dash.unreported(db.session(), [school], span, now=now, limit=10)
     return render_template(
         "dashboard/school.html",
         school=school,
@@ -99,8 +105,8 @@ def show_school(school_code: str) -> str:
         severities=dash.SEVERITY_ORDER,
         age_label=_age_label,
         trend=trend_chart(board.weeks),
-        unreported=dash.unreported(db.session(), [school], span, now=now, limit=10),
-        duty_title=_duty_title,
+        unreported=rows,
+        duty_title=_duty_titles(rows),
     )
 
 
@@ -124,5 +130,5 @@ def show_unreported() -> str:
         days=days,
         choices=dash.PERIOD_DAYS,
         limit=dash.UNREPORTED_LIMIT,
-        duty_title=_duty_title,
+        duty_title=_duty_titles(rows),
     )
