@@ -48,31 +48,49 @@ MARCH = Period(PeriodKind.MONTH, date(2026, 3, 1), date(2026, 3, 31))
 def test_a_small_school_scores_what_the_hand_sum_says() -> None:
     figures = Figures(
         counts={
-            "on_time": (18, 20),  # 30 × 18/20 = 27
-            "actions_fixed": (1, 2),  # 15 × 1/2 = 7.5
-            "certificates": (3, 4),  # 15 × 3/4 = 11.25
-            "insurance": (4, 4),  # 10
-            "drills": (0, 1),  # 0
-            "trips": (0, 0),  # no bus: nothing lost, 10
-            "flags": (9, 10),  # 10 × 9/10 = 9
+            "on_time": (18, 20),
+            "actions_fixed": (1, 2),
+            "certificates": (3, 4),
+            "insurance": (4, 4),
+            "drills": (0, 1),
+            "trips": (0, 0),  # no bus: nothing to measure, left out
+            "flags": (9, 10),
         }
     )
     score = compute_score(1, figures, DEFAULTS)
 
-    # 27 + 7.5 + 11.25 + 10 + 0 + 10 + 9 = 74.75, shown as 74.8: band C (60 ≤ 74.8 < 75)
-    assert score.total == 74.8
+    # Trips are left out, so the measured weights (30+15+15+10+10+10 = 90) share the 100:
+    # on time 100×30/90 × 18/20 = 30; fixed 16.67 × 1/2 = 8.33; certificates 16.67 × 3/4 =
+    # 12.5; insurance 11.11; drills 0; flags 11.11 × 9/10 = 10 → 71.94, shown as 71.9: band C
+    assert score.total == 71.9
     assert score.band == "C"
     lost = {line.key: line.lost for line in score.lines}
     assert lost == {
-        "on_time": 3,
-        "actions_fixed": 7.5,
-        "certificates": 3.75,
+        "on_time": 3.33,
+        "actions_fixed": 8.34,
+        "certificates": 4.17,
         "insurance": 0,
-        "drills": 10,
+        "drills": 11.11,
         "trips": 0,
-        "flags": 1,
+        "flags": 1.11,
         "reports_signed": 0,
     }
+    trips = next(line for line in score.lines if line.key == "trips")
+    assert (trips.measured, trips.points) == (False, 0)
+
+
+def test_a_school_with_nothing_to_measure_has_no_score_and_comes_after_the_ranked() -> None:
+    scheme = Scheme({"on_time": 50, "trips": 50}, BANDS)
+    busy, idle = School(id=1, code="B", name="B"), School(id=2, code="A", name="A")
+    # Nothing fell due at the idle school and it has no bus: no measured indicator at all.
+    busy_score = compute_score(1, Figures(counts={"on_time": (1, 4), "trips": (0, 0)}), scheme)
+    idle_score = compute_score(2, Figures(counts={"on_time": (0, 0), "trips": (0, 0)}), scheme)
+
+    # The busy school's on-time share alone makes its score: 100 × 1/4 = 25, band D
+    assert (busy_score.total, busy_score.band) == (25.0, "D")
+    assert (idle_score.total, idle_score.band, idle_score.has_data) == (None, None, False)
+    ranked = [(r.rank, r.school.code) for r in rank([(idle, idle_score), (busy, busy_score)])]
+    assert ranked == [(1, "B"), (None, "A")]
 
 
 def test_weights_that_do_not_add_up_to_100_are_scaled_to_100() -> None:
