@@ -16,6 +16,7 @@ from models.org import School
 from webapp import db
 from webapp.dashboard.charts import comparison_chart, trend_chart
 from webapp.i18n import current_locale
+from webapp.score import scores_beside
 
 bp = Blueprint("dashboard", __name__, template_folder="templates")
 
@@ -65,9 +66,13 @@ def show_district() -> str | Response:
         return redirect(url_for(".show_school", school_code=schools[0].code, days=days))
     now = db.clock().now()
     span = dash.Span.last_days(_today(schools), days)
-    board = dash.school_dashboard(db.session(), schools, span, now=now)
+    scores = scores_beside(schools)
+    board = dash.school_dashboard(
+        db.session(), schools, span, now=now, drill_every_days=scores.drill_every_days
+    )
     return render_template(
         "dashboard/district.html",
+        scores=scores,
         figures=board.schools,
         total=dash.total(board.schools),
         span=span,
@@ -87,9 +92,13 @@ def show_school(school_code: str) -> str:
     days = _days()
     now = db.clock().now()
     span = dash.Span.last_days(_today([school]), days)
-    board = dash.school_dashboard(db.session(), [school], span, now=now)
+    scores = scores_beside([school])
+    board = dash.school_dashboard(
+        db.session(), [school], span, now=now, drill_every_days=scores.drill_every_days
+    )
     return render_template(
         "dashboard/school.html",
+        scores=scores,
         school=school,
         f=board.schools[0],
         span=span,
