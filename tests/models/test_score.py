@@ -241,3 +241,71 @@ def test_a_task_done_after_its_due_time_counts_as_late_not_on_time(
     _, figures = school_score(session, school, MARCH, scheme, datetime(2026, 4, 2, tzinfo=UTC))
 
     assert figures.counts["on_time"] == (1, 2)
+
+
+def test_the_dashboards_score_is_the_breakdowns_score_over_the_same_days(
+    session: Session, clock: SettableClock
+) -> None:
+    from models.dashboard import Span, school_dashboard
+    from models.score import dashboard_scores
+    from models.trips import Trip, TripStatus
+    from tests.factories import make_record_row, make_task
+
+    school = make_school(session, "S1", "实验小学")
+    staff = make_person(session, clock, school, Role.INSPECTOR, "staff")
+    extinguisher = make_asset(session, clock, school, AssetKind.EXTINGUISHER, "MHQ-001")
+    at = [datetime(2026, 3, day, 9, tzinfo=UTC) for day in range(2, 8)]
+    make_task(session, extinguisher, at[0], "done", done_at=at[0])
+    make_task(session, extinguisher, at[1], "done", done_at=at[1] + timedelta(hours=1))  # late
+    make_task(session, extinguisher, at[2], "missed")
+    original = make_record_row(session, extinguisher, staff, at[0])
+    make_record_row(session, extinguisher, staff, at[1], same_photo_as=original)
+    bus = make_asset(session, clock, school, AssetKind.BUS, "BUS-1")
+    departure = make_record_row(session, bus, staff, at[3], template_key="bus_departure")
+    session.add(
+        Trip(
+            school_id=school.id,
+            bus_id=bus.id,
+            teacher_id=staff.id,
+            status=TripStatus.NO_ARRIVAL,
+            departed_at=at[3],
+            boarded=19,
+            departure_record_id=departure.id,
+        )
+    )
+    session.add(
+        CorrectiveAction(
+            school_id=school.id,
+            asset_id=extinguisher.id,
+            item_key="gauge",
+            what={"zh_CN": "压力不足"},
+            severity="major",
+            opened_at=at[0],
+            due_at=at[4],
+            closed_at=at[5],
+            status="closed",
+        )
+    )
+    session.flush()
+    now = datetime(2026, 3, 20, 2, tzinfo=UTC)
+    span = Span(date(2026, 3, 1), date(2026, 3, 20))
+    board = school_dashboard(session, [school], span, now=now).schools
+
+    shown = dashboard_scores(
+        session, board, Period(PeriodKind.RANGE, span.first, span.last), DEFAULTS, now
+    )
+    score, _ = school_score(
+        session, school, Period(PeriodKind.RANGE, span.first, span.last), DEFAULTS, now
+    )
+
+    assert shown[school.id] == score
+    # 1 of 3 on time, no action fixed in time, no staff needing certificates, no insurance (the
+    # school's and the bus's), no drill, the one trip alerted, 2 of 3 records unflagged.
+    assert {line.key: (line.good, line.of) for line in score.lines if line.measured} == {
+        "on_time": (1, 3),
+        "actions_fixed": (0, 1),
+        "insurance": (0, score.lines[3].of),
+        "drills": (0, 1),
+        "trips": (0, 1),
+        "flags": (2, 3),
+    }

@@ -295,16 +295,26 @@ def test_the_dashboard_shows_each_schools_score_linking_to_its_breakdown(
 ) -> None:
     _february(session, clock)
     auth.login("district")
+    days = "period=range&from=2026-02-01&to=2026-03-02"  # the dashboard's last 30 days
 
     district = client.get("/dashboard").get_data(as_text=True)
     school = client.get("/dashboard/schools/S1").get_data(as_text=True)
+    breakdown = client.get(f"/score/S1?{days}").get_data(as_text=True)
 
-    # The year 2026 (no term in the calendar), live: the link opens the breakdown.
-    assert (
-        "评分（实时）" in district and 'href="/score/S1?period=year&amp;on=2026-01-01"' in district
+    # Live over the dashboard's days, the same figure as the breakdown it links to.
+    assert "评分（实时）" in district and "评分：本页时段的实时结果。" in district
+    link = f'href="/score/S1?{days.replace("&", "&amp;")}">{_total(breakdown)}</a>'
+    assert link in district and link in school
+    assert 'href="/score/S2?period=range&amp;from=2026-02-01&amp;to=2026-03-02">0.0</a> D' in (
+        district
     )
-    assert 'href="/score/S2?period=year&amp;on=2026-01-01">0.0</a> D' in district
-    assert "评分（实时）" in school and 'id="school-score"' in school
+
+    page = client.get("/score").get_data(as_text=True)  # the year 2026: no term in the calendar
+    client.post("/score/publish", data={"csrf_token": csrf_token(page)})
+    published = client.get("/dashboard").get_data(as_text=True)
+
+    assert "评分（已发布）" in published and "评分：2026年已发布的结果。" in published
+    assert 'href="/score/S1?period=year&amp;on=2026-01-01"' in published
 
 
 def _total(page: str) -> str:

@@ -16,7 +16,7 @@ from models.org import School
 from webapp import db
 from webapp.dashboard.charts import comparison_chart, trend_chart
 from webapp.i18n import current_locale
-from webapp.score import scores_beside
+from webapp.score import dashboard_scheme, scores_beside
 
 bp = Blueprint("dashboard", __name__, template_folder="templates")
 
@@ -66,10 +66,11 @@ def show_district() -> str | Response:
         return redirect(url_for(".show_school", school_code=schools[0].code, days=days))
     now = db.clock().now()
     span = dash.Span.last_days(_today(schools), days)
-    scores = scores_beside(schools)
+    scheme = dashboard_scheme(schools[0].district)
     board = dash.school_dashboard(
-        db.session(), schools, span, now=now, drill_every_days=scores.drill_every_days
+        db.session(), schools, span, now=now, drill_every_days=scheme.drill_every_days
     )
+    scores = scores_beside(board.schools, span, scheme)
     return render_template(
         "dashboard/district.html",
         scores=scores,
@@ -92,10 +93,11 @@ def show_school(school_code: str) -> str:
     days = _days()
     now = db.clock().now()
     span = dash.Span.last_days(_today([school]), days)
-    scores = scores_beside([school])
+    scheme = dashboard_scheme(school.district)
     board = dash.school_dashboard(
-        db.session(), [school], span, now=now, drill_every_days=scores.drill_every_days
+        db.session(), [school], span, now=now, drill_every_days=scheme.drill_every_days
     )
+    scores = scores_beside(board.schools, span, scheme)
     return render_template(
         "dashboard/school.html",
         scores=scores,

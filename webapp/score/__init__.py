@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 from models import published_scores as ps
 from models import score as sc
 from models.checklists import latest_template
+from models.dashboard import SchoolFigures, Span
 from models.org import District, School
 from models.people import Person, Role, visible_school
 from models.periods import Period, PeriodInvalid, PeriodKind, parse_period, period_of
@@ -274,26 +275,31 @@ def export_year(year: int) -> Response:
 
 @dataclass(frozen=True)
 class ScoresBeside:
-    """The scores the dashboard shows beside its figures: the term's (else the year's), the
-    published ones if the period was published, and the drill interval the score counts by."""
+    """The scores the dashboard shows beside its figures: the published ones when the score's
+    period of today (the term, else the year) was published, else the live score over the
+    dashboard's own days; `period` is the one the numbers link to."""
 
-    by_school: dict[int, sc.Ranked]
+    by_school: dict[int, sc.Score]
     period: Period
     publication: ps.PublishedScore | None
-    drill_every_days: int
 
 
-def scores_beside(schools: list[School]) -> ScoresBeside:
-    """For the dashboard door: each of the schools' score, live or published."""
-    district = schools[0].district
-    period, scheme = _period(district), sc.current_scheme(db.session(), district.id, _defaults())
-    by_school, publication = ps.scores_in_force(
-        db.session(), current_user, district, period, scheme, db.clock().now()
-    )
-    wanted = {s.id for s in schools}
-    return ScoresBeside(
-        {k: v for k, v in by_school.items() if k in wanted},
-        period,
-        publication,
-        scheme.drill_every_days,
-    )
+def dashboard_scheme(district: District) -> sc.Scheme:
+    """The district's current scheme: the dashboard counts drills by its interval too."""
+    return sc.current_scheme(db.session(), district.id, _defaults())
+
+
+def scores_beside(board: list[SchoolFigures], span: Span, scheme: sc.Scheme) -> ScoresBeside:
+    """For the dashboard door: each of its schools' score, published or live."""
+    days = Period(PeriodKind.RANGE, span.first, span.last)
+    session = db.session()
+    district = board[0].school.district
+    term = _period(district)
+    publication = ps.latest_publication(session, district.id, term)
+    if publication is not None:
+        wanted = {f.school.id for f in board}
+        published = ps.published_ranking(session, current_user, publication)
+        scores = {r.school.id: r.score for r in published if r.school.id in wanted}
+        return ScoresBeside(scores, term, publication)
+    scores = sc.dashboard_scores(session, board, days, scheme, db.clock().now())
+    return ScoresBeside(scores, days, None)
