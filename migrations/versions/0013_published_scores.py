@@ -1,5 +1,6 @@
 """published scores: a district's frozen ranking per period, with its history; the task
-index that counts a school's tasks over a period covers their state and done time
+index that counts a school's tasks over a period covers their state and done time, and the
+flagged records have a small index of their own
 
 Revision ID: 0013
 Revises: 0011
@@ -48,9 +49,18 @@ def upgrade() -> None:
             "ix_task_school_due_state", ["school_id", "due_at", "state", "done_at"], unique=False
         )
         batch_op.drop_index("ix_task_school_id_due_at")
+    op.create_index(
+        "ix_record_flagged",
+        "record",
+        ["school_id", "submitted_at"],
+        unique=False,
+        sqlite_where=sa.text("same_photo_as_id IS NOT NULL"),
+        postgresql_where=sa.text("same_photo_as_id IS NOT NULL"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_record_flagged", table_name="record")
     with op.batch_alter_table("task") as batch_op:
         batch_op.create_index("ix_task_school_id_due_at", ["school_id", "due_at"], unique=False)
         batch_op.drop_index("ix_task_school_due_state")
