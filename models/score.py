@@ -58,6 +58,8 @@ INDICATOR_NAMES = {
     "reports_signed": N_("Statutory reports signed on time"),
 }
 BANDS = ("A", "B", "C")
+# What every school owes whatever it records: these alone do not make a score (no data).
+OWED_ANYWAY = ("insurance", "drills")
 MAX_LOSSES = 50
 
 
@@ -261,10 +263,14 @@ def compute_score(school_id: int, figures: Figures, scheme: Scheme) -> Score:
     """The score out of 100: each measured indicator earns its weight times its share of good,
     scaled so that the measured indicators' weights together make 100. An indicator with
     nothing to measure (no bus trips at a school with no bus) is left out rather than given
-    its points; with no measured indicator at all there is no score."""
-    measured_weight = sum(
-        scheme.weights.get(k, 0) for k in INDICATORS if figures.counts.get(k, (0, 0))[1] > 0
-    )
+    its points. There is no score when nothing weighted was measured, nor when only what every
+    school owes anyway (insurance, drills) was: a school with no task due, no record, no staff,
+    no failure and no trip has no data to be ranked on, rather than a 0 beside the others."""
+    weighted = [k for k in INDICATORS if scheme.weights.get(k, 0) > 0]
+    measured = [k for k in weighted if figures.counts.get(k, (0, 0))[1] > 0]
+    own = [k for k in weighted if k not in OWED_ANYWAY]
+    no_data = not measured or (own and not set(measured) - set(OWED_ANYWAY))
+    measured_weight = 0 if no_data else sum(scheme.weights[k] for k in measured)
     lines = []
     for key in INDICATORS:
         weight = scheme.weights.get(key, 0)

@@ -93,6 +93,18 @@ def test_a_school_with_nothing_to_measure_has_no_score_and_comes_after_the_ranke
     assert ranked == [(1, "B"), (None, "A")]
 
 
+def test_what_every_school_owes_anyway_does_not_alone_make_a_score() -> None:
+    # Nothing fell due, no record, no staff, no trip: only the insurance and the drill that
+    # every school owes are measured (and missing). That is no data, not a 0 to rank.
+    nothing = Figures(counts={"insurance": (0, 4), "drills": (0, 1)})
+    only_insurance = Scheme({"insurance": 100}, BANDS)
+
+    assert compute_score(1, nothing, DEFAULTS).total is None
+    # A scheme that weighs only the insurance scores on it: 2 of 4 policies is 50.
+    half = Figures(counts={"insurance": (2, 4)})
+    assert compute_score(1, half, only_insurance).total == 50.0
+
+
 def test_weights_that_do_not_add_up_to_100_are_scaled_to_100() -> None:
     scheme = Scheme({"on_time": 1, "flags": 3}, BANDS)
     figures = Figures(counts={"on_time": (1, 2), "flags": (1, 1)})

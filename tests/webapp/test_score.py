@@ -31,6 +31,11 @@ from tests.factories import (
 def _district(session: Session, clock: SettableClock) -> None:
     first = make_school(session, "S1", "实验小学")
     second = make_school(session, "S2", "第二小学", district=first.district)
+    # One check done at each school, so both have data to be ranked on.
+    for school in (first, second):
+        asset = make_asset(session, clock, school, code=f"MHQ-{school.code}", name="灭火器")
+        due = datetime(2026, 1, 5, 9, tzinfo=UTC)
+        make_task(session, asset, due, "done", done_at=due)
     make_district_admin(session, clock, first)
     make_person(session, clock, first, Role.SCHOOL_ADMIN, "admin1")
     make_person(session, clock, first, Role.TEACHER, "teacher")
@@ -285,9 +290,9 @@ def test_the_yearly_export_uses_the_published_year_and_says_so(
     assert school[0] == 1 and school[3] != next(row for row in live if row[1] == "S1")[3]
     assert rows[-1][0] == "评分" and str(rows[-1][1]).startswith("已发布于 2026-03-02 08:30")
     assert live[-1][1] == "实时，未发布"
-    # S2 has nothing but owes its insurance and a drill: 0 points, last; it has no bus.
+    # S2 has nothing of its own (it owes insurance and a drill, as every school does): no data.
     other = next(row for row in rows if row[1] == "S2")
-    assert other[:5] == (2, "S2", "第二小学", 0, "D") and other[10] == "无数据"
+    assert other[:5] == ("无数据", "S2", "第二小学", "无数据", None) and rows.index(other) == 2
 
 
 def test_the_dashboard_shows_each_schools_score_linking_to_its_breakdown(
@@ -305,9 +310,7 @@ def test_the_dashboard_shows_each_schools_score_linking_to_its_breakdown(
     assert "评分（实时）" in district and "评分：本页时段的实时结果。" in district
     link = f'href="/score/S1?{days.replace("&", "&amp;")}">{_total(breakdown)}</a>'
     assert link in district and link in school
-    assert 'href="/score/S2?period=range&amp;from=2026-02-01&amp;to=2026-03-02">0.0</a> D' in (
-        district
-    )
+    assert 'href="/score/S2?period=range&amp;from=2026-02-01&amp;to=2026-03-02">—</a>' in district
 
     page = client.get("/score").get_data(as_text=True)  # the year 2026: no term in the calendar
     client.post("/score/publish", data={"csrf_token": csrf_token(page)})
