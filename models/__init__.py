@@ -14,6 +14,7 @@ from models.notifications import Delivery, Notification
 from models.org import District, Location, School
 from models.people import Person, Role, RoleGrant
 from models.photos import Photo, RecordPhoto
+from models.published_scores import PublishedScore
 from models.records import Record
 from models.score import ScoreScheme
 from models.stored_files import StoredFile
@@ -44,6 +45,7 @@ __all__ = [
     "Notification",
     "Person",
     "Photo",
+    "PublishedScore",
     "Record",
     "RecordPhoto",
     "Role",

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from models.actions import ActionStatus, CorrectiveAction
 from models.assets import Asset
-from models.checklists import FormTemplate
 from models.documents import EXPIRING_WITHIN, Document
+from models.drills import DRILL_EVERY_DAYS, drill_window, drills_due, drills_held
 from models.duties import Task, TaskState, done_late
 from models.org import School
 from models.people import Person, Role, managed_schools
@@ -37,9 +37,6 @@ PERIOD_DAYS = (30, 7, 91, 365)
 # The trend shows the weeks the period spans, at least 4 and at most 13 (a quarter): bars a
 # phone can show, and no more tasks read than the period's own.
 TREND_WEEKS = (4, 13)
-# Fire drills at least every six months (中小学校、幼儿园消防安全十项规定).
-DRILL_TEMPLATE = "fire_drill"
-DRILL_EVERY = timedelta(days=182)
 # Open corrective actions by how long they have been open: up to 3 days, 7, 30, and longer.
 AGE_BANDS = (3, 7, 30)
 SEVERITY_ORDER = ("critical", "major", "minor")
@@ -198,6 +195,7 @@ def school_dashboard(
     *,
     now: datetime,
     weeks: int | None = None,
+    drill_every_days: int = DRILL_EVERY_DAYS,
 ) -> Dashboard:
     """Each school's figures over the span (tasks that fell due in it up to now, trips and
     records in it), with what is open or expiring now, in the schools' order; and the weekly
@@ -300,27 +298,13 @@ def school_dashboard(
     for school_id, count in flagged:
         figures[school_id].flagged = count
 
-    drill_span = drill_window(span)
-    drill_start, _ = drill_span.bounds(zone)
-    drill_templates = session.execute(
-        select(FormTemplate.id, FormTemplate.kind).where(FormTemplate.key == DRILL_TEMPLATE)
-    ).all()
-    drills = session.execute(
-        select(Record.school_id, func.count())
-        .where(
-            Record.school_id.in_(ids),
-            # The template's asset kind first, so the count reads the (school, kind, time) index.
-            Record.asset_kind.in_({kind for _, kind in drill_templates}),
-            Record.submitted_at >= drill_start,
-            Record.submitted_at < end,
-            Record.template_id.in_([template_id for template_id, _ in drill_templates]),
-        )
-        .group_by(Record.school_id)
-    )
-    for school_id, count in drills:
+    # Drills by the one rule the score uses too (models/drills.py).
+    drill_first, _ = drill_window(span.first, span.last, drill_every_days)
+    drill_start, _ = Span(drill_first, span.last).bounds(zone)
+    for school_id, count in drills_held(session, ids, drill_start, end).items():
         figures[school_id].drills_held = count
     for f in figures.values():
-        f.drills_due = drills_due(drill_span)
+        f.drills_due = drills_due(span.first, span.last, drill_every_days)
     return Dashboard([figures[s.id] for s in schools], weeks_shown)
 
 
@@ -336,16 +320,6 @@ def trip_alert() -> Any:
         Trip.status == TripStatus.NO_ARRIVAL,
         and_(Trip.got_off.is_not(None), Trip.got_off != Trip.boarded),
     )
-
-
-def drill_window(span: Span) -> Span:
-    """Drills are counted over the span, or the half-year up to its end if that is longer."""
-    return Span(min(span.first, span.last - DRILL_EVERY + timedelta(days=1)), span.last)
-
-
-def drills_due(span: Span) -> int:
-    """One drill per half-year begun in the span."""
-    return -(-span.days // DRILL_EVERY.days)
 
 
 def unreported(

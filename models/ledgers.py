@@ -15,6 +15,7 @@ from models.assets import KIND_LABELS, Asset
 from models.catalogue import pick_text, translate
 from models.checklists import FormTemplate
 from models.documents import DOCUMENT_KIND_LABELS, STATUS_LABELS, school_documents
+from models.drills import DRILL_TEMPLATE
 from models.figures import record_figures
 from models.messages import N_, Message
 from models.org import District, School
@@ -373,9 +374,6 @@ def register_ledger(
     )
 
 
-DRILL_CHECKLIST = "fire_drill"
-
-
 @dataclass(frozen=True)
 class PackCover:
     """A school's figures for the period, on the inspection pack's cover (迎检包封面)."""
@@ -399,7 +397,7 @@ def pack_cover(ledger: Ledger, register: RegisterLedger) -> PackCover:
         failed=sum(1 for r in rows if not r.passed),
         actions_open=sum(1 for a in actions if a.is_open),
         actions_closed=sum(1 for a in actions if not a.is_open),
-        drills=sum(1 for r in rows if r.checklist_key == DRILL_CHECKLIST),
+        drills=sum(1 for r in rows if r.checklist_key == DRILL_TEMPLATE),
         documents=len(register.rows),
         documents_expiring=sum(1 for r in register.rows if r.status_key == "expiring"),
         documents_expired=sum(1 for r in register.rows if r.status_key == "expired"),

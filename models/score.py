@@ -9,7 +9,6 @@ a score names the version it used.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,19 +16,22 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, UniqueConstraint, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, ForeignKey, UniqueConstraint, and_, case, func, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.actions import ActionStatus, CorrectiveAction
+from models.assets import Asset
 from models.base import Base
 from models.checklists import FormTemplate
+from models.dashboard import SchoolFigures
 from models.documents import certificate_shares_at, insurance_in_force
+from models.drills import drill_window, drills_due, drills_held
 from models.duties import Task, TaskState, done_late
 from models.food_safety import signed_on_time
 from models.messages import N_, DomainError, Message
 from models.org import District, School
 from models.people import Person, visible_school_ids
-from models.periods import Period
+from models.periods import Period, PeriodKind
 from models.records import Record
 from models.trips import Trip, TripStatus
 
@@ -56,7 +58,8 @@ INDICATOR_NAMES = {
     "reports_signed": N_("Statutory reports signed on time"),
 }
 BANDS = ("A", "B", "C")
-DRILL_TEMPLATE = "fire_drill"
+# What every school owes whatever it records: these alone do not make a score (no data).
+OWED_ANYWAY = ("insurance", "drills")
 MAX_LOSSES = 50
 
 
@@ -203,7 +206,9 @@ class Figures:
 
 @dataclass(frozen=True)
 class Line:
-    """One indicator of a score: what was measured, its weight and the points it earned."""
+    """One indicator of a score: what was measured, its weight and the points it earned. An
+    indicator with nothing to measure (no bus, nothing fell due) earns and loses nothing: it is
+    left out and the other weights share its points."""
 
     key: str
     good: int
@@ -227,11 +232,18 @@ class Line:
 
 @dataclass(frozen=True)
 class Score:
+    """A school's points out of 100 and grade; None for both when none of its weighted
+    indicators had anything to measure (无数据): such a school is listed, not ranked."""
+
     school_id: int
-    total: float
-    band: str
+    total: float | None
+    band: str | None
     lines: list[Line]
     scheme_version: int
+
+    @property
+    def has_data(self) -> bool:
+        return self.total is not None
 
 
 def half_up(value: float, places: str) -> float:
@@ -248,25 +260,31 @@ def band_for(total: float, bands: Mapping[str, int]) -> str:
 
 
 def compute_score(school_id: int, figures: Figures, scheme: Scheme) -> Score:
-    """The score out of 100: each indicator earns its weight times its share of good, scaled
-    so that all the weights together make 100; an indicator with nothing to measure (no bus
-    trips at a school with no bus) loses nothing."""
-    total_weight = sum(scheme.weights.get(k, 0) for k in INDICATORS)
+    """The score out of 100: each measured indicator earns its weight times its share of good,
+    scaled so that the measured indicators' weights together make 100. An indicator with
+    nothing to measure (no bus trips at a school with no bus) is left out rather than given
+    its points. There is no score when nothing weighted was measured, nor when only what every
+    school owes anyway (insurance, drills) was: a school with no task due, no record, no staff,
+    no failure and no trip has no data to be ranked on, rather than a 0 beside the others."""
+    weighted = [k for k in INDICATORS if scheme.weights.get(k, 0) > 0]
+    measured = [k for k in weighted if figures.counts.get(k, (0, 0))[1] > 0]
+    own = [k for k in weighted if k not in OWED_ANYWAY]
+    no_data = not measured or (own and not set(measured) - set(OWED_ANYWAY))
+    measured_weight = 0 if no_data else sum(scheme.weights[k] for k in measured)
     lines = []
     for key in INDICATORS:
         weight = scheme.weights.get(key, 0)
         good, of = figures.counts.get(key, (0, 0))
-        worth = 100 * weight / total_weight
-        points = worth * good / of if of else worth
-        points = half_up(points, "0.01")
+        if not of or not measured_weight:
+            lines.append(Line(key, good, of, weight, 0.0, 0.0))
+            continue
+        worth = 100 * weight / measured_weight
+        points = half_up(worth * good / of, "0.01")
         lines.append(Line(key, good, of, weight, points, half_up(worth - points, "0.01")))
+    if not measured_weight:
+        return Score(school_id, None, None, lines, scheme.version)
     total = half_up(sum(line.points for line in lines), "0.1")
     return Score(school_id, total, band_for(total, scheme.bands), lines, scheme.version)
-
-
-def drills_due(period: Period, every_days: int) -> int:
-    """Drills a school owes in a period: one per `every_days` days, at least one."""
-    return max(1, math.ceil(period.days / every_days))
 
 
 def school_figures(
@@ -276,9 +294,12 @@ def school_figures(
     district: District,
     scheme: Scheme,
     now: datetime,
+    *,
+    by_duty: bool = False,
 ) -> dict[int, Figures]:
     """Each school's figures for the period, up to `now`: counted per indicator in one
-    grouped query each, across all the schools."""
+    grouped query each, across all the schools; with `by_duty`, the tasks per duty kind too
+    (one school's breakdown; the ranking needs only the totals)."""
     ids = [s.id for s in schools]
     start, end = period.bounds(district.zone)
     end = min(end, now)
@@ -286,29 +307,86 @@ def school_figures(
     if not ids:
         return figures
 
-    duties: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     # Done, and not late: as the dashboard counts it (a done task with no time is on time).
     on_time = case((done_late(), 0), (Task.state == TaskState.DONE, 1), else_=0)
-    for school_id, key, good, count in session.execute(
-        select(Task.school_id, Task.template_key, func.sum(on_time), func.count())
-        .where(
-            Task.school_id.in_(ids),
-            Task.due_at >= start,
-            Task.due_at < end,
-            Task.state.in_((TaskState.DONE, TaskState.MISSED)),
-        )
-        .group_by(Task.school_id, Task.template_key)
-    ):
-        pair = duties[school_id][key]
-        pair[0] += int(good or 0)
-        pair[1] += count
-    for school_id, kinds in duties.items():
-        figures[school_id].duties = {k: (v[0], v[1]) for k, v in sorted(kinds.items())}
-        figures[school_id].counts["on_time"] = (
-            sum(v[0] for v in kinds.values()),
-            sum(v[1] for v in kinds.values()),
-        )
+    in_period = (
+        Task.school_id.in_(ids),
+        Task.due_at >= start,
+        Task.due_at < end,
+        Task.state.in_((TaskState.DONE, TaskState.MISSED)),
+    )
+    if by_duty:
+        duties: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
+        for school_id, key, good, count in session.execute(
+            select(Task.school_id, Task.template_key, func.sum(on_time), func.count())
+            .where(*in_period)
+            .group_by(Task.school_id, Task.template_key)
+        ):
+            duties[school_id][key] = (int(good or 0), count)
+        for school_id, kinds in duties.items():
+            figures[school_id].duties = dict(sorted(kinds.items()))
+            figures[school_id].counts["on_time"] = (
+                sum(v[0] for v in kinds.values()),
+                sum(v[1] for v in kinds.values()),
+            )
+    else:
+        for school_id, good, count in session.execute(
+            select(Task.school_id, func.sum(on_time), func.count())
+            .where(*in_period)
+            .group_by(Task.school_id)
+        ):
+            figures[school_id].counts["on_time"] = (int(good or 0), count)
 
+    for school_id, bad, of in session.execute(
+        select(Trip.school_id, func.sum(case((trip_alerted(), 1), else_=0)), func.count())
+        .where(Trip.school_id.in_(ids), Trip.departed_at >= start, Trip.departed_at < end)
+        .group_by(Trip.school_id)
+    ):
+        figures[school_id].counts["trips"] = (of - int(bad or 0), of)
+
+    # Two counts, each from an index alone: all the records, and the few flagged.
+    in_records = (
+        Record.school_id.in_(ids),
+        Record.submitted_at >= start,
+        Record.submitted_at < end,
+    )
+    flagged = dict(
+        session.execute(
+            select(Record.school_id, func.count())
+            .where(*in_records, Record.same_photo_as_id.is_not(None))
+            .group_by(Record.school_id)
+        ).all()
+    )
+    for school_id, of in session.execute(
+        select(Record.school_id, func.count()).where(*in_records).group_by(Record.school_id)
+    ):
+        figures[school_id].counts["flags"] = (of - flagged.get(school_id, 0), of)
+
+    # Drills by the dashboard's rule (models/drills.py), at the scheme's interval.
+    due = drills_due(period.start, period.end, scheme.drill_every_days)
+    drill_first, _ = drill_window(period.start, period.end, scheme.drill_every_days)
+    drill_start, _ = Period(PeriodKind.RANGE, drill_first, period.end).bounds(district.zone)
+    held = drills_held(session, ids, drill_start, end)
+    for school in schools:
+        figures[school.id].counts["drills"] = (min(held.get(school.id, 0), due), due)
+    _kept_figures(session, schools, period, district, scheme, now, figures)
+    return figures
+
+
+def _kept_figures(
+    session: Session,
+    schools: Sequence[School],
+    period: Period,
+    district: District,
+    scheme: Scheme,
+    now: datetime,
+    figures: dict[int, Figures],
+) -> None:
+    """The indicators the dashboard does not count itself: failures fixed by their deadline,
+    reports signed, certificates and insurance (small tables, one grouped read each)."""
+    ids = [s.id for s in schools]
+    start, end = period.bounds(district.zone)
+    end = min(end, now)
     in_time = and_(
         CorrectiveAction.closed_at.is_not(None),
         CorrectiveAction.closed_at <= CorrectiveAction.due_at,
@@ -327,52 +405,54 @@ def school_figures(
         .group_by(CorrectiveAction.school_id)
     ):
         figures[school_id].counts["actions_fixed"] = (int(good or 0), of)
-
-    alerted = or_(
-        Trip.status == TripStatus.NO_ARRIVAL,
-        and_(Trip.got_off.is_not(None), Trip.got_off != Trip.boarded),
-    )
-    for school_id, bad, of in session.execute(
-        select(Trip.school_id, func.sum(case((alerted, 1), else_=0)), func.count())
-        .where(Trip.school_id.in_(ids), Trip.departed_at >= start, Trip.departed_at < end)
-        .group_by(Trip.school_id)
-    ):
-        figures[school_id].counts["trips"] = (of - int(bad or 0), of)
-
-    flagged = Record.same_photo_as_id.is_not(None)
-    for school_id, bad, of in session.execute(
-        select(Record.school_id, func.sum(case((flagged, 1), else_=0)), func.count())
-        .where(Record.school_id.in_(ids), Record.submitted_at >= start, Record.submitted_at < end)
-        .group_by(Record.school_id)
-    ):
-        figures[school_id].counts["flags"] = (of - int(bad or 0), of)
-
-    due = drills_due(period, scheme.drill_every_days)
-    held = dict(
-        session.execute(
-            select(Record.school_id, func.count())
-            .join(FormTemplate, FormTemplate.id == Record.template_id)
-            .where(
-                Record.school_id.in_(ids),
-                FormTemplate.key == DRILL_TEMPLATE,
-                Record.submitted_at >= start,
-                Record.submitted_at < end,
-            )
-            .group_by(Record.school_id)
-        ).all()
-    )
-    for school_id, signed in signed_on_time(session, schools, start, end).items():
-        figures[school_id].counts["reports_signed"] = signed
+    # Walked report by report, so only when the scheme weighs it (the defaults do not).
+    if scheme.weights.get("reports_signed", 0):
+        for school_id, signed in signed_on_time(session, schools, start, end).items():
+            figures[school_id].counts["reports_signed"] = signed
     today = min(period.end, district.local(now).date())
     shares = certificate_shares_at(session, ids, today)
     insured = insurance_in_force(session, ids, today)
     for school in schools:
         counts = figures[school.id].counts
-        counts["drills"] = (min(held.get(school.id, 0), due), due)
         mine = shares.get(school.id, [])
         counts["certificates"] = (sum(s.valid for s in mine), sum(s.staff for s in mine))
         counts["insurance"] = insured[school.id]
-    return figures
+
+
+def dashboard_scores(
+    session: Session,
+    board: Sequence[SchoolFigures],
+    period: Period,
+    scheme: Scheme,
+    now: datetime,
+) -> dict[int, Score]:
+    """Each school's score over the dashboard's own days, from the figures the dashboard has
+    already counted (duties, trips, records, drills) and the few it has not: the score beside
+    the completion figures costs a few small queries, not a second pass over the year."""
+    if not board:
+        return {}
+    schools = [f.school for f in board]
+    district = schools[0].district
+    figures: dict[int, Figures] = defaultdict(Figures)
+    for f in board:
+        counts = figures[f.school.id].counts
+        if f.fell_due:
+            counts["on_time"] = (f.on_time, f.fell_due)
+        if f.trips:
+            counts["trips"] = (f.trips - f.trip_alerts, f.trips)
+        if f.records:
+            counts["flags"] = (f.records - f.flagged, f.records)
+        counts["drills"] = (min(f.drills_held, f.drills_due), f.drills_due)
+    _kept_figures(session, schools, period, district, scheme, now, figures)
+    return {s.id: compute_score(s.id, figures[s.id], scheme) for s in schools}
+
+
+def trip_alerted() -> ColumnElement[bool]:
+    """A trip that raised an alert: no arrival confirmed, or children boarded ≠ got off."""
+    return or_(
+        Trip.status == TripStatus.NO_ARRIVAL,
+        and_(Trip.got_off.is_not(None), Trip.got_off != Trip.boarded),
+    )
 
 
 # --- what a person reads ---------------------------------------------------------------------
@@ -380,18 +460,24 @@ def school_figures(
 
 @dataclass(frozen=True)
 class Ranked:
-    rank: int
+    """A school's place: None for a school with no data, listed after the ranked ones."""
+
+    rank: int | None
     school: School
     score: Score
 
 
 def rank(scores: Sequence[tuple[School, Score]]) -> list[Ranked]:
-    """Highest score first; equal scores share a rank (1, 1, 3) and are listed by code."""
-    ordered = sorted(scores, key=lambda pair: (-pair[1].total, pair[0].code))
+    """Highest score first; equal scores share a rank (1, 1, 3) and are listed by code; the
+    schools with no score (无数据) follow, unranked, by code."""
+    scored = [(school, score, score.total) for school, score in scores if score.total is not None]
+    scored.sort(key=lambda row: (-row[2], row[0].code))
     ranked: list[Ranked] = []
-    for position, (school, score) in enumerate(ordered, start=1):
-        same = ranked and ranked[-1].score.total == score.total
+    for position, (school, score, total) in enumerate(scored, start=1):
+        same = ranked and ranked[-1].score.total == total
         ranked.append(Ranked(ranked[-1].rank if same else position, school, score))
+    unscored = sorted((pair for pair in scores if pair[1].total is None), key=lambda p: p[0].code)
+    ranked.extend(Ranked(None, school, score) for school, score in unscored)
     return ranked
 
 
@@ -418,19 +504,23 @@ def district_ranking(
 def school_score(
     session: Session, school: School, period: Period, scheme: Scheme, now: datetime
 ) -> tuple[Score, Figures]:
-    figures = school_figures(session, [school], period, school.district, scheme, now)
+    figures = school_figures(session, [school], period, school.district, scheme, now, by_duty=True)
     return compute_score(school.id, figures[school.id], scheme), figures[school.id]
 
 
 @dataclass(frozen=True)
 class Loss:
-    """Something that lost points: a missed task, an action fixed late or not at all, a trip
-    with an alert, a flagged record. `kind` says which page shows it."""
+    """Something that lost points, named as a person finds it: the asset (code and name), the
+    checklist and the time. `kind` says which page shows it: a record, a corrective action,
+    or (a missed task, which has no record) the asset."""
 
     kind: str
     id: int
     at: datetime
-    what: str = ""
+    asset_code: str = ""
+    asset_name: str = ""
+    checklist: str = ""  # the template key; the page names it in the reader's language
+    status: str = ""
 
 
 def losses(
@@ -442,23 +532,34 @@ def losses(
     end = min(end, now)
     found: dict[str, list[Loss]] = {}
     found["on_time"] = [
-        Loss("asset", asset_id, due_at, key)
-        for asset_id, due_at, key in session.execute(
-            select(Task.asset_id, Task.due_at, Task.template_key)
+        Loss("asset", asset_id, due_at, code, name, key)
+        for asset_id, due_at, key, code, name in session.execute(
+            select(Task.asset_id, Task.due_at, Task.template_key, Asset.code, Asset.name)
+            .join(Asset, Asset.id == Task.asset_id)
             .where(
                 Task.school_id == school.id,
                 Task.state == TaskState.MISSED,
                 Task.due_at >= start,
                 Task.due_at < end,
             )
-            .order_by(Task.due_at)
+            .order_by(Task.due_at, Asset.code)
             .limit(MAX_LOSSES)
         )
     ]
     found["actions_fixed"] = [
-        Loss("action", action_id, due_at, ActionStatus(status).value)
-        for action_id, due_at, status in session.execute(
-            select(CorrectiveAction.id, CorrectiveAction.due_at, CorrectiveAction.status)
+        Loss("action", action_id, due_at, code, name, key or "", ActionStatus(status).value)
+        for action_id, due_at, status, code, name, key in session.execute(
+            select(
+                CorrectiveAction.id,
+                CorrectiveAction.due_at,
+                CorrectiveAction.status,
+                Asset.code,
+                Asset.name,
+                FormTemplate.key,
+            )
+            .join(Asset, Asset.id == CorrectiveAction.asset_id)
+            .outerjoin(Record, Record.id == CorrectiveAction.record_id)
+            .outerjoin(FormTemplate, FormTemplate.id == Record.template_id)
             .where(
                 CorrectiveAction.school_id == school.id,
                 CorrectiveAction.due_at >= start,
@@ -468,38 +569,42 @@ def losses(
                     CorrectiveAction.closed_at > CorrectiveAction.due_at,
                 ),
             )
-            .order_by(CorrectiveAction.due_at)
+            .order_by(CorrectiveAction.due_at, CorrectiveAction.id)
             .limit(MAX_LOSSES)
         )
     ]
     found["trips"] = [
-        Loss("record", record_id, departed_at)
-        for record_id, departed_at in session.execute(
-            select(Trip.departure_record_id, Trip.departed_at)
+        Loss("record", record_id, departed_at, code, name, key)
+        for record_id, departed_at, code, name, key in session.execute(
+            select(
+                Trip.departure_record_id, Trip.departed_at, Asset.code, Asset.name, FormTemplate.key
+            )
+            .join(Asset, Asset.id == Trip.bus_id)
+            .join(Record, Record.id == Trip.departure_record_id)
+            .join(FormTemplate, FormTemplate.id == Record.template_id)
             .where(
                 Trip.school_id == school.id,
                 Trip.departed_at >= start,
                 Trip.departed_at < end,
-                or_(
-                    Trip.status == TripStatus.NO_ARRIVAL,
-                    and_(Trip.got_off.is_not(None), Trip.got_off != Trip.boarded),
-                ),
+                trip_alerted(),
             )
-            .order_by(Trip.departed_at)
+            .order_by(Trip.departed_at, Trip.id)
             .limit(MAX_LOSSES)
         )
     ]
     found["flags"] = [
-        Loss("record", record_id, submitted_at)
-        for record_id, submitted_at in session.execute(
-            select(Record.id, Record.submitted_at)
+        Loss("record", record_id, submitted_at, code, name, key)
+        for record_id, submitted_at, code, name, key in session.execute(
+            select(Record.id, Record.submitted_at, Asset.code, Asset.name, FormTemplate.key)
+            .join(Asset, Asset.id == Record.asset_id)
+            .join(FormTemplate, FormTemplate.id == Record.template_id)
             .where(
                 Record.school_id == school.id,
                 Record.same_photo_as_id.is_not(None),
                 Record.submitted_at >= start,
                 Record.submitted_at < end,
             )
-            .order_by(Record.submitted_at)
+            .order_by(Record.submitted_at, Record.id)
             .limit(MAX_LOSSES)
         )
     ]

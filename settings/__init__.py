@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from models.catalogue import DEFAULT_LOCALE, LOCALES
+from models.drills import DRILL_EVERY_DAYS
 from models.org import DEFAULT_TIMEZONE
 
 
@@ -92,7 +93,7 @@ class ScoreSettings:
     band_a: int = 90
     band_b: int = 75
     band_c: int = 60
-    drill_every_days: int = 180
+    drill_every_days: int = DRILL_EVERY_DAYS
 
 
 @dataclass

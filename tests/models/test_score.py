@@ -48,31 +48,61 @@ MARCH = Period(PeriodKind.MONTH, date(2026, 3, 1), date(2026, 3, 31))
 def test_a_small_school_scores_what_the_hand_sum_says() -> None:
     figures = Figures(
         counts={
-            "on_time": (18, 20),  # 30 × 18/20 = 27
-            "actions_fixed": (1, 2),  # 15 × 1/2 = 7.5
-            "certificates": (3, 4),  # 15 × 3/4 = 11.25
-            "insurance": (4, 4),  # 10
-            "drills": (0, 1),  # 0
-            "trips": (0, 0),  # no bus: nothing lost, 10
-            "flags": (9, 10),  # 10 × 9/10 = 9
+            "on_time": (18, 20),
+            "actions_fixed": (1, 2),
+            "certificates": (3, 4),
+            "insurance": (4, 4),
+            "drills": (0, 1),
+            "trips": (0, 0),  # no bus: nothing to measure, left out
+            "flags": (9, 10),
         }
     )
     score = compute_score(1, figures, DEFAULTS)
 
-    # 27 + 7.5 + 11.25 + 10 + 0 + 10 + 9 = 74.75, shown as 74.8: band C (60 ≤ 74.8 < 75)
-    assert score.total == 74.8
+    # Trips are left out, so the measured weights (30+15+15+10+10+10 = 90) share the 100:
+    # on time 100×30/90 × 18/20 = 30; fixed 16.67 × 1/2 = 8.33; certificates 16.67 × 3/4 =
+    # 12.5; insurance 11.11; drills 0; flags 11.11 × 9/10 = 10 → 71.94, shown as 71.9: band C
+    assert score.total == 71.9
     assert score.band == "C"
     lost = {line.key: line.lost for line in score.lines}
     assert lost == {
-        "on_time": 3,
-        "actions_fixed": 7.5,
-        "certificates": 3.75,
+        "on_time": 3.33,
+        "actions_fixed": 8.34,
+        "certificates": 4.17,
         "insurance": 0,
-        "drills": 10,
+        "drills": 11.11,
         "trips": 0,
-        "flags": 1,
+        "flags": 1.11,
         "reports_signed": 0,
     }
+    trips = next(line for line in score.lines if line.key == "trips")
+    assert (trips.measured, trips.points) == (False, 0)
+
+
+def test_a_school_with_nothing_to_measure_has_no_score_and_comes_after_the_ranked() -> None:
+    scheme = Scheme({"on_time": 50, "trips": 50}, BANDS)
+    busy, idle = School(id=1, code="B", name="B"), School(id=2, code="A", name="A")
+    # Nothing fell due at the idle school and it has no bus: no measured indicator at all.
+    busy_score = compute_score(1, Figures(counts={"on_time": (1, 4), "trips": (0, 0)}), scheme)
+    idle_score = compute_score(2, Figures(counts={"on_time": (0, 0), "trips": (0, 0)}), scheme)
+
+    # The busy school's on-time share alone makes its score: 100 × 1/4 = 25, band D
+    assert (busy_score.total, busy_score.band) == (25.0, "D")
+    assert (idle_score.total, idle_score.band, idle_score.has_data) == (None, None, False)
+    ranked = [(r.rank, r.school.code) for r in rank([(idle, idle_score), (busy, busy_score)])]
+    assert ranked == [(1, "B"), (None, "A")]
+
+
+def test_what_every_school_owes_anyway_does_not_alone_make_a_score() -> None:
+    # Nothing fell due, no record, no staff, no trip: only the insurance and the drill that
+    # every school owes are measured (and missing). That is no data, not a 0 to rank.
+    nothing = Figures(counts={"insurance": (0, 4), "drills": (0, 1)})
+    only_insurance = Scheme({"insurance": 100}, BANDS)
+
+    assert compute_score(1, nothing, DEFAULTS).total is None
+    # A scheme that weighs only the insurance scores on it: 2 of 4 policies is 50.
+    half = Figures(counts={"insurance": (2, 4)})
+    assert compute_score(1, half, only_insurance).total == 50.0
 
 
 def test_weights_that_do_not_add_up_to_100_are_scaled_to_100() -> None:
@@ -223,3 +253,71 @@ def test_a_task_done_after_its_due_time_counts_as_late_not_on_time(
     _, figures = school_score(session, school, MARCH, scheme, datetime(2026, 4, 2, tzinfo=UTC))
 
     assert figures.counts["on_time"] == (1, 2)
+
+
+def test_the_dashboards_score_is_the_breakdowns_score_over_the_same_days(
+    session: Session, clock: SettableClock
+) -> None:
+    from models.dashboard import Span, school_dashboard
+    from models.score import dashboard_scores
+    from models.trips import Trip, TripStatus
+    from tests.factories import make_record_row, make_task
+
+    school = make_school(session, "S1", "实验小学")
+    staff = make_person(session, clock, school, Role.INSPECTOR, "staff")
+    extinguisher = make_asset(session, clock, school, AssetKind.EXTINGUISHER, "MHQ-001")
+    at = [datetime(2026, 3, day, 9, tzinfo=UTC) for day in range(2, 8)]
+    make_task(session, extinguisher, at[0], "done", done_at=at[0])
+    make_task(session, extinguisher, at[1], "done", done_at=at[1] + timedelta(hours=1))  # late
+    make_task(session, extinguisher, at[2], "missed")
+    original = make_record_row(session, extinguisher, staff, at[0])
+    make_record_row(session, extinguisher, staff, at[1], same_photo_as=original)
+    bus = make_asset(session, clock, school, AssetKind.BUS, "BUS-1")
+    departure = make_record_row(session, bus, staff, at[3], template_key="bus_departure")
+    session.add(
+        Trip(
+            school_id=school.id,
+            bus_id=bus.id,
+            teacher_id=staff.id,
+            status=TripStatus.NO_ARRIVAL,
+            departed_at=at[3],
+            boarded=19,
+            departure_record_id=departure.id,
+        )
+    )
+    session.add(
+        CorrectiveAction(
+            school_id=school.id,
+            asset_id=extinguisher.id,
+            item_key="gauge",
+            what={"zh_CN": "压力不足"},
+            severity="major",
+            opened_at=at[0],
+            due_at=at[4],
+            closed_at=at[5],
+            status="closed",
+        )
+    )
+    session.flush()
+    now = datetime(2026, 3, 20, 2, tzinfo=UTC)
+    span = Span(date(2026, 3, 1), date(2026, 3, 20))
+    board = school_dashboard(session, [school], span, now=now).schools
+
+    shown = dashboard_scores(
+        session, board, Period(PeriodKind.RANGE, span.first, span.last), DEFAULTS, now
+    )
+    score, _ = school_score(
+        session, school, Period(PeriodKind.RANGE, span.first, span.last), DEFAULTS, now
+    )
+
+    assert shown[school.id] == score
+    # 1 of 3 on time, no action fixed in time, no staff needing certificates, no insurance (the
+    # school's and the bus's), no drill, the one trip alerted, 2 of 3 records unflagged.
+    assert {line.key: (line.good, line.of) for line in score.lines if line.measured} == {
+        "on_time": (1, 3),
+        "actions_fixed": (0, 1),
+        "insurance": (0, score.lines[3].of),
+        "drills": (0, 1),
+        "trips": (0, 1),
+        "flags": (2, 3),
+    }

@@ -17,6 +17,7 @@ from models.org import School
 from webapp import db
 from webapp.dashboard.charts import comparison_chart, trend_chart
 from webapp.i18n import current_locale
+from webapp.score import dashboard_scheme, scores_beside
 
 bp = Blueprint("dashboard", __name__, template_folder="templates")
 
@@ -70,9 +71,14 @@ def show_district() -> str | Response:
         return redirect(url_for(".show_school", school_code=schools[0].code, days=days))
     now = db.clock().now()
     span = dash.Span.last_days(_today(schools), days)
-    board = dash.school_dashboard(db.session(), schools, span, now=now)
+    scheme = dashboard_scheme(schools[0].district)
+    board = dash.school_dashboard(
+        db.session(), schools, span, now=now, drill_every_days=scheme.drill_every_days
+    )
+    scores = scores_beside(board.schools, span, scheme)
     return render_template(
         "dashboard/district.html",
+        scores=scores,
         figures=board.schools,
         total=dash.total(board.schools),
         span=span,
@@ -92,10 +98,15 @@ def show_school(school_code: str) -> str:
     days = _days()
     now = db.clock().now()
     span = dash.Span.last_days(_today([school]), days)
-    board = dash.school_dashboard(db.session(), [school], span, now=now)
+    scheme = dashboard_scheme(school.district)
+    board = dash.school_dashboard(
+        db.session(), [school], span, now=now, drill_every_days=scheme.drill_every_days
+    )
+    scores = scores_beside(board.schools, span, scheme)
     rows = dash.unreported(db.session(), [school], span, now=now, limit=10)
     return render_template(
         "dashboard/school.html",
+        scores=scores,
         school=school,
         f=board.schools[0],
         span=span,

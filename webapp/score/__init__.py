@@ -1,21 +1,26 @@
 """The school score: the district's ranking, each school's breakdown with the records that lost
-points, the scheme's weights and bands (versioned), and the yearly export for the awards."""
+points, the scheme's weights and bands (versioned), publishing a period's scores (frozen), and
+the yearly export for the awards."""
 
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import openpyxl
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import format_datetime, gettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from openpyxl.styles import Font
 from werkzeug.wrappers import Response
 
+from models import published_scores as ps
 from models import score as sc
 from models.checklists import latest_template
+from models.dashboard import SchoolFigures, Span
 from models.org import District, School
 from models.people import Person, Role, visible_school
 from models.periods import Period, PeriodInvalid, PeriodKind, parse_period, period_of
@@ -75,6 +80,14 @@ def _scheme(district_id: int) -> sc.Scheme:
     return sc.current_scheme(db.session(), district_id, _defaults())
 
 
+def _publication(district_id: int, period: Period) -> ps.PublishedScore | None:
+    """The period's publication in force, unless the reader asks for the live figures
+    (`?live=1`) or for a scheme version of their choosing."""
+    if request.args.get("live") or request.args.get("version"):
+        return None
+    return ps.latest_publication(db.session(), district_id, period)
+
+
 def _period(district: District) -> Period:
     """The period the arguments name as the ledger's do (`period`, `on`, `from`, `to`), else
     the term of today in the district's calendar; the year, while its calendar has no term."""
@@ -99,12 +112,44 @@ def show_ranking() -> Response | str:
         return redirect(url_for("score.show_school", school_code=school.code))
     district = _district_or_404(current_user)
     period, scheme = _period(district), _scheme(district.id)
-    ranked = sc.district_ranking(
-        db.session(), current_user, district, period, scheme, db.clock().now()
-    )
+    session = db.session()
+    publication = _publication(district.id, period)
+    if publication is not None:
+        ranked = ps.published_ranking(session, current_user, publication)
+    else:
+        ranked = sc.district_ranking(
+            session, current_user, district, period, scheme, db.clock().now()
+        )
     return render_template(
-        "score/ranking.html", district=district, period=period, scheme=scheme, ranked=ranked
+        "score/ranking.html",
+        district=district,
+        period=period,
+        scheme=scheme,
+        ranked=ranked,
+        publication=publication,
+        history=ps.publications(session, district.id, period),
+        form=PostForm(),
     )
+
+
+@bp.post("/score/publish")
+@login_required
+def publish() -> Response:
+    """Freeze the period's scores as they stand (the current scheme, or `?version=`)."""
+    district = _district_or_404(current_user)
+    if not PostForm().validate_on_submit():
+        abort(400)
+    period, scheme = _period(district), _scheme(district.id)
+    try:
+        ps.publish_scores(
+            db.begin_writing(), current_user, district, period, scheme, now=db.clock().now()
+        )
+    except ps.PublishRefused as refused:
+        flash(translate(refused.message), "error")
+    else:
+        flash(gettext("Published: these scores stay as they are now."), "success")
+    back: dict[str, Any] = dict(period.query_args())
+    return redirect(url_for("score.show_ranking", **back))
 
 
 @bp.get("/score/<school_code>")
@@ -117,7 +162,14 @@ def show_school(school_code: str) -> str:
         abort(404)
     period, scheme = _period(school.district), _scheme(school.district_id)
     now = db.clock().now()
-    score, figures = sc.school_score(session, school, period, scheme, now)
+    publication = _publication(school.district_id, period)
+    entry = ps.published_school(publication, school.id) if publication is not None else None
+    if entry is not None:
+        score, figures, place = entry.score, entry.figures, entry.rank
+    else:
+        publication = None
+        score, figures = sc.school_score(session, school, period, scheme, now)
+        place = None
     return render_template(
         "score/school.html",
         school=school,
@@ -125,6 +177,8 @@ def show_school(school_code: str) -> str:
         scheme=scheme,
         score=score,
         figures=figures,
+        place=place,
+        publication=publication,
         losses=sc.losses(session, school, period, now),
     )
 
@@ -172,15 +226,24 @@ def edit_scheme() -> Response | str:
 def export_year(year: int) -> Response:
     """The year's ranking as Excel, one row per school with each indicator, for the awards."""
     district = _district_or_404(current_user)
+    session = db.session()
     scheme = _scheme(district.id)
-    ranked = sc.district_ranking(
-        db.session(),
-        current_user,
-        district,
-        period_of(PeriodKind.YEAR, date(year, 1, 1)),
-        scheme,
-        db.clock().now(),
-    )
+    period = period_of(PeriodKind.YEAR, date(year, 1, 1))
+    publication = _publication(district.id, period)
+    if publication is not None:
+        ranked = ps.published_ranking(session, current_user, publication)
+        version = publication.scheme_version
+        status = gettext(
+            "Published on %(time)s by %(name)s",
+            time=format_datetime(publication.published_at, "yyyy-MM-dd HH:mm"),
+            name=publication.published_by.display_name,
+        )
+    else:
+        ranked = sc.district_ranking(
+            session, current_user, district, period, scheme, db.clock().now()
+        )
+        version = scheme.version
+        status = gettext("Live, not published")
     book = openpyxl.Workbook()
     sheet = book.active
     assert sheet is not None
@@ -190,12 +253,15 @@ def export_year(year: int) -> Response:
     sheet.append(headers)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
+    no_data = gettext("No data")
     for r in ranked:
-        row: list[object] = [r.rank, r.school.code, r.school.name, r.score.total, r.score.band]
-        row += [line.points for line in r.score.lines]
+        row: list[object] = [r.rank or no_data, r.school.code, r.school.name]
+        row += [r.score.total if r.score.has_data else no_data, r.score.band or ""]
+        row += [line.points if line.measured else no_data for line in r.score.lines]
         sheet.append(row)
     sheet.append([])
-    sheet.append([gettext("Scheme version"), scheme.version or gettext("Defaults")])
+    sheet.append([gettext("Scheme version"), version or gettext("Defaults")])
+    sheet.append([gettext("Scores"), status])
     sheet.freeze_panes = "A2"
     sheet.column_dimensions["C"].width = 24
     data = io.BytesIO()
@@ -205,3 +271,35 @@ def export_year(year: int) -> Response:
         mimetype=XLSX_MIMETYPE,
         headers={"Content-Disposition": f"attachment; filename=houqin-score-{year}.xlsx"},
     )
+
+
+@dataclass(frozen=True)
+class ScoresBeside:
+    """The scores the dashboard shows beside its figures: the published ones when the score's
+    period of today (the term, else the year) was published, else the live score over the
+    dashboard's own days; `period` is the one the numbers link to."""
+
+    by_school: dict[int, sc.Score]
+    period: Period
+    publication: ps.PublishedScore | None
+
+
+def dashboard_scheme(district: District) -> sc.Scheme:
+    """The district's current scheme: the dashboard counts drills by its interval too."""
+    return sc.current_scheme(db.session(), district.id, _defaults())
+
+
+def scores_beside(board: list[SchoolFigures], span: Span, scheme: sc.Scheme) -> ScoresBeside:
+    """For the dashboard door: each of its schools' score, published or live."""
+    days = Period(PeriodKind.RANGE, span.first, span.last)
+    session = db.session()
+    district = board[0].school.district
+    term = _period(district)
+    publication = ps.latest_publication(session, district.id, term)
+    if publication is not None:
+        wanted = {f.school.id for f in board}
+        published = ps.published_ranking(session, current_user, publication)
+        scores = {r.school.id: r.score for r in published if r.school.id in wanted}
+        return ScoresBeside(scores, term, publication)
+    scores = sc.dashboard_scores(session, board, days, scheme, db.clock().now())
+    return ScoresBeside(scores, days, None)
