@@ -7,7 +7,7 @@ import secrets
 import uuid
 from contextlib import suppress
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -48,6 +48,7 @@ PEOPLE = [
     ("teacher2", "13800000008", "跟车教师 周老师", Role.TEACHER, 1),
     ("driver1", "13800000009", "校车司机 吴师傅", Role.BUS_STAFF, 0),
     ("canteen2", "13800000010", "食堂 郑师傅", Role.CANTEEN_STAFF, 0),
+    ("foodsafety1", "13800000012", "食品安全员 钱老师", Role.FOOD_SAFETY_OFFICER, 0),
 ]
 
 # Someone new, not yet logged in: a one-time sign-in code (as an import prints them), and
@@ -123,10 +124,10 @@ def seed_demo(session: Session, settings: Settings, *, now: datetime | None = No
     ]
     for username, phone, name, role, school_index in PEOPLE:
         school = SCHOOLS[school_index][0] if role != Role.DISTRICT_ADMIN else "all schools"
-        lines.append(f"  {username:<11} {phone}  {role.value:<15} {school:<11} {name}")
+        lines.append(f"  {username:<11} {phone}  {role.value:<19} {school:<11} {name}")
     username, phone, name, role, school_index = NEWCOMER
     lines.append(
-        f"  {username:<11} {phone}  {role.value:<15} {SCHOOLS[school_index][0]:<11} {name}"
+        f"  {username:<11} {phone}  {role.value:<19} {SCHOOLS[school_index][0]:<11} {name}"
         f"  (one-time sign-in code {NEWCOMER_CODE}: choose a password on first login)"
     )
     lines.append("")
@@ -390,6 +391,7 @@ def _history(
                     last_photo = photo
     _refused_departure(session, assets, people["teacher1"], clock, store)
     _counts(session, assets, people["admin1"], clock, store)
+    _patrols(session, assets, people["inspector1"], now, store)
     clock.set(now - timedelta(minutes=30))
     _health_check(session, assets, people, clock, store)
 
@@ -492,6 +494,43 @@ def _counts(
             clock=clock,
             store=store,
             repeat_confirmed=True,  # weekly readings in a monthly window
+        )
+
+
+def _patrols(
+    session: Session, assets: list[Asset], inspector: Person, now: datetime, store: PhotoStore
+) -> None:
+    """The safety officer's daily fire patrol on the fortnight's school days, at 16:30: one day
+    forgotten and one unsafe use of power found: the monthly fire check record shows both."""
+    office = next((a for a in assets if a.kind == AssetKind.SCHOOL_OFFICE), None)
+    template = latest_template(session, "fire_patrol")
+    if office is None or template is None:
+        return
+    zone = office.school.district.zone
+    today = now.astimezone(zone).date()
+    days = [today - timedelta(days=back) for back in range(14, 0, -1)]
+    school_days = [day for day in days if day.weekday() < 5]
+    forgotten, failed = school_days[len(school_days) // 2], school_days[-2]
+    for day in school_days:
+        if day == forgotten:
+            continue
+        failing = day == failed
+        submit_record(
+            session,
+            actor=inspector,
+            asset=office,
+            template=template,
+            answers=_answers(template.spec, failing=failing),
+            uploads=[
+                Upload(i.key, _photo(40 + day.day))
+                for i in template.spec.items
+                if failing and i.type == "photo"
+            ],
+            key=uuid.uuid4().hex,
+            channel=Channel.WEB,
+            clock=SettableClock(datetime.combine(day, time(16, 30), tzinfo=zone)),
+            store=store,
+            repeat_confirmed=True,
         )
 
 

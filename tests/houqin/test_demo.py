@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from houqin.demo import seed_demo
 from models.actions import ActionEvent
 from models.duties import Task
+from models.food_safety import ReportKind, build_report
+from models.org import School
 from models.records import Record
 from settings import Settings
 
@@ -33,3 +35,27 @@ def test_the_demo_has_no_record_completion_or_action_step_after_now(
     assert session.scalar(select(func.max(Task.done_at))) < NOW
     assert session.scalar(select(func.count()).select_from(ActionEvent)) > 0
     assert session.scalar(select(func.max(ActionEvent.at))) < NOW
+
+
+def test_the_demo_fire_record_holds_the_fortnights_patrols_and_the_problem_found(
+    session: Session, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    seed_demo(session, settings, now=NOW)
+    school = session.scalars(select(School).where(School.code == "SY01")).one()
+
+    record = build_report(session, school, ReportKind.FIRE, date(2026, 11, 1), now=NOW)
+
+    patrols = {
+        d.day: c
+        for d in record.days
+        for c in d.checks
+        if c.template_key == "fire_patrol" and c.record_id
+    }
+    assert len(patrols) >= 6
+    assert all(c.by == "安全员 孙老师" and c.at == "16:30" for c in patrols.values())
+    ids = {c.record_id for c in patrols.values()}
+    found = [p.what["zh_CN"] for p in record.problems if p.record_id in ids]
+    assert found == ["用火、用电有违章情况"]
+    assert "2026-11-25" not in patrols  # the day the patrol was forgotten
+    assert len(patrols) == 8  # 18 to 30 November, Monday to Friday, but that one
