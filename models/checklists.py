@@ -39,6 +39,29 @@ ITEM_TYPES = (
 )
 CHOICE_TYPES = ("single_choice", "multiple_choice")
 SEVERITIES = ("minor", "major", "critical")
+# The statutory minimum frequencies a checklist can name, with the longest gap each allows
+# between two records (None: as often as its events happen — every meal, every delivery).
+MINIMUM_FREQUENCIES: dict[str, int | None] = {
+    "every_meal": None,
+    "per_event": None,
+    "daily": 1,
+    "weekly": 7,
+    "monthly": 31,
+    "quarterly": 92,
+    "every_6_months": 183,
+    "yearly": 366,
+}
+MINIMUM_FREQUENCY_LABELS = {
+    "every_meal": N_("every meal"),
+    "per_event": N_("each time it happens"),
+    "daily": N_("every day"),
+    "weekly": N_("every week"),
+    "monthly": N_("every month"),
+    "quarterly": N_("every quarter"),
+    "every_6_months": N_("every 6 months"),
+    "yearly": N_("every year"),
+}
+
 BUILT_IN_VALUES = {"pass_fail": ("pass", "fail"), "yes_no": ("yes", "no")}
 KEY_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 ONE_OF = N_("must be one of %(values)s")
@@ -209,6 +232,10 @@ class TemplateSpec:
     bot: BotRecord | None = None
     # Who may file it by default (models/people.py Role values); empty: anyone at the school.
     roles: tuple[str, ...] = ()
+    # The rule and clause the checklist serves, in both languages ({} for a school's own).
+    basis: dict[str, str] = field(default_factory=dict)
+    # The least often the rule allows it (MINIMUM_FREQUENCIES), or None when no rule sets one.
+    minimum_frequency: str | None = None
 
     def title_text(self, locale: str) -> str:
         return pick_text(self.title, locale)
@@ -241,6 +268,10 @@ class TemplateSpec:
             data["bot"] = {"photo": self.bot.photo, "answers": dict(self.bot.answers)}
         if self.roles:
             data["roles"] = list(self.roles)
+        if self.basis:
+            data["basis"] = dict(self.basis)
+        if self.minimum_frequency:
+            data["minimum_frequency"] = self.minimum_frequency
         return data
 
     def content_hash(self) -> str:
@@ -280,10 +311,20 @@ def spec_from_json(
     for name in ("key", "kind", "title", "items"):
         if name not in data:
             raise fail(name, N_("missing"))
-    unknown = set(data) - {"key", "kind", "title", "items", "trip", "bot", "roles"}
+    known = {"key", "kind", "title", "items", "trip", "bot", "roles", "basis", "minimum_frequency"}
+    unknown = set(data) - known
     if unknown:
         raise fail("template", N_("unknown field(s) %(fields)s"), fields=sorted(unknown))
     _check_texts(data["title"], "title", fail)
+    if "basis" in data:
+        _check_texts(data["basis"], "basis", fail)
+    minimum = data.get("minimum_frequency")
+    if minimum is not None and minimum not in MINIMUM_FREQUENCIES:
+        raise fail(
+            "minimum_frequency",
+            N_("must be one of %(values)s"),
+            values=list(MINIMUM_FREQUENCIES),
+        )
     if not data["items"]:
         raise fail("items", N_("a checklist needs at least one item"))
     items: list[ItemSpec] = []
@@ -312,6 +353,8 @@ def spec_from_json(
         trip=trip,
         bot=_bot_record(data.get("bot"), items, fail),
         roles=_roles(data.get("roles", []), fail),
+        basis=dict(data.get("basis", {})),
+        minimum_frequency=minimum,
     )
 
 

@@ -206,3 +206,24 @@ def test_only_a_district_administrator_saves_a_checklist_keeping_its_key_and_a_k
     saved = save_checklist(session, district, spec_from_json(data), editing="bus_trip", now=now)
 
     assert saved.version == 2
+
+
+def test_a_checklist_names_its_basis_and_minimum_frequency_and_keeps_them_through_storage() -> None:
+    basis = {"zh_CN": "公安部令第61号 第二十五条", "en": "MPS Order No. 61, art. 25"}
+    data = {**_one_item(type="text"), "basis": basis, "minimum_frequency": "daily"}
+
+    spec = spec_from_json(data)
+    again = spec_from_json(spec.to_json(), stored=True)
+
+    assert (again.basis, again.minimum_frequency) == (basis, "daily")
+    assert (
+        spec_from_json(_one_item(type="text")).content_hash()
+        == spec_from_json(spec_from_json(_one_item(type="text")).to_json()).content_hash()
+    )
+
+
+def test_a_basis_needs_both_languages_and_a_frequency_must_be_one_the_format_knows() -> None:
+    with pytest.raises(TemplateError, match=r"basis: needs a text for each"):
+        spec_from_json({**_one_item(type="text"), "basis": {"zh_CN": "第61号令"}})
+    with pytest.raises(TemplateError, match=r"minimum_frequency: must be one of every_meal"):
+        spec_from_json({**_one_item(type="text"), "minimum_frequency": "sometimes"})
