@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -20,6 +20,7 @@ from models.messages import N_, Message
 from models.org import District, School
 from models.people import Person, visible_school_ids
 from models.periods import Period
+from models.plausibility import DEFAULT_WITHIN, Implausible, flagged_clause, implausible_reasons
 from models.records import Record, Result
 
 # The columns an inspector reads, in order; every renderer shows these.
@@ -155,6 +156,50 @@ def _action_row(action: CorrectiveAction, district: District, locale: str) -> Le
     )
 
 
+def _flags(
+    record: Record, implausible: Implausible | None, district: District, locale: str
+) -> list[str]:
+    """A record's flags in words: what looks implausible, and the record whose photo it
+    shares, named by asset and time."""
+    flags = []
+    if implausible is not None and implausible.quick is not None:
+        quick = implausible.quick
+        flags.append(
+            translate(
+                locale,
+                N_("Only %(seconds)d s after the same person's last record (%(asset)s)"),
+                seconds=quick.seconds,
+                asset=f"{quick.asset_name} {quick.asset_code}",
+            )
+        )
+    if implausible is not None and implausible.backwards is not None:
+        backwards = implausible.backwards
+        flags.append(
+            translate(
+                locale,
+                N_("Reading %(reading)s is below the meter's previous one (%(last)s on %(date)s)"),
+                reading=_number(backwards.reading),
+                last=_number(backwards.last),
+                date=backwards.since,
+            )
+        )
+    if record.same_photo_as is not None:
+        other = record.same_photo_as
+        flags.append(
+            translate(
+                locale,
+                N_("Same photo as the record of %(asset)s at %(time)s"),
+                asset=f"{other.asset.name} {other.asset.code}",
+                time=district.local(other.submitted_at).strftime("%Y-%m-%d %H:%M"),
+            )
+        )
+    return flags
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.2f}".rstrip("0")
+
+
 def build_ledger(
     session: Session,
     viewer: Person,
@@ -166,12 +211,14 @@ def build_ledger(
     filters: LedgerFilters = LedgerFilters(),
     limit: int = EXPORT_LIMIT,
     offset: int = 0,
+    implausible_within: timedelta = DEFAULT_WITHIN,
 ) -> Ledger:
     """The ledger of one school (or, without `school`, of every school of the district the
     viewer sees, each row naming its school), oldest first, for `period` and `filters`.
 
     A screen asks for one page (`offset`, `limit`); `total` counts the whole period, up to
-    COUNT_CAP, so a page costs the same however many records the period holds."""
+    COUNT_CAP, so a page costs the same however many records the period holds. A record is
+    flagged for a photo another record has, or as implausible (`models.plausibility`)."""
     first, after = period.bounds(district.zone)
     query = (
         select(Record)
@@ -203,12 +250,12 @@ def build_ledger(
     if filters.person_id is not None:
         query = query.where(Record.submitted_by_id == filters.person_id)
     if filters.flagged:
-        query = query.where(Record.same_photo_as_id.is_not(None))
+        query = query.where(flagged_clause(implausible_within))
     records = list(
         session.scalars(
             query.options(
                 selectinload(Record.asset),
-                selectinload(Record.same_photo_as),
+                selectinload(Record.same_photo_as).selectinload(Record.asset),
             )
             .order_by(Record.submitted_at, Record.id)
             .offset(offset)
@@ -240,24 +287,14 @@ def build_ledger(
         record_id: _message_text(message, locale)
         for record_id, message in record_figures(session, records).items()
     }
+    implausible = implausible_reasons(session, records, implausible_within)
     sections: dict[str, LedgerSection] = {}
     pass_text = translate(locale, N_("Pass"))
     fail_text = translate(locale, N_("Fail"))
     for record in records:
         spec = record.template.spec
         section = sections.setdefault(spec.key, LedgerSection(spec.key, spec.title_text(locale)))
-        flags = []
-        if record.same_photo_as is not None:
-            flags.append(
-                translate(
-                    locale,
-                    N_("Same photo as record %(id)d at %(time)s"),
-                    id=record.same_photo_as.id,
-                    time=district.local(record.same_photo_as.submitted_at).strftime(
-                        "%Y-%m-%d %H:%M"
-                    ),
-                )
-            )
+        flags = _flags(record, implausible.get(record.id), district, locale)
         section.rows.append(
             LedgerRow(
                 record_id=record.id,

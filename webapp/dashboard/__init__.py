@@ -65,7 +65,9 @@ def show_district() -> str | Response:
         return redirect(url_for(".show_school", school_code=schools[0].code, days=days))
     now = db.clock().now()
     span = dash.Span.last_days(_today(schools), days)
-    board = dash.school_dashboard(db.session(), schools, span, now=now)
+    board = dash.school_dashboard(
+        db.session(), schools, span, now=now, implausible_within=db.implausible_within()
+    )
     return render_template(
         "dashboard/district.html",
         figures=board.schools,
@@ -87,7 +89,9 @@ def show_school(school_code: str) -> str:
     days = _days()
     now = db.clock().now()
     span = dash.Span.last_days(_today([school]), days)
-    board = dash.school_dashboard(db.session(), [school], span, now=now)
+    board = dash.school_dashboard(
+        db.session(), [school], span, now=now, implausible_within=db.implausible_within()
+    )
     return render_template(
         "dashboard/school.html",
         school=school,

@@ -99,6 +99,7 @@ def _ledger(school_code: str | None, page: int | None = None) -> tuple[Ledger, S
         period=period,
         filters=_filters(),
         locale=current_locale(),
+        implausible_within=db.implausible_within(),
         **({"offset": (page - 1) * PER_PAGE, "limit": PER_PAGE} if page else {}),
     )
     return ledger, school, error
@@ -337,6 +338,7 @@ def _pack(school_code: str) -> tuple[Ledger, RegisterLedger, str, School | None]
         school=school,
         period=period,
         locale=current_locale(),
+        implausible_within=db.implausible_within(),
     )
     register, title = _register(school_code)
     return ledger, register, title, school
