@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -14,7 +14,6 @@ from models.actions import ActionEvent, CorrectiveAction, EventKind
 from models.assets import KIND_LABELS, Asset
 from models.catalogue import pick_text, translate
 from models.checklists import FormTemplate
-from models.documents import DOCUMENT_KIND_LABELS, STATUS_LABELS, school_documents
 from models.figures import record_figures
 from models.messages import N_, Message
 from models.org import District, School
@@ -22,6 +21,7 @@ from models.people import Person, visible_school_ids
 from models.periods import Period
 from models.plausibility import DEFAULT_WITHIN, Implausible, flagged_clause, implausible_reasons
 from models.records import Record, Result
+from models.register_ledgers import RegisterLedger, expiry_counts
 
 # The columns an inspector reads, in order; every renderer shows these.
 COLUMNS = (
@@ -350,66 +350,6 @@ def columns_for(ledger_school: School | None) -> Sequence[str]:
     return [key for key, _label in COLUMNS if ledger_school is None or key != "school"]
 
 
-REGISTER_COLUMNS = (
-    N_("Kind"),
-    N_("Document"),
-    N_("Number"),
-    N_("Holder"),
-    N_("Issued on"),
-    N_("Expires on"),
-    N_("Status"),
-)
-
-
-@dataclass(frozen=True)
-class RegisterRow:
-    kind: str
-    title: str
-    number: str
-    holder: str
-    issued_on: date | None
-    expires_on: date | None
-    status: str
-    # valid, expiring, expired or no_expiry: what colours the status.
-    status_key: str
-
-
-@dataclass(frozen=True)
-class RegisterLedger:
-    """The certificates, licences, test reports and policies a school holds on a day, with
-    their expiry status (证照台账)."""
-
-    scope: str
-    on: date
-    headers: tuple[str, ...]
-    rows: list[RegisterRow]
-
-
-def register_ledger(
-    session: Session, viewer: Person, *, school: School, today: date, locale: str
-) -> RegisterLedger:
-    """The school's current documents (and its suppliers'), by kind, soonest to expire first."""
-    rows = [
-        RegisterRow(
-            kind=translate(locale, DOCUMENT_KIND_LABELS.get(d.kind, d.kind)),  # type: ignore[call-overload]
-            title=d.title,
-            number=d.number,
-            holder=d.holder_name,
-            issued_on=d.issued_on,
-            expires_on=d.expires_on,
-            status=translate(locale, STATUS_LABELS[d.status(today)]),
-            status_key=d.status(today).value,
-        )
-        for d in school_documents(session, viewer, school)
-    ]
-    return RegisterLedger(
-        scope=school.name,
-        on=today,
-        headers=tuple(translate(locale, h) for h in REGISTER_COLUMNS),
-        rows=rows,
-    )
-
-
 DRILL_CHECKLIST = "fire_drill"
 
 
@@ -425,10 +365,12 @@ class PackCover:
     documents: int
     documents_expiring: int
     documents_expired: int
+    documents_missing: int
 
 
-def pack_cover(ledger: Ledger, register: RegisterLedger) -> PackCover:
-    """The cover's figures, counted from the very ledger and register the pack holds."""
+def pack_cover(ledger: Ledger, registers: Sequence[RegisterLedger]) -> PackCover:
+    """The cover's figures, counted from the very ledger and registers the pack holds."""
+    documents, expiring, expired, missing = expiry_counts(registers)
     rows = ledger.rows
     actions = [a for row in rows for a in row.actions]
     return PackCover(
@@ -437,7 +379,8 @@ def pack_cover(ledger: Ledger, register: RegisterLedger) -> PackCover:
         actions_open=sum(1 for a in actions if a.is_open),
         actions_closed=sum(1 for a in actions if not a.is_open),
         drills=sum(1 for r in rows if r.checklist_key == DRILL_CHECKLIST),
-        documents=len(register.rows),
-        documents_expiring=sum(1 for r in register.rows if r.status_key == "expiring"),
-        documents_expired=sum(1 for r in register.rows if r.status_key == "expired"),
+        documents=documents,
+        documents_expiring=expiring,
+        documents_expired=expired,
+        documents_missing=missing,
     )

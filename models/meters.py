@@ -103,10 +103,10 @@ def consumption_for(session: Session, records: Sequence[Record]) -> dict[int, Co
     first = min(r.submitted_at for r in ours)
     is_reading = Record.template.has(key=METER_READING)
     before = [
-        found
+        last
         for asset_id in meters
         if (
-            found := session.scalar(
+            last := session.scalar(
                 select(Record)
                 .where(Record.asset_id == asset_id, is_reading, Record.submitted_at < first)
                 .order_by(Record.submitted_at.desc(), Record.id.desc())
