@@ -359,3 +359,34 @@ def test_the_inspection_pack_holds_a_cover_the_actions_the_registers_and_every_l
     outsider = client.application.test_client()
     Auth(outsider).login("outsider")
     assert outsider.get(f"/ledger/S1/pack/pdf?{MARCH}").status_code == 404
+
+
+def test_an_implausible_record_is_flagged_in_words_on_screen_in_excel_and_in_the_pdf(
+    app: Flask, client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    from datetime import UTC
+
+    from tests.factories import make_record_row
+
+    school = make_school(session, "S1")
+    desk = make_person(session, clock, school, username="desk")
+    make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    first = make_asset(session, clock, school)
+    second = make_asset(session, clock, school, code="MHQ-002", name="二楼西侧灭火器")
+    at = datetime(2026, 3, 2, 0, 30, tzinfo=UTC)
+    make_record_row(session, first, desk, at)
+    make_record_row(session, second, desk, at + timedelta(seconds=12))
+    session.commit()
+    auth.login("admin")
+    words = "距同一人上一条记录（一楼东侧灭火器 MHQ-001）仅 12 秒"
+
+    html = client.get(f"/ledger/S1?{MARCH}&flagged=1").get_data(as_text=True)
+    sheet = load_workbook(io.BytesIO(client.get(f"/ledger/S1/excel?{MARCH}").data)).worksheets[0]
+    text = " ".join(extract_text(io.BytesIO(client.get(f"/ledger/S1/pdf?{MARCH}").data)).split())
+    app.extensions["houqin.settings"].ledgers.implausible_within_seconds = 10
+    relaxed = client.get(f"/ledger/S1?{MARCH}&flagged=1").get_data(as_text=True)
+
+    assert words in html and "共 1 条记录" in html
+    assert [row[7] for row in sheet.iter_rows(min_row=3, values_only=True)] == [None, words]
+    assert "仅 12 秒" in text
+    assert "这一期间没有记录。" in relaxed  # the threshold is the config's
