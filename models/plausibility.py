@@ -2,22 +2,19 @@
 refused. The same person filing at another asset a few seconds after their last record (a desk
 walking a photocopied label sheet), or a meter reading below the reading before it.
 
-Computed from the stored records when read, so a changed threshold applies to every record."""
+Read from what each record keeps when filed (the asset of the person's previous record, when
+another, and the seconds between: models.records), against the threshold of the day, so a
+changed threshold applies to every record and the dashboard counts without pairing records."""
 
 from __future__ import annotations
 
-import bisect
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
-from sqlalchemy.sql.expression import FunctionElement
-from sqlalchemy.types import DateTime
 
 from models.assets import Asset
 from models.checklists import FormTemplate
@@ -28,28 +25,6 @@ from models.records import Record
 DEFAULT_WITHIN = timedelta(seconds=30)
 
 
-class _SecondsBefore(FunctionElement[datetime]):
-    """A stored time less a whole number of seconds, in each database's own words."""
-
-    type = DateTime()
-    inherit_cache = True
-
-
-@compiles(_SecondsBefore)
-def _seconds_before_default(element: _SecondsBefore, compiler: Any, **kw: Any) -> str:
-    column, seconds = list(element.clauses)
-    amount = compiler.process(seconds, **kw)
-    return f"({compiler.process(column, **kw)} - {amount} * interval '1 second')"
-
-
-@compiles(_SecondsBefore, "sqlite")
-def _seconds_before_sqlite(element: _SecondsBefore, compiler: Any, **kw: Any) -> str:
-    # SQLite keeps times as text with six decimals: the same shape compares as text.
-    column, seconds = list(element.clauses)
-    shifted = f"strftime('%Y-%m-%d %H:%M:%f', {compiler.process(column, **kw)}, "
-    return f"({shifted}'-' || {compiler.process(seconds, **kw)} || ' seconds') || '000')"
-
-
 def _meter_templates() -> Any:
     return select(FormTemplate.id).where(FormTemplate.key == METER_READING)
 
@@ -57,17 +32,8 @@ def _meter_templates() -> Any:
 def implausible_clause(within: timedelta = DEFAULT_WITHIN) -> ColumnElement[bool]:
     """Whether a Record row is implausible, for a query's WHERE: what `implausible_reasons`
     finds, counted in the database (the ledger's "flagged only", the dashboard's figure)."""
-    earlier = aliased(Record)
     seconds = int(within.total_seconds())
-    quick = exists().where(
-        earlier.submitted_by_id == Record.submitted_by_id,
-        earlier.asset_id != Record.asset_id,
-        earlier.submitted_at > _SecondsBefore(Record.submitted_at, seconds),
-        or_(
-            earlier.submitted_at < Record.submitted_at,
-            and_(earlier.submitted_at == Record.submitted_at, earlier.id < Record.id),
-        ),
-    )
+    quick = Record.after_seconds < seconds
     before = aliased(Record)
     previous_reading = (
         select(before.answers[READING].as_float())
@@ -124,10 +90,8 @@ class Implausible:
 def implausible_reasons(
     session: Session, records: Sequence[Record], within: timedelta = DEFAULT_WITHIN
 ) -> dict[int, Implausible]:
-    """Why each implausible record among `records` is flagged, by record id.
-
-    Reads only the people's records from `within` before the first of `records` to the last,
-    so a year's ledger costs the same whatever history lies before it."""
+    """Why each implausible record among `records` is flagged, by record id; reads nothing
+    before the records but each meter's one reading before them."""
     found: dict[int, Implausible] = {}
     for record_id, quick in _quick_successions(session, records, within).items():
         found[record_id] = Implausible(quick=quick)
@@ -147,40 +111,28 @@ def implausible_reasons(
 def _quick_successions(
     session: Session, records: Sequence[Record], within: timedelta
 ) -> dict[int, QuickSuccession]:
-    if not records or within <= timedelta(0):
-        return {}
-    people = sorted({r.submitted_by_id for r in records})
-    first = min(r.submitted_at for r in records) - within
-    last = max(r.submitted_at for r in records)
-    filed: dict[int, list[tuple[datetime, int, int]]] = defaultdict(list)
-    for chunk in range(0, len(people), 900):
-        for record_id, person_id, asset_id, at in session.execute(
-            select(Record.id, Record.submitted_by_id, Record.asset_id, Record.submitted_at)
-            .where(
-                Record.submitted_by_id.in_(people[chunk : chunk + 900]),
-                Record.submitted_at >= first,
-                Record.submitted_at <= last,
-            )
-            .order_by(Record.submitted_at, Record.id)
-        ):
-            filed[person_id].append((at, record_id, asset_id))
-    earlier: dict[int, tuple[int, int]] = {}
-    for record in records:
-        theirs = filed.get(record.submitted_by_id, [])
-        position = bisect.bisect_left(theirs, (record.submitted_at, record.id, -1))
-        for at, _record_id, asset_id in reversed(theirs[:position]):
-            if record.submitted_at - at >= within:
-                break
-            if asset_id != record.asset_id:
-                earlier[record.id] = (asset_id, int((record.submitted_at - at).total_seconds()))
-                break
-    assets = {
-        a.id: a
-        for a in session.scalars(
-            select(Asset).where(Asset.id.in_({asset_id for asset_id, _ in earlier.values()}))
-        )
+    """From what each record keeps of the person's previous one (models.records)."""
+    quick = {
+        r.id: (r.after_asset_id, r.after_seconds)
+        for r in records
+        if r.after_asset_id is not None
+        and r.after_seconds is not None
+        and r.after_seconds < within.total_seconds()
     }
+    assets = (
+        {
+            a.id: a
+            for a in session.scalars(
+                select(Asset).where(
+                    Asset.id.in_(sorted({asset_id for asset_id, _ in quick.values()}))
+                )
+            )
+        }
+        if quick
+        else {}
+    )
     return {
         record_id: QuickSuccession(assets[asset_id].code, assets[asset_id].name, seconds)
-        for record_id, (asset_id, seconds) in earlier.items()
+        for record_id, (asset_id, seconds) in quick.items()
+        if asset_id in assets
     }

@@ -364,18 +364,15 @@ def test_the_inspection_pack_holds_a_cover_the_actions_the_registers_and_every_l
 def test_an_implausible_record_is_flagged_in_words_on_screen_in_excel_and_in_the_pdf(
     app: Flask, client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
 ) -> None:
-    from datetime import UTC
-
-    from tests.factories import make_record_row
-
+    store = app.extensions["houqin.photos"]
     school = make_school(session, "S1")
     desk = make_person(session, clock, school, username="desk")
     make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
     first = make_asset(session, clock, school)
     second = make_asset(session, clock, school, code="MHQ-002", name="二楼西侧灭火器")
-    at = datetime(2026, 3, 2, 0, 30, tzinfo=UTC)
-    make_record_row(session, first, desk, at)
-    make_record_row(session, second, desk, at + timedelta(seconds=12))
+    file_check(session, clock, store, desk, first, "desk-0001")
+    clock.advance(timedelta(seconds=12))
+    file_check(session, clock, store, desk, second, "desk-0002")
     session.commit()
     auth.login("admin")
     words = "距同一人上一条记录（一楼东侧灭火器 MHQ-001）仅 12 秒"
