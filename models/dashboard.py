@@ -27,6 +27,7 @@ from models.duties import Task, TaskState, done_late
 from models.org import School
 from models.people import Person, Role, managed_schools
 from models.periods import Period, PeriodKind
+from models.plausibility import DEFAULT_WITHIN, flagged_clause
 from models.records import Record
 from models.recurrence import Calendar
 from models.sweep import school_figures
@@ -196,6 +197,7 @@ def school_dashboard(
     now: datetime,
     weeks: int | None = None,
     drill_every_days: int = DRILL_EVERY_DAYS,
+    implausible_within: timedelta = DEFAULT_WITHIN,
 ) -> Dashboard:
     """Each school's figures over the span (tasks that fell due in it up to now, trips and
     records in it), with what is open or expiring now, in the schools' order; and the weekly
@@ -292,7 +294,7 @@ def school_dashboard(
         figures[school_id].records = count
     flagged = session.execute(
         select(Record.school_id, func.count())
-        .where(*in_records, Record.same_photo_as_id.is_not(None))
+        .where(*in_records, flagged_clause(implausible_within))
         .group_by(Record.school_id)
     )
     for school_id, count in flagged:

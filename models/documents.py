@@ -697,11 +697,27 @@ def insurance_policies(session: Session, school: School) -> list[Document]:
     )
 
 
-def insurance_in_force(
-    session: Session, school_ids: Sequence[int], today: date
-) -> dict[int, tuple[int, int]]:
-    """Per school, (policies in force, policies required): the school's own and each bus's,
-    as `missing_insurances` counts them, read in two queries (a district's score)."""
+def required_insurances(
+    session: Session, school_ids: Sequence[int]
+) -> dict[int, list[tuple[str, Asset | None]]]:
+    """Per school, the insurance it must hold: its own (SCHOOL_INSURANCES) and each bus's
+    (BUS_INSURANCES), the buses by code; what the score, the register and its ledger read."""
+    buses: dict[int, list[Asset]] = defaultdict(list)
+    for bus in session.scalars(
+        select(Asset)
+        .where(Asset.school_id.in_(school_ids), Asset.kind == AssetKind.BUS)
+        .order_by(Asset.code)
+    ):
+        buses[bus.school_id].append(bus)
+    return {
+        school_id: [(t.value, None) for t in SCHOOL_INSURANCES]
+        + [(t.value, bus) for bus in buses[school_id] for t in BUS_INSURANCES]
+        for school_id in school_ids
+    }
+
+
+def _insured(session: Session, school_ids: Sequence[int], today: date) -> dict[int, set[Any]]:
+    """Per school, the (insurance type, bus id or None) its current valid policies cover."""
     held: dict[int, set[tuple[str, int | None]]] = defaultdict(set)
     for document in session.scalars(
         select(Document).where(
@@ -712,42 +728,34 @@ def insurance_in_force(
     ):
         if document.school_id is not None and document.is_valid_on(today):
             held[document.school_id].add((str(document.insurance_type), document.asset_id))
-    buses: dict[int, list[int]] = defaultdict(list)
-    for school_id, bus_id in session.execute(
-        select(Asset.school_id, Asset.id).where(
-            Asset.school_id.in_(school_ids), Asset.kind == AssetKind.BUS
+    return held
+
+
+def insurance_in_force(
+    session: Session, school_ids: Sequence[int], today: date
+) -> dict[int, tuple[int, int]]:
+    """Per school, (policies in force, policies required), as `missing_insurances` lists the
+    gap, read in two queries (a district's score)."""
+    held = _insured(session, school_ids, today)
+    return {
+        school_id: (
+            sum((kind, bus.id if bus else None) in held[school_id] for kind, bus in wanted),
+            len(wanted),
         )
-    ):
-        buses[school_id].append(bus_id)
-    counts = {}
-    for school_id in school_ids:
-        wanted = [(str(t), None) for t in SCHOOL_INSURANCES] + [
-            (str(t), bus) for bus in buses[school_id] for t in BUS_INSURANCES
-        ]
-        counts[school_id] = (sum(w in held[school_id] for w in wanted), len(wanted))
-    return counts
+        for school_id, wanted in required_insurances(session, school_ids).items()
+    }
 
 
 def missing_insurances(
     session: Session, school: School, today: date
 ) -> list[tuple[str, Asset | None]]:
     """Insurance the school or one of its buses should hold and has no valid policy for."""
-    held = {
-        (d.insurance_type, d.asset_id)
-        for d in insurance_policies(session, school)
-        if d.is_valid_on(today)
-    }
-    missing: list[tuple[str, Asset | None]] = [
-        (t.value, None) for t in SCHOOL_INSURANCES if (t, None) not in held
+    held = _insured(session, [school.id], today)[school.id]
+    return [
+        (kind, bus)
+        for kind, bus in required_insurances(session, [school.id])[school.id]
+        if (kind, bus.id if bus else None) not in held
     ]
-    buses = session.scalars(
-        select(Asset)
-        .where(Asset.school_id == school.id, Asset.kind == AssetKind.BUS)
-        .order_by(Asset.code)
-    )
-    for bus in buses:
-        missing.extend((t.value, bus) for t in BUS_INSURANCES if (t, bus.id) not in held)
-    return missing
 
 
 def document_history(session: Session, document: Document) -> list[Document]:
@@ -760,17 +768,3 @@ def document_history(session: Session, document: Document) -> list[Document]:
             return history
         history.append(previous)
         current = previous
-
-
-def school_documents(session: Session, viewer: Person, school: School) -> list[Document]:
-    """Every current document a school holds or relies on (a supplier's), soonest to expire
-    first: the registers' ledger (证照台账)."""
-    return list(
-        session.scalars(
-            select(Document)
-            .where(
-                _visible_documents(viewer), _at_school(school), Document.replaced_by_id.is_(None)
-            )
-            .order_by(Document.kind, *_by_expiry())
-        )
-    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -14,14 +14,15 @@ from models.actions import ActionEvent, CorrectiveAction, EventKind
 from models.assets import KIND_LABELS, Asset
 from models.catalogue import pick_text, translate
 from models.checklists import FormTemplate
-from models.documents import DOCUMENT_KIND_LABELS, STATUS_LABELS, school_documents
 from models.drills import DRILL_TEMPLATE
 from models.figures import record_figures
 from models.messages import N_, Message
 from models.org import District, School
 from models.people import Person, visible_school_ids
 from models.periods import Period
+from models.plausibility import DEFAULT_WITHIN, Implausible, flagged_clause, implausible_reasons
 from models.records import Record, Result
+from models.register_ledgers import RegisterLedger, expiry_counts
 
 # The columns an inspector reads, in order; every renderer shows these.
 COLUMNS = (
@@ -156,6 +157,50 @@ def _action_row(action: CorrectiveAction, district: District, locale: str) -> Le
     )
 
 
+def _flags(
+    record: Record, implausible: Implausible | None, district: District, locale: str
+) -> list[str]:
+    """A record's flags in words: what looks implausible, and the record whose photo it
+    shares, named by asset and time."""
+    flags = []
+    if implausible is not None and implausible.quick is not None:
+        quick = implausible.quick
+        flags.append(
+            translate(
+                locale,
+                N_("Only %(seconds)d s after the same person's last record (%(asset)s)"),
+                seconds=quick.seconds,
+                asset=f"{quick.asset_name} {quick.asset_code}",
+            )
+        )
+    if implausible is not None and implausible.backwards is not None:
+        backwards = implausible.backwards
+        flags.append(
+            translate(
+                locale,
+                N_("Reading %(reading)s is below the meter's previous one (%(last)s on %(date)s)"),
+                reading=_number(backwards.reading),
+                last=_number(backwards.last),
+                date=backwards.since,
+            )
+        )
+    if record.same_photo_as is not None:
+        other = record.same_photo_as
+        flags.append(
+            translate(
+                locale,
+                N_("Same photo as the record of %(asset)s at %(time)s"),
+                asset=f"{other.asset.name} {other.asset.code}",
+                time=district.local(other.submitted_at).strftime("%Y-%m-%d %H:%M"),
+            )
+        )
+    return flags
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.2f}".rstrip("0")
+
+
 def build_ledger(
     session: Session,
     viewer: Person,
@@ -167,12 +212,14 @@ def build_ledger(
     filters: LedgerFilters = LedgerFilters(),
     limit: int = EXPORT_LIMIT,
     offset: int = 0,
+    implausible_within: timedelta = DEFAULT_WITHIN,
 ) -> Ledger:
     """The ledger of one school (or, without `school`, of every school of the district the
     viewer sees, each row naming its school), oldest first, for `period` and `filters`.
 
     A screen asks for one page (`offset`, `limit`); `total` counts the whole period, up to
-    COUNT_CAP, so a page costs the same however many records the period holds."""
+    COUNT_CAP, so a page costs the same however many records the period holds. A record is
+    flagged for a photo another record has, or as implausible (`models.plausibility`)."""
     first, after = period.bounds(district.zone)
     query = (
         select(Record)
@@ -204,12 +251,12 @@ def build_ledger(
     if filters.person_id is not None:
         query = query.where(Record.submitted_by_id == filters.person_id)
     if filters.flagged:
-        query = query.where(Record.same_photo_as_id.is_not(None))
+        query = query.where(flagged_clause(implausible_within))
     records = list(
         session.scalars(
             query.options(
                 selectinload(Record.asset),
-                selectinload(Record.same_photo_as),
+                selectinload(Record.same_photo_as).selectinload(Record.asset),
             )
             .order_by(Record.submitted_at, Record.id)
             .offset(offset)
@@ -241,24 +288,14 @@ def build_ledger(
         record_id: _message_text(message, locale)
         for record_id, message in record_figures(session, records).items()
     }
+    implausible = implausible_reasons(session, records, implausible_within)
     sections: dict[str, LedgerSection] = {}
     pass_text = translate(locale, N_("Pass"))
     fail_text = translate(locale, N_("Fail"))
     for record in records:
         spec = record.template.spec
         section = sections.setdefault(spec.key, LedgerSection(spec.key, spec.title_text(locale)))
-        flags = []
-        if record.same_photo_as is not None:
-            flags.append(
-                translate(
-                    locale,
-                    N_("Same photo as record %(id)d at %(time)s"),
-                    id=record.same_photo_as.id,
-                    time=district.local(record.same_photo_as.submitted_at).strftime(
-                        "%Y-%m-%d %H:%M"
-                    ),
-                )
-            )
+        flags = _flags(record, implausible.get(record.id), district, locale)
         section.rows.append(
             LedgerRow(
                 record_id=record.id,
@@ -314,66 +351,6 @@ def columns_for(ledger_school: School | None) -> Sequence[str]:
     return [key for key, _label in COLUMNS if ledger_school is None or key != "school"]
 
 
-REGISTER_COLUMNS = (
-    N_("Kind"),
-    N_("Document"),
-    N_("Number"),
-    N_("Holder"),
-    N_("Issued on"),
-    N_("Expires on"),
-    N_("Status"),
-)
-
-
-@dataclass(frozen=True)
-class RegisterRow:
-    kind: str
-    title: str
-    number: str
-    holder: str
-    issued_on: date | None
-    expires_on: date | None
-    status: str
-    # valid, expiring, expired or no_expiry: what colours the status.
-    status_key: str
-
-
-@dataclass(frozen=True)
-class RegisterLedger:
-    """The certificates, licences, test reports and policies a school holds on a day, with
-    their expiry status (证照台账)."""
-
-    scope: str
-    on: date
-    headers: tuple[str, ...]
-    rows: list[RegisterRow]
-
-
-def register_ledger(
-    session: Session, viewer: Person, *, school: School, today: date, locale: str
-) -> RegisterLedger:
-    """The school's current documents (and its suppliers'), by kind, soonest to expire first."""
-    rows = [
-        RegisterRow(
-            kind=translate(locale, DOCUMENT_KIND_LABELS.get(d.kind, d.kind)),  # type: ignore[call-overload]
-            title=d.title,
-            number=d.number,
-            holder=d.holder_name,
-            issued_on=d.issued_on,
-            expires_on=d.expires_on,
-            status=translate(locale, STATUS_LABELS[d.status(today)]),
-            status_key=d.status(today).value,
-        )
-        for d in school_documents(session, viewer, school)
-    ]
-    return RegisterLedger(
-        scope=school.name,
-        on=today,
-        headers=tuple(translate(locale, h) for h in REGISTER_COLUMNS),
-        rows=rows,
-    )
-
-
 @dataclass(frozen=True)
 class PackCover:
     """A school's figures for the period, on the inspection pack's cover (迎检包封面)."""
@@ -386,10 +363,12 @@ class PackCover:
     documents: int
     documents_expiring: int
     documents_expired: int
+    documents_missing: int
 
 
-def pack_cover(ledger: Ledger, register: RegisterLedger) -> PackCover:
-    """The cover's figures, counted from the very ledger and register the pack holds."""
+def pack_cover(ledger: Ledger, registers: Sequence[RegisterLedger]) -> PackCover:
+    """The cover's figures, counted from the very ledger and registers the pack holds."""
+    documents, expiring, expired, missing = expiry_counts(registers)
     rows = ledger.rows
     actions = [a for row in rows for a in row.actions]
     return PackCover(
@@ -398,7 +377,8 @@ def pack_cover(ledger: Ledger, register: RegisterLedger) -> PackCover:
         actions_open=sum(1 for a in actions if a.is_open),
         actions_closed=sum(1 for a in actions if not a.is_open),
         drills=sum(1 for r in rows if r.checklist_key == DRILL_TEMPLATE),
-        documents=len(register.rows),
-        documents_expiring=sum(1 for r in register.rows if r.status_key == "expiring"),
-        documents_expired=sum(1 for r in register.rows if r.status_key == "expired"),
+        documents=documents,
+        documents_expiring=expiring,
+        documents_expired=expired,
+        documents_missing=missing,
     )

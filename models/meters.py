@@ -79,6 +79,7 @@ class Consumption:
     amount: float
     since: str | None  # the previous reading's date; None after a replacement
     unit: dict[str, str] | None
+    last: float | None = None  # the previous reading; None after a replacement
 
     def message(self) -> Message:
         params: dict[str, Any] = {"amount": _fmt(self.amount), "unit": self.unit or {}}
@@ -89,21 +90,41 @@ class Consumption:
 
 
 def consumption_for(session: Session, records: Sequence[Record]) -> dict[int, Consumption]:
-    """Each meter reading among `records` with its consumption; a first reading has none."""
+    """Each meter reading among `records` with its consumption; a first reading has none.
+
+    Reads the meters' readings from the first of `records` to the last, and each meter's one
+    reading before them: a year's ledger costs the same whatever history lies before it."""
     from models.records import Record
 
     meters = {r.asset_id: r.asset for r in records if r.template.key == METER_READING}
     if not meters:
         return {}
+    ours = [r for r in records if r.asset_id in meters]
+    first = min(r.submitted_at for r in ours)
+    is_reading = Record.template.has(key=METER_READING)
+    before = [
+        last
+        for asset_id in meters
+        if (
+            last := session.scalar(
+                select(Record)
+                .where(Record.asset_id == asset_id, is_reading, Record.submitted_at < first)
+                .order_by(Record.submitted_at.desc(), Record.id.desc())
+                .limit(1)
+            )
+        )
+        is not None
+    ]
     readings = session.scalars(
         select(Record)
-        .where(Record.asset_id.in_(meters), Record.template.has(key=METER_READING))
-        .where(Record.submitted_at <= max(r.submitted_at for r in records))
+        .where(Record.asset_id.in_(meters), is_reading)
+        .where(Record.submitted_at >= first)
+        .where(Record.submitted_at <= max(r.submitted_at for r in ours))
         .order_by(Record.asset_id, Record.submitted_at, Record.id)
     )
     wanted = {r.id for r in records}
     found: dict[int, Consumption] = {}
-    previous: dict[int, Record] = {}
+    previous: dict[int, Record] = {r.asset_id: r for r in before}
     for record in readings:
         unit = UNITS.get(str(meters[record.asset_id].attributes.get("meter_type")))
         consumption = _consumption(previous.get(record.asset_id), record, unit)
@@ -126,7 +147,7 @@ def _consumption(
     last = previous.answers.get(READING) if previous is not None else None
     if not isinstance(last, int | float):
         return None
-    return Consumption(amount=reading - last, since=_read_on(previous), unit=unit)
+    return Consumption(amount=reading - last, since=_read_on(previous), unit=unit, last=last)
 
 
 def _read_on(record: Any) -> str:

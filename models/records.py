@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, func, select, text
@@ -81,6 +81,8 @@ class Record(Base):
             sqlite_where=text("same_photo_as_id IS NOT NULL"),
             postgresql_where=text("same_photo_as_id IS NOT NULL"),
         ),
+        # A person's previous record, found when they file the next (`_follow_previous`).
+        Index("ix_record_submitted_by_id_submitted_at", "submitted_by_id", "submitted_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -98,8 +100,13 @@ class Record(Base):
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     # An earlier record with the very same photo: flagged, since one photo proves one check.
     same_photo_as_id: Mapped[int | None] = mapped_column(ForeignKey("record.id"))
+    # When the same person's previous record was at another asset: that asset and the seconds
+    # between the two. A short gap reads as implausible (models.plausibility); kept when filed,
+    # so the dashboard counts it without comparing every record with the one before.
+    after_asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id"))
+    after_seconds: Mapped[int | None]
 
-    asset: Mapped[Asset] = relationship()
+    asset: Mapped[Asset] = relationship(foreign_keys=[asset_id])
     template: Mapped[FormTemplate] = relationship(lazy="joined")
     submitted_by: Mapped[Person] = relationship(lazy="joined")
     photos: Mapped[list[RecordPhoto]] = relationship(
@@ -246,6 +253,7 @@ def submit_record(
                         RecordPhoto(photo=stored, item_key=item_key, position=position)
                     )
             session.flush()
+            _follow_previous(session, record)
             _flag_same_photo(session, record, now)
             complete_tasks(
                 session,
@@ -349,6 +357,28 @@ def earlier_in_window(
                 return None
             return record
     return None
+
+
+# The longest gap kept: beyond it no threshold would call two records implausible.
+AFTER_WITHIN = timedelta(hours=1)
+
+
+def _follow_previous(session: Session, record: Record) -> None:
+    """Note the asset and gap when the person's previous record was at another asset."""
+    previous = session.execute(
+        select(Record.asset_id, Record.submitted_at)
+        .where(
+            Record.submitted_by_id == record.submitted_by_id,
+            Record.id != record.id,
+            Record.submitted_at <= record.submitted_at,
+            Record.submitted_at > record.submitted_at - AFTER_WITHIN,
+        )
+        .order_by(Record.submitted_at.desc(), Record.id.desc())
+        .limit(1)
+    ).first()
+    if previous is not None and previous.asset_id != record.asset_id:
+        record.after_asset_id = previous.asset_id
+        record.after_seconds = int((record.submitted_at - previous.submitted_at).total_seconds())
 
 
 def _flag_same_photo(session: Session, record: Record, now: datetime) -> None:

@@ -113,6 +113,13 @@ class TelegramSettings:
 
 
 @dataclass
+class LedgerSettings:
+    # A record filed by the same person at another asset less than this many seconds after
+    # their last one is flagged implausible on the ledger (0: never).
+    implausible_within_seconds: int = 30
+
+
+@dataclass
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
@@ -122,6 +129,7 @@ class Settings:
     trips: TripSettings = field(default_factory=TripSettings)
     schedules: ScheduleSettings = field(default_factory=ScheduleSettings)
     score: ScoreSettings = field(default_factory=ScoreSettings)
+    ledgers: LedgerSettings = field(default_factory=LedgerSettings)
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
 
 
@@ -181,6 +189,8 @@ def _check_values(settings: Settings) -> None:
         raise ConfigError("trips.arrival_within_minutes must be at least 1")
     _check_schedules(settings.schedules)
     _check_score(settings.score)
+    if settings.ledgers.implausible_within_seconds < 0:
+        raise ConfigError("ledgers.implausible_within_seconds must be 0 or more")
     telegram = settings.telegram
     if telegram.mode not in ("polling", "webhook"):
         raise ConfigError(f"telegram.mode must be polling or webhook, not {telegram.mode!r}")

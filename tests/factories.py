@@ -330,8 +330,10 @@ def make_record_row(
     *,
     template_key: str = "extinguisher_monthly",
     same_photo_as: Any = None,
+    answers: dict[str, Any] | None = None,
 ) -> Any:
-    """A passed record filed at `at`, written straight to its table (no photo, no rules)."""
+    """A passed record filed at `at`, written straight to its table (no photo, no rules: a
+    meter reading below the last one, as an import or a late phone would bring it)."""
     from uuid import uuid4
 
     from models.records import Record
@@ -341,7 +343,7 @@ def make_record_row(
         school_id=asset.school_id,
         asset_kind=asset.kind,
         template_id=template_for(session, template_key).id,
-        answers={},
+        answers=answers or {},
         failed_items=[],
         result="pass",
         submitted_by_id=person.id,

@@ -16,6 +16,7 @@ just before it writes, so the lock is held only for the writes themselves.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TypeVar
 
 from flask import Flask, Response, current_app, g, request
@@ -86,6 +87,12 @@ def begin_writing() -> Session:
 
 def settings() -> Settings:
     return current_app.extensions["houqin.settings"]
+
+
+def implausible_within() -> timedelta:
+    """How soon after their last record, at another asset, a person's record looks
+    implausible (config ledgers.implausible_within_seconds)."""
+    return timedelta(seconds=settings().ledgers.implausible_within_seconds)
 
 
 def clock() -> Clock:

@@ -164,3 +164,47 @@ def test_districts_made_before_they_had_a_language_get_the_configured_one(
         command.downgrade(config, "0008")
         schools = connection.execute(text("SELECT code FROM school")).scalars().all()
     assert schools == ["S"]
+
+
+def test_records_kept_before_0014_get_the_asset_and_gap_of_the_persons_previous_one(
+    empty_engine: Engine,
+) -> None:
+    from datetime import timedelta
+
+    from alembic import command
+    from sqlalchemy.orm import Session
+
+    from models.checklists import sync_builtin_templates
+    from models.clock import SettableClock
+    from tests.conftest import START
+    from tests.factories import make_asset, make_person, make_record_row, make_school
+
+    upgrade(empty_engine)
+    clock = SettableClock(START)
+    with Session(empty_engine) as session:
+        sync_builtin_templates(session, now=clock.now())
+        school = make_school(session)
+        desk = make_person(session, clock, school)
+        first = make_asset(session, clock, school)
+        second = make_asset(session, clock, school, code="MHQ-002", name="二楼西侧灭火器")
+        for asset, seconds in ((first, 0), (second, 12), (second, 30), (first, 7200)):
+            make_record_row(session, asset, desk, START + timedelta(seconds=seconds))
+        session.commit()
+        first_id = first.id
+    config = alembic_config(empty_engine.url.render_as_string(hide_password=False))
+    with empty_engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0011")
+    upgrade(empty_engine)
+
+    with empty_engine.connect() as connection:
+        kept = connection.execute(
+            text("SELECT after_asset_id, after_seconds FROM record ORDER BY submitted_at")
+        ).all()
+    # The second asset 12 s after the first; the same asset again; two hours on is no pair.
+    assert [tuple(row) for row in kept] == [
+        (None, None),
+        (first_id, 12),
+        (None, None),
+        (None, None),
+    ]

@@ -88,7 +88,7 @@ def test_a_school_ledger_shows_results_failures_their_fix_and_flags(
     assert failed.failures == ("压力表指针不在绿区",)
     [fix] = failed.actions
     assert (fix.status, fix.closed_by, fix.note) == ("已关闭", "Admin", "更换灭火器")
-    assert twice.flags and f"记录 {passed.record_id}" in twice.flags[0]
+    assert twice.flags == ("与一楼东侧灭火器 MHQ-001 2026-03-02 08:30 的记录照片相同",)
 
 
 def test_filters_narrow_the_ledger(

@@ -61,6 +61,10 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
         ('[i18n]\ntimezone = "Asia/Shanghia"\n', "'Asia/Shanghia' is not a time zone"),
         ('[labels]\nlayout = "A4"\n', "labels.layout must be one of 3x8, 3x7"),
         ('[server]\nbase_url = "houqin.school.cn"\n', "server.base_url must be an absolute"),
+        (
+            "[ledgers]\nimplausible_within_seconds = -1\n",
+            "ledgers.implausible_within_seconds must be 0 or more",
+        ),
     ],
 )
 def test_a_wrong_setting_stops_start_up_naming_the_key(

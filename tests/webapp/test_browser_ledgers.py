@@ -91,3 +91,31 @@ def test_the_print_page_read_on_a_phone_scrolls_its_table_not_the_page(
 
     expect(page.get_by_text("校长")).to_be_visible()
     assert scroll_width(page) <= PHONE_WIDTH
+
+
+def test_a_register_is_cards_on_a_phone_without_sideways_scrolling(
+    app: Flask,
+    page: Page,  # noqa: F811
+    live_server: str,  # noqa: F811
+    session: Session,
+    clock: SettableClock,
+) -> None:
+    from models.people import Role
+    from tests.factories import make_certificate
+
+    school = make_school(session, "S1")
+    admin = make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    cook = make_person(session, clock, school, Role.CANTEEN_STAFF, "cook")
+    make_certificate(
+        session, clock, app.extensions["houqin.photos"], admin, school, cook, number="JK-001"
+    )
+    session.commit()
+
+    page.goto(f"{live_server}/ledger/S1/registers/certificates?{MARCH}")
+    log_in(page, "admin")  # and back to the register
+
+    expect(page.get_by_text("JK-001", exact=True)).to_be_visible()
+    assert scroll_width(page) <= PHONE_WIDTH
+    assert not page.locator("table.register thead").is_visible()
+    cell = page.locator("table.register td").first
+    assert cell.evaluate("e => getComputedStyle(e).display") == "block"

@@ -208,48 +208,107 @@ def test_the_print_page_and_the_pdf_hold_the_ledger_and_its_signatures(
         assert seen in text, seen
 
 
-def test_the_registers_ledger_lists_each_document_with_its_expiry_status(
-    app: Flask, client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
-) -> None:
+@pytest.fixture
+def staff(app: Flask, session: Session, clock: SettableClock) -> None:
+    """S1: a cook with a health certificate (to 2027), the administrator with one that
+    expired in February and a dorm keeper without hers; S2: a cook with one of its own."""
     from datetime import date
 
     store = app.extensions["houqin.photos"]
     school = make_school(session, "S1")
+    other = make_school(session, "S2", "第二中学", district=school.district)
     admin = make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
     cook = make_person(session, clock, school, Role.CANTEEN_STAFF, "cook")
-    make_person(session, clock, make_school(session, "S2", "第二中学"), Role.SCHOOL_ADMIN, "other")
+    make_person(session, clock, school, Role.DORM_STAFF, "keeper")
+    outsider = make_person(session, clock, other, Role.SCHOOL_ADMIN, "other")
+    chef = make_person(session, clock, other, Role.CANTEEN_STAFF, "chef")
+    make_district_admin(session, clock, school)
     make_certificate(session, clock, store, admin, school, cook, number="JK-001")
     make_certificate(
         session, clock, store, admin, school, admin, title="旧健康证", expires_on=date(2026, 2, 1)
     )
+    make_certificate(session, clock, store, outsider, other, chef, number="JK-901")
     session.commit()
+
+
+def test_the_certificates_ledger_reads_alike_on_screen_in_excel_and_in_the_pdf(
+    client: FlaskClient, auth: Auth, staff: None
+) -> None:
     auth.login("admin")
+    path = f"/ledger/S1/registers/certificates%s?{MARCH}"
 
-    book = load_workbook(io.BytesIO(client.get("/ledger/S1/registers/excel").data))
-    text = extract_text(io.BytesIO(client.get("/ledger/S1/registers/pdf").data))
+    html = client.get(path % "").get_data(as_text=True)
+    book = load_workbook(io.BytesIO(client.get(path % "/excel").data))
+    page = client.get(path % "/print").get_data(as_text=True)
+    text = extract_text(io.BytesIO(client.get(path % "/pdf").data))
 
+    assert "实验小学 · 人员持证台账" in html and 'data-label="人员"' in html
+    assert "JK-001" in html and "JK-901" not in html
+    assert "供应商台账" in html and "保险台账" in html  # the other registers, one tap away
     sheet = book.worksheets[0]
+    assert sheet.title == "人员持证台账" and sheet.freeze_panes == "A3"
+    assert "实验小学" in sheet["A1"].value and "2026年03月" in sheet["A1"].value
     assert [c.value for c in sheet[2]] == [
-        "类别",
-        "证照名称",
+        "人员",
+        "岗位",
+        "证件",
         "编号",
-        "持有人",
         "发证日期",
         "到期日期",
         "状态",
+        "期间内情况",
     ]
     rows = list(sheet.iter_rows(min_row=3, values_only=True))
-    assert [(r[1], r[3], r[6]) for r in rows] == [
-        ("旧健康证", "Admin", "已过期"),
-        ("健康证", "Cook", "有效"),
+    assert [(r[0], r[2], r[3], r[6], r[7]) for r in rows] == [
+        ("Admin", "健康证", None, "已过期", "已于 2026-02-01 过期"),
+        ("Cook", "健康证", "JK-001", "有效", "整个期间有效"),
+        ("Keeper", "培训合格证", None, "缺失", "未持有"),
     ]
-    assert rows[1][5] == datetime(2027, 1, 31)
+    assert rows[1][5] == datetime(2027, 1, 31) and sheet["F4"].number_format == "yyyy-mm-dd"
     assert sheet["G3"].fill.fgColor.rgb.endswith("FDE2E1")
-    for seen in ("实验小学", "旧健康证", "已过期", "JK-001", "校长"):
+    assert "<nav" not in page and "@page" in page
+    for seen in (
+        "实验小学",
+        "人员持证台账",
+        "已于 2026-02-01 过期",
+        "已过期",
+        "JK-001",
+        "未持有",
+        "校长",
+        "1 / 1",
+    ):
         assert seen in text, seen
+
+
+def test_a_register_is_for_those_who_may_see_the_school_and_the_district_names_each(
+    app: Flask, client: FlaskClient, auth: Auth, staff: None
+) -> None:
+    auth.login("district")
+
+    book = load_workbook(
+        io.BytesIO(client.get(f"/ledgers/district/registers/certificates/excel?{MARCH}").data)
+    )
+    expired = client.get(f"/ledgers/district/registers/certificates?{MARCH}&status=expired")
+
+    sheet = book.worksheets[0]
+    assert sheet["A2"].value == "学校"
+    assert [(r[0], r[1]) for r in sheet.iter_rows(min_row=3, values_only=True)] == [
+        ("实验小学", "Admin"),
+        ("实验小学", "Cook"),
+        ("实验小学", "Keeper"),
+        ("第二中学", "Chef"),
+        ("第二中学", "Other"),
+    ]
+    assert "Admin" in expired.get_data(as_text=True)
+    assert "JK-001" not in expired.get_data(as_text=True)
     outsider = app.test_client()
     Auth(outsider).login("other")
-    assert outsider.get("/ledger/S1/registers/excel").status_code == 404
+    for form in ("", "/excel", "/print", "/pdf"):
+        assert outsider.get(f"/ledger/S1/registers/insurance{form}").status_code == 404
+    assert outsider.get("/ledger/S2/registers/unknown").status_code == 404
+    theirs = outsider.get(f"/ledgers/district/registers/certificates?{MARCH}")
+    assert "JK-901" in theirs.get_data(as_text=True)
+    assert "JK-001" not in theirs.get_data(as_text=True)
 
 
 def test_the_inspection_pack_holds_a_cover_the_actions_the_registers_and_every_ledger(
@@ -266,7 +325,10 @@ def test_the_inspection_pack_holds_a_cover_the_actions_the_registers_and_every_l
         "迎检包",
         "实验小学",
         "2026年03月",
-        "证照台账",
+        "人员持证台账",
+        "供应商台账",
+        "保险台账",
+        "其他证照台账",
         "灭火器月度检查",
         "饮水机消毒记录",
         "更换灭火器",
@@ -276,13 +338,52 @@ def test_the_inspection_pack_holds_a_cover_the_actions_the_registers_and_every_l
     # The cover: 3 records, 1 failed, no action open, 1 closed, no drill (read as a table).
     flat = " ".join(text.split())
     assert "记录数 不合格记录 未完成整改 已完成整改 消防演练次数 3 1 0 1 0" in flat
-    assert sorted(pack.namelist()) == [
-        "灭火器月度检查.xlsx",
-        "证照台账.xlsx",
-        "饮水机消毒记录.xlsx",
+    assert sorted(pack.namelist()) == sorted(
+        [
+            "灭火器月度检查.xlsx",
+            "饮水机消毒记录.xlsx",
+            "人员持证台账.xlsx",
+            "供应商台账.xlsx",
+            "保险台账.xlsx",
+            "其他证照台账.xlsx",
+        ]
+    )
+    insurance = load_workbook(io.BytesIO(pack.read("保险台账.xlsx"))).worksheets[0]
+    assert [r[0] for r in insurance.iter_rows(min_row=3, values_only=True)] == [
+        "学生意外伤害险",
+        "校方责任险",
+        "医疗保险",
     ]
     sheet = load_workbook(io.BytesIO(pack.read("饮水机消毒记录.xlsx"))).worksheets[0]
     assert sheet["B3"].value == "YSJ-01 饮水机"
     outsider = client.application.test_client()
     Auth(outsider).login("outsider")
     assert outsider.get(f"/ledger/S1/pack/pdf?{MARCH}").status_code == 404
+
+
+def test_an_implausible_record_is_flagged_in_words_on_screen_in_excel_and_in_the_pdf(
+    app: Flask, client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    store = app.extensions["houqin.photos"]
+    school = make_school(session, "S1")
+    desk = make_person(session, clock, school, username="desk")
+    make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    first = make_asset(session, clock, school)
+    second = make_asset(session, clock, school, code="MHQ-002", name="二楼西侧灭火器")
+    file_check(session, clock, store, desk, first, "desk-0001")
+    clock.advance(timedelta(seconds=12))
+    file_check(session, clock, store, desk, second, "desk-0002")
+    session.commit()
+    auth.login("admin")
+    words = "距同一人上一条记录（一楼东侧灭火器 MHQ-001）仅 12 秒"
+
+    html = client.get(f"/ledger/S1?{MARCH}&flagged=1").get_data(as_text=True)
+    sheet = load_workbook(io.BytesIO(client.get(f"/ledger/S1/excel?{MARCH}").data)).worksheets[0]
+    text = " ".join(extract_text(io.BytesIO(client.get(f"/ledger/S1/pdf?{MARCH}").data)).split())
+    app.extensions["houqin.settings"].ledgers.implausible_within_seconds = 10
+    relaxed = client.get(f"/ledger/S1?{MARCH}&flagged=1").get_data(as_text=True)
+
+    assert words in html and "共 1 条记录" in html
+    assert [row[7] for row in sheet.iter_rows(min_row=3, values_only=True)] == [None, words]
+    assert "仅 12 秒" in text
+    assert "这一期间没有记录。" in relaxed  # the threshold is the config's

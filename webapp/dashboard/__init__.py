@@ -73,7 +73,12 @@ def show_district() -> str | Response:
     span = dash.Span.last_days(_today(schools), days)
     scheme = dashboard_scheme(schools[0].district)
     board = dash.school_dashboard(
-        db.session(), schools, span, now=now, drill_every_days=scheme.drill_every_days
+        db.session(),
+        schools,
+        span,
+        now=now,
+        drill_every_days=scheme.drill_every_days,
+        implausible_within=db.implausible_within(),
     )
     scores = scores_beside(board.schools, span, scheme)
     return render_template(
@@ -100,7 +105,12 @@ def show_school(school_code: str) -> str:
     span = dash.Span.last_days(_today([school]), days)
     scheme = dashboard_scheme(school.district)
     board = dash.school_dashboard(
-        db.session(), [school], span, now=now, drill_every_days=scheme.drill_every_days
+        db.session(),
+        [school],
+        span,
+        now=now,
+        drill_every_days=scheme.drill_every_days,
+        implausible_within=db.implausible_within(),
     )
     scores = scores_beside(board.schools, span, scheme)
     rows = dash.unreported(db.session(), [school], span, now=now, limit=10)

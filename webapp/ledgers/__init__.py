@@ -20,15 +20,14 @@ from models.ledgers import (
     COUNT_CAP,
     Ledger,
     LedgerFilters,
-    RegisterLedger,
     build_ledger,
     pack_cover,
-    register_ledger,
 )
 from models.org import District, School
 from models.people import visible_school, visible_schools
 from models.periods import PERIOD_KIND_LABELS, Period, PeriodInvalid, parse_period
 from models.records import Result
+from models.register_ledgers import REGISTER_TITLES, Register, RegisterLedger, register_ledgers
 from webapp import db
 from webapp.downloads import download as _download
 from webapp.downloads import pdf_download
@@ -101,6 +100,7 @@ def _ledger(school_code: str | None, page: int | None = None) -> tuple[Ledger, S
         period=period,
         filters=_filters(),
         locale=current_locale(),
+        implausible_within=db.implausible_within(),
         **({"offset": (page - 1) * PER_PAGE, "limit": PER_PAGE} if page else {}),
     )
     return ledger, school, error
@@ -152,6 +152,8 @@ def _screen(school_code: str | None) -> str:
         period_query=urlencode(ledger.period.query_args()),
         args=request.args,
         urls=_urls(school_code),
+        registers=Register,
+        register_titles=REGISTER_TITLES,
     )
 
 
@@ -263,52 +265,9 @@ def pdf_school(school_code: str) -> Response:
     return _pdf(school_code)
 
 
-def _register(school_code: str) -> tuple[RegisterLedger, str]:
-    _district, school = _scope(school_code)
-    assert school is not None
-    today = school.district.local(db.clock().now()).date()
-    register = register_ledger(
-        db.session(), current_user, school=school, today=today, locale=current_locale()
-    )
-    return register, _("Certificates and documents ledger")
-
-
-@bp.get("/ledger/<school_code>/registers/excel")
-@login_required
-def registers_excel(school_code: str) -> Response:
-    from webapp.ledgers.excel import register_workbook
-
-    register, title = _register(school_code)
-    data = register_workbook(register, title, _("No documents yet."))
-    return _download(
-        data,
-        f"{register.scope}-{title}-{register.on}.xlsx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-
-
-def _registers_html(school_code: str) -> tuple[str, RegisterLedger, str]:
-    register, title = _register(school_code)
-    html = render_template("ledgers/registers_print.html", register=register, title=title)
-    return html, register, title
-
-
-@bp.get("/ledger/<school_code>/registers/print")
-@login_required
-def registers_print(school_code: str) -> str:
-    return _registers_html(school_code)[0]
-
-
-@bp.get("/ledger/<school_code>/registers/pdf")
-@login_required
-def registers_pdf(school_code: str) -> Response:
-    html, register, title = _registers_html(school_code)
-    return pdf_download(html, f"{register.scope}-{title}-{register.on}.pdf")
-
-
-def _pack(school_code: str) -> tuple[Ledger, RegisterLedger, str, School | None]:
-    """Every ledger of the school for the period (no filters but the period) and its
-    registers."""
+def _pack(school_code: str) -> tuple[Ledger, list[RegisterLedger], School | None]:
+    """Every ledger of the school for the period (no filters but the period) and its four
+    registers as of the period's end."""
     district, school = _scope(school_code)
     session = db.session()
     try:
@@ -322,9 +281,17 @@ def _pack(school_code: str) -> tuple[Ledger, RegisterLedger, str, School | None]
         school=school,
         period=period,
         locale=current_locale(),
+        implausible_within=db.implausible_within(),
     )
-    register, title = _register(school_code)
-    return ledger, register, title, school
+    registers = register_ledgers(
+        session,
+        current_user,
+        district=district,
+        school=school,
+        period=period,
+        locale=current_locale(),
+    )
+    return ledger, registers, school
 
 
 @bp.get("/ledger/<school_code>/pack/pdf")
@@ -332,16 +299,14 @@ def _pack(school_code: str) -> tuple[Ledger, RegisterLedger, str, School | None]
 def pack_pdf(school_code: str) -> Response:
     """The inspection pack (迎检包): a cover with the school's figures, the corrective
     actions, the registers with their expiry status and every ledger, in one PDF."""
-
-    ledger, register, register_title, school = _pack(school_code)
+    ledger, registers, school = _pack(school_code)
     html = render_template(
         "ledgers/pack.html",
         ledger=ledger,
         keys=_keys(school),
         school=school,
-        register=register,
-        register_title=register_title,
-        cover=pack_cover(ledger, register),
+        registers=registers,
+        cover=pack_cover(ledger, registers),
         thumb_src=_data_uri,
         printed_at=db.clock().now(),
     )
@@ -352,13 +317,13 @@ def pack_pdf(school_code: str) -> Response:
 @bp.get("/ledger/<school_code>/pack/zip")
 @login_required
 def pack_zip(school_code: str) -> Response:
-    """The inspection pack's Excel files in one zip: a file per checklist and the registers."""
+    """The inspection pack's Excel files in one zip: a file per checklist and per register."""
     import zipfile
     from dataclasses import replace
 
     from webapp.ledgers.excel import ledger_workbook, register_workbook
 
-    ledger, register, register_title, school = _pack(school_code)
+    ledger, registers, school = _pack(school_code)
     keys = _keys(school)
     words = {
         "closed": _("Closed"),
@@ -379,10 +344,10 @@ def pack_zip(school_code: str) -> Response:
                 ),
             )
             pack.writestr(f"{section.title}.xlsx", data)
-        pack.writestr(
-            f"{register_title}.xlsx",
-            register_workbook(register, register_title, _("No documents yet.")),
-        )
+        for register in registers:
+            pack.writestr(
+                f"{register.title}.xlsx", register_workbook(register, _("Nothing to list."))
+            )
     name = f"{ledger.scope}-{_('Inspection pack')}-{ledger.period.start}-{ledger.period.end}.zip"
     return _download(out.getvalue(), name, "application/zip")
 
@@ -409,3 +374,6 @@ def print_ledger() -> str:
 @login_required
 def pdf() -> Response:
     return _pdf(None)
+
+
+from webapp.ledgers import registers as _registers  # noqa: E402,F401  (its routes)

@@ -14,7 +14,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from models.ledgers import Ledger, LedgerRow, LedgerSection, RegisterLedger
+from models.ledgers import Ledger, LedgerRow, LedgerSection
+from models.register_ledgers import RegisterLedger
 
 PASS_FILL = PatternFill("solid", fgColor="DCF2E3")
 FAIL_FILL = PatternFill("solid", fgColor="FDE2E1")
@@ -169,46 +170,53 @@ STATUS_FILLS = {
     "valid": PASS_FILL,
     "expiring": PatternFill("solid", fgColor="FFF1C2"),
     "expired": FAIL_FILL,
+    "missing": FAIL_FILL,
 }
-REGISTER_WIDTHS = (14, 28, 18, 24, 12, 12, 10)
+# A register's column widths in characters, by column key.
+REGISTER_WIDTHS = {
+    "school": 16,
+    "holder": 22,
+    "detail": 22,
+    "approval": 10,
+    "kind": 16,
+    "title": 26,
+    "number": 18,
+    "issued_on": 12,
+    "expires_on": 12,
+    "status": 10,
+    "note": 24,
+}
+DATE_KEYS = ("issued_on", "expires_on")
 
 
-def register_workbook(register: RegisterLedger, title: str, empty: str) -> bytes:
-    """The registers' ledger as one sheet: dates as dates, the status in its colour."""
+def register_workbook(register: RegisterLedger, empty: str) -> bytes:
+    """A register's ledger as one sheet: the school, register and period in its title, dates
+    as dates, the status in its colour."""
     book = Workbook()
     sheet = book.active
     assert sheet is not None
-    sheet.title = _sheet_title(title, set())
-    sheet.cell(row=1, column=1, value=f"{register.scope} · {title} · {register.on}").font = Font(
-        bold=True, size=14
-    )
-    for column, (header, width) in enumerate(
-        zip(register.headers, REGISTER_WIDTHS, strict=True), start=1
-    ):
+    sheet.title = _sheet_title(register.title, set())
+    title = f"{register.scope} · {register.title} · {register.period_label}"
+    sheet.cell(row=1, column=1, value=title).font = Font(bold=True, size=14)
+    for column, (key, header) in enumerate(zip(register.keys, register.headers, strict=True), 1):
         cell = sheet.cell(row=2, column=column, value=header)
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
-        sheet.column_dimensions[get_column_letter(column)].width = width
+        sheet.column_dimensions[get_column_letter(column)].width = REGISTER_WIDTHS[key]
     sheet.freeze_panes = "A3"
     if not register.rows:
         sheet.cell(row=3, column=1, value=empty)
+    wrap = Alignment(vertical="top", wrap_text=True)
+    status_column = register.keys.index("status") + 1
     for number, row in enumerate(register.rows, start=3):
-        values = (
-            row.kind,
-            row.title,
-            row.number,
-            row.holder,
-            row.issued_on,
-            row.expires_on,
-            row.status,
-        )
-        for column, value in enumerate(values, start=1):
-            cell = sheet.cell(row=number, column=column, value=value)
-            if column in (5, 6):
+        for column, key in enumerate(register.keys, start=1):
+            cell = sheet.cell(row=number, column=column, value=row.value(key))
+            cell.alignment = wrap
+            if key in DATE_KEYS:
                 cell.number_format = "yyyy-mm-dd"
-        status = sheet.cell(row=number, column=7)
-        if row.status_key in STATUS_FILLS:
-            status.fill = STATUS_FILLS[row.status_key]
+        fill = STATUS_FILLS.get(row.status_key)
+        if fill is not None:
+            sheet.cell(row=number, column=status_column).fill = fill
     sheet.print_title_rows = "2:2"
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4

@@ -1,0 +1,138 @@
+"""Records that look implausible: flagged on the ledger and counted on the dashboard, never
+refused. The same person filing at another asset a few seconds after their last record (a desk
+walking a photocopied label sheet), or a meter reading below the reading before it.
+
+Read from what each record keeps when filed (the asset of the person's previous record, when
+another, and the seconds between: models.records), against the threshold of the day, so a
+changed threshold applies to every record and the dashboard counts without pairing records."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from models.assets import Asset
+from models.checklists import FormTemplate
+from models.meters import METER_READING, READING, REPLACED, consumption_for
+from models.records import Record
+
+# What the config's ledgers.implausible_within_seconds defaults to.
+DEFAULT_WITHIN = timedelta(seconds=30)
+
+
+def _meter_templates() -> Any:
+    return select(FormTemplate.id).where(FormTemplate.key == METER_READING)
+
+
+def implausible_clause(within: timedelta = DEFAULT_WITHIN) -> ColumnElement[bool]:
+    """Whether a Record row is implausible, for a query's WHERE: what `implausible_reasons`
+    finds, counted in the database (the ledger's "flagged only", the dashboard's figure)."""
+    seconds = int(within.total_seconds())
+    quick = Record.after_seconds < seconds
+    before = aliased(Record)
+    previous_reading = (
+        select(before.answers[READING].as_float())
+        .where(
+            before.asset_id == Record.asset_id,
+            before.template_id.in_(_meter_templates()),
+            or_(
+                before.submitted_at < Record.submitted_at,
+                and_(before.submitted_at == Record.submitted_at, before.id < Record.id),
+            ),
+        )
+        .order_by(before.submitted_at.desc(), before.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    backwards = and_(
+        Record.template_id.in_(_meter_templates()),
+        func.coalesce(Record.answers[REPLACED].as_string(), "") != "yes",
+        Record.answers[READING].as_float() < previous_reading,
+    )
+    clause = backwards if seconds <= 0 else or_(quick, backwards)
+    return clause
+
+
+def flagged_clause(within: timedelta = DEFAULT_WITHIN) -> ColumnElement[bool]:
+    """A record the ledger flags: the same photo as another record, or implausible."""
+    return or_(Record.same_photo_as_id.is_not(None), implausible_clause(within))
+
+
+@dataclass(frozen=True)
+class QuickSuccession:
+    """The same person's record at another asset just before this one."""
+
+    asset_code: str
+    asset_name: str
+    seconds: int
+
+
+@dataclass(frozen=True)
+class Backwards:
+    """A meter reading below the reading before it (and the meter not replaced)."""
+
+    reading: float
+    last: float
+    since: str
+
+
+@dataclass(frozen=True)
+class Implausible:
+    quick: QuickSuccession | None = None
+    backwards: Backwards | None = None
+
+
+def implausible_reasons(
+    session: Session, records: Sequence[Record], within: timedelta = DEFAULT_WITHIN
+) -> dict[int, Implausible]:
+    """Why each implausible record among `records` is flagged, by record id; reads nothing
+    before the records but each meter's one reading before them."""
+    found: dict[int, Implausible] = {}
+    for record_id, quick in _quick_successions(session, records, within).items():
+        found[record_id] = Implausible(quick=quick)
+    for record_id, consumption in consumption_for(session, records).items():
+        if consumption.amount < 0 and consumption.last is not None:
+            backwards = Backwards(
+                reading=consumption.last + consumption.amount,
+                last=consumption.last,
+                since=consumption.since or "",
+            )
+            found[record_id] = Implausible(
+                quick=found.get(record_id, Implausible()).quick, backwards=backwards
+            )
+    return found
+
+
+def _quick_successions(
+    session: Session, records: Sequence[Record], within: timedelta
+) -> dict[int, QuickSuccession]:
+    """From what each record keeps of the person's previous one (models.records)."""
+    quick = {
+        r.id: (r.after_asset_id, r.after_seconds)
+        for r in records
+        if r.after_asset_id is not None
+        and r.after_seconds is not None
+        and r.after_seconds < within.total_seconds()
+    }
+    assets = (
+        {
+            a.id: a
+            for a in session.scalars(
+                select(Asset).where(
+                    Asset.id.in_(sorted({asset_id for asset_id, _ in quick.values()}))
+                )
+            )
+        }
+        if quick
+        else {}
+    )
+    return {
+        record_id: QuickSuccession(assets[asset_id].code, assets[asset_id].name, seconds)
+        for record_id, (asset_id, seconds) in quick.items()
+        if asset_id in assets
+    }

@@ -1,0 +1,138 @@
+"""A record is flagged implausible, never refused: the same person at another asset a few
+seconds after their last record, or a meter reading below the one before it. The ledger says
+why in words, its "flagged only" filter and the dashboard count the same records."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from models.assets import AssetKind
+from models.clock import SettableClock
+from models.dashboard import Span, school_dashboard
+from models.ledgers import LedgerFilters, build_ledger
+from models.people import Role
+from models.periods import PeriodKind, period_of
+from models.photos import PhotoStore
+from tests.factories import file_check, make_asset, make_person, make_record_row, make_school
+
+AT = datetime(2026, 3, 2, 0, 30, tzinfo=UTC)  # 08:30 in Shanghai
+
+
+def _ledger(session, admin, school, **more):  # type: ignore[no-untyped-def]
+    return build_ledger(
+        session,
+        admin,
+        district=school.district,
+        school=school,
+        period=period_of(PeriodKind.MONTH, AT.date()),
+        locale="zh_CN",
+        **more,
+    )
+
+
+def _flagged_on_dashboard(session, school, **more) -> int:  # type: ignore[no-untyped-def]
+    span = Span(AT.date().replace(day=1), AT.date().replace(day=31))
+    board = school_dashboard(session, [school], span, now=AT + timedelta(days=40), **more)
+    [figures] = board.schools
+    return figures.flagged
+
+
+def test_a_record_at_another_asset_seconds_after_the_same_persons_last_is_flagged(
+    session: Session, clock: SettableClock, store: PhotoStore
+) -> None:
+    school = make_school(session, "S1")
+    desk = make_person(session, clock, school, username="desk")
+    other = make_person(session, clock, school, username="other")
+    admin = make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    first = make_asset(session, clock, school)
+    second = make_asset(session, clock, school, code="MHQ-002", name="二楼西侧灭火器")
+    third = make_asset(session, clock, school, code="MHQ-003", name="三楼灭火器")
+
+    def file(person, asset, key: str, after: int) -> None:  # type: ignore[no-untyped-def]
+        clock.set(AT + timedelta(seconds=after))
+        file_check(session, clock, store, person, asset, key)
+
+    file(desk, first, "quick-0001", 0)
+    file(desk, second, "quick-0002", 12)  # 12 s after another asset: flagged
+    file(desk, second, "quick-0003", 40)  # the same asset again: not
+    file(desk, third, "quick-0004", 75)  # 35 s on: not
+    file(other, first, "quick-0005", 80)  # another person: not
+    session.flush()
+
+    ledger = _ledger(session, admin, school)
+    flagged = _ledger(session, admin, school, filters=LedgerFilters(flagged=True))
+    relaxed = _ledger(session, admin, school, implausible_within=timedelta(seconds=60))
+
+    assert [(r.asset_code, r.flags) for r in ledger.rows] == [
+        ("MHQ-001", ()),
+        ("MHQ-002", ("距同一人上一条记录（一楼东侧灭火器 MHQ-001）仅 12 秒",)),
+        ("MHQ-002", ()),
+        ("MHQ-003", ()),
+        ("MHQ-001", ()),
+    ]
+    assert [r.flags for r in flagged.rows] == [ledger.rows[1].flags]
+    assert [bool(r.flags) for r in relaxed.rows] == [False, True, False, True, False]
+    assert relaxed.rows[3].flags == ("距同一人上一条记录（二楼西侧灭火器 MHQ-002）仅 35 秒",)
+    assert _flagged_on_dashboard(session, school) == 1
+    assert _flagged_on_dashboard(session, school, implausible_within=timedelta(seconds=60)) == 2
+    assert _flagged_on_dashboard(session, school, implausible_within=timedelta(0)) == 0
+
+
+def test_a_meter_reading_below_the_one_before_is_flagged_unless_the_meter_was_replaced(
+    session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session, "S1")
+    reader = make_person(session, clock, school, username="reader")
+    admin = make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    meter = make_asset(
+        session, clock, school, AssetKind.METER, "DB-01", "教学楼总电表", meter_type="electricity"
+    )
+
+    def read(day: int, reading: int, **more: str) -> None:
+        make_record_row(
+            session,
+            meter,
+            reader,
+            AT + timedelta(days=day),
+            template_key="meter_reading",
+            answers={"reading": reading, **more},
+        )
+
+    read(-5, 1000)  # February's reading, before the ledger's month
+    read(0, 900)  # below it: flagged
+    read(1, 950)  # above the one before: plausible
+    read(2, 20, meter_replaced="yes", new_meter_start="0")  # a new meter: plausible
+    read(3, 10)  # below the new meter's 20: flagged
+    session.flush()
+
+    ledger = _ledger(session, admin, school)
+    flagged = _ledger(session, admin, school, filters=LedgerFilters(flagged=True))
+
+    assert [r.flags for r in ledger.rows] == [
+        ("读数 900 低于该表上一次读数（2026-02-25：1000）",),
+        (),
+        (),
+        ("读数 10 低于该表上一次读数（2026-03-04：20）",),
+    ]
+    assert [r.at.day for r in flagged.rows] == [2, 5]
+    assert _flagged_on_dashboard(session, school) == 2
+
+
+def test_the_same_photo_flag_names_the_other_record_by_asset_and_time(
+    session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session, "S1")
+    inspector = make_person(session, clock, school)
+    admin = make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    first = make_asset(session, clock, school)
+    second = make_asset(session, clock, school, code="MHQ-002", name="二楼西侧灭火器")
+    earlier = make_record_row(session, first, inspector, AT)
+    make_record_row(session, second, inspector, AT + timedelta(hours=2), same_photo_as=earlier)
+
+    ledger = _ledger(session, admin, school)
+
+    assert ledger.rows[1].flags == ("与一楼东侧灭火器 MHQ-001 2026-03-02 08:30 的记录照片相同",)
+    assert "记录 " not in ledger.rows[1].flags[0]  # no id an inspector cannot look up
+    assert _flagged_on_dashboard(session, school) == 1
