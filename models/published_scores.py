@@ -7,7 +7,7 @@ a row, so the history says who published what, and when."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, select
@@ -18,6 +18,7 @@ from models.messages import N_, DomainError, Message
 from models.org import District, School
 from models.people import Person, visible_school_ids
 from models.periods import Period, PeriodKind
+from models.plausibility import DEFAULT_WITHIN
 from models.score import (
     INDICATORS,
     Figures,
@@ -26,7 +27,6 @@ from models.score import (
     Scheme,
     Score,
     compute_score,
-    district_ranking,
     rank,
     school_figures,
 )
@@ -67,6 +67,7 @@ def publish_scores(
     scheme: Scheme,
     *,
     now: datetime,
+    implausible_within: timedelta = DEFAULT_WITHIN,
 ) -> PublishedScore:
     """Freeze every school of the district's score for the period as it stands now; only the
     district's administrators may. An earlier publication of the period stays, as history."""
@@ -77,7 +78,16 @@ def publish_scores(
             select(School).where(School.district_id == district.id).order_by(School.code)
         )
     )
-    figures = school_figures(session, schools, period, district, scheme, now, by_duty=True)
+    figures = school_figures(
+        session,
+        schools,
+        period,
+        district,
+        scheme,
+        now,
+        by_duty=True,
+        implausible_within=implausible_within,
+    )
     ranked = rank([(s, compute_score(s.id, figures[s.id], scheme)) for s in schools])
     row = PublishedScore(
         district_id=district.id,
@@ -182,21 +192,3 @@ def published_school(row: PublishedScore, school_id: int) -> PublishedSchool | N
             )
             return PublishedSchool(entry["rank"], score, figures)
     return None
-
-
-def scores_in_force(
-    session: Session,
-    viewer: Person,
-    district: District,
-    period: Period,
-    scheme: Scheme,
-    now: datetime,
-) -> tuple[dict[int, Ranked], PublishedScore | None]:
-    """Each school's score the viewer sees for the period: the publication's when the period
-    was published, else the live one (the dashboard shows them beside its figures)."""
-    publication = latest_publication(session, district.id, period)
-    if publication is not None:
-        ranked = published_ranking(session, viewer, publication)
-    else:
-        ranked = district_ranking(session, viewer, district, period, scheme, now)
-    return {r.school.id: r for r in ranked}, publication

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -32,6 +32,7 @@ from models.messages import N_, DomainError, Message
 from models.org import District, School
 from models.people import Person, visible_school_ids
 from models.periods import Period, PeriodKind
+from models.plausibility import DEFAULT_WITHIN, flagged_clause
 from models.records import Record
 from models.trips import Trip, TripStatus
 
@@ -296,6 +297,7 @@ def school_figures(
     now: datetime,
     *,
     by_duty: bool = False,
+    implausible_within: timedelta = DEFAULT_WITHIN,
 ) -> dict[int, Figures]:
     """Each school's figures for the period, up to `now`: counted per indicator in one
     grouped query each, across all the schools; with `by_duty`, the tasks per duty kind too
@@ -353,7 +355,7 @@ def school_figures(
     flagged = dict(
         session.execute(
             select(Record.school_id, func.count())
-            .where(*in_records, Record.same_photo_as_id.is_not(None))
+            .where(*in_records, flagged_clause(implausible_within))
             .group_by(Record.school_id)
         ).all()
     )
@@ -488,6 +490,8 @@ def district_ranking(
     period: Period,
     scheme: Scheme,
     now: datetime,
+    *,
+    implausible_within: timedelta = DEFAULT_WITHIN,
 ) -> list[Ranked]:
     """Every school of the district the viewer may see, scored and ranked."""
     schools = list(
@@ -497,14 +501,31 @@ def district_ranking(
             .order_by(School.code)
         )
     )
-    figures = school_figures(session, schools, period, district, scheme, now)
+    figures = school_figures(
+        session, schools, period, district, scheme, now, implausible_within=implausible_within
+    )
     return rank([(s, compute_score(s.id, figures[s.id], scheme)) for s in schools])
 
 
 def school_score(
-    session: Session, school: School, period: Period, scheme: Scheme, now: datetime
+    session: Session,
+    school: School,
+    period: Period,
+    scheme: Scheme,
+    now: datetime,
+    *,
+    implausible_within: timedelta = DEFAULT_WITHIN,
 ) -> tuple[Score, Figures]:
-    figures = school_figures(session, [school], period, school.district, scheme, now, by_duty=True)
+    figures = school_figures(
+        session,
+        [school],
+        period,
+        school.district,
+        scheme,
+        now,
+        by_duty=True,
+        implausible_within=implausible_within,
+    )
     return compute_score(school.id, figures[school.id], scheme), figures[school.id]
 
 
@@ -524,7 +545,12 @@ class Loss:
 
 
 def losses(
-    session: Session, school: School, period: Period, now: datetime
+    session: Session,
+    school: School,
+    period: Period,
+    now: datetime,
+    *,
+    implausible_within: timedelta = DEFAULT_WITHIN,
 ) -> dict[str, list[Loss]]:
     """Per indicator, the tasks, actions, trips and records that lost its points (the first
     MAX_LOSSES of each, oldest first)."""
@@ -600,7 +626,7 @@ def losses(
             .join(FormTemplate, FormTemplate.id == Record.template_id)
             .where(
                 Record.school_id == school.id,
-                Record.same_photo_as_id.is_not(None),
+                flagged_clause(implausible_within),
                 Record.submitted_at >= start,
                 Record.submitted_at < end,
             )

@@ -15,6 +15,7 @@ from models.ledgers import LedgerFilters, build_ledger
 from models.people import Role
 from models.periods import PeriodKind, period_of
 from models.photos import PhotoStore
+from models.score import Scheme, losses, school_figures
 from tests.factories import file_check, make_asset, make_person, make_record_row, make_school
 
 AT = datetime(2026, 3, 2, 0, 30, tzinfo=UTC)  # 08:30 in Shanghai
@@ -78,6 +79,17 @@ def test_a_record_at_another_asset_seconds_after_the_same_persons_last_is_flagge
     assert _flagged_on_dashboard(session, school) == 1
     assert _flagged_on_dashboard(session, school, implausible_within=timedelta(seconds=60)) == 2
     assert _flagged_on_dashboard(session, school, implausible_within=timedelta(0)) == 0
+    # The score's "records not flagged" counts the same records, and names the flagged one.
+    month = period_of(PeriodKind.MONTH, AT.date())
+    scheme = Scheme({"flags": 100}, {"A": 90})
+    figures = school_figures(
+        session, [school], month, school.district, scheme, AT + timedelta(days=40)
+    )
+    assert figures[school.id].counts["flags"] == (4, 5)
+    lost = losses(session, school, month, AT + timedelta(days=40))["flags"]
+    assert [(loss.asset_code, loss.at) for loss in lost] == [
+        ("MHQ-002", AT + timedelta(seconds=12))
+    ]
 
 
 def test_a_meter_reading_below_the_one_before_is_flagged_unless_the_meter_was_replaced(

@@ -118,7 +118,13 @@ def show_ranking() -> Response | str:
         ranked = ps.published_ranking(session, current_user, publication)
     else:
         ranked = sc.district_ranking(
-            session, current_user, district, period, scheme, db.clock().now()
+            session,
+            current_user,
+            district,
+            period,
+            scheme,
+            db.clock().now(),
+            implausible_within=db.implausible_within(),
         )
     return render_template(
         "score/ranking.html",
@@ -142,7 +148,13 @@ def publish() -> Response:
     period, scheme = _period(district), _scheme(district.id)
     try:
         ps.publish_scores(
-            db.begin_writing(), current_user, district, period, scheme, now=db.clock().now()
+            db.begin_writing(),
+            current_user,
+            district,
+            period,
+            scheme,
+            now=db.clock().now(),
+            implausible_within=db.implausible_within(),
         )
     except ps.PublishRefused as refused:
         flash(translate(refused.message), "error")
@@ -168,7 +180,9 @@ def show_school(school_code: str) -> str:
         score, figures, place = entry.score, entry.figures, entry.rank
     else:
         publication = None
-        score, figures = sc.school_score(session, school, period, scheme, now)
+        score, figures = sc.school_score(
+            session, school, period, scheme, now, implausible_within=db.implausible_within()
+        )
         place = None
     return render_template(
         "score/school.html",
@@ -179,7 +193,7 @@ def show_school(school_code: str) -> str:
         figures=figures,
         place=place,
         publication=publication,
-        losses=sc.losses(session, school, period, now),
+        losses=sc.losses(session, school, period, now, implausible_within=db.implausible_within()),
     )
 
 
@@ -240,7 +254,13 @@ def export_year(year: int) -> Response:
         )
     else:
         ranked = sc.district_ranking(
-            session, current_user, district, period, scheme, db.clock().now()
+            session,
+            current_user,
+            district,
+            period,
+            scheme,
+            db.clock().now(),
+            implausible_within=db.implausible_within(),
         )
         version = scheme.version
         status = gettext("Live, not published")
