@@ -27,7 +27,7 @@ from models.duties import Task, TaskState, done_late
 from models.org import School
 from models.people import Person, Role, managed_schools
 from models.periods import Period, PeriodKind
-from models.plausibility import DEFAULT_WITHIN, flagged_clause
+from models.plausibility import DEFAULT_WITHIN, flagged_records
 from models.records import Record
 from models.recurrence import Calendar
 from models.sweep import school_figures
@@ -292,10 +292,9 @@ def school_dashboard(
     )
     for school_id, count in records:
         figures[school_id].records = count
+    flagged_ids = flagged_records(implausible_within, *in_records).subquery()
     flagged = session.execute(
-        select(Record.school_id, func.count())
-        .where(*in_records, flagged_clause(implausible_within))
-        .group_by(Record.school_id)
+        select(flagged_ids.c.school_id, func.count()).group_by(flagged_ids.c.school_id)
     )
     for school_id, count in flagged:
         figures[school_id].flagged = count

@@ -31,6 +31,7 @@ from models.assets import Asset, AssetKind
 from models.base import Base
 from models.catalogue import LOCALES, date_range, join_list, translate
 from models.checklists import FormTemplate
+from models.drills import DRILL_TEMPLATE
 from models.duties import Task, TaskState, template_title
 from models.messages import N_, DomainError, Message
 from models.notifications import Notification, Severity, district_admins, notify, school_admins
@@ -106,7 +107,7 @@ PROBLEM_LABELS = {
 
 PATROL = "fire_patrol"
 EXTINGUISHER_CHECK = "extinguisher_monthly"
-DRILL = "fire_drill"
+DRILL = DRILL_TEMPLATE
 DISINFECTION = "water_dispenser_disinfection"
 WATER_TEST = "water_quarterly_report"
 
@@ -326,6 +327,7 @@ class AssetCount:
     done: int = 0
     missed: int = 0
     failed: int = 0
+    filed: int = 0  # filed without a schedule: counted, not as a due check done
 
 
 @dataclass
@@ -667,10 +669,12 @@ def _period(
     missed: list[CheckLine] = []
     filed: list[CheckLine] = []
     problems: list[ProblemLine] = []
+    today = school.district.local(now).date()
     for day in days:
         if day.verdict == Verdict.NO_CHECKS:
             continue
-        figures.school_days += 1
+        # A day still to come is not yet a day of checks, whatever is due on it.
+        figures.school_days += date.fromisoformat(day.day) <= today
         figures.zero_risk_days += day.verdict == Verdict.ZERO_RISK
         figures.missed_days += day.verdict == Verdict.MISSING
         for check in day.checks:
@@ -695,15 +699,16 @@ def _period(
                 missed.append(check)
             if check.state == "filed":
                 filed.append(check)
-            elif check.asset_id is not None:
+            if check.asset_id is not None:
                 mine = per_asset.setdefault(
                     (check.asset_id, check.template_key),
                     AssetCount(check.asset_id, check.asset, check.template_key, check.title),
                 )
-                mine.due += 1
+                mine.due += check.state != "filed"
                 mine.done += check.state == "done"
+                mine.filed += check.state == "filed"
                 mine.missed += check.state == "missed"
-                mine.failed += check.state == "done" and check.result == "fail"
+                mine.failed += check.state in ("done", "filed") and check.result == "fail"
         problems.extend(day.problems)
     figures.problems = len(problems)
     figures.fixed = sum(p.status == "fixed" for p in problems)

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, CompoundSelect, and_, func, or_, select, union
 from sqlalchemy.orm import Session, aliased
 
-from models.assets import Asset
+from models.assets import Asset, AssetKind
 from models.checklists import FormTemplate
 from models.meters import METER_READING, READING, REPLACED, consumption_for
 from models.records import Record
@@ -50,12 +50,29 @@ def implausible_clause(within: timedelta = DEFAULT_WITHIN) -> ColumnElement[bool
         .scalar_subquery()
     )
     backwards = and_(
+        Record.asset_kind == AssetKind.METER,
         Record.template_id.in_(_meter_templates()),
         func.coalesce(Record.answers[REPLACED].as_string(), "") != "yes",
         Record.answers[READING].as_float() < previous_reading,
     )
     clause = backwards if seconds <= 0 else or_(quick, backwards)
     return clause
+
+
+def flagged_records(within: timedelta, *where: ColumnElement[bool]) -> CompoundSelect:
+    """The (id, school_id) of the records among `where` that the ledger flags, as a union of
+    one narrow query per rule, each along an index of its own (the same photo, the quick
+    succession, a meter's readings): a district's year is counted without reading its records,
+    which one query of `flagged_clause` would."""
+    seconds = int(within.total_seconds())
+    rows = select(Record.id, Record.school_id).where(*where)
+    parts = [
+        rows.where(Record.same_photo_as_id.is_not(None)),
+        rows.where(implausible_clause(timedelta(0))),
+    ]
+    if seconds > 0:
+        parts.append(rows.where(Record.after_seconds < seconds))
+    return union(*parts)
 
 
 def flagged_clause(within: timedelta = DEFAULT_WITHIN) -> ColumnElement[bool]:

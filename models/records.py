@@ -81,6 +81,16 @@ class Record(Base):
             sqlite_where=text("same_photo_as_id IS NOT NULL"),
             postgresql_where=text("same_photo_as_id IS NOT NULL"),
         ),
+        # The records filed soon after the same person's at another asset (the quick
+        # succession the ledger flags): counted along it, without reading a year of records.
+        Index(
+            "ix_record_quick_school_id_submitted_at",
+            "school_id",
+            "submitted_at",
+            "after_seconds",
+            sqlite_where=text("after_seconds IS NOT NULL"),
+            postgresql_where=text("after_seconds IS NOT NULL"),
+        ),
         # A person's previous record, found when they file the next (`_follow_previous`).
         Index("ix_record_submitted_by_id_submitted_at", "submitted_by_id", "submitted_at"),
     )

@@ -32,7 +32,7 @@ from models.messages import N_, DomainError, Message
 from models.org import District, School
 from models.people import Person, visible_school_ids
 from models.periods import Period, PeriodKind
-from models.plausibility import DEFAULT_WITHIN, flagged_clause
+from models.plausibility import DEFAULT_WITHIN, flagged_clause, flagged_records
 from models.records import Record
 from models.trips import Trip, TripStatus
 
@@ -352,11 +352,10 @@ def school_figures(
         Record.submitted_at >= start,
         Record.submitted_at < end,
     )
-    flagged = dict(
+    flagged_ids = flagged_records(implausible_within, *in_records).subquery()
+    flagged: dict[int, int] = dict(
         session.execute(
-            select(Record.school_id, func.count())
-            .where(*in_records, flagged_clause(implausible_within))
-            .group_by(Record.school_id)
+            select(flagged_ids.c.school_id, func.count()).group_by(flagged_ids.c.school_id)
         ).all()
     )
     for school_id, of in session.execute(

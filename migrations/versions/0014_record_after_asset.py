@@ -35,6 +35,14 @@ def upgrade() -> None:
             "ix_record_submitted_by_id_submitted_at", ["submitted_by_id", "submitted_at"]
         )
     _fill()
+    op.create_index(
+        "ix_record_quick_school_id_submitted_at",
+        "record",
+        ["school_id", "submitted_at", "after_seconds"],
+        unique=False,
+        sqlite_where=sa.text("after_seconds IS NOT NULL"),
+        postgresql_where=sa.text("after_seconds IS NOT NULL"),
+    )
 
 
 def _fill() -> None:
@@ -77,6 +85,7 @@ def _fill() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_record_quick_school_id_submitted_at", table_name="record")
     with op.batch_alter_table("record", schema=None) as batch_op:
         batch_op.drop_index("ix_record_submitted_by_id_submitted_at")
         batch_op.drop_constraint(batch_op.f("fk_record_after_asset_id_asset"), type_="foreignkey")

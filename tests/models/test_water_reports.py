@@ -56,9 +56,10 @@ def test_the_water_report_counts_each_dispensers_disinfections_and_names_the_mis
         quarter.session, quarter.school, ReportKind.WATER, FIRST_QUARTER, now=cst(1, 10, month=4)
     )
 
-    assert [(a.asset, a.due, a.done, a.missed, a.failed) for a in report.assets] == [
-        ("一楼饮水机", 4, 4, 0, 0),
-        ("二楼饮水机", 3, 2, 1, 1),
+    assert [(a.asset, a.due, a.done, a.missed, a.filed, a.failed) for a in report.assets] == [
+        ("一楼饮水机", 4, 4, 0, 0, 0),
+        ("二楼饮水机", 3, 2, 1, 0, 1),
+        ("后勤办公室", 0, 0, 0, 1, 0),  # the quarter's test report, filed without a schedule
     ]
     [missed] = report.missed
     assert (missed.day, missed.asset, missed.title["zh_CN"]) == (

@@ -17,6 +17,7 @@ from wtforms import TextAreaField
 from models.food_safety import (
     CHECK_LABELS,
     DAY_TITLE,
+    DRILL,
     FAMILIES,
     FIRE,
     FOOD,
@@ -84,6 +85,8 @@ def _labels() -> dict[str, object]:
         "kind_specs": KINDS,
         "families": FAMILIES,
         "day_title": DAY_TITLE,
+        "patrol": PATROL,
+        "drill": DRILL,
     }
 
 
@@ -202,9 +205,7 @@ def print_family_report(school_code: str, family: str, period: str, starts_on: s
     school = _school(school_code)
     report_kind, first = _period(_family_kind(family, period), starts_on)
     now = db.clock().now()
-    return printing.report_page(
-        db.session(), school, report_kind, first, now=now, labels=_labels() | {"patrol": PATROL}
-    )
+    return printing.report_page(db.session(), school, report_kind, first, now=now, labels=_labels())
 
 
 @bp.get("/reports/<school_code>/<family>/<period>/<starts_on>/pdf")
@@ -213,9 +214,7 @@ def pdf_family_report(school_code: str, family: str, period: str, starts_on: str
     school = _school(school_code)
     report_kind, first = _period(_family_kind(family, period), starts_on)
     now = db.clock().now()
-    return printing.report_pdf(
-        db.session(), school, report_kind, first, now=now, **_labels(), patrol=PATROL
-    )
+    return printing.report_pdf(db.session(), school, report_kind, first, now=now, **_labels())
 
 
 def _report_page(
@@ -251,7 +250,6 @@ def _report_page(
         school=school,
         kind=report_kind,
         spec=KINDS[report_kind],
-        patrol=PATROL,
         report=report,
         row=row,
         form=form,
