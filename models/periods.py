@@ -93,6 +93,14 @@ class Period:
         return {"period": self.kind.value, "on": self.start.isoformat()}
 
 
+# The query's date fields as the period form labels them, for the message under a bad one.
+DATE_FIELDS = {
+    "on": {"zh_CN": "期间内任一日期", "en": "Any day in the period"},
+    "from": {"zh_CN": "开始日期", "en": "From"},
+    "to": {"zh_CN": "结束日期", "en": "To"},
+}
+
+
 def _date(value: str | None, field: str) -> date | None:
     if not value:
         return None
@@ -100,7 +108,7 @@ def _date(value: str | None, field: str) -> date | None:
         return date.fromisoformat(value.strip())
     except ValueError:
         raise PeriodInvalid(
-            Message(N_("%(field)s is not a date (YYYY-MM-DD)."), {"field": field})
+            Message(N_("%(field)s is not a date (YYYY-MM-DD)."), {"field": DATE_FIELDS[field]})
         ) from None
 
 

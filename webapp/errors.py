@@ -42,13 +42,23 @@ def _csrf_error(_exc: CSRFError) -> tuple[str, int] | Response:
 
 def _http_error(exc: HTTPException) -> tuple[str, int] | HTTPException:
     status = exc.code or 500
-    if status == 404:
+    if status == 404 and request.path.startswith("/s/"):
         return _page(
             404,
             gettext("Nothing here"),
             gettext(
-                "This label or page is not known, or the label has been replaced. "
+                "This label is not known, or it has been replaced. "
                 "Ask your school's administrator for a new label."
+            ),
+        )
+    if status == 404:
+        # Also what a page of another school answers: nobody learns that it exists.
+        return _page(
+            404,
+            gettext("Nothing here"),
+            gettext(
+                "This page does not exist, or it is not one you may open. "
+                "Go back, or start again from the home page."
             ),
         )
     if status == 413:

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy.orm import Session
 
+from models.catalogue import pick_text, translate
 from models.duties import CalendarEntry, CalendarKind
 from models.periods import Period, PeriodInvalid, PeriodKind, parse_period
 from tests.factories import make_school
@@ -122,3 +123,18 @@ def test_a_terms_dates_sit_in_the_readers_own_brackets() -> None:
 
     assert term.label("zh_CN") == "2026 秋季学期（2026-09-01 — 2027-01-22）"
     assert term.label("en") == "2026 秋季学期 (2026-09-01 — 2027-01-22)"
+
+
+def test_a_bad_date_is_refused_naming_its_field_as_the_form_labels_it(session: Session) -> None:
+    district = make_school(session).district
+    cases = [
+        ({"period": "month", "on": "2026-13-01"}, "期间内任一日期 不是日期"),
+        ({"period": "range", "from": "2026-11-xx", "to": "2026-11-30"}, "开始日期 不是日期"),
+        ({"period": "range", "from": "2026-11-01", "to": "abc"}, "结束日期 不是日期"),
+    ]
+    for args, words in cases:
+        with pytest.raises(PeriodInvalid) as refused:
+            parse_period(session, args, district=district, now=LATE_SUNDAY_UTC)
+        message = refused.value.message
+        params = {k: pick_text(v, "zh_CN") for k, v in message.params.items()}
+        assert translate("zh_CN", message.msgid, **params).startswith(words)

@@ -57,3 +57,19 @@ def test_the_error_page_still_speaks_chinese_when_its_layout_cannot_be_drawn(
     page = response.get_data(as_text=True)
     assert '<html lang="zh-CN">' in page and "出错了" in page
     assert "Internal Server Error" not in page
+
+
+def test_a_missing_page_says_so_and_only_an_unknown_label_speaks_of_labels(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    make_person(session, clock, make_school(session), Role.TEACHER, "teacher")
+    session.commit()
+    auth.login("teacher")
+
+    page = client.get("/ledger/XX99")
+    label = client.get("/s/not-a-token")
+
+    assert page.status_code == 404 and label.status_code == 404
+    assert "此页面不存在" in page.get_data(as_text=True)
+    assert "标签" not in page.get_data(as_text=True).split("<main")[1]
+    assert "此标签不存在" in label.get_data(as_text=True)
