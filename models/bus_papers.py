@@ -70,7 +70,7 @@ def expired_papers(
             or_(*holders),
             Document.replaced_by_id.is_(None),
             or_(
-                Document.kind.in_([*BUS_PAPERS, *DRIVER_PAPERS]),
+                Document.kind.in_([DocumentKind.BUS_INSPECTION, *DRIVER_PAPERS]),
                 Document.insurance_type == InsuranceType.BUS_CARRIER_LIABILITY,
             ),
         )

@@ -207,11 +207,13 @@ def test_the_arrival_completes_when_the_escort_scans_the_rear_label(
         client, token, "bus_arrival", {"children_got_off": "15", "bus_checked_empty": "yes"}
     )
     done = client.get(arrival.headers["Location"]).get_data(as_text=True)
+    front = client.get(f"/s/{token}").get_data(as_text=True)
     waiting = client.get("/trips/S1").get_data(as_text=True)
 
     page, confirmed = _scan_rear(client, session)
 
     assert "现在请走到车尾，逐排检查，并扫车尾的标签" in done
+    assert "现在请走到车尾，逐排检查，并扫车尾的标签" in front
     assert "等待车尾检查" in waiting and "还没有人扫车尾标签" in waiting
     assert "车尾标签" in page and "下车 15 人" in page
     assert "我已走到车尾逐排检查：车内无学生滞留" in page
@@ -219,6 +221,7 @@ def test_the_arrival_completes_when_the_escort_scans_the_rear_label(
     ledger = client.get(confirmed.headers["Location"]).get_data(as_text=True)
     assert "到达确认完成：已检查到最后一排。" in ledger
     assert "到达，下车 15 人" in ledger and "已到达" in ledger
+    assert "现在请走到车尾" not in client.get(f"/s/{token}").get_data(as_text=True)
     session.rollback()
     assert session.scalar(select(Trip)).status == TripStatus.ARRIVED
 

@@ -115,6 +115,8 @@ def show_asset(token: str) -> str:
         records=records,
         figures=figures(records),
         actions=visible_actions(session, current_user, asset_id=asset.id),
+        # An arrival filed at this label still waits for the escort's scan at the back.
+        rear_waiting=trip_awaiting_rear_check(session, asset, now) is not None,
         locale=current_locale(),
     )
 
