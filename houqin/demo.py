@@ -27,6 +27,7 @@ from models.photos import PhotoStore
 from models.records import Channel, Upload, submit_record
 from models.suppliers import add_supplier
 from models.sweep import sweep
+from models.trips import check_rear
 from scheduler import sweep_policy
 from settings import Settings
 
@@ -180,6 +181,7 @@ def _create(session: Session, settings: Settings, now: datetime) -> None:
     for index, school in enumerate(schools):
         # On the books for a month: their checks are due as usual, not from their next window.
         _assets(session, school, people, index, now - timedelta(days=30))
+    _bus_papers(session, schools[0], people, now)
     _history(session, settings, schools, people, now)
     for kind, starts_on, ends_on, name in CALENDAR:
         add_calendar_entry(
@@ -389,11 +391,56 @@ def _history(
                 )
                 if any(i.type == "photo" and i.required for i in template.spec.items):
                     last_photo = photo
+                if template.spec.trip == "arrival":  # walked to the back, scanned the rear label
+                    check_rear(session, people[filer], asset, now=clock.now())
     _refused_departure(session, assets, people["teacher1"], clock, store)
     _counts(session, assets, people["admin1"], clock, store)
     _patrols(session, assets, people["inspector1"], now, store)
     clock.set(now - timedelta(minutes=30))
     _health_check(session, assets, people, clock, store)
+
+
+def _bus_papers(session: Session, school: School, people: dict[str, Person], now: datetime) -> None:
+    """Bus XC-01 with its papers in the register: inspected two months ago (due again in
+    four), its maintenance file, its carrier-liability insurance, and its driver 吴师傅,
+    whose qualification is valid but whose annual review (审验) expires next week: the
+    register shows it expiring now, and from the day after it expires the bus may not leave."""
+    bus = session.scalars(
+        select(Asset).where(Asset.school_id == school.id, Asset.code == "XC-01")
+    ).one()
+    driver = people["driver1"]
+    bus.attributes = {**bus.attributes, "driver": driver.display_name}
+    today = school.district.local(now).date()
+    papers: list[tuple[DocumentKind, str, Person | None, int, int, str | None]] = [
+        (DocumentKind.BUS_INSPECTION, "校车安全技术检验合格证明", None, -61, 122, None),
+        (DocumentKind.BUS_MAINTENANCE, "校车维护保养档案", None, -30, 335, None),
+        (
+            DocumentKind.INSURANCE_POLICY,
+            "承运人责任险保单",
+            None,
+            -100,
+            265,
+            "bus_carrier_liability",
+        ),
+        (DocumentKind.DRIVER_QUALIFICATION, "校车驾驶资格（驾驶证签注）", driver, -400, 695, None),
+        (DocumentKind.DRIVER_REVIEW, "驾驶证年度审验", driver, -358, 7, None),
+    ]
+    for kind, title, person, issued, expires, insurance in papers:
+        session.add(
+            Document(
+                district_id=school.district_id,
+                school_id=school.id,
+                kind=kind,
+                title=title,
+                person_id=person.id if person else None,
+                asset_id=None if person else bus.id,
+                insurance_type=insurance,
+                issued_on=today + timedelta(days=issued),
+                expires_on=today + timedelta(days=expires),
+                created_at=now - timedelta(days=30),
+            )
+        )
+    session.flush()
 
 
 def _health_check(

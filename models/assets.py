@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, func, select
+from sqlalchemy import ForeignKey, String, UniqueConstraint, and_, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base
@@ -74,8 +74,32 @@ class Asset(Base):
 
     @property
     def current_label(self) -> Label | None:
-        live = [label for label in self.labels if label.revoked_at is None]
+        """The live label on the asset itself (a bus's front one)."""
+        return self.live_label(LabelPosition.FRONT)
+
+    @property
+    def rear_label(self) -> Label | None:
+        """A bus's live label at the back, scanned after walking every row on arrival."""
+        return self.live_label(LabelPosition.REAR)
+
+    def live_label(self, position: str) -> Label | None:
+        live = [
+            label
+            for label in self.labels
+            if label.revoked_at is None and (label.position or LabelPosition.FRONT) == position
+        ]
         return live[-1] if live else None
+
+
+class LabelPosition(enum.StrEnum):
+    """Where a label is stuck: every asset has one; a bus has a second at the back (车尾)."""
+
+    FRONT = "front"
+    REAR = "rear"
+
+
+# The kinds whose assets carry a second label at the back.
+REAR_LABELLED_KINDS = frozenset({AssetKind.BUS})
 
 
 class Label(Base):
@@ -86,6 +110,7 @@ class Label(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id"), index=True)
     token: Mapped[str] = mapped_column(String(64), unique=True)
+    position: Mapped[str] = mapped_column(String(8), default=LabelPosition.FRONT)
     issued_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
 
@@ -119,15 +144,24 @@ def create_asset(
     )
     session.add(asset)
     issue_label(session, asset, now=now, flush=flush)
+    if kind in REAR_LABELLED_KINDS:
+        issue_label(session, asset, now=now, flush=flush, position=LabelPosition.REAR)
     return asset
 
 
-def issue_label(session: Session, asset: Asset, *, now: datetime, flush: bool = True) -> Label:
-    """Revoke the asset's live label, if any, and issue a fresh one."""
-    current = asset.current_label
+def issue_label(
+    session: Session,
+    asset: Asset,
+    *,
+    now: datetime,
+    flush: bool = True,
+    position: str = LabelPosition.FRONT,
+) -> Label:
+    """Revoke the asset's live label at that position, if any, and issue a fresh one."""
+    current = asset.live_label(position)
     if current is not None:
         current.revoked_at = now
-    label = Label(asset=asset, token=new_token(), issued_at=now)
+    label = Label(asset=asset, token=new_token(), issued_at=now, position=position)
     session.add(label)
     if flush:
         session.flush()
@@ -145,11 +179,15 @@ def revoke_label(session: Session, asset: Asset, *, now: datetime) -> Label | No
 
 def find_asset_by_token(session: Session, token: str) -> Asset | None:
     """The asset behind a live label; None for junk, unknown or revoked tokens alike."""
+    label = find_label_by_token(session, token)
+    return label.asset if label is not None else None
+
+
+def find_label_by_token(session: Session, token: str) -> Label | None:
+    """The live label with this token (which says where on the asset it is), or None."""
     if not looks_like_token(token):
         return None
-    return session.scalar(
-        select(Asset).join(Label).where(Label.token == token, Label.revoked_at.is_(None))
-    )
+    return session.scalar(select(Label).where(Label.token == token, Label.revoked_at.is_(None)))
 
 
 def visible_asset(
@@ -177,11 +215,11 @@ def assets_in_care_of(session: Session, person: Person, limit: int = 8) -> list[
 
 def labelled_assets(session: Session, school: School, kind: str | None = None) -> list[Asset]:
     """A school's assets that have a live label, in code order, for printing."""
+    front = Asset.labels.any(
+        and_(Label.revoked_at.is_(None), Label.position == LabelPosition.FRONT)
+    )
     query = (
-        select(Asset)
-        .join(Label)
-        .where(Asset.school_id == school.id, Label.revoked_at.is_(None))
-        .order_by(Asset.kind, Asset.code)
+        select(Asset).where(Asset.school_id == school.id, front).order_by(Asset.kind, Asset.code)
     )
     if kind:
         query = query.where(Asset.kind == kind)

@@ -36,6 +36,12 @@ class DocumentKind(enum.StrEnum):
     HEALTH_CERTIFICATE = "health_certificate"
     TRAINING_CERTIFICATE = "training_certificate"
     DRIVER_APPROVAL = "driver_approval"
+    # A school-bus driver's own papers (校车安全管理条例 §§23–24), held by the driver.
+    DRIVER_QUALIFICATION = "driver_qualification"
+    DRIVER_REVIEW = "driver_review"
+    # A bus's semi-annual safety inspection and its maintenance file (§§20–22), held by the bus.
+    BUS_INSPECTION = "bus_inspection"
+    BUS_MAINTENANCE = "bus_maintenance"
     QS_CERTIFICATE = "qs_certificate"
     TEST_REPORT = "test_report"
     BUSINESS_LICENCE = "business_licence"
@@ -47,6 +53,10 @@ DOCUMENT_KIND_LABELS = {
     DocumentKind.HEALTH_CERTIFICATE: N_("Health certificate"),
     DocumentKind.TRAINING_CERTIFICATE: N_("Training certificate"),
     DocumentKind.DRIVER_APPROVAL: N_("Driver approval"),
+    DocumentKind.DRIVER_QUALIFICATION: N_("School-bus driving qualification"),
+    DocumentKind.DRIVER_REVIEW: N_("Driving licence annual review"),
+    DocumentKind.BUS_INSPECTION: N_("Bus safety inspection"),
+    DocumentKind.BUS_MAINTENANCE: N_("Bus maintenance file"),
     DocumentKind.QS_CERTIFICATE: N_("QS certificate"),
     DocumentKind.TEST_REPORT: N_("Test report"),
     DocumentKind.BUSINESS_LICENCE: N_("Business licence"),
@@ -100,11 +110,19 @@ REQUIRED_CERTIFICATES = {
     Role.DORM_STAFF: (DocumentKind.TRAINING_CERTIFICATE,),
 }
 
+# The papers a bus holds, and those its driver (a person with the bus staff role) holds.
+BUS_DOCUMENTS = frozenset({DocumentKind.BUS_INSPECTION, DocumentKind.BUS_MAINTENANCE})
+DRIVER_DOCUMENTS = frozenset({DocumentKind.DRIVER_QUALIFICATION, DocumentKind.DRIVER_REVIEW})
+
 # Which holders fit which kind of document: "school" means nobody in particular.
 HOLDERS_FOR_KIND = {
     DocumentKind.HEALTH_CERTIFICATE: {"person"},
     DocumentKind.TRAINING_CERTIFICATE: {"person"},
     DocumentKind.DRIVER_APPROVAL: {"asset"},
+    DocumentKind.DRIVER_QUALIFICATION: {"person"},
+    DocumentKind.DRIVER_REVIEW: {"person"},
+    DocumentKind.BUS_INSPECTION: {"asset"},
+    DocumentKind.BUS_MAINTENANCE: {"asset"},
     DocumentKind.QS_CERTIFICATE: {"supplier"},
     DocumentKind.TEST_REPORT: {"supplier", "asset"},
     DocumentKind.BUSINESS_LICENCE: {"supplier", "asset", "school"},
@@ -349,6 +367,18 @@ def _check_holder(
         and not (isinstance(holder, Asset) and holder.kind == AssetKind.BUS)
     ):
         errors["holder"] = Message(N_("Carrier liability insurance is held by a bus."))
+    if (
+        "holder" not in errors
+        and kind in BUS_DOCUMENTS
+        and not (isinstance(holder, Asset) and holder.kind == AssetKind.BUS)
+    ):
+        errors["holder"] = Message(N_("A bus's inspection and maintenance file are held by a bus."))
+    if (
+        "holder" not in errors
+        and kind in DRIVER_DOCUMENTS
+        and not (isinstance(holder, Person) and is_at_school(holder, school, (Role.BUS_STAFF,)))
+    ):
+        errors["holder"] = Message(N_("A driver's papers are held by a member of the bus staff."))
     return errors, school.district_id
 
 

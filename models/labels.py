@@ -8,8 +8,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.assets import KIND_LABELS, Asset, AssetKind, labelled_assets
-from models.catalogue import translate
+from models.assets import KIND_LABELS, Asset, AssetKind, LabelPosition, labelled_assets
+from models.catalogue import in_brackets, translate
+from models.messages import N_
 from models.org import School
 from qr_labels import LAYOUTS, FontMissing, LabelInfo, find_cjk_font, label_url
 from qr_labels.sheet import write_label_pngs, write_sheet_pdf
@@ -19,15 +20,23 @@ class LabelsError(Exception):
     """Labels cannot be printed; the message says what to fix."""
 
 
-def label_info(asset: Asset, base_url: str) -> LabelInfo:
+# What a bus's second label says it is, so it goes on at the back (and is scanned there).
+REAR_MARK = N_("Rear of the bus")
+
+
+def label_info(asset: Asset, base_url: str, position: str = LabelPosition.FRONT) -> LabelInfo:
     """What one printed label shows: the QR with the scan URL, and the asset in its
-    district's language."""
-    label = asset.current_label
+    district's language; a rear label's name is marked 车尾."""
+    label = asset.live_label(position)
     if label is None:
         raise LabelsError(f"asset {asset.code} has no live label")
+    locale = asset.school.district.locale
+    name = asset.name
+    if position == LabelPosition.REAR:
+        name = asset.name + in_brackets(translate(locale, REAR_MARK), locale)
     return LabelInfo(
         url=label_url(base_url, label.token),
-        name=asset.name,
+        name=name,
         code=asset.code,
         school=asset.school.name,
         kind=translate(asset.school.district.locale, KIND_LABELS[AssetKind(asset.kind)]),
@@ -37,7 +46,13 @@ def label_info(asset: Asset, base_url: str) -> LabelInfo:
 def label_infos(
     session: Session, base_url: str, school: School, kind: str | None
 ) -> list[LabelInfo]:
-    return [label_info(asset, base_url) for asset in labelled_assets(session, school, kind)]
+    """Each asset's label, a bus's rear label right after its front one."""
+    infos = []
+    for asset in labelled_assets(session, school, kind):
+        infos.append(label_info(asset, base_url))
+        if asset.rear_label is not None:
+            infos.append(label_info(asset, base_url, LabelPosition.REAR))
+    return infos
 
 
 def write_labels(

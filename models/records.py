@@ -45,6 +45,7 @@ from models.suppliers import suppliers_for
 from models.trips import (
     TripRefused,
     alert_overload,
+    alert_refused_departure,
     arrival_failures,
     escort_errors,
     record_trip,
@@ -219,6 +220,8 @@ def submit_record(
     now = clock.now()
     refusal = trip_refusal(session, spec, asset, now)
     if refusal is not None:
+        if spec.trip == "departure":  # kept: the door answers the refusal, no exception escapes
+            alert_refused_departure(session, asset, actor, refusal, key, now)
         raise TripRefused(refusal)
     if not repeat_confirmed:
         earlier = earlier_in_window(

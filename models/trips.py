@@ -1,7 +1,9 @@
-"""Bus trips: a departure scan and an arrival scan by the teacher on board.
+"""Bus trips: a departure scan and an arrival scan by the teacher on board, then the scan of
+the label at the back of the bus (车尾) that says the escort walked every row.
 
-Every child who boarded must get off. A mismatch, an overloaded bus, or a trip with no
-arrival in time is a critical alert to the school's administrators at once.
+Every child who boarded must get off. A mismatch, an overloaded bus, a departure the
+register or the day's pre-trip check forbids, or a trip with no rear scan in time is a
+critical alert to the school's administrators at once.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from models.answers import answer_values
 from models.assets import Asset
 from models.base import Base
+from models.bus_papers import driver_of_the_day, expired_papers_refusal, message_in
 from models.catalogue import LOCALES
-from models.checklists import latest_template
+from models.checklists import latest_template, templates_for_kind
 from models.messages import N_, DomainError, Message
 from models.notifications import Severity, notify, school_admins
 from models.paging import PAGE_SIZE, Page, page_of
@@ -57,13 +60,21 @@ class Trip(Base):
     got_off: Mapped[int | None]
     arrival_record_id: Mapped[int | None] = mapped_column(ForeignKey("record.id"))
     arrival_teacher_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    # Who scanned the rear label; `arrived_at` is when: the arrival completes only then.
+    rear_checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
 
     bus: Mapped[Asset] = relationship()
     teacher: Mapped[Person] = relationship(foreign_keys=[teacher_id])
+    rear_checked_by: Mapped[Person | None] = relationship(foreign_keys=[rear_checked_by_id])
 
     @property
     def mismatch(self) -> bool:
         return self.got_off is not None and self.got_off != self.boarded
+
+    @property
+    def awaiting_rear_check(self) -> bool:
+        """The arrival is filed but nobody has yet scanned the label at the back."""
+        return self.arrival_record_id is not None and self.arrived_at is None
 
 
 def open_trip(session: Session, bus: Asset) -> Trip | None:
@@ -75,11 +86,26 @@ def open_trip(session: Session, bus: Asset) -> Trip | None:
 
 
 def trip_to_end(session: Session, bus: Asset, now: datetime) -> Trip | None:
-    """The trip an arrival ends: the bus's latest, if it has not arrived and left recently.
+    """The trip an arrival ends: the bus's latest, if it has no arrival and left recently.
 
     A trip already flagged as not arrived is still ended by a late arrival scan, so its
     head count is kept; an older one, or one a newer departure replaced, is not.
     """
+    latest = _latest_recent_trip(session, bus, now)
+    if latest is None or latest.arrival_record_id is not None:
+        return None
+    return latest
+
+
+def trip_awaiting_rear_check(session: Session, bus: Asset, now: datetime) -> Trip | None:
+    """The trip whose arrival is filed and waits for the scan of the label at the back."""
+    latest = _latest_recent_trip(session, bus, now)
+    if latest is None or not latest.awaiting_rear_check:
+        return None
+    return latest
+
+
+def _latest_recent_trip(session: Session, bus: Asset, now: datetime) -> Trip | None:
     latest = session.scalar(
         select(Trip)
         .where(Trip.bus_id == bus.id)
@@ -133,9 +159,17 @@ def escort_errors(
 def trip_refusal(session: Session, spec: TemplateSpec, bus: Asset, now: datetime) -> Message | None:
     """Why this departure or arrival cannot be filed now, or None.
 
-    A departure needs the day's pre-trip check, passed (§41); an arrival needs a departure.
+    A departure needs the day's pre-trip check, passed (§41), and no paper of the bus or of
+    its driver expired (§§20–26, models/bus_papers.py); an arrival needs a departure.
     """
     if spec.trip == "arrival" and trip_to_end(session, bus, now) is None:
+        if trip_awaiting_rear_check(session, bus, now) is not None:
+            return Message(
+                N_(
+                    "The arrival is already recorded. Walk to the back of the bus, check "
+                    "every row, and scan the label there (车尾) to complete it."
+                )
+            )
         return Message(
             N_(
                 "No departure of this bus is open, so there is no trip to end. "
@@ -145,23 +179,10 @@ def trip_refusal(session: Session, spec: TemplateSpec, bus: Asset, now: datetime
         )
     if spec.trip != "departure":
         return None
-    from models.records import Record  # records import this module
-
     template = latest_template(session, PRE_TRIP_CHECK)
     check = dict(template.spec.title) if template else dict.fromkeys(LOCALES, PRE_TRIP_CHECK)
     zone = bus.school.district.zone
-    midnight = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
-    latest = session.scalar(
-        select(Record)
-        .where(
-            Record.asset_id == bus.id,
-            Record.template.has(key=PRE_TRIP_CHECK),
-            Record.submitted_at >= midnight.astimezone(UTC),
-            Record.submitted_at <= now,
-        )
-        .order_by(Record.submitted_at.desc(), Record.id.desc())
-        .limit(1)
-    )
+    latest = todays_pre_trip_check(session, bus, now)
     if latest is None:
         return Message(
             N_(
@@ -178,7 +199,47 @@ def trip_refusal(session: Session, spec: TemplateSpec, bus: Asset, now: datetime
             ),
             {"check": check, "time": latest.submitted_at.astimezone(zone).strftime("%H:%M")},
         )
-    return None
+    return expired_papers_refusal(session, bus, driver_of_the_day(session, bus, latest), now)
+
+
+def todays_pre_trip_check(session: Session, bus: Asset, now: datetime) -> Any | None:
+    """The bus's latest pre-trip check filed this local day, passed or not."""
+    from models.records import Record  # records import this module
+
+    zone = bus.school.district.zone
+    midnight = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
+    return session.scalar(
+        select(Record)
+        .where(
+            Record.asset_id == bus.id,
+            Record.template.has(key=PRE_TRIP_CHECK),
+            Record.submitted_at >= midnight.astimezone(UTC),
+            Record.submitted_at <= now,
+        )
+        .order_by(Record.submitted_at.desc(), Record.id.desc())
+        .limit(1)
+    )
+
+
+def alert_refused_departure(
+    session: Session, bus: Asset, teacher: Person, refusal: Message, key: str, now: datetime
+) -> None:
+    """A departure refused for a missing check or an expired paper reaches the administrators
+    at once, with the reason the teacher was given."""
+    notify(
+        session,
+        [*school_admins(session, bus.school_id, bus.school.district_id), teacher],
+        message=N_("%(bus)s: the departure %(teacher)s tried was refused. %(reason)s"),
+        params={
+            "bus": _bus_name(bus),
+            "teacher": teacher.display_name,
+            "reason": {locale: message_in(locale, refusal) for locale in LOCALES},
+        },
+        severity=Severity.CRITICAL,
+        dedup_key=f"departure_refused:{bus.id}:{key}",
+        now=now,
+        link=f"/trips/{bus.school.code}",
+    )
 
 
 def arrival_failures(
@@ -208,11 +269,12 @@ def _depart(session: Session, record: Any, bus: Asset, now: datetime) -> Trip:
     if previous is not None:
         # A new departure while the last trip never arrived: that trip needs checking now.
         _no_arrival(session, previous, now)
+    driver = driver_of_the_day(session, bus, todays_pre_trip_check(session, bus, now))
     trip = Trip(
         school_id=bus.school_id,
         bus=bus,
         teacher=record.submitted_by,
-        driver=str(bus.attributes.get("driver", "")),
+        driver=driver.display_name if driver else str(bus.attributes.get("driver", "")),
         status=TripStatus.EN_ROUTE,
         departed_at=now,
         boarded=int(record.answers["children_boarded"]),
@@ -227,8 +289,7 @@ def _arrive(session: Session, record: Any, bus: Asset, now: datetime) -> Trip | 
     trip = trip_to_end(session, bus, now)
     if trip is None:
         return None
-    trip.status = TripStatus.ARRIVED
-    trip.arrived_at = now
+    # Not arrived yet: that waits for the scan at the back of the bus (check_rear).
     trip.got_off = int(record.answers["children_got_off"])
     trip.arrival_record_id = record.id
     trip.arrival_teacher_id = record.submitted_by.id
@@ -242,6 +303,35 @@ def _arrive(session: Session, record: Any, bus: Asset, now: datetime) -> Trip | 
             f"trip:{trip.id}:mismatch",
             now,
         )
+    return trip
+
+
+def check_rear(session: Session, actor: Person, bus: Asset, *, now: datetime) -> Trip:
+    """The escort scanned the label at the back of the bus after walking every row: the
+    trip's arrival is complete. Refused when no filed arrival waits for it."""
+    from models.checklist_roles import check_may_file  # it imports this module
+
+    arrival = next(
+        (t for t in templates_for_kind(session, bus.kind) if t.spec.trip == "arrival"), None
+    )
+    if arrival is not None:
+        check_may_file(session, actor, bus, arrival)
+    trip = trip_awaiting_rear_check(session, bus, now)
+    if trip is None:
+        raise TripRefused(
+            Message(
+                N_(
+                    "No arrival of this bus waits for the check at the back. File the "
+                    "arrival at the label by the door first, then walk to the back and "
+                    "scan this label."
+                )
+            )
+        )
+    # A trip already flagged as not arrived is ended all the same by a late walk to the back.
+    trip.status = TripStatus.ARRIVED
+    trip.arrived_at = now
+    trip.rear_checked_by = actor
+    session.flush()
     return trip
 
 
@@ -306,6 +396,20 @@ def sweep_trips(session: Session, *, now: datetime, within: timedelta) -> list[T
 def _no_arrival(session: Session, trip: Trip, now: datetime) -> None:
     trip.status = TripStatus.NO_ARRIVAL
     session.flush()
+    if trip.awaiting_rear_check:
+        _alert(
+            session,
+            trip,
+            N_(
+                "%(bus)s left at %(at)s with %(boarded)d children; the arrival was filed but "
+                "nobody scanned the label at the back of the bus. A child may still be on "
+                "the bus: check it now!"
+            ),
+            {"boarded": trip.boarded, "at": trip.departed_at.isoformat()},
+            f"trip:{trip.id}:no_arrival",
+            now,
+        )
+        return
     _alert(
         session,
         trip,

@@ -59,3 +59,27 @@ def test_the_demo_fire_record_holds_the_fortnights_patrols_and_the_problem_found
     assert found == ["用火、用电有违章情况"]
     assert "2026-11-25" not in patrols  # the day the patrol was forgotten
     assert len(patrols) == 8  # 18 to 30 November, Monday to Friday, but that one
+
+
+def test_the_demo_bus_has_its_papers_and_its_drivers_review_expires_next_week(
+    session: Session, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from models.documents import Document, DocumentKind
+    from models.trips import Trip, TripStatus
+
+    monkeypatch.chdir(tmp_path)
+    seed_demo(session, settings, now=NOW)
+
+    review = session.scalars(
+        select(Document).where(Document.kind == DocumentKind.DRIVER_REVIEW)
+    ).one()
+    assert review.person.display_name == "校车司机 吴师傅"
+    assert review.expires_on == date(2026, 12, 2) + timedelta(days=7)
+    kinds = set(session.scalars(select(Document.kind).where(Document.asset_id.is_not(None))))
+    assert {DocumentKind.BUS_INSPECTION, DocumentKind.BUS_MAINTENANCE} <= kinds
+    # The history's arrivals were completed at the rear label.
+    arrived = session.scalars(select(Trip).where(Trip.status == TripStatus.ARRIVED)).all()
+    assert arrived and all(t.rear_checked_by is not None for t in arrived)
+    assert (tmp_path / "var" / "labels-SY01.pdf").exists()

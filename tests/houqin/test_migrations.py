@@ -208,3 +208,45 @@ def test_records_kept_before_0014_get_the_asset_and_gap_of_the_persons_previous_
         (None, None),
         (None, None),
     ]
+
+
+def test_every_bus_already_registered_gets_its_rear_label(empty_engine: Engine) -> None:
+    from alembic import command
+
+    config = alembic_config(empty_engine.url.render_as_string(hide_password=False))
+    with empty_engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0014")
+        connection.execute(
+            text(
+                "INSERT INTO district (id, code, name, timezone, locale)"
+                " VALUES (1, 'D', 'D', 'Asia/Shanghai', 'zh_CN')"
+            )
+        )
+        connection.execute(
+            text("INSERT INTO school (id, district_id, code, name) VALUES (1, 1, 'S', 'S')")
+        )
+        for number, kind in enumerate(("bus", "extinguisher")):
+            connection.execute(
+                text(
+                    "INSERT INTO asset (id, school_id, kind, code, name, attributes, created_at)"
+                    " VALUES (:id, 1, :kind, :code, :kind, '{}', '2026-03-02 00:00:00')"
+                ),
+                {"id": number + 1, "kind": kind, "code": f"A-{number}"},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO label (asset_id, token, issued_at)"
+                    " VALUES (:id, :token, '2026-03-02 00:00:00')"
+                ),
+                {"id": number + 1, "token": f"front-token-of-asset-{number}-xxxx"},
+            )
+        command.upgrade(config, "0017")
+        labels = connection.execute(
+            text("SELECT asset_id, position FROM label ORDER BY asset_id, position")
+        ).all()
+        command.downgrade(config, "0013")
+        left = connection.execute(text("SELECT count(*) FROM label")).scalar()
+
+    assert [tuple(row) for row in labels] == [(1, "front"), (1, "rear"), (2, "front")]
+    assert left == 2

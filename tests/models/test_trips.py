@@ -18,7 +18,7 @@ from models.notifications import Notification, inbox
 from models.people import Role
 from models.photos import PhotoStore
 from models.records import Channel, Record, submit_record
-from models.trips import Trip, TripRefused, TripStatus, sweep_trips, trip_ledger
+from models.trips import Trip, TripRefused, TripStatus, check_rear, sweep_trips, trip_ledger
 from tests.factories import file_pre_trip_check, make_asset, make_person, make_school
 
 
@@ -72,12 +72,15 @@ def test_a_trip_runs_from_departure_to_arrival_on_the_ledger(
     _depart(session, clock, store, teacher, bus, 18)
     clock.advance(timedelta(minutes=40))
     arrival = _arrive(session, clock, store, teacher, bus, 18)
+    clock.advance(timedelta(minutes=1))
+    check_rear(session, teacher, bus, now=clock.now())
 
     [trip] = trip_ledger(session, admin, bus.school_id)
     assert arrival.passed
     assert trip.status == TripStatus.ARRIVED
+    assert trip.rear_checked_by is teacher
     assert (trip.boarded, trip.got_off, trip.driver) == (18, 18, "马师傅")
-    assert trip.arrived_at - trip.departed_at == timedelta(minutes=40)
+    assert trip.arrived_at - trip.departed_at == timedelta(minutes=41)
     assert trip.teacher is teacher
     assert inbox(session, admin) == []
 
@@ -259,6 +262,8 @@ def test_a_late_arrival_still_ends_the_trip_flagged_as_not_arrived(
     [late] = sweep_trips(session, now=clock.now(), within=timedelta(minutes=90))
 
     _arrive(session, clock, store, teacher, bus, 12)
+    assert (late.status, late.got_off) == (TripStatus.NO_ARRIVAL, 12)
+    check_rear(session, teacher, bus, now=clock.now())
 
     assert (late.status, late.got_off) == (TripStatus.ARRIVED, 12)
     clock.advance(timedelta(minutes=5))
@@ -287,3 +292,82 @@ def test_a_mismatch_on_a_new_trip_opens_its_own_action_with_its_own_deadline(
     assert second.opened_at == clock.now()
     assert second.due_at == clock.now() + timedelta(days=1)
     assert [e.kind for e in first.events] == ["opened"]
+
+
+def test_the_arrival_completes_only_when_the_escort_scans_the_rear_label(
+    session: Session, clock: SettableClock, store: PhotoStore, bus_world
+) -> None:
+    teacher, admin, bus = bus_world
+    _depart(session, clock, store, teacher, bus, 18)
+    clock.advance(timedelta(minutes=40))
+
+    _arrive(session, clock, store, teacher, bus, 18)
+
+    trip = session.scalar(select(Trip))
+    assert (trip.status, trip.arrived_at, trip.got_off) == (TripStatus.EN_ROUTE, None, 18)
+    assert trip.awaiting_rear_check
+    # The arrival cannot be filed twice; the refusal says to walk to the back.
+    with pytest.raises(TripRefused) as again:
+        _arrive(session, clock, store, teacher, bus, 18, key="arr-0002")
+    assert "scan the label there (车尾)" in again.value.message.msgid
+
+    clock.advance(timedelta(minutes=2))
+    check_rear(session, teacher, bus, now=clock.now())
+
+    assert (trip.status, trip.arrived_at) == (TripStatus.ARRIVED, clock.now())
+    assert (
+        sweep_trips(session, now=clock.now() + timedelta(hours=3), within=timedelta(hours=1)) == []
+    )
+    assert inbox(session, admin) == []
+
+
+def test_a_rear_scan_with_no_filed_arrival_is_refused(
+    session: Session, clock: SettableClock, store: PhotoStore, bus_world
+) -> None:
+    teacher, _, bus = bus_world
+    with pytest.raises(TripRefused) as before_leaving:
+        check_rear(session, teacher, bus, now=clock.now())
+    _depart(session, clock, store, teacher, bus, 12)
+
+    with pytest.raises(TripRefused) as on_the_road:
+        check_rear(session, teacher, bus, now=clock.now())
+
+    for refused in (before_leaving, on_the_road):
+        assert "File the arrival at the label by the door first" in refused.value.message.msgid
+    assert session.scalar(select(Trip)).status == TripStatus.EN_ROUTE
+
+
+def test_a_rear_scan_is_the_escorts_not_the_drivers(
+    session: Session, clock: SettableClock, store: PhotoStore, bus_world
+) -> None:
+    from models.checklist_roles import NotYoursToFile
+
+    teacher, _, bus = bus_world
+    driver = make_person(session, clock, bus.school, Role.BUS_STAFF, "driver")
+    _depart(session, clock, store, teacher, bus, 12)
+    _arrive(session, clock, store, teacher, bus, 12)
+
+    with pytest.raises(NotYoursToFile):
+        check_rear(session, driver, bus, now=clock.now())
+    assert session.scalar(select(Trip)).awaiting_rear_check
+
+
+def test_no_rear_scan_within_the_arrival_window_raises_the_no_arrival_alert(
+    session: Session, clock: SettableClock, store: PhotoStore, bus_world
+) -> None:
+    teacher, admin, bus = bus_world
+    _depart(session, clock, store, teacher, bus, 12)
+    clock.advance(timedelta(minutes=40))
+    _arrive(session, clock, store, teacher, bus, 12)
+
+    clock.advance(timedelta(minutes=49))
+    assert sweep_trips(session, now=clock.now(), within=timedelta(minutes=90)) == []
+    clock.advance(timedelta(minutes=2))
+    [late] = sweep_trips(session, now=clock.now(), within=timedelta(minutes=90))
+
+    assert late.status == TripStatus.NO_ARRIVAL
+    [alarm] = [n for n in inbox(session, admin) if n.dedup_key == f"trip:{late.id}:no_arrival"]
+    assert alarm.severity == "critical"
+    assert "nobody scanned the label at the back of the bus" in alarm.message
+    assert "1号校车" in alarm.text
+    assert any(n.dedup_key == alarm.dedup_key for n in inbox(session, teacher))

@@ -53,6 +53,46 @@ def test_the_trip_check_alarms_for_a_bus_that_never_arrived_once(
     assert session.scalar(select(func.count()).select_from(Notification)) == 2
 
 
+def test_the_trip_check_alarms_for_an_arrival_nobody_walked_to_the_back_of(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    store: PhotoStore,
+) -> None:
+    school = make_school(session)
+    teacher = make_person(session, clock, school, Role.TEACHER, "teacher")
+    make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    bus = make_asset(session, clock, school, AssetKind.BUS, "XC-01", "1号校车", seats=19)
+    file_pre_trip_check(session, clock, store, bus, teacher)
+    for key, answers in (
+        ("dep-00001", {"teacher_on_board": "yes", "children_boarded": "9", "seatbelts_on": "yes"}),
+        ("arr-00001", {"children_got_off": "9", "bus_checked_empty": "yes"}),
+    ):
+        template = "bus_departure" if key.startswith("dep") else "bus_arrival"
+        submit_record(
+            session,
+            actor=teacher,
+            asset=bus,
+            template=latest_template(session, template),
+            answers=answers,
+            uploads=[],
+            key=key,
+            channel=Channel.WEB,
+            clock=clock,
+            store=store,
+        )
+        clock.advance(timedelta(minutes=30))
+    session.commit()
+
+    clock.advance(timedelta(minutes=61))
+    assert check_trips(session_factory, clock, timedelta(minutes=120)) == 1
+
+    session.rollback()
+    messages = session.scalars(select(Notification.message)).all()
+    assert len(messages) == 2
+    assert all("nobody scanned the label at the back of the bus" in m for m in messages)
+
+
 def test_the_scheduler_runs_the_trip_check_and_the_sweep_every_minute(
     session_factory: sessionmaker[Session],
 ) -> None:

@@ -74,3 +74,28 @@ def test_staff_cannot_replace_or_print_labels(
     assert client.get(f"/s/{token}/label/replace").status_code == 404
     assert client.get(f"/s/{token}/label.png").status_code == 404
     assert client.get(f"/s/{token}").status_code == 200
+
+
+def test_a_bus_has_a_rear_label_that_prints_and_is_replaced_on_its_own(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    from models.assets import AssetKind
+
+    school = make_school(session)
+    make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    bus = make_asset(session, clock, school, AssetKind.BUS, "XC-01", "1号校车")
+    front, rear = bus.current_label.token, bus.rear_label.token
+    session.commit()
+    auth.login("admin")
+    assert "车尾标签" in client.get(f"/s/{front}").get_data(as_text=True)
+
+    png = client.get(f"/s/{rear}/label.png", buffered=True)
+    [code] = zxingcpp.read_barcodes(Image.open(io.BytesIO(png.data)))
+    confirm = client.get(f"/s/{rear}/label/replace").get_data(as_text=True)
+    response = client.post(f"/s/{rear}/label/replace", data={"csrf_token": csrf_token(confirm)})
+
+    assert code.text == f"http://houqin.test/s/{rear}"
+    new = response.headers["Location"].removeprefix("/s/")
+    assert "车尾标签" in client.get(f"/s/{new}").get_data(as_text=True)
+    assert client.get(f"/s/{rear}").status_code == 404
+    assert client.get(f"/s/{front}").status_code == 200  # the front label still works

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from models.assets import Asset, find_asset_by_token, issue_label
+from models.assets import Label, find_label_by_token, issue_label
 from models.labels import label_info
 from qr_labels import LAYOUTS, FontMissing, find_cjk_font, render_label
 from webapp import db
@@ -22,23 +22,24 @@ class ReplaceLabelForm(FlaskForm):
     """Only the CSRF token: replacing needs no other input."""
 
 
-def _managed_asset_or_404(token: str) -> Asset:
-    asset = find_asset_by_token(db.session(), token)
-    if asset is None or not current_user.can_manage_school(asset.school):
+def _managed_label_or_404(token: str) -> Label:
+    label = find_label_by_token(db.session(), token)
+    if label is None or not current_user.can_manage_school(label.asset.school):
         abort(404)
-    return asset
+    return label
 
 
 @bp.get("/s/<token>/label.png")
 @login_required
 def label_png(token: str) -> Response:
-    asset = _managed_asset_or_404(token)
+    label = _managed_label_or_404(token)
+    asset = label.asset
     settings = db.settings()
     try:
         font = find_cjk_font(settings.labels.font or None)
     except FontMissing:
         abort(503)
-    info = label_info(asset, settings.server.base_url)
+    info = label_info(asset, settings.server.base_url, label.position)
     image = render_label(info, LAYOUTS[settings.labels.layout], font)
     out = io.BytesIO()
     image.save(out, "PNG", dpi=(300, 300))
@@ -50,13 +51,14 @@ def label_png(token: str) -> Response:
 @login_required
 def replace_label(token: str) -> str | Response:
     """Asks first: a replaced label cannot be brought back, and every printed copy dies."""
-    asset = _managed_asset_or_404(token)
+    old = _managed_label_or_404(token)
+    asset = old.asset
     form = ReplaceLabelForm()
     if request.method == "GET":
         return render_template("labels/replace.html", asset=asset, token=token, form=form)
     if not form.validate_on_submit():
         abort(400)
-    label = issue_label(db.session(), asset, now=db.clock().now())
+    label = issue_label(db.session(), asset, now=db.clock().now(), position=old.position)
     flash(
         gettext("A new label was issued. Print it and put it on: the old label no longer works."),
         "success",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
@@ -13,7 +14,7 @@ from werkzeug.wrappers import Response
 from wtforms import BooleanField, HiddenField
 
 from models.actions import visible_actions
-from models.assets import Asset, find_asset_by_token
+from models.assets import Asset, Label, LabelPosition, find_label_by_token
 from models.checklist_roles import NotYoursToFile, check_may_file, fileable, most_urgent_first
 from models.checklists import FormTemplate, latest_template, templates_for_kind
 from models.health import OFF_DUTY, RosterEntry, roster_for
@@ -30,12 +31,16 @@ from models.records import (
     recent_records,
     submit_record,
 )
-from models.trips import trip_refusal
+from models.trips import TripRefused, check_rear, trip_awaiting_rear_check, trip_refusal
 from webapp import db, drafts
 from webapp.i18n import current_locale, translate
 from webapp.records import figures
 
 bp = Blueprint("scan", __name__, template_folder="templates")
+
+
+class RearCheckForm(FlaskForm):
+    """Only the CSRF token: scanning the rear label and pressing the button is the check."""
 
 
 class RecordForm(FlaskForm):
@@ -74,17 +79,28 @@ def _prepared(uploads: list[Upload]) -> list[Upload]:
     return prepared
 
 
-def _asset_or_404(token: str) -> Asset:
-    asset = find_asset_by_token(db.session(), token)
-    if asset is None or not can_see_school(db.session(), current_user, asset.school_id):
+def _label_or_404(token: str) -> Label:
+    label = find_label_by_token(db.session(), token)
+    if label is None or not can_see_school(db.session(), current_user, label.asset.school_id):
         abort(404)
-    return asset
+    return label
+
+
+def _asset_or_404(token: str) -> Asset:
+    """The asset of a label on it; a rear label (车尾) files nothing but its own check."""
+    label = _label_or_404(token)
+    if label.position == LabelPosition.REAR:
+        abort(404)
+    return label.asset
 
 
 @bp.get("/s/<token>")
 @login_required
 def show_asset(token: str) -> str:
-    asset = _asset_or_404(token)
+    label = _label_or_404(token)
+    if label.position == LabelPosition.REAR:
+        return _rear_page(label.asset, token, RearCheckForm())
+    asset = label.asset
     session = db.session()
     applying = templates_for_kind(session, asset.kind)
     mine = fileable(session, current_user, asset, applying)
@@ -99,8 +115,38 @@ def show_asset(token: str) -> str:
         records=records,
         figures=figures(records),
         actions=visible_actions(session, current_user, asset_id=asset.id),
+        # An arrival filed at this label still waits for the escort's scan at the back.
+        rear_waiting=trip_awaiting_rear_check(session, asset, now) is not None,
         locale=current_locale(),
     )
+
+
+def _rear_page(asset: Asset, token: str, form: RearCheckForm, error: str = "") -> str:
+    """The label at the back of a bus: the escort, having walked every row, confirms here."""
+    trip = trip_awaiting_rear_check(db.session(), asset, db.clock().now())
+    return render_template(
+        "scan/rear.html", asset=asset, token=token, trip=trip, form=form, error=error
+    )
+
+
+@bp.post("/s/<token>/rear")
+@login_required
+def confirm_rear(token: str) -> Response | tuple[str, int]:
+    """Walked to the back, no child left: the trip's arrival completes."""
+    label = _label_or_404(token)
+    if label.position != LabelPosition.REAR:
+        abort(404)
+    form = RearCheckForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        check_rear(db.session(), current_user, label.asset, now=db.clock().now())
+    except NotYoursToFile as refused:
+        return _refused(label.asset, token, refused)
+    except TripRefused as refused:
+        return _rear_page(label.asset, token, form, translate(refused.message)), 422
+    flash(gettext("Arrival complete: the bus was checked to the back row."), "success")
+    return redirect(url_for("trips.show_trips", school_code=label.asset.school.code))
 
 
 def _roster(template: FormTemplate, asset: Asset) -> list[tuple[RosterEntry, str]] | None:
