@@ -34,6 +34,7 @@ from models.trips import trip_refusal
 from webapp import db, drafts
 from webapp.i18n import current_locale, translate
 from webapp.records import figures
+from webapp.samples import DisposeForm, samples_shown
 
 bp = Blueprint("scan", __name__, template_folder="templates")
 
@@ -99,6 +100,9 @@ def show_asset(token: str) -> str:
         records=records,
         figures=figures(records),
         actions=visible_actions(session, current_user, asset_id=asset.id),
+        samples=samples_shown(asset) if asset.kind == "canteen" else [],
+        dispose_form=DisposeForm(),
+        now=now,
         locale=current_locale(),
     )
 
