@@ -15,11 +15,19 @@ from models.base import Base
 from models.checklist_roles import check_may_file
 from models.checklists import FormTemplate
 from models.messages import N_, DomainError, Message
+from models.notifications import Notification, Severity, notify, school_admins
+from models.org import District, School
 from models.people import Person, can_see_school
 from models.records import Record
 
 SAMPLE_RETENTION = "canteen_food_sample_retention"
 KEEP_FOR = timedelta(hours=48)
+# How far back the morning reminder looks for samples nobody recorded as disposed of.
+REMIND_WITHIN = timedelta(days=7)
+DISPOSAL_DUE = N_(
+    "%(count)d food samples at %(place)s have been kept for 48 hours: dispose of them and "
+    "record it on the canteen's page."
+)
 
 
 class SampleDisposal(Base):
@@ -137,3 +145,47 @@ def dispose_sample(
 def disposal_of(session: Session, record: Record) -> SampleDisposal | None:
     """The sample's disposal, once recorded."""
     return session.scalar(select(SampleDisposal).where(SampleDisposal.record_id == record.id))
+
+
+def remind_disposals(session: Session, district: District, now: datetime) -> list[Notification]:
+    """The morning reminder: each canteen with samples past their 48 hours (filed in the last
+    week and not yet disposed of) tells its responsible person, or the school's office."""
+    disposed = select(SampleDisposal.record_id)
+    records = session.scalars(
+        select(Record)
+        .join(Record.template)
+        .join(School, School.id == Record.school_id)
+        .where(
+            School.district_id == district.id,
+            FormTemplate.key == SAMPLE_RETENTION,
+            Record.submitted_at > now - REMIND_WITHIN,
+            Record.submitted_at <= now,
+            Record.id.not_in(disposed),
+        )
+        .order_by(Record.asset_id, Record.id)
+    )
+    ready: dict[int, list[Record]] = {}
+    for record in records:
+        if disposable_from(record) <= now:
+            ready.setdefault(record.asset_id, []).append(record)
+    queued: list[Notification] = []
+    today = district.local(now).date().isoformat()
+    for records_here in ready.values():
+        asset = records_here[0].asset
+        recipients = (
+            [asset.responsible]
+            if asset.responsible is not None and asset.responsible.active
+            else school_admins(session, asset.school_id, district.id)
+        )
+        label = asset.current_label
+        queued += notify(
+            session,
+            recipients,
+            message=DISPOSAL_DUE,
+            params={"count": len(records_here), "place": f"{asset.school.name} {asset.name}"},
+            severity=Severity.INFO,
+            dedup_key=f"samples:{asset.id}:{today}",
+            now=now,
+            link=f"/s/{label.token}#samples" if label is not None else None,
+        )
+    return queued

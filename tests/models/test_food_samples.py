@@ -11,12 +11,14 @@ from sqlalchemy.orm import Session
 from models.assets import Asset, AssetKind
 from models.checklist_roles import NotYoursToFile
 from models.clock import SettableClock
-from models.food_samples import DisposalRefused, dispose_sample, kept_samples
+from models.food_samples import DISPOSAL_DUE, DisposalRefused, dispose_sample, kept_samples
 from models.messages import SubmissionInvalid
+from models.notifications import Notification
 from models.org import School
 from models.people import Person, Role
 from models.photos import PhotoStore
 from models.records import Channel, Record, Submission, Upload, submit_record
+from models.sweep import sweep
 from tests.factories import cst, distinct_jpeg, field_errors, make_asset, make_person, template_for
 
 SAMPLE = "canteen_food_sample_retention"
@@ -172,3 +174,35 @@ def test_someone_who_does_not_file_samples_may_not_dispose_of_one(
 
     assert "filed by" in refused.value.message.msgid
     assert [s.record.id for s in kept_samples(session, canteen, clock.now())] == [record.id]
+
+
+def test_each_morning_the_canteen_hears_of_samples_past_their_48_hours_until_disposed_of(
+    session: Session,
+    clock: SettableClock,
+    store: PhotoStore,
+    canteen_school: tuple[School, Person, Person],
+) -> None:
+    school, _, cook = canteen_school
+    canteen = make_asset(
+        session, clock, school, AssetKind.CANTEEN, "ST-01", "食堂", responsible=cook
+    )
+    clock.set(cst(2, 12, 10))
+    record = _file(session, clock, store, cook, canteen, _sample(cook)).record
+
+    def reminders() -> list[Notification]:
+        return list(
+            session.scalars(select(Notification).where(Notification.message == DISPOSAL_DUE))
+        )
+
+    sweep(session, now=cst(4, 7, 40))  # 44 hours on: not yet
+    assert reminders() == []
+    sweep(session, now=cst(5, 7, 40))
+    sweep(session, now=cst(5, 9, 0))
+    [notice] = reminders()
+    assert notice.recipient_id == cook.id
+    assert notice.params["count"] == 1
+    assert notice.link == f"/s/{canteen.current_label.token}#samples"  # type: ignore[union-attr]
+
+    dispose_sample(session, cook, record, cst(5, 9, 5))
+    sweep(session, now=cst(6, 7, 40))
+    assert len(reminders()) == 1
