@@ -8,8 +8,8 @@ import uuid
 from contextlib import suppress
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageDraw
 from sqlalchemy import select
