@@ -83,3 +83,27 @@ def test_a_sample_waits_48_hours_on_the_canteen_page_then_its_disposal_is_record
     assert "留样处理已登记。" in after
     assert 'id="samples"' not in after
     assert _disposals(session) == 1
+
+
+def test_the_canteen_forms_ask_for_what_the_rules_name(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session)
+    make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    canteen = make_asset(session, clock, school, AssetKind.CANTEEN, "ST-01", "学生食堂")
+    session.commit()
+    token = canteen.current_label.token  # type: ignore[union-attr]
+    auth.login("admin")
+
+    asked = {
+        "canteen_accompanied_meal": ["陪餐人", "饭菜外观", "口味", "分量", "处理情况"],
+        "canteen_parent_meal": ["陪餐家长", "家长意见建议", "学校反馈"],
+        "canteen_food_sample_retention": ["菜品名称", "留样量", "每样不少于 125 克", "留样冰箱"],
+        "canteen_receiving_check": ["规格", "生产日期或生产批号", "保质期", "进货日期"],
+        "canteen_tableware_disinfection": ["委托集中消毒单位", "集中消毒单位", "消毒的餐具"],
+    }
+    for key, labels in asked.items():
+        page = client.get(f"/s/{token}/record/{key}")
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200, key
+        assert all(label in html for label in labels), key
