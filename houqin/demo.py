@@ -9,6 +9,7 @@ from contextlib import suppress
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageDraw
 from sqlalchemy import select
@@ -19,6 +20,7 @@ from models.checklists import TemplateSpec, latest_template
 from models.clock import SettableClock, SystemClock
 from models.documents import Document, DocumentKind
 from models.duties import add_calendar_entry
+from models.food_samples import disposable_from, dispose_sample
 from models.labels import write_labels
 from models.messages import SubmissionInvalid
 from models.org import District, Location, School
@@ -396,6 +398,7 @@ def _history(
     _refused_departure(session, assets, people["teacher1"], clock, store)
     _counts(session, assets, people["admin1"], clock, store)
     _patrols(session, assets, people["inspector1"], now, store)
+    _canteen_rules(session, assets, people, now, store)
     clock.set(now - timedelta(minutes=30))
     _health_check(session, assets, people, clock, store)
 
@@ -581,6 +584,145 @@ def _patrols(
         )
 
 
+def _canteen_rules(
+    session: Session,
+    assets: list[Asset],
+    people: dict[str, Person],
+    now: datetime,
+    store: PhotoStore,
+) -> None:
+    """The canteen as the food-safety rules ask it: the principal's accompanied lunches of the
+    last school days (one with a problem handled), a parent's meal with feedback, the samples
+    of each dish three days ago (past 48 hours, one disposed of) and yesterday (still kept),
+    and a rice supplier whose business licence ran out ten days ago: the receiving form
+    refuses it, naming the licence. The disinfection service's papers are in the register."""
+    canteen = next((a for a in assets if a.kind == AssetKind.CANTEEN), None)
+    meal = latest_template(session, "canteen_accompanied_meal")
+    parent = latest_template(session, "canteen_parent_meal")
+    sample = latest_template(session, "canteen_food_sample_retention")
+    if canteen is None or meal is None or parent is None or sample is None:
+        return
+    zone = canteen.school.district.zone
+    today = now.astimezone(zone).date()
+    principal, cook = people["admin1"], people["canteen1"]
+
+    def at(day: date, hour: int, minute: int = 0) -> SettableClock:
+        return SettableClock(datetime.combine(day, time(hour, minute), tzinfo=zone))
+
+    def file(actor: Person, template: Any, answers: dict[str, str], clock: SettableClock) -> Any:
+        return submit_record(
+            session,
+            actor=actor,
+            asset=canteen,
+            template=template,
+            answers=answers,
+            uploads=[
+                Upload(i.key, _photo(70 + len(answers) + clock.now().day))
+                for i in template.spec.items
+                if i.type == "photo" and i.required
+            ],
+            key=uuid.uuid4().hex,
+            channel=Channel.WEB,
+            clock=clock,
+            store=store,
+            repeat_confirmed=True,
+        ).record
+
+    school_days = [
+        d for d in (today - timedelta(days=back) for back in range(7, 0, -1)) if d.weekday() < 5
+    ]
+    for day in school_days:
+        problem = day == school_days[-2]
+        file(
+            principal,
+            meal,
+            {
+                "meal": "lunch",
+                "leader": str(principal.id),
+                "dishes": "米饭、番茄炒蛋、清炒油麦菜、紫菜汤",
+                "appearance": "good",
+                "taste": "fair" if problem else "good",
+                "portion": "good",
+                "problems_found": "yes" if problem else "no",
+                **({"problems": "汤偏咸", "handling": "已告知厨师长，次日减盐"} if problem else {}),
+            },
+            at(day, 12, 40),
+        )
+    file(
+        principal,
+        parent,
+        {
+            "meal": "lunch",
+            "parent": "王芳（三年级二班王小明家长）",
+            "satisfaction": "fair",
+            "feedback": "米饭有点硬，希望多些粗粮",
+            "reply": "已调整蒸饭时间，每周加两次杂粮饭",
+        },
+        at(school_days[-1], 12, 45),
+    )
+    kept = []
+    for back in (3, 1):
+        day = today - timedelta(days=back)
+        for n, dish in enumerate(("米饭", "番茄炒蛋", "清炒油麦菜")):
+            kept.append(
+                file(
+                    cook,
+                    sample,
+                    {
+                        "meal": "lunch",
+                        "dish": dish,
+                        "weight": str(150 + 10 * n),
+                        "sampled_at": "11:50",
+                        "sampler": str(cook.id),
+                        "fridge": "留样专柜 1 号",
+                        "fridge_temp": "4",
+                        "labelled": "yes",
+                    },
+                    at(day, 11, 55 + n),
+                )
+            )
+    oldest = kept[0]
+    if disposable_from(oldest) + timedelta(minutes=20) < now:
+        dispose_sample(session, cook, oldest, disposable_from(oldest) + timedelta(minutes=20))
+    mill = add_supplier(
+        session,
+        people["district"],
+        canteen.school.district_id,
+        name="金穗粮油贸易部",
+        categories=["rice", "flour"],
+        designated_brands=[],
+        now=now,
+    )
+    vendor = add_supplier(
+        session,
+        people["district"],
+        canteen.school.district_id,
+        name="清源餐具集中消毒中心",
+        categories=["other"],
+        designated_brands=[],
+        now=now,
+    )
+    for holder, kind, title, number, expires in (
+        (mill, DocumentKind.BUSINESS_LICENCE, "食品经营许可证", "JY12101020000123", -10),
+        (vendor, DocumentKind.BUSINESS_LICENCE, "营业执照", "91210100MA0XYZ123K", 400),
+        (vendor, DocumentKind.TEST_REPORT, "餐饮具消毒检测合格报告", "XD2026-118", 150),
+    ):
+        session.add(
+            Document(
+                district_id=canteen.school.district_id,
+                school_id=None,
+                kind=kind,
+                title=title,
+                number=number,
+                supplier_id=holder.id,
+                issued_on=today + timedelta(days=expires - 365),
+                expires_on=today + timedelta(days=expires),
+                created_at=now - timedelta(days=30),
+            )
+        )
+    session.flush()
+
+
 def _refused_departure(
     session: Session, assets: list[Asset], teacher: Person, clock: SettableClock, store: PhotoStore
 ) -> None:
@@ -618,6 +760,10 @@ def _answers(spec: TemplateSpec, failing: bool) -> dict[str, str]:
             answers[item.key] = "18" if item.key.startswith("children") else "30"
         elif item.type == "text" and item.required:
             answers[item.key] = "蒸汽消毒"
+        elif item.type == "single_choice" and item.required and not item.fail_values:
+            answers[item.key] = item.options[0].value
+        elif item.type == "time" and item.required:
+            answers[item.key] = "13:20"
     if failing:
         first = next((i for i in spec.items if i.type == "pass_fail"), None)
         if first is not None:

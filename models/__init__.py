@@ -9,6 +9,7 @@ from models.checklists import FormTemplate
 from models.documents import Document
 from models.duties import CalendarEntry, Duty, Task
 from models.food_safety import FoodSafetyReport
+from models.food_samples import SampleDisposal
 from models.linking import LinkCode
 from models.notifications import Delivery, Notification
 from models.org import District, Location, School
@@ -50,6 +51,7 @@ __all__ = [
     "RecordPhoto",
     "Role",
     "RoleGrant",
+    "SampleDisposal",
     "School",
     "ScoreScheme",
     "StoredFile",

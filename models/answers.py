@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 class SupplierChoice:
     name: str
     categories: tuple[str, ...]
+    # Why the supplier is refused whatever the category: its business licence has expired.
+    refused: Message | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,8 @@ def _parse(item: ItemSpec, values: list[str], asset: Asset, directory: Directory
     if item.type == "supplier":
         if not value.isdigit() or int(value) not in directory.suppliers:
             raise _Refused(Message(N_("Choose a supplier from the list.")))
+        if (refused := directory.suppliers[int(value)].refused) is not None:
+            raise _Refused(refused)
         return {"id": int(value), "name": directory.suppliers[int(value)].name}
     return _parse_number(item, value, asset)
 

@@ -566,6 +566,29 @@ def person_certificates(
     return list(session.scalars(query.order_by(*_by_expiry())))
 
 
+def expired_licences(session: Session, district_id: int, today: date) -> dict[int, Document]:
+    """Suppliers of the district whose business licence in the register has expired and has
+    no valid one beside it: goods or services from them are refused (食品安全法 §53)."""
+    expired: dict[int, Document] = {}
+    valid: set[int] = set()
+    for document in session.scalars(
+        select(Document)
+        .where(
+            Document.district_id == district_id,
+            Document.supplier_id.is_not(None),
+            Document.kind == DocumentKind.BUSINESS_LICENCE,
+            Document.replaced_by_id.is_(None),
+        )
+        .order_by(Document.id)
+    ):
+        supplier_id = document.supplier_id or 0
+        if document.is_valid_on(today):
+            valid.add(supplier_id)
+        else:
+            expired.setdefault(supplier_id, document)
+    return {k: v for k, v in expired.items() if k not in valid}
+
+
 def _by_expiry() -> tuple[Any, ...]:
     # Documents without an expiry last, on SQLite and PostgreSQL alike.
     return (Document.expires_on.is_(None), Document.expires_on, Document.id)

@@ -272,6 +272,11 @@ def done_late() -> ColumnElement[bool]:
     return Task.done_at > Task.due_at
 
 
+# When breakfast, lunch and dinner are over: an accompanied meal is due then (陪餐 at every
+# meal). A school that serves lunch only keeps 12:30 in its own schedule.
+MEAL_TIMES = (time(8, 0), time(12, 30), time(18, 30))
+
+
 def builtin_duties(dispenser_every_days: int = 7) -> list[BuiltinDuty]:
     """What the source document asks to be done regularly, as every district starts with it."""
     school_day: dict[str, Any] = {"school_days_only": True}
@@ -294,6 +299,12 @@ def builtin_duties(dispenser_every_days: int = 7) -> list[BuiltinDuty]:
         ),
         BuiltinDuty(
             "canteen_food_sample_retention", Rule(Frequency.DAILY, time(13, 0), **school_day)
+        ),
+        BuiltinDuty(
+            "canteen_accompanied_meal",
+            # Lunch, which every school with a canteen serves; a school that also serves
+            # breakfast and dinner (a boarding school) sets MEAL_TIMES on its schedule page.
+            Rule(Frequency.DAILY, time(12, 30), meal_times=(time(12, 30),), **school_day),
         ),
         BuiltinDuty(
             "canteen_tableware_disinfection", Rule(Frequency.DAILY, time(14, 0), **school_day)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, func, select, text
@@ -24,6 +24,7 @@ from models.base import Base
 from models.checklist_roles import check_may_file
 from models.checklists import FormTemplate, TemplateSpec, latest_template
 from models.clock import Clock
+from models.documents import Document, expired_licences, local_today
 from models.duties import Task, TaskState, complete_tasks
 from models.health import certificate_findings
 from models.messages import N_, DomainError, Message, SubmissionInvalid
@@ -191,7 +192,9 @@ def submit_record(
     errors: dict[str, Message] = {}
     alerted = False
     try:
-        checked = check_answers(spec, answers, counts, asset, directory_for(session, spec, asset))
+        today = local_today(clock.now(), asset.school.district)
+        directory = directory_for(session, spec, asset, today)
+        checked = check_answers(spec, answers, counts, asset, directory)
     except SubmissionInvalid as invalid:
         errors.update(invalid.errors)
         checked = None
@@ -492,8 +495,11 @@ def _photo_counts(uploads: Sequence[Upload]) -> dict[str, int]:
     return counts
 
 
-def directory_for(session: Session, spec: TemplateSpec, asset: Asset) -> Directory:
-    """Whom and what the checklist may name, looked up only when it has such an item."""
+def directory_for(
+    session: Session, spec: TemplateSpec, asset: Asset, today: date | None = None
+) -> Directory:
+    """Whom and what the checklist may name, looked up only when it has such an item; with
+    `today`, a supplier whose licence has expired by then is refused."""
     types = {item.type for item in spec.items}
     people = (
         {p.id: p.display_name for p in people_at_school(session, asset.school)}
@@ -503,11 +509,32 @@ def directory_for(session: Session, spec: TemplateSpec, asset: Asset) -> Directo
     suppliers = {}
     if "supplier" in types:
         district_id = session.get_one(School, asset.school_id).district_id
+        expired = expired_licences(session, district_id, today) if today is not None else {}
         suppliers = {
-            s.id: SupplierChoice(name=s.name, categories=tuple(s.categories))
+            s.id: SupplierChoice(
+                name=s.name,
+                categories=tuple(s.categories),
+                refused=_licence_refusal(s.name, expired[s.id]) if s.id in expired else None,
+            )
             for s in suppliers_for(session, district_id)
         }
     return Directory(people=people, suppliers=suppliers)
+
+
+def _licence_refusal(supplier: str, licence: Document) -> Message:
+    """Names the expired document, so the office knows what to renew."""
+    number = f" {licence.number}" if licence.number else ""
+    return Message(
+        N_(
+            "%(supplier)s: its %(document)s expired on %(date)s. Do not accept goods or "
+            "services from it until the register holds a valid one; tell the school office."
+        ),
+        {
+            "supplier": supplier,
+            "document": f"{licence.title}{number}",
+            "date": licence.expires_on.isoformat() if licence.expires_on else "",
+        },
+    )
 
 
 def _record_by_key(session: Session, key: str) -> Record | None:

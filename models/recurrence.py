@@ -13,6 +13,7 @@ import enum
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -54,9 +55,11 @@ class Rule:
     month: int = 1
     every_days: int = 7
     school_days_only: bool = False
+    # Daily only: one occurrence per meal, due at each of these times (陪餐 at every meal).
+    meal_times: tuple[time, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "frequency": self.frequency.value,
             "at": self.at.strftime("%H:%M"),
             "weekdays": list(self.weekdays),
@@ -65,6 +68,9 @@ class Rule:
             "every_days": self.every_days,
             "school_days_only": self.school_days_only,
         }
+        if self.meal_times:
+            data["meal_times"] = [t.strftime("%H:%M") for t in self.meal_times]
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Rule:
@@ -76,6 +82,7 @@ class Rule:
             month=int(data.get("month", 1)),
             every_days=int(data.get("every_days", 7)),
             school_days_only=bool(data.get("school_days_only", False)),
+            meal_times=tuple(time.fromisoformat(t) for t in data.get("meal_times", ())),
         )
 
     def problems(self) -> dict[str, str]:
@@ -93,6 +100,11 @@ class Rule:
             errors["month"] = N_("Choose the first, second or third month of the quarter.")
         if self.frequency == Frequency.EVERY_N_DAYS and not 1 <= self.every_days <= 366:
             errors["every_days"] = N_("Choose from 1 to 366 days.")
+        if self.meal_times and (
+            self.frequency != Frequency.DAILY
+            or list(self.meal_times) != sorted(set(self.meal_times))
+        ):
+            errors["meal_times"] = N_("Meal times are for a daily schedule, earliest first.")
         return errors
 
 
@@ -230,23 +242,37 @@ class Calendar:
             opens_at=self.at(opens), due_at=self.at(due, rule.at), closes_at=self.at(after)
         )
 
+    def _windows(self, rule: Rule, due: date) -> list[Window]:
+        """The day's one window, or with meal times one per meal: the day cut halfway between
+        one meal's due time and the next, so a record belongs to the meal it was nearest."""
+        window = self._window(rule, due)
+        if not rule.meal_times:
+            return [window]
+        dues = [self.at(due, moment) for moment in rule.meal_times]
+        cuts = [window.opens_at]
+        cuts += [a + (b - a) / 2 for a, b in pairwise(dues)]
+        cuts.append(window.closes_at)
+        return [Window(cuts[i], dues[i], cuts[i + 1]) for i in range(len(dues))]
+
     def window_at(self, rule: Rule, moment: datetime) -> Window | None:
         """The calendar occurrence whose window holds `moment`; None if it never falls due."""
         today = self.local_date(moment)
         start = _period(rule, today)[0]
         for due in due_dates(rule, start, self.school_day):
-            window = self._window(rule, due)
-            if window.closes_at > moment:
-                return window
+            for window in self._windows(rule, due):
+                if window.closes_at > moment:
+                    return window
         return None
 
     def window_after(self, rule: Rule, previous: Window) -> Window | None:
         """The calendar occurrence after `previous`."""
         start = self.local_date(previous.closes_at)
+        if rule.meal_times:
+            start = self.local_date(previous.due_at)
         for due in due_dates(rule, start, self.school_day):
-            window = self._window(rule, due)
-            if window.closes_at > previous.closes_at:
-                return window
+            for window in self._windows(rule, due):
+                if window.closes_at > previous.closes_at:
+                    return window
         return None
 
     def window_since(self, rule: Rule, done_at: datetime) -> Window:

@@ -37,6 +37,7 @@ from models.duties import (
     ensure_builtin_duties,
     first_window,
 )
+from models.food_samples import remind_disposals
 from models.messages import N_
 from models.notifications import Notification, Severity, district_admins, notify, school_admins
 from models.org import District, School
@@ -148,6 +149,7 @@ def sweep(session: Session, *, now: datetime, policy: SweepPolicy | None = None)
     for district in districts:
         context.announce_expiries(district)
         context.send_digest(district)
+        context.remind_sample_disposals(district)
     context.flush_events()
     return report
 
@@ -750,6 +752,18 @@ class _Context:
             now=self.now,
             link=document_link(document),
         )
+
+    # --- food samples past their 48 hours -----------------------------------------------------
+
+    def remind_sample_disposals(self, district: District) -> None:
+        """Once a morning, with the digest: the samples that may now be disposed of."""
+        calendar = self.calendars[district.id]
+        today = calendar.local_date(self.now)
+        if self.now < calendar.at(today, self.policy.digest_at):
+            return
+        if not _claim(self.session, f"samples:{district.id}", today.isoformat()):
+            return
+        self.report.queued += remind_disposals(self.session, district, self.now)
 
     # --- daily digest -------------------------------------------------------------------------
 

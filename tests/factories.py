@@ -363,7 +363,14 @@ MORNING = "canteen_morning_health_check"
 TABLEWARE = "canteen_tableware_disinfection"
 HEALTHY = {"staff_on_duty": "6", "all_certified": "yes", "anyone_unwell": "no"}
 HEALTHY_CLOTHES = {**HEALTHY, "clothes_clean": "pass"}
-CLEAN = {"method": "蒸汽", "minutes": "15", "stored_clean": "yes"}
+CLEAN = {
+    "done_by": "in_house",
+    "method": "蒸汽",
+    "items": "餐盘、碗、筷子",
+    "disinfected_at": "13:20",
+    "minutes": "15",
+    "stored_clean": "yes",
+}
 DIRTY = {**CLEAN, "stored_clean": "no"}
 NOTE = "晨检漏检已提醒，专人负责"
 

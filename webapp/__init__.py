@@ -32,6 +32,7 @@ from webapp import (
     records,
     registers,
     reports,
+    samples,
     scan,
     schedules,
     score,
@@ -91,6 +92,7 @@ def create_app(
     app.register_blueprint(actions.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(trips.bp)
+    app.register_blueprint(samples.bp)
     app.register_blueprint(checklists.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(registers.bp)

@@ -390,6 +390,15 @@ def test_failing_the_most_severe_item_fails_the_record_at_that_severity(
 
 RECEIVING = "canteen_receiving_check"
 NOTE = [Upload("delivery_note", PHOTO)]
+# What 食品安全法 §53 asks a receiving record to hold.
+LOGGED = {
+    "product": "小白菜",
+    "specification": "散装",
+    "quantity": "30 千克",
+    "batch": "2026-03-02",
+    "shelf_life": "3 天",
+    "delivered_on": "2026-03-02",
+}
 
 
 @pytest.fixture
@@ -399,6 +408,7 @@ def delivery(session: Session, school: School) -> dict[str, str]:
     return {
         "category": "vegetables",
         "supplier": str(supplier_id),
+        **LOGGED,
         "certificate_seen": "yes",
         "quality_ok": "pass",
     }

@@ -257,6 +257,12 @@ def test_a_delivery_from_a_supplier_not_approved_for_it_is_refused_next_to_the_s
     answers = {
         "category": "vegetables",
         "supplier": str(butcher.id),
+        "product": "小白菜",
+        "specification": "散装",
+        "quantity": "30 千克",
+        "batch": "2026-03-02",
+        "shelf_life": "3 天",
+        "delivered_on": "2026-03-02",
         "certificate_seen": "yes",
         "quality_ok": "pass",
         "decision": "accepted",

@@ -35,6 +35,7 @@ from models.trips import TripRefused, check_rear, trip_awaiting_rear_check, trip
 from webapp import db, drafts
 from webapp.i18n import current_locale, translate
 from webapp.records import figures
+from webapp.samples import DisposeForm, samples_shown
 
 bp = Blueprint("scan", __name__, template_folder="templates")
 
@@ -117,6 +118,9 @@ def show_asset(token: str) -> str:
         actions=visible_actions(session, current_user, asset_id=asset.id),
         # An arrival filed at this label still waits for the escort's scan at the back.
         rear_waiting=trip_awaiting_rear_check(session, asset, now) is not None,
+        samples=samples_shown(asset) if asset.kind == "canteen" else [],
+        dispose_form=DisposeForm(),
+        now=now,
         locale=current_locale(),
     )
 

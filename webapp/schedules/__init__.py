@@ -138,6 +138,16 @@ def _int(name: str, default: int, errors: dict[str, str]) -> int:
         return default
 
 
+def _meal_times(errors: dict[str, str]) -> tuple[time, ...]:
+    """ "08:00, 12:30, 18:30": a daily duty due once per meal; empty, once a day."""
+    raw = (request.form.get("meal_times") or "").replace("，", ",").replace("、", ",")
+    try:
+        return tuple(time.fromisoformat(t.strip()) for t in raw.split(",") if t.strip())
+    except ValueError:
+        errors["meal_times"] = gettext("Enter times like 08:00, 12:30, 18:30.")
+        return ()
+
+
 def _fields_from_form(errors: dict[str, str]) -> dt.DutyFields:
     frequency_raw = request.form.get("frequency", "")
     try:
@@ -152,6 +162,7 @@ def _fields_from_form(errors: dict[str, str]) -> dt.DutyFields:
         at = time(17, 0)
     weekdays = tuple(int(v) for v in request.form.getlist("weekdays") if v.isdigit())
     rule = Rule(
+        meal_times=_meal_times(errors),
         frequency=frequency,
         at=at,
         weekdays=weekdays,
@@ -179,6 +190,7 @@ def _form_values(duty: dt.Duty) -> dict[str, Any]:
         "month": rule.month,
         "every_days": rule.every_days,
         "school_days_only": rule.school_days_only,
+        "meal_times": ", ".join(t.strftime("%H:%M") for t in rule.meal_times),
         "remind_before_minutes": duty.remind_before,
         "escalate_school_hours": duty.escalate_school_after // 60,
         "escalate_district_hours": duty.escalate_district_after // 60,

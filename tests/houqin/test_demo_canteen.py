@@ -1,0 +1,45 @@
+"""The demo's canteen shows the food-safety rules: accompanied meals, samples awaiting their
+disposal, and a supplier refused for its expired licence."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from houqin.demo import seed_demo
+from models.assets import Asset, AssetKind
+from models.checklists import FormTemplate
+from models.documents import expired_licences, local_today
+from models.food_samples import kept_samples
+from models.org import School
+from models.records import Record
+from models.suppliers import Supplier
+from settings import Settings
+
+NOW = datetime(2026, 12, 2, 0, 30, tzinfo=UTC)  # a Wednesday, 08:30 in Shanghai
+
+
+def test_the_demo_canteen_has_accompanied_meals_kept_samples_and_a_lapsed_supplier(
+    session: Session, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    seed_demo(session, settings, now=NOW)
+    school = session.scalars(select(School).where(School.code == "SY01")).one()
+    canteen = session.scalars(
+        select(Asset).where(Asset.school_id == school.id, Asset.kind == AssetKind.CANTEEN)
+    ).first()
+    assert canteen is not None
+
+    meals = session.scalars(
+        select(Record).join(Record.template).where(FormTemplate.key == "canteen_accompanied_meal")
+    ).all()
+    assert len(meals) >= 4 and any(m.answers.get("problems") for m in meals)
+    samples = kept_samples(session, canteen, NOW)
+    assert [s.ready for s in samples] == [True, True, False, False, False]
+    lapsed = expired_licences(session, school.district_id, local_today(NOW, school.district))
+    names = {session.get_one(Supplier, supplier_id).name for supplier_id in lapsed}
+    assert names == {"金穗粮油贸易部"}

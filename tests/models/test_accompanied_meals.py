@@ -1,0 +1,215 @@
+"""Accompanied meals (陪餐): a school leader at every meal on school days, each meal its own
+task, a missed meal a missed task; a parent's accompanied meal is its own short record."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.assets import Asset, AssetKind
+from models.clock import SettableClock
+from models.duties import MEAL_TIMES, Task, ensure_builtin_duties
+from models.org import School
+from models.people import Person
+from models.photos import PhotoStore
+from models.records import Channel, Record, submit_record
+from models.recurrence import Calendar, Frequency, Rule
+from models.sweep import sweep
+from tests.factories import cst, make_asset, template_for
+
+MEAL = "canteen_accompanied_meal"
+PARENT = "canteen_parent_meal"
+SHANGHAI = Calendar("Asia/Shanghai")
+PER_MEAL = Rule(Frequency.DAILY, time(12, 30), school_days_only=True, meal_times=MEAL_TIMES)
+
+
+def test_a_day_has_one_window_per_meal_cut_halfway_between_meals() -> None:
+    breakfast = SHANGHAI.window_at(PER_MEAL, cst(2, 7, 0))
+    assert breakfast is not None
+    lunch = SHANGHAI.window_after(PER_MEAL, breakfast)
+    assert lunch is not None
+    dinner = SHANGHAI.window_after(PER_MEAL, lunch)
+    assert dinner is not None
+    tomorrow = SHANGHAI.window_after(PER_MEAL, dinner)
+    assert tomorrow is not None
+
+    assert (breakfast.due_at, breakfast.closes_at) == (cst(2, 8, 0), cst(2, 10, 15))
+    assert (lunch.opens_at, lunch.due_at, lunch.closes_at) == (
+        cst(2, 10, 15),
+        cst(2, 12, 30),
+        cst(2, 15, 30),
+    )
+    assert (dinner.due_at, dinner.closes_at) == (cst(2, 18, 30), cst(3, 0, 0))
+    assert (tomorrow.opens_at, tomorrow.due_at) == (cst(3, 0, 0), cst(3, 8, 0))
+    assert SHANGHAI.window_at(PER_MEAL, cst(2, 13, 0)) == lunch
+
+
+def test_meal_times_are_kept_with_the_rule_and_must_be_in_order() -> None:
+    assert Rule.from_json(PER_MEAL.to_json()) == PER_MEAL
+    assert "meal_times" not in Rule(Frequency.DAILY).to_json()
+    backwards = Rule(Frequency.DAILY, meal_times=(time(18, 0), time(12, 0)))
+    assert set(backwards.problems()) == {"meal_times"}
+
+
+def _meal(leader: Person, meal: str, **changes: str) -> dict[str, str]:
+    return {
+        "meal": meal,
+        "leader": str(leader.id),
+        "dishes": "米饭、红烧鸡块、炒青菜",
+        "appearance": "good",
+        "taste": "good",
+        "portion": "fair",
+        "problems_found": "no",
+        **changes,
+    }
+
+
+@pytest.fixture
+def canteen(
+    session: Session, clock: SettableClock, canteen_school: tuple[School, Person, Person]
+) -> Asset:
+    school, admin, _ = canteen_school
+    return make_asset(session, clock, school, AssetKind.CANTEEN, "ST-01", "食堂", responsible=admin)
+
+
+@pytest.fixture
+def three_meals(session: Session, canteen: Asset) -> None:
+    """A school serving breakfast, lunch and dinner (a boarding school) sets all three meals;
+    the built-in schedule asks for lunch."""
+    district = canteen.school.district
+    [duty] = [
+        d
+        for d in ensure_builtin_duties(session, district, now=cst(1, 6, 0))
+        if d.template_key == MEAL
+    ]
+    duty.rule = PER_MEAL.to_json()
+    session.flush()
+
+
+def _file(
+    session: Session,
+    clock: SettableClock,
+    store: PhotoStore,
+    actor: Person,
+    canteen: Asset,
+    key: str,
+    answers: dict[str, str],
+    at: datetime,
+) -> Record:
+    clock.set(at)
+    return submit_record(
+        session,
+        actor=actor,
+        asset=canteen,
+        template=template_for(session, key),
+        answers=answers,
+        uploads=[],
+        key=f"meal-{at.isoformat()}",
+        channel=Channel.WEB,
+        clock=clock,
+        store=store,
+    ).record
+
+
+def _meal_tasks(session: Session, canteen: Asset) -> list[tuple[datetime, str]]:
+    tasks = session.scalars(
+        select(Task)
+        .where(Task.asset_id == canteen.id, Task.template_key == MEAL)
+        .order_by(Task.due_at)
+    )
+    return [(t.due_at.astimezone(UTC), t.state) for t in tasks]
+
+
+def test_every_meal_of_a_school_day_is_a_task_and_a_meal_nobody_ate_with_is_missed(
+    session: Session,
+    clock: SettableClock,
+    store: PhotoStore,
+    canteen_school: tuple[School, Person, Person],
+    canteen: Asset,
+    three_meals: None,
+) -> None:
+    _, admin, _ = canteen_school
+    sweep(session, now=cst(2, 6, 0))  # Monday morning
+    sweep(session, now=cst(2, 10, 30))
+    _file(session, clock, store, admin, canteen, MEAL, _meal(admin, "lunch"), cst(2, 12, 40))
+    for hour in (16, 23):
+        sweep(session, now=cst(2, hour, 30))
+    sweep(session, now=cst(3, 1, 0))
+
+    assert _meal_tasks(session, canteen)[:4] == [
+        (cst(2, 8, 0), "missed"),
+        (cst(2, 12, 30), "done"),
+        (cst(2, 18, 30), "missed"),
+        (cst(3, 8, 0), "open"),
+    ]
+
+
+def test_no_accompanied_meal_is_due_at_the_weekend(
+    session: Session, canteen: Asset, clock: SettableClock, three_meals: None
+) -> None:
+    sweep(session, now=cst(6, 20, 0))  # Friday evening
+    sweep(session, now=cst(7, 12, 0))  # Saturday noon
+
+    assert [due for due, _ in _meal_tasks(session, canteen)] == [cst(6, 18, 30), cst(9, 8, 0)]
+
+
+def test_a_poor_meal_fails_with_the_problem_and_how_it_was_handled(
+    session: Session,
+    clock: SettableClock,
+    store: PhotoStore,
+    canteen_school: tuple[School, Person, Person],
+    canteen: Asset,
+) -> None:
+    _, admin, _ = canteen_school
+    answers = _meal(
+        admin,
+        "dinner",
+        taste="poor",
+        problems_found="yes",
+        problems="青菜偏咸",
+        handling="已告知厨师长，明日减盐",
+    )
+
+    record = _file(session, clock, store, admin, canteen, MEAL, answers, cst(2, 18, 20))
+
+    assert record.failed_items == ["taste"]
+    assert record.answers["leader"] == {"id": admin.id, "name": admin.display_name}
+    assert record.answers["handling"] == "已告知厨师长，明日减盐"
+
+
+def test_a_parents_accompanied_meal_keeps_their_feedback_and_no_task_waits_for_it(
+    session: Session,
+    clock: SettableClock,
+    store: PhotoStore,
+    canteen_school: tuple[School, Person, Person],
+    canteen: Asset,
+) -> None:
+    _, admin, _ = canteen_school
+    sweep(session, now=cst(2, 6, 0))
+    answers = {
+        "meal": "lunch",
+        "parent": "王芳（三年级二班王小明家长）",
+        "satisfaction": "fair",
+        "feedback": "米饭有点硬",
+        "reply": "已调整蒸饭时间",
+    }
+
+    record = _file(session, clock, store, admin, canteen, PARENT, answers, cst(2, 12, 40))
+
+    assert record.passed
+    assert record.answers["feedback"] == "米饭有点硬"
+    assert not session.scalars(select(Task).where(Task.template_key == PARENT)).all()
+
+
+def test_the_built_in_schedule_asks_for_lunch_only_so_a_day_school_misses_no_other_meal(
+    session: Session, canteen: Asset
+) -> None:
+    sweep(session, now=cst(2, 6, 0))
+    for hour in (10, 16, 23):
+        sweep(session, now=cst(2, hour, 30))
+    sweep(session, now=cst(3, 13, 0))
+
+    assert [due for due, _ in _meal_tasks(session, canteen)][:2] == [cst(2, 12, 30), cst(3, 12, 30)]
