@@ -180,14 +180,23 @@ def assets_in_care_of(session: Session, person: Person, limit: int = 8) -> list[
     )
 
 
+def assets_in_use(session: Session, school: School) -> list[Asset]:
+    """A school's assets that are not retired, by kind and code (to choose one from)."""
+    return list(
+        session.scalars(
+            select(Asset)
+            .where(Asset.school_id == school.id, Asset.retired_at.is_(None))
+            .order_by(Asset.kind, Asset.code)
+        )
+    )
+
+
 def labelled_assets(session: Session, school: School, kind: str | None = None) -> list[Asset]:
     """A school's assets in use that have a live label, in code order, for printing."""
     query = (
         select(Asset)
         .join(Label)
-        .where(
-            Asset.school_id == school.id, Label.revoked_at.is_(None), Asset.retired_at.is_(None)
-        )
+        .where(Asset.school_id == school.id, Label.revoked_at.is_(None), Asset.retired_at.is_(None))
         .order_by(Asset.kind, Asset.code)
     )
     if kind:

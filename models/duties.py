@@ -521,15 +521,19 @@ def minimum_text(spec: TemplateSpec) -> dict[str, str]:
 
 
 def _check_minimum(
-    session: Session, actor: Person, duty: Duty, *, confirmed: bool, now: datetime
-) -> None:
-    """Refuse a schedule below the statutory minimum unless confirmed; remember who did."""
-    template = latest_template(session, duty.template_key)
-    below = template is not None and duty.active and below_minimum(duty.recurrence, template.spec)
-    if not below:
-        duty.below_minimum_confirmed_by_id = duty.below_minimum_confirmed_at = None
-        return
-    assert template is not None
+    session: Session,
+    actor: Person,
+    template_key: str,
+    fields: DutyFields,
+    *,
+    confirmed: bool,
+    now: datetime,
+) -> tuple[int | None, datetime | None]:
+    """Refuse a schedule below the statutory minimum unless confirmed, before anything
+    changes; the (who, when) the schedule then keeps, (None, None) when it meets the rule."""
+    template = latest_template(session, template_key)
+    if template is None or not fields.active or not below_minimum(fields.rule, template.spec):
+        return None, None
     if not confirmed:
         basis = dict(template.spec.basis) or dict(template.spec.title)
         raise BelowMinimum(
@@ -541,8 +545,7 @@ def _check_minimum(
                 {"basis": basis, "minimum": minimum_text(template.spec)},
             )
         )
-    duty.below_minimum_confirmed_by_id = actor.id
-    duty.below_minimum_confirmed_at = now
+    return actor.id, now
 
 
 def schedules_below_minimum(
@@ -641,12 +644,15 @@ def update_duty(
     if not can_edit_duty(actor, duty):
         raise DutyRefused(Message(N_("You cannot change this schedule.")))
     _check_fields(fields)
+    confirmation = _check_minimum(
+        session, actor, duty.template_key, fields, confirmed=confirm_below_minimum, now=now
+    )
     duty.rule = fields.rule.to_json()
     duty.remind_before = fields.remind_before
     duty.escalate_school_after = fields.escalate_school_after
     duty.escalate_district_after = fields.escalate_district_after
     duty.active = fields.active
-    _check_minimum(session, actor, duty, confirmed=confirm_below_minimum, now=now)
+    duty.below_minimum_confirmed_by_id, duty.below_minimum_confirmed_at = confirmation
     session.flush()
     _replan(session, [duty], now=now)
     if not duty.active:
@@ -701,6 +707,9 @@ def add_duty(
         raise DutyRefused(
             Message(N_("There is already a schedule for this checklist here: change that one."))
         )
+    confirmed_by, confirmed_at = _check_minimum(
+        session, actor, template_key, fields, confirmed=confirm_below_minimum, now=now
+    )
     duty = Duty(
         district_id=district_id,
         school_id=school.id if school is not None else None,
@@ -713,8 +722,9 @@ def add_duty(
         escalate_district_after=fields.escalate_district_after,
         active=fields.active,
         created_at=now,
+        below_minimum_confirmed_by_id=confirmed_by,
+        below_minimum_confirmed_at=confirmed_at,
     )
-    _check_minimum(session, actor, duty, confirmed=confirm_below_minimum, now=now)
     session.add(duty)
     _hand_over(session, duty)
     return duty

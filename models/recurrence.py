@@ -111,7 +111,7 @@ def longest_gap(rule: Rule) -> int:
         days = sorted(set(rule.weekdays))
         if not days:
             return 7
-        if WORKWEEK <= set(days):
+        if set(days) >= WORKWEEK:
             return 1
         return max((b - a) % 7 or 7 for a, b in zip(days, days[1:] + days[:1], strict=True))
     if rule.frequency == Frequency.EVERY_N_DAYS:

@@ -9,6 +9,7 @@ from datetime import time
 import pytest
 from sqlalchemy.orm import Session
 
+from models.checklists import save_template_version
 from models.clock import SettableClock
 from models.duties import (
     BelowMinimum,
@@ -18,7 +19,6 @@ from models.duties import (
     schedules_below_minimum,
     update_duty,
 )
-from models.checklists import save_template_version
 from models.org import School
 from models.people import Person, Role
 from models.recurrence import Frequency, Rule, longest_gap
