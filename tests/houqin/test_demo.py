@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from houqin.demo import seed_demo
 from models.actions import ActionEvent
-from models.duties import Task
+from models.assets import Asset
+from models.duties import Duty, Task
 from models.food_safety import ReportKind, build_report
 from models.org import School
 from models.records import Record
@@ -59,3 +60,17 @@ def test_the_demo_fire_record_holds_the_fortnights_patrols_and_the_problem_found
     assert found == ["用火、用电有违章情况"]
     assert "2026-11-25" not in patrols  # the day the patrol was forgotten
     assert len(patrols) == 8  # 18 to 30 November, Monday to Friday, but that one
+
+
+def test_the_demo_schedules_drills_and_has_one_retired_extinguisher_with_its_history(
+    session: Session, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    seed_demo(session, settings, now=NOW)
+
+    drills = session.scalars(select(Duty).where(Duty.template_key == "fire_drill")).all()
+    assert sorted(d.recurrence.frequency for d in drills) == ["quarterly", "yearly"]
+    retired = session.scalars(select(Asset).where(Asset.retired_at.is_not(None))).one()
+    assert retired.code == "MHQ-008" and retired.retired_reason
+    current = select(func.count()).where(Task.asset_id == retired.id, Task.current)
+    assert session.scalar(current) == 0

@@ -3,7 +3,7 @@ leaves the label sheet, nothing more is filed for it; its history stays; it can 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from models.assets import Asset, labelled_assets
 from models.clock import SettableClock
 from models.duties import Task, TaskState, TaskStatus, due_now
+from models.food_safety import ReportKind, build_report
 from models.messages import DomainError, SubmissionInvalid
 from models.org import School
 from models.people import Person, Role
@@ -128,3 +129,15 @@ def test_a_reactivated_asset_gets_its_task_again_at_the_next_sweep(
     assert labelled_assets(session, school) == [extinguisher]
     with pytest.raises(RetirementRefused):
         reactivate_asset(session, admin, extinguisher, now=clock.now())
+
+
+def test_the_fire_report_does_not_call_a_retired_extinguishers_check_missed(
+    session: Session, clock: SettableClock, school: School, admin: Person, extinguisher: Asset
+) -> None:
+    retire_asset(session, admin, extinguisher, reason="报废", now=clock.now())
+    clock.advance(timedelta(days=35))
+
+    report = build_report(session, school, ReportKind.FIRE, date(2026, 3, 1), now=clock.now())
+
+    assert [c for d in report.days for c in d.checks if c.state == "missed"] == []
+    assert report.figures.checks_missed == 0
