@@ -44,7 +44,7 @@ def token(app: Flask, session: Session, clock: SettableClock) -> str:
     return asset.current_label.token
 
 
-def test_the_form_names_its_rule_in_one_muted_line_under_the_title(
+def test_the_form_names_its_rule_in_one_line_under_the_title(
     client: FlaskClient, auth: Auth, token: str
 ) -> None:
     auth.login("inspector")
@@ -52,7 +52,10 @@ def test_the_form_names_its_rule_in_one_muted_line_under_the_title(
     page = client.get(f"/s/{token}/record/extinguisher_monthly").get_data(as_text=True)
 
     after_title = page.split("</h1>")[1]
-    assert after_title.lstrip().startswith(f'<p class="muted basis">{LINE}</p>')
+    assert (
+        f'<details class="basis"><summary>{LINE}</summary></details>'
+        in after_title.split("<form")[0]
+    )
 
 
 def test_the_form_in_english_names_the_rule_in_english(
