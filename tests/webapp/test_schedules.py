@@ -225,6 +225,8 @@ def test_a_schedule_below_the_rules_minimum_is_saved_only_once_the_warning_is_ti
     session.commit()
     listing = client.get("/schedules/SY01").get_data(as_text=True)
     assert "低于法定最低频次" in listing
+    again = client.get(f"/schedules/SY01/{duty_id}").get_data(as_text=True)
+    assert "确认人：District" in again.split('id="confirmed-below-minimum"')[1].split("</p>")[0]
     dashboard = client.get("/dashboard").get_data(as_text=True)
     card = dashboard.split('id="below-minimum"')[1].split("</div>")[0]
     assert "灭火器月度检查" in card and "每季度" in card and "至少每月一次" in card

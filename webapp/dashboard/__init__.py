@@ -14,13 +14,12 @@ from werkzeug.wrappers import Response
 
 from models import dashboard as dash
 from models import duties as dt
-from models.assets import KIND_LABELS
 from models.catalogue import pick_text
 from models.checklists import latest_template
 from models.org import School
 from webapp import db
 from webapp.dashboard.charts import comparison_chart, trend_chart
-from webapp.i18n import current_locale
+from webapp.i18n import current_locale, kind_label
 from webapp.schedules import describe_rule
 from webapp.score import dashboard_scheme, scores_beside
 
@@ -91,7 +90,7 @@ def _below_minimum(schools: list[School], school: School | None = None) -> list[
         if duty.asset is not None:
             where = f"{duty.asset.code} {duty.asset.name}"
         else:
-            kind = gettext(KIND_LABELS[duty.asset_kind])  # type: ignore[index]
+            kind = kind_label(duty.asset_kind)
             place = duty.school.name if duty.school is not None else gettext("every school")
             where = f"{kind} · {place}"
         who = duty.below_minimum_confirmed_by
