@@ -19,7 +19,7 @@ from models.assets import Asset, AssetKind, create_asset
 from models.checklists import TemplateSpec, latest_template
 from models.clock import SettableClock, SystemClock
 from models.documents import Document, DocumentKind
-from models.duties import add_calendar_entry
+from models.duties import DutyFields, add_calendar_entry, add_duty
 from models.food_samples import disposable_from, dispose_sample
 from models.labels import write_labels
 from models.messages import SubmissionInvalid
@@ -27,6 +27,8 @@ from models.org import District, Location, School
 from models.people import Person, Role, create_person, grant_role
 from models.photos import PhotoStore
 from models.records import Channel, Upload, submit_record
+from models.recurrence import Frequency, Rule
+from models.retirement import retire_asset
 from models.suppliers import add_supplier
 from models.sweep import sweep
 from models.trips import check_rear
@@ -196,8 +198,52 @@ def _create(session: Session, settings: Settings, now: datetime) -> None:
             name=name,
             now=now,
         )
+    _drills_and_retired(session, schools, people, now)
     # Today's tasks, reminders and digests, as the scheduler would have them.
     sweep(session, now=now, policy=sweep_policy(settings))
+
+
+def _drills_and_retired(
+    session: Session, schools: list[School], people: dict[str, Person], now: datetime
+) -> None:
+    """Drills had no schedule: the district gives every school one each quarter, and 第二中学
+    keeps its own once a year, confirmed below the rule's minimum wherever the drill checklist
+    names one (it then shows on the dashboards). One extinguisher of 实验小学 is retired
+    (报废): its records stay in the ledger, its label says so, it has no more tasks."""
+    fields = DutyFields(
+        rule=Rule(Frequency.QUARTERLY, time(17, 0), month=3, day=20),
+        remind_before=24 * 60,
+        escalate_school_after=24 * 60,
+        escalate_district_after=3 * 24 * 60,
+    )
+    add_duty(
+        session,
+        people["district"],
+        template_key="fire_drill",
+        fields=fields,
+        district=schools[0].district,
+        now=now,
+    )
+    yearly = replace(fields, rule=Rule(Frequency.YEARLY, time(17, 0), month=10, day=30))
+    add_duty(
+        session,
+        people["admin2"],
+        template_key="fire_drill",
+        fields=yearly,
+        school=schools[1],
+        now=now,
+        confirm_below_minimum=True,
+    )
+    worn = session.scalars(
+        select(Asset).where(Asset.school_id == schools[0].id, Asset.code == "MHQ-008")
+    ).one()
+    retire_asset(
+        session,
+        people["admin1"],
+        worn,
+        reason="筒体锈蚀，年检判定报废",
+        now=now - timedelta(hours=1),
+    )
 
 
 def _assets(

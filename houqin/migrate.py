@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -20,9 +21,18 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(engine: Engine, *, default_locale: str = DEFAULT_LOCALE) -> None:
-    """Migrate to the newest schema; districts made before they had a language get
-    `default_locale` (the settings' i18n.default_locale)."""
+def upgrade(engine: Engine, *, default_locale: str = DEFAULT_LOCALE, target: str = "head") -> None:
+    """Migrate to the newest schema (or to `target`); districts made before they had a
+    language get `default_locale` (the settings' i18n.default_locale)."""
+    _migrate(engine, lambda config: command.upgrade(config, target), default_locale)
+
+
+def downgrade(engine: Engine, target: str) -> None:
+    """Take the schema back to `target`, as an operator undoing a release would."""
+    _migrate(engine, lambda config: command.downgrade(config, target), DEFAULT_LOCALE)
+
+
+def _migrate(engine: Engine, run: Callable[[Config], None], default_locale: str) -> None:
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.connect() as connection:
         sqlite = engine.dialect.name == "sqlite"
@@ -35,7 +45,7 @@ def upgrade(engine: Engine, *, default_locale: str = DEFAULT_LOCALE) -> None:
             with connection.begin():
                 config.attributes["connection"] = connection
                 config.attributes["default_locale"] = default_locale
-                command.upgrade(config, "head")
+                run(config)
                 if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
                     raise RuntimeError("a migration left rows whose foreign keys do not hold")
         finally:

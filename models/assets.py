@@ -64,10 +64,15 @@ class Asset(Base):
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     responsible_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     created_at: Mapped[datetime]
+    # Retired (报废/停用): no more tasks, off the label sheet; its records stay. None: in use.
+    retired_at: Mapped[datetime | None]
+    retired_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    retired_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
 
     school: Mapped[School] = relationship()
     location: Mapped[Location | None] = relationship()
-    responsible: Mapped[Person | None] = relationship()
+    responsible: Mapped[Person | None] = relationship(foreign_keys=[responsible_id])
+    retired_by: Mapped[Person | None] = relationship(foreign_keys=[retired_by_id])
     labels: Mapped[list[Label]] = relationship(
         back_populates="asset", order_by="Label.issued_at", cascade="all, delete-orphan"
     )
@@ -213,13 +218,26 @@ def assets_in_care_of(session: Session, person: Person, limit: int = 8) -> list[
     )
 
 
+def assets_in_use(session: Session, school: School) -> list[Asset]:
+    """A school's assets that are not retired, by kind and code (to choose one from)."""
+    return list(
+        session.scalars(
+            select(Asset)
+            .where(Asset.school_id == school.id, Asset.retired_at.is_(None))
+            .order_by(Asset.kind, Asset.code)
+        )
+    )
+
+
 def labelled_assets(session: Session, school: School, kind: str | None = None) -> list[Asset]:
-    """A school's assets that have a live label, in code order, for printing."""
+    """A school's assets in use that have a live front label, in code order, for printing."""
     front = Asset.labels.any(
         and_(Label.revoked_at.is_(None), Label.position == LabelPosition.FRONT)
     )
     query = (
-        select(Asset).where(Asset.school_id == school.id, front).order_by(Asset.kind, Asset.code)
+        select(Asset)
+        .where(Asset.school_id == school.id, front, Asset.retired_at.is_(None))
+        .order_by(Asset.kind, Asset.code)
     )
     if kind:
         query = query.where(Asset.kind == kind)

@@ -62,6 +62,10 @@ MINIMUM_FREQUENCY_LABELS = {
     "yearly": N_("every year"),
 }
 
+BASIS_WITH_MINIMUM = N_("Basis: %(basis)s. Statutory minimum: %(minimum)s.")
+BASIS_ONLY = N_("Basis: %(basis)s.")
+MINIMUM_ONLY = N_("Statutory minimum: %(minimum)s.")
+
 BUILT_IN_VALUES = {"pass_fail": ("pass", "fail"), "yes_no": ("yes", "no")}
 KEY_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 ONE_OF = N_("must be one of %(values)s")
@@ -239,6 +243,19 @@ class TemplateSpec:
 
     def title_text(self, locale: str) -> str:
         return pick_text(self.title, locale)
+
+    def basis_text(self, locale: str) -> str:
+        """The rule and its minimum in one line, as the form, ledgers and reports print it
+        ("" for a checklist no rule stands behind)."""
+        minimum = self.minimum_frequency
+        shown = translate(locale, MINIMUM_FREQUENCY_LABELS[minimum]) if minimum else ""
+        if self.basis and shown:
+            return translate(
+                locale, BASIS_WITH_MINIMUM, basis=pick_text(self.basis, locale), minimum=shown
+            )
+        if self.basis:
+            return translate(locale, BASIS_ONLY, basis=pick_text(self.basis, locale))
+        return translate(locale, MINIMUM_ONLY, minimum=shown) if shown else ""
 
     def item(self, key: str) -> ItemSpec:
         return next(i for i in self.items if i.key == key)
@@ -613,9 +630,34 @@ def sync_builtin_templates(session: Session, *, now: datetime) -> list[FormTempl
     return [save_template_version(session, spec, now=now) for spec in builtin_specs()]
 
 
+def checklist_bases(templates: list[FormTemplate], locale: str) -> list[tuple[str, str]]:
+    """(title, basis line) of each checklist that names its rule or minimum, for a report."""
+    lines = [(t.spec.title_text(locale), t.spec.basis_text(locale)) for t in templates]
+    return [(title, basis) for title, basis in lines if basis]
+
+
 def latest_template(session: Session, key: str) -> FormTemplate | None:
     return session.scalar(
         select(FormTemplate).where(FormTemplate.key == key).order_by(FormTemplate.version.desc())
+    )
+
+
+def latest_templates(session: Session) -> list[FormTemplate]:
+    """The latest version of every checklist, by asset kind and key."""
+    newest = (
+        select(FormTemplate.key, func.max(FormTemplate.version).label("version"))
+        .group_by(FormTemplate.key)
+        .subquery()
+    )
+    return list(
+        session.scalars(
+            select(FormTemplate)
+            .join(
+                newest,
+                (FormTemplate.key == newest.c.key) & (FormTemplate.version == newest.c.version),
+            )
+            .order_by(FormTemplate.kind, FormTemplate.key)
+        )
     )
 
 

@@ -36,13 +36,18 @@ from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, relationship
 
 from models.assets import Asset
 from models.base import Base
-from models.catalogue import LOCALES
-from models.checklists import latest_template
+from models.catalogue import LOCALES, translate
+from models.checklists import (
+    MINIMUM_FREQUENCIES,
+    MINIMUM_FREQUENCY_LABELS,
+    TemplateSpec,
+    latest_template,
+)
 from models.messages import N_, DomainError, Message, SubmissionInvalid
 from models.org import District, School
 from models.paging import PAGE_SIZE, Page, page_of
 from models.people import Person, can_see_school, managed_schools, visible_school_ids
-from models.recurrence import Calendar, Frequency, Rule, Window
+from models.recurrence import Calendar, Frequency, Rule, Window, longest_gap
 
 
 class CalendarKind(enum.StrEnum):
@@ -140,10 +145,15 @@ class Duty(Base):
     active: Mapped[bool] = mapped_column(default=True)
     builtin: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
+    # Set when the schedule has the checklist done less often than its rule's minimum and an
+    # administrator saved it knowingly: who, and when. Both None for a schedule that keeps it.
+    below_minimum_confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    below_minimum_confirmed_at: Mapped[datetime | None]
 
     district: Mapped[District] = relationship()
     school: Mapped[School | None] = relationship()
     asset: Mapped[Asset | None] = relationship()
+    below_minimum_confirmed_by: Mapped[Person | None] = relationship()
 
     @property
     def recurrence(self) -> Rule:
@@ -158,6 +168,8 @@ class TaskState(enum.StrEnum):
     OPEN = "open"
     DONE = "done"
     MISSED = "missed"
+    # Closed because its asset was retired (models/retirement.py): neither done nor missed.
+    RETIRED = "retired"
 
 
 class TaskStatus(enum.StrEnum):
@@ -168,6 +180,7 @@ class TaskStatus(enum.StrEnum):
     OVERDUE = "overdue"
     DONE = "done"
     MISSED = "missed"
+    RETIRED = "retired"
 
 
 STATUS_LABELS = {
@@ -176,6 +189,7 @@ STATUS_LABELS = {
     TaskStatus.OVERDUE: N_("Overdue"),
     TaskStatus.DONE: N_("Done"),
     TaskStatus.MISSED: N_("Missed"),
+    TaskStatus.RETIRED: N_("Asset retired"),
 }
 
 
@@ -250,6 +264,8 @@ class Task(Base):
     def status(self, now: datetime) -> TaskStatus:
         if self.state == TaskState.DONE:
             return TaskStatus.DONE
+        if self.state == TaskState.RETIRED:
+            return TaskStatus.RETIRED
         if self.state == TaskState.MISSED or now >= self.closes_at:
             return TaskStatus.MISSED
         if now < self.opens_at:
@@ -376,9 +392,9 @@ class DutyDefaults:
 
 
 def covered_assets(duty: Duty) -> Any:
-    """The assets (id, school id) this duty covers, as a query: its kind in its scope, less
-    those a narrower active duty for the same checklist covers."""
-    query = select(Asset.id, Asset.school_id)
+    """The assets in use (id, school id) this duty covers, as a query: its kind in its scope,
+    less those a narrower active duty for the same checklist covers."""
+    query = select(Asset.id, Asset.school_id).where(Asset.retired_at.is_(None))
     if duty.asset_id is not None:
         return query.where(Asset.id == duty.asset_id)
     other = aliased(Duty)
@@ -493,6 +509,82 @@ def duty_field_problems(fields: DutyFields) -> dict[str, Message]:
     return errors
 
 
+class BelowMinimum(DomainError):
+    """The schedule has the checklist done less often than its rule asks; saved only when the
+    person confirms they know (`confirm_below_minimum`)."""
+
+
+def below_minimum(rule: Rule, spec: TemplateSpec) -> bool:
+    """Does this recurrence leave a longer gap than the checklist's statutory minimum allows?
+    Every meal and each event count as at least every school day."""
+    if spec.minimum_frequency is None:
+        return False
+    allowed = MINIMUM_FREQUENCIES[spec.minimum_frequency] or 1
+    return longest_gap(rule) > allowed
+
+
+def minimum_text(spec: TemplateSpec) -> dict[str, str]:
+    """The checklist's statutory minimum in words, in each language ({} when it has none)."""
+    if spec.minimum_frequency is None:
+        return {}
+    label = MINIMUM_FREQUENCY_LABELS[spec.minimum_frequency]
+    return {locale: translate(locale, label) for locale in LOCALES}
+
+
+def _check_minimum(
+    session: Session,
+    actor: Person,
+    template_key: str,
+    fields: DutyFields,
+    *,
+    confirmed: bool,
+    now: datetime,
+) -> tuple[int | None, datetime | None]:
+    """Refuse a schedule below the statutory minimum unless confirmed, before anything
+    changes; the (who, when) the schedule then keeps, (None, None) when it meets the rule."""
+    template = latest_template(session, template_key)
+    if template is None or not fields.active or not below_minimum(fields.rule, template.spec):
+        return None, None
+    if not confirmed:
+        basis = dict(template.spec.basis) or dict(template.spec.title)
+        raise BelowMinimum(
+            Message(
+                N_(
+                    "%(basis)s asks for this at least %(minimum)s; this schedule has it done "
+                    "less often. Tick the box to save it anyway."
+                ),
+                {"basis": basis, "minimum": minimum_text(template.spec)},
+            )
+        )
+    return actor.id, now
+
+
+def schedules_below_minimum(
+    session: Session, viewer: Person, *, school: School | None = None
+) -> list[Duty]:
+    """The active schedules saved below their checklist's minimum that apply at the viewer's
+    schools (or at one school): the district's and the schools' own."""
+    ids = visible_school_ids(viewer)
+    district_ids = select(School.district_id).where(School.id.in_(ids))
+    query = select(Duty).where(Duty.active, Duty.below_minimum_confirmed_at.is_not(None))
+    if school is not None:
+        if not can_see_school(session, viewer, school.id):
+            return []
+        query = query.where(
+            Duty.district_id == school.district_id,
+            or_(Duty.school_id.is_(None), Duty.school_id == school.id),
+        )
+    else:
+        query = query.where(
+            Duty.district_id.in_(district_ids),
+            or_(Duty.school_id.is_(None), Duty.school_id.in_(ids)),
+        )
+    query = query.options(
+        selectinload(Duty.school), selectinload(Duty.asset), selectinload(Duty.district)
+    )
+    return list(session.scalars(query.order_by(Duty.template_key, Duty.id)))
+
+
 def _retire_tasks(session: Session, duty_ids: list[int], asset_ids: Any = None) -> None:
     """Open current tasks of these duties are forgotten, done ones stop being current, so the
     next sweep starts afresh under the changed schedules; past tasks stay as history."""
@@ -550,17 +642,28 @@ def _replan(session: Session, duties: list[Duty], *, now: datetime) -> None:
 
 
 def update_duty(
-    session: Session, actor: Person, duty: Duty, fields: DutyFields, *, now: datetime
+    session: Session,
+    actor: Person,
+    duty: Duty,
+    fields: DutyFields,
+    *,
+    now: datetime,
+    confirm_below_minimum: bool = False,
 ) -> Duty:
-    """Change a duty's schedule; its open task starts again under the new one."""
+    """Change a duty's schedule; its open task starts again under the new one. Below the
+    checklist's statutory minimum it is refused (BelowMinimum) unless confirmed."""
     if not can_edit_duty(actor, duty):
         raise DutyRefused(Message(N_("You cannot change this schedule.")))
     _check_fields(fields)
+    confirmation = _check_minimum(
+        session, actor, duty.template_key, fields, confirmed=confirm_below_minimum, now=now
+    )
     duty.rule = fields.rule.to_json()
     duty.remind_before = fields.remind_before
     duty.escalate_school_after = fields.escalate_school_after
     duty.escalate_district_after = fields.escalate_district_after
     duty.active = fields.active
+    duty.below_minimum_confirmed_by_id, duty.below_minimum_confirmed_at = confirmation
     session.flush()
     _replan(session, [duty], now=now)
     if not duty.active:
@@ -580,8 +683,10 @@ def add_duty(
     school: School | None = None,
     asset: Asset | None = None,
     district: District | None = None,
+    confirm_below_minimum: bool = False,
 ) -> Duty:
-    """A schedule for a school (or one of its assets) that replaces the district's for them."""
+    """A schedule for the district, a school or one asset; a narrower one replaces the wider
+    for its assets. Below the checklist's statutory minimum only when confirmed."""
     template = latest_template(session, template_key)
     if template is None:
         raise SubmissionInvalid({"template_key": Message(N_("Choose a checklist."))})
@@ -613,6 +718,9 @@ def add_duty(
         raise DutyRefused(
             Message(N_("There is already a schedule for this checklist here: change that one."))
         )
+    confirmed_by, confirmed_at = _check_minimum(
+        session, actor, template_key, fields, confirmed=confirm_below_minimum, now=now
+    )
     duty = Duty(
         district_id=district_id,
         school_id=school.id if school is not None else None,
@@ -625,6 +733,8 @@ def add_duty(
         escalate_district_after=fields.escalate_district_after,
         active=fields.active,
         created_at=now,
+        below_minimum_confirmed_by_id=confirmed_by,
+        below_minimum_confirmed_at=confirmed_at,
     )
     session.add(duty)
     _hand_over(session, duty)

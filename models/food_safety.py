@@ -437,6 +437,8 @@ def _days(
             Asset.kind.in_(family.asset_kinds),
             Task.due_at >= start,
             Task.due_at < end,
+            # A retired asset's closed tasks were neither done nor missed: not on the report.
+            Task.state != TaskState.RETIRED,
         )
         .order_by(Task.due_at, Task.id)
     )

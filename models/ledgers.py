@@ -110,6 +110,8 @@ class LedgerSection:
     key: str
     title: str
     rows: list[LedgerRow] = field(default_factory=list)
+    # The rule the checklist serves and its statutory minimum, in one line ("" if none).
+    basis: str = ""
 
 
 @dataclass(frozen=True)
@@ -294,7 +296,12 @@ def build_ledger(
     fail_text = translate(locale, N_("Fail"))
     for record in records:
         spec = record.template.spec
-        section = sections.setdefault(spec.key, LedgerSection(spec.key, spec.title_text(locale)))
+        section = sections.get(spec.key)
+        if section is None:
+            basis = spec.basis_text(locale)
+            section = sections[spec.key] = LedgerSection(
+                spec.key, spec.title_text(locale), basis=basis
+            )
         flags = _flags(record, implausible.get(record.id), district, locale)
         section.rows.append(
             LedgerRow(

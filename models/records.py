@@ -184,6 +184,8 @@ def submit_record(
         raise NotAllowed(Message(N_("You cannot file records for this school.")))
     if template.kind != asset.kind:
         raise DomainError(Message(N_("This checklist does not apply to this asset.")))
+    if asset.retired_at is not None:
+        raise DomainError(Message(N_("This asset is retired: nothing more is filed for it.")))
     check_may_file(session, actor, asset, template)
 
     spec = template.spec

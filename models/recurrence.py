@@ -108,6 +108,29 @@ class Rule:
         return errors
 
 
+WORKWEEK = frozenset(range(5))
+# The nominal longest gap of the calendar rules, in days (a month of 31, a quarter of 92).
+CALENDAR_GAPS = {Frequency.MONTHLY: 31, Frequency.QUARTERLY: 92, Frequency.YEARLY: 366}
+
+
+def longest_gap(rule: Rule) -> int:
+    """The most days a rule lets pass between two due dates, counting a rule that falls on
+    every school day (daily, or weekly on Monday to Friday) as 1: a school is shut at weekends
+    and in the holidays, and no statutory minimum asks for a record on a day it is shut."""
+    if rule.frequency == Frequency.DAILY:
+        return 1
+    if rule.frequency == Frequency.WEEKLY:
+        days = sorted(set(rule.weekdays))
+        if not days:
+            return 7
+        if set(days) >= WORKWEEK:
+            return 1
+        return max((b - a) % 7 or 7 for a, b in zip(days, days[1:] + days[:1], strict=True))
+    if rule.frequency == Frequency.EVERY_N_DAYS:
+        return rule.every_days
+    return CALENDAR_GAPS[rule.frequency]
+
+
 @dataclass(frozen=True)
 class Window:
     """One occurrence, in UTC: done by a record in [opens_at, closes_at), due at due_at."""

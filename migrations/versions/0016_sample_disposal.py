@@ -1,7 +1,7 @@
 """sample disposal: the second step of a food sample, recorded 48 hours after it was sampled
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-02 06:40:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from models.base import UTCDateTime
 
 revision = "0016"
-down_revision = "0014"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from houqin.demo import seed_demo
 from models.actions import ActionEvent
-from models.duties import Task
+from models.assets import Asset
+from models.duties import Duty, Task
 from models.food_safety import ReportKind, build_report
 from models.org import School
 from models.records import Record
@@ -83,3 +84,17 @@ def test_the_demo_bus_has_its_papers_and_its_drivers_review_expires_next_week(
     arrived = session.scalars(select(Trip).where(Trip.status == TripStatus.ARRIVED)).all()
     assert arrived and all(t.rear_checked_by is not None for t in arrived)
     assert (tmp_path / "var" / "labels-SY01.pdf").exists()
+
+
+def test_the_demo_schedules_drills_and_has_one_retired_extinguisher_with_its_history(
+    session: Session, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    seed_demo(session, settings, now=NOW)
+
+    drills = session.scalars(select(Duty).where(Duty.template_key == "fire_drill")).all()
+    assert sorted(d.recurrence.frequency for d in drills) == ["quarterly", "yearly"]
+    retired = session.scalars(select(Asset).where(Asset.retired_at.is_not(None))).one()
+    assert retired.code == "MHQ-008" and retired.retired_reason
+    current = select(func.count()).where(Task.asset_id == retired.id, Task.current)
+    assert session.scalar(current) == 0

@@ -13,7 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
-from houqin.migrate import alembic_config, upgrade
+from houqin.migrate import alembic_config, downgrade, upgrade
 from models import Base
 from models.db import make_engine
 from tests.conftest import BACKENDS, pg_schema
@@ -171,7 +171,6 @@ def test_records_kept_before_0014_get_the_asset_and_gap_of_the_persons_previous_
 ) -> None:
     from datetime import timedelta
 
-    from alembic import command
     from sqlalchemy.orm import Session
 
     from models.checklists import sync_builtin_templates
@@ -191,10 +190,7 @@ def test_records_kept_before_0014_get_the_asset_and_gap_of_the_persons_previous_
             make_record_row(session, asset, desk, START + timedelta(seconds=seconds))
         session.commit()
         first_id = first.id
-    config = alembic_config(empty_engine.url.render_as_string(hide_password=False))
-    with empty_engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0011")
+    downgrade(empty_engine, "0011")
     upgrade(empty_engine)
 
     with empty_engine.connect() as connection:
@@ -211,12 +207,8 @@ def test_records_kept_before_0014_get_the_asset_and_gap_of_the_persons_previous_
 
 
 def test_every_bus_already_registered_gets_its_rear_label(empty_engine: Engine) -> None:
-    from alembic import command
-
-    config = alembic_config(empty_engine.url.render_as_string(hide_password=False))
+    upgrade(empty_engine, target="0014")
     with empty_engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0014")
         connection.execute(
             text(
                 "INSERT INTO district (id, code, name, timezone, locale)"
@@ -241,11 +233,13 @@ def test_every_bus_already_registered_gets_its_rear_label(empty_engine: Engine) 
                 ),
                 {"id": number + 1, "token": f"front-token-of-asset-{number}-xxxx"},
             )
-        command.upgrade(config, "0017")
+    upgrade(empty_engine, target="0017")
+    with empty_engine.connect() as connection:
         labels = connection.execute(
             text("SELECT asset_id, position FROM label ORDER BY asset_id, position")
         ).all()
-        command.downgrade(config, "0013")
+    downgrade(empty_engine, "0013")
+    with empty_engine.connect() as connection:
         left = connection.execute(text("SELECT count(*) FROM label")).scalar()
 
     assert [tuple(row) for row in labels] == [(1, "front"), (1, "rear"), (2, "front")]

@@ -6,6 +6,7 @@ import io
 import re
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from flask import Flask
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import make_server
 
 from models.assets import AssetKind
+from models.checklists import latest_template, save_template_version
 from models.clock import SettableClock
 from models.people import Role
 from models.photos import THUMB_SIDE
@@ -345,3 +347,31 @@ def test_links_in_lists_and_forms_are_tall_enough_for_a_finger(
         page.goto(f"{live_server}{url}")
         assert_tappable(page, url)
         assert scroll_width(page) <= PHONE_WIDTH, url
+
+
+def test_a_long_rule_is_one_muted_line_on_a_phone_and_a_tap_shows_all_of_it(
+    page: Page, live_server: str, session: Session, clock: SettableClock
+) -> None:
+    """依据 under the form's title: one line at 360 px, no sideways scroll; tapped, the rest."""
+    template = latest_template(session, "extinguisher_monthly")
+    assert template is not None
+    rule = "《机关、团体、企业、事业单位消防安全管理规定》（公安部令第61号）第二十五条"
+    basis = {"zh_CN": rule, "en": "MPS Order No. 61, art. 25"}
+    spec = replace(template.spec, basis=basis, minimum_frequency="monthly")
+    save_template_version(session, spec, now=clock.now())
+    school = make_school(session)
+    make_person(session, clock, school, phone=INSPECTOR_PHONE)
+    token = make_asset(session, clock, school).current_label.token
+    session.commit()
+    scan_and_log_in(page, live_server, token, INSPECTOR_PHONE)
+    page.get_by_role("link", name=EXTINGUISHER_CHECKLIST).tap()
+
+    line = page.locator("details.basis summary")
+    expect(line).to_contain_text(rule)
+    closed = line.bounding_box()
+    assert closed is not None and closed["height"] < 24, "the rule takes more than one line"
+    assert scroll_width(page) <= PHONE_WIDTH
+    line.tap()
+    opened = line.bounding_box()
+    assert opened is not None and opened["height"] > 2 * closed["height"]
+    assert scroll_width(page) <= PHONE_WIDTH

@@ -174,3 +174,116 @@ def test_only_the_district_admin_changes_the_calendar_and_bad_dates_are_named(
     assert good.status_code == 302
     assert _count(session, CalendarEntry) == 1
     assert "清明" in client.get("/schedules/SY01/calendar").get_data(as_text=True)
+
+
+# --- the statutory minimum and a schedule for any checklist ---------------------------------
+
+FIRE_RULE = {"zh_CN": "《消防器材规定》第五条", "en": "Fire equipment rule, art. 5"}
+QUARTERLY = {**WEEKLY_FRIDAY, "frequency": "quarterly", "month": "1", "day": "15"}
+
+
+def _monthly_by_rule(session: Session, clock: SettableClock) -> None:
+    """The extinguisher check names a rule that asks for it at least every month."""
+    from dataclasses import replace
+
+    from models.checklists import latest_template, save_template_version
+
+    template = latest_template(session, "extinguisher_monthly")
+    assert template is not None
+    spec = replace(template.spec, basis=FIRE_RULE, minimum_frequency="monthly")
+    save_template_version(session, spec, now=clock.now())
+    session.commit()
+
+
+def test_a_schedule_below_the_rules_minimum_is_saved_only_once_the_warning_is_ticked(
+    client: FlaskClient, auth: Auth, session: Session, school: School, clock: SettableClock
+) -> None:
+    _monthly_by_rule(session, clock)
+    auth.login("district")
+    duty_id = _duty_id(session)
+
+    warned = _post(client, f"/schedules/SY01/{duty_id}", QUARTERLY)
+
+    html = warned.get_data(as_text=True)
+    assert warned.status_code == 422
+    warning = html.split('id="below-minimum"')[1].split("</div></div>")[0]
+    assert "《消防器材规定》第五条要求至少每月一次" in warning
+    assert "我知道低于法定最低频次" in warning
+    assert session.get(Duty, duty_id).recurrence.frequency == "monthly"
+    session.commit()
+
+    saved = client.post(
+        f"/schedules/SY01/{duty_id}",
+        data={"csrf_token": csrf_token(html), **QUARTERLY, "confirm_below_minimum": "1"},
+    )
+
+    assert saved.status_code == 302
+    session.expire_all()
+    duty = session.get(Duty, duty_id)
+    assert duty.recurrence.frequency == "quarterly"
+    assert duty.below_minimum_confirmed_by.username == "district"
+    session.commit()
+    listing = client.get("/schedules/SY01").get_data(as_text=True)
+    assert "低于法定最低频次" in listing
+    again = client.get(f"/schedules/SY01/{duty_id}").get_data(as_text=True)
+    assert "确认人：District" in again.split('id="confirmed-below-minimum"')[1].split("</p>")[0]
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    card = dashboard.split('id="below-minimum"')[1].split("</div>")[0]
+    assert "灭火器月度检查" in card and "每季度" in card and "至少每月一次" in card
+    assert "District" in card and f"/schedules/SY01/{duty_id}" in card
+
+
+def test_a_district_admin_schedules_a_checklist_that_had_none_for_every_school(
+    client: FlaskClient, auth: Auth, session: Session, school: School, clock: SettableClock
+) -> None:
+    make_asset(session, clock, school, kind="school_office", code="BGS-01", name="后勤办公室")
+    session.commit()
+    auth.login("district")
+    page = client.get("/schedules/SY01/new").get_data(as_text=True)
+    assert 'value="fire_drill"' in page and 'value="district"' in page
+
+    response = _post(
+        client,
+        "/schedules/SY01/new",
+        {**QUARTERLY, "template_key": "fire_drill", "scope": "district"},
+    )
+
+    assert response.status_code == 302
+    duty = session.scalar(select(Duty).where(Duty.template_key == "fire_drill"))
+    assert (duty.school_id, duty.asset_id, duty.recurrence.frequency) == (None, None, "quarterly")
+    session.commit()
+    sweep(session, now=clock.now())
+    session.commit()
+    assert _count(session, Task, Task.template_key == "fire_drill", Task.current) == 1
+
+
+def test_a_school_admin_schedules_one_asset_but_not_the_whole_district(
+    client: FlaskClient, auth: Auth, session: Session, school: School
+) -> None:
+    auth.login("admin")
+    page = client.get("/schedules/SY01/new").get_data(as_text=True)
+    assert 'value="district"' not in page
+    asset_id = page.split('name="asset"')[1].split('<option value="')[2].split('"')[0]
+
+    refused = _post(
+        client,
+        "/schedules/SY01/new",
+        {**QUARTERLY, "template_key": "fire_drill", "scope": "district"},
+    )
+    assert refused.status_code == 422
+    response = _post(
+        client,
+        "/schedules/SY01/new",
+        {
+            **WEEKLY_FRIDAY,
+            "template_key": "extinguisher_monthly",
+            "scope": "asset",
+            "asset": asset_id,
+        },
+    )
+
+    assert response.status_code == 302
+    duty = session.scalar(select(Duty).where(Duty.asset_id == int(asset_id)))
+    assert duty.school_id == school.id and duty.recurrence.weekdays == (4,)
+    session.commit()
+    assert client.get("/schedules/ZX02/new").status_code == 404

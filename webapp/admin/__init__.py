@@ -40,6 +40,7 @@ from models.passwords import (
 )
 from models.people import ONE_TIME_VALID, ROLE_LABELS, hash_password
 from models.places import add_location, location_page, school_locations
+from models.retirement import RetirementRefused, reactivate_asset, retire_asset
 from models.spreadsheets import MAX_BYTES, MAX_ROWS, ImportRefused
 from models.staff import (
     AdminRefused,
@@ -218,6 +219,41 @@ def edit_asset(school_code: str, asset_id: int) -> str | Response | tuple[str, i
     return _asset_page(school, asset.kind, form, errors, asset=asset)
 
 
+class PostForm(FlaskForm):
+    """Only the CSRF token; the fields are read from request.form."""
+
+
+@bp.post("/admin/<school_code>/assets/<int:asset_id>/retire")
+@login_required
+def retire(school_code: str, asset_id: int) -> str | Response | tuple[str, int]:
+    """Retire an asset (报废/停用) with a reason, or (do=reactivate) bring it back."""
+    school = _school_or_404(school_code)
+    asset = school_asset(db.session(), school, asset_id)
+    if asset is None:
+        abort(404)
+    if not PostForm().validate_on_submit():
+        abort(400)
+    now = db.clock().now()
+    try:
+        if request.form.get("do") == "reactivate":
+            reactivate_asset(db.session(), current_user, asset, now=now)
+            flash(gettext("Back in use. The next sweep gives it its tasks again."), "success")
+        else:
+            retire_asset(
+                db.session(), current_user, asset, reason=request.form.get("reason", ""), now=now
+            )
+            flash(gettext("Retired. Its tasks stop; its records stay."), "success")
+    except SubmissionInvalid as invalid:
+        form = AssetForm(formdata=None, obj=None)
+        form.name.data = asset.name
+        form.location.data = str(asset.location_id or "")
+        form.responsible.data = str(asset.responsible_id or "")
+        return _asset_page(school, asset.kind, form, _errors(invalid), asset=asset)
+    except RetirementRefused as refused:
+        flash(translate(refused.message), "error")
+    return redirect(url_for("admin.edit_asset", school_code=school.code, asset_id=asset.id))
+
+
 def _asset_page(
     school: School, kind: str, form: AssetForm, errors: dict[str, str], asset: Asset | None
 ) -> str | tuple[str, int]:
@@ -241,6 +277,7 @@ def _asset_page(
         locations=school_locations(session, school),
         people=people,
         errors=errors,
+        post_form=PostForm(),
     )
     return (page, 422) if errors else page
 

@@ -4,19 +4,23 @@ list (未上报) — every number a link to the records or tasks behind it."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import format_datetime, gettext
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from models import dashboard as dash
+from models import duties as dt
+from models.catalogue import pick_text
 from models.checklists import latest_template
 from models.org import School
 from webapp import db
 from webapp.dashboard.charts import comparison_chart, trend_chart
-from webapp.i18n import current_locale
+from webapp.i18n import current_locale, kind_label
+from webapp.schedules import describe_rule
 from webapp.score import dashboard_scheme, scores_beside
 
 bp = Blueprint("dashboard", __name__, template_folder="templates")
@@ -62,6 +66,49 @@ def _duty_titles(rows: list[dash.Unreported]) -> Callable[[str], str]:
     return titles.__getitem__
 
 
+@dataclass(frozen=True)
+class BelowMinimumLine:
+    """One schedule saved below its checklist's statutory minimum, as the card lists it."""
+
+    where: str
+    checklist: str
+    schedule: str
+    minimum: str
+    confirmed: str
+    url: str
+
+
+def _below_minimum(schools: list[School], school: School | None = None) -> list[BelowMinimumLine]:
+    """The schedules below the statutory minimum at these schools, each linked to its page."""
+    session, locale = db.session(), current_locale()
+    codes = {s.id: s.code for s in schools}
+    lines = []
+    for duty in dt.schedules_below_minimum(session, current_user, school=school):
+        template = latest_template(session, duty.template_key)
+        if template is None:
+            continue
+        if duty.asset is not None:
+            where = f"{duty.asset.code} {duty.asset.name}"
+        else:
+            kind = kind_label(duty.asset_kind)
+            place = duty.school.name if duty.school is not None else gettext("every school")
+            where = f"{kind} · {place}"
+        who = duty.below_minimum_confirmed_by
+        when = format_datetime(duty.below_minimum_confirmed_at, "yyyy-MM-dd HH:mm")
+        code = codes.get(duty.school_id or 0) or (school.code if school else schools[0].code)
+        lines.append(
+            BelowMinimumLine(
+                where=where,
+                checklist=template.spec.title_text(locale),
+                schedule=describe_rule(duty.recurrence),
+                minimum=pick_text(dt.minimum_text(template.spec), locale),
+                confirmed=f"{who.display_name if who else '—'} · {when}",
+                url=url_for("schedules.edit_duty", school_code=code, duty_id=duty.id),
+            )
+        )
+    return lines
+
+
 @bp.get("/dashboard")
 @login_required
 def show_district() -> str | Response:
@@ -91,6 +138,7 @@ def show_district() -> str | Response:
         choices=dash.PERIOD_DAYS,
         trend=trend_chart(board.weeks),
         comparison=comparison_chart(board.schools),
+        below_minimum=_below_minimum(schools),
     )
 
 
@@ -128,6 +176,7 @@ def show_school(school_code: str) -> str:
         trend=trend_chart(board.weeks),
         unreported=rows,
         duty_title=_duty_titles(rows),
+        below_minimum=_below_minimum([school], school),
     )
 
 

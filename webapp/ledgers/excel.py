@@ -96,7 +96,14 @@ def _write_section(
         )
         if p
     )
-    sheet.cell(row=1, column=1, value=title).font = Font(bold=True, size=14)
+    heading = sheet.cell(row=1, column=1, value=title)
+    heading.font = Font(bold=True, size=14)
+    if section is not None and section.basis:
+        # The rule under the title in the same cell, so the rows still start on row 3.
+        heading.value = f"{title}\n{section.basis}"
+        heading.alignment = Alignment(vertical="top", wrap_text=True)
+        sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(keys))
+        sheet.row_dimensions[1].height = 42
     for column, header in enumerate(ledger.headers, start=1):
         cell = sheet.cell(row=2, column=column, value=header)
         cell.font = Font(bold=True)

@@ -19,10 +19,18 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from models.catalogue import date_range
+from models.checklists import (
+    FormTemplate,
+    checklist_bases,
+    latest_template,
+    templates_for_kind,
+)
 from models.food_safety import (
     DAY_TITLE,
+    FOOD,
     KIND_TITLES,
     KINDS,
+    Family,
     FoodSafetyReport,
     ReportKind,
     build_report,
@@ -70,6 +78,17 @@ def _signature_lines(kind: str, row: FoodSafetyReport | None) -> list[SignatureL
     return lines
 
 
+def _bases(session: Session, family: Family) -> list[tuple[str, str]]:
+    """Each checklist the report reads, with the rule it serves (those that name one)."""
+    templates: list[FormTemplate] = []
+    if family.checklists:
+        found = (latest_template(session, key) for key in family.checklists)
+        templates = [t for t in found if t is not None]
+    else:
+        templates = [t for kind in family.asset_kinds for t in templates_for_kind(session, kind)]
+    return checklist_bases(templates, current_locale())
+
+
 def day_page(
     session: Session, school: School, day: date, *, now: datetime, labels: dict[str, Any]
 ) -> str:
@@ -84,6 +103,7 @@ def day_page(
         status=None,
         draft=day >= school.district.local(now).date(),
         signature_lines=_signature_lines("day", None),
+        bases=_bases(session, FOOD),
         printed_at=now,
         **labels,
     )
@@ -117,6 +137,7 @@ def report_page(
         status=report_status(school, kind, first, row, now=now),
         draft=content is None,
         signature_lines=_signature_lines(kind, row),
+        bases=_bases(session, KINDS[kind].family),
         printed_at=now,
         **labels,
     )

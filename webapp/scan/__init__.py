@@ -173,6 +173,8 @@ def _template_or_404(asset: Asset, key: str) -> FormTemplate:
 @db.reads_first
 def file_record(token: str, template_key: str) -> Response | tuple[str, int]:
     asset = _asset_or_404(token)
+    if asset.retired_at is not None:
+        return redirect(url_for("scan.show_asset", token=token))
     template = _template_or_404(asset, template_key)
     try:
         check_may_file(db.session(), current_user, asset, template)

@@ -6,14 +6,15 @@ from datetime import date, time
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from models import duties as dt
-from models.checklists import latest_template
+from models.assets import assets_in_use
+from models.checklists import latest_template, latest_templates
 from models.messages import SubmissionInvalid
 from models.org import School
 from models.people import visible_school, visible_schools
@@ -53,7 +54,21 @@ def _helpers() -> dict[str, object]:
         "calendar_kind_label": lambda k: gettext(dt.CALENDAR_KIND_LABELS[dt.CalendarKind(k)]),
         "template_title": _template_title,
         "weekday_names": WEEKDAYS,
+        "describe_rule": describe_rule,
     }
+
+
+def describe_rule(rule: Rule) -> str:
+    """A recurrence in a few words, for lists that show a schedule beside other things."""
+    text = gettext(FREQUENCY_LABELS[rule.frequency])
+    if rule.frequency == Frequency.WEEKLY:
+        names = [str(name) for day, name in WEEKDAYS if day in rule.weekdays]
+        text += f" ({'、'.join(names)})"
+    elif rule.frequency == Frequency.EVERY_N_DAYS:
+        text = ngettext("every %(num)d day", "every %(num)d days", rule.every_days)
+    if rule.school_days_only:
+        text += " · " + gettext("school days only")
+    return text
 
 
 def _template_title(key: str) -> str:
@@ -208,10 +223,12 @@ def _posted_values() -> dict[str, Any]:
 
 def _duty_page(
     school: School,
-    duty: dt.Duty,
+    duty: dt.Duty | None,
     values: dict[str, Any],
     errors: dict[str, str],
     override: bool,
+    below_minimum: str = "",
+    **new: Any,
 ) -> tuple[str, int]:
     page = render_template(
         "schedules/duty_form.html",
@@ -222,8 +239,14 @@ def _duty_page(
         override=override,
         form=PostForm(),
         frequencies=list(Frequency),
+        below_minimum=below_minimum,
+        **new,
     )
-    return page, 422 if errors else 200
+    return page, 422 if errors or below_minimum else 200
+
+
+def _confirmed() -> bool:
+    return request.form.get("confirm_below_minimum") == "1"
 
 
 @bp.route(f"/schedules/<school_code>/<int(max={MAX_ID}):duty_id>", methods=["GET", "POST"])
@@ -255,9 +278,21 @@ def edit_duty(school_code: str, duty_id: int) -> Response | tuple[str, int]:
                 fields=fields,
                 school=school,
                 now=db.clock().now(),
+                confirm_below_minimum=_confirmed(),
             )
         else:
-            dt.update_duty(db.session(), current_user, duty, fields, now=db.clock().now())
+            dt.update_duty(
+                db.session(),
+                current_user,
+                duty,
+                fields,
+                now=db.clock().now(),
+                confirm_below_minimum=_confirmed(),
+            )
+    except dt.BelowMinimum as below:
+        return _duty_page(
+            school, duty, _posted_values(), errors, override, below_minimum=translate(below.message)
+        )
     except SubmissionInvalid as invalid:
         for name, message in invalid.errors.items():
             errors.setdefault(FIELD_NAMES.get(name, name), translate(message))
@@ -265,6 +300,93 @@ def edit_duty(school_code: str, duty_id: int) -> Response | tuple[str, int]:
     except dt.DutyRefused as refused:
         flash(translate(refused.message), "error")
         return redirect(url_for("schedules.list_schedules", school_code=school.code))
+    flash(gettext("Saved. The next sweep plans the tasks again."), "success")
+    return redirect(url_for("schedules.list_schedules", school_code=school.code))
+
+
+SCOPES = ("school", "asset", "district")
+
+
+def _new_values() -> dict[str, Any]:
+    return {
+        "frequency": Frequency.MONTHLY.value,
+        "at": "17:00",
+        "weekdays": [],
+        "day": 1,
+        "month": 1,
+        "every_days": 7,
+        "school_days_only": False,
+        "remind_before_minutes": 60,
+        "escalate_school_hours": 24,
+        "escalate_district_hours": 72,
+        "active": True,
+        "template_key": request.args.get("checklist", ""),
+        "scope": "school",
+        "asset": "",
+    }
+
+
+@bp.route("/schedules/<school_code>/new", methods=["GET", "POST"])
+@login_required
+def new_duty(school_code: str) -> Response | tuple[str, int]:
+    """A schedule for any checklist: for the district (its administrators), this school's
+    assets of the checklist's kind, or one asset here (the school's administrators too)."""
+    school = _school_or_404(school_code)
+    if not current_user.can_manage_school(school):
+        abort(404)
+    district_admin = current_user.is_district_admin_of(school.district_id)
+    scopes = [s for s in SCOPES if s != "district" or district_admin]
+    session = db.session()
+    assets = assets_in_use(session, school)
+    page_args: dict[str, Any] = {
+        "templates": latest_templates(session),
+        "assets": assets,
+        "scopes": scopes,
+        "new": True,
+    }
+    if request.method == "GET":
+        return _duty_page(school, None, _new_values(), {}, False, **page_args)
+    if not PostForm().validate_on_submit():
+        abort(400)
+    values = _posted_values()
+    errors: dict[str, str] = {}
+    fields = _fields_from_form(errors)
+    scope = request.form.get("scope", "school")
+    asset = None
+    if scope not in scopes:
+        errors["scope"] = gettext("Choose where the schedule applies.")
+    elif scope == "asset":
+        raw = request.form.get("asset", "")
+        asset = next((a for a in assets if str(a.id) == raw), None)
+        if asset is None:
+            errors["asset"] = gettext("Choose an asset of this school.")
+    if errors:
+        for name, message in dt.duty_field_problems(fields).items():
+            errors.setdefault(FIELD_NAMES.get(name, name), translate(message))
+        return _duty_page(school, None, values, errors, False, **page_args)
+    try:
+        dt.add_duty(
+            session,
+            current_user,
+            template_key=request.form.get("template_key", ""),
+            fields=fields,
+            now=db.clock().now(),
+            school=school if scope == "school" else None,
+            asset=asset,
+            district=school.district if scope == "district" else None,
+            confirm_below_minimum=_confirmed(),
+        )
+    except dt.BelowMinimum as below:
+        return _duty_page(
+            school, None, values, errors, False, below_minimum=translate(below.message), **page_args
+        )
+    except SubmissionInvalid as invalid:
+        for name, message in invalid.errors.items():
+            errors.setdefault(FIELD_NAMES.get(name, name), translate(message))
+        return _duty_page(school, None, values, errors, False, **page_args)
+    except dt.DutyRefused as refused:
+        errors["template_key"] = translate(refused.message)
+        return _duty_page(school, None, values, errors, False, **page_args)
     flash(gettext("Saved. The next sweep plans the tasks again."), "success")
     return redirect(url_for("schedules.list_schedules", school_code=school.code))
 
