@@ -16,6 +16,7 @@ from models.catalogue import (
     LIST_SEPARATOR,
     LOCALES,
     date_range,
+    in_brackets,
     join_list,
     pick_text,
     render_notice,
@@ -57,6 +58,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         date_range=lambda start, end: date_range(start, end, current_locale()),
     )
     app.jinja_env.filters["join_list"] = lambda items: join_list(items, current_locale())
+    app.jinja_env.filters["in_brackets"] = lambda text: in_brackets(str(text), current_locale())
     app.jinja_env.filters["pick_text"] = lambda texts: pick_text(texts, current_locale())
 
 

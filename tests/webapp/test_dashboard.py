@@ -47,7 +47,7 @@ def test_the_district_sees_every_school_with_links_and_charts(
     assert "实验小学" in page and "第二小学" in page
     assert 'href="/dashboard/unreported?school=S2&amp;days=30">1</a>' in page
     assert page.count("<svg") == 2 and "按学校比较" in page
-    assert "0% (1)" in page  # the second school's on-time rate, as text beside its bar
+    assert "0%（1）" in page  # the second school's on-time rate, as text beside its bar
     assert 'href="/dashboard"' in page  # the header's link
 
 
@@ -121,8 +121,8 @@ def test_a_school_where_nothing_fell_due_shows_a_dash_not_a_perfect_rate(
     page = client.get("/dashboard").get_data(as_text=True)
 
     assert "新建学校" in page
-    assert "— (0)" in page  # its bar in the comparison: no rate, nothing fell due
-    assert "100% (0)" not in page
+    assert "—（0）" in page  # its bar in the comparison: no rate, nothing fell due
+    assert "100%（0）" not in page
 
 
 def test_overdue_and_missed_are_named_apart_and_the_period_reads_as_one_range(

@@ -330,3 +330,27 @@ def _sheet(data: bytes) -> list[tuple[object, ...]]:
     sheet = openpyxl.load_workbook(io.BytesIO(data)).active
     assert sheet is not None
     return list(sheet.iter_rows(values_only=True))
+
+
+def test_in_an_autumn_term_the_yearly_export_offered_is_the_year_it_began(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    _district(session, clock)
+    district = session.scalars(select(Person).where(Person.username == "district")).one()
+    add_calendar_entry(
+        session,
+        district,
+        district.grants[0].district_id,
+        kind=CalendarKind.TERM,
+        starts_on=date(2026, 9, 1),
+        ends_on=date(2027, 1, 22),
+        name="2026—2027学年第一学期",
+        now=clock.now(),
+    )
+    session.commit()
+    clock.set(datetime(2026, 12, 2, 2, tzinfo=UTC))
+    auth.login("district")
+
+    ranking = client.get("/score").get_data(as_text=True)
+
+    assert 'href="/score/2026.xlsx"' in ranking and "2027.xlsx" not in ranking

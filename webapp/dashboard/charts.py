@@ -8,7 +8,9 @@ from collections.abc import Sequence
 from flask_babel import format_date, gettext
 from markupsafe import Markup, escape
 
+from models.catalogue import in_brackets
 from models.dashboard import SchoolFigures, Week
+from webapp.i18n import current_locale
 
 ON_TIME, LATE, MISSED = "#2e7d32", "#f0a500", "#c62828"
 WIDTH = 360
@@ -92,6 +94,7 @@ def comparison_chart(figures: Sequence[SchoolFigures], limit: int = COMPARED) ->
             f'fill="#e6ebf0"/><rect x="{name_width}" y="{y + 3}" '
             f'width="{filled:.1f}" height="16" fill="{colour}"/>'
         )
-        shown = f"{f.rate}% ({f.fell_due})" if f.fell_due else "— (0)"
+        rate, due = (f"{f.rate}%", f.fell_due) if f.fell_due else ("—", 0)
+        shown = rate + in_brackets(str(due), current_locale())
         parts.append(_text(name_width + bar_width + 4, y + 15, shown))
     return _svg(max(len(rows), 1) * row + 8, label, parts)
