@@ -298,7 +298,13 @@ def extinguisher_register(session: Session, school: School, today: date) -> list
         )
     )
     found = lives(session, assets, school.district.zone)
-    order = list(LifeStatus)[::-1]
+    order = [
+        LifeStatus.SCRAP_DUE,
+        LifeStatus.SERVICE_DUE,
+        LifeStatus.SCRAP_SOON,
+        LifeStatus.SERVICE_SOON,
+        LifeStatus.OK,
+    ]
     lines = [
         ExtinguisherLine(
             a, found.get(a.id), life_status(found[a.id], today) if a.id in found else None
