@@ -151,25 +151,32 @@ def life_of(
 
 def last_services(session: Session, asset_ids: Sequence[int], zone: Any) -> dict[int, date]:
     """Per extinguisher, the local day of its latest maintenance record that serviced it."""
-    if not asset_ids:
-        return {}
-    rows = session.execute(
-        select(Record.asset_id, Record.submitted_at, Record.answers)
-        .join(FormTemplate, FormTemplate.id == Record.template_id)
-        .where(
-            Record.asset_id.in_(asset_ids),
-            Record.asset_kind == AssetKind.EXTINGUISHER,
-            FormTemplate.key == SERVICE_TEMPLATE,
-        )
-    )
     latest: dict[int, date] = {}
-    for asset_id, submitted_at, answers in rows:
-        if (answers or {}).get(SERVICE_ITEM) != "yes":
-            continue
-        day = submitted_at.astimezone(zone).date()
+    for asset_id, day in _service_days(session, asset_ids, zone):
         if asset_id not in latest or day > latest[asset_id]:
             latest[asset_id] = day
     return latest
+
+
+def _service_days(
+    session: Session, asset_ids: Iterable[int], zone: Any
+) -> Iterable[tuple[int, date]]:
+    """(asset id, local day) of every maintenance record that serviced one of these, read in
+    chunks so a district's thousands of extinguishers stay within SQLite's parameter limit."""
+    ids = sorted(set(asset_ids))
+    for start in range(0, len(ids), 900):
+        rows = session.execute(
+            select(Record.asset_id, Record.submitted_at, Record.answers)
+            .join(FormTemplate, FormTemplate.id == Record.template_id)
+            .where(
+                Record.asset_id.in_(ids[start : start + 900]),
+                Record.asset_kind == AssetKind.EXTINGUISHER,
+                FormTemplate.key == SERVICE_TEMPLATE,
+            )
+        )
+        for asset_id, submitted_at, answers in rows:
+            if (answers or {}).get(SERVICE_ITEM) == "yes":
+                yield asset_id, submitted_at.astimezone(zone).date()
 
 
 def lives(session: Session, assets: Iterable[Asset], zone: Any) -> dict[int, ExtinguisherLife]:
@@ -216,18 +223,8 @@ def record_lives(session: Session, records: Sequence[Record]) -> dict[int, Messa
         return {}
     zone = shown[0].asset.school.district.zone
     services: dict[int, list[date]] = {}
-    rows = session.execute(
-        select(Record.asset_id, Record.submitted_at, Record.answers)
-        .join(FormTemplate, FormTemplate.id == Record.template_id)
-        .where(
-            Record.asset_id.in_({r.asset_id for r in shown}),
-            Record.asset_kind == AssetKind.EXTINGUISHER,
-            FormTemplate.key == SERVICE_TEMPLATE,
-        )
-    )
-    for asset_id, submitted_at, answers in rows:
-        if (answers or {}).get(SERVICE_ITEM) == "yes":
-            services.setdefault(asset_id, []).append(submitted_at.astimezone(zone).date())
+    for asset_id, day in _service_days(session, (r.asset_id for r in shown), zone):
+        services.setdefault(asset_id, []).append(day)
     figures = {}
     for record in shown:
         day = record.submitted_at.astimezone(zone).date()
