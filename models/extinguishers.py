@@ -182,7 +182,13 @@ def _service_days(
 def lives(session: Session, assets: Iterable[Asset], zone: Any) -> dict[int, ExtinguisherLife]:
     """Each extinguisher's dates, by asset id; those without agent type or production date are
     left out."""
-    extinguishers = [a for a in assets if a.kind == AssetKind.EXTINGUISHER]
+    extinguishers = [
+        a
+        for a in assets
+        if a.kind == AssetKind.EXTINGUISHER
+        and agent_type((a.attributes or {}).get("agent")) is not None
+        and produced_on(a.attributes or {}) is not None
+    ]
     served = last_services(session, [a.id for a in extinguishers], zone)
     found = {}
     for asset in extinguishers:
