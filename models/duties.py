@@ -370,8 +370,9 @@ class DutyDefaults:
 
 # --- which assets a duty covers -------------------------------------------------------------
 
-# Checklists only a boarding school owes (公安部令第61号 §25: 寄宿制的学校应当加强夜间防火巡查),
-# whatever schedule asks for them.
+# Checklists only a boarding school owes (公安部令第61号 §25: 寄宿制的学校应当加强夜间防火巡查):
+# the district's schedule for them covers its boarding schools; a schedule a school sets for
+# itself covers that school, boarding or not.
 BOARDING_ONLY = frozenset({"fire_night_patrol"})
 
 
@@ -379,7 +380,7 @@ def covered_assets(duty: Duty) -> Any:
     """The assets (id, school id) this duty covers, as a query: its kind in its scope, less
     those a narrower active duty for the same checklist covers."""
     query = select(Asset.id, Asset.school_id)
-    if duty.template_key in BOARDING_ONLY:
+    if duty.template_key in BOARDING_ONLY and duty.school_id is None and duty.asset_id is None:
         query = query.where(Asset.school_id.in_(select(School.id).where(School.boarding)))
     if duty.asset_id is not None:
         return query.where(Asset.id == duty.asset_id)
@@ -510,8 +511,9 @@ def _retire_tasks(session: Session, duty_ids: list[int], asset_ids: Any = None) 
 
 
 def set_boarding(session: Session, actor: Person, school: School, boarding: bool) -> None:
-    """Mark a school as boarding or not: the next sweep starts its night patrol, or its open
-    night patrol tasks are forgotten now (the patrols it filed stay)."""
+    """Mark a school as boarding or not: the next sweep starts the district's night patrol
+    there, or its open tasks are forgotten now (the patrols filed stay, and so does a night
+    patrol the school scheduled for itself)."""
     if not actor.can_manage_school(school):
         raise DutyRefused(Message(N_("Only the school's administrators may change this.")))
     if school.boarding == boarding:
@@ -522,7 +524,10 @@ def set_boarding(session: Session, actor: Person, school: School, boarding: bool
     duties = list(
         session.scalars(
             select(Duty.id).where(
-                Duty.district_id == school.district_id, Duty.template_key.in_(BOARDING_ONLY)
+                Duty.district_id == school.district_id,
+                Duty.template_key.in_(BOARDING_ONLY),
+                Duty.school_id.is_(None),
+                Duty.asset_id.is_(None),
             )
         )
     )

@@ -4,7 +4,7 @@ the monthly fire record."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 
 import pytest
 from sqlalchemy import select
@@ -12,13 +12,22 @@ from sqlalchemy.orm import Session
 
 from models.assets import Asset, AssetKind
 from models.clock import SettableClock
-from models.duties import Duty, DutyRefused, Task, TaskState, ensure_builtin_duties, set_boarding
+from models.duties import (
+    Duty,
+    DutyFields,
+    DutyRefused,
+    Task,
+    TaskState,
+    add_duty,
+    ensure_builtin_duties,
+    set_boarding,
+)
 from models.food_safety import ReportKind, build_report
 from models.org import School
 from models.people import Person, Role
 from models.photos import PhotoStore
 from models.records import Channel, submit_record
-from models.recurrence import Frequency
+from models.recurrence import Frequency, Rule
 from models.sweep import sweep
 from tests.factories import (
     NIGHT_PATROL,
@@ -211,3 +220,24 @@ def test_the_fire_checks_are_led_by_a_named_person_and_say_the_rule_they_serve(
         assert words in spec.basis["zh_CN"] and spec.basis["en"], key
     for key in ("fire_monthly_check", "fire_quarterly_check"):
         assert template_for(session, key).spec.item("led_by").type == "person"
+
+
+def test_a_day_school_that_schedules_a_night_patrol_for_itself_gets_one(
+    schools: Schools,
+) -> None:
+    day_admin = make_person(
+        schools.session, schools.clock, schools.day_school, Role.SCHOOL_ADMIN, "dayadmin"
+    )
+    add_duty(
+        schools.session,
+        day_admin,
+        template_key=NIGHT_PATROL,
+        fields=DutyFields(Rule(Frequency.DAILY, time(20, 0)), 60, 24 * 60, 3 * 24 * 60),
+        now=schools.clock.now(),
+        school=schools.day_school,
+    )
+
+    schools.sweep(2)
+
+    [night] = schools.current_tasks(schools.day_school, NIGHT_PATROL)
+    assert night.due_at == cst(2, 20)
