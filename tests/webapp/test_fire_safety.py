@@ -8,14 +8,16 @@ from datetime import UTC, datetime
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.assets import Asset
 from models.clock import SettableClock
 from models.org import School
-from models.people import Role
+from models.people import Person, Role
+from models.photos import PhotoStore
 from tests.conftest import Auth, csrf_token
-from tests.factories import make_asset, make_person, make_school
+from tests.factories import file_check, make_asset, make_person, make_school
 
 
 @pytest.fixture
@@ -113,3 +115,22 @@ def test_the_register_lists_extinguishers_due_first_and_those_without_dates_name
     assert page.index("MHQ-2") < page.index("MHQ-1") < page.index("MHQ-3")
     assert "已到报废期" in page and "已于 2026-01-01 到报废期：请更换" in page
     assert "缺少生产日期或灭火剂类型" in page
+
+
+def test_the_ledger_shows_beside_each_extinguisher_check_its_next_service_and_scrap(
+    client: FlaskClient,
+    auth: Auth,
+    school: School,
+    session: Session,
+    clock: SettableClock,
+    store: PhotoStore,
+) -> None:
+    asset = _extinguisher(session, clock, school, agent="二氧化碳", production_date="2022-05-01")
+    inspector = session.scalars(select(Person).where(Person.username == "inspector")).one()
+    file_check(session, clock, store, inspector, asset, "monthly-0001")
+    session.commit()
+    auth.login("inspector")
+
+    page = client.get("/ledger/S1?period=month&on=2026-03-02").get_data(as_text=True)
+
+    assert "下次维修 2027-05-01，报废 2034-05-01" in page
