@@ -54,6 +54,8 @@ PEOPLE = [
     ("driver1", "13800000009", "校车司机 吴师傅", Role.BUS_STAFF, 0),
     ("canteen2", "13800000010", "食堂 郑师傅", Role.CANTEEN_STAFF, 0),
     ("foodsafety1", "13800000012", "食品安全员 钱老师", Role.FOOD_SAFETY_OFFICER, 0),
+    # 第二中学 is a boarding school: its dorm manager walks the night fire patrol.
+    ("dorm2", "13800000031", "宿管 何老师", Role.DORM_STAFF, 1),
 ]
 
 # Someone new, not yet logged in: a one-time sign-in code (as an import prints them), and
@@ -187,6 +189,7 @@ def _create(session: Session, settings: Settings, now: datetime) -> None:
         _assets(session, school, people, index, now - timedelta(days=30))
     _bus_papers(session, schools[0], people, now)
     _history(session, settings, schools, people, now)
+    _boarding_school(session, settings, schools[1], people, now)
     for kind, starts_on, ends_on, name in CALENDAR:
         add_calendar_entry(
             session,
@@ -766,6 +769,107 @@ def _canteen_rules(
                 created_at=now - timedelta(days=30),
             )
         )
+
+
+def _boarding_school(
+    session: Session, settings: Settings, school: School, people: dict[str, Person], now: datetime
+) -> None:
+    """第二中学 is a boarding school: its dorm manager walks the night fire patrol at 21:40 on
+    the fortnight's school days (one night a phone left charging on a bed), the head the day
+    patrol at 16:30; last month's fire check and a drill of 620 people in September; its
+    extinguishers' production dates put one due for service within the month, one past its
+    service and one near its scrap date (the register's extinguisher tab, the reminders)."""
+    school.boarding = True
+    store = PhotoStore(Path(settings.storage.data_dir))
+    zone = school.district.zone
+    today = now.astimezone(zone).date()
+    assets = list(session.scalars(select(Asset).where(Asset.school_id == school.id)))
+    office = next(a for a in assets if a.kind == AssetKind.SCHOOL_OFFICE)
+    head, dorm = people["admin2"], people["dorm2"]
+
+    def file(
+        key: str,
+        actor: Person,
+        at: datetime,
+        answers: dict[str, str],
+        photo: int,
+        asset: Asset = office,
+    ) -> None:
+        template = latest_template(session, key)
+        if template is None:
+            return
+        submit_record(
+            session,
+            actor=actor,
+            asset=asset,
+            template=template,
+            answers=answers,
+            uploads=[
+                Upload(i.key, _photo(photo)) for i in template.spec.items if i.type == "photo"
+            ],
+            key=uuid.uuid4().hex,
+            channel=Channel.WEB,
+            clock=SettableClock(at),
+            store=store,
+            repeat_confirmed=True,
+        )
+
+    def spec_answers(key: str, failing: bool = False) -> dict[str, str]:
+        template = latest_template(session, key)
+        return _answers(template.spec, failing) if template is not None else {}
+
+    days = [today - timedelta(days=back) for back in range(14, 0, -1)]
+    school_days = [day for day in days if day.weekday() < 5]
+    for n, day in enumerate(school_days):
+        file(
+            "fire_patrol",
+            head,
+            datetime.combine(day, time(16, 30), zone),
+            spec_answers("fire_patrol"),
+            60 + n,
+        )
+        failing = n == len(school_days) - 3
+        night = spec_answers("fire_night_patrol", failing)
+        if failing:
+            night["other_findings"] = "302 室手机放床上充电过夜，已收走充电器并告知班主任"
+        file("fire_night_patrol", dorm, datetime.combine(day, time(21, 40), zone), night, 80 + n)
+    last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=10)
+    check = {**spec_answers("fire_monthly_check"), "led_by": str(head.id)}
+    file("fire_monthly_check", head, datetime.combine(last_month, time(15), zone), check, 100)
+    drill = {
+        "held_at": f"{today.year if today.month > 9 else today.year - 1}-09-18T10:00",
+        "drill_kind": "both",
+        "participants": "620",
+        "evacuation_minutes": "4",
+        "problems_found": "no",
+    }
+    drill_day = date.fromisoformat(drill["held_at"][:10])
+    file("fire_drill", head, datetime.combine(drill_day, time(11), zone), drill, 101)
+    made = [
+        ("ABC干粉", today - timedelta(days=5 * 365 - 20)),  # first service in about 20 days
+        ("ABC干粉", today - timedelta(days=5 * 365 + 40)),  # service overdue
+        ("水基型", today - timedelta(days=6 * 365 - 60)),  # scrap date in about 60 days
+        ("二氧化碳", today - timedelta(days=2 * 365)),
+    ]
+    extinguishers = sorted(
+        (a for a in assets if a.kind == AssetKind.EXTINGUISHER), key=lambda a: a.code
+    )
+    for n, asset in enumerate(extinguishers):
+        agent, produced = made[n] if n < len(made) else ("ABC干粉", today - timedelta(days=3 * 365))
+        asset.attributes = {
+            **asset.attributes,
+            "agent": agent,
+            "production_date": produced.isoformat(),
+        }
+    # The water-based one was serviced last winter: its next service would fall after its scrap
+    # date, so it is to be replaced, not serviced again.
+    serviced = datetime.combine(today - timedelta(days=300), time(10), zone)
+    maintenance = {
+        **spec_answers("extinguisher_annual_maintenance"),
+        "company": "安消消防维保有限公司",
+        "next_due": (today + timedelta(days=65)).isoformat(),
+    }
+    file("extinguisher_annual_maintenance", head, serviced, maintenance, 102, extinguishers[2])
     session.flush()
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -17,7 +19,8 @@ ATTRIBUTE_TEXT_MAX = 100
 
 @dataclass(frozen=True)
 class AttributeSpec:
-    """One kind-specific attribute: `text`, `int` (> 0), `decimal` (> 0) or `choice`."""
+    """One kind-specific attribute: `text`, `int` (> 0), `decimal` (> 0), `choice` or `date`
+    (kept as YYYY-MM-DD; a month alone, as a label prints it, is its first day)."""
 
     name: str
     type: str = "text"
@@ -26,7 +29,12 @@ class AttributeSpec:
 
 
 KIND_ATTRIBUTES: dict[AssetKind, tuple[AttributeSpec, ...]] = {
-    AssetKind.EXTINGUISHER: (AttributeSpec("agent"), AttributeSpec("capacity_kg", "decimal")),
+    # The agent and production date give its service and scrap dates (models/extinguishers.py).
+    AssetKind.EXTINGUISHER: (
+        AttributeSpec("agent"),
+        AttributeSpec("capacity_kg", "decimal"),
+        AttributeSpec("production_date", "date"),
+    ),
     # Seats are what an overloaded bus is measured against, so a bus cannot go without them.
     AssetKind.BUS: (
         AttributeSpec("plate"),
@@ -82,7 +90,28 @@ def _number(text: str) -> Decimal | None:
     return value if value.is_finite() else None
 
 
+# 2021-03-05, 2021/3/5, 2021.3.5, 2021年3月5日, and the same without the day.
+_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*(?:[-/.月]\s*(?:(\d{1,2})\s*日?)?)?")
+
+
+def _date(text: str) -> date | None:
+    """A date as typed, a month alone its first day; None if it is not one."""
+    match = _DATE.fullmatch(unicodedata.normalize("NFKC", text).strip())
+    if match is None:
+        return None
+    year, month, day = match.groups()
+    try:
+        return date(int(year), int(month), int(day or 1))
+    except ValueError:
+        return None
+
+
 def _clean_attribute(spec: AttributeSpec, text: str) -> tuple[Any, Message | None]:
+    if spec.type == "date":
+        day = _date(text)
+        if day is None:
+            return None, Message(N_("Enter a date such as 2024-03-15, or a month such as 2024-03."))
+        return day.isoformat(), None
     if spec.type == "int":
         number = _number(text)
         if number is None or number <= 0 or number != number.to_integral_value():

@@ -41,6 +41,7 @@ KIND_LABELS = {
 ATTRIBUTE_LABELS = {
     "agent": N_("Extinguishing agent"),
     "capacity_kg": N_("Capacity (kg)"),
+    "production_date": N_("Production date"),
     "plate": N_("Licence plate"),
     "seats": N_("Seats"),
     "driver": N_("Driver"),

@@ -328,6 +328,13 @@ def builtin_duties(dispenser_every_days: int = 7) -> list[BuiltinDuty]:
         BuiltinDuty("canteen_pest_control", Rule(Frequency.MONTHLY, time(17, 0), day=28)),
         BuiltinDuty("bus_pre_trip_check", Rule(Frequency.DAILY, time(7, 0), **school_day)),
         BuiltinDuty("fire_patrol", Rule(Frequency.DAILY, time(17, 0), **school_day)),
+        # After lights-out, at boarding schools only (NIGHT_ONLY_AT_BOARDING).
+        BuiltinDuty("fire_night_patrol", Rule(Frequency.DAILY, time(21, 30), **school_day)),
+        BuiltinDuty("fire_monthly_check", Rule(Frequency.MONTHLY, time(17, 0), day=10)),
+        # By the 25th of the quarter's last month.
+        BuiltinDuty(
+            "fire_quarterly_check", Rule(Frequency.QUARTERLY, time(17, 0), month=3, day=25)
+        ),
         BuiltinDuty("meter_reading", Rule(Frequency.MONTHLY, time(17, 0), day=1)),
         BuiltinDuty("broadcast_equipment_check", Rule(Frequency.MONTHLY, time(17, 0), day=5)),
         BuiltinDuty("canteen_model_review", Rule(Frequency.YEARLY, time(17, 0), month=12, day=20)),
@@ -390,11 +397,18 @@ class DutyDefaults:
 
 # --- which assets a duty covers -------------------------------------------------------------
 
+# Checklists only a boarding school owes (公安部令第61号 §25: 寄宿制的学校应当加强夜间防火巡查):
+# the district's schedule for them covers its boarding schools; a schedule a school sets for
+# itself covers that school, boarding or not.
+BOARDING_ONLY = frozenset({"fire_night_patrol"})
+
 
 def covered_assets(duty: Duty) -> Any:
     """The assets in use (id, school id) this duty covers, as a query: its kind in its scope,
     less those a narrower active duty for the same checklist covers."""
     query = select(Asset.id, Asset.school_id).where(Asset.retired_at.is_(None))
+    if duty.template_key in BOARDING_ONLY and duty.school_id is None and duty.asset_id is None:
+        query = query.where(Asset.school_id.in_(select(School.id).where(School.boarding)))
     if duty.asset_id is not None:
         return query.where(Asset.id == duty.asset_id)
     other = aliased(Duty)
@@ -597,6 +611,30 @@ def _retire_tasks(session: Session, duty_ids: list[int], asset_ids: Any = None) 
     session.execute(delete(Task).where(*scope, Task.state == TaskState.OPEN))
     session.execute(update(Task).where(*scope).values(current=False, next_action_at=None))
     session.expire_all()
+
+
+def set_boarding(session: Session, actor: Person, school: School, boarding: bool) -> None:
+    """Mark a school as boarding or not: the next sweep starts the district's night patrol
+    there, or its open tasks are forgotten now (the patrols filed stay, and so does a night
+    patrol the school scheduled for itself)."""
+    if not actor.can_manage_school(school):
+        raise DutyRefused(Message(N_("Only the school's administrators may change this.")))
+    if school.boarding == boarding:
+        return
+    school.boarding = boarding
+    if boarding:
+        return
+    duties = list(
+        session.scalars(
+            select(Duty.id).where(
+                Duty.district_id == school.district_id,
+                Duty.template_key.in_(BOARDING_ONLY),
+                Duty.school_id.is_(None),
+                Duty.asset_id.is_(None),
+            )
+        )
+    )
+    _retire_tasks(session, duties, select(Asset.id).where(Asset.school_id == school.id))
 
 
 def _hand_over(session: Session, duty: Duty) -> None:

@@ -106,6 +106,8 @@ PROBLEM_LABELS = {
 # --- the families ---------------------------------------------------------------------------
 
 PATROL = "fire_patrol"
+NIGHT_PATROL = "fire_night_patrol"
+FIRE_CHECKS = ("fire_monthly_check", "fire_quarterly_check")
 EXTINGUISHER_CHECK = "extinguisher_monthly"
 DRILL = DRILL_TEMPLATE
 DISINFECTION = "water_dispenser_disinfection"
@@ -143,7 +145,8 @@ FIRE = Family(
         " Order No. 61): a daily fire patrol and a monthly fire check, both recorded"
     ),
     asset_kinds=(AssetKind.SCHOOL_OFFICE, AssetKind.EXTINGUISHER),
-    checklists=(PATROL, EXTINGUISHER_CHECK, DRILL),
+    # A boarding school's night patrol counts with the day's, and both fire checks with them.
+    checklists=(PATROL, NIGHT_PATROL, *FIRE_CHECKS, EXTINGUISHER_CHECK, DRILL),
     # The patrol is filed against the logistics office: a school owes the record once it has one.
     owed_from=AssetKind.SCHOOL_OFFICE,
     zero_risk=N_("No fire hazard found"),

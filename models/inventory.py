@@ -227,6 +227,12 @@ ASSET_COLUMNS = (
         example="4",
         note="仅灭火器，大于 0 的数",
     ),
+    Column(
+        "production_date",
+        ("生产日期", "production_date", "出厂日期"),
+        example="2021-03",
+        note="仅灭火器，年-月或年-月-日；据此算维修和报废日期",
+    ),
     Column("plate", ("车牌", "plate", "车牌号"), note="仅校车"),
     Column("seats", ("座位数", "seats", "核载座位", "核载人数"), note="校车必填，整数"),
     Column("driver", ("司机", "driver", "驾驶员"), note="仅校车"),

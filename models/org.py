@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base
@@ -45,6 +45,8 @@ class School(Base):
     district_id: Mapped[int] = mapped_column(ForeignKey("district.id"), index=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    # Pupils sleep at school (寄宿制学校): its fire patrol goes on at night too.
+    boarding: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     district: Mapped[District] = relationship(back_populates="schools")
 

@@ -21,8 +21,9 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, String, and_, exists, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from models import extinguishers
 from models.actions import ActionStatus, CorrectiveAction
-from models.assets import Asset
+from models.assets import Asset, AssetKind
 from models.base import Base
 from models.catalogue import COLON, GROUP_SEPARATOR, LOCALES, join_list
 from models.checklists import FormTemplate
@@ -59,6 +60,21 @@ CATCH_UP = N_("Houqin's reminders were paused since %(since)s. Meanwhile: %(summ
 EXPIRES_IN = N_("%(document)s (%(holder)s) expires on %(date)s, in %(days)d days.")
 EXPIRES_TODAY = N_("%(document)s (%(holder)s) expires today.")
 EXPIRED = N_("%(document)s (%(holder)s) expired on %(date)s.")
+SERVICE_DUE_IN = N_(
+    "%(asset)s (%(code)s) at %(school)s is due for its service on %(date)s, in %(days)d days."
+)
+SERVICE_DUE_NOW = N_(
+    "%(asset)s (%(code)s) at %(school)s was due for its service on %(date)s: have a licensed"
+    " company service it."
+)
+SCRAP_IN = N_(
+    "%(asset)s (%(code)s) at %(school)s reaches its scrap date on %(date)s, in %(days)d days:"
+    " plan its replacement."
+)
+SCRAP_NOW = N_(
+    "%(asset)s (%(code)s) at %(school)s reached its scrap date on %(date)s: take it out of use"
+    " and replace it."
+)
 DIGEST = N_(
     "Daily summary for %(place)s: %(due)d due today, %(overdue)d overdue, "
     "%(missed)d missed yesterday, %(actions)d corrective actions open, "
@@ -148,6 +164,7 @@ def sweep(session: Session, *, now: datetime, policy: SweepPolicy | None = None)
     context.act_on_tasks()
     for district in districts:
         context.announce_expiries(district)
+        context.announce_extinguisher_dates(district)
         context.send_digest(district)
         context.remind_sample_disposals(district)
     context.flush_events()
@@ -764,6 +781,74 @@ class _Context:
         if not _claim(self.session, f"samples:{district.id}", today.isoformat()):
             return
         self.report.queued += remind_disposals(self.session, district, self.now)
+
+    # --- extinguishers' service and scrap dates ---------------------------------------------
+
+    def announce_extinguisher_dates(self, district: District) -> None:
+        """Once a day, from the digest's time: each extinguisher's service 30 and 7 days before
+        it is due and on the day, its scrap date 90 and 30 days before and on the day; a sweep
+        that missed days announces the nearest step once."""
+        calendar = self.calendars[district.id]
+        today = calendar.local_date(self.now)
+        if self.now < calendar.at(today, self.policy.digest_at):
+            return
+        if not _claim(self.session, f"extinguishers:{district.id}", today.isoformat()):
+            return
+        assets = self.session.scalars(
+            select(Asset)
+            .join(School, School.id == Asset.school_id)
+            .where(
+                School.district_id == district.id,
+                Asset.kind == AssetKind.EXTINGUISHER,
+                Asset.retired_at.is_(None),
+            )
+            .order_by(Asset.id)
+        ).all()
+        by_id = {asset.id: asset for asset in assets}
+        for asset_id, life in extinguishers.lives(self.session, assets, district.zone).items():
+            asset = by_id[asset_id]
+            scrap_days = life.scrap_days(today)
+            step = extinguishers.notice_step(scrap_days, extinguishers.SCRAP_NOTICE_DAYS)
+            if step is not None:
+                self._announce_date(asset, district, "scrap", life.scrap_on, scrap_days, step)
+            service_days = life.service_days(today)
+            if scrap_days <= 0 or life.service_due is None or service_days is None:
+                continue  # replaced, not serviced
+            step = extinguishers.notice_step(service_days, extinguishers.SERVICE_NOTICE_DAYS)
+            if step is not None:
+                self._announce_date(
+                    asset, district, "service", life.service_due, service_days, step
+                )
+
+    def _announce_date(
+        self, asset: Asset, district: District, what: str, on: date, days: int, step: int
+    ) -> None:
+        if what == "scrap":
+            message = SCRAP_IN if days > 0 else SCRAP_NOW
+        else:
+            message = SERVICE_DUE_IN if days > 0 else SERVICE_DUE_NOW
+        severity = Severity.INFO if days > 7 else Severity.MINOR if days > 0 else Severity.MAJOR
+        recipients: list[Person] = []
+        if asset.responsible is not None and asset.responsible.active:
+            recipients.append(asset.responsible)
+        recipients += school_admins(self.session, asset.school_id, district.id)
+        self.report.queued += notify(
+            self.session,
+            recipients,
+            message=message,
+            params={
+                "asset": asset.name,
+                "code": asset.code,
+                "school": asset.school.name,
+                "date": on.isoformat(),
+                "days": days,
+            },
+            severity=severity,
+            # The date is in the key: a service done moves it, and its reminders start afresh.
+            dedup_key=f"extinguisher:{asset.id}:{what}:{on.isoformat()}:{step}",
+            now=self.now,
+            link=f"/registers/{asset.school.code}?tab=extinguishers",
+        )
 
     # --- daily digest -------------------------------------------------------------------------
 

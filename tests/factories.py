@@ -664,3 +664,28 @@ class WaterQuarter:
             self.clock.set(moment)
             sweep(self.session, now=moment)
         self.session.flush()
+
+
+NIGHT_PATROL = "fire_night_patrol"
+NIGHT_PATROL_OK = {
+    "dorm_power_use": "pass",
+    "exits_unlocked": "pass",
+    "equipment_in_place": "pass",
+    "staff_on_duty": "pass",
+    "other_buildings": "pass",
+}
+SERVICED = {
+    "company": "安消消防维保",
+    "serviced": "yes",
+    "ready_for_use": "pass",
+    "next_due": "2027-03-20",
+    "tag_updated": "yes",
+}
+
+
+def make_boarding_school(session: Session, code: str = "B1", **kwargs: Any) -> School:
+    """A school whose pupils sleep there (寄宿制)."""
+    school = make_school(session, code, **kwargs)
+    school.boarding = True
+    session.flush()
+    return school

@@ -21,6 +21,7 @@ from models.catalogue import (
     pick_text,
     render_notice,
 )
+from models.extinguishers import AGENT_TYPE_LABELS, LIFE_STATUS_LABELS, life_message, life_status
 from models.messages import Message
 from models.notifications import Notification, unread_count
 from models.people import Person, reading_locale
@@ -53,6 +54,10 @@ def init_app(app: Flask, settings: Settings) -> None:
         notice_text=notice_text,
         unread_notices=unread_notices,
         attribute_value=attribute_value,
+        agent_type_label=lambda kind: gettext(AGENT_TYPE_LABELS[kind]),
+        life_status_label=lambda status: gettext(LIFE_STATUS_LABELS[status]),
+        life_text=lambda life, today: translate(life_message(life, today)),
+        life_status=life_status,
         colon=lambda: COLON[current_locale()],
         list_sep=lambda: LIST_SEPARATOR[current_locale()],
         date_range=lambda start, end: date_range(start, end, current_locale()),

@@ -98,3 +98,29 @@ def test_the_demo_schedules_drills_and_has_one_retired_extinguisher_with_its_his
     assert retired.code == "MHQ-008" and retired.retired_reason
     current = select(func.count()).where(Task.asset_id == retired.id, Task.current)
     assert session.scalar(current) == 0
+
+
+def test_the_demo_boarding_school_patrols_at_night_and_has_extinguishers_coming_due(
+    session: Session, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from models.extinguishers import LifeStatus, extinguisher_register
+
+    monkeypatch.chdir(tmp_path)
+    seed_demo(session, settings, now=NOW)
+    day_school, boarding = session.scalars(select(School).order_by(School.code)).all()
+
+    assert boarding.code == "ZX02" and boarding.boarding and not day_school.boarding
+    record = build_report(session, boarding, ReportKind.FIRE, date(2026, 11, 1), now=NOW)
+    nights = [
+        c
+        for d in record.days
+        for c in d.checks
+        if c.template_key == "fire_night_patrol" and c.record_id
+    ]
+    assert len(nights) >= 6 and all(c.by == "宿管 何老师" and c.at == "21:40" for c in nights)
+    tasks = session.scalars(
+        select(Task).where(Task.template_key == "fire_night_patrol", Task.current)
+    ).all()
+    assert {t.school_id for t in tasks} == {boarding.id}
+    statuses = [line.status for line in extinguisher_register(session, boarding, date(2026, 12, 2))]
+    assert statuses[:3] == [LifeStatus.SERVICE_DUE, LifeStatus.SCRAP_SOON, LifeStatus.SERVICE_SOON]

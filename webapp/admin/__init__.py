@@ -19,6 +19,7 @@ from wtforms import HiddenField, PasswordField, StringField
 from models.accounts import SignInSlip, add_person
 from models.asset_attributes import CHOICE_LABELS, attribute_specs
 from models.assets import KIND_LABELS, Asset, AssetKind
+from models.duties import set_boarding
 from models.import_kinds import ImportKind
 from models.imports import (
     IMPORT_KINDS,
@@ -117,10 +118,36 @@ def _id(value: str | None) -> int | None:
     return int(value) if value.isdigit() else -1
 
 
+class BoardingForm(FlaskForm):
+    boarding = HiddenField()
+
+
 @bp.get("/admin/<school_code>")
 @login_required
 def home(school_code: str) -> str:
-    return render_template("admin/home.html", school=_school_or_404(school_code))
+    return render_template(
+        "admin/home.html", school=_school_or_404(school_code), boarding_form=BoardingForm()
+    )
+
+
+@bp.post("/admin/<school_code>/boarding")
+@login_required
+def set_school_boarding(school_code: str) -> Response:
+    """Mark the school as boarding or not: its night fire patrol starts or stops."""
+    form = BoardingForm()
+    if not form.validate_on_submit() or form.boarding.data not in ("yes", "no"):
+        abort(400)
+    session = db.begin_writing()
+    school = _school_or_404(school_code)
+    boarding = form.boarding.data == "yes"
+    set_boarding(session, current_user, school, boarding)
+    flash(
+        gettext("Marked as a boarding school: the night fire patrol starts with the next sweep.")
+        if boarding
+        else gettext("No longer a boarding school: its night fire patrol has stopped."),
+        "success",
+    )
+    return redirect(url_for("admin.home", school_code=school.code))
 
 
 # --- assets -----------------------------------------------------------------------------

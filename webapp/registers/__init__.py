@@ -1,4 +1,5 @@
-"""Registers: staff certificates, the district's suppliers, insurances, what expires soon.
+"""Registers: staff certificates, the district's suppliers, insurances, extinguishers' service
+and scrap dates, what expires soon.
 
 Anyone with a role at a school reads its registers; its administrators (and the district's)
 add and renew documents; district administrators keep the supplier register. Everyone else
@@ -20,6 +21,7 @@ from werkzeug.wrappers import Response
 from wtforms import StringField, TextAreaField
 
 from models import documents as docs
+from models import extinguishers as ext
 from models import suppliers as sup
 from models.assets import Asset, AssetKind
 from models.messages import SubmissionInvalid
@@ -38,6 +40,7 @@ TABS = {
     "people": _l("Staff certificates"),
     "suppliers": _l("Suppliers"),
     "insurance": _l("Insurance"),
+    "extinguishers": _l("Extinguishers"),
     "expiring": _l("Expiring"),
 }
 HOLDER_ASSET_KINDS = (AssetKind.BUS, AssetKind.CANTEEN)
@@ -154,6 +157,10 @@ def show_register(school_code: str) -> str:
         )
         context["category"] = category
         context["total"], context["items"], context["page"], context["pages"] = _page_of(suppliers)
+    elif tab == "extinguishers":
+        context["total"], context["items"], context["page"], context["pages"] = _page_of(
+            ext.extinguisher_register(session, school, today)
+        )
     elif tab == "insurance":
         context["policies"] = docs.insurance_policies(session, school)
         context["missing"] = docs.missing_insurances(session, school, today)

@@ -14,9 +14,10 @@ from werkzeug.wrappers import Response
 from wtforms import BooleanField, HiddenField
 
 from models.actions import visible_actions
-from models.assets import Asset, Label, LabelPosition, find_label_by_token
+from models.assets import Asset, AssetKind, Label, LabelPosition, find_label_by_token
 from models.checklist_roles import NotYoursToFile, check_may_file, fileable, most_urgent_first
 from models.checklists import FormTemplate, latest_template, templates_for_kind
+from models.extinguishers import asset_life
 from models.health import OFF_DUTY, RosterEntry, roster_for
 from models.messages import DomainError, SubmissionInvalid
 from models.people import can_see_school
@@ -115,6 +116,8 @@ def show_asset(token: str) -> str:
         not_yours=bool(applying) and not mine,
         records=records,
         figures=figures(records),
+        life=asset_life(session, asset) if asset.kind == AssetKind.EXTINGUISHER else None,
+        today=asset.school.district.local(now).date(),
         actions=visible_actions(session, current_user, asset_id=asset.id),
         # An arrival filed at this label still waits for the escort's scan at the back.
         rear_waiting=trip_awaiting_rear_check(session, asset, now) is not None,
