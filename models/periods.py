@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.catalogue import in_brackets, translate
+from models.catalogue import date_range, in_brackets, translate
 from models.duties import CalendarEntry, CalendarKind
 from models.messages import N_, DomainError, Message
 from models.org import District
@@ -61,7 +61,7 @@ class Period:
         return (self.end - self.start).days + 1
 
     def label(self, locale: str) -> str:
-        """The period as a reader names it: 2026年3月, 2026-03-02 — 2026-03-08."""
+        """The period as a reader names it: 2026年3月, 2026-03-02 至 2026-03-08."""
         if self.kind == PeriodKind.DAY:
             return self.start.isoformat()
         if self.kind == PeriodKind.MONTH:
@@ -77,7 +77,7 @@ class Period:
             )
         if self.kind == PeriodKind.YEAR:
             return translate(locale, N_("Year %(year)d"), year=self.start.year)
-        span = f"{self.start.isoformat()} — {self.end.isoformat()}"
+        span = date_range(self.start.isoformat(), self.end.isoformat(), locale)
         return f"{self.name}{in_brackets(span, locale)}" if self.name else span
 
     def bounds(self, zone: ZoneInfo) -> tuple[datetime, datetime]:

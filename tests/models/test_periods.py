@@ -49,7 +49,7 @@ def test_month_year_and_range_cover_their_days(session: Session) -> None:
     assert (year.start, year.end) == (date(2026, 1, 1), date(2026, 12, 31))
     assert year.label("zh_CN") == "2026年"
     assert span.kind == PeriodKind.RANGE
-    assert span.label("zh_CN") == "2026-01-05 — 2026-01-09"
+    assert span.label("zh_CN") == "2026-01-05 至 2026-01-09"
     assert parse_period(session, {}, district=district, now=now).kind == PeriodKind.MONTH
 
 
@@ -121,8 +121,8 @@ def test_a_period_that_cannot_be_is_refused(session: Session, args: dict[str, st
 def test_a_terms_dates_sit_in_the_readers_own_brackets() -> None:
     term = Period(PeriodKind.TERM, date(2026, 9, 1), date(2027, 1, 22), "2026 秋季学期")
 
-    assert term.label("zh_CN") == "2026 秋季学期（2026-09-01 — 2027-01-22）"
-    assert term.label("en") == "2026 秋季学期 (2026-09-01 — 2027-01-22)"
+    assert term.label("zh_CN") == "2026 秋季学期（2026-09-01 至 2027-01-22）"
+    assert term.label("en") == "2026 秋季学期 (2026-09-01 – 2027-01-22)"
 
 
 def test_a_bad_date_is_refused_naming_its_field_as_the_form_labels_it(session: Session) -> None:

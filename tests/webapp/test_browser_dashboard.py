@@ -52,6 +52,14 @@ def test_the_dashboard_reads_on_a_phone_and_a_desktop(
     expect(page.get_by_role("img", name="每周任务：按时完成、逾期完成和漏检")).to_be_visible()
     expect(page.get_by_role("img", name="各校按时完成率，由低到高")).to_be_visible()
     assert scroll_width(page) <= PHONE_WIDTH, "the dashboard scrolls sideways on a phone"
+    small = page.evaluate(
+        """() => [...document.querySelectorAll('header a, main a')]
+            .filter(a => a.offsetParent !== null)
+            .map(a => [a.textContent.trim(), a.getBoundingClientRect()])
+            .filter(([, r]) => r.height < 44 || r.width < 44)
+            .map(([text, r]) => `${text} ${Math.round(r.width)}x${Math.round(r.height)}`)"""
+    )
+    assert small == [], "links smaller than a fingertip (44 px)"
     page.get_by_role("link", name="未上报（漏检）").first.tap()
     expect(page.get_by_role("heading", name="未上报（漏检）")).to_be_visible()
     assert scroll_width(page) <= PHONE_WIDTH
