@@ -94,10 +94,14 @@ STATUS_LABELS = {
 
 
 # Who must hold what (source point 9): canteen workers a health certificate, dormitory staff
-# (managers, guards, cleaners) a training certificate.
+# (managers, guards, cleaners) a training certificate; those who supply or look after the
+# drinking water a health certificate (《生活饮用水卫生监督管理办法》第十一条).
 REQUIRED_CERTIFICATES = {
     Role.CANTEEN_STAFF: (DocumentKind.HEALTH_CERTIFICATE,),
     Role.DORM_STAFF: (DocumentKind.TRAINING_CERTIFICATE,),
+    Role.GUARD: (DocumentKind.TRAINING_CERTIFICATE,),
+    Role.CLEANER: (DocumentKind.TRAINING_CERTIFICATE,),
+    Role.WATER_STAFF: (DocumentKind.HEALTH_CERTIFICATE,),
 }
 
 # Which holders fit which kind of document: "school" means nobody in particular.

@@ -174,3 +174,25 @@ def test_only_the_district_admin_changes_the_calendar_and_bad_dates_are_named(
     assert good.status_code == 302
     assert _count(session, CalendarEntry) == 1
     assert "清明" in client.get("/schedules/SY01/calendar").get_data(as_text=True)
+
+
+def test_the_district_sets_dispenser_cleaning_monthly_in_summer_and_every_two_months_in_winter(
+    client: FlaskClient, auth: Auth, session: Session, school: School
+) -> None:
+    auth.login("district")
+    duty_id = _duty_id(session, "water_dispenser_disinfection")
+    every_n = {**WEEKLY_FRIDAY, "frequency": "every_n_days", "at": "17:00"}
+
+    response = _post(
+        client,
+        f"/schedules/SY01/{duty_id}",
+        {**every_n, "every_days": "30", "winter_every_days": "60"},
+    )
+
+    assert response.status_code == 302
+    duty = session.get(Duty, duty_id)
+    assert duty is not None
+    assert (duty.recurrence.every_days, duty.recurrence.winter_every_days) == (30, 60)
+    session.commit()
+    page = client.get("/schedules/SY01").get_data(as_text=True)
+    assert "每 30 天" in page and "冬季每 60 天" in page
