@@ -110,7 +110,8 @@ HOLDERS_FOR_KIND = {
     DocumentKind.TRAINING_CERTIFICATE: {"person"},
     DocumentKind.DRIVER_APPROVAL: {"asset"},
     DocumentKind.QS_CERTIFICATE: {"supplier"},
-    DocumentKind.TEST_REPORT: {"supplier", "asset"},
+    # Held by the school: its drinking-water test report (models/water.py).
+    DocumentKind.TEST_REPORT: {"supplier", "asset", "school"},
     DocumentKind.BUSINESS_LICENCE: {"supplier", "asset", "school"},
     DocumentKind.INSURANCE_POLICY: {"asset", "school"},
     DocumentKind.OTHER: {"person", "supplier", "asset", "school"},
