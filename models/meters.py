@@ -66,7 +66,7 @@ def reading_errors(
                     "Lower than the last reading (%(last)s on %(date)s). Check the digits; "
                     "if the meter was replaced, answer “the meter was replaced” below."
                 ),
-                {"last": _fmt(last), "date": _read_on(previous)},
+                {"last": _fmt(last), "date": read_on(previous)},
             )
         }
     return {}
@@ -106,14 +106,14 @@ def consumption_for(session: Session, records: Sequence[Record]) -> dict[int, Co
     previous: dict[int, Record] = {}
     for record in readings:
         unit = UNITS.get(str(meters[record.asset_id].attributes.get("meter_type")))
-        consumption = _consumption(previous.get(record.asset_id), record, unit)
+        consumption = consumption_between(previous.get(record.asset_id), record, unit)
         if consumption is not None and record.id in wanted:
             found[record.id] = consumption
         previous[record.asset_id] = record
     return found
 
 
-def _consumption(
+def consumption_between(
     previous: Record | None, record: Record, unit: dict[str, str] | None
 ) -> Consumption | None:
     reading = record.answers.get(READING)
@@ -126,10 +126,10 @@ def _consumption(
     last = previous.answers.get(READING) if previous is not None else None
     if not isinstance(last, int | float):
         return None
-    return Consumption(amount=reading - last, since=_read_on(previous), unit=unit)
+    return Consumption(amount=reading - last, since=read_on(previous), unit=unit)
 
 
-def _read_on(record: Any) -> str:
+def read_on(record: Any) -> str:
     return str(record.answers.get("read_on") or record.submitted_at.date().isoformat())
 
 

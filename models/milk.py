@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -99,3 +99,99 @@ def school_rates(session: Session, school_ids: Sequence[int], *, now: datetime) 
             total.classes + 1,
         )
     return totals
+
+
+def last_months(today: date, count: int) -> list[date]:
+    """The first days of the `count` months up to today's, oldest first."""
+    index = today.year * 12 + today.month - 1
+    return [date((i) // 12, i % 12 + 1, 1) for i in range(index - count + 1, index + 1)]
+
+
+def _month_end(first: date) -> date:
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return following - timedelta(days=1)
+
+
+def _class_key(record: Record) -> tuple[str, str]:
+    shown = str(record.answers.get("class_name", "")).strip()
+    return "".join(shown.split()).lower(), shown
+
+
+def _counted_on(record: Record) -> date:
+    try:
+        return date.fromisoformat(str(record.answers.get("counted_on")))
+    except ValueError:
+        return record.submitted_at.date()
+
+
+def _total(rates: Iterable[Rate]) -> Rate:
+    rates = list(rates)
+    return Rate(
+        sum(r.subscribed for r in rates),
+        sum(r.students for r in rates),
+        sum(r.classes for r in rates),
+    )
+
+
+@dataclass(frozen=True)
+class RateHistory:
+    """Subscription rates at the end of each month: each class by its latest count of the
+    year before (as counted on), each school over its classes, all the schools together."""
+
+    months: list[date]
+    # (school id, class as first written) → month → the class's rate; a class not yet counted
+    # (or counted over a year before) has no entry for that month.
+    classes: dict[tuple[int, str], dict[date, Rate]]
+    schools: dict[int, dict[date, Rate]]
+    district: dict[date, Rate]
+
+
+def rate_history(
+    session: Session, school_ids: Sequence[int], months: Sequence[date]
+) -> RateHistory:
+    """The rates at the end of each of `months` (first days), for the district's dashboard and
+    a school's page: the share subscribed, month by month."""
+    from models.records import Record  # records import what this module's callers import
+
+    months = list(months)
+    empty = RateHistory(months, {}, {}, {})
+    if not school_ids or not months:
+        return empty
+    since = datetime.combine(months[0] - COUNTS_KEPT - timedelta(days=31), time(), UTC)
+    counts = session.scalars(
+        select(Record)
+        .where(
+            Record.school_id.in_(school_ids),
+            Record.template.has(key=MILK_SUBSCRIPTION),
+            Record.submitted_at >= since,
+        )
+        .order_by(Record.submitted_at, Record.id)
+    ).all()
+    # Each class's counts in the order filed: a later filing stands over an earlier one.
+    by_class: dict[tuple[int, str], list[tuple[date, Rate]]] = {}
+    names: dict[tuple[int, str], str] = {}
+    for record in counts:
+        rate = class_rate(record)
+        if rate is None:
+            continue
+        key, shown = _class_key(record)
+        names.setdefault((record.school_id, key), shown)
+        by_class.setdefault((record.school_id, key), []).append((_counted_on(record), rate))
+    classes: dict[tuple[int, str], dict[date, Rate]] = {}
+    for (school_id, key), filed in by_class.items():
+        for month in months:
+            end = _month_end(month)
+            standing = [r for day, r in filed if end - COUNTS_KEPT < day <= end]
+            if standing:
+                classes.setdefault((school_id, names[(school_id, key)]), {})[month] = standing[-1]
+    schools: dict[int, dict[date, Rate]] = {}
+    for (school_id, _), by_month in classes.items():
+        for month, rate in by_month.items():
+            schools.setdefault(school_id, {}).setdefault(month, Rate(0, 0, 0))
+            schools[school_id][month] = _total([schools[school_id][month], rate])
+    district = {
+        month: _total(s[month] for s in schools.values() if month in s)
+        for month in months
+        if any(month in s for s in schools.values())
+    }
+    return RateHistory(months, dict(sorted(classes.items())), schools, district)
