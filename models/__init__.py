@@ -11,6 +11,7 @@ from models.duties import CalendarEntry, Duty, Task
 from models.food_safety import FoodSafetyReport
 from models.linking import LinkCode
 from models.notifications import Delivery, Notification
+from models.orders import SupplyOrder
 from models.org import District, Location, School
 from models.people import Person, Role, RoleGrant
 from models.photos import Photo, RecordPhoto
@@ -54,6 +55,7 @@ __all__ = [
     "ScoreScheme",
     "StoredFile",
     "Supplier",
+    "SupplyOrder",
     "SweepMark",
     "Task",
     "Trip",

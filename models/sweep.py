@@ -39,6 +39,7 @@ from models.duties import (
 )
 from models.messages import N_
 from models.notifications import Notification, Severity, district_admins, notify, school_admins
+from models.orders import remind_unsettled_orders
 from models.org import District, School
 from models.people import Person
 from models.records import Record
@@ -147,6 +148,9 @@ def sweep(session: Session, *, now: datetime, policy: SweepPolicy | None = None)
     context.act_on_tasks()
     for district in districts:
         context.announce_expiries(district)
+        report.queued += remind_unsettled_orders(
+            session, district, today=district.local(now).date(), now=now
+        )
         context.send_digest(district)
     context.flush_events()
     return report

@@ -28,6 +28,7 @@ from webapp import (
     inbox,
     labels,
     ledgers,
+    orders,
     paging,
     records,
     registers,
@@ -100,6 +101,7 @@ def create_app(
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(ledgers.bp)
+    app.register_blueprint(orders.bp)
     return app
 
 
