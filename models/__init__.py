@@ -22,6 +22,7 @@ from models.stored_files import StoredFile
 from models.suppliers import Supplier
 from models.sweep import SweepMark
 from models.throttle import LoginFailure
+from models.training import TrainingSession
 from models.trips import Trip
 
 __all__ = [
@@ -58,5 +59,6 @@ __all__ = [
     "SupplyOrder",
     "SweepMark",
     "Task",
+    "TrainingSession",
     "Trip",
 ]

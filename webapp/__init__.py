@@ -36,6 +36,7 @@ from webapp import (
     scan,
     schedules,
     score,
+    training,
     trips,
 )
 
@@ -102,6 +103,7 @@ def create_app(
     app.register_blueprint(reports.bp)
     app.register_blueprint(ledgers.bp)
     app.register_blueprint(orders.bp)
+    app.register_blueprint(training.bp)
     return app
 
 
