@@ -69,3 +69,37 @@ def test_an_unstaffed_post_with_children_crossing_unguided_fails_as_critical(
 
     assert record.failed_items == ["post_staffed", "traffic_in_order", "children_crossed_safely"]
     assert record.template.spec.severity_of(record.failed_items) == "critical"
+
+
+def test_graduation_photos_fall_due_on_the_districts_date_and_a_record_marks_them_done(
+    session: Session, clock: SettableClock, store: PhotoStore
+) -> None:
+    school = make_school(session)
+    teacher = make_person(session, clock, school, Role.TEACHER, "teacher")
+    office = make_asset(session, clock, school, AssetKind.SCHOOL_OFFICE, "HQ-01", "后勤办公室")
+    sweep(session, now=cst(2, 6))
+    assert _due(session, "student_photo") == cst(10, 17, month=6)
+
+    clock.set(cst(8, 10, month=6))
+    submit_record(
+        session,
+        actor=teacher,
+        asset=office,
+        template=template_for(session, "student_photo"),
+        answers={
+            "event": "graduation",
+            "grades": "六年级全部 4 个班",
+            "taken_on": "2026-06-08",
+            "photographer": "光影照相馆",
+            "students": "162",
+            "voluntary": "yes",
+        },
+        uploads=[],
+        key="photo-day-0001",
+        channel=Channel.WEB,
+        clock=clock,
+        store=store,
+    )
+
+    task = session.scalar(select(Task).where(Task.template_key == "student_photo"))
+    assert task is not None and task.state == "done"
