@@ -10,11 +10,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.assets import Asset, AssetKind
+from models.checklists import FormTemplate
 from models.meters import METER_READING, UNITS, consumption_between, read_on
 from models.records import Record
 
@@ -50,6 +52,14 @@ def _spread(amount: float, start: date, end: date, into: dict[date, float]) -> N
         following = min(_next_month(_first_of(day)), end)
         into[_first_of(day)] += amount * (following - day).days / days
         day = following
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A meter reading's answers and filing time, without the rest of its record."""
+
+    answers: dict[str, Any]
+    submitted_at: datetime
 
 
 @dataclass(frozen=True)
@@ -96,27 +106,28 @@ def energy_use(session: Session, school_ids: Sequence[int], months: Sequence[dat
         )
     )
     since = datetime.combine(year_before(months[0]) - timedelta(days=400), time(), UTC)
-    readings = session.scalars(
-        select(Record)
+    # Only the columns a reading needs: a district's meters have tens of thousands of them.
+    rows = session.execute(
+        select(Record.asset_id, Record.answers, Record.submitted_at)
+        .join(FormTemplate, FormTemplate.id == Record.template_id)
         .where(
             Record.asset_id.in_([m.id for m in meters]),
-            Record.template.has(key=METER_READING),
+            FormTemplate.key == METER_READING,
             Record.submitted_at >= since,
         )
         .order_by(Record.asset_id, Record.submitted_at, Record.id)
-    ).all()
+    )
     used: dict[int, dict[date, float]] = {m.id: defaultdict(float) for m in meters}
-    previous: dict[int, Record] = {}
-    for record in readings:
-        before = previous.get(record.asset_id)
-        previous[record.asset_id] = record
+    previous: dict[int, Reading] = {}
+    for asset_id, answers, submitted_at in rows:
+        record = Reading(answers, submitted_at)
+        before = previous.get(asset_id)
+        previous[asset_id] = record
         consumption = consumption_between(before, record, None)
         if before is None or consumption is None:
             continue
         start = date.fromisoformat(read_on(before))
-        _spread(
-            consumption.amount, start, date.fromisoformat(read_on(record)), used[record.asset_id]
-        )
+        _spread(consumption.amount, start, date.fromisoformat(read_on(record)), used[asset_id])
     wanted = set(months) | {year_before(m) for m in months}
     per_meter = []
     schools: dict[tuple[int, str], dict[date, float]] = {}

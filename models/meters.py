@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -113,8 +114,18 @@ def consumption_for(session: Session, records: Sequence[Record]) -> dict[int, Co
     return found
 
 
+class Filed(Protocol):
+    """What a reading needs of its record: its answers and when it was filed."""
+
+    @property
+    def answers(self) -> dict[str, Any]: ...
+
+    @property
+    def submitted_at(self) -> datetime: ...
+
+
 def consumption_between(
-    previous: Record | None, record: Record, unit: dict[str, str] | None
+    previous: Filed | None, record: Filed, unit: dict[str, str] | None
 ) -> Consumption | None:
     reading = record.answers.get(READING)
     if not isinstance(reading, int | float):
