@@ -41,3 +41,20 @@ def test_a_training_is_recorded_and_shows_in_the_guards_history(
     assert saved.status_code == 302
     assert "2026-03-18 · 门卫岗前培训" in client.get("/training/S1").get_data(as_text=True)
     assert "门卫岗前培训" in history and "1.5 小时" in history and "门卫" in history
+
+
+def test_the_people_register_links_each_person_to_their_training_history(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session, "S1", "实验小学")
+    make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    cleaner = make_person(session, clock, school, Role.CLEANER, "cleaner")
+    cleaner_id = cleaner.id
+    session.commit()
+    auth.login("admin")
+
+    register = client.get("/registers/S1").get_data(as_text=True)
+    history = client.get(f"/training/S1/people/{cleaner_id}").get_data(as_text=True)
+
+    assert f'href="/training/S1/people/{cleaner_id}">培训经历</a>' in register
+    assert "此人还没有培训记录。" in history and "保洁员" in history
