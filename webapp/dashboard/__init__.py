@@ -93,7 +93,7 @@ def _milk_and_energy(schools: list[School], today: date, whole: bool) -> dict[st
             continue
         names = {s.id: s.name for s in schools}
         rows = [(names[sid], u) for sid, u in by_school.items()] if whole else []
-        together = dash_total_use(list(by_school.values()), kind)
+        together = _added_up(list(by_school.values()), kind)
         unit = together.unit.get(locale, "")
         totals.append((kind, unit, rows, together, energy_chart(together, months, unit)))
     meters = [] if whole else [(m, u, u.unit.get(locale, "")) for m, u in use.meters]
@@ -106,7 +106,7 @@ def _milk_and_energy(schools: list[School], today: date, whole: bool) -> dict[st
     }
 
 
-def dash_total_use(uses: list[MonthlyUse], kind: str) -> MonthlyUse:
+def _added_up(uses: list[MonthlyUse], kind: str) -> MonthlyUse:
     """Several schools' (or meters') use of one kind added up, month by month."""
     months: dict[date, float] = {}
     for use in uses:
