@@ -91,12 +91,15 @@ def test_the_school_page_shows_the_milk_rate_per_class_and_energy_beside_last_ye
     assert "每月用量（度），与去年同月对比" in page
 
 
-def test_the_district_page_adds_up_the_schools_rates(
+def test_the_districts_milk_and_energy_page_adds_up_the_schools(
     client: FlaskClient, auth: Auth, school_with_milk_and_meters: None
 ) -> None:
     auth.login("district")
 
-    page = client.get("/dashboard").get_data(as_text=True)
+    board = client.get("/dashboard").get_data(as_text=True)
+    page = client.get("/dashboard/milk-and-energy").get_data(as_text=True)
+
+    assert 'href="/dashboard/milk-and-energy"' in board
 
     # (30 + 20) of (40 + 50) = 55.6 %: 56 %.
     assert '56% <span class="muted">50/90</span>' in page

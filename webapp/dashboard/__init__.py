@@ -139,7 +139,17 @@ def show_district() -> str | Response:
         choices=dash.PERIOD_DAYS,
         trend=trend_chart(board.weeks),
         comparison=comparison_chart(board.schools),
-        **_milk_and_energy(schools, span.last, whole=True),
+    )
+
+
+@bp.get("/dashboard/milk-and-energy")
+@login_required
+def show_milk_and_energy() -> str:
+    """The district's milk subscription rate and energy use by month, school by school: a page
+    of its own, since it reads every reading and count of two years."""
+    schools = _schools()
+    return render_template(
+        "dashboard/milk_and_energy.html", **_milk_and_energy(schools, _today(schools), whole=True)
     )
 
 
