@@ -81,6 +81,8 @@ def run(root: Path | None = None, *, now: datetime = QUIET) -> list[str]:
                 f"dashboard_unreported_ms_200_schools: {time('/dashboard/unreported'):.1f}",
                 "dashboard_unreported_ms_200_schools_365d: "
                 f"{time('/dashboard/unreported?days=365'):.1f}",
+                "dashboard_milk_and_energy_ms_200_schools: "
+                f"{time('/dashboard/milk-and-energy'):.1f}",
                 f"dashboard_history_rows: {world.records} records+{world.tasks} tasks",
             ]
 

@@ -7,7 +7,7 @@ import secrets
 import uuid
 from contextlib import suppress
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +19,11 @@ from models.assets import Asset, AssetKind, create_asset
 from models.checklists import TemplateSpec, latest_template
 from models.clock import SettableClock, SystemClock
 from models.documents import Document, DocumentKind
-from models.duties import DutyFields, add_calendar_entry, add_duty
+from models.duties import DutyFields, add_calendar_entry, add_duty, ensure_builtin_duties
 from models.food_samples import disposable_from, dispose_sample
 from models.labels import write_labels
 from models.messages import SubmissionInvalid
+from models.orders import add_order, settle_order
 from models.org import District, Location, School
 from models.people import Person, Role, create_person, grant_role
 from models.photos import PhotoStore
@@ -31,6 +32,7 @@ from models.recurrence import Frequency, Rule
 from models.retirement import retire_asset
 from models.suppliers import add_supplier
 from models.sweep import sweep
+from models.training import add_training
 from models.trips import check_rear
 from scheduler import sweep_policy
 from settings import Settings
@@ -188,6 +190,7 @@ def _create(session: Session, settings: Settings, now: datetime) -> None:
         # On the books for a month: their checks are due as usual, not from their next window.
         _assets(session, school, people, index, now - timedelta(days=30))
     _bus_papers(session, schools[0], people, now)
+    _daily_life(session, settings, schools, people, now)
     _history(session, settings, schools, people, now)
     _boarding_school(session, settings, schools[1], people, now)
     for kind, starts_on, ends_on, name in CALENDAR:
@@ -556,9 +559,10 @@ def _counts(
     filings: list[tuple[Asset, str, dict[str, str], int]] = []
     for asset in assets:
         if asset.kind == AssetKind.METER:
-            base = 52_310 if asset.attributes.get("meter_type") == "electricity" else 1_204
+            power = asset.attributes.get("meter_type") == "electricity"
+            base = 252_310 if power else 11_204  # a year and a half read before (_daily_life)
             for step, days in enumerate((0, 7, 14)):
-                reading = base + step * (1_850 if base > 10_000 else 96)
+                reading = base + step * (1_850 if power else 96)
                 answers = {"reading": str(reading), "abnormal": "no"}
                 filings.append((asset, "meter_reading", answers, days))
         elif asset.kind == AssetKind.SCHOOL_OFFICE:
@@ -921,3 +925,196 @@ def _answers(spec: TemplateSpec, failing: bool) -> dict[str, str]:
         elif "children_got_off" in answers:
             answers["children_got_off"] = "17"
     return answers
+
+
+# The first school's gate guard, cleaner and water-delivery man (issue 12's roles).
+DAILY_LIFE_PEOPLE = [
+    ("guard1", "13800000013", "门卫 黄师傅", Role.GUARD),
+    ("cleaner1", "13800000014", "保洁 何阿姨", Role.CLEANER),
+    ("water1", "13800000015", "送水 马师傅", Role.WATER_STAFF),
+]
+
+
+def _daily_life(
+    session: Session,
+    settings: Settings,
+    schools: list[School],
+    people: dict[str, Person],
+    now: datetime,
+) -> None:
+    """Dorms, water, milk, energy, orders and training (issue 12): a guard, a cleaner and a
+    water-delivery man; a student-milk producer and a delivery with damaged packs; a year and
+    a half of monthly meter readings (this year a little below the last); milk counts rising
+    month by month; a water test report expiring in three weeks; dispensers cleaned every 30
+    days in summer and every 60 in winter; the autumn uniform order unpaid past its date; a
+    fire-safety training. Filed before the fortnight's history, which reads the meters on."""
+    school = schools[0]
+    district = school.district
+    store = PhotoStore(Path(settings.storage.data_dir))
+    clock = SettableClock(now - timedelta(days=30))
+    admin = people["admin1"]
+    staff = {}
+    for username, phone, name, role in DAILY_LIFE_PEOPLE:
+        staff[username] = create_person(
+            session,
+            username=username,
+            display_name=name,
+            password=DEMO_PASSWORD,
+            phone=phone,
+            now=now,
+        )
+        grant_role(session, staff[username], role, school)
+    session.add(
+        Document(
+            district_id=district.id,
+            school_id=school.id,
+            kind=DocumentKind.HEALTH_CERTIFICATE,
+            title="健康证明",
+            person_id=staff["water1"].id,
+            expires_on=now.date() + timedelta(days=10),
+            created_at=now - timedelta(days=300),
+        )
+    )
+    dairy = add_supplier(
+        session,
+        people["district"],
+        district.id,
+        name="光明学生奶（定点企业）",
+        categories=["milk"],
+        designated_brands=[],
+        now=now,
+    )
+    for duty in ensure_builtin_duties(
+        session, district, now=now, policy=sweep_policy(settings).defaults
+    ):
+        if duty.template_key == "water_dispenser_disinfection":
+            duty.rule = Rule(
+                Frequency.EVERY_N_DAYS, time(17, 0), every_days=30, winter_every_days=60
+            ).to_json()
+    assets = list(
+        session.scalars(select(Asset).where(Asset.school_id == school.id).order_by(Asset.id))
+    )
+    office = next(a for a in assets if a.kind == AssetKind.SCHOOL_OFFICE)
+
+    def file(asset: Asset, key: str, answers: dict[str, str], at: datetime, who: Person) -> None:
+        template = latest_template(session, key)
+        assert template is not None
+        clock.set(at)
+        submit_record(
+            session,
+            actor=who,
+            asset=asset,
+            template=template,
+            answers=answers,
+            uploads=[
+                Upload(item.key, _photo(11))
+                for item in template.spec.items
+                if item.type == "photo" and item.required
+            ],
+            key=uuid.uuid4().hex,
+            channel=Channel.WEB,
+            clock=clock,
+            store=store,
+            repeat_confirmed=True,
+        )
+
+    # Meter readings on the 1st of each month for a year and a half, before the fortnight's.
+    first = (now - timedelta(days=15)).date()
+    months = [
+        date(first.year - 2 + (first.month + i - 1) // 12, (first.month + i - 1) % 12 + 1, 1)
+        for i in range(6, 25)
+    ]
+    months = [m for m in months if m < first]
+    for meter in (a for a in assets if a.kind == AssetKind.METER):
+        power = meter.attributes.get("meter_type") == "electricity"
+        uses = []
+        for month in months:
+            this_year = month > first - timedelta(days=365)
+            peak = month.month in (12, 1, 2, 7, 8)  # heating and air conditioning
+            use = (8_400 if peak else 7_300) if power else (380 if peak else 430)
+            uses.append(round(use * (0.92 if this_year else 1.0)))
+        # Counted back from the fortnight's first reading (_counts), so they run on into it.
+        reading = (252_310 if power else 11_204) - (first - months[-1]).days * (
+            220 if power else 12
+        )
+        readings = [reading]
+        for use in reversed(uses[:-1]):  # the last month's use runs on into the fortnight's
+            reading -= use
+            readings.insert(0, reading)
+        for month, value in zip(months, readings, strict=True):
+            answers = {"reading": str(value), "read_on": month.isoformat(), "abnormal": "no"}
+            file(meter, "meter_reading", answers, datetime.combine(month, time(2), UTC), admin)
+    # Milk: the same three classes counted each month, more subscribing as the term goes on.
+    for back, extra in ((150, 0), (120, 2), (90, 3), (60, 5), (30, 6)):
+        day = now - timedelta(days=back)
+        for name, students, subscribed in (
+            ("一年级一班", 42, 28),
+            ("二年级一班", 40, 24),
+            ("三年级二班", 41, 18),
+        ):
+            answers = {
+                "class_name": name,
+                "students": str(students),
+                "subscribed": str(subscribed + extra),
+                "counted_on": day.date().isoformat(),
+            }
+            file(office, "milk_subscription", answers, day, people["teacher1"])
+    delivery = {
+        "supplier": str(dairy.id),
+        "packs": "960",
+        "certificate": "yes",
+        "use_by": (now + timedelta(days=20)).date().isoformat(),
+        "in_date": "yes",
+        "damaged_packs": "3",
+        "storage_ok": "pass",
+    }
+    file(office, "milk_delivery", delivery, now - timedelta(days=20), people["teacher1"])
+    report = {
+        "supplier": "清泉桶装水公司",
+        "qs_certified": "yes",
+        "report_date": (now - timedelta(days=68)).date().isoformat(),
+        "test_result": "pass",
+        "valid_until": (now + timedelta(days=21)).date().isoformat(),
+    }
+    file(office, "water_quarterly_report", report, now - timedelta(days=60), people["inspector1"])
+    add_order(
+        session,
+        admin,
+        school,
+        goods="uniforms",
+        year=now.year,
+        term="autumn",
+        grades=["g1"],
+        quantity=168,
+        collected="25200.00",
+        settle_by=now.date() - timedelta(days=5),
+        note="秋季校服两套（夏装、运动装）",
+        now=now,
+    )
+    books = add_order(
+        session,
+        admin,
+        school,
+        goods="exercise_books",
+        year=now.year,
+        term="autumn",
+        grades=["g1", "g2", "g3", "g4", "g5", "g6"],
+        quantity=14_400,
+        collected="0",
+        settle_by=now.date() - timedelta(days=40),
+        note="免费配发，区财政结算",
+        now=now,
+    )
+    settle_order(session, admin, books, now.date() - timedelta(days=45), today=now.date())
+    add_training(
+        session,
+        admin,
+        school,
+        topic="宿舍消防“四个能力”和疏散演练培训",
+        held_on=now.date() - timedelta(days=40),
+        trainer="区消防救援大队 王教官",
+        hours="2",
+        attendee_ids=[people["dorm1"].id, staff["guard1"].id, staff["cleaner1"].id],
+        today=now.date(),
+        now=now,
+    )

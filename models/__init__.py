@@ -12,6 +12,7 @@ from models.food_safety import FoodSafetyReport
 from models.food_samples import SampleDisposal
 from models.linking import LinkCode
 from models.notifications import Delivery, Notification
+from models.orders import SupplyOrder
 from models.org import District, Location, School
 from models.people import Person, Role, RoleGrant
 from models.photos import Photo, RecordPhoto
@@ -22,6 +23,7 @@ from models.stored_files import StoredFile
 from models.suppliers import Supplier
 from models.sweep import SweepMark
 from models.throttle import LoginFailure
+from models.training import TrainingSession
 from models.trips import Trip
 
 __all__ = [
@@ -56,7 +58,9 @@ __all__ = [
     "ScoreScheme",
     "StoredFile",
     "Supplier",
+    "SupplyOrder",
     "SweepMark",
     "Task",
+    "TrainingSession",
     "Trip",
 ]

@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
+from models.catalogue import LOCALES, translate
 from models.checklists import ItemSpec, TemplateSpec
 from models.messages import N_, Message, SubmissionInvalid
+from models.suppliers import SUPPLY_CATEGORIES
 
 if TYPE_CHECKING:
     from models.assets import Asset
@@ -179,22 +181,23 @@ def _unapproved(
     spec: TemplateSpec, item: ItemSpec, answers: Mapping[str, Any], directory: Directory
 ) -> Message | None:
     """Goods of a category the chosen supplier is not approved for must not be accepted."""
-    if not item.category_from:
-        return None
-    category = answers.get(item.category_from)
+    category = item.category or (answers.get(item.category_from) if item.category_from else None)
     if category is None:
         return None
     supplier = directory.suppliers[answers[item.key]["id"]]
     if category in supplier.categories:
         return None
-    source = spec.item(item.category_from)
-    option = next(o for o in source.options if o.value == category)
+    if item.category_from:
+        source = spec.item(item.category_from)
+        label = dict(next(o for o in source.options if o.value == category).label)
+    else:
+        label = {loc: translate(loc, SUPPLY_CATEGORIES[category]) for loc in LOCALES}
     return Message(
         N_(
             "%(supplier)s is not approved to supply %(category)s. "
             "Do not accept these goods; tell the school office."
         ),
-        {"supplier": supplier.name, "category": dict(option.label)},
+        {"supplier": supplier.name, "category": label},
     )
 
 

@@ -153,6 +153,8 @@ class ItemSpec:
     max_photos: int = 6
     # For a supplier item: the earlier choice whose answer is the category of goods supplied.
     category_from: str | None = None
+    # For a supplier item: the one category it always supplies (student milk), no choice asked.
+    category: str | None = None
     # What a failure of this item is called ("压力表指针不在绿区"), shown instead of the label.
     fail_label: dict[str, str] = field(default_factory=dict)
     # What 全部合格 answers here: an answer, or False for a statement only the person can make
@@ -471,6 +473,15 @@ def _item_from_json(
         )
     if item.category_from is not None:
         _check_category_source(item, where, earlier, fail)
+    if item.category is not None and (
+        item.type != "supplier" or item.category not in SUPPLY_CATEGORIES
+    ):
+        raise fail(
+            f"{where}.category",
+            N_("%(values)s is not a supply category (use %(categories)s)"),
+            values=[item.category],
+            categories=SUPPLY_CATEGORIES,
+        )
     return item
 
 

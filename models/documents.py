@@ -104,10 +104,14 @@ STATUS_LABELS = {
 
 
 # Who must hold what (source point 9): canteen workers a health certificate, dormitory staff
-# (managers, guards, cleaners) a training certificate.
+# (managers, guards, cleaners) a training certificate; those who supply or look after the
+# drinking water a health certificate (《生活饮用水卫生监督管理办法》第十一条).
 REQUIRED_CERTIFICATES = {
     Role.CANTEEN_STAFF: (DocumentKind.HEALTH_CERTIFICATE,),
     Role.DORM_STAFF: (DocumentKind.TRAINING_CERTIFICATE,),
+    Role.GUARD: (DocumentKind.TRAINING_CERTIFICATE,),
+    Role.CLEANER: (DocumentKind.TRAINING_CERTIFICATE,),
+    Role.WATER_STAFF: (DocumentKind.HEALTH_CERTIFICATE,),
 }
 
 # The papers a bus holds, and those its driver (a person with the bus staff role) holds.
@@ -124,7 +128,8 @@ HOLDERS_FOR_KIND = {
     DocumentKind.BUS_INSPECTION: {"asset"},
     DocumentKind.BUS_MAINTENANCE: {"asset"},
     DocumentKind.QS_CERTIFICATE: {"supplier"},
-    DocumentKind.TEST_REPORT: {"supplier", "asset"},
+    # Held by the school: its drinking-water test report (models/water.py).
+    DocumentKind.TEST_REPORT: {"supplier", "asset", "school"},
     DocumentKind.BUSINESS_LICENCE: {"supplier", "asset", "school"},
     DocumentKind.INSURANCE_POLICY: {"asset", "school"},
     DocumentKind.OTHER: {"person", "supplier", "asset", "school"},

@@ -339,6 +339,12 @@ def builtin_duties(dispenser_every_days: int = 7) -> list[BuiltinDuty]:
         BuiltinDuty("broadcast_equipment_check", Rule(Frequency.MONTHLY, time(17, 0), day=5)),
         BuiltinDuty("canteen_model_review", Rule(Frequency.YEARLY, time(17, 0), month=12, day=20)),
         BuiltinDuty("emergency_plan", Rule(Frequency.YEARLY, time(17, 0), month=9, day=30)),
+        BuiltinDuty("surroundings_patrol", Rule(Frequency.WEEKLY, time(17, 0), weekdays=(4,))),
+        # The 护学岗 at the gate: at arrival and at dismissal, every school day.
+        BuiltinDuty("traffic_post_arrival", Rule(Frequency.DAILY, time(8, 30), **school_day)),
+        BuiltinDuty("traffic_post_dismissal", Rule(Frequency.DAILY, time(17, 30), **school_day)),
+        # Graduation photos by the district's timetable: 10 June unless the district moves it.
+        BuiltinDuty("student_photo", Rule(Frequency.YEARLY, time(17, 0), month=6, day=10)),
     ]
 
 

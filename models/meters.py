@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -66,7 +67,7 @@ def reading_errors(
                     "Lower than the last reading (%(last)s on %(date)s). Check the digits; "
                     "if the meter was replaced, answer “the meter was replaced” below."
                 ),
-                {"last": _fmt(last), "date": _read_on(previous)},
+                {"last": _fmt(last), "date": read_on(previous)},
             )
         }
     return {}
@@ -127,15 +128,25 @@ def consumption_for(session: Session, records: Sequence[Record]) -> dict[int, Co
     previous: dict[int, Record] = {r.asset_id: r for r in before}
     for record in readings:
         unit = UNITS.get(str(meters[record.asset_id].attributes.get("meter_type")))
-        consumption = _consumption(previous.get(record.asset_id), record, unit)
+        consumption = consumption_between(previous.get(record.asset_id), record, unit)
         if consumption is not None and record.id in wanted:
             found[record.id] = consumption
         previous[record.asset_id] = record
     return found
 
 
-def _consumption(
-    previous: Record | None, record: Record, unit: dict[str, str] | None
+class Filed(Protocol):
+    """What a reading needs of its record: its answers and when it was filed."""
+
+    @property
+    def answers(self) -> dict[str, Any]: ...
+
+    @property
+    def submitted_at(self) -> datetime: ...
+
+
+def consumption_between(
+    previous: Filed | None, record: Filed, unit: dict[str, str] | None
 ) -> Consumption | None:
     reading = record.answers.get(READING)
     if not isinstance(reading, int | float):
@@ -147,10 +158,10 @@ def _consumption(
     last = previous.answers.get(READING) if previous is not None else None
     if not isinstance(last, int | float):
         return None
-    return Consumption(amount=reading - last, since=_read_on(previous), unit=unit, last=last)
+    return Consumption(amount=reading - last, since=read_on(previous), unit=unit, last=last)
 
 
-def _read_on(record: Any) -> str:
+def read_on(record: Any) -> str:
     return str(record.answers.get("read_on") or record.submitted_at.date().isoformat())
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -99,3 +99,100 @@ def school_rates(session: Session, school_ids: Sequence[int], *, now: datetime) 
             total.classes + 1,
         )
     return totals
+
+
+def last_months(today: date, count: int) -> list[date]:
+    """The first days of the `count` months up to today's, oldest first."""
+    index = today.year * 12 + today.month - 1
+    return [date((i) // 12, i % 12 + 1, 1) for i in range(index - count + 1, index + 1)]
+
+
+def _month_end(first: date) -> date:
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return following - timedelta(days=1)
+
+
+def _counted_on(answers: dict[str, Any], submitted_at: datetime) -> date:
+    try:
+        return date.fromisoformat(str(answers.get("counted_on")))
+    except ValueError:
+        return submitted_at.date()
+
+
+def _total(rates: Iterable[Rate]) -> Rate:
+    rates = list(rates)
+    return Rate(
+        sum(r.subscribed for r in rates),
+        sum(r.students for r in rates),
+        sum(r.classes for r in rates),
+    )
+
+
+@dataclass(frozen=True)
+class RateHistory:
+    """Subscription rates at the end of each month: each class by its latest count of the
+    year before (as counted on), each school over its classes, all the schools together."""
+
+    months: list[date]
+    # (school id, class as first written) → month → the class's rate; a class not yet counted
+    # (or counted over a year before) has no entry for that month.
+    classes: dict[tuple[int, str], dict[date, Rate]]
+    schools: dict[int, dict[date, Rate]]
+    district: dict[date, Rate]
+
+
+def rate_history(
+    session: Session, school_ids: Sequence[int], months: Sequence[date]
+) -> RateHistory:
+    """The rates at the end of each of `months` (first days), for the district's dashboard and
+    a school's page: the share subscribed, month by month."""
+    from models.checklists import FormTemplate
+    from models.records import Record  # records import what this module's callers import
+
+    months = list(months)
+    empty = RateHistory(months, {}, {}, {})
+    if not school_ids or not months:
+        return empty
+    since = datetime.combine(months[0] - COUNTS_KEPT - timedelta(days=31), time(), UTC)
+    # Only the columns a count needs: a district's classes file thousands of them a year.
+    counts = session.execute(
+        select(Record.school_id, Record.answers, Record.submitted_at)
+        .join(FormTemplate, FormTemplate.id == Record.template_id)
+        .where(
+            Record.school_id.in_(school_ids),
+            FormTemplate.key == MILK_SUBSCRIPTION,
+            Record.submitted_at >= since,
+        )
+        .order_by(Record.submitted_at, Record.id)
+    )
+    # Each class's counts in the order filed: a later filing stands over an earlier one.
+    by_class: dict[tuple[int, str], list[tuple[date, Rate]]] = {}
+    names: dict[tuple[int, str], str] = {}
+    for school_id, answers, submitted_at in counts:
+        students, subscribed = answers.get("students"), answers.get("subscribed")
+        if not isinstance(students, int) or not isinstance(subscribed, int):
+            continue
+        shown = str(answers.get("class_name", "")).strip()
+        key = "".join(shown.split()).lower()
+        names.setdefault((school_id, key), shown)
+        by_class.setdefault((school_id, key), []).append(
+            (_counted_on(answers, submitted_at), Rate(subscribed, students))
+        )
+    classes: dict[tuple[int, str], dict[date, Rate]] = {}
+    for (school_id, key), filed in by_class.items():
+        for month in months:
+            end = _month_end(month)
+            standing = [r for day, r in filed if end - COUNTS_KEPT < day <= end]
+            if standing:
+                classes.setdefault((school_id, names[(school_id, key)]), {})[month] = standing[-1]
+    schools: dict[int, dict[date, Rate]] = {}
+    for (school_id, _), by_month in classes.items():
+        for month, rate in by_month.items():
+            schools.setdefault(school_id, {}).setdefault(month, Rate(0, 0, 0))
+            schools[school_id][month] = _total([schools[school_id][month], rate])
+    district = {
+        month: _total(s[month] for s in schools.values() if month in s)
+        for month in months
+        if any(month in s for s in schools.values())
+    }
+    return RateHistory(months, dict(sorted(classes.items())), schools, district)

@@ -42,6 +42,11 @@ class Role(enum.StrEnum):
     FOOD_SAFETY_OFFICER = "food_safety_officer"
     SCHOOL_ADMIN = "school_admin"
     DISTRICT_ADMIN = "district_admin"
+    # Gate guards and cleaners (门卫、保洁员): trained before they start, as dorm managers are.
+    GUARD = "guard"
+    CLEANER = "cleaner"
+    # Those who handle the drinking water (供、管水人员): a health certificate before they start.
+    WATER_STAFF = "water_staff"
 
 
 ROLE_LABELS = {
@@ -53,6 +58,9 @@ ROLE_LABELS = {
     Role.FOOD_SAFETY_OFFICER: N_("Food-safety officer"),
     Role.SCHOOL_ADMIN: N_("School administrator"),
     Role.DISTRICT_ADMIN: N_("District administrator"),
+    Role.GUARD: N_("Guard"),
+    Role.CLEANER: N_("Cleaner"),
+    Role.WATER_STAFF: N_("Drinking-water staff"),
 }
 
 

@@ -52,6 +52,7 @@ from models.trips import (
     record_trip,
     trip_refusal,
 )
+from models.water import register_water_test_report
 
 
 class Channel(enum.StrEnum):
@@ -281,6 +282,7 @@ def submit_record(
                 submitted_at=now,
             )
             record_trip(session, record, now=now)
+            register_water_test_report(session, record, now=now)
             if record.failed_items:
                 open_actions_for_failures(session, record, now=now)
     except IntegrityError:

@@ -20,6 +20,9 @@ from zoneinfo import ZoneInfo
 from models.messages import N_
 
 SEARCH_DAYS = 800  # how far to look for a due date before deciding the rule never falls due
+# November to March: the months an "every N days" rule may use its winter interval (a district
+# that cleans its water dispensers monthly in summer and every two months in winter).
+WINTER_MONTHS = (11, 12, 1, 2, 3)
 
 
 class Frequency(enum.StrEnum):
@@ -57,6 +60,8 @@ class Rule:
     school_days_only: bool = False
     # Daily only: one occurrence per meal, due at each of these times (陪餐 at every meal).
     meal_times: tuple[time, ...] = ()
+    # Every N days counted from a day in WINTER_MONTHS instead; 0: the same all year.
+    winter_every_days: int = 0
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -67,6 +72,7 @@ class Rule:
             "month": self.month,
             "every_days": self.every_days,
             "school_days_only": self.school_days_only,
+            "winter_every_days": self.winter_every_days,
         }
         if self.meal_times:
             data["meal_times"] = [t.strftime("%H:%M") for t in self.meal_times]
@@ -83,7 +89,14 @@ class Rule:
             every_days=int(data.get("every_days", 7)),
             school_days_only=bool(data.get("school_days_only", False)),
             meal_times=tuple(time.fromisoformat(t) for t in data.get("meal_times", ())),
+            winter_every_days=int(data.get("winter_every_days", 0)),
         )
+
+    def days_after(self, day: date) -> int:
+        """Every N days: how many days after `day` it falls due again (winter's, in winter)."""
+        if self.winter_every_days and day.month in WINTER_MONTHS:
+            return self.winter_every_days
+        return self.every_days
 
     def problems(self) -> dict[str, str]:
         """Field → what is wrong, as catalogue messages; empty when the rule is sound."""
@@ -105,6 +118,10 @@ class Rule:
             or list(self.meal_times) != sorted(set(self.meal_times))
         ):
             errors["meal_times"] = N_("Meal times are for a daily schedule, earliest first.")
+        if self.frequency == Frequency.EVERY_N_DAYS and not 0 <= self.winter_every_days <= 366:
+            errors["winter_every_days"] = N_(
+                "Choose from 1 to 366 days, or 0 for the same all year."
+            )
         return errors
 
 
@@ -299,8 +316,9 @@ class Calendar:
         return None
 
     def window_since(self, rule: Rule, done_at: datetime) -> Window:
-        """Every N days: due N days after the day it was last done, at the rule's time; missed
-        when another N days pass."""
-        due_day = self.local_date(done_at) + timedelta(days=rule.every_days)
+        """Every N days: due N days after the day it was last done (the winter N from a winter
+        day), at the rule's time; missed when another N days pass."""
+        done_on = self.local_date(done_at)
+        due_day = done_on + timedelta(days=rule.days_after(done_on))
         due = self.at(due_day, rule.at)
         return Window(opens_at=done_at, due_at=due, closes_at=due + (due - done_at))

@@ -38,6 +38,8 @@ SUPPLY_CATEGORIES = {
     "water": N_("Drinking water"),
     "uniforms": N_("Uniforms"),
     "books": N_("Exercise books"),
+    # 学生饮用奶: only producers approved for the national student milk programme.
+    "milk": N_("Student milk"),
     "other": N_("Other goods"),
 }
 

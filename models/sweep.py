@@ -41,6 +41,7 @@ from models.duties import (
 from models.food_samples import remind_disposals
 from models.messages import N_
 from models.notifications import Notification, Severity, district_admins, notify, school_admins
+from models.orders import remind_unsettled_orders
 from models.org import District, School
 from models.people import Person
 from models.records import Record
@@ -165,6 +166,9 @@ def sweep(session: Session, *, now: datetime, policy: SweepPolicy | None = None)
     for district in districts:
         context.announce_expiries(district)
         context.announce_extinguisher_dates(district)
+        report.queued += remind_unsettled_orders(
+            session, district, today=district.local(now).date(), now=now
+        )
         context.send_digest(district)
         context.remind_sample_disposals(district)
     context.flush_events()

@@ -28,6 +28,7 @@ from webapp import (
     inbox,
     labels,
     ledgers,
+    orders,
     paging,
     records,
     registers,
@@ -36,6 +37,7 @@ from webapp import (
     scan,
     schedules,
     score,
+    training,
     trips,
 )
 
@@ -102,6 +104,8 @@ def create_app(
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(ledgers.bp)
+    app.register_blueprint(orders.bp)
+    app.register_blueprint(training.bp)
     return app
 
 

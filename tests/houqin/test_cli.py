@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from houqin.cli import main
-from houqin.demo import PEOPLE, demo_settings
+from houqin.demo import DAILY_LIFE_PEOPLE, PEOPLE, demo_settings
 from models import labels
 from models.assets import Asset, AssetKind
 from models.clock import SettableClock
@@ -130,7 +130,10 @@ def test_the_demo_is_seeded_once_however_often_it_runs(
         assert session.scalar(select(func.count()).select_from(Asset)) >= 30
         assert set(session.scalars(select(Asset.kind).distinct())) == {k.value for k in AssetKind}
         # Everyone in PEOPLE, and the newcomer with a sign-in code.
-        assert session.scalar(select(func.count()).select_from(Person)) == len(PEOPLE) + 1
+        assert (
+            session.scalar(select(func.count()).select_from(Person))
+            == len(PEOPLE) + len(DAILY_LIFE_PEOPLE) + 1
+        )
         assert session.scalar(select(func.count()).select_from(Record)) > 20
         # One photo sent twice in the history: the ledger shows the flag.
         assert session.scalar(select(func.count()).where(Record.same_photo_as_id.is_not(None)))

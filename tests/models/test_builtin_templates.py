@@ -536,20 +536,9 @@ def test_only_the_districts_active_suppliers_can_be_chosen(
     assert session.scalar(select(func.count()).select_from(Record)) == 0
 
 
-# Built-in checklists that do not yet name their rule. Each is filled in by its owner's branch
-# (canteen_*, bus_*, fire_*/extinguisher_*, dorm_*/water_*/… of issue 12); whoever merges one
-# takes its names off this list. A checklist no rule stands behind belongs here with a reason.
-WITHOUT_BASIS = {
-    "dorm_bedding_hygiene",
-    "dorm_electrical_safety",
-    "dorm_room_disinfection",
-    "exercise_book_delivery",
-    "meter_reading",
-    "milk_subscription",
-    "uniform_delivery",
-    "water_dispenser_disinfection",
-    "water_quarterly_report",
-}
+# Built-in checklists that name no rule: none today. One that no rule stands behind belongs
+# here, with a comment saying why.
+WITHOUT_BASIS: set[str] = set()
 
 
 @pytest.mark.parametrize("path", FILES)

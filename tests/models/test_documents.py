@@ -466,3 +466,25 @@ def test_the_people_register_and_its_holders_are_the_active_staff_at_the_school(
         "left": "This person has no role at this school.",
     }
     assert make_certificate(session, clock, store, admin, school, cook).person is cook
+
+
+def test_water_staff_need_a_health_certificate_and_guards_and_cleaners_a_training_one(
+    session: Session, clock: SettableClock, store: PhotoStore, canteen_school
+) -> None:
+    school, admin, _ = canteen_school
+    water = make_person(session, clock, school, Role.WATER_STAFF, "water")
+    guard = make_person(session, clock, school, Role.GUARD, "guard")
+    make_person(session, clock, school, Role.CLEANER, "cleaner")
+    make_certificate(session, clock, store, admin, school, water, expires_on=date(2026, 3, 1))
+    make_certificate(
+        session, clock, store, admin, school, guard, kind=DocumentKind.TRAINING_CERTIFICATE
+    )
+
+    missing = {e.person.username: e.missing for e in people_register(session, school, TODAY)}
+
+    assert missing["water"] == [DocumentKind.HEALTH_CERTIFICATE]  # expired the day before
+    assert missing["guard"] == []
+    assert missing["cleaner"] == [DocumentKind.TRAINING_CERTIFICATE]
+    shares = certificate_shares(session, school.id, TODAY)
+    assert CertificateShare(Role.WATER_STAFF, DocumentKind.HEALTH_CERTIFICATE, 0, 1) in shares
+    assert CertificateShare(Role.GUARD, DocumentKind.TRAINING_CERTIFICATE, 1, 1) in shares

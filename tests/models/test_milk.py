@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy.orm import Session
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from models.assets import AssetKind
 from models.clock import SettableClock
 from models.messages import SubmissionInvalid
-from models.milk import class_rate, school_rates
+from models.milk import class_rate, last_months, rate_history, school_rates
 from models.people import Role
 from models.photos import PhotoStore
 from models.records import Channel, submit_record
@@ -95,3 +95,43 @@ def test_a_limit_from_an_item_must_name_an_earlier_number() -> None:
 
     with pytest.raises(TemplateError, match="max_from_item"):
         spec_from_json(data)
+
+
+def test_the_rate_by_month_per_class_school_and_district_counts_each_class_as_it_stood(
+    session: Session, clock: SettableClock, store: PhotoStore, office_world
+) -> None:
+    school, person, office = office_world
+    other = make_school(session, "S2", "第二小学", district=school.district)
+    teacher = make_person(session, clock, other, Role.SCHOOL_ADMIN, "admin2")
+    other_office = make_asset(session, clock, other, AssetKind.SCHOOL_OFFICE, "HQ-02", "办公室")
+    counts = [
+        (date(2025, 1, 20), person, office, "四年级一班", 30, 30),  # over a year old by 2026
+        (date(2026, 1, 5), teacher, other_office, "一年级一班", 50, 45),
+        (date(2026, 1, 10), person, office, "三年级一班", 40, 20),
+        (date(2026, 2, 15), person, office, "三年级一班", 40, 30),
+        (date(2026, 2, 20), person, office, "三年级二班", 38, 19),
+    ]
+    for n, (day, who, where, name, students, subscribed) in enumerate(counts):
+        clock.set(datetime(day.year, day.month, day.day, 2, tzinfo=UTC))
+        _count(session, clock, store, who, where, name, students, subscribed, f"milk-{n:04d}")
+    months = last_months(date(2026, 3, 14), 3)
+
+    history = rate_history(session, [school.id, other.id], months)
+
+    assert months == [date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)]
+
+    def percents(by_month):
+        return [by_month[m].percent if m in by_month else None for m in months]
+
+    assert percents(history.classes[(school.id, "三年级一班")]) == [50, 75, 75]
+    assert percents(history.classes[(school.id, "三年级二班")]) == [None, 50, 50]
+    assert (school.id, "四年级一班") not in history.classes
+    # 20 of 40 in January; (30 + 19) of (40 + 38) = 49 of 78 from February: 62.8 %.
+    assert percents(history.schools[school.id]) == [50, 63, 63]
+    assert percents(history.schools[other.id]) == [90, 90, 90]
+    # The district: (20 + 45) of 90 = 72.2 % in January, (49 + 45) of 128 = 73.4 % after.
+    assert percents(history.district) == [72, 73, 73]
+    assert (history.district[months[1]].subscribed, history.district[months[1]].students) == (
+        94,
+        128,
+    )

@@ -172,3 +172,19 @@ def test_a_rule_survives_its_round_trip_through_json() -> None:
     rule = Rule(Frequency.WEEKLY, at=time(6, 45), weekdays=(1, 3), school_days_only=True)
 
     assert Rule.from_json(rule.to_json()) == rule
+
+
+def test_every_n_days_counts_the_winter_interval_from_a_winter_day_and_the_summer_one_else() -> (
+    None
+):
+    dispensers = Rule(Frequency.EVERY_N_DAYS, at=time(17, 0), every_days=30, winter_every_days=60)
+
+    january = SHANGHAI.window_since(dispensers, datetime(2026, 1, 5, 2, 0, tzinfo=UTC))
+    july = SHANGHAI.window_since(dispensers, datetime(2026, 7, 6, 2, 0, tzinfo=UTC))
+
+    assert shown(SHANGHAI, january)[1] == "2026-03-06 17:00"  # 60 days after 5 January
+    assert shown(SHANGHAI, july)[1] == "2026-08-05 17:00"  # 30 days after 6 July
+    assert Rule.from_json(dispensers.to_json()) == dispensers
+    assert list(Rule(Frequency.EVERY_N_DAYS, winter_every_days=400).problems()) == [
+        "winter_every_days"
+    ]

@@ -387,3 +387,32 @@ def test_an_implausible_record_is_flagged_in_words_on_screen_in_excel_and_in_the
     assert [row[7] for row in sheet.iter_rows(min_row=3, values_only=True)] == [None, words]
     assert "仅 12 秒" in text
     assert "这一期间没有记录。" in relaxed  # the threshold is the config's
+
+
+def test_the_screen_lists_every_checklist_together_in_the_order_things_were_done(
+    app: Flask, client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    store = app.extensions["houqin.photos"]
+    school = make_school(session, "S1")
+    inspector = make_person(session, clock, school)
+    make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    dispenser = make_asset(session, clock, school, AssetKind.WATER_DISPENSER, "YSJ-01", "饮水机")
+    extinguisher = make_asset(session, clock, school)
+    file_check(
+        session,
+        clock,
+        store,
+        inspector,
+        dispenser,
+        "o-disp-0001",
+        DISPENSER_OK,
+        "water_dispenser_disinfection",
+    )
+    clock.advance(timedelta(hours=1))
+    file_check(session, clock, store, inspector, extinguisher, "o-ext-0001")
+    session.commit()
+    auth.login("admin")
+
+    html = client.get(f"/ledger/S1?{MARCH}").get_data(as_text=True)
+
+    assert html.index("YSJ-01") < html.index("MHQ-001")  # the dispenser was done first

@@ -287,3 +287,25 @@ def test_a_school_admin_schedules_one_asset_but_not_the_whole_district(
     assert duty.school_id == school.id and duty.recurrence.weekdays == (4,)
     session.commit()
     assert client.get("/schedules/ZX02/new").status_code == 404
+
+
+def test_the_district_sets_dispenser_cleaning_monthly_in_summer_and_every_two_months_in_winter(
+    client: FlaskClient, auth: Auth, session: Session, school: School
+) -> None:
+    auth.login("district")
+    duty_id = _duty_id(session, "water_dispenser_disinfection")
+    every_n = {**WEEKLY_FRIDAY, "frequency": "every_n_days", "at": "17:00"}
+
+    response = _post(
+        client,
+        f"/schedules/SY01/{duty_id}",
+        {**every_n, "every_days": "30", "winter_every_days": "60"},
+    )
+
+    assert response.status_code == 302
+    duty = session.get(Duty, duty_id)
+    assert duty is not None
+    assert (duty.recurrence.every_days, duty.recurrence.winter_every_days) == (30, 60)
+    session.commit()
+    page = client.get("/schedules/SY01").get_data(as_text=True)
+    assert "每 30 天" in page and "冬季每 60 天" in page

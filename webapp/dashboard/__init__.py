@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import format_datetime, gettext
@@ -16,9 +16,11 @@ from models import dashboard as dash
 from models import duties as dt
 from models.catalogue import pick_text
 from models.checklists import latest_template
+from models.energy import MonthlyUse, energy_use, months_up_to
+from models.milk import last_months, rate_history
 from models.org import School
 from webapp import db
-from webapp.dashboard.charts import comparison_chart, trend_chart
+from webapp.dashboard.charts import comparison_chart, energy_chart, trend_chart
 from webapp.i18n import current_locale, kind_label
 from webapp.schedules import describe_rule
 from webapp.score import dashboard_scheme, scores_beside
@@ -109,6 +111,57 @@ def _below_minimum(schools: list[School], school: School | None = None) -> list[
     return lines
 
 
+# Months of milk rates and energy use shown: the chart's bars stay readable on a phone.
+MONTHS_SHOWN = 6
+
+
+def _milk_and_energy(schools: list[School], today: date, whole: bool) -> dict[str, object]:
+    """The milk subscription rate by month (per class on a school's page, per school on the
+    district's) and energy use by month beside last year's (per meter, per school)."""
+    session = db.session()
+    ids = [s.id for s in schools]
+    milk = rate_history(session, ids, last_months(today, MONTHS_SHOWN))
+    if whole:
+        names = {s.id: s.name for s in schools}
+        milk_rows = [(names[i], by) for i, by in milk.schools.items()]
+        milk_rows.append((gettext("All schools"), milk.district))
+    else:
+        milk_rows = [(name, by) for (_, name), by in milk.classes.items()]
+        if milk.schools:
+            milk_rows.append((gettext("Whole school"), milk.schools[schools[0].id]))
+    # Months up to the last whole one: this month's readings are not all in yet.
+    months = months_up_to(today.replace(day=1) - timedelta(days=1), MONTHS_SHOWN)
+    use = energy_use(session, ids, months)
+    locale = current_locale()
+    totals = []
+    for kind in ("electricity", "water"):
+        by_school = {sid: u for (sid, k), u in use.schools.items() if k == kind}
+        if not by_school:
+            continue
+        names = {s.id: s.name for s in schools}
+        rows = [(names[sid], u) for sid, u in by_school.items()] if whole else []
+        together = _added_up(list(by_school.values()), kind)
+        unit = together.unit.get(locale, "")
+        totals.append((kind, unit, rows, together, energy_chart(together, months, unit)))
+    meters = [] if whole else [(m, u, u.unit.get(locale, "")) for m, u in use.meters]
+    return {
+        "milk_months": milk.months,
+        "milk_rows": milk_rows if any(by for _, by in milk_rows) else [],
+        "energy_months": months,
+        "energy_totals": totals,
+        "energy_meters": meters,
+    }
+
+
+def _added_up(uses: list[MonthlyUse], kind: str) -> MonthlyUse:
+    """Several schools' (or meters') use of one kind added up, month by month."""
+    months: dict[date, float] = {}
+    for use in uses:
+        for month, value in use.by_month.items():
+            months[month] = months.get(month, 0.0) + value
+    return MonthlyUse(kind, months)
+
+
 @bp.get("/dashboard")
 @login_required
 def show_district() -> str | Response:
@@ -139,6 +192,17 @@ def show_district() -> str | Response:
         trend=trend_chart(board.weeks),
         comparison=comparison_chart(board.schools),
         below_minimum=_below_minimum(schools),
+    )
+
+
+@bp.get("/dashboard/milk-and-energy")
+@login_required
+def show_milk_and_energy() -> str:
+    """The district's milk subscription rate and energy use by month, school by school: a page
+    of its own, since it reads every reading and count of two years."""
+    schools = _schools()
+    return render_template(
+        "dashboard/milk_and_energy.html", **_milk_and_energy(schools, _today(schools), whole=True)
     )
 
 
@@ -177,6 +241,7 @@ def show_school(school_code: str) -> str:
         unreported=rows,
         duty_title=_duty_titles(rows),
         below_minimum=_below_minimum([school], school),
+        **_milk_and_energy([school], span.last, whole=False),
     )
 
 

@@ -4,12 +4,14 @@ carries its number as text, so a phone, a screen reader and a printer all read t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from flask_babel import format_date, gettext
 from markupsafe import Markup, escape
 
 from models.catalogue import in_brackets
 from models.dashboard import SchoolFigures, Week
+from models.energy import MonthlyUse, year_before
 from webapp.i18n import current_locale
 
 ON_TIME, LATE, MISSED = "#2e7d32", "#f0a500", "#c62828"
@@ -98,3 +100,40 @@ def comparison_chart(figures: Sequence[SchoolFigures], limit: int = COMPARED) ->
         shown = rate + in_brackets(str(due), current_locale())
         parts.append(_text(name_width + bar_width + 4, y + 15, shown))
     return _svg(max(len(rows), 1) * row + 8, label, parts)
+
+
+THIS_YEAR, LAST_YEAR = "#1565c0", "#b0bec5"
+
+
+def energy_chart(use: MonthlyUse, months: Sequence[date], unit: str) -> Markup:
+    """One pair of bars per month: this year's use (its amount above it) and, beside it in
+    grey, the same month's a year before, so a rise shows at a glance."""
+    label = gettext("Use by month (%(unit)s), beside the same month last year", unit=unit)
+    top, bottom, height = 34.0, 22.0, 200.0
+    plot = height - top - bottom
+    pairs = [(use.used(m), use.used(year_before(m))) for m in months]
+    most = max((v or 0 for pair in pairs for v in pair), default=0) or 1
+    slot = WIDTH / max(len(months), 1)
+    parts = [
+        f'<rect x="4" y="4" width="12" height="12" fill="{THIS_YEAR}"/>',
+        _text(20, 14, gettext("This year")),
+        f'<rect x="120" y="4" width="12" height="12" fill="{LAST_YEAR}"/>',
+        _text(136, 14, gettext("A year before")),
+    ]
+    for n, (month, (now, then)) in enumerate(zip(months, pairs, strict=True)):
+        x, base = n * slot + slot * 0.1, height - bottom
+        for offset, value, colour in ((0.4, then, LAST_YEAR), (0.0, now, THIS_YEAR)):
+            if value:
+                h = plot * value / most
+                parts.append(
+                    f'<rect x="{x + slot * offset:.1f}" y="{base - h:.1f}" '
+                    f'width="{slot * 0.4:.1f}" height="{h:.1f}" fill="{colour}">'
+                    f"<title>{value:g}</title></rect>"
+                )
+        if now is not None:
+            h = plot * now / most
+            parts.append(_text(x + slot * 0.2, base - h - 3, f"{now:g}", text_anchor="middle"))
+        parts.append(
+            _text(x + slot * 0.4, height - 6, format_date(month, "M"), text_anchor="middle")
+        )
+    return _svg(height, label, parts)

@@ -139,7 +139,9 @@ def _screen(school_code: str | None) -> str:
         ledger=ledger,
         school=school,
         keys=_keys(school),
-        rows=ledger.rows,
+        # One list on screen, in the order things happened; the sheets and paper keep a
+        # section per checklist, each with its heading.
+        rows=sorted(ledger.rows, key=lambda r: (r.at, r.record_id)),
         page=page,
         pages=pages,
         capped=capped,

@@ -185,6 +185,7 @@ def _fields_from_form(errors: dict[str, str]) -> dt.DutyFields:
         month=_int("month", 1, errors),
         every_days=_int("every_days", 7, errors),
         school_days_only=request.form.get("school_days_only") == "1",
+        winter_every_days=_int("winter_every_days", 0, errors),
     )
     return dt.DutyFields(
         rule=rule,
@@ -206,6 +207,7 @@ def _form_values(duty: dt.Duty) -> dict[str, Any]:
         "every_days": rule.every_days,
         "school_days_only": rule.school_days_only,
         "meal_times": ", ".join(t.strftime("%H:%M") for t in rule.meal_times),
+        "winter_every_days": rule.winter_every_days,
         "remind_before_minutes": duty.remind_before,
         "escalate_school_hours": duty.escalate_school_after // 60,
         "escalate_district_hours": duty.escalate_district_after // 60,

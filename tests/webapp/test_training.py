@@ -1,0 +1,60 @@
+"""A school administrator records a training and opens an attendee's training history."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from models.clock import SettableClock
+from models.people import Role
+from tests.conftest import Auth, csrf_token
+from tests.factories import make_person, make_school
+
+
+def test_a_training_is_recorded_and_shows_in_the_guards_history(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session, "S1", "实验小学")
+    make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    guard = make_person(session, clock, school, Role.GUARD, "guard")
+    guard_id = guard.id
+    session.commit()
+    clock.set(datetime(2026, 3, 20, 2, tzinfo=UTC))
+    auth.login("admin")
+
+    page = client.get("/training/S1").get_data(as_text=True)
+    saved = client.post(
+        "/training/S1",
+        data={
+            "csrf_token": csrf_token(page),
+            "topic": "门卫岗前培训",
+            "held_on": "2026-03-18",
+            "trainer": "保卫科 李老师",
+            "hours": "1.5",
+            "attendees": [str(guard_id)],
+        },
+    )
+    history = client.get(f"/training/S1/people/{guard_id}").get_data(as_text=True)
+
+    assert saved.status_code == 302
+    assert "2026-03-18 · 门卫岗前培训" in client.get("/training/S1").get_data(as_text=True)
+    assert "门卫岗前培训" in history and "1.5 小时" in history and "门卫" in history
+
+
+def test_the_people_register_links_each_person_to_their_training_history(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session, "S1", "实验小学")
+    make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    cleaner = make_person(session, clock, school, Role.CLEANER, "cleaner")
+    cleaner_id = cleaner.id
+    session.commit()
+    auth.login("admin")
+
+    register = client.get("/registers/S1").get_data(as_text=True)
+    history = client.get(f"/training/S1/people/{cleaner_id}").get_data(as_text=True)
+
+    assert f'href="/training/S1/people/{cleaner_id}">培训经历</a>' in register
+    assert "此人还没有培训记录。" in history and "保洁员" in history
