@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.actions import CorrectiveAction
 from models.assets import Asset, AssetKind
 from models.clock import SettableClock
 from models.duties import MEAL_TIMES, Task, ensure_builtin_duties
@@ -213,3 +214,23 @@ def test_the_built_in_schedule_asks_for_lunch_only_so_a_day_school_misses_no_oth
     sweep(session, now=cst(3, 13, 0))
 
     assert [due for due, _ in _meal_tasks(session, canteen)][:2] == [cst(2, 12, 30), cst(3, 12, 30)]
+
+
+def test_a_dissatisfied_parent_fails_the_record_so_the_school_must_answer_them(
+    session: Session,
+    clock: SettableClock,
+    store: PhotoStore,
+    canteen_school: tuple[School, Person, Person],
+    canteen: Asset,
+) -> None:
+    _, admin, _ = canteen_school
+    answers = {"meal": "lunch", "parent": "王芳", "satisfaction": "dissatisfied"}
+
+    record = _file(session, clock, store, admin, canteen, PARENT, answers, cst(2, 12, 40))
+
+    assert not record.passed
+    assert record.failed_items == ["satisfaction"]
+    [action] = session.scalars(
+        select(CorrectiveAction).where(CorrectiveAction.record_id == record.id)
+    ).all()
+    assert action.what["zh_CN"] == "陪餐家长不满意，须研究整改并反馈"
