@@ -100,7 +100,9 @@ def test_a_school_admin_gives_the_school_its_own_schedule_and_not_the_other_scho
     own = session.scalar(select(Duty).where(Duty.school_id == school.id))
     assert own.recurrence.weekdays == (4,) and own.remind_before == 30
     session.commit()
-    assert "本校自定计划" in client.get("/schedules/SY01").get_data(as_text=True)
+    after = client.get("/schedules/SY01").get_data(as_text=True)
+    assert "本校自定计划" in after
+    assert "每周固定几天（周五）" in after  # the days in Chinese brackets
     assert client.get("/schedules/ZX02").status_code == 404
 
 

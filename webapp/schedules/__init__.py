@@ -14,13 +14,14 @@ from werkzeug.wrappers import Response
 
 from models import duties as dt
 from models.assets import assets_in_use
+from models.catalogue import in_brackets, join_list
 from models.checklists import latest_template, latest_templates
 from models.messages import SubmissionInvalid
 from models.org import School
 from models.people import visible_school, visible_schools
 from models.recurrence import FREQUENCY_LABELS, Frequency, Rule
 from webapp import db
-from webapp.i18n import translate
+from webapp.i18n import current_locale, translate
 from webapp.paging import requested_page
 
 bp = Blueprint("schedules", __name__, template_folder="templates")
@@ -63,7 +64,7 @@ def describe_rule(rule: Rule) -> str:
     text = gettext(FREQUENCY_LABELS[rule.frequency])
     if rule.frequency == Frequency.WEEKLY:
         names = [str(name) for day, name in WEEKDAYS if day in rule.weekdays]
-        text += f" ({'、'.join(names)})"
+        text += in_brackets(join_list(names, current_locale()), current_locale())
     elif rule.frequency == Frequency.EVERY_N_DAYS:
         text = ngettext("every %(num)d day", "every %(num)d days", rule.every_days)
     if rule.school_days_only:
@@ -72,8 +73,6 @@ def describe_rule(rule: Rule) -> str:
 
 
 def _template_title(key: str) -> str:
-    from webapp.i18n import current_locale
-
     template = latest_template(db.session(), key)
     return template.spec.title_text(current_locale()) if template is not None else key
 
