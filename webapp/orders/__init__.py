@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from models import orders as od
 from models.messages import SubmissionInvalid
 from models.org import School
-from models.people import visible_school
+from models.staff import managed_school
 from models.suppliers import suppliers_for
 from webapp import db
 from webapp.i18n import translate
@@ -27,8 +27,8 @@ class OrderForm(FlaskForm):
 
 
 def _managed_school_or_404(school_code: str) -> School:
-    school = visible_school(db.session(), current_user, school_code)
-    if school is None or not current_user.can_manage_school(school):
+    school = managed_school(db.session(), current_user, school_code)
+    if school is None:
         abort(404)
     return school
 

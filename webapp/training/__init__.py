@@ -13,8 +13,8 @@ from werkzeug.wrappers import Response
 from models import training as tr
 from models.messages import SubmissionInvalid
 from models.org import School
-from models.people import Person, visible_school
-from models.staff import school_roles
+from models.people import Person
+from models.staff import managed_school, school_roles
 from webapp import db
 from webapp.admin import role_label
 from webapp.i18n import translate
@@ -33,8 +33,8 @@ class TrainingForm(FlaskForm):
 
 
 def _managed_school_or_404(school_code: str) -> School:
-    school = visible_school(db.session(), current_user, school_code)
-    if school is None or not current_user.can_manage_school(school):
+    school = managed_school(db.session(), current_user, school_code)
+    if school is None:
         abort(404)
     return school
 
