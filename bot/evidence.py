@@ -22,11 +22,12 @@ from bot.door import (
 from channels.telegram.chats import delivery_for_message, person_for_chat
 from models.catalogue import translate
 from models.checklists import latest_template
-from models.duties import TaskStatus, tasks_for
+from models.duties import TaskStatus
 from models.messages import N_, DomainError, SubmissionInvalid
 from models.people import Person
 from models.photos import PhotoRejected, check_photo_size, photo_too_large, prepare_photo
 from models.records import submit_task_photo
+from models.task_lists import tasks_for
 
 SEND_PHOTO = N_("Send the photo now, in this chat.")
 WHICH_TASK = N_("Which task is this photo for?")

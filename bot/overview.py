@@ -14,10 +14,11 @@ from channels.telegram.chats import person_for_chat
 from channels.telegram.sender import split_text
 from models.catalogue import translate
 from models.checklists import latest_template
-from models.duties import TaskStatus, district_calendar, due_now
+from models.duties import TaskStatus, district_calendar
 from models.messages import N_
 from models.people import managed_schools
 from models.sweep import DIGEST, DIGEST_FIGURES, completion_rates, school_figures
+from models.task_lists import due_now
 
 DUE_LIST = N_("Due and overdue:\n%(tasks)s")
 NOTHING_DUE = N_("Nothing is due now. Well done!")

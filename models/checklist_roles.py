@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, select
+from sqlalchemy import ForeignKey, String, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.assets import Asset
@@ -62,6 +62,32 @@ def filing_roles(session: Session, district_id: int, template: FormTemplate) -> 
     chosen = _override(session, district_id, template.key)
     names = chosen.roles if chosen is not None else template.spec.roles
     return tuple(Role(name) for name in names if name in _ROLE_VALUES)
+
+
+def district_filing_roles(session: Session, district_id: int) -> dict[str, tuple[Role, ...]]:
+    """`filing_roles` of every checklist at once, by key, for the district."""
+    newest = (
+        select(FormTemplate.key, func.max(FormTemplate.version).label("version"))
+        .group_by(FormTemplate.key)
+        .subquery()
+    )
+    rows = session.execute(
+        select(FormTemplate.key, FormTemplate.definition).join(
+            newest,
+            (FormTemplate.key == newest.c.key) & (FormTemplate.version == newest.c.version),
+        )
+    )
+    names = {key: definition.get("roles", []) for key, definition in rows}
+    chosen = session.execute(
+        select(ChecklistRoles.template_key, ChecklistRoles.roles).where(
+            ChecklistRoles.district_id == district_id
+        )
+    )
+    names.update({key: roles for key, roles in chosen if key in names})
+    return {
+        key: tuple(Role(name) for name in roles if name in _ROLE_VALUES)
+        for key, roles in names.items()
+    }
 
 
 def is_overridden(session: Session, district_id: int, template_key: str) -> bool:

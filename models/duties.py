@@ -18,11 +18,9 @@ from sqlalchemy import (
     ColumnElement,
     ForeignKey,
     Index,
-    Select,
     String,
     UniqueConstraint,
     and_,
-    case,
     delete,
     exists,
     or_,
@@ -45,8 +43,7 @@ from models.checklists import (
 )
 from models.messages import N_, DomainError, Message, SubmissionInvalid
 from models.org import District, School
-from models.paging import PAGE_SIZE, Page, page_of
-from models.people import Person, can_see_school, managed_schools, visible_school_ids
+from models.people import Person, can_see_school, visible_school_ids
 from models.recurrence import Calendar, Frequency, Rule, Window, longest_gap
 
 
@@ -328,8 +325,12 @@ def builtin_duties(dispenser_every_days: int = 7) -> list[BuiltinDuty]:
         BuiltinDuty("canteen_pest_control", Rule(Frequency.MONTHLY, time(17, 0), day=28)),
         BuiltinDuty("bus_pre_trip_check", Rule(Frequency.DAILY, time(7, 0), **school_day)),
         BuiltinDuty("fire_patrol", Rule(Frequency.DAILY, time(17, 0), **school_day)),
-        # After lights-out, at boarding schools only (NIGHT_ONLY_AT_BOARDING).
-        BuiltinDuty("fire_night_patrol", Rule(Frequency.DAILY, time(21, 30), **school_day)),
+        # After dark, at boarding schools only (BOARDING_ONLY): it opens at 19:00, so a
+        # patrol in the afternoon is the day's, not the night's.
+        BuiltinDuty(
+            "fire_night_patrol",
+            Rule(Frequency.DAILY, time(22, 0), opens=time(19, 0), **school_day),
+        ),
         BuiltinDuty("fire_monthly_check", Rule(Frequency.MONTHLY, time(17, 0), day=10)),
         # By the 25th of the quarter's last month.
         BuiltinDuty(
@@ -816,65 +817,6 @@ def visible_duty(session: Session, viewer: Person, duty_id: int) -> Duty | None:
 # --- reading tasks ---------------------------------------------------------------------------
 
 
-def sees_all_tasks(session: Session, person: Person) -> bool:
-    """Administrators are shown every task at the schools they administer; others, theirs."""
-    return bool(managed_schools(session, person))
-
-
-def _tasks_shown(
-    session: Session, viewer: Person, *, school: School | None, mine: bool
-) -> Select[Task]:
-    """The current tasks a person is shown, in every door: the ones in their care, or (not
-    `mine`) for an administrator also every task at the schools they administer."""
-    query = (
-        select(Task)
-        .join(Asset, Asset.id == Task.asset_id)
-        .where(Task.current == true(), Task.school_id.in_(visible_school_ids(viewer)))
-    )
-    if school is not None:
-        query = query.where(Task.school_id == school.id)
-    managed = [] if mine else [s.id for s in managed_schools(session, viewer)]
-    if managed:
-        return query.where(or_(Task.school_id.in_(managed), Asset.responsible_id == viewer.id))
-    return query.where(Asset.responsible_id == viewer.id)
-
-
-def due_now(
-    session: Session, person: Person, *, now: datetime, page: Any = 1, size: int = PAGE_SIZE
-) -> Page[Task]:
-    """What is due and overdue for this person now, overdue first, soonest due first: their
-    own tasks, or for an administrator every task at the schools they administer (the web's
-    task list shows the same ones, with upcoming and done ones beside them)."""
-    query = _tasks_shown(session, person, school=None, mine=not sees_all_tasks(session, person))
-    query = query.where(
-        Task.state == TaskState.OPEN, Task.opens_at <= now, Task.closes_at > now
-    ).options(selectinload(Task.asset), selectinload(Task.school))
-    return page_of(session, query.order_by(Task.due_at, Task.id), page, size)
-
-
-def tasks_for(
-    session: Session,
-    viewer: Person,
-    *,
-    now: datetime,
-    school: School | None = None,
-    mine: bool = False,
-    limit: int = 200,
-    with_done: bool = True,
-) -> list[Task]:
-    """Current tasks the viewer is shown (see `_tasks_shown`), most urgent first: overdue,
-    then due, then upcoming; with `with_done`, the ones done while their window lasts last."""
-    query = _tasks_shown(session, viewer, school=school, mine=mine)
-    still_open = query.where(Task.state == TaskState.OPEN, Task.closes_at > now)
-    tasks = list(session.scalars(still_open.order_by(Task.due_at, Task.id).limit(limit)))
-    order = [TaskStatus.OVERDUE, TaskStatus.DUE, TaskStatus.UPCOMING]
-    tasks.sort(key=lambda t: (order.index(t.status(now)), t.due_at))
-    if with_done and len(tasks) < limit:
-        done = query.where(Task.state == TaskState.DONE).order_by(Task.done_at.desc(), Task.id)
-        tasks += session.scalars(done.limit(limit - len(tasks)))
-    return tasks
-
-
 def open_tasks_of_asset(session: Session, asset_id: int, *, now: datetime) -> list[Task]:
     """The asset's current open tasks, most urgent first: overdue, then due, then upcoming."""
     tasks = session.scalars(
@@ -887,40 +829,6 @@ def open_tasks_of_asset(session: Session, asset_id: int, *, now: datetime) -> li
     )
     order = [TaskStatus.OVERDUE, TaskStatus.DUE, TaskStatus.UPCOMING]
     return sorted(tasks, key=lambda t: (order.index(t.status(now)), t.due_at, t.id))
-
-
-def task_page(
-    session: Session,
-    viewer: Person,
-    *,
-    now: datetime,
-    school: School | None = None,
-    mine: bool = False,
-    page: Any = 1,
-    size: int = PAGE_SIZE,
-) -> Page[Task]:
-    """One page of the current tasks the viewer is shown (see `_tasks_shown`), in the order
-    of `tasks_for`: overdue, due, upcoming (each soonest due first), then those done while
-    their window lasts."""
-    query = (
-        _tasks_shown(session, viewer, school=school, mine=mine)
-        .where(
-            or_(
-                and_(Task.state == TaskState.OPEN, Task.closes_at > now),
-                Task.state == TaskState.DONE,
-            ),
-        )
-        .options(selectinload(Task.asset).selectinload(Asset.labels), selectinload(Task.school))
-    )
-    rank = case(
-        (Task.state == TaskState.DONE, 3),
-        (Task.due_at <= now, 0),
-        (Task.opens_at <= now, 1),
-        else_=2,
-    )
-    done_last = case((Task.state == TaskState.DONE, Task.done_at), else_=None)
-    query = query.order_by(rank, done_last.desc(), Task.due_at, Task.id)
-    return page_of(session, query, page, size)
 
 
 def template_title(session: Session, key: str) -> dict[str, str]:

@@ -327,8 +327,8 @@ def earlier_in_window(
 ) -> Record | None:
     """The record of this same check already filed in its window, if any.
 
-    The window is the task's for this checklist and asset when one covers now, and at least
-    the local day. A bus's trip checklists are exempt: a bus runs several trips a day. A
+    The window is the task's for this checklist and asset when one covers now, else the
+    local day. A bus's trip checklists are exempt: a bus runs several trips a day. A
     checklist filed per meal, class or delivery counts as the same check only with the same
     required text, choice, date, supplier and person answers; findings may differ. Checking
     again after a failure, with other findings, is the fix being shown, not a repeat.
@@ -349,9 +349,10 @@ def earlier_in_window(
             Task.closes_at > now,
         )
     )
-    # A window every N days opens at the record that closed the one before: not a repeat.
+    # A window every N days opens at the record that closed the one before: not a repeat; a
+    # night patrol's opens after dark: the afternoon's patrol was not this one.
     after_start = Record.submitted_at >= start
-    if task_start is not None and task_start < start:
+    if task_start is not None:
         after_start = Record.submitted_at > task_start
     identifying = [
         item.key

@@ -62,6 +62,9 @@ class Rule:
     meal_times: tuple[time, ...] = ()
     # Every N days counted from a day in WINTER_MONTHS instead; 0: the same all year.
     winter_every_days: int = 0
+    # Daily and weekly only: the window opens at this time on the due day, so a night patrol
+    # is not done in the afternoon; None, it opens the day after the previous due day.
+    opens: time | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -76,6 +79,8 @@ class Rule:
         }
         if self.meal_times:
             data["meal_times"] = [t.strftime("%H:%M") for t in self.meal_times]
+        if self.opens is not None:
+            data["opens"] = self.opens.strftime("%H:%M")
         return data
 
     @classmethod
@@ -90,6 +95,7 @@ class Rule:
             school_days_only=bool(data.get("school_days_only", False)),
             meal_times=tuple(time.fromisoformat(t) for t in data.get("meal_times", ())),
             winter_every_days=int(data.get("winter_every_days", 0)),
+            opens=time.fromisoformat(data["opens"]) if data.get("opens") else None,
         )
 
     def days_after(self, day: date) -> int:
@@ -118,6 +124,14 @@ class Rule:
             or list(self.meal_times) != sorted(set(self.meal_times))
         ):
             errors["meal_times"] = N_("Meal times are for a daily schedule, earliest first.")
+        if self.opens is not None and (
+            self.frequency not in (Frequency.DAILY, Frequency.WEEKLY)
+            or self.meal_times
+            or self.opens >= self.at
+        ):
+            errors["opens"] = N_(
+                "Opens before the time it is due, on a daily or weekly schedule without meals."
+            )
         if self.frequency == Frequency.EVERY_N_DAYS and not 0 <= self.winter_every_days <= 366:
             errors["winter_every_days"] = N_(
                 "Choose from 1 to 366 days, or 0 for the same all year."
@@ -278,6 +292,12 @@ class Calendar:
         if rule.frequency in (Frequency.DAILY, Frequency.WEEKLY):
             previous = _previous_due(rule, due, self.school_day)
             opens = previous + timedelta(days=1) if previous is not None else due
+            if rule.opens is not None:
+                return Window(
+                    opens_at=self.at(due, rule.opens),
+                    due_at=self.at(due, rule.at),
+                    closes_at=self.at(after),
+                )
         return Window(
             opens_at=self.at(opens), due_at=self.at(due, rule.at), closes_at=self.at(after)
         )

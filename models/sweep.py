@@ -46,6 +46,7 @@ from models.org import District, School
 from models.people import Person
 from models.records import Record
 from models.recurrence import Calendar, Frequency, Rule, Window
+from models.task_lists import CareBook, carers
 
 EXPIRY_NOTICE_DAYS = (30, 7, 1, 0)
 LISTED_TASKS = 5
@@ -250,6 +251,7 @@ class _Context:
         self.duties: dict[int, Duty] = {}
         self.titles: dict[str, dict[str, str]] = {}
         self.windows: dict[tuple[int, datetime, datetime, datetime], Window | None] = {}
+        self.care = CareBook()
 
     # --- starting tasks -------------------------------------------------------------------
 
@@ -447,7 +449,7 @@ class _Context:
 
     def _steps(self, task: _TaskRow, duty: Duty) -> list[tuple[str, datetime, Any, str, Severity]]:
         def responsible(person_id: int | None) -> list[int]:
-            return [person_id] if person_id else []
+            return carers(self.session, task, person_id, self.care)
 
         def school(person_id: int | None) -> list[int]:
             return [p.id for p in school_admins(self.session, task.school_id, duty.district_id)]
@@ -486,11 +488,12 @@ class _Context:
         """End a task's window and start the next; windows that passed while the scheduler
         was down are kept as missed, and counted in the catch-up summary."""
         changes: dict[str, Any] = {"id": task.id, "current": False, "next_action_at": None}
-        responsible = task.responsible_id
+        responsible = carers(self.session, task, task.responsible_id, self.care)
         if task.state == TaskState.OPEN:
             changes["state"] = TaskState.MISSED
-            if responsible and task.closes_at < self.now - self.policy.catch_up_after:
-                self._stale(responsible, "missed", task.id, task.template_key, task.closes_at)
+            if task.closes_at < self.now - self.policy.catch_up_after:
+                for person_id in responsible:
+                    self._stale(person_id, "missed", task.id, task.template_key, task.closes_at)
         every_n = duty.recurrence.frequency == Frequency.EVERY_N_DAYS
         calendar = self.calendars[duty.district_id]
         rule = duty.recurrence
@@ -504,7 +507,7 @@ class _Context:
             window = _next_window(calendar, rule, window)
         if window is not None:
             row = _task_values(duty, task.asset_id, task.school_id, window)
-            row["_unseen"] = (None, every_n)
+            row["_unseen"] = ([], every_n)
             new_tasks.append(row)
         return changes
 
@@ -534,8 +537,9 @@ class _Context:
                         row["closes_at"] = at
                     if row["current"]:
                         row["next_action_at"] = row["closes_at"]
-                elif row["state"] == TaskState.MISSED and responsible:
-                    self._stale(responsible, "missed", row["due_at"], template_key, closes)
+                elif row["state"] == TaskState.MISSED:
+                    for person_id in responsible:
+                        self._stale(person_id, "missed", row["due_at"], template_key, closes)
 
     def _following(
         self, duty: Duty, calendar: Calendar, rule: Rule, task: _TaskRow

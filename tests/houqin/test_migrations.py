@@ -244,3 +244,49 @@ def test_every_bus_already_registered_gets_its_rear_label(empty_engine: Engine) 
 
     assert [tuple(row) for row in labels] == [(1, "front"), (1, "rear"), (2, "front")]
     assert left == 2
+
+
+def test_the_built_in_night_patrol_opens_after_dark_and_a_districts_own_times_stay(
+    empty_engine: Engine,
+) -> None:
+    upgrade(empty_engine, target="0020")
+    with empty_engine.begin() as connection:
+        for duty_id, at, builtin in ((1, "21:30", True), (2, "20:45", True), (3, "21:30", False)):
+            connection.execute(
+                text(
+                    "INSERT INTO district (id, code, name, timezone, locale)"
+                    " VALUES (:id, :code, 'D', 'Asia/Shanghai', 'zh_CN')"
+                ),
+                {"id": duty_id, "code": f"D{duty_id}"},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO duty (id, district_id, asset_kind, template_key, rule,"
+                    " remind_before, escalate_school_after, escalate_district_after, active,"
+                    " builtin, created_at) VALUES (:id, :id, 'school_office', 'fire_night_patrol',"
+                    " :rule, 60, 1440, 4320, true, :builtin, '2026-03-02 00:00:00')"
+                ),
+                {
+                    "id": duty_id,
+                    "rule": f'{{"frequency": "daily", "at": "{at}"}}',
+                    "builtin": builtin,
+                },
+            )
+
+    def rules() -> list[tuple[str, str | None]]:
+        with empty_engine.connect() as connection:
+            rows = connection.execute(text("SELECT rule FROM duty ORDER BY id")).scalars()
+            return [(r["at"], r.get("opens")) for r in map(_json, rows)]
+
+    upgrade(empty_engine)
+    after = rules()
+    downgrade(empty_engine, "0020")
+
+    assert after == [("22:00", "19:00"), ("20:45", None), ("21:30", None)]
+    assert rules() == [("21:30", None), ("20:45", None), ("21:30", None)]
+
+
+def _json(value: object) -> dict[str, str]:
+    import json
+
+    return value if isinstance(value, dict) else json.loads(str(value))

@@ -112,7 +112,26 @@ def test_only_the_boarding_school_gets_a_night_patrol_after_dark(schools: School
     [boarding_patrol] = schools.current_tasks(schools.boarding, PATROL)
     [night] = schools.current_tasks(schools.boarding, NIGHT_PATROL)
     assert day_patrol.due_at == boarding_patrol.due_at == cst(2, 17)
-    assert night.due_at == cst(2, 21, 30)
+    assert night.due_at == cst(2, 22)
+
+
+def test_a_patrol_in_the_afternoon_does_not_do_the_night_patrol_one_after_dark_does(
+    schools: Schools,
+) -> None:
+    schools.sweep(2)
+    office = schools.offices["B1"]
+    [night] = schools.current_tasks(schools.boarding, NIGHT_PATROL)
+    assert night.opens_at == cst(2, 19)
+
+    schools.clock.set(cst(2, 16, 30))
+    schools.file(schools.patroller, office, NIGHT_PATROL, NIGHT_PATROL_OK, 1)
+    schools.session.refresh(night)
+    assert night.state == TaskState.OPEN
+
+    schools.clock.set(cst(2, 21, 10))
+    schools.file(schools.patroller, office, NIGHT_PATROL, NIGHT_PATROL_OK, 2)
+    schools.session.refresh(night)
+    assert night.state == TaskState.DONE
 
 
 def test_a_school_marked_boarding_gets_its_night_patrol_from_the_next_sweep(
@@ -125,7 +144,7 @@ def test_a_school_marked_boarding_gets_its_night_patrol_from_the_next_sweep(
     schools.sweep(2, 9)
 
     [night] = schools.current_tasks(schools.day_school, NIGHT_PATROL)
-    assert night.due_at == cst(2, 21, 30)
+    assert night.due_at == cst(2, 22)
 
 
 def test_a_school_no_longer_boarding_stops_its_night_patrol_and_keeps_the_ones_filed(
@@ -146,7 +165,7 @@ def test_a_school_no_longer_boarding_stops_its_night_patrol_and_keeps_the_ones_f
     done = schools.session.scalars(
         select(Task).where(Task.template_key == NIGHT_PATROL, Task.state == TaskState.DONE)
     ).all()
-    assert [t.due_at for t in done] == [cst(2, 21, 30)]
+    assert [t.due_at for t in done] == [cst(2, 22)]
 
 
 def test_only_the_schools_administrators_mark_it_boarding(

@@ -162,6 +162,8 @@ def test_every_n_days_counts_from_the_day_it_was_last_done() -> None:
         (Rule(Frequency.YEARLY, month=13), "month"),
         (Rule(Frequency.QUARTERLY, month=4), "month"),
         (Rule(Frequency.EVERY_N_DAYS, every_days=0), "every_days"),
+        (Rule(Frequency.DAILY, at=time(22, 0), opens=time(22, 0)), "opens"),
+        (Rule(Frequency.MONTHLY, at=time(22, 0), opens=time(19, 0)), "opens"),
     ],
 )
 def test_an_impossible_rule_names_its_field(rule: Rule, field: str) -> None:
@@ -170,8 +172,27 @@ def test_an_impossible_rule_names_its_field(rule: Rule, field: str) -> None:
 
 def test_a_rule_survives_its_round_trip_through_json() -> None:
     rule = Rule(Frequency.WEEKLY, at=time(6, 45), weekdays=(1, 3), school_days_only=True)
+    night = Rule(Frequency.DAILY, at=time(22, 0), opens=time(19, 0))
 
     assert Rule.from_json(rule.to_json()) == rule
+    assert Rule.from_json(night.to_json()) == night
+    assert "opens" not in rule.to_json()
+
+
+def test_a_night_window_opens_after_dark_on_its_day_and_closes_at_midnight() -> None:
+    night = Rule(Frequency.DAILY, at=time(22, 0), opens=time(19, 0), school_days_only=True)
+    calendar = Calendar("Asia/Shanghai", lambda day: day.weekday() < 5)
+    friday = datetime(2026, 3, 6, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
+
+    window = calendar.window_at(night, friday)
+
+    assert shown(calendar, window) == ("2026-03-06 19:00", "2026-03-06 22:00", "2026-03-07 00:00")
+    assert window is not None
+    assert shown(calendar, calendar.window_after(night, window)) == (
+        "2026-03-09 19:00",
+        "2026-03-09 22:00",
+        "2026-03-10 00:00",
+    )
 
 
 def test_every_n_days_counts_the_winter_interval_from_a_winter_day_and_the_summer_one_else() -> (

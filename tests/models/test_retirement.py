@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from models.assets import Asset, labelled_assets
 from models.clock import SettableClock
-from models.duties import Task, TaskState, TaskStatus, due_now
+from models.duties import Task, TaskState, TaskStatus
 from models.food_safety import ReportKind, build_report
 from models.messages import DomainError, SubmissionInvalid
 from models.org import School
@@ -20,6 +20,7 @@ from models.photos import PhotoStore
 from models.records import Channel, Upload, submit_record
 from models.retirement import RetirementRefused, reactivate_asset, retire_asset
 from models.sweep import sweep
+from models.task_lists import due_now
 from tests.factories import (
     EXTINGUISHER_OK,
     distinct_jpeg,

@@ -23,7 +23,6 @@ from models.duties import (
     TaskStatus,
     add_duty,
     district_calendar,
-    tasks_for,
     update_duty,
 )
 from models.imports import run_import
@@ -46,6 +45,7 @@ from models.sweep import (
     school_figures,
     sweep,
 )
+from models.task_lists import tasks_for
 from tests.factories import (
     EXTINGUISHER_OK,
     distinct_jpeg,

@@ -61,7 +61,7 @@ def test_an_administrator_marks_the_school_boarding_and_back(
     )
 
     shown = response.get_data(as_text=True)
-    assert "已设为寄宿制学校" in shown and "上学日 21:30 还要进行夜间防火巡查" in shown
+    assert "已设为寄宿制学校" in shown and "上学日天黑后还要进行夜间防火巡查" in shown
     session.expire_all()
     assert school.boarding
     session.commit()  # the read ends, so the app can write again

@@ -66,3 +66,29 @@ def test_a_school_serving_lunch_only_keeps_one_accompanied_meal_a_day(
     assert [t.strftime("%H:%M") for t in own.recurrence.meal_times] == ["12:30"]
     session.commit()
     assert "每餐（12:30）" in client.get("/schedules/SY01").get_data(as_text=True)
+
+
+def test_a_school_sets_when_its_night_patrol_may_start_and_an_impossible_time_is_refused(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session, "SY01", "寄宿制学校")
+    school.boarding = True
+    make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    make_asset(session, clock, school, AssetKind.SCHOOL_OFFICE, "HQ-01", "后勤办公室")
+    sweep(session, now=clock.now())
+    duty_id = session.scalar(select(Duty.id).where(Duty.template_key == "fire_night_patrol"))
+    session.commit()
+    auth.login("admin")
+    assert "19:00 后开始" in client.get("/schedules/SY01").get_data(as_text=True)
+    night = {**LUNCH_ONLY, "at": "22:30", "meal_times": ""}
+
+    late = _post(client, f"/schedules/SY01/{duty_id}?override=1", {**night, "opens": "23:00"})
+    assert late.status_code == 422
+    assert "开始时间须早于截止时间" in late.get_data(as_text=True)
+
+    saved = _post(client, f"/schedules/SY01/{duty_id}?override=1", {**night, "opens": "21:00"})
+
+    assert saved.status_code == 302
+    session.commit()
+    listing = client.get("/schedules/SY01").get_data(as_text=True)
+    assert "21:00 后开始" in listing

@@ -13,6 +13,7 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from models import duties as dt
+from models import task_lists
 from models.assets import assets_in_use
 from models.catalogue import in_brackets, join_list
 from models.checklists import latest_template, latest_templates
@@ -67,6 +68,8 @@ def describe_rule(rule: Rule) -> str:
         text += in_brackets(join_list(names, current_locale()), current_locale())
     elif rule.frequency == Frequency.EVERY_N_DAYS:
         text = ngettext("every %(num)d day", "every %(num)d days", rule.every_days)
+    if rule.opens is not None:
+        text += " · " + gettext("not before %(time)s", time=rule.opens.strftime("%H:%M"))
     if rule.school_days_only:
         text += " · " + gettext("school days only")
     return text
@@ -98,9 +101,9 @@ def list_tasks() -> str:
     if code and school is None:
         abort(404)
     # Administrators choose their own tasks (the first tab) or all at their schools.
-    manages = dt.sees_all_tasks(session, current_user)
+    manages = task_lists.sees_all_tasks(session, current_user)
     mine = request.args.get("all") != "1" if manages else True
-    tasks = dt.task_page(
+    tasks = task_lists.task_page(
         session, current_user, now=now, school=school, mine=mine, page=requested_page()
     )
     return render_template(
@@ -174,6 +177,12 @@ def _fields_from_form(errors: dict[str, str]) -> dt.DutyFields:
     except ValueError:
         errors["at"] = gettext("Enter a time like 08:30.")
         at = time(17, 0)
+    opens = None
+    if raw_opens := (request.form.get("opens") or "").strip():
+        try:
+            opens = time.fromisoformat(raw_opens)
+        except ValueError:
+            errors["opens"] = gettext("Enter a time like 08:30.")
     weekdays = tuple(int(v) for v in request.form.getlist("weekdays") if v.isdigit())
     rule = Rule(
         meal_times=_meal_times(errors),
@@ -185,6 +194,7 @@ def _fields_from_form(errors: dict[str, str]) -> dt.DutyFields:
         every_days=_int("every_days", 7, errors),
         school_days_only=request.form.get("school_days_only") == "1",
         winter_every_days=_int("winter_every_days", 0, errors),
+        opens=opens,
     )
     return dt.DutyFields(
         rule=rule,
@@ -207,6 +217,7 @@ def _form_values(duty: dt.Duty) -> dict[str, Any]:
         "school_days_only": rule.school_days_only,
         "meal_times": ", ".join(t.strftime("%H:%M") for t in rule.meal_times),
         "winter_every_days": rule.winter_every_days,
+        "opens": rule.opens.strftime("%H:%M") if rule.opens else "",
         "remind_before_minutes": duty.remind_before,
         "escalate_school_hours": duty.escalate_school_after // 60,
         "escalate_district_hours": duty.escalate_district_after // 60,
@@ -317,6 +328,7 @@ def _new_values() -> dict[str, Any]:
         "month": 1,
         "every_days": 7,
         "school_days_only": False,
+        "opens": "",
         "remind_before_minutes": 60,
         "escalate_school_hours": 24,
         "escalate_district_hours": 72,
