@@ -14,13 +14,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, func, select
+from sqlalchemy import ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.assets import Asset
 from models.base import Base
 from models.catalogue import LOCALES, join_list, translate
-from models.checklists import FormTemplate
+from models.checklists import FormTemplate, newest_versions
 from models.duties import open_tasks_of_asset
 from models.messages import N_, DomainError, Message
 from models.people import ROLE_LABELS, Person, Role
@@ -66,16 +66,8 @@ def filing_roles(session: Session, district_id: int, template: FormTemplate) -> 
 
 def district_filing_roles(session: Session, district_id: int) -> dict[str, tuple[Role, ...]]:
     """`filing_roles` of every checklist at once, by key, for the district."""
-    newest = (
-        select(FormTemplate.key, func.max(FormTemplate.version).label("version"))
-        .group_by(FormTemplate.key)
-        .subquery()
-    )
     rows = session.execute(
-        select(FormTemplate.key, FormTemplate.definition).join(
-            newest,
-            (FormTemplate.key == newest.c.key) & (FormTemplate.version == newest.c.version),
-        )
+        select(FormTemplate.key, FormTemplate.definition).join(*newest_versions())
     )
     names = {key: definition.get("roles", []) for key, definition in rows}
     chosen = session.execute(

@@ -653,20 +653,21 @@ def latest_template(session: Session, key: str) -> FormTemplate | None:
     )
 
 
+def newest_versions(kind: str | None = None) -> Any:
+    """The join condition that keeps only the latest version of each checklist (of a kind)."""
+    newest = select(FormTemplate.key, func.max(FormTemplate.version).label("version"))
+    if kind is not None:
+        newest = newest.where(FormTemplate.kind == kind)
+    latest = newest.group_by(FormTemplate.key).subquery()
+    return latest, (FormTemplate.key == latest.c.key) & (FormTemplate.version == latest.c.version)
+
+
 def latest_templates(session: Session) -> list[FormTemplate]:
     """The latest version of every checklist, by asset kind and key."""
-    newest = (
-        select(FormTemplate.key, func.max(FormTemplate.version).label("version"))
-        .group_by(FormTemplate.key)
-        .subquery()
-    )
     return list(
         session.scalars(
             select(FormTemplate)
-            .join(
-                newest,
-                (FormTemplate.key == newest.c.key) & (FormTemplate.version == newest.c.version),
-            )
+            .join(*newest_versions())
             .order_by(FormTemplate.kind, FormTemplate.key)
         )
     )
@@ -674,19 +675,8 @@ def latest_templates(session: Session) -> list[FormTemplate]:
 
 def templates_for_kind(session: Session, kind: str) -> list[FormTemplate]:
     """The latest version of every template that applies to an asset kind."""
-    newest = (
-        select(FormTemplate.key, func.max(FormTemplate.version).label("version"))
-        .where(FormTemplate.kind == kind)
-        .group_by(FormTemplate.key)
-        .subquery()
-    )
     return list(
         session.scalars(
-            select(FormTemplate)
-            .join(
-                newest,
-                (FormTemplate.key == newest.c.key) & (FormTemplate.version == newest.c.version),
-            )
-            .order_by(FormTemplate.key)
+            select(FormTemplate).join(*newest_versions(kind)).order_by(FormTemplate.key)
         )
     )

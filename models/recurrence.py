@@ -288,19 +288,15 @@ class Calendar:
         return moment.astimezone(self.zone).date()
 
     def _window(self, rule: Rule, due: date) -> Window:
-        opens, after = _period(rule, due)
+        first, after = _period(rule, due)
+        opens_at = self.at(first)
         if rule.frequency in (Frequency.DAILY, Frequency.WEEKLY):
-            previous = _previous_due(rule, due, self.school_day)
-            opens = previous + timedelta(days=1) if previous is not None else due
             if rule.opens is not None:
-                return Window(
-                    opens_at=self.at(due, rule.opens),
-                    due_at=self.at(due, rule.at),
-                    closes_at=self.at(after),
-                )
-        return Window(
-            opens_at=self.at(opens), due_at=self.at(due, rule.at), closes_at=self.at(after)
-        )
+                opens_at = self.at(due, rule.opens)
+            else:
+                previous = _previous_due(rule, due, self.school_day)
+                opens_at = self.at(previous + timedelta(days=1) if previous is not None else due)
+        return Window(opens_at=opens_at, due_at=self.at(due, rule.at), closes_at=self.at(after))
 
     def _windows(self, rule: Rule, due: date) -> list[Window]:
         """The day's one window, or with meal times one per meal: the day cut halfway between

@@ -488,11 +488,14 @@ class _Context:
         """End a task's window and start the next; windows that passed while the scheduler
         was down are kept as missed, and counted in the catch-up summary."""
         changes: dict[str, Any] = {"id": task.id, "current": False, "next_action_at": None}
-        responsible = carers(self.session, task, task.responsible_id, self.care)
+
+        def responsible() -> list[int]:
+            return carers(self.session, task, task.responsible_id, self.care)
+
         if task.state == TaskState.OPEN:
             changes["state"] = TaskState.MISSED
             if task.closes_at < self.now - self.policy.catch_up_after:
-                for person_id in responsible:
+                for person_id in responsible():
                     self._stale(person_id, "missed", task.id, task.template_key, task.closes_at)
         every_n = duty.recurrence.frequency == Frequency.EVERY_N_DAYS
         calendar = self.calendars[duty.district_id]
@@ -502,7 +505,7 @@ class _Context:
             # A whole window passed unseen: kept as missed history.
             row = _task_values(duty, task.asset_id, task.school_id, window)
             row.update(state=TaskState.MISSED, current=False, next_action_at=None)
-            row["_unseen"] = (responsible, every_n)
+            row["_unseen"] = (responsible(), every_n)
             new_tasks.append(row)
             window = _next_window(calendar, rule, window)
         if window is not None:

@@ -71,11 +71,16 @@ def in_care_of(session: Session, person: Person) -> ColumnElement[bool]:
     managed = {s.id for s in managed_schools(session, person)}
     mine = [and_(Asset.responsible_id == person.id, Task.school_id.in_(managed))] if managed else []
     held = _held_roles(person)
-    schools = {s.id: s for s in session.scalars(select(School).where(School.id.in_(held)))}
+    rows = session.execute(select(School.id, School.district_id).where(School.id.in_(held)))
+    districts: dict[int, int] = {school_id: district_id for school_id, district_id in rows}
+    by_district: dict[int, dict[str, tuple[Role, ...]]] = {}
     for school_id, roles in held.items():
-        if school_id in managed or school_id not in schools:
+        if school_id in managed or school_id not in districts:
             continue
-        filing = district_filing_roles(session, schools[school_id].district_id)
+        district_id = districts[school_id]
+        if district_id not in by_district:
+            by_district[district_id] = district_filing_roles(session, district_id)
+        filing = by_district[district_id]
         refused = [key for key, need in filing.items() if need and not roles & set(need)]
         mine.append(
             and_(
