@@ -71,6 +71,7 @@ KEY_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 ONE_OF = N_("must be one of %(values)s")
 NO_EARLIER = N_("no earlier item %(item)s")
 ITEM_WHERE = N_("item %(key)s")
+DUPLICATE_KEY = N_("another item has the same key")
 
 
 class TemplateError(ValueError):
@@ -428,7 +429,7 @@ def _item_from_json(
     if not isinstance(raw["key"], str) or not KEY_RE.fullmatch(raw["key"]):
         raise fail(f"{where}.key", N_("use lower-case letters, digits and _ (e.g. gauge_green)"))
     if any(i.key == raw["key"] for i in earlier):
-        raise fail(f"{where}.key", N_("another item has the same key"))
+        raise fail(f"{where}.key", DUPLICATE_KEY)
     kind = raw.get("type")
     if kind not in ITEM_TYPES:
         raise fail(f"{where}.type", ONE_OF, values=ITEM_TYPES)
@@ -638,7 +639,20 @@ def save_checklist(
 
 
 def sync_builtin_templates(session: Session, *, now: datetime) -> list[FormTemplate]:
-    return [save_template_version(session, spec, now=now) for spec in builtin_specs()]
+    """Store each built-in file's content once, when it is new: a file that has not changed
+    since it was stored leaves alone a district's own later version of that checklist
+    (every `db upgrade` syncs); a changed file (a new release) becomes the next version."""
+    rows = session.execute(select(FormTemplate.key, FormTemplate.content_hash))
+    stored = {(key, content_hash) for key, content_hash in rows}
+    synced = []
+    for spec in builtin_specs():
+        if (spec.key, spec.content_hash()) in stored:
+            latest = latest_template(session, spec.key)
+            assert latest is not None
+            synced.append(latest)
+        else:
+            synced.append(save_template_version(session, spec, now=now))
+    return synced
 
 
 def checklist_bases(templates: list[FormTemplate], locale: str) -> list[tuple[str, str]]:
