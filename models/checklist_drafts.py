@@ -52,7 +52,7 @@ ITEM_WHERE_RE = re.compile(r"item (?P<key>[^.\[]*)(?:\.(?P<field>\w+))?")
 # The item fields the form shows, by item type; every other field travels unchanged (`extra`).
 _COMMON = ("key", "type", "label", "required", "help", "show_if")
 _SHOWN = {
-    "pass_fail": (*_COMMON, "expect", "severity", "fail_label"),
+    "pass_fail": (*_COMMON, "severity", "fail_label"),
     "yes_no": (*_COMMON, "expect", "severity", "fail_label"),
     "single_choice": (*_COMMON, "options", "fail_values", "severity", "fail_label"),
     "multiple_choice": (*_COMMON, "options", "fail_values", "severity", "fail_label"),
@@ -75,9 +75,9 @@ _TEMPLATE_SHOWN = ("key", "kind", "title", "items", "roles", "basis", "minimum_f
 class FormData(Protocol):
     """What a door's form data offers (werkzeug's MultiDict does)."""
 
-    def get(self, key: str, default: Any = None) -> Any: ...
+    def get(self, key: str) -> str | None: ...
 
-    def getlist(self, key: str) -> list[Any]: ...
+    def getlist(self, key: str) -> list[str]: ...
 
 
 @dataclass
@@ -318,7 +318,7 @@ def draft_from_form(form: FormData) -> ChecklistDraft:
     """The draft the editor's form sent back (field names as `field_name` makes them)."""
 
     def text(name: str) -> str:
-        return str(form.get(name, "") or "")
+        return str(form.get(name) or "")
 
     items = []
     for index in range(_count(text("item_count"))):

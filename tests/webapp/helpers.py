@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from html.parser import HTMLParser
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -44,3 +45,50 @@ def submit_form(
         data=body,
         content_type=f"multipart/form-data; boundary={boundary}",
     )
+
+
+class _FormReader(HTMLParser):
+    """What a browser sends for the page's first form, without pressing any button."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pairs: list[tuple[str, str]] = []
+        self._select: str | None = None
+        self._options: list[tuple[str, bool]] = []
+        self._textarea: str | None = None
+        self._text = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        name = a.get("name", "")
+        if tag == "input" and name and a.get("type", "text") not in ("submit", "file"):
+            if a.get("type") not in ("checkbox", "radio") or "checked" in a:
+                self.pairs.append((name, a.get("value", "on" if "checked" in a else "")))
+        elif tag == "select":
+            self._select, self._options = name, []
+        elif tag == "option" and self._select is not None:
+            self._options.append((a.get("value", ""), "selected" in a))
+        elif tag == "textarea":
+            self._textarea, self._text = name, ""
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea is not None:
+            self._text += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select" and self._select is not None:
+            chosen = [v for v, selected in self._options if selected] or [
+                v for v, _ in self._options[:1]
+            ]
+            self.pairs += [(self._select, v) for v in chosen]
+            self._select = None
+        elif tag == "textarea" and self._textarea is not None:
+            self.pairs.append((self._textarea, self._text))
+            self._textarea = None
+
+
+def form_values(html: str) -> list[tuple[str, str]]:
+    """The (name, value) pairs the page's form would send as it stands."""
+    reader = _FormReader()
+    reader.feed(html)
+    return reader.pairs

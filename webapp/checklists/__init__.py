@@ -1,8 +1,10 @@
-"""Checklists for district administrators: read every template, edit one as TOML, keep versions."""
+"""Checklists for district administrators: read every template, edit one in a form or as TOML,
+keep versions."""
 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 
 import tomli_w
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -13,6 +15,18 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 from wtforms import TextAreaField
 
+from models.assets import KIND_LABELS, AssetKind
+from models.checklist_drafts import (
+    ITEM_TYPE_LABELS,
+    ChecklistDraft,
+    apply_action,
+    draft_from_form,
+    draft_from_spec,
+    field_of,
+    free_checklist_key,
+    new_draft,
+    spec_from_draft,
+)
 from models.checklist_roles import (
     ADMIN_ROLES,
     RolesRefused,
@@ -21,6 +35,8 @@ from models.checklist_roles import (
     set_filing_roles,
 )
 from models.checklists import (
+    MINIMUM_FREQUENCY_LABELS,
+    SEVERITIES,
     FormTemplate,
     TemplateError,
     latest_template,
@@ -30,7 +46,7 @@ from models.checklists import (
 )
 from models.people import ROLE_LABELS, Role
 from webapp import db
-from webapp.i18n import current_locale, translate
+from webapp.i18n import current_locale, severity_label, translate
 
 bp = Blueprint("checklists", __name__, template_folder="templates")
 
@@ -197,3 +213,72 @@ def _edit(key: str | None, initial: str) -> str | Response | tuple[str, int]:
         form.source.data = initial
     page = render_template("checklists/edit.html", form=form, key=key, error=error)
     return (page, 422) if error else page
+
+
+@bp.route("/checklists/new/form", methods=["GET", "POST"])
+@login_required
+def build_new_checklist() -> str | Response | tuple[str, int]:
+    """A new checklist written in a form, for a logistics officer who does not write TOML."""
+    _district_admin_only()
+    return _build(None, lambda: new_draft(free_checklist_key(db.session()), AssetKind.CANTEEN))
+
+
+@bp.route("/checklists/<key>/form", methods=["GET", "POST"])
+@login_required
+def build_checklist(key: str) -> str | Response | tuple[str, int]:
+    """The checklist's next version, written in the form; saved exactly as its TOML would be."""
+    _district_admin_only()
+    current = latest_template(db.session(), key)
+    if current is None:
+        abort(404)
+    return _build(key, lambda: draft_from_spec(current.spec))
+
+
+def _build(
+    key: str | None, initial: Callable[[], ChecklistDraft]
+) -> str | Response | tuple[str, int]:
+    """Each button of the form sends the whole draft: add, move or remove an item, or save it."""
+    form = RolesForm()
+    errors: dict[str, str] = {}
+    if not form.is_submitted():
+        draft = initial()
+    else:
+        draft = draft_from_form(request.form)
+        if key is not None:
+            draft.key = key
+        action = str(request.form.get("action", "refresh"))
+        if not form.validate():  # CSRFProtect has checked the token already; this is its twin
+            abort(400)
+        if action == "save":
+            try:
+                spec = spec_from_draft(draft, gettext("the checklist"))
+                saved = save_checklist(
+                    db.session(), current_user, spec, editing=key, now=db.clock().now()
+                )
+            except TemplateError as exc:
+                errors[field_of(exc, draft)] = exc.text(gettext, current_locale())
+            else:
+                flash(gettext("Saved as version %(version)d.", version=saved.version), "success")
+                return redirect(url_for("checklists.show_checklist", key=saved.key))
+        else:
+            draft = apply_action(draft, action)
+    page = render_template(
+        "checklists/build.html",
+        form=form,
+        key=key,
+        draft=draft,
+        errors=errors,
+        locale=current_locale(),
+        kinds=[(kind.value, gettext(label)) for kind, label in KIND_LABELS.items()],
+        roles=[(role.value, gettext(ROLE_LABELS[role])) for role in Role],
+        types=[(t, gettext(label)) for t, label in ITEM_TYPE_LABELS.items()],
+        severities=[(s, severity_label(s)) for s in SEVERITIES],
+        minimums=[(m, gettext(label)) for m, label in MINIMUM_FREQUENCY_LABELS.items()],
+        answer_labels={
+            "pass": gettext("Pass"),
+            "fail": gettext("Fail"),
+            "yes": gettext("Yes"),
+            "no": gettext("No"),
+        },
+    )
+    return (page, 422) if errors else page
