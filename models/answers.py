@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
-from models.catalogue import LOCALES, translate
+from models.catalogue import LOCALES, join_list, translate
 from models.checklists import ItemSpec, TemplateSpec
 from models.messages import N_, Message, SubmissionInvalid
+from models.people import ROLE_LABELS, Role
 from models.suppliers import SUPPLY_CATEGORIES
 
 if TYPE_CHECKING:
@@ -31,6 +32,19 @@ class Directory:
 
     people: Mapping[int, str] = field(default_factory=dict)
     suppliers: Mapping[int, SupplierChoice] = field(default_factory=dict)
+    # The roles each of those people holds at the school, for items that name only some.
+    roles: Mapping[int, frozenset[str]] = field(default_factory=dict)
+
+    def people_for(self, item: ItemSpec) -> dict[int, str]:
+        """Whom a person item offers and accepts: everyone, or those holding one of its roles."""
+        if not item.roles:
+            return dict(self.people)
+        wanted = set(item.roles)
+        return {
+            person_id: name
+            for person_id, name in self.people.items()
+            if wanted & self.roles.get(person_id, frozenset())
+        }
 
 
 @dataclass(frozen=True)
@@ -153,6 +167,13 @@ def _parse(item: ItemSpec, values: list[str], asset: Asset, directory: Directory
     if item.type == "person":
         if not value.isdigit() or int(value) not in directory.people:
             raise _Refused(Message(N_("Choose a person from the list.")))
+        if int(value) not in directory.people_for(item):
+            raise _Refused(
+                Message(
+                    N_("Only someone in one of these roles can be named here: %(roles)s."),
+                    {"roles": _role_names(item.roles)},
+                )
+            )
         return {"id": int(value), "name": directory.people[int(value)]}
     if item.type == "supplier":
         if not value.isdigit() or int(value) not in directory.suppliers:
@@ -161,6 +182,14 @@ def _parse(item: ItemSpec, values: list[str], asset: Asset, directory: Directory
             raise _Refused(refused)
         return {"id": int(value), "name": directory.suppliers[int(value)].name}
     return _parse_number(item, value, asset)
+
+
+def _role_names(roles: tuple[str, ...]) -> dict[str, str]:
+    """The roles a person item names, in each language."""
+    return {
+        locale: join_list([translate(locale, ROLE_LABELS[Role(r)]) for r in roles], locale)
+        for locale in LOCALES
+    }
 
 
 def _at_most_item(spec: TemplateSpec, item: ItemSpec, answers: Mapping[str, Any]) -> None:

@@ -160,6 +160,9 @@ class ItemSpec:
     # What 全部合格 answers here: an answer, or False for a statement only the person can make
     # ("I am the escort teacher, on board"); unset, the one passing answer of an item that fails.
     all_ok: str | bool | None = None
+    # For a person item: only people holding one of these roles at the school (models/people.py
+    # Role values) are offered and accepted; empty, anyone at the school.
+    roles: tuple[str, ...] = ()
 
     def text(self, locale: str) -> str:
         return pick_text(self.label, locale)
@@ -377,14 +380,15 @@ def spec_from_json(
     )
 
 
-def _roles(raw: Any, fail: Any) -> tuple[str, ...]:
-    """The roles that may file the checklist, as models/people.py names them."""
+def _roles(raw: Any, fail: Any, where: str = "roles") -> tuple[str, ...]:
+    """The roles that may file the checklist (or be named by a person item), as
+    models/people.py names them."""
     known = [role.value for role in Role]
     if not isinstance(raw, list) or not all(isinstance(r, str) for r in raw):
-        raise fail("roles", N_("must be a list of roles: %(values)s"), values=known)
+        raise fail(where, N_("must be a list of roles: %(values)s"), values=known)
     unknown = [r for r in raw if r not in known]
     if unknown:
-        raise fail("roles", N_("%(names)s: must be one of %(values)s"), names=unknown, values=known)
+        raise fail(where, N_("%(names)s: must be one of %(values)s"), names=unknown, values=known)
     return tuple(dict.fromkeys(raw))
 
 
@@ -437,6 +441,10 @@ def _item_from_json(
     fields["options"] = tuple(_options(raw.get("options", []), where, kind, fail))
     for name in ("fail_values",):
         fields[name] = tuple(raw.get(name, ()))
+    if raw.get("roles") is not None:
+        if kind != "person":
+            raise fail(f"{where}.roles", N_("only person items name roles"))
+        fields["roles"] = _roles(raw["roles"], fail, f"{where}.roles")
     if raw.get("show_if") is not None:
         fields["show_if"] = _condition(raw["show_if"], where, earlier, fail)
     if raw.get("fail_label") is not None:

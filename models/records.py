@@ -41,7 +41,7 @@ from models.photos import (
     process_photo,
     store_photo,
 )
-from models.staff import people_at_school
+from models.staff import people_at_school, school_roles
 from models.suppliers import suppliers_for
 from models.trips import (
     TripRefused,
@@ -506,11 +506,9 @@ def directory_for(
     """Whom and what the checklist may name, looked up only when it has such an item; with
     `today`, a supplier whose licence has expired by then is refused."""
     types = {item.type for item in spec.items}
-    people = (
-        {p.id: p.display_name for p in people_at_school(session, asset.school)}
-        if "person" in types
-        else {}
-    )
+    at_school = people_at_school(session, asset.school) if "person" in types else []
+    people = {p.id: p.display_name for p in at_school}
+    roles = {p.id: frozenset(str(r) for r in school_roles(p, asset.school)) for p in at_school}
     suppliers = {}
     if "supplier" in types:
         district_id = session.get_one(School, asset.school_id).district_id
@@ -523,7 +521,7 @@ def directory_for(
             )
             for s in suppliers_for(session, district_id)
         }
-    return Directory(people=people, suppliers=suppliers)
+    return Directory(people=people, suppliers=suppliers, roles=roles)
 
 
 def _licence_refusal(supplier: str, licence: Document) -> Message:

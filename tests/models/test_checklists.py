@@ -227,3 +227,14 @@ def test_a_basis_needs_both_languages_and_a_frequency_must_be_one_the_format_kno
         spec_from_json({**_one_item(type="text"), "basis": {"zh_CN": "第61号令"}})
     with pytest.raises(TemplateError, match=r"minimum_frequency: must be one of every_meal"):
         spec_from_json({**_one_item(type="text"), "minimum_frequency": "sometimes"})
+
+
+def test_a_person_item_names_only_known_roles_and_only_a_person_item_names_roles() -> None:
+    spec = spec_from_json(_one_item(type="person", roles=["canteen_staff", "food_safety_officer"]))
+    assert spec.item("q").roles == ("canteen_staff", "food_safety_officer")
+    assert spec_from_json(spec.to_json(), stored=True).item("q").roles == spec.item("q").roles
+
+    with pytest.raises(TemplateError, match=r"item q\.roles: chef: must be one of"):
+        spec_from_json(_one_item(type="person", roles=["chef"]))
+    with pytest.raises(TemplateError, match=r"item q\.roles: only person items name roles"):
+        spec_from_json(_one_item(type="text", roles=["teacher"]))

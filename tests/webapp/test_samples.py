@@ -107,3 +107,22 @@ def test_the_canteen_forms_ask_for_what_the_rules_name(
         html = page.get_data(as_text=True)
         assert page.status_code == 200, key
         assert all(label in html for label in labels), key
+
+
+def test_the_sampler_list_offers_the_canteen_staff_and_not_the_teachers(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session)
+    make_person(session, clock, school, Role.CANTEEN_STAFF, "cook")
+    make_person(session, clock, school, Role.FOOD_SAFETY_OFFICER, "officer")
+    make_person(session, clock, school, Role.TEACHER, "teacher")
+    canteen = make_asset(session, clock, school, AssetKind.CANTEEN, "ST-01", "学生食堂")
+    session.commit()
+    token = canteen.current_label.token  # type: ignore[union-attr]
+    auth.login("cook")
+
+    page = client.get(f"/s/{token}/record/canteen_food_sample_retention").get_data(as_text=True)
+    picker = page.split('id="i-sampler"')[1].split("</select>")[0]
+
+    assert ">Cook<" in picker and ">Officer<" in picker
+    assert ">Teacher<" not in picker
