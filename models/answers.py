@@ -110,6 +110,8 @@ def check_answers(
         if not values:
             if item.required:
                 errors[item.key] = Message(N_("Please answer this."))
+            elif (needed := _required_by(spec, item, answers)) is not None:
+                errors[item.key] = needed
             continue
         try:
             answers[item.key] = _parse(item, values, asset, directory)
@@ -127,6 +129,32 @@ def check_answers(
         raise SubmissionInvalid(errors, overload=overloads[0] if overloads else None)
     failed = [item.key for item in spec.items if _fails(item, answers)]
     return CheckedAnswers(answers=answers, failed_items=failed, hidden=frozenset(hidden))
+
+
+def _required_by(spec: TemplateSpec, item: ItemSpec, answers: Mapping[str, Any]) -> Message | None:
+    """Why an optional item must be answered after all: the answer its `required_if` names."""
+    condition = item.required_if
+    if condition is None:
+        return None
+    given = answers.get(condition.item)
+    given_values = given if isinstance(given, list) else [given]
+    chosen = [v for v in given_values if v in condition.values]
+    if not chosen:
+        return None
+    source = spec.item(condition.item)
+    answer = next((o for o in source.options if o.value == chosen[0]), None)
+    return Message(
+        N_("Please answer this: “%(item)s” is “%(answer)s”."),
+        {
+            "item": dict(source.label),
+            "answer": dict(answer.label) if answer else _built_in_answer(chosen[0]),
+        },
+    )
+
+
+def _built_in_answer(value: str) -> dict[str, str]:
+    labels = {"pass": N_("Pass"), "fail": N_("Fail"), "yes": N_("Yes"), "no": N_("No")}
+    return {loc: translate(loc, labels[value]) for loc in LOCALES}
 
 
 class _Refused(Exception):

@@ -144,6 +144,8 @@ class ItemSpec:
     fail_above: float | None = None
     severity: str = "major"
     show_if: Condition | None = None
+    # Required only when an earlier item's answer is one of the values (a comment on 不满意).
+    required_if: Condition | None = None
     max_from_attribute: str | None = None
     # A number no larger than the answer to this earlier number item (subscribed ≤ class size).
     max_from_item: str | None = None
@@ -310,7 +312,7 @@ def _item_json(item: ItemSpec) -> dict[str, Any]:
         if name in ("key", "type", "label") or value != getattr(defaults, name):
             if name == "options":
                 value = [{"value": o.value, "label": o.label} for o in value]
-            elif name == "show_if":
+            elif name in ("show_if", "required_if"):
                 value = {"item": value.item, "values": list(value.values)}
             elif isinstance(value, tuple):
                 value = list(value)
@@ -445,8 +447,9 @@ def _item_from_json(
         if kind != "person":
             raise fail(f"{where}.roles", N_("only person items name roles"))
         fields["roles"] = _roles(raw["roles"], fail, f"{where}.roles")
-    if raw.get("show_if") is not None:
-        fields["show_if"] = _condition(raw["show_if"], where, earlier, fail)
+    for name in ("show_if", "required_if"):
+        if raw.get(name) is not None:
+            fields[name] = _condition(raw[name], where, earlier, fail, name)
     if raw.get("fail_label") is not None:
         _check_texts(raw["fail_label"], f"{where}.fail_label", fail)
         fields["fail_label"] = dict(raw["fail_label"])
@@ -535,22 +538,24 @@ def _options(raw: Any, where: str, kind: str, fail: Any) -> list[Option]:
     return options
 
 
-def _condition(raw: Any, where: str, earlier: list[ItemSpec], fail: Any) -> Condition:
+def _condition(
+    raw: Any, where: str, earlier: list[ItemSpec], fail: Any, name: str = "show_if"
+) -> Condition:
     if not isinstance(raw, Mapping) or "item" not in raw or not raw.get("values"):
-        raise fail(f"{where}.show_if", N_("needs an item and a list of values"))
+        raise fail(f"{where}.{name}", N_("needs an item and a list of values"))
     source = next((i for i in earlier if i.key == raw["item"]), None)
     if source is None:
-        raise fail(f"{where}.show_if.item", NO_EARLIER, item=repr(raw["item"]))
+        raise fail(f"{where}.{name}.item", NO_EARLIER, item=repr(raw["item"]))
     if not source.values:
         raise fail(
-            f"{where}.show_if.item",
+            f"{where}.{name}.item",
             N_("%(item)s is not a choice, yes/no or pass/fail"),
             item=repr(raw["item"]),
         )
     values = tuple(str(v) for v in raw["values"])
     if source.values and not set(values) <= set(source.values):
         raise fail(
-            f"{where}.show_if.values", N_("%(item)s has no such answer"), item=repr(raw["item"])
+            f"{where}.{name}.values", N_("%(item)s has no such answer"), item=repr(raw["item"])
         )
     return Condition(item=source.key, values=values)
 

@@ -238,3 +238,28 @@ def test_a_person_item_names_only_known_roles_and_only_a_person_item_names_roles
         spec_from_json(_one_item(type="person", roles=["chef"]))
     with pytest.raises(TemplateError, match=r"item q\.roles: only person items name roles"):
         spec_from_json(_one_item(type="text", roles=["teacher"]))
+
+
+def test_a_required_if_names_an_earlier_answer_and_is_kept_with_the_version() -> None:
+    rating = {
+        "key": "rating",
+        "type": "single_choice",
+        "label": TEXT,
+        "options": [{"value": "ok", "label": TEXT}, {"value": "bad", "label": TEXT}],
+    }
+    comment = {"key": "comment", "type": "text", "label": TEXT, "required": False}
+    data = {"key": "x", "kind": "bus", "title": TEXT, "items": [rating, comment]}
+
+    comment["required_if"] = {"item": "rating", "values": ["bad"]}
+    spec = spec_from_json(data)
+    assert (
+        spec_from_json(spec.to_json()).item("comment").required_if
+        == spec.item("comment").required_if
+    )
+
+    comment["required_if"] = {"item": "rating", "values": ["awful"]}
+    with pytest.raises(TemplateError, match=r"item comment\.required_if\.values: 'rating' has"):
+        spec_from_json(data)
+    comment["required_if"] = {"item": "later", "values": ["bad"]}
+    with pytest.raises(TemplateError, match=r"item comment\.required_if\.item: no earlier item"):
+        spec_from_json(data)
