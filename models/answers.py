@@ -12,7 +12,7 @@ from models.catalogue import LOCALES, join_list, translate
 from models.checklists import ItemSpec, TemplateSpec
 from models.messages import N_, Message, SubmissionInvalid
 from models.people import ROLE_LABELS, Role
-from models.suppliers import SUPPLY_CATEGORIES
+from models.suppliers import SUPPLY_CATEGORIES, licence_need
 
 if TYPE_CHECKING:
     from models.assets import Asset
@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 class SupplierChoice:
     name: str
     categories: tuple[str, ...]
-    # Why the supplier is refused whatever the category: its business licence has expired.
-    refused: Message | None = None
+    # Why goods needing each licence ("food", "business", "any": models/suppliers.py
+    # licence_need) are refused: that licence is missing or expired. No entry: licensed.
+    refusals: Mapping[str, Message] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -121,8 +122,10 @@ def check_answers(
             if refused.overload is not None:
                 overloads.append(refused.overload)
     for item in spec.items:
-        if item.type == "supplier" and item.key in answers:
-            refusal = _unapproved(spec, item, answers, directory)
+        if item.type == "supplier" and item.key in answers and _vetted(item, answers):
+            refusal = _unapproved(spec, item, answers, directory) or _unlicensed(
+                item, answers, directory
+            )
             if refusal is not None:
                 errors[item.key] = refusal
     if errors:
@@ -206,8 +209,6 @@ def _parse(item: ItemSpec, values: list[str], asset: Asset, directory: Directory
     if item.type == "supplier":
         if not value.isdigit() or int(value) not in directory.suppliers:
             raise _Refused(Message(N_("Choose a supplier from the list.")))
-        if (refused := directory.suppliers[int(value)].refused) is not None:
-            raise _Refused(refused)
         return {"id": int(value), "name": directory.suppliers[int(value)].name}
     return _parse_number(item, value, asset)
 
@@ -234,11 +235,33 @@ def _at_most_item(spec: TemplateSpec, item: ItemSpec, answers: Mapping[str, Any]
         )
 
 
+def _category(item: ItemSpec, answers: Mapping[str, Any]) -> str | None:
+    """The category of goods a supplier item is judged for, when the checklist names one."""
+    return item.category or (answers.get(item.category_from) if item.category_from else None)
+
+
+def _vetted(item: ItemSpec, answers: Mapping[str, Any]) -> bool:
+    """A supplier is checked unless its `checked_if` says otherwise: a refused delivery is
+    recorded whoever brought it."""
+    condition = item.checked_if
+    if condition is None:
+        return True
+    given = answers.get(condition.item)
+    given_values = given if isinstance(given, list) else [given]
+    return any(v in condition.values for v in given_values if v is not None)
+
+
+def _unlicensed(item: ItemSpec, answers: Mapping[str, Any], directory: Directory) -> Message | None:
+    """Goods or services from a supplier without the valid licence they need are refused."""
+    supplier = directory.suppliers[answers[item.key]["id"]]
+    return supplier.refusals.get(licence_need(_category(item, answers)))
+
+
 def _unapproved(
     spec: TemplateSpec, item: ItemSpec, answers: Mapping[str, Any], directory: Directory
 ) -> Message | None:
     """Goods of a category the chosen supplier is not approved for must not be accepted."""
-    category = item.category or (answers.get(item.category_from) if item.category_from else None)
+    category = _category(item, answers)
     if category is None:
         return None
     supplier = directory.suppliers[answers[item.key]["id"]]
@@ -251,8 +274,8 @@ def _unapproved(
         label = {loc: translate(loc, SUPPLY_CATEGORIES[category]) for loc in LOCALES}
     return Message(
         N_(
-            "%(supplier)s is not approved to supply %(category)s. "
-            "Do not accept these goods; tell the school office."
+            "%(supplier)s is not approved to supply %(category)s. Do not accept these goods: "
+            "the district administrator (教育局) approves suppliers."
         ),
         {"supplier": supplier.name, "category": label},
     )

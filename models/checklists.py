@@ -7,7 +7,7 @@ import json
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
@@ -157,6 +157,9 @@ class ItemSpec:
     category_from: str | None = None
     # For a supplier item: the one category it always supplies (student milk), no choice asked.
     category: str | None = None
+    # For a supplier item: its approval and licence are checked only when this item (earlier or
+    # later) has one of the values (goods accepted); a refused delivery is always recorded.
+    checked_if: Condition | None = None
     # What a failure of this item is called ("压力表指针不在绿区"), shown instead of the label.
     fail_label: dict[str, str] = field(default_factory=dict)
     # What 全部合格 answers here: an answer, or False for a statement only the person can make
@@ -312,7 +315,7 @@ def _item_json(item: ItemSpec) -> dict[str, Any]:
         if name in ("key", "type", "label") or value != getattr(defaults, name):
             if name == "options":
                 value = [{"value": o.value, "label": o.label} for o in value]
-            elif name in ("show_if", "required_if"):
+            elif name in ("show_if", "required_if", "checked_if"):
                 value = {"item": value.item, "values": list(value.values)}
             elif isinstance(value, tuple):
                 value = list(value)
@@ -353,7 +356,16 @@ def spec_from_json(
         raise fail("items", N_("a checklist needs at least one item"))
     items: list[ItemSpec] = []
     for index, raw in enumerate(data["items"]):
-        items.append(_item_from_json(raw, f"item {raw.get('key', index + 1)!s}", items, fail))
+        fields = {k: v for k, v in raw.items() if k != "checked_if"}
+        items.append(_item_from_json(fields, f"item {raw.get('key', index + 1)!s}", items, fail))
+    for index, raw in enumerate(data["items"]):
+        if raw.get("checked_if") is not None:
+            where = f"item {items[index].key}"
+            if items[index].type != "supplier":
+                raise fail(f"{where}.checked_if", N_("only supplier items are checked"))
+            others = [i for i in items if i.key != items[index].key]
+            condition = _condition(raw["checked_if"], where, others, fail, "checked_if")
+            items[index] = replace(items[index], checked_if=condition)
     trip = data.get("trip")
     if trip not in (None, "departure", "arrival"):
         raise fail("trip", N_("must be departure or arrival"))
@@ -545,7 +557,8 @@ def _condition(
         raise fail(f"{where}.{name}", N_("needs an item and a list of values"))
     source = next((i for i in earlier if i.key == raw["item"]), None)
     if source is None:
-        raise fail(f"{where}.{name}.item", NO_EARLIER, item=repr(raw["item"]))
+        problem = N_("no item %(item)s") if name == "checked_if" else NO_EARLIER
+        raise fail(f"{where}.{name}.item", problem, item=repr(raw["item"]))
     if not source.values:
         raise fail(
             f"{where}.{name}.item",
