@@ -263,3 +263,17 @@ def test_a_required_if_names_an_earlier_answer_and_is_kept_with_the_version() ->
     comment["required_if"] = {"item": "later", "values": ["bad"]}
     with pytest.raises(TemplateError, match=r"item comment\.required_if\.item: no earlier item"):
         spec_from_json(data)
+
+
+def test_checked_if_is_only_for_a_supplier_item_and_names_an_item_of_the_checklist() -> None:
+    data = _with_supplier({"type": "text"}, {"checked_if": {"item": "category", "values": ["x"]}})
+    with pytest.raises(TemplateError, match=r"item supplier\.checked_if\.item: .* is not a choice"):
+        spec_from_json(data)
+    data["items"][1] = {
+        "key": "note",
+        "type": "text",
+        "label": TEXT,
+        "checked_if": {"item": "category", "values": ["x"]},
+    }
+    with pytest.raises(TemplateError, match=r"item note\.checked_if: only supplier items"):
+        spec_from_json(data)
