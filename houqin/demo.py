@@ -30,7 +30,7 @@ from models.photos import PhotoStore
 from models.records import Channel, Upload, submit_record
 from models.recurrence import Frequency, Rule
 from models.retirement import retire_asset
-from models.suppliers import add_supplier
+from models.suppliers import Supplier, add_supplier
 from models.sweep import sweep
 from models.training import add_training
 from models.trips import check_rear
@@ -177,7 +177,7 @@ def _create(session: Session, settings: Settings, now: datetime) -> None:
     )
     grant_role(session, newcomer, role, schools[school_index])
     for name, categories, brands in SUPPLIERS:
-        add_supplier(
+        supplier = add_supplier(
             session,
             people["district"],
             district.id,
@@ -186,6 +186,7 @@ def _create(session: Session, settings: Settings, now: datetime) -> None:
             designated_brands=brands,
             now=now,
         )
+        _food_licence(session, supplier, now)
     for index, school in enumerate(schools):
         # On the books for a month: their checks are due as usual, not from their next window.
         _assets(session, school, people, index, now - timedelta(days=30))
@@ -387,6 +388,24 @@ DEMO_DUTIES = {
     AssetKind.DORM_ROOM: ("dorm1", ["dorm_room_disinfection"]),
     AssetKind.CANTEEN: ("canteen1", ["canteen_tableware_disinfection"]),
 }
+
+
+def _food_licence(session: Session, supplier: Supplier, now: datetime) -> None:
+    """A designated food supplier's valid 食品经营许可证, issued a year ago for five years."""
+    today = now.date()
+    session.add(
+        Document(
+            district_id=supplier.district_id,
+            school_id=None,
+            kind=DocumentKind.FOOD_BUSINESS_LICENCE,
+            title="食品经营许可证",
+            number=f"JY1210102{supplier.id:07d}",
+            supplier_id=supplier.id,
+            issued_on=today - timedelta(days=365),
+            expires_on=today + timedelta(days=4 * 365),
+            created_at=now - timedelta(days=365),
+        )
+    )
 
 
 def _history(
@@ -647,8 +666,9 @@ def _canteen_rules(
     """The canteen as the food-safety rules ask it: the principal's accompanied lunches of the
     last school days (one with a problem handled), a parent's meal with feedback, the samples
     of each dish three days ago (past 48 hours, one disposed of) and yesterday (still kept),
-    and a rice supplier whose business licence ran out ten days ago: the receiving form
-    refuses it, naming the licence. The disinfection service's papers are in the register."""
+    and a rice supplier whose food business licence ran out ten days ago: the receiving form
+    refuses its goods, naming the licence (a refusal is still recorded). The disinfection
+    service's papers are in the register."""
     canteen = next((a for a in assets if a.kind == AssetKind.CANTEEN), None)
     meal = latest_template(session, "canteen_accompanied_meal")
     parent = latest_template(session, "canteen_parent_meal")
@@ -751,12 +771,12 @@ def _canteen_rules(
         people["district"],
         canteen.school.district_id,
         name="清源餐具集中消毒中心",
-        categories=["other"],
+        categories=["tableware_disinfection"],
         designated_brands=[],
         now=now,
     )
     for holder, kind, title, number, expires in (
-        (mill, DocumentKind.BUSINESS_LICENCE, "食品经营许可证", "JY12101020000123", -10),
+        (mill, DocumentKind.FOOD_BUSINESS_LICENCE, "食品经营许可证", "JY12101020000123", -10),
         (vendor, DocumentKind.BUSINESS_LICENCE, "营业执照", "91210100MA0XYZ123K", 400),
         (vendor, DocumentKind.TEST_REPORT, "餐饮具消毒检测合格报告", "XD2026-118", 150),
     ):
@@ -983,6 +1003,19 @@ def _daily_life(
         categories=["milk"],
         designated_brands=[],
         now=now,
+    )
+    session.add(
+        Document(
+            district_id=district.id,
+            school_id=None,
+            kind=DocumentKind.FOOD_PRODUCTION_LICENCE,
+            title="食品生产许可证",
+            number="SC10521010200123",
+            supplier_id=dairy.id,
+            issued_on=now.date() - timedelta(days=400),
+            expires_on=now.date() + timedelta(days=1400),
+            created_at=now - timedelta(days=400),
+        )
     )
     for duty in ensure_builtin_duties(
         session, district, now=now, policy=sweep_policy(settings).defaults

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
-from models.catalogue import LOCALES, translate
+from models.catalogue import LOCALES, join_list, translate
 from models.checklists import ItemSpec, TemplateSpec
 from models.messages import N_, Message, SubmissionInvalid
-from models.suppliers import SUPPLY_CATEGORIES
+from models.people import ROLE_LABELS, Role
+from models.suppliers import SUPPLY_CATEGORIES, licence_need
 
 if TYPE_CHECKING:
     from models.assets import Asset
@@ -21,8 +22,9 @@ if TYPE_CHECKING:
 class SupplierChoice:
     name: str
     categories: tuple[str, ...]
-    # Why the supplier is refused whatever the category: its business licence has expired.
-    refused: Message | None = None
+    # Why goods needing each licence ("food", "business", "any": models/suppliers.py
+    # licence_need) are refused: that licence is missing or expired. No entry: licensed.
+    refusals: Mapping[str, Message] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,19 @@ class Directory:
 
     people: Mapping[int, str] = field(default_factory=dict)
     suppliers: Mapping[int, SupplierChoice] = field(default_factory=dict)
+    # The roles each of those people holds at the school, for items that name only some.
+    roles: Mapping[int, frozenset[str]] = field(default_factory=dict)
+
+    def people_for(self, item: ItemSpec) -> dict[int, str]:
+        """Whom a person item offers and accepts: everyone, or those holding one of its roles."""
+        if not item.roles:
+            return dict(self.people)
+        wanted = set(item.roles)
+        return {
+            person_id: name
+            for person_id, name in self.people.items()
+            if wanted & self.roles.get(person_id, frozenset())
+        }
 
 
 @dataclass(frozen=True)
@@ -96,6 +111,8 @@ def check_answers(
         if not values:
             if item.required:
                 errors[item.key] = Message(N_("Please answer this."))
+            elif (needed := _required_by(spec, item, answers)) is not None:
+                errors[item.key] = needed
             continue
         try:
             answers[item.key] = _parse(item, values, asset, directory)
@@ -105,14 +122,42 @@ def check_answers(
             if refused.overload is not None:
                 overloads.append(refused.overload)
     for item in spec.items:
-        if item.type == "supplier" and item.key in answers:
-            refusal = _unapproved(spec, item, answers, directory)
+        if item.type == "supplier" and item.key in answers and _vetted(item, answers):
+            refusal = _unapproved(spec, item, answers, directory) or _unlicensed(
+                item, answers, directory
+            )
             if refusal is not None:
                 errors[item.key] = refusal
     if errors:
         raise SubmissionInvalid(errors, overload=overloads[0] if overloads else None)
     failed = [item.key for item in spec.items if _fails(item, answers)]
     return CheckedAnswers(answers=answers, failed_items=failed, hidden=frozenset(hidden))
+
+
+def _required_by(spec: TemplateSpec, item: ItemSpec, answers: Mapping[str, Any]) -> Message | None:
+    """Why an optional item must be answered after all: the answer its `required_if` names."""
+    condition = item.required_if
+    if condition is None:
+        return None
+    given = answers.get(condition.item)
+    given_values = given if isinstance(given, list) else [given]
+    chosen = [v for v in given_values if v in condition.values]
+    if not chosen:
+        return None
+    source = spec.item(condition.item)
+    answer = next((o for o in source.options if o.value == chosen[0]), None)
+    return Message(
+        N_("Please answer this: “%(item)s” is “%(answer)s”."),
+        {
+            "item": dict(source.label),
+            "answer": dict(answer.label) if answer else _built_in_answer(chosen[0]),
+        },
+    )
+
+
+def _built_in_answer(value: str) -> dict[str, str]:
+    labels = {"pass": N_("Pass"), "fail": N_("Fail"), "yes": N_("Yes"), "no": N_("No")}
+    return {loc: translate(loc, labels[value]) for loc in LOCALES}
 
 
 class _Refused(Exception):
@@ -153,14 +198,27 @@ def _parse(item: ItemSpec, values: list[str], asset: Asset, directory: Directory
     if item.type == "person":
         if not value.isdigit() or int(value) not in directory.people:
             raise _Refused(Message(N_("Choose a person from the list.")))
+        if int(value) not in directory.people_for(item):
+            raise _Refused(
+                Message(
+                    N_("Only someone in one of these roles can be named here: %(roles)s."),
+                    {"roles": _role_names(item.roles)},
+                )
+            )
         return {"id": int(value), "name": directory.people[int(value)]}
     if item.type == "supplier":
         if not value.isdigit() or int(value) not in directory.suppliers:
             raise _Refused(Message(N_("Choose a supplier from the list.")))
-        if (refused := directory.suppliers[int(value)].refused) is not None:
-            raise _Refused(refused)
         return {"id": int(value), "name": directory.suppliers[int(value)].name}
     return _parse_number(item, value, asset)
+
+
+def _role_names(roles: tuple[str, ...]) -> dict[str, str]:
+    """The roles a person item names, in each language."""
+    return {
+        locale: join_list([translate(locale, ROLE_LABELS[Role(r)]) for r in roles], locale)
+        for locale in LOCALES
+    }
 
 
 def _at_most_item(spec: TemplateSpec, item: ItemSpec, answers: Mapping[str, Any]) -> None:
@@ -177,11 +235,33 @@ def _at_most_item(spec: TemplateSpec, item: ItemSpec, answers: Mapping[str, Any]
         )
 
 
+def _category(item: ItemSpec, answers: Mapping[str, Any]) -> str | None:
+    """The category of goods a supplier item is judged for, when the checklist names one."""
+    return item.category or (answers.get(item.category_from) if item.category_from else None)
+
+
+def _vetted(item: ItemSpec, answers: Mapping[str, Any]) -> bool:
+    """A supplier is checked unless its `checked_if` says otherwise: a refused delivery is
+    recorded whoever brought it."""
+    condition = item.checked_if
+    if condition is None:
+        return True
+    given = answers.get(condition.item)
+    given_values = given if isinstance(given, list) else [given]
+    return any(v in condition.values for v in given_values if v is not None)
+
+
+def _unlicensed(item: ItemSpec, answers: Mapping[str, Any], directory: Directory) -> Message | None:
+    """Goods or services from a supplier without the valid licence they need are refused."""
+    supplier = directory.suppliers[answers[item.key]["id"]]
+    return supplier.refusals.get(licence_need(_category(item, answers)))
+
+
 def _unapproved(
     spec: TemplateSpec, item: ItemSpec, answers: Mapping[str, Any], directory: Directory
 ) -> Message | None:
     """Goods of a category the chosen supplier is not approved for must not be accepted."""
-    category = item.category or (answers.get(item.category_from) if item.category_from else None)
+    category = _category(item, answers)
     if category is None:
         return None
     supplier = directory.suppliers[answers[item.key]["id"]]
@@ -194,8 +274,8 @@ def _unapproved(
         label = {loc: translate(loc, SUPPLY_CATEGORIES[category]) for loc in LOCALES}
     return Message(
         N_(
-            "%(supplier)s is not approved to supply %(category)s. "
-            "Do not accept these goods; tell the school office."
+            "%(supplier)s is not approved to supply %(category)s. Do not accept these goods: "
+            "the district administrator (教育局) approves suppliers."
         ),
         {"supplier": supplier.name, "category": label},
     )

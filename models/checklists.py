@@ -7,7 +7,7 @@ import json
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
@@ -145,6 +145,8 @@ class ItemSpec:
     fail_above: float | None = None
     severity: str = "major"
     show_if: Condition | None = None
+    # Required only when an earlier item's answer is one of the values (a comment on 不满意).
+    required_if: Condition | None = None
     max_from_attribute: str | None = None
     # A number no larger than the answer to this earlier number item (subscribed ≤ class size).
     max_from_item: str | None = None
@@ -156,11 +158,17 @@ class ItemSpec:
     category_from: str | None = None
     # For a supplier item: the one category it always supplies (student milk), no choice asked.
     category: str | None = None
+    # For a supplier item: its approval and licence are checked only when this item (earlier or
+    # later) has one of the values (goods accepted); a refused delivery is always recorded.
+    checked_if: Condition | None = None
     # What a failure of this item is called ("压力表指针不在绿区"), shown instead of the label.
     fail_label: dict[str, str] = field(default_factory=dict)
     # What 全部合格 answers here: an answer, or False for a statement only the person can make
     # ("I am the escort teacher, on board"); unset, the one passing answer of an item that fails.
     all_ok: str | bool | None = None
+    # For a person item: only people holding one of these roles at the school (models/people.py
+    # Role values) are offered and accepted; empty, anyone at the school.
+    roles: tuple[str, ...] = ()
 
     def text(self, locale: str) -> str:
         return pick_text(self.label, locale)
@@ -308,7 +316,7 @@ def _item_json(item: ItemSpec) -> dict[str, Any]:
         if name in ("key", "type", "label") or value != getattr(defaults, name):
             if name == "options":
                 value = [{"value": o.value, "label": o.label} for o in value]
-            elif name == "show_if":
+            elif name in ("show_if", "required_if", "checked_if"):
                 value = {"item": value.item, "values": list(value.values)}
             elif isinstance(value, tuple):
                 value = list(value)
@@ -349,7 +357,16 @@ def spec_from_json(
         raise fail("items", N_("a checklist needs at least one item"))
     items: list[ItemSpec] = []
     for index, raw in enumerate(data["items"]):
-        items.append(_item_from_json(raw, f"item {raw.get('key', index + 1)!s}", items, fail))
+        fields = {k: v for k, v in raw.items() if k != "checked_if"}
+        items.append(_item_from_json(fields, f"item {raw.get('key', index + 1)!s}", items, fail))
+    for index, raw in enumerate(data["items"]):
+        if raw.get("checked_if") is not None:
+            where = f"item {items[index].key}"
+            if items[index].type != "supplier":
+                raise fail(f"{where}.checked_if", N_("only supplier items are checked"))
+            others = [i for i in items if i.key != items[index].key]
+            condition = _condition(raw["checked_if"], where, others, fail, "checked_if")
+            items[index] = replace(items[index], checked_if=condition)
     trip = data.get("trip")
     if trip not in (None, "departure", "arrival"):
         raise fail("trip", N_("must be departure or arrival"))
@@ -378,14 +395,15 @@ def spec_from_json(
     )
 
 
-def _roles(raw: Any, fail: Any) -> tuple[str, ...]:
-    """The roles that may file the checklist, as models/people.py names them."""
+def _roles(raw: Any, fail: Any, where: str = "roles") -> tuple[str, ...]:
+    """The roles that may file the checklist (or be named by a person item), as
+    models/people.py names them."""
     known = [role.value for role in Role]
     if not isinstance(raw, list) or not all(isinstance(r, str) for r in raw):
-        raise fail("roles", N_("must be a list of roles: %(values)s"), values=known)
+        raise fail(where, N_("must be a list of roles: %(values)s"), values=known)
     unknown = [r for r in raw if r not in known]
     if unknown:
-        raise fail("roles", N_("%(names)s: must be one of %(values)s"), names=unknown, values=known)
+        raise fail(where, N_("%(names)s: must be one of %(values)s"), names=unknown, values=known)
     return tuple(dict.fromkeys(raw))
 
 
@@ -438,8 +456,13 @@ def _item_from_json(
     fields["options"] = tuple(_options(raw.get("options", []), where, kind, fail))
     for name in ("fail_values",):
         fields[name] = tuple(raw.get(name, ()))
-    if raw.get("show_if") is not None:
-        fields["show_if"] = _condition(raw["show_if"], where, earlier, fail)
+    if raw.get("roles") is not None:
+        if kind != "person":
+            raise fail(f"{where}.roles", N_("only person items name roles"))
+        fields["roles"] = _roles(raw["roles"], fail, f"{where}.roles")
+    for name in ("show_if", "required_if"):
+        if raw.get(name) is not None:
+            fields[name] = _condition(raw[name], where, earlier, fail, name)
     if raw.get("fail_label") is not None:
         _check_texts(raw["fail_label"], f"{where}.fail_label", fail)
         fields["fail_label"] = dict(raw["fail_label"])
@@ -528,22 +551,25 @@ def _options(raw: Any, where: str, kind: str, fail: Any) -> list[Option]:
     return options
 
 
-def _condition(raw: Any, where: str, earlier: list[ItemSpec], fail: Any) -> Condition:
+def _condition(
+    raw: Any, where: str, earlier: list[ItemSpec], fail: Any, name: str = "show_if"
+) -> Condition:
     if not isinstance(raw, Mapping) or "item" not in raw or not raw.get("values"):
-        raise fail(f"{where}.show_if", N_("needs an item and a list of values"))
+        raise fail(f"{where}.{name}", N_("needs an item and a list of values"))
     source = next((i for i in earlier if i.key == raw["item"]), None)
     if source is None:
-        raise fail(f"{where}.show_if.item", NO_EARLIER, item=repr(raw["item"]))
+        problem = N_("no item %(item)s") if name == "checked_if" else NO_EARLIER
+        raise fail(f"{where}.{name}.item", problem, item=repr(raw["item"]))
     if not source.values:
         raise fail(
-            f"{where}.show_if.item",
+            f"{where}.{name}.item",
             N_("%(item)s is not a choice, yes/no or pass/fail"),
             item=repr(raw["item"]),
         )
     values = tuple(str(v) for v in raw["values"])
     if source.values and not set(values) <= set(source.values):
         raise fail(
-            f"{where}.show_if.values", N_("%(item)s has no such answer"), item=repr(raw["item"])
+            f"{where}.{name}.values", N_("%(item)s has no such answer"), item=repr(raw["item"])
         )
     return Condition(item=source.key, values=values)
 

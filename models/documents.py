@@ -42,7 +42,10 @@ class DocumentKind(enum.StrEnum):
     # A bus's semi-annual safety inspection and its maintenance file (§§20–22), held by the bus.
     BUS_INSPECTION = "bus_inspection"
     BUS_MAINTENANCE = "bus_maintenance"
-    QS_CERTIFICATE = "qs_certificate"
+    # A food supplier's licence: a trader's 食品经营许可证, or a producer's 食品生产许可证 whose
+    # number starts SC (it replaced the old QS mark in 2015).
+    FOOD_BUSINESS_LICENCE = "food_business_licence"
+    FOOD_PRODUCTION_LICENCE = "food_production_licence"
     TEST_REPORT = "test_report"
     BUSINESS_LICENCE = "business_licence"
     INSURANCE_POLICY = "insurance_policy"
@@ -57,7 +60,8 @@ DOCUMENT_KIND_LABELS = {
     DocumentKind.DRIVER_REVIEW: N_("Driving licence annual review"),
     DocumentKind.BUS_INSPECTION: N_("Bus safety inspection"),
     DocumentKind.BUS_MAINTENANCE: N_("Bus maintenance file"),
-    DocumentKind.QS_CERTIFICATE: N_("QS certificate"),
+    DocumentKind.FOOD_BUSINESS_LICENCE: N_("Food business licence"),
+    DocumentKind.FOOD_PRODUCTION_LICENCE: N_("Food production licence (SC)"),
     DocumentKind.TEST_REPORT: N_("Test report"),
     DocumentKind.BUSINESS_LICENCE: N_("Business licence"),
     DocumentKind.INSURANCE_POLICY: N_("Insurance policy"),
@@ -127,7 +131,8 @@ HOLDERS_FOR_KIND = {
     DocumentKind.DRIVER_REVIEW: {"person"},
     DocumentKind.BUS_INSPECTION: {"asset"},
     DocumentKind.BUS_MAINTENANCE: {"asset"},
-    DocumentKind.QS_CERTIFICATE: {"supplier"},
+    DocumentKind.FOOD_BUSINESS_LICENCE: {"supplier"},
+    DocumentKind.FOOD_PRODUCTION_LICENCE: {"supplier"},
     # Held by the school: its drinking-water test report (models/water.py).
     DocumentKind.TEST_REPORT: {"supplier", "asset", "school"},
     DocumentKind.BUSINESS_LICENCE: {"supplier", "asset", "school"},
@@ -569,29 +574,6 @@ def person_certificates(
     if school_id is not None:
         query = query.where(Document.school_id == school_id)
     return list(session.scalars(query.order_by(*_by_expiry())))
-
-
-def expired_licences(session: Session, district_id: int, today: date) -> dict[int, Document]:
-    """Suppliers of the district whose business licence in the register has expired and has
-    no valid one beside it: goods or services from them are refused (食品安全法 §53)."""
-    expired: dict[int, Document] = {}
-    valid: set[int] = set()
-    for document in session.scalars(
-        select(Document)
-        .where(
-            Document.district_id == district_id,
-            Document.supplier_id.is_not(None),
-            Document.kind == DocumentKind.BUSINESS_LICENCE,
-            Document.replaced_by_id.is_(None),
-        )
-        .order_by(Document.id)
-    ):
-        supplier_id = document.supplier_id or 0
-        if document.is_valid_on(today):
-            valid.add(supplier_id)
-        else:
-            expired.setdefault(supplier_id, document)
-    return {k: v for k, v in expired.items() if k not in valid}
 
 
 def _by_expiry() -> tuple[Any, ...]:

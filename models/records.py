@@ -24,7 +24,7 @@ from models.base import Base
 from models.checklist_roles import check_may_file
 from models.checklists import FormTemplate, TemplateSpec, latest_template
 from models.clock import Clock
-from models.documents import Document, expired_licences, local_today
+from models.documents import local_today
 from models.duties import Task, TaskState, complete_tasks
 from models.health import certificate_findings
 from models.messages import N_, DomainError, Message, SubmissionInvalid
@@ -41,7 +41,8 @@ from models.photos import (
     process_photo,
     store_photo,
 )
-from models.staff import people_at_school
+from models.staff import people_at_school, school_roles
+from models.supplier_licences import supplier_refusals
 from models.suppliers import suppliers_for
 from models.trips import (
     TripRefused,
@@ -504,42 +505,23 @@ def directory_for(
     session: Session, spec: TemplateSpec, asset: Asset, today: date | None = None
 ) -> Directory:
     """Whom and what the checklist may name, looked up only when it has such an item; with
-    `today`, a supplier whose licence has expired by then is refused."""
+    `today`, a supplier whose licence is missing or expired by then is refused."""
     types = {item.type for item in spec.items}
-    people = (
-        {p.id: p.display_name for p in people_at_school(session, asset.school)}
-        if "person" in types
-        else {}
-    )
+    at_school = people_at_school(session, asset.school) if "person" in types else []
+    people = {p.id: p.display_name for p in at_school}
+    roles = {p.id: frozenset(str(r) for r in school_roles(p, asset.school)) for p in at_school}
     suppliers = {}
     if "supplier" in types:
         district_id = session.get_one(School, asset.school_id).district_id
-        expired = expired_licences(session, district_id, today) if today is not None else {}
+        listed = suppliers_for(session, district_id)
+        refused = supplier_refusals(session, listed, today) if today is not None else {}
         suppliers = {
             s.id: SupplierChoice(
-                name=s.name,
-                categories=tuple(s.categories),
-                refused=_licence_refusal(s.name, expired[s.id]) if s.id in expired else None,
+                name=s.name, categories=tuple(s.categories), refusals=refused.get(s.id, {})
             )
-            for s in suppliers_for(session, district_id)
+            for s in listed
         }
-    return Directory(people=people, suppliers=suppliers)
-
-
-def _licence_refusal(supplier: str, licence: Document) -> Message:
-    """Names the expired document, so the office knows what to renew."""
-    number = f" {licence.number}" if licence.number else ""
-    return Message(
-        N_(
-            "%(supplier)s: its %(document)s expired on %(date)s. Do not accept goods or "
-            "services from it until the register holds a valid one; tell the school office."
-        ),
-        {
-            "supplier": supplier,
-            "document": f"{licence.title}{number}",
-            "date": licence.expires_on.isoformat() if licence.expires_on else "",
-        },
-    )
+    return Directory(people=people, suppliers=suppliers, roles=roles)
 
 
 def _record_by_key(session: Session, key: str) -> Record | None:

@@ -33,7 +33,8 @@ from models.org import District, School
 from models.people import ROLE_LABELS, Person, visible_school_ids
 from models.periods import Period
 from models.staff import STAFF_ROLES, people_at_school, school_roles
-from models.suppliers import SUPPLY_CATEGORIES, Supplier, viewer_district_ids
+from models.supplier_licences import LICENCE_KINDS, needed_names
+from models.suppliers import SUPPLY_CATEGORIES, Supplier, licence_need, viewer_district_ids
 
 
 class Register(enum.StrEnum):
@@ -387,13 +388,15 @@ def _suppliers(
                 )
             )
         if not documents:
+            # The licence its goods need (a food licence for food), as the receiving form asks.
+            need = licence_need(supplier.categories[0] if supplier.categories else None)
             rows.append(
                 _row(
                     None,
                     period,
                     locale,
-                    kind=_kind_label(DocumentKind.BUSINESS_LICENCE, locale),
-                    kind_key=DocumentKind.BUSINESS_LICENCE,
+                    kind=needed_names(need)[locale],
+                    kind_key=LICENCE_KINDS[need][0],
                     **common,
                 )
             )

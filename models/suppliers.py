@@ -40,8 +40,25 @@ SUPPLY_CATEGORIES = {
     "books": N_("Exercise books"),
     # 学生饮用奶: only producers approved for the national student milk programme.
     "milk": N_("Student milk"),
+    # 餐具、饮具集中消毒服务单位 (食品安全法 §58): a canteen's outsourced tableware disinfection.
+    "tableware_disinfection": N_("Tableware disinfection service"),
     "other": N_("Other goods"),
 }
+
+# Goods that are food: their supplier holds a food licence (食品经营许可证 or 食品生产许可证);
+# the others a business licence (营业执照). "other" (and an item naming no category) takes either.
+FOOD_CATEGORIES = frozenset(
+    {"rice", "flour", "oil", "soy_sauce", "vinegar", "meat", "vegetables", "water", "milk"}
+)
+
+
+def licence_need(category: str | None) -> str:
+    """Which licence goods of this category need: "food", "business", or "any" of them."""
+    if category in FOOD_CATEGORIES:
+        return "food"
+    if category is None or category == "other":
+        return "any"
+    return "business"
 
 
 class Supplier(Base):
@@ -275,6 +292,9 @@ SUPPLY_CATEGORY_ALIASES: dict[str, str] = aliases(
         "水": "water",
         "校服": "uniforms",
         "作业本": "books",
+        "餐具集中消毒服务": "tableware_disinfection",
+        "餐具消毒": "tableware_disinfection",
+        "集中消毒": "tableware_disinfection",
         "练习本": "books",
         "其他": "other",
         "其它": "other",

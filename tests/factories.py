@@ -106,8 +106,11 @@ def make_supplier(
     name: str = "绿源蔬菜配送",
     categories: tuple[str, ...] = tuple(SUPPLY_CATEGORIES),
     active: bool = True,
+    *,
+    licensed: bool = True,
 ) -> Supplier:
-    """A supplier of the school's district, approved for `categories` (all of them unless told)."""
+    """A supplier of the school's district, approved for `categories` (all of them unless told);
+    `licensed`, it holds a valid food business licence and business licence for ten years."""
     supplier = Supplier(
         district_id=school.district_id,
         name=name,
@@ -117,6 +120,24 @@ def make_supplier(
     )
     session.add(supplier)
     session.flush()
+    if licensed:
+        for kind, title in (
+            (DocumentKind.FOOD_BUSINESS_LICENCE, "食品经营许可证"),
+            (DocumentKind.BUSINESS_LICENCE, "营业执照"),
+        ):
+            session.add(
+                Document(
+                    district_id=school.district_id,
+                    kind=kind,
+                    title=title,
+                    supplier_id=supplier.id,
+                    issued_on=clock.now().date() - timedelta(days=365),
+                    expires_on=clock.now().date() + timedelta(days=3650),
+                    created_at=clock.now() - timedelta(days=365),
+                )
+            )
+        session.flush()
+        session.expire(supplier, ["documents"])
     return supplier
 
 

@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 from houqin.demo import seed_demo
 from models.assets import Asset, AssetKind
 from models.checklists import FormTemplate
-from models.documents import expired_licences, local_today
+from models.documents import local_today
 from models.food_samples import kept_samples
 from models.org import School
 from models.records import Record
+from models.supplier_licences import unlicensed_for_categories
 from models.suppliers import Supplier
 from settings import Settings
 
@@ -40,6 +41,8 @@ def test_the_demo_canteen_has_accompanied_meals_kept_samples_and_a_lapsed_suppli
     assert len(meals) >= 4 and any(m.answers.get("problems") for m in meals)
     samples = kept_samples(session, canteen, NOW)
     assert [s.ready for s in samples] == [True, True, False, False, False]
-    lapsed = expired_licences(session, school.district_id, local_today(NOW, school.district))
+    suppliers = session.scalars(select(Supplier)).all()
+    lapsed = unlicensed_for_categories(session, suppliers, local_today(NOW, school.district))
     names = {session.get_one(Supplier, supplier_id).name for supplier_id in lapsed}
     assert names == {"金穗粮油贸易部"}
+    assert "2026-11-22" in str(lapsed[next(iter(lapsed))][0].params)

@@ -13,6 +13,7 @@ from models.actions import CorrectiveAction
 from models.assets import Asset, AssetKind
 from models.clock import SettableClock
 from models.duties import MEAL_TIMES, Task, ensure_builtin_duties
+from models.messages import SubmissionInvalid
 from models.org import School
 from models.people import Person
 from models.photos import PhotoStore
@@ -224,7 +225,13 @@ def test_a_dissatisfied_parent_fails_the_record_so_the_school_must_answer_them(
     canteen: Asset,
 ) -> None:
     _, admin, _ = canteen_school
-    answers = {"meal": "lunch", "parent": "王芳", "satisfaction": "dissatisfied"}
+    answers = {
+        "meal": "lunch",
+        "parent": "王芳",
+        "satisfaction": "dissatisfied",
+        "feedback": "菜太咸",
+        "reply": "已告知厨师长减盐，次日回访家长",
+    }
 
     record = _file(session, clock, store, admin, canteen, PARENT, answers, cst(2, 12, 40))
 
@@ -234,3 +241,25 @@ def test_a_dissatisfied_parent_fails_the_record_so_the_school_must_answer_them(
         select(CorrectiveAction).where(CorrectiveAction.record_id == record.id)
     ).all()
     assert action.what["zh_CN"] == "陪餐家长不满意，须研究整改并反馈"
+
+
+def test_a_dissatisfied_parent_without_a_comment_or_the_schools_answer_is_refused_at_each(
+    session: Session,
+    clock: SettableClock,
+    store: PhotoStore,
+    canteen_school: tuple[School, Person, Person],
+    canteen: Asset,
+) -> None:
+    _, admin, _ = canteen_school
+    answers = {"meal": "lunch", "parent": "王芳", "satisfaction": "dissatisfied"}
+
+    with pytest.raises(SubmissionInvalid) as refused:
+        _file(session, clock, store, admin, canteen, PARENT, answers, cst(2, 12, 40))
+
+    assert set(refused.value.errors) == {"feedback", "reply"}
+    message = refused.value.errors["reply"]
+    assert message.params == {
+        "item": {"zh_CN": "家长评价", "en": "The parent's rating"},
+        "answer": {"zh_CN": "不满意", "en": "Dissatisfied"},
+    }
+    assert not session.scalars(select(Record)).all()

@@ -227,3 +227,53 @@ def test_a_basis_needs_both_languages_and_a_frequency_must_be_one_the_format_kno
         spec_from_json({**_one_item(type="text"), "basis": {"zh_CN": "第61号令"}})
     with pytest.raises(TemplateError, match=r"minimum_frequency: must be one of every_meal"):
         spec_from_json({**_one_item(type="text"), "minimum_frequency": "sometimes"})
+
+
+def test_a_person_item_names_only_known_roles_and_only_a_person_item_names_roles() -> None:
+    spec = spec_from_json(_one_item(type="person", roles=["canteen_staff", "food_safety_officer"]))
+    assert spec.item("q").roles == ("canteen_staff", "food_safety_officer")
+    assert spec_from_json(spec.to_json(), stored=True).item("q").roles == spec.item("q").roles
+
+    with pytest.raises(TemplateError, match=r"item q\.roles: chef: must be one of"):
+        spec_from_json(_one_item(type="person", roles=["chef"]))
+    with pytest.raises(TemplateError, match=r"item q\.roles: only person items name roles"):
+        spec_from_json(_one_item(type="text", roles=["teacher"]))
+
+
+def test_a_required_if_names_an_earlier_answer_and_is_kept_with_the_version() -> None:
+    rating = {
+        "key": "rating",
+        "type": "single_choice",
+        "label": TEXT,
+        "options": [{"value": "ok", "label": TEXT}, {"value": "bad", "label": TEXT}],
+    }
+    comment = {"key": "comment", "type": "text", "label": TEXT, "required": False}
+    data = {"key": "x", "kind": "bus", "title": TEXT, "items": [rating, comment]}
+
+    comment["required_if"] = {"item": "rating", "values": ["bad"]}
+    spec = spec_from_json(data)
+    assert (
+        spec_from_json(spec.to_json()).item("comment").required_if
+        == spec.item("comment").required_if
+    )
+
+    comment["required_if"] = {"item": "rating", "values": ["awful"]}
+    with pytest.raises(TemplateError, match=r"item comment\.required_if\.values: 'rating' has"):
+        spec_from_json(data)
+    comment["required_if"] = {"item": "later", "values": ["bad"]}
+    with pytest.raises(TemplateError, match=r"item comment\.required_if\.item: no earlier item"):
+        spec_from_json(data)
+
+
+def test_checked_if_is_only_for_a_supplier_item_and_names_an_item_of_the_checklist() -> None:
+    data = _with_supplier({"type": "text"}, {"checked_if": {"item": "category", "values": ["x"]}})
+    with pytest.raises(TemplateError, match=r"item supplier\.checked_if\.item: .* is not a choice"):
+        spec_from_json(data)
+    data["items"][1] = {
+        "key": "note",
+        "type": "text",
+        "label": TEXT,
+        "checked_if": {"item": "category", "values": ["x"]},
+    }
+    with pytest.raises(TemplateError, match=r"item note\.checked_if: only supplier items"):
+        spec_from_json(data)

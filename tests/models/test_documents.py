@@ -396,7 +396,13 @@ def test_supplier_documents_belong_to_the_district(
     )
     with pytest.raises(SubmissionInvalid) as excinfo:
         make_certificate(
-            session, clock, store, district, elsewhere, supplier, kind=DocumentKind.QS_CERTIFICATE
+            session,
+            clock,
+            store,
+            district,
+            elsewhere,
+            supplier,
+            kind=DocumentKind.FOOD_PRODUCTION_LICENCE,
         )
 
     assert report.school_id is None and report.district_id == school.district_id

@@ -73,8 +73,8 @@ def world(session: Session, clock: SettableClock, store: PhotoStore):  # type: i
 
     policy(InsuranceType.STUDENT_ACCIDENT, date(2026, 12, 31))
     policy(InsuranceType.SCHOOL_LIABILITY, date(2026, 1, 31))
-    green = make_supplier(session, clock, school, categories=("vegetables", "meat"))
-    make_supplier(session, clock, school, "旧米行", ("rice",), active=False)
+    green = make_supplier(session, clock, school, categories=("vegetables", "meat"), licensed=False)
+    make_supplier(session, clock, school, "旧米行", ("rice",), active=False, licensed=False)
     add_document(
         session,
         boss,
@@ -179,7 +179,7 @@ def test_the_suppliers_ledger_names_each_licence_and_the_approval(session: Sessi
     )
 
     assert _cells(ledger, "holder", "detail", "approval", "kind", "expires_on", "status") == [
-        ("旧米行", "大米", "已停用", "营业执照", None, "缺失"),
+        ("旧米行", "大米", "已停用", "食品经营许可证或食品生产许可证（SC）", None, "缺失"),
         ("绿源蔬菜配送", "肉类、蔬菜", "已准入", "营业执照", date(2026, 4, 15), "即将到期"),
     ]
 

@@ -352,7 +352,7 @@ def test_a_file_is_served_only_to_people_who_may_see_it(
         world.district,
         None,
         supplier,
-        kind=DocumentKind.QS_CERTIFICATE,
+        kind=DocumentKind.FOOD_PRODUCTION_LICENCE,
         title="QS",
         upload=DocumentFile(PDF + b"% another\n", "qs.pdf"),
     )
@@ -471,6 +471,28 @@ def test_school_admins_see_suppliers_but_cannot_keep_them(
     assert reg_client.get(f"/registers/S1/suppliers/{supplier.id}/edit").status_code == 404
     form = reg_client.get("/registers/S1/documents/new").get_data(as_text=True)
     assert f"supplier-{supplier.id}" not in form
+
+
+def test_a_supplier_card_says_when_its_goods_would_be_refused_and_who_adds_the_licence(
+    reg_client: FlaskClient, reg_auth: Auth, session: Session, clock: SettableClock, world: World
+) -> None:
+    add_supplier(
+        session,
+        world.district,
+        world.school.district_id,
+        name="水厂",
+        categories=["water"],
+        now=clock.now(),
+    )
+    session.commit()
+    _login_in_english(reg_client, reg_auth, "admin")
+
+    page = reg_client.get("/registers/S1?tab=suppliers").get_data(as_text=True)
+
+    assert "水厂 has no Food business licence or Food production licence (SC) in the register" in (
+        page
+    )
+    assert "district administrator" in page
 
 
 def test_the_insurance_tab_names_what_is_missing(

@@ -97,7 +97,7 @@ def test_the_canteen_forms_ask_for_what_the_rules_name(
 
     asked = {
         "canteen_accompanied_meal": ["陪餐人", "饭菜外观", "口味", "分量", "处理情况"],
-        "canteen_parent_meal": ["陪餐家长", "家长意见建议", "学校反馈"],
+        "canteen_parent_meal": ["陪餐家长", "家长意见建议", "学校反馈及处理", "不满意”时必填"],
         "canteen_food_sample_retention": ["菜品名称", "留样量", "每样不少于 125 克", "留样冰箱"],
         "canteen_receiving_check": ["规格", "生产日期或生产批号", "保质期", "进货日期"],
         "canteen_tableware_disinfection": ["委托集中消毒单位", "集中消毒单位", "消毒的餐具"],
@@ -107,3 +107,45 @@ def test_the_canteen_forms_ask_for_what_the_rules_name(
         html = page.get_data(as_text=True)
         assert page.status_code == 200, key
         assert all(label in html for label in labels), key
+
+
+def test_the_sampler_list_offers_the_canteen_staff_and_not_the_teachers(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session)
+    make_person(session, clock, school, Role.CANTEEN_STAFF, "cook")
+    make_person(session, clock, school, Role.FOOD_SAFETY_OFFICER, "officer")
+    make_person(session, clock, school, Role.TEACHER, "teacher")
+    canteen = make_asset(session, clock, school, AssetKind.CANTEEN, "ST-01", "学生食堂")
+    session.commit()
+    token = canteen.current_label.token  # type: ignore[union-attr]
+    auth.login("cook")
+
+    page = client.get(f"/s/{token}/record/canteen_food_sample_retention").get_data(as_text=True)
+    picker = page.split('id="i-sampler"')[1].split("</select>")[0]
+
+    assert ">Cook<" in picker and ">Officer<" in picker
+    assert ">Teacher<" not in picker
+
+
+def test_a_dissatisfied_parent_meal_without_the_schools_answer_is_refused_next_to_it(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session)
+    make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    canteen = make_asset(session, clock, school, AssetKind.CANTEEN, "ST-01", "学生食堂")
+    session.commit()
+    token = canteen.current_label.token  # type: ignore[union-attr]
+    auth.login("admin")
+    answers = {
+        "meal": "lunch",
+        "parent": "王芳",
+        "satisfaction": "dissatisfied",
+        "feedback": "菜太咸",
+    }
+
+    refused = submit_form(client, token, "canteen_parent_meal", answers)
+
+    assert refused.status_code == 422
+    field = refused.get_data(as_text=True).split('id="f-reply"')[1].split("</fieldset>")[0]
+    assert "“家长评价”为“不满意”，此项必填。" in field

@@ -28,6 +28,7 @@ from models.messages import SubmissionInvalid
 from models.org import School
 from models.people import ROLE_LABELS, visible_school
 from models.stored_files import DocumentFile
+from models.supplier_licences import unlicensed_for_categories
 from webapp import db
 from webapp.i18n import translate
 
@@ -157,6 +158,7 @@ def show_register(school_code: str) -> str:
         )
         context["category"] = category
         context["total"], context["items"], context["page"], context["pages"] = _page_of(suppliers)
+        context["unlicensed"] = unlicensed_for_categories(session, context["items"], today)
     elif tab == "extinguishers":
         context["total"], context["items"], context["page"], context["pages"] = _page_of(
             ext.extinguisher_register(session, school, today)
