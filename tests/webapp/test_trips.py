@@ -17,6 +17,7 @@ from tests.conftest import Auth, csrf_token
 from tests.factories import (
     PRE_TRIP_OK,
     file_pre_trip_check,
+    give_bus_papers,
     make_asset,
     make_person,
     make_school,
@@ -32,6 +33,7 @@ def _bus(
     teacher = make_person(session, clock, school, Role.TEACHER, "teacher")
     admin = make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
     bus = make_asset(session, clock, school, AssetKind.BUS, "XC-01", "1号校车", seats=19)
+    give_bus_papers(session, clock, bus, None)
     if store is not None:
         file_pre_trip_check(session, clock, store, bus, teacher)
     session.commit()
