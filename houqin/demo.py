@@ -54,6 +54,7 @@ PEOPLE = [
     ("inspector1", "13800000007", "安全员 孙老师", Role.INSPECTOR, 0),
     ("teacher2", "13800000008", "跟车教师 周老师", Role.TEACHER, 1),
     ("driver1", "13800000009", "校车司机 吴师傅", Role.BUS_STAFF, 0),
+    ("driver2", "13800000016", "校车司机 冯师傅", Role.BUS_STAFF, 0),
     ("canteen2", "13800000010", "食堂 郑师傅", Role.CANTEEN_STAFF, 0),
     ("foodsafety1", "13800000012", "食品安全员 钱老师", Role.FOOD_SAFETY_OFFICER, 0),
     # 第二中学 is a boarding school: its dorm manager walks the night fire patrol.
@@ -475,45 +476,59 @@ def _history(
 
 
 def _bus_papers(session: Session, school: School, people: dict[str, Person], now: datetime) -> None:
-    """Bus XC-01 with its papers in the register: inspected two months ago (due again in
-    four), its maintenance file, its carrier-liability insurance, and its driver 吴师傅,
+    """Both buses with their papers in the register. XC-01: inspected two months ago (due again
+    in four), its maintenance file, its carrier-liability insurance, and its driver 吴师傅,
     whose qualification is valid but whose annual review (审验) expires next week: the
-    register shows it expiring now, and from the day after it expires the bus may not leave."""
-    bus = session.scalars(
-        select(Asset).where(Asset.school_id == school.id, Asset.code == "XC-01")
-    ).one()
-    driver = people["driver1"]
-    bus.attributes = {**bus.attributes, "driver": driver.display_name}
-    today = school.district.local(now).date()
-    papers: list[tuple[DocumentKind, str, Person | None, int, int, str | None]] = [
-        (DocumentKind.BUS_INSPECTION, "校车安全技术检验合格证明", None, -61, 122, None),
-        (DocumentKind.BUS_MAINTENANCE, "校车维护保养档案", None, -30, 335, None),
-        (
-            DocumentKind.INSURANCE_POLICY,
-            "承运人责任险保单",
-            None,
-            -100,
-            265,
-            "bus_carrier_liability",
-        ),
-        (DocumentKind.DRIVER_QUALIFICATION, "校车驾驶资格（驾驶证签注）", driver, -400, 695, None),
-        (DocumentKind.DRIVER_REVIEW, "驾驶证年度审验", driver, -358, 7, None),
+    register shows it expiring now, and from the day after it expires the bus may not leave.
+    XC-02 and its driver 冯师傅: every paper in order. A bus or driver with a paper missing
+    may not leave either (models/bus_papers.py)."""
+    # Each paper as (issued, expires) in days from today: inspection, maintenance, insurance,
+    # then the driver's qualification and annual review.
+    fleet = [
+        ("XC-01", "driver1", (-61, 122), (-30, 335), (-100, 265), (-400, 695), (-358, 7)),
+        ("XC-02", "driver2", (-40, 143), (-20, 345), (-60, 305), (-200, 895), (-90, 275)),
     ]
-    for kind, title, person, issued, expires, insurance in papers:
-        session.add(
-            Document(
-                district_id=school.district_id,
-                school_id=school.id,
-                kind=kind,
-                title=title,
-                person_id=person.id if person else None,
-                asset_id=None if person else bus.id,
-                insurance_type=insurance,
-                issued_on=today + timedelta(days=issued),
-                expires_on=today + timedelta(days=expires),
-                created_at=now - timedelta(days=30),
+    today = school.district.local(now).date()
+    for code, username, inspection, maintenance, insurance, qualification, review in fleet:
+        bus = session.scalars(
+            select(Asset).where(Asset.school_id == school.id, Asset.code == code)
+        ).one()
+        driver = people[username]
+        bus.attributes = {**bus.attributes, "driver": driver.display_name}
+        papers: list[tuple[DocumentKind, str, Person | None, tuple[int, int], str | None]] = [
+            (DocumentKind.BUS_INSPECTION, "校车安全技术检验合格证明", None, inspection, None),
+            (DocumentKind.BUS_MAINTENANCE, "校车维护保养档案", None, maintenance, None),
+            (
+                DocumentKind.INSURANCE_POLICY,
+                "承运人责任险保单",
+                None,
+                insurance,
+                "bus_carrier_liability",
+            ),
+            (
+                DocumentKind.DRIVER_QUALIFICATION,
+                "校车驾驶资格（驾驶证签注）",
+                driver,
+                qualification,
+                None,
+            ),
+            (DocumentKind.DRIVER_REVIEW, "驾驶证年度审验", driver, review, None),
+        ]
+        for kind, title, person, (issued, expires), insurance_type in papers:
+            session.add(
+                Document(
+                    district_id=school.district_id,
+                    school_id=school.id,
+                    kind=kind,
+                    title=title,
+                    person_id=person.id if person else None,
+                    asset_id=None if person else bus.id,
+                    insurance_type=insurance_type,
+                    issued_on=today + timedelta(days=issued),
+                    expires_on=today + timedelta(days=expires),
+                    created_at=now - timedelta(days=30),
+                )
             )
-        )
     session.flush()
 
 

@@ -24,7 +24,7 @@ from models.checklists import FormTemplate, newest_versions
 from models.duties import open_tasks_of_asset
 from models.messages import N_, DomainError, Message
 from models.people import ROLE_LABELS, Person, Role
-from models.trips import PRE_TRIP_CHECK, trip_refusal, trip_to_end
+from models.trips import PRE_TRIP_CHECK, todays_pre_trip_check, trip_to_end
 
 ADMIN_ROLES = (Role.SCHOOL_ADMIN, Role.DISTRICT_ADMIN)
 _ROLE_VALUES = frozenset(r.value for r in Role)
@@ -118,7 +118,7 @@ def most_urgent_first(
 ) -> list[FormTemplate]:
     """The checklist that is due first: the asset's open tasks, overdue and due before
     upcoming; a bus on the road offers its arrival first; one in the yard its departure, or
-    the pre-trip check while the day has none that passed."""
+    the pre-trip check while the day has none that passed (its latest failed, or none filed)."""
     templates = list(templates)
     urgency: dict[str, int] = {}
     for rank, task in enumerate(open_tasks_of_asset(session, asset.id, now=now)):
@@ -129,9 +129,12 @@ def most_urgent_first(
     if trip_to_end(session, asset, now) is not None:
         first = {t.key for t in templates if t.spec.trip == "arrival"}
     else:
-        departures = [t for t in templates if t.spec.trip == "departure"]
-        blocked = any(trip_refusal(session, t.spec, asset, now) for t in departures)
-        first = {PRE_TRIP_CHECK} if blocked else {t.key for t in departures}
+        # The departure's own page says what else keeps the bus in the yard (papers, a trip
+        # not ended); only a missing or failed pre-trip check puts that check first.
+        check = todays_pre_trip_check(session, asset, now)
+        needs_check = check is None or not check.passed
+        departures = {t.key for t in templates if t.spec.trip == "departure"}
+        first = {PRE_TRIP_CHECK} if needs_check else departures
     trips_next = {t.key for t in templates if t.spec.trip is not None}
     return sorted(by_urgency, key=lambda t: (t.key not in first, t.key not in trips_next))
 

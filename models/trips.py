@@ -3,7 +3,9 @@ the label at the back of the bus (车尾) that says the escort walked every row.
 
 Every child who boarded must get off. A mismatch, an overloaded bus, a departure the
 register or the day's pre-trip check forbids, or a trip with no rear scan in time is a
-critical alert to the school's administrators at once.
+critical alert to the school's administrators at once; the trip with no rear scan, once
+its arrival window has passed, when the scheduler's sweep finds it. A bus runs one trip at a
+time: it leaves again only once the last one ended.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from models.answers import answer_values
 from models.assets import Asset
 from models.base import Base
-from models.bus_papers import driver_of_the_day, expired_papers_refusal, message_in
+from models.bus_papers import driver_of_the_day, message_in, papers_refusal
 from models.catalogue import LOCALES
 from models.checklists import latest_template, templates_for_kind
 from models.messages import N_, DomainError, Message
@@ -75,14 +77,6 @@ class Trip(Base):
     def awaiting_rear_check(self) -> bool:
         """The arrival is filed but nobody has yet scanned the label at the back."""
         return self.arrival_record_id is not None and self.arrived_at is None
-
-
-def open_trip(session: Session, bus: Asset) -> Trip | None:
-    return session.scalar(
-        select(Trip)
-        .where(Trip.bus_id == bus.id, Trip.status == TripStatus.EN_ROUTE)
-        .order_by(Trip.departed_at.desc())
-    )
 
 
 def trip_to_end(session: Session, bus: Asset, now: datetime) -> Trip | None:
@@ -159,8 +153,9 @@ def escort_errors(
 def trip_refusal(session: Session, spec: TemplateSpec, bus: Asset, now: datetime) -> Message | None:
     """Why this departure or arrival cannot be filed now, or None.
 
-    A departure needs the day's pre-trip check, passed (§41), and no paper of the bus or of
-    its driver expired (§§20–26, models/bus_papers.py); an arrival needs a departure.
+    A departure needs the bus's last trip ended (its arrival and rear scan), the day's
+    pre-trip check, passed (§41), and every paper of the bus and of its driver on file and in
+    date (§§20–26, models/bus_papers.py); an arrival needs a departure.
     """
     if spec.trip == "arrival" and trip_to_end(session, bus, now) is None:
         if trip_awaiting_rear_check(session, bus, now) is not None:
@@ -179,6 +174,8 @@ def trip_refusal(session: Session, spec: TemplateSpec, bus: Asset, now: datetime
         )
     if spec.trip != "departure":
         return None
+    if (unfinished := _latest_recent_trip(session, bus, now)) is not None:
+        return _unfinished_trip_refusal(bus, unfinished, now)
     template = latest_template(session, PRE_TRIP_CHECK)
     check = dict(template.spec.title) if template else dict.fromkeys(LOCALES, PRE_TRIP_CHECK)
     zone = bus.school.district.zone
@@ -199,7 +196,31 @@ def trip_refusal(session: Session, spec: TemplateSpec, bus: Asset, now: datetime
             ),
             {"check": check, "time": latest.submitted_at.astimezone(zone).strftime("%H:%M")},
         )
-    return expired_papers_refusal(session, bus, driver_of_the_day(session, bus, latest), now)
+    return papers_refusal(session, bus, driver_of_the_day(session, bus, latest), now)
+
+
+def _unfinished_trip_refusal(bus: Asset, trip: Trip, now: datetime) -> Message:
+    """A bus runs one trip at a time: the last one ends with its arrival and rear scan."""
+    zone = bus.school.district.zone
+    left = trip.departed_at.astimezone(zone)
+    at = left.strftime("%H:%M" if left.date() == now.astimezone(zone).date() else "%m-%d %H:%M")
+    if trip.awaiting_rear_check:
+        return Message(
+            N_(
+                "This bus has a trip that has not ended (left at %(time)s): its arrival is "
+                "filed but nobody scanned the label at the back. Walk to the back, check every "
+                "row and scan the label there (车尾) to end it; then the bus may leave again."
+            ),
+            {"time": at},
+        )
+    return Message(
+        N_(
+            "This bus has a trip that has not ended (left at %(time)s). End it first: file "
+            "the arrival at the label by the door, then walk to the back and scan the label "
+            "there (车尾); then the bus may leave again."
+        ),
+        {"time": at},
+    )
 
 
 def todays_pre_trip_check(session: Session, bus: Asset, now: datetime) -> Any | None:
@@ -265,10 +286,8 @@ def record_trip(session: Session, record: Any, *, now: datetime) -> Trip | None:
 
 
 def _depart(session: Session, record: Any, bus: Asset, now: datetime) -> Trip:
-    previous = open_trip(session, bus)
-    if previous is not None:
-        # A new departure while the last trip never arrived: that trip needs checking now.
-        _no_arrival(session, previous, now)
+    # One trip at a time (trip_refusal); a trip never ended is the sweep's to flag, once its
+    # arrival window has passed (sweep_trips), never the request's.
     driver = driver_of_the_day(session, bus, todays_pre_trip_check(session, bus, now))
     trip = Trip(
         school_id=bus.school_id,

@@ -227,12 +227,15 @@ def file_pre_trip_check(
     bus: Asset,
     person: Person,
     key: str = "pre-trip-0001",
+    papers: bool = True,
     **answers: str,
 ) -> Any:
-    """The driver's check of the bus before it leaves (§41), all passed unless told otherwise."""
+    """The driver's check of the bus before it leaves (§41), all passed unless told otherwise;
+    with `papers`, the bus and the day's driver get each paper they have none of, in date
+    (give_bus_papers), so the bus may leave."""
     from models.records import Channel, submit_record
 
-    return submit_record(
+    record = submit_record(
         session,
         actor=person,
         asset=bus,
@@ -244,6 +247,43 @@ def file_pre_trip_check(
         clock=clock,
         store=store,
     ).record
+    if papers:
+        from models.bus_papers import driver_of_the_day
+
+        give_bus_papers(session, clock, bus, driver_of_the_day(session, bus, record))
+    return record
+
+
+def give_bus_papers(
+    session: Session,
+    clock: SettableClock,
+    bus: Asset,
+    driver: Person | None,
+    expires_on: date = date(2027, 3, 1),
+) -> list[Document]:
+    """Each paper the bus (inspection, carrier liability) and its driver (qualification,
+    annual review) have none of on file, valid until `expires_on`."""
+    from models.bus_papers import missing_papers
+    from models.documents import InsuranceType
+
+    added = []
+    for paper, holder in missing_papers(session, bus, driver):
+        insurance = paper == InsuranceType.BUS_CARRIER_LIABILITY
+        document = Document(
+            district_id=bus.school.district_id,
+            school_id=bus.school_id,
+            kind=DocumentKind.INSURANCE_POLICY if insurance else paper,
+            insurance_type=paper if insurance else None,
+            title=str(paper),
+            person_id=holder.id if isinstance(holder, Person) else None,
+            asset_id=holder.id if isinstance(holder, Asset) else None,
+            expires_on=expires_on,
+            created_at=clock.now(),
+        )
+        session.add(document)
+        added.append(document)
+    session.flush()
+    return added
 
 
 def make_address(

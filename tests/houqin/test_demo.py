@@ -73,17 +73,47 @@ def test_the_demo_bus_has_its_papers_and_its_drivers_review_expires_next_week(
     monkeypatch.chdir(tmp_path)
     seed_demo(session, settings, now=NOW)
 
-    review = session.scalars(
-        select(Document).where(Document.kind == DocumentKind.DRIVER_REVIEW)
-    ).one()
-    assert review.person.display_name == "校车司机 吴师傅"
-    assert review.expires_on == date(2026, 12, 2) + timedelta(days=7)
+    reviews = {
+        d.person.display_name: d.expires_on
+        for d in session.scalars(
+            select(Document).where(Document.kind == DocumentKind.DRIVER_REVIEW)
+        )
+    }
+    assert reviews["校车司机 吴师傅"] == date(2026, 12, 2) + timedelta(days=7)
+    assert reviews["校车司机 冯师傅"] > date(2027, 6, 1)
     kinds = set(session.scalars(select(Document.kind).where(Document.asset_id.is_not(None))))
     assert {DocumentKind.BUS_INSPECTION, DocumentKind.BUS_MAINTENANCE} <= kinds
     # The history's arrivals were completed at the rear label.
     arrived = session.scalars(select(Trip).where(Trip.status == TripStatus.ARRIVED)).all()
     assert arrived and all(t.rear_checked_by is not None for t in arrived)
     assert (tmp_path / "var" / "labels-SY01.pdf").exists()
+
+
+def test_the_demo_has_one_driver_whose_review_runs_out_next_week_and_one_in_order(
+    session: Session, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from models.bus_papers import driver_of_the_day, message_in, papers_refusal
+
+    monkeypatch.chdir(tmp_path)
+    seed_demo(session, settings, now=NOW)
+    school = session.scalars(select(School).where(School.code == "SY01")).one()
+    first, second = session.scalars(
+        select(Asset).where(Asset.school_id == school.id, Asset.kind == "bus").order_by(Asset.code)
+    ).all()
+
+    assert driver_of_the_day(session, second, None).display_name == "校车司机 冯师傅"
+    for bus in (first, second):
+        assert papers_refusal(session, bus, driver_of_the_day(session, bus, None), NOW) is None
+    next_month = NOW + timedelta(days=30)
+    driver = driver_of_the_day(session, first, None)
+    refusal = papers_refusal(session, first, driver, next_month)
+    assert refusal is not None and "校车司机 吴师傅的驾驶证审验" in message_in("zh_CN", refusal)
+    assert (
+        papers_refusal(session, second, driver_of_the_day(session, second, None), next_month)
+        is None
+    )
 
 
 def test_the_demo_schedules_drills_and_has_one_retired_extinguisher_with_its_history(

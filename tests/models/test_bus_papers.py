@@ -22,6 +22,7 @@ from models.records import Channel, submit_record
 from models.trips import Trip, TripRefused
 from tests.factories import (
     file_pre_trip_check,
+    give_bus_papers,
     make_asset,
     make_certificate,
     make_person,
@@ -257,3 +258,73 @@ def test_bus_papers_are_held_by_a_bus_and_driver_papers_by_bus_staff(
     assert "bus staff" in not_a_driver.value.errors["holder"].msgid
     maintenance = _paper(session, clock, store, admin, bus, DocumentKind.BUS_MAINTENANCE)
     assert maintenance.asset is bus
+
+
+def test_a_bus_and_driver_with_no_papers_on_file_are_refused_naming_each_missing_paper(
+    session: Session, clock: SettableClock, store: PhotoStore
+) -> None:
+    school = make_school(session)
+    admin = make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    teacher = make_person(session, clock, school, Role.TEACHER, "teacher")
+    driver = make_person(session, clock, school, Role.BUS_STAFF, "driver")
+    bus = make_asset(session, clock, school, AssetKind.BUS, "XC-01", "1号校车")
+    file_pre_trip_check(session, clock, store, bus, driver, papers=False)
+
+    with pytest.raises(TripRefused) as refused:
+        _depart(session, clock, store, teacher, bus)
+
+    zh = _refusal(refused)
+    assert zh.startswith(
+        "校车不得发车。缺少：1号校车的校车安全技术检验、校车承运人责任险；"
+        "Driver的校车驾驶资格、驾驶证审验。"
+    )
+    assert "学校管理员" in zh and "证照台账" in zh
+    en = _refusal(refused, "en")
+    assert "Missing: Bus safety inspection, Bus carrier liability insurance of 1号校车" in en
+    assert "school's administrator adds it in the register" in en
+    assert session.scalar(select(func.count()).select_from(Trip)) == 0
+    [alert] = inbox(session, admin)
+    assert alert.severity == "critical"
+    assert alert.dedup_key == f"departure_refused:{bus.id}:dep-0001"
+    assert "缺少：1号校车的校车安全技术检验" in alert.text
+
+
+def test_a_driver_with_no_papers_keeps_a_bus_in_order_in_the_yard(
+    session: Session, clock: SettableClock, store: PhotoStore
+) -> None:
+    school = make_school(session)
+    make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    teacher = make_person(session, clock, school, Role.TEACHER, "teacher")
+    driver = make_person(session, clock, school, Role.BUS_STAFF, "driver")
+    bus = make_asset(session, clock, school, AssetKind.BUS, "XC-01", "1号校车")
+    file_pre_trip_check(session, clock, store, bus, driver, papers=False)
+    give_bus_papers(session, clock, bus, None)
+
+    with pytest.raises(TripRefused) as refused:
+        _depart(session, clock, store, teacher, bus)
+
+    zh = _refusal(refused)
+    assert "缺少：Driver的校车驾驶资格、驾驶证审验。" in zh
+    assert "1号校车" not in zh
+    give_bus_papers(session, clock, bus, driver)
+    _depart(session, clock, store, teacher, bus, key="dep-0002")
+    assert session.scalar(select(Trip)).driver == driver.display_name
+
+
+def test_an_expired_paper_and_a_missing_one_are_both_named(
+    session: Session, clock: SettableClock, store: PhotoStore, bus_day
+) -> None:
+    teacher, _, _, bus, papers = bus_day
+    papers["inspection"].expires_on = YESTERDAY
+    session.delete(papers["review"])
+    session.flush()
+
+    with pytest.raises(TripRefused) as refused:
+        _depart(session, clock, store, teacher, bus)
+
+    zh = _refusal(refused)
+    assert "1号校车的校车安全技术检验已于 2026-03-01 过期" in zh
+    assert "缺少：Driver的驾驶证审验" in zh
+    en = _refusal(refused, "en")
+    assert "Bus safety inspection of 1号校车 expired on 2026-03-01" in en
+    assert "Missing: Driving licence annual review of Driver" in en

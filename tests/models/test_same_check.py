@@ -15,6 +15,7 @@ from models.people import Role
 from models.photos import PhotoStore
 from models.records import AlreadyFiled, Channel, Upload, submit_record
 from models.sweep import sweep
+from models.trips import check_rear
 from tests.factories import (
     EXTINGUISHER_OK,
     distinct_jpeg,
@@ -28,6 +29,7 @@ from tests.factories import (
 
 MONTHLY = "extinguisher_monthly"
 DEPARTURE = {"teacher_on_board": "yes", "children_boarded": "12", "seatbelts_on": "yes"}
+ARRIVAL = {"children_got_off": "12", "bus_checked_empty": "yes"}
 
 
 def _file(
@@ -193,10 +195,12 @@ def test_the_window_is_the_open_tasks_when_there_is_one_and_else_the_day(
             jpeg_bytes(),
             "k-000002",
         )
-    # A bus runs several trips a day: departures never ask.
+    # A bus runs several trips a day: departures (and arrivals) never ask.
     file_pre_trip_check(session, clock, store, bus, teacher)
     for n in range(2):
         _file(session, clock, store, teacher, bus, "bus_departure", DEPARTURE, key=f"dep-{n:04}")
+        _file(session, clock, store, teacher, bus, "bus_arrival", ARRIVAL, key=f"arr-{n:04}")
+        check_rear(session, teacher, bus, now=clock.now())
 
     assert asked.value.message.params == {"time": "03-02 08:30"}
 

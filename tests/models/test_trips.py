@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.actions import CorrectiveAction
 from models.assets import AssetKind
+from models.bus_papers import message_in
 from models.catalogue import translate
 from models.checklists import latest_template
 from models.clock import SettableClock
@@ -156,18 +157,70 @@ def test_no_arrival_in_time_raises_the_alarm_once(
     assert "A child may still be on the bus" in alarms[0].message
 
 
-def test_a_new_departure_while_the_last_trip_never_arrived_flags_that_trip(
+def test_a_bus_on_the_road_cannot_leave_again_until_its_trip_ends(
     session: Session, clock: SettableClock, store: PhotoStore, bus_world
 ) -> None:
     teacher, admin, bus = bus_world
     _depart(session, clock, store, teacher, bus, 12, key="dep-0001")
     clock.advance(timedelta(minutes=30))
 
-    _depart(session, clock, store, teacher, bus, 10, key="dep-0002")
+    with pytest.raises(TripRefused) as refused:
+        _depart(session, clock, store, teacher, bus, 10, key="dep-0002")
 
-    trips = session.scalars(select(Trip).order_by(Trip.id)).all()
-    assert [t.status for t in trips] == [TripStatus.NO_ARRIVAL, TripStatus.EN_ROUTE]
-    assert any(n.dedup_key == f"trip:{trips[0].id}:no_arrival" for n in inbox(session, admin))
+    assert message_in("zh_CN", refused.value.message).startswith(
+        "这辆车还有一趟未结束的行程（08:30 出发）"
+    )
+    assert "scan the label there (车尾)" in message_in("en", refused.value.message)
+    [trip] = session.scalars(select(Trip)).all()
+    assert (trip.status, trip.boarded) == (TripStatus.EN_ROUTE, 12)
+    assert [n.dedup_key for n in inbox(session, admin)] == [f"departure_refused:{bus.id}:dep-0002"]
+
+    _arrive(session, clock, store, teacher, bus, 12)
+    check_rear(session, teacher, bus, now=clock.now())
+    _depart(session, clock, store, teacher, bus, 10, key="dep-0003")
+    assert session.scalar(select(func.count()).select_from(Trip)) == 2
+
+
+def test_a_bus_whose_rear_was_not_scanned_cannot_leave_again(
+    session: Session, clock: SettableClock, store: PhotoStore, bus_world
+) -> None:
+    teacher, _, bus = bus_world
+    _depart(session, clock, store, teacher, bus, 12, key="dep-0001")
+    clock.advance(timedelta(minutes=40))
+    _arrive(session, clock, store, teacher, bus, 12)
+
+    with pytest.raises(TripRefused) as refused:
+        _depart(session, clock, store, teacher, bus, 10, key="dep-0002")
+
+    text = message_in("zh_CN", refused.value.message)
+    assert text.startswith("这辆车还有一趟未结束的行程（08:30 出发）") and "车尾" in text
+    check_rear(session, teacher, bus, now=clock.now())
+    _depart(session, clock, store, teacher, bus, 10, key="dep-0003")
+    assert session.scalar(select(func.count()).select_from(Trip)) == 2
+
+
+def test_the_no_arrival_alert_comes_only_from_the_sweep_once_the_window_has_passed(
+    session: Session, clock: SettableClock, store: PhotoStore, bus_world
+) -> None:
+    teacher, admin, bus = bus_world
+    window = timedelta(minutes=120)
+    _depart(session, clock, store, teacher, bus, 12, key="dep-0001")
+    # A second departure in the same minute is refused, and flags no trip as lost.
+    with pytest.raises(TripRefused):
+        _depart(session, clock, store, teacher, bus, 12, key="dep-0002")
+
+    def no_arrival_alerts() -> list[Notification]:
+        return [n for n in inbox(session, admin) if n.dedup_key.endswith(":no_arrival")]
+
+    assert sweep_trips(session, now=clock.now(), within=window) == []
+    clock.advance(window)
+    assert sweep_trips(session, now=clock.now(), within=window) == []
+    assert no_arrival_alerts() == []
+    clock.advance(timedelta(minutes=1))
+    [late] = sweep_trips(session, now=clock.now(), within=window)
+
+    assert late.status == TripStatus.NO_ARRIVAL
+    assert len(no_arrival_alerts()) == 1
 
 
 def test_a_departure_with_no_escort_teacher_is_refused_and_alerts(

@@ -45,7 +45,11 @@ def test_the_trip_check_alarms_for_a_bus_that_never_arrived_once(
     )
     session.commit()
 
-    clock.advance(timedelta(hours=3))
+    # Not in the minute it left, nor until its arrival window has passed.
+    assert check_trips(session_factory, clock, timedelta(minutes=120)) == 0
+    clock.advance(timedelta(minutes=120))
+    assert check_trips(session_factory, clock, timedelta(minutes=120)) == 0
+    clock.advance(timedelta(minutes=60))
     assert check_trips(session_factory, clock, timedelta(minutes=120)) == 1
     assert check_trips(session_factory, clock, timedelta(minutes=120)) == 0
 

@@ -20,7 +20,7 @@ from models.people import Person, Role
 from models.photos import PhotoStore, process_photo
 from models.records import Channel, Upload, submit_record
 from models.sweep import sweep
-from models.trips import sweep_trips
+from models.trips import check_rear, sweep_trips
 from tests.conftest import Auth
 from tests.factories import (
     EXTINGUISHER_OK,
@@ -104,6 +104,7 @@ def _every_kind_of_notice(session: Session, clock: SettableClock, store: PhotoSt
     _file(session, clock, store, teacher, bus, "bus_departure", departure, uploads=False)
     arrival = {"children_got_off": "17", "bus_checked_empty": "yes"}
     _file(session, clock, store, teacher, bus, "bus_arrival", arrival, uploads=False)
+    check_rear(session, teacher, bus, now=clock.now())
     _file(session, clock, store, teacher, bus, "bus_departure", departure, uploads=False)
     overloaded = {**departure, "children_boarded": "25"}
     with pytest.raises(SubmissionInvalid):  # refused; the alert stays queued

@@ -17,6 +17,7 @@ from tests.conftest import Auth, csrf_token
 from tests.factories import (
     PRE_TRIP_OK,
     file_pre_trip_check,
+    give_bus_papers,
     make_asset,
     make_person,
     make_school,
@@ -32,6 +33,7 @@ def _bus(
     teacher = make_person(session, clock, school, Role.TEACHER, "teacher")
     admin = make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
     bus = make_asset(session, clock, school, AssetKind.BUS, "XC-01", "1号校车", seats=19)
+    give_bus_papers(session, clock, bus, None)
     if store is not None:
         file_pre_trip_check(session, clock, store, bus, teacher)
     session.commit()
@@ -295,3 +297,57 @@ def test_a_departure_with_an_expired_driver_review_is_refused_by_name_and_alerts
     [alert] = inbox(session, admin)
     assert alert.severity == "critical" and refusal in alert.text
     assert any(n.dedup_key == alert.dedup_key for n in inbox(session, teacher))
+
+
+def test_a_bus_with_no_papers_on_file_is_refused_naming_them_and_who_adds_them(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock, store: PhotoStore
+) -> None:
+    school = make_school(session)
+    teacher = make_person(session, clock, school, Role.TEACHER, "teacher")
+    teacher.locale = "en"
+    admin = make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    driver = make_person(session, clock, school, Role.BUS_STAFF, "driver")
+    bus = make_asset(session, clock, school, AssetKind.BUS, "XC-01", "1号校车")
+    file_pre_trip_check(session, clock, store, bus, driver, papers=False)
+    token = bus.current_label.token
+    session.commit()
+    auth.login("teacher")
+
+    page = client.get(f"/s/{token}").get_data(as_text=True)
+    form = client.get(f"/s/{token}/record/bus_departure").get_data(as_text=True)
+    response = submit_form(
+        client,
+        token,
+        "bus_departure",
+        {"teacher_on_board": "yes", "children_boarded": "15", "seatbelts_on": "yes"},
+    )
+
+    # The pre-trip check is done: the bus page offers the departure, which says why not.
+    assert page.index("Bus departure") < page.index("School bus pre-trip check")
+    refusal = "Missing: Bus safety inspection, Bus carrier liability insurance of 1号校车"
+    assert refusal in form
+    assert "School-bus driving qualification, Driving licence annual review of Driver" in form
+    assert response.status_code == 422 and refusal in response.get_data(as_text=True)
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(Trip)) == 0
+    [alert] = inbox(session, admin)
+    assert alert.severity == "critical"
+    assert "缺少：1号校车的校车安全技术检验、校车承运人责任险" in alert.text
+    assert "请学校管理员在证照台账中" in alert.text
+
+
+def test_a_second_departure_while_the_bus_is_on_the_road_is_refused_on_the_form(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock, store: PhotoStore
+) -> None:
+    token, _ = _bus(session, clock, store)
+    auth.login("teacher")
+    departure = {"teacher_on_board": "yes", "children_boarded": "15", "seatbelts_on": "yes"}
+    submit_form(client, token, "bus_departure", departure)
+
+    form = client.get(f"/s/{token}/record/bus_departure").get_data(as_text=True)
+    again = submit_form(client, token, "bus_departure", departure)
+
+    said = "这辆车还有一趟未结束的行程（08:30 出发）"
+    assert said in form
+    assert again.status_code == 422 and said in again.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(Trip)) == 1
