@@ -28,6 +28,7 @@ from models.photos import Photo, PhotoRejected, PhotoStore, ProcessedPhoto, stor
 from models.staff import STAFF_ROLES, is_at_school, people_at_school, school_roles
 from models.stored_files import DocumentFile, PdfFile, StoredFile, read_document_file, store_pdf
 from models.suppliers import RegisterRefused, Supplier, is_district_admin, viewer_district_ids
+from models.training import TrainingSession, trainings_in_force
 
 EXPIRING_WITHIN = timedelta(days=30)
 
@@ -113,6 +114,9 @@ REQUIRED_CERTIFICATES = {
     Role.CLEANER: (DocumentKind.TRAINING_CERTIFICATE,),
     Role.WATER_STAFF: (DocumentKind.HEALTH_CERTIFICATE,),
 }
+
+# A training attended in the last year (models/training.py) stands in for this certificate.
+TRAINED_KIND = DocumentKind.TRAINING_CERTIFICATE
 
 # The papers a bus holds, and those its driver (a person with the bus staff role) holds.
 BUS_DOCUMENTS = frozenset({DocumentKind.BUS_INSPECTION, DocumentKind.BUS_MAINTENANCE})
@@ -644,6 +648,8 @@ def valid_certificate_share(
         )
     )
     certified = {d.person_id for d in documents if d.is_valid_on(today)}
+    if kind == TRAINED_KIND:
+        certified |= set(trainings_in_force(session, [p.id for p in staff], today))
     return [p for p in staff if p.id in certified], staff
 
 
@@ -691,6 +697,9 @@ def certificate_shares_at(
     ):
         if document.school_id is not None and document.is_valid_on(today):
             certified[(document.school_id, document.kind)].add(document.person_id or 0)
+    trained = set(trainings_in_force(session, {p for ids in staff.values() for p in ids}, today))
+    for school_id in school_ids:
+        certified[(school_id, TRAINED_KIND)] |= trained
     shares: dict[int, list[CertificateShare]] = {}
     for school_id in school_ids:
         for role, needed in REQUIRED_CERTIFICATES.items():
@@ -712,10 +721,15 @@ class StaffEntry:
     roles: list[Role]
     documents: list[Document]
     missing: list[DocumentKind]
+    # The training that counts as their training certificate, when they need one and hold none.
+    training: TrainingSession | None = None
 
 
 def people_register(session: Session, school: School, today: date) -> list[StaffEntry]:
+    """The school's staff with their papers and the certificates their roles need and they do
+    not hold; a training attended in the last year counts as the training certificate."""
     staff = school_staff(session, school)
+    trained = trainings_in_force(session, [person.id for person, _ in staff], today)
     documents: dict[int, list[Document]] = {}
     for document in session.scalars(
         select(Document)
@@ -736,7 +750,10 @@ def people_register(session: Session, school: School, today: date) -> list[Staff
             for k in dict.fromkeys(needed)
             if not any(d.kind == k and d.is_valid_on(today) for d in held)
         ]
-        entries.append(StaffEntry(person, roles, held, missing))
+        training = trained.get(person.id) if TRAINED_KIND in missing else None
+        if training is not None:
+            missing.remove(TRAINED_KIND)
+        entries.append(StaffEntry(person, roles, held, missing, training))
     return entries
 
 
