@@ -669,10 +669,12 @@ def certificate_shares(session: Session, school_id: int, today: date) -> list[Ce
     return certificate_shares_at(session, [school_id], today).get(school_id, [])
 
 
-def certificate_shares_at(
+def _staff_and_certified(
     session: Session, school_ids: Sequence[int], today: date
-) -> dict[int, list[CertificateShare]]:
-    """`certificate_shares` of many schools, read in two queries (a district's score)."""
+) -> tuple[dict[tuple[int, Role], set[int]], dict[tuple[int, str], set[int]]]:
+    """(the active people per school and role that needs a certificate, the people per school
+    and kind holding a valid one, a training in the last year counting as the training
+    certificate), read in three queries."""
     staff: dict[tuple[int, Role], set[int]] = defaultdict(set)
     for school_id, role, person_id in session.execute(
         select(RoleGrant.school_id, RoleGrant.role, RoleGrant.person_id)
@@ -700,6 +702,14 @@ def certificate_shares_at(
     trained = set(trainings_in_force(session, {p for ids in staff.values() for p in ids}, today))
     for school_id in school_ids:
         certified[(school_id, TRAINED_KIND)] |= trained
+    return staff, certified
+
+
+def certificate_shares_at(
+    session: Session, school_ids: Sequence[int], today: date
+) -> dict[int, list[CertificateShare]]:
+    """`certificate_shares` of many schools, read in three queries (a district's score)."""
+    staff, certified = _staff_and_certified(session, school_ids, today)
     shares: dict[int, list[CertificateShare]] = {}
     for school_id in school_ids:
         for role, needed in REQUIRED_CERTIFICATES.items():
@@ -711,6 +721,24 @@ def certificate_shares_at(
                         CertificateShare(role, kind, valid, len(people))
                     )
     return shares
+
+
+def missing_papers_at(session: Session, school_ids: Sequence[int], today: date) -> dict[int, int]:
+    """Per school, the papers it should hold and holds no valid one of, as its registers list
+    them: each certificate a person's roles need (once per person and kind) and each insurance
+    the school or one of its buses needs."""
+    staff, certified = _staff_and_certified(session, school_ids, today)
+    gaps: dict[int, set[tuple[int, str]]] = defaultdict(set)
+    for (school_id, role), people in staff.items():
+        for kind in REQUIRED_CERTIFICATES[role]:
+            held = certified.get((school_id, kind), set())
+            gaps[school_id] |= {(person_id, kind) for person_id in people - held}
+    insured = insurance_in_force(session, school_ids, today)
+    return {
+        school_id: len(gaps[school_id])
+        + (insured[school_id][1] - insured[school_id][0] if school_id in insured else 0)
+        for school_id in school_ids
+    }
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,10 @@ from models.dashboard import (
     Span,
     dashboard_schools,
     school_dashboard,
+    total,
     unreported,
 )
+from models.documents import missing_insurances, people_register
 from models.org import School
 from models.people import Person, Role
 from models.photos import PhotoStore
@@ -210,3 +212,25 @@ def test_a_task_in_the_trends_first_week_but_before_the_period_counts_in_the_tre
     assert board.weeks[0].first == date(2026, 2, 14)
     assert (board.weeks[0].on_time, board.weeks[0].late, board.weeks[0].missed) == (0, 0, 1)
     assert board.schools[0].missed == 3  # as without it
+
+
+def test_the_dashboard_counts_the_papers_missing_as_the_registers_list_them(
+    world: District, clock: SettableClock
+) -> None:
+    session = Session.object_session(world.one)
+    make_person(session, clock, world.one, Role.GUARD, "guard")  # needs a training certificate
+    make_person(session, clock, world.two, Role.CANTEEN_STAFF, "cook2")  # a health certificate
+    span = Span.last_days(date(2026, 3, 20), 30)
+
+    one, two = school_dashboard(session, [world.one, world.two], span, now=NOW).schools
+    registers = {
+        s.id: sum(len(e.missing) for e in people_register(session, s, date(2026, 3, 20)))
+        + len(missing_insurances(session, s, date(2026, 3, 20)))
+        for s in (world.one, world.two)
+    }
+
+    # 实验小学: the guard's training, three school insurances and the bus's; 第二小学: the
+    # cook's health certificate and its three insurances.
+    assert (one.missing, two.missing) == (5, 4)
+    assert (one.missing, two.missing) == (registers[world.one.id], registers[world.two.id])
+    assert total([one, two]).missing == 9
