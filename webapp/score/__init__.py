@@ -146,6 +146,11 @@ def publish() -> Response:
     if not PostForm().validate_on_submit():
         abort(400)
     period, scheme = _period(district), _scheme(district.id)
+    back: dict[str, Any] = dict(period.query_args())
+    if request.form.get("confirm") != "yes":
+        # Publishing is final for the period, so it takes a ticked box (required in the page).
+        flash(gettext("Tick the box to confirm you publish these scores."), "error")
+        return redirect(url_for("score.show_ranking", **back))
     try:
         ps.publish_scores(
             db.begin_writing(),
@@ -160,7 +165,6 @@ def publish() -> Response:
         flash(translate(refused.message), "error")
     else:
         flash(gettext("Published: these scores stay as they are now."), "success")
-    back: dict[str, Any] = dict(period.query_args())
     return redirect(url_for("score.show_ranking", **back))
 
 
