@@ -377,3 +377,19 @@ def test_publishing_asks_for_a_ticked_confirmation_and_without_it_publishes_noth
     assert 'type="checkbox" name="confirm" value="yes" required' in live
     assert "请勾选确认后再发布评分。" in refused and "实时，未发布" in refused
     assert session.scalars(select(PublishedScore)).all() == []
+
+
+def test_a_bad_date_on_the_score_page_is_named_next_to_its_field(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    _february(session, clock)
+    auth.login("district")
+
+    page = client.get("/score?period=month&on=2026-02-30").get_data(as_text=True)
+    school = client.get("/score/S1?period=month&on=nonsense").get_data(as_text=True)
+    good = client.get(f"/score?{FEBRUARY}").get_data(as_text=True)
+
+    for shown in (page, school):
+        field = shown[shown.index('id="on"') :]
+        assert field.index("不是日期") < field.index("</form>")
+    assert 'id="on-error"' not in good
