@@ -213,7 +213,12 @@ def school_dashboard(
     figures = {s.id: SchoolFigures(s) for s in schools}
     today = now.astimezone(zone).date()
     weeks = weeks or trend_weeks(span)
-    trend = [Span.last_days(today - timedelta(days=7 * (weeks - 1 - n)), 7) for n in range(weeks)]
+    # Calendar weeks, Monday to Sunday, the last one this week's so far.
+    monday = today - timedelta(days=today.weekday())
+    trend = [
+        Span(start, start + timedelta(days=6))
+        for start in (monday - timedelta(days=7 * (weeks - 1 - n)) for n in range(weeks))
+    ]
     week_starts = [w.bounds(zone)[0] for w in trend]
 
     # Each task is counted once: the period and the trend are cut where either begins, and

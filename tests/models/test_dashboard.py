@@ -155,8 +155,9 @@ def test_the_weekly_trend_counts_each_week_oldest_first(world: District) -> None
 
     weeks = school_dashboard(session, [world.one, world.two], span, now=NOW, weeks=3).weeks
 
-    assert [w.first for w in weeks] == [date(2026, 2, 28), date(2026, 3, 7), date(2026, 3, 14)]
-    assert [(w.on_time, w.late, w.missed) for w in weeks] == [(0, 0, 0), (1, 1, 3), (1, 0, 1)]
+    # Weeks run Monday to Sunday: Sunday 15 March's check counts in the week of the 9th.
+    assert [w.first for w in weeks] == [date(2026, 3, 2), date(2026, 3, 9), date(2026, 3, 16)]
+    assert [(w.on_time, w.late, w.missed) for w in weeks] == [(0, 0, 0), (2, 1, 3), (0, 0, 1)]
 
 
 def test_a_school_administrator_reads_only_their_school_and_staff_none(
@@ -174,7 +175,7 @@ def test_a_year_counts_apart_from_its_trend_and_a_week_begins_at_local_midnight(
 ) -> None:
     session = Session.object_session(world.one)
     canteen = make_asset(session, SettableClock(NOW), world.two, code="MHQ-102", name="厨房灭火器")
-    week_begins = datetime(2026, 3, 13, 16, tzinfo=UTC)  # Saturday 14 March, 00:00 in Shanghai
+    week_begins = datetime(2026, 3, 15, 16, tzinfo=UTC)  # Monday 16 March, 00:00 in Shanghai
     make_task(session, canteen, week_begins, "missed")
     make_task(session, canteen, week_begins - timedelta(seconds=1), "done", done_at=NOW)
     make_task(session, canteen, NOW, "missed")  # due this very moment: not yet fallen due
@@ -187,16 +188,16 @@ def test_a_year_counts_apart_from_its_trend_and_a_week_begins_at_local_midnight(
     assert (one.on_time, one.late, one.missed) == (1, 1, 4)
     assert (two.on_time, two.late, two.missed) == (1, 1, 2)
     assert [w.first for w in board.weeks] == [
-        date(2026, 2, 21),
-        date(2026, 2, 28),
-        date(2026, 3, 7),
-        date(2026, 3, 14),
+        date(2026, 2, 23),
+        date(2026, 3, 2),
+        date(2026, 3, 9),
+        date(2026, 3, 16),
     ]
     assert [(w.on_time, w.late, w.missed) for w in board.weeks] == [
         (0, 0, 0),
         (0, 0, 0),
-        (1, 2, 3),
-        (1, 0, 2),
+        (2, 2, 3),
+        (0, 0, 2),
     ]
 
 
@@ -209,7 +210,7 @@ def test_a_task_in_the_trends_first_week_but_before_the_period_counts_in_the_tre
 
     board = school_dashboard(session, [world.one, world.two], span, now=NOW)
 
-    assert board.weeks[0].first == date(2026, 2, 14)
+    assert board.weeks[0].first == date(2026, 2, 16)  # weeks run Monday to Sunday
     assert (board.weeks[0].on_time, board.weeks[0].late, board.weeks[0].missed) == (0, 0, 1)
     assert board.schools[0].missed == 3  # as without it
 

@@ -176,3 +176,20 @@ def test_signing_without_ticking_the_confirmation_signs_nothing_and_keeps_the_no
     assert "签字人 Officer" not in client.get(WEEK).get_data(as_text=True)
     status, _ = _post(client, WEEK, notes="晨检漏检已提醒", do="save")
     assert status == 302  # saving needs no confirmation
+
+
+def test_a_report_signed_after_its_deadline_reads_signed_late_with_the_day(
+    client: FlaskClient, auth: Auth, clock: SettableClock, month: CanteenMonth, officer: Person
+) -> None:
+    clock.set(cst(20, 10))
+    auth.login("officer")
+    status, _ = _post(client, WEEK, notes="晨检漏检已提醒", do="sign", confirm="yes")
+    _log_out(client)
+    auth.login("admin")
+
+    report = client.get(WEEK).get_data(as_text=True)
+    table = client.get("/reports/status?month=2026-03").get_data(as_text=True)
+
+    assert status == 302
+    assert "逾期签字（2026-03-20）" in report
+    assert "逾期签字（2026-03-20）" in table
