@@ -195,6 +195,7 @@ def _create(session: Session, settings: Settings, now: datetime) -> None:
     _daily_life(session, settings, schools, people, now)
     _history(session, settings, schools, people, now)
     _boarding_school(session, settings, schools[1], people, now)
+    _extinguisher_dates(session, settings, schools[0], people["inspector1"], now)
     for kind, starts_on, ends_on, name in CALENDAR:
         add_calendar_entry(
             session,
@@ -909,6 +910,61 @@ def _boarding_school(
         "next_due": (today + timedelta(days=65)).isoformat(),
     }
     file("extinguisher_annual_maintenance", head, serviced, maintenance, 102, extinguishers[2])
+    session.flush()
+
+
+def _extinguisher_dates(
+    session: Session, settings: Settings, school: School, inspector: Person, now: datetime
+) -> None:
+    """The day school's extinguishers carry their agent and production date, so the register and
+    each scan page show their service and scrap years: MHQ-001 is due for its first service in
+    about three weeks, MHQ-002 was serviced last year and is near its scrap date (10 years for
+    dry powder), the others a few years old and in date."""
+    zone = school.district.zone
+    today = now.astimezone(zone).date()
+    year = 365
+    made = {
+        "MHQ-001": ("ABC干粉", today - timedelta(days=5 * year - 20)),
+        "MHQ-002": ("ABC干粉", today - timedelta(days=10 * year - 50)),
+        "MHQ-003": ("ABC干粉", today - timedelta(days=3 * year + 40)),
+        "MHQ-004": ("ABC干粉", today - timedelta(days=2 * year + 100)),
+        "MHQ-005": ("二氧化碳", today - timedelta(days=4 * year)),
+    }
+    extinguishers = {
+        a.code: a
+        for a in session.scalars(
+            select(Asset).where(Asset.school_id == school.id, Asset.kind == AssetKind.EXTINGUISHER)
+        )
+    }
+    for code, asset in extinguishers.items():
+        agent, produced = made.get(code, ("ABC干粉", today - timedelta(days=year + 200)))
+        asset.attributes = {
+            **asset.attributes,
+            "agent": agent,
+            "production_date": produced.isoformat(),
+        }
+    template = latest_template(session, "extinguisher_annual_maintenance")
+    if template is None:
+        return
+    # Serviced last year, at 9 years: the next service would fall after its scrap date.
+    serviced = datetime.combine(today - timedelta(days=330), time(10), zone)
+    submit_record(
+        session,
+        actor=inspector,
+        asset=extinguishers["MHQ-002"],
+        template=template,
+        answers={
+            **_answers(template.spec, False),
+            "company": "安消消防维保有限公司",
+            "next_due": (today + timedelta(days=35)).isoformat(),
+        },
+        uploads=[Upload(i.key, _photo(110)) for i in template.spec.items if i.type == "photo"],
+        key=uuid.uuid4().hex,
+        channel=Channel.WEB,
+        clock=SettableClock(serviced),
+        store=PhotoStore(Path(settings.storage.data_dir)),
+        repeat_confirmed=True,
+    )
     session.flush()
 
 

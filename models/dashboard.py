@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from models.actions import ActionStatus, CorrectiveAction
 from models.assets import Asset
-from models.documents import EXPIRING_WITHIN, Document
+from models.documents import EXPIRING_WITHIN, Document, missing_papers_at
 from models.drills import DRILL_EVERY_DAYS, drill_window, drills_due, drills_held
 from models.duties import Task, TaskState, done_late
 from models.org import School
@@ -85,6 +85,8 @@ class SchoolFigures:
     actions_overdue: int = 0
     expired: int = 0
     expiring: int = 0
+    # Papers the registers list as missing: certificates staff need, insurance (documents.py).
+    missing: int = 0
     trips: int = 0
     trip_alerts: int = 0
     records: int = 0
@@ -211,7 +213,12 @@ def school_dashboard(
     figures = {s.id: SchoolFigures(s) for s in schools}
     today = now.astimezone(zone).date()
     weeks = weeks or trend_weeks(span)
-    trend = [Span.last_days(today - timedelta(days=7 * (weeks - 1 - n)), 7) for n in range(weeks)]
+    # Calendar weeks, Monday to Sunday, the last one this week's so far.
+    monday = today - timedelta(days=today.weekday())
+    trend = [
+        Span(start, start + timedelta(days=6))
+        for start in (monday - timedelta(days=7 * (weeks - 1 - n)) for n in range(weeks))
+    ]
     week_starts = [w.bounds(zone)[0] for w in trend]
 
     # Each task is counted once: the period and the trend are cut where either begins, and
@@ -271,6 +278,8 @@ def school_dashboard(
             figures[school_id].expired += count
         else:
             figures[school_id].expiring += count
+    for school_id, count in missing_papers_at(session, ids, today).items():
+        figures[school_id].missing = count
 
     alert = case((trip_alert(), 1), else_=0).label("alert")
     trips = session.execute(
@@ -371,6 +380,7 @@ def total(figures: Sequence[SchoolFigures]) -> SchoolFigures:
             "actions_overdue",
             "expired",
             "expiring",
+            "missing",
             "trips",
             "trip_alerts",
             "records",

@@ -28,6 +28,7 @@ from models.photos import Photo, PhotoRejected, PhotoStore, ProcessedPhoto, stor
 from models.staff import STAFF_ROLES, is_at_school, people_at_school, school_roles
 from models.stored_files import DocumentFile, PdfFile, StoredFile, read_document_file, store_pdf
 from models.suppliers import RegisterRefused, Supplier, is_district_admin, viewer_district_ids
+from models.training import TrainingSession, trainings_in_force
 
 EXPIRING_WITHIN = timedelta(days=30)
 
@@ -117,6 +118,9 @@ REQUIRED_CERTIFICATES = {
     Role.CLEANER: (DocumentKind.TRAINING_CERTIFICATE,),
     Role.WATER_STAFF: (DocumentKind.HEALTH_CERTIFICATE,),
 }
+
+# A training attended in the last year (models/training.py) stands in for this certificate.
+TRAINED_KIND = DocumentKind.TRAINING_CERTIFICATE
 
 # The papers a bus holds, and those its driver (a person with the bus staff role) holds.
 BUS_DOCUMENTS = frozenset({DocumentKind.BUS_INSPECTION, DocumentKind.BUS_MAINTENANCE})
@@ -626,6 +630,8 @@ def valid_certificate_share(
         )
     )
     certified = {d.person_id for d in documents if d.is_valid_on(today)}
+    if kind == TRAINED_KIND:
+        certified |= set(trainings_in_force(session, [p.id for p in staff], today))
     return [p for p in staff if p.id in certified], staff
 
 
@@ -645,10 +651,12 @@ def certificate_shares(session: Session, school_id: int, today: date) -> list[Ce
     return certificate_shares_at(session, [school_id], today).get(school_id, [])
 
 
-def certificate_shares_at(
+def _staff_and_certified(
     session: Session, school_ids: Sequence[int], today: date
-) -> dict[int, list[CertificateShare]]:
-    """`certificate_shares` of many schools, read in two queries (a district's score)."""
+) -> tuple[dict[tuple[int, Role], set[int]], dict[tuple[int, str], set[int]]]:
+    """(the active people per school and role that needs a certificate, the people per school
+    and kind holding a valid one, a training in the last year counting as the training
+    certificate), read in three queries."""
     staff: dict[tuple[int, Role], set[int]] = defaultdict(set)
     for school_id, role, person_id in session.execute(
         select(RoleGrant.school_id, RoleGrant.role, RoleGrant.person_id)
@@ -673,6 +681,17 @@ def certificate_shares_at(
     ):
         if document.school_id is not None and document.is_valid_on(today):
             certified[(document.school_id, document.kind)].add(document.person_id or 0)
+    trained = set(trainings_in_force(session, {p for ids in staff.values() for p in ids}, today))
+    for school_id in school_ids:
+        certified[(school_id, TRAINED_KIND)] |= trained
+    return staff, certified
+
+
+def certificate_shares_at(
+    session: Session, school_ids: Sequence[int], today: date
+) -> dict[int, list[CertificateShare]]:
+    """`certificate_shares` of many schools, read in three queries (a district's score)."""
+    staff, certified = _staff_and_certified(session, school_ids, today)
     shares: dict[int, list[CertificateShare]] = {}
     for school_id in school_ids:
         for role, needed in REQUIRED_CERTIFICATES.items():
@@ -686,6 +705,24 @@ def certificate_shares_at(
     return shares
 
 
+def missing_papers_at(session: Session, school_ids: Sequence[int], today: date) -> dict[int, int]:
+    """Per school, the papers it should hold and holds no valid one of, as its registers list
+    them: each certificate a person's roles need (once per person and kind) and each insurance
+    the school or one of its buses needs."""
+    staff, certified = _staff_and_certified(session, school_ids, today)
+    gaps: dict[int, set[tuple[int, str]]] = defaultdict(set)
+    for (school_id, role), people in staff.items():
+        for kind in REQUIRED_CERTIFICATES[role]:
+            held = certified.get((school_id, kind), set())
+            gaps[school_id] |= {(person_id, kind) for person_id in people - held}
+    insured = insurance_in_force(session, school_ids, today)
+    return {
+        school_id: len(gaps[school_id])
+        + (insured[school_id][1] - insured[school_id][0] if school_id in insured else 0)
+        for school_id in school_ids
+    }
+
+
 @dataclass(frozen=True)
 class StaffEntry:
     """One line of the people register: a person, their roles, papers and what is missing."""
@@ -694,10 +731,15 @@ class StaffEntry:
     roles: list[Role]
     documents: list[Document]
     missing: list[DocumentKind]
+    # The training that counts as their training certificate, when they need one and hold none.
+    training: TrainingSession | None = None
 
 
 def people_register(session: Session, school: School, today: date) -> list[StaffEntry]:
+    """The school's staff with their papers and the certificates their roles need and they do
+    not hold; a training attended in the last year counts as the training certificate."""
     staff = school_staff(session, school)
+    trained = trainings_in_force(session, [person.id for person, _ in staff], today)
     documents: dict[int, list[Document]] = {}
     for document in session.scalars(
         select(Document)
@@ -718,7 +760,10 @@ def people_register(session: Session, school: School, today: date) -> list[Staff
             for k in dict.fromkeys(needed)
             if not any(d.kind == k and d.is_valid_on(today) for d in held)
         ]
-        entries.append(StaffEntry(person, roles, held, missing))
+        training = trained.get(person.id) if TRAINED_KIND in missing else None
+        if training is not None:
+            missing.remove(TRAINED_KIND)
+        entries.append(StaffEntry(person, roles, held, missing, training))
     return entries
 
 

@@ -21,7 +21,8 @@ from models.messages import N_, Message, SubmissionInvalid
 from models.notifications import Notification, Severity, notify, school_admins
 from models.org import District, School
 from models.people import Person
-from models.suppliers import RegisterRefused, Supplier
+from models.stages import school_grades
+from models.suppliers import RegisterRefused, Supplier, is_approved, suppliers_for
 
 
 class Goods(enum.StrEnum):
@@ -30,6 +31,8 @@ class Goods(enum.StrEnum):
 
 
 GOODS_LABELS = {Goods.UNIFORMS: N_("School uniforms"), Goods.EXERCISE_BOOKS: N_("Exercise books")}
+# The supplier register's category (models/suppliers.py) a supplier of the goods is approved for.
+GOODS_CATEGORIES = {Goods.UNIFORMS: "uniforms", Goods.EXERCISE_BOOKS: "books"}
 
 
 class Term(enum.StrEnum):
@@ -38,18 +41,6 @@ class Term(enum.StrEnum):
 
 
 TERM_LABELS = {Term.SPRING: N_("spring term"), Term.AUTUMN: N_("autumn term")}
-GRADES = ("g1", "g2", "g3", "g4", "g5", "g6", "g7", "g8", "g9")
-GRADE_LABELS = {
-    "g1": N_("Grade 1"),
-    "g2": N_("Grade 2"),
-    "g3": N_("Grade 3"),
-    "g4": N_("Grade 4"),
-    "g5": N_("Grade 5"),
-    "g6": N_("Grade 6"),
-    "g7": N_("Grade 7"),
-    "g8": N_("Grade 8"),
-    "g9": N_("Grade 9"),
-}
 MONEY_RE = re.compile(r"\d{1,9}(\.\d{1,2})?")
 OVERDUE = N_(
     "%(goods)s for the %(year)d %(term)s: the supplier was to be paid by %(date)s and the "
@@ -148,9 +139,12 @@ def add_order(
         errors["year"] = Message(N_("Enter the school year, e.g. 2026."))
     if term not in set(Term):
         errors["term"] = Message(N_("Choose the spring or the autumn term."))
-    chosen = [g for g in GRADES if g in grades]
-    if not chosen or len(chosen) != len(set(grades)):
+    offered = school_grades(school)
+    chosen = [g for g in offered if g in grades]
+    if not grades:
         errors["grades"] = Message(N_("Choose at least one grade."))
+    elif len(chosen) != len(set(grades)):
+        errors["grades"] = Message(N_("Choose grades the school teaches."))
     try:
         count = int(quantity)
     except (TypeError, ValueError):
@@ -166,6 +160,15 @@ def add_order(
     supplier = session.get(Supplier, supplier_id) if supplier_id else None
     if supplier_id and (supplier is None or supplier.district_id != school.district_id):
         errors["supplier"] = Message(N_("Choose one of the district's suppliers."))
+    elif (
+        supplier is not None
+        and goods in set(Goods)
+        and not is_approved(supplier, GOODS_CATEGORIES[Goods(goods)])
+    ):
+        errors["supplier"] = Message(
+            N_("%(supplier)s is not approved for %(goods)s."),
+            {"supplier": supplier.name, "goods": {"msgid": GOODS_LABELS[Goods(goods)]}},
+        )
     if len(note) > 200:
         errors["note"] = Message(N_("At most %(count)d characters."), {"count": 200})
     if errors:
@@ -227,6 +230,14 @@ def visible_order(session: Session, viewer: Person, order_id: int) -> SupplyOrde
     if order is None or not viewer.can_manage_school(order.school):
         return None
     return order
+
+
+def order_suppliers(session: Session, school: School) -> dict[str, list[Supplier]]:
+    """For each of the goods, the district's suppliers approved for it, by name."""
+    return {
+        goods: suppliers_for(session, school.district_id, GOODS_CATEGORIES[goods])
+        for goods in Goods
+    }
 
 
 def remind_unsettled_orders(

@@ -47,6 +47,8 @@ class School(Base):
     name: Mapped[str] = mapped_column(String(200))
     # Pupils sleep at school (寄宿制学校): its fire patrol goes on at night too.
     boarding: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Its stage (学段, models/stages.py SchoolStage): the grades its orders offer. None: not set.
+    stage: Mapped[str | None] = mapped_column(String(24))
 
     district: Mapped[District] = relationship(back_populates="schools")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -169,6 +169,8 @@ class RegisterLedger:
     rows: list[RegisterRow]
     # The kinds the kind filter offers: (key, label).
     kinds: list[tuple[str, str]]
+    # The day the statuses are read on: the period's end, or today while it has not come.
+    status_on: date
 
     def count(self, status_key: str) -> int:
         return sum(1 for r in self.rows if r.status_key == status_key)
@@ -517,9 +519,14 @@ def register_ledger(
     locale: str,
     school: School | None = None,
     filters: RegisterFilters = RegisterFilters(),
+    today: date | None = None,
 ) -> RegisterLedger:
     """One register's ledger of a school (or, without `school`, of every school of the
-    district the viewer sees, each row naming its school) as of the period's end."""
+    district the viewer sees, each row naming its school) as of the period's end, or of
+    `today` while the period runs on: a status is never read on a day still to come."""
+    shown = period
+    if today is not None and today < period.end:
+        period = replace(period, end=max(today, period.start))
     _first, after = period.bounds(district.zone)
     schools = _schools(session, viewer, district, school)
     if register == Register.SUPPLIERS:
@@ -537,12 +544,13 @@ def register_ledger(
         register=register,
         title=translate(locale, REGISTER_TITLES[register]),
         scope=school.name if school is not None else district.name,
-        period=period,
-        period_label=period.label(locale),
+        period=shown,
+        period_label=shown.label(locale),
         keys=keys,
         headers=tuple(translate(locale, labels[k]) for k in keys),
         rows=[r for r in rows if _matches(r, filters)],
         kinds=sorted(kinds, key=lambda kv: kv[1]),
+        status_on=period.end,
     )
 
 
@@ -554,6 +562,7 @@ def register_ledgers(
     period: Period,
     locale: str,
     school: School | None = None,
+    today: date | None = None,
 ) -> list[RegisterLedger]:
     """The four registers' ledgers, in order: what an inspection pack holds."""
     return [
@@ -565,6 +574,7 @@ def register_ledgers(
             period=period,
             locale=locale,
             school=school,
+            today=today,
         )
         for register in Register
     ]

@@ -4,7 +4,8 @@ started work, and each person's training history is one list."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Column, Float, ForeignKey, String, Table, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -15,6 +16,10 @@ from models.org import School
 from models.people import Person
 from models.staff import STAFF_ROLES, people_at_school
 from models.suppliers import RegisterRefused
+
+# A training attended counts as the training certificate a guard, cleaner or dorm manager needs
+# (models/documents.py REQUIRED_CERTIFICATES) for a year after the day it was held.
+TRAINING_VALID_FOR_YEARS = 1
 
 training_attendee = Table(
     "training_attendee",
@@ -42,6 +47,11 @@ class TrainingSession(Base):
     attendees: Mapped[list[Person]] = relationship(
         secondary=training_attendee, order_by="Person.display_name", lazy="selectin"
     )
+
+    @property
+    def counts_until(self) -> date:
+        """The last day this training counts as its attendees' training certificate."""
+        return trained_until(self.held_on)
 
 
 def trainable_people(session: Session, school: School) -> list[Person]:
@@ -128,3 +138,37 @@ def training_history(session: Session, person: Person) -> list[TrainingSession]:
             .order_by(TrainingSession.held_on.desc(), TrainingSession.id.desc())
         )
     )
+
+
+def trained_until(held_on: date) -> date:
+    """The last day a training held on that day counts: the same day a year on (28 February
+    for a training on 29 February)."""
+    year = held_on.year + TRAINING_VALID_FOR_YEARS
+    try:
+        return held_on.replace(year=year)
+    except ValueError:
+        return held_on.replace(year=year, day=28)
+
+
+def trainings_in_force(
+    session: Session, person_ids: Iterable[int], today: date
+) -> dict[int, TrainingSession]:
+    """Each of these people's latest training, at any school, that still counts today (held
+    today or in the year before): what the registers show for it."""
+    ids = list(set(person_ids))
+    if not ids:
+        return {}
+    latest: dict[int, TrainingSession] = {}
+    for person_id, training in session.execute(
+        select(training_attendee.c.person_id, TrainingSession)
+        .join(TrainingSession, TrainingSession.id == training_attendee.c.training_id)
+        .where(
+            training_attendee.c.person_id.in_(ids),
+            TrainingSession.held_on <= today,
+            TrainingSession.held_on >= today - timedelta(days=366 * TRAINING_VALID_FOR_YEARS),
+        )
+        .order_by(TrainingSession.held_on.desc(), TrainingSession.id.desc())
+    ):
+        if person_id not in latest and trained_until(training.held_on) >= today:
+            latest[person_id] = training
+    return latest

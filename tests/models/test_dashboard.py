@@ -15,8 +15,10 @@ from models.dashboard import (
     Span,
     dashboard_schools,
     school_dashboard,
+    total,
     unreported,
 )
+from models.documents import missing_insurances, people_register
 from models.org import School
 from models.people import Person, Role
 from models.photos import PhotoStore
@@ -153,8 +155,9 @@ def test_the_weekly_trend_counts_each_week_oldest_first(world: District) -> None
 
     weeks = school_dashboard(session, [world.one, world.two], span, now=NOW, weeks=3).weeks
 
-    assert [w.first for w in weeks] == [date(2026, 2, 28), date(2026, 3, 7), date(2026, 3, 14)]
-    assert [(w.on_time, w.late, w.missed) for w in weeks] == [(0, 0, 0), (1, 1, 3), (1, 0, 1)]
+    # Weeks run Monday to Sunday: Sunday 15 March's check counts in the week of the 9th.
+    assert [w.first for w in weeks] == [date(2026, 3, 2), date(2026, 3, 9), date(2026, 3, 16)]
+    assert [(w.on_time, w.late, w.missed) for w in weeks] == [(0, 0, 0), (2, 1, 3), (0, 0, 1)]
 
 
 def test_a_school_administrator_reads_only_their_school_and_staff_none(
@@ -172,7 +175,7 @@ def test_a_year_counts_apart_from_its_trend_and_a_week_begins_at_local_midnight(
 ) -> None:
     session = Session.object_session(world.one)
     canteen = make_asset(session, SettableClock(NOW), world.two, code="MHQ-102", name="厨房灭火器")
-    week_begins = datetime(2026, 3, 13, 16, tzinfo=UTC)  # Saturday 14 March, 00:00 in Shanghai
+    week_begins = datetime(2026, 3, 15, 16, tzinfo=UTC)  # Monday 16 March, 00:00 in Shanghai
     make_task(session, canteen, week_begins, "missed")
     make_task(session, canteen, week_begins - timedelta(seconds=1), "done", done_at=NOW)
     make_task(session, canteen, NOW, "missed")  # due this very moment: not yet fallen due
@@ -185,16 +188,16 @@ def test_a_year_counts_apart_from_its_trend_and_a_week_begins_at_local_midnight(
     assert (one.on_time, one.late, one.missed) == (1, 1, 4)
     assert (two.on_time, two.late, two.missed) == (1, 1, 2)
     assert [w.first for w in board.weeks] == [
-        date(2026, 2, 21),
-        date(2026, 2, 28),
-        date(2026, 3, 7),
-        date(2026, 3, 14),
+        date(2026, 2, 23),
+        date(2026, 3, 2),
+        date(2026, 3, 9),
+        date(2026, 3, 16),
     ]
     assert [(w.on_time, w.late, w.missed) for w in board.weeks] == [
         (0, 0, 0),
         (0, 0, 0),
-        (1, 2, 3),
-        (1, 0, 2),
+        (2, 2, 3),
+        (0, 0, 2),
     ]
 
 
@@ -207,6 +210,28 @@ def test_a_task_in_the_trends_first_week_but_before_the_period_counts_in_the_tre
 
     board = school_dashboard(session, [world.one, world.two], span, now=NOW)
 
-    assert board.weeks[0].first == date(2026, 2, 14)
+    assert board.weeks[0].first == date(2026, 2, 16)  # weeks run Monday to Sunday
     assert (board.weeks[0].on_time, board.weeks[0].late, board.weeks[0].missed) == (0, 0, 1)
     assert board.schools[0].missed == 3  # as without it
+
+
+def test_the_dashboard_counts_the_papers_missing_as_the_registers_list_them(
+    world: District, clock: SettableClock
+) -> None:
+    session = Session.object_session(world.one)
+    make_person(session, clock, world.one, Role.GUARD, "guard")  # needs a training certificate
+    make_person(session, clock, world.two, Role.CANTEEN_STAFF, "cook2")  # a health certificate
+    span = Span.last_days(date(2026, 3, 20), 30)
+
+    one, two = school_dashboard(session, [world.one, world.two], span, now=NOW).schools
+    registers = {
+        s.id: sum(len(e.missing) for e in people_register(session, s, date(2026, 3, 20)))
+        + len(missing_insurances(session, s, date(2026, 3, 20)))
+        for s in (world.one, world.two)
+    }
+
+    # 实验小学: the guard's training, three school insurances and the bus's; 第二小学: the
+    # cook's health certificate and its three insurances.
+    assert (one.missing, two.missing) == (5, 4)
+    assert (one.missing, two.missing) == (registers[world.one.id], registers[world.two.id])
+    assert total([one, two]).missing == 9

@@ -11,11 +11,19 @@ from sqlalchemy.orm import Session
 from models.clock import SettableClock
 from models.messages import SubmissionInvalid
 from models.notifications import Notification
-from models.orders import add_order, remind_unsettled_orders, school_orders, settle_order
+from models.orders import (
+    Goods,
+    add_order,
+    order_suppliers,
+    remind_unsettled_orders,
+    school_orders,
+    settle_order,
+)
 from models.people import Role
+from models.stages import SchoolStage, school_grades, set_stage
 from models.suppliers import RegisterRefused
 from models.sweep import sweep
-from tests.factories import make_person, make_school, make_supplier
+from tests.factories import make_district_admin, make_person, make_school, make_supplier
 
 AUTUMN_UNIFORMS = {
     "goods": "uniforms",
@@ -105,3 +113,49 @@ def test_an_unsettled_order_past_its_date_is_announced_once_and_a_settled_one_ne
     ).all()
     assert texts == ["2026 年秋季学期校服：应于 2026-10-31 前与供应商结清货款，至今未结算。"]
     assert late.overdue_on(date(2026, 11, 1)) and not paid.overdue_on(date(2026, 11, 1))
+
+
+def test_a_primary_schools_order_takes_only_its_grades_and_a_supplier_approved_for_the_goods(
+    session: Session, clock: SettableClock, school_and_admin
+) -> None:
+    school, admin = school_and_admin
+    district = make_district_admin(session, clock, school)
+    set_stage(session, district, school, SchoolStage.PRIMARY)
+    grocer = make_supplier(session, clock, school, "绿源蔬菜配送", categories=("vegetables",))
+    tailor = make_supplier(session, clock, school, "校服厂", categories=("uniforms",))
+
+    with pytest.raises(SubmissionInvalid) as refused:
+        add_order(session, admin, school, supplier_id=grocer.id, now=clock.now(), **AUTUMN_UNIFORMS)
+    order = add_order(
+        session,
+        admin,
+        school,
+        supplier_id=tailor.id,
+        now=clock.now(),
+        **{**AUTUMN_UNIFORMS, "grades": ["g1", "g6"]},
+    )
+
+    assert school_grades(school) == ("g1", "g2", "g3", "g4", "g5", "g6")
+    assert set(refused.value.errors) == {"grades", "supplier"}  # 初一 is not taught here
+    assert order.grades == ["g1", "g6"] and order.supplier is tailor
+    assert order_suppliers(session, school) == {
+        Goods.UNIFORMS: [tailor],
+        Goods.EXERCISE_BOOKS: [],
+    }
+
+
+def test_only_the_districts_administrators_set_a_schools_stage(
+    session: Session, clock: SettableClock, school_and_admin
+) -> None:
+    school, admin = school_and_admin
+    district = make_district_admin(session, clock, school)
+
+    with pytest.raises(RegisterRefused):
+        set_stage(session, admin, school, SchoolStage.SENIOR)
+    with pytest.raises(SubmissionInvalid):
+        set_stage(session, district, school, "university")
+    set_stage(session, district, school, SchoolStage.COMPLETE_SECONDARY)
+
+    assert school_grades(school) == ("g7", "g8", "g9", "g10", "g11", "g12")
+    set_stage(session, district, school, "")
+    assert school.stage is None and "k1" in school_grades(school)

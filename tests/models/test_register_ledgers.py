@@ -269,3 +269,35 @@ def test_the_district_ledger_names_each_school_and_a_school_sees_only_its_own(
     assert holders(boss, filters=RegisterFilters(holder="coo")) == [("实验小学", "Cook")]
     assert holders(their_admin) == [("第二中学", "Chef"), ("第二中学", "Outsider")]
     assert holders(their_admin, school=school) == []
+
+
+def test_a_ledger_of_a_period_still_running_reads_its_statuses_today_not_on_a_day_to_come(
+    session: Session, world
+) -> None:  # type: ignore[no-untyped-def]
+    school, admin, _boss, _their = world
+
+    ledger = register_ledger(
+        session,
+        admin,
+        Register.CERTIFICATES,
+        district=school.district,
+        school=school,
+        period=MARCH,
+        locale="zh_CN",
+        today=date(2026, 3, 10),
+    )
+
+    # The cook's certificate expires on 20 March: on the 10th it is expiring, not expired.
+    assert ledger.status_on == date(2026, 3, 10) and ledger.period == MARCH
+    assert _cells(ledger, "holder", "status")[1] == ("Cook", "即将到期")
+    done = register_ledger(
+        session,
+        admin,
+        Register.CERTIFICATES,
+        district=school.district,
+        school=school,
+        period=MARCH,
+        locale="zh_CN",
+        today=date(2026, 4, 2),
+    )
+    assert done.status_on == date(2026, 3, 31)

@@ -8,9 +8,16 @@ import pytest
 from sqlalchemy.orm import Session
 
 from models.clock import SettableClock
+from models.documents import (
+    CertificateShare,
+    DocumentKind,
+    certificate_shares,
+    people_register,
+    valid_certificate_share,
+)
 from models.messages import SubmissionInvalid
 from models.people import Role
-from models.training import add_training, school_trainings, training_history
+from models.training import add_training, school_trainings, trained_until, training_history
 from tests.factories import make_person, make_school
 
 TODAY = date(2026, 3, 2)
@@ -77,3 +84,48 @@ def test_attendees_must_be_the_schools_staff_and_the_day_not_in_the_future(
 
     assert set(refused.value.errors) == {"topic", "held_on", "attendees"}
     assert school_trainings(session, school) == []
+
+
+def test_a_training_in_the_last_year_counts_as_the_training_certificate_the_roles_need(
+    session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session)
+    admin = make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    guard = make_person(session, clock, school, Role.GUARD, "guard")
+    cleaner = make_person(session, clock, school, Role.CLEANER, "cleaner")
+    make_person(session, clock, school, Role.DORM_STAFF, "dorm")
+    for day, people in (("2025-03-02", [guard.id]), ("2025-03-01", [cleaner.id])):
+        add_training(
+            session,
+            admin,
+            school,
+            topic="岗前培训",
+            held_on=day,
+            trainer="保卫科 李老师",
+            attendee_ids=people,
+            today=TODAY,
+            now=clock.now(),
+        )
+
+    register = {e.person.username: e for e in people_register(session, school, TODAY)}
+
+    # Held a year ago today: it still counts, through today; a day earlier it has run out.
+    assert register["guard"].missing == []
+    assert register["guard"].training is not None
+    assert register["guard"].training.counts_until == TODAY
+    assert register["cleaner"].missing == [DocumentKind.TRAINING_CERTIFICATE]
+    assert register["cleaner"].training is None
+    assert register["dorm"].missing == [DocumentKind.TRAINING_CERTIFICATE]
+    shares = certificate_shares(session, school.id, TODAY)
+    assert CertificateShare(Role.GUARD, DocumentKind.TRAINING_CERTIFICATE, 1, 1) in shares
+    assert CertificateShare(Role.CLEANER, DocumentKind.TRAINING_CERTIFICATE, 0, 1) in shares
+    assert valid_certificate_share(
+        session, school.id, DocumentKind.TRAINING_CERTIFICATE, Role.GUARD, TODAY
+    ) == ([guard], [guard])
+    # The next day the guard's training has run out too.
+    tomorrow = {e.person.username: e for e in people_register(session, school, date(2026, 3, 3))}
+    assert tomorrow["guard"].missing == [DocumentKind.TRAINING_CERTIFICATE]
+
+
+def test_a_training_on_29_february_counts_until_28_february_a_year_on() -> None:
+    assert trained_until(date(2028, 2, 29)) == date(2029, 2, 28)

@@ -101,6 +101,7 @@ def test_the_ranking_and_a_breakdown_read_on_a_phone_and_a_desktop(
     page.goto(f"{live_server}/score?period=month&on=2026-03-01")
     expect(ranking.get_by_role("link", name="第5实验小学附属学校")).to_be_visible()
     assert scroll_width(page) <= 1280
+    page.get_by_label("我已核对这些评分", exact=False).check()
     page.get_by_role("button", name="发布评分").click()
     expect(page.get_by_text("已发布：这些评分从此固定")).to_be_visible()
     expect(page.locator("#score-status")).to_contain_text("已发布于 2026-03-20 10:00")

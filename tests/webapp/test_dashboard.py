@@ -142,3 +142,15 @@ def test_overdue_and_missed_are_named_apart_and_the_period_reads_as_one_range(
     assert "2026-02-19 至 2026-03-20" in zh
     assert "Overdue (can still be filed)" in en and "Missed (window closed)" in en
     assert "2026-02-19 – 2026-03-20" in en
+
+
+def test_a_school_page_counts_the_papers_missing_and_links_to_the_people_register(
+    client: FlaskClient, auth: Auth, district: None
+) -> None:
+    auth.login("admin")
+
+    school = client.get("/dashboard/schools/S1").get_data(as_text=True)
+
+    # No school insurance on file (three), no one yet needing a certificate.
+    assert "缺少证照" in school
+    assert '<a class="bad" href="/registers/S1?tab=people">3</a>' in school

@@ -134,3 +134,48 @@ def test_the_ledger_shows_beside_each_extinguisher_check_its_next_service_and_sc
     page = client.get("/ledger/S1?period=month&on=2026-03-02").get_data(as_text=True)
 
     assert "下次维修 2027-05-01，报废 2034-05-01" in page
+
+
+def test_the_extinguisher_page_shows_its_service_line_once_even_with_records_below(
+    client: FlaskClient,
+    auth: Auth,
+    school: School,
+    session: Session,
+    clock: SettableClock,
+    store: PhotoStore,
+) -> None:
+    asset = _extinguisher(session, clock, school, agent="ABC干粉", production_date="2021-04-01")
+    inspector = session.scalars(select(Person).where(Person.username == "inspector")).one()
+    file_check(session, clock, store, inspector, asset, "monthly-0001")
+    token = asset.current_label.token if asset.current_label else ""
+    session.commit()
+    auth.login("inspector")
+
+    page = client.get(f"/s/{token}").get_data(as_text=True)
+
+    assert page.count("下次维修 2026-04-01，报废 2031-04-01") == 1
+
+
+def test_the_production_date_is_a_date_field_and_a_bad_date_comes_back_next_to_it(
+    client: FlaskClient, auth: Auth, school: School, session: Session
+) -> None:
+    auth.login("admin")
+    form = client.get("/admin/S1/assets/new/extinguisher").get_data(as_text=True)
+
+    response = client.post(
+        "/admin/S1/assets/new/extinguisher",
+        data={
+            "csrf_token": csrf_token(form),
+            "code": "MHQ-9",
+            "name": "二楼灭火器",
+            "agent": "ABC干粉",
+            "production_date": "2021-02-30",
+        },
+    )
+
+    assert 'type="date" id="production_date" name="production_date"' in form
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    field = page[page.index('id="production_date"') :]
+    assert field.index("请填写日期") < field.index("</fieldset>")
+    assert session.scalar(select(Asset).where(Asset.code == "MHQ-9")) is None

@@ -7,13 +7,15 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from models.clock import SettableClock
+from models.org import School
 from models.people import Role
 from tests.conftest import Auth, csrf_token
-from tests.factories import make_person, make_school
+from tests.factories import make_district_admin, make_person, make_school, make_supplier
 
 NEW_ORDER = {
     "goods": "uniforms",
@@ -71,3 +73,31 @@ def test_a_bad_order_comes_back_named_field_by_field_and_teachers_have_no_page(
     client.post("/logout", data={"csrf_token": csrf_token(text)})
     auth.login("teacher")
     assert client.get("/orders/S1").status_code == 404
+
+
+def test_the_district_sets_a_school_primary_and_its_order_form_offers_grades_1_to_6(
+    client: FlaskClient, auth: Auth, school: None, session: Session, clock: SettableClock
+) -> None:
+    school_row = session.scalars(select(School).where(School.code == "S1")).one()
+    make_district_admin(session, clock, school_row)
+    make_supplier(session, clock, school_row, "绿源蔬菜配送", categories=("vegetables",))
+    make_supplier(session, clock, school_row, "校服厂", categories=("uniforms",))
+    session.commit()
+    auth.login("admin")
+    own = client.get("/admin/S1").get_data(as_text=True)
+    assert 'name="stage"' not in own
+    client.post("/logout", data={"csrf_token": csrf_token(own)})
+    auth.login("district")
+
+    home = client.get("/admin/S1").get_data(as_text=True)
+    bad = client.post("/admin/S1/stage", data={"csrf_token": csrf_token(home), "stage": "x"})
+    saved = client.post(
+        "/admin/S1/stage", data={"csrf_token": csrf_token(home), "stage": "primary"}
+    )
+    form = client.get("/orders/S1").get_data(as_text=True)
+
+    assert "学段" in home and "九年一贯制学校" in home
+    assert bad.status_code == 422 and "请从列表中选择学校的学段。" in bad.get_data(as_text=True)
+    assert saved.status_code == 302
+    assert "六年级" in form and "初一" not in form and 'value="g7"' not in form
+    assert "校服厂" in form and "绿源蔬菜配送" not in form

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -532,3 +532,34 @@ def test_an_unknown_tab_or_category_is_404(
     assert reg_client.get("/registers/S1?tab=secrets").status_code == 404
     assert reg_client.get("/registers/S1?tab=suppliers&category=gold").status_code == 404
     assert reg_client.get("/registers/S1?page=999").status_code == 200
+
+
+def test_the_live_register_is_called_a_register_and_the_period_ledgers_a_ledger(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session, "S9", "第九小学")
+    make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin9")
+    session.commit()
+    auth.login("admin9")
+
+    register = client.get("/registers/S9").get_data(as_text=True)
+    ledger = client.get("/ledger/S9").get_data(as_text=True)
+
+    assert "<h1>第九小学 · 证照登记</h1>" in register
+    assert "证照台账：" in ledger and "人员持证台账" in ledger
+
+
+def test_a_register_ledger_of_this_month_reads_its_status_today_not_at_the_months_end(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session, "S9", "第九小学")
+    make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin9")
+    session.commit()
+    clock.set(datetime(2026, 3, 10, 2, tzinfo=UTC))
+    auth.login("admin9")
+
+    march = client.get("/ledger/S9/registers/certificates?period=month&on=2026-03-01")
+    february = client.get("/ledger/S9/registers/certificates?period=month&on=2026-02-01")
+
+    assert "状态截至：2026-03-10" in march.get_data(as_text=True)
+    assert "状态截至：2026-02-28" in february.get_data(as_text=True)

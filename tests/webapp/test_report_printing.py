@@ -48,7 +48,9 @@ def _pdf_text(client: FlaskClient, url: str) -> str:
 
 def _sign(client: FlaskClient, url: str, notes: str) -> None:
     page = client.get(url).get_data(as_text=True)
-    signed = client.post(url, data={"csrf_token": csrf_token(page), "notes": notes, "do": "sign"})
+    signed = client.post(
+        url, data={"csrf_token": csrf_token(page), "notes": notes, "do": "sign", "confirm": "yes"}
+    )
     assert signed.status_code == 302
 
 

@@ -51,14 +51,14 @@ def test_the_officer_signs_the_week_and_the_head_is_told_who_does(
     page = client.get(WEEK).get_data(as_text=True)
     assert "<textarea" not in page
     assert "每周排查治理报告由本校食品安全员填写并签字：Officer。" in page
-    status, refused = _post(client, WEEK, notes="x", do="sign")
+    status, refused = _post(client, WEEK, notes="x", do="sign", confirm="yes")
     assert status == 422
     assert "每周排查治理报告由本校食品安全员填写并签字：Officer。" in refused
     _log_out(client)
 
     auth.login("officer")
     assert "<textarea" in client.get(WEEK).get_data(as_text=True)
-    status, _ = _post(client, WEEK, notes="晨检漏检已提醒", do="sign")
+    status, _ = _post(client, WEEK, notes="晨检漏检已提醒", do="sign", confirm="yes")
     assert status == 302
     assert "签字人 Officer · 2026-03-09 10:00" in client.get(WEEK).get_data(as_text=True)
 
@@ -74,12 +74,12 @@ def test_the_head_signs_the_minutes_and_the_officer_gets_no_form_there(
     clock.set(cst(1, 10, month=4))
     auth.login("officer")
     assert "<textarea" not in client.get(MONTH).get_data(as_text=True)
-    status, refused = _post(client, MONTH, notes="", do="sign")
+    status, refused = _post(client, MONTH, notes="", do="sign", confirm="yes")
     assert status == 422 and "月度调度会议纪要由校长填写并签字：Admin。" in refused
     _log_out(client)
 
     auth.login("admin")
-    status, _ = _post(client, MONTH, notes="下月起晨检由专人复核", do="sign")
+    status, _ = _post(client, MONTH, notes="下月起晨检由专人复核", do="sign", confirm="yes")
     assert status == 302
     assert "签字人 Admin · 2026-04-01 10:00" in client.get(MONTH).get_data(as_text=True)
 
@@ -160,3 +160,36 @@ def test_the_officer_reads_the_schools_reports_and_ledger_like_an_inspector(
     assert 'href="/admin/S1"' not in home  # reads, does not manage the school
     for url in ("/reports/S1/food-safety", "/ledger/S1", MONTH, f"{MONTH}/print"):
         assert client.get(url).status_code == 200, url
+
+
+def test_signing_without_ticking_the_confirmation_signs_nothing_and_keeps_the_notes(
+    client: FlaskClient, auth: Auth, month: CanteenMonth, officer: Person
+) -> None:
+    auth.login("officer")
+    page = client.get(WEEK).get_data(as_text=True)
+    assert 'type="checkbox" name="confirm" value="yes"' in page
+
+    status, refused = _post(client, WEEK, notes="晨检漏检已提醒", do="sign")
+
+    assert status == 422
+    assert "请勾选确认后再签字。" in refused and "晨检漏检已提醒</textarea>" in refused
+    assert "签字人 Officer" not in client.get(WEEK).get_data(as_text=True)
+    status, _ = _post(client, WEEK, notes="晨检漏检已提醒", do="save")
+    assert status == 302  # saving needs no confirmation
+
+
+def test_a_report_signed_after_its_deadline_reads_signed_late_with_the_day(
+    client: FlaskClient, auth: Auth, clock: SettableClock, month: CanteenMonth, officer: Person
+) -> None:
+    clock.set(cst(20, 10))
+    auth.login("officer")
+    status, _ = _post(client, WEEK, notes="晨检漏检已提醒", do="sign", confirm="yes")
+    _log_out(client)
+    auth.login("admin")
+
+    report = client.get(WEEK).get_data(as_text=True)
+    table = client.get("/reports/status?month=2026-03").get_data(as_text=True)
+
+    assert status == 302
+    assert "逾期签字（2026-03-20）" in report
+    assert "逾期签字（2026-03-20）" in table

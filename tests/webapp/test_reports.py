@@ -61,7 +61,13 @@ def test_the_head_signs_the_week_and_it_then_reads_as_signed_with_no_form(
     page = client.get(WEEK).get_data(as_text=True)
 
     response = client.post(
-        WEEK, data={"csrf_token": csrf_token(page), "notes": "晨检漏检已提醒", "do": "sign"}
+        WEEK,
+        data={
+            "csrf_token": csrf_token(page),
+            "notes": "晨检漏检已提醒",
+            "do": "sign",
+            "confirm": "yes",
+        },
     )
 
     assert response.status_code == 302
@@ -96,6 +102,11 @@ def test_another_schools_head_gets_404_and_the_district_reads_but_cannot_sign(
     page = client.get(WEEK)
     assert page.status_code == 200 and "<textarea" not in page.get_data(as_text=True)
     refused = client.post(
-        WEEK, data={"csrf_token": csrf_token(page.get_data(as_text=True)), "do": "sign"}
+        WEEK,
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "do": "sign",
+            "confirm": "yes",
+        },
     )
     assert refused.status_code == 422

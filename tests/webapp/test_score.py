@@ -235,7 +235,9 @@ def test_a_published_score_stays_when_records_change_and_the_page_says_so(
     assert "实时，未发布" in live
 
     published = client.post(
-        f"/score/publish?{FEBRUARY}", data={"csrf_token": csrf_token(live)}, follow_redirects=True
+        f"/score/publish?{FEBRUARY}",
+        data={"csrf_token": csrf_token(live), "confirm": "yes"},
+        follow_redirects=True,
     ).get_data(as_text=True)
     before = client.get(f"/score/S1?{FEBRUARY}").get_data(as_text=True)
     task = session.get(Task, ids["missed"])
@@ -251,7 +253,7 @@ def test_a_published_score_stays_when_records_change_and_the_page_says_so(
     assert "已发布于" in after and "实时，未发布" in now_live
     again = client.post(
         f"/score/publish?{FEBRUARY}&live=1",
-        data={"csrf_token": csrf_token(now_live)},
+        data={"csrf_token": csrf_token(now_live), "confirm": "yes"},
         follow_redirects=True,
     ).get_data(as_text=True)
     assert again.count("已发布于 2026-03-02 08:30") == 3  # the status and two in the history
@@ -265,7 +267,9 @@ def test_only_the_district_publishes(
     auth.login("admin1")
     page = client.get(f"/score/S1?{FEBRUARY}").get_data(as_text=True)
 
-    response = client.post(f"/score/publish?{FEBRUARY}", data={"csrf_token": csrf_token(page)})
+    response = client.post(
+        f"/score/publish?{FEBRUARY}", data={"csrf_token": csrf_token(page), "confirm": "yes"}
+    )
 
     assert response.status_code == 404
     assert session.scalars(select(PublishedScore)).all() == []
@@ -277,7 +281,10 @@ def test_the_yearly_export_uses_the_published_year_and_says_so(
     ids = _february(session, clock)
     auth.login("district")
     page = client.get("/score?period=year&on=2026-01-01").get_data(as_text=True)
-    client.post("/score/publish?period=year&on=2026-01-01", data={"csrf_token": csrf_token(page)})
+    client.post(
+        "/score/publish?period=year&on=2026-01-01",
+        data={"csrf_token": csrf_token(page), "confirm": "yes"},
+    )
     task = session.get(Task, ids["missed"])
     assert task is not None
     task.state, task.done_at = "done", task.due_at
@@ -313,7 +320,7 @@ def test_the_dashboard_shows_each_schools_score_linking_to_its_breakdown(
     assert 'href="/score/S2?period=range&amp;from=2026-02-01&amp;to=2026-03-02">—</a>' in district
 
     page = client.get("/score").get_data(as_text=True)  # the year 2026: no term in the calendar
-    client.post("/score/publish", data={"csrf_token": csrf_token(page)})
+    client.post("/score/publish", data={"csrf_token": csrf_token(page), "confirm": "yes"})
     published = client.get("/dashboard").get_data(as_text=True)
 
     assert "评分（已发布）" in published and "评分：2026年已发布的结果。" in published
@@ -354,3 +361,35 @@ def test_in_an_autumn_term_the_yearly_export_offered_is_the_year_it_began(
     ranking = client.get("/score").get_data(as_text=True)
 
     assert 'href="/score/2026.xlsx"' in ranking and "2027.xlsx" not in ranking
+
+
+def test_publishing_asks_for_a_ticked_confirmation_and_without_it_publishes_nothing(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    _february(session, clock)
+    auth.login("district")
+    live = client.get(f"/score?{FEBRUARY}").get_data(as_text=True)
+
+    refused = client.post(
+        f"/score/publish?{FEBRUARY}", data={"csrf_token": csrf_token(live)}, follow_redirects=True
+    ).get_data(as_text=True)
+
+    assert 'type="checkbox" name="confirm" value="yes" required' in live
+    assert "请勾选确认后再发布评分。" in refused and "实时，未发布" in refused
+    assert session.scalars(select(PublishedScore)).all() == []
+
+
+def test_a_bad_date_on_the_score_page_is_named_next_to_its_field(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    _february(session, clock)
+    auth.login("district")
+
+    page = client.get("/score?period=month&on=2026-02-30").get_data(as_text=True)
+    school = client.get("/score/S1?period=month&on=nonsense").get_data(as_text=True)
+    good = client.get(f"/score?{FEBRUARY}").get_data(as_text=True)
+
+    for shown in (page, school):
+        field = shown[shown.index('id="on"') :]
+        assert field.index("不是日期") < field.index("</form>")
+    assert 'id="on-error"' not in good

@@ -80,7 +80,13 @@ def test_the_head_signs_the_fire_record_and_it_then_reads_as_signed(
     page = client.get(FIRE).get_data(as_text=True)
 
     response = client.post(
-        FIRE, data={"csrf_token": csrf_token(page), "notes": "防火门已报修", "do": "sign"}
+        FIRE,
+        data={
+            "csrf_token": csrf_token(page),
+            "notes": "防火门已报修",
+            "do": "sign",
+            "confirm": "yes",
+        },
     )
 
     assert response.status_code == 302
@@ -116,7 +122,9 @@ def test_the_fire_record_prints_and_downloads_with_its_lines_and_signature_lines
     assert "实验小学 · 每月防火检查记录 · 2026-03-01 至 2026-03-31" in printed
     assert "清走楼梯间堆放的桌椅" in printed
 
-    client.post(FIRE, data={"csrf_token": csrf_token(page), "notes": "", "do": "sign"})
+    client.post(
+        FIRE, data={"csrf_token": csrf_token(page), "notes": "", "do": "sign", "confirm": "yes"}
+    )
     response = client.get(f"{FIRE}/pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     text = extract_text(io.BytesIO(response.data))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from models.clock import SettableClock
 from models.people import Role
+from models.training import add_training
 from tests.conftest import Auth, csrf_token
 from tests.factories import make_person, make_school
 
@@ -58,3 +59,31 @@ def test_the_people_register_links_each_person_to_their_training_history(
 
     assert f'href="/training/S1/people/{cleaner_id}">培训经历</a>' in register
     assert "此人还没有培训记录。" in history and "保洁员" in history
+
+
+def test_a_guard_trained_this_year_shows_as_trained_in_the_register_until_a_year_on(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session, "S1", "实验小学")
+    admin = make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    guard = make_person(session, clock, school, Role.GUARD, "guard")
+    clock.set(datetime(2026, 3, 20, 2, tzinfo=UTC))
+    add_training(
+        session,
+        admin,
+        school,
+        topic="门卫岗前培训",
+        held_on="2026-03-18",
+        trainer="保卫科 李老师",
+        attendee_ids=[guard.id],
+        today=date(2026, 3, 20),
+        now=clock.now(),
+    )
+    session.commit()
+    auth.login("admin")
+
+    register = client.get("/registers/S1").get_data(as_text=True)
+
+    assert "已培训（2026-03-18 培训：门卫岗前培训）" in register
+    assert "有效期至 2027-03-18" in register
+    assert "无有效培训合格证" not in register

@@ -57,6 +57,7 @@ from models.staff import (
     school_roles,
     set_login_active,
 )
+from models.stages import STAGE_LABELS, set_stage
 from models.throttle import is_locked_anywhere
 from webapp import db
 from webapp.i18n import translate
@@ -122,12 +123,46 @@ class BoardingForm(FlaskForm):
     boarding = HiddenField()
 
 
+class StageForm(FlaskForm):
+    """Only the CSRF token: the stage is read from the request."""
+
+
+def _home(
+    school: School, errors: dict[str, str] | None = None, status: int = 200
+) -> tuple[str, int]:
+    return render_template(
+        "admin/home.html",
+        school=school,
+        boarding_form=BoardingForm(),
+        stage_form=StageForm(),
+        stage_labels=STAGE_LABELS,
+        sets_stage=current_user.is_district_admin_of(school.district_id),
+        errors=errors or {},
+    ), status
+
+
 @bp.get("/admin/<school_code>")
 @login_required
-def home(school_code: str) -> str:
-    return render_template(
-        "admin/home.html", school=_school_or_404(school_code), boarding_form=BoardingForm()
-    )
+def home(school_code: str) -> tuple[str, int]:
+    return _home(_school_or_404(school_code))
+
+
+@bp.post("/admin/<school_code>/stage")
+@login_required
+def set_school_stage(school_code: str) -> Response | tuple[str, int]:
+    """The district's administrators set the school's stage: its orders offer its grades."""
+    school = _school_or_404(school_code)
+    if not current_user.is_district_admin_of(school.district_id):
+        abort(404)
+    if not StageForm().validate_on_submit():
+        abort(400)
+    session = db.begin_writing()
+    try:
+        set_stage(session, current_user, school, request.form.get("stage", ""))
+    except SubmissionInvalid as invalid:
+        return _home(school, _errors(invalid), 422)
+    flash(gettext("Saved."), "success")
+    return redirect(url_for("admin.home", school_code=school.code))
 
 
 @bp.post("/admin/<school_code>/boarding")

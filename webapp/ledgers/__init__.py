@@ -292,6 +292,7 @@ def _pack(school_code: str) -> tuple[Ledger, list[RegisterLedger], School | None
         school=school,
         period=period,
         locale=current_locale(),
+        today=district.local(db.clock().now()).date(),
     )
     return ledger, registers, school
 

@@ -66,6 +66,7 @@ def _ledger(school_code: str | None, name: str) -> tuple[RegisterLedger, str]:
         period=period,
         filters=_filters(),
         locale=current_locale(),
+        today=district.local(db.clock().now()).date(),
     )
     return ledger, error
 

@@ -14,7 +14,7 @@ from models import orders as od
 from models.messages import SubmissionInvalid
 from models.org import School
 from models.staff import managed_school
-from models.suppliers import suppliers_for
+from models.stages import GRADE_LABELS, school_grades
 from webapp import db
 from webapp.i18n import translate
 
@@ -42,10 +42,11 @@ def _page(
         school=school,
         orders=od.school_orders(session, school),
         today=school.district.local(db.clock().now()).date(),
-        suppliers=suppliers_for(session, school.district_id),
+        suppliers=od.order_suppliers(session, school),
         goods_labels=od.GOODS_LABELS,
         term_labels=od.TERM_LABELS,
-        grade_labels=od.GRADE_LABELS,
+        grades=school_grades(school),
+        grade_labels=GRADE_LABELS,
         form=OrderForm(),
         errors=errors,
         values=values,

@@ -228,21 +228,26 @@ def _report_page(
     now = db.clock().now()
     row = report_row(session, school, report_kind, first)
     form = NotesForm(data={"notes": row.notes if row else ""})
-    error = None
+    error = confirm_error = None
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
         notes = form.notes.data or ""
-        try:
-            if request.form.get("do") == "sign":
-                sign_report(session, current_user, school, report_kind, first, notes, now=now)
-                flash(gettext("Signed. The report can no longer change."), "success")
-            else:
-                save_notes(session, current_user, school, report_kind, first, notes, now=now)
-                flash(gettext("Saved."), "success")
-            return redirect(request.path)
-        except ReportRefused as refused:
-            error = translate(refused.message)
+        signing = request.form.get("do") == "sign"
+        if signing and request.form.get("confirm") != "yes":
+            # Signing is final, so it takes a ticked box too, which works without scripts.
+            confirm_error = gettext("Tick the box to confirm you sign this report.")
+        else:
+            try:
+                if signing:
+                    sign_report(session, current_user, school, report_kind, first, notes, now=now)
+                    flash(gettext("Signed. The report can no longer change."), "success")
+                else:
+                    save_notes(session, current_user, school, report_kind, first, notes, now=now)
+                    flash(gettext("Saved."), "success")
+                return redirect(request.path)
+            except ReportRefused as refused:
+                error = translate(refused.message)
     content = row.content if row is not None and row.content is not None else None
     report = content or build_report(session, school, report_kind, first, now=now)
     page = render_template(
@@ -254,6 +259,7 @@ def _report_page(
         row=row,
         form=form,
         error=error,
+        confirm_error=confirm_error,
         status=report_status(school, report_kind, first, row, now=now),
         deadline=deadline(school, report_kind, first),
         may_sign=can_sign(session, current_user, school, report_kind),
@@ -262,7 +268,7 @@ def _report_page(
         locale=current_locale(),
         **_labels(),
     )
-    return (page, 422) if error else page
+    return (page, 422) if error or confirm_error else page
 
 
 @bp.get("/reports/status")

@@ -115,7 +115,8 @@ def show_asset(token: str) -> str:
         templates=most_urgent_first(session, asset, mine, now=now),
         not_yours=bool(applying) and not mine,
         records=records,
-        figures=figures(records),
+        # An extinguisher's dates stand once, at the top; its records do not repeat them.
+        figures=figures(records) if asset.kind != AssetKind.EXTINGUISHER else {},
         life=asset_life(session, asset) if asset.kind == AssetKind.EXTINGUISHER else None,
         today=asset.school.district.local(now).date(),
         actions=visible_actions(session, current_user, asset_id=asset.id),

@@ -23,7 +23,14 @@ from models.checklists import latest_template
 from models.dashboard import SchoolFigures, Span
 from models.org import District, School
 from models.people import Person, Role, visible_school
-from models.periods import Period, PeriodInvalid, PeriodKind, parse_period, period_of
+from models.periods import (
+    PERIOD_KIND_LABELS,
+    Period,
+    PeriodInvalid,
+    PeriodKind,
+    parse_period,
+    period_of,
+)
 from webapp import db
 from webapp.i18n import current_locale, translate
 
@@ -88,16 +95,28 @@ def _publication(district_id: int, period: Period) -> ps.PublishedScore | None:
     return ps.latest_publication(db.session(), district_id, period)
 
 
-def _period(district: District) -> Period:
+def _period_and_error(district: District) -> tuple[Period, str]:
     """The period the arguments name as the ledger's do (`period`, `on`, `from`, `to`), else
-    the term of today in the district's calendar; the year, while its calendar has no term."""
+    the term of today in the district's calendar; the year, while its calendar has no term or
+    the arguments name no period, with what was wrong with them for the page to show."""
     now = db.clock().now()
     try:
         return parse_period(
             db.session(), request.args, district=district, now=now, default=PeriodKind.TERM
-        )
-    except PeriodInvalid:
-        return period_of(PeriodKind.YEAR, district.local(now).date())
+        ), ""
+    except PeriodInvalid as invalid:
+        # With no period asked for, a calendar without terms falls back to the year unsaid.
+        asked = any(request.args.get(k) for k in ("period", "on", "from", "to"))
+        error = translate(invalid.message) if asked else ""
+        return period_of(PeriodKind.YEAR, district.local(now).date()), error
+
+
+def _period(district: District) -> Period:
+    return _period_and_error(district)[0]
+
+
+# The periods a score is read over: those of the ledger, a range of dates aside.
+SCORE_PERIOD_KINDS = {k: v for k, v in PERIOD_KIND_LABELS.items() if k != PeriodKind.RANGE}
 
 
 @bp.get("/score")
@@ -111,7 +130,7 @@ def show_ranking() -> Response | str:
             abort(404)
         return redirect(url_for("score.show_school", school_code=school.code))
     district = _district_or_404(current_user)
-    period, scheme = _period(district), _scheme(district.id)
+    (period, period_error), scheme = _period_and_error(district), _scheme(district.id)
     session = db.session()
     publication = _publication(district.id, period)
     if publication is not None:
@@ -130,6 +149,8 @@ def show_ranking() -> Response | str:
         "score/ranking.html",
         district=district,
         period=period,
+        period_error=period_error,
+        period_kinds=SCORE_PERIOD_KINDS,
         scheme=scheme,
         ranked=ranked,
         publication=publication,
@@ -145,7 +166,15 @@ def publish() -> Response:
     district = _district_or_404(current_user)
     if not PostForm().validate_on_submit():
         abort(400)
-    period, scheme = _period(district), _scheme(district.id)
+    (period, period_error), scheme = _period_and_error(district), _scheme(district.id)
+    back: dict[str, Any] = dict(period.query_args())
+    if period_error:
+        flash(period_error, "error")
+        return redirect(url_for("score.show_ranking", **back))
+    if request.form.get("confirm") != "yes":
+        # Publishing is final for the period, so it takes a ticked box (required in the page).
+        flash(gettext("Tick the box to confirm you publish these scores."), "error")
+        return redirect(url_for("score.show_ranking", **back))
     try:
         ps.publish_scores(
             db.begin_writing(),
@@ -160,7 +189,6 @@ def publish() -> Response:
         flash(translate(refused.message), "error")
     else:
         flash(gettext("Published: these scores stay as they are now."), "success")
-    back: dict[str, Any] = dict(period.query_args())
     return redirect(url_for("score.show_ranking", **back))
 
 
@@ -172,7 +200,7 @@ def show_school(school_code: str) -> str:
     school = visible_school(session, current_user, school_code)
     if school is None or not current_user.can_manage_school(school):
         abort(404)
-    period, scheme = _period(school.district), _scheme(school.district_id)
+    (period, period_error), scheme = _period_and_error(school.district), _scheme(school.district_id)
     now = db.clock().now()
     publication = _publication(school.district_id, period)
     entry = ps.published_school(publication, school.id) if publication is not None else None
@@ -188,6 +216,8 @@ def show_school(school_code: str) -> str:
         "score/school.html",
         school=school,
         period=period,
+        period_error=period_error,
+        period_kinds=SCORE_PERIOD_KINDS,
         scheme=scheme,
         score=score,
         figures=figures,
