@@ -278,7 +278,7 @@ def test_a_bus_and_driver_with_no_papers_on_file_are_refused_naming_each_missing
         "校车不得发车。缺少：1号校车的校车安全技术检验、校车承运人责任险；"
         "Driver的校车驾驶资格、驾驶证审验。"
     )
-    assert "学校管理员" in zh and "证照台账" in zh
+    assert "学校管理员" in zh and "证照登记" in zh
     en = _refusal(refused, "en")
     assert "Missing: Bus safety inspection, Bus carrier liability insurance of 1号校车" in en
     assert "school's administrator adds it in the register" in en

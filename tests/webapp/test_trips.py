@@ -333,7 +333,7 @@ def test_a_bus_with_no_papers_on_file_is_refused_naming_them_and_who_adds_them(
     [alert] = inbox(session, admin)
     assert alert.severity == "critical"
     assert "缺少：1号校车的校车安全技术检验、校车承运人责任险" in alert.text
-    assert "请学校管理员在证照台账中" in alert.text
+    assert "请学校管理员在证照登记中" in alert.text
 
 
 def test_a_second_departure_while_the_bus_is_on_the_road_is_refused_on_the_form(
