@@ -16,6 +16,7 @@ from models.catalogue import pick_text, translate
 from models.checklists import FormTemplate
 from models.drills import DRILL_TEMPLATE
 from models.figures import record_figures
+from models.food_samples import SAMPLE_RETENTION, SampleKeeping, sample_keeping
 from models.messages import N_, Message
 from models.org import District, School
 from models.people import Person, visible_school_ids
@@ -37,6 +38,16 @@ COLUMNS = (
     ("flags", N_("Flags")),
     ("photos", N_("Photos")),
 )
+
+# Columns only one checklist's section adds, after the others: a food sample's 48 hours
+# (models/food_samples.py), so an inspector reads the rule from the ledger.
+SECTION_COLUMNS = {
+    SAMPLE_RETENTION: (
+        ("sampled_at", N_("Sampled at")),
+        ("disposed_at", N_("Disposed of at")),
+        ("disposed_by", N_("Disposed of by")),
+    ),
+}
 
 # The most records one export holds: a school's busiest ledger for three years fits.
 EXPORT_LIMIT = 50_000
@@ -101,6 +112,8 @@ class LedgerRow:
     photos: tuple[LedgerPhoto, ...]
     # What the record's numbers add up to (a meter's consumption, a class's milk rate).
     figure: str = ""
+    # The cells of its section's own columns (SECTION_COLUMNS), by key.
+    extra: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -112,6 +125,9 @@ class LedgerSection:
     rows: list[LedgerRow] = field(default_factory=list)
     # The rule the checklist serves and its statutory minimum, in one line ("" if none).
     basis: str = ""
+    # Its own columns after the common ones (SECTION_COLUMNS): keys and headers.
+    extra_keys: tuple[str, ...] = ()
+    extra_headers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -129,6 +145,16 @@ class Ledger:
     @property
     def rows(self) -> list[LedgerRow]:
         return [row for section in self.sections for row in section.rows]
+
+    @property
+    def extra_columns(self) -> list[tuple[str, str]]:
+        """The sections' own columns (key, header), each once: one list on screen shows them
+        all after the common ones, empty in the rows of other checklists."""
+        seen: dict[str, str] = {}
+        for section in self.sections:
+            for key, header in zip(section.extra_keys, section.extra_headers, strict=True):
+                seen.setdefault(key, header)
+        return list(seen.items())
 
 
 def _message_text(message: Message, locale: str) -> str:
@@ -197,6 +223,19 @@ def _flags(
             )
         )
     return flags
+
+
+def _sample_cells(keeping: SampleKeeping | None, locale: str) -> dict[str, str]:
+    """A food sample's cells: when sampled, when disposed of (or from when it may be), by whom."""
+    if keeping is None:
+        return {}
+    return {
+        "sampled_at": keeping.sampled_at.strftime("%Y-%m-%d %H:%M"),
+        "disposed_at": keeping.disposed_at.strftime("%Y-%m-%d %H:%M")
+        if keeping.disposed_at is not None
+        else _message_text(keeping.still_kept(), locale),
+        "disposed_by": keeping.disposed_by,
+    }
 
 
 def _number(value: float) -> str:
@@ -291,6 +330,7 @@ def build_ledger(
         for record_id, message in record_figures(session, records).items()
     }
     implausible = implausible_reasons(session, records, implausible_within)
+    keeping = sample_keeping(session, records)
     sections: dict[str, LedgerSection] = {}
     pass_text = translate(locale, N_("Pass"))
     fail_text = translate(locale, N_("Fail"))
@@ -299,8 +339,13 @@ def build_ledger(
         section = sections.get(spec.key)
         if section is None:
             basis = spec.basis_text(locale)
+            extra = SECTION_COLUMNS.get(spec.key, ())
             section = sections[spec.key] = LedgerSection(
-                spec.key, spec.title_text(locale), basis=basis
+                spec.key,
+                spec.title_text(locale),
+                basis=basis,
+                extra_keys=tuple(key for key, _ in extra),
+                extra_headers=tuple(translate(locale, label) for _, label in extra),
             )
         flags = _flags(record, implausible.get(record.id), district, locale)
         section.rows.append(
@@ -326,6 +371,7 @@ def build_ledger(
                     for p in record.photos
                 ),
                 figure=figures.get(record.id, ""),
+                extra=_sample_cells(keeping.get(record.id), locale),
             )
         )
     people = [

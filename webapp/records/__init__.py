@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from models.assets import KIND_LABELS
 from models.figures import record_figures
+from models.food_samples import sample_keeping
 from models.health import roster_of
 from models.milk import school_rates
 from models.people import visible_schools
@@ -43,12 +44,16 @@ def show_record(record_id: int) -> str:
     record = visible_record(db.session(), current_user, record_id)
     if record is None:
         abort(404)
+    keeping = sample_keeping(db.session(), [record]).get(record.id)
     return render_template(
         "records/record.html",
         record=record,
         spec=record.template.spec,
         figure=figures([record]).get(record.id),
         roster=[(e, translate(e.message())) for e in roster_of(record.answers)],
+        # A food sample's 48 hours: when it went and who took it, or from when it may go.
+        keeping=keeping,
+        still_kept=translate(keeping.still_kept()) if keeping else "",
         done=request.args.get("done") == "1",
         locale=current_locale(),
     )
