@@ -10,13 +10,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from models.actions import ActionEvent, CorrectiveAction, EventKind
+from models.actions import FAILURE_DETAILS, ActionEvent, CorrectiveAction, EventKind
 from models.assets import KIND_LABELS, Asset
-from models.catalogue import pick_text, translate
+from models.catalogue import COLON, join_list, pick_text, translate
 from models.checklists import FormTemplate
 from models.drills import DRILL_TEMPLATE
 from models.figures import record_figures
 from models.food_samples import SAMPLE_RETENTION, SampleKeeping, sample_keeping
+from models.health import DUTY, HEALTH_CHECK, ON_DUTY, workers_of
 from models.messages import N_, Message
 from models.org import District, School
 from models.people import Person, visible_school_ids
@@ -47,6 +48,8 @@ SECTION_COLUMNS = {
         ("disposed_at", N_("Disposed of at")),
         ("disposed_by", N_("Disposed of by")),
     ),
+    # Who worked that morning, of the canteen staff the check went through one by one.
+    HEALTH_CHECK: (("on_duty", N_("On duty")),),
 }
 
 # The most records one export holds: a school's busiest ledger for three years fits.
@@ -238,6 +241,16 @@ def _sample_cells(keeping: SampleKeeping | None, locale: str) -> dict[str, str]:
     }
 
 
+def _crew_cells(record: Record, locale: str) -> dict[str, str]:
+    """A health check's cell: who was on duty, and how many of how many."""
+    workers = workers_of(record.answers, record.template.spec)
+    if not workers:
+        return {}
+    on = [str(w["name"]) for w in workers if w.get(DUTY) == ON_DUTY]
+    count = translate(locale, N_("%(on)d of %(all)d on duty"), on=len(on), all=len(workers))
+    return {"on_duty": f"{count}{COLON[locale]}{join_list(on, locale)}" if on else count}
+
+
 def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.2f}".rstrip("0")
 
@@ -360,8 +373,10 @@ def build_ledger(
                 passed=record.passed,
                 result=pass_text if record.passed else fail_text,
                 who=record.submitted_by.display_name,
+                # A failure's own text where the record names who failed (the health check).
                 failures=tuple(
-                    spec.item(k).fail_text(locale) if spec.has(k) else k
+                    (record.answers.get(FAILURE_DETAILS, {}).get(k) or {}).get(locale)
+                    or (spec.item(k).fail_text(locale) if spec.has(k) else k)
                     for k in record.failed_items
                 ),
                 actions=tuple(_action_row(a, district, locale) for a in actions.get(record.id, [])),
@@ -371,7 +386,7 @@ def build_ledger(
                     for p in record.photos
                 ),
                 figure=figures.get(record.id, ""),
-                extra=_sample_cells(keeping.get(record.id), locale),
+                extra=_sample_cells(keeping.get(record.id), locale) | _crew_cells(record, locale),
             )
         )
     people = [

@@ -35,6 +35,7 @@ WIDTHS = {
     "sampled_at": 17,
     "disposed_at": 20,
     "disposed_by": 10,
+    "on_duty": 30,
 }
 THUMB_PX = 64
 ROW_HEIGHT_WITH_PHOTO = 52  # points: a 64 px thumbnail and a little air
