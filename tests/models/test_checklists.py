@@ -227,3 +227,27 @@ def test_a_basis_needs_both_languages_and_a_frequency_must_be_one_the_format_kno
         spec_from_json({**_one_item(type="text"), "basis": {"zh_CN": "第61号令"}})
     with pytest.raises(TemplateError, match=r"minimum_frequency: must be one of every_meal"):
         spec_from_json({**_one_item(type="text"), "minimum_frequency": "sometimes"})
+
+
+def test_a_field_asked_of_each_person_needs_an_earlier_roster_and_a_simple_answer() -> None:
+    spec = {
+        "key": "x",
+        "kind": "canteen",
+        "title": TEXT,
+        "items": [
+            {"key": "crew", "type": "roster", "label": TEXT},
+            {"key": "well", "type": "yes_no", "roster": "crew", "label": TEXT},
+        ],
+    }
+    assert [i.key for i in spec_from_json(spec).roster_fields("crew")] == ["well"]
+    assert spec_from_json(spec).passing_answers() == {}
+
+    orphan = {**spec, "items": [{**spec["items"][1], "roster": "nobody"}]}  # type: ignore[index]
+    with pytest.raises(TemplateError, match=r"item well\.roster: no earlier roster"):
+        spec_from_json(orphan)
+    photo = {
+        **spec,
+        "items": [spec["items"][0], {"key": "p", "type": "photo", "roster": "crew", "label": TEXT}],
+    }  # type: ignore[index]
+    with pytest.raises(TemplateError, match=r"item p\.type: must be one of"):
+        spec_from_json(photo)
