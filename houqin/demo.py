@@ -21,6 +21,7 @@ from models.clock import SettableClock, SystemClock
 from models.documents import Document, DocumentKind
 from models.duties import DutyFields, add_calendar_entry, add_duty, ensure_builtin_duties
 from models.food_samples import disposable_from, dispose_sample
+from models.health import roster_for, roster_passing_answers
 from models.labels import write_labels
 from models.messages import SubmissionInvalid
 from models.orders import add_order, settle_order
@@ -571,10 +572,12 @@ def _health_check(
         actor=people["canteen1"],
         asset=canteen,
         template=template,
+        # Each cook at work and well: 郑师傅 fails on his certificate alone.
         answers={
             **_answers(template.spec, failing=False),
-            "anyone_unwell": "no",
-            "staff_on_duty": "2",
+            **roster_passing_answers(
+                template.spec, roster_for(session, template.spec, canteen, clock.now()) or []
+            ),
         },
         uploads=[],
         key=uuid.uuid4().hex,
@@ -997,6 +1000,8 @@ def _answers(spec: TemplateSpec, failing: bool) -> dict[str, str]:
     """Answers a careful member of staff would give; `failing` spoils one of them."""
     answers: dict[str, str] = {}
     for item in spec.items:
+        if item.type == "roster" or item.roster:
+            continue  # asked of each person on the roster (roster_passing_answers)
         if item.type == "pass_fail":
             answers[item.key] = "pass"
         elif item.type == "yes_no":

@@ -93,6 +93,8 @@ def check_answers(
     hidden: set[str] = set()
     overloads: list[tuple[int, int]] = []
     for item in spec.items:
+        if item.type == "roster" or item.roster is not None:
+            continue  # asked of each person on the roster, judged in models/health.py
         if not is_shown(item, answers):
             hidden.add(item.key)
             continue
@@ -158,6 +160,19 @@ def _required_by(spec: TemplateSpec, item: ItemSpec, answers: Mapping[str, Any])
 def _built_in_answer(value: str) -> dict[str, str]:
     labels = {"pass": N_("Pass"), "fail": N_("Fail"), "yes": N_("Yes"), "no": N_("No")}
     return {loc: translate(loc, labels[value]) for loc in LOCALES}
+
+
+def parse_answer(item: ItemSpec, values: list[str], asset: Asset) -> tuple[Any, Message | None]:
+    """One item's answer from the values sent, or why it is refused (a roster's fields)."""
+    try:
+        return _parse(item, values, asset, Directory()), None
+    except _Refused as refused:
+        return None, refused.message
+
+
+def answer_fails(item: ItemSpec, answers: Mapping[str, Any]) -> bool:
+    """Does the answer given to `item` among `answers` fail it?"""
+    return _fails(item, answers)
 
 
 class _Refused(Exception):

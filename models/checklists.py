@@ -36,7 +36,12 @@ ITEM_TYPES = (
     "person",
     "supplier",
     "photo",
+    # A list of people the checklist names (the canteen staff at a morning health check), each
+    # asked the items whose `roster` is this item's key; judged in models/health.py.
+    "roster",
 )
+# What a roster may ask of each person on it.
+ROSTER_FIELD_TYPES = ("pass_fail", "yes_no", "single_choice", "multiple_choice", "number", "text")
 CHOICE_TYPES = ("single_choice", "multiple_choice")
 SEVERITIES = ("minor", "major", "critical")
 # The statutory minimum frequencies a checklist can name, with the longest gap each allows
@@ -169,6 +174,8 @@ class ItemSpec:
     # For a person item: only people holding one of these roles at the school (models/people.py
     # Role values) are offered and accepted; empty, anyone at the school.
     roles: tuple[str, ...] = ()
+    # Asked once for each person on this earlier roster item, not once for the record.
+    roster: str | None = None
 
     def text(self, locale: str) -> str:
         return pick_text(self.label, locale)
@@ -281,7 +288,15 @@ class TemplateSpec:
 
     def passing_answers(self) -> dict[str, str]:
         """What "all OK" answers: every pass/fail and yes/no item that can fail, passed."""
-        return {i.key: i.passing_answer for i in self.items if i.passing_answer is not None}
+        return {
+            i.key: i.passing_answer
+            for i in self.items
+            if i.passing_answer is not None and i.roster is None
+        }
+
+    def roster_fields(self, roster_key: str) -> list[ItemSpec]:
+        """The items asked of each person on a roster item, in order."""
+        return [i for i in self.items if i.roster == roster_key]
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -497,6 +512,11 @@ def _item_from_json(
         )
     if item.category_from is not None:
         _check_category_source(item, where, earlier, fail)
+    if item.roster is not None:
+        if not any(i.key == item.roster and i.type == "roster" for i in earlier):
+            raise fail(f"{where}.roster", N_("no earlier roster %(item)s"), item=repr(item.roster))
+        if item.type not in ROSTER_FIELD_TYPES or item.show_if is not None:
+            raise fail(f"{where}.type", ONE_OF, values=ROSTER_FIELD_TYPES)
     if item.category is not None and (
         item.type != "supplier" or item.category not in SUPPLY_CATEGORIES
     ):

@@ -121,8 +121,17 @@ class Duty(Base):
             "district_id",
             "template_key",
             unique=True,
-            sqlite_where=text("builtin = 1"),
-            postgresql_where=text("builtin"),
+            sqlite_where=text("builtin = 1 AND school_id IS NULL"),
+            postgresql_where=text("builtin AND school_id IS NULL"),
+        ),
+        # And a boarding school its own built-in meal schedules (BOARDING_MEALS) once.
+        Index(
+            "ix_duty_builtin_school",
+            "school_id",
+            "template_key",
+            unique=True,
+            sqlite_where=text("builtin = 1 AND school_id IS NOT NULL"),
+            postgresql_where=text("builtin AND school_id IS NOT NULL"),
         ),
     )
 
@@ -290,6 +299,22 @@ def done_late() -> ColumnElement[bool]:
 MEAL_TIMES = (time(8, 0), time(12, 30), time(18, 30))
 
 
+# 留样 is kept as each meal is served: due half an hour after the meal (lunch's at 13:00).
+SAMPLE_TIMES = (time(8, 30), time(13, 0), time(19, 0))
+# A boarding school's students eat breakfast, lunch and dinner there, and 陪餐 and 留样 are
+# owed at every meal (学校食品安全与营养健康管理规定: 每餐): the school gets its own built-in
+# schedule for each, at three meals, over the district's lunch-only one (a school's schedule
+# wins over the district's). A missed meal is a missed task like any other.
+BOARDING_MEALS = {
+    "canteen_accompanied_meal": Rule(
+        Frequency.DAILY, time(12, 30), meal_times=MEAL_TIMES, school_days_only=True
+    ),
+    "canteen_food_sample_retention": Rule(
+        Frequency.DAILY, time(13, 0), meal_times=SAMPLE_TIMES, school_days_only=True
+    ),
+}
+
+
 def builtin_duties(dispenser_every_days: int = 7) -> list[BuiltinDuty]:
     """What the source document asks to be done regularly, as every district starts with it."""
     school_day: dict[str, Any] = {"school_days_only": True}
@@ -388,6 +413,53 @@ def ensure_builtin_duties(
                 session.add(duty)
         except IntegrityError:
             continue  # another sweep added it a moment ago
+        added.append(duty)
+    boarding = session.scalars(
+        select(School).where(School.district_id == district.id, School.boarding)
+    ).all()
+    for school in boarding:
+        added += ensure_boarding_meals(session, school, now=now, policy=policy)
+    return added
+
+
+def ensure_boarding_meals(
+    session: Session, school: School, *, now: datetime, policy: DutyDefaults | None = None
+) -> list[Duty]:
+    """Give a boarding school its built-in meal schedules (BOARDING_MEALS) it has never had; one
+    it switched off stays off, and a schedule of its own for the checklist is kept instead."""
+    policy = policy or DutyDefaults()
+    have = set(
+        session.scalars(
+            select(Duty.template_key).where(
+                Duty.school_id == school.id,
+                Duty.asset_id.is_(None),
+                Duty.template_key.in_(BOARDING_MEALS),
+            )
+        )
+    )
+    added = []
+    for key, rule in BOARDING_MEALS.items():
+        template = latest_template(session, key)
+        if key in have or template is None:
+            continue
+        duty = Duty(
+            district_id=school.district_id,
+            school_id=school.id,
+            asset_kind=template.kind,
+            template_key=key,
+            rule=rule.to_json(),
+            remind_before=policy.remind_before,
+            escalate_school_after=policy.escalate_school_after,
+            escalate_district_after=policy.escalate_district_after,
+            builtin=True,
+            created_at=now,
+        )
+        try:
+            with session.begin_nested():
+                session.add(duty)
+        except IntegrityError:
+            continue  # another sweep added it a moment ago
+        _hand_over(session, duty)
         added.append(duty)
     return added
 
@@ -620,17 +692,34 @@ def _retire_tasks(session: Session, duty_ids: list[int], asset_ids: Any = None) 
     session.expire_all()
 
 
-def set_boarding(session: Session, actor: Person, school: School, boarding: bool) -> None:
+def set_boarding(
+    session: Session, actor: Person, school: School, boarding: bool, *, now: datetime
+) -> None:
     """Mark a school as boarding or not: the next sweep starts the district's night patrol
-    there, or its open tasks are forgotten now (the patrols filed stay, and so does a night
-    patrol the school scheduled for itself)."""
+    there, and 陪餐 and 留样 at breakfast, lunch and dinner (BOARDING_MEALS); or their open
+    tasks are forgotten now and the district's lunch-only ones take over again (the records
+    filed stay, and so does a night patrol or meal schedule the school set for itself)."""
     if not actor.can_manage_school(school):
         raise DutyRefused(Message(N_("Only the school's administrators may change this.")))
     if school.boarding == boarding:
         return
     school.boarding = boarding
+    meals = session.scalars(
+        select(Duty).where(
+            Duty.school_id == school.id,
+            Duty.builtin,
+            Duty.template_key.in_(BOARDING_MEALS),
+        )
+    ).all()
     if boarding:
+        # Its three meals start again with the next sweep (or start, the first time).
+        for duty in meals:
+            duty.active = True
+            _hand_over(session, duty)
+        ensure_boarding_meals(session, school, now=now)
         return
+    for duty in meals:
+        duty.active = False
     duties = list(
         session.scalars(
             select(Duty.id).where(
@@ -641,6 +730,7 @@ def set_boarding(session: Session, actor: Person, school: School, boarding: bool
             )
         )
     )
+    duties += [duty.id for duty in meals]
     _retire_tasks(session, duties, select(Asset.id).where(Asset.school_id == school.id))
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import ForeignKey, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
 from models.assets import Asset
 from models.base import Base
@@ -145,6 +145,49 @@ def dispose_sample(
 def disposal_of(session: Session, record: Record) -> SampleDisposal | None:
     """The sample's disposal, once recorded."""
     return session.scalar(select(SampleDisposal).where(SampleDisposal.record_id == record.id))
+
+
+@dataclass(frozen=True)
+class SampleKeeping:
+    """A filed sample's 48 hours as an inspector reads them: when it was sampled, from when it
+    may go, and when and by whom it went (None and "" while it is still kept). Local times."""
+
+    sampled_at: datetime
+    disposable_from: datetime
+    disposed_at: datetime | None
+    disposed_by: str
+
+    def still_kept(self) -> Message:
+        """That it is still kept, and from when it may go."""
+        return Message(
+            N_("Not disposed of yet; it may be from %(when)s"),
+            {"when": self.disposable_from.strftime("%Y-%m-%d %H:%M")},
+        )
+
+
+def sample_keeping(session: Session, records: list[Record]) -> dict[int, SampleKeeping]:
+    """The keeping of each food sample among `records` (others are left out), by record id."""
+    samples = [r for r in records if r.template.key == SAMPLE_RETENTION]
+    disposals: dict[int, SampleDisposal] = {}
+    ids = [r.id for r in samples]
+    for chunk in range(0, len(ids), 900):
+        for disposal in session.scalars(
+            select(SampleDisposal)
+            .where(SampleDisposal.record_id.in_(ids[chunk : chunk + 900]))
+            .options(selectinload(SampleDisposal.disposed_by))
+        ):
+            disposals[disposal.record_id] = disposal
+    kept = {}
+    for record in samples:
+        district = record.asset.school.district
+        held = disposals.get(record.id)
+        kept[record.id] = SampleKeeping(
+            sampled_at=district.local(sampled_at(record)),
+            disposable_from=district.local(disposable_from(record)),
+            disposed_at=district.local(held.disposed_at) if held else None,
+            disposed_by=held.disposed_by.display_name if held else "",
+        )
+    return kept
 
 
 def remind_disposals(session: Session, district: District, now: datetime) -> list[Notification]:

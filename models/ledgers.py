@@ -10,12 +10,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from models.actions import ActionEvent, CorrectiveAction, EventKind
+from models.actions import FAILURE_DETAILS, ActionEvent, CorrectiveAction, EventKind
 from models.assets import KIND_LABELS, Asset
-from models.catalogue import pick_text, translate
+from models.catalogue import COLON, join_list, pick_text, translate
 from models.checklists import FormTemplate
 from models.drills import DRILL_TEMPLATE
 from models.figures import record_figures
+from models.food_samples import SAMPLE_RETENTION, SampleKeeping, sample_keeping
+from models.health import DUTY, HEALTH_CHECK, ON_DUTY, workers_of
 from models.messages import N_, Message
 from models.org import District, School
 from models.people import Person, visible_school_ids
@@ -37,6 +39,18 @@ COLUMNS = (
     ("flags", N_("Flags")),
     ("photos", N_("Photos")),
 )
+
+# Columns only one checklist's section adds, after the others: a food sample's 48 hours
+# (models/food_samples.py), so an inspector reads the rule from the ledger.
+SECTION_COLUMNS = {
+    SAMPLE_RETENTION: (
+        ("sampled_at", N_("Sampled at")),
+        ("disposed_at", N_("Disposed of at")),
+        ("disposed_by", N_("Disposed of by")),
+    ),
+    # Who worked that morning, of the canteen staff the check went through one by one.
+    HEALTH_CHECK: (("on_duty", N_("On duty")),),
+}
 
 # The most records one export holds: a school's busiest ledger for three years fits.
 EXPORT_LIMIT = 50_000
@@ -101,6 +115,8 @@ class LedgerRow:
     photos: tuple[LedgerPhoto, ...]
     # What the record's numbers add up to (a meter's consumption, a class's milk rate).
     figure: str = ""
+    # The cells of its section's own columns (SECTION_COLUMNS), by key.
+    extra: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -112,6 +128,9 @@ class LedgerSection:
     rows: list[LedgerRow] = field(default_factory=list)
     # The rule the checklist serves and its statutory minimum, in one line ("" if none).
     basis: str = ""
+    # Its own columns after the common ones (SECTION_COLUMNS): keys and headers.
+    extra_keys: tuple[str, ...] = ()
+    extra_headers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -129,6 +148,16 @@ class Ledger:
     @property
     def rows(self) -> list[LedgerRow]:
         return [row for section in self.sections for row in section.rows]
+
+    @property
+    def extra_columns(self) -> list[tuple[str, str]]:
+        """The sections' own columns (key, header), each once: one list on screen shows them
+        all after the common ones, empty in the rows of other checklists."""
+        seen: dict[str, str] = {}
+        for section in self.sections:
+            for key, header in zip(section.extra_keys, section.extra_headers, strict=True):
+                seen.setdefault(key, header)
+        return list(seen.items())
 
 
 def _message_text(message: Message, locale: str) -> str:
@@ -197,6 +226,29 @@ def _flags(
             )
         )
     return flags
+
+
+def _sample_cells(keeping: SampleKeeping | None, locale: str) -> dict[str, str]:
+    """A food sample's cells: when sampled, when disposed of (or from when it may be), by whom."""
+    if keeping is None:
+        return {}
+    return {
+        "sampled_at": keeping.sampled_at.strftime("%Y-%m-%d %H:%M"),
+        "disposed_at": keeping.disposed_at.strftime("%Y-%m-%d %H:%M")
+        if keeping.disposed_at is not None
+        else _message_text(keeping.still_kept(), locale),
+        "disposed_by": keeping.disposed_by,
+    }
+
+
+def _crew_cells(record: Record, locale: str) -> dict[str, str]:
+    """A health check's cell: who was on duty, and how many of how many."""
+    workers = workers_of(record.answers, record.template.spec)
+    if not workers:
+        return {}
+    on = [str(w["name"]) for w in workers if w.get(DUTY) == ON_DUTY]
+    count = translate(locale, N_("%(on)d of %(all)d on duty"), on=len(on), all=len(workers))
+    return {"on_duty": f"{count}{COLON[locale]}{join_list(on, locale)}" if on else count}
 
 
 def _number(value: float) -> str:
@@ -291,6 +343,7 @@ def build_ledger(
         for record_id, message in record_figures(session, records).items()
     }
     implausible = implausible_reasons(session, records, implausible_within)
+    keeping = sample_keeping(session, records)
     sections: dict[str, LedgerSection] = {}
     pass_text = translate(locale, N_("Pass"))
     fail_text = translate(locale, N_("Fail"))
@@ -299,8 +352,13 @@ def build_ledger(
         section = sections.get(spec.key)
         if section is None:
             basis = spec.basis_text(locale)
+            extra = SECTION_COLUMNS.get(spec.key, ())
             section = sections[spec.key] = LedgerSection(
-                spec.key, spec.title_text(locale), basis=basis
+                spec.key,
+                spec.title_text(locale),
+                basis=basis,
+                extra_keys=tuple(key for key, _ in extra),
+                extra_headers=tuple(translate(locale, label) for _, label in extra),
             )
         flags = _flags(record, implausible.get(record.id), district, locale)
         section.rows.append(
@@ -315,8 +373,10 @@ def build_ledger(
                 passed=record.passed,
                 result=pass_text if record.passed else fail_text,
                 who=record.submitted_by.display_name,
+                # A failure's own text where the record names who failed (the health check).
                 failures=tuple(
-                    spec.item(k).fail_text(locale) if spec.has(k) else k
+                    (record.answers.get(FAILURE_DETAILS, {}).get(k) or {}).get(locale)
+                    or (spec.item(k).fail_text(locale) if spec.has(k) else k)
                     for k in record.failed_items
                 ),
                 actions=tuple(_action_row(a, district, locale) for a in actions.get(record.id, [])),
@@ -326,6 +386,7 @@ def build_ledger(
                     for p in record.photos
                 ),
                 figure=figures.get(record.id, ""),
+                extra=_sample_cells(keeping.get(record.id), locale) | _crew_cells(record, locale),
             )
         )
     people = [

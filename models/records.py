@@ -26,7 +26,7 @@ from models.checklists import FormTemplate, TemplateSpec, latest_template
 from models.clock import Clock
 from models.documents import local_today
 from models.duties import Task, TaskState, complete_tasks
-from models.health import certificate_findings
+from models.health import judge_roster
 from models.messages import N_, DomainError, Message, SubmissionInvalid
 from models.meters import reading_errors
 from models.notifications import Severity, notify, school_admins
@@ -221,6 +221,9 @@ def submit_record(
             errors[upload.item_key] = rejected.message
     if checked is not None:
         errors.update(reading_errors(session, asset, spec, checked.answers))
+    # The health check's roster: each worker's answers and certificate (models/health.py).
+    roster = judge_roster(session, spec, asset, answers, clock.now())
+    errors.update(roster.errors)
     if errors or checked is None:
         raise SubmissionInvalid(errors, alerted=alerted)
 
@@ -236,9 +239,9 @@ def submit_record(
         )
         if earlier is not None:
             raise AlreadyFiled(earlier, asset.school.district, now)
-    derived, register_failures = certificate_findings(session, spec, asset, answers, now)
+    derived = roster.answers
     failed_items = list(checked.failed_items)
-    failed_items += [k for k in register_failures if k not in failed_items]
+    failed_items += [k for k in roster.failed if k not in failed_items]
     if spec.trip == "arrival":
         failed_items += [
             k
@@ -561,7 +564,10 @@ def _resent(
     except SubmissionInvalid:
         raise AlreadySent(already) from None
     # Keys with a leading _ were added by a rule (models/health.py), not typed in.
-    if checked.answers != {k: v for k, v in record.answers.items() if not k.startswith("_")}:
+    # A roster's answers are judged apart (models/health.py): compared as kept.
+    rosters = {i.key for i in template.spec.items if i.type == "roster"}
+    kept = {k: v for k, v in record.answers.items() if not k.startswith("_") and k not in rosters}
+    if checked.answers != kept:
         raise AlreadySent(already)
     return record
 

@@ -422,8 +422,20 @@ def make_record_row(
 
 MORNING = "canteen_morning_health_check"
 TABLEWARE = "canteen_tableware_disinfection"
-HEALTHY = {"staff_on_duty": "6", "all_certified": "yes", "anyone_unwell": "no"}
-HEALTHY_CLOTHES = {**HEALTHY, "clothes_clean": "pass"}
+HEALTHY: dict[str, str] = {}
+HEALTHY_CLOTHES: dict[str, str] = {}
+
+
+def worker_answers(
+    person: Person, duty: str = "on", healthy: str = "yes", clothes: str = "yes", **more: str
+) -> dict[str, str]:
+    """One canteen worker's answers on the morning health check's roster."""
+    answers = {f"staff.{person.id}.duty": duty}
+    if duty == "on":
+        answers |= {f"staff.{person.id}.healthy": healthy, f"staff.{person.id}.clothes": clothes}
+    return answers | {f"staff.{person.id}.{key}": value for key, value in more.items()}
+
+
 CLEAN = {
     "done_by": "in_house",
     "method": "蒸汽",
@@ -462,6 +474,8 @@ class CanteenMonth:
     def file(self, key: str, answers: dict[str, str], at: datetime) -> int:
         self.clock.set(at)
         self.keys += 1
+        if key == MORNING:
+            answers = {**worker_answers(self.cook), **answers}
         photos = [Upload("photo", distinct_jpeg(f"p{self.keys}"))] if key == TABLEWARE else []
         return submit_record(
             self.session,

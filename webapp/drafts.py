@@ -41,7 +41,7 @@ from werkzeug.wrappers import Response
 
 from models.assets import find_asset_by_token
 from models.checklists import FormTemplate, latest_template
-from models.health import OFF_DUTY
+from models.health import OFF_DUTY, is_roster_field
 from webapp import db
 
 DRAFT_RE = re.compile(r"[A-Za-z0-9_-]{22,64}")
@@ -184,6 +184,8 @@ def _fields(request: Request, template: FormTemplate) -> list[tuple[str, str]]:
     chars = 0
     for key, value in request.form.items(multi=True):
         limit = limits.get(key)
+        if limit is None and is_roster_field(template.spec, key):
+            limit = MAX_VALUE_CHARS  # one worker's answer on a roster (staff.12.duty)
         if limit is None or len(value) > limit or per_key.get(key, 0) >= MAX_VALUES:
             continue
         if chars + len(value) > MAX_FIELD_CHARS:

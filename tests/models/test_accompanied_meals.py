@@ -12,15 +12,15 @@ from sqlalchemy.orm import Session
 from models.actions import CorrectiveAction
 from models.assets import Asset, AssetKind
 from models.clock import SettableClock
-from models.duties import MEAL_TIMES, Task, ensure_builtin_duties
+from models.duties import MEAL_TIMES, Duty, Task, ensure_builtin_duties, set_boarding
 from models.messages import SubmissionInvalid
 from models.org import School
-from models.people import Person
+from models.people import Person, Role
 from models.photos import PhotoStore
 from models.records import Channel, Record, submit_record
 from models.recurrence import Calendar, Frequency, Rule
 from models.sweep import sweep
-from tests.factories import cst, make_asset, template_for
+from tests.factories import cst, make_asset, make_boarding_school, make_person, template_for
 
 MEAL = "canteen_accompanied_meal"
 PARENT = "canteen_parent_meal"
@@ -263,3 +263,109 @@ def test_a_dissatisfied_parent_without_a_comment_or_the_schools_answer_is_refuse
         "answer": {"zh_CN": "不满意", "en": "Dissatisfied"},
     }
     assert not session.scalars(select(Record)).all()
+
+
+SAMPLE = "canteen_food_sample_retention"
+
+
+def _tasks(session: Session, asset: Asset, key: str) -> list[tuple[datetime, str]]:
+    tasks = session.scalars(
+        select(Task)
+        .where(Task.asset_id == asset.id, Task.template_key == key)
+        .order_by(Task.due_at, Task.id)
+    )
+    return [(t.due_at.astimezone(UTC), t.state) for t in tasks]
+
+
+def test_a_boarding_school_owes_the_accompanied_meal_and_the_samples_at_all_three_meals(
+    session: Session,
+    clock: SettableClock,
+    store: PhotoStore,
+    canteen_school: tuple[School, Person, Person],
+    canteen: Asset,
+) -> None:
+    school, _, _ = canteen_school
+    boarding = make_boarding_school(session, "B1", district=school.district)
+    head = make_person(session, clock, boarding, Role.SCHOOL_ADMIN, "head")
+    hall = make_asset(session, clock, boarding, AssetKind.CANTEEN, "ST-B1", "寄宿生食堂")
+    for hour in (6, 10):
+        sweep(session, now=cst(2, hour, 30))
+    _file(session, clock, store, head, hall, MEAL, _meal(head, "lunch"), cst(2, 12, 40))
+    for hour in (16, 23):
+        sweep(session, now=cst(2, hour, 30))
+    sweep(session, now=cst(3, 1, 0))
+
+    assert _tasks(session, hall, MEAL)[:4] == [
+        (cst(2, 8, 0), "missed"),
+        (cst(2, 12, 30), "done"),
+        (cst(2, 18, 30), "missed"),
+        (cst(3, 8, 0), "open"),
+    ]
+    assert [due for due, _ in _tasks(session, hall, SAMPLE)][:3] == [
+        cst(2, 8, 30),
+        cst(2, 13, 0),
+        cst(2, 19, 0),
+    ]
+    # The day school of the same district keeps lunch only.
+    assert [due for due, _ in _tasks(session, canteen, MEAL)][:2] == [
+        cst(2, 12, 30),
+        cst(3, 12, 30),
+    ]
+    assert [due for due, _ in _tasks(session, canteen, SAMPLE)][:2] == [
+        cst(2, 13, 0),
+        cst(3, 13, 0),
+    ]
+
+
+def test_marking_a_school_boarding_adds_breakfast_and_dinner_and_unmarking_takes_them_away(
+    session: Session,
+    clock: SettableClock,
+    canteen_school: tuple[School, Person, Person],
+    canteen: Asset,
+) -> None:
+    school, admin, _ = canteen_school
+    sweep(session, now=cst(2, 6, 0))
+    assert _tasks(session, canteen, MEAL) == [(cst(2, 12, 30), "open")]
+
+    set_boarding(session, admin, school, True, now=cst(2, 6, 5))
+    sweep(session, now=cst(2, 6, 10))
+    open_now = [(due, state) for due, state in _tasks(session, canteen, MEAL) if state == "open"]
+    assert open_now == [(cst(2, 8, 0), "open")]
+    assert [due for due, s in _tasks(session, canteen, SAMPLE) if s == "open"] == [cst(2, 8, 30)]
+
+    set_boarding(session, admin, school, False, now=cst(2, 6, 15))
+    sweep(session, now=cst(2, 6, 20))
+    assert [due for due, s in _tasks(session, canteen, MEAL) if s == "open"] == [cst(2, 12, 30)]
+    assert [due for due, s in _tasks(session, canteen, SAMPLE) if s == "open"] == [cst(2, 13, 0)]
+
+    # Boarding again: its own meal schedules come back, not a second one of each.
+    set_boarding(session, admin, school, True, now=cst(2, 6, 25))
+    sweep(session, now=cst(2, 6, 30))
+    assert [due for due, s in _tasks(session, canteen, MEAL) if s == "open"] == [cst(2, 8, 0)]
+    school_duties = session.scalars(
+        select(Duty.template_key).where(Duty.school_id == school.id).order_by(Duty.template_key)
+    ).all()
+    assert school_duties == [MEAL, SAMPLE]
+
+
+def test_a_boarding_school_that_switches_its_three_meal_samples_off_is_not_given_them_again(
+    session: Session,
+    canteen_school: tuple[School, Person, Person],
+    canteen: Asset,
+) -> None:
+    school, admin, _ = canteen_school
+    set_boarding(session, admin, school, True, now=cst(1, 6, 0))
+    [samples] = session.scalars(
+        select(Duty).where(Duty.school_id == school.id, Duty.template_key == SAMPLE)
+    ).all()
+    samples.active = False
+    session.flush()
+
+    sweep(session, now=cst(2, 6, 0))
+
+    assert session.scalars(
+        select(Duty.id).where(Duty.school_id == school.id, Duty.template_key == SAMPLE)
+    ).all() == [samples.id]
+    # The district's lunch-only schedule covers the canteen again.
+    assert [due for due, s in _tasks(session, canteen, SAMPLE) if s == "open"] == [cst(2, 13, 0)]
+    assert [due for due, s in _tasks(session, canteen, MEAL) if s == "open"] == [cst(2, 8, 0)]

@@ -25,6 +25,7 @@ from models.checklists import (
 )
 from models.clock import SettableClock
 from models.documents import Document, DocumentKind
+from models.health import field_name, roster_for, roster_item
 from models.messages import SubmissionInvalid
 from models.org import School
 from models.people import Person
@@ -173,8 +174,8 @@ def _fill(
     answers: dict[str, str] = {}
     uploads: list[Upload] = []
     for item in spec.items:
-        if not is_shown(item, answers):
-            continue
+        if item.type == "roster" or item.roster or not is_shown(item, answers):
+            continue  # a roster's fields are asked of each person on it (_roster_answers)
         if item.type == "photo":
             if item.required:
                 uploads.append(Upload(item.key, PHOTO))
@@ -185,6 +186,25 @@ def _fill(
         else:
             answers[item.key] = _passing(item, answers, asset, directory)
     return answers, uploads
+
+
+def _roster_answers(
+    session: Session, spec: TemplateSpec, asset: Asset, now: datetime, fail: str | None = None
+) -> dict[str, str]:
+    """Each person on the checklist's roster at work, every required field passed (or the one
+    named `fail` failed)."""
+    item = roster_item(spec)
+    if item is None:
+        return {}
+    answers = {}
+    for entry in roster_for(session, spec, asset, now) or []:
+        for field in spec.roster_fields(item.key):
+            name = field_name(item.key, entry.person_id, field.key)
+            if field.key == fail:
+                answers[name] = _failing(field, {})
+            elif field.required:
+                answers[name] = _passing(field, {}, asset, Directory())
+    return answers
 
 
 def _ready(
@@ -331,11 +351,17 @@ def test_a_checklist_filled_in_without_problems_is_filed_as_passed(
     answers, uploads = _fill(spec, asset, directory_for(session, spec, asset))
     _ready(session, clock, store, filer, asset, spec, answers)
 
-    record = _submit(session, clock, store, filer, asset, spec.key, answers, uploads).record
+    roster = _roster_answers(session, spec, asset, clock.now())
+
+    record = _submit(
+        session, clock, store, filer, asset, spec.key, {**answers, **roster}, uploads
+    ).record
 
     assert record.passed, record.failed_items
-    # Besides the answers, a record may keep what it found itself ("_on_duty").
-    assert {key for key in record.answers if not key.startswith("_")} == set(answers)
+    # Besides the answers, a record may keep what it found itself ("_on_duty"), and each
+    # person's answers under the roster's key.
+    rosters = {i.key for i in spec.items if i.type == "roster"}
+    assert {key for key in record.answers if not key.startswith("_")} == set(answers) | rosters
     assert len(record.photos) == len(uploads)
 
 
@@ -354,7 +380,18 @@ def test_an_empty_checklist_is_refused_naming_every_required_item_shown(
     with pytest.raises(SubmissionInvalid) as refused:
         _submit(session, clock, store, filer, asset, spec.key, {}, [])
 
-    shown_and_required = {i.key for i in spec.items if i.required and i.show_if is None}
+    # A roster names each person's fields, or, with nobody on it, the roster itself.
+    shown_and_required = {
+        i.key
+        for i in spec.items
+        if i.required and i.show_if is None and i.roster is None and i.type != "roster"
+    }
+    if (item := roster_item(spec)) is not None:
+        people = roster_for(session, spec, asset, clock.now()) or []
+        first = spec.roster_fields(item.key)[0].key
+        shown_and_required |= {field_name(item.key, e.person_id, first) for e in people} or {
+            item.key
+        }
     assert set(refused.value.errors) == shown_and_required
     assert session.scalar(select(func.count()).select_from(Record)) == 0
 
@@ -374,6 +411,7 @@ def test_failing_the_most_severe_item_fails_the_record_at_that_severity(
     directory = directory_for(session, spec, asset)
     answers, uploads = _fill(spec, asset, directory, _conditions_for(spec, item), fail=item.key)
     _ready(session, clock, store, filer, asset, spec, answers)
+    answers |= _roster_answers(session, spec, asset, clock.now(), fail=item.key)
 
     record = _submit(session, clock, store, filer, asset, spec.key, answers, uploads).record
 
@@ -385,7 +423,11 @@ def test_failing_the_most_severe_item_fails_the_record_at_that_severity(
             CorrectiveAction.record_id == record.id, CorrectiveAction.item_key == item.key
         )
     )
-    assert action is not None and action.what == item.fail_label
+    assert action is not None
+    # A roster's failure names the people it failed for after its text.
+    assert action.what == item.fail_label or all(
+        action.what[locale].startswith(text) for locale, text in item.fail_label.items()
+    )
 
 
 RECEIVING = "canteen_receiving_check"

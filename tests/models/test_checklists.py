@@ -277,3 +277,27 @@ def test_checked_if_is_only_for_a_supplier_item_and_names_an_item_of_the_checkli
     }
     with pytest.raises(TemplateError, match=r"item note\.checked_if: only supplier items"):
         spec_from_json(data)
+
+
+def test_a_field_asked_of_each_person_needs_an_earlier_roster_and_a_simple_answer() -> None:
+    spec = {
+        "key": "x",
+        "kind": "canteen",
+        "title": TEXT,
+        "items": [
+            {"key": "crew", "type": "roster", "label": TEXT},
+            {"key": "well", "type": "yes_no", "roster": "crew", "label": TEXT},
+        ],
+    }
+    assert [i.key for i in spec_from_json(spec).roster_fields("crew")] == ["well"]
+    assert spec_from_json(spec).passing_answers() == {}
+
+    orphan = {**spec, "items": [{**spec["items"][1], "roster": "nobody"}]}  # type: ignore[index]
+    with pytest.raises(TemplateError, match=r"item well\.roster: no earlier roster"):
+        spec_from_json(orphan)
+    photo = {
+        **spec,
+        "items": [spec["items"][0], {"key": "p", "type": "photo", "roster": "crew", "label": TEXT}],
+    }  # type: ignore[index]
+    with pytest.raises(TemplateError, match=r"item p\.type: must be one of"):
+        spec_from_json(photo)

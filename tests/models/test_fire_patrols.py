@@ -138,7 +138,9 @@ def test_a_school_marked_boarding_gets_its_night_patrol_from_the_next_sweep(
     schools: Schools,
 ) -> None:
     schools.sweep(2)
-    set_boarding(schools.session, schools.district_admin, schools.day_school, True)
+    set_boarding(
+        schools.session, schools.district_admin, schools.day_school, True, now=schools.clock.now()
+    )
     assert schools.current_tasks(schools.day_school, NIGHT_PATROL) == []
 
     schools.sweep(2, 9)
@@ -157,7 +159,7 @@ def test_a_school_no_longer_boarding_stops_its_night_patrol_and_keeps_the_ones_f
     schools.sweep(3)
     assert len(schools.current_tasks(schools.boarding, NIGHT_PATROL)) == 1
 
-    set_boarding(schools.session, schools.admin, schools.boarding, False)
+    set_boarding(schools.session, schools.admin, schools.boarding, False, now=schools.clock.now())
     schools.sweep(3, 9)
     schools.sweep(4)
 
@@ -172,9 +174,9 @@ def test_only_the_schools_administrators_mark_it_boarding(
     schools: Schools, session: Session
 ) -> None:
     with pytest.raises(DutyRefused):
-        set_boarding(session, schools.patroller, schools.boarding, False)
+        set_boarding(session, schools.patroller, schools.boarding, False, now=schools.clock.now())
     with pytest.raises(DutyRefused):
-        set_boarding(session, schools.admin, schools.day_school, True)
+        set_boarding(session, schools.admin, schools.day_school, True, now=schools.clock.now())
     assert schools.boarding.boarding and not schools.day_school.boarding
 
 

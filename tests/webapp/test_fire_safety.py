@@ -62,6 +62,9 @@ def test_an_administrator_marks_the_school_boarding_and_back(
 
     shown = response.get_data(as_text=True)
     assert "已设为寄宿制学校" in shown and "上学日天黑后还要进行夜间防火巡查" in shown
+    assert "早、中、晚三餐的陪餐和留样" in shown
+    schedules = client.get("/schedules/S1").get_data(as_text=True)
+    assert "陪餐记录" in schedules and "08:00、12:30、18:30" in schedules
     session.expire_all()
     assert school.boarding
     session.commit()  # the read ends, so the app can write again

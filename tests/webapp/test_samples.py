@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
 from flask.testing import FlaskClient
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -83,6 +86,66 @@ def test_a_sample_waits_48_hours_on_the_canteen_page_then_its_disposal_is_record
     assert "留样处理已登记。" in after
     assert 'id="samples"' not in after
     assert _disposals(session) == 1
+
+
+def test_the_record_and_the_ledger_show_when_a_sample_went_and_who_took_it(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session)
+    cook = make_person(session, clock, school, Role.CANTEEN_STAFF, "cook")
+    make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    canteen = make_asset(session, clock, school, AssetKind.CANTEEN, "ST-01", "学生食堂")
+    session.commit()
+    token = canteen.current_label.token  # type: ignore[union-attr]
+    auth.login("cook")
+    clock.set(cst(2, 12, 10))
+    sample = {
+        "meal": "lunch",
+        "weight": "150",
+        "sampled_at": "12:00",
+        "sampler": str(cook.id),
+        "fridge": "留样专柜 1 号",
+        "fridge_temp": "4",
+        "labelled": "yes",
+    }
+    for dish in ("番茄炒蛋", "青菜"):
+        submit_form(
+            client,
+            token,
+            "canteen_food_sample_retention",
+            {**sample, "dish": dish},
+            {"photo": jpeg_bytes()},
+        )
+    session.rollback()
+    egg, greens = session.scalars(select(Record.id).order_by(Record.id)).all()
+    session.rollback()
+    page = client.get(f"/records/{egg}").get_data(as_text=True)
+    assert "未处置，可于 2026-03-04 12:00 后处置" in page.split('id="disposal"')[1]
+
+    clock.set(cst(4, 12, 5))
+    page = client.get(f"/s/{token}").get_data(as_text=True)
+    client.post(f"/s/{token}/samples/{egg}/dispose", data={"csrf_token": csrf_token(page)})
+    page = client.get(f"/records/{egg}").get_data(as_text=True)
+    assert "2026-03-04 12:05" in page.split('id="disposal"')[1].split("</dd>")[0]
+    assert "处置人" in page and "Cook" in page.split('id="disposal"')[1]
+
+    client.post("/logout", data={"csrf_token": csrf_token(page)})
+    auth.login("admin")
+    query = "period=month&on=2026-03-02&checklist=canteen_food_sample_retention"
+    screen = client.get(f"/ledger/{school.code}?{query}").get_data(as_text=True)
+    assert all(h in screen for h in ("留样时间", "处置时间", "处置人"))
+    egg_row = screen.split(f"/records/{egg}")[1].split("</tr>")[0]
+    assert "2026-03-02 12:00" in egg_row and "2026-03-04 12:05" in egg_row and "Cook" in egg_row
+    assert "未处置，可于 2026-03-04 12:00 后处置" in screen.split(f"/records/{greens}")[1]
+
+    printed = client.get(f"/ledger/{school.code}/print?{query}").get_data(as_text=True)
+    assert "处置时间" in printed and "2026-03-04 12:05" in printed
+
+    book = load_workbook(io.BytesIO(client.get(f"/ledger/{school.code}/excel?{query}").data))
+    rows = list(book.worksheets[0].iter_rows(min_row=2, values_only=True))
+    assert rows[0][-3:] == ("留样时间", "处置时间", "处置人")
+    assert rows[1][-3:] == ("2026-03-02 12:00", "2026-03-04 12:05", "Cook")
+    assert rows[2][-2:] == ("未处置，可于 2026-03-04 12:00 后处置", None)
 
 
 def test_the_canteen_forms_ask_for_what_the_rules_name(

@@ -517,11 +517,12 @@ def test_all_ok_answers_yes_no_items_with_their_expected_answer(
         assert f'name="{item}" value="yes" checked' in page
 
 
-def test_all_ok_leaves_the_escorts_own_statement_to_them_and_answers_no_one_unwell(
+def test_all_ok_leaves_the_escorts_own_statement_to_them_and_answers_each_cook_well(
     client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
 ) -> None:
     school = make_school(session)
     make_person(session, clock, school, Role.SCHOOL_ADMIN, "head")
+    cook = make_person(session, clock, school, Role.CANTEEN_STAFF, "cook")
     bus = make_asset(session, clock, school, AssetKind.BUS, "XC-01", "1号校车")
     canteen = make_asset(session, clock, school, AssetKind.CANTEEN, "ST-01", "食堂")
     session.commit()
@@ -539,7 +540,7 @@ def test_all_ok_leaves_the_escorts_own_statement_to_them_and_answers_no_one_unwe
 
     assert 'name="seatbelts_on" value="yes" checked' in departure
     assert 'name="teacher_on_board" value="yes" checked' not in departure
-    assert 'name="anyone_unwell" value="no" checked' in health
+    assert f'name="staff.{cook.id}.healthy" value="yes" checked' in health
 
 
 def test_an_asset_attribute_value_shows_in_the_readers_language(

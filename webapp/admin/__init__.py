@@ -168,18 +168,25 @@ def set_school_stage(school_code: str) -> Response | tuple[str, int]:
 @bp.post("/admin/<school_code>/boarding")
 @login_required
 def set_school_boarding(school_code: str) -> Response:
-    """Mark the school as boarding or not: its night fire patrol starts or stops."""
+    """Mark the school as boarding or not: its night fire patrol and its meals at breakfast and
+    dinner start or stop."""
     form = BoardingForm()
     if not form.validate_on_submit() or form.boarding.data not in ("yes", "no"):
         abort(400)
     session = db.begin_writing()
     school = _school_or_404(school_code)
     boarding = form.boarding.data == "yes"
-    set_boarding(session, current_user, school, boarding)
+    set_boarding(session, current_user, school, boarding, now=db.clock().now())
     flash(
-        gettext("Marked as a boarding school: the night fire patrol starts with the next sweep.")
+        gettext(
+            "Marked as a boarding school: the night fire patrol, and the accompanied meal and "
+            "food samples at breakfast, lunch and dinner, start with the next sweep."
+        )
         if boarding
-        else gettext("No longer a boarding school: its night fire patrol has stopped."),
+        else gettext(
+            "No longer a boarding school: its night fire patrol has stopped, and the accompanied "
+            "meal and food samples are due at lunch only."
+        ),
         "success",
     )
     return redirect(url_for("admin.home", school_code=school.code))

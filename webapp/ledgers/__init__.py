@@ -138,7 +138,9 @@ def _screen(school_code: str | None) -> str:
         "ledgers/ledger.html",
         ledger=ledger,
         school=school,
-        keys=_keys(school),
+        # The sections' own columns (a food sample's disposal) after the common ones.
+        keys=_keys(school) + [key for key, _ in ledger.extra_columns],
+        headers=[*ledger.headers, *(header for _, header in ledger.extra_columns)],
         # One list on screen, in the order things happened; the sheets and paper keep a
         # section per checklist, each with its heading.
         rows=sorted(ledger.rows, key=lambda r: (r.at, r.record_id)),

@@ -32,6 +32,10 @@ WIDTHS = {
     "actions": 36,
     "flags": 24,
     "photos": 14,
+    "sampled_at": 17,
+    "disposed_at": 20,
+    "disposed_by": 10,
+    "on_duty": 30,
 }
 THUMB_PX = 64
 ROW_HEIGHT_WITH_PHOTO = 52  # points: a 64 px thumbnail and a little air
@@ -60,7 +64,8 @@ def _cells(row: LedgerRow, keys: list[str], texts: Callable[[str], str]) -> list
         "flags": "\n".join(row.flags),
         "photos": "",
     }
-    return [values[k] for k in keys]
+    values.update(row.extra)
+    return [values.get(k, "") for k in keys]
 
 
 def _action_texts(row: LedgerRow, texts: Callable[[str], str]) -> list[str]:
@@ -96,6 +101,11 @@ def _write_section(
         )
         if p
     )
+    headers = list(ledger.headers)
+    if section is not None:
+        # The checklist's own columns (a food sample's disposal) after the common ones.
+        keys = keys + list(section.extra_keys)
+        headers += section.extra_headers
     heading = sheet.cell(row=1, column=1, value=title)
     heading.font = Font(bold=True, size=14)
     if section is not None and section.basis:
@@ -104,7 +114,7 @@ def _write_section(
         heading.alignment = Alignment(vertical="top", wrap_text=True)
         sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(keys))
         sheet.row_dimensions[1].height = 42
-    for column, header in enumerate(ledger.headers, start=1):
+    for column, header in enumerate(headers, start=1):
         cell = sheet.cell(row=2, column=column, value=header)
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL

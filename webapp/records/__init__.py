@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, render_template, request, send_file
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from models.assets import KIND_LABELS
 from models.figures import record_figures
-from models.health import roster_of
+from models.food_samples import sample_keeping
+from models.health import DUTY, ON_DUTY, RosterEntry, roster_item, roster_of, workers_of
 from models.milk import school_rates
 from models.people import visible_schools
 from models.records import Record, visible_photo, visible_record
@@ -43,15 +46,43 @@ def show_record(record_id: int) -> str:
     record = visible_record(db.session(), current_user, record_id)
     if record is None:
         abort(404)
+    keeping = sample_keeping(db.session(), [record]).get(record.id)
     return render_template(
         "records/record.html",
         record=record,
         spec=record.template.spec,
         figure=figures([record]).get(record.id),
         roster=[(e, translate(e.message())) for e in roster_of(record.answers)],
+        workers=_workers(record),
+        on_duty=ON_DUTY,
+        # A food sample's 48 hours: when it went and who took it, or from when it may go.
+        keeping=keeping,
+        still_kept=translate(keeping.still_kept()) if keeping else "",
         done=request.args.get("done") == "1",
         locale=current_locale(),
     )
+
+
+def _workers(record: Record) -> list[tuple[dict[str, Any], str, list[Any]]]:
+    """Each worker a health check names: their answers, their certificate in words, and the
+    fields answered (for those at work, every field; for the others, whether they were)."""
+    spec = record.template.spec
+    item = roster_item(spec)
+    if item is None:
+        return []
+    fields = spec.roster_fields(item.key)
+    shown = []
+    for worker in workers_of(record.answers, spec):
+        entry = RosterEntry(
+            person_id=int(worker["id"]),
+            name=str(worker["name"]),
+            status=str(worker["status"]),
+            expires_on=worker.get("expires_on"),
+        )
+        at_work = worker.get(DUTY) == ON_DUTY
+        answered = [f for f in fields if f.key in worker and (at_work or f.key == DUTY)]
+        shown.append((worker, translate(entry.message()), answered))
+    return shown
 
 
 def _photo_response(photo_id: int, thumbnail: bool) -> Response:

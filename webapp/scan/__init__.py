@@ -16,9 +16,24 @@ from wtforms import BooleanField, HiddenField
 from models.actions import visible_actions
 from models.assets import Asset, AssetKind, Label, LabelPosition, find_label_by_token
 from models.checklist_roles import NotYoursToFile, check_may_file, fileable, most_urgent_first
-from models.checklists import FormTemplate, latest_template, templates_for_kind
+from models.checklists import (
+    Condition,
+    FormTemplate,
+    ItemSpec,
+    latest_template,
+    templates_for_kind,
+)
 from models.extinguishers import asset_life
-from models.health import OFF_DUTY, RosterEntry, roster_for
+from models.health import (
+    DUTY,
+    OFF_DUTY,
+    ON_DUTY,
+    RosterEntry,
+    field_name,
+    roster_for,
+    roster_item,
+    roster_passing_answers,
+)
 from models.messages import DomainError, SubmissionInvalid
 from models.people import can_see_school
 from models.photos import PhotoRejected, prepare_photo
@@ -157,12 +172,28 @@ def confirm_rear(token: str) -> Response | tuple[str, int]:
     return redirect(url_for("trips.show_trips", school_code=label.asset.school.code))
 
 
-def _roster(template: FormTemplate, asset: Asset) -> list[tuple[RosterEntry, str]] | None:
-    """The canteen staff a health check lists, each with their certificate in words."""
+def _roster(
+    template: FormTemplate, asset: Asset
+) -> list[tuple[RosterEntry, str, list[ItemSpec]]] | None:
+    """The canteen staff a health check lists, each with their certificate in words and the
+    fields asked of them (named for that worker: staff.12.duty)."""
     roster = roster_for(db.session(), template.spec, asset, db.clock().now())
     if roster is None:
         return None
-    return [(entry, translate(entry.message())) for entry in roster]
+    item = roster_item(template.spec)
+    if item is None:
+        return [(entry, translate(entry.message()), []) for entry in roster]
+    fields = template.spec.roster_fields(item.key)
+
+    def named(entry: RosterEntry, field: ItemSpec) -> ItemSpec:
+        # Past the first question, asked only of those at work: not required in the browser.
+        duty = field_name(item.key, entry.person_id, DUTY)
+        shown = None if field.key == DUTY else Condition(duty, (ON_DUTY,))
+        return replace(field, key=field_name(item.key, entry.person_id, field.key), show_if=shown)
+
+    return [
+        (entry, translate(entry.message()), [named(entry, f) for f in fields]) for entry in roster
+    ]
 
 
 def _template_or_404(asset: Asset, key: str) -> FormTemplate:
@@ -206,7 +237,10 @@ def file_record(token: str, template_key: str) -> Response | tuple[str, int]:
         # and the rest as given; nothing is saved until Submit.
         values = MultiDict(request.form)
         values.pop("all_pass", None)
-        for key, answer in template.spec.passing_answers().items():
+        passing = template.spec.passing_answers()
+        roster = roster_for(db.session(), template.spec, asset, db.clock().now())
+        passing.update(roster_passing_answers(template.spec, roster or []))
+        for key, answer in passing.items():
             values.setlist(key, [answer])
     elif form.validate_on_submit():
         uploads = _uploads()
@@ -262,6 +296,7 @@ def file_record(token: str, template_key: str) -> Response | tuple[str, int]:
         all_passed=all_passed,
         directory=directory_for(db.session(), template.spec, asset),
         roster=_roster(template, asset),
+        roster_item=roster_item(template.spec),
         off_duty=OFF_DUTY,
         errors=errors,
         general_error=general_error,

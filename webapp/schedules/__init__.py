@@ -68,6 +68,9 @@ def describe_rule(rule: Rule) -> str:
         text += in_brackets(join_list(names, current_locale()), current_locale())
     elif rule.frequency == Frequency.EVERY_N_DAYS:
         text = ngettext("every %(num)d day", "every %(num)d days", rule.every_days)
+    if rule.meal_times:
+        times = [t.strftime("%H:%M") for t in rule.meal_times]
+        text += " · " + gettext("meals at %(times)s", times=join_list(times, current_locale()))
     if rule.opens is not None:
         text += " · " + gettext("not before %(time)s", time=rule.opens.strftime("%H:%M"))
     if rule.school_days_only:
