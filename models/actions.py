@@ -15,7 +15,7 @@ from models.messages import N_, DomainError, Message, SubmissionInvalid
 from models.notifications import Severity, notify, school_admins
 from models.paging import PAGE_SIZE, Page, page_of
 from models.people import Person, can_see_school, visible_school_ids
-from models.photos import Photo, PhotoStore, ProcessedPhoto, store_photo
+from models.photos import Photo, PhotoStore, ProcessedPhoto, capture_time, store_photo
 
 # Kept with a record's answers by a rule that failed an item for a reason the checklist's own
 # words do not name (a worker's expired certificate): {item key: {zh_CN, en}}.
@@ -288,8 +288,10 @@ def close_action(
     photo: ProcessedPhoto | None,
     store: PhotoStore,
     now: datetime,
+    taken_at: str | None = None,
 ) -> None:
-    """Closing needs a note saying what was done and a photo showing it."""
+    """Closing needs a note saying what was done and a photo showing it (`taken_at`: the
+    capture time the phone read from it, unchecked)."""
     if not can_close(actor, action):
         raise ActionRefused(
             Message(N_("Only the person assigned or an administrator can close this."))
@@ -303,7 +305,8 @@ def close_action(
         errors["photo"] = Message(N_("Please take a photo."))
     if errors or photo is None:
         raise SubmissionInvalid(errors)
-    stored = store_photo(session, store, photo, now=now)
+    taken = capture_time(taken_at, photo, zone=action.asset.school.district.zone, now=now)
+    stored = store_photo(session, store, photo, now=now, taken_at=taken)
     action.status = ActionStatus.CLOSED
     action.closed_at = now
     action.events.append(

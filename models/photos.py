@@ -7,8 +7,9 @@ import io
 import os
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import ForeignKey, String, select
@@ -25,6 +26,16 @@ THUMB_SIDE = 128
 # What phones and in-app browsers send; Pillow's other decoders (EPS, PSD, FITS…) stay shut.
 PHOTO_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
 Image.init()  # registers the WEBP and TIFF decoders, which `formats=` needs up front
+EXIF_IFD = 0x8769
+DATE_TIME_ORIGINAL = 0x9003
+OFFSET_TIME_ORIGINAL = 0x9011
+# A capture time before this, or more than a day ahead of the server, is a phone's wrong clock
+# or a forged field: kept as unknown.
+EARLIEST_CAPTURE = datetime(2000, 1, 1, tzinfo=UTC)
+CAPTURE_AHEAD = timedelta(days=1)
+# The form field beside each photo input with its capture time, as the phone read it before
+# scaling (webapp/js/photos.js): `<input name>__taken_at`, one value per photo, in order.
+TAKEN_AT_SUFFIX = "__taken_at"
 
 
 @dataclass(frozen=True)
@@ -33,6 +44,9 @@ class ProcessedPhoto:
     thumbnail: bytes
     width: int
     height: int
+    # The file's own EXIF DateTimeOriginal, read before EXIF is stripped: naive (the camera's
+    # local time) unless the camera wrote its offset too.
+    taken: datetime | None = None
 
     @property
     def sha256(self) -> str:
@@ -70,6 +84,7 @@ def process_photo(data: bytes, *, keep_exif: bool = False) -> ProcessedPhoto:
         raise PhotoRejected(Message(N_("This image is too large to process."))) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise PhotoRejected(Message(N_("This file is not a photo we can read."))) from None
+    taken = _exif_taken(image.getexif())
     exif = image.getexif() if keep_exif else None
     icc_profile = image.info.get("icc_profile")
     image = ImageOps.exif_transpose(image)
@@ -86,7 +101,49 @@ def process_photo(data: bytes, *, keep_exif: bool = False) -> ProcessedPhoto:
     thumb.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
     thumb_out = io.BytesIO()
     thumb.save(thumb_out, "JPEG", quality=60, optimize=True)
-    return ProcessedPhoto(out.getvalue(), thumb_out.getvalue(), image.width, image.height)
+    return ProcessedPhoto(
+        out.getvalue(), thumb_out.getvalue(), image.width, image.height, taken=taken
+    )
+
+
+def _exif_taken(exif: Image.Exif) -> datetime | None:
+    """DateTimeOriginal ("2026:03:25 08:30:00") and its offset ("+08:00") when written."""
+    try:
+        tags = exif.get_ifd(EXIF_IFD)
+        text = str(tags.get(DATE_TIME_ORIGINAL) or "").strip("\x00 ")
+        if not text:
+            return None
+        taken = datetime.strptime(text, "%Y:%m:%d %H:%M:%S")
+        offset = str(tags.get(OFFSET_TIME_ORIGINAL) or "").strip("\x00 ")
+        if offset:
+            taken = datetime.fromisoformat(taken.isoformat() + offset)
+    except (ValueError, TypeError, KeyError, SyntaxError, OSError):
+        return None
+    return taken
+
+
+def capture_time(
+    sent: str | None, processed: ProcessedPhoto, *, zone: ZoneInfo, now: datetime
+) -> datetime | None:
+    """When the photo was taken: the time the phone read from it before scaling (ISO 8601 with
+    an offset), else the file's own EXIF in the district's time; None when neither is
+    believable. A bad value from the phone is ignored, never refused: the person cannot fix it.
+    """
+    taken: datetime | None = None
+    if sent:
+        try:
+            taken = datetime.fromisoformat(sent.strip()[:40])
+        except ValueError:
+            taken = None
+        if taken is not None and taken.tzinfo is None:
+            taken = None
+    if taken is None and processed.taken is not None:
+        taken = processed.taken
+        if taken.tzinfo is None:
+            taken = taken.replace(tzinfo=zone)
+    if taken is None or not EARLIEST_CAPTURE <= taken <= now + CAPTURE_AHEAD:
+        return None
+    return taken.astimezone(UTC)
 
 
 def _flatten(image: Image.Image) -> Image.Image:
@@ -139,6 +196,9 @@ class Photo(Base):
     storage_key: Mapped[str] = mapped_column(String(200))
     thumb_key: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
+    # When the photo was taken, from its EXIF (read on the phone or here), though the file
+    # itself keeps no EXIF; None for a photo with no capture time (a screenshot, the bot).
+    taken_at: Mapped[datetime | None]
 
 
 class RecordPhoto(Base):
@@ -174,7 +234,12 @@ def write_photo_files(store: PhotoStore, processed: ProcessedPhoto) -> tuple[str
 
 
 def store_photo(
-    session: Session, store: PhotoStore, processed: ProcessedPhoto, *, now: datetime
+    session: Session,
+    store: PhotoStore,
+    processed: ProcessedPhoto,
+    *,
+    now: datetime,
+    taken_at: datetime | None = None,
 ) -> Photo:
     """The photo row for these bytes, written to disk (unless `prepare_photo` did) and to the
     database once. Named by their content, files left by a rolled-back transaction do no harm."""
@@ -182,6 +247,8 @@ def store_photo(
     key, thumb_key = write_photo_files(store, processed)
     existing = session.scalar(select(Photo).where(Photo.sha256 == digest))
     if existing is not None:
+        if existing.taken_at is None and taken_at is not None:
+            existing.taken_at = taken_at
         return existing
     photo = Photo(
         sha256=digest,
@@ -191,6 +258,7 @@ def store_photo(
         storage_key=key,
         thumb_key=thumb_key,
         created_at=now,
+        taken_at=taken_at,
     )
     try:
         with session.begin_nested():

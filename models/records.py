@@ -38,6 +38,7 @@ from models.photos import (
     PhotoStore,
     ProcessedPhoto,
     RecordPhoto,
+    capture_time,
     process_photo,
     store_photo,
 )
@@ -143,6 +144,8 @@ class Upload:
     data: bytes
     # Processed by the door before the write transaction, so no lock waits on image work.
     processed: ProcessedPhoto | None = None
+    # The capture time the phone read from the photo before scaling it (ISO 8601), unchecked.
+    taken_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -210,13 +213,15 @@ def submit_record(
         errors.update(escort)
         alerted = True
     hidden = checked.hidden if checked is not None else frozenset()
-    processed: list[tuple[str, ProcessedPhoto]] = []
+    processed: list[tuple[str, ProcessedPhoto, datetime | None]] = []
+    zone = asset.school.district.zone
     for upload in uploads:
         if upload.item_key not in photo_items or upload.item_key in errors.keys() | hidden:
             continue
         try:
             photo = upload.processed or process_photo(upload.data, keep_exif=keep_exif)
-            processed.append((upload.item_key, photo))
+            taken = capture_time(upload.taken_at, photo, zone=zone, now=clock.now())
+            processed.append((upload.item_key, photo, taken))
         except PhotoRejected as rejected:
             errors[upload.item_key] = rejected.message
     if checked is not None:
@@ -265,8 +270,8 @@ def submit_record(
             )
             session.add(record)
             positions: dict[str, int] = {}
-            for item_key, photo in processed:
-                stored = store_photo(session, store, photo, now=now)
+            for item_key, photo, taken in processed:
+                stored = store_photo(session, store, photo, now=now, taken_at=taken)
                 position = positions.get(item_key, 0)
                 positions[item_key] = position + 1
                 if not any(

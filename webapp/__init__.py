@@ -37,6 +37,7 @@ from webapp import (
     scan,
     schedules,
     score,
+    scripts,
     training,
     trips,
 )
@@ -66,7 +67,14 @@ def create_app(
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=secure,
         WTF_CSRF_TIME_LIMIT=None,
-        COMPRESS_MIMETYPES=["text/html", "text/css", "application/json", "image/svg+xml"],
+        COMPRESS_MIMETYPES=[
+            "text/html",
+            "text/css",
+            "text/javascript",
+            "application/javascript",
+            "application/json",
+            "image/svg+xml",
+        ],
         COMPRESS_MIN_SIZE=200,
         COMPRESS_ALGORITHM=["br", "gzip"],
         SEND_FILE_MAX_AGE_DEFAULT=timedelta(days=1),
@@ -86,6 +94,7 @@ def create_app(
     auth.init_app(app)
     errors.init_app(app)
     paging.init_app(app)
+    scripts.init_app(app)
     app.after_request(_security_headers)
     app.register_blueprint(auth.bp)
     app.register_blueprint(scan.bp)
@@ -110,7 +119,10 @@ def create_app(
 
 
 CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; "
+    # Scripts only from the app's own files (js/photos.js), which posts back to it; blob:
+    # is the photo it previews and scales where createImageBitmap is missing.
+    "default-src 'none'; img-src 'self' data: blob:; style-src 'unsafe-inline'; "
+    "script-src 'self'; connect-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 

@@ -20,7 +20,7 @@ RESOURCE_RE = re.compile(r'(?:src|href|action)="([^"]+)"')
 
 
 def _weight(client: FlaskClient, path: str) -> tuple[int, list[str]]:
-    """Bytes on the wire for the page (compressed) and every image it loads."""
+    """Bytes on the wire for the page (compressed) and every image and script it loads."""
     response = client.get(path, headers={"Accept-Encoding": "br, gzip"})
     assert response.status_code == 200
     assert response.headers["Content-Encoding"] in ("br", "gzip")
@@ -31,6 +31,8 @@ def _weight(client: FlaskClient, path: str) -> tuple[int, list[str]]:
     urls = RESOURCE_RE.findall(text)
     for img in re.findall(r'<img[^>]+src="([^"]+)"', text):
         total += len(client.get(img, buffered=True).data)
+    for script in re.findall(r'<script[^>]+src="([^"]+)"', text):
+        total += len(client.get(script, headers={"Accept-Encoding": "br, gzip"}).data)
     return total, urls
 
 

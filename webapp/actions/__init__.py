@@ -20,7 +20,7 @@ from models.actions import (
 )
 from models.messages import SubmissionInvalid
 from models.people import visible_schools
-from models.photos import PhotoRejected, ProcessedPhoto, process_photo
+from models.photos import TAKEN_AT_SUFFIX, PhotoRejected, ProcessedPhoto, process_photo
 from webapp import db
 from webapp.i18n import current_locale, translate
 from webapp.paging import requested_page
@@ -87,6 +87,7 @@ def show_action(action_id: int) -> str | Response | tuple[str, int]:
                     photo=_closing_photo(),
                     store=db.photo_store(),
                     now=now,
+                    taken_at=request.form.get(f"photo{TAKEN_AT_SUFFIX}"),
                 )
                 flash(gettext("Closed. Thank you!"), "success")
                 return redirect(url_for("actions.show_action", action_id=action.id))

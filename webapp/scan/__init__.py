@@ -36,7 +36,7 @@ from models.health import (
 )
 from models.messages import DomainError, SubmissionInvalid
 from models.people import can_see_school
-from models.photos import PhotoRejected, prepare_photo
+from models.photos import TAKEN_AT_SUFFIX, PhotoRejected, prepare_photo
 from models.records import (
     AlreadyFiled,
     AlreadySent,
@@ -69,15 +69,27 @@ class RecordForm(FlaskForm):
 
 
 def _uploads() -> list[Upload]:
-    """The photos sent with the form, read and closed at once."""
+    """The photos sent with the form, read and closed at once, each with the capture time the
+    phone read from it (`<item>__taken_at`, one per photo, in order; js/photos.js)."""
     uploads = []
+    seen: dict[str, int] = {}
     for name, file in request.files.items(multi=True):
         try:
             if file.filename:
-                uploads.append(Upload(item_key=name, data=file.read()))
+                index = seen.get(name, 0)
+                seen[name] = index + 1
+                uploads.append(
+                    Upload(item_key=name, data=file.read(), taken_at=taken_at(name, index))
+                )
         finally:
             file.close()
     return uploads
+
+
+def taken_at(name: str, index: int, values: MultiDict[str, str] | None = None) -> str | None:
+    """The capture time sent beside the `index`-th photo of input `name`, as sent."""
+    sent = (request.form if values is None else values).getlist(f"{name}{TAKEN_AT_SUFFIX}")
+    return sent[index] if index < len(sent) else None
 
 
 def _prepared(uploads: list[Upload]) -> list[Upload]:
@@ -247,10 +259,10 @@ def file_record(token: str, template_key: str) -> Response | tuple[str, int]:
         if draft is not None:
             sent = {upload.item_key for upload in uploads}
             uploads += [
-                Upload(item_key=item, data=data)
+                Upload(item_key=item, data=data, taken_at=taken_at(item, n, draft.values))
                 for item, photos in draft.photos.items()
                 if item not in sent
-                for data in photos
+                for n, data in enumerate(photos)
             ]
         uploads = _prepared(uploads)
         try:

@@ -1,0 +1,32 @@
+"""The app's own scripts (webapp/js/), read once and served from memory: compressed like the
+pages, and named by their content so a phone caches each version for good."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from flask import Flask, Response, abort, url_for
+
+FOLDER = Path(__file__).parent / "js"
+SCRIPTS = ("photos.js",)
+
+
+def init_app(app: Flask) -> None:
+    """Serve /js/<name> and give templates `script_url(name)`, versioned by content."""
+    files = {name: (FOLDER / name).read_bytes() for name in SCRIPTS}
+    versions = {name: hashlib.sha256(data).hexdigest()[:12] for name, data in files.items()}
+
+    def serve_script(name: str) -> Response:
+        """One script; the version in the URL changes with its content, so it is immutable."""
+        if name not in files:
+            abort(404)
+        response = Response(files[name], mimetype="text/javascript")
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
+
+    def script_url(name: str) -> str:
+        return url_for("serve_script", name=name, v=versions[name])
+
+    app.add_url_rule("/js/<name>", "serve_script", serve_script)
+    app.jinja_env.globals["script_url"] = script_url
