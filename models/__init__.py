@@ -16,6 +16,7 @@ from models.orders import SupplyOrder
 from models.org import District, Location, School
 from models.people import Person, Role, RoleGrant
 from models.photos import Photo, RecordPhoto
+from models.public_reports import PublicReport
 from models.published_scores import PublishedScore
 from models.records import Record
 from models.score import ScoreScheme
@@ -48,6 +49,7 @@ __all__ = [
     "Notification",
     "Person",
     "Photo",
+    "PublicReport",
     "PublishedScore",
     "Record",
     "RecordPhoto",

@@ -120,6 +120,14 @@ class LedgerSettings:
 
 
 @dataclass
+class ReportSettings:
+    # Problems reported without an account (a scanned label's 报告问题): how many are taken
+    # per label in an hour and per client address in a day.
+    public_per_label_per_hour: int = 5
+    public_per_address_per_day: int = 10
+
+
+@dataclass
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
@@ -130,6 +138,7 @@ class Settings:
     schedules: ScheduleSettings = field(default_factory=ScheduleSettings)
     score: ScoreSettings = field(default_factory=ScoreSettings)
     ledgers: LedgerSettings = field(default_factory=LedgerSettings)
+    reports: ReportSettings = field(default_factory=ReportSettings)
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
 
 
@@ -191,6 +200,9 @@ def _check_values(settings: Settings) -> None:
     _check_score(settings.score)
     if settings.ledgers.implausible_within_seconds < 0:
         raise ConfigError("ledgers.implausible_within_seconds must be 0 or more")
+    for name in ("public_per_label_per_hour", "public_per_address_per_day"):
+        if getattr(settings.reports, name) < 1:
+            raise ConfigError(f"reports.{name} must be at least 1")
     telegram = settings.telegram
     if telegram.mode not in ("polling", "webhook"):
         raise ConfigError(f"telegram.mode must be polling or webhook, not {telegram.mode!r}")

@@ -27,6 +27,7 @@ from werkzeug.exceptions import HTTPException
 from models.clock import Clock
 from models.db import mark_read_only
 from models.photos import PhotoStore
+from models.public_reports import ReportLimits
 from settings import Settings
 
 
@@ -93,6 +94,15 @@ def implausible_within() -> timedelta:
     """How soon after their last record, at another asset, a person's record looks
     implausible (config ledgers.implausible_within_seconds)."""
     return timedelta(seconds=settings().ledgers.implausible_within_seconds)
+
+
+def report_limits() -> ReportLimits:
+    """How many reports without an account are taken (config [reports])."""
+    reports = settings().reports
+    return ReportLimits(
+        per_label_per_hour=reports.public_per_label_per_hour,
+        per_address_per_day=reports.public_per_address_per_day,
+    )
 
 
 def clock() -> Clock:

@@ -65,6 +65,10 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
             "[ledgers]\nimplausible_within_seconds = -1\n",
             "ledgers.implausible_within_seconds must be 0 or more",
         ),
+        (
+            "[reports]\npublic_per_label_per_hour = 0\n",
+            "reports.public_per_label_per_hour must be at least 1",
+        ),
     ],
 )
 def test_a_wrong_setting_stops_start_up_naming_the_key(

@@ -21,6 +21,7 @@ from models.actions import (
 from models.messages import SubmissionInvalid
 from models.people import visible_schools
 from models.photos import TAKEN_AT_SUFFIX, PhotoRejected, ProcessedPhoto, process_photo
+from models.public_reports import references_of
 from webapp import db
 from webapp.i18n import current_locale, translate
 from webapp.paging import requested_page
@@ -59,6 +60,8 @@ def list_actions() -> str:
     return render_template(
         "actions/list.html",
         actions=actions,
+        # Reported without an account (匿名报告): the reference the reporter was given.
+        references=references_of(session, [a.id for a in actions.items]),
         many_schools=len(schools) > 1,
         mine=mine,
         now=db.clock().now(),
@@ -105,6 +108,7 @@ def show_action(action_id: int) -> str | Response | tuple[str, int]:
     page = render_template(
         "actions/action.html",
         action=action,
+        reference=references_of(session, [action.id]).get(action.id),
         close_form=close_form,
         reopen_form=reopen_form,
         can_close=can_close(current_user, action),

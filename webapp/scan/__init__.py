@@ -52,6 +52,7 @@ from webapp import db, drafts
 from webapp.i18n import current_locale, translate
 from webapp.records import figures
 from webapp.samples import DisposeForm, samples_shown
+from webapp.scan import public
 
 bp = Blueprint("scan", __name__, template_folder="templates")
 
@@ -124,8 +125,10 @@ def _asset_or_404(token: str) -> Asset:
 
 
 @bp.get("/s/<token>")
-@login_required
-def show_asset(token: str) -> str:
+def show_asset(token: str) -> str | tuple[str, int]:
+    if not current_user.is_authenticated:
+        # Someone without an account (a student, a parent): the asset's name and 报告问题.
+        return public.show_public(token)
     label = _label_or_404(token)
     if label.position == LabelPosition.REAR:
         return _rear_page(label.asset, token, RearCheckForm())
@@ -154,6 +157,20 @@ def show_asset(token: str) -> str:
         now=now,
         locale=current_locale(),
     )
+
+
+@bp.route("/s/<token>/report", methods=["GET", "POST"])
+@db.reads_first
+def report_problem(token: str) -> Response | str | tuple[str, int]:
+    """报告问题 without an account; someone logged in goes to the asset's own page."""
+    if current_user.is_authenticated:
+        return redirect(url_for("scan.show_asset", token=token))
+    return public.report_problem(token)
+
+
+@bp.get("/s/<token>/reported")
+def show_reported(token: str) -> Response | str:
+    return public.show_reported(token)
 
 
 def _rear_page(asset: Asset, token: str, form: RearCheckForm, error: str = "") -> str:
