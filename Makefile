@@ -60,6 +60,7 @@ bench: $(STAMP) translations
 	$(BIN)/python -m bench.imports
 	$(BIN)/python -m bench.score
 	$(BIN)/python -m bench.dashboard
+	$(BIN)/python -m bench.labels
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -302,42 +302,97 @@ def _parse_moment(text: str, timezone: str, *, whole_day: bool = False) -> datet
     return moment.astimezone(UTC)
 
 
+class _ProgressBar:
+    """A bar on stderr, redrawn in place: `labels [#####     ] 120/240`; also into a file or a
+    pipe when asked (--progress), one line per redraw there."""
+
+    WIDTH = 30
+
+    def __init__(self, total: int, label: str) -> None:
+        self.total, self.label, self.done, self.shown = max(total, 1), label, 0, -1
+
+    def update(self, count: int) -> None:
+        self.done += count
+        step = self.done * 100 // self.total
+        if step != self.shown:
+            self.shown = step
+            filled = self.WIDTH * self.done // self.total
+            bar = "#" * filled + " " * (self.WIDTH - filled)
+            end = "\r" if sys.stderr.isatty() else "\n"
+            sys.stderr.write(f"{self.label} [{bar}] {self.done}/{self.total}{end}")
+            sys.stderr.flush()
+
+    def finish(self) -> None:
+        if sys.stderr.isatty():
+            sys.stderr.write("\n")
+
+
 @main.command()
-@click.option("--school", "school_code", required=True, help="School code, e.g. SY01.")
+@click.option(
+    "--school",
+    "school_codes",
+    multiple=True,
+    help="School code, e.g. SY01 (repeatable; default every school).",
+)
 @click.option("--kind", default=None, help="Only this asset kind (extinguisher, bus, …).")
+@click.option("--building", default="", help="Only the assets placed in this building.")
+@click.option("--asset", "asset_codes", multiple=True, help="Only this asset code (repeatable).")
+@click.option("--reissued", is_flag=True, help="Only labels reissued after a revoked one.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="PDF file to write.")
 @click.option("--png", type=click.Path(file_okay=False, path_type=Path), help="Folder for PNGs.")
-@click.option("--layout", default=None, help="Sheet layout: 3x8 (default) or 3x7.")
+@click.option(
+    "--layout", default=None, help="3x8 (default), 3x7, 2x5 (large), 50x30mm or 40x30mm (thermal)."
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="A progress bar on stderr (default: only when stderr is a terminal).",
+)
 @click.pass_context
 def labels(
     ctx: click.Context,
-    school_code: str,
+    school_codes: tuple[str, ...],
     kind: str | None,
+    building: str,
+    asset_codes: tuple[str, ...],
+    reissued: bool,
     out: Path | None,
     png: Path | None,
     layout: str | None,
+    progress: bool | None,
 ) -> None:
-    """Print QR labels for a school's assets: an A4 PDF sheet and/or one PNG per label."""
+    """Print QR labels: an A4 sheet or thermal labels as PDF and/or one PNG per label."""
     from models.db import mark_read_only
-    from models.labels import LabelsError, write_labels
+    from models.labels import LabelChoice, LabelsError, choose_labels, label_font, write_labels
 
     if out is None and png is None:
         raise click.UsageError("give --out FILE.pdf, --png DIR, or both")
     settings = _settings(ctx)
+    choice = LabelChoice(school_codes, kind or "", building, asset_codes, reissued)
+    show = progress if progress is not None else sys.stderr.isatty()
     try:
         with _unit_of_work(settings.database.url) as session:
             # A sheet takes a while; on SQLite it must not hold the write lock meanwhile.
             mark_read_only(session)
+            count = len(
+                choose_labels(session, choice, base_url=settings.server.base_url, actor=None)
+            )
+            label_font(settings.labels.font)
+            total = count * ((out is not None) + (png is not None))
+            bar = _ProgressBar(total, "labels") if show else None
             report = write_labels(
                 session,
-                school_code,
+                None,
                 base_url=settings.server.base_url,
                 layout=layout or settings.labels.layout,
                 font=settings.labels.font,
-                kind=kind,
+                choice=choice,
                 pdf=out,
                 png_dir=png,
+                progress=bar.update if bar else None,
             )
+            if bar:
+                bar.finish()
     except LabelsError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(report)

@@ -10,15 +10,17 @@ from PIL import Image
 
 QUIET_ZONE_MODULES = 4
 """White border around the code, in modules, as the QR standard requires."""
+ERROR_CORRECTION = qrcode.constants.ERROR_CORRECT_Q
+"""Level Q: a quarter of the code may be scratched, stained or sun-bleached and still scan."""
 
 Matrix = tuple[tuple[bool, ...], ...]
 
 
 @lru_cache(maxsize=512)
 def qr_matrix(payload: str) -> Matrix:
-    """Return the QR code's dark modules (quiet zone included), error correction level M."""
+    """Return the QR code's dark modules (quiet zone included), error correction level Q."""
     code = qrcode.QRCode(
-        error_correction=qrcode.constants.ERROR_CORRECT_M,
+        error_correction=ERROR_CORRECTION,
         border=QUIET_ZONE_MODULES,
     )
     code.add_data(payload)

@@ -1,12 +1,14 @@
-"""Printable QR labels: one label per asset, laid out on A4 label stock at 300 dpi."""
+"""Printable QR labels: one label per asset, on A4 label stock or one per page for a thermal
+label printer, at 300 dpi."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import IO, NamedTuple
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -25,7 +27,9 @@ NAME_SIZE = 0.105
 CODE_SIZE = 0.15
 SMALL_SIZE = 0.08
 SECTION_GAP = 0.03
-"""Text sizes and the gap between text sections, as fractions of the label height."""
+BAND_SIZE = 0.13
+"""Text sizes, the gap between text sections and the kind band's height, as fractions of the
+label height."""
 
 _GEOMETRY_EPS_MM = 1e-6
 _CLOSING_PUNCTUATION = "，。、；：！？）》」』】”’,.;:!?)]}%"
@@ -61,6 +65,12 @@ class LabelInfo:
     code: str
     school: str
     kind: str
+    call: str = ""
+    """What to do with the label, e.g. "扫码登记 / Scan to record"."""
+
+
+Progress = Callable[[int], None]
+"""Told how many more labels were drawn, after each one."""
 
 
 class RectMM(NamedTuple):
@@ -87,6 +97,9 @@ class SheetLayout:
     left_margin_mm: float
     horizontal_pitch_mm: float
     vertical_pitch_mm: float
+    qr_width_share: float = 1.0
+    """The most of the label's width (inside its margins) the QR code may take, leaving the
+    rest to the text on a narrow label."""
 
     def __post_init__(self) -> None:
         """Reject geometry whose labels overlap or leave the page."""
@@ -101,6 +114,8 @@ class SheetLayout:
             or self.vertical_pitch_mm < self.label_height_mm - _GEOMETRY_EPS_MM
         ):
             raise ValueError(f"layout {self.name!r} has overlapping labels")
+        if not 0 < self.qr_width_share <= 1:
+            raise ValueError(f"layout {self.name!r} needs a QR width share in (0, 1]")
         last = self.label_rects_mm()[-1]
         if (
             last.right > self.page_width_mm + _GEOMETRY_EPS_MM
@@ -148,6 +163,24 @@ class SheetLayout:
         return boxes
 
 
+def single_label(width_mm: float, height_mm: float, **kwargs: float) -> SheetLayout:
+    """A thermal printer's roll: one label per page, the page the label's own size."""
+    return SheetLayout(
+        name=f"{width_mm:g}x{height_mm:g}mm",
+        page_width_mm=width_mm,
+        page_height_mm=height_mm,
+        columns=1,
+        rows=1,
+        label_width_mm=width_mm,
+        label_height_mm=height_mm,
+        top_margin_mm=0,
+        left_margin_mm=0,
+        horizontal_pitch_mm=width_mm,
+        vertical_pitch_mm=height_mm,
+        **kwargs,
+    )
+
+
 LAYOUTS: dict[str, SheetLayout] = {
     "3x8": SheetLayout(
         name="3x8",
@@ -171,23 +204,41 @@ LAYOUTS: dict[str, SheetLayout] = {
         horizontal_pitch_mm=66.0,
         vertical_pitch_mm=38.1,
     ),
+    "2x5": SheetLayout(
+        name="2x5",
+        columns=2,
+        rows=5,
+        label_width_mm=99.1,
+        label_height_mm=57.0,
+        top_margin_mm=6.0,
+        left_margin_mm=4.65,
+        horizontal_pitch_mm=101.6,
+        vertical_pitch_mm=57.0,
+    ),
+    "50x30mm": single_label(50, 30),
+    "40x30mm": single_label(40, 30, qr_width_share=0.6),
 }
-"""Built-in A4 label stocks.
+"""Built-in label stocks: A4 sheets and single labels for thermal printers.
 
 "3x8" (the default) is 24 labels of 63.5 x 33.9 mm, Avery L7159 geometry. It was asked for as
 3 x 8 labels of 63.5 x 38.1 mm, but 8 x 38.1 mm = 304.8 mm does not fit on A4's 297 mm height;
 stock with 24 labels per A4 sheet is 63.5 x 33.9 mm. "3x7" is 21 labels of 63.5 x 38.1 mm,
-Avery L7160 geometry.
+Avery L7160 geometry. "2x5" is 10 large labels of 99.1 x 57 mm (Avery L7173) for buses and
+canteens, read from a few metres away. "50x30mm" and "40x30mm" are thermal printers' rolls, one
+label per PDF page of that size; on the narrower one the QR code leaves room for the text (its
+modules stay at least 0.4 mm, 3 dots of a 203 dpi print head).
 """
 DEFAULT_LAYOUT = LAYOUTS["3x8"]
 
 
 class LabelGeometry(NamedTuple):
-    """Where a label's QR code (quiet zone included) and its text go, in label pixels."""
+    """Where a label's QR code (quiet zone included), its text and its kind band go, in label
+    pixels."""
 
     qr_box: Box
     text_box: Box
     module_px: int
+    band_box: Box
 
 
 @dataclass(frozen=True)
@@ -208,7 +259,8 @@ def label_geometry(url: str, layout: SheetLayout) -> LabelGeometry:
     width, height = layout.label_size_px
     margin = mm_to_px(LABEL_MARGIN_MM)
     modules = qr_modules(url)
-    module_px = (height - 2 * margin) // modules
+    widest = int((width - 2 * margin) * layout.qr_width_share)
+    module_px = min(height - 2 * margin, widest) // modules
     if module_px < MIN_MODULE_PX:
         raise ValueError(
             f"URL too long for layout {layout.name!r}: its {modules}-module QR code "
@@ -217,10 +269,12 @@ def label_geometry(url: str, layout: SheetLayout) -> LabelGeometry:
     side = modules * module_px
     top = (height - side) // 2
     qr_box = (margin, top, margin + side, top + side)
-    text_box = (margin + side, margin, width - margin, height - margin)
+    band_top = height - margin - round(height * BAND_SIZE)
+    band_box = (margin + side, band_top, width - margin, height - margin)
+    text_box = (margin + side, margin, width - margin, band_top - round(height * SECTION_GAP))
     if text_box[2] <= text_box[0]:
         raise ValueError(f"layout {layout.name!r} leaves no room for text beside the QR code")
-    return LabelGeometry(qr_box, text_box, module_px)
+    return LabelGeometry(qr_box, text_box, module_px, band_box)
 
 
 def _ink_span(font: ImageFont.FreeTypeFont, text: str, stroke_px: int) -> tuple[int, int]:
@@ -285,10 +339,15 @@ def wrap_text(text: str, max_width: int, max_lines: int, measure: Measure) -> li
     return kept
 
 
+@lru_cache(maxsize=65536)
+def _cached_width(font_path: Path, size_px: int, stroke_px: int, text: str) -> int:
+    """Return text's width in the font: a batch measures the same school and words again."""
+    return _text_width(load_font(font_path, size_px), text, stroke_px)
+
+
 def _measure(font_path: Path, size_px: int, stroke_px: int) -> Measure:
     """Return a text-width function for the font at font_path and size_px."""
-    font = load_font(font_path, size_px)
-    return lambda text: _text_width(font, text, stroke_px)
+    return lambda text: _cached_width(font_path, size_px, stroke_px, text)
 
 
 def _stroke_for(size_px: int) -> int:
@@ -296,11 +355,13 @@ def _stroke_for(size_px: int) -> int:
     return max(1, size_px // 36)
 
 
-def _code_line(code: str, max_width: int, size_px: int, min_size_px: int, font_path: Path) -> _Line:
-    """Return the asset code as one line, shrunk (down to min_size_px) or cut to fit."""
+def _code_line(
+    code: str, max_width: int, size_px: int, min_size_px: int, font_path: Path, *, bold: bool = True
+) -> _Line:
+    """Return the asset code (or other one-line text) shrunk (down to min_size_px) or cut to fit."""
     size = size_px
     while True:
-        stroke = _stroke_for(size)
+        stroke = _stroke_for(size) if bold else 0
         measure = _measure(font_path, size, stroke)
         if measure(code) <= max_width or size <= min_size_px:
             return _Line(ellipsize(code, max_width, measure), size, stroke)
@@ -315,15 +376,24 @@ def _height(line: _Line, font_path: Path) -> int:
 def _sections(
     info: LabelInfo, box_width: int, box_height: int, label_height: int, font_path: Path
 ) -> list[list[_Line]]:
-    """Return the label's text as sections (name, code, school, kind) of lines that fit."""
+    """Return the label's text as sections (name, code, school, call) of lines that fit."""
     name_size = round(label_height * NAME_SIZE)
     small_size = round(label_height * SMALL_SIZE)
     gap = round(label_height * SECTION_GAP)
     small = [
-        [_Line(ellipsize(value, box_width, _measure(font_path, small_size, 0)), small_size, 0)]
-        for value in (info.school.strip(), info.kind.strip())
-        if value
+        [
+            _Line(
+                ellipsize(info.school, box_width, _measure(font_path, small_size, 0)), small_size, 0
+            )
+        ]
     ]
+    if not info.school.strip():
+        small = []
+    if info.call.strip():
+        min_size = max(1, small_size * 2 // 3)
+        small.append(
+            [_code_line(info.call.strip(), box_width, small_size, min_size, font_path, bold=False)]
+        )
     code = info.code.strip()
     rest = small
     if code:
@@ -390,8 +460,30 @@ def _text_image(
     return image
 
 
+def _band_image(kind: str, size: tuple[int, int], font_path: Path) -> Image.Image:
+    """Render the kind band: the kind's name in white on black, seen from across a room (and
+    printed alike by a laser, an inkjet and a thermal head)."""
+    width, height = size
+    band = Image.new("L", size, 0)
+    inset = max(1, height // 6)
+    line = _code_line(kind.strip(), width - 2 * inset, height * 3 // 4, height // 3, font_path)
+    font = load_font(font_path, line.size_px)
+    left, _ = _ink_span(font, line.text, line.stroke_px)
+    ImageDraw.Draw(band).text(
+        (inset - min(left, 0), height // 2),
+        line.text,
+        fill=255,
+        font=font,
+        anchor="lm",
+        stroke_width=line.stroke_px,
+        stroke_fill=255,
+    )
+    return band
+
+
 def render_label(info: LabelInfo, layout: SheetLayout, font_path: Path) -> Image.Image:
-    """Render one label at DPI as a mode "L" image: QR code on the left, text on the right."""
+    """Render one label at DPI as a mode "L" image: QR code on the left, text on the right
+    above the kind band."""
     geometry = label_geometry(info.url, layout)
     label = Image.new("L", layout.label_size_px, 255)
     label.paste(qr_image(info.url, geometry.module_px), geometry.qr_box[:2])
@@ -399,6 +491,9 @@ def render_label(info: LabelInfo, layout: SheetLayout, font_path: Path) -> Image
     _, label_height = layout.label_size_px
     text = _text_image(info, (right - left, bottom - top), label_height, font_path)
     label.paste(text, (left, top))
+    if info.kind.strip():
+        left, top, right, bottom = geometry.band_box
+        label.paste(_band_image(info.kind, (right - left, bottom - top), font_path), (left, top))
     return label
 
 
@@ -409,28 +504,36 @@ def _pages(labels: Sequence[LabelInfo], per_page: int) -> Iterator[Sequence[Labe
 
 
 def render_sheets(
-    labels: Sequence[LabelInfo], layout: SheetLayout, font_path: Path
+    labels: Sequence[LabelInfo],
+    layout: SheetLayout,
+    font_path: Path,
+    progress: Progress | None = None,
 ) -> list[Image.Image]:
     """Render labels onto as many bilevel (mode "1") pages at DPI as they need."""
     pages = []
+    boxes = layout.label_boxes_px()
     for chunk in _pages(labels, layout.labels_per_page):
         page = Image.new("L", layout.page_size_px, 255)
-        for info, box in zip(chunk, layout.label_boxes_px(), strict=False):
+        for info, box in zip(chunk, boxes, strict=False):
             page.paste(render_label(info, layout, font_path), box[:2])
+            if progress is not None:
+                progress(1)
         pages.append(page.convert("1", dither=Image.Dither.NONE))
     return pages
 
 
 def write_sheet_pdf(
     labels: Sequence[LabelInfo],
-    path: Path,
+    path: Path | IO[bytes],
     layout: SheetLayout = DEFAULT_LAYOUT,
     font_path: Path | None = None,
+    progress: Progress | None = None,
 ) -> int:
-    """Write labels as a multi-page PDF of A4 sheets at DPI and return the number of pages."""
+    """Write labels as a multi-page PDF (pages of the layout's size, bilevel at DPI, losslessly
+    compressed) and return the number of pages."""
     if not labels:
         raise ValueError("no labels to print")
-    pages = render_sheets(labels, layout, font_path or find_cjk_font())
+    pages = render_sheets(labels, layout, font_path or find_cjk_font(), progress)
     first, *rest = pages
     first.save(
         path,
@@ -468,6 +571,7 @@ def write_label_pngs(
     directory: Path,
     layout: SheetLayout = DEFAULT_LAYOUT,
     font_path: Path | None = None,
+    progress: Progress | None = None,
 ) -> list[Path]:
     """Write one PNG per label, named after its asset code, at DPI; return the paths written."""
     if not labels:
@@ -479,4 +583,6 @@ def write_label_pngs(
         path = directory / f"{stem}.png"
         render_label(info, layout, font).save(path, format="PNG", dpi=(DPI, DPI))
         paths.append(path)
+        if progress is not None:
+            progress(1)
     return paths

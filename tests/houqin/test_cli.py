@@ -95,6 +95,43 @@ def test_a_sheet_being_drawn_does_not_hold_up_a_staff_members_write(
     assert session.scalar(select(Person).where(Person.username == "zhang")) is not None
 
 
+def test_a_large_batch_shows_its_progress_on_stderr_only_when_asked(
+    runner: CliRunner, session: Session, clock: SettableClock, tmp_path: Path
+) -> None:
+    school = make_school(session, "SY01", "实验小学")
+    for number in range(1, 31):
+        make_asset(session, clock, school, code=f"MHQ-{number:03d}")
+    make_asset(session, clock, school, AssetKind.BUS, "XC-01", "1号校车")
+    session.commit()
+
+    shown = runner.invoke(main, ["labels", "--out", "a.pdf", "--layout", "2x5", "--progress"])
+    quiet = runner.invoke(main, ["labels", "--school", "SY01", "--kind", "bus", "--out", "b.pdf"])
+
+    assert shown.exit_code == 0, shown.output
+    assert "32/32" in shown.stderr
+    assert "32 label(s)" in shown.stdout
+    assert quiet.exit_code == 0, quiet.output
+    assert quiet.stderr == ""
+    assert "2 label(s) for 实验小学" in quiet.stdout
+    assert (tmp_path / "a.pdf").read_bytes().count(b"/MediaBox") == 4  # 10 large labels a page
+
+
+def test_only_the_reissued_labels_of_the_codes_given_are_printed(
+    runner: CliRunner, session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session, "SY01", "实验小学")
+    make_asset(session, clock, school, code="MHQ-001")
+    make_asset(session, clock, school, code="MHQ-002")
+    session.commit()
+
+    result = runner.invoke(
+        main, ["labels", "--asset", "MHQ-001", "--asset", "MHQ-002", "--reissued", "--out", "x.pdf"]
+    )
+
+    assert result.exit_code != 0
+    assert "no labels match these choices" in result.output
+
+
 def test_labels_for_an_unknown_school_says_so(runner: CliRunner, session: Session) -> None:
     result = runner.invoke(main, ["labels", "--school", "NOPE", "--out", "x.pdf"])
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 import zxingcpp
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from qr_labels import (
     DEFAULT_LAYOUT,
@@ -45,6 +45,7 @@ def _label(number: int, name: str = "教学楼一层东侧灭火器", code: str 
         code=code or f"EXT-{number:03d}",
         school="实验小学",
         kind="灭火器",
+        call="扫码登记 / Scan to record",
     )
 
 
@@ -53,7 +54,15 @@ def _decode(image: Image.Image) -> list[str]:
 
 
 def _text_area(label: Image.Image, info: LabelInfo, layout: SheetLayout) -> Image.Image:
-    return label.crop(label_geometry(info.url, layout).text_box)
+    """The text column beside the QR code, kind band included."""
+    geometry = label_geometry(info.url, layout)
+    return label.crop(geometry.text_box[:3] + geometry.band_box[3:])
+
+
+def _blurred_at_150_dpi(image: Image.Image) -> Image.Image:
+    """The print as a worn label photographed badly: rasterised at 150 dpi, then blurred."""
+    half = image.convert("L").resize((image.width // 2, image.height // 2), Image.Resampling.BOX)
+    return half.filter(ImageFilter.GaussianBlur(1))
 
 
 @pytest.mark.parametrize(("layout_name", "height_px"), [("3x8", 400), ("3x7", 450)])
@@ -79,8 +88,9 @@ def test_qr_on_label_uses_whole_pixel_modules_and_fills_the_label_height(font_pa
     qr = qr_image(info.url, geometry.module_px).convert("L")
     assert label.crop(geometry.qr_box).tobytes() == qr.tobytes()
     usable_height = label.height - 2 * mm_to_px(LABEL_MARGIN_MM)
-    assert usable_height - geometry.module_px * 45 < 45
-    assert qr.height > usable_height - 45
+    modules = qr.height // geometry.module_px
+    assert usable_height - geometry.module_px * modules < modules
+    assert qr.height > usable_height - modules
 
 
 def test_default_layout_is_24_per_sheet_3x8() -> None:
@@ -142,6 +152,7 @@ def test_long_text_stays_inside_its_area_and_is_not_cut_off(
     outside = label.copy()
     outside.paste(255, geometry.qr_box)
     outside.paste(255, geometry.text_box)
+    outside.paste(255, geometry.band_box)
     assert outside.getextrema() == (255, 255)
     text = label.crop(geometry.text_box)
     _, _, right, bottom = text.point(lambda value: 255 - value).getbbox()
@@ -178,8 +189,14 @@ def test_short_text_is_not_ellipsized() -> None:
 
 
 @pytest.mark.parametrize("layout", LAYOUTS.values(), ids=list(LAYOUTS))
-def test_every_layout_fits_on_its_a4_page(layout: SheetLayout) -> None:
-    assert (layout.page_width_mm, layout.page_height_mm) == (210.0, 297.0)
+def test_every_layout_fits_on_its_page(layout: SheetLayout) -> None:
+    if layout.labels_per_page > 1:
+        assert (layout.page_width_mm, layout.page_height_mm) == (210.0, 297.0)
+    else:
+        assert (layout.page_width_mm, layout.page_height_mm) == (
+            layout.label_width_mm,
+            layout.label_height_mm,
+        )
     rects = layout.label_rects_mm()
     assert len(rects) == layout.columns * layout.rows
     for rect in rects:
@@ -322,3 +339,102 @@ def test_label_pngs_are_named_by_code_at_300_dpi_and_scan(font_path: Path, tmp_p
 )
 def test_file_names_from_codes_are_safe_on_every_desktop(code: str, stem: str) -> None:
     assert safe_filename_stem(code) == stem
+
+
+def test_the_kind_band_changes_with_the_kind_and_is_printed_white_on_black(
+    font_path: Path,
+) -> None:
+    extinguisher = _label(1)
+    bus = LabelInfo(extinguisher.url, "一号校车", "BUS-01", "实验小学", "校车", extinguisher.call)
+    geometry = label_geometry(extinguisher.url, DEFAULT_LAYOUT)
+
+    bands = [
+        render_label(info, DEFAULT_LAYOUT, font_path).crop(geometry.band_box)
+        for info in (extinguisher, bus)
+    ]
+
+    assert bands[0].tobytes() != bands[1].tobytes()
+    for band in bands:
+        assert band.getextrema() == (0, 255)
+        assert band.histogram()[0] > band.width * band.height // 2
+
+
+def test_the_call_to_scan_is_printed_on_every_layout(font_path: Path) -> None:
+    with_call = _label(1)
+    without = LabelInfo(
+        with_call.url, with_call.name, with_call.code, with_call.school, with_call.kind
+    )
+
+    for layout in LAYOUTS.values():
+        printed = [
+            _text_area(render_label(info, layout, font_path), info, layout).tobytes()
+            for info in (with_call, without)
+        ]
+        assert printed[0] != printed[1], layout.name
+
+
+@pytest.mark.parametrize("layout", LAYOUTS.values(), ids=list(LAYOUTS))
+def test_every_qr_of_every_layout_decodes_to_its_url_also_blurred_at_150_dpi(
+    font_path: Path, layout: SheetLayout
+) -> None:
+    count = min(layout.labels_per_page, 6) if layout.labels_per_page > 1 else 2
+    labels = [_label(number, code=f"MHQ-{number:03d}") for number in range(1, count + 1)]
+
+    pages = render_sheets(labels, layout, font_path)
+
+    cells = [
+        (page, box)
+        for page in pages
+        for box in layout.label_boxes_px()[: min(len(labels), layout.labels_per_page)]
+    ][: len(labels)]
+    sharp = [_decode(page.crop(box)) for page, box in cells]
+    blurred = [_decode(_blurred_at_150_dpi(page.crop(box))) for page, box in cells]
+    assert sharp == [[info.url] for info in labels]
+    assert blurred == [[info.url] for info in labels]
+    whole = {url for page in pages for url in _decode(_blurred_at_150_dpi(page))}
+    assert whole == {info.url for info in labels}
+
+
+@pytest.mark.parametrize(
+    ("name", "points"), [("50x30mm", (141.73, 85.04)), ("40x30mm", (113.39, 85.04))]
+)
+def test_a_thermal_label_is_one_pdf_page_of_its_own_size(
+    font_path: Path, tmp_path: Path, name: str, points: tuple[float, float]
+) -> None:
+    path = tmp_path / "thermal.pdf"
+
+    pages = write_sheet_pdf([_label(1), _label(2), _label(3)], path, LAYOUTS[name], font_path)
+
+    boxes = re.findall(
+        rb"/MediaBox\s*\[\s*([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*\]",
+        path.read_bytes(),
+    )
+    assert pages == 3
+    assert len(boxes) == 3
+    for box in boxes:
+        assert float(box[2]) == pytest.approx(points[0], abs=0.5)
+        assert float(box[3]) == pytest.approx(points[1], abs=0.5)
+
+
+def test_the_large_sheet_holds_ten_labels_for_buses_and_canteens(font_path: Path) -> None:
+    layout = LAYOUTS["2x5"]
+    labels = [_label(number) for number in range(1, 12)]
+
+    pages = render_sheets(labels, layout, font_path)
+
+    assert layout.labels_per_page == 10
+    assert len(pages) == 2
+    assert len(set(_decode(pages[0]))) == 10
+
+
+def test_progress_is_told_once_per_label_drawn(font_path: Path, tmp_path: Path) -> None:
+    told: list[int] = []
+
+    write_sheet_pdf(
+        [_label(n) for n in range(1, 6)],
+        tmp_path / "p.pdf",
+        font_path=font_path,
+        progress=told.append,
+    )
+
+    assert told == [1] * 5

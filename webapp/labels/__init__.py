@@ -1,4 +1,6 @@
-"""Label care for administrators: print one label again, or replace a lost or copied one."""
+"""Label care for administrators: print sheets of labels (by school, kind, place, a list of
+codes, or only the reissued ones, in any layout), print one label again, or replace a lost or
+copied one."""
 
 from __future__ import annotations
 
@@ -8,12 +10,25 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from models.assets import Label, find_label_by_token, issue_label
-from models.labels import label_info
+from models.assets import KIND_LABELS, Label, find_label_by_token, issue_label
+from models.labels import (
+    LAYOUT_LABELS,
+    LabelChoice,
+    LabelsError,
+    check_layout,
+    choose_labels,
+    label_font,
+    label_info,
+    labels_pdf,
+)
+from models.org import Location
+from models.people import managed_schools
 from qr_labels import LAYOUTS, FontMissing, find_cjk_font, render_label
 from webapp import db
+from webapp.downloads import download
 
 bp = Blueprint("labels", __name__, template_folder="templates")
 
@@ -64,3 +79,71 @@ def replace_label(token: str) -> str | Response:
         "success",
     )
     return redirect(url_for("scan.show_asset", token=label.token))
+
+
+def _choice_from(args: dict[str, str]) -> LabelChoice:
+    """The choice in the form's fields; codes are separated by spaces, commas or new lines."""
+    codes = args.get("assets", "").replace(",", " ").replace("，", " ").replace("、", " ").split()
+    school = args.get("school", "").strip()
+    return LabelChoice(
+        school_codes=(school,) if school else (),
+        kind=args.get("kind", "").strip(),
+        building=args.get("building", "").strip(),
+        asset_codes=tuple(codes),
+        reissued_only=args.get("reissued") == "1",
+    )
+
+
+@bp.get("/labels")
+@login_required
+def choose_sheet() -> str | Response | tuple[str, int]:
+    """Choose labels and a layout; with `print`, the PDF. It only reads: the labels are
+    chosen, the read is ended, and the sheet is drawn outside any transaction."""
+    session = db.session()
+    schools = managed_schools(session, current_user)
+    if not schools:
+        abort(404)
+    buildings = sorted(
+        set(
+            session.scalars(
+                select(Location.building).where(
+                    Location.school_id.in_([school.id for school in schools])
+                )
+            )
+        )
+    )
+    settings = db.settings()
+    values = {key: request.args.get(key, "") for key in ("school", "kind", "building", "assets")}
+    values["reissued"] = request.args.get("reissued", "")
+    values["layout"] = request.args.get("layout", "") or settings.labels.layout
+    errors: dict[str, str] = {}
+    if "print" in request.args:
+        try:
+            check_layout(values["layout"])
+            infos = choose_labels(
+                session,
+                _choice_from(values),
+                base_url=settings.server.base_url,
+                actor=current_user,
+            )
+            font = label_font(settings.labels.font)
+        except LabelsError as refused:
+            errors[refused.field or "choice"] = gettext(
+                refused.message.msgid, **refused.message.params
+            )
+        else:
+            # The labels are plain values now: end the read before the slow part.
+            session.rollback()
+            data = labels_pdf(infos, values["layout"], font)
+            name = gettext("labels") + f"-{values['school'] or 'all'}-{values['layout']}.pdf"
+            return download(data, name, "application/pdf")
+    page = render_template(
+        "labels/choose.html",
+        schools=schools,
+        kinds=KIND_LABELS,
+        buildings=buildings,
+        layouts=LAYOUT_LABELS,
+        values=values,
+        errors=errors,
+    )
+    return (page, 422) if errors else page
