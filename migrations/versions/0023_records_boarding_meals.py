@@ -5,7 +5,7 @@ schedule per checklist too (models/duties.py BOARDING_MEALS). The schedules them
 from the sweep, as every built-in schedule does.
 
 Revision ID: 0023_records
-Revises: 0021
+Revises: 0022_supply
 Create Date: 2026-12-02 17:15:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0023_records"
-down_revision = "0024"
+down_revision = "0022_supply"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """a school's stage (学段): the grades its uniform and exercise-book orders offer
 
 Revision ID: 0024
-Revises: 0021
+Revises: 0023_records
 Create Date: 2026-12-02 17:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0024"
-down_revision = "0022_supply"
+down_revision = "0023_records"
 branch_labels = None
 depends_on = None
 

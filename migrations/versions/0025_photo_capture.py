@@ -1,7 +1,7 @@
 """a photo keeps when it was taken (EXIF DateTimeOriginal), though its file keeps no EXIF
 
 Revision ID: 0025_photo_capture
-Revises: 0022_supply
+Revises: 0024
 Create Date: 2026-12-03 12:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from models.base import UTCDateTime
 
 revision = "0025_photo_capture"
-down_revision = "0022_supply"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """problems reported without an account: the label, the client address, the reference
 
 Revision ID: 0026_public_reports
-Revises: 0022_supply
+Revises: 0025_photo_capture
 Create Date: 2026-12-03 09:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from models.base import UTCDateTime
 
 revision = "0026_public_reports"
-down_revision = "0022_supply"
+down_revision = "0025_photo_capture"
 branch_labels = None
 depends_on = None
 
