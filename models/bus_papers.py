@@ -116,7 +116,17 @@ def papers_refusal(
     session: Session, bus: Asset, driver: Person | None, now: datetime
 ) -> Message | None:
     """The refusal naming each expired paper (whose it is, when it expired) and each missing
-    one (whose it should be, and who adds it), or None when every paper is in date."""
+    one (whose it should be, and who adds it), or None when every paper is in date; with no
+    driver known (§23: only a qualified driver drives a school bus) the bus does not leave."""
+    if driver is None:
+        return Message(
+            N_(
+                "The bus must not leave: no driver of it is known today, so the driver's "
+                "qualification and review cannot be checked. The driver (bus staff) files the "
+                "pre-trip check, or the school's administrator names a registered driver on the "
+                "bus's page."
+            )
+        )
     today = local_today(now, bus.school.district)
     expired = expired_papers(session, bus, driver, today)
     missing = missing_papers(session, bus, driver)

@@ -232,7 +232,8 @@ def file_pre_trip_check(
 ) -> Any:
     """The driver's check of the bus before it leaves (§41), all passed unless told otherwise;
     with `papers`, the bus and the day's driver get each paper they have none of, in date
-    (give_bus_papers), so the bus may leave."""
+    (give_bus_papers), so the bus may leave; a bus checked by someone who is not its driver and
+    naming nobody registered is given one (bus staff, under the name the bus gives)."""
     from models.records import Channel, submit_record
 
     record = submit_record(
@@ -250,7 +251,16 @@ def file_pre_trip_check(
     if papers:
         from models.bus_papers import driver_of_the_day
 
-        give_bus_papers(session, clock, bus, driver_of_the_day(session, bus, record))
+        driver = driver_of_the_day(session, bus, record)
+        if driver is None:
+            driver = make_person(session, clock, bus.school, Role.BUS_STAFF, f"driver{bus.id}")
+            named = str(bus.attributes.get("driver") or "").strip()
+            if named:
+                driver.display_name = named
+            else:
+                bus.attributes = {**bus.attributes, "driver": driver.display_name}
+            session.flush()
+        give_bus_papers(session, clock, bus, driver)
     return record
 
 

@@ -328,3 +328,25 @@ def test_an_expired_paper_and_a_missing_one_are_both_named(
     en = _refusal(refused, "en")
     assert "Bus safety inspection of 1号校车 expired on 2026-03-01" in en
     assert "Missing: Driving licence annual review of Driver" in en
+
+
+def test_a_bus_whose_driver_is_unknown_today_is_refused_and_the_school_alerted(
+    session: Session, clock: SettableClock, store: PhotoStore
+) -> None:
+    """A teacher did the pre-trip check and the bus names no registered driver: nobody's
+    qualification can be checked, so the bus stays in the yard."""
+    school = make_school(session)
+    admin = make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    teacher = make_person(session, clock, school, Role.TEACHER, "teacher")
+    bus = make_asset(session, clock, school, AssetKind.BUS, "XC-01", "1号校车", driver="张三")
+    give_bus_papers(session, clock, bus, None)
+    file_pre_trip_check(session, clock, store, bus, teacher, papers=False)
+
+    with pytest.raises(TripRefused) as refused:
+        _depart(session, clock, store, teacher, bus)
+
+    assert "不知道今天由谁驾驶" in _refusal(refused)
+    assert "no driver of it is known today" in _refusal(refused, "en")
+    assert session.scalar(select(func.count()).select_from(Trip)) == 0
+    [alert] = inbox(session, admin)
+    assert alert.severity == "critical" and "不知道今天由谁驾驶" in alert.text

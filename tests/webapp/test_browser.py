@@ -99,8 +99,10 @@ def log_in(page: Page, login: str) -> None:
 
 
 def scan_and_log_in(page: Page, base: str, token: str, login: str) -> None:
-    """Open the label's link, be sent to log in, and come straight back to the asset."""
+    """Open the label's link, see its public page, tap 工作人员登录, log in, and come straight
+    back to the asset."""
     page.goto(f"{base}/s/{token}")
+    page.get_by_role("link", name="工作人员登录").tap()
     expect(page).to_have_url(re.compile(r"/login\?next="))
     log_in(page, login)
     expect(page).to_have_url(f"{base}/s/{token}")
