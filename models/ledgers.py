@@ -22,7 +22,14 @@ from models.messages import N_, Message
 from models.org import District, School
 from models.people import Person, visible_school_ids
 from models.periods import Period
-from models.plausibility import DEFAULT_WITHIN, Implausible, flagged_clause, implausible_reasons
+from models.plausibility import (
+    DEFAULT_PHOTO_OLDER,
+    DEFAULT_WITHIN,
+    Implausible,
+    OldPhoto,
+    flagged_clause,
+    implausible_reasons,
+)
 from models.records import Record, Result
 from models.register_ledgers import RegisterLedger, expiry_counts
 
@@ -215,6 +222,8 @@ def _flags(
                 date=backwards.since,
             )
         )
+    if implausible is not None and implausible.photo is not None:
+        flags += photo_flags(implausible.photo, district, locale)
     if record.same_photo_as is not None:
         other = record.same_photo_as
         flags.append(
@@ -223,6 +232,54 @@ def _flags(
                 N_("Same photo as the record of %(asset)s at %(time)s"),
                 asset=f"{other.asset.name} {other.asset.code}",
                 time=district.local(other.submitted_at).strftime("%Y-%m-%d %H:%M"),
+            )
+        )
+    return flags
+
+
+def record_flags(
+    session: Session,
+    record: Record,
+    *,
+    locale: str,
+    implausible_within: timedelta = DEFAULT_WITHIN,
+    photo_older: timedelta = DEFAULT_PHOTO_OLDER,
+) -> list[str]:
+    """What looks implausible about one record, in words, for its own page (which names the
+    record sharing its photo with a link of its own)."""
+    implausible = implausible_reasons(session, [record], implausible_within, photo_older)
+    district = record.asset.school.district
+    shown = _flags(record, implausible.get(record.id), district, locale)
+    if record.same_photo_as is not None:
+        shown = shown[:-1]
+    return shown
+
+
+def photo_flags(photo: OldPhoto, district: District, locale: str) -> list[str]:
+    """A record's photos in words, when one was captured long before it or has no time."""
+    flags = []
+    if photo.taken_at is not None:
+        minutes = photo.age_seconds // 60
+        if minutes < 120:
+            ago = translate(locale, N_("%(n)d minutes ago"), n=minutes)
+        elif minutes < 48 * 60:
+            ago = translate(locale, N_("%(n)d hours ago"), n=minutes // 60)
+        else:
+            ago = translate(locale, N_("%(n)d days ago"), n=minutes // (24 * 60))
+        taken = district.local(photo.taken_at)
+        flags.append(
+            translate(
+                locale,
+                N_("Photo taken %(ago)s (%(time)s)"),
+                ago=ago,
+                time=taken.strftime("%H:%M" if minutes < 24 * 60 else "%Y-%m-%d %H:%M"),
+            )
+        )
+    if photo.untimed:
+        flags.append(
+            translate(
+                locale,
+                N_("Photo has no capture time (perhaps from the album or a screenshot)"),
             )
         )
     return flags
@@ -267,6 +324,7 @@ def build_ledger(
     limit: int = EXPORT_LIMIT,
     offset: int = 0,
     implausible_within: timedelta = DEFAULT_WITHIN,
+    photo_older: timedelta = DEFAULT_PHOTO_OLDER,
 ) -> Ledger:
     """The ledger of one school (or, without `school`, of every school of the district the
     viewer sees, each row naming its school), oldest first, for `period` and `filters`.
@@ -305,7 +363,7 @@ def build_ledger(
     if filters.person_id is not None:
         query = query.where(Record.submitted_by_id == filters.person_id)
     if filters.flagged:
-        query = query.where(flagged_clause(implausible_within))
+        query = query.where(flagged_clause(implausible_within, photo_older))
     records = list(
         session.scalars(
             query.options(
@@ -342,7 +400,7 @@ def build_ledger(
         record_id: _message_text(message, locale)
         for record_id, message in record_figures(session, records).items()
     }
-    implausible = implausible_reasons(session, records, implausible_within)
+    implausible = implausible_reasons(session, records, implausible_within, photo_older)
     keeping = sample_keeping(session, records)
     sections: dict[str, LedgerSection] = {}
     pass_text = translate(locale, N_("Pass"))

@@ -96,6 +96,16 @@ class Record(Base):
             sqlite_where=text("after_seconds IS NOT NULL"),
             postgresql_where=text("after_seconds IS NOT NULL"),
         ),
+        # The records with an old photo or one without a capture time, counted along it.
+        Index(
+            "ix_record_photo_school_id_submitted_at",
+            "school_id",
+            "submitted_at",
+            "photo_age_seconds",
+            "photos_untimed",
+            sqlite_where=text("photo_age_seconds IS NOT NULL OR photos_untimed > 0"),
+            postgresql_where=text("photo_age_seconds IS NOT NULL OR photos_untimed > 0"),
+        ),
         # A person's previous record, found when they file the next (`_follow_previous`).
         Index("ix_record_submitted_by_id_submitted_at", "submitted_by_id", "submitted_at"),
     )
@@ -120,6 +130,11 @@ class Record(Base):
     # so the dashboard counts it without comparing every record with the one before.
     after_asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id"))
     after_seconds: Mapped[int | None]
+    # How long before the record arrived its oldest photo was captured (None: no photo with a
+    # capture time), and how many of its photos have no capture time at all (an album picture
+    # or a screenshot): flagged by models.plausibility against the threshold of the day.
+    photo_age_seconds: Mapped[int | None]
+    photos_untimed: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
     asset: Mapped[Asset] = relationship(foreign_keys=[asset_id])
     template: Mapped[FormTemplate] = relationship(lazy="joined")
@@ -280,6 +295,7 @@ def submit_record(
                     record.photos.append(
                         RecordPhoto(photo=stored, item_key=item_key, position=position)
                     )
+            _note_photo_times(record, [taken for _, _, taken in processed], now, channel)
             session.flush()
             _follow_previous(session, record)
             _flag_same_photo(session, record, now)
@@ -409,6 +425,19 @@ def _follow_previous(session: Session, record: Record) -> None:
     if previous is not None and previous.asset_id != record.asset_id:
         record.after_asset_id = previous.asset_id
         record.after_seconds = int((record.submitted_at - previous.submitted_at).total_seconds())
+
+
+def _note_photo_times(
+    record: Record, taken: Sequence[datetime | None], now: datetime, channel: Channel
+) -> None:
+    """Keep how long before arrival the oldest photo was captured, and how many have no time.
+
+    A photo sent to the bot never has one (Telegram strips EXIF from the photos it takes), so
+    only the web form's count them: flagging every bot record would hide the ones that matter.
+    """
+    ages = [int((now - t).total_seconds()) for t in taken if t is not None]
+    record.photo_age_seconds = max(0, max(ages)) if ages else None
+    record.photos_untimed = sum(1 for t in taken if t is None) if channel == Channel.WEB else 0
 
 
 def _flag_same_photo(session: Session, record: Record, now: datetime) -> None:

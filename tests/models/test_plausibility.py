@@ -15,8 +15,18 @@ from models.ledgers import LedgerFilters, build_ledger
 from models.people import Role
 from models.periods import PeriodKind, period_of
 from models.photos import PhotoStore
+from models.records import Channel, Upload, submit_record
 from models.score import Scheme, losses, school_figures
-from tests.factories import file_check, make_asset, make_person, make_record_row, make_school
+from tests.factories import (
+    EXTINGUISHER_OK,
+    distinct_jpeg,
+    file_check,
+    make_asset,
+    make_person,
+    make_record_row,
+    make_school,
+    template_for,
+)
 
 AT = datetime(2026, 3, 2, 0, 30, tzinfo=UTC)  # 08:30 in Shanghai
 
@@ -148,3 +158,61 @@ def test_the_same_photo_flag_names_the_other_record_by_asset_and_time(
     assert ledger.rows[1].flags == ("与一楼东侧灭火器 MHQ-001 2026-03-02 08:30 的记录照片相同",)
     assert "记录 " not in ledger.rows[1].flags[0]  # no id an inspector cannot look up
     assert _flagged_on_dashboard(session, school) == 1
+
+
+def test_a_photo_captured_hours_before_its_record_or_with_no_capture_time_is_flagged(
+    session: Session, clock: SettableClock, store: PhotoStore
+) -> None:
+    school = make_school(session, "S1")
+    inspector = make_person(session, clock, school)
+    admin = make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    assets = [
+        make_asset(session, clock, school, code=f"MHQ-00{n}", name=f"{n}号灭火器")
+        for n in range(1, 5)
+    ]
+
+    def file(asset, key: str, after_hours: int, taken_at: str | None, channel=Channel.WEB):  # type: ignore[no-untyped-def]
+        clock.set(AT + timedelta(hours=after_hours))
+        submit_record(
+            session,
+            actor=inspector,
+            asset=asset,
+            template=template_for(session, "extinguisher_monthly"),
+            answers=EXTINGUISHER_OK,
+            uploads=[Upload("photo", distinct_jpeg(key, (200, 150)), taken_at=taken_at)],
+            key=key,
+            channel=channel,
+            clock=clock,
+            store=store,
+        )
+
+    # Filed at 11:30 in Shanghai with a photo taken at 09:12: over two hours before.
+    file(assets[0], "old-0001", 3, (AT + timedelta(minutes=42)).isoformat())
+    file(assets[1], "old-0002", 4, (AT + timedelta(hours=4, minutes=-5)).isoformat())
+    file(assets[2], "old-0003", 5, None)  # from the album, or a screenshot
+    file(assets[3], "old-0004", 6, None, Channel.BOT)  # Telegram strips every photo's time
+    session.flush()
+
+    ledger = _ledger(session, admin, school)
+    flagged = _ledger(session, admin, school, filters=LedgerFilters(flagged=True))
+    relaxed = _ledger(session, admin, school, photo_older=timedelta(hours=4))
+    english = build_ledger(
+        session,
+        admin,
+        district=school.district,
+        school=school,
+        period=period_of(PeriodKind.MONTH, AT.date()),
+        locale="en",
+    )
+
+    assert [r.flags for r in ledger.rows] == [
+        ("照片拍摄于 2 小时前（09:12）",),
+        (),
+        ("照片没有拍摄时间（可能来自相册或截图）",),
+        (),
+    ]
+    assert english.rows[0].flags == ("Photo taken 2 hours ago (09:12)",)
+    assert [r.asset_code for r in flagged.rows] == ["MHQ-001", "MHQ-003"]
+    assert relaxed.rows[0].flags == ()
+    assert _flagged_on_dashboard(session, school) == 2
+    assert _flagged_on_dashboard(session, school, photo_older=timedelta(0)) == 0

@@ -166,3 +166,30 @@ def test_photos_show_when_the_data_folder_is_a_relative_path(
     assert client.get(thumb, buffered=True).status_code == 200
     assert client.get(full, buffered=True).status_code == 200
     assert any((tmp_path / "var" / "data").rglob("*.jpg"))
+
+
+def test_the_record_page_says_when_its_photo_was_taken_long_before_or_has_no_time(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session, "S1")
+    make_person(session, clock, school)
+    old = make_asset(session, clock, school)
+    untimed = make_asset(session, clock, school, code="MHQ-002", name="二楼西侧灭火器")
+    session.commit()
+    auth.login("inspector")
+    taken = (clock.now() - timedelta(hours=3)).isoformat()
+
+    pages = []
+    for asset, more in ((old, {"photo__taken_at": taken}), (untimed, {})):
+        response = submit_form(
+            client,
+            asset.current_label.token,
+            "extinguisher_monthly",
+            {**EXTINGUISHER_OK, **more},
+            {"photo": jpeg_bytes((300, 200))},
+        )
+        pages.append(client.get(response.headers["Location"]).get_data(as_text=True))
+
+    assert re.search(r"照片拍摄于 3 小时前（\d\d:\d\d）", pages[0])
+    assert "照片没有拍摄时间（可能来自相册或截图）" in pages[1]
+    assert "照片没有拍摄时间" not in pages[0]

@@ -12,6 +12,7 @@ from models.assets import KIND_LABELS
 from models.figures import record_figures
 from models.food_samples import sample_keeping
 from models.health import DUTY, ON_DUTY, RosterEntry, roster_item, roster_of, workers_of
+from models.ledgers import record_flags
 from models.milk import school_rates
 from models.people import visible_schools
 from models.records import Record, visible_photo, visible_record
@@ -60,6 +61,13 @@ def show_record(record_id: int) -> str:
         still_kept=translate(keeping.still_kept()) if keeping else "",
         done=request.args.get("done") == "1",
         locale=current_locale(),
+        flags=record_flags(
+            db.session(),
+            record,
+            locale=current_locale(),
+            implausible_within=db.implausible_within(),
+            photo_older=db.photo_older_than(),
+        ),
     )
 
 

@@ -1,0 +1,44 @@
+"""proof of presence: how old a record's photos were when it arrived
+
+Revision ID: 0027_presence
+Revises: 0026_public_reports
+Create Date: 2026-12-03 10:00:00
+
+Not filled for the records already kept: their photos came before capture times were kept
+(0025), so every one would read as a photo without a capture time.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0027_presence"
+down_revision = "0026_public_reports"
+branch_labels = None
+depends_on = None
+
+PHOTO_WHERE = "photo_age_seconds IS NOT NULL OR photos_untimed > 0"
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("record", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("photo_age_seconds", sa.Integer(), nullable=True))
+        batch_op.add_column(
+            sa.Column("photos_untimed", sa.Integer(), server_default=sa.text("0"), nullable=False)
+        )
+    op.create_index(
+        "ix_record_photo_school_id_submitted_at",
+        "record",
+        ["school_id", "submitted_at", "photo_age_seconds", "photos_untimed"],
+        unique=False,
+        sqlite_where=sa.text(PHOTO_WHERE),
+        postgresql_where=sa.text(PHOTO_WHERE),
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_record_photo_school_id_submitted_at", table_name="record")
+    with op.batch_alter_table("record", schema=None) as batch_op:
+        batch_op.drop_column("photos_untimed")
+        batch_op.drop_column("photo_age_seconds")
