@@ -224,6 +224,19 @@ def _flags(
         )
     if implausible is not None and implausible.photo is not None:
         flags += photo_flags(implausible.photo, district, locale)
+    if record.changed_from is not None:
+        earlier = record.changed_from
+        flags.append(
+            translate(
+                locale,
+                N_(
+                    "The same person filed this label %(seconds)d s earlier with other "
+                    "answers (%(time)s)"
+                ),
+                seconds=int((record.submitted_at - earlier.submitted_at).total_seconds()),
+                time=district.local(earlier.submitted_at).strftime("%H:%M:%S"),
+            )
+        )
     if record.same_photo_as is not None:
         other = record.same_photo_as
         flags.append(

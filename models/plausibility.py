@@ -69,7 +69,9 @@ def implausible_clause(
         func.coalesce(Record.answers[REPLACED].as_string(), "") != "yes",
         Record.answers[READING].as_float() < previous_reading,
     )
-    clauses = [backwards] if seconds <= 0 else [quick, backwards]
+    clauses = [backwards, Record.changed_from_id.is_not(None)]
+    if seconds > 0:
+        clauses.append(quick)
     photo = photo_clause(photo_older)
     if photo is not None:
         clauses.append(photo)
@@ -89,6 +91,7 @@ def flagged_records(
     rows = select(Record.id, Record.school_id).where(*where)
     parts = [
         rows.where(Record.same_photo_as_id.is_not(None)),
+        rows.where(Record.changed_from_id.is_not(None)),
         rows.where(implausible_clause(timedelta(0), timedelta(0))),
     ]
     if seconds > 0:

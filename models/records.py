@@ -135,6 +135,9 @@ class Record(Base):
     # or a screenshot): flagged by models.plausibility against the threshold of the day.
     photo_age_seconds: Mapped[int | None]
     photos_untimed: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    # The same person's record of the same label less than a minute before, when its answers
+    # differ from this one's (answers tried until they pass): flagged (models.plausibility).
+    changed_from_id: Mapped[int | None] = mapped_column(ForeignKey("record.id"))
 
     asset: Mapped[Asset] = relationship(foreign_keys=[asset_id])
     template: Mapped[FormTemplate] = relationship(lazy="joined")
@@ -144,7 +147,12 @@ class Record(Base):
         cascade="all, delete-orphan",
         lazy="selectin",
     )
-    same_photo_as: Mapped[Record | None] = relationship(remote_side=[id], lazy="selectin")
+    same_photo_as: Mapped[Record | None] = relationship(
+        remote_side=[id], foreign_keys=[same_photo_as_id], lazy="selectin"
+    )
+    changed_from: Mapped[Record | None] = relationship(
+        remote_side=[id], foreign_keys=[changed_from_id], lazy="selectin"
+    )
 
     @property
     def passed(self) -> bool:
@@ -298,6 +306,7 @@ def submit_record(
             _note_photo_times(record, [taken for _, _, taken in processed], now, channel)
             session.flush()
             _follow_previous(session, record)
+            _note_changed_answers(session, record)
             _flag_same_photo(session, record, now)
             complete_tasks(
                 session,
@@ -425,6 +434,31 @@ def _follow_previous(session: Session, record: Record) -> None:
     if previous is not None and previous.asset_id != record.asset_id:
         record.after_asset_id = previous.asset_id
         record.after_seconds = int((record.submitted_at - previous.submitted_at).total_seconds())
+
+
+# A second record of the same label by the same person this soon, with other answers, reads
+# as answers tried until they pass.
+CHANGED_WITHIN = timedelta(minutes=1)
+
+
+def _note_changed_answers(session: Session, record: Record) -> None:
+    """Keep the same person's record of the same label under a minute before, if it differs."""
+    previous = session.scalar(
+        select(Record)
+        .where(
+            Record.submitted_by_id == record.submitted_by_id,
+            Record.asset_id == record.asset_id,
+            Record.id != record.id,
+            Record.submitted_at <= record.submitted_at,
+            Record.submitted_at > record.submitted_at - CHANGED_WITHIN,
+        )
+        .order_by(Record.submitted_at.desc(), Record.id.desc())
+        .limit(1)
+    )
+    if previous is not None and (
+        previous.answers != record.answers or previous.template_id != record.template_id
+    ):
+        record.changed_from = previous
 
 
 def _note_photo_times(

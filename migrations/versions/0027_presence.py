@@ -1,4 +1,4 @@
-"""proof of presence: how old a record's photos were when it arrived
+"""proof of presence: how old a record's photos were when it arrived; answers changed
 
 Revision ID: 0027_presence
 Revises: 0026_public_reports
@@ -27,6 +27,10 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("photos_untimed", sa.Integer(), server_default=sa.text("0"), nullable=False)
         )
+        batch_op.add_column(sa.Column("changed_from_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_record_changed_from_id_record"), "record", ["changed_from_id"], ["id"]
+        )
     op.create_index(
         "ix_record_photo_school_id_submitted_at",
         "record",
@@ -40,5 +44,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_record_photo_school_id_submitted_at", table_name="record")
     with op.batch_alter_table("record", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_record_changed_from_id_record"), type_="foreignkey")
+        batch_op.drop_column("changed_from_id")
         batch_op.drop_column("photos_untimed")
         batch_op.drop_column("photo_age_seconds")

@@ -216,3 +216,38 @@ def test_a_photo_captured_hours_before_its_record_or_with_no_capture_time_is_fla
     assert relaxed.rows[0].flags == ()
     assert _flagged_on_dashboard(session, school) == 2
     assert _flagged_on_dashboard(session, school, photo_older=timedelta(0)) == 0
+
+
+def test_the_same_label_filed_again_within_a_minute_with_other_answers_is_flagged(
+    session: Session, clock: SettableClock, store: PhotoStore
+) -> None:
+    school = make_school(session, "S1")
+    inspector = make_person(session, clock, school)
+    other = make_person(session, clock, school, username="other")
+    admin = make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    asset = make_asset(session, clock, school)
+    failing = {**EXTINGUISHER_OK, "gauge_green": "fail"}
+
+    def file(person, key: str, after: int, answers: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+        clock.set(AT + timedelta(seconds=after))
+        file_check(session, clock, store, person, asset, key, answers)
+
+    file(inspector, "again-0001", 0, failing)
+    file(inspector, "again-0002", 40, EXTINGUISHER_OK)  # failed, then passed 40 s on: flagged
+    file(inspector, "again-0003", 70, EXTINGUISHER_OK)  # the same answers again: not
+    file(other, "again-0004", 80, failing)  # another person: not
+    file(inspector, "again-0005", 200, failing)  # two minutes on: not
+    session.flush()
+
+    ledger = _ledger(session, admin, school)
+    flagged = _ledger(session, admin, school, filters=LedgerFilters(flagged=True))
+
+    assert [r.flags for r in ledger.rows] == [
+        (),
+        ("同一人 40 秒前在此标签提交过不同的答案（08:30:00）",),
+        (),
+        (),
+        (),
+    ]
+    assert [r.at for r in flagged.rows] == [ledger.rows[1].at]
+    assert _flagged_on_dashboard(session, school) == 1

@@ -193,3 +193,28 @@ def test_the_record_page_says_when_its_photo_was_taken_long_before_or_has_no_tim
     assert re.search(r"照片拍摄于 3 小时前（\d\d:\d\d）", pages[0])
     assert "照片没有拍摄时间（可能来自相册或截图）" in pages[1]
     assert "照片没有拍摄时间" not in pages[0]
+
+
+def test_the_record_page_says_the_same_label_was_filed_a_moment_ago_with_other_answers(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session, "S1")
+    make_person(session, clock, school)
+    asset = make_asset(session, clock, school)
+    session.commit()
+    auth.login("inspector")
+
+    pages = []
+    for answers in ({**EXTINGUISHER_OK, "gauge_green": "fail"}, EXTINGUISHER_OK):
+        response = submit_form(
+            client,
+            asset.current_label.token,
+            "extinguisher_monthly",
+            answers,
+            {"photo": jpeg_bytes((300, 200), color="red" if pages else "blue")},
+        )
+        pages.append(client.get(response.headers["Location"]).get_data(as_text=True))
+        clock.advance(timedelta(seconds=20))
+
+    assert "提交过不同的答案" not in pages[0]
+    assert re.search(r"同一人 20 秒前在此标签提交过不同的答案（\d\d:\d\d:\d\d）", pages[1])
