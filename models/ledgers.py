@@ -22,6 +22,7 @@ from models.messages import N_, Message
 from models.org import District, School
 from models.people import Person, visible_school_ids
 from models.periods import Period
+from models.places import DISTANCE_LABELS, Distance
 from models.plausibility import (
     DEFAULT_PHOTO_OLDER,
     DEFAULT_WITHIN,
@@ -203,12 +204,20 @@ def _flags(
     flags = []
     if implausible is not None and implausible.quick is not None:
         quick = implausible.quick
+        asset = f"{quick.asset_name} {quick.asset_code}"
+        if quick.distance is not None:
+            asset = translate(
+                locale,
+                N_("%(asset)s, %(distance)s"),
+                asset=asset,
+                distance=translate(locale, DISTANCE_LABELS[quick.distance]),
+            )
         flags.append(
             translate(
                 locale,
                 N_("Only %(seconds)d s after the same person's last record (%(asset)s)"),
                 seconds=quick.seconds,
-                asset=f"{quick.asset_name} {quick.asset_code}",
+                asset=asset,
             )
         )
     if implausible is not None and implausible.backwards is not None:
@@ -266,6 +275,29 @@ def record_flags(
     if record.same_photo_as is not None:
         shown = shown[:-1]
     return shown
+
+
+def previous_record_text(record: Record, locale: str) -> str:
+    """How long after the same person's previous record, at another asset, this one came and
+    where that asset lies from it; "" when there was none within the hour."""
+    if record.after_asset is None or record.after_seconds is None:
+        return ""
+    asset = f"{record.after_asset.name} {record.after_asset.code}"
+    distance = Distance(record.after_distance) if record.after_distance in DISTANCE_LABELS else None
+    if distance is None:
+        return translate(
+            locale,
+            N_("%(seconds)d s before, at %(asset)s"),
+            seconds=record.after_seconds,
+            asset=asset,
+        )
+    return translate(
+        locale,
+        N_("%(seconds)d s before, at %(asset)s (%(distance)s)"),
+        seconds=record.after_seconds,
+        asset=asset,
+        distance=translate(locale, DISTANCE_LABELS[distance]),
+    )
 
 
 def photo_flags(photo: OldPhoto, district: District, locale: str) -> list[str]:

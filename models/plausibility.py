@@ -20,12 +20,50 @@ from sqlalchemy.orm import Session, aliased
 from models.assets import Asset, AssetKind
 from models.checklists import FormTemplate
 from models.meters import METER_READING, READING, REPLACED, consumption_for
+from models.places import Distance
 from models.records import Record
 
 # What the config's ledgers.implausible_within_seconds defaults to.
 DEFAULT_WITHIN = timedelta(seconds=30)
 # What the config's ledgers.photo_older_than_minutes defaults to.
 DEFAULT_PHOTO_OLDER = timedelta(minutes=60)
+
+
+# How many times the configured gap (for the same floor, or places not known) the walk to an
+# asset on another floor, or in another building, may take: 30 s, 60 s and 180 s by default.
+WALK_FACTORS = {
+    Distance.SAME_FLOOR: 1,
+    Distance.OTHER_FLOOR: 2,
+    Distance.OTHER_BUILDING: 6,
+}
+
+
+def quick_threshold(within: timedelta, distance: str | None) -> int:
+    """The seconds under which a record after another asset at `distance` looks too quick."""
+    factor = WALK_FACTORS.get(Distance(distance), 1) if distance in WALK_FACTORS else 1
+    return int(within.total_seconds()) * factor
+
+
+def quick_clause(within: timedelta) -> ColumnElement[bool] | None:
+    """A record filed too soon after the same person's at another asset, for its distance."""
+    if within.total_seconds() <= 0:
+        return None
+    return or_(
+        and_(
+            or_(
+                Record.after_distance.is_(None),
+                Record.after_distance.not_in([Distance.OTHER_FLOOR, Distance.OTHER_BUILDING]),
+            ),
+            Record.after_seconds < quick_threshold(within, None),
+        ),
+        *(
+            and_(
+                Record.after_distance == distance.value,
+                Record.after_seconds < quick_threshold(within, distance),
+            )
+            for distance in (Distance.OTHER_FLOOR, Distance.OTHER_BUILDING)
+        ),
+    )
 
 
 def photo_clause(older: timedelta = DEFAULT_PHOTO_OLDER) -> ColumnElement[bool] | None:
@@ -46,8 +84,6 @@ def implausible_clause(
 ) -> ColumnElement[bool]:
     """Whether a Record row is implausible, for a query's WHERE: what `implausible_reasons`
     finds, counted in the database (the ledger's "flagged only", the dashboard's figure)."""
-    seconds = int(within.total_seconds())
-    quick = Record.after_seconds < seconds
     before = aliased(Record)
     previous_reading = (
         select(before.answers[READING].as_float())
@@ -70,7 +106,8 @@ def implausible_clause(
         Record.answers[READING].as_float() < previous_reading,
     )
     clauses = [backwards, Record.changed_from_id.is_not(None)]
-    if seconds > 0:
+    quick = quick_clause(within)
+    if quick is not None:
         clauses.append(quick)
     photo = photo_clause(photo_older)
     if photo is not None:
@@ -87,15 +124,15 @@ def flagged_records(
     one narrow query per rule, each along an index of its own (the same photo, the quick
     succession, a meter's readings): a district's year is counted without reading its records,
     which one query of `flagged_clause` would."""
-    seconds = int(within.total_seconds())
     rows = select(Record.id, Record.school_id).where(*where)
     parts = [
         rows.where(Record.same_photo_as_id.is_not(None)),
         rows.where(Record.changed_from_id.is_not(None)),
         rows.where(implausible_clause(timedelta(0), timedelta(0))),
     ]
-    if seconds > 0:
-        parts.append(rows.where(Record.after_seconds < seconds))
+    quick = quick_clause(within)
+    if quick is not None:
+        parts.append(rows.where(Record.after_seconds.is_not(None), quick))
     photo = photo_clause(photo_older)
     if photo is not None:
         parts.append(rows.where(photo))
@@ -116,6 +153,7 @@ class QuickSuccession:
     asset_code: str
     asset_name: str
     seconds: int
+    distance: Distance | None = None
 
 
 @dataclass(frozen=True)
@@ -191,18 +229,18 @@ def _quick_successions(
 ) -> dict[int, QuickSuccession]:
     """From what each record keeps of the person's previous one (models.records)."""
     quick = {
-        r.id: (r.after_asset_id, r.after_seconds)
+        r.id: (r.after_asset_id, r.after_seconds, r.after_distance)
         for r in records
         if r.after_asset_id is not None
         and r.after_seconds is not None
-        and r.after_seconds < within.total_seconds()
+        and r.after_seconds < quick_threshold(within, r.after_distance)
     }
     assets = (
         {
             a.id: a
             for a in session.scalars(
                 select(Asset).where(
-                    Asset.id.in_(sorted({asset_id for asset_id, _ in quick.values()}))
+                    Asset.id.in_(sorted({asset_id for asset_id, _, _ in quick.values()}))
                 )
             )
         }
@@ -210,7 +248,12 @@ def _quick_successions(
         else {}
     )
     return {
-        record_id: QuickSuccession(assets[asset_id].code, assets[asset_id].name, seconds)
-        for record_id, (asset_id, seconds) in quick.items()
+        record_id: QuickSuccession(
+            assets[asset_id].code,
+            assets[asset_id].name,
+            seconds,
+            Distance(distance) if distance in WALK_FACTORS else None,
+        )
+        for record_id, (asset_id, seconds, distance) in quick.items()
         if asset_id in assets
     }

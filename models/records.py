@@ -30,7 +30,7 @@ from models.health import judge_roster
 from models.messages import N_, DomainError, Message, SubmissionInvalid
 from models.meters import reading_errors
 from models.notifications import Severity, notify, school_admins
-from models.org import District, School
+from models.org import District, Location, School
 from models.people import Person, can_see_school, visible_school_ids
 from models.photos import (
     Photo,
@@ -42,6 +42,7 @@ from models.photos import (
     process_photo,
     store_photo,
 )
+from models.places import distance_between
 from models.staff import people_at_school, school_roles
 from models.supplier_licences import supplier_refusals
 from models.suppliers import suppliers_for
@@ -130,6 +131,10 @@ class Record(Base):
     # so the dashboard counts it without comparing every record with the one before.
     after_asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id"))
     after_seconds: Mapped[int | None]
+    # Where that asset lies from this one (models.places.Distance; None: not known), so the
+    # quick succession's threshold grows with the walk between them.
+    after_distance: Mapped[str | None] = mapped_column(String(16))
+    after_asset: Mapped[Asset | None] = relationship(foreign_keys=[after_asset_id])
     # How long before the record arrived its oldest photo was captured (None: no photo with a
     # capture time), and how many of its photos have no capture time at all (an album picture
     # or a screenshot): flagged by models.plausibility against the threshold of the day.
@@ -421,7 +426,8 @@ AFTER_WITHIN = timedelta(hours=1)
 def _follow_previous(session: Session, record: Record) -> None:
     """Note the asset and gap when the person's previous record was at another asset."""
     previous = session.execute(
-        select(Record.asset_id, Record.submitted_at)
+        select(Record.asset_id, Record.submitted_at, Asset.location_id)
+        .join(Asset, Asset.id == Record.asset_id)
         .where(
             Record.submitted_by_id == record.submitted_by_id,
             Record.id != record.id,
@@ -434,6 +440,9 @@ def _follow_previous(session: Session, record: Record) -> None:
     if previous is not None and previous.asset_id != record.asset_id:
         record.after_asset_id = previous.asset_id
         record.after_seconds = int((record.submitted_at - previous.submitted_at).total_seconds())
+        there = session.get(Location, previous.location_id) if previous.location_id else None
+        distance = distance_between(record.asset.location, there)
+        record.after_distance = distance.value if distance is not None else None
 
 
 # A second record of the same label by the same person this soon, with other answers, reads

@@ -1,11 +1,13 @@
-"""proof of presence: how old a record's photos were when it arrived; answers changed
+"""proof of presence: how old a record's photos were when it arrived; answers changed;
+how far the person walked from their previous record's asset
 
 Revision ID: 0027_presence
 Revises: 0026_public_reports
 Create Date: 2026-12-03 10:00:00
 
 Not filled for the records already kept: their photos came before capture times were kept
-(0025), so every one would read as a photo without a capture time.
+(0025), so every one would read as a photo without a capture time; an old quick succession
+with no distance keeps the same-floor threshold it was flagged by.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ def upgrade() -> None:
             sa.Column("photos_untimed", sa.Integer(), server_default=sa.text("0"), nullable=False)
         )
         batch_op.add_column(sa.Column("changed_from_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("after_distance", sa.String(length=16), nullable=True))
         batch_op.create_foreign_key(
             batch_op.f("fk_record_changed_from_id_record"), "record", ["changed_from_id"], ["id"]
         )
@@ -45,6 +48,7 @@ def downgrade() -> None:
     op.drop_index("ix_record_photo_school_id_submitted_at", table_name="record")
     with op.batch_alter_table("record", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_record_changed_from_id_record"), type_="foreignkey")
+        batch_op.drop_column("after_distance")
         batch_op.drop_column("changed_from_id")
         batch_op.drop_column("photos_untimed")
         batch_op.drop_column("photo_age_seconds")

@@ -78,14 +78,16 @@ def test_a_record_at_another_asset_seconds_after_the_same_persons_last_is_flagge
 
     assert [(r.asset_code, r.flags) for r in ledger.rows] == [
         ("MHQ-001", ()),
-        ("MHQ-002", ("距同一人上一条记录（一楼东侧灭火器 MHQ-001）仅 12 秒",)),
+        ("MHQ-002", ("距同一人上一条记录（一楼东侧灭火器 MHQ-001，同一楼层）仅 12 秒",)),
         ("MHQ-002", ()),
         ("MHQ-003", ()),
         ("MHQ-001", ()),
     ]
     assert [r.flags for r in flagged.rows] == [ledger.rows[1].flags]
     assert [bool(r.flags) for r in relaxed.rows] == [False, True, False, True, False]
-    assert relaxed.rows[3].flags == ("距同一人上一条记录（二楼西侧灭火器 MHQ-002）仅 35 秒",)
+    assert relaxed.rows[3].flags == (
+        "距同一人上一条记录（二楼西侧灭火器 MHQ-002，同一楼层）仅 35 秒",
+    )
     assert _flagged_on_dashboard(session, school) == 1
     assert _flagged_on_dashboard(session, school, implausible_within=timedelta(seconds=60)) == 2
     assert _flagged_on_dashboard(session, school, implausible_within=timedelta(0)) == 0
@@ -251,3 +253,68 @@ def test_the_same_label_filed_again_within_a_minute_with_other_answers_is_flagge
     ]
     assert [r.at for r in flagged.rows] == [ledger.rows[1].at]
     assert _flagged_on_dashboard(session, school) == 1
+
+
+def test_the_quick_succession_allows_the_walk_to_another_floor_or_building(
+    session: Session, clock: SettableClock, store: PhotoStore
+) -> None:
+    school = make_school(session, "S1")
+    desk = make_person(session, clock, school, username="desk")
+    admin = make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+
+    def at(code: str, building: str, floor: str):  # type: ignore[no-untyped-def]
+        asset = make_asset(session, clock, school, code=code, name=f"{building}{floor}灭火器")
+        assert asset.location is not None
+        asset.location.building, asset.location.floor = building, floor
+        return asset
+
+    walk = [
+        (at("MHQ-001", "教学楼", "1层"), 0),
+        (at("MHQ-002", "教学楼", "1层"), 25),  # the same floor in 25 s: flagged (30 s)
+        (at("MHQ-003", "教学楼", "2层"), 50),  # upstairs in 50 s: flagged (60 s)
+        (at("MHQ-004", "教学楼", "2层"), 40),  # the same floor in 40 s: not
+        (at("MHQ-005", "教学楼", "3层"), 90),  # upstairs in 90 s: not
+        (at("MHQ-006", "实验楼", "1层"), 150),  # another building in 150 s: flagged (180 s)
+        (at("MHQ-007", "教学楼", "1层"), 200),  # back in 200 s: not
+    ]
+    after = 0
+    for n, (asset, gap) in enumerate(walk):
+        after += gap
+        clock.set(AT + timedelta(seconds=after))
+        file_check(session, clock, store, desk, asset, f"walk-{n:04d}")
+    session.flush()
+
+    ledger = _ledger(session, admin, school)
+
+    assert [r.flags for r in ledger.rows] == [
+        (),
+        ("距同一人上一条记录（教学楼1层灭火器 MHQ-001，同一楼层）仅 25 秒",),
+        ("距同一人上一条记录（教学楼1层灭火器 MHQ-002，不同楼层）仅 50 秒",),
+        (),
+        (),
+        ("距同一人上一条记录（教学楼3层灭火器 MHQ-005，不同楼栋）仅 150 秒",),
+        (),
+    ]
+    assert _flagged_on_dashboard(session, school) == 3
+    assert _flagged_on_dashboard(session, school, implausible_within=timedelta(seconds=10)) == 0
+
+
+def test_thirty_extinguishers_on_three_floors_in_two_minutes_are_flagged(
+    session: Session, clock: SettableClock, store: PhotoStore
+) -> None:
+    school = make_school(session, "S1")
+    desk = make_person(session, clock, school, username="desk")
+    admin = make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    for n in range(30):
+        asset = make_asset(session, clock, school, code=f"MHQ-{n:03d}", name=f"{n}号灭火器")
+        assert asset.location is not None
+        asset.location.floor = f"{n // 10 + 1}层"
+        clock.set(AT + timedelta(seconds=4 * n))
+        file_check(session, clock, store, desk, asset, f"desk-{n:04d}")
+    session.flush()
+
+    flagged = _ledger(session, admin, school, filters=LedgerFilters(flagged=True))
+
+    assert len(flagged.rows) == 29
+    assert flagged.rows[9].flags == ("距同一人上一条记录（9号灭火器 MHQ-009，不同楼层）仅 4 秒",)
+    assert _flagged_on_dashboard(session, school) == 29

@@ -218,3 +218,32 @@ def test_the_record_page_says_the_same_label_was_filed_a_moment_ago_with_other_a
 
     assert "提交过不同的答案" not in pages[0]
     assert re.search(r"同一人 20 秒前在此标签提交过不同的答案（\d\d:\d\d:\d\d）", pages[1])
+
+
+def test_the_record_page_shows_the_time_and_walk_since_the_same_persons_previous_record(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session, "S1")
+    make_person(session, clock, school)
+    first = make_asset(session, clock, school)
+    upstairs = make_asset(session, clock, school, code="MHQ-002", name="二楼西侧灭火器")
+    assert upstairs.location is not None
+    upstairs.location.floor = "2层"
+    session.commit()
+    auth.login("inspector")
+
+    pages = []
+    for n, asset in enumerate((first, upstairs)):
+        response = submit_form(
+            client,
+            asset.current_label.token,
+            "extinguisher_monthly",
+            EXTINGUISHER_OK,
+            {"photo": jpeg_bytes((300, 200), color=("red", "blue")[n])},
+        )
+        pages.append(client.get(response.headers["Location"]).get_data(as_text=True))
+        clock.advance(timedelta(seconds=45))
+
+    assert 'id="previous"' not in pages[0]
+    assert "45 秒前，在一楼东侧灭火器 MHQ-001（不同楼层）" in pages[1]
+    assert "距同一人上一条记录（一楼东侧灭火器 MHQ-001，不同楼层）仅 45 秒" in pages[1]

@@ -12,7 +12,7 @@ from models.assets import KIND_LABELS
 from models.figures import record_figures
 from models.food_samples import sample_keeping
 from models.health import DUTY, ON_DUTY, RosterEntry, roster_item, roster_of, workers_of
-from models.ledgers import record_flags
+from models.ledgers import previous_record_text, record_flags
 from models.milk import school_rates
 from models.people import visible_schools
 from models.records import Record, visible_photo, visible_record
@@ -61,6 +61,7 @@ def show_record(record_id: int) -> str:
         still_kept=translate(keeping.still_kept()) if keeping else "",
         done=request.args.get("done") == "1",
         locale=current_locale(),
+        previous=previous_record_text(record, current_locale()),
         flags=record_flags(
             db.session(),
             record,
