@@ -31,7 +31,7 @@ from models.plausibility import (
     flagged_clause,
     implausible_reasons,
 )
-from models.records import Record, Result
+from models.records import Record, Result, phone_time_differs
 from models.register_ledgers import RegisterLedger, expiry_counts
 
 # The columns an inspector reads, in order; every renderer shows these.
@@ -125,6 +125,9 @@ class LedgerRow:
     figure: str = ""
     # The cells of its section's own columns (SECTION_COLUMNS), by key.
     extra: dict[str, str] = field(default_factory=dict)
+    # The time on the phone, in the district's time, when it differs from `at` by more than
+    # a few minutes (a record kept offline, a wrong clock); else None.
+    phone_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -490,6 +493,9 @@ def build_ledger(
                 ),
                 figure=figures.get(record.id, ""),
                 extra=_sample_cells(keeping.get(record.id), locale) | _crew_cells(record, locale),
+                phone_at=district.local(record.phone_at).replace(tzinfo=None)
+                if record.phone_at is not None and phone_time_differs(record)
+                else None,
             )
         )
     people = [

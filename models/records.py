@@ -143,6 +143,9 @@ class Record(Base):
     # The same person's record of the same label less than a minute before, when its answers
     # differ from this one's (answers tried until they pass): flagged (models.plausibility).
     changed_from_id: Mapped[int | None] = mapped_column(ForeignKey("record.id"))
+    # The time on the phone when the person submitted (the form's script, kept in a draft or
+    # a retry), beside submitted_at, the server's time when it arrived; None if not believable.
+    phone_at: Mapped[datetime | None]
 
     asset: Mapped[Asset] = relationship(foreign_keys=[asset_id])
     template: Mapped[FormTemplate] = relationship(lazy="joined")
@@ -200,6 +203,7 @@ def submit_record(
     store: PhotoStore,
     keep_exif: bool = False,
     repeat_confirmed: bool = False,
+    phone_time: str | None = None,
 ) -> Submission:
     """File a record with its photos in the caller's transaction; the same key files it once.
 
@@ -295,6 +299,7 @@ def submit_record(
                 submitted_at=now,
                 channel=channel,
                 idempotency_key=key,
+                phone_at=phone_moment(phone_time, now),
             )
             session.add(record)
             positions: dict[str, int] = {}
@@ -443,6 +448,36 @@ def _follow_previous(session: Session, record: Record) -> None:
         there = session.get(Location, previous.location_id) if previous.location_id else None
         distance = distance_between(record.asset.location, there)
         record.after_distance = distance.value if distance is not None else None
+
+
+# The phone's time is believed up to a minute ahead of the server and a week behind it
+# (a record kept offline that long); anything else is a wrong clock or a forged field.
+PHONE_AHEAD = timedelta(minutes=1)
+PHONE_BEHIND = timedelta(days=7)
+# The record page and the ledger show the phone's time beside the server's beyond this.
+PHONE_DIFFERS = timedelta(minutes=5)
+
+
+def phone_moment(sent: str | None, now: datetime) -> datetime | None:
+    """The phone's time as sent (ISO 8601 with an offset, as a script's toISOString()), in
+    UTC; None when missing, unreadable, or not within a week behind to a minute ahead. Never
+    refused: the person cannot fix their phone's field."""
+    if not sent:
+        return None
+    try:
+        moment = datetime.fromisoformat(sent.strip()[:40])
+    except ValueError:
+        return None
+    if moment.tzinfo is None or not now - PHONE_BEHIND <= moment <= now + PHONE_AHEAD:
+        return None
+    return moment.astimezone(UTC)
+
+
+def phone_time_differs(record: Record) -> bool:
+    """Whether the phone's time and the server's are far enough apart to show both."""
+    return (
+        record.phone_at is not None and abs(record.submitted_at - record.phone_at) > PHONE_DIFFERS
+    )
 
 
 # A second record of the same label by the same person this soon, with other answers, reads

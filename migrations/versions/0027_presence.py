@@ -1,5 +1,5 @@
 """proof of presence: how old a record's photos were when it arrived; answers changed;
-how far the person walked from their previous record's asset
+how far the person walked from their previous record's asset; the phone's time
 
 Revision ID: 0027_presence
 Revises: 0026_public_reports
@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
+from models.base import UTCDateTime
 
 revision = "0027_presence"
 down_revision = "0026_public_reports"
@@ -31,6 +33,7 @@ def upgrade() -> None:
         )
         batch_op.add_column(sa.Column("changed_from_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("after_distance", sa.String(length=16), nullable=True))
+        batch_op.add_column(sa.Column("phone_at", UTCDateTime(), nullable=True))
         batch_op.create_foreign_key(
             batch_op.f("fk_record_changed_from_id_record"), "record", ["changed_from_id"], ["id"]
         )
@@ -48,6 +51,7 @@ def downgrade() -> None:
     op.drop_index("ix_record_photo_school_id_submitted_at", table_name="record")
     with op.batch_alter_table("record", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_record_changed_from_id_record"), type_="foreignkey")
+        batch_op.drop_column("phone_at")
         batch_op.drop_column("after_distance")
         batch_op.drop_column("changed_from_id")
         batch_op.drop_column("photos_untimed")

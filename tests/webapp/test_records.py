@@ -247,3 +247,38 @@ def test_the_record_page_shows_the_time_and_walk_since_the_same_persons_previous
     assert 'id="previous"' not in pages[0]
     assert "45 秒前，在一楼东侧灭火器 MHQ-001（不同楼层）" in pages[1]
     assert "距同一人上一条记录（一楼东侧灭火器 MHQ-001，不同楼层）仅 45 秒" in pages[1]
+
+
+def test_the_phone_time_shows_beside_the_servers_when_they_differ_by_minutes(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session, "S1")
+    make_person(session, clock, school)
+    make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    kept = make_asset(session, clock, school)
+    live = make_asset(session, clock, school, code="MHQ-002", name="二楼西侧灭火器")
+    session.commit()
+    auth.login("inspector")
+    form_page = client.get(f"/s/{kept.current_label.token}/record/extinguisher_monthly")
+
+    pages = []
+    for n, (asset, ago) in enumerate(((kept, timedelta(hours=2)), (live, timedelta(minutes=3)))):
+        response = submit_form(
+            client,
+            asset.current_label.token,
+            "extinguisher_monthly",
+            {**EXTINGUISHER_OK, "phone_time": (clock.now() - ago).isoformat()},
+            {"photo": jpeg_bytes((300, 200), color=("red", "blue")[n])},
+        )
+        pages.append(client.get(response.headers["Location"]).get_data(as_text=True))
+    client.post(
+        "/logout",
+        data={"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', pages[1]).group(1)},
+    )
+    auth.login("admin")
+    ledger = client.get("/ledger/S1").get_data(as_text=True)
+
+    assert 'name="phone_time"' in form_page.get_data(as_text=True)
+    assert 'id="phone-time"' in pages[0] and "手机上的时间" in pages[0]
+    assert 'id="phone-time"' not in pages[1]  # three minutes apart: one time is enough
+    assert ledger.count("手机时间：") == 1

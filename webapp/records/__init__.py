@@ -15,7 +15,7 @@ from models.health import DUTY, ON_DUTY, RosterEntry, roster_item, roster_of, wo
 from models.ledgers import previous_record_text, record_flags
 from models.milk import school_rates
 from models.people import visible_schools
-from models.records import Record, visible_photo, visible_record
+from models.records import Record, phone_time_differs, visible_photo, visible_record
 from webapp import db
 from webapp.i18n import current_locale, translate
 
@@ -62,6 +62,7 @@ def show_record(record_id: int) -> str:
         done=request.args.get("done") == "1",
         locale=current_locale(),
         previous=previous_record_text(record, current_locale()),
+        phone_differs=phone_time_differs(record),
         flags=record_flags(
             db.session(),
             record,
