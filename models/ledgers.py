@@ -16,6 +16,7 @@ from models.catalogue import COLON, join_list, pick_text, translate
 from models.checklists import FormTemplate
 from models.drills import DRILL_TEMPLATE
 from models.figures import record_figures
+from models.flag_notes import FlagNote, notes_for
 from models.food_samples import SAMPLE_RETENTION, SampleKeeping, sample_keeping
 from models.health import DUTY, HEALTH_CHECK, ON_DUTY, workers_of
 from models.messages import N_, Message
@@ -128,6 +129,8 @@ class LedgerRow:
     # The time on the phone, in the district's time, when it differs from `at` by more than
     # a few minutes (a record kept offline, a wrong clock); else None.
     phone_at: datetime | None = None
+    # An administrator's note explaining the flags (已说明), with who and when; "" if none.
+    explained: str = ""
 
 
 @dataclass(frozen=True)
@@ -260,6 +263,26 @@ def _flags(
             )
         )
     return flags
+
+
+def _explained(kept: FlagNote | None, district: District, locale: str) -> str:
+    """The note explaining a record's flags, with who wrote it and when, in words."""
+    if kept is None:
+        return ""
+    return translate(
+        locale,
+        N_("Explained: %(note)s (%(who)s, %(time)s)"),
+        note=kept.note,
+        who=kept.by.display_name,
+        time=district.local(kept.at).strftime("%Y-%m-%d %H:%M"),
+    )
+
+
+def explained_text(session: Session, record: Record, locale: str) -> str:
+    """The note explaining one record's flags, in words, for its own page; "" if none."""
+    return _explained(
+        notes_for(session, [record.id]).get(record.id), record.asset.school.district, locale
+    )
 
 
 def record_flags(
@@ -450,6 +473,7 @@ def build_ledger(
     }
     implausible = implausible_reasons(session, records, implausible_within, photo_older)
     keeping = sample_keeping(session, records)
+    notes = notes_for(session, ids)
     sections: dict[str, LedgerSection] = {}
     pass_text = translate(locale, N_("Pass"))
     fail_text = translate(locale, N_("Fail"))
@@ -493,6 +517,7 @@ def build_ledger(
                 ),
                 figure=figures.get(record.id, ""),
                 extra=_sample_cells(keeping.get(record.id), locale) | _crew_cells(record, locale),
+                explained=_explained(notes.get(record.id), district, locale) if flags else "",
                 phone_at=district.local(record.phone_at).replace(tzinfo=None)
                 if record.phone_at is not None and phone_time_differs(record)
                 else None,

@@ -1,5 +1,6 @@
 """proof of presence: how old a record's photos were when it arrived; answers changed;
-how far the person walked from their previous record's asset; the phone's time
+how far the person walked from their previous record's asset; the phone's time; a flag
+explained by an administrator (flag_note)
 
 Revision ID: 0027_presence
 Revises: 0026_public_reports
@@ -37,6 +38,20 @@ def upgrade() -> None:
         batch_op.create_foreign_key(
             batch_op.f("fk_record_changed_from_id_record"), "record", ["changed_from_id"], ["id"]
         )
+    op.create_table(
+        "flag_note",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("record_id", sa.Integer(), nullable=False),
+        sa.Column("note", sa.String(length=500), nullable=False),
+        sa.Column("by_id", sa.Integer(), nullable=False),
+        sa.Column("at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["by_id"], ["person.id"], name=op.f("fk_flag_note_by_id_person")),
+        sa.ForeignKeyConstraint(
+            ["record_id"], ["record.id"], name=op.f("fk_flag_note_record_id_record")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_flag_note")),
+        sa.UniqueConstraint("record_id", name=op.f("uq_flag_note_record_id")),
+    )
     op.create_index(
         "ix_record_photo_school_id_submitted_at",
         "record",
@@ -48,6 +63,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("flag_note")
     op.drop_index("ix_record_photo_school_id_submitted_at", table_name="record")
     with op.batch_alter_table("record", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_record_changed_from_id_record"), type_="foreignkey")

@@ -23,6 +23,7 @@ from tests.conftest import Auth
 from tests.factories import (
     EXTINGUISHER_OK,
     distinct_jpeg,
+    file_check,
     jpeg_bytes,
     make_asset,
     make_person,
@@ -282,3 +283,47 @@ def test_the_phone_time_shows_beside_the_servers_when_they_differ_by_minutes(
     assert 'id="phone-time"' in pages[0] and "手机上的时间" in pages[0]
     assert 'id="phone-time"' not in pages[1]  # three minutes apart: one time is enough
     assert ledger.count("手机时间：") == 1
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def test_an_administrator_marks_a_flag_explained_and_sees_flags_per_person(
+    app: Flask, client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    store = app.extensions["houqin.photos"]
+    school = make_school(session, "S1")
+    desk = make_person(session, clock, school, username="desk")
+    other = make_person(session, clock, school, username="other")
+    make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    first = make_asset(session, clock, school)
+    second = make_asset(session, clock, school, code="MHQ-002", name="二楼西侧灭火器")
+    for person, prefix in ((desk, "desk"), (other, "other")):
+        file_check(session, clock, store, person, first, f"{prefix}-0001")
+        clock.advance(timedelta(seconds=5))
+        quick = file_check(session, clock, store, person, second, f"{prefix}-0002")
+        clock.advance(timedelta(minutes=5))
+    session.commit()
+
+    auth.login("desk")
+    own = client.get(f"/records/{quick.id - 2}")
+    refused = client.post(
+        f"/records/{quick.id - 2}",
+        data={"csrf_token": _csrf(own.get_data(as_text=True)), "note": "我"},
+    )
+    client.post("/logout", data={"csrf_token": _csrf(own.get_data(as_text=True))})
+    auth.login("admin")
+    page = client.get(f"/records/{quick.id}").get_data(as_text=True)
+    blank = client.post(f"/records/{quick.id}", data={"csrf_token": _csrf(page), "note": " "})
+    done = client.post(
+        f"/records/{quick.id}", data={"csrf_token": _csrf(page), "note": "柱子两侧各一个"}
+    )
+    explained = client.get(done.headers["Location"]).get_data(as_text=True)
+    per_person = client.get(f"/ledger/S1?flagged=1&person={other.id}").get_data(as_text=True)
+
+    assert "标为已说明" not in own.get_data(as_text=True) and refused.status_code == 403
+    assert "标为已说明" in page
+    assert blank.status_code == 422 and 'id="note-error"' in blank.get_data(as_text=True)
+    assert "仅 5 秒" in explained and "已说明：柱子两侧各一个（Admin，" in explained
+    assert "共 1 条记录" in per_person and "已说明：柱子两侧各一个" in per_person
