@@ -8,6 +8,7 @@ from models.checklist_roles import ChecklistRoles
 from models.checklists import FormTemplate
 from models.documents import Document
 from models.duties import CalendarEntry, Duty, Task
+from models.flag_notes import FlagNote
 from models.food_safety import FoodSafetyReport
 from models.food_samples import SampleDisposal
 from models.linking import LinkCode
@@ -40,6 +41,7 @@ __all__ = [
     "District",
     "Document",
     "Duty",
+    "FlagNote",
     "FoodSafetyReport",
     "FormTemplate",
     "Label",

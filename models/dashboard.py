@@ -27,7 +27,7 @@ from models.duties import Task, TaskState, done_late
 from models.org import School
 from models.people import Person, Role, managed_schools
 from models.periods import Period, PeriodKind
-from models.plausibility import DEFAULT_WITHIN, flagged_records
+from models.plausibility import DEFAULT_PHOTO_OLDER, DEFAULT_WITHIN, flagged_records
 from models.records import Record
 from models.recurrence import Calendar
 from models.sweep import school_figures
@@ -200,6 +200,7 @@ def school_dashboard(
     weeks: int | None = None,
     drill_every_days: int = DRILL_EVERY_DAYS,
     implausible_within: timedelta = DEFAULT_WITHIN,
+    photo_older: timedelta = DEFAULT_PHOTO_OLDER,
 ) -> Dashboard:
     """Each school's figures over the span (tasks that fell due in it up to now, trips and
     records in it), with what is open or expiring now, in the schools' order; and the weekly
@@ -301,7 +302,8 @@ def school_dashboard(
     )
     for school_id, count in records:
         figures[school_id].records = count
-    flagged_ids = flagged_records(implausible_within, *in_records).subquery()
+    flagged_query = flagged_records(implausible_within, *in_records, photo_older=photo_older)
+    flagged_ids = flagged_query.subquery()
     flagged = session.execute(
         select(flagged_ids.c.school_id, func.count()).group_by(flagged_ids.c.school_id)
     )

@@ -16,14 +16,23 @@ from models.catalogue import COLON, join_list, pick_text, translate
 from models.checklists import FormTemplate
 from models.drills import DRILL_TEMPLATE
 from models.figures import record_figures
+from models.flag_notes import FlagNote, notes_for
 from models.food_samples import SAMPLE_RETENTION, SampleKeeping, sample_keeping
 from models.health import DUTY, HEALTH_CHECK, ON_DUTY, workers_of
 from models.messages import N_, Message
 from models.org import District, School
 from models.people import Person, visible_school_ids
 from models.periods import Period
-from models.plausibility import DEFAULT_WITHIN, Implausible, flagged_clause, implausible_reasons
-from models.records import Record, Result
+from models.places import DISTANCE_LABELS, Distance
+from models.plausibility import (
+    DEFAULT_PHOTO_OLDER,
+    DEFAULT_WITHIN,
+    Implausible,
+    OldPhoto,
+    flagged_clause,
+    implausible_reasons,
+)
+from models.records import Record, Result, phone_time_differs
 from models.register_ledgers import RegisterLedger, expiry_counts
 
 # The columns an inspector reads, in order; every renderer shows these.
@@ -117,6 +126,11 @@ class LedgerRow:
     figure: str = ""
     # The cells of its section's own columns (SECTION_COLUMNS), by key.
     extra: dict[str, str] = field(default_factory=dict)
+    # The time on the phone, in the district's time, when it differs from `at` by more than
+    # a few minutes (a record kept offline, a wrong clock); else None.
+    phone_at: datetime | None = None
+    # An administrator's note explaining the flags (已说明), with who and when; "" if none.
+    explained: str = ""
 
 
 @dataclass(frozen=True)
@@ -196,12 +210,20 @@ def _flags(
     flags = []
     if implausible is not None and implausible.quick is not None:
         quick = implausible.quick
+        asset = f"{quick.asset_name} {quick.asset_code}"
+        if quick.distance is not None:
+            asset = translate(
+                locale,
+                N_("%(asset)s, %(distance)s"),
+                asset=asset,
+                distance=translate(locale, DISTANCE_LABELS[quick.distance]),
+            )
         flags.append(
             translate(
                 locale,
                 N_("Only %(seconds)d s after the same person's last record (%(asset)s)"),
                 seconds=quick.seconds,
-                asset=f"{quick.asset_name} {quick.asset_code}",
+                asset=asset,
             )
         )
     if implausible is not None and implausible.backwards is not None:
@@ -215,6 +237,21 @@ def _flags(
                 date=backwards.since,
             )
         )
+    if implausible is not None and implausible.photo is not None:
+        flags += photo_flags(implausible.photo, district, locale)
+    if record.changed_from is not None:
+        earlier = record.changed_from
+        flags.append(
+            translate(
+                locale,
+                N_(
+                    "The same person filed this label %(seconds)d s earlier with other "
+                    "answers (%(time)s)"
+                ),
+                seconds=int((record.submitted_at - earlier.submitted_at).total_seconds()),
+                time=district.local(earlier.submitted_at).strftime("%H:%M:%S"),
+            )
+        )
     if record.same_photo_as is not None:
         other = record.same_photo_as
         flags.append(
@@ -223,6 +260,97 @@ def _flags(
                 N_("Same photo as the record of %(asset)s at %(time)s"),
                 asset=f"{other.asset.name} {other.asset.code}",
                 time=district.local(other.submitted_at).strftime("%Y-%m-%d %H:%M"),
+            )
+        )
+    return flags
+
+
+def _explained(kept: FlagNote | None, district: District, locale: str) -> str:
+    """The note explaining a record's flags, with who wrote it and when, in words."""
+    if kept is None:
+        return ""
+    return translate(
+        locale,
+        N_("Explained: %(note)s (%(who)s, %(time)s)"),
+        note=kept.note,
+        who=kept.by.display_name,
+        time=district.local(kept.at).strftime("%Y-%m-%d %H:%M"),
+    )
+
+
+def explained_text(session: Session, record: Record, locale: str) -> str:
+    """The note explaining one record's flags, in words, for its own page; "" if none."""
+    return _explained(
+        notes_for(session, [record.id]).get(record.id), record.asset.school.district, locale
+    )
+
+
+def record_flags(
+    session: Session,
+    record: Record,
+    *,
+    locale: str,
+    implausible_within: timedelta = DEFAULT_WITHIN,
+    photo_older: timedelta = DEFAULT_PHOTO_OLDER,
+) -> list[str]:
+    """What looks implausible about one record, in words, for its own page (which names the
+    record sharing its photo with a link of its own)."""
+    implausible = implausible_reasons(session, [record], implausible_within, photo_older)
+    district = record.asset.school.district
+    shown = _flags(record, implausible.get(record.id), district, locale)
+    if record.same_photo_as is not None:
+        shown = shown[:-1]
+    return shown
+
+
+def previous_record_text(record: Record, locale: str) -> str:
+    """How long after the same person's previous record, at another asset, this one came and
+    where that asset lies from it; "" when there was none within the hour."""
+    if record.after_asset is None or record.after_seconds is None:
+        return ""
+    asset = f"{record.after_asset.name} {record.after_asset.code}"
+    distance = Distance(record.after_distance) if record.after_distance in DISTANCE_LABELS else None
+    if distance is None:
+        return translate(
+            locale,
+            N_("%(seconds)d s before, at %(asset)s"),
+            seconds=record.after_seconds,
+            asset=asset,
+        )
+    return translate(
+        locale,
+        N_("%(seconds)d s before, at %(asset)s (%(distance)s)"),
+        seconds=record.after_seconds,
+        asset=asset,
+        distance=translate(locale, DISTANCE_LABELS[distance]),
+    )
+
+
+def photo_flags(photo: OldPhoto, district: District, locale: str) -> list[str]:
+    """A record's photos in words, when one was captured long before it or has no time."""
+    flags = []
+    if photo.taken_at is not None:
+        minutes = photo.age_seconds // 60
+        if minutes < 120:
+            ago = translate(locale, N_("%(n)d minutes ago"), n=minutes)
+        elif minutes < 48 * 60:
+            ago = translate(locale, N_("%(n)d hours ago"), n=minutes // 60)
+        else:
+            ago = translate(locale, N_("%(n)d days ago"), n=minutes // (24 * 60))
+        taken = district.local(photo.taken_at)
+        flags.append(
+            translate(
+                locale,
+                N_("Photo taken %(ago)s (%(time)s)"),
+                ago=ago,
+                time=taken.strftime("%H:%M" if minutes < 24 * 60 else "%Y-%m-%d %H:%M"),
+            )
+        )
+    if photo.untimed:
+        flags.append(
+            translate(
+                locale,
+                N_("Photo has no capture time (perhaps from the album or a screenshot)"),
             )
         )
     return flags
@@ -267,6 +395,7 @@ def build_ledger(
     limit: int = EXPORT_LIMIT,
     offset: int = 0,
     implausible_within: timedelta = DEFAULT_WITHIN,
+    photo_older: timedelta = DEFAULT_PHOTO_OLDER,
 ) -> Ledger:
     """The ledger of one school (or, without `school`, of every school of the district the
     viewer sees, each row naming its school), oldest first, for `period` and `filters`.
@@ -305,7 +434,7 @@ def build_ledger(
     if filters.person_id is not None:
         query = query.where(Record.submitted_by_id == filters.person_id)
     if filters.flagged:
-        query = query.where(flagged_clause(implausible_within))
+        query = query.where(flagged_clause(implausible_within, photo_older))
     records = list(
         session.scalars(
             query.options(
@@ -342,8 +471,9 @@ def build_ledger(
         record_id: _message_text(message, locale)
         for record_id, message in record_figures(session, records).items()
     }
-    implausible = implausible_reasons(session, records, implausible_within)
+    implausible = implausible_reasons(session, records, implausible_within, photo_older)
     keeping = sample_keeping(session, records)
+    notes = notes_for(session, ids)
     sections: dict[str, LedgerSection] = {}
     pass_text = translate(locale, N_("Pass"))
     fail_text = translate(locale, N_("Fail"))
@@ -387,6 +517,10 @@ def build_ledger(
                 ),
                 figure=figures.get(record.id, ""),
                 extra=_sample_cells(keeping.get(record.id), locale) | _crew_cells(record, locale),
+                explained=_explained(notes.get(record.id), district, locale) if flags else "",
+                phone_at=district.local(record.phone_at).replace(tzinfo=None)
+                if record.phone_at is not None and phone_time_differs(record)
+                else None,
             )
         )
     people = [

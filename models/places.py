@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -13,6 +14,33 @@ from models.org import Location, School
 from models.paging import PAGE_SIZE, Page, page_of
 
 PLACE_MAX = {"building": 100, "floor": 20, "room": 100}
+
+
+class Distance(enum.StrEnum):
+    """How far apart two assets lie in a school, from their places."""
+
+    SAME_FLOOR = "same_floor"
+    OTHER_FLOOR = "other_floor"
+    OTHER_BUILDING = "other_building"
+
+
+DISTANCE_LABELS = {
+    Distance.SAME_FLOOR: N_("same floor"),
+    Distance.OTHER_FLOOR: N_("another floor"),
+    Distance.OTHER_BUILDING: N_("another building"),
+}
+
+
+def distance_between(first: Location | None, second: Location | None) -> Distance | None:
+    """Same floor, another floor or another building; None when a place is not known (an
+    asset with no place, or a floor left blank in the same building)."""
+    if first is None or second is None:
+        return None
+    if first.school_id != second.school_id or first.building != second.building:
+        return Distance.OTHER_BUILDING
+    if not first.floor or not second.floor:
+        return None
+    return Distance.SAME_FLOOR if first.floor == second.floor else Distance.OTHER_FLOOR
 
 
 def _locations(school: School) -> Select[Location]:

@@ -1,6 +1,7 @@
 """Records that look implausible: flagged on the ledger and counted on the dashboard, never
 refused. The same person filing at another asset a few seconds after their last record (a desk
-walking a photocopied label sheet), or a meter reading below the reading before it.
+walking a photocopied label sheet), a meter reading below the reading before it, or a photo
+captured long before its record arrived or with no capture time at all (album, screenshot).
 
 Read from what each record keeps when filed (the asset of the person's previous record, when
 another, and the seconds between: models.records), against the threshold of the day, so a
@@ -9,8 +10,8 @@ changed threshold applies to every record and the dashboard counts without pairi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, CompoundSelect, and_, func, or_, select, union
@@ -19,21 +20,70 @@ from sqlalchemy.orm import Session, aliased
 from models.assets import Asset, AssetKind
 from models.checklists import FormTemplate
 from models.meters import METER_READING, READING, REPLACED, consumption_for
+from models.places import Distance
 from models.records import Record
 
 # What the config's ledgers.implausible_within_seconds defaults to.
 DEFAULT_WITHIN = timedelta(seconds=30)
+# What the config's ledgers.photo_older_than_minutes defaults to.
+DEFAULT_PHOTO_OLDER = timedelta(minutes=60)
+
+
+# How many times the configured gap (for the same floor, or places not known) the walk to an
+# asset on another floor, or in another building, may take: 30 s, 60 s and 180 s by default.
+WALK_FACTORS = {
+    Distance.SAME_FLOOR: 1,
+    Distance.OTHER_FLOOR: 2,
+    Distance.OTHER_BUILDING: 6,
+}
+
+
+def quick_threshold(within: timedelta, distance: str | None) -> int:
+    """The seconds under which a record after another asset at `distance` looks too quick."""
+    factor = WALK_FACTORS.get(Distance(distance), 1) if distance in WALK_FACTORS else 1
+    return int(within.total_seconds()) * factor
+
+
+def quick_clause(within: timedelta) -> ColumnElement[bool] | None:
+    """A record filed too soon after the same person's at another asset, for its distance."""
+    if within.total_seconds() <= 0:
+        return None
+    return or_(
+        and_(
+            or_(
+                Record.after_distance.is_(None),
+                Record.after_distance.not_in([Distance.OTHER_FLOOR, Distance.OTHER_BUILDING]),
+            ),
+            Record.after_seconds < quick_threshold(within, None),
+        ),
+        *(
+            and_(
+                Record.after_distance == distance.value,
+                Record.after_seconds < quick_threshold(within, distance),
+            )
+            for distance in (Distance.OTHER_FLOOR, Distance.OTHER_BUILDING)
+        ),
+    )
+
+
+def photo_clause(older: timedelta = DEFAULT_PHOTO_OLDER) -> ColumnElement[bool] | None:
+    """A record with a photo captured more than `older` before it arrived, or a photo with no
+    capture time (None when the check is off: `older` of 0)."""
+    seconds = int(older.total_seconds())
+    if seconds <= 0:
+        return None
+    return or_(Record.photo_age_seconds > seconds, Record.photos_untimed > 0)
 
 
 def _meter_templates() -> Any:
     return select(FormTemplate.id).where(FormTemplate.key == METER_READING)
 
 
-def implausible_clause(within: timedelta = DEFAULT_WITHIN) -> ColumnElement[bool]:
+def implausible_clause(
+    within: timedelta = DEFAULT_WITHIN, photo_older: timedelta = DEFAULT_PHOTO_OLDER
+) -> ColumnElement[bool]:
     """Whether a Record row is implausible, for a query's WHERE: what `implausible_reasons`
     finds, counted in the database (the ledger's "flagged only", the dashboard's figure)."""
-    seconds = int(within.total_seconds())
-    quick = Record.after_seconds < seconds
     before = aliased(Record)
     previous_reading = (
         select(before.answers[READING].as_float())
@@ -55,29 +105,45 @@ def implausible_clause(within: timedelta = DEFAULT_WITHIN) -> ColumnElement[bool
         func.coalesce(Record.answers[REPLACED].as_string(), "") != "yes",
         Record.answers[READING].as_float() < previous_reading,
     )
-    clause = backwards if seconds <= 0 else or_(quick, backwards)
-    return clause
+    clauses = [backwards, Record.changed_from_id.is_not(None)]
+    quick = quick_clause(within)
+    if quick is not None:
+        clauses.append(quick)
+    photo = photo_clause(photo_older)
+    if photo is not None:
+        clauses.append(photo)
+    return or_(*clauses)
 
 
-def flagged_records(within: timedelta, *where: ColumnElement[bool]) -> CompoundSelect:
+def flagged_records(
+    within: timedelta,
+    *where: ColumnElement[bool],
+    photo_older: timedelta = DEFAULT_PHOTO_OLDER,
+) -> CompoundSelect:
     """The (id, school_id) of the records among `where` that the ledger flags, as a union of
     one narrow query per rule, each along an index of its own (the same photo, the quick
     succession, a meter's readings): a district's year is counted without reading its records,
     which one query of `flagged_clause` would."""
-    seconds = int(within.total_seconds())
     rows = select(Record.id, Record.school_id).where(*where)
     parts = [
         rows.where(Record.same_photo_as_id.is_not(None)),
-        rows.where(implausible_clause(timedelta(0))),
+        rows.where(Record.changed_from_id.is_not(None)),
+        rows.where(implausible_clause(timedelta(0), timedelta(0))),
     ]
-    if seconds > 0:
-        parts.append(rows.where(Record.after_seconds < seconds))
+    quick = quick_clause(within)
+    if quick is not None:
+        parts.append(rows.where(Record.after_seconds.is_not(None), quick))
+    photo = photo_clause(photo_older)
+    if photo is not None:
+        parts.append(rows.where(photo))
     return union(*parts)
 
 
-def flagged_clause(within: timedelta = DEFAULT_WITHIN) -> ColumnElement[bool]:
+def flagged_clause(
+    within: timedelta = DEFAULT_WITHIN, photo_older: timedelta = DEFAULT_PHOTO_OLDER
+) -> ColumnElement[bool]:
     """A record the ledger flags: the same photo as another record, or implausible."""
-    return or_(Record.same_photo_as_id.is_not(None), implausible_clause(within))
+    return or_(Record.same_photo_as_id.is_not(None), implausible_clause(within, photo_older))
 
 
 @dataclass(frozen=True)
@@ -87,6 +153,7 @@ class QuickSuccession:
     asset_code: str
     asset_name: str
     seconds: int
+    distance: Distance | None = None
 
 
 @dataclass(frozen=True)
@@ -99,13 +166,43 @@ class Backwards:
 
 
 @dataclass(frozen=True)
+class OldPhoto:
+    """A photo captured long before its record arrived (`taken_at`, UTC), or photos with no
+    capture time at all (`untimed`, how many)."""
+
+    taken_at: datetime | None = None
+    age_seconds: int = 0
+    untimed: int = 0
+
+
+@dataclass(frozen=True)
 class Implausible:
     quick: QuickSuccession | None = None
     backwards: Backwards | None = None
+    photo: OldPhoto | None = None
+
+
+def _old_photo(record: Record, older: timedelta) -> OldPhoto | None:
+    """What the record keeps of its photos' capture times, when it reads as implausible."""
+    limit = older.total_seconds()
+    if limit <= 0:
+        return None
+    age = record.photo_age_seconds
+    old = age is not None and age > limit
+    if not old and not record.photos_untimed:
+        return None
+    return OldPhoto(
+        taken_at=record.submitted_at - timedelta(seconds=age) if old and age else None,
+        age_seconds=(age or 0) if old else 0,
+        untimed=record.photos_untimed or 0,
+    )
 
 
 def implausible_reasons(
-    session: Session, records: Sequence[Record], within: timedelta = DEFAULT_WITHIN
+    session: Session,
+    records: Sequence[Record],
+    within: timedelta = DEFAULT_WITHIN,
+    photo_older: timedelta = DEFAULT_PHOTO_OLDER,
 ) -> dict[int, Implausible]:
     """Why each implausible record among `records` is flagged, by record id; reads nothing
     before the records but each meter's one reading before them."""
@@ -119,9 +216,11 @@ def implausible_reasons(
                 last=consumption.last,
                 since=consumption.since or "",
             )
-            found[record_id] = Implausible(
-                quick=found.get(record_id, Implausible()).quick, backwards=backwards
-            )
+            found[record_id] = replace(found.get(record_id, Implausible()), backwards=backwards)
+    for record in records:
+        photo = _old_photo(record, photo_older)
+        if photo is not None:
+            found[record.id] = replace(found.get(record.id, Implausible()), photo=photo)
     return found
 
 
@@ -130,18 +229,18 @@ def _quick_successions(
 ) -> dict[int, QuickSuccession]:
     """From what each record keeps of the person's previous one (models.records)."""
     quick = {
-        r.id: (r.after_asset_id, r.after_seconds)
+        r.id: (r.after_asset_id, r.after_seconds, r.after_distance)
         for r in records
         if r.after_asset_id is not None
         and r.after_seconds is not None
-        and r.after_seconds < within.total_seconds()
+        and r.after_seconds < quick_threshold(within, r.after_distance)
     }
     assets = (
         {
             a.id: a
             for a in session.scalars(
                 select(Asset).where(
-                    Asset.id.in_(sorted({asset_id for asset_id, _ in quick.values()}))
+                    Asset.id.in_(sorted({asset_id for asset_id, _, _ in quick.values()}))
                 )
             )
         }
@@ -149,7 +248,12 @@ def _quick_successions(
         else {}
     )
     return {
-        record_id: QuickSuccession(assets[asset_id].code, assets[asset_id].name, seconds)
-        for record_id, (asset_id, seconds) in quick.items()
+        record_id: QuickSuccession(
+            assets[asset_id].code,
+            assets[asset_id].name,
+            seconds,
+            Distance(distance) if distance in WALK_FACTORS else None,
+        )
+        for record_id, (asset_id, seconds, distance) in quick.items()
         if asset_id in assets
     }

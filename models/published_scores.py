@@ -18,7 +18,7 @@ from models.messages import N_, DomainError, Message
 from models.org import District, School
 from models.people import Person, visible_school_ids
 from models.periods import Period, PeriodKind
-from models.plausibility import DEFAULT_WITHIN
+from models.plausibility import DEFAULT_PHOTO_OLDER, DEFAULT_WITHIN
 from models.score import (
     INDICATORS,
     Figures,
@@ -68,6 +68,7 @@ def publish_scores(
     *,
     now: datetime,
     implausible_within: timedelta = DEFAULT_WITHIN,
+    photo_older: timedelta = DEFAULT_PHOTO_OLDER,
 ) -> PublishedScore:
     """Freeze every school of the district's score for the period as it stands now; only the
     district's administrators may. An earlier publication of the period stays, as history."""
@@ -87,6 +88,7 @@ def publish_scores(
         now,
         by_duty=True,
         implausible_within=implausible_within,
+        photo_older=photo_older,
     )
     ranked = rank([(s, compute_score(s.id, figures[s.id], scheme)) for s in schools])
     row = PublishedScore(

@@ -30,7 +30,7 @@ from models.health import judge_roster
 from models.messages import N_, DomainError, Message, SubmissionInvalid
 from models.meters import reading_errors
 from models.notifications import Severity, notify, school_admins
-from models.org import District, School
+from models.org import District, Location, School
 from models.people import Person, can_see_school, visible_school_ids
 from models.photos import (
     Photo,
@@ -42,6 +42,7 @@ from models.photos import (
     process_photo,
     store_photo,
 )
+from models.places import distance_between
 from models.staff import people_at_school, school_roles
 from models.supplier_licences import supplier_refusals
 from models.suppliers import suppliers_for
@@ -96,6 +97,16 @@ class Record(Base):
             sqlite_where=text("after_seconds IS NOT NULL"),
             postgresql_where=text("after_seconds IS NOT NULL"),
         ),
+        # The records with an old photo or one without a capture time, counted along it.
+        Index(
+            "ix_record_photo_school_id_submitted_at",
+            "school_id",
+            "submitted_at",
+            "photo_age_seconds",
+            "photos_untimed",
+            sqlite_where=text("photo_age_seconds IS NOT NULL OR photos_untimed > 0"),
+            postgresql_where=text("photo_age_seconds IS NOT NULL OR photos_untimed > 0"),
+        ),
         # A person's previous record, found when they file the next (`_follow_previous`).
         Index("ix_record_submitted_by_id_submitted_at", "submitted_by_id", "submitted_at"),
     )
@@ -120,6 +131,21 @@ class Record(Base):
     # so the dashboard counts it without comparing every record with the one before.
     after_asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id"))
     after_seconds: Mapped[int | None]
+    # Where that asset lies from this one (models.places.Distance; None: not known), so the
+    # quick succession's threshold grows with the walk between them.
+    after_distance: Mapped[str | None] = mapped_column(String(16))
+    after_asset: Mapped[Asset | None] = relationship(foreign_keys=[after_asset_id])
+    # How long before the record arrived its oldest photo was captured (None: no photo with a
+    # capture time), and how many of its photos have no capture time at all (an album picture
+    # or a screenshot): flagged by models.plausibility against the threshold of the day.
+    photo_age_seconds: Mapped[int | None]
+    photos_untimed: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    # The same person's record of the same label less than a minute before, when its answers
+    # differ from this one's (answers tried until they pass): flagged (models.plausibility).
+    changed_from_id: Mapped[int | None] = mapped_column(ForeignKey("record.id"))
+    # The time on the phone when the person submitted (the form's script, kept in a draft or
+    # a retry), beside submitted_at, the server's time when it arrived; None if not believable.
+    phone_at: Mapped[datetime | None]
 
     asset: Mapped[Asset] = relationship(foreign_keys=[asset_id])
     template: Mapped[FormTemplate] = relationship(lazy="joined")
@@ -129,7 +155,12 @@ class Record(Base):
         cascade="all, delete-orphan",
         lazy="selectin",
     )
-    same_photo_as: Mapped[Record | None] = relationship(remote_side=[id], lazy="selectin")
+    same_photo_as: Mapped[Record | None] = relationship(
+        remote_side=[id], foreign_keys=[same_photo_as_id], lazy="selectin"
+    )
+    changed_from: Mapped[Record | None] = relationship(
+        remote_side=[id], foreign_keys=[changed_from_id], lazy="selectin"
+    )
 
     @property
     def passed(self) -> bool:
@@ -172,6 +203,7 @@ def submit_record(
     store: PhotoStore,
     keep_exif: bool = False,
     repeat_confirmed: bool = False,
+    phone_time: str | None = None,
 ) -> Submission:
     """File a record with its photos in the caller's transaction; the same key files it once.
 
@@ -267,6 +299,7 @@ def submit_record(
                 submitted_at=now,
                 channel=channel,
                 idempotency_key=key,
+                phone_at=phone_moment(phone_time, now),
             )
             session.add(record)
             positions: dict[str, int] = {}
@@ -280,8 +313,10 @@ def submit_record(
                     record.photos.append(
                         RecordPhoto(photo=stored, item_key=item_key, position=position)
                     )
+            _note_photo_times(record, [taken for _, _, taken in processed], now, channel)
             session.flush()
             _follow_previous(session, record)
+            _note_changed_answers(session, record)
             _flag_same_photo(session, record, now)
             complete_tasks(
                 session,
@@ -396,7 +431,8 @@ AFTER_WITHIN = timedelta(hours=1)
 def _follow_previous(session: Session, record: Record) -> None:
     """Note the asset and gap when the person's previous record was at another asset."""
     previous = session.execute(
-        select(Record.asset_id, Record.submitted_at)
+        select(Record.asset_id, Record.submitted_at, Asset.location_id)
+        .join(Asset, Asset.id == Record.asset_id)
         .where(
             Record.submitted_by_id == record.submitted_by_id,
             Record.id != record.id,
@@ -409,6 +445,77 @@ def _follow_previous(session: Session, record: Record) -> None:
     if previous is not None and previous.asset_id != record.asset_id:
         record.after_asset_id = previous.asset_id
         record.after_seconds = int((record.submitted_at - previous.submitted_at).total_seconds())
+        there = session.get(Location, previous.location_id) if previous.location_id else None
+        distance = distance_between(record.asset.location, there)
+        record.after_distance = distance.value if distance is not None else None
+
+
+# The phone's time is believed up to a minute ahead of the server and a week behind it
+# (a record kept offline that long); anything else is a wrong clock or a forged field.
+PHONE_AHEAD = timedelta(minutes=1)
+PHONE_BEHIND = timedelta(days=7)
+# The record page and the ledger show the phone's time beside the server's beyond this.
+PHONE_DIFFERS = timedelta(minutes=5)
+
+
+def phone_moment(sent: str | None, now: datetime) -> datetime | None:
+    """The phone's time as sent (ISO 8601 with an offset, as a script's toISOString()), in
+    UTC; None when missing, unreadable, or not within a week behind to a minute ahead. Never
+    refused: the person cannot fix their phone's field."""
+    if not sent:
+        return None
+    try:
+        moment = datetime.fromisoformat(sent.strip()[:40])
+    except ValueError:
+        return None
+    if moment.tzinfo is None or not now - PHONE_BEHIND <= moment <= now + PHONE_AHEAD:
+        return None
+    return moment.astimezone(UTC)
+
+
+def phone_time_differs(record: Record) -> bool:
+    """Whether the phone's time and the server's are far enough apart to show both."""
+    return (
+        record.phone_at is not None and abs(record.submitted_at - record.phone_at) > PHONE_DIFFERS
+    )
+
+
+# A second record of the same label by the same person this soon, with other answers, reads
+# as answers tried until they pass.
+CHANGED_WITHIN = timedelta(minutes=1)
+
+
+def _note_changed_answers(session: Session, record: Record) -> None:
+    """Keep the same person's record of the same label under a minute before, if it differs."""
+    previous = session.scalar(
+        select(Record)
+        .where(
+            Record.submitted_by_id == record.submitted_by_id,
+            Record.asset_id == record.asset_id,
+            Record.id != record.id,
+            Record.submitted_at <= record.submitted_at,
+            Record.submitted_at > record.submitted_at - CHANGED_WITHIN,
+        )
+        .order_by(Record.submitted_at.desc(), Record.id.desc())
+        .limit(1)
+    )
+    if previous is not None and (
+        previous.answers != record.answers or previous.template_id != record.template_id
+    ):
+        record.changed_from = previous
+
+
+def _note_photo_times(
+    record: Record, taken: Sequence[datetime | None], now: datetime, channel: Channel
+) -> None:
+    """Keep how long before arrival the oldest photo was captured, and how many have no time.
+
+    A photo sent to the bot never has one (Telegram strips EXIF from the photos it takes), so
+    only the web form's count them: flagging every bot record would hide the ones that matter.
+    """
+    ages = [int((now - t).total_seconds()) for t in taken if t is not None]
+    record.photo_age_seconds = max(0, max(ages)) if ages else None
+    record.photos_untimed = sum(1 for t in taken if t is None) if channel == Channel.WEB else 0
 
 
 def _flag_same_photo(session: Session, record: Record, now: datetime) -> None:

@@ -32,7 +32,12 @@ from models.messages import N_, DomainError, Message
 from models.org import District, School
 from models.people import Person, visible_school_ids
 from models.periods import Period, PeriodKind
-from models.plausibility import DEFAULT_WITHIN, flagged_clause, flagged_records
+from models.plausibility import (
+    DEFAULT_PHOTO_OLDER,
+    DEFAULT_WITHIN,
+    flagged_clause,
+    flagged_records,
+)
 from models.records import Record
 from models.trips import Trip, TripStatus
 
@@ -298,6 +303,7 @@ def school_figures(
     *,
     by_duty: bool = False,
     implausible_within: timedelta = DEFAULT_WITHIN,
+    photo_older: timedelta = DEFAULT_PHOTO_OLDER,
 ) -> dict[int, Figures]:
     """Each school's figures for the period, up to `now`: counted per indicator in one
     grouped query each, across all the schools; with `by_duty`, the tasks per duty kind too
@@ -352,7 +358,9 @@ def school_figures(
         Record.submitted_at >= start,
         Record.submitted_at < end,
     )
-    flagged_ids = flagged_records(implausible_within, *in_records).subquery()
+    flagged_ids = flagged_records(
+        implausible_within, *in_records, photo_older=photo_older
+    ).subquery()
     flagged: dict[int, int] = dict(
         session.execute(
             select(flagged_ids.c.school_id, func.count()).group_by(flagged_ids.c.school_id)
@@ -491,6 +499,7 @@ def district_ranking(
     now: datetime,
     *,
     implausible_within: timedelta = DEFAULT_WITHIN,
+    photo_older: timedelta = DEFAULT_PHOTO_OLDER,
 ) -> list[Ranked]:
     """Every school of the district the viewer may see, scored and ranked."""
     schools = list(
@@ -501,7 +510,14 @@ def district_ranking(
         )
     )
     figures = school_figures(
-        session, schools, period, district, scheme, now, implausible_within=implausible_within
+        session,
+        schools,
+        period,
+        district,
+        scheme,
+        now,
+        implausible_within=implausible_within,
+        photo_older=photo_older,
     )
     return rank([(s, compute_score(s.id, figures[s.id], scheme)) for s in schools])
 
@@ -514,6 +530,7 @@ def school_score(
     now: datetime,
     *,
     implausible_within: timedelta = DEFAULT_WITHIN,
+    photo_older: timedelta = DEFAULT_PHOTO_OLDER,
 ) -> tuple[Score, Figures]:
     figures = school_figures(
         session,
@@ -524,6 +541,7 @@ def school_score(
         now,
         by_duty=True,
         implausible_within=implausible_within,
+        photo_older=photo_older,
     )
     return compute_score(school.id, figures[school.id], scheme), figures[school.id]
 
@@ -550,6 +568,7 @@ def losses(
     now: datetime,
     *,
     implausible_within: timedelta = DEFAULT_WITHIN,
+    photo_older: timedelta = DEFAULT_PHOTO_OLDER,
 ) -> dict[str, list[Loss]]:
     """Per indicator, the tasks, actions, trips and records that lost its points (the first
     MAX_LOSSES of each, oldest first)."""
@@ -625,7 +644,7 @@ def losses(
             .join(FormTemplate, FormTemplate.id == Record.template_id)
             .where(
                 Record.school_id == school.id,
-                flagged_clause(implausible_within),
+                flagged_clause(implausible_within, photo_older),
                 Record.submitted_at >= start,
                 Record.submitted_at < end,
             )

@@ -117,6 +117,10 @@ class LedgerSettings:
     # A record filed by the same person at another asset less than this many seconds after
     # their last one is flagged implausible on the ledger (0: never).
     implausible_within_seconds: int = 30
+    # A record whose photo was captured more than this many minutes before it arrived (an old
+    # photo from the album) is flagged too; a photo with no capture time at all always is
+    # (0: never, for either).
+    photo_older_than_minutes: int = 60
 
 
 @dataclass
@@ -200,6 +204,8 @@ def _check_values(settings: Settings) -> None:
     _check_score(settings.score)
     if settings.ledgers.implausible_within_seconds < 0:
         raise ConfigError("ledgers.implausible_within_seconds must be 0 or more")
+    if settings.ledgers.photo_older_than_minutes < 0:
+        raise ConfigError("ledgers.photo_older_than_minutes must be 0 or more")
     for name in ("public_per_label_per_hour", "public_per_address_per_day"):
         if getattr(settings.reports, name) < 1:
             raise ConfigError(f"reports.{name} must be at least 1")

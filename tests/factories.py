@@ -553,7 +553,14 @@ def file_check(
         asset=asset,
         template=template_for(session, template_key),
         answers=EXTINGUISHER_OK if answers is None else answers,
-        uploads=[Upload("photo", photo or distinct_jpeg(key, (200, 150)))],
+        # Taken as it is filed, as a phone's camera photo is.
+        uploads=[
+            Upload(
+                "photo",
+                photo or distinct_jpeg(key, (200, 150)),
+                taken_at=clock.now().isoformat(),
+            )
+        ],
         key=key,
         channel=Channel.WEB,
         clock=clock,

@@ -96,6 +96,12 @@ def implausible_within() -> timedelta:
     return timedelta(seconds=settings().ledgers.implausible_within_seconds)
 
 
+def photo_older_than() -> timedelta:
+    """How long before its record a photo may have been captured before the record looks
+    implausible (config ledgers.photo_older_than_minutes; 0: never)."""
+    return timedelta(minutes=settings().ledgers.photo_older_than_minutes)
+
+
 def report_limits() -> ReportLimits:
     """How many reports without an account are taken (config [reports])."""
     reports = settings().reports

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -17,10 +19,12 @@ from models.records import (
     NotAllowed,
     Record,
     Upload,
+    phone_time_differs,
     submit_record,
 )
 from tests.factories import (
     EXTINGUISHER_OK,
+    distinct_jpeg,
     jpeg_bytes,
     make_asset,
     make_person,
@@ -286,3 +290,41 @@ def test_the_same_form_sent_again_with_other_answers_is_refused_not_dropped(
             session, clock, store, teacher, bus, "bus_trip", {**departure, "children_got_off": "11"}
         )
     assert _records(session) == 1
+
+
+def test_the_phone_time_is_kept_beside_the_servers_only_when_believable(
+    session: Session, clock: SettableClock, store: PhotoStore
+) -> None:
+    school = make_school(session, "S1")
+    inspector = make_person(session, clock, school)
+    asset = make_asset(session, clock, school)
+    now = clock.now()
+
+    def filed(key: str, sent: str | None) -> Record:
+        clock.advance(timedelta(hours=1))
+        return submit_record(
+            session,
+            actor=inspector,
+            asset=asset,
+            template=template_for(session, "extinguisher_monthly"),
+            answers=EXTINGUISHER_OK,
+            uploads=[Upload("photo", distinct_jpeg(key, (200, 150)))],
+            key=key,
+            channel=Channel.WEB,
+            clock=clock,
+            store=store,
+            repeat_confirmed=True,
+            phone_time=sent,
+        ).record
+
+    offline = filed("phone-0001", (now - timedelta(hours=2)).isoformat())
+    close = filed("phone-0002", (now + timedelta(hours=2, minutes=-2)).isoformat())
+    ahead = filed("phone-0003", (now + timedelta(hours=3, minutes=2)).isoformat())
+    old = filed("phone-0004", (now - timedelta(days=8)).isoformat())
+    garbled = filed("phone-0005", "yesterday")
+    naive = filed("phone-0006", (now + timedelta(hours=6)).replace(tzinfo=None).isoformat())
+
+    assert offline.phone_at == now - timedelta(hours=2)
+    assert phone_time_differs(offline)
+    assert close.phone_at is not None and not phone_time_differs(close)
+    assert [r.phone_at for r in (ahead, old, garbled, naive)] == [None] * 4

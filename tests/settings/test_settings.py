@@ -66,6 +66,10 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
             "ledgers.implausible_within_seconds must be 0 or more",
         ),
         (
+            "[ledgers]\nphoto_older_than_minutes = -1\n",
+            "ledgers.photo_older_than_minutes must be 0 or more",
+        ),
+        (
             "[reports]\npublic_per_label_per_hour = 0\n",
             "reports.public_per_label_per_hour must be at least 1",
         ),

@@ -375,7 +375,7 @@ def test_an_implausible_record_is_flagged_in_words_on_screen_in_excel_and_in_the
     file_check(session, clock, store, desk, second, "desk-0002")
     session.commit()
     auth.login("admin")
-    words = "距同一人上一条记录（一楼东侧灭火器 MHQ-001）仅 12 秒"
+    words = "距同一人上一条记录（一楼东侧灭火器 MHQ-001，同一楼层）仅 12 秒"
 
     html = client.get(f"/ledger/S1?{MARCH}&flagged=1").get_data(as_text=True)
     sheet = load_workbook(io.BytesIO(client.get(f"/ledger/S1/excel?{MARCH}").data)).worksheets[0]

@@ -23,6 +23,7 @@ from tests.conftest import Auth
 from tests.factories import (
     EXTINGUISHER_OK,
     distinct_jpeg,
+    file_check,
     jpeg_bytes,
     make_asset,
     make_person,
@@ -166,3 +167,163 @@ def test_photos_show_when_the_data_folder_is_a_relative_path(
     assert client.get(thumb, buffered=True).status_code == 200
     assert client.get(full, buffered=True).status_code == 200
     assert any((tmp_path / "var" / "data").rglob("*.jpg"))
+
+
+def test_the_record_page_says_when_its_photo_was_taken_long_before_or_has_no_time(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session, "S1")
+    make_person(session, clock, school)
+    old = make_asset(session, clock, school)
+    untimed = make_asset(session, clock, school, code="MHQ-002", name="二楼西侧灭火器")
+    session.commit()
+    auth.login("inspector")
+    taken = (clock.now() - timedelta(hours=3)).isoformat()
+
+    pages = []
+    for asset, more in ((old, {"photo__taken_at": taken}), (untimed, {})):
+        response = submit_form(
+            client,
+            asset.current_label.token,
+            "extinguisher_monthly",
+            {**EXTINGUISHER_OK, **more},
+            {"photo": jpeg_bytes((300, 200))},
+        )
+        pages.append(client.get(response.headers["Location"]).get_data(as_text=True))
+
+    assert re.search(r"照片拍摄于 3 小时前（\d\d:\d\d）", pages[0])
+    assert "照片没有拍摄时间（可能来自相册或截图）" in pages[1]
+    assert "照片没有拍摄时间" not in pages[0]
+
+
+def test_the_record_page_says_the_same_label_was_filed_a_moment_ago_with_other_answers(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session, "S1")
+    make_person(session, clock, school)
+    asset = make_asset(session, clock, school)
+    session.commit()
+    auth.login("inspector")
+
+    pages = []
+    for answers in ({**EXTINGUISHER_OK, "gauge_green": "fail"}, EXTINGUISHER_OK):
+        response = submit_form(
+            client,
+            asset.current_label.token,
+            "extinguisher_monthly",
+            answers,
+            {"photo": jpeg_bytes((300, 200), color="red" if pages else "blue")},
+        )
+        pages.append(client.get(response.headers["Location"]).get_data(as_text=True))
+        clock.advance(timedelta(seconds=20))
+
+    assert "提交过不同的答案" not in pages[0]
+    assert re.search(r"同一人 20 秒前在此标签提交过不同的答案（\d\d:\d\d:\d\d）", pages[1])
+
+
+def test_the_record_page_shows_the_time_and_walk_since_the_same_persons_previous_record(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session, "S1")
+    make_person(session, clock, school)
+    first = make_asset(session, clock, school)
+    upstairs = make_asset(session, clock, school, code="MHQ-002", name="二楼西侧灭火器")
+    assert upstairs.location is not None
+    upstairs.location.floor = "2层"
+    session.commit()
+    auth.login("inspector")
+
+    pages = []
+    for n, asset in enumerate((first, upstairs)):
+        response = submit_form(
+            client,
+            asset.current_label.token,
+            "extinguisher_monthly",
+            EXTINGUISHER_OK,
+            {"photo": jpeg_bytes((300, 200), color=("red", "blue")[n])},
+        )
+        pages.append(client.get(response.headers["Location"]).get_data(as_text=True))
+        clock.advance(timedelta(seconds=45))
+
+    assert 'id="previous"' not in pages[0]
+    assert "45 秒前，在一楼东侧灭火器 MHQ-001（不同楼层）" in pages[1]
+    assert "距同一人上一条记录（一楼东侧灭火器 MHQ-001，不同楼层）仅 45 秒" in pages[1]
+
+
+def test_the_phone_time_shows_beside_the_servers_when_they_differ_by_minutes(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session, "S1")
+    make_person(session, clock, school)
+    make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    kept = make_asset(session, clock, school)
+    live = make_asset(session, clock, school, code="MHQ-002", name="二楼西侧灭火器")
+    session.commit()
+    auth.login("inspector")
+    form_page = client.get(f"/s/{kept.current_label.token}/record/extinguisher_monthly")
+
+    pages = []
+    for n, (asset, ago) in enumerate(((kept, timedelta(hours=2)), (live, timedelta(minutes=3)))):
+        response = submit_form(
+            client,
+            asset.current_label.token,
+            "extinguisher_monthly",
+            {**EXTINGUISHER_OK, "phone_time": (clock.now() - ago).isoformat()},
+            {"photo": jpeg_bytes((300, 200), color=("red", "blue")[n])},
+        )
+        pages.append(client.get(response.headers["Location"]).get_data(as_text=True))
+    client.post(
+        "/logout",
+        data={"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', pages[1]).group(1)},
+    )
+    auth.login("admin")
+    ledger = client.get("/ledger/S1").get_data(as_text=True)
+
+    assert 'name="phone_time"' in form_page.get_data(as_text=True)
+    assert 'id="phone-time"' in pages[0] and "手机上的时间" in pages[0]
+    assert 'id="phone-time"' not in pages[1]  # three minutes apart: one time is enough
+    assert ledger.count("手机时间：") == 1
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def test_an_administrator_marks_a_flag_explained_and_sees_flags_per_person(
+    app: Flask, client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    store = app.extensions["houqin.photos"]
+    school = make_school(session, "S1")
+    desk = make_person(session, clock, school, username="desk")
+    other = make_person(session, clock, school, username="other")
+    make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    first = make_asset(session, clock, school)
+    second = make_asset(session, clock, school, code="MHQ-002", name="二楼西侧灭火器")
+    for person, prefix in ((desk, "desk"), (other, "other")):
+        file_check(session, clock, store, person, first, f"{prefix}-0001")
+        clock.advance(timedelta(seconds=5))
+        quick = file_check(session, clock, store, person, second, f"{prefix}-0002")
+        clock.advance(timedelta(minutes=5))
+    session.commit()
+
+    auth.login("desk")
+    own = client.get(f"/records/{quick.id - 2}")
+    refused = client.post(
+        f"/records/{quick.id - 2}",
+        data={"csrf_token": _csrf(own.get_data(as_text=True)), "note": "我"},
+    )
+    client.post("/logout", data={"csrf_token": _csrf(own.get_data(as_text=True))})
+    auth.login("admin")
+    page = client.get(f"/records/{quick.id}").get_data(as_text=True)
+    blank = client.post(f"/records/{quick.id}", data={"csrf_token": _csrf(page), "note": " "})
+    done = client.post(
+        f"/records/{quick.id}", data={"csrf_token": _csrf(page), "note": "柱子两侧各一个"}
+    )
+    explained = client.get(done.headers["Location"]).get_data(as_text=True)
+    per_person = client.get(f"/ledger/S1?flagged=1&person={other.id}").get_data(as_text=True)
+
+    assert "标为已说明" not in own.get_data(as_text=True) and refused.status_code == 403
+    assert "标为已说明" in page
+    assert blank.status_code == 422 and 'id="note-error"' in blank.get_data(as_text=True)
+    assert "仅 5 秒" in explained and "已说明：柱子两侧各一个（Admin，" in explained
+    assert "共 1 条记录" in per_person and "已说明：柱子两侧各一个" in per_person

@@ -179,6 +179,7 @@ def show_district() -> str | Response:
         now=now,
         drill_every_days=scheme.drill_every_days,
         implausible_within=db.implausible_within(),
+        photo_older=db.photo_older_than(),
     )
     scores = scores_beside(board.schools, span, scheme)
     return render_template(
@@ -223,6 +224,7 @@ def show_school(school_code: str) -> str:
         now=now,
         drill_every_days=scheme.drill_every_days,
         implausible_within=db.implausible_within(),
+        photo_older=db.photo_older_than(),
     )
     scores = scores_beside(board.schools, span, scheme)
     rows = dash.unreported(db.session(), [school], span, now=now, limit=10)

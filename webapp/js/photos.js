@@ -168,12 +168,20 @@
     Promise.all(work).then(function () { send(form, data); }, function () { form.submit(); });
   }
 
+  /* The phone's time at the first tap on submit, kept through a retry or a kept draft: the
+     record shows it beside the server's time when the two differ. */
+  function stamp(form) {
+    var field = form.querySelector("input[name=phone_time]");
+    if (field && !field.value) field.value = new Date().toISOString();
+  }
+
   function watch(form) {
     form.addEventListener("submit", function (event) {
       var submitter = event.submitter;
       if (form.busy) { event.preventDefault(); return; }
       // 全部合格 and the like refill the form: nothing to prepare, the plain post will do.
       if (submitter && submitter.hasAttribute("formnovalidate")) { form.busy = true; return; }
+      stamp(form);
       event.preventDefault();
       form.busy = true;
       buttons(form, true);

@@ -101,6 +101,7 @@ def _ledger(school_code: str | None, page: int | None = None) -> tuple[Ledger, S
         filters=_filters(),
         locale=current_locale(),
         implausible_within=db.implausible_within(),
+        photo_older=db.photo_older_than(),
         **({"offset": (page - 1) * PER_PAGE, "limit": PER_PAGE} if page else {}),
     )
     return ledger, school, error
@@ -286,6 +287,7 @@ def _pack(school_code: str) -> tuple[Ledger, list[RegisterLedger], School | None
         period=period,
         locale=current_locale(),
         implausible_within=db.implausible_within(),
+        photo_older=db.photo_older_than(),
     )
     registers = register_ledgers(
         session,

@@ -61,7 +61,7 @@ def _cells(row: LedgerRow, keys: list[str], texts: Callable[[str], str]) -> list
         "who": row.who,
         "failures": "\n".join(row.failures),
         "actions": "\n".join(_action_texts(row, texts)),
-        "flags": "\n".join(row.flags),
+        "flags": "\n".join((*row.flags, row.explained) if row.explained else row.flags),
         "photos": "",
     }
     values.update(row.extra)

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request, send_file
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
+from wtforms import TextAreaField
 
 from models.assets import KIND_LABELS
 from models.figures import record_figures
+from models.flag_notes import NotYourSchool, can_explain, explain_flags
 from models.food_samples import sample_keeping
 from models.health import DUTY, ON_DUTY, RosterEntry, roster_item, roster_of, workers_of
+from models.ledgers import explained_text, previous_record_text, record_flags
+from models.messages import SubmissionInvalid
 from models.milk import school_rates
 from models.people import visible_schools
-from models.records import Record, visible_photo, visible_record
+from models.records import Record, phone_time_differs, visible_photo, visible_record
 from webapp import db
 from webapp.i18n import current_locale, translate
 
@@ -40,12 +46,39 @@ def figures(records: list[Record]) -> dict[int, str]:
     return {rid: translate(m) for rid, m in record_figures(db.session(), records).items()}
 
 
-@bp.get("/records/<int:record_id>")
+class ExplainForm(FlaskForm):
+    note = TextAreaField()
+
+
+@bp.route("/records/<int:record_id>", methods=["GET", "POST"])
 @login_required
-def show_record(record_id: int) -> str:
+def show_record(record_id: int) -> str | Response | tuple[str, int]:
     record = visible_record(db.session(), current_user, record_id)
     if record is None:
         abort(404)
+    form = ExplainForm()
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        # 已说明: an administrator's note on why the record's flags are fine (models/flag_notes).
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            explain_flags(
+                db.session(), current_user, record, form.note.data or "", now=db.clock().now()
+            )
+        except SubmissionInvalid as invalid:
+            errors = {key: translate(message) for key, message in invalid.errors.items()}
+        except NotYourSchool:
+            abort(403)
+        else:
+            flash(gettext("Explained."), "success")
+            return redirect(url_for("records.show_record", record_id=record.id))
+    page = _record_page(record, form, errors)
+    return (page, 422) if errors else page
+
+
+def _record_page(record: Record, form: ExplainForm, errors: dict[str, str]) -> str:
+    """One record, with its flags and, for its school's administrators, the note form."""
     keeping = sample_keeping(db.session(), [record]).get(record.id)
     return render_template(
         "records/record.html",
@@ -60,6 +93,19 @@ def show_record(record_id: int) -> str:
         still_kept=translate(keeping.still_kept()) if keeping else "",
         done=request.args.get("done") == "1",
         locale=current_locale(),
+        previous=previous_record_text(record, current_locale()),
+        phone_differs=phone_time_differs(record),
+        explain_form=form,
+        errors=errors,
+        explained=explained_text(db.session(), record, current_locale()),
+        may_explain=can_explain(current_user, record),
+        flags=record_flags(
+            db.session(),
+            record,
+            locale=current_locale(),
+            implausible_within=db.implausible_within(),
+            photo_older=db.photo_older_than(),
+        ),
     )
 
 

@@ -296,6 +296,9 @@ def file_record(token: str, template_key: str) -> Response | tuple[str, int]:
                 store=db.photo_store(),
                 keep_exif=db.settings().storage.keep_exif,
                 repeat_confirmed=bool(form.confirm_repeat.data),
+                # The phone's time at the first submit (js/photos.js), also from a kept draft.
+                phone_time=request.form.get("phone_time")
+                or (draft.values.get("phone_time") if draft is not None else None),
             )
         except SubmissionInvalid as invalid:
             # A refusal writes nothing but the alerts it raised (`invalid.alerted`, an

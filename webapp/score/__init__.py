@@ -144,6 +144,7 @@ def show_ranking() -> Response | str:
             scheme,
             db.clock().now(),
             implausible_within=db.implausible_within(),
+            photo_older=db.photo_older_than(),
         )
     return render_template(
         "score/ranking.html",
@@ -184,6 +185,7 @@ def publish() -> Response:
             scheme,
             now=db.clock().now(),
             implausible_within=db.implausible_within(),
+            photo_older=db.photo_older_than(),
         )
     except ps.PublishRefused as refused:
         flash(translate(refused.message), "error")
@@ -209,7 +211,13 @@ def show_school(school_code: str) -> str:
     else:
         publication = None
         score, figures = sc.school_score(
-            session, school, period, scheme, now, implausible_within=db.implausible_within()
+            session,
+            school,
+            period,
+            scheme,
+            now,
+            implausible_within=db.implausible_within(),
+            photo_older=db.photo_older_than(),
         )
         place = None
     return render_template(
@@ -223,7 +231,14 @@ def show_school(school_code: str) -> str:
         figures=figures,
         place=place,
         publication=publication,
-        losses=sc.losses(session, school, period, now, implausible_within=db.implausible_within()),
+        losses=sc.losses(
+            session,
+            school,
+            period,
+            now,
+            implausible_within=db.implausible_within(),
+            photo_older=db.photo_older_than(),
+        ),
     )
 
 
@@ -291,6 +306,7 @@ def export_year(year: int) -> Response:
             scheme,
             db.clock().now(),
             implausible_within=db.implausible_within(),
+            photo_older=db.photo_older_than(),
         )
         version = scheme.version
         status = gettext("Live, not published")
