@@ -28,7 +28,8 @@ from models.orders import add_order, settle_order
 from models.org import District, Location, School
 from models.people import Person, Role, create_person, grant_role
 from models.photos import PhotoStore
-from models.records import Channel, Upload, submit_record
+from models.records import Channel, Upload
+from models.records import submit_record as _file_record
 from models.recurrence import Frequency, Rule
 from models.retirement import retire_asset
 from models.suppliers import Supplier, add_supplier
@@ -85,6 +86,14 @@ SUPPLIERS = [
     ("鲜达蔬菜配送中心", ["vegetables"], []),
     ("清泉桶装水公司", ["water"], []),
 ]
+
+
+def submit_record(session: Session, **fields: Any) -> Any:
+    """File a demo record as a phone would: each photo with its capture time, the moment it
+    was taken on the demo's clock (the phone's script reads it from the photo's EXIF)."""
+    taken = fields["clock"].now().isoformat()
+    fields["uploads"] = [replace(u, taken_at=u.taken_at or taken) for u in fields["uploads"]]
+    return _file_record(session, **fields)
 
 
 def demo_settings(
