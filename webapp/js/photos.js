@@ -136,17 +136,32 @@
       }
     };
     xhr.onload = function () { show(xhr); };
-    xhr.onerror = xhr.ontimeout = function () {
+    xhr.onerror = xhr.ontimeout = function () { offline(form, data); };
+    if (navigator.onLine === false) offline(form, data); else xhr.send(data);
+  }
+
+  /* No network: kept on the phone and sent later (js/offline.js), or tap Submit again. */
+  function offline(form, data) {
+    var kept = window.houqinOffline ? window.houqinOffline.keep(form, data) : Promise.reject();
+    kept.then(function (message) { status(form, message); }, function () {
       form.busy = false;
       buttons(form, false);
       status(form, text.failed);
-    };
-    xhr.send(data);
+    });
+  }
+
+  function phoneTime() { // now on the phone, ISO 8601 with its offset: 2026-03-02T07:45:00+08:00
+    var d = new Date(), off = -d.getTimezoneOffset(), a = Math.abs(off);
+    var two = function (n) { return (n < 10 ? "0" : "") + n; };
+    return d.getFullYear() + "-" + two(d.getMonth() + 1) + "-" + two(d.getDate()) + "T" +
+      two(d.getHours()) + ":" + two(d.getMinutes()) + ":" + two(d.getSeconds()) +
+      (off < 0 ? "-" : "+") + two(Math.floor(a / 60)) + ":" + two(a % 60);
   }
 
   function submit(form, submitter) {
     var data = new FormData(form);
     if (submitter && submitter.name) data.append(submitter.name, submitter.value);
+    data.set("phone_time", phoneTime());
     var inputs = form.querySelectorAll("input[type=file]"), work = [];
     for (var i = 0; i < inputs.length; i++) {
       var input = inputs[i], files = Array.prototype.slice.call(input.files || []);

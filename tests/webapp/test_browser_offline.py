@@ -1,0 +1,118 @@
+"""In the browser with the network cut: a checklist is kept on the phone and sent once when the
+network is back; the service worker opens the pages of labels seen before."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models.clock import SettableClock
+from models.records import Record
+from tests.factories import jpeg_bytes, make_asset, make_person, make_school
+from tests.webapp.test_browser import (  # noqa: F401 - fixtures used by name
+    EXTINGUISHER_CHECKLIST,
+    INSPECTOR_PHONE,
+    browser,
+    live_server,
+    log_in,
+    page,
+)
+
+pytestmark = pytest.mark.browser
+
+
+def _tokens(session: Session, clock: SettableClock, count: int = 1) -> list[str]:
+    school = make_school(session)
+    make_person(session, clock, school, phone=INSPECTOR_PHONE)
+    tokens = [
+        make_asset(session, clock, school, code=f"MHQ-{n:03}").current_label.token
+        for n in range(1, count + 1)
+    ]
+    session.commit()
+    return tokens
+
+
+def _log_in_at(tab: Page, base: str, token: str) -> None:
+    """Log in from the label's page and come back to it."""
+    tab.goto(f"{base}/login?next=/s/{token}")
+    log_in(tab, INSPECTOR_PHONE)
+    expect(tab).to_have_url(f"{base}/s/{token}")
+
+
+def _wait_for_service_worker(tab: Page) -> None:
+    """The service worker controls the page, so what is opened from now on is kept."""
+    tab.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller")
+
+
+def _records(session: Session) -> int:
+    session.rollback()
+    count = session.scalar(select(func.count()).select_from(Record)) or 0
+    session.rollback()
+    return count
+
+
+def test_a_record_filed_offline_waits_on_the_phone_and_is_sent_once_online(
+    page: Page,  # noqa: F811
+    live_server: str,  # noqa: F811
+    session: Session,
+    clock: SettableClock,
+) -> None:
+    (token,) = _tokens(session, clock)
+    _log_in_at(page, live_server, token)
+    _wait_for_service_worker(page)
+    page.get_by_role("link", name=EXTINGUISHER_CHECKLIST).tap()
+    expect(page.get_by_role("heading", name=EXTINGUISHER_CHECKLIST)).to_be_visible()
+    for fieldset in page.locator("form fieldset").filter(has=page.locator(".choices")).all():
+        fieldset.get_by_text("合格", exact=True).tap()
+    page.get_by_label("现场照片（含压力表）").set_input_files(
+        files={"name": "gauge.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes()}
+    )
+
+    page.context.set_offline(True)
+    page.get_by_role("button", name="提交").tap()
+    expect(page.locator(".photo-status")).to_have_text("已保存在手机上，联网后自动发送。")
+    waiting = page.get_by_role("link", name="等待发送（1）")
+    expect(waiting).to_be_visible()
+    # Still offline, the page opens again from the service worker, and the record still waits.
+    page.reload()
+    expect(page.get_by_role("heading", name=EXTINGUISHER_CHECKLIST)).to_be_visible()
+    waiting.tap()
+    expect(page.get_by_text(re.compile(r"灭火器月度检查"))).to_be_visible()
+    assert _records(session) == 0
+
+    page.context.set_offline(False)
+    expect(page.locator("#pending-link")).to_be_hidden()
+    expect(page.get_by_text("这台手机上没有保存待发送的记录。")).to_be_visible()
+    assert _records(session) == 1
+
+
+def test_an_offline_scan_opens_a_seen_asset_and_keeps_the_scan_of_an_unseen_one(
+    page: Page,  # noqa: F811
+    live_server: str,  # noqa: F811
+    session: Session,
+    clock: SettableClock,
+) -> None:
+    seen, unseen = _tokens(session, clock, 2)
+    _log_in_at(page, live_server, seen)
+    _wait_for_service_worker(page)
+    page.reload()
+    page.get_by_role("link", name=EXTINGUISHER_CHECKLIST).tap()
+    expect(page.get_by_role("heading", name=EXTINGUISHER_CHECKLIST)).to_be_visible()
+
+    page.context.set_offline(True)
+    page.goto(f"{live_server}/s/{seen}")
+    page.get_by_role("link", name=EXTINGUISHER_CHECKLIST).tap()
+    expect(page.get_by_role("heading", name=EXTINGUISHER_CHECKLIST)).to_be_visible()
+    expect(page.get_by_role("button", name="提交")).to_be_enabled()
+
+    page.goto(f"{live_server}/s/{unseen}")
+    expect(page.get_by_role("heading", name="没有网络")).to_be_visible()
+    page.context.set_offline(False)
+    page.get_by_role("link", name="等待发送（1）").tap()
+    page.get_by_role("link", name=re.compile(r"^扫码于 \d\d:\d\d，联网后填写$")).tap()
+    expect(page).to_have_url(f"{live_server}/s/{unseen}")
+    expect(page.locator("#pending-link")).to_be_hidden()
