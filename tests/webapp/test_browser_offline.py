@@ -55,6 +55,42 @@ def _records(session: Session) -> int:
     return count
 
 
+def _fill_form(tab: Page) -> None:
+    """From the asset page: every item passes, a photo for the gauge."""
+    tab.get_by_role("link", name=EXTINGUISHER_CHECKLIST).tap()
+    expect(tab.get_by_role("heading", name=EXTINGUISHER_CHECKLIST)).to_be_visible()
+    for fieldset in tab.locator("form fieldset").filter(has=tab.locator(".choices")).all():
+        fieldset.get_by_text("合格", exact=True).tap()
+    tab.get_by_label("现场照片（含压力表）").set_input_files(
+        files={"name": "gauge.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes()}
+    )
+
+
+def _file_offline(tab: Page, base: str, token: str) -> None:
+    """Log in, fill the form online, then submit it with the network cut."""
+    _log_in_at(tab, base, token)
+    _wait_for_service_worker(tab)
+    _fill_form(tab)
+    tab.context.set_offline(True)
+    tab.get_by_role("button", name="提交").tap()
+    expect(tab.locator(".photo-status")).to_have_text("已保存在手机上，联网后自动发送。")
+    expect(tab.get_by_role("link", name="等待发送（1）")).to_be_visible()
+
+
+# Changes one field of every record kept on the phone, as time or a mistake would.
+ALTER_KEPT = """([name, value]) => new Promise((done) => {
+  const opening = indexedDB.open("houqin", 1);
+  opening.onsuccess = () => {
+    const tx = opening.result.transaction("records", "readwrite"), kept = tx.objectStore("records");
+    kept.getAll().onsuccess = (e) => e.target.result.forEach((record) => {
+      record.fields = record.fields.map((f) => (f[0] === name ? [name, value, null] : f));
+      kept.put(record);
+    });
+    tx.oncomplete = () => done(true);
+  };
+})"""
+
+
 def test_a_record_filed_offline_waits_on_the_phone_and_is_sent_once_online(
     page: Page,  # noqa: F811
     live_server: str,  # noqa: F811
@@ -62,32 +98,60 @@ def test_a_record_filed_offline_waits_on_the_phone_and_is_sent_once_online(
     clock: SettableClock,
 ) -> None:
     (token,) = _tokens(session, clock)
-    _log_in_at(page, live_server, token)
-    _wait_for_service_worker(page)
-    page.get_by_role("link", name=EXTINGUISHER_CHECKLIST).tap()
-    expect(page.get_by_role("heading", name=EXTINGUISHER_CHECKLIST)).to_be_visible()
-    for fieldset in page.locator("form fieldset").filter(has=page.locator(".choices")).all():
-        fieldset.get_by_text("合格", exact=True).tap()
-    page.get_by_label("现场照片（含压力表）").set_input_files(
-        files={"name": "gauge.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes()}
-    )
-
-    page.context.set_offline(True)
-    page.get_by_role("button", name="提交").tap()
-    expect(page.locator(".photo-status")).to_have_text("已保存在手机上，联网后自动发送。")
-    waiting = page.get_by_role("link", name="等待发送（1）")
-    expect(waiting).to_be_visible()
+    _file_offline(page, live_server, token)
     # Still offline, the page opens again from the service worker, and the record still waits.
     page.reload()
     expect(page.get_by_role("heading", name=EXTINGUISHER_CHECKLIST)).to_be_visible()
-    waiting.tap()
-    expect(page.get_by_text(re.compile(r"灭火器月度检查"))).to_be_visible()
+    page.get_by_role("link", name="等待发送（1）").tap()
+    expect(page.get_by_text("MHQ-001 · 一楼东侧灭火器")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^\d\d-\d\d \d\d:\d\d · 等待发送$"))).to_be_visible()
     assert _records(session) == 0
 
     page.context.set_offline(False)
     expect(page.locator("#pending-link")).to_be_hidden()
     expect(page.get_by_text("这台手机上没有保存待发送的记录。")).to_be_visible()
     assert _records(session) == 1
+
+
+def test_a_kept_record_whose_token_expired_is_sent_once_with_a_fresh_one(
+    page: Page,  # noqa: F811
+    live_server: str,  # noqa: F811
+    session: Session,
+    clock: SettableClock,
+) -> None:
+    (token,) = _tokens(session, clock)
+    _file_offline(page, live_server, token)
+    page.evaluate(ALTER_KEPT, ["csrf_token", "expired"])
+    page.context.set_offline(False)
+    expect(page.locator("#pending-link")).to_be_hidden()
+    assert _records(session) == 1
+
+
+def test_a_kept_record_the_server_refuses_is_kept_to_open_and_correct(
+    page: Page,  # noqa: F811
+    live_server: str,  # noqa: F811
+    session: Session,
+    clock: SettableClock,
+) -> None:
+    (token,) = _tokens(session, clock)
+    _file_offline(page, live_server, token)
+    page.evaluate(ALTER_KEPT, ["gauge_green", "maybe"])
+    page.goto(f"{live_server}/pending")
+    page.context.set_offline(False)
+    expect(page.get_by_text(re.compile("发送失败：请检查下方标红的项目。"))).to_be_visible()
+    expect(page.get_by_role("link", name="等待发送（1）")).to_be_visible()
+
+    page.get_by_role("link", name="打开").tap()
+    expect(page.get_by_role("heading", name=EXTINGUISHER_CHECKLIST)).to_be_visible()
+    expect(page.get_by_label("合格", exact=True).nth(1)).to_be_checked()
+    page.locator("form fieldset").first.get_by_text("合格", exact=True).tap()
+    page.get_by_role("button", name="提交").tap()
+    expect(page.get_by_role("status")).to_contain_text("已提交，谢谢！")
+    expect(page.locator("#pending-link")).to_be_hidden()
+    assert _records(session) == 1
+    session.rollback()
+    assert len(session.scalars(select(Record)).one().photos) == 1
+    session.rollback()
 
 
 def test_an_offline_scan_opens_a_seen_asset_and_keeps_the_scan_of_an_unseen_one(

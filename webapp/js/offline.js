@@ -85,7 +85,7 @@
 
   function failed(record, response) {
     return function (html) {
-      var page = parse(html), node = page.querySelector(".alert, .err, main p, h1");
+      var page = parse(html), node = page.querySelector(".alert") || page.querySelector("main p");
       record.state = "failed";
       record.message = node ? node.textContent.trim() : String(response.status);
       if (response.ok) record.page = response.url; // a login or a kept draft: open it there
@@ -131,7 +131,7 @@
       var giveUp = document.createElement("button");
       giveUp.className = "linkbtn"; giveUp.type = "button"; giveUp.textContent = box.dataset.discard;
       giveUp.onclick = function () { drop("records", r.id).then(show); };
-      var state = r.state === "failed" ? box.dataset.failed + " " + r.message : box.dataset.waiting;
+      var state = r.state === "failed" ? box.dataset.failed.replace("{reason}", r.message) : box.dataset.waiting;
       item(list, "<strong>" + esc(r.asset) + "</strong> · " + esc(r.title) + "<br><span class=muted>" +
         esc(when(r.time) + " · " + state) + "</span><br>",
       [link(box.dataset.open, r.page + "#pending=" + r.id), giveUp]);
@@ -170,9 +170,9 @@
       }
       var box = document.getElementById("pending");
       if (box) listPending(box, found[0], found[1]);
-      if (found[0].some(function (r) { return r.state === "pending"; }) && !show.timer) {
-        show.timer = setInterval(flush, 30000);
-      }
+      var waiting = found[0].some(function (r) { return r.state === "pending"; });
+      if (waiting && !show.timer) show.timer = setInterval(flush, 30000);
+      if (!waiting && show.timer) show.timer = clearInterval(show.timer);
       return found;
     });
   }
