@@ -4,9 +4,10 @@ network is back; the service worker opens the pages of labels seen before."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -16,6 +17,8 @@ from tests.factories import jpeg_bytes, make_asset, make_person, make_school
 from tests.webapp.test_browser import (  # noqa: F401 - fixtures used by name
     EXTINGUISHER_CHECKLIST,
     INSPECTOR_PHONE,
+    PHONE_WIDTH,
+    WECHAT_UA,
     browser,
     live_server,
     log_in,
@@ -180,3 +183,41 @@ def test_an_offline_scan_opens_a_seen_asset_and_keeps_the_scan_of_an_unseen_one(
     page.get_by_role("link", name=re.compile(r"^扫码于 \d\d:\d\d，联网后填写$")).tap()
     expect(page).to_have_url(f"{live_server}/s/{unseen}")
     expect(page.locator("#pending-link")).to_be_hidden()
+
+
+@pytest.fixture
+def page_without_storage(browser: Browser) -> Iterator[Page]:  # noqa: F811
+    """A phone whose browser has neither service workers nor IndexedDB."""
+    context = browser.new_context(
+        viewport={"width": PHONE_WIDTH, "height": 740},
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+        user_agent=WECHAT_UA,
+        service_workers="block",
+    )
+    context.add_init_script("Object.defineProperty(window, 'indexedDB', {value: undefined})")
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
+def test_without_service_worker_or_indexeddb_the_plain_form_still_files(
+    page_without_storage: Page,
+    live_server: str,  # noqa: F811
+    session: Session,
+    clock: SettableClock,
+) -> None:
+    tab = page_without_storage
+    (token,) = _tokens(session, clock)
+    _log_in_at(tab, live_server, token)
+    _fill_form(tab)
+    tab.context.set_offline(True)
+    submit = tab.get_by_role("button", name="提交")
+    submit.tap()
+    expect(tab.locator(".photo-status")).to_have_text(re.compile("^未发送：网络断了。"))
+    expect(tab.locator("#pending-link")).to_be_hidden()
+    tab.context.set_offline(False)
+    submit.tap()
+    expect(tab.get_by_role("status")).to_contain_text("已提交，谢谢！")
+    assert _records(session) == 1
