@@ -94,6 +94,17 @@ ALTER_KEPT = """([name, value]) => new Promise((done) => {
 })"""
 
 
+# Makes every kept record someone else's, as when another person filed it on this phone.
+OTHER_PERSON = """() => new Promise((done) => {
+  const opening = indexedDB.open("houqin", 1);
+  opening.onsuccess = () => {
+    const tx = opening.result.transaction("records", "readwrite"), kept = tx.objectStore("records");
+    kept.getAll().onsuccess = (e) => e.target.result.forEach((r) => kept.put({...r, person: "x"}));
+    tx.oncomplete = () => done(true);
+  };
+})"""
+
+
 def test_a_record_filed_offline_waits_on_the_phone_and_is_sent_once_online(
     page: Page,  # noqa: F811
     live_server: str,  # noqa: F811
@@ -128,6 +139,22 @@ def test_a_kept_record_whose_token_expired_is_sent_once_with_a_fresh_one(
     page.context.set_offline(False)
     expect(page.locator("#pending-link")).to_be_hidden()
     assert _records(session) == 1
+
+
+def test_a_record_kept_for_someone_else_on_a_shared_phone_is_neither_shown_nor_sent(
+    page: Page,  # noqa: F811
+    live_server: str,  # noqa: F811
+    session: Session,
+    clock: SettableClock,
+) -> None:
+    (token,) = _tokens(session, clock)
+    _file_offline(page, live_server, token)
+    page.evaluate(OTHER_PERSON)
+    page.context.set_offline(False)
+    page.goto(f"{live_server}/pending")
+    expect(page.get_by_text("这台手机上没有保存待发送的记录。")).to_be_visible()
+    expect(page.locator("#pending-link")).to_be_hidden()
+    assert _records(session) == 0
 
 
 def test_a_kept_record_the_server_refuses_is_kept_to_open_and_correct(
@@ -183,6 +210,13 @@ def test_an_offline_scan_opens_a_seen_asset_and_keeps_the_scan_of_an_unseen_one(
     page.get_by_role("link", name=re.compile(r"^扫码于 \d\d:\d\d，联网后填写$")).tap()
     expect(page).to_have_url(f"{live_server}/s/{unseen}")
     expect(page.locator("#pending-link")).to_be_hidden()
+
+    # Logged out, the next person on this phone finds no page kept for the last one.
+    page.get_by_role("button", name="退出登录").tap()
+    expect(page).to_have_url(re.compile("/login"))
+    page.context.set_offline(True)
+    page.goto(f"{live_server}/s/{seen}")
+    expect(page.get_by_role("heading", name="没有网络")).to_be_visible()
 
 
 @pytest.fixture

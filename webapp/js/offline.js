@@ -43,7 +43,7 @@
     });
     return put("records", {
       url: form.action, page: location.pathname, fields: fields, state: "pending",
-      asset: form.dataset.asset || "", title: form.dataset.title || document.title,
+      person: text.person, asset: form.dataset.asset || "", title: form.dataset.title || document.title,
       time: data.get("phone_time") || new Date().toISOString()
     }).then(function () { show(); return text.saved; });
   }
@@ -93,11 +93,28 @@
     };
   }
 
+  /* A shared phone: only the person who filed a record sees it, and it goes only with them. */
+  function mine(record) { return !!text.person && record.person === text.person; }
+
+  /* Logging out forgets the pages the service worker kept for this person. */
+  function forget(event) {
+    var form = event.target;
+    if (!form.hasAttribute("data-forget") || !window.caches || form.forgotten) return;
+    event.preventDefault();
+    form.forgotten = true;
+    caches.open("houqin-pages-v1").then(function (cache) {
+      return cache.keys().then(function (keys) {
+        return Promise.all(keys.filter(function (k) { return /\/s\/|\/pending$/.test(k.url); })
+          .map(function (k) { return cache.delete(k); }));
+      });
+    }).catch(function () { return null; }).then(function () { form.submit(); });
+  }
+
   function flush() {
     if (sending || navigator.onLine === false) return Promise.resolve();
     sending = true;
     return all("records").then(function (records) {
-      return records.filter(function (r) { return r.state === "pending"; })
+      return records.filter(function (r) { return r.state === "pending" && mine(r); })
         .reduce(function (chain, r) {
           return chain.then(function () { return deliver(r); });
         }, Promise.resolve());
@@ -163,6 +180,7 @@
 
   function show() {
     return Promise.all([all("records"), all("scans")]).then(function (found) {
+      found[0] = found[0].filter(mine);
       var count = found[0].length + found[1].length, badge = document.getElementById("pending-link");
       if (badge) {
         badge.hidden = !count;
@@ -189,5 +207,6 @@
     return flush();
   }).catch(function () { return null; });
   window.addEventListener("online", flush);
+  document.addEventListener("submit", forget);
   if (navigator.serviceWorker && text.sw) navigator.serviceWorker.register(text.sw, { scope: "/" });
 })();

@@ -33,6 +33,14 @@ function trim(cache) {
   });
 }
 
+/* /pending and /offline again, as the person now logged in sees them: at most once a minute. */
+var refreshed = 0;
+function own(cache) {
+  if (Date.now() - refreshed < 60000) return null;
+  refreshed = Date.now();
+  return cache.addAll(["/offline", "/pending"]);
+}
+
 /* A form from the cache gets a new submission key: two records filed from one copy are two. */
 function fresh(response, isForm) {
   if (!isForm) return response;
@@ -51,7 +59,7 @@ function page(request, m) {
       var copy = response.clone();
       caches.open(PAGES).then(function (cache) {
         return cache.delete(key).then(function () { return cache.put(key, copy); })
-          .then(function () { return trim(cache); });
+          .then(function () { return trim(cache); }).then(function () { return own(cache); });
       });
     }
     return response;
