@@ -127,6 +127,24 @@ def test_a_record_filed_offline_waits_on_the_phone_and_is_sent_once_online(
     assert _records(session) == 1
 
 
+def test_a_kept_record_is_sent_when_the_app_is_next_opened_after_its_tab_was_closed(
+    page: Page,  # noqa: F811
+    live_server: str,  # noqa: F811
+    session: Session,
+    clock: SettableClock,
+) -> None:
+    (token,) = _tokens(session, clock)
+    _file_offline(page, live_server, token)
+    later = page.context.new_page()
+    page.close()
+    later.context.set_offline(False)
+    later.goto(f"{live_server}/")
+    # The header's count goes to nothing (and hides) once the queue is empty.
+    expect(later.locator("#pending-link")).to_have_text("等待发送（0）")
+    expect(later.locator("#pending-link")).to_be_hidden()
+    assert _records(session) == 1
+
+
 def test_a_kept_record_whose_token_expired_is_sent_once_with_a_fresh_one(
     page: Page,  # noqa: F811
     live_server: str,  # noqa: F811
