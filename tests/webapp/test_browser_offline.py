@@ -273,3 +273,21 @@ def test_without_service_worker_or_indexeddb_the_plain_form_still_files(
     submit.tap()
     expect(tab.get_by_role("status")).to_contain_text("已提交，谢谢！")
     assert _records(session) == 1
+
+
+def test_a_kept_record_given_up_is_never_sent(
+    page: Page,  # noqa: F811
+    live_server: str,  # noqa: F811
+    session: Session,
+    clock: SettableClock,
+) -> None:
+    (token,) = _tokens(session, clock)
+    _file_offline(page, live_server, token)
+    page.get_by_role("link", name="等待发送（1）").tap()
+    page.get_by_role("button", name="放弃").tap()
+    expect(page.get_by_text("这台手机上没有保存待发送的记录。")).to_be_visible()
+    expect(page.locator("#pending-link")).to_be_hidden()
+    page.context.set_offline(False)
+    page.reload()
+    expect(page.get_by_text("这台手机上没有保存待发送的记录。")).to_be_visible()
+    assert _records(session) == 0

@@ -127,34 +127,32 @@
       two(d.getHours()) + ":" + two(d.getMinutes());
   }
 
-  function item(list, html, actions) {
-    var li = document.createElement("li");
-    li.innerHTML = html;
-    actions.forEach(function (a) { li.appendChild(document.createTextNode(" ")); li.appendChild(a); });
-    list.appendChild(li);
+  function el(tag, text, props) {
+    var node = document.createElement(tag);
+    node.textContent = text || "";
+    for (var k in props || {}) node[k] = props[k];
+    return node;
   }
-
-  function link(label, href) {
-    var a = document.createElement("a"); a.href = href; a.textContent = label; return a;
-  }
-
-  function esc(s) { var p = document.createElement("p"); p.textContent = s; return p.innerHTML; }
 
   /* /pending: each kept record and each scan made offline, with 打开 and 放弃. */
   function listPending(box, records, scans) {
-    var list = box.querySelector("ul");
+    var list = box.querySelector("ul"), t = box.dataset;
     list.textContent = "";
+    function add(nodes) {
+      var li = el("li");
+      nodes.forEach(function (node) { li.append(node, " "); });
+      list.appendChild(li);
+    }
     records.forEach(function (r) {
-      var giveUp = document.createElement("button");
-      giveUp.className = "linkbtn"; giveUp.type = "button"; giveUp.textContent = box.dataset.discard;
-      giveUp.onclick = function () { drop("records", r.id).then(show); };
-      var state = r.state === "failed" ? box.dataset.failed.replace("{reason}", r.message) : box.dataset.waiting;
-      item(list, "<strong>" + esc(r.asset) + "</strong> · " + esc(r.title) + "<br><span class=muted>" +
-        esc(when(r.time) + " · " + state) + "</span><br>",
-      [link(box.dataset.open, r.page + "#pending=" + r.id), giveUp]);
+      var state = r.state === "failed" ? t.failed.replace("{reason}", r.message) : t.waiting;
+      add([el("strong", r.asset), "· " + r.title, el("br"),
+        el("span", when(r.time) + " · " + state, { className: "muted" }), el("br"),
+        el("a", t.open, { href: r.page + "#pending=" + r.id }),
+        el("button", t.discard, { className: "linkbtn", type: "button",
+          onclick: function () { drop("records", r.id).then(show); } })]);
     });
     scans.forEach(function (s) {
-      item(list, "", [link(box.dataset.scanned.replace("{time}", when(s.time).slice(6)), "/s/" + s.token)]);
+      add([el("a", t.scanned.replace("{time}", when(s.time).slice(6)), { href: "/s/" + s.token })]);
     });
     box.querySelector(".none").hidden = records.length + scans.length > 0;
   }
