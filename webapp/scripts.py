@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask, Response, abort, url_for
 
 FOLDER = Path(__file__).parent / "js"
-SCRIPTS = ("photos.js", "offline.js")
+SCRIPTS = ("photos.js", "offline.js", "queue.js")
 # The service worker: at the root, for the scope "/", and checked anew on each visit.
 WORKER = "sw.js"
 

@@ -142,7 +142,8 @@
 
   /* No network: kept on the phone and sent later (js/offline.js), or tap Submit again. */
   function offline(form, data) {
-    var kept = window.houqinOffline ? window.houqinOffline.keep(form, data) : Promise.reject();
+    var queue = form.hasAttribute("data-offline") && window.houqinOffline;
+    var kept = queue ? queue.keep(form, data) : Promise.reject(new Error("not kept"));
     kept.then(function (message) { status(form, message); }, function () {
       form.busy = false;
       buttons(form, false);
