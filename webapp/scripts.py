@@ -9,7 +9,9 @@ from pathlib import Path
 from flask import Flask, Response, abort, url_for
 
 FOLDER = Path(__file__).parent / "js"
-SCRIPTS = ("photos.js",)
+SCRIPTS = ("photos.js", "offline.js", "queue.js")
+# The service worker: at the root, for the scope "/", and checked anew on each visit.
+WORKER = "sw.js"
 
 
 def init_app(app: Flask) -> None:
@@ -28,5 +30,14 @@ def init_app(app: Flask) -> None:
     def script_url(name: str) -> str:
         return url_for("serve_script", name=name, v=versions[name])
 
+    worker = (FOLDER / WORKER).read_bytes()
+
+    def serve_worker() -> Response:
+        """/sw.js (webapp/js/sw.js), never cached for long: a new one takes over at once."""
+        response = Response(worker, mimetype="text/javascript")
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
     app.add_url_rule("/js/<name>", "serve_script", serve_script)
+    app.add_url_rule("/sw.js", "serve_worker", serve_worker)
     app.jinja_env.globals["script_url"] = script_url

@@ -44,7 +44,10 @@ def test_photo_inputs_offer_camera_and_album_in_wechat_and_load_only_the_apps_sc
     assert 'accept="image/*"' in photo_input
     assert "capture" not in photo_input
     assert re.search(r"<form [^>]*data-photos", html)
-    (script,) = re.findall(r'<script src="([^"]+)"', html)
+    # The offline queue (on every page), its sender, the photos' script; nothing from elsewhere.
+    offline, queue, script = re.findall(r'<script src="([^"]+)"', html)
+    assert offline.startswith("/js/offline.js?v=")
+    assert queue.startswith("/js/queue.js?v=")
     assert script.startswith("/js/photos.js?v=")
     served = client.get(script, headers={"Accept-Encoding": "br"})
     assert served.status_code == 200

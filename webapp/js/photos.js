@@ -136,12 +136,19 @@
       }
     };
     xhr.onload = function () { show(xhr); };
-    xhr.onerror = xhr.ontimeout = function () {
+    xhr.onerror = xhr.ontimeout = function () { offline(form, data); };
+    if (navigator.onLine === false) offline(form, data); else xhr.send(data);
+  }
+
+  /* No network: kept on the phone and sent later (js/offline.js), or tap Submit again. */
+  function offline(form, data) {
+    var queue = form.hasAttribute("data-offline") && window.houqinOffline;
+    var kept = queue ? queue.keep(form, data) : Promise.reject(new Error("not kept"));
+    kept.then(function (message) { status(form, message); }, function () {
       form.busy = false;
       buttons(form, false);
       status(form, text.failed);
-    };
-    xhr.send(data);
+    });
   }
 
   function submit(form, submitter) {

@@ -159,6 +159,18 @@ def show_asset(token: str) -> str | tuple[str, int]:
     )
 
 
+@bp.get("/pending")
+def show_pending() -> str:
+    """等待发送: the records and scans kept on this phone, listed by js/offline.js."""
+    return render_template("scan/pending.html")
+
+
+@bp.get("/offline")
+def show_offline() -> str:
+    """What the service worker shows for a label it has not kept, with no network."""
+    return render_template("scan/offline.html")
+
+
 @bp.route("/s/<token>/report", methods=["GET", "POST"])
 @db.reads_first
 def report_problem(token: str) -> Response | str | tuple[str, int]:
