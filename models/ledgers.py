@@ -239,6 +239,14 @@ def _flags(
         )
     if implausible is not None and implausible.photo is not None:
         flags += photo_flags(implausible.photo, district, locale)
+    if implausible is not None and implausible.far is not None:
+        flags.append(
+            translate(
+                locale,
+                N_("Submitted about %(distance)s from the school"),
+                distance=distance_text(implausible.far.distance_m, locale),
+            )
+        )
     if record.changed_from is not None:
         earlier = record.changed_from
         flags.append(
@@ -323,6 +331,33 @@ def previous_record_text(record: Record, locale: str) -> str:
         seconds=record.after_seconds,
         asset=asset,
         distance=translate(locale, DISTANCE_LABELS[distance]),
+    )
+
+
+def distance_text(metres: int, locale: str) -> str:
+    """A distance in words: metres under a kilometre, kilometres to one decimal above."""
+    if metres < 1000:
+        return translate(locale, N_("%(n)d m"), n=metres)
+    return translate(locale, N_("%(n)s km"), n=f"{metres / 1000:.1f}")
+
+
+def location_text(record: Record, locale: str) -> str:
+    """Where the phone was when the record was filed, in words; "" when it was not given."""
+    if record.accuracy_m is None or record.latitude is None or record.longitude is None:
+        return ""
+    if record.school_distance_m is None:
+        return translate(
+            locale,
+            N_("%(lat).5f, %(lon).5f (accuracy %(accuracy)d m)"),
+            lat=record.latitude,
+            lon=record.longitude,
+            accuracy=record.accuracy_m,
+        )
+    return translate(
+        locale,
+        N_("About %(distance)s from the school (accuracy %(accuracy)d m)"),
+        distance=distance_text(record.school_distance_m, locale),
+        accuracy=record.accuracy_m,
     )
 
 

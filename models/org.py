@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, false
+from sqlalchemy import ForeignKey, String, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base
@@ -49,6 +49,11 @@ class School(Base):
     boarding: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Its stage (学段, models/stages.py SchoolStage): the grades its orders offer. None: not set.
     stage: Mapped[str | None] = mapped_column(String(24))
+    # Where it stands (WGS 84, as phones report) and how far around it a record may be filed
+    # without being flagged (models/positions.py). None: not set, nothing is flagged.
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    radius_m: Mapped[int] = mapped_column(default=300, server_default=text("300"))
 
     district: Mapped[District] = relationship(back_populates="schools")
 

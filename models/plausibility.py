@@ -1,7 +1,8 @@
 """Records that look implausible: flagged on the ledger and counted on the dashboard, never
 refused. The same person filing at another asset a few seconds after their last record (a desk
 walking a photocopied label sheet), a meter reading below the reading before it, or a photo
-captured long before its record arrived or with no capture time at all (album, screenshot).
+captured long before its record arrived or with no capture time at all (album, screenshot), or
+a record filed by a phone far from its school (its position and radius, models/positions.py).
 
 Read from what each record keeps when filed (the asset of the person's previous record, when
 another, and the seconds between: models.records), against the threshold of the day, so a
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session, aliased
 from models.assets import Asset, AssetKind
 from models.checklists import FormTemplate
 from models.meters import METER_READING, READING, REPLACED, consumption_for
+from models.org import School
 from models.places import Distance
 from models.records import Record
 
@@ -75,6 +77,24 @@ def photo_clause(older: timedelta = DEFAULT_PHOTO_OLDER) -> ColumnElement[bool] 
     return or_(Record.photo_age_seconds > seconds, Record.photos_untimed > 0)
 
 
+def far_clause() -> ColumnElement[bool]:
+    """A record filed farther from its school than the school's radius (of the day) plus the
+    accuracy the phone gave; a record with no location is never flagged for it."""
+    # Its own alias, so a query already reading the school table (the score) does not
+    # correlate the radius away.
+    school = aliased(School)
+    radius = (
+        select(school.radius_m)
+        .where(school.id == Record.school_id)
+        .correlate_except(school)
+        .scalar_subquery()
+    )
+    return and_(
+        Record.school_distance_m.is_not(None),
+        Record.school_distance_m > radius + func.coalesce(Record.accuracy_m, 0),
+    )
+
+
 def _meter_templates() -> Any:
     return select(FormTemplate.id).where(FormTemplate.key == METER_READING)
 
@@ -105,7 +125,7 @@ def implausible_clause(
         func.coalesce(Record.answers[REPLACED].as_string(), "") != "yes",
         Record.answers[READING].as_float() < previous_reading,
     )
-    clauses = [backwards, Record.changed_from_id.is_not(None)]
+    clauses = [backwards, Record.changed_from_id.is_not(None), far_clause()]
     quick = quick_clause(within)
     if quick is not None:
         clauses.append(quick)
@@ -133,6 +153,7 @@ def flagged_records(
     quick = quick_clause(within)
     if quick is not None:
         parts.append(rows.where(Record.after_seconds.is_not(None), quick))
+
     photo = photo_clause(photo_older)
     if photo is not None:
         parts.append(rows.where(photo))
@@ -176,10 +197,28 @@ class OldPhoto:
 
 
 @dataclass(frozen=True)
+class FarAway:
+    """A record filed farther from its school than its radius plus the phone's accuracy."""
+
+    distance_m: int
+
+
+@dataclass(frozen=True)
 class Implausible:
     quick: QuickSuccession | None = None
     backwards: Backwards | None = None
     photo: OldPhoto | None = None
+    far: FarAway | None = None
+
+
+def _far_away(record: Record) -> FarAway | None:
+    """How far from its school the record was filed, when farther than the school allows."""
+    distance = record.school_distance_m
+    if distance is None:
+        return None
+    if distance <= record.asset.school.radius_m + (record.accuracy_m or 0):
+        return None
+    return FarAway(distance)
 
 
 def _old_photo(record: Record, older: timedelta) -> OldPhoto | None:
@@ -221,6 +260,9 @@ def implausible_reasons(
         photo = _old_photo(record, photo_older)
         if photo is not None:
             found[record.id] = replace(found.get(record.id, Implausible()), photo=photo)
+        far = _far_away(record)
+        if far is not None:
+            found[record.id] = replace(found.get(record.id, Implausible()), far=far)
     return found
 
 

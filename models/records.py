@@ -43,6 +43,7 @@ from models.photos import (
     store_photo,
 )
 from models.places import distance_between
+from models.positions import PhonePosition, school_distance
 from models.staff import people_at_school, school_roles
 from models.supplier_licences import supplier_refusals
 from models.suppliers import suppliers_for
@@ -146,6 +147,13 @@ class Record(Base):
     # The time on the phone when the person submitted (the form's script, kept in a draft or
     # a retry), beside submitted_at, the server's time when it arrived; None if not believable.
     phone_at: Mapped[datetime | None]
+    # Where the phone was when the person submitted, when they allowed it (js/photos.js), and
+    # how far from its school's position that was when it arrived (None: either not known):
+    # farther than the school's radius plus the accuracy is flagged (models.plausibility).
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    accuracy_m: Mapped[int | None]
+    school_distance_m: Mapped[int | None]
 
     asset: Mapped[Asset] = relationship(foreign_keys=[asset_id])
     template: Mapped[FormTemplate] = relationship(lazy="joined")
@@ -204,11 +212,13 @@ def submit_record(
     keep_exif: bool = False,
     repeat_confirmed: bool = False,
     phone_time: str | None = None,
+    located: PhonePosition | None = None,
 ) -> Submission:
     """File a record with its photos in the caller's transaction; the same key files it once.
 
     The same check filed again in its window is refused with AlreadyFiled unless the person
-    confirmed they mean a second record (`repeat_confirmed`)."""
+    confirmed they mean a second record (`repeat_confirmed`). `located`: where the phone was,
+    when the person allowed it to say."""
     key = key.strip()
     if not 8 <= len(key) <= 64:
         raise DomainError(Message(N_("This form has expired. Please open it again.")))
@@ -300,6 +310,10 @@ def submit_record(
                 channel=channel,
                 idempotency_key=key,
                 phone_at=phone_moment(phone_time, now),
+                latitude=located.latitude if located else None,
+                longitude=located.longitude if located else None,
+                accuracy_m=located.accuracy_m if located else None,
+                school_distance_m=school_distance(asset.school, located) if located else None,
             )
             session.add(record)
             positions: dict[str, int] = {}

@@ -542,9 +542,11 @@ def file_check(
     answers: dict[str, str] | None = None,
     template_key: str = "extinguisher_monthly",
     photo: bytes | None = None,
+    located: Any = None,
 ) -> Any:
     """One record of a check, as a person files it from the form, with its own photo unless
-    given one (a history of checks: each is meant, so a repeat in its window is not asked)."""
+    given one (a history of checks: each is meant, so a repeat in its window is not asked),
+    and where the phone was when `located` (a models.positions.PhonePosition) is given."""
     from models.records import Channel, Upload, submit_record
 
     return submit_record(
@@ -566,6 +568,7 @@ def file_check(
         clock=clock,
         store=store,
         repeat_confirmed=True,
+        located=located,
     ).record
 
 

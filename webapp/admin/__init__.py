@@ -41,6 +41,7 @@ from models.passwords import (
 )
 from models.people import ONE_TIME_VALID, ROLE_LABELS, hash_password
 from models.places import add_location, location_page, school_locations
+from models.positions import set_school_position
 from models.retirement import RetirementRefused, reactivate_asset, retire_asset
 from models.spreadsheets import MAX_BYTES, MAX_ROWS, ImportRefused
 from models.staff import (
@@ -128,13 +129,18 @@ class StageForm(FlaskForm):
 
 
 def _home(
-    school: School, errors: dict[str, str] | None = None, status: int = 200
+    school: School,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    position: dict[str, str] | None = None,
 ) -> tuple[str, int]:
     return render_template(
         "admin/home.html",
         school=school,
         boarding_form=BoardingForm(),
         stage_form=StageForm(),
+        position_form=StageForm(),
+        position=position or {},
         stage_labels=STAGE_LABELS,
         sets_stage=current_user.is_district_admin_of(school.district_id),
         errors=errors or {},
@@ -161,6 +167,28 @@ def set_school_stage(school_code: str) -> Response | tuple[str, int]:
         set_stage(session, current_user, school, request.form.get("stage", ""))
     except SubmissionInvalid as invalid:
         return _home(school, _errors(invalid), 422)
+    flash(gettext("Saved."), "success")
+    return redirect(url_for("admin.home", school_code=school.code))
+
+
+@bp.post("/admin/<school_code>/position")
+@login_required
+def set_school_position_page(school_code: str) -> Response | tuple[str, int]:
+    """The district's administrators say where the school stands and the radius around it:
+    a record filed farther away is flagged."""
+    school = _school_or_404(school_code)
+    if not current_user.is_district_admin_of(school.district_id):
+        abort(404)
+    if not StageForm().validate_on_submit():
+        abort(400)
+    given = {name: request.form.get(name, "") for name in ("latitude", "longitude", "radius_m")}
+    session = db.begin_writing()
+    try:
+        set_school_position(
+            session, current_user, school, given["latitude"], given["longitude"], given["radius_m"]
+        )
+    except SubmissionInvalid as invalid:
+        return _home(school, _errors(invalid), 422, position=given)
     flash(gettext("Saved."), "success")
     return redirect(url_for("admin.home", school_code=school.code))
 

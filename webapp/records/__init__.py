@@ -16,7 +16,7 @@ from models.figures import record_figures
 from models.flag_notes import NotYourSchool, can_explain, explain_flags
 from models.food_samples import sample_keeping
 from models.health import DUTY, ON_DUTY, RosterEntry, roster_item, roster_of, workers_of
-from models.ledgers import explained_text, previous_record_text, record_flags
+from models.ledgers import explained_text, location_text, previous_record_text, record_flags
 from models.messages import SubmissionInvalid
 from models.milk import school_rates
 from models.people import visible_schools
@@ -95,6 +95,7 @@ def _record_page(record: Record, form: ExplainForm, errors: dict[str, str]) -> s
         locale=current_locale(),
         previous=previous_record_text(record, current_locale()),
         phone_differs=phone_time_differs(record),
+        location=location_text(record, current_locale()),
         explain_form=form,
         errors=errors,
         explained=explained_text(db.session(), record, current_locale()),

@@ -37,6 +37,7 @@ from models.health import (
 from models.messages import DomainError, SubmissionInvalid
 from models.people import can_see_school
 from models.photos import TAKEN_AT_SUFFIX, PhotoRejected, prepare_photo
+from models.positions import phone_position
 from models.records import (
     AlreadyFiled,
     AlreadySent,
@@ -311,6 +312,14 @@ def file_record(token: str, template_key: str) -> Response | tuple[str, int]:
                 # The phone's time at the first submit (js/photos.js), also from a kept draft.
                 phone_time=request.form.get("phone_time")
                 or (draft.values.get("phone_time") if draft is not None else None),
+                # Where the phone was, when the person allowed it (js/photos.js); junk ignored.
+                located=phone_position(
+                    *(
+                        request.form.get(name)
+                        or (draft.values.get(name) if draft is not None else None)
+                        for name in ("lat", "lon", "accuracy_m")
+                    )
+                ),
             )
         except SubmissionInvalid as invalid:
             # A refusal writes nothing but the alerts it raised (`invalid.alerted`, an
