@@ -550,3 +550,54 @@ def test_the_template_has_the_chinese_headers_for_excel(
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert response.data == "用户名,姓名,手机,角色,初始密码\r\n".encode("utf-8-sig")
+
+
+def test_the_district_sets_the_schools_position_with_bad_values_named_by_their_fields(
+    client: FlaskClient, auth: Auth, school: School, session: Session, clock: SettableClock
+) -> None:
+    from tests.factories import make_district_admin
+
+    make_district_admin(session, clock, school)
+    session.commit()
+    auth.login("admin")
+    own = client.get(f"/admin/{school.code}").get_data(as_text=True)
+    assert 'name="radius_m"' not in own
+    client.post("/logout", data={"csrf_token": csrf_token(own)})
+    auth.login("district")
+
+    home = client.get(f"/admin/{school.code}").get_data(as_text=True)
+    url = f"/admin/{school.code}/position"
+    bad = client.post(
+        url,
+        data={
+            "csrf_token": csrf_token(home),
+            "latitude": "123",
+            "longitude": "abc",
+            "radius_m": "10",
+        },
+    )
+    saved = client.post(
+        url,
+        data={
+            "csrf_token": csrf_token(home),
+            "latitude": "31.2304",
+            "longitude": "121.4737",
+            "radius_m": "500",
+        },
+    )
+    after = client.get(f"/admin/{school.code}").get_data(as_text=True)
+    session.expire_all()
+    kept = session.get(School, school.id)
+
+    assert "学校位置" in home and 'value="300"' in home
+    assert bad.status_code == 422
+    page = bad.get_data(as_text=True)
+    assert "请填写 -90 到 90 之间的纬度。" in page and "请填写 -180 到 180 之间的经度。" in page
+    assert "请填写 50 到 5000 之间的整数半径（米）。" in page and 'value="abc"' in page
+    assert saved.status_code == 302
+    assert kept is not None and (kept.latitude, kept.longitude, kept.radius_m) == (
+        31.2304,
+        121.4737,
+        500,
+    )
+    assert 'value="31.2304"' in after and 'value="500"' in after

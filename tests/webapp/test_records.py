@@ -327,3 +327,41 @@ def test_an_administrator_marks_a_flag_explained_and_sees_flags_per_person(
     assert blank.status_code == 422 and 'id="note-error"' in blank.get_data(as_text=True)
     assert "仅 5 秒" in explained and "已说明：柱子两侧各一个（Admin，" in explained
     assert "共 1 条记录" in per_person and "已说明：柱子两侧各一个" in per_person
+
+
+def test_the_record_keeps_the_phones_location_and_flags_one_far_from_the_school(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session, "S1")
+    school.latitude, school.longitude = 31.2304, 121.4737
+    make_person(session, clock, school)
+    assets = [
+        make_asset(session, clock, school, code=f"MHQ-00{n}", name=f"灭火器{n}") for n in (1, 2, 3)
+    ]
+    session.commit()
+    auth.login("inspector")
+    form_page = client.get(f"/s/{assets[0].current_label.token}/record/extinguisher_monthly")
+
+    given = (
+        {"lat": str(31.2304 + 120 / 111_195), "lon": "121.4737", "accuracy_m": "15"},
+        {"lat": str(31.2304 + 2300 / 111_195), "lon": "121.4737", "accuracy_m": "20"},
+        {"lat": "north", "lon": "999", "accuracy_m": "-3"},  # junk: kept without a location
+    )
+    pages = []
+    for n, (asset, location) in enumerate(zip(assets, given, strict=True)):
+        response = submit_form(
+            client,
+            asset.current_label.token,
+            "extinguisher_monthly",
+            {**EXTINGUISHER_OK, **location},
+            {"photo": jpeg_bytes((300, 200), color=("red", "blue", "green")[n])},
+        )
+        assert response.status_code == 302
+        pages.append(client.get(response.headers["Location"]).get_data(as_text=True))
+        clock.advance(timedelta(minutes=5))
+
+    assert 'name="lat"' in form_page.get_data(as_text=True)
+    assert "距学校约 120 米（精度 15 米）" in pages[0] and "提交位置" not in pages[0]
+    assert "距学校约 2.3 公里（精度 20 米）" in pages[1]
+    assert "提交位置距学校约 2.3 公里" in pages[1]
+    assert 'id="location"' not in pages[2] and "提交位置" not in pages[2]

@@ -182,6 +182,33 @@
     if (field && !field.value) field.value = new Date().toISOString();
   }
 
+  /* Where the phone is, when the person allows it: asked once, at the first submit, into the
+     hidden lat, lon and accuracy_m fields. Never holds the record back: refused, unavailable
+     or slower than three seconds (a permission prompt left open too), it is sent without. */
+  function locate(form) {
+    var lat = form.querySelector("input[name=lat]");
+    var lon = form.querySelector("input[name=lon]");
+    var accuracy = form.querySelector("input[name=accuracy_m]");
+    if (!lat || !lon || !accuracy || form.located || !navigator.geolocation) {
+      return Promise.resolve();
+    }
+    form.located = true;
+    return new Promise(function (resolve) {
+      var timer = setTimeout(resolve, 3500);
+      try {
+        navigator.geolocation.getCurrentPosition(function (position) {
+          var c = position.coords;
+          lat.value = String(c.latitude);
+          lon.value = String(c.longitude);
+          accuracy.value = String(Math.round(c.accuracy));
+          clearTimeout(timer);
+          resolve();
+        }, function () { clearTimeout(timer); resolve(); },
+        { enableHighAccuracy: false, timeout: 3000, maximumAge: 5 * 60 * 1000 });
+      } catch (e) { clearTimeout(timer); resolve(); }
+    });
+  }
+
   function watch(form) {
     form.addEventListener("submit", function (event) {
       var submitter = event.submitter;
@@ -192,7 +219,7 @@
       event.preventDefault();
       form.busy = true;
       buttons(form, true);
-      submit(form, submitter);
+      locate(form).then(function () { submit(form, submitter); });
     });
   }
 
