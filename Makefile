@@ -61,6 +61,7 @@ bench: $(STAMP) translations
 	$(BIN)/python -m bench.score
 	$(BIN)/python -m bench.dashboard
 	$(BIN)/python -m bench.labels
+	$(BIN)/python -m bench.field
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
