@@ -50,7 +50,8 @@ def _label(number: int, name: str = "教学楼一层东侧灭火器", code: str 
 
 
 def _decode(image: Image.Image) -> list[str]:
-    return [barcode.text for barcode in zxingcpp.read_barcodes(image)]
+    # QR codes only: a label's printed text must not be taken for a stray linear barcode.
+    return [b.text for b in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)]
 
 
 def _text_area(label: Image.Image, info: LabelInfo, layout: SheetLayout) -> Image.Image:
