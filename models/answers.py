@@ -9,7 +9,7 @@ from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from models.catalogue import LOCALES, join_list, translate
-from models.checklists import ItemSpec, TemplateSpec
+from models.checklists import Condition, ItemSpec, TemplateSpec
 from models.messages import N_, Message, SubmissionInvalid
 from models.people import ROLE_LABELS, Role
 from models.suppliers import SUPPLY_CATEGORIES, licence_need
@@ -67,12 +67,15 @@ def answer_values(raw: Mapping[str, Any], key: str) -> list[str]:
     return [str(value).strip()] if str(value).strip() else []
 
 
-def is_shown(item: ItemSpec, answers: Mapping[str, Any]) -> bool:
-    if item.show_if is None:
-        return True
-    given = answers.get(item.show_if.item)
+def _chosen(condition: Condition, answers: Mapping[str, Any]) -> list[Any]:
+    """The answers given to the condition's item that are among its values."""
+    given = answers.get(condition.item)
     given_values = given if isinstance(given, list) else [given]
-    return any(v in item.show_if.values for v in given_values if v is not None)
+    return [v for v in given_values if v is not None and v in condition.values]
+
+
+def is_shown(item: ItemSpec, answers: Mapping[str, Any]) -> bool:
+    return item.show_if is None or bool(_chosen(item.show_if, answers))
 
 
 def check_answers(
@@ -141,9 +144,7 @@ def _required_by(spec: TemplateSpec, item: ItemSpec, answers: Mapping[str, Any])
     condition = item.required_if
     if condition is None:
         return None
-    given = answers.get(condition.item)
-    given_values = given if isinstance(given, list) else [given]
-    chosen = [v for v in given_values if v in condition.values]
+    chosen = _chosen(condition, answers)
     if not chosen:
         return None
     source = spec.item(condition.item)
@@ -258,12 +259,7 @@ def _category(item: ItemSpec, answers: Mapping[str, Any]) -> str | None:
 def _vetted(item: ItemSpec, answers: Mapping[str, Any]) -> bool:
     """A supplier is checked unless its `checked_if` says otherwise: a refused delivery is
     recorded whoever brought it."""
-    condition = item.checked_if
-    if condition is None:
-        return True
-    given = answers.get(condition.item)
-    given_values = given if isinstance(given, list) else [given]
-    return any(v in condition.values for v in given_values if v is not None)
+    return item.checked_if is None or bool(_chosen(item.checked_if, answers))
 
 
 def _unlicensed(item: ItemSpec, answers: Mapping[str, Any], directory: Directory) -> Message | None:

@@ -29,3 +29,16 @@ class SettableClock:
 
     def advance(self, delta: timedelta) -> None:
         self._now += delta
+
+
+def sent_moment(sent: str | None) -> datetime | None:
+    """A time a phone's script sent (ISO 8601 with an offset), or None when it is missing,
+    unreadable or has no offset: such a field is ignored, never refused, as the person cannot
+    fix it."""
+    if not sent:
+        return None
+    try:
+        moment = datetime.fromisoformat(sent.strip()[:40])
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None

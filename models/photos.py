@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base
+from models.clock import sent_moment
 from models.messages import N_, DomainError, Message
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -129,14 +130,7 @@ def capture_time(
     an offset), else the file's own EXIF in the district's time; None when neither is
     believable. A bad value from the phone is ignored, never refused: the person cannot fix it.
     """
-    taken: datetime | None = None
-    if sent:
-        try:
-            taken = datetime.fromisoformat(sent.strip()[:40])
-        except ValueError:
-            taken = None
-        if taken is not None and taken.tzinfo is None:
-            taken = None
+    taken = sent_moment(sent)
     if taken is None and processed.taken is not None:
         taken = processed.taken
         if taken.tzinfo is None:

@@ -23,7 +23,7 @@ from models.assets import Asset
 from models.base import Base
 from models.checklist_roles import check_may_file
 from models.checklists import FormTemplate, TemplateSpec, latest_template
-from models.clock import Clock
+from models.clock import Clock, sent_moment
 from models.documents import local_today
 from models.duties import Task, TaskState, complete_tasks
 from models.health import judge_roster
@@ -476,13 +476,8 @@ def phone_moment(sent: str | None, now: datetime) -> datetime | None:
     """The phone's time as sent (ISO 8601 with an offset, as a script's toISOString()), in
     UTC; None when missing, unreadable, or not within a week behind to a minute ahead. Never
     refused: the person cannot fix their phone's field."""
-    if not sent:
-        return None
-    try:
-        moment = datetime.fromisoformat(sent.strip()[:40])
-    except ValueError:
-        return None
-    if moment.tzinfo is None or not now - PHONE_BEHIND <= moment <= now + PHONE_AHEAD:
+    moment = sent_moment(sent)
+    if moment is None or not now - PHONE_BEHIND <= moment <= now + PHONE_AHEAD:
         return None
     return moment.astimezone(UTC)
 
