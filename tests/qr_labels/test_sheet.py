@@ -2,7 +2,6 @@ import re
 from pathlib import Path
 
 import pytest
-import zxingcpp
 from PIL import Image, ImageFilter
 
 from qr_labels import (
@@ -27,6 +26,7 @@ from qr_labels.sheet import (
     safe_filename_stem,
     wrap_text,
 )
+from tests.qr_reading import read_qr_codes
 
 BASE_URL = "https://houqin.example.edu.cn"
 LONG_NAME = "第二教学楼三层西侧走廊尽头靠近楼梯口的干粉灭火器（四公斤装）" * 3
@@ -50,8 +50,7 @@ def _label(number: int, name: str = "教学楼一层东侧灭火器", code: str 
 
 
 def _decode(image: Image.Image) -> list[str]:
-    # QR codes only: a label's printed text must not be taken for a stray linear barcode.
-    return [b.text for b in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)]
+    return read_qr_codes(image)
 
 
 def _text_area(label: Image.Image, info: LabelInfo, layout: SheetLayout) -> Image.Image:
