@@ -3,14 +3,9 @@ disposal, and a supplier refused for its expired licence."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from pathlib import Path
-
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from houqin.demo import seed_demo
 from models.assets import Asset, AssetKind
 from models.checklists import FormTemplate
 from models.documents import local_today
@@ -19,30 +14,26 @@ from models.org import School
 from models.records import Record
 from models.supplier_licences import unlicensed_for_categories
 from models.suppliers import Supplier
-from settings import Settings
-
-NOW = datetime(2026, 12, 2, 0, 30, tzinfo=UTC)  # a Wednesday, 08:30 in Shanghai
+from tests.houqin.conftest import DEMO_NOW as NOW
 
 
 def test_the_demo_canteen_has_accompanied_meals_kept_samples_and_a_lapsed_supplier(
-    session: Session, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    demo: Session,
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    seed_demo(session, settings, now=NOW)
-    school = session.scalars(select(School).where(School.code == "SY01")).one()
-    canteen = session.scalars(
+    school = demo.scalars(select(School).where(School.code == "SY01")).one()
+    canteen = demo.scalars(
         select(Asset).where(Asset.school_id == school.id, Asset.kind == AssetKind.CANTEEN)
     ).first()
     assert canteen is not None
 
-    meals = session.scalars(
+    meals = demo.scalars(
         select(Record).join(Record.template).where(FormTemplate.key == "canteen_accompanied_meal")
     ).all()
     assert len(meals) >= 4 and any(m.answers.get("problems") for m in meals)
-    samples = kept_samples(session, canteen, NOW)
+    samples = kept_samples(demo, canteen, NOW)
     assert [s.ready for s in samples] == [True, True, False, False, False]
-    suppliers = session.scalars(select(Supplier)).all()
-    lapsed = unlicensed_for_categories(session, suppliers, local_today(NOW, school.district))
-    names = {session.get_one(Supplier, supplier_id).name for supplier_id in lapsed}
+    suppliers = demo.scalars(select(Supplier)).all()
+    lapsed = unlicensed_for_categories(demo, suppliers, local_today(NOW, school.district))
+    names = {demo.get_one(Supplier, supplier_id).name for supplier_id in lapsed}
     assert names == {"金穗粮油贸易部"}
     assert "2026-11-22" in str(lapsed[next(iter(lapsed))][0].params)
