@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -482,6 +483,13 @@ class DutyDefaults:
 BOARDING_ONLY = frozenset({"fire_night_patrol"})
 
 
+@cache
+def _other_duty() -> Any:
+    """One alias for every query, made once the mappers are configured: a fresh aliased()
+    per call had the sweep rebuild its column adaptations for each duty, most of its time."""
+    return aliased(Duty, name="other_duty")
+
+
 def covered_assets(duty: Duty) -> Any:
     """The assets in use (id, school id) this duty covers, as a query: its kind in its scope,
     less those a narrower active duty for the same checklist covers."""
@@ -490,7 +498,7 @@ def covered_assets(duty: Duty) -> Any:
         query = query.where(Asset.school_id.in_(select(School.id).where(School.boarding)))
     if duty.asset_id is not None:
         return query.where(Asset.id == duty.asset_id)
-    other = aliased(Duty)
+    other = _other_duty()
     narrower = and_(
         other.active,
         other.id != duty.id,
