@@ -113,6 +113,58 @@ class TelegramSettings:
 
 
 @dataclass
+class WeComSettings:
+    """WeCom (企业微信): group robots need no account here (each group's webhook key is set
+    in the web app); application messages to one person need the corp's self-built app."""
+
+    base_url: str = "https://qyapi.weixin.qq.com"
+    corp_id: str = ""
+    agent_id: int = 0
+    secret: str = ""
+
+    @property
+    def app_enabled(self) -> bool:
+        return bool(self.corp_id and self.agent_id and self.secret)
+
+
+@dataclass
+class DingTalkSettings:
+    """DingTalk (钉钉) custom robots: each group's access token and signing secret are set in
+    the web app; only the service's address is configured here."""
+
+    base_url: str = "https://oapi.dingtalk.com"
+
+
+@dataclass
+class EmailSettings:
+    """E-mail over SMTP (STARTTLS), for people without any chat; off while host is empty."""
+
+    host: str = ""
+    port: int = 587
+    starttls: bool = True
+    username: str = ""
+    password: str = ""
+    sender: str = ""  # the From address, e.g. "Houqin 后勤 <houqin@school.edu.cn>"
+    timeout_seconds: int = 30
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.host and self.sender)
+
+
+@dataclass
+class ChannelSettings:
+    """How the senders besides Telegram's run (`houqin send`)."""
+
+    send_every_seconds: int = 5
+    # A sender's claim on a delivery lasts this long; a sender killed mid-send leaves its
+    # claims to expire, and another sender takes them.
+    lease_seconds: int = 120
+    # Group robots (WeCom, DingTalk) take about 20 messages a minute per group.
+    robot_per_minute: int = 20
+
+
+@dataclass
 class LedgerSettings:
     # A record filed by the same person at another asset less than this many seconds after
     # their last one is flagged implausible on the ledger (0: never).
@@ -144,6 +196,10 @@ class Settings:
     ledgers: LedgerSettings = field(default_factory=LedgerSettings)
     reports: ReportSettings = field(default_factory=ReportSettings)
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
+    wecom: WeComSettings = field(default_factory=WeComSettings)
+    dingtalk: DingTalkSettings = field(default_factory=DingTalkSettings)
+    email: EmailSettings = field(default_factory=EmailSettings)
+    channels: ChannelSettings = field(default_factory=ChannelSettings)
 
 
 SHORT_ENV_NAMES = {
@@ -225,10 +281,25 @@ def _check_values(settings: Settings) -> None:
         address = urlsplit(getattr(settings.telegram, name))
         if address.scheme not in ("http", "https") or not address.netloc:
             raise ConfigError(f"telegram.{name} must be an http(s) address")
+    _check_channels(settings)
     if settings.labels.layout not in LAYOUTS:
         raise ConfigError(
             f"labels.layout must be one of {', '.join(LAYOUTS)}, not {settings.labels.layout!r}"
         )
+
+
+def _check_channels(settings: Settings) -> None:
+    for section in ("wecom", "dingtalk"):
+        address = urlsplit(getattr(settings, section).base_url)
+        if address.scheme not in ("http", "https") or not address.netloc:
+            raise ConfigError(f"{section}.base_url must be an http(s) address")
+    if not 0 < settings.email.port < 65536:
+        raise ConfigError(f"email.port must be between 1 and 65535, not {settings.email.port}")
+    if settings.email.host and not settings.email.sender:
+        raise ConfigError("email.sender must be set when email.host is (the From address)")
+    for name in ("send_every_seconds", "lease_seconds", "robot_per_minute"):
+        if getattr(settings.channels, name) < 1:
+            raise ConfigError(f"channels.{name} must be at least 1")
 
 
 def _check_schedules(schedules: ScheduleSettings) -> None:
