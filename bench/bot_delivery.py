@@ -36,10 +36,12 @@ from typing import Any
 from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot
+from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
 from channels.telegram import CHANNEL
-from channels.telegram.sender import CONNECTIONS, OutboxSender, RateLimits
+from channels.telegram.pacing import Pacing, RateLimits
+from channels.telegram.sender import CONNECTIONS, OutboxSender
 from models import Base
 from models.addresses import ChannelAccount
 from models.catalogue import render_notice
@@ -135,12 +137,14 @@ class FakeProcess:
                 self._process.kill()
                 self._process.join()
 
-    def bot(self) -> Bot:
-        return Bot(
+    def bot(self, limits: RateLimits | None = None) -> Bot:
+        """A bot paced as the real one is (every call through one Pacing), or unpaced."""
+        return ExtBot(
             self.token,
             base_url=self.base_url,
             base_file_url=self.base_file_url,
             request=HTTPXRequest(connection_pool_size=CONNECTIONS),
+            rate_limiter=Pacing(limits) if limits is not None else None,
         )
 
 
@@ -313,8 +317,8 @@ def drain(fake: FakeProcess, factory: sessionmaker[Session], factor: float) -> D
     """One OutboxSender.drain() of the whole outbox, timed, its memory sampled."""
 
     async def main() -> Drain:
-        async with fake.bot() as bot:
-            sender = OutboxSender(bot, factory, SystemClock(), RateLimits(factor=factor))
+        async with fake.bot(RateLimits(factor=factor)) as bot:
+            sender = OutboxSender(bot, factory, SystemClock())
             reset = _reset_peak()
             sampler = RssSampler()
             server, client = fake.cpu_seconds(), time.process_time()

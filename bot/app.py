@@ -12,11 +12,12 @@ import logging
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder
 
 from bot.door import Door
 from bot.routes import add_handlers
-from channels.telegram.sender import CONNECTIONS, OutboxSender, RateLimits
+from channels.telegram.pacing import Pacing, RateLimits
+from channels.telegram.sender import CONNECTIONS, OutboxSender
 from models.clock import Clock, SystemClock
 from settings import Settings
 
@@ -45,16 +46,6 @@ def run(settings: Settings, application: Application, *, in_thread: bool = False
         application.run_polling(**options)
 
 
-def _rate_limiter(limits: RateLimits) -> AIORateLimiter:
-    """Every call the bot makes, replies included, within the overall and group limits; a
-    429 is waited out and tried again."""
-    return AIORateLimiter(
-        overall_max_rate=limits.overall_per_second * limits.factor,
-        group_max_rate=limits.per_group_per_minute * limits.factor,
-        max_retries=3,
-    )
-
-
 def build_application(
     settings: Settings,
     factory: sessionmaker[Session],
@@ -69,9 +60,7 @@ def build_application(
     sender: dict[str, asyncio.Task[None]] = {}
 
     async def deliver_forever(application: Application) -> None:
-        outbox = OutboxSender(
-            application.bot, factory, clock, limits, base_url=settings.server.base_url
-        )
+        outbox = OutboxSender(application.bot, factory, clock, base_url=settings.server.base_url)
         while True:
             try:
                 await outbox.drain()
@@ -94,7 +83,7 @@ def build_application(
         .token(telegram.token)
         .base_url(telegram.base_url)
         .base_file_url(telegram.base_file_url)
-        .rate_limiter(_rate_limiter(limits or RateLimits()))
+        .rate_limiter(Pacing(limits or RateLimits()))
         .connection_pool_size(CONNECTIONS)
         .post_init(post_init)
         .post_shutdown(post_shutdown)

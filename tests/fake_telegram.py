@@ -49,6 +49,12 @@ class Sent:
         return str(self.params.get("text") or self.params.get("caption") or "")
 
 
+# Telegram's limits scaled alike on the fake and on the bot's pacing
+# (RateLimits(factor=PACE)), so a conversation of many replies does not sit out real seconds
+# while the fake still refuses any call that breaks the scaled limits.
+PACE = 20
+
+
 @dataclass
 class Limits:
     overall_per_second: float = 30.0

@@ -1,13 +1,12 @@
 """The Telegram channel's sender: each notice once, in order per chat, within the limits.
 
-Telegram allows about 30 messages a second overall and one a second per chat (20 a minute
-in a group). Each chat's notices go out one after another, each one an interval after
-Telegram answered the last, so the spacing holds where Telegram measures it; all chats share
-the overall limit (aiolimiter's leaky bucket). A 429 pauses every chat for its
-retry_after; a 5xx or a network error is retried with growing waits and, if it keeps failing,
-left for the next drain, the chat's later notices waiting behind it so their order holds.
-A notice is marked delivered, with Telegram's message id, as soon as Telegram accepts it.
-It claims, sends and marks through models.outbox, as every channel does (see channels/).
+Each chat's notices go out one after another; the bot it is given paces every call it makes
+(channels.telegram.pacing, shared with the bot's replies), so together they stay within
+Telegram's limits. A 5xx, a network error or a 429 that outlasts the pacing's own retries is
+tried again with growing waits and, if it keeps failing, left for the next drain, the chat's
+later notices waiting behind it so their order holds. A notice is marked delivered, with
+Telegram's message id, as soon as Telegram accepts it. It claims, sends and marks through
+models.outbox, as every channel does (see channels/).
 """
 
 from __future__ import annotations
@@ -16,10 +15,8 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from aiolimiter import AsyncLimiter
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -43,18 +40,6 @@ log = logging.getLogger(__name__)
 TEXT_LIMIT = 4096
 # Requests in flight at once: chats are sent to side by side, not one after another.
 CONNECTIONS = 16
-SAFETY = 0.95
-OVERALL_MARGIN = 0.95
-
-
-@dataclass(frozen=True)
-class RateLimits:
-    """Telegram's limits, scaled by `factor` only where a benchmark runs faster than life."""
-
-    overall_per_second: float = 30.0
-    per_chat_per_second: float = 1.0
-    per_group_per_minute: float = 20.0
-    factor: float = 1.0
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
@@ -102,16 +87,6 @@ def _button(item: Outgoing, msgid: str, data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(translate(item.locale, msgid), callback_data=data)
 
 
-def _smooth(per_second: float, room: int = 1) -> AsyncLimiter:
-    """Evenly spaced, a little under the rate: never a burst that a sliding window on
-    Telegram's side would count against us. Room for two lets a late wake-up catch up."""
-    return AsyncLimiter(room, room / (per_second * SAFETY))
-
-
-def _seconds(retry_after: int | timedelta) -> float:
-    return retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)
-
-
 def _chat(item: Outgoing) -> int:
     """The chat a delivery goes to: its address is the chat's id, as text."""
     return int(item.address)
@@ -123,7 +98,6 @@ class OutboxSender:
         bot: Bot,
         factory: sessionmaker[Session],
         clock: Clock,
-        limits: RateLimits | None = None,
         *,
         max_tries: int = 5,
         first_backoff: float = 1.0,
@@ -136,38 +110,13 @@ class OutboxSender:
         self.base_url = base_url.rstrip("/")
         self.factory = factory
         self.clock = clock
-        self.limits = limits or RateLimits()
         self.max_tries = max_tries
         self.first_backoff = first_backoff
         self.batch = batch
         self.sleep = sleep
-        # A wider margin overall: many connections' worth of jitter can bunch up on arrival.
-        self.overall = _smooth(
-            self.limits.overall_per_second * self.limits.factor * OVERALL_MARGIN, room=2
-        )
-        # Each chat's next send waits one interval after Telegram answered its last, so the
-        # spacing holds where Telegram measures it, however long the answer took to come back.
-        self._chat_ready: dict[int, float] = {}
-        self._paused_until = 0.0
         # Outcomes wait here for the one writer, which commits them in small batches.
         self._outcomes: list[tuple[Outgoing, str | None, datetime | None]] = []
         self._outcome_ready = asyncio.Event()
-
-    def _chat_interval(self, chat_id: int) -> float:
-        factor = self.limits.factor
-        if chat_id < 0:
-            return 60 / (self.limits.per_group_per_minute * factor * SAFETY)
-        return 1 / (self.limits.per_chat_per_second * factor * SAFETY)
-
-    async def _pace_chat(self, chat_id: int) -> None:
-        loop = asyncio.get_running_loop()
-        wait = self._chat_ready.get(chat_id, 0.0) - loop.time()
-        if wait > 0:
-            await asyncio.sleep(wait)
-
-    def _chat_answered(self, chat_id: int) -> None:
-        loop = asyncio.get_running_loop()
-        self._chat_ready[chat_id] = loop.time() + self._chat_interval(chat_id)
 
     async def drain(self) -> int:
         """Send everything deliverable now; returns how many notices were delivered."""
@@ -276,43 +225,24 @@ class OutboxSender:
                 self._outcome(item, None, self.clock.now() + timedelta(seconds=backoff))
                 return None
             tries += 1
-            await self._wait_pause()
             last = sent_pieces == len(pieces) - 1
-            await self._pace_chat(chat_id)
             try:
-                async with self.overall:
-                    message = await self.bot.send_message(
-                        chat_id,
-                        pieces[sent_pieces],
-                        reply_markup=buttons_for(item) if last else None,
-                    )
-            except RetryAfter as limited:
-                self._chat_answered(chat_id)
-                self._pause(_seconds(limited.retry_after))
-                continue
+                message = await self.bot.send_message(
+                    chat_id,
+                    pieces[sent_pieces],
+                    reply_markup=buttons_for(item) if last else None,
+                )
             except (Forbidden, BadRequest) as refused:
-                self._chat_answered(chat_id)
                 log.warning("notice %d to chat %d refused: %s", item.delivery_id, chat_id, refused)
                 self._outcome(item, None, None)
                 return 0
-            except (TimedOut, NetworkError) as failed:
-                self._chat_answered(chat_id)
+            except (RetryAfter, TimedOut, NetworkError) as failed:
                 log.info("notice %d: %s; trying again in %.1fs", item.delivery_id, failed, backoff)
                 await self.sleep(backoff)
                 backoff = min(backoff * 2, 60.0)
                 continue
-            self._chat_answered(chat_id)
             message_id = message.message_id
             sent_pieces += 1
             tries = 0
         self._outcome(item, str(message_id), None)
         return 1
-
-    def _pause(self, seconds: float) -> None:
-        loop = asyncio.get_running_loop()
-        self._paused_until = max(self._paused_until, loop.time() + seconds)
-
-    async def _wait_pause(self) -> None:
-        loop = asyncio.get_running_loop()
-        while (remaining := self._paused_until - loop.time()) > 0:
-            await self.sleep(remaining)

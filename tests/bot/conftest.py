@@ -7,12 +7,12 @@ from collections.abc import Iterator
 import pytest
 
 from settings import Settings
-from tests.fake_telegram import FakeTelegram
+from tests.fake_telegram import PACE, FakeTelegram, Limits
 
 
 @pytest.fixture
 def fake() -> Iterator[FakeTelegram]:
-    server = FakeTelegram().start()
+    server = FakeTelegram(limits=Limits().scaled(PACE)).start()
     yield server
     server.stop()
 

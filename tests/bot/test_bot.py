@@ -10,13 +10,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import Application
 
 from bot.app import build_application
+from channels.telegram.pacing import RateLimits
 from models.addresses import ChannelAccount
 from models.clock import SettableClock
 from models.linking import new_link_code
 from models.people import Role
 from settings import Settings
 from tests.factories import make_person, make_school
-from tests.fake_telegram import FakeTelegram
+from tests.fake_telegram import PACE, FakeTelegram
 
 CHAT = 7001
 
@@ -30,7 +31,9 @@ def _run(
     """Start the bot polling the fake server, play the scenario, stop the bot."""
 
     async def main() -> None:
-        application = build_application(settings, factory, clock=clock)
+        application = build_application(
+            settings, factory, clock=clock, limits=RateLimits(factor=PACE)
+        )
         updater = application.updater
         assert updater is not None  # the builder makes one unless told not to
         async with application:

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import Application
 
 from bot.app import build_application
-from channels.telegram.sender import OutboxSender, RateLimits
+from channels.telegram.pacing import RateLimits
+from channels.telegram.sender import OutboxSender
 from models.assets import AssetKind
 from models.clock import SettableClock
 from models.duties import Task, TaskState
@@ -22,7 +23,7 @@ from models.records import Record
 from models.sweep import REMIND, sweep
 from settings import Settings
 from tests.factories import jpeg_bytes, make_asset, make_chat, make_person, make_school
-from tests.fake_telegram import FakeTelegram
+from tests.fake_telegram import PACE, FakeTelegram
 
 CHAT = 7001
 
@@ -64,13 +65,15 @@ def _run(
     scenario: Callable[[Application, Callable[[], Awaitable[int]]], Awaitable[None]],
 ) -> None:
     async def main() -> None:
-        application = build_application(settings, factory, clock=clock)
+        application = build_application(
+            settings, factory, clock=clock, limits=RateLimits(factor=PACE)
+        )
         updater = application.updater
         assert updater is not None  # the builder makes one unless told not to
         async with application:
             await application.start()
             await updater.start_polling(poll_interval=0.0, timeout=1)
-            sender = OutboxSender(application.bot, factory, clock, RateLimits(factor=20))
+            sender = OutboxSender(application.bot, factory, clock)
             try:
                 await scenario(application, sender.drain)
             finally:

@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from telegram import Bot
+from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
 from channels.telegram.chats import link_chat
-from channels.telegram.sender import CONNECTIONS, OutboxSender, RateLimits, split_text
+from channels.telegram.pacing import Pacing, RateLimits
+from channels.telegram.sender import CONNECTIONS, OutboxSender, split_text
 from models.clock import SettableClock
 from models.linking import new_link_code
 from models.notifications import Delivery, Notification, Severity, notify
@@ -69,12 +70,16 @@ def _drain(
 ) -> int:
     async def main() -> int:
         request = HTTPXRequest(connection_pool_size=CONNECTIONS)
-        bot = Bot(
-            fake.token, base_url=fake.base_url, base_file_url=fake.base_file_url, request=request
+        bot = ExtBot(
+            fake.token,
+            base_url=fake.base_url,
+            base_file_url=fake.base_file_url,
+            request=request,
+            rate_limiter=Pacing(limits),
         )
         async with bot:
             fake.down = down  # after the bot said hello: Telegram goes away mid-run
-            return await OutboxSender(bot, factory, clock, limits, **options).drain()
+            return await OutboxSender(bot, factory, clock, **options).drain()
 
     return asyncio.run(main())
 

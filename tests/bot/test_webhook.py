@@ -10,9 +10,10 @@ import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import build_application, webhook_options
+from channels.telegram.pacing import RateLimits
 from models.clock import SettableClock
 from settings import Settings
-from tests.fake_telegram import FakeTelegram
+from tests.fake_telegram import PACE, FakeTelegram
 
 SECRET = "s3cret-webhook-token_0123"
 
@@ -46,7 +47,9 @@ def test_the_webhook_is_registered_with_its_secret_and_refuses_calls_without_it(
     address = f"http://127.0.0.1:{options['port']}/{options['url_path']}"
 
     async def main() -> tuple[int, int]:
-        application = build_application(bot_settings, session_factory, clock=clock)
+        application = build_application(
+            bot_settings, session_factory, clock=clock, limits=RateLimits(factor=PACE)
+        )
         updater = application.updater
         assert updater is not None  # the builder makes one unless told not to
         async with application:

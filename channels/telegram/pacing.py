@@ -1,0 +1,153 @@
+"""One pacing for every call the bot makes to Telegram: the outbox, replies, edits, answers to
+button presses.
+
+Telegram allows about 30 messages a second overall and one a second per chat (20 a minute in
+a group). Each chat's calls go one after another, each an interval after Telegram answered
+the last, so the spacing holds where Telegram measures it, and they keep their order; all
+chats share the overall limit (aiolimiter's leaky bucket). A 429 pauses every call for its
+retry_after, then the call is tried again. PTB applies this to every request of the bot it
+is given to (`ApplicationBuilder.rate_limiter`, `ExtBot(rate_limiter=…)`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from aiolimiter import AsyncLimiter
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+
+log = logging.getLogger(__name__)
+
+SAFETY = 0.95
+# A wider margin overall: many connections' worth of jitter can bunch up on arrival.
+OVERALL_MARGIN = 0.95
+# Calls that Telegram counts as messages; getUpdates, getFile, getMe and the like are not paced.
+MESSAGE_CALLS = ("send", "edit", "copy", "forward", "delete", "answer", "pin", "unpin")
+
+Answer = bool | dict[str, Any] | list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """Telegram's limits, scaled by `factor` only where a test or a benchmark runs faster
+    than life against a fake that scales them the same way."""
+
+    overall_per_second: float = 30.0
+    per_chat_per_second: float = 1.0
+    per_group_per_minute: float = 20.0
+    factor: float = 1.0
+
+    def interval(self, chat_id: int | str) -> float:
+        """Seconds between two calls to one chat: a group's (negative id, or an @name) is
+        longer than a private chat's."""
+        if isinstance(chat_id, str) or chat_id < 0:
+            return 60 / (self.per_group_per_minute * self.factor * SAFETY)
+        return 1 / (self.per_chat_per_second * self.factor * SAFETY)
+
+
+def _seconds(retry_after: int | timedelta) -> float:
+    return retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)
+
+
+def _chat_of(data: dict[str, Any]) -> int | str | None:
+    chat_id = data.get("chat_id")
+    if chat_id is None:
+        return None
+    with contextlib.suppress(ValueError, TypeError):
+        return int(chat_id)
+    return str(chat_id)
+
+
+class Pacing(BaseRateLimiter[int]):
+    def __init__(self, limits: RateLimits | None = None, *, max_retries: int = 3) -> None:
+        self.limits = limits or RateLimits()
+        self.max_retries = max_retries
+        self._overall = AsyncLimiter(
+            2, 2 / (self.limits.overall_per_second * self.limits.factor * SAFETY * OVERALL_MARGIN)
+        )
+        self._chat_ready: dict[int | str, float] = {}
+        self._chat_turn: dict[int | str, asyncio.Lock] = {}
+        self._paused_until = 0.0
+
+    async def initialize(self) -> None:
+        """Nothing to open: the pacing is all in memory."""
+
+    async def shutdown(self) -> None:
+        """Nothing to close."""
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Answer]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Answer:
+        if not endpoint.startswith(MESSAGE_CALLS):
+            return await callback(*args, **kwargs)
+        retries = self.max_retries if rate_limit_args is None else rate_limit_args
+        chat_id = _chat_of(data)
+        for attempt in range(retries + 1):
+            try:
+                if chat_id is None:
+                    return await self._overall_call(callback, args, kwargs)
+                return await self._chat_call(chat_id, callback, args, kwargs)
+            except RetryAfter as limited:
+                if attempt == retries:
+                    raise
+                self._pause(_seconds(limited.retry_after))
+                log.info("Telegram asked to wait %ss; every chat waits", limited.retry_after)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def _overall_call(
+        self, callback: Callable[..., Coroutine[Any, Any, Answer]], args: Any, kwargs: Any
+    ) -> Answer:
+        await self._wait_pause()
+        async with self._overall:
+            return await callback(*args, **kwargs)
+
+    async def _chat_call(
+        self,
+        chat_id: int | str,
+        callback: Callable[..., Coroutine[Any, Any, Answer]],
+        args: Any,
+        kwargs: Any,
+    ) -> Answer:
+        turn = self._chat_turn.setdefault(chat_id, asyncio.Lock())
+        async with turn:
+            loop = asyncio.get_running_loop()
+            wait = self._chat_ready.get(chat_id, 0.0) - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            try:
+                return await self._overall_call(callback, args, kwargs)
+            finally:
+                # Counted from Telegram's answer, however long it took to come back.
+                self._chat_ready[chat_id] = loop.time() + self.limits.interval(chat_id)
+                if len(self._chat_ready) > 4096:
+                    self._forget_idle(loop.time())
+
+    def _forget_idle(self, now: float) -> None:
+        """Chats whose interval has passed need no memory; keeps a busy bot's maps small."""
+        for chat_id, ready in list(self._chat_ready.items()):
+            turn = self._chat_turn.get(chat_id)
+            if ready < now and (turn is None or not turn.locked()):
+                del self._chat_ready[chat_id]
+                self._chat_turn.pop(chat_id, None)
+
+    def _pause(self, seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        self._paused_until = max(self._paused_until, loop.time() + seconds)
+
+    async def _wait_pause(self) -> None:
+        loop = asyncio.get_running_loop()
+        while (remaining := self._paused_until - loop.time()) > 0:
+            await asyncio.sleep(remaining)
