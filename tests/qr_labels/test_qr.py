@@ -1,6 +1,7 @@
 import io
 
 import pytest
+import qrcode
 import zxingcpp
 from PIL import Image
 
@@ -65,3 +66,13 @@ def test_longer_payload_needs_more_modules() -> None:
 def test_module_size_below_one_pixel_is_refused() -> None:
     with pytest.raises(ValueError, match="module_px"):
         qr_image(URL, 0)
+
+
+def test_the_fast_mask_choice_prints_the_code_qrcode_itself_would() -> None:
+    """Each code keeps the standard's best-scanning mask, the one qrcode's slower search picks."""
+    for number in range(20):
+        payload = f"https://houqin.example.edu.cn/l/{number:02d}ABCdef-ghiJKL_mno{number}"
+        code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_Q, border=4)
+        code.add_data(payload)
+        code.make(fit=True)
+        assert qr_matrix(payload) == tuple(tuple(bool(c) for c in row) for row in code.get_matrix())
