@@ -348,6 +348,12 @@ class _ProgressBar:
     default=None,
     help="A progress bar on stderr (default: only when stderr is a terminal).",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Processes drawing a PDF's pages (default: one per core).",
+)
 @click.pass_context
 def labels(
     ctx: click.Context,
@@ -360,6 +366,7 @@ def labels(
     png: Path | None,
     layout: str | None,
     progress: bool | None,
+    workers: int | None,
 ) -> None:
     """Print QR labels: an A4 sheet or thermal labels as PDF and/or one PNG per label."""
     from models.db import mark_read_only
@@ -390,6 +397,7 @@ def labels(
                 pdf=out,
                 png_dir=png,
                 progress=bar.update if bar else None,
+                workers=workers or os.cpu_count() or 1,
             )
             if bar:
                 bar.finish()

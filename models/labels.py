@@ -212,6 +212,7 @@ def write_labels(
     pdf: Path | None = None,
     png_dir: Path | None = None,
     progress: Progress | None = None,
+    workers: int = 1,
 ) -> str:
     """Write the sheet and/or PNGs (the scan address `base_url`, a layout of LAYOUTS, a font
     file or the system's CJK font) for the shell; returns a line saying what was written where.
@@ -236,7 +237,7 @@ def write_labels(
     written = []
     if pdf is not None:
         pdf.parent.mkdir(parents=True, exist_ok=True)
-        pages = write_sheet_pdf(infos, pdf, LAYOUTS[layout], font_path, progress)
+        pages = write_sheet_pdf(infos, pdf, LAYOUTS[layout], font_path, progress, workers)
         written.append(f"{pdf} ({pages} page(s))")
     if png_dir is not None:
         paths = write_label_pngs(infos, png_dir, LAYOUTS[layout], font_path, progress)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -503,23 +504,42 @@ def _pages(labels: Sequence[LabelInfo], per_page: int) -> Iterator[Sequence[Labe
         yield labels[start : start + per_page]
 
 
+def _render_page(
+    chunk: Sequence[LabelInfo],
+    layout: SheetLayout,
+    font_path: Path,
+    progress: Progress | None = None,
+) -> Image.Image:
+    """One page of labels, bilevel (mode "1") at DPI; progress is told of each label drawn."""
+    page = Image.new("L", layout.page_size_px, 255)
+    for info, box in zip(chunk, layout.label_boxes_px(), strict=False):
+        page.paste(render_label(info, layout, font_path), box[:2])
+        if progress is not None:
+            progress(1)
+    return page.convert("1", dither=Image.Dither.NONE)
+
+
 def render_sheets(
     labels: Sequence[LabelInfo],
     layout: SheetLayout,
     font_path: Path,
     progress: Progress | None = None,
+    workers: int = 1,
 ) -> list[Image.Image]:
-    """Render labels onto as many bilevel (mode "1") pages at DPI as they need."""
-    pages = []
-    boxes = layout.label_boxes_px()
-    for chunk in _pages(labels, layout.labels_per_page):
-        page = Image.new("L", layout.page_size_px, 255)
-        for info, box in zip(chunk, boxes, strict=False):
-            page.paste(render_label(info, layout, font_path), box[:2])
+    """Render labels onto as many pages as they need; with `workers` > 1 the pages are drawn
+    in that many processes (the shell's `houqin labels`; the web app draws in its own)."""
+    chunks = list(_pages(labels, layout.labels_per_page))
+    if workers <= 1 or len(chunks) < 2:
+        return [_render_page(chunk, layout, font_path, progress) for chunk in chunks]
+    with ProcessPoolExecutor(min(workers, len(chunks))) as pool:
+        futures = [pool.submit(_render_page, chunk, layout, font_path) for chunk in chunks]
+        pages = []
+        for chunk, future in zip(chunks, futures, strict=True):
+            pages.append(future.result())
             if progress is not None:
-                progress(1)
-        pages.append(page.convert("1", dither=Image.Dither.NONE))
-    return pages
+                for _ in chunk:
+                    progress(1)
+        return pages
 
 
 def write_sheet_pdf(
@@ -528,12 +548,13 @@ def write_sheet_pdf(
     layout: SheetLayout = DEFAULT_LAYOUT,
     font_path: Path | None = None,
     progress: Progress | None = None,
+    workers: int = 1,
 ) -> int:
     """Write labels as a multi-page PDF (pages of the layout's size, bilevel at DPI, losslessly
     compressed) and return the number of pages."""
     if not labels:
         raise ValueError("no labels to print")
-    pages = render_sheets(labels, layout, font_path or find_cjk_font(), progress)
+    pages = render_sheets(labels, layout, font_path or find_cjk_font(), progress, workers)
     first, *rest = pages
     first.save(
         path,

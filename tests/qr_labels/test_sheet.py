@@ -438,3 +438,15 @@ def test_progress_is_told_once_per_label_drawn(font_path: Path, tmp_path: Path) 
     )
 
     assert told == [1] * 5
+
+
+def test_pages_drawn_in_two_processes_are_the_pages_drawn_in_one() -> None:
+    labels = [_label(number) for number in range(30)]  # two 3x8 pages
+    font = find_cjk_font()
+
+    alone = render_sheets(labels, DEFAULT_LAYOUT, font)
+    shared = render_sheets(labels, DEFAULT_LAYOUT, font, workers=2)
+
+    assert len(alone) == len(shared) == 2
+    assert [page.tobytes() for page in alone] == [page.tobytes() for page in shared]
+    assert len(read_qr_codes(shared[1].convert("L"))) == 6
