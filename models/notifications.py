@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, func, select
+from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -72,11 +73,17 @@ class Delivery(Base):
     sent_at: Mapped[datetime | None] = mapped_column(index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     # After a failed try: not before this. Once finished: sent, skipped (queued before the
-    # person linked their address, or they unlinked it) or failed (the address is gone).
+    # person linked their address, or they unlinked it), failed (the address is gone) or
+    # dropped (the person's login was switched off, or they left the school).
     next_attempt_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(16))
     # What the channel calls the message it sent, so a reply to it finds the notice.
     external_id: Mapped[str | None] = mapped_column(String(200))
+    # The sender holding it now, and until when (models.leases): several senders, each once.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None]
+    # Pieces of a long notice the channel has accepted: a restart resumes at the next one.
+    pieces_sent: Mapped[int] = mapped_column(default=0, server_default=sql_text("0"))
 
     notification: Mapped[Notification] = relationship(back_populates="deliveries")
 
@@ -97,10 +104,10 @@ def notify(
 
     The text is written in the language each recipient reads and times in their district's
     zone (people.reading_locale, Person.timezone); it is delivered over every channel the
-    recipient has an address on.
+    recipient has an address on. A person whose login is switched off gets nothing.
     """
     queued = []
-    people = {p.id: p for p in recipients}
+    people = {p.id: p for p in recipients if p.active}
     channels = channels_of(session, people)
     for person in people.values():
         exists = session.scalar(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, or_, select
@@ -179,9 +180,16 @@ def grant_school_role(
 
 
 def revoke_school_role(
-    session: Session, actor: Person, person: Person, role: str | Role | None, school: School
+    session: Session,
+    actor: Person,
+    person: Person,
+    role: str | Role | None,
+    school: School,
+    *,
+    now: datetime | None = None,
 ) -> None:
-    """Take a role at the school away; administrators cannot take away their own."""
+    """Take a role at the school away; administrators cannot take away their own. Someone
+    left with no role anywhere has left: their queued notices are dropped."""
     errors: dict[str, Message] = {}
     chosen = clean_role(actor, school, role, errors)
     if chosen is None:
@@ -195,13 +203,26 @@ def revoke_school_role(
         )
     person.grants.remove(grant)
     session.flush()
+    if not person.grants:
+        _drop_queued(session, person, now)
 
 
-def set_login_active(session: Session, actor: Person, person: Person, *, active: bool) -> None:
-    """Switch a login off (or on again); the person's records and roles stay."""
+def set_login_active(
+    session: Session, actor: Person, person: Person, *, active: bool, now: datetime | None = None
+) -> None:
+    """Switch a login off (or on again); the person's records and roles stay, and the notices
+    queued for them on any channel are dropped."""
     if person.id == actor.id:
         raise AdminRefused(Message(N_("You cannot switch off your own login.")))
     if not can_manage_person(actor, person):
         raise AdminRefused(Message(N_("This person also has roles you do not manage.")))
     person.active = active
     session.flush()
+    if not active:
+        _drop_queued(session, person, now)
+
+
+def _drop_queued(session: Session, person: Person, now: datetime | None) -> None:
+    from models.outbox import drop_for_people  # the outbox imports this module
+
+    drop_for_people(session, [person.id], now=now or datetime.now(UTC))

@@ -5,14 +5,20 @@ Each chat's notices go out one after another; the bot it is given paces every ca
 Telegram's limits. A 5xx, a network error or a 429 that outlasts the pacing's own retries is
 tried again with growing waits and, if it keeps failing, left for the next drain, the chat's
 later notices waiting behind it so their order holds. A notice is marked delivered, with
-Telegram's message id, as soon as Telegram accepts it. It claims, sends and marks through
-models.outbox, as every channel does (see channels/).
+Telegram's message id, as soon as Telegram accepts it; each piece of a long notice is
+recorded as it is accepted, so a sender started after a crash resumes at the next piece. It
+claims (a lease under this process's sender id, so several senders deliver each notice
+once), sends and marks through models.outbox, as every channel does (see channels/); what
+it claimed and did not send it hands back when a drain ends.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import secrets
+import socket
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -25,12 +31,16 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from channels.telegram import CHANNEL
 from models.catalogue import translate
 from models.clock import Clock
+from models.leases import release_rows
 from models.messages import N_
+from models.notifications import Delivery
 from models.outbox import (
+    LEASE,
     Outgoing,
     claim_deliveries,
     mark_delivered,
     mark_failed,
+    mark_piece_sent,
     skip_unaddressed,
 )
 from models.unit_of_work import unit_of_work
@@ -87,6 +97,11 @@ def _button(item: Outgoing, msgid: str, data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(translate(item.locale, msgid), callback_data=data)
 
 
+def sender_id() -> str:
+    """Who claims: this host and process, and a random part for a process id reused."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
 def _chat(item: Outgoing) -> int:
     """The chat a delivery goes to: its address is the chat's id, as text."""
     return int(item.address)
@@ -104,8 +119,12 @@ class OutboxSender:
         batch: int = 2000,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         base_url: str = "",
+        sender: str | None = None,
+        lease: timedelta = LEASE,
     ) -> None:
         self.bot = bot
+        self.sender = sender or sender_id()
+        self.lease = lease
         # The web app's address: a notice's link goes under its text, to open the page.
         self.base_url = base_url.rstrip("/")
         self.factory = factory
@@ -146,6 +165,11 @@ class OutboxSender:
             done.set()
             self._outcome_ready.set()
             await writer
+            await asyncio.to_thread(self._release)
+
+    def _release(self) -> None:
+        with unit_of_work(self.factory) as session:
+            release_rows(session, Delivery, self.sender)
 
     async def _write_outcomes(self, done: asyncio.Event) -> None:
         """Commit what was sent as soon as it was sent, a batch at a time, in one thread."""
@@ -193,8 +217,18 @@ class OutboxSender:
     def _pending(self, after: int) -> list[Outgoing]:
         with unit_of_work(self.factory) as session:
             return claim_deliveries(
-                session, CHANNEL, now=self.clock.now(), after_id=after, limit=self.batch
+                session,
+                CHANNEL,
+                now=self.clock.now(),
+                after_id=after,
+                limit=self.batch,
+                sender=self.sender,
+                lease=self.lease,
             )
+
+    def _piece_sent(self, item: Outgoing, pieces_sent: int, message_id: str) -> None:
+        with unit_of_work(self.factory) as session:
+            mark_piece_sent(session, item.delivery_id, pieces_sent, message_id, self.clock.now())
 
     async def _send_chat(self, items: list[Outgoing]) -> tuple[int, int]:
         """How many of the chat's notices were delivered, and whether all were settled (sent,
@@ -210,13 +244,14 @@ class OutboxSender:
     async def _send(self, item: Outgoing) -> int | None:
         """1 when delivered, 0 when given up for good, None when it must wait for later.
 
-        A long notice goes as several messages; a retry resumes at the piece that failed."""
+        A long notice goes as several messages, each recorded as Telegram accepts it; a retry,
+        or another sender after a crash, resumes at the next piece."""
         text = item.text
         if self.base_url and item.link:
             text = f"{text}\n{self.base_url}{item.link}"
         pieces = split_text(text)
         chat_id = _chat(item)
-        sent_pieces = 0
+        sent_pieces = min(item.pieces_sent, len(pieces) - 1)
         message_id = 0
         backoff = self.first_backoff
         tries = 0
@@ -244,5 +279,18 @@ class OutboxSender:
             message_id = message.message_id
             sent_pieces += 1
             tries = 0
+            if not last:
+                await self._record_piece(item, sent_pieces, str(message_id))
         self._outcome(item, str(message_id), None)
         return 1
+
+    async def _record_piece(self, item: Outgoing, pieces_sent: int, message_id: str) -> None:
+        """A piece must be written before the next is sent, or a crash would send it again."""
+        for attempt in range(5):
+            try:
+                await asyncio.to_thread(self._piece_sent, item, pieces_sent, message_id)
+                return
+            except OperationalError:
+                if attempt == 4:
+                    raise
+                await self.sleep(2**attempt)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from channels.telegram.sender import CONNECTIONS, OutboxSender, split_text
 from models.clock import SettableClock
 from models.linking import new_link_code
 from models.notifications import Delivery, Notification, Severity, notify
+from models.outbox import claim_deliveries, mark_piece_sent
 from models.people import Person, Role
 from tests.factories import make_address, make_chat, make_person, make_school
 from tests.fake_telegram import FakeTelegram, Limits
@@ -314,3 +316,115 @@ def test_the_sender_leaves_another_channels_deliveries_alone(
     waiting = session.scalars(select(Delivery).where(Delivery.sent_at.is_(None))).all()
     assert [d.channel for d in waiting] == ["email", "email"]
     session.commit()
+
+
+# --- several senders, and senders that die ----------------------------------------------
+
+
+def test_two_senders_on_one_database_deliver_each_notice_once_in_order_per_chat(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+) -> None:
+    people = _people(session, clock, 20)
+    _queue(session, clock, people, 10)
+    delivered: list[int] = []
+    start = threading.Barrier(2)
+
+    def sender(name: str) -> None:
+        start.wait()
+        limits = RateLimits(factor=FACTOR)
+        delivered.append(_drain(fake, session_factory, clock, limits, sender=name, batch=20))
+
+    threads = [threading.Thread(target=sender, args=(name,)) for name in ("one", "two")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sum(delivered) == 200 and len(delivered) == 2
+    assert len(fake.sent) == 200
+    for number in range(20):
+        assert _numbers(fake, 9000 + number) == list(range(10))
+    session.expire_all()
+    assert all(
+        d.outcome == "sent" and d.claimed_by is None for d in session.scalars(select(Delivery))
+    )
+    session.commit()
+
+
+def test_what_a_dead_sender_claimed_is_delivered_once_by_another_after_its_lease(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+) -> None:
+    people = _people(session, clock, 2)
+    _queue(session, clock, people, 3)
+    with session_factory() as dead:  # claims, then is killed before it sends anything
+        claimed = claim_deliveries(
+            dead, "telegram", now=clock.now(), sender="dead", lease=timedelta(minutes=5)
+        )
+        dead.commit()
+    limits = RateLimits(factor=FACTOR)
+
+    meanwhile = _drain(fake, session_factory, clock, limits, sender="live")
+    clock.advance(timedelta(minutes=6))
+    after = _drain(fake, session_factory, clock, limits, sender="live")
+    again = _drain(fake, session_factory, clock, limits, sender="other")
+
+    assert len(claimed) == 6
+    assert (meanwhile, after, again) == (0, 6, 0)
+    assert _numbers(fake, 9000) == [0, 1, 2] and _numbers(fake, 9001) == [0, 1, 2]
+
+
+def test_a_long_notice_resumes_at_the_piece_after_the_last_one_accepted(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+) -> None:
+    [person] = _people(session, clock, 1)
+    [notice] = notify(
+        session,
+        [person],
+        message="Due soon: %(tasks)s",
+        params={"tasks": "灭火器月度检查 · MHQ-001；" * 500},
+        severity=Severity.INFO,
+        dedup_key="long",
+        now=clock.now(),
+    )
+    session.commit()
+    pieces = split_text(notice.text)
+    with session_factory() as dead:  # Telegram accepted piece 1, then the sender was killed
+        [item] = claim_deliveries(dead, "telegram", now=clock.now(), sender="dead")
+        mark_piece_sent(dead, item.delivery_id, 1, "41", clock.now())
+        dead.commit()
+    clock.advance(timedelta(minutes=11))
+
+    delivered = _drain(fake, session_factory, clock, RateLimits(factor=FACTOR), sender="next")
+
+    assert len(notice.text) > 9000 and len(pieces) == 3
+    assert delivered == 1
+    assert [m.text for m in fake.sent_to(9000)] == pieces[1:]
+    session.expire_all()
+    delivery = session.scalars(select(Delivery)).one()
+    assert delivery.outcome == "sent" and delivery.pieces_sent == 2
+    session.commit()
+
+
+def test_nothing_is_sent_to_a_person_whose_login_is_switched_off(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+) -> None:
+    active, switched_off = _people(session, clock, 2)
+    _queue(session, clock, [active, switched_off], 1)
+    switched_off.active = False  # switched off some other way than the admin page
+    session.commit()
+
+    delivered = _drain(fake, session_factory, clock, RateLimits(factor=FACTOR))
+
+    assert delivered == 1 and fake.sent_to(9001) == []

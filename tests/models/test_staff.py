@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.checklists import spec_from_json
 from models.clock import SettableClock
 from models.inventory import update_asset
 from models.messages import SubmissionInvalid
-from models.notifications import school_admins
+from models.notifications import Delivery, Notification, Severity, notify, school_admins
 from models.passwords import reset_password
 from models.people import Person, Role, authenticate, grant_role
 from models.records import directory_for
@@ -26,7 +29,7 @@ from models.staff import (
     school_people,
     set_login_active,
 )
-from tests.factories import PASSWORD, make_asset, make_person, make_school
+from tests.factories import PASSWORD, make_address, make_asset, make_chat, make_person, make_school
 
 # --- who manages what -------------------------------------------------------------------
 
@@ -193,3 +196,62 @@ def test_the_checklist_directory_and_an_assets_responsible_are_the_people_at_the
             session, asset, name=asset.name, location_id=None, responsible_id=left.id, attributes={}
         )
     assert refused.value.errors["responsible"].msgid == "Choose someone with a role at this school."
+
+
+def _alert(session: Session, clock: SettableClock, person: Person, key: str) -> list[Notification]:
+    return notify(
+        session,
+        [person],
+        message="Due soon: %(tasks)s",
+        params={"tasks": key},
+        severity=Severity.MAJOR,
+        dedup_key=key,
+        now=clock.now(),
+    )
+
+
+def _outcomes(session: Session, person: Person) -> list[tuple[str, str | None]]:
+    deliveries = session.scalars(
+        select(Delivery)
+        .join(Notification)
+        .where(Notification.recipient_id == person.id)
+        .order_by(Delivery.id)
+    )
+    return [(d.channel, d.outcome) for d in deliveries]
+
+
+def test_a_switched_off_persons_queued_notices_are_dropped_on_every_channel_and_no_new_ones(
+    session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session)
+    admin = make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    teacher = make_person(session, clock, school, Role.TEACHER, "teacher")
+    make_chat(session, teacher, 42, clock.now())
+    make_address(session, teacher, "email", "teacher@example.cn", clock.now())
+    _alert(session, clock, teacher, "before")
+    clock.advance(timedelta(minutes=1))
+
+    set_login_active(session, admin, teacher, active=False, now=clock.now())
+    later = _alert(session, clock, teacher, "after")
+
+    assert sorted(_outcomes(session, teacher)) == [("email", "dropped"), ("telegram", "dropped")]
+    assert later == []
+    assert school_admins(session, school.id, school.district_id) == [admin]
+
+
+def test_someone_whose_last_role_is_removed_has_their_queued_notices_dropped(
+    session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session)
+    admin = make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    teacher = make_person(session, clock, school, Role.TEACHER, "teacher")
+    grant_school_role(session, admin, teacher, "inspector", school)
+    make_chat(session, teacher, 42, clock.now())
+    _alert(session, clock, teacher, "first")
+
+    revoke_school_role(session, admin, teacher, "teacher", school, now=clock.now())
+    kept = _outcomes(session, teacher)
+    revoke_school_role(session, admin, teacher, "inspector", school, now=clock.now())
+
+    assert kept == [("telegram", None)]  # still an inspector there
+    assert _outcomes(session, teacher) == [("telegram", "dropped")]

@@ -516,13 +516,15 @@ def show_person(school_code: str, person_id: int) -> str | Response | tuple[str,
                 grant_school_role(session, current_user, person, form.role.data, school)
                 flash(gettext("Role granted."), "success")
             elif form.do.data == "revoke":
-                revoke_school_role(session, current_user, person, form.role.data, school)
+                revoke_school_role(
+                    session, current_user, person, form.role.data, school, now=db.clock().now()
+                )
                 flash(gettext("Role removed."), "success")
                 if not school_roles(person, school):
                     return redirect(url_for("admin.list_people", school_code=school.code))
             elif form.do.data in ("deactivate", "reactivate"):
                 active = form.do.data == "reactivate"
-                set_login_active(session, current_user, person, active=active)
+                set_login_active(session, current_user, person, active=active, now=db.clock().now())
                 flash(
                     gettext("Login switched on.") if active else gettext("Login switched off."),
                     "success",
