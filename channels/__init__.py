@@ -71,7 +71,9 @@ SENDERS: dict[str, tuple[Callable[[Settings], bool], SenderFactory]] = {
 def enabled_senders(
     settings: Settings, factory: sessionmaker[Session], clock: Clock
 ) -> list[Sender]:
-    return [make(settings, factory, clock) for enabled, make in SENDERS.values() if enabled(settings)]
+    return [
+        make(settings, factory, clock) for enabled, make in SENDERS.values() if enabled(settings)
+    ]
 
 
 class OutageLog:

@@ -193,27 +193,31 @@ def run_send(ctx: click.Context, once: bool) -> None:
         check_current(settings.database.url)
     except SchemaOutOfDate as exc:
         raise click.ClickException(str(exc)) from None
+    import time
+
     from channels import OutageLog, enabled_senders
     from models.clock import SystemClock
 
-    factory = make_session_factory(make_engine(settings.database.url))
-    senders = enabled_senders(settings, factory, SystemClock())
-    if not senders:
-        raise click.ClickException(
-            "no channel is configured: set [wecom] corp_id, agent_id and secret, "
-            "or [email] host and sender"
-        )
-    names = ", ".join(sender.name for sender in senders)
-    outages = OutageLog()
-    if once:
-        send_once(senders, outages)
-        return
-    click.echo(f"Houqin is sending over {names} (Ctrl+C stops it)")
-    import time
-
-    while True:
-        send_once(senders, outages)
-        time.sleep(settings.channels.send_every_seconds)
+    engine = make_engine(settings.database.url)
+    try:
+        factory = make_session_factory(engine)
+        senders = enabled_senders(settings, factory, SystemClock())
+        if not senders:
+            raise click.ClickException(
+                "no channel is configured: set [wecom] corp_id, agent_id and secret, "
+                "or [email] host and sender"
+            )
+        outages = OutageLog()
+        if once:
+            send_once(senders, outages)
+            return
+        names = ", ".join(sender.name for sender in senders)
+        click.echo(f"Houqin is sending over {names} (Ctrl+C stops it)")
+        while True:
+            send_once(senders, outages)
+            time.sleep(settings.channels.send_every_seconds)
+    finally:
+        engine.dispose()
 
 
 def send_once(senders: list[Any], outages: Any) -> int:

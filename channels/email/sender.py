@@ -63,6 +63,10 @@ def compose(item: Outgoing, sender: str, base_url: str) -> EmailMessage:
     return message
 
 
+def _text(answer: bytes | str) -> str:
+    return answer.decode(errors="replace") if isinstance(answer, bytes) else answer
+
+
 class EmailSender:
     name = CHANNEL
 
@@ -132,7 +136,7 @@ class EmailSender:
         return smtp
 
     def _send(self, smtp: smtplib.SMTP, item: Outgoing) -> str:
-        """"sent", "failed" (for good) or "later"."""
+        """ "sent", "failed" (for good) or "later"."""
         message = compose(item, self.settings.sender, self.base_url)
         reason: str | None = None
         code = 0
@@ -140,23 +144,25 @@ class EmailSender:
             refused = smtp.send_message(message)
         except smtplib.SMTPRecipientsRefused as failed:
             code, answer = failed.recipients.get(item.address, (550, b"refused"))
-            reason = f"{code} {answer.decode(errors='replace')}"
+            reason = f"{code} {_text(answer)}"
         except smtplib.SMTPResponseException as failed:
             code = failed.smtp_code
-            reason = f"{code} {failed.smtp_error.decode(errors='replace')}"
+            reason = f"{code} {_text(failed.smtp_error)}"
         except (OSError, smtplib.SMTPServerDisconnected) as failed:
             raise ServiceDown(str(failed) or type(failed).__name__) from failed
         else:
             if item.address in refused:
                 code, answer = refused[item.address]
-                reason = f"{code} {answer.decode(errors='replace')}"
+                reason = f"{code} {_text(answer)}"
         now = self.clock.now()
         with unit_of_work(self.factory) as session:
             if reason is None:
                 mark_delivered(session, item.delivery_id, message["Message-ID"], now=now)
                 return "sent"
             if 400 <= code < 500:
-                log.info("e-mail notice %d to %s deferred: %s", item.delivery_id, item.address, reason)
+                log.info(
+                    "e-mail notice %d to %s deferred: %s", item.delivery_id, item.address, reason
+                )
                 mark_failed(session, item.delivery_id, now=now, retry_at=now + self.retry_after)
                 return "later"
             log.warning(

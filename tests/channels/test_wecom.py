@@ -50,7 +50,9 @@ def _person(session: Session, clock: SettableClock, user_id: str, name: str) -> 
     return person
 
 
-def _queue(session: Session, clock: SettableClock, person: Person, count: int, text: str = "") -> None:
+def _queue(
+    session: Session, clock: SettableClock, person: Person, count: int, text: str = ""
+) -> None:
     for number in range(count):
         notify(
             session,
@@ -163,7 +165,13 @@ def test_a_long_text_arrives_in_pieces_within_2048_bytes(
     fake: FakeWeCom, session: Session, session_factory: sessionmaker[Session], clock: SettableClock
 ) -> None:
     person = _person(session, clock, "ZhangSan", "zhang")
-    _queue(session, clock, person, 1, text="\n" + "\n".join("灭火器检查第 %d 行" % n for n in range(120)))
+    _queue(
+        session,
+        clock,
+        person,
+        1,
+        text="\n" + "\n".join(f"灭火器检查第 {n} 行" for n in range(120)),
+    )
     assert _sender(fake, session_factory, clock).drain() == 1
     assert 2 <= len(fake.messages) <= 3
     assert all(len(m.content.encode()) <= 2048 for m in fake.messages)
@@ -171,7 +179,7 @@ def test_a_long_text_arrives_in_pieces_within_2048_bytes(
 
 
 def test_a_text_needing_more_than_three_pieces_is_shortened_with_the_link() -> None:
-    text = "\n".join("很长的一行 %d" % n for n in range(2000))
+    text = "\n".join(f"很长的一行 {n}" for n in range(2000))
     pieces = pieces_for(text, "https://houqin.example/tasks")
     assert len(pieces) == 3
     assert all(len(p.encode()) <= 2048 for p in pieces)

@@ -13,7 +13,14 @@ from tests.factories import make_person, make_school
 
 @pytest.mark.parametrize(
     "address",
-    ["li@school", "li@@school.cn", "li school@school.cn", "li@school..cn", ".li@school.cn", "@x.cn"],
+    [
+        "li@school",
+        "li@@school.cn",
+        "li school@school.cn",
+        "li@school..cn",
+        ".li@school.cn",
+        "@x.cn",
+    ],
 )
 def test_a_malformed_email_address_is_refused(
     session: Session, clock: SettableClock, address: str
