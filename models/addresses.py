@@ -145,7 +145,9 @@ def set_address(
     if owner is not None and owner != person.id:
         raise AddressRefused(Message(ADDRESS_TAKEN))
     if current is None:
-        current = ChannelAccount(person_id=person.id, channel=channel, address=address, linked_at=now)
+        current = ChannelAccount(
+            person_id=person.id, channel=channel, address=address, linked_at=now
+        )
         session.add(current)
     elif current.address != address:
         current.address = address
