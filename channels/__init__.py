@@ -22,3 +22,76 @@ transaction each, never holding one open while it talks to its service:
 
 A new channel adds a package here and is started by its door; models/ does not change.
 """
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from models.clock import Clock
+    from settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class ServiceDown(Exception):
+    """The service could not be reached (or answered 5xx): nothing was settled by it, so the
+    drain stops and every undelivered notice waits, in order, for the next one."""
+
+
+class Sender(Protocol):
+    name: str
+
+    def drain(self) -> int:
+        """Send everything deliverable now; how many notices were delivered."""
+        ...
+
+
+SenderFactory = Callable[["Settings", "sessionmaker[Session]", "Clock"], Sender]
+
+
+def _wecom(settings: Settings, factory: sessionmaker[Session], clock: Clock) -> Sender:
+    from channels.wecom.sender import WeComSender
+
+    return WeComSender(settings.wecom, factory, clock, base_url=settings.server.base_url)
+
+
+def _email(settings: Settings, factory: sessionmaker[Session], clock: Clock) -> Sender:
+    from channels.email.sender import EmailSender
+
+    return EmailSender(settings.email, factory, clock, base_url=settings.server.base_url)
+
+
+# Each channel `houqin send` runs: whether it is configured, and how to make its sender.
+SENDERS: dict[str, tuple[Callable[[Settings], bool], SenderFactory]] = {
+    "wecom": (lambda s: s.wecom.app_enabled, _wecom),
+    "email": (lambda s: s.email.enabled, _email),
+}
+
+
+def enabled_senders(
+    settings: Settings, factory: sessionmaker[Session], clock: Clock
+) -> list[Sender]:
+    return [
+        make(settings, factory, clock) for enabled, make in SENDERS.values() if enabled(settings)
+    ]
+
+
+class OutageLog:
+    """One log line when a service goes down and one when it is back, not one per call."""
+
+    def __init__(self) -> None:
+        self.down: dict[str, str] = {}
+
+    def failed(self, name: str, reason: str) -> None:
+        if name not in self.down:
+            log.warning("%s is unreachable (%s); notices wait until it is back", name, reason)
+        self.down[name] = reason
+
+    def ok(self, name: str) -> None:
+        if self.down.pop(name, None) is not None:
+            log.warning("%s is reachable again; sending what waited", name)

@@ -181,6 +181,60 @@ def run_bot(ctx: click.Context) -> None:
     run(settings, bot_application(settings))
 
 
+@main.command("send")
+@click.option("--once", is_flag=True, help="Drain every enabled channel once and exit.")
+@click.pass_context
+def run_send(ctx: click.Context, once: bool) -> None:
+    """Deliver the outbox over WeCom application messages and e-mail (those configured)."""
+    from houqin.migrate import SchemaOutOfDate, check_current
+
+    settings = _settings(ctx)
+    try:
+        check_current(settings.database.url)
+    except SchemaOutOfDate as exc:
+        raise click.ClickException(str(exc)) from None
+    import time
+
+    from channels import OutageLog, enabled_senders
+    from models.clock import SystemClock
+
+    engine = make_engine(settings.database.url)
+    try:
+        factory = make_session_factory(engine)
+        senders = enabled_senders(settings, factory, SystemClock())
+        if not senders:
+            raise click.ClickException(
+                "no channel is configured: set [wecom] corp_id, agent_id and secret, "
+                "or [email] host and sender"
+            )
+        outages = OutageLog()
+        if once:
+            send_once(senders, outages)
+            return
+        names = ", ".join(sender.name for sender in senders)
+        click.echo(f"Houqin is sending over {names} (Ctrl+C stops it)")
+        while True:
+            send_once(senders, outages)
+            time.sleep(settings.channels.send_every_seconds)
+    finally:
+        engine.dispose()
+
+
+def send_once(senders: list[Any], outages: Any) -> int:
+    """Each sender drains once; an outage is one line in the log, and its end another."""
+    from channels import ServiceDown
+
+    delivered = 0
+    for sender in senders:
+        try:
+            delivered += sender.drain()
+        except ServiceDown as down:
+            outages.failed(sender.name, str(down))
+        else:
+            outages.ok(sender.name)
+    return delivered
+
+
 def bot_application(settings: Settings) -> Any:
     from bot.app import build_application
 

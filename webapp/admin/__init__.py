@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 from wtforms import HiddenField, PasswordField, StringField
 
 from models.accounts import SignInSlip, add_person
+from models.addresses import AddressRefused, address_of, set_address
 from models.asset_attributes import CHOICE_LABELS, attribute_specs
 from models.assets import KIND_LABELS, Asset, AssetKind
 from models.duties import set_boarding
@@ -438,6 +439,7 @@ class PersonActionForm(FlaskForm):
     do = HiddenField()
     role = StringField()
     password = PasswordField()
+    address = StringField()
 
 
 @bp.get("/admin/<school_code>/people")
@@ -547,6 +549,16 @@ def show_person(school_code: str, person_id: int) -> str | Response | tuple[str,
                 )
                 slip = SignInSlip(person.username, person.display_name, code)
                 return _sign_in_sheet(school, [slip])
+            elif form.do.data == "wecom" and db.settings().wecom.app_enabled:
+                set_address(
+                    session,
+                    current_user,
+                    person,
+                    "wecom",
+                    form.address.data or "",
+                    now=db.clock().now(),
+                )
+                flash(gettext("WeCom user id saved."), "success")
             elif form.do.data == "unlock":
                 unlock_login(session, current_user, person)
                 flash(
@@ -560,9 +572,12 @@ def show_person(school_code: str, person_id: int) -> str | Response | tuple[str,
             errors = _errors(invalid)
         except AdminRefused as refused:
             errors = {"general": translate(refused.message)}
+        except AddressRefused as refused:
+            errors = {"wecom": translate(refused.message)}
     elif form.is_submitted():
         abort(400)
     roles = school_roles(person, school)
+    wecom = address_of(session, person, "wecom")
     page = render_template(
         "admin/person.html",
         school=school,
@@ -573,6 +588,8 @@ def show_person(school_code: str, person_id: int) -> str | Response | tuple[str,
         can_manage=can_manage_person(current_user, person),
         is_self=person.id == current_user.id,
         locked=is_locked_anywhere(session, person.id, now=db.clock().now()),
+        wecom_enabled=db.settings().wecom.app_enabled,
+        wecom_address=form.address.data if "wecom" in errors else (wecom.address if wecom else ""),
         errors=errors,
         failed=form.do.data if errors else "",
     )
