@@ -20,6 +20,7 @@ from models.addresses import channels_of
 from models.base import Base
 from models.catalogue import render_notice
 from models.org import School
+from models.robot_groups import queue_group_posts
 from models.paging import PAGE_SIZE, Page, page_of
 from models.people import Person, Role, RoleGrant, reading_locale
 from models.staff import people_at_school
@@ -128,6 +129,7 @@ def notify(
         except IntegrityError:
             continue  # queued at the same moment by another process: once is enough
         queued.append(notification)
+    queue_group_posts(session, queued, now=now)
     return queued
 
 
