@@ -32,7 +32,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base
 from models.catalogue import render_notice
-from models.messages import N_, DomainError
+from models.messages import N_, DomainError, Message
 from models.org import District, School
 from models.people import Person, Role
 
@@ -96,6 +96,9 @@ class GroupPost(Base):
     claimed_until: Mapped[datetime | None]
 
     group: Mapped[ChannelGroup] = relationship()
+
+
+NEEDS_SECRET = N_("A DingTalk robot needs its signing secret.")
 
 
 class GroupRefused(DomainError):
@@ -202,13 +205,13 @@ def add_group(
 ) -> ChannelGroup:
     """A new group; a school administrator adds their own school's only."""
     if school is not None and not actor.can_manage_school(school):
-        raise GroupRefused(N_("You cannot manage this school."))
+        raise GroupRefused(Message(N_("You cannot manage this school.")))
     if school is None and not actor.is_district_admin_of(district.id):
-        raise GroupRefused(N_("Only a district administrator can add a district-wide group."))
+        raise GroupRefused(Message(N_("Only a district administrator can add a district-wide group.")))
     if channel not in ROBOT_CHANNELS or min_severity not in SEVERITY_ORDER:
-        raise GroupRefused(N_("Choose a channel and a severity from the list."))
+        raise GroupRefused(Message(N_("Choose a channel and a severity from the list.")))
     if channel == DINGTALK_ROBOT and not signing_secret:
-        raise GroupRefused(N_("A DingTalk robot needs its signing secret."))
+        raise GroupRefused(Message(NEEDS_SECRET))
     group = ChannelGroup(
         district_id=district.id,
         school_id=school.id if school else None,
