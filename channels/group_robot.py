@@ -132,15 +132,16 @@ class RobotSender:
                     if outcome is None:
                         held.add(post.group_id)
                         later = [p.post_id for p in posts[index + 1 :] if p.group_id in held]
-                        self._write(lambda s, ids=later: release_posts(s, ids, self.sender_id))
+                        self._write(release_posts, later, self.sender_id)
                     sent += outcome or 0
         finally:
             if self.client is None:
                 client.close()
 
-    def _write(self, work: Callable[[Session], object]) -> None:
+    def _write(self, work: Callable[..., object], *args: Any, **kwargs: Any) -> None:
+        """One short transaction for one outcome: what was sent is recorded at once."""
         with unit_of_work(self.factory) as session:
-            work(session)
+            work(session, *args, **kwargs)
 
     def _pace(self, group_id: int) -> None:
         wait = self._ready.get(group_id, 0.0) - time.monotonic()
@@ -157,16 +158,20 @@ class RobotSender:
         external_id = ""
         while done < len(pieces):
             if tries == self.max_tries:
-                return self._later(post, backoff, "rate limited: trying again later")
+                self._later(post, backoff, "rate limited: trying again later")
+                return None
             tries += 1
             self._pace(post.group_id)
             try:
-                response = client.post(self.url(post), json=self.payload(post, pieces[done], done == 0))
+                response = client.post(
+                    self.url(post), json=self.payload(post, pieces[done], done == 0)
+                )
                 body = response.json()
             except (httpx.HTTPError, ValueError) as failed:
                 self._ready[post.group_id] = time.monotonic() + self.interval
                 log.info("post %d to group %d: %s", post.post_id, post.group_id, failed)
-                return self._later(post, backoff, f"service unreachable: {failed}")
+                self._later(post, backoff, f"service unreachable: {failed}")
+                return None
             self._ready[post.group_id] = time.monotonic() + self.interval
             answer = self.answer(body)
             if answer.kind == "retry":
@@ -174,26 +179,24 @@ class RobotSender:
                 backoff = min(backoff * 2, 60.0)
                 continue
             if answer.kind == "fail":
-                log.warning("post %d to group %d refused: %s", post.post_id, post.group_id, answer.reason)
+                log.warning(
+                    "post %d to group %d refused: %s", post.post_id, post.group_id, answer.reason
+                )
                 now = self.clock.now()
                 self._write(
-                    lambda s: mark_post_failed(s, post.post_id, now=now, retry_at=None, reason=answer.reason)
+                    mark_post_failed, post.post_id, now=now, retry_at=None, reason=answer.reason
                 )
                 return 0
             done += 1
             tries = 0
             external_id = str(body.get("msgid") or body.get("errmsg") or "ok")
             if done < len(pieces):
-                count = done
-                self._write(lambda s: record_piece(s, post.post_id, self.sender_id, count))
+                self._write(record_piece, post.post_id, self.sender_id, done)
         now = self.clock.now()
-        self._write(lambda s: mark_post_sent(s, post.post_id, self.sender_id, external_id, now=now))
+        self._write(mark_post_sent, post.post_id, self.sender_id, external_id, now=now)
         return 1
 
     def _later(self, post: OutgoingPost, backoff: float, reason: str) -> None:
         retry_at = self.clock.now() + timedelta(seconds=max(backoff, 1.0))
         now = self.clock.now()
-        self._write(
-            lambda s: mark_post_failed(s, post.post_id, now=now, retry_at=retry_at, reason=reason)
-        )
-        return None
+        self._write(mark_post_failed, post.post_id, now=now, retry_at=retry_at, reason=reason)

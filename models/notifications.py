@@ -20,9 +20,9 @@ from models.addresses import channels_of
 from models.base import Base
 from models.catalogue import render_notice
 from models.org import School
-from models.robot_groups import queue_group_posts
 from models.paging import PAGE_SIZE, Page, page_of
 from models.people import Person, Role, RoleGrant, reading_locale
+from models.robot_groups import queue_group_posts
 from models.staff import people_at_school
 
 

@@ -10,7 +10,6 @@ them sent or failed with a reason an administrator reads.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -126,14 +125,16 @@ def queue_group_posts(session: Session, notifications: Sequence[Any], *, now: da
             if not any(_grant_matches(group, g) for g in person.grants):
                 continue
             key = (group.id, notification.dedup_key)
-            first, mobiles = by_key.setdefault(key, (notification, []))
+            _, mobiles = by_key.setdefault(key, (notification, []))
             if person.phone and person.phone not in mobiles:
                 mobiles.append(person.phone)
     queued = 0
     for (group_id, dedup_key), (notification, mobiles) in by_key.items():
         group = session.get_one(ChannelGroup, group_id)
         existing = session.scalar(
-            select(GroupPost).where(GroupPost.group_id == group_id, GroupPost.dedup_key == dedup_key)
+            select(GroupPost).where(
+                GroupPost.group_id == group_id, GroupPost.dedup_key == dedup_key
+            )
         )
         if existing is not None:
             if existing.sent_at is None:
@@ -172,9 +173,7 @@ def groups_for(session: Session, person: Person) -> list[ChannelGroup]:
     """The groups an administrator may see: their schools', and the district's for district
     administrators."""
     district_ids = [g.district_id for g in person.grants if g.role == Role.DISTRICT_ADMIN]
-    school_ids = [
-        g.school_id for g in person.grants if g.role == Role.SCHOOL_ADMIN and g.school_id
-    ]
+    school_ids = [g.school_id for g in person.grants if g.role == Role.SCHOOL_ADMIN and g.school_id]
     return list(
         session.scalars(
             select(ChannelGroup)
@@ -207,7 +206,9 @@ def add_group(
     if school is not None and not actor.can_manage_school(school):
         raise GroupRefused(Message(N_("You cannot manage this school.")))
     if school is None and not actor.is_district_admin_of(district.id):
-        raise GroupRefused(Message(N_("Only a district administrator can add a district-wide group.")))
+        raise GroupRefused(
+            Message(N_("Only a district administrator can add a district-wide group."))
+        )
     if channel not in ROBOT_CHANNELS or min_severity not in SEVERITY_ORDER:
         raise GroupRefused(Message(N_("Choose a channel and a severity from the list.")))
     if channel == DINGTALK_ROBOT and not signing_secret:
@@ -403,7 +404,10 @@ def mark_post_sent(
         update(GroupPost)
         .where(GroupPost.id == post_id, GroupPost.sent_at.is_(None))
         .values(
-            sent_at=now, outcome="sent", external_id=external_id, claimed_by=None,
+            sent_at=now,
+            outcome="sent",
+            external_id=external_id,
+            claimed_by=None,
             claimed_until=None,
         )
     )

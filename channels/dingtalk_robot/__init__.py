@@ -41,7 +41,7 @@ def sign(secret: str, timestamp_ms: int) -> str:
 
 def payload(post: OutgoingPost, piece: str, first: bool) -> dict[str, Any]:
     mentions = list(post.mentions) if first else []
-    written = " ".join(f"@{m}" for m in mentions)[:MENTIONS_ROOM - 1]
+    written = " ".join(f"@{m}" for m in mentions)[: MENTIONS_ROOM - 1]
     content = piece + ("\n" + written if mentions else "")
     return {
         "msgtype": "text",
@@ -63,7 +63,9 @@ def answer(body: dict[str, Any]) -> Answer:
             f"DingTalk {code}: the signing secret, keywords or IP list refuse it ({message})",
         )
     if code in ROBOT_GONE:
-        return Answer("fail", f"DingTalk {code}: the access token is wrong or the robot was stopped")
+        return Answer(
+            "fail", f"DingTalk {code}: the access token is wrong or the robot was stopped"
+        )
     return Answer("fail", f"DingTalk {code}: {message}")
 
 

@@ -164,8 +164,15 @@ def test_a_wrong_key_fails_with_a_readable_reason(
     school = make_school(session)
     _group(session, clock, school, WECOM_ROBOT, "removed-robot-key")
     cook = make_person(session, clock, school, Role.CANTEEN_STAFF, "cook", "13800000000")
-    notify(session, [cook], message="hello", params={}, severity=Severity.INFO,
-           dedup_key="k", now=clock.now())
+    notify(
+        session,
+        [cook],
+        message="hello",
+        params={},
+        severity=Severity.INFO,
+        dedup_key="k",
+        now=clock.now(),
+    )
     session.commit()
 
     assert _sender(WECOM_ROBOT, robot_settings, session_factory, clock).drain() == 0
@@ -194,8 +201,16 @@ def test_a_long_notice_arrives_in_pieces_within_the_limit_with_the_link(
     lines = [f"第{i:03d}行：灭火器压力不足，请检查。" for i in range(480)]
     text = "\n".join(lines)
     assert len(text) > 9000
-    notify(session, [cook], message="%(text)s", params={"text": text}, severity=Severity.INFO,
-           dedup_key="long", now=clock.now(), link="/actions/9")
+    notify(
+        session,
+        [cook],
+        message="%(text)s",
+        params={"text": text},
+        severity=Severity.INFO,
+        dedup_key="long",
+        now=clock.now(),
+        link="/actions/9",
+    )
     session.commit()
 
     assert _sender(channel, robot_settings, session_factory, clock).drain() == 1
@@ -204,9 +219,7 @@ def test_a_long_notice_arrives_in_pieces_within_the_limit_with_the_link(
     assert len(pieces) > 1
     link = "http://houqin.test/actions/9"
     assert all(piece.endswith(link) or piece.split("\n@")[0].endswith(link) for piece in pieces)
-    body = "\n".join(
-        piece.split("\n@")[0].removesuffix("\n" + link) for piece in pieces
-    )
+    body = "\n".join(piece.split("\n@")[0].removesuffix("\n" + link) for piece in pieces)
     assert body == text
     [post] = _posts(session)
     assert post.outcome == "sent" and post.pieces_sent == len(pieces) - 1
@@ -222,8 +235,15 @@ def test_dingtalk_checks_the_signature(
     school = make_school(session)
     _group(session, clock, school, DINGTALK_ROBOT, "ding-token-5678", "a-wrong-secret")
     cook = make_person(session, clock, school, Role.CANTEEN_STAFF, "cook", "13800000000")
-    notify(session, [cook], message="hello", params={}, severity=Severity.INFO,
-           dedup_key="k", now=clock.now())
+    notify(
+        session,
+        [cook],
+        message="hello",
+        params={},
+        severity=Severity.INFO,
+        dedup_key="k",
+        now=clock.now(),
+    )
     session.commit()
 
     assert _sender(DINGTALK_ROBOT, robot_settings, session_factory, clock).drain() == 0
@@ -245,8 +265,15 @@ def test_a_post_waiting_for_a_retry_holds_the_groups_newer_ones(
     _group(session, clock, school, WECOM_ROBOT, "wecom-key-1234")
     cook = make_person(session, clock, school, Role.CANTEEN_STAFF, "cook", "13800000000")
     for i in range(3):
-        notify(session, [cook], message=f"n{i}", params={}, severity=Severity.INFO,
-               dedup_key=f"n{i}", now=clock.now())
+        notify(
+            session,
+            [cook],
+            message=f"n{i}",
+            params={},
+            severity=Severity.INFO,
+            dedup_key=f"n{i}",
+            now=clock.now(),
+        )
     session.commit()
     down = _sender(WECOM_ROBOT, robot_settings, session_factory, clock)
     down.url = lambda post: "http://127.0.0.1:9/cgi-bin/webhook/send"

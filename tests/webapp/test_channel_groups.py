@@ -80,8 +80,12 @@ def test_a_school_admin_neither_sees_nor_adds_another_schools_groups(
     make_person(session, clock, mine, Role.SCHOOL_ADMIN, "head")
     session.add(
         ChannelGroup(
-            district_id=theirs.district_id, school_id=theirs.id, channel="wecom_robot",
-            label="Their canteen", address="their-secret-key", min_severity="info",
+            district_id=theirs.district_id,
+            school_id=theirs.id,
+            channel="wecom_robot",
+            label="Their canteen",
+            address="their-secret-key",
+            min_severity="info",
             created_at=clock.now(),
         )
     )
@@ -91,4 +95,6 @@ def test_a_school_admin_neither_sees_nor_adds_another_schools_groups(
     assert "Their canteen" not in client.get("/admin/channels").get_data(as_text=True)
     status, _ = _add(client, school="S2")
     assert status == 422
-    assert session.scalars(select(ChannelGroup).where(ChannelGroup.school_id == mine.id)).all() == []
+    assert (
+        session.scalars(select(ChannelGroup).where(ChannelGroup.school_id == mine.id)).all() == []
+    )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_babel import gettext, lazy_gettext as _l
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -15,9 +16,8 @@ from models.org import School
 from models.people import ROLE_LABELS, Role, managed_schools
 from models.robot_groups import (
     DINGTALK_ROBOT,
-    SEVERITY_ORDER,
-    WECOM_ROBOT,
     NEEDS_SECRET,
+    WECOM_ROBOT,
     GroupRefused,
     add_group,
     disable_group,
@@ -43,7 +43,9 @@ class PostForm(FlaskForm):
 
 
 class GroupForm(FlaskForm):
-    channel = SelectField(_l("Channel"), choices=[SelectChoice(k, v) for k, v in CHANNEL_LABELS.items()])
+    channel = SelectField(
+        _l("Channel"), choices=[SelectChoice(k, v) for k, v in CHANNEL_LABELS.items()]
+    )
     school = SelectField(_l("School"))
     role = SelectField(_l("Who it is for"))
     label = StringField(_l("Group name"), validators=[DataRequired(), Length(max=100)])
@@ -53,7 +55,8 @@ class GroupForm(FlaskForm):
     signing_secret = PasswordField(
         _l("Signing secret (DingTalk)"), validators=[Optional(), Length(max=200)]
     )
-    min_severity = SelectField(_l("Notices from"), choices=[SelectChoice(k, v) for k, v in SEVERITY_LABELS.items()]
+    min_severity = SelectField(
+        _l("Notices from"), choices=[SelectChoice(k, v) for k, v in SEVERITY_LABELS.items()]
     )
 
 
