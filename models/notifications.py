@@ -23,6 +23,7 @@ from models.catalogue import render_notice
 from models.org import School
 from models.paging import PAGE_SIZE, Page, page_of
 from models.people import Person, Role, RoleGrant, reading_locale
+from models.robot_groups import queue_group_posts
 from models.staff import people_at_school
 
 
@@ -135,6 +136,7 @@ def notify(
         except IntegrityError:
             continue  # queued at the same moment by another process: once is enough
         queued.append(notification)
+    queue_group_posts(session, queued, now=now)
     return queued
 
 

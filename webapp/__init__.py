@@ -19,6 +19,7 @@ from webapp import (
     actions,
     admin,
     auth,
+    channel_groups,
     chats,
     checklists,
     dashboard,
@@ -109,6 +110,7 @@ def create_app(
     app.register_blueprint(registers.bp)
     app.register_blueprint(schedules.bp)
     app.register_blueprint(chats.bp)
+    app.register_blueprint(channel_groups.bp)
     app.register_blueprint(score.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(reports.bp)

@@ -1,0 +1,286 @@
+"""WeCom's and DingTalk's group robots, sent to over HTTP against a strict fake of both."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from channels import dingtalk_robot, wecom_robot
+from models.clock import SettableClock
+from models.notifications import Severity, notify
+from models.org import School
+from models.people import Role
+from models.robot_groups import (
+    DINGTALK_ROBOT,
+    WECOM_ROBOT,
+    ChannelGroup,
+    GroupPost,
+    add_group,
+)
+from settings import Settings
+from tests.factories import make_district_admin, make_person, make_school
+from tests.fake_robots import FakeRobots
+
+FACTOR = 600.0  # a robot's minute lasts 0.1 s here
+
+
+@pytest.fixture
+def fake(clock: SettableClock) -> Iterator[FakeRobots]:
+    robots = FakeRobots(factor=FACTOR, now_ms=lambda: int(clock.now().timestamp() * 1000))
+    robots.wecom_keys.add("wecom-key-1234")
+    robots.dingtalk_secrets["ding-token-5678"] = "SECret+/="
+    robots.base_url = robots.start()  # type: ignore[attr-defined]
+    yield robots
+    robots.stop()
+
+
+@pytest.fixture
+def robot_settings(settings: Settings, fake: FakeRobots) -> Settings:
+    settings.wecom.base_url = fake.base_url  # type: ignore[attr-defined]
+    settings.dingtalk.base_url = fake.base_url  # type: ignore[attr-defined]
+    return settings
+
+
+def _group(
+    session: Session,
+    clock: SettableClock,
+    school: School,
+    channel: str,
+    address: str,
+    secret: str | None = None,
+    role: str | None = Role.CANTEEN_STAFF,
+) -> ChannelGroup:
+    admin = make_district_admin(session, clock, school)
+    return add_group(
+        session,
+        admin,
+        channel=channel,
+        district=school.district,
+        school=school,
+        role=role,
+        label="Canteen group",
+        address=address,
+        signing_secret=secret,
+        min_severity="info",
+        now=clock.now(),
+    )
+
+
+def _sender(channel: str, settings: Settings, factory: sessionmaker[Session], clock: SettableClock):  # type: ignore[no-untyped-def]
+    module = wecom_robot if channel == WECOM_ROBOT else dingtalk_robot
+    return module.sender(settings, factory, clock, factor=FACTOR, first_backoff=0.02)
+
+
+def _posts(session: Session) -> list[GroupPost]:
+    session.expire_all()
+    return list(session.scalars(select(GroupPost).order_by(GroupPost.id)))
+
+
+@pytest.mark.parametrize("channel", [WECOM_ROBOT, DINGTALK_ROBOT])
+def test_a_notice_to_three_of_a_group_is_one_post_mentioning_them(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    robot_settings: Settings,
+    fake: FakeRobots,
+    channel: str,
+) -> None:
+    school = make_school(session)
+    address, secret = (
+        ("wecom-key-1234", None) if channel == WECOM_ROBOT else ("ding-token-5678", "SECret+/=")
+    )
+    _group(session, clock, school, channel, address, secret)
+    cooks = [
+        make_person(session, clock, school, Role.CANTEEN_STAFF, f"cook{i}", f"1380000000{i}")
+        for i in range(3)
+    ]
+    make_person(session, clock, school, Role.TEACHER, "teacher", "13900000009")
+    for _ in range(2):
+        notify(
+            session,
+            cooks,
+            message="Fridge too warm",
+            params={},
+            severity=Severity.MAJOR,
+            dedup_key="fridge:1",
+            now=clock.now(),
+            link="/actions/7",
+        )
+    session.commit()
+
+    assert _sender(channel, robot_settings, session_factory, clock).drain() == 1
+    assert _sender(channel, robot_settings, session_factory, clock).drain() == 0
+
+    assert len(fake.received) == 1
+    body = fake.received[0].body
+    mobiles = ["13800000000", "13800000001", "13800000002"]
+    if channel == WECOM_ROBOT:
+        assert body["text"]["mentioned_mobile_list"] == mobiles
+    else:
+        assert body["at"]["atMobiles"] == mobiles
+    [post] = _posts(session)
+    assert post.outcome == "sent"
+
+
+def test_a_burst_of_fifty_keeps_the_limit_and_arrives_in_order_once(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    robot_settings: Settings,
+    fake: FakeRobots,
+) -> None:
+    school = make_school(session)
+    _group(session, clock, school, WECOM_ROBOT, "wecom-key-1234")
+    cook = make_person(session, clock, school, Role.CANTEEN_STAFF, "cook", "13800000000")
+    for i in range(50):
+        notify(
+            session,
+            [cook],
+            message=f"notice {i}",
+            params={},
+            severity=Severity.INFO,
+            dedup_key=f"n:{i}",
+            now=clock.now(),
+        )
+    session.commit()
+
+    assert _sender(WECOM_ROBOT, robot_settings, session_factory, clock).drain() == 50
+
+    assert fake.texts("wecom-key-1234") == [f"notice {i}" for i in range(50)]
+    assert fake.breaches == 0
+
+
+def test_a_wrong_key_fails_with_a_readable_reason(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    robot_settings: Settings,
+    fake: FakeRobots,
+) -> None:
+    school = make_school(session)
+    _group(session, clock, school, WECOM_ROBOT, "removed-robot-key")
+    cook = make_person(session, clock, school, Role.CANTEEN_STAFF, "cook", "13800000000")
+    notify(
+        session,
+        [cook],
+        message="hello",
+        params={},
+        severity=Severity.INFO,
+        dedup_key="k",
+        now=clock.now(),
+    )
+    session.commit()
+
+    assert _sender(WECOM_ROBOT, robot_settings, session_factory, clock).drain() == 0
+
+    [post] = _posts(session)
+    assert post.outcome == "failed"
+    assert post.reason is not None and "93000" in post.reason and "key is wrong" in post.reason
+    assert fake.received == []
+
+
+@pytest.mark.parametrize("channel", [WECOM_ROBOT, DINGTALK_ROBOT])
+def test_a_long_notice_arrives_in_pieces_within_the_limit_with_the_link(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    robot_settings: Settings,
+    fake: FakeRobots,
+    channel: str,
+) -> None:
+    school = make_school(session)
+    address, secret = (
+        ("wecom-key-1234", None) if channel == WECOM_ROBOT else ("ding-token-5678", "SECret+/=")
+    )
+    _group(session, clock, school, channel, address, secret)
+    cook = make_person(session, clock, school, Role.CANTEEN_STAFF, "cook", "13800000000")
+    lines = [f"第{i:03d}行：灭火器压力不足，请检查。" for i in range(480)]
+    text = "\n".join(lines)
+    assert len(text) > 9000
+    notify(
+        session,
+        [cook],
+        message="%(text)s",
+        params={"text": text},
+        severity=Severity.INFO,
+        dedup_key="long",
+        now=clock.now(),
+        link="/actions/9",
+    )
+    session.commit()
+
+    assert _sender(channel, robot_settings, session_factory, clock).drain() == 1
+
+    pieces = fake.texts(address)
+    assert len(pieces) > 1
+    link = "http://houqin.test/actions/9"
+    assert all(piece.endswith(link) or piece.split("\n@")[0].endswith(link) for piece in pieces)
+    body = "\n".join(piece.split("\n@")[0].removesuffix("\n" + link) for piece in pieces)
+    assert body == text
+    [post] = _posts(session)
+    assert post.outcome == "sent" and post.pieces_sent == len(pieces) - 1
+
+
+def test_dingtalk_checks_the_signature(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    robot_settings: Settings,
+    fake: FakeRobots,
+) -> None:
+    school = make_school(session)
+    _group(session, clock, school, DINGTALK_ROBOT, "ding-token-5678", "a-wrong-secret")
+    cook = make_person(session, clock, school, Role.CANTEEN_STAFF, "cook", "13800000000")
+    notify(
+        session,
+        [cook],
+        message="hello",
+        params={},
+        severity=Severity.INFO,
+        dedup_key="k",
+        now=clock.now(),
+    )
+    session.commit()
+
+    assert _sender(DINGTALK_ROBOT, robot_settings, session_factory, clock).drain() == 0
+
+    [post] = _posts(session)
+    assert post.outcome == "failed"
+    assert post.reason is not None and "310000" in post.reason and "signing secret" in post.reason
+    assert fake.received == []
+
+
+def test_a_post_waiting_for_a_retry_holds_the_groups_newer_ones(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    robot_settings: Settings,
+    fake: FakeRobots,
+) -> None:
+    school = make_school(session)
+    _group(session, clock, school, WECOM_ROBOT, "wecom-key-1234")
+    cook = make_person(session, clock, school, Role.CANTEEN_STAFF, "cook", "13800000000")
+    for i in range(3):
+        notify(
+            session,
+            [cook],
+            message=f"n{i}",
+            params={},
+            severity=Severity.INFO,
+            dedup_key=f"n{i}",
+            now=clock.now(),
+        )
+    session.commit()
+    down = _sender(WECOM_ROBOT, robot_settings, session_factory, clock)
+    down.url = lambda post: "http://127.0.0.1:9/cgi-bin/webhook/send"
+
+    assert down.drain() == 0
+    assert fake.received == []
+    clock.advance(timedelta(minutes=1))
+    assert _sender(WECOM_ROBOT, robot_settings, session_factory, clock).drain() == 3
+
+    assert fake.texts("wecom-key-1234") == ["n0", "n1", "n2"]
