@@ -12,11 +12,21 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base
+from models.messages import N_, DomainError, Message, SubmissionInvalid
 from models.people import Person
+from models.staff import can_manage_person
+
+EMAIL = "email"
+MAX_ADDRESS = 200
+NOT_ALLOWED = N_("You may not change this person's addresses.")
+NOT_AN_EMAIL = N_("Enter an e-mail address such as name@school.edu.cn.")
+TAKEN = N_("This address is already someone else's.")
+TOO_LONG = N_("At most %(count)d characters.")
 
 
 class ChannelAccount(Base):
@@ -66,3 +76,52 @@ def channels_of(session: Session, person_ids: Iterable[int]) -> dict[int, list[s
     ):
         found[person_id].append(channel)
     return found
+
+
+def set_address(
+    session: Session,
+    actor: Person,
+    person: Person,
+    channel: str,
+    address: str | None,
+    *,
+    now: datetime,
+) -> ChannelAccount | None:
+    """Set (or, with no address, remove) the person's address on a channel: their own, or as an
+    administrator managing all of their roles. An e-mail address is checked and normalised."""
+    if actor.id != person.id and not can_manage_person(actor, person):
+        raise DomainError(Message(NOT_ALLOWED))
+    address = (address or "").strip()
+    current = address_of(session, person, channel)
+    if not address:
+        if current is not None:
+            session.delete(current)
+            session.flush()
+        return None
+    if channel == EMAIL:
+        address = _checked_email(address)
+    if len(address) > MAX_ADDRESS:
+        raise SubmissionInvalid({"address": Message(TOO_LONG, {"count": MAX_ADDRESS})})
+    taken = session.scalar(
+        select(ChannelAccount.person_id).where(
+            ChannelAccount.channel == channel, ChannelAccount.address == address
+        )
+    )
+    if taken is not None and taken != person.id:
+        raise SubmissionInvalid({"address": Message(TAKEN)})
+    if current is None:
+        current = ChannelAccount(person_id=person.id, channel=channel, address=address)
+        session.add(current)
+    if current.address != address or current.linked_at is None:
+        current.address, current.linked_at = address, now
+    session.flush()
+    return current
+
+
+def _checked_email(address: str) -> str:
+    """The address as email-validator normalises it (no DNS look-up: the form answers at once)."""
+    try:
+        checked = validate_email(address, check_deliverability=False)
+    except EmailNotValidError:
+        raise SubmissionInvalid({"address": Message(NOT_AN_EMAIL)}) from None
+    return str(checked.normalized)
