@@ -195,7 +195,10 @@ def routes(
     addressed = channels_of(session, ids)
     chosen = _choices(session, ids)
     quiet = (
-        {q.person_id: q for q in session.scalars(select(QuietHours).where(QuietHours.person_id.in_(ids)))}
+        {
+            q.person_id: q
+            for q in session.scalars(select(QuietHours).where(QuietHours.person_id.in_(ids)))
+        }
         if ids and severity != Severity.CRITICAL
         else {}
     )

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base
 from models.catalogue import render_notice
+from models.notice_preferences import routes
 from models.org import School
 from models.paging import PAGE_SIZE, Page, page_of
-from models.notice_preferences import routes
 from models.people import Person, Role, RoleGrant, reading_locale
 from models.severity import Severity
 from models.staff import people_at_school

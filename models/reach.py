@@ -63,7 +63,7 @@ def reach_page(
     ids = [person.id for person in people.items]
     found: dict[int, list[ChannelReach]] = defaultdict(list)
     if ids and channels:
-        last: dict[tuple[int, str, str], datetime] = {
+        last: dict[tuple[int, str, str | None], datetime | None] = {
             (person_id, channel, outcome): moment
             for person_id, channel, outcome, moment in session.execute(
                 select(
@@ -99,7 +99,9 @@ def reach_page(
     return Page(rows, people.total, people.number, people.size)
 
 
-def unreached_count(session: Session, actor: Person, school: School, channels: Sequence[str]) -> int:
+def unreached_count(
+    session: Session, actor: Person, school: School, channels: Sequence[str]
+) -> int:
     """How many of the school's active people none of `channels` reaches."""
     if not actor.can_manage_school(school):
         return 0
