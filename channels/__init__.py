@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -44,7 +45,10 @@ class ServiceDown(Exception):
 
 
 class Sender(Protocol):
-    name: str
+    @property
+    def name(self) -> str:
+        """The channel's name, for the log."""
+        ...
 
     def drain(self) -> int:
         """Send everything deliverable now; how many notices were delivered."""
@@ -66,10 +70,27 @@ def _email(settings: Settings, factory: sessionmaker[Session], clock: Clock) -> 
     return EmailSender(settings.email, factory, clock, base_url=settings.server.base_url)
 
 
-# Each channel `houqin send` runs: whether it is configured, and how to make its sender.
+def _wecom_robot(settings: Settings, factory: sessionmaker[Session], clock: Clock) -> Sender:
+    from channels import wecom_robot
+
+    lease = timedelta(seconds=settings.channels.lease_seconds)
+    return wecom_robot.sender(settings, factory, clock, lease=lease)
+
+
+def _dingtalk_robot(settings: Settings, factory: sessionmaker[Session], clock: Clock) -> Sender:
+    from channels import dingtalk_robot
+
+    lease = timedelta(seconds=settings.channels.lease_seconds)
+    return dingtalk_robot.sender(settings, factory, clock, lease=lease)
+
+
+# Each channel `houqin send` runs: whether it is configured, and how to make its sender. The
+# group robots need no configuration here: their groups are set up in the web app.
 SENDERS: dict[str, tuple[Callable[[Settings], bool], SenderFactory]] = {
     "wecom": (lambda s: s.wecom.app_enabled, _wecom),
     "email": (lambda s: s.email.enabled, _email),
+    "wecom_robot": (lambda s: True, _wecom_robot),
+    "dingtalk_robot": (lambda s: True, _dingtalk_robot),
 }
 
 

@@ -103,6 +103,10 @@ class RobotSender:
     _ready: dict[int, float] = field(default_factory=dict)
 
     @property
+    def name(self) -> str:
+        return self.channel
+
+    @property
     def interval(self) -> float:
         return 60.0 / (self.per_minute * self.factor * SAFETY)
 

@@ -12,6 +12,7 @@ from models.flag_notes import FlagNote
 from models.food_safety import FoodSafetyReport
 from models.food_samples import SampleDisposal
 from models.linking import LinkCode
+from models.notice_preferences import ChannelPreference, QuietHours
 from models.notifications import Delivery, Notification
 from models.orders import SupplyOrder
 from models.org import District, Location, School
@@ -35,6 +36,7 @@ __all__ = [
     "Base",
     "CalendarEntry",
     "ChannelAccount",
+    "ChannelPreference",
     "ChecklistRoles",
     "CorrectiveAction",
     "Delivery",
@@ -53,6 +55,7 @@ __all__ = [
     "Photo",
     "PublicReport",
     "PublishedScore",
+    "QuietHours",
     "Record",
     "RecordPhoto",
     "Role",

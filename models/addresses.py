@@ -13,13 +13,21 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base
-from models.messages import N_, DomainError, Message
+from models.messages import N_, DomainError, Message, SubmissionInvalid
 from models.people import Person
 from models.staff import can_manage_person
+
+EMAIL = "email"
+MAX_ADDRESS = 200
+NOT_YOURS = N_("You may not change this person's addresses.")
+NOT_AN_EMAIL = N_("Enter an e-mail address such as name@school.edu.cn.")
+ADDRESS_TAKEN = N_("This address is already someone else's.")
+TOO_LONG = N_("At most %(count)d characters.")
 
 
 class ChannelAccount(Base):
@@ -72,85 +80,61 @@ def channels_of(session: Session, person_ids: Iterable[int]) -> dict[int, list[s
 
 
 class AddressRefused(DomainError):
-    """An address refused: not one the channel can send to, someone else's, or not the
-    actor's to set."""
+    """The actor may not set this person's addresses."""
 
 
 WECOM_USER_ID = re.compile(r"[A-Za-z0-9_\-.@]{1,64}")
-# An e-mail address as people type it: one @, a local part without spaces, a domain of
-# labels separated by dots with a top-level part of letters (checked further below).
-EMAIL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-]{1,64}@[A-Za-z0-9.\-]{1,253}")
-DOMAIN_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9\-]{0,61}[A-Za-z0-9])?")
-
-
-def _valid_email(address: str) -> bool:
-    if not EMAIL.fullmatch(address) or len(address) > 254:
-        return False
-    local, domain = address.split("@")
-    if local.startswith(".") or local.endswith(".") or ".." in local:
-        return False
-    labels = domain.split(".")
-    return (
-        len(labels) >= 2
-        and all(DOMAIN_LABEL.fullmatch(label) for label in labels)
-        and labels[-1].isalpha()
-    )
-
-
-INVALID_ADDRESS = {
-    "wecom": N_("A WeCom user id is 1 to 64 letters, digits and _ - . @"),
-    "email": N_("Enter an e-mail address such as name@school.edu.cn"),
-}
-ADDRESS_TAKEN = N_("This address already belongs to someone else.")
-NOT_YOURS = N_("You may not change this person's addresses.")
-
-
-def normal_address(channel: str, address: str) -> str:
-    """The address as kept: trimmed; an e-mail's domain in lower case. Raises AddressRefused
-    when the channel cannot send to it."""
-    address = address.strip()
-    if channel == "wecom":
-        valid = bool(WECOM_USER_ID.fullmatch(address))
-    elif channel == "email":
-        if "@" in address:
-            local, _, domain = address.rpartition("@")
-            address = f"{local}@{domain.lower()}"
-        valid = _valid_email(address)
-    else:
-        valid = 0 < len(address) <= 200
-    if not valid:
-        raise AddressRefused(Message(INVALID_ADDRESS.get(channel, INVALID_ADDRESS["email"])))
-    return address
+NOT_A_WECOM_ID = N_("A WeCom user id is 1 to 64 letters, digits and _ - . @")
 
 
 def set_address(
-    session: Session, actor: Person, person: Person, channel: str, address: str, *, now: datetime
+    session: Session,
+    actor: Person,
+    person: Person,
+    channel: str,
+    address: str | None,
+    *,
+    now: datetime,
+    field: str = "address",
 ) -> ChannelAccount | None:
-    """The person's address on the channel, set by themselves or by an administrator who
-    manages them; an empty address removes it. Returns the account, or None once removed."""
+    """Set (or, with no address, remove) the person's address on a channel: their own, or as an
+    administrator managing them. An e-mail address is checked and normalised, a WeCom user id
+    checked; a refusal names `field`, the form's field for the address."""
     if actor.id != person.id and not can_manage_person(actor, person):
         raise AddressRefused(Message(NOT_YOURS))
+    address = (address or "").strip()
     current = address_of(session, person, channel)
-    if not address.strip():
+    if not address:
         if current is not None:
             session.delete(current)
             session.flush()
         return None
-    address = normal_address(channel, address)
-    owner = session.scalar(
+    if channel == EMAIL:
+        address = _checked_email(address, field)
+    elif channel == "wecom" and not WECOM_USER_ID.fullmatch(address):
+        raise SubmissionInvalid({field: Message(NOT_A_WECOM_ID)})
+    if len(address) > MAX_ADDRESS:
+        raise SubmissionInvalid({field: Message(TOO_LONG, {"count": MAX_ADDRESS})})
+    taken = session.scalar(
         select(ChannelAccount.person_id).where(
             ChannelAccount.channel == channel, ChannelAccount.address == address
         )
     )
-    if owner is not None and owner != person.id:
-        raise AddressRefused(Message(ADDRESS_TAKEN))
+    if taken is not None and taken != person.id:
+        raise SubmissionInvalid({field: Message(ADDRESS_TAKEN)})
     if current is None:
-        current = ChannelAccount(
-            person_id=person.id, channel=channel, address=address, linked_at=now
-        )
+        current = ChannelAccount(person_id=person.id, channel=channel, address=address)
         session.add(current)
-    elif current.address != address:
-        current.address = address
-        current.linked_at = now
+    if current.address != address or current.linked_at is None:
+        current.address, current.linked_at = address, now
     session.flush()
     return current
+
+
+def _checked_email(address: str, field: str) -> str:
+    """The address as email-validator normalises it (no DNS look-up: the form answers at once)."""
+    try:
+        checked = validate_email(address, check_deliverability=False)
+    except EmailNotValidError:
+        raise SubmissionInvalid({field: Message(NOT_AN_EMAIL)}) from None
+    return str(checked.normalized)

@@ -1,13 +1,12 @@
 """The outbox: every notice for a person, written in the transaction that caused it.
 
-The web inbox shows every notice; each channel the recipient has an address on gets a
-delivery row that the channel's adapter drains (models/outbox.py). A dedup key makes
-queueing the same notice twice a no-op.
+The web inbox shows every notice; each channel of the recipient's that their choice gives the
+notice to (models.notice_preferences) gets a delivery row that the channel's adapter drains
+(models/outbox.py). A dedup key makes queueing the same notice twice a no-op.
 """
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -17,21 +16,15 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from models.addresses import channels_of
 from models.base import Base
 from models.catalogue import render_notice
+from models.notice_preferences import routes
 from models.org import School
 from models.paging import PAGE_SIZE, Page, page_of
 from models.people import Person, Role, RoleGrant, reading_locale
 from models.robot_groups import queue_group_posts
+from models.severity import Severity
 from models.staff import people_at_school
-
-
-class Severity(enum.StrEnum):
-    INFO = "info"
-    MINOR = "minor"
-    MAJOR = "major"
-    CRITICAL = "critical"
 
 
 class Notification(Base):
@@ -104,12 +97,13 @@ def notify(
     """Queue a notice for each recipient once; a key already queued for someone is skipped.
 
     The text is written in the language each recipient reads and times in their district's
-    zone (people.reading_locale, Person.timezone); it is delivered over every channel the
-    recipient has an address on. A person whose login is switched off gets nothing.
+    zone (people.reading_locale, Person.timezone); it is delivered over the recipient's
+    channels that their choice gives it to (models.notice_preferences). A person whose login
+    is switched off gets nothing.
     """
     queued = []
     people = {p.id: p for p in recipients if p.active}
-    channels = channels_of(session, people)
+    planned = routes(session, people.values(), severity=severity, message=message, now=now)
     for person in people.values():
         exists = session.scalar(
             select(Notification.id).where(
@@ -128,7 +122,10 @@ def notify(
             dedup_key=dedup_key,
             created_at=now,
             task_ids=list(task_ids or []),
-            deliveries=[Delivery(channel=channel) for channel in channels.get(person.id, ())],
+            deliveries=[
+                Delivery(channel=route.channel, next_attempt_at=route.not_before)
+                for route in planned.get(person.id, ())
+            ],
         )
         try:
             with session.begin_nested():
@@ -234,8 +231,14 @@ def snooze(
         read_at=now,  # already in the inbox once
         task_ids=list(original.task_ids),
         deliveries=[
-            Delivery(channel=channel, next_attempt_at=until)
-            for channel in channels_of(session, [person.id]).get(person.id, ())
+            Delivery(channel=route.channel, next_attempt_at=route.not_before or until)
+            for route in routes(
+                session,
+                [person],
+                severity=Severity(original.severity),
+                message=original.message,
+                now=until,
+            ).get(person.id, ())
         ],
     )
     try:

@@ -20,7 +20,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    and_,
     func,
     or_,
     select,
@@ -31,6 +30,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base
 from models.catalogue import render_notice
+from models.leases import claim_rows
 from models.messages import N_, DomainError, Message
 from models.org import District, School
 from models.people import Person, Role
@@ -365,26 +365,12 @@ def claim_posts(
 def _claim(
     session: Session, ids: list[int], *, sender: str, now: datetime, lease: timedelta
 ) -> list[int]:
-    """The rows of `ids` this sender now holds: free, or their last claim expired.
-    (models.leases.claim_rows replaces this at merge.)"""
+    """The rows of `ids` this sender now holds: free, or their last claim expired."""
     if not ids:
         return []
-    session.execute(
-        update(GroupPost)
-        .where(
-            GroupPost.id.in_(ids),
-            or_(GroupPost.claimed_until.is_(None), GroupPost.claimed_until <= now),
-        )
-        .values(claimed_by=sender, claimed_until=now + lease)
-        .execution_options(synchronize_session=False)
-    )
-    return list(
-        session.scalars(
-            select(GroupPost.id).where(
-                and_(GroupPost.id.in_(ids), GroupPost.claimed_by == sender),
-                GroupPost.claimed_until == now + lease,
-            )
-        )
+    candidates = select(GroupPost.id).where(GroupPost.id.in_(ids)).order_by(GroupPost.id)
+    return claim_rows(
+        session, GroupPost, candidates, sender=sender, now=now, lease=lease, limit=len(ids)
     )
 
 

@@ -76,6 +76,11 @@ def people_at_school(
     return list(session.scalars(_people(school, roles)))
 
 
+def people_at_school_query(school: School) -> Select[Person]:
+    """`people_at_school` as a query, to page or to narrow."""
+    return _people(school)
+
+
 def is_at_school(person: Person, school: School, roles: Iterable[Role] | None = None) -> bool:
     """Whether `people_at_school(session, school, roles)` lists this person."""
     held = school_roles(person, school)

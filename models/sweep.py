@@ -40,6 +40,7 @@ from models.duties import (
 )
 from models.food_samples import remind_disposals
 from models.messages import N_
+from models.notice_preferences import DIGEST
 from models.notifications import Notification, Severity, district_admins, notify, school_admins
 from models.orders import remind_unsettled_orders
 from models.org import District, School
@@ -76,11 +77,6 @@ SCRAP_IN = N_(
 SCRAP_NOW = N_(
     "%(asset)s (%(code)s) at %(school)s reached its scrap date on %(date)s: take it out of use"
     " and replace it."
-)
-DIGEST = N_(
-    "Daily summary for %(place)s: %(due)d due today, %(overdue)d overdue, "
-    "%(missed)d missed yesterday, %(actions)d corrective actions open, "
-    "%(expiring)d documents expiring within 7 days."
 )
 
 

@@ -29,6 +29,7 @@ from webapp import (
     inbox,
     labels,
     ledgers,
+    notice_settings,
     orders,
     paging,
     records,
@@ -111,6 +112,7 @@ def create_app(
     app.register_blueprint(schedules.bp)
     app.register_blueprint(chats.bp)
     app.register_blueprint(channel_groups.bp)
+    app.register_blueprint(notice_settings.bp)
     app.register_blueprint(score.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(reports.bp)

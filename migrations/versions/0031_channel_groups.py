@@ -1,7 +1,7 @@
 """group robots: the WeCom and DingTalk staff groups notices go to, and their posts
 
 Revision ID: 0031_channel_groups
-Revises: 0028_location
+Revises: 0030_delivery_leases
 Create Date: 2026-12-03 11:40:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0031_channel_groups"
-down_revision = "0028_location"
+down_revision = "0030_delivery_leases"
 branch_labels = None
 depends_on = None
 

@@ -306,7 +306,7 @@ def test_the_sender_leaves_another_channels_deliveries_alone(
     fake: FakeTelegram,
 ) -> None:
     [person] = _people(session, clock, 1)
-    make_address(session, person, "email", "staff000@example.cn", clock.now())
+    make_address(session, person, "wecom", "staff000", clock.now())
     _queue(session, clock, [person], 2)
 
     delivered = _drain(fake, session_factory, clock, RateLimits(factor=FACTOR))
@@ -314,7 +314,7 @@ def test_the_sender_leaves_another_channels_deliveries_alone(
     assert delivered == 2 and _numbers(fake, 9000) == [0, 1]
     session.expire_all()
     waiting = session.scalars(select(Delivery).where(Delivery.sent_at.is_(None))).all()
-    assert [d.channel for d in waiting] == ["email", "email"]
+    assert [d.channel for d in waiting] == ["wecom", "wecom"]
     session.commit()
 
 

@@ -557,6 +557,7 @@ def show_person(school_code: str, person_id: int) -> str | Response | tuple[str,
                     "wecom",
                     form.address.data or "",
                     now=db.clock().now(),
+                    field="wecom",
                 )
                 flash(gettext("WeCom user id saved."), "success")
             elif form.do.data == "unlock":
