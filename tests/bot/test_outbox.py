@@ -341,7 +341,7 @@ def test_two_senders_on_one_database_deliver_each_notice_once_in_order_per_chat(
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=60)
+        thread.join(timeout=180)
 
     assert sum(delivered) == 200 and len(delivered) == 2
     assert len(fake.sent) == 200

@@ -204,7 +204,7 @@ def _alert(session: Session, clock: SettableClock, person: Person, key: str) -> 
         [person],
         message="Due soon: %(tasks)s",
         params={"tasks": key},
-        severity=Severity.MAJOR,
+        severity=Severity.CRITICAL,
         dedup_key=key,
         now=clock.now(),
     )

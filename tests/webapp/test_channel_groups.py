@@ -68,7 +68,7 @@ def test_a_dingtalk_group_without_its_secret_is_refused_next_to_the_field(
     status, page = _add(client, channel="dingtalk_robot")
 
     assert status == 422
-    assert "signing secret" in page.lower()
+    assert "钉钉机器人需要填写加签密钥。" in page
     assert session.scalars(select(ChannelGroup)).all() == []
 
 
