@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,13 +30,16 @@ from channels.telegram import CHANNEL
 from models.catalogue import translate
 from models.clock import Clock
 from models.messages import N_
+from models.notifications import Notification
 from models.outbox import (
     Outgoing,
     claim_deliveries,
     mark_delivered,
     mark_failed,
+    skip_pending,
     skip_unaddressed,
 )
+from models.records import open_task_ids, tasks_a_photo_closes
 from models.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -76,15 +80,37 @@ DONE_WITH_PHOTO = N_("Done — send a photo")
 REPORT_PROBLEM = N_("Report a problem")
 SNOOZE = N_("Snooze 1 h")
 ACKNOWLEDGE = N_("Acknowledge")
+OPEN_IN_HOUQIN = N_("Open in Houqin")
+CLOSE_ACTION = N_("Fixed — close it")
+# A notice about a corrective action links to its page: the chat can close it too.
+ACTION_LINK = re.compile(r"/actions/(\d+)")
+# A reminder for several tasks offers this many of them by name; /due lists the rest.
+TASK_BUTTONS = 5
 
 
-def buttons_for(item: Outgoing) -> InlineKeyboardMarkup | None:
-    """A reminder about one task offers to finish it with a photo or to snooze it; an alert
-    asks to be acknowledged. Callback data stays far under Telegram's 64 bytes."""
+def page_url(base_url: str, link: str | None) -> str:
+    """The notice's page in Houqin; one without a page of its own opens the inbox."""
+    return f"{base_url.rstrip('/')}{link or '/inbox'}"
+
+
+def url_button_allowed(base_url: str) -> bool:
+    """Telegram refuses URL buttons to addresses it cannot open (localhost, plain http inside
+    a school's network), refusing the whole message: those get the address in the text."""
+    return base_url.startswith("https://")
+
+
+def buttons_for(
+    item: Outgoing, photo_tasks: Sequence[tuple[int, str]] = (), base_url: str = ""
+) -> InlineKeyboardMarkup | None:
+    """A reminder offers to finish with a photo the tasks a photo can close (named by their
+    asset when there are several), to report a problem or to snooze; an alert asks to be
+    acknowledged; with a public address, a button opens the notice's page. Callback data
+    stays far under Telegram's 64 bytes."""
     rows = []
     if len(item.task_ids) == 1:
         task_id = item.task_ids[0]
-        rows.append([_button(item, DONE_WITH_PHOTO, f"photo:{task_id}")])
+        if any(closable == task_id for closable, _ in photo_tasks):
+            rows.append([_button(item, DONE_WITH_PHOTO, f"photo:{task_id}")])
         rows.append(
             [
                 _button(item, REPORT_PROBLEM, f"report:{task_id}"),
@@ -92,9 +118,23 @@ def buttons_for(item: Outgoing) -> InlineKeyboardMarkup | None:
             ]
         )
     elif item.task_ids:
+        for task_id, label in photo_tasks[:TASK_BUTTONS]:
+            text = f"{translate(item.locale, DONE_WITH_PHOTO)}: {label}"[:60]
+            rows.append([InlineKeyboardButton(text, callback_data=f"photo:{task_id}")])
         rows.append([_button(item, SNOOZE, f"snooze:{item.notification_id}")])
+    action = ACTION_LINK.fullmatch(item.link or "")
+    if action is not None:
+        rows.append([_button(item, CLOSE_ACTION, f"close:{action.group(1)}")])
     if item.severity in ("major", "critical") and not item.acknowledged:
         rows.append([_button(item, ACKNOWLEDGE, f"ack:{item.notification_id}")])
+    if base_url and url_button_allowed(base_url):
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    translate(item.locale, OPEN_IN_HOUQIN), url=page_url(base_url, item.link)
+                )
+            ]
+        )
     return InlineKeyboardMarkup(rows) if rows else None
 
 
@@ -152,6 +192,8 @@ class OutboxSender:
         # Outcomes wait here for the one writer, which commits them in small batches.
         self._outcomes: list[tuple[Outgoing, str | None, datetime | None]] = []
         self._outcome_ready = asyncio.Event()
+        # Per delivery: the tasks of its reminder a photo can close, with their assets' names.
+        self._photo_tasks: dict[int, list[tuple[int, str]]] = {}
 
     def _chat_interval(self, chat_id: int) -> float:
         factor = self.limits.factor
@@ -242,10 +284,26 @@ class OutboxSender:
             skip_unaddressed(session, CHANNEL, now=self.clock.now())
 
     def _pending(self, after: int) -> list[Outgoing]:
+        """The next deliveries, less reminders whose tasks were all done meanwhile (a snoozed
+        one comes back to nothing), each with the tasks a photo can close."""
+        now = self.clock.now()
         with unit_of_work(self.factory) as session:
-            return claim_deliveries(
-                session, CHANNEL, now=self.clock.now(), after_id=after, limit=self.batch
-            )
+            claimed = claim_deliveries(session, CHANNEL, now=now, after_id=after, limit=self.batch)
+            pending = []
+            for item in claimed:
+                if item.task_ids and not open_task_ids(session, item.task_ids):
+                    skip_pending(session, CHANNEL, Notification.id == item.notification_id, now=now)
+                    continue
+                self._photo_tasks[item.delivery_id] = [
+                    (task.id, f"{task.asset.code} {task.asset.name}")
+                    for task in tasks_a_photo_closes(session, item.task_ids)
+                ]
+                pending.append(item)
+            if claimed and not pending:
+                # Only skipped ones: the next batch starts after them.
+                pending_after = claimed[-1].delivery_id
+                return self._pending(pending_after)
+            return pending
 
     async def _send_chat(self, items: list[Outgoing]) -> tuple[int, int]:
         """How many of the chat's notices were delivered, and whether all were settled (sent,
@@ -263,8 +321,9 @@ class OutboxSender:
 
         A long notice goes as several messages; a retry resumes at the piece that failed."""
         text = item.text
-        if self.base_url and item.link:
-            text = f"{text}\n{self.base_url}{item.link}"
+        if self.base_url and not url_button_allowed(self.base_url):
+            text = f"{text}\n{page_url(self.base_url, item.link)}"
+        buttons = buttons_for(item, self._photo_tasks.pop(item.delivery_id, []), self.base_url)
         pieces = split_text(text)
         chat_id = _chat(item)
         sent_pieces = 0
@@ -284,7 +343,7 @@ class OutboxSender:
                     message = await self.bot.send_message(
                         chat_id,
                         pieces[sent_pieces],
-                        reply_markup=buttons_for(item) if last else None,
+                        reply_markup=buttons if last else None,
                     )
             except RetryAfter as limited:
                 self._chat_answered(chat_id)
@@ -297,7 +356,8 @@ class OutboxSender:
                 return 0
             except (TimedOut, NetworkError) as failed:
                 self._chat_answered(chat_id)
-                log.info("notice %d: %s; trying again in %.1fs", item.delivery_id, failed, backoff)
+                # One line per outage is logged where every call goes (channels.telegram.outage).
+                log.debug("notice %d: %s; trying again in %.1fs", item.delivery_id, failed, backoff)
                 await self.sleep(backoff)
                 backoff = min(backoff * 2, 60.0)
                 continue
