@@ -198,7 +198,18 @@ class FakeTelegram:
             }
         return self.queue_update({"message": message})
 
-    def user_presses(self, chat_id: int, message_id: int, data: str) -> int:
+    def user_presses(
+        self, chat_id: int, message_id: int, data: str, markup: dict[str, Any] | None = None
+    ) -> int:
+        """A button pressed under a message (`markup`: that message's buttons, as sent)."""
+        message: dict[str, Any] = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private"},
+            "text": "…",
+        }
+        if markup is not None:
+            message["reply_markup"] = markup
         return self.queue_update(
             {
                 "callback_query": {
@@ -206,12 +217,7 @@ class FakeTelegram:
                     "from": {"id": chat_id, "is_bot": False, "first_name": "U"},
                     "chat_instance": str(chat_id),
                     "data": data,
-                    "message": {
-                        "message_id": message_id,
-                        "date": int(time.time()),
-                        "chat": {"id": chat_id, "type": "private"},
-                        "text": "…",
-                    },
+                    "message": message,
                 }
             }
         )

@@ -286,24 +286,27 @@ class OutboxSender:
     def _pending(self, after: int) -> list[Outgoing]:
         """The next deliveries, less reminders whose tasks were all done meanwhile (a snoozed
         one comes back to nothing), each with the tasks a photo can close."""
-        now = self.clock.now()
-        with unit_of_work(self.factory) as session:
-            claimed = claim_deliveries(session, CHANNEL, now=now, after_id=after, limit=self.batch)
-            pending = []
-            for item in claimed:
-                if item.task_ids and not open_task_ids(session, item.task_ids):
-                    skip_pending(session, CHANNEL, Notification.id == item.notification_id, now=now)
-                    continue
-                self._photo_tasks[item.delivery_id] = [
-                    (task.id, f"{task.asset.code} {task.asset.name}")
-                    for task in tasks_a_photo_closes(session, item.task_ids)
-                ]
-                pending.append(item)
-            if claimed and not pending:
-                # Only skipped ones: the next batch starts after them.
-                pending_after = claimed[-1].delivery_id
-                return self._pending(pending_after)
-            return pending
+        while True:
+            now = self.clock.now()
+            with unit_of_work(self.factory) as session:
+                claimed = claim_deliveries(
+                    session, CHANNEL, now=now, after_id=after, limit=self.batch
+                )
+                pending = []
+                for item in claimed:
+                    if item.task_ids and not open_task_ids(session, item.task_ids):
+                        skip_pending(
+                            session, CHANNEL, Notification.id == item.notification_id, now=now
+                        )
+                        continue
+                    self._photo_tasks[item.delivery_id] = [
+                        (task.id, f"{task.asset.code} {task.asset.name}")
+                        for task in tasks_a_photo_closes(session, item.task_ids)
+                    ]
+                    pending.append(item)
+            if pending or not claimed:
+                return pending
+            after = claimed[-1].delivery_id  # only skipped ones: the next batch is after them
 
     async def _send_chat(self, items: list[Outgoing]) -> tuple[int, int]:
         """How many of the chat's notices were delivered, and whether all were settled (sent,
