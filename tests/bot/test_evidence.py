@@ -332,9 +332,7 @@ def test_done_with_a_photo_is_offered_only_where_a_photo_closes_the_task_named_b
     school = make_school(session)
     staff = make_person(session, clock, school, Role.DORM_STAFF, "staff")
     for code, name in (("YSJ-01", "一楼饮水机"), ("YSJ-02", "二楼饮水机")):
-        make_asset(
-            session, clock, school, AssetKind.WATER_DISPENSER, code, name, responsible=staff
-        )
+        make_asset(session, clock, school, AssetKind.WATER_DISPENSER, code, name, responsible=staff)
     make_asset(session, clock, school, responsible=staff)  # an extinguisher: needs its form
     _link(session, clock, staff)
     sweep(session, now=clock.now())
