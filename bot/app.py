@@ -18,7 +18,7 @@ from bot.door import Door
 from bot.linking import set_command_menu
 from bot.persistence import DatabasePersistence
 from bot.routes import add_handlers
-from channels.telegram.outage import Outage, WatchedRequest
+from channels.telegram.outage import Outage, WatchedRequest, quiet_library_logs
 from channels.telegram.sender import CONNECTIONS, OutboxSender, RateLimits
 from models.clock import Clock, SystemClock
 from settings import Settings
@@ -71,6 +71,7 @@ def build_application(
     telegram = settings.telegram
     sender: dict[str, asyncio.Task[None]] = {}
     outage = Outage()  # one line in the log when Telegram goes, one when it is back
+    quiet_library_logs()
 
     async def deliver_forever(application: Application) -> None:
         outbox = OutboxSender(

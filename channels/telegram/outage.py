@@ -12,6 +12,7 @@ import threading
 import time
 from typing import Any
 
+from telegram.error import NetworkError
 from telegram.request import HTTPXRequest
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,22 @@ class Outage:
             lasted, calls = time.monotonic() - self._since, self._failed_calls
             self._since, self._failed_calls = None, 0
         log.warning("Telegram is reachable again after %.0f s (%d failed calls)", lasted, calls)
+
+
+class QuietNetworkErrors(logging.Filter):
+    """python-telegram-bot logs each failed poll with its traceback (its updater's default
+    error callback); while Telegram is out of reach the outage has said so once already."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, NetworkError)
+
+
+def quiet_library_logs() -> None:
+    """Install the filter on python-telegram-bot's polling logger, once."""
+    updater = logging.getLogger("telegram.ext.Updater")
+    if not any(isinstance(f, QuietNetworkErrors) for f in updater.filters):
+        updater.addFilter(QuietNetworkErrors())
 
 
 class WatchedRequest(HTTPXRequest):
