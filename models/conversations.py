@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, UniqueConstraint, delete, select
+from sqlalchemy import String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base
@@ -56,10 +56,3 @@ def keep_state(
         row.value = value
         row.updated_at = now
 
-
-def forget_states(session: Session, scope: str, key: str) -> None:
-    session.execute(
-        delete(ConversationState).where(
-            ConversationState.scope == scope, ConversationState.key == key
-        )
-    )

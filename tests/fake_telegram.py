@@ -2,12 +2,12 @@
 
 It answers the methods Houqin uses (getMe, getUpdates, sendMessage, sendPhoto,
 editMessageText, editMessageReplyMarkup, answerCallbackQuery, getFile and the file download,
-setWebhook, deleteWebhook, setMyCommands), feeds the updates a test queues, records what the bot sent, and
-enforces Telegram's documented limits: 4,096 characters of text, 1,024 of caption, 64 bytes
-of callback data, files of at most 20 MB handed out by getFile, about 30 messages a second
-overall, one a second per private chat and 20 a minute per group, each answered with 429
-and a retry_after when broken. `down` makes it
-answer 502 to everything, as Telegram does while it is unreachable.
+setWebhook, deleteWebhook, setMyCommands), feeds the updates a test queues, records what the
+bot sent, and enforces Telegram's documented limits: 4,096 characters of text, 1,024 of
+caption, 64 bytes of callback data, files of at most 20 MB handed out by getFile, about 30
+messages a second overall, one a second per private chat and 20 a minute per group, each
+answered with 429 and a retry_after when broken. `down` makes it answer 502 to everything,
+as Telegram does while it is unreachable.
 
 Limits can be scaled by a factor (`scale`), so a benchmark can run faster than real time.
 """
