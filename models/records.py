@@ -641,12 +641,15 @@ def tasks_a_photo_closes(session: Session, task_ids: Sequence[int]) -> list[Task
     return [by_id[task_id] for task_id in task_ids if task_id in by_id]
 
 
-def open_task_ids(session: Session, task_ids: Sequence[int]) -> set[int]:
-    """Which of these tasks are still open: a reminder about none of them has nothing to ask."""
+def undone_task_ids(session: Session, task_ids: Sequence[int]) -> set[int]:
+    """Which of these tasks are neither done nor retired: a notice about none of them (a
+    snoozed reminder whose task was done meanwhile) has nothing left to ask. A missed task
+    still counts: its escalation is still news."""
     if not task_ids:
         return set()
+    settled = (TaskState.DONE, TaskState.RETIRED)
     return set(
-        session.scalars(select(Task.id).where(Task.id.in_(task_ids), Task.state == TaskState.OPEN))
+        session.scalars(select(Task.id).where(Task.id.in_(task_ids), Task.state.not_in(settled)))
     )
 
 

@@ -39,7 +39,7 @@ from models.outbox import (
     skip_pending,
     skip_unaddressed,
 )
-from models.records import open_task_ids, tasks_a_photo_closes
+from models.records import tasks_a_photo_closes, undone_task_ids
 from models.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -217,6 +217,7 @@ class OutboxSender:
         after = 0
         held: set[int] = set()  # chats with a notice that must wait: their later ones wait too
         done = asyncio.Event()
+        self._photo_tasks.clear()
         await asyncio.to_thread(self._skip_unaddressed)
         writer = asyncio.create_task(self._write_outcomes(done))
         try:
@@ -284,8 +285,9 @@ class OutboxSender:
             skip_unaddressed(session, CHANNEL, now=self.clock.now())
 
     def _pending(self, after: int) -> list[Outgoing]:
-        """The next deliveries, less reminders whose tasks were all done meanwhile (a snoozed
-        one comes back to nothing), each with the tasks a photo can close."""
+        """The next deliveries, less notices whose tasks were all done meanwhile (a snoozed
+        reminder comes back to nothing; the inbox still has it), each with the tasks of its
+        reminder a photo can close."""
         while True:
             now = self.clock.now()
             with unit_of_work(self.factory) as session:
@@ -294,7 +296,7 @@ class OutboxSender:
                 )
                 pending = []
                 for item in claimed:
-                    if item.task_ids and not open_task_ids(session, item.task_ids):
+                    if item.task_ids and not undone_task_ids(session, item.task_ids):
                         skip_pending(
                             session, CHANNEL, Notification.id == item.notification_id, now=now
                         )
