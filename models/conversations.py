@@ -55,4 +55,3 @@ def keep_state(
     else:
         row.value = value
         row.updated_at = now
-
