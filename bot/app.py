@@ -15,7 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.door import Door
+from bot.linking import set_command_menu
+from bot.persistence import DatabasePersistence
 from bot.routes import add_handlers
+from channels.telegram.outage import Outage, WatchedRequest, quiet_library_logs
 from channels.telegram.pacing import Pacing, RateLimits
 from channels.telegram.sender import CONNECTIONS, OutboxSender
 from models.clock import Clock, SystemClock
@@ -58,6 +61,8 @@ def build_application(
     clock = clock or SystemClock()
     telegram = settings.telegram
     sender: dict[str, asyncio.Task[None]] = {}
+    outage = Outage()  # one line in the log when Telegram goes, one when it is back
+    quiet_library_logs()
 
     async def deliver_forever(application: Application) -> None:
         outbox = OutboxSender(application.bot, factory, clock, base_url=settings.server.base_url)
@@ -69,6 +74,7 @@ def build_application(
             await asyncio.sleep(send_every)
 
     async def post_init(application: Application) -> None:
+        await set_command_menu(application.bot, settings.i18n.default_locale)
         sender["task"] = asyncio.create_task(deliver_forever(application))
 
     async def post_shutdown(application: Application) -> None:
@@ -84,11 +90,14 @@ def build_application(
         .base_url(telegram.base_url)
         .base_file_url(telegram.base_file_url)
         .rate_limiter(Pacing(limits or RateLimits()))
-        .connection_pool_size(CONNECTIONS)
+        .request(WatchedRequest(outage, connection_pool_size=CONNECTIONS))
+        .get_updates_request(WatchedRequest(outage, connection_pool_size=1))
+        .persistence(DatabasePersistence(factory, clock))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
     )
     application.bot_data["door"] = Door.of(settings, factory, clock)
+    application.bot_data["outage"] = outage
     add_handlers(application)
     return application

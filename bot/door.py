@@ -29,6 +29,8 @@ NOT_LINKED = N_(
     "and send the code it shows here."
 )
 
+BAD_BUTTON = N_("This button does not work (any more). /help lists what you can do.")
+
 
 @dataclass(frozen=True)
 class Door:
@@ -93,7 +95,15 @@ async def reply(update: Update, locale: str, msgid: str, **params: Any) -> None:
         await update.effective_chat.send_message(translate(locale, msgid, **shown))
 
 
+# The largest id a database integer column holds; a button claiming more is not one of ours.
+LARGEST_ID = 2**31 - 1
+
+
 def button_number(data: str | None) -> int:
-    """The id after a button's prefix (ack:123 is 123), 0 when there is none."""
+    """The id after a button's prefix (ack:123 is 123), 0 when there is none or it could not
+    be an id (a malformed or forged button)."""
     value = (data or "").partition(":")[2]
-    return int(value) if value.isdigit() else 0
+    if not (value.isascii() and value.isdigit()) or len(value) > 10:
+        return 0
+    number = int(value)
+    return number if number <= LARGEST_ID else 0

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy.orm import Session
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import File, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
 from bot.door import (
+    BAD_BUTTON,
     NOT_LINKED,
     Context,
     button_number,
@@ -21,12 +22,11 @@ from bot.door import (
 )
 from channels.telegram.chats import delivery_for_message, person_for_chat
 from models.catalogue import translate
-from models.checklists import latest_template
-from models.duties import TaskStatus
+from models.duties import Task, TaskStatus
 from models.messages import N_, DomainError, SubmissionInvalid
 from models.people import Person
 from models.photos import PhotoRejected, check_photo_size, photo_too_large, prepare_photo
-from models.records import submit_task_photo
+from models.records import submit_task_photo, tasks_a_photo_closes
 from models.task_lists import tasks_for
 
 SEND_PHOTO = N_("Send the photo now, in this chat.")
@@ -49,9 +49,9 @@ def photo_file_id(update: Update) -> str | None:
     return message.document.file_id if message.document is not None else None
 
 
-async def download_photo(context: Context, file_id: str) -> bytes:
-    """A photo's bytes; one past the size limit (or Telegram's 20 MB for bots, which refuses
-    to hand it out as "file is too big") is the domain's refusal, not an error."""
+async def checked_photo(context: Context, file_id: str) -> File:
+    """A photo's file, within the size limit: one past it (or Telegram's 20 MB for bots,
+    which refuses to hand it out as "file is too big") is the domain's refusal, not an error."""
     try:
         telegram_file = await context.bot.get_file(file_id)
     except BadRequest as error:
@@ -59,7 +59,12 @@ async def download_photo(context: Context, file_id: str) -> bytes:
             raise photo_too_large() from None
         raise
     check_photo_size(telegram_file.file_size or 0)
-    return bytes(await telegram_file.download_as_bytearray())
+    return telegram_file
+
+
+async def download_photo(context: Context, file_id: str) -> bytes:
+    """A photo's bytes, within the size limit (checked_photo)."""
+    return bytes(await (await checked_photo(context, file_id)).download_as_bytearray())
 
 
 async def photo(update: Update, context: Context) -> None:
@@ -73,20 +78,22 @@ async def photo(update: Update, context: Context) -> None:
     now = door(context).clock.now()
 
     def context_of(session: Session) -> tuple[Person | None, list[int], list[tuple[int, str]]]:
+        """The person, the tasks the replied-to reminder is about, and the tasks to offer:
+        still open, closable with a photo, named by their asset."""
         person = person_for_chat(session, chat.id)
         if person is None:
             return None, [], []
         if reply_to is not None:
             notice = delivery_for_message(session, chat.id, reply_to)
             if notice is not None and notice.task_ids:
-                return person, list(notice.task_ids), []
-        choices = [
-            (task.id, f"{task.asset.code} {task.asset.name}")
+                offered = tasks_a_photo_closes(session, list(notice.task_ids))
+                return person, list(notice.task_ids), [(t.id, _named(t)) for t in offered]
+        mine = [
+            task.id
             for task in tasks_for(session, person, now=now, mine=True, with_done=False)
             if task.status(now) in (TaskStatus.DUE, TaskStatus.OVERDUE)
-            and _takes_photo(session, task.template_key)
         ]
-        return person, [], choices
+        return person, [], [(t.id, _named(t)) for t in tasks_a_photo_closes(session, mine)]
 
     person, task_ids, choices = await run_db(context, context_of)
     if person is None:
@@ -95,18 +102,16 @@ async def photo(update: Update, context: Context) -> None:
     locale = locale_of(person, update, context)
     chat_data = context.chat_data if context.chat_data is not None else {}
     waiting_task: int | None = chat_data.pop("task", None)
-    if len(task_ids) == 1:
+    if len(task_ids) == 1:  # the reminder's one task: filed, or refused with the reason
         await _file_photo(update, context, task_ids[0], file_id, message.message_id)
         return
     if not task_ids and waiting_task is not None:
         await _file_photo(update, context, waiting_task, file_id, message.message_id)
         return
-    if task_ids:
-        choices = [(task_id, f"#{task_id}") for task_id in task_ids]
     if not choices:
         await reply(update, locale, NO_PHOTO_TASK)
         return
-    chat_data["photo"] = (file_id, message.message_id)
+    chat_data["photo"] = [file_id, message.message_id]  # kept as JSON (bot.persistence)
     keyboard = InlineKeyboardMarkup(
         [
             [InlineKeyboardButton(label[:60], callback_data=f"photo:{task_id}")]
@@ -127,6 +132,9 @@ async def choose_task(update: Update, context: Context) -> None:
         await query.answer(translate(locale_of(None, update, context), NOT_LINKED))
         return
     locale = locale_of(person, update, context)
+    if not task_id:
+        await query.answer(translate(locale, BAD_BUTTON))
+        return
     await query.answer(translate(locale, SEND_PHOTO))
     chat_data = context.chat_data if context.chat_data is not None else {}
     waiting = chat_data.pop("photo", None)
@@ -187,7 +195,6 @@ async def _file_photo(
     await reply(update, locale, msgid, **params)
 
 
-def _takes_photo(session: Session, template_key: str) -> bool:
-    """Whether a photo alone can close a task of this checklist."""
-    template = latest_template(session, template_key)
-    return template is not None and template.spec.bot is not None
+def _named(task: Task) -> str:
+    """A task as a person knows it: by its asset's code and name."""
+    return f"{task.asset.code} {task.asset.name}"

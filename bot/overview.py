@@ -16,7 +16,7 @@ from models.catalogue import translate
 from models.checklists import latest_template
 from models.duties import TaskStatus, district_calendar
 from models.messages import N_
-from models.people import managed_schools
+from models.people import managed_schools, visible_schools
 from models.sweep import DIGEST, DIGEST_FIGURES, completion_rates, school_figures
 from models.task_lists import due_now
 
@@ -24,6 +24,8 @@ DUE_LIST = N_("Due and overdue:\n%(tasks)s")
 NOTHING_DUE = N_("Nothing is due now. Well done!")
 ADMINS_ONLY = N_("Only administrators can see this.")
 STATS_LINE = N_("%(place)s, last 30 days: %(done)d done, %(missed)d missed (%(rate)d%% done).")
+# A rate of nothing is no rate: a school with nothing done or missed says so instead.
+STATS_NOTHING = N_("%(place)s, last 30 days: nothing was done or missed.")
 LISTED = 10
 STATS_DAYS = 30
 
@@ -45,12 +47,14 @@ async def due(update: Update, context: Context) -> None:
         if not tasks.items:
             return locale, NOTHING_DUE, {}
         lines = []
+        several = len(visible_schools(session, person)) > 1  # a district administrator
         for task in tasks.items:
             template = latest_template(session, task.template_key)
             title = template.spec.title_text(locale) if template else task.template_key
             mark = "⚠️ " if task.status(now) == TaskStatus.OVERDUE else ""
             when = task.asset.school.district.local(task.due_at).strftime("%m-%d %H:%M")
-            lines.append(f"{mark}{title} · {task.asset.code} {task.asset.name} · {when}")
+            school = f"{task.asset.school.name} · " if several else ""
+            lines.append(f"{mark}{school}{title} · {task.asset.code} {task.asset.name} · {when}")
         if tasks.total > LISTED:
             lines.append(f"… +{tasks.total - LISTED}")
         return locale, DUE_LIST, {"tasks": "\n".join(lines)}
@@ -97,7 +101,7 @@ async def _figures(update: Update, context: Context, kind: str) -> None:
         rates = completion_rates(session, ids, now - timedelta(days=STATS_DAYS), now)
         return locale, [
             (
-                STATS_LINE,
+                (STATS_LINE if c.done + c.missed else STATS_NOTHING),
                 {"place": names[c.school_id], "done": c.done, "missed": c.missed, "rate": c.rate},
             )
             for c in rates[:LISTED]

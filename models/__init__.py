@@ -6,6 +6,7 @@ from models.assets import Asset, AssetKind, Label
 from models.base import Base
 from models.checklist_roles import ChecklistRoles
 from models.checklists import FormTemplate
+from models.conversations import ConversationState
 from models.documents import Document
 from models.duties import CalendarEntry, Duty, Task
 from models.flag_notes import FlagNote
@@ -38,6 +39,7 @@ __all__ = [
     "ChannelAccount",
     "ChannelPreference",
     "ChecklistRoles",
+    "ConversationState",
     "CorrectiveAction",
     "Delivery",
     "District",

@@ -197,11 +197,19 @@ def find_label_by_token(session: Session, token: str) -> Label | None:
 
 
 def visible_asset(
-    session: Session, person: Person, *, code: str = "", asset_id: int | None = None
+    session: Session,
+    person: Person,
+    *,
+    code: str = "",
+    asset_id: int | None = None,
+    school_id: int | None = None,
 ) -> Asset | None:
-    """An asset at one of the person's schools, by its label code (in any case) or its id;
-    None when there is none, or when two schools use the code."""
+    """An asset at one of the person's schools (at `school_id` only, when given: codes repeat
+    across schools), by its label code (in any case) or its id; None when there is none, or
+    when two schools use the code."""
     query = select(Asset).where(Asset.school_id.in_(visible_school_ids(person)))
+    if school_id is not None:
+        query = query.where(Asset.school_id == school_id)
     if asset_id is not None:
         query = query.where(Asset.id == asset_id)
     else:

@@ -219,6 +219,10 @@ def snooze(
     original = session.get(Notification, notification_id)
     if original is None or original.recipient_id != person.id:
         return None
+    # Snoozing the copy snoozes the notice: one key per notice and minute, so a second press
+    # of the same button finds the copy it made rather than failing.
+    first_key = original.dedup_key.split(":snoozed:")[0]
+    dedup_key = f"{first_key}:snoozed:{until.isoformat(timespec='minutes')}"[:200]
     again = Notification(
         recipient=person,
         severity=original.severity,
@@ -226,7 +230,7 @@ def snooze(
         params=original.params,
         text=original.text,
         link=original.link,
-        dedup_key=f"{original.dedup_key}:snoozed:{until.isoformat(timespec='minutes')}"[:200],
+        dedup_key=dedup_key,
         created_at=now,
         read_at=now,  # already in the inbox once
         task_ids=list(original.task_ids),
@@ -244,8 +248,12 @@ def snooze(
     try:
         with session.begin_nested():
             session.add(again)
-    except IntegrityError:
-        return None  # snoozed to the same minute already
+    except IntegrityError:  # snoozed to the same minute already: that copy is the answer
+        return session.scalar(
+            select(Notification).where(
+                Notification.recipient_id == person.id, Notification.dedup_key == dedup_key
+            )
+        )
     return again
 
 

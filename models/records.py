@@ -589,7 +589,7 @@ def submit_task_photo(
     if task is None or not can_see_school(session, actor, task.school_id):
         raise NotAllowed(Message(N_("This task is not yours to record.")))
     template = latest_template(session, task.template_key)
-    if template is None or template.spec.bot is None:
+    if template is None or not photo_completes(template):
         raise DomainError(
             Message(N_("This checklist needs its form: scan the label on the asset."))
         )
@@ -601,6 +601,7 @@ def submit_task_photo(
             )
         )
     bot = template.spec.bot
+    assert bot is not None  # photo_completes said so
     return submit_record(
         session,
         actor=actor,
@@ -615,6 +616,40 @@ def submit_task_photo(
         keep_exif=keep_exif,
         # The task is open: the photo is the person's own answer to it; a resend has its key.
         repeat_confirmed=True,
+    )
+
+
+def photo_completes(template: FormTemplate) -> bool:
+    """Whether a photo alone files this checklist (its spec says which answers it stands
+    for): the one rule for the chat's "done, send a photo" and for the photo itself."""
+    return template.spec.bot is not None
+
+
+def tasks_a_photo_closes(session: Session, task_ids: Sequence[int]) -> list[Task]:
+    """Those of these tasks that are still open and that a photo alone can close, in order."""
+    if not task_ids:
+        return []
+    tasks = session.scalars(
+        select(Task).where(Task.id.in_(task_ids), Task.state == TaskState.OPEN)
+    ).all()
+    closes: dict[str, bool] = {}
+    for task in tasks:
+        if task.template_key not in closes:
+            template = latest_template(session, task.template_key)
+            closes[task.template_key] = template is not None and photo_completes(template)
+    by_id = {task.id: task for task in tasks if closes[task.template_key]}
+    return [by_id[task_id] for task_id in task_ids if task_id in by_id]
+
+
+def undone_task_ids(session: Session, task_ids: Sequence[int]) -> set[int]:
+    """Which of these tasks are neither done nor retired: a notice about none of them (a
+    snoozed reminder whose task was done meanwhile) has nothing left to ask. A missed task
+    still counts: its escalation is still news."""
+    if not task_ids:
+        return set()
+    settled = (TaskState.DONE, TaskState.RETIRED)
+    return set(
+        session.scalars(select(Task.id).where(Task.id.in_(task_ids), Task.state.not_in(settled)))
     )
 
 

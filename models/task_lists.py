@@ -241,3 +241,14 @@ def task_page(
     done_last = case((Task.state == TaskState.DONE, Task.done_at), else_=None)
     query = query.order_by(rank, done_last.desc(), Task.due_at, Task.id)
     return page_of(session, query, page, size)
+
+
+def notice_school(session: Session, notice: Any) -> School | None:
+    """The school a notice is about, read from its tasks (a Notification's task_ids); None
+    for a notice about no task."""
+    task_ids = list(getattr(notice, "task_ids", None) or [])
+    if not task_ids:
+        return None
+    return session.scalar(
+        select(School).join(Task, Task.school_id == School.id).where(Task.id == task_ids[0])
+    )

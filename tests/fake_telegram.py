@@ -2,12 +2,12 @@
 
 It answers the methods Houqin uses (getMe, getUpdates, sendMessage, sendPhoto,
 editMessageText, editMessageReplyMarkup, answerCallbackQuery, getFile and the file download,
-setWebhook, deleteWebhook), feeds the updates a test queues, records what the bot sent, and
-enforces Telegram's documented limits: 4,096 characters of text, 1,024 of caption, 64 bytes
-of callback data, files of at most 20 MB handed out by getFile, about 30 messages a second
-overall, one a second per private chat and 20 a minute per group, each answered with 429
-and a retry_after when broken. `down` makes it
-answer 502 to everything, as Telegram does while it is unreachable.
+setWebhook, deleteWebhook, setMyCommands), feeds the updates a test queues, records what the
+bot sent, and enforces Telegram's documented limits: 4,096 characters of text, 1,024 of
+caption, 64 bytes of callback data, files of at most 20 MB handed out by getFile, about 30
+messages a second overall, one a second per private chat and 20 a minute per group, each
+answered with 429 and a retry_after when broken. `down` makes it answer 502 to everything,
+as Telegram does while it is unreachable.
 
 Limits can be scaled by a factor (`scale`), so a benchmark can run faster than real time.
 """
@@ -167,6 +167,21 @@ class FakeTelegram:
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         return self.queue_update({"message": message})
 
+    def user_edits(self, chat_id: int, message_id: int, text: str) -> int:
+        """The person edits a message they sent before (Telegram sends it as edited_message)."""
+        message: dict[str, Any] = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "edit_date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private"},
+            "from": {"id": chat_id, "is_bot": False, "first_name": "U"},
+            "text": text,
+        }
+        if text.startswith("/"):
+            command = text.split()[0]
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        return self.queue_update({"edited_message": message})
+
     def user_sends_photo(
         self, chat_id: int, image: bytes, reply_to: int | None = None, caption: str = ""
     ) -> int:
@@ -189,7 +204,18 @@ class FakeTelegram:
             }
         return self.queue_update({"message": message})
 
-    def user_presses(self, chat_id: int, message_id: int, data: str) -> int:
+    def user_presses(
+        self, chat_id: int, message_id: int, data: str, markup: dict[str, Any] | None = None
+    ) -> int:
+        """A button pressed under a message (`markup`: that message's buttons, as sent)."""
+        message: dict[str, Any] = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private"},
+            "text": "…",
+        }
+        if markup is not None:
+            message["reply_markup"] = markup
         return self.queue_update(
             {
                 "callback_query": {
@@ -197,12 +223,7 @@ class FakeTelegram:
                     "from": {"id": chat_id, "is_bot": False, "first_name": "U"},
                     "chat_instance": str(chat_id),
                     "data": data,
-                    "message": {
-                        "message_id": message_id,
-                        "date": int(time.time()),
-                        "chat": {"id": chat_id, "type": "private"},
-                        "text": "…",
-                    },
+                    "message": message,
                 }
             }
         )
@@ -306,6 +327,8 @@ class FakeTelegram:
             }
         if method == "getUpdates":
             return 200, {"ok": True, "result": self._get_updates(params)}
+        if method in ("setMyCommands", "deleteMyCommands"):
+            return 200, {"ok": True, "result": True}
         if method in ("setWebhook", "deleteWebhook"):
             self.webhook = dict(params) if method == "setWebhook" else {}
             return 200, {"ok": True, "result": True}

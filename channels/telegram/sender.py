@@ -17,10 +17,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import secrets
 import socket
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import OperationalError
@@ -33,7 +34,7 @@ from models.catalogue import translate
 from models.clock import Clock
 from models.leases import release_rows
 from models.messages import N_
-from models.notifications import Delivery
+from models.notifications import Delivery, Notification
 from models.outbox import (
     LEASE,
     Outgoing,
@@ -41,8 +42,10 @@ from models.outbox import (
     mark_delivered,
     mark_failed,
     mark_piece_sent,
+    skip_pending,
     skip_unaddressed,
 )
+from models.records import tasks_a_photo_closes, undone_task_ids
 from models.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -71,15 +74,37 @@ DONE_WITH_PHOTO = N_("Done — send a photo")
 REPORT_PROBLEM = N_("Report a problem")
 SNOOZE = N_("Snooze 1 h")
 ACKNOWLEDGE = N_("Acknowledge")
+OPEN_IN_HOUQIN = N_("Open in Houqin")
+CLOSE_ACTION = N_("Fixed — close it")
+# A notice about a corrective action links to its page: the chat can close it too.
+ACTION_LINK = re.compile(r"/actions/(\d+)")
+# A reminder for several tasks offers this many of them by name; /due lists the rest.
+TASK_BUTTONS = 5
 
 
-def buttons_for(item: Outgoing) -> InlineKeyboardMarkup | None:
-    """A reminder about one task offers to finish it with a photo or to snooze it; an alert
-    asks to be acknowledged. Callback data stays far under Telegram's 64 bytes."""
+def page_url(base_url: str, link: str | None) -> str:
+    """The notice's page in Houqin; one without a page of its own opens the inbox."""
+    return f"{base_url.rstrip('/')}{link or '/inbox'}"
+
+
+def url_button_allowed(base_url: str) -> bool:
+    """Telegram refuses URL buttons to addresses it cannot open (localhost, plain http inside
+    a school's network), refusing the whole message: those get the address in the text."""
+    return base_url.startswith("https://")
+
+
+def buttons_for(
+    item: Outgoing, photo_tasks: Sequence[tuple[int, str]] = (), base_url: str = ""
+) -> InlineKeyboardMarkup | None:
+    """A reminder offers to finish with a photo the tasks a photo can close (named by their
+    asset when there are several), to report a problem or to snooze; an alert asks to be
+    acknowledged; with a public address, a button opens the notice's page. Callback data
+    stays far under Telegram's 64 bytes."""
     rows = []
     if len(item.task_ids) == 1:
         task_id = item.task_ids[0]
-        rows.append([_button(item, DONE_WITH_PHOTO, f"photo:{task_id}")])
+        if any(closable == task_id for closable, _ in photo_tasks):
+            rows.append([_button(item, DONE_WITH_PHOTO, f"photo:{task_id}")])
         rows.append(
             [
                 _button(item, REPORT_PROBLEM, f"report:{task_id}"),
@@ -87,9 +112,23 @@ def buttons_for(item: Outgoing) -> InlineKeyboardMarkup | None:
             ]
         )
     elif item.task_ids:
+        for task_id, label in photo_tasks[:TASK_BUTTONS]:
+            text = f"{translate(item.locale, DONE_WITH_PHOTO)}: {label}"[:60]
+            rows.append([InlineKeyboardButton(text, callback_data=f"photo:{task_id}")])
         rows.append([_button(item, SNOOZE, f"snooze:{item.notification_id}")])
+    action = ACTION_LINK.fullmatch(item.link or "")
+    if action is not None:
+        rows.append([_button(item, CLOSE_ACTION, f"close:{action.group(1)}")])
     if item.severity in ("major", "critical") and not item.acknowledged:
         rows.append([_button(item, ACKNOWLEDGE, f"ack:{item.notification_id}")])
+    if base_url and url_button_allowed(base_url):
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    translate(item.locale, OPEN_IN_HOUQIN), url=page_url(base_url, item.link)
+                )
+            ]
+        )
     return InlineKeyboardMarkup(rows) if rows else None
 
 
@@ -136,6 +175,8 @@ class OutboxSender:
         # Outcomes wait here for the one writer, which commits them in small batches.
         self._outcomes: list[tuple[Outgoing, str | None, datetime | None]] = []
         self._outcome_ready = asyncio.Event()
+        # Per delivery: the tasks of its reminder a photo can close, with their assets' names.
+        self._photo_tasks: dict[int, list[tuple[int, str]]] = {}
 
     async def drain(self) -> int:
         """Send everything deliverable now; returns how many notices were delivered."""
@@ -143,6 +184,7 @@ class OutboxSender:
         after = 0
         held: set[int] = set()  # chats with a notice that must wait: their later ones wait too
         done = asyncio.Event()
+        self._photo_tasks.clear()
         await asyncio.to_thread(self._skip_unaddressed)
         writer = asyncio.create_task(self._write_outcomes(done))
         try:
@@ -215,16 +257,36 @@ class OutboxSender:
             skip_unaddressed(session, CHANNEL, now=self.clock.now())
 
     def _pending(self, after: int) -> list[Outgoing]:
-        with unit_of_work(self.factory) as session:
-            return claim_deliveries(
-                session,
-                CHANNEL,
-                now=self.clock.now(),
-                after_id=after,
-                limit=self.batch,
-                sender=self.sender,
-                lease=self.lease,
-            )
+        """The next deliveries, less notices whose tasks were all done meanwhile (a snoozed
+        reminder comes back to nothing; the inbox still has it), each with the tasks of its
+        reminder a photo can close."""
+        while True:
+            now = self.clock.now()
+            with unit_of_work(self.factory) as session:
+                claimed = claim_deliveries(
+                    session,
+                    CHANNEL,
+                    now=now,
+                    after_id=after,
+                    limit=self.batch,
+                    sender=self.sender,
+                    lease=self.lease,
+                )
+                pending = []
+                for item in claimed:
+                    if item.task_ids and not undone_task_ids(session, item.task_ids):
+                        skip_pending(
+                            session, CHANNEL, Notification.id == item.notification_id, now=now
+                        )
+                        continue
+                    self._photo_tasks[item.delivery_id] = [
+                        (task.id, f"{task.asset.code} {task.asset.name}")
+                        for task in tasks_a_photo_closes(session, item.task_ids)
+                    ]
+                    pending.append(item)
+            if pending or not claimed:
+                return pending
+            after = claimed[-1].delivery_id  # only skipped ones: the next batch is after them
 
     def _piece_sent(self, item: Outgoing, pieces_sent: int, message_id: str) -> None:
         with unit_of_work(self.factory) as session:
@@ -247,8 +309,9 @@ class OutboxSender:
         A long notice goes as several messages, each recorded as Telegram accepts it; a retry,
         or another sender after a crash, resumes at the next piece."""
         text = item.text
-        if self.base_url and item.link:
-            text = f"{text}\n{self.base_url}{item.link}"
+        if self.base_url and not url_button_allowed(self.base_url):
+            text = f"{text}\n{page_url(self.base_url, item.link)}"
+        buttons = buttons_for(item, self._photo_tasks.pop(item.delivery_id, []), self.base_url)
         pieces = split_text(text)
         chat_id = _chat(item)
         sent_pieces = min(item.pieces_sent, len(pieces) - 1)
@@ -265,14 +328,15 @@ class OutboxSender:
                 message = await self.bot.send_message(
                     chat_id,
                     pieces[sent_pieces],
-                    reply_markup=buttons_for(item) if last else None,
+                    reply_markup=buttons if last else None,
                 )
             except (Forbidden, BadRequest) as refused:
                 log.warning("notice %d to chat %d refused: %s", item.delivery_id, chat_id, refused)
                 self._outcome(item, None, None)
                 return 0
             except (RetryAfter, TimedOut, NetworkError) as failed:
-                log.info("notice %d: %s; trying again in %.1fs", item.delivery_id, failed, backoff)
+                # One line per outage is logged where every call goes (channels.telegram.outage).
+                log.debug("notice %d: %s; trying again in %.1fs", item.delivery_id, failed, backoff)
                 await self.sleep(backoff)
                 backoff = min(backoff * 2, 60.0)
                 continue

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import Application
 
 from bot.app import build_application
+from bot.linking import COMMANDS
 from channels.telegram.pacing import RateLimits
 from models.addresses import ChannelAccount
 from models.clock import SettableClock
 from models.linking import new_link_code
 from models.people import Role
 from settings import Settings
-from tests.factories import make_person, make_school
+from tests.factories import make_chat, make_person, make_school
 from tests.fake_telegram import PACE, FakeTelegram
 
 CHAT = 7001
@@ -157,3 +160,80 @@ def test_a_group_cannot_be_linked_so_its_members_never_see_a_persons_data(
     _run(bot_settings, session_factory, clock, scenario)
 
     assert session.scalar(select(ChannelAccount)) is None
+
+
+def test_a_bare_code_links_help_lists_every_command_and_the_menu_is_set_in_both_languages(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+    bot_settings: Settings,
+) -> None:
+    school = make_school(session)
+    staff = make_person(session, clock, school, Role.INSPECTOR, "staff")
+    code = new_link_code(session, staff, now=clock.now()).code
+    session.commit()
+
+    async def scenario(application: Application) -> None:
+        assert application.post_init is not None and application.post_shutdown is not None
+        await application.post_init(application)  # what run_polling does at start-up
+        try:
+            await chat(application)
+        finally:
+            await application.post_shutdown(application)
+
+    async def chat(application: Application) -> None:
+        fake.user_says(CHAT, code)  # as the help text says: the code alone
+        assert (await asyncio.to_thread(_reply, fake, CHAT, 1)).startswith("已绑定：Staff。")
+        fake.user_says(CHAT, "/help")
+        help_text = await asyncio.to_thread(_reply, fake, CHAT, 2)
+        for command, _ in COMMANDS:
+            assert f"/{command}" in help_text
+        fake.user_edits(CHAT, 1, "/stop")  # an edit does not unlink
+        fake.user_says(CHAT, "/lang")
+        assert await asyncio.to_thread(_reply, fake, CHAT, 3) == (
+            "Houqin will write to you in English."
+        )
+
+    _run(bot_settings, session_factory, clock, scenario)
+
+    menus = {p.get("language_code"): p["commands"] for m, p in fake.calls if m == "setMyCommands"}
+    assert set(menus) == {"zh", "en", None}
+    assert menus["zh"][0] == {"command": "due", "description": "到期和逾期的任务"}
+    assert menus["en"][0] == {"command": "due", "description": "What is due and overdue"}
+    assert menus[None] == menus["zh"]  # the district's default language, Chinese here
+    session.expire_all()
+    assert session.scalar(select(ChannelAccount)) is not None
+    assert len(fake.sent_to(CHAT)) == 3
+
+
+def test_a_malformed_or_huge_button_is_answered_politely_and_nothing_fails(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+    bot_settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    school = make_school(session)
+    staff = make_person(session, clock, school, Role.INSPECTOR, "staff")
+    make_chat(session, staff, CHAT, clock.now())
+    session.commit()
+    pressed = ["ack:" + "9" * 60, "snooze:-1", "photo:x", "close:99999999999", "report:", "zz"]
+
+    async def scenario(application: Application) -> None:
+        for data in pressed:
+            fake.user_presses(CHAT, 1, data)
+        await asyncio.to_thread(
+            fake.wait_for,
+            lambda s: len([c for c, _ in fake.calls if c == "answerCallbackQuery"]) >= 6,
+        )
+
+    with caplog.at_level(logging.ERROR):
+        _run(bot_settings, session_factory, clock, scenario)
+
+    answers = [p for c, p in fake.calls if c == "answerCallbackQuery"]
+    assert len(answers) == len(pressed)
+    assert all(p.get("text") for p in answers[:4])
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not [m for m in fake.sent if "出错了" in m.text]

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import Application
 
+from channels.telegram.sender import OutboxSender
 from models.clock import SettableClock
+from models.notifications import Severity, notify
 from models.people import Person, Role, set_locale
 from settings import Settings
 from tests.bot.test_bot import _reply, _run
@@ -63,3 +67,58 @@ def test_a_failing_command_is_logged_answered_in_the_persons_language_and_saves_
     session.expire_all()
     assert session.get_one(Person, staff.id).locale == locale
     assert len(fake.sent_to(CHAT)) == 1
+
+
+def test_an_outage_of_telegram_is_one_line_in_the_log_and_its_end_another(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+    bot_settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    school = make_school(session)
+    staff = make_person(session, clock, school, Role.INSPECTOR, "staff")
+    make_chat(session, staff, CHAT, clock.now())
+    notify(
+        session,
+        [staff],
+        message="Due soon: %(tasks)s",
+        params={"tasks": "…"},
+        severity=Severity.INFO,
+        dedup_key="test:outage",
+        now=clock.now(),
+    )
+    session.commit()
+
+    def logged(words: str) -> Callable[[], bool]:
+        return lambda: any(words in r.getMessage() for r in caplog.records)
+
+    async def until(condition: Callable[[], bool]) -> None:
+        """Wait for the condition, looking again each time the loop turns (at most 10 s)."""
+        deadline = asyncio.get_running_loop().time() + 10
+        while not condition():
+            assert asyncio.get_running_loop().time() < deadline, caplog.text
+            await asyncio.sleep(0.05)
+
+    async def scenario(application: Application) -> None:
+        fake.down = True
+        await until(logged("cannot be reached"))
+        sender = OutboxSender(application.bot, session_factory, clock, max_tries=3, sleep=_no_wait)
+        assert await sender.drain() == 0  # three tries, each failing
+        fake.down = False
+        await until(logged("reachable again"))
+        clock.advance(timedelta(minutes=1))  # the notice's next try is due
+        assert await sender.drain() == 1
+
+    with caplog.at_level(logging.DEBUG):
+        _run(bot_settings, session_factory, clock, scenario)
+
+    loud = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.name for r in loud] == ["channels.telegram.outage"] * 2
+    assert not [r for r in caplog.records if r.exc_info and r.levelno >= logging.INFO]
+    assert len(fake.sent_to(CHAT)) == 1
+
+
+async def _no_wait(seconds: float) -> None:
+    """The sender's backoff, not waited in a test."""

@@ -303,3 +303,138 @@ def test_a_photo_over_20_mb_for_a_reminder_is_refused_by_its_size_and_files_noth
     session.expire_all()
     assert session.get_one(Task, reminded.task_id).state == TaskState.OPEN
     session.commit()
+
+
+def _reminder(session: Session, clock: SettableClock, person: Person, task_ids: list[int]) -> int:
+    [notice] = notify(
+        session,
+        [person],
+        message=REMIND,
+        params={"tasks": "…"},
+        severity=Severity.INFO,
+        dedup_key=f"test:remind:{task_ids}",
+        now=clock.now(),
+        task_ids=task_ids,
+    )
+    session.commit()
+    return notice.id
+
+
+def _callbacks(sent) -> list[str]:
+    rows = sent.params["reply_markup"]["inline_keyboard"]
+    return [b.get("callback_data") or b.get("url") for row in rows for b in row]
+
+
+def test_done_with_a_photo_is_offered_only_where_a_photo_closes_the_task_named_by_asset(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+    bot_settings: Settings,
+) -> None:
+    school = make_school(session)
+    staff = make_person(session, clock, school, Role.DORM_STAFF, "staff")
+    for code, name in (("YSJ-01", "一楼饮水机"), ("YSJ-02", "二楼饮水机")):
+        make_asset(session, clock, school, AssetKind.WATER_DISPENSER, code, name, responsible=staff)
+    make_asset(session, clock, school, responsible=staff)  # an extinguisher: needs its form
+    _link(session, clock, staff)
+    sweep(session, now=clock.now())
+    tasks = {t.asset.code: t for t in session.scalars(select(Task))}
+    first, second, extinguisher = (tasks[c] for c in ("YSJ-01", "YSJ-02", "MHQ-001"))
+    second.state = TaskState.DONE  # done since the reminder was queued
+    _reminder(session, clock, staff, [extinguisher.id])
+    several = _reminder(session, clock, staff, [first.id, second.id, extinguisher.id])
+    ids = first.id, extinguisher.id
+
+    async def scenario(application: Application, drain: Callable[[], Awaitable[int]]) -> None:
+        assert await drain() == 2
+        one, many = fake.sent_to(CHAT)
+        assert _callbacks(one) == [f"report:{ids[1]}", _callbacks(one)[1]]  # no photo:
+        assert many.params["reply_markup"]["inline_keyboard"][0] == [
+            {"text": "已完成，发照片: YSJ-01 一楼饮水机", "callback_data": f"photo:{ids[0]}"}
+        ]
+        assert _callbacks(many)[1:] == [f"snooze:{several}"]
+        fake.user_sends_photo(CHAT, jpeg_bytes(), reply_to=many.message_id)
+        [*_, question] = await asyncio.to_thread(_wait, fake, 3)
+        assert question.text == "这张照片是哪项任务的？"
+        assert question.params["reply_markup"]["inline_keyboard"] == [
+            [{"text": "YSJ-01 一楼饮水机", "callback_data": f"photo:{ids[0]}"}]
+        ]
+
+    _run(bot_settings, session_factory, clock, scenario)
+
+
+def test_acknowledging_removes_only_its_button_and_the_others_stay(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+    bot_settings: Settings,
+) -> None:
+    reminded = _reminded_dispenser(session, clock)
+    staff = session.get_one(Notification, reminded.reminder_id).recipient
+    [alert] = notify(
+        session,
+        [staff],
+        message=REMIND,
+        params={"tasks": "…"},
+        severity=Severity.MAJOR,
+        dedup_key="test:major",
+        now=clock.now(),
+        task_ids=[reminded.task_id],
+    )
+    session.commit()
+    task_id, alert_id = reminded.task_id, alert.id
+
+    async def scenario(application: Application, drain: Callable[[], Awaitable[int]]) -> None:
+        await drain()
+        sent = fake.sent_to(CHAT)[-1]
+        markup = sent.params["reply_markup"]
+        assert _callbacks(sent)[-1] == f"ack:{alert_id}"
+        fake.user_presses(CHAT, sent.message_id, f"ack:{alert_id}", markup=markup)
+        await asyncio.to_thread(
+            fake.wait_for, lambda s: any(m.method == "editMessageReplyMarkup" for m in s)
+        )
+
+    _run(bot_settings, session_factory, clock, scenario)
+
+    [edit] = [m for m in fake.sent if m.method == "editMessageReplyMarkup"]
+    rows = edit.params["reply_markup"]["inline_keyboard"]
+    assert [b["callback_data"] for row in rows for b in row] == [
+        f"photo:{task_id}",
+        f"report:{task_id}",
+        f"snooze:{alert_id}",
+    ]
+
+
+def test_snoozing_twice_is_answered_and_a_reminder_whose_task_was_done_meanwhile_stays_away(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+    bot_settings: Settings,
+) -> None:
+    reminded = _reminded_dispenser(session, clock)
+
+    async def scenario(application: Application, drain: Callable[[], Awaitable[int]]) -> None:
+        await drain()
+        [sent] = fake.sent_to(CHAT)
+        for _ in range(2):
+            fake.user_presses(CHAT, sent.message_id, f"snooze:{reminded.reminder_id}")
+        await asyncio.to_thread(
+            fake.wait_for,
+            lambda s: len([c for c, _ in fake.calls if c == "answerCallbackQuery"]) >= 2,
+        )
+        answers = [p["text"] for c, p in fake.calls if c == "answerCallbackQuery"]
+        assert len(answers) == 2 and all(a.startswith("已推迟") for a in answers)
+        fake.user_sends_photo(CHAT, jpeg_bytes(), reply_to=sent.message_id)  # done meanwhile
+        await asyncio.to_thread(_wait, fake, 2)
+        clock.advance(timedelta(hours=1))
+        assert await drain() == 0
+
+    _run(bot_settings, session_factory, clock, scenario)
+
+    assert len(fake.sent_to(CHAT)) == 2  # the reminder and "已记录", nothing again
+    session.expire_all()
+    assert session.scalar(select(Delivery).where(Delivery.sent_at.is_(None))) is None
+    session.commit()

@@ -170,12 +170,8 @@ def test_a_429_is_waited_out_and_nothing_is_sent_twice(
     assert _numbers(fake, 9000) == [0, 1, 2]
 
 
-def test_a_notice_with_a_link_carries_the_pages_address_under_its_text(
-    session: Session,
-    session_factory: sessionmaker[Session],
-    clock: SettableClock,
-    fake: FakeTelegram,
-) -> None:
+def _two_notices(session: Session, clock: SettableClock) -> None:
+    """One notice about corrective action 7 and one about no page of its own."""
     [person] = _people(session, clock, 1)
     for key, link in (("with", "/actions/7"), ("without", None)):
         notify(
@@ -190,11 +186,41 @@ def test_a_notice_with_a_link_carries_the_pages_address_under_its_text(
         )
     session.commit()
 
+
+def test_every_notice_carries_its_pages_address_under_its_text_on_a_local_address(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+) -> None:
+    _two_notices(session, clock)
+
     _drain(fake, session_factory, clock, RateLimits(factor=FACTOR), base_url="http://houqin.test/")
 
     assert [m.text for m in fake.sent_to(9000)] == [
         "即将到期：with\nhttp://houqin.test/actions/7",
-        "即将到期：without",
+        "即将到期：without\nhttp://houqin.test/inbox",
+    ]
+
+
+def test_on_a_public_address_every_notice_has_a_button_opening_its_page_and_actions_close(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+) -> None:
+    _two_notices(session, clock)
+
+    _drain(fake, session_factory, clock, RateLimits(factor=FACTOR), base_url="https://hq.edu.cn")
+
+    action, other = fake.sent_to(9000)
+    assert (action.text, other.text) == ("即将到期：with", "即将到期：without")
+    assert action.params["reply_markup"]["inline_keyboard"] == [
+        [{"text": "已整改，关闭", "callback_data": "close:7"}],
+        [{"text": "在后勤系统中打开", "url": "https://hq.edu.cn/actions/7"}],
+    ]
+    assert other.params["reply_markup"]["inline_keyboard"] == [
+        [{"text": "在后勤系统中打开", "url": "https://hq.edu.cn/inbox"}],
     ]
 
 

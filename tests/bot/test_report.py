@@ -195,3 +195,80 @@ def test_linking_to_someone_else_ends_a_report_begun_for_the_person_before(
     _run(bot_settings, session_factory, clock, scenario)
 
     assert session.scalar(select(CorrectiveAction)) is None
+
+
+def test_a_district_administrator_chooses_the_school_then_the_asset_whose_code_repeats(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+    bot_settings: Settings,
+) -> None:
+    first = make_school(session)
+    second = make_school(session, "S2", "二小", district=first.district)
+    district = make_person(session, clock, first, Role.DISTRICT_ADMIN, "district")
+    make_asset(session, clock, first)
+    there = make_asset(session, clock, second)  # MHQ-001 as well
+    make_chat(session, district, CHAT, clock.now())
+    session.commit()
+    there_id, second_id = there.id, second.id
+
+    async def scenario(application: Application) -> None:
+        fake.user_says(CHAT, "/report")
+        [which] = await asyncio.to_thread(fake.wait_for, lambda sent: len(sent) >= 1)
+        assert which.text == "哪所学校？请选择，或发送学校编号："
+        rows = which.params["reply_markup"]["inline_keyboard"]
+        assert [b["text"] for row in rows for b in row] == ["S1 实验小学", "S2 二小"]
+        fake.user_presses(CHAT, which.message_id, f"rschool:{second_id}")
+        assert (await asyncio.to_thread(_reply, fake, CHAT, 2)).startswith("哪件设施？")
+        fake.user_says(CHAT, "MHQ-001")
+        assert "MHQ-001 一楼东侧灭火器" in await asyncio.to_thread(_reply, fake, CHAT, 3)
+        fake.user_says(CHAT, "喷管开裂")
+        await asyncio.to_thread(_reply, fake, CHAT, 4)
+        fake.user_says(CHAT, "/done")
+        assert (await asyncio.to_thread(_reply, fake, CHAT, 5)).startswith("已上报")
+
+    _run(bot_settings, session_factory, clock, scenario)
+
+    session.expire_all()
+    action = session.scalars(select(CorrectiveAction)).one()
+    assert action.asset_id == there_id
+    session.commit()
+
+
+def test_a_report_carries_on_after_the_bot_restarts_and_photo_captions_are_kept(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+    bot_settings: Settings,
+) -> None:
+    _teacher_with_an_extinguisher(session, clock)
+
+    async def before(application: Application) -> None:
+        fake.user_says(CHAT, "/report")
+        await asyncio.to_thread(_reply, fake, CHAT, 1)
+        fake.user_says(CHAT, "MHQ-001")
+        await asyncio.to_thread(_reply, fake, CHAT, 2)
+
+    async def after(application: Application) -> None:
+        fake.user_sends_photo(CHAT, jpeg_bytes(), caption="压力表指针在红区")
+        assert await asyncio.to_thread(_reply, fake, CHAT, 3) == (
+            "已添加第 1 张照片。可继续发送，或发送 /done。"
+        )
+        fake.user_sends_photo(CHAT, jpeg_bytes(), caption="漏" * 1000)
+        assert await asyncio.to_thread(_reply, fake, CHAT, 4) == "最多 1000 个字。"
+        fake.user_sends_photo(CHAT, jpeg_bytes(), caption="瓶身有锈")
+        await asyncio.to_thread(_reply, fake, CHAT, 5)
+        fake.user_says(CHAT, "/done")
+        assert (await asyncio.to_thread(_reply, fake, CHAT, 6)).startswith("已上报")
+
+    _run(bot_settings, session_factory, clock, before)
+    _run(bot_settings, session_factory, clock, after)  # a new process: nothing in memory
+
+    session.expire_all()
+    action = session.scalars(select(CorrectiveAction)).one()
+    assert action.what["zh_CN"] == "压力表指针在红区\n瓶身有锈"
+    events = session.scalars(select(ActionEvent).order_by(ActionEvent.id)).all()
+    assert [e.kind for e in events] == ["opened", "photo"]
+    session.commit()
