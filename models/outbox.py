@@ -72,6 +72,18 @@ def claim_deliveries(
         .join(Delivery, Delivery.notification_id == Notification.id)
         .where(*unsent, Delivery.claimed_by != sender, Delivery.claimed_until >= now)
     )
+    # Older notices this pass went past that no one holds now (handed back by a sender that
+    # stopped): their recipient's newer ones wait for the next pass, which starts from the
+    # oldest, so order holds.
+    behind = (
+        select(Notification.recipient_id)
+        .join(Delivery, Delivery.notification_id == Notification.id)
+        .where(
+            *unsent,
+            Delivery.id <= after_id,
+            or_(Delivery.claimed_until.is_(None), Delivery.claimed_until < now),
+        )
+    )
     candidates = (
         select(Delivery.id)
         .join(Notification, Notification.id == Delivery.notification_id)
@@ -90,6 +102,7 @@ def claim_deliveries(
             or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
             Notification.recipient_id.not_in(waiting),
             Notification.recipient_id.not_in(elsewhere),
+            Notification.recipient_id.not_in(behind),
         )
         .order_by(Delivery.id)
     )
