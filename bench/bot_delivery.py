@@ -9,7 +9,7 @@ largest (in halves, at most 10) that keeps the scaled overall limit under 60% of
 neither the fake nor the HTTP client is the bottleneck; on a small machine that is about 6, and
 the drain takes about a minute. The floor is what the scaled limits allow at best:
 max(messages / overall rate, messages per chat / per-chat rate); the sender keeps 5% under the
-limits (channels.telegram.sender.SAFETY), so 1.05 is the best ratio it can reach. Memory is
+limits (channels.telegram.pacing.SAFETY), so 1.05 is the best ratio it can reach. Memory is
 sampled every half second while draining; it should stay flat, as the sender reads the outbox
 in batches.
 

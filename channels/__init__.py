@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -73,15 +72,13 @@ def _email(settings: Settings, factory: sessionmaker[Session], clock: Clock) -> 
 def _wecom_robot(settings: Settings, factory: sessionmaker[Session], clock: Clock) -> Sender:
     from channels import wecom_robot
 
-    lease = timedelta(seconds=settings.channels.lease_seconds)
-    return wecom_robot.sender(settings, factory, clock, lease=lease)
+    return wecom_robot.sender(settings, factory, clock)
 
 
 def _dingtalk_robot(settings: Settings, factory: sessionmaker[Session], clock: Clock) -> Sender:
     from channels import dingtalk_robot
 
-    lease = timedelta(seconds=settings.channels.lease_seconds)
-    return dingtalk_robot.sender(settings, factory, clock, lease=lease)
+    return dingtalk_robot.sender(settings, factory, clock)
 
 
 # Each channel `houqin send` runs: whether it is configured, and how to make its sender. The

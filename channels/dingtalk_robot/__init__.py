@@ -82,6 +82,7 @@ def sender(
         return f"{base}/robot/send?{urlencode(query, quote_via=quote)}"
 
     options.setdefault("per_minute", settings.channels.robot_per_minute)
+    options.setdefault("lease", timedelta(seconds=settings.channels.lease_seconds))
     return RobotSender(
         channel=CHANNEL,
         url=url,
@@ -94,13 +95,3 @@ def sender(
         base_url=settings.server.base_url,
         **options,
     )
-
-
-def drain(settings: Settings, factory: sessionmaker[Session], clock: Clock) -> int:
-    """One pass for `houqin send`: every DingTalk group post that may go now."""
-    return sender(
-        settings, factory, clock, lease=timedelta(seconds=settings.channels.lease_seconds)
-    ).drain()
-
-
-SENDERS = {CHANNEL: drain}

@@ -55,6 +55,7 @@ def sender(
 ) -> RobotSender:
     base = settings.wecom.base_url.rstrip("/")
     options.setdefault("per_minute", settings.channels.robot_per_minute)
+    options.setdefault("lease", timedelta(seconds=settings.channels.lease_seconds))
     return RobotSender(
         channel=CHANNEL,
         url=lambda post: f"{base}/cgi-bin/webhook/send?key={quote(post.address, safe='')}",
@@ -67,13 +68,3 @@ def sender(
         base_url=settings.server.base_url,
         **options,
     )
-
-
-def drain(settings: Settings, factory: sessionmaker[Session], clock: Clock) -> int:
-    """One pass for `houqin send`: every WeCom group post that may go now."""
-    return sender(
-        settings, factory, clock, lease=timedelta(seconds=settings.channels.lease_seconds)
-    ).drain()
-
-
-SENDERS = {CHANNEL: drain}
