@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
-from telegram import File, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import File, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
 from bot.door import (
@@ -47,6 +48,23 @@ def photo_file_id(update: Update) -> str | None:
     if message.photo:
         return message.photo[-1].file_id
     return message.document.file_id if message.document is not None else None
+
+
+def message_times(message: Message) -> list[str | None]:
+    """When the photo's message was sent and, for a forward, when the message it forwards
+    was first sent (ISO 8601), kept beside a photo that waits for its task's button."""
+    origin = message.forward_origin
+    return [
+        message.date.isoformat() if message.date else None,
+        origin.date.isoformat() if origin is not None and origin.date else None,
+    ]
+
+
+def _moment(text: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
 
 
 async def checked_photo(context: Context, file_id: str) -> File:
@@ -102,16 +120,18 @@ async def photo(update: Update, context: Context) -> None:
     locale = locale_of(person, update, context)
     chat_data = context.chat_data if context.chat_data is not None else {}
     waiting_task: int | None = chat_data.pop("task", None)
+    times = message_times(message)
     if len(task_ids) == 1:  # the reminder's one task: filed, or refused with the reason
-        await _file_photo(update, context, task_ids[0], file_id, message.message_id)
+        await _file_photo(update, context, task_ids[0], file_id, message.message_id, *times)
         return
     if not task_ids and waiting_task is not None:
-        await _file_photo(update, context, waiting_task, file_id, message.message_id)
+        await _file_photo(update, context, waiting_task, file_id, message.message_id, *times)
         return
     if not choices:
         await reply(update, locale, NO_PHOTO_TASK)
         return
-    chat_data["photo"] = [file_id, message.message_id]  # kept as JSON (bot.persistence)
+    # Kept as JSON (bot.persistence) until the task's button is tapped.
+    chat_data["photo"] = [file_id, message.message_id, *times]
     keyboard = InlineKeyboardMarkup(
         [
             [InlineKeyboardButton(label[:60], callback_data=f"photo:{task_id}")]
@@ -146,9 +166,16 @@ async def choose_task(update: Update, context: Context) -> None:
 
 
 async def _file_photo(
-    update: Update, context: Context, task_id: int, file_id: str, message_id: int
+    update: Update,
+    context: Context,
+    task_id: int,
+    file_id: str,
+    message_id: int,
+    sent: str | None = None,
+    forwarded: str | None = None,
 ) -> None:
-    """Download, check and file one photo for one task; the reply says what was recorded."""
+    """Download, check and file one photo for one task; the reply says what was recorded.
+    `sent` and `forwarded`: the photo message's times (message_times)."""
     chat = update.effective_chat
     if chat is None:
         return
@@ -180,6 +207,8 @@ async def _file_photo(
                 store=parts.store,
                 keep_exif=keep_exif,
                 processed=processed,
+                sent_at=_moment(sent),
+                forwarded_at=_moment(forwarded),
             )
         except SubmissionInvalid as invalid:
             first = next(iter(invalid.errors.values()))

@@ -239,6 +239,14 @@ def _flags(
         )
     if implausible is not None and implausible.photo is not None:
         flags += photo_flags(implausible.photo, district, locale)
+    if implausible is not None and implausible.forwarded_at is not None:
+        flags.append(
+            translate(
+                locale,
+                N_("Photo forwarded from another chat (first sent %(time)s)"),
+                time=district.local(implausible.forwarded_at).strftime("%Y-%m-%d %H:%M"),
+            )
+        )
     if implausible is not None and implausible.far is not None:
         flags.append(
             translate(

@@ -1,8 +1,9 @@
 """Records that look implausible: flagged on the ledger and counted on the dashboard, never
 refused. The same person filing at another asset a few seconds after their last record (a desk
 walking a photocopied label sheet), a meter reading below the reading before it, or a photo
-captured long before its record arrived or with no capture time at all (album, screenshot), or
-a record filed by a phone far from its school (its position and radius, models/positions.py).
+captured long before its record arrived or with no capture time at all (album, screenshot), a
+photo forwarded to the bot from another chat, or a record filed by a phone far from its school
+(its position and radius, models/positions.py).
 
 Read from what each record keeps when filed (the asset of the person's previous record, when
 another, and the seconds between: models.records), against the threshold of the day, so a
@@ -125,7 +126,12 @@ def implausible_clause(
         func.coalesce(Record.answers[REPLACED].as_string(), "") != "yes",
         Record.answers[READING].as_float() < previous_reading,
     )
-    clauses = [backwards, Record.changed_from_id.is_not(None), far_clause()]
+    clauses = [
+        backwards,
+        Record.changed_from_id.is_not(None),
+        Record.forwarded_at.is_not(None),
+        far_clause(),
+    ]
     quick = quick_clause(within)
     if quick is not None:
         clauses.append(quick)
@@ -209,6 +215,8 @@ class Implausible:
     backwards: Backwards | None = None
     photo: OldPhoto | None = None
     far: FarAway | None = None
+    # When the message a photo was forwarded from was first sent (UTC).
+    forwarded_at: datetime | None = None
 
 
 def _far_away(record: Record) -> FarAway | None:
@@ -263,6 +271,10 @@ def implausible_reasons(
         far = _far_away(record)
         if far is not None:
             found[record.id] = replace(found.get(record.id, Implausible()), far=far)
+        if record.forwarded_at is not None:
+            found[record.id] = replace(
+                found.get(record.id, Implausible()), forwarded_at=record.forwarded_at
+            )
     return found
 
 

@@ -41,6 +41,7 @@ SEVERITY = "major"
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 REFERENCE_LENGTH = 8
 SOURCE_MAX = 100
+KEY_MIN, KEY_MAX = 8, 64
 
 LABEL_WINDOW = timedelta(hours=1)
 SOURCE_WINDOW = timedelta(days=1)
@@ -68,6 +69,9 @@ class PublicReport(Base):
     # Empty once the address limit's window has passed.
     source: Mapped[str] = mapped_column(String(SOURCE_MAX), index=True)
     reported_at: Mapped[datetime] = mapped_column(index=True)
+    # The form's own key (a hidden field), so a send retried on a weak signal, or tapped
+    # twice, is the one report it was (None: sent without one).
+    submission_key: Mapped[str | None] = mapped_column(String(KEY_MAX), unique=True)
 
     action: Mapped[CorrectiveAction] = relationship()
     label: Mapped[Label] = relationship()
@@ -106,6 +110,24 @@ def source_of(address: str) -> str:
     if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is None:
         return str(ipaddress.IPv6Network((parsed, 64), strict=False))
     return str(parsed.ipv4_mapped if isinstance(parsed, ipaddress.IPv6Address) else parsed)
+
+
+def submission_key(sent: str | None) -> str | None:
+    """The form's key as kept, or None for none or junk (the report is taken without one)."""
+    key = (sent or "").strip()
+    return key if KEY_MIN <= len(key) <= KEY_MAX and key.isascii() and key.isprintable() else None
+
+
+def earlier_report(session: Session, label: Label, key: str | None) -> PublicReport | None:
+    """The report this form already made at this label (a retry, a second tap), if any."""
+    key = submission_key(key)
+    if key is None:
+        return None
+    return session.scalar(
+        select(PublicReport).where(
+            PublicReport.submission_key == key, PublicReport.label_id == label.id
+        )
+    )
 
 
 def _count(session: Session, condition: ColumnElement[bool], *, since: datetime) -> int:
@@ -156,16 +178,28 @@ def report_without_account(
     limits: ReportLimits,
     store: PhotoStore,
     now: datetime,
+    key: str | None = None,
 ) -> PublicReport:
     """A stranger's report at a label: an action for the asset's responsible person, due as a
     major failure is, announced as any action is (to the school's administrators when nobody
-    is responsible). Refused at a withdrawn label or a retired asset, and past the limits."""
+    is responsible). Refused at a withdrawn label or a retired asset, and past the limits.
+
+    The same form sent again (`key`) is the report it made, counted once against the limits."""
     reason = refusal(label)
     if reason is not None:
         raise ReportRefused(reason)
     description = clean_description(description)
-    # The label's row is the lock: two reports at one label are counted one after the other.
+    # The label's row is the lock: two reports at one label are counted one after the other,
+    # and a form sent twice at once finds its first report here.
     session.scalar(select(Label.id).where(Label.id == label.id).with_for_update())
+    key = submission_key(key)
+    earlier = earlier_report(session, label, key)
+    if earlier is not None:
+        return earlier
+    if key is not None and session.scalar(
+        select(PublicReport.id).where(PublicReport.submission_key == key)
+    ):
+        key = None  # a key another label's form sent: this is a report of its own
     check_limits(session, label, source, limits=limits, now=now)
     # Addresses the limit no longer needs are forgotten.
     session.execute(
@@ -203,6 +237,7 @@ def report_without_account(
         reference=_new_reference(session),
         source=source_of(source),
         reported_at=now,
+        submission_key=key,
     )
     session.add(report)
     session.flush()

@@ -147,6 +147,9 @@ class Record(Base):
     # The time on the phone when the person submitted (the form's script, kept in a draft or
     # a retry), beside submitted_at, the server's time when it arrived; None if not believable.
     phone_at: Mapped[datetime | None]
+    # A photo sent to the bot as a forward of another message: when that message was first
+    # sent. It may be someone else's photo, or an old one: flagged (models.plausibility).
+    forwarded_at: Mapped[datetime | None]
     # Where the phone was when the person submitted, when they allowed it (js/photos.js), and
     # how far from its school's position that was when it arrived (None: either not known):
     # farther than the school's radius plus the accuracy is flagged (models.plausibility).
@@ -213,12 +216,14 @@ def submit_record(
     repeat_confirmed: bool = False,
     phone_time: str | None = None,
     located: PhonePosition | None = None,
+    forwarded_at: datetime | None = None,
 ) -> Submission:
     """File a record with its photos in the caller's transaction; the same key files it once.
 
     The same check filed again in its window is refused with AlreadyFiled unless the person
     confirmed they mean a second record (`repeat_confirmed`). `located`: where the phone was,
-    when the person allowed it to say."""
+    when the person allowed it to say; `forwarded_at`: when the message its photo was
+    forwarded from was first sent (the bot)."""
     key = key.strip()
     if not 8 <= len(key) <= 64:
         raise DomainError(Message(N_("This form has expired. Please open it again.")))
@@ -310,6 +315,7 @@ def submit_record(
                 channel=channel,
                 idempotency_key=key,
                 phone_at=phone_moment(phone_time, now),
+                forwarded_at=forwarded_at,
                 latitude=located.latitude if located else None,
                 longitude=located.longitude if located else None,
                 accuracy_m=located.accuracy_m if located else None,
@@ -581,10 +587,15 @@ def submit_task_photo(
     store: PhotoStore,
     keep_exif: bool = False,
     processed: ProcessedPhoto | None = None,
+    sent_at: datetime | None = None,
+    forwarded_at: datetime | None = None,
 ) -> Submission:
     """A photo sent for a task (from the Telegram bot) files its checklist, where the
     checklist says a photo can stand for it; the same photo pipeline as the web (`processed`
-    when the door already processed it, outside the transaction)."""
+    when the door already processed it, outside the transaction).
+
+    `sent_at`: when the chat's message was sent, kept as the phone's time (a bot that was
+    down files it later); `forwarded_at`: when the message it forwards was first sent."""
     task = session.get(Task, task_id)
     if task is None or not can_see_school(session, actor, task.school_id):
         raise NotAllowed(Message(N_("This task is not yours to record.")))
@@ -616,6 +627,8 @@ def submit_task_photo(
         keep_exif=keep_exif,
         # The task is open: the photo is the person's own answer to it; a resend has its key.
         repeat_confirmed=True,
+        phone_time=sent_at.isoformat() if sent_at is not None else None,
+        forwarded_at=forwarded_at,
     )
 
 

@@ -20,6 +20,7 @@ import threading
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -183,17 +184,45 @@ class FakeTelegram:
         return self.queue_update({"edited_message": message})
 
     def user_sends_photo(
-        self, chat_id: int, image: bytes, reply_to: int | None = None, caption: str = ""
+        self,
+        chat_id: int,
+        image: bytes,
+        reply_to: int | None = None,
+        caption: str = "",
+        *,
+        sent_at: datetime | None = None,
+        forwarded_from: datetime | None = None,
+        as_document: bool = False,
     ) -> int:
+        """A photo from the chat: compressed by Telegram, or `as_document` (the file as it
+        was, EXIF and all); sent at `sent_at` (now), or a forward of a message first sent at
+        `forwarded_from`."""
         file_id = f"photo-{len(self.files) + 1}"
         self.files[file_id] = image
         message: dict[str, Any] = {
             "message_id": self._new_message_id(),
-            "date": int(time.time()),
+            "date": int(sent_at.timestamp()) if sent_at is not None else int(time.time()),
             "chat": {"id": chat_id, "type": "private"},
             "from": {"id": chat_id, "is_bot": False, "first_name": "U"},
-            "photo": [{"file_id": file_id, "file_unique_id": file_id, "width": 800, "height": 600}],
         }
+        if as_document:
+            message["document"] = {
+                "file_id": file_id,
+                "file_unique_id": file_id,
+                "file_name": "IMG_0001.jpg",
+                "mime_type": "image/jpeg",
+                "file_size": len(image),
+            }
+        else:
+            message["photo"] = [
+                {"file_id": file_id, "file_unique_id": file_id, "width": 800, "height": 600}
+            ]
+        if forwarded_from is not None:
+            message["forward_origin"] = {
+                "type": "hidden_user",
+                "date": int(forwarded_from.timestamp()),
+                "sender_user_name": "Someone",
+            }
         if caption:
             message["caption"] = caption
         if reply_to is not None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import Application
@@ -17,6 +20,7 @@ from channels.telegram.sender import OutboxSender
 from models.assets import AssetKind
 from models.clock import SettableClock
 from models.duties import Task, TaskState
+from models.ledgers import record_flags
 from models.notifications import Delivery, Notification, Severity, notify
 from models.people import Person, Role
 from models.records import Record
@@ -437,4 +441,80 @@ def test_snoozing_twice_is_answered_and_a_reminder_whose_task_was_done_meanwhile
     assert len(fake.sent_to(CHAT)) == 2  # the reminder and "已记录", nothing again
     session.expire_all()
     assert session.scalar(select(Delivery).where(Delivery.sent_at.is_(None))) is None
+    session.commit()
+
+
+def _camera_jpeg(taken_local: datetime) -> bytes:
+    """A phone camera's JPEG with its capture time (EXIF DateTimeOriginal, local time)."""
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[0x9003] = taken_local.strftime("%Y:%m:%d %H:%M:%S")
+    out = io.BytesIO()
+    Image.new("RGB", (1200, 900), "teal").save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+def test_a_photo_sent_as_a_file_keeps_its_capture_time_and_the_message_time_is_the_phones(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+    bot_settings: Settings,
+) -> None:
+    reminded = _reminded_dispenser(session, clock)
+    now = clock.now()
+    taken = now - timedelta(hours=3)  # an old picture, sent uncompressed from the album
+    sent_at = now - timedelta(minutes=20)  # the bot was down; the chat kept the message
+    zone = ZoneInfo("Asia/Shanghai")
+
+    async def scenario(application: Application, drain: Callable[[], Awaitable[int]]) -> None:
+        assert await drain() == 1
+        [reminder] = fake.sent_to(CHAT)
+        fake.user_sends_photo(
+            CHAT,
+            _camera_jpeg(taken.astimezone(zone)),
+            reply_to=reminder.message_id,
+            sent_at=sent_at,
+            as_document=True,
+        )
+        answer = await asyncio.to_thread(_wait, fake, 2)
+        assert answer[-1].text.startswith("已记录：饮水机消毒记录")
+
+    _run(bot_settings, session_factory, clock, scenario)
+
+    session.expire_all()
+    record = session.get_one(Record, session.get_one(Task, reminded.task_id).record_id)
+    assert record.phone_at == sent_at.replace(microsecond=0)
+    assert record.photos[0].photo.taken_at == taken.replace(microsecond=0)
+    flags = record_flags(session, record, locale="zh_CN")
+    assert any("3 小时前" in flag for flag in flags), flags
+    session.commit()
+
+
+def test_a_forwarded_photo_files_the_task_and_is_flagged_with_when_it_was_first_sent(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+    bot_settings: Settings,
+) -> None:
+    reminded = _reminded_dispenser(session, clock)
+    first_sent = clock.now() - timedelta(days=2)
+
+    async def scenario(application: Application, drain: Callable[[], Awaitable[int]]) -> None:
+        assert await drain() == 1
+        [reminder] = fake.sent_to(CHAT)
+        fake.user_sends_photo(
+            CHAT, jpeg_bytes(), reply_to=reminder.message_id, forwarded_from=first_sent
+        )
+        answer = await asyncio.to_thread(_wait, fake, 2)
+        assert answer[-1].text.startswith("已记录：饮水机消毒记录")
+
+    _run(bot_settings, session_factory, clock, scenario)
+
+    session.expire_all()
+    record = session.get_one(Record, session.get_one(Task, reminded.task_id).record_id)
+    assert record.forwarded_at == first_sent.replace(microsecond=0)
+    local = first_sent.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    flags = record_flags(session, record, locale="zh_CN")
+    assert f"照片是从别的聊天转发来的（最初发送于 {local}）" in flags, flags
     session.commit()

@@ -3,17 +3,20 @@ a reference to quote; past the label's limit, the throttle's message in place of
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
 from flask import Flask
+from PIL import Image
 from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+import webapp.scan.public
 from models.actions import CorrectiveAction
 from models.clock import SettableClock
-from tests.factories import jpeg_bytes, make_asset, make_school
+from tests.factories import make_asset, make_school
 from tests.webapp.test_browser import (  # noqa: F401 - fixtures used by name
     PHONE_WIDTH,
     browser,
@@ -21,8 +24,23 @@ from tests.webapp.test_browser import (  # noqa: F401 - fixtures used by name
     page,
     scroll_width,
 )
+from tests.webapp.test_browser_photos import camera_photo
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def received(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """The size of each photo as the server received it, before its own pipeline ran."""
+    seen: list[tuple[int, int]] = []
+    original = webapp.scan.public.prepare_photo
+
+    def spy(data: bytes, *args: object, **kwargs: object) -> object:
+        seen.append(Image.open(io.BytesIO(data)).size)
+        return original(data, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(webapp.scan.public, "prepare_photo", spy)
+    return seen
 
 
 def _report(tab: Page, base: str, token: str, description: str) -> None:
@@ -32,7 +50,7 @@ def _report(tab: Page, base: str, token: str, description: str) -> None:
     expect(tab.get_by_role("heading", name=re.compile("^报告问题"))).to_be_visible()
     tab.get_by_label("出了什么问题").fill(description)
     tab.get_by_label("照片（可选）").set_input_files(
-        files={"name": "IMG_0001.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes()}
+        files={"name": "IMG_0001.jpg", "mimeType": "image/jpeg", "buffer": camera_photo()}
     )
     assert scroll_width(tab) <= PHONE_WIDTH, "the report form scrolls sideways on a phone"
     tab.get_by_role("button", name="提交").tap()
@@ -44,6 +62,7 @@ def test_a_logged_out_scan_reports_a_problem_with_a_photo_then_the_limit_is_show
     live_server: str,  # noqa: F811
     session: Session,
     clock: SettableClock,
+    received: list[tuple[int, int]],
 ) -> None:
     app.extensions["houqin.settings"].reports.public_per_label_per_hour = 1
     school = make_school(session)
@@ -55,6 +74,8 @@ def test_a_logged_out_scan_reports_a_problem_with_a_photo_then_the_limit_is_show
     expect(page.get_by_role("status")).to_have_text("谢谢！已通知负责人。")
     expect(page.get_by_text("您的报告编号")).to_be_visible()
     expect(page.locator("#reference")).to_have_text(re.compile(r"^[A-Z0-9]{8}$"))
+    # The 12 MP camera photo went scaled on the phone, upright, as a weak uplink needs.
+    assert received == [(1200, 1600)]
     session.rollback()
     assert session.scalar(select(func.count()).select_from(CorrectiveAction)) == 1
     session.rollback()

@@ -234,6 +234,68 @@ def test_ten_reports_per_address_a_day_then_that_phone_waits(
     assert _send(phone, tokens[10]).status_code == 302
 
 
+def _form_fields(phone: FlaskClient, token: str) -> dict[str, object]:
+    """The report form's hidden fields as the phone received them: its CSRF token and key."""
+    page = phone.get(f"/s/{token}/report").get_data(as_text=True)
+    key = re.search(r'name="submission_key" type="hidden" value="([0-9a-f]{32})"', page)
+    assert key, "the form carries no submission key"
+    return {"csrf_token": csrf_token(page), "submission_key": key.group(1)}
+
+
+def _post(phone: FlaskClient, token: str, fields: dict[str, object]) -> TestResponse:
+    boundary, body = encode_multipart({"description": "水龙头漏水", **fields})
+    return phone.post(
+        f"/s/{token}/report", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+
+
+def test_a_form_sent_again_on_a_weak_signal_is_the_one_report_with_its_reference(
+    app: Flask, session: Session, clock: SettableClock
+) -> None:
+    *_, token = _setup(session, clock)
+    app.extensions["houqin.settings"].reports.public_per_label_per_hour = 1
+    phone = _phone(app)
+    fields = _form_fields(phone, token)
+
+    first = _post(phone, token, fields)
+    reference = REFERENCE_RE.search(phone.get(first.headers["Location"]).get_data(as_text=True))
+    clock.advance(timedelta(seconds=40))
+    again = _post(phone, token, fields)  # the answer was lost; the phone sends it again
+
+    assert first.status_code == again.status_code == 302
+    shown = REFERENCE_RE.search(phone.get(again.headers["Location"]).get_data(as_text=True))
+    assert reference and shown and shown.group(1) == reference.group(1)
+    assert _count(session, CorrectiveAction) == 1
+    # The label's one report an hour was not spent twice, and a new form is a new report.
+    other = _phone(app, "192.0.2.9")
+    assert _post(other, token, _form_fields(other, token)).status_code == 429
+
+
+def test_a_key_sent_with_another_labels_form_makes_a_report_of_its_own(
+    app: Flask, session: Session, clock: SettableClock
+) -> None:
+    school, keeper, *_, token = _setup(session, clock)
+    other = make_asset(session, clock, school, code="MHQ-300", responsible=keeper)
+    session.commit()
+    phone = _phone(app)
+    fields = _form_fields(phone, token)
+    assert _post(phone, token, fields).status_code == 302
+
+    elsewhere = _post(
+        phone,
+        other.current_label.token,
+        {
+            **fields,
+            "csrf_token": csrf_token(
+                phone.get(f"/s/{other.current_label.token}/report").get_data(as_text=True)
+            ),
+        },
+    )
+
+    assert elsewhere.status_code == 302
+    assert _count(session, CorrectiveAction) == 2
+
+
 def test_the_limits_come_from_the_config(
     app: Flask, session: Session, clock: SettableClock
 ) -> None:

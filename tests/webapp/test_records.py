@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from openpyxl import load_workbook
 from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -278,11 +279,17 @@ def test_the_phone_time_shows_beside_the_servers_when_they_differ_by_minutes(
     )
     auth.login("admin")
     ledger = client.get("/ledger/S1").get_data(as_text=True)
+    sheet = load_workbook(io.BytesIO(client.get("/ledger/S1/excel").data)).worksheets[0]
 
     assert 'name="phone_time"' in form_page.get_data(as_text=True)
     assert 'id="phone-time"' in pages[0] and "手机上的时间" in pages[0]
     assert 'id="phone-time"' not in pages[1]  # three minutes apart: one time is enough
     assert ledger.count("手机时间：") == 1
+    # The workbook has the phone's time beside the server's, as a date Excel sorts by.
+    assert [c.value for c in sheet[2]][:2] == ["日期时间", "手机上的时间"]
+    rows = list(sheet.iter_rows(min_row=3, max_col=2, values_only=True))
+    assert [phone for _, phone in rows] == [rows[0][0] - timedelta(hours=2), None]
+    assert sheet["B3"].number_format == "yyyy-mm-dd hh:mm"
 
 
 def _csrf(html: str) -> str:

@@ -129,6 +129,14 @@ class StageForm(FlaskForm):
     """Only the CSRF token: the stage is read from the request."""
 
 
+class SchoolPositionForm(FlaskForm):
+    """Where the school stands and its radius, as typed: the domain reads and checks them."""
+
+    latitude = StringField()
+    longitude = StringField()
+    radius_m = StringField()
+
+
 def _home(
     school: School,
     errors: dict[str, str] | None = None,
@@ -140,7 +148,7 @@ def _home(
         school=school,
         boarding_form=BoardingForm(),
         stage_form=StageForm(),
-        position_form=StageForm(),
+        position_form=SchoolPositionForm(),
         position=position or {},
         stage_labels=STAGE_LABELS,
         sets_stage=current_user.is_district_admin_of(school.district_id),
@@ -180,9 +188,14 @@ def set_school_position_page(school_code: str) -> Response | tuple[str, int]:
     school = _school_or_404(school_code)
     if not current_user.is_district_admin_of(school.district_id):
         abort(404)
-    if not StageForm().validate_on_submit():
+    form = SchoolPositionForm()
+    if not form.validate_on_submit():
         abort(400)
-    given = {name: request.form.get(name, "") for name in ("latitude", "longitude", "radius_m")}
+    given = {
+        "latitude": form.latitude.data or "",
+        "longitude": form.longitude.data or "",
+        "radius_m": form.radius_m.data or "",
+    }
     session = db.begin_writing()
     try:
         set_school_position(

@@ -198,15 +198,21 @@ def _thumbnail_path(key: str) -> Path | None:
     return path if path.is_file() else None
 
 
+def _excel_words() -> dict[str, str]:
+    """The few words a ledger's workbook adds to its cells, in the reader's language."""
+    return {
+        "closed": _("Closed"),
+        "due": _("Fix by"),
+        "empty": _("Nothing recorded in this period."),
+        "phone_at": _("Time on the phone"),
+    }
+
+
 def _excel(school_code: str | None) -> Response:
     from webapp.ledgers.excel import ledger_workbook
 
     ledger, school, _error = _ledger(school_code)
-    words = {
-        "closed": _("Closed"),
-        "due": _("Fix by"),
-        "empty": _("Nothing recorded in this period."),
-    }
+    words = _excel_words()
     data = ledger_workbook(
         ledger,
         _keys(school),
@@ -332,11 +338,7 @@ def pack_zip(school_code: str) -> Response:
 
     ledger, registers, school = _pack(school_code)
     keys = _keys(school)
-    words = {
-        "closed": _("Closed"),
-        "due": _("Fix by"),
-        "empty": _("Nothing recorded in this period."),
-    }
+    words = _excel_words()
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as pack:
         for section in ledger.sections:

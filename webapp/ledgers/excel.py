@@ -23,6 +23,7 @@ HEADER_FILL = PatternFill("solid", fgColor="E6EBF0")
 # Column widths in characters, by column key; a CJK character is about two.
 WIDTHS = {
     "at": 17,
+    "phone_at": 17,
     "school": 16,
     "asset": 24,
     "checklist": 20,
@@ -54,6 +55,7 @@ def _sheet_title(title: str, taken: set[str]) -> str:
 def _cells(row: LedgerRow, keys: list[str], texts: Callable[[str], str]) -> list[object]:
     values: dict[str, object] = {
         "at": row.at,
+        "phone_at": row.phone_at,
         "school": row.school,
         "asset": f"{row.asset_code} {row.asset_name}",
         "checklist": f"{row.checklist}\n{row.figure}" if row.figure else row.checklist,
@@ -106,6 +108,11 @@ def _write_section(
         # The checklist's own columns (a food sample's disposal) after the common ones.
         keys = keys + list(section.extra_keys)
         headers += section.extra_headers
+    if section is not None and "at" in keys and any(r.phone_at for r in section.rows):
+        # The phone's time beside the server's, for the records where the two differ.
+        after = keys.index("at") + 1
+        keys = [*keys[:after], "phone_at", *keys[after:]]
+        headers.insert(after, texts("phone_at"))
     heading = sheet.cell(row=1, column=1, value=title)
     heading.font = Font(bold=True, size=14)
     if section is not None and section.basis:
@@ -133,6 +140,10 @@ def _write_section(
             cell = sheet.cell(row=number, column=column, value=value)
             cell.alignment = wrap
         sheet.cell(row=number, column=1).number_format = "yyyy-mm-dd hh:mm"
+        if "phone_at" in keys:
+            sheet.cell(
+                row=number, column=keys.index("phone_at") + 1
+            ).number_format = "yyyy-mm-dd hh:mm"
         result = sheet.cell(row=number, column=result_column)
         result.fill = PASS_FILL if row.passed else FAIL_FILL
         result.font = Font(bold=True, color="14532D" if row.passed else "8A1C12")
@@ -164,7 +175,8 @@ def ledger_workbook(
 ) -> bytes:
     """The workbook's bytes: one sheet per checklist in the ledger (one empty sheet if none).
 
-    `texts` names the few words the cells add ("closed", "due", "empty") in the reader's
+    `texts` names the few words the cells add ("closed", "due", "empty", and "phone_at", the
+    header of the phone's time, shown where it differs from the server's) in the reader's
     language; `thumbnail` finds a stored thumbnail's file; `photo_url` links the full photo."""
     book = Workbook()
     taken: set[str] = set()

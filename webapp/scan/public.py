@@ -5,19 +5,23 @@ Nothing else is shown: no records, no people, no location; of the school only it
 
 from __future__ import annotations
 
+import uuid
+
 from flask import abort, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import TextAreaField
+from wtforms import HiddenField, TextAreaField
 
 from models.actions import REPORT_DESCRIPTION_MAX
 from models.assets import Label
 from models.messages import SubmissionInvalid
 from models.photos import PhotoRejected, ProcessedPhoto, prepare_photo
 from models.public_reports import (
+    PublicReport,
     ReportRefused,
     ReportThrottled,
     check_limits,
+    earlier_report,
     label_for_public,
     refusal,
     report_without_account,
@@ -30,9 +34,11 @@ REPORTED = "public_report"
 
 
 class PublicReportForm(FlaskForm):
-    """The description; the photo is read from the request, the CSRF token checked here."""
+    """The description; the photo is read from the request, the CSRF token checked here.
+    The submission key makes a send retried on a weak signal, or tapped twice, one report."""
 
     description = TextAreaField()
+    submission_key = HiddenField()
 
 
 def _label_or_404(token: str) -> Label:
@@ -87,9 +93,14 @@ def report_problem(token: str) -> Response | str | tuple[str, int]:
     form = PublicReportForm()
     errors: dict[str, str] = {}
     status = 200
+    if request.method == "GET":
+        form.submission_key.data = uuid.uuid4().hex
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
+        earlier = earlier_report(db.session(), label, form.submission_key.data)
+        if earlier is not None:  # sent before: its reference again, nothing counted twice
+            return _reported(token, earlier)
         try:
             # Counted before the photo is decoded and written, so a flood costs no disk;
             # counted again in the write transaction.
@@ -111,6 +122,7 @@ def report_problem(token: str) -> Response | str | tuple[str, int]:
                     limits=db.report_limits(),
                     store=db.photo_store(),
                     now=db.clock().now(),
+                    key=form.submission_key.data,
                 )
             except SubmissionInvalid as invalid:
                 errors = {key: translate(message) for key, message in invalid.errors.items()}
@@ -120,8 +132,7 @@ def report_problem(token: str) -> Response | str | tuple[str, int]:
             except ReportRefused:
                 return show_public(token)
             else:
-                session[REPORTED] = {"token": token, "reference": report.reference}
-                return redirect(url_for("scan.show_reported", token=token))
+                return _reported(token, report)
         status = status if status != 200 else 422
     page = render_template(
         "scan/public_form.html",
@@ -132,6 +143,12 @@ def report_problem(token: str) -> Response | str | tuple[str, int]:
         max_length=REPORT_DESCRIPTION_MAX,
     )
     return page, status
+
+
+def _reported(token: str, report: PublicReport) -> Response:
+    """To the thanks page with the report's reference (kept for it in the phone's session)."""
+    session[REPORTED] = {"token": token, "reference": report.reference}
+    return redirect(url_for("scan.show_reported", token=token))
 
 
 def show_reported(token: str) -> Response | str:
