@@ -15,10 +15,11 @@ transaction each, never holding one open while it talks to its service:
    holding back a recipient's later notices while an earlier one waits for a retry;
 3. mark: `mark_delivered(session, delivery_id, external_id, now=…)` as soon as the service
    accepts a notice (its message id, as text, lets `notification_for_reply` find the notice
-   a reply or a button press is about), or `mark_failed(…, retry_at=…)`: later, or never
-   (`retry_at=None`) when the address refuses for good. A notice sent as several pieces
-   records each with `mark_piece_sent` as it is accepted; `Outgoing.pieces_sent` says where
-   to resume after a crash.
+   a reply or a button press is about), or `mark_failed(…, retry_at=…, reason=…)`: later,
+   or never (`retry_at=None`) when the address refuses for good, with a catalogue message
+   saying what happened in an administrator's words (the reach page shows it). A notice
+   sent as several pieces records each with `mark_piece_sent` as it is accepted;
+   `Outgoing.pieces_sent` says where to resume after a crash.
 
 A new channel adds a package here and is started by its door; models/ does not change.
 """

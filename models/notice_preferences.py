@@ -140,18 +140,29 @@ def quiet_hours_of(session: Session, person: Person) -> QuietHours | None:
 
 
 def set_quiet_hours(
-    session: Session, actor: Person, person: Person, starts: time | None, ends: time | None
+    session: Session,
+    actor: Person,
+    person: Person,
+    starts: time | None,
+    ends: time | None,
+    *,
+    now: datetime,
 ) -> None:
-    """Quiet hours from `starts` to `ends` local time; neither given: none."""
+    """Quiet hours from `starts` to `ends` local time; neither given: none. Notices held for
+    the old quiet hours that the new ones would not hold so long go out at once (or when the
+    new ones end)."""
     _own(actor, person)
     if (starts is None) != (ends is None):
         field = "quiet_ends" if ends is None else "quiet_starts"
         raise SubmissionInvalid({field: Message(ONE_OF_TWO)})
     current = session.get(QuietHours, person.id)
+    old_ends = current.ends if current is not None else None
     if starts is None or ends is None:
         if current is not None:
             session.delete(current)
         session.flush()
+        if old_ends is not None:
+            _release_held(session, person, old_ends, None, now)
         return
     starts, ends = starts.replace(second=0, microsecond=0), ends.replace(second=0, microsecond=0)
     if starts == ends:
@@ -160,6 +171,37 @@ def set_quiet_hours(
         current = QuietHours(person_id=person.id, starts=starts, ends=ends)
         session.add(current)
     current.starts, current.ends = starts, ends
+    session.flush()
+    if old_ends is not None:
+        _release_held(
+            session, person, old_ends, quiet_until(starts, ends, person.timezone, now), now
+        )
+
+
+def _release_held(
+    session: Session, person: Person, old_ends: time, held_until: datetime | None, now: datetime
+) -> None:
+    """The person's deliveries not yet tried that wait for the end of the old quiet hours
+    (`old_ends`, their local time) wait only until `held_until` now (None: not at all)."""
+    from models.notifications import Delivery, Notification  # which imports this module
+
+    zone = ZoneInfo(person.timezone)
+    waiting = session.scalars(
+        select(Delivery)
+        .join(Notification, Notification.id == Delivery.notification_id)
+        .where(
+            Notification.recipient_id == person.id,
+            Delivery.sent_at.is_(None),
+            Delivery.attempts == 0,
+            Delivery.next_attempt_at > now,
+        )
+    )
+    for delivery in waiting:
+        moment = delivery.next_attempt_at
+        if moment is None or moment.astimezone(zone).time() != old_ends:
+            continue  # waiting for something else: a snooze, say
+        if held_until is None or held_until < moment:
+            delivery.next_attempt_at = held_until
     session.flush()
 
 

@@ -7,6 +7,7 @@ notice to (models.notice_preferences) gets a delivery row that the channel's ada
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base
 from models.catalogue import render_notice
+from models.messages import Message
 from models.notice_preferences import routes
 from models.org import School
 from models.paging import PAGE_SIZE, Page, page_of
@@ -25,6 +27,27 @@ from models.people import Person, Role, RoleGrant, reading_locale
 from models.robot_groups import queue_group_posts
 from models.severity import Severity
 from models.staff import people_at_school
+
+REASON_LENGTH = 500
+# A parameter of a reason (a service's own words) is cut to this, so the JSON fits.
+REASON_PARAM_LENGTH = 200
+
+
+def stored_reason(reason: Message) -> str:
+    """A reason as Delivery.reason keeps it: its msgid and parameters, as JSON."""
+    params = {
+        name: value[:REASON_PARAM_LENGTH] if isinstance(value, str) else value
+        for name, value in reason.params.items()
+    }
+    return json.dumps({"msgid": reason.msgid, "params": params}, ensure_ascii=False)
+
+
+def read_reason(stored: str | None) -> Message | None:
+    """The reason Delivery.reason keeps, to translate for the reader; None when it has none."""
+    if not stored:
+        return None
+    kept = json.loads(stored)
+    return Message(kept["msgid"], kept.get("params") or {})
 
 
 class Notification(Base):
@@ -78,6 +101,9 @@ class Delivery(Base):
     claimed_until: Mapped[datetime | None]
     # Pieces of a long notice the channel has accepted: a restart resumes at the next one.
     pieces_sent: Mapped[int] = mapped_column(default=0, server_default=sql_text("0"))
+    # Why it failed or was dropped, for an administrator: a catalogue message and its
+    # parameters as JSON (stored_reason), translated for whoever reads it (read_reason).
+    reason: Mapped[str | None] = mapped_column(String(REASON_LENGTH))
 
     notification: Mapped[Notification] = relationship(back_populates="deliveries")
 

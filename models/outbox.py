@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from models.addresses import ChannelAccount
 from models.catalogue import DEFAULT_LOCALE
 from models.leases import claim_rows
-from models.notifications import Delivery, Notification
+from models.messages import Message
+from models.notifications import Delivery, Notification, stored_reason
 from models.people import Person, reading_locale
 
 
@@ -185,6 +186,7 @@ def mark_delivered(session: Session, delivery_id: int, external_id: str, *, now:
             sent_at=now,
             external_id=external_id,
             outcome="sent",
+            reason=None,
             claimed_by=None,
             claimed_until=None,
         )
@@ -192,15 +194,23 @@ def mark_delivered(session: Session, delivery_id: int, external_id: str, *, now:
 
 
 def mark_failed(
-    session: Session, delivery_id: int, *, now: datetime, retry_at: datetime | None
+    session: Session,
+    delivery_id: int,
+    *,
+    now: datetime,
+    retry_at: datetime | None,
+    reason: Message | None = None,
 ) -> None:
-    """A failed try: again at `retry_at`, or never (the address refuses for good)."""
+    """A failed try: again at `retry_at`, or never (the address refuses for good); `reason`
+    says what happened, for an administrator (the latest one while it is tried again)."""
     values: dict[str, object] = {
         "attempts": Delivery.attempts + 1,
         "next_attempt_at": retry_at,
         "claimed_by": None,
         "claimed_until": None,
     }
+    if reason is not None:
+        values["reason"] = stored_reason(reason)
     if retry_at is None:
         values.update(sent_at=now, outcome="failed")
     session.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
@@ -227,9 +237,12 @@ def skip_pending(
     return result.rowcount or 0
 
 
-def drop_for_people(session: Session, person_ids: list[int], *, now: datetime) -> int:
+def drop_for_people(
+    session: Session, person_ids: list[int], *, now: datetime, reason: Message
+) -> int:
     """Every channel's deliveries still queued for these people are settled as dropped: their
-    login was switched off or they left the school, so no channel reaches them any more."""
+    login was switched off or they left the school (as `reason` says), so no channel reaches
+    them any more."""
     if not person_ids:
         return 0
     queued = select(Notification.id).where(Notification.recipient_id.in_(person_ids))
@@ -238,7 +251,13 @@ def drop_for_people(session: Session, person_ids: list[int], *, now: datetime) -
         session.execute(
             update(Delivery)
             .where(Delivery.sent_at.is_(None), Delivery.notification_id.in_(queued))
-            .values(sent_at=now, outcome="dropped", claimed_by=None, claimed_until=None)
+            .values(
+                sent_at=now,
+                outcome="dropped",
+                reason=stored_reason(reason),
+                claimed_by=None,
+                claimed_until=None,
+            )
         ),
     )
     return result.rowcount or 0

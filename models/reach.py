@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.addresses import ChannelAccount
-from models.notifications import Delivery, Notification
+from models.messages import Message
+from models.notifications import Delivery, Notification, read_reason
 from models.org import School
 from models.paging import PAGE_SIZE, Page, count, page_of
 from models.people import Person
@@ -27,6 +28,7 @@ class ChannelReach:
     linked_at: datetime
     last_sent: datetime | None = None
     last_failed: datetime | None = None
+    failure: Message | None = None  # why the latest failed delivery failed
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,24 @@ def reach_page(
                 .group_by(Notification.recipient_id, Delivery.channel, Delivery.outcome)
             )
         }
+        latest_failed = (
+            select(func.max(Delivery.id))
+            .join(Notification, Notification.id == Delivery.notification_id)
+            .where(
+                Notification.recipient_id.in_(ids),
+                Delivery.channel.in_(list(channels)),
+                Delivery.outcome == "failed",
+            )
+            .group_by(Notification.recipient_id, Delivery.channel)
+        )
+        failures: dict[tuple[int, str], str | None] = {
+            (person_id, channel): reason
+            for person_id, channel, reason in session.execute(
+                select(Notification.recipient_id, Delivery.channel, Delivery.reason)
+                .join(Notification, Notification.id == Delivery.notification_id)
+                .where(Delivery.id.in_(latest_failed))
+            )
+        }
         for account in session.scalars(
             select(ChannelAccount)
             .where(ChannelAccount.person_id.in_(ids), ChannelAccount.channel.in_(list(channels)))
@@ -93,6 +113,7 @@ def reach_page(
                     account.linked_at,
                     last.get((*key, "sent")),
                     last.get((*key, "failed")),
+                    read_reason(failures.get(key)),
                 )
             )
     rows = [PersonReach(person, found.get(person.id, [])) for person in people.items]

@@ -16,6 +16,9 @@ from models.people import Person, Role, RoleGrant, grant_role
 
 # Every role but a district administrator's: the roles someone holds at one school.
 STAFF_ROLES = tuple(role for role in Role if role != Role.DISTRICT_ADMIN)
+# Why a person's queued notices were dropped, as an administrator reads it.
+LOGIN_SWITCHED_OFF = N_("Not sent: the person's login was switched off.")
+LEFT_EVERY_SCHOOL = N_("Not sent: the person no longer has a role at any school.")
 
 
 class AdminRefused(DomainError):
@@ -209,7 +212,7 @@ def revoke_school_role(
     person.grants.remove(grant)
     session.flush()
     if not person.grants:
-        _drop_queued(session, person, now)
+        _drop_queued(session, person, now, Message(LEFT_EVERY_SCHOOL))
 
 
 def set_login_active(
@@ -224,10 +227,10 @@ def set_login_active(
     person.active = active
     session.flush()
     if not active:
-        _drop_queued(session, person, now)
+        _drop_queued(session, person, now, Message(LOGIN_SWITCHED_OFF))
 
 
-def _drop_queued(session: Session, person: Person, now: datetime | None) -> None:
+def _drop_queued(session: Session, person: Person, now: datetime | None, reason: Message) -> None:
     from models.outbox import drop_for_people  # the outbox imports this module
 
-    drop_for_people(session, [person.id], now=now or datetime.now(UTC))
+    drop_for_people(session, [person.id], now=now or datetime.now(UTC), reason=reason)

@@ -85,6 +85,7 @@ class FakeTelegram:
     files: dict[str, bytes] = field(default_factory=dict)
     webhook: dict[str, Any] = field(default_factory=dict)
     blocked: set[int] = field(default_factory=set)  # chats whose person blocked the bot
+    gone: set[int] = field(default_factory=set)  # chats Telegram no longer knows
     # chat id → how many of the next sends to it fail with 502, as in a partial outage
     fail_next: dict[int, int] = field(default_factory=dict)
 
@@ -405,6 +406,8 @@ class FakeTelegram:
             return self._error(method, 502, "Bad Gateway")
         if method in SENDING and int(params.get("chat_id", 0)) in self.blocked:
             return self._error(method, 403, "Forbidden: bot was blocked by the user")
+        if method in SENDING and int(params.get("chat_id", 0)) in self.gone:
+            return self._error(method, 400, "Bad Request: chat not found")
         if method in SENDING and self.enforce_limits:
             return self._rate_limit(method, int(params.get("chat_id", 0)))
         return None

@@ -4,8 +4,9 @@ The notice's text is already in the recipient's language; its first line is the 
 its page's address (server.base_url + link) closes both parts. One SMTP connection per
 drain, STARTTLS when configured, a login when a username is set. A 4xx answer is tried again
 later (the recipient's later notices wait behind it, so they arrive in order); a 5xx answer
-for the recipient (550 user unknown) fails the notice for good, the reason in the log. A
-server that cannot be reached stops the drain (channels.ServiceDown) and nothing is marked.
+for the recipient (550 user unknown) fails the notice for good, the reason in the log and on
+the delivery, for the reach page. A server that cannot be reached stops the drain
+(channels.ServiceDown) and nothing is marked.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from channels import ServiceDown
 from channels.email import CHANNEL
 from models.catalogue import translate
 from models.clock import Clock
-from models.messages import N_
+from models.messages import N_, Message
 from models.outbox import (
     Outgoing,
     claim_deliveries,
@@ -39,6 +40,9 @@ log = logging.getLogger(__name__)
 
 OPEN_IN_HOUQIN = N_("Open in Houqin")
 SUBJECT_LIMIT = 120
+# Why a notice did not reach its address, as an administrator reads it on the reach page.
+ADDRESS_REFUSED = N_("The mail server refused the address: %(answer)s")
+TRY_LATER = N_("The mail server asked to try again later: %(answer)s")
 
 
 def compose(item: Outgoing, sender: str, base_url: str) -> EmailMessage:
@@ -163,10 +167,22 @@ class EmailSender:
                 log.info(
                     "e-mail notice %d to %s deferred: %s", item.delivery_id, item.address, reason
                 )
-                mark_failed(session, item.delivery_id, now=now, retry_at=now + self.retry_after)
+                mark_failed(
+                    session,
+                    item.delivery_id,
+                    now=now,
+                    retry_at=now + self.retry_after,
+                    reason=Message(TRY_LATER, {"answer": reason}),
+                )
                 return "later"
             log.warning(
                 "e-mail notice %d to %s failed for good: %s", item.delivery_id, item.address, reason
             )
-            mark_failed(session, item.delivery_id, now=now, retry_at=None)
+            mark_failed(
+                session,
+                item.delivery_id,
+                now=now,
+                retry_at=None,
+                reason=Message(ADDRESS_REFUSED, {"answer": reason}),
+            )
             return "failed"

@@ -33,7 +33,7 @@ from channels.telegram import CHANNEL
 from models.catalogue import translate
 from models.clock import Clock
 from models.leases import release_rows
-from models.messages import N_
+from models.messages import N_, Message
 from models.notifications import Delivery, Notification
 from models.outbox import (
     LEASE,
@@ -76,6 +76,11 @@ SNOOZE = N_("Snooze 1 h")
 ACKNOWLEDGE = N_("Acknowledge")
 OPEN_IN_HOUQIN = N_("Open in Houqin")
 CLOSE_ACTION = N_("Fixed — close it")
+# Why a notice did not reach its chat, as an administrator reads it on the reach page.
+BLOCKED = N_("The person blocked the bot or deleted the chat.")
+CHAT_NOT_FOUND = N_("Telegram does not know this chat: the person may have deleted it.")
+REFUSED = N_("Telegram refused the message: %(answer)s")
+UNREACHABLE = N_("Telegram could not be reached (%(answer)s); it will be tried again.")
 # A notice about a corrective action links to its page: the chat can close it too.
 ACTION_LINK = re.compile(r"/actions/(\d+)")
 # A reminder for several tasks offers this many of them by name; /due lists the rest.
@@ -136,6 +141,15 @@ def _button(item: Outgoing, msgid: str, data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(translate(item.locale, msgid), callback_data=data)
 
 
+def refusal_reason(refused: Forbidden | BadRequest) -> Message:
+    """What Telegram's refusal of a message means for the person it was for."""
+    if isinstance(refused, Forbidden):
+        return Message(BLOCKED)
+    if "chat not found" in refused.message.lower():
+        return Message(CHAT_NOT_FOUND)
+    return Message(REFUSED, {"answer": refused.message})
+
+
 def sender_id() -> str:
     """Who claims: this host and process, and a random part for a process id reused."""
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
@@ -144,6 +158,11 @@ def sender_id() -> str:
 def _chat(item: Outgoing) -> int:
     """The chat a delivery goes to: its address is the chat's id, as text."""
     return int(item.address)
+
+
+# One notice's end in a drain: Telegram's message id (delivered), or when to try again (None:
+# never) and why it failed.
+Outcome = tuple[Outgoing, str | None, datetime | None, Message | None]
 
 
 class OutboxSender:
@@ -173,7 +192,7 @@ class OutboxSender:
         self.batch = batch
         self.sleep = sleep
         # Outcomes wait here for the one writer, which commits them in small batches.
-        self._outcomes: list[tuple[Outgoing, str | None, datetime | None]] = []
+        self._outcomes: list[Outcome] = []
         self._outcome_ready = asyncio.Event()
         # Per delivery: the tasks of its reminder a photo can close, with their assets' names.
         self._photo_tasks: dict[int, list[tuple[int, str]]] = {}
@@ -224,9 +243,7 @@ class OutboxSender:
             if done.is_set() and not self._outcomes:
                 return
 
-    async def _write_with_retries(
-        self, batch: list[tuple[Outgoing, str | None, datetime | None]]
-    ) -> None:
+    async def _write_with_retries(self, batch: list[Outcome]) -> None:
         """What was sent must be written, or it would be sent again: a busy database is
         waited for; after that the drain stops rather than send more it cannot record."""
         for attempt in range(5):
@@ -239,17 +256,25 @@ class OutboxSender:
                 log.warning("recording %d delivered notice(s) failed; trying again", len(batch))
                 await self.sleep(2**attempt)
 
-    def _write(self, batch: list[tuple[Outgoing, str | None, datetime | None]]) -> None:
+    def _write(self, batch: list[Outcome]) -> None:
         now = self.clock.now()
         with unit_of_work(self.factory) as session:
-            for item, message_id, retry_at in batch:
+            for item, message_id, retry_at, reason in batch:
                 if message_id is not None:
                     mark_delivered(session, item.delivery_id, message_id, now=now)
                 else:
-                    mark_failed(session, item.delivery_id, now=now, retry_at=retry_at)
+                    mark_failed(
+                        session, item.delivery_id, now=now, retry_at=retry_at, reason=reason
+                    )
 
-    def _outcome(self, item: Outgoing, message_id: str | None, retry_at: datetime | None) -> None:
-        self._outcomes.append((item, message_id, retry_at))
+    def _outcome(
+        self,
+        item: Outgoing,
+        message_id: str | None,
+        retry_at: datetime | None,
+        reason: Message | None = None,
+    ) -> None:
+        self._outcomes.append((item, message_id, retry_at, reason))
         self._outcome_ready.set()
 
     def _skip_unaddressed(self) -> None:
@@ -318,9 +343,11 @@ class OutboxSender:
         message_id = 0
         backoff = self.first_backoff
         tries = 0
+        failure = ""
         while sent_pieces < len(pieces):
             if tries == self.max_tries:
-                self._outcome(item, None, self.clock.now() + timedelta(seconds=backoff))
+                retry_at = self.clock.now() + timedelta(seconds=backoff)
+                self._outcome(item, None, retry_at, Message(UNREACHABLE, {"answer": failure}))
                 return None
             tries += 1
             last = sent_pieces == len(pieces) - 1
@@ -332,11 +359,12 @@ class OutboxSender:
                 )
             except (Forbidden, BadRequest) as refused:
                 log.warning("notice %d to chat %d refused: %s", item.delivery_id, chat_id, refused)
-                self._outcome(item, None, None)
+                self._outcome(item, None, None, refusal_reason(refused))
                 return 0
             except (RetryAfter, TimedOut, NetworkError) as failed:
                 # One line per outage is logged where every call goes (channels.telegram.outage).
                 log.debug("notice %d: %s; trying again in %.1fs", item.delivery_id, failed, backoff)
+                failure = str(failed) or type(failed).__name__
                 await self.sleep(backoff)
                 backoff = min(backoff * 2, 60.0)
                 continue

@@ -5,8 +5,9 @@ it expires; an answer that it is invalid (40014) or expired (42001) fetches a ne
 WeCom lets an app send a member at most 30 messages a minute: a user at that pace keeps their
 later notices for the next drain. A frequency limit (45009, 45033) is waited out with growing
 waits; an unknown user (invaliduser, 81013) or a refused server address (60020) fails the
-notice for good, with the reason in the log. A service that cannot be reached stops the
-drain (channels.ServiceDown): nothing is marked, so everything is sent later, once, in order.
+notice for good, with the reason in the log and on the delivery, for the reach page. A
+service that cannot be reached stops the drain (channels.ServiceDown): nothing is marked,
+so everything is sent later, once, in order.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from channels import ServiceDown
 from channels.wecom import CHANNEL
+from models.catalogue import translate
 from models.clock import Clock
+from models.messages import N_, Message
 from models.outbox import (
     Outgoing,
     claim_deliveries,
@@ -44,6 +47,14 @@ TOKEN_INVALID = (40014, 42001)
 FREQUENCY_LIMITED = (45009, 45033)
 USER_NOT_FOUND = 81013
 IP_NOT_ALLOWED = 60020
+# Why a notice did not reach its member, as an administrator reads it on the reach page.
+UNKNOWN_USER = N_("WeCom has no member with the user id %(user)s: check it in the address book.")
+SERVER_NOT_ALLOWED = N_(
+    "WeCom does not accept messages from this server's IP address: add it to the app's "
+    "trusted IPs (60020)."
+)
+REFUSED = N_("WeCom refused the message: %(code)s %(answer)s")
+TOO_FAST = N_("WeCom kept answering that messages go too fast; it will be tried again.")
 
 
 @dataclass(frozen=True)
@@ -156,7 +167,7 @@ class _Outcome:
     reason, or waiting (retry at a time, or just held for the next drain)."""
 
     delivered: str | None = None
-    reason: str | None = None
+    reason: Message | None = None
     retry_after: float | None = None
     held: bool = False
 
@@ -237,12 +248,16 @@ class WeComSender:
                     "WeCom notice %d to %s failed for good: %s",
                     item.delivery_id,
                     item.address,
-                    outcome.reason,
+                    translate("en", outcome.reason.msgid, **outcome.reason.params),
                 )
-                mark_failed(session, item.delivery_id, now=now, retry_at=None)
+                mark_failed(
+                    session, item.delivery_id, now=now, retry_at=None, reason=outcome.reason
+                )
             else:
                 retry_at = now + timedelta(seconds=outcome.retry_after or 60)
-                mark_failed(session, item.delivery_id, now=now, retry_at=retry_at)
+                mark_failed(
+                    session, item.delivery_id, now=now, retry_at=retry_at, reason=Message(TOO_FAST)
+                )
 
     def _recent(self, user: str) -> int:
         """How many messages the user got within the last minute (scaled)."""
@@ -284,16 +299,18 @@ class WeComSender:
                 backoff = min(backoff * 2, 60.0)
                 continue
             if code == 0 and answer.get("invaliduser"):
-                return _Outcome(reason=f"unknown WeCom user id {answer['invaliduser']!r}")
+                return _Outcome(reason=Message(UNKNOWN_USER, {"user": str(answer["invaliduser"])}))
             if code == USER_NOT_FOUND:
-                return _Outcome(reason=f"WeCom user {user!r} not found (81013)")
+                return _Outcome(reason=Message(UNKNOWN_USER, {"user": user}))
             if code == IP_NOT_ALLOWED:
                 if not self._ip_refused_logged:
                     log.error("WeCom refuses this server's IP address (60020): add it to the app")
                     self._ip_refused_logged = True
-                return _Outcome(reason="this server's IP address is not allowed by WeCom (60020)")
+                return _Outcome(reason=Message(SERVER_NOT_ALLOWED))
             if code != 0:
-                return _Outcome(reason=f"WeCom error {code}: {answer.get('errmsg', '')}")
+                return _Outcome(
+                    reason=Message(REFUSED, {"code": str(code), "answer": answer.get("errmsg", "")})
+                )
             self.pacing.sent[user].append(self.monotonic())
             return _Outcome(delivered=str(answer.get("msgid") or ""))
         return _Outcome(retry_after=backoff)

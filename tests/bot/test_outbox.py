@@ -9,6 +9,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import ExtBot
@@ -24,6 +26,7 @@ from models.outbox import claim_deliveries, mark_piece_sent
 from models.people import Person, Role
 from tests.factories import make_address, make_chat, make_person, make_school
 from tests.fake_telegram import FakeTelegram, Limits
+from tests.webapp.helpers import reach_page
 
 FACTOR = 10  # the fake's limits and the sender's, scaled alike so the test runs in seconds
 
@@ -454,3 +457,26 @@ def test_nothing_is_sent_to_a_person_whose_login_is_switched_off(
     delivered = _drain(fake, session_factory, clock, RateLimits(factor=FACTOR))
 
     assert delivered == 1 and fake.sent_to(9001) == []
+
+
+def test_a_blocked_or_gone_chat_shows_why_on_the_reach_page(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    fake: FakeTelegram,
+) -> None:
+    blocker, leaver = _people(session, clock, 2)
+    admin = make_person(session, clock, blocker.grants[0].school, Role.SCHOOL_ADMIN, "admin")
+    admin.locale = "en"
+    _queue(session, clock, [blocker, leaver], 1)
+    fake.blocked.add(9000)
+    fake.gone.add(9001)
+
+    assert _drain(fake, session_factory, clock, RateLimits(factor=FACTOR)) == 0
+
+    page = reach_page(app, client, "admin", blocker.grants[0].school.code, "telegram")
+    blocked, gone = page.split("Staff000")[1].split("Staff001")
+    assert "The person blocked the bot or deleted the chat." in blocked
+    assert "Telegram does not know this chat: the person may have deleted it." in gone

@@ -15,6 +15,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope
 from aiosmtpd.smtp import Session as SMTPSession
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,6 +27,7 @@ from models.notifications import Delivery, Severity, notify
 from models.people import Person, Role
 from settings import EmailSettings
 from tests.factories import make_address, make_person, make_school
+from tests.webapp.helpers import reach_page
 
 
 class Mailbox:
@@ -150,7 +153,9 @@ def test_an_email_arrives_with_text_and_html_in_the_persons_language_with_the_li
     assert _outcomes(session) == ["sent", "sent"]
 
 
-def test_a_550_fails_for_good_with_the_reason(
+def test_a_550_fails_for_good_with_the_reason_on_the_reach_page(
+    app: Flask,
+    client: FlaskClient,
     smtp: tuple[Server, Mailbox],
     session: Session,
     session_factory: sessionmaker[Session],
@@ -158,11 +163,16 @@ def test_a_550_fails_for_good_with_the_reason(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     controller, mailbox = smtp
-    _queue(session, clock, _person(session, clock, "nobody@unknown.example", "no", "en"), "C3")
+    person = _person(session, clock, "nobody@unknown.example", "no", "en")
+    school_code = person.grants[0].school.code
+    _queue(session, clock, person, "C3")
     assert _sender(controller, session_factory, clock).drain() == 0
     assert _outcomes(session) == ["failed"]
     assert "550" in caplog.text and "user unknown" in caplog.text
     assert mailbox.messages == []
+    session.commit()  # the page's own session writes (the login)
+    page = reach_page(app, client, "no", school_code, "email")
+    assert "The mail server refused the address: 550 5.1.1 user unknown" in page
 
 
 def test_a_4xx_is_tried_again_later_and_the_next_notices_wait_behind_it(

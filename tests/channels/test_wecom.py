@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,6 +18,7 @@ from models.people import Person, Role
 from settings import WeComSettings
 from tests.factories import make_address, make_person, make_school
 from tests.fake_wecom import FakeWeCom
+from tests.webapp.helpers import reach_page
 
 FACTOR = 600  # a member's minute lasts a tenth of a second, here and in the fake
 
@@ -115,7 +118,9 @@ def _queue_more(session: Session, clock: SettableClock, person: Person) -> None:
     session.commit()
 
 
-def test_an_unknown_user_id_fails_for_good_with_the_reason(
+def test_an_unknown_user_id_fails_for_good_with_the_reason_on_the_reach_page(
+    app: Flask,
+    client: FlaskClient,
     fake: FakeWeCom,
     session: Session,
     session_factory: sessionmaker[Session],
@@ -123,11 +128,17 @@ def test_an_unknown_user_id_fails_for_good_with_the_reason(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     person = _person(session, clock, "WangWu", "wang")
+    school = person.grants[0].school
+    school_code = school.code
+    make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
     _queue(session, clock, person, 1)
     assert _sender(fake, session_factory, clock).drain() == 0
     assert _outcomes(session) == ["failed"]
-    assert "unknown WeCom user id 'WangWu'" in caplog.text
+    assert "WeCom has no member with the user id WangWu" in caplog.text
     assert fake.messages == []
+    session.commit()  # the page's own session writes (the login)
+    page = reach_page(app, client, "admin", school_code, "wecom")
+    assert "企业微信通讯录中没有用户 ID 为 WangWu 的成员，请在通讯录中核对。" in page
 
 
 def test_a_frequency_limit_is_waited_out_delivering_once_in_order(

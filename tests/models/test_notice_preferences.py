@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from models.addresses import AddressRefused, address_of, set_address
 from models.clock import SettableClock
-from models.messages import DomainError, SubmissionInvalid
+from models.messages import DomainError, Message, SubmissionInvalid
 from models.notice_preferences import (
     DIGEST,
     SAME_START_AND_END,
@@ -102,7 +102,7 @@ def test_in_quiet_hours_a_reminder_waits_until_they_end_and_a_critical_alert_doe
     session: Session, clock: SettableClock
 ) -> None:
     person = _everywhere(session, clock)
-    set_quiet_hours(session, person, person, time(22, 0), time(7, 0))
+    set_quiet_hours(session, person, person, time(22, 0), time(7, 0), now=clock.now())
     clock.set(cst(10, 23))
 
     _channels(session, clock, person, Severity.INFO)
@@ -119,11 +119,64 @@ def test_in_quiet_hours_a_reminder_waits_until_they_end_and_a_critical_alert_doe
     assert reminder.severity == "info"
 
 
+@pytest.mark.parametrize(
+    ("starts", "ends"), [(time(22, 0), time(6, 0)), (None, None)], ids=["shortened", "removed"]
+)
+def test_a_reminder_held_for_quiet_hours_goes_at_once_when_they_end_sooner_or_are_removed(
+    session: Session, clock: SettableClock, starts: time | None, ends: time | None
+) -> None:
+    person = _everywhere(session, clock)
+    set_quiet_hours(session, person, person, time(22, 0), time(7, 0), now=clock.now())
+    clock.set(cst(10, 21))
+    [notice] = notify(
+        session,
+        [person],
+        message="Due soon: %(tasks)s",
+        params={"tasks": "灭火器"},
+        severity=Severity.MINOR,
+        dedup_key="snoozed",
+        now=clock.now(),
+    )
+    session.flush()
+    [evening] = claim_deliveries(session, "telegram", now=clock.now())
+    mark_delivered(session, evening.delivery_id, "1", now=clock.now())
+    clock.set(cst(10, 23))
+    _channels(session, clock, person, Severity.INFO)
+    snooze(session, person, notice.id, now=clock.now(), until=cst(11, 8))
+    session.flush()
+    clock.set(cst(11, 6, 30))
+    assert claim_deliveries(session, "telegram", now=clock.now()) == []
+
+    set_quiet_hours(session, person, person, starts, ends, now=clock.now())
+
+    [reminder] = claim_deliveries(session, "telegram", now=clock.now())
+    assert reminder.severity == "info"  # the snoozed copy still waits for 08:00
+    mark_delivered(session, reminder.delivery_id, "2", now=clock.now())
+    [snoozed] = claim_deliveries(session, "telegram", now=cst(11, 8))
+    assert snoozed.severity == "minor"
+
+
+def test_quiet_hours_ending_later_than_now_hold_a_reminder_only_until_their_new_end(
+    session: Session, clock: SettableClock
+) -> None:
+    person = _everywhere(session, clock)
+    set_quiet_hours(session, person, person, time(22, 0), time(7, 0), now=clock.now())
+    clock.set(cst(10, 23))
+    _channels(session, clock, person, Severity.INFO)
+    session.flush()
+    clock.set(cst(11, 6, 30))
+
+    set_quiet_hours(session, person, person, time(22, 0), time(6, 45), now=clock.now())
+
+    assert claim_deliveries(session, "telegram", now=cst(11, 6, 44)) == []
+    assert len(claim_deliveries(session, "telegram", now=cst(11, 6, 45))) == 1
+
+
 def test_outside_quiet_hours_a_reminder_goes_at_once(
     session: Session, clock: SettableClock
 ) -> None:
     person = _everywhere(session, clock)
-    set_quiet_hours(session, person, person, time(22, 0), time(7, 0))
+    set_quiet_hours(session, person, person, time(22, 0), time(7, 0), now=clock.now())
     clock.set(cst(10, 7, 0))
 
     _channels(session, clock, person, Severity.INFO)
@@ -136,7 +189,7 @@ def test_a_snoozed_reminder_goes_only_where_the_person_chose_and_waits_out_quiet
     session: Session, clock: SettableClock
 ) -> None:
     person = _everywhere(session, clock)
-    set_quiet_hours(session, person, person, time(12, 0), time(13, 30))
+    set_quiet_hours(session, person, person, time(12, 0), time(13, 30), now=clock.now())
     [notice] = notify(
         session,
         [person],
@@ -162,11 +215,11 @@ def test_quiet_hours_need_a_start_and_an_end_that_differ_and_only_the_person_set
     other = make_person(session, clock, person.grants[0].school, Role.SCHOOL_ADMIN, "admin")
 
     with pytest.raises(SubmissionInvalid) as same:
-        set_quiet_hours(session, person, person, time(22, 0), time(22, 0))
+        set_quiet_hours(session, person, person, time(22, 0), time(22, 0), now=clock.now())
     with pytest.raises(SubmissionInvalid) as half:
-        set_quiet_hours(session, person, person, time(22, 0), None)
+        set_quiet_hours(session, person, person, time(22, 0), None, now=clock.now())
     with pytest.raises(DomainError):
-        set_quiet_hours(session, other, person, time(22, 0), time(7, 0))
+        set_quiet_hours(session, other, person, time(22, 0), time(7, 0), now=clock.now())
     with pytest.raises(DomainError):
         set_choice(session, other, person, "email", lowest=Severity.INFO, digest=True)
 
@@ -210,15 +263,18 @@ def test_the_reach_of_a_schools_people_shows_channels_last_deliveries_and_the_un
     [wecom] = claim_deliveries(session, "wecom", now=clock.now())
     clock.advance(timedelta(minutes=1))
     mark_delivered(session, telegram.delivery_id, "1", now=clock.now())
-    mark_failed(session, wecom.delivery_id, now=clock.now(), retry_at=None)
+    gone = Message("No member %(user)s", {"user": "reached"})
+    mark_failed(session, wecom.delivery_id, now=clock.now(), retry_at=None, reason=gone)
 
     page = reach_page(session, admin, school, ("telegram", "wecom"))
     by_name = {row.person.username: row for row in page.items}
     nobody = reach_page(session, admin, school, ("telegram", "wecom"), unreached_only=True)
 
-    assert [(c.channel, c.last_sent, c.last_failed) for c in by_name["reached"].channels] == [
-        ("telegram", clock.now(), None),
-        ("wecom", None, clock.now()),
+    assert [
+        (c.channel, c.last_sent, c.last_failed, c.failure) for c in by_name["reached"].channels
+    ] == [
+        ("telegram", clock.now(), None, None),
+        ("wecom", None, clock.now(), gone),
     ]
     assert by_name["unreached"].channels == []
     assert [row.person.username for row in nobody.items] == ["admin", "unreached"]

@@ -12,11 +12,20 @@ from models.checklists import spec_from_json
 from models.clock import SettableClock
 from models.inventory import update_asset
 from models.messages import SubmissionInvalid
-from models.notifications import Delivery, Notification, Severity, notify, school_admins
+from models.notifications import (
+    Delivery,
+    Notification,
+    Severity,
+    notify,
+    read_reason,
+    school_admins,
+)
 from models.passwords import reset_password
 from models.people import Person, Role, authenticate, grant_role
 from models.records import directory_for
 from models.staff import (
+    LEFT_EVERY_SCHOOL,
+    LOGIN_SWITCHED_OFF,
     STAFF_ROLES,
     AdminRefused,
     can_manage_person,
@@ -220,6 +229,14 @@ def _outcomes(session: Session, person: Person) -> list[tuple[str, str | None]]:
     return [(d.channel, d.outcome) for d in deliveries]
 
 
+def _reasons(session: Session, person: Person) -> set[str]:
+    """The msgids of the reasons kept with the person's deliveries."""
+    deliveries = session.scalars(
+        select(Delivery).join(Notification).where(Notification.recipient_id == person.id)
+    )
+    return {reason.msgid for d in deliveries if (reason := read_reason(d.reason)) is not None}
+
+
 def test_a_switched_off_persons_queued_notices_are_dropped_on_every_channel_and_no_new_ones(
     session: Session, clock: SettableClock
 ) -> None:
@@ -235,6 +252,7 @@ def test_a_switched_off_persons_queued_notices_are_dropped_on_every_channel_and_
     later = _alert(session, clock, teacher, "after")
 
     assert sorted(_outcomes(session, teacher)) == [("email", "dropped"), ("telegram", "dropped")]
+    assert _reasons(session, teacher) == {LOGIN_SWITCHED_OFF}
     assert later == []
     assert school_admins(session, school.id, school.district_id) == [admin]
 
@@ -255,3 +273,4 @@ def test_someone_whose_last_role_is_removed_has_their_queued_notices_dropped(
 
     assert kept == [("telegram", None)]  # still an inspector there
     assert _outcomes(session, teacher) == [("telegram", "dropped")]
+    assert _reasons(session, teacher) == {LEFT_EVERY_SCHOOL}

@@ -7,11 +7,12 @@ import re
 from html.parser import HTMLParser
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import TestResponse, encode_multipart
 
-from tests.conftest import csrf_token
+from tests.conftest import Auth, csrf_token
 
 KEY_RE = re.compile(r'name="submission_key" type="hidden" value="([^"]+)"')
 
@@ -92,3 +93,19 @@ def form_values(html: str) -> list[tuple[str, str]]:
     reader = _FormReader()
     reader.feed(html)
     return reader.pairs
+
+
+def reach_page(app: Flask, client: FlaskClient, login: str, school_code: str, channel: str) -> str:
+    """The school's reach page as its administrator `login` reads it, the installation
+    running `channel` (as its settings would)."""
+    settings = app.extensions["houqin.settings"]
+    if channel == "telegram":
+        settings.telegram.token = "123:abc"
+    elif channel == "wecom":
+        settings.wecom.corp_id, settings.wecom.agent_id, settings.wecom.secret = "ww1", 1000002, "s"
+    elif channel == "email":
+        settings.email.host, settings.email.sender = "127.0.0.1", "houqin@example.cn"
+    Auth(client).login(login)
+    response = client.get(f"/admin/{school_code}/reach")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)

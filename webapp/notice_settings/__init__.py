@@ -156,7 +156,7 @@ def save_choices() -> Response | tuple[str, int]:
         return _page(form, errors=errors, status=422)
     session = db.session()
     try:
-        set_quiet_hours(session, current_user, current_user, starts, ends)
+        set_quiet_hours(session, current_user, current_user, starts, ends, now=db.clock().now())
     except SubmissionInvalid as refused:
         errors = {name: translate(message) for name, message in refused.errors.items()}
         return _page(form, errors=errors, status=422)
