@@ -16,12 +16,13 @@ from telegram.request import HTTPXRequest
 
 from channels.telegram.chats import link_chat
 from channels.telegram.pacing import Pacing, RateLimits
-from channels.telegram.sender import CONNECTIONS, OutboxSender, split_text
+from channels.telegram.sender import CONNECTIONS, OutboxSender, sender, split_text
 from models.clock import SettableClock
 from models.linking import new_link_code
 from models.notifications import Delivery, Notification, Severity, notify
 from models.outbox import claim_deliveries, mark_piece_sent
 from models.people import Person, Role
+from settings import Settings
 from tests.factories import make_address, make_chat, make_person, make_school
 from tests.fake_telegram import FakeTelegram, Limits
 
@@ -454,3 +455,29 @@ def test_nothing_is_sent_to_a_person_whose_login_is_switched_off(
     delivered = _drain(fake, session_factory, clock, RateLimits(factor=FACTOR))
 
     assert delivered == 1 and fake.sent_to(9001) == []
+
+
+def test_the_bot_sender_built_from_the_config_holds_its_claims_for_the_configured_lease(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    settings: Settings,
+) -> None:
+    people = _people(session, clock, 2)
+    _queue(session, clock, people, 2)
+    settings.channels.lease_seconds = 300
+    bot = ExtBot("123:unused", base_url="http://127.0.0.1:9/bot")
+    dead = sender(bot, settings, session_factory, clock)
+    claimed = dead._pending(0)  # it claims, then is killed before it sends anything
+
+    def taken_by_another_after(seconds: int) -> int:
+        with session_factory() as other:
+            now = clock.now() + timedelta(seconds=seconds)
+            taken = claim_deliveries(other, "telegram", now=now, sender="other")
+            other.rollback()
+        return len(taken)
+
+    assert len(claimed) == 4
+    assert dead.lease == timedelta(seconds=300)
+    assert taken_by_another_after(299) == 0
+    assert taken_by_another_after(301) == 4

@@ -82,9 +82,7 @@ def test_three_extinguishers_checked_in_24_seconds_are_flagged_and_one_is_explai
     assert scroll_width(page) <= PHONE_WIDTH, "the flagged ledger scrolls sideways on a phone"
 
     page.goto(records[2])
-    expect(page.locator("#flags")).to_have_text(
-        "⚠ " + QUICK.format(asset="一楼西侧灭火器 MHQ-002")
-    )
+    expect(page.locator("#flags")).to_have_text("⚠ " + QUICK.format(asset="一楼西侧灭火器 MHQ-002"))
     page.get_by_label("说明这些标记").fill("三个灭火器挂在同一根柱子旁")
     page.get_by_role("button", name="标为已说明").tap()
     expect(page.locator("#explained")).to_contain_text("已说明：三个灭火器挂在同一根柱子旁")
