@@ -62,6 +62,7 @@ bench: $(STAMP) translations
 	$(BIN)/python -m bench.dashboard
 	$(BIN)/python -m bench.labels
 	$(BIN)/python -m bench.field
+	$(BIN)/python -m bench.channels
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

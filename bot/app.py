@@ -20,7 +20,8 @@ from bot.persistence import DatabasePersistence
 from bot.routes import add_handlers
 from channels.telegram.outage import Outage, WatchedRequest, quiet_library_logs
 from channels.telegram.pacing import Pacing, RateLimits
-from channels.telegram.sender import CONNECTIONS, OutboxSender
+from channels.telegram.sender import CONNECTIONS
+from channels.telegram.sender import sender as outbox_sender
 from models.clock import Clock, SystemClock
 from settings import Settings
 
@@ -65,7 +66,7 @@ def build_application(
     quiet_library_logs()
 
     async def deliver_forever(application: Application) -> None:
-        outbox = OutboxSender(application.bot, factory, clock, base_url=settings.server.base_url)
+        outbox = outbox_sender(application.bot, settings, factory, clock)
         while True:
             try:
                 await outbox.drain()

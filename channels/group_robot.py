@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
+from channels.pacing import RecipientPacing
 from models.clock import Clock
 from models.robot_groups import (
     OutgoingPost,
@@ -100,7 +101,11 @@ class RobotSender:
     client: httpx.Client | None = None
     sleep: Callable[[float], object] = time.sleep
     sender_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
-    _ready: dict[int, float] = field(default_factory=dict)
+    _pacing: RecipientPacing[int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        """Each group's posts an interval apart: one post per interval, a rolling window."""
+        self._pacing = RecipientPacing(1, self.interval)
 
     @property
     def name(self) -> str:
@@ -148,7 +153,7 @@ class RobotSender:
             work(session, *args, **kwargs)
 
     def _pace(self, group_id: int) -> None:
-        wait = self._ready.get(group_id, 0.0) - time.monotonic()
+        wait = self._pacing.wait(group_id)
         if wait > 0:
             self.sleep(wait)
 
@@ -172,11 +177,11 @@ class RobotSender:
                 )
                 body = response.json()
             except (httpx.HTTPError, ValueError) as failed:
-                self._ready[post.group_id] = time.monotonic() + self.interval
+                self._pacing.sent(post.group_id)
                 log.info("post %d to group %d: %s", post.post_id, post.group_id, failed)
                 self._later(post, backoff, f"service unreachable: {failed}")
                 return None
-            self._ready[post.group_id] = time.monotonic() + self.interval
+            self._pacing.sent(post.group_id)
             answer = self.answer(body)
             if answer.kind == "retry":
                 self.sleep(backoff)

@@ -154,11 +154,11 @@ class EmailSettings:
 
 @dataclass
 class ChannelSettings:
-    """How the senders besides Telegram's run (`houqin send`)."""
+    """How the senders besides Telegram's run (`houqin send`); the lease is the bot's too."""
 
     send_every_seconds: int = 5
-    # A sender's claim on a delivery lasts this long; a sender killed mid-send leaves its
-    # claims to expire, and another sender takes them.
+    # A sender's claim on a delivery lasts this long (every channel's, Telegram's too); a
+    # sender killed mid-send leaves its claims to expire, and another sender takes them.
     lease_seconds: int = 120
     # Group robots (WeCom, DingTalk) take about 20 messages a minute per group.
     robot_per_minute: int = 20

@@ -23,6 +23,8 @@ from aiolimiter import AsyncLimiter
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from channels.pacing import RecipientPacing
+
 log = logging.getLogger(__name__)
 
 SAFETY = 0.95
@@ -72,7 +74,8 @@ class Pacing(BaseRateLimiter[int]):
         self._overall = AsyncLimiter(
             2, 2 / (self.limits.overall_per_second * self.limits.factor * SAFETY * OVERALL_MARGIN)
         )
-        self._chat_ready: dict[int | str, float] = {}
+        # One call per chat per interval, counted from Telegram's answer.
+        self._chat_pacing: RecipientPacing[int | str] = RecipientPacing(1, self.limits.interval)
         self._chat_turn: dict[int | str, asyncio.Lock] = {}
         self._paused_until = 0.0
 
@@ -123,25 +126,27 @@ class Pacing(BaseRateLimiter[int]):
     ) -> Answer:
         turn = self._chat_turn.setdefault(chat_id, asyncio.Lock())
         async with turn:
-            loop = asyncio.get_running_loop()
-            wait = self._chat_ready.get(chat_id, 0.0) - loop.time()
+            wait = self._chat_pacing.wait(chat_id)
             if wait > 0:
                 await asyncio.sleep(wait)
             try:
                 return await self._overall_call(callback, args, kwargs)
             finally:
                 # Counted from Telegram's answer, however long it took to come back.
-                self._chat_ready[chat_id] = loop.time() + self.limits.interval(chat_id)
-                if len(self._chat_ready) > 4096:
-                    self._forget_idle(loop.time())
+                self._chat_pacing.sent(chat_id)
+                if len(self._chat_pacing) > 4096:
+                    self._forget_idle()
 
-    def _forget_idle(self, now: float) -> None:
+    def _forget_idle(self) -> None:
         """Chats whose interval has passed need no memory; keeps a busy bot's maps small."""
-        for chat_id, ready in list(self._chat_ready.items()):
-            turn = self._chat_turn.get(chat_id)
-            if ready < now and (turn is None or not turn.locked()):
-                del self._chat_ready[chat_id]
-                self._chat_turn.pop(chat_id, None)
+        self._chat_pacing.forget_idle(busy=self._busy)
+        for chat_id in [c for c in self._chat_turn if not self._busy(c)]:
+            if not self._chat_pacing.recent(chat_id):
+                del self._chat_turn[chat_id]
+
+    def _busy(self, chat_id: int | str) -> bool:
+        turn = self._chat_turn.get(chat_id)
+        return turn is not None and turn.locked()
 
     def _pause(self, seconds: float) -> None:
         loop = asyncio.get_running_loop()

@@ -23,6 +23,7 @@ import socket
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -47,6 +48,7 @@ from models.outbox import (
 )
 from models.records import tasks_a_photo_closes, undone_task_ids
 from models.unit_of_work import unit_of_work
+from settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -386,3 +388,13 @@ class OutboxSender:
                 if attempt == 4:
                     raise
                 await self.sleep(2**attempt)
+
+
+def sender(
+    bot: Bot, settings: Settings, factory: sessionmaker[Session], clock: Clock, **options: Any
+) -> OutboxSender:
+    """The bot's sender as the config sets it: claims held `[channels] lease_seconds`, as the
+    other channels' are, and links under the web app's address."""
+    options.setdefault("lease", timedelta(seconds=settings.channels.lease_seconds))
+    options.setdefault("base_url", settings.server.base_url)
+    return OutboxSender(bot, factory, clock, **options)

@@ -15,9 +15,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -25,6 +25,7 @@ import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels import ServiceDown
+from channels.pacing import RecipientPacing
 from channels.wecom import CHANNEL
 from models.catalogue import translate
 from models.clock import Clock
@@ -172,11 +173,6 @@ class _Outcome:
     held: bool = False
 
 
-@dataclass
-class _Pacing:
-    sent: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
-
-
 class WeComSender:
     name = CHANNEL
 
@@ -206,7 +202,12 @@ class WeComSender:
         self.timeout = timeout
         self.sleep = sleep
         self.monotonic = monotonic
-        self.pacing = _Pacing()
+        # Read at each call, so a test can move the sender's clock after building it.
+        self.pacing: RecipientPacing[str] = RecipientPacing(
+            self.limits.per_user_per_minute,
+            self.limits.window,
+            monotonic=lambda: self.monotonic(),
+        )
         self._ip_refused_logged = False
 
     def drain(self) -> int:
@@ -259,18 +260,10 @@ class WeComSender:
                     session, item.delivery_id, now=now, retry_at=retry_at, reason=Message(TOO_FAST)
                 )
 
-    def _recent(self, user: str) -> int:
-        """How many messages the user got within the last minute (scaled)."""
-        sent = self.pacing.sent[user]
-        now = self.monotonic()
-        while sent and sent[0] <= now - self.limits.window:
-            sent.popleft()
-        return len(sent)
-
     def _send(self, client: httpx.Client, tokens: TokenCache, item: Outgoing) -> _Outcome:
         url = f"{self.base_url}{item.link}" if self.base_url and item.link else None
         pieces = pieces_for(item.text, url)
-        recent = self._recent(item.address)
+        recent = self.pacing.recent(item.address)
         if recent and recent + len(pieces) > self.limits.per_user_per_minute:
             return _Outcome(held=True)  # the user's minute is full: the next drain sends it
         msgid = ""
@@ -311,7 +304,7 @@ class WeComSender:
                 return _Outcome(
                     reason=Message(REFUSED, {"code": str(code), "answer": answer.get("errmsg", "")})
                 )
-            self.pacing.sent[user].append(self.monotonic())
+            self.pacing.sent(user)
             return _Outcome(delivered=str(answer.get("msgid") or ""))
         return _Outcome(retry_after=backoff)
 

@@ -18,12 +18,13 @@ from telegram.request import HTTPXRequest
 
 from channels.telegram.chats import link_chat
 from channels.telegram.pacing import Pacing, RateLimits
-from channels.telegram.sender import CONNECTIONS, OutboxSender, split_text
+from channels.telegram.sender import CONNECTIONS, OutboxSender, sender, split_text
 from models.clock import SettableClock
 from models.linking import new_link_code
 from models.notifications import Delivery, Notification, Severity, notify
 from models.outbox import claim_deliveries, mark_piece_sent
 from models.people import Person, Role
+from settings import Settings
 from tests.factories import make_address, make_chat, make_person, make_school
 from tests.fake_telegram import FakeTelegram, Limits
 from tests.webapp.helpers import reach_page
@@ -480,3 +481,29 @@ def test_a_blocked_or_gone_chat_shows_why_on_the_reach_page(
     blocked, gone = page.split("Staff000")[1].split("Staff001")
     assert "The person blocked the bot or deleted the chat." in blocked
     assert "Telegram does not know this chat: the person may have deleted it." in gone
+
+
+def test_the_bot_sender_built_from_the_config_holds_its_claims_for_the_configured_lease(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    settings: Settings,
+) -> None:
+    people = _people(session, clock, 2)
+    _queue(session, clock, people, 2)
+    settings.channels.lease_seconds = 300
+    bot = ExtBot("123:unused", base_url="http://127.0.0.1:9/bot")
+    dead = sender(bot, settings, session_factory, clock)
+    claimed = dead._pending(0)  # it claims, then is killed before it sends anything
+
+    def taken_by_another_after(seconds: int) -> int:
+        with session_factory() as other:
+            now = clock.now() + timedelta(seconds=seconds)
+            taken = claim_deliveries(other, "telegram", now=now, sender="other")
+            other.rollback()
+        return len(taken)
+
+    assert len(claimed) == 4
+    assert dead.lease == timedelta(seconds=300)
+    assert taken_by_another_after(299) == 0
+    assert taken_by_another_after(301) == 4
