@@ -47,9 +47,9 @@ class Answer:
 
 def split_pieces(text: str, limit: int, measure: Callable[[str], int], suffix: str) -> list[str]:
     """Pieces within `limit` (as `measure` counts), cut at line breaks where there are any;
-    every piece of a cut text ends with `suffix` (the link to the whole notice)."""
-    if measure(text) <= limit:
-        return [text]
+    every piece ends with `suffix` (the link to the whole notice), a short text's one too."""
+    if measure(text + suffix) <= limit:
+        return [text + suffix]
     budget = limit - measure(suffix)
     pieces: list[str] = []
     current = ""

@@ -308,6 +308,8 @@ class OutgoingPost:
     link: str | None
     mentions: tuple[str, ...]
     pieces_sent: int
+    # The language the post was written in (its district's), for the words a channel adds.
+    locale: str = "zh_CN"
 
 
 def claim_posts(
@@ -357,6 +359,7 @@ def claim_posts(
             link=post.link,
             mentions=tuple(post.mentions or ()),
             pieces_sent=post.pieces_sent,
+            locale=group.district.locale,
         )
         for post, group in rows
     ]

@@ -2,7 +2,8 @@
 
 It serves both send endpoints, knows each robot's key (WeCom) or token and signing secret
 (DingTalk), checks DingTalk's signature and that its timestamp is within an hour, the
-services' size limits (WeCom text 2048 bytes; DingTalk kept at 4000 characters here), and 20
+services' size limits (WeCom text 2048 bytes and markdown 4096; DingTalk kept at 4000
+characters here, text or markdown, which needs its title), and 20
 messages a minute per robot (the minute scaled by `factor`), answering with the documented
 error codes: 45009 / 130101 too fast, 93000 bad key, 300001 bad token, 310000 bad sign,
 40008 / 460101 too long.
@@ -25,7 +26,16 @@ from urllib.parse import parse_qs, urlsplit
 
 PER_MINUTE = 20
 WECOM_TEXT_BYTES = 2048
+WECOM_MARKDOWN_BYTES = 4096
 DINGTALK_TEXT_CHARS = 4000
+
+
+def content(body: dict[str, Any]) -> str:
+    """A message's words: a text's content, WeCom's markdown content or DingTalk's text."""
+    if body.get("msgtype") == "markdown":
+        markdown = body["markdown"]
+        return str(markdown.get("content", markdown.get("text", "")))
+    return str(body.get("text", {}).get("content", ""))
 
 
 @dataclass
@@ -81,7 +91,8 @@ class FakeRobots:
         self.server.server_close()
 
     def texts(self, robot: str) -> list[str]:
-        return [r.body["text"]["content"] for r in self.received if r.robot == robot]
+        """What each message to the robot said: its text, or its markdown."""
+        return [content(r.body) for r in self.received if r.robot == robot]
 
     def _too_fast(self, robot: str) -> bool:
         window = 60.0 / self.factor
@@ -100,10 +111,12 @@ class FakeRobots:
         key = query.get("key", "")
         if key not in self.wecom_keys:
             return {"errcode": 93000, "errmsg": "invalid webhook url"}
-        if body.get("msgtype") != "text" or "content" not in body.get("text", {}):
+        kind = body.get("msgtype")
+        if kind not in ("text", "markdown") or "content" not in body.get(kind, {}):
             return {"errcode": 40008, "errmsg": "invalid message type"}
-        if len(body["text"]["content"].encode("utf-8")) > WECOM_TEXT_BYTES:
-            return {"errcode": 40058, "errmsg": "content exceed max length 2048"}
+        limit = WECOM_TEXT_BYTES if kind == "text" else WECOM_MARKDOWN_BYTES
+        if len(body[kind]["content"].encode("utf-8")) > limit:
+            return {"errcode": 40058, "errmsg": f"content exceed max length {limit}"}
         if self._too_fast(key):
             return {"errcode": 45009, "errmsg": "api freq out of limit"}
         self.received.append(Received("wecom", key, body))
@@ -122,7 +135,12 @@ class FakeRobots:
         ).decode()
         if not hmac.compare_digest(query.get("sign", ""), expected):
             return {"errcode": 310000, "errmsg": "sign not match"}
-        if len(body.get("text", {}).get("content", "")) > DINGTALK_TEXT_CHARS:
+        kind = body.get("msgtype")
+        if kind == "markdown" and not body["markdown"].get("title"):
+            return {"errcode": 400003, "errmsg": "markdown title is empty"}
+        if kind not in ("text", "markdown"):
+            return {"errcode": 400002, "errmsg": "invalid msgtype"}
+        if len(content(body)) > DINGTALK_TEXT_CHARS:
             return {"errcode": 460101, "errmsg": "message too long"}
         if self._too_fast(token):
             return {"errcode": 130101, "errmsg": "send too fast, exceed 20 times per minute"}

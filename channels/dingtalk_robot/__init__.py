@@ -1,8 +1,10 @@
 """DingTalk's custom robot (钉钉自定义机器人): an access token and a signing secret per group.
 
 Every call is signed: HMAC-SHA256 of "timestamp\\nsecret" keyed by the secret, base64, in the
-query with the timestamp in milliseconds. Text messages @-mention by mobile (the mobiles are
-also written into the text, where DingTalk shows them).
+query with the timestamp in milliseconds. Posts go as markdown, their link a tap-able
+"在后勤系统中打开" (channels/robot_markdown.py), and @-mention by mobile (the mobiles are also
+written into the text, where DingTalk shows them); a piece whose markdown would not fit goes as
+text.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from urllib.parse import quote, urlencode
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.group_robot import Answer, RobotSender
+from channels.robot_markdown import markdown_piece
 from models.clock import Clock
 from models.robot_groups import DINGTALK_ROBOT, OutgoingPost
 from settings import Settings
@@ -26,6 +29,8 @@ CHANNEL = DINGTALK_ROBOT
 TEXT_LIMIT_CHARS = 4000
 # Room kept in the first piece for the "@138…" mentions written after its text.
 MENTIONS_ROOM = 240
+# The markdown title: what DingTalk shows in its list of chats and in the phone's notification.
+TITLE_CHARS = 30
 TOO_FAST = {130101, 410100}
 REFUSED_SIGN = {310000}
 ROBOT_GONE = {300001, 400102}
@@ -40,14 +45,18 @@ def sign(secret: str, timestamp_ms: int) -> str:
 
 
 def payload(post: OutgoingPost, piece: str, first: bool) -> dict[str, Any]:
+    """Markdown with its title, the first piece @-mentioning the responsible people."""
     mentions = list(post.mentions) if first else []
     written = " ".join(f"@{m}" for m in mentions)[: MENTIONS_ROOM - 1]
+    at = {"atMobiles": mentions, "isAtAll": False}
+    # A hard line break in markdown: two spaces, then the new line.
+    text = markdown_piece(piece, post.link, post.locale, line_break="  \n")
+    text += "  \n" + written if mentions else ""
+    if len(text) <= TEXT_LIMIT_CHARS:
+        title = piece.split("\n", 1)[0][:TITLE_CHARS]
+        return {"msgtype": "markdown", "markdown": {"title": title, "text": text}, "at": at}
     content = piece + ("\n" + written if mentions else "")
-    return {
-        "msgtype": "text",
-        "text": {"content": content},
-        "at": {"atMobiles": mentions, "isAtAll": False},
-    }
+    return {"msgtype": "text", "text": {"content": content}, "at": at}
 
 
 def answer(body: dict[str, Any]) -> Answer:

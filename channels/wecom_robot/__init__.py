@@ -1,7 +1,9 @@
-"""WeCom's group robot (企业微信群机器人): a webhook key per group, text with @-mentions by mobile.
+"""WeCom's group robot (企业微信群机器人): a webhook key per group.
 
-Text is used rather than markdown because only text can @-mention by mobile; its content
-takes at most 2048 bytes of UTF-8, so a longer notice goes in pieces, each with the link.
+A post that @-mentions people goes as text, since only text can @-mention by mobile; any
+other goes as markdown, its link a tap-able "在后勤系统中打开" (channels/robot_markdown.py).
+Text takes at most 2048 bytes of UTF-8, so a longer notice goes in pieces, each with the link;
+markdown takes 4096, so a piece whose markdown would not fit goes as text.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ from urllib.parse import quote
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.group_robot import Answer, RobotSender
+from channels.robot_markdown import markdown_piece
 from models.clock import Clock
 from models.robot_groups import WECOM_ROBOT, OutgoingPost
 from settings import Settings
 
 CHANNEL = WECOM_ROBOT
 TEXT_LIMIT_BYTES = 2048
+MARKDOWN_LIMIT_BYTES = 4096
 TOO_FAST = {45009}
 WRONG_KEY = {93000}
 
@@ -28,7 +32,11 @@ def utf8_bytes(text: str) -> int:
 
 
 def payload(post: OutgoingPost, piece: str, first: bool) -> dict[str, Any]:
-    """A text message; the first piece @-mentions the responsible people."""
+    """Markdown, or text when it @-mentions people (the first piece mentions them all)."""
+    if not post.mentions:
+        content = markdown_piece(piece, post.link, post.locale)
+        if utf8_bytes(content) <= MARKDOWN_LIMIT_BYTES:
+            return {"msgtype": "markdown", "markdown": {"content": content}}
     text: dict[str, Any] = {"content": piece}
     if first and post.mentions:
         text["mentioned_mobile_list"] = list(post.mentions)

@@ -215,9 +215,13 @@ def test_a_long_notice_arrives_in_pieces_within_the_limit_with_the_link(
 
     assert _sender(channel, robot_settings, session_factory, clock).drain() == 1
 
-    pieces = fake.texts(address)
-    assert len(pieces) > 1
     link = "http://houqin.test/actions/9"
+    # A markdown piece read as its text: its hard line breaks, and its link under it.
+    pieces = [
+        piece.replace("  \n", "\n").replace(f"[在后勤系统中打开]({link})", link)
+        for piece in fake.texts(address)
+    ]
+    assert len(pieces) > 1
     assert all(piece.endswith(link) or piece.split("\n@")[0].endswith(link) for piece in pieces)
     body = "\n".join(piece.split("\n@")[0].removesuffix("\n" + link) for piece in pieces)
     assert body == text
@@ -284,3 +288,43 @@ def test_a_post_waiting_for_a_retry_holds_the_groups_newer_ones(
     assert _sender(WECOM_ROBOT, robot_settings, session_factory, clock).drain() == 3
 
     assert fake.texts("wecom-key-1234") == ["n0", "n1", "n2"]
+
+
+@pytest.mark.parametrize("channel", [WECOM_ROBOT, DINGTALK_ROBOT])
+def test_a_post_is_markdown_whose_link_opens_houqin_and_what_people_wrote_stays_text(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    robot_settings: Settings,
+    fake: FakeRobots,
+    channel: str,
+) -> None:
+    school = make_school(session)
+    address, secret = (
+        ("wecom-key-1234", None) if channel == WECOM_ROBOT else ("ding-token-5678", "SECret+/=")
+    )
+    _group(session, clock, school, channel, address, secret)
+    # Without a mobile, a cook cannot be @-mentioned: WeCom may use markdown too.
+    cook = make_person(session, clock, school, Role.CANTEEN_STAFF, "cook")
+    notify(
+        session,
+        [cook],
+        message="Reported without an account: %(text)s",
+        params={"text": "冰箱坏了 [点此领奖](http://evil.example) **急**"},
+        severity=Severity.MAJOR,
+        dedup_key="public:1",
+        now=clock.now(),
+        link="/actions/7",
+    )
+    session.commit()
+
+    assert _sender(channel, robot_settings, session_factory, clock).drain() == 1
+
+    [received] = fake.received
+    assert received.body["msgtype"] == "markdown"
+    words = fake.texts(address)[0]
+    assert words.endswith("[在后勤系统中打开](http://houqin.test/actions/7)")
+    assert "冰箱坏了 ［点此领奖］（http://evil.example） ＊＊急＊＊" in words
+    assert "](http://evil.example)" not in words
+    if channel == DINGTALK_ROBOT:
+        assert received.body["markdown"]["title"] == "Reported without an account: 冰"
