@@ -27,7 +27,11 @@ A new channel adds a package here and is started by its door; models/ does not c
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -37,6 +41,16 @@ if TYPE_CHECKING:
     from settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+def sender_id() -> str:
+    """Who claims: this host and process, and a random part for a process id reused."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def lease_of(settings: Settings) -> timedelta:
+    """How long a sender holds what it claimed ([channels] lease_seconds)."""
+    return timedelta(seconds=settings.channels.lease_seconds)
 
 
 class ServiceDown(Exception):
@@ -61,13 +75,25 @@ SenderFactory = Callable[["Settings", "sessionmaker[Session]", "Clock"], Sender]
 def _wecom(settings: Settings, factory: sessionmaker[Session], clock: Clock) -> Sender:
     from channels.wecom.sender import WeComSender
 
-    return WeComSender(settings.wecom, factory, clock, base_url=settings.server.base_url)
+    return WeComSender(
+        settings.wecom,
+        factory,
+        clock,
+        base_url=settings.server.base_url,
+        lease=lease_of(settings),
+    )
 
 
 def _email(settings: Settings, factory: sessionmaker[Session], clock: Clock) -> Sender:
     from channels.email.sender import EmailSender
 
-    return EmailSender(settings.email, factory, clock, base_url=settings.server.base_url)
+    return EmailSender(
+        settings.email,
+        factory,
+        clock,
+        base_url=settings.server.base_url,
+        lease=lease_of(settings),
+    )
 
 
 def _wecom_robot(settings: Settings, factory: sessionmaker[Session], clock: Clock) -> Sender:

@@ -21,12 +21,15 @@ from email.utils import make_msgid
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from channels import ServiceDown
+from channels import ServiceDown, sender_id
 from channels.email import CHANNEL
 from models.catalogue import translate
 from models.clock import Clock
+from models.leases import release_rows
 from models.messages import N_, Message
+from models.notifications import Delivery
 from models.outbox import (
+    LEASE,
     Outgoing,
     claim_deliveries,
     mark_delivered,
@@ -84,7 +87,11 @@ class EmailSender:
         batch: int = 500,
         retry_after: timedelta = timedelta(minutes=5),
         tls_context: ssl.SSLContext | None = None,
+        sender: str | None = None,
+        lease: timedelta = LEASE,
     ) -> None:
+        self.sender = sender or sender_id()
+        self.lease = lease
         self.settings = settings
         self.factory = factory
         self.clock = clock
@@ -97,8 +104,27 @@ class EmailSender:
         """Send everything deliverable now; how many notices were delivered."""
         with unit_of_work(self.factory) as session:
             skip_unaddressed(session, CHANNEL, now=self.clock.now())
+        try:
+            return self._drain()
+        finally:
+            with unit_of_work(self.factory) as session:
+                # What this pass claimed and did not send (a held address's later notices).
+                release_rows(session, Delivery, self.sender)
+
+    def _claim(self, after: int = 0) -> list[Outgoing]:
         with unit_of_work(self.factory) as session:
-            first = claim_deliveries(session, CHANNEL, now=self.clock.now(), limit=self.batch)
+            return claim_deliveries(
+                session,
+                CHANNEL,
+                now=self.clock.now(),
+                after_id=after,
+                limit=self.batch,
+                sender=self.sender,
+                lease=self.lease,
+            )
+
+    def _drain(self) -> int:
+        first = self._claim()
         if not first:
             return 0
         try:
@@ -116,11 +142,7 @@ class EmailSender:
                         delivered += outcome == "sent"
                         if outcome == "later":
                             held.add(item.address)
-                after = pending[-1].delivery_id
-                with unit_of_work(self.factory) as session:
-                    pending = claim_deliveries(
-                        session, CHANNEL, now=self.clock.now(), after_id=after, limit=self.batch
-                    )
+                pending = self._claim(pending[-1].delivery_id)
         finally:
             try:
                 smtp.quit()

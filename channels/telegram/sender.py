@@ -16,10 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import re
-import secrets
-import socket
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
@@ -30,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from channels import sender_id
 from channels.telegram import CHANNEL
 from models.catalogue import translate
 from models.clock import Clock
@@ -150,11 +148,6 @@ def refusal_reason(refused: Forbidden | BadRequest) -> Message:
     if "chat not found" in refused.message.lower():
         return Message(CHAT_NOT_FOUND)
     return Message(REFUSED, {"answer": refused.message})
-
-
-def sender_id() -> str:
-    """Who claims: this host and process, and a random part for a process id reused."""
-    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 def _chat(item: Outgoing) -> int:

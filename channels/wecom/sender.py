@@ -24,13 +24,16 @@ from typing import Any
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
-from channels import ServiceDown
+from channels import ServiceDown, sender_id
 from channels.pacing import RecipientPacing
 from channels.wecom import CHANNEL
 from models.catalogue import translate
 from models.clock import Clock
+from models.leases import release_rows
 from models.messages import N_, Message
+from models.notifications import Delivery
 from models.outbox import (
+    LEASE,
     Outgoing,
     claim_deliveries,
     mark_delivered,
@@ -190,7 +193,11 @@ class WeComSender:
         timeout: float = 10.0,
         sleep: Callable[[float], object] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
+        sender: str | None = None,
+        lease: timedelta = LEASE,
     ) -> None:
+        self.sender = sender or sender_id()
+        self.lease = lease
         self.settings = settings
         self.factory = factory
         self.clock = clock
@@ -217,25 +224,39 @@ class WeComSender:
         delivered = 0
         after = 0
         held: set[str] = set()
-        with httpx.Client(timeout=self.timeout) as client:
-            tokens = TokenCache(client, self.settings)
-            while True:
-                with unit_of_work(self.factory) as session:
-                    pending = claim_deliveries(
-                        session, CHANNEL, now=self.clock.now(), after_id=after, limit=self.batch
-                    )
-                if not pending:
-                    return delivered
-                after = pending[-1].delivery_id
-                for item in pending:
-                    if item.address in held:
-                        continue
-                    outcome = self._send(client, tokens, item)
-                    self._record(item, outcome)
-                    if outcome.delivered is not None:
-                        delivered += 1
-                    elif outcome.reason is None:
-                        held.add(item.address)  # later notices wait, so they arrive in order
+        try:
+            with httpx.Client(timeout=self.timeout) as client:
+                tokens = TokenCache(client, self.settings)
+                while True:
+                    with unit_of_work(self.factory) as session:
+                        pending = claim_deliveries(
+                            session,
+                            CHANNEL,
+                            now=self.clock.now(),
+                            after_id=after,
+                            limit=self.batch,
+                            sender=self.sender,
+                            lease=self.lease,
+                        )
+                    if not pending:
+                        return delivered
+                    after = pending[-1].delivery_id
+                    for item in pending:
+                        if item.address in held:
+                            continue
+                        outcome = self._send(client, tokens, item)
+                        self._record(item, outcome)
+                        if outcome.delivered is not None:
+                            delivered += 1
+                        elif outcome.reason is None:
+                            held.add(item.address)  # later notices wait, to arrive in order
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        """Hand back what this pass claimed and did not send (a held member's later notices)."""
+        with unit_of_work(self.factory) as session:
+            release_rows(session, Delivery, self.sender)
 
     def _record(self, item: Outgoing, outcome: _Outcome) -> None:
         if outcome.held:

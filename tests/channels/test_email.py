@@ -24,6 +24,7 @@ from channels import ServiceDown
 from channels.email.sender import EmailSender
 from models.clock import SettableClock
 from models.notifications import Delivery, Severity, notify
+from models.outbox import claim_deliveries
 from models.people import Person, Role
 from settings import EmailSettings
 from tests.factories import make_address, make_person, make_school
@@ -212,4 +213,29 @@ def test_a_server_down_for_a_while_then_back_delivers_everything_once_in_order(
     controller.start()
     assert sender.drain() == 2
     assert sender.drain() == 0
+    assert [m["Subject"][-2:] for m in mailbox.messages] == ["E1", "E2"]
+
+
+def test_a_second_sender_leaves_what_a_killed_one_holds_until_its_lease_ends_then_sends_once(
+    smtp: tuple[Server, Mailbox],
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+) -> None:
+    controller, mailbox = smtp
+    person = _person(session, clock, "li@school.example", "li", "en")
+    _queue(session, clock, person, "E1")
+    _queue(session, clock, person, "E2")
+    killed = _sender(controller, session_factory, clock)
+    with session_factory() as claiming:  # it claimed both, then died before sending
+        claim_deliveries(
+            claiming, "email", now=clock.now(), sender=killed.sender, lease=killed.lease
+        )
+        claiming.commit()
+    other = _sender(controller, session_factory, clock)
+
+    assert other.drain() == 0 and mailbox.messages == []
+    clock.advance(killed.lease + timedelta(seconds=1))
+    assert other.drain() == 2
+    assert other.drain() == 0
     assert [m["Subject"][-2:] for m in mailbox.messages] == ["E1", "E2"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from flask import Flask
@@ -14,6 +15,7 @@ from channels import ServiceDown
 from channels.wecom.sender import RateLimits, TokenCache, WeComSender, pieces_for
 from models.clock import SettableClock
 from models.notifications import Delivery, Severity, notify
+from models.outbox import claim_deliveries
 from models.people import Person, Role
 from settings import WeComSettings
 from tests.factories import make_address, make_person, make_school
@@ -215,3 +217,27 @@ def test_a_service_down_for_a_while_then_back_delivers_everything_once_in_order(
     assert len(lines) == 3
     assert "0" in lines[0] and "1" in lines[1] and "再一条" in lines[2]
     assert _outcomes(session) == ["sent"] * 3
+
+
+def test_two_senders_deliver_each_notice_once_and_a_killed_ones_claims_wait_for_its_lease(
+    fake: FakeWeCom, session: Session, session_factory: sessionmaker[Session], clock: SettableClock
+) -> None:
+    zhang = _person(session, clock, "ZhangSan", "zhang")
+    li = _person(session, clock, "LiSi", "li")
+    _queue(session, clock, zhang, 3)
+    _queue(session, clock, li, 3)
+    killed = _sender(fake, session_factory, clock)
+    with session_factory() as claiming:  # it claimed Zhang's three, then died before sending
+        claimed = claim_deliveries(
+            claiming, "wecom", now=clock.now(), limit=3, sender=killed.sender, lease=killed.lease
+        )
+        claiming.commit()
+    first, second = _sender(fake, session_factory, clock), _sender(fake, session_factory, clock)
+
+    assert [item.address for item in claimed] == ["ZhangSan"] * 3
+    assert first.drain() + second.drain() == 3
+    assert [m.user for m in fake.messages] == ["LiSi"] * 3
+    clock.advance(killed.lease + timedelta(seconds=1))
+    assert second.drain() + first.drain() == 3
+    assert [m.content.split()[1] for m in fake.messages if m.user == "ZhangSan"] == ["0", "1", "2"]
+    assert len(fake.messages) == 6
