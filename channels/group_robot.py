@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -131,17 +132,25 @@ class RobotSender:
                         lease=self.lease,
                         limit=self.batch,
                     )
-                posts = [p for p in posts if p.group_id not in held]
-                if not posts:
+                queues: dict[int, deque[OutgoingPost]] = {}
+                for post in posts:
+                    if post.group_id not in held:
+                        queues.setdefault(post.group_id, deque()).append(post)
+                if not queues:
                     return sent
-                for index, post in enumerate(posts):
-                    if post.group_id in held:
-                        continue
+                while queues:
+                    # The group that may be posted to soonest, so one busy group's posts never
+                    # keep the others waiting; each group's own posts stay in order.
+                    group_id = min(queues, key=self._pacing.wait)
+                    post = queues[group_id].popleft()
                     outcome = self._send(client, post)
                     if outcome is None:
-                        held.add(post.group_id)
-                        later = [p.post_id for p in posts[index + 1 :] if p.group_id in held]
+                        held.add(group_id)
+                        later = [p.post_id for p in queues[group_id]]
                         self._write(release_posts, later, self.sender_id)
+                        queues[group_id].clear()
+                    if not queues[group_id]:
+                        del queues[group_id]
                     sent += outcome or 0
         finally:
             if self.client is None:

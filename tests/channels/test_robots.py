@@ -13,7 +13,7 @@ from channels import dingtalk_robot, wecom_robot
 from models.clock import SettableClock
 from models.notifications import Severity, notify
 from models.org import School
-from models.people import Role
+from models.people import Person, Role
 from models.robot_groups import (
     DINGTALK_ROBOT,
     WECOM_ROBOT,
@@ -328,3 +328,50 @@ def test_a_post_is_markdown_whose_link_opens_houqin_and_what_people_wrote_stays_
     assert "](http://evil.example)" not in words
     if channel == DINGTALK_ROBOT:
         assert received.body["markdown"]["title"] == "Reported without an account: 冰"
+
+
+def test_a_busy_groups_queue_does_not_hold_back_another_groups_post(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    robot_settings: Settings,
+    fake: FakeRobots,
+) -> None:
+    school = make_school(session)
+    fake.wecom_keys.add("wecom-key-dorm")
+    _group(session, clock, school, WECOM_ROBOT, "wecom-key-1234")
+    add_group(
+        session,
+        session.scalars(select(Person).where(Person.username == "district")).one(),
+        channel=WECOM_ROBOT,
+        district=school.district,
+        school=school,
+        role=Role.DORM_STAFF,
+        label="Dormitory group",
+        address="wecom-key-dorm",
+        signing_secret=None,
+        min_severity="info",
+        now=clock.now(),
+    )
+    cook = make_person(session, clock, school, Role.CANTEEN_STAFF, "cook")
+    warden = make_person(session, clock, school, Role.DORM_STAFF, "warden")
+    for person, count in ((cook, 6), (warden, 1)):
+        for i in range(count):
+            notify(
+                session,
+                [person],
+                message=f"{person.username} {i}",
+                params={},
+                severity=Severity.INFO,
+                dedup_key=f"{person.username}:{i}",
+                now=clock.now(),
+            )
+    session.commit()
+
+    assert _sender(WECOM_ROBOT, robot_settings, session_factory, clock).drain() == 7
+
+    # The dormitory's one post went second, not after the canteen's six (a minute's wait at
+    # the real limit); each group's own posts arrived in order.
+    assert [r.robot for r in fake.received][:2] == ["wecom-key-1234", "wecom-key-dorm"]
+    assert fake.texts("wecom-key-1234") == [f"cook {i}" for i in range(6)]
+    assert fake.breaches == 0
