@@ -68,7 +68,7 @@ from models.people import Person
 from models.robot_groups import DINGTALK_ROBOT, WECOM_ROBOT, ChannelGroup, GroupPost
 from settings import ChannelSettings, EmailSettings, Settings, WeComSettings
 from tests.fake_robots import PER_MINUTE as ROBOT_PER_MINUTE
-from tests.fake_robots import FakeRobots
+from tests.fake_robots import FakeRobots, content
 from tests.fake_wecom import FakeWeCom
 
 WECOM_USERS = 5
@@ -323,7 +323,7 @@ def robot(root: Path | None, channel: str) -> Burst:
             )
         received: dict[str, list[str]] = defaultdict(list)
         for post in fake.received:
-            received[post.robot].append(post.body["text"]["content"])
+            received[post.robot].append(content(post.body).split("\n", 1)[0])
     finally:
         fake.stop()
     return Burst(
