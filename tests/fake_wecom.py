@@ -41,6 +41,7 @@ class FakeWeCom:
     messages: list[Message] = field(default_factory=list)
     token_fetches: int = 0
     limited: int = 0  # this many next sends are answered 45009
+    limited_after: int = 0  # ...once this many more were accepted (a long notice's next piece)
     refusals: list[int] = field(default_factory=list)  # error codes answered so far
     _token: str = ""
     _server: ThreadingHTTPServer | None = None
@@ -115,7 +116,7 @@ class FakeWeCom:
             content = body.get("text", {}).get("content", "")
             if len(content.encode()) > TEXT_LIMIT:
                 return self._refuse(44004, "content size out of limit")
-            if self.limited:
+            if self.limited and not self.limited_after:
                 self.limited -= 1
                 return self._refuse(45009, "api freq out of limit")
             user = body.get("touser", "")
@@ -128,6 +129,7 @@ class FakeWeCom:
             if len(sent) >= self.per_user_per_minute:
                 return self._refuse(45033, "api concurrent out of limit")
             sent.append(now)
+            self.limited_after = max(0, self.limited_after - 1)
             self.messages.append(Message(user, content))
             return {"errcode": 0, "errmsg": "ok", "msgid": f"msg{len(self.messages)}"}
 

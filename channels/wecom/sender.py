@@ -38,6 +38,7 @@ from models.outbox import (
     claim_deliveries,
     mark_delivered,
     mark_failed,
+    mark_piece_sent,
     skip_unaddressed,
 )
 from models.unit_of_work import unit_of_work
@@ -284,15 +285,20 @@ class WeComSender:
     def _send(self, client: httpx.Client, tokens: TokenCache, item: Outgoing) -> _Outcome:
         url = f"{self.base_url}{item.link}" if self.base_url and item.link else None
         pieces = pieces_for(item.text, url)
+        # Pieces WeCom accepted before a retry or a crash are not sent again.
+        left = pieces[item.pieces_sent :]
         recent = self.pacing.recent(item.address)
-        if recent and recent + len(pieces) > self.limits.per_user_per_minute:
+        if recent and recent + len(left) > self.limits.per_user_per_minute:
             return _Outcome(held=True)  # the user's minute is full: the next drain sends it
         msgid = ""
-        for piece in pieces:
+        for number, piece in enumerate(left, start=item.pieces_sent + 1):
             outcome = self._send_piece(client, tokens, item.address, piece)
             if outcome.delivered is None:
                 return outcome
             msgid = outcome.delivered
+            if number < len(pieces):
+                with unit_of_work(self.factory) as session:
+                    mark_piece_sent(session, item.delivery_id, number, msgid, self.clock.now())
         return _Outcome(delivered=msgid)
 
     def _send_piece(

@@ -241,3 +241,24 @@ def test_two_senders_deliver_each_notice_once_and_a_killed_ones_claims_wait_for_
     assert second.drain() + first.drain() == 3
     assert [m.content.split()[1] for m in fake.messages if m.user == "ZhangSan"] == ["0", "1", "2"]
     assert len(fake.messages) == 6
+
+
+def test_a_long_notice_cut_off_by_the_limit_resumes_at_its_next_piece_never_twice(
+    fake: FakeWeCom, session: Session, session_factory: sessionmaker[Session], clock: SettableClock
+) -> None:
+    person = _person(session, clock, "ZhangSan", "zhang")
+    lines = "\n".join(f"灭火器检查第 {n} 行" for n in range(120))
+    _queue(session, clock, person, 1, text="\n" + lines)
+    sender = _sender(fake, session_factory, clock)
+    fake.limited, fake.limited_after = sender.max_tries, 1  # the second piece: 45009 every try
+
+    assert sender.drain() == 0
+    assert len(fake.messages) == 1 and _outcomes(session) == [None]
+    session.commit()  # a read on SQLite holds the write lock until it ends
+    clock.advance(timedelta(minutes=2))  # past the retry the limit asked for
+    assert sender.drain() == 1
+
+    pieces = [m.content for m in fake.messages]
+    assert len(pieces) == len(set(pieces)) >= 2  # the first piece went once
+    assert "灭火器检查第 0 行" in pieces[0] and "灭火器检查第 119 行" in pieces[-1]
+    assert _outcomes(session) == ["sent"]
