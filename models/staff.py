@@ -217,20 +217,21 @@ def revoke_school_role(
 
 def set_login_active(
     session: Session, actor: Person, person: Person, *, active: bool, now: datetime | None = None
-) -> None:
+) -> int:
     """Switch a login off (or on again); the person's records and roles stay, and the notices
-    queued for them on any channel are dropped."""
+    queued for them on any channel are dropped: how many were."""
     if person.id == actor.id:
         raise AdminRefused(Message(N_("You cannot switch off your own login.")))
     if not can_manage_person(actor, person):
         raise AdminRefused(Message(N_("This person also has roles you do not manage.")))
     person.active = active
     session.flush()
-    if not active:
-        _drop_queued(session, person, now, Message(LOGIN_SWITCHED_OFF))
+    if active:
+        return 0
+    return _drop_queued(session, person, now, Message(LOGIN_SWITCHED_OFF))
 
 
-def _drop_queued(session: Session, person: Person, now: datetime | None, reason: Message) -> None:
+def _drop_queued(session: Session, person: Person, now: datetime | None, reason: Message) -> int:
     from models.outbox import drop_for_people  # the outbox imports this module
 
-    drop_for_people(session, [person.id], now=now or datetime.now(UTC), reason=reason)
+    return drop_for_people(session, [person.id], now=now or datetime.now(UTC), reason=reason)

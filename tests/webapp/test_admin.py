@@ -18,12 +18,13 @@ from werkzeug.test import TestResponse, encode_multipart
 
 from models.assets import Asset, AssetKind, find_asset_by_token
 from models.clock import SettableClock
+from models.notifications import Severity, notify
 from models.org import Location, School
 from models.people import Person, Role, authenticate
 from models.suppliers import Supplier
 from settings import Settings
 from tests.conftest import Auth, csrf_token
-from tests.factories import make_asset, make_person, make_school
+from tests.factories import make_asset, make_chat, make_person, make_school
 
 ASSET_HEADER = "编号,名称,类型,楼栋,楼层,房间,责任人,座位数,车牌,司机"
 
@@ -601,3 +602,27 @@ def test_the_district_sets_the_schools_position_with_bad_values_named_by_their_f
         500,
     )
     assert 'value="31.2304"' in after and 'value="500"' in after
+
+
+def test_switching_a_login_off_says_how_many_queued_notices_will_not_be_sent(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock, school: School
+) -> None:
+    teacher = _person(session, "teacher")
+    make_chat(session, teacher, 8801, clock.now())
+    for n in range(2):
+        notify(
+            session,
+            [teacher],
+            message="Due soon: %(tasks)s",
+            params={"tasks": f"#{n}"},
+            severity=Severity.INFO,
+            dedup_key=f"due:{n}",
+            now=clock.now(),
+        )
+    session.commit()
+    _as_admin(client, auth)
+
+    switched = _post(client, f"/admin/S1/people/{teacher.id}", {"do": "deactivate"})
+
+    page = client.get(switched.headers["Location"]).get_data(as_text=True)
+    assert "Login switched off: 2 notices still queued for them will not be sent." in page

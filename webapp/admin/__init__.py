@@ -539,11 +539,24 @@ def show_person(school_code: str, person_id: int) -> str | Response | tuple[str,
                     return redirect(url_for("admin.list_people", school_code=school.code))
             elif form.do.data in ("deactivate", "reactivate"):
                 active = form.do.data == "reactivate"
-                set_login_active(session, current_user, person, active=active, now=db.clock().now())
-                flash(
-                    gettext("Login switched on.") if active else gettext("Login switched off."),
-                    "success",
+                dropped = set_login_active(
+                    session, current_user, person, active=active, now=db.clock().now()
                 )
+                if active:
+                    flash(gettext("Login switched on."), "success")
+                elif dropped:
+                    flash(
+                        ngettext(
+                            "Login switched off: %(num)d notice still queued for them will "
+                            "not be sent.",
+                            "Login switched off: %(num)d notices still queued for them will "
+                            "not be sent.",
+                            dropped,
+                        ),
+                        "success",
+                    )
+                else:
+                    flash(gettext("Login switched off."), "success")
             elif form.do.data == "password":
                 reset_password(
                     session, current_user, person, password, now=db.clock().now(), hashed=hashed
