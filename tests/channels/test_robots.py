@@ -20,6 +20,7 @@ from models.robot_groups import (
     ChannelGroup,
     GroupPost,
     add_group,
+    claim_posts,
 )
 from settings import Settings
 from tests.factories import make_district_admin, make_person, make_school
@@ -375,3 +376,42 @@ def test_a_busy_groups_queue_does_not_hold_back_another_groups_post(
     assert [r.robot for r in fake.received][:2] == ["wecom-key-1234", "wecom-key-dorm"]
     assert fake.texts("wecom-key-1234") == [f"cook {i}" for i in range(6)]
     assert fake.breaches == 0
+
+
+def test_a_killed_senders_posts_wait_for_its_lease_then_another_sends_each_once(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    robot_settings: Settings,
+    fake: FakeRobots,
+) -> None:
+    school = make_school(session)
+    _group(session, clock, school, WECOM_ROBOT, "wecom-key-1234")
+    cook = make_person(session, clock, school, Role.CANTEEN_STAFF, "cook")
+    for i in range(3):
+        notify(
+            session,
+            [cook],
+            message=f"n{i}",
+            params={},
+            severity=Severity.INFO,
+            dedup_key=f"n{i}",
+            now=clock.now(),
+        )
+    session.commit()
+    killed = _sender(WECOM_ROBOT, robot_settings, session_factory, clock)
+    with session_factory() as claiming:  # it claimed all three, then died before posting
+        claim_posts(
+            claiming,
+            WECOM_ROBOT,
+            sender=killed.sender_id,
+            now=clock.now(),
+            lease=killed.lease,
+        )
+        claiming.commit()
+    first, second = (_sender(WECOM_ROBOT, robot_settings, session_factory, clock) for _ in "12")
+
+    assert first.drain() + second.drain() == 0 and fake.received == []
+    clock.advance(killed.lease + timedelta(seconds=1))
+    assert second.drain() + first.drain() == 3
+    assert fake.texts("wecom-key-1234") == ["n0", "n1", "n2"]
