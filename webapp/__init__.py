@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app, request
 from flask_compress import Compress
+from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -122,6 +123,10 @@ def create_app(
     return app
 
 
+# A year, the usual first step: every page over HTTPS from then on (server.base_url https).
+HSTS = "max-age=31536000"
+# What is the same for everyone and may sit in any cache: the app's own scripts.
+PUBLIC_ENDPOINTS = frozenset({"serve_script", "serve_worker", "static"})
 CONTENT_SECURITY_POLICY = (
     # Scripts only from the app's own files (js/photos.js), which posts back to it; blob:
     # is the photo it previews and scales where createImageBitmap is missing.
@@ -132,9 +137,21 @@ CONTENT_SECURITY_POLICY = (
 
 
 def _security_headers(response: Response) -> Response:
-    """Nothing loads from elsewhere, no framing, and label URLs never leak in a Referer."""
+    """Nothing loads from elsewhere, no framing, and label URLs never leak in a Referer.
+
+    Behind HTTPS, browsers are told to come back only over HTTPS. What a logged-in person is
+    shown is kept by no cache but their browser's: a page not at all (a shared phone's back
+    button, a proxy), a photo or a scan only privately (the app's own scripts stay public)."""
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    if current_app.config["SESSION_COOKIE_SECURE"]:
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    if current_user.is_authenticated:
+        if "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "private, no-store"
+        elif response.cache_control.public and request.endpoint not in PUBLIC_ENDPOINTS:
+            response.cache_control.public = False
+            response.cache_control.private = True
     return response

@@ -564,3 +564,40 @@ def test_an_asset_attribute_value_shows_in_the_readers_language(
 
     assert "<dt>表计类型</dt><dd>电</dd>" in chinese and "electricity" not in chinese
     assert "<dd>Electricity</dd>" in english
+
+
+def test_what_a_logged_in_person_sees_is_cached_by_no_one_but_their_own_browser(
+    app, client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    _, _, _, token = _setup(session, clock)
+    stranger = client.get(f"/s/{token}")  # the public page of a label holds nothing private
+    auth.login("inspector")
+    response = submit_form(
+        client, token, "extinguisher_monthly", EXTINGUISHER_OK, {"photo": jpeg_bytes()}
+    )
+    done = client.get(response.headers["Location"])
+    thumb = re.search(r'src="(/photos/\d+/thumb\.jpg)"', done.get_data(as_text=True))
+
+    assert "no-store" not in stranger.headers.get("Cache-Control", "")
+    assert done.headers["Cache-Control"] == "private, no-store"
+    assert client.get("/inbox").headers["Cache-Control"] == "private, no-store"
+    assert thumb is not None
+    served = client.get(thumb.group(1))
+    photo = served.headers["Cache-Control"]
+    served.close()
+    assert "private" in photo and "public" not in photo
+    assert "Strict-Transport-Security" not in done.headers  # served over plain HTTP here
+
+
+def test_behind_https_browsers_are_told_to_come_back_only_over_https(
+    settings, session_factory, clock: SettableClock
+) -> None:
+    from webapp import create_app
+
+    settings.server.base_url = "https://houqin.example.edu.cn"
+    secure = create_app(settings, session_factory=session_factory, clock=clock).test_client()
+
+    page = secure.get("/login", base_url="https://houqin.example.edu.cn")
+
+    assert page.headers["Strict-Transport-Security"] == "max-age=31536000"
+    assert "; Secure" in page.headers["Set-Cookie"]
