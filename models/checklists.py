@@ -73,6 +73,28 @@ MINIMUM_ONLY = N_("Statutory minimum: %(minimum)s.")
 
 BUILT_IN_VALUES = {"pass_fail": ("pass", "fail"), "yes_no": ("yes", "no")}
 KEY_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")
+# What a district may write into a checklist: room for any real form, and no more, so that no
+# checklist slows the pages that load checklists (a 5,000-item one took them to 2 s).
+MAX_ITEMS = 200
+MAX_OPTIONS = 50
+TEXT_MAX = 2000
+MAX_LENGTH_RANGE = (1, 5000)
+MAX_PHOTOS_RANGE = (1, 20)
+# Each item field's kind as the TOML must give it (checked before the item is built, so a
+# wrong one is refused with its key named, never saved to break the form later).
+FLAGS = ("required", "integer", "multiple")
+NUMBERS = ("min", "max", "fail_below", "fail_above")
+NAMES = (
+    "expect",
+    "severity",
+    "max_from_attribute",
+    "max_from_item",
+    "must_equal",
+    "category_from",
+    "category",
+    "roster",
+)
+OPTIONAL_TEXTS = ("help", "unit")
 ONE_OF = N_("must be one of %(values)s")
 NO_EARLIER = N_("no earlier item %(item)s")
 ITEM_WHERE = N_("item %(key)s")
@@ -358,6 +380,16 @@ def spec_from_json(
     unknown = set(data) - known
     if unknown:
         raise fail("template", N_("unknown field(s) %(fields)s"), fields=sorted(unknown))
+    if not isinstance(data["key"], str) or not KEY_RE.fullmatch(data["key"]):
+        raise fail("key", N_("use lower-case letters, digits and _ (e.g. gauge_green)"))
+    if not isinstance(data["kind"], str) or not data["kind"]:
+        raise fail("kind", MUST_BE_TEXT)
+    if not isinstance(data["items"], list) or not all(
+        isinstance(raw, Mapping) for raw in data["items"]
+    ):
+        raise fail("items", N_("must be a list of items ([[items]] tables)"))
+    if not stored and len(data["items"]) > MAX_ITEMS:
+        raise fail("items", N_("at most %(n)d items in one checklist"), n=MAX_ITEMS)
     _check_texts(data["title"], "title", fail)
     if "basis" in data:
         _check_texts(data["basis"], "basis", fail)
@@ -373,7 +405,10 @@ def spec_from_json(
     items: list[ItemSpec] = []
     for index, raw in enumerate(data["items"]):
         fields = {k: v for k, v in raw.items() if k != "checked_if"}
-        items.append(_item_from_json(fields, f"item {raw.get('key', index + 1)!s}", items, fail))
+        where = f"item {raw.get('key', index + 1)!s}"
+        if not stored:
+            _check_field_kinds(fields, where, fail)
+        items.append(_item_from_json(fields, where, items, fail))
     for index, raw in enumerate(data["items"]):
         if raw.get("checked_if") is not None:
             where = f"item {items[index].key}"
@@ -594,9 +629,55 @@ def _condition(
     return Condition(item=source.key, values=values)
 
 
+MUST_BE_TEXT = N_("must be a text")
+
+
+def _check_field_kinds(raw: Mapping[str, Any], where: str, fail: Any) -> None:
+    """Each field of an item of the kind it must be, and within its limits."""
+    for name in FLAGS:
+        if name in raw and not isinstance(raw[name], bool):
+            raise fail(f"{where}.{name}", N_("must be true or false"))
+    for name in NUMBERS:
+        value = raw.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise fail(f"{where}.{name}", N_("must be a number"))
+    for name, (low, high) in (("max_length", MAX_LENGTH_RANGE), ("max_photos", MAX_PHOTOS_RANGE)):
+        value = raw.get(name)
+        if name in raw and (
+            isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high
+        ):
+            raise fail(
+                f"{where}.{name}",
+                N_("must be a whole number from %(low)d to %(high)d"),
+                low=low,
+                high=high,
+            )
+    for name in NAMES:
+        value = raw.get(name)
+        if value is not None and not (isinstance(value, str) and 0 < len(value) <= 64):
+            raise fail(f"{where}.{name}", MUST_BE_TEXT)
+    values = raw.get("fail_values", [])
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise fail(f"{where}.fail_values", N_("must be a list of answers"))
+    for name in OPTIONAL_TEXTS:
+        texts = raw.get(name)
+        if texts is not None and (
+            not isinstance(texts, Mapping)
+            or not all(isinstance(t, str) and len(t) <= TEXT_MAX for t in texts.values())
+        ):
+            raise fail(
+                f"{where}.{name}", N_("needs a text of at most %(n)d characters"), n=TEXT_MAX
+            )
+    options = raw.get("options", [])
+    if isinstance(options, list) and len(options) > MAX_OPTIONS:
+        raise fail(f"{where}.options", N_("at most %(n)d options"), n=MAX_OPTIONS)
+
+
 def _check_texts(texts: Any, where: str, fail: Any) -> None:
     if not isinstance(texts, Mapping) or not all(texts.get(loc) for loc in LOCALES):
         raise fail(where, N_("needs a text for each of %(locales)s"), locales=LOCALES)
+    if not all(isinstance(text, str) and len(text) <= TEXT_MAX for text in texts.values()):
+        raise fail(where, N_("needs a text of at most %(n)d characters"), n=TEXT_MAX)
 
 
 def load_template_file(path: Path) -> TemplateSpec:

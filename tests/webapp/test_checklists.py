@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
@@ -156,3 +157,51 @@ def test_a_checklist_page_says_what_each_failure_is_called(
     page = client.get("/checklists/extinguisher_monthly").get_data(as_text=True)
 
     assert "不合格时记为：压力表指针不在绿区" in page
+
+
+@pytest.mark.parametrize(
+    ("field", "said"),
+    [
+        ('max_length = "many"', "条目 teacher_on_board.max_length：必须是 1 到 5000 之间的整数"),
+        ('required = "yes"', "条目 teacher_on_board.required：必须是 true 或 false"),
+        ("min = [1, 2]", "条目 teacher_on_board.min：必须是数字"),
+    ],
+)
+def test_a_wrongly_typed_value_is_refused_naming_its_key_and_nothing_is_saved(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock, field: str, said: str
+) -> None:
+    make_person(session, clock, make_school(session), Role.DISTRICT_ADMIN, "district")
+    session.commit()
+    auth.login("district")
+    token, source = _edit_page(client, "bus_trip")
+    broken = source.replace('key = "teacher_on_board"', f'key = "teacher_on_board"\n{field}', 1)
+
+    response = client.post(
+        "/checklists/bus_trip/edit", data={"csrf_token": token, "source": broken}
+    )
+
+    assert response.status_code == 422
+    assert said in response.get_data(as_text=True)
+    session.rollback()
+    assert latest_template(session, "bus_trip").version == 1
+
+
+def test_a_checklist_of_more_than_200_items_is_refused(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    make_person(session, clock, make_school(session), Role.DISTRICT_ADMIN, "district")
+    session.commit()
+    auth.login("district")
+    token, source = _edit_page(client, "bus_trip")
+    many = "".join(
+        f'\n[[items]]\nkey = "extra_{n}"\ntype = "text"\nrequired = false\n'
+        f'label = {{ zh_CN = "备注{n}", en = "Note {n}" }}\n'
+        for n in range(200)
+    )
+
+    response = client.post(
+        "/checklists/bus_trip/edit", data={"csrf_token": token, "source": source + many}
+    )
+
+    assert response.status_code == 422
+    assert "items：一张检查表最多 200 个条目" in response.get_data(as_text=True)
