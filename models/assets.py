@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint, and_, func, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
 from models.base import Base
 from models.messages import N_
@@ -193,7 +193,15 @@ def find_label_by_token(session: Session, token: str) -> Label | None:
     """The live label with this token (which says where on the asset it is), or None."""
     if not looks_like_token(token):
         return None
-    return session.scalar(select(Label).where(Label.token == token, Label.revoked_at.is_(None)))
+    return session.scalar(
+        select(Label)
+        .where(Label.token == token, Label.revoked_at.is_(None))
+        # What every page of a scan shows: the asset, where it is, its school and district.
+        .options(
+            joinedload(Label.asset).joinedload(Asset.location),
+            joinedload(Label.asset).joinedload(Asset.school).joinedload(School.district),
+        )
+    )
 
 
 def visible_asset(

@@ -109,8 +109,33 @@ def may_file(
 def fileable(
     session: Session, person: Person, asset: Asset, templates: Iterable[FormTemplate]
 ) -> list[FormTemplate]:
-    """The checklists, of those given, that this person may file for this asset."""
-    return [t for t in templates if may_file(session, person, asset, t)]
+    """The checklists, of those given, that this person may file for this asset (the
+    district's choices of roles read in one query for them all)."""
+    templates = list(templates)
+    if not templates or person.can_manage_school(asset.school):
+        return templates
+    chosen = {
+        choice.template_key: choice.roles
+        for choice in session.scalars(
+            select(ChecklistRoles).where(
+                ChecklistRoles.district_id == asset.school.district_id,
+                ChecklistRoles.template_key.in_([t.key for t in templates]),
+            )
+        )
+    }
+    return [
+        t
+        for t in templates
+        if may_file(
+            session,
+            person,
+            asset,
+            t,
+            roles=tuple(
+                Role(name) for name in chosen.get(t.key, t.spec.roles) if name in _ROLE_VALUES
+            ),
+        )
+    ]
 
 
 def most_urgent_first(

@@ -152,7 +152,8 @@ def show_asset(token: str) -> str | tuple[str, int]:
         today=asset.school.district.local(now).date(),
         actions=visible_actions(session, current_user, asset_id=asset.id),
         # An arrival filed at this label still waits for the escort's scan at the back.
-        rear_waiting=trip_awaiting_rear_check(session, asset, now) is not None,
+        rear_waiting=asset.kind == AssetKind.BUS
+        and trip_awaiting_rear_check(session, asset, now) is not None,
         samples=samples_shown(asset) if asset.kind == "canteen" else [],
         dispose_form=DisposeForm(),
         now=now,
