@@ -36,7 +36,6 @@ bp = Blueprint("registers", __name__, template_folder="templates")
 
 PAGE_SIZE = 20
 # Ids in URLs stay within a PostgreSQL integer, so a huge number is a 404, not an error.
-MAX_ID = 2**31 - 1
 TABS = {
     "people": _l("Staff certificates"),
     "suppliers": _l("Suppliers"),
@@ -183,7 +182,7 @@ def show_register(school_code: str) -> str:
     )
 
 
-@bp.get(f"/registers/<school_code>/documents/<int(max={MAX_ID}):document_id>")
+@bp.get("/registers/<school_code>/documents/<id:document_id>")
 @login_required
 def show_document(school_code: str, document_id: int) -> str:
     school = _school_or_404(school_code)
@@ -319,7 +318,7 @@ def _document_fields(form: DocumentForm, *, with_kind: bool) -> dict[str, Any]:
 
 
 @bp.route(
-    f"/registers/<school_code>/documents/<int(max={MAX_ID}):document_id>/renew",
+    "/registers/<school_code>/documents/<id:document_id>/renew",
     methods=["GET", "POST"],
 )
 @login_required
@@ -382,7 +381,7 @@ def _file_response(document_id: int, *, thumbnail: bool) -> Response:
     return response
 
 
-@bp.get(f"/registers/documents/<int(max={MAX_ID}):document_id>")
+@bp.get("/registers/documents/<id:document_id>")
 @login_required
 def find_document(document_id: int) -> Response:
     """A document's page under a school the reader sees: the link of a district-wide document's
@@ -397,13 +396,13 @@ def find_document(document_id: int) -> Response:
     )
 
 
-@bp.get(f"/registers/documents/<int(max={MAX_ID}):document_id>/file")
+@bp.get("/registers/documents/<id:document_id>/file")
 @login_required
 def document_file(document_id: int) -> Response:
     return _file_response(document_id, thumbnail=False)
 
 
-@bp.get(f"/registers/documents/<int(max={MAX_ID}):document_id>/thumb.jpg")
+@bp.get("/registers/documents/<id:document_id>/thumb.jpg")
 @login_required
 def document_thumbnail(document_id: int) -> Response:
     return _file_response(document_id, thumbnail=True)
@@ -466,7 +465,7 @@ def add_supplier(school_code: str) -> str | Response | tuple[str, int]:
 
 
 @bp.route(
-    f"/registers/<school_code>/suppliers/<int(max={MAX_ID}):supplier_id>/edit",
+    "/registers/<school_code>/suppliers/<id:supplier_id>/edit",
     methods=["GET", "POST"],
 )
 @login_required
