@@ -358,7 +358,11 @@ def renew_document(school_code: str, document_id: int) -> str | Response | tuple
 
 
 def _file_response(document_id: int, *, thumbnail: bool) -> Response:
-    """A document's scan, only to people who may see the document's school or district."""
+    """A document's scan, only to people who may see the document's school or district.
+
+    A PDF is the bytes as uploaded, so it is only ever saved, never opened in the app's own
+    origin (X-Content-Type-Options: nosniff is on every response); a photo was re-encoded
+    when stored and is shown."""
     document = docs.visible_document(db.session(), current_user, document_id)
     if document is None:
         abort(404)
@@ -366,16 +370,24 @@ def _file_response(document_id: int, *, thumbnail: bool) -> Response:
     if document.photo is not None:
         photo = document.photo
         path = store.path(photo.thumb_key if thumbnail else photo.storage_key)
-        mimetype, etag, name = "image/jpeg", photo.sha256, None
+        mimetype, etag, name, attachment = "image/jpeg", photo.sha256, None, False
     elif document.file is not None and not thumbnail:
         stored = document.file
         path = store.path(stored.storage_key)
-        mimetype, etag, name = stored.content_type, stored.sha256, f"document-{document.id}.pdf"
+        mimetype, etag, attachment = stored.content_type, stored.sha256, True
+        name = f"document-{document.id}.pdf"
     else:
         abort(404)
     if not path.is_file():
         abort(404)
-    response = send_file(path, mimetype=mimetype, etag=etag, max_age=86400 * 30, download_name=name)
+    response = send_file(
+        path,
+        mimetype=mimetype,
+        etag=etag,
+        max_age=86400 * 30,
+        download_name=name,
+        as_attachment=attachment,
+    )
     response.cache_control.private = True
     response.cache_control.public = False
     return response
