@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from models.messages import N_, Message
 from models.org import School
 from models.people import Person
-from models.spreadsheets import MAX_ROWS
+from models.spreadsheets import MAX_ROWS, keep_typed_text
 
 
 @dataclass(frozen=True)
@@ -143,5 +143,5 @@ class ImportKind:
         notes.column_dimensions["A"].width = 24
         notes.column_dimensions["C"].width = 60
         out = io.BytesIO()
-        book.save(out)
+        keep_typed_text(book).save(out)
         return out.getvalue()

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -70,7 +70,8 @@ def photo_too_large() -> PhotoRejected:
 
 
 def process_photo(data: bytes, *, keep_exif: bool = False) -> ProcessedPhoto:
-    """Upright, at most 1600 px on the long side, JPEG, EXIF (and so GPS) dropped by default."""
+    """Upright, at most 1600 px on the long side, JPEG in sRGB, with no metadata block of the
+    source's (comments, XMP, colour profile, EXIF and so GPS, unless the config keeps EXIF)."""
     check_photo_size(len(data))
     if not data:
         raise PhotoRejected(Message(N_("The photo is empty. Please take it again.")))
@@ -92,8 +93,11 @@ def process_photo(data: bytes, *, keep_exif: bool = False) -> ProcessedPhoto:
     if image.mode not in ("RGB", "L"):
         image = _flatten(image)
     image.thumbnail((LONG_SIDE, LONG_SIDE), Image.Resampling.LANCZOS)
+    image = _in_srgb(image, icc_profile)
+    # Nothing of the source's blocks goes on: Pillow would write its JPEG comment back.
+    image.info = {}
     out = io.BytesIO()
-    extra = {"icc_profile": icc_profile} if icc_profile else {}
+    extra: dict[str, bytes] = {}
     if exif is not None:
         exif[0x0112] = 1
         extra["exif"] = exif.tobytes()
@@ -105,6 +109,23 @@ def process_photo(data: bytes, *, keep_exif: bool = False) -> ProcessedPhoto:
     return ProcessedPhoto(
         out.getvalue(), thumb_out.getvalue(), image.width, image.height, taken=taken
     )
+
+
+def _in_srgb(image: Image.Image, icc_profile: bytes | None) -> Image.Image:
+    """The colours of a wide-gamut phone photo (Display P3) in sRGB, which browsers assume,
+    so the stored file needs no profile; a profile that cannot be read is dropped."""
+    if not icc_profile or image.mode != "RGB":
+        return image
+    try:
+        converted = ImageCms.profileToProfile(
+            image,
+            ImageCms.ImageCmsProfile(io.BytesIO(icc_profile)),
+            ImageCms.createProfile("sRGB"),
+            outputMode="RGB",
+        )
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return image
+    return converted or image
 
 
 def _exif_taken(exif: Image.Exif) -> datetime | None:

@@ -8,12 +8,15 @@ import io
 import re
 import unicodedata
 import warnings
+import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
 import openpyxl
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook import Workbook
 
 from models.catalogue import LOCALES, join_list
 from models.messages import N_, DomainError, Message
@@ -21,6 +24,11 @@ from models.messages import N_, DomainError, Message
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 2000
 MAX_COLUMNS = 64
+# An .xlsx is a zip: a small file can unpack to gigabytes, so what it unpacks to is bounded
+# too, before openpyxl reads any of it.
+MAX_UNPACKED_BYTES = 20 * 1024 * 1024
+MAX_PART_BYTES = 10 * 1024 * 1024
+MAX_CELL_CHARS = 1000
 
 
 class ImportRefused(DomainError):
@@ -52,6 +60,7 @@ def read_sheet(data: bytes) -> Sheet:
     body: list[tuple[int, list[str]]] = []
     for number, cells in rows:
         values = [_cell_text(cell) for cell in cells]
+        _refuse_long_cells(number, values)
         while values and not values[-1]:
             values.pop()
         if not values:
@@ -72,8 +81,47 @@ def read_sheet(data: bytes) -> Sheet:
     return Sheet(headers=header, rows=body)
 
 
+def _refuse_long_cells(number: int, values: list[str]) -> None:
+    for column, value in enumerate(values, start=1):
+        if len(value) > MAX_CELL_CHARS:
+            raise ImportRefused(
+                Message(
+                    N_(
+                        "Row %(row)d, column %(column)s is longer than %(count)d characters. "
+                        "Shorten it and upload the file again."
+                    ),
+                    {"row": number, "column": get_column_letter(column), "count": MAX_CELL_CHARS},
+                )
+            )
+
+
+def _check_unpacked_size(data: bytes) -> None:
+    """Refuse a workbook by the sizes its zip declares; zipfile never unpacks a part beyond
+    its declared size (a part that lies fails its check and the file is unreadable)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise _unreadable() from exc
+    if any(part.file_size > MAX_PART_BYTES for part in parts):
+        raise ImportRefused(
+            Message(
+                N_("A sheet in the file is larger than %(mb)d MB once unpacked."),
+                {"mb": MAX_PART_BYTES // 2**20},
+            )
+        )
+    if sum(part.file_size for part in parts) > MAX_UNPACKED_BYTES:
+        raise ImportRefused(
+            Message(
+                N_("The file is larger than %(mb)d MB once unpacked."),
+                {"mb": MAX_UNPACKED_BYTES // 2**20},
+            )
+        )
+
+
 def _xlsx_rows(data: bytes) -> list[tuple[int, Sequence[Any]]]:
     """The first sheet's rows, values only (a formula gives the value Excel last saved)."""
+    _check_unpacked_size(data)
     # openpyxl warns about parts of a workbook the import never reads (a missing stylesheet,
     # unsupported extensions); they change no value, so they are not passed on to the caller.
     with warnings.catch_warnings():
@@ -161,6 +209,17 @@ def _cell_text(value: Any) -> str:
     if isinstance(value, datetime | date):
         return value.isoformat()
     return str(value).strip()
+
+
+def keep_typed_text(book: Workbook) -> Workbook:
+    """What people typed stays text in the exported workbook: a value starting with = (which
+    openpyxl would write as a formula) is written as a string, so no spreadsheet runs it."""
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "f" and isinstance(cell.value, str):
+                    cell.data_type = "s"
+    return book
 
 
 def header_key(text: str) -> str:

@@ -6,9 +6,17 @@ import io
 import zlib
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageCms
 
-from models.photos import MAX_UPLOAD_BYTES, PhotoRejected, PhotoStore, process_photo
+from models.photos import (
+    DATE_TIME_ORIGINAL,
+    EXIF_IFD,
+    MAX_UPLOAD_BYTES,
+    PhotoRejected,
+    PhotoStore,
+    prepare_photo,
+    process_photo,
+)
 from tests.factories import gps_exif, jpeg_bytes
 
 
@@ -133,3 +141,54 @@ def test_the_same_photo_is_stored_once(tmp_path) -> None:
 
     assert store.read("photos/ab/abc.jpg") == b"one"
     assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == ["abc.jpg"]
+
+
+def _segments(jpeg: bytes) -> list[tuple[int, bytes]]:
+    """The marker segments before the image data: (marker, payload)."""
+    assert jpeg[:2] == b"\xff\xd8"
+    found, at = [], 2
+    while jpeg[at] == 0xFF and jpeg[at + 1] != 0xDA:
+        marker, length = jpeg[at + 1], int.from_bytes(jpeg[at + 2 : at + 4], "big")
+        found.append((marker, jpeg[at + 4 : at + 2 + length]))
+        at += 2 + length
+    return found
+
+
+def _phone_photo_with_every_block() -> bytes:
+    """A sideways phone photo carrying EXIF (GPS, capture time), a comment, XMP, a colour
+    profile and a Photoshop/IPTC block, each with a word of its own to look for."""
+    exif = gps_exif(orientation=6)
+    exif.get_ifd(EXIF_IFD)[DATE_TIME_ORIGINAL] = "2026:03:02 08:30:00"
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    out = io.BytesIO()
+    Image.new("RGB", (2000, 1000), "orange").save(
+        out,
+        "JPEG",
+        exif=exif,
+        comment=b"COMMENT-SECRET",
+        xmp=b"<x:xmpmeta>XMP-SECRET</x:xmpmeta>",
+        icc_profile=srgb,
+    )
+    iptc = b"Photoshop 3.0\x008BIM IPTC-SECRET"
+    app13 = b"\xff\xed" + (len(iptc) + 2).to_bytes(2, "big") + iptc
+    data = out.getvalue()
+    return data[:2] + app13 + data[2:]
+
+
+def test_stored_photos_and_thumbnails_keep_no_metadata_block_of_the_source(tmp_path) -> None:
+    source = _phone_photo_with_every_block()
+    assert {m for m, _ in _segments(source)} >= {0xE1, 0xE2, 0xED, 0xFE}
+    store = PhotoStore(tmp_path)
+
+    processed = prepare_photo(source, store)
+
+    digest = processed.sha256
+    for key in (f"photos/{digest[:2]}/{digest}.jpg", f"thumbs/{digest[:2]}/{digest}.jpg"):
+        stored = store.read(key)
+        image = Image.open(io.BytesIO(stored))
+        assert not {"comment", "exif", "icc_profile", "xmp", "photoshop"} & set(image.info), key
+        assert [m for m, _ in _segments(stored) if m == 0xFE or 0xE1 <= m <= 0xEF] == [], key
+        for word in (b"SECRET", b"Houqin Test Phone", b"Photoshop", b"xmpmeta"):
+            assert word not in stored, (key, word)
+        assert image.width < image.height  # turned upright before the blocks went
+    assert processed.taken is not None and processed.taken.isoformat() == "2026-03-02T08:30:00"

@@ -362,6 +362,9 @@ def test_a_file_is_served_only_to_people_who_may_see_it(
     district_wide = reg_client.get(f"/registers/documents/{qs.id}/file")
     assert own.status_code == 200 and own.mimetype == "application/pdf" and own.data == PDF
     assert "private" in own.headers["Cache-Control"]
+    for pdf in (own, district_wide):
+        assert pdf.headers["Content-Disposition"].startswith("attachment;")
+        assert pdf.headers["X-Content-Type-Options"] == "nosniff"
     assert district_wide.status_code == 200
     assert reg_client.get(f"/registers/documents/{qs.id}/thumb.jpg").status_code == 404
     own.close()

@@ -69,7 +69,7 @@ def list_actions() -> str:
     )
 
 
-@bp.route("/actions/<int:action_id>", methods=["GET", "POST"])
+@bp.route("/actions/<id:action_id>", methods=["GET", "POST"])
 @login_required
 def show_action(action_id: int) -> str | Response | tuple[str, int]:
     session = db.session()

@@ -63,6 +63,7 @@ from models.stages import STAGE_LABELS, set_stage
 from models.throttle import is_locked_anywhere
 from webapp import db
 from webapp.i18n import translate
+from webapp.ids import row_id
 from webapp.paging import requested_page
 
 bp = Blueprint("admin", __name__, template_folder="templates")
@@ -118,7 +119,8 @@ def _id(value: str | None) -> int | None:
     value = (value or "").strip()
     if not value:
         return None
-    return int(value) if value.isdigit() else -1
+    chosen = row_id(value)
+    return -1 if chosen is None else chosen
 
 
 class BoardingForm(FlaskForm):
@@ -297,7 +299,7 @@ def new_asset(school_code: str, kind: str) -> str | Response | tuple[str, int]:
     return _asset_page(school, kind, form, errors, asset=None)
 
 
-@bp.route("/admin/<school_code>/assets/<int:asset_id>", methods=["GET", "POST"])
+@bp.route("/admin/<school_code>/assets/<id:asset_id>", methods=["GET", "POST"])
 @login_required
 def edit_asset(school_code: str, asset_id: int) -> str | Response | tuple[str, int]:
     school = _school_or_404(school_code)
@@ -334,7 +336,7 @@ class PostForm(FlaskForm):
     """Only the CSRF token; the fields are read from request.form."""
 
 
-@bp.post("/admin/<school_code>/assets/<int:asset_id>/retire")
+@bp.post("/admin/<school_code>/assets/<id:asset_id>/retire")
 @login_required
 def retire(school_code: str, asset_id: int) -> str | Response | tuple[str, int]:
     """Retire an asset (报废/停用) with a reason, or (do=reactivate) bring it back."""
@@ -507,7 +509,7 @@ def new_person(school_code: str) -> str | Response | tuple[str, int]:
     return (page, 422) if errors else page
 
 
-@bp.route("/admin/<school_code>/people/<int:person_id>", methods=["GET", "POST"])
+@bp.route("/admin/<school_code>/people/<id:person_id>", methods=["GET", "POST"])
 @login_required
 @db.reads_first
 def show_person(school_code: str, person_id: int) -> str | Response | tuple[str, int]:

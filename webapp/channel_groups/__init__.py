@@ -134,7 +134,7 @@ def add() -> Response | tuple[str, int]:
     return redirect(url_for("channel_groups.list_groups"))
 
 
-@bp.post("/admin/channels/<int:group_id>/disable")
+@bp.post("/admin/channels/<id:group_id>/disable")
 @login_required
 def disable(group_id: int) -> Response:
     _require_admin()
@@ -146,7 +146,7 @@ def disable(group_id: int) -> Response:
     return redirect(url_for("channel_groups.list_groups"))
 
 
-@bp.post("/admin/channels/<int:group_id>/test")
+@bp.post("/admin/channels/<id:group_id>/test")
 @login_required
 def send_test(group_id: int) -> Response:
     _require_admin()

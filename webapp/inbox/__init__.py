@@ -29,7 +29,7 @@ def show_inbox() -> str:
     )
 
 
-@bp.post("/inbox/<int:notification_id>")
+@bp.post("/inbox/<id:notification_id>")
 @login_required
 def open_notice(notification_id: int) -> Response:
     if not OpenForm().validate_on_submit():

@@ -32,6 +32,7 @@ from webapp import db
 from webapp.downloads import download as _download
 from webapp.downloads import pdf_download
 from webapp.i18n import current_locale, translate
+from webapp.ids import row_id
 
 bp = Blueprint("ledgers", __name__, template_folder="templates")
 
@@ -77,7 +78,7 @@ def _filters() -> LedgerFilters:
         checklist=(args.get("checklist") or "").strip() or None,
         asset=(args.get("asset") or "").strip() or None,
         result=result,
-        person_id=args.get("person", type=int),
+        person_id=args.get("person", type=row_id),
         flagged=args.get("flagged") == "1",
     )
 

@@ -16,6 +16,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from models.ledgers import Ledger, LedgerRow, LedgerSection
 from models.register_ledgers import RegisterLedger
+from models.spreadsheets import keep_typed_text
 
 PASS_FILL = PatternFill("solid", fgColor="DCF2E3")
 FAIL_FILL = PatternFill("solid", fgColor="FDE2E1")
@@ -191,7 +192,7 @@ def ledger_workbook(
             sheet, ledger, section, keys, texts=texts, thumbnail=thumbnail, photo_url=photo_url
         )
     out = io.BytesIO()
-    book.save(out)
+    keep_typed_text(book).save(out)
     return out.getvalue()
 
 
@@ -250,5 +251,5 @@ def register_workbook(register: RegisterLedger, empty: str) -> bytes:
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
     out = io.BytesIO()
-    book.save(out)
+    keep_typed_text(book).save(out)
     return out.getvalue()

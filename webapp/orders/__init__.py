@@ -17,9 +17,9 @@ from models.staff import managed_school
 from models.stages import GRADE_LABELS, school_grades
 from webapp import db
 from webapp.i18n import translate
+from webapp.ids import row_id
 
 bp = Blueprint("orders", __name__, template_folder="templates")
-MAX_ID = 2**31 - 1
 
 
 class OrderForm(FlaskForm):
@@ -82,7 +82,7 @@ def add_order(school_code: str) -> Response | tuple[str, int]:
             quantity=values.get("quantity", ""),
             collected=values.get("collected", ""),
             settle_by=values.get("settle_by", ""),
-            supplier_id=int(supplier) if supplier.isdigit() and int(supplier) <= MAX_ID else None,
+            supplier_id=row_id(supplier),
             note=values.get("note", ""),
             now=db.clock().now(),
         )
@@ -93,7 +93,7 @@ def add_order(school_code: str) -> Response | tuple[str, int]:
     return redirect(url_for(".show_orders", school_code=school.code))
 
 
-@bp.post(f"/orders/<school_code>/<int(max={MAX_ID}):order_id>/settled")
+@bp.post("/orders/<school_code>/<id:order_id>/settled")
 @login_required
 def settle_order(school_code: str, order_id: int) -> Response | tuple[str, int]:
     school = _managed_school_or_404(school_code)

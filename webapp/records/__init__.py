@@ -50,7 +50,7 @@ class ExplainForm(FlaskForm):
     note = TextAreaField()
 
 
-@bp.route("/records/<int:record_id>", methods=["GET", "POST"])
+@bp.route("/records/<id:record_id>", methods=["GET", "POST"])
 @login_required
 def show_record(record_id: int) -> str | Response | tuple[str, int]:
     record = visible_record(db.session(), current_user, record_id)
@@ -145,13 +145,13 @@ def _photo_response(photo_id: int, thumbnail: bool) -> Response:
     return response
 
 
-@bp.get("/photos/<int:photo_id>.jpg")
+@bp.get("/photos/<id:photo_id>.jpg")
 @login_required
 def photo(photo_id: int) -> Response:
     return _photo_response(photo_id, thumbnail=False)
 
 
-@bp.get("/photos/<int:photo_id>/thumb.jpg")
+@bp.get("/photos/<id:photo_id>/thumb.jpg")
 @login_required
 def thumbnail(photo_id: int) -> Response:
     return _photo_response(photo_id, thumbnail=True)

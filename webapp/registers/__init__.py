@@ -36,7 +36,6 @@ bp = Blueprint("registers", __name__, template_folder="templates")
 
 PAGE_SIZE = 20
 # Ids in URLs stay within a PostgreSQL integer, so a huge number is a 404, not an error.
-MAX_ID = 2**31 - 1
 TABS = {
     "people": _l("Staff certificates"),
     "suppliers": _l("Suppliers"),
@@ -183,7 +182,7 @@ def show_register(school_code: str) -> str:
     )
 
 
-@bp.get(f"/registers/<school_code>/documents/<int(max={MAX_ID}):document_id>")
+@bp.get("/registers/<school_code>/documents/<id:document_id>")
 @login_required
 def show_document(school_code: str, document_id: int) -> str:
     school = _school_or_404(school_code)
@@ -319,7 +318,7 @@ def _document_fields(form: DocumentForm, *, with_kind: bool) -> dict[str, Any]:
 
 
 @bp.route(
-    f"/registers/<school_code>/documents/<int(max={MAX_ID}):document_id>/renew",
+    "/registers/<school_code>/documents/<id:document_id>/renew",
     methods=["GET", "POST"],
 )
 @login_required
@@ -359,7 +358,11 @@ def renew_document(school_code: str, document_id: int) -> str | Response | tuple
 
 
 def _file_response(document_id: int, *, thumbnail: bool) -> Response:
-    """A document's scan, only to people who may see the document's school or district."""
+    """A document's scan, only to people who may see the document's school or district.
+
+    A PDF is the bytes as uploaded, so it is only ever saved, never opened in the app's own
+    origin (X-Content-Type-Options: nosniff is on every response); a photo was re-encoded
+    when stored and is shown."""
     document = docs.visible_document(db.session(), current_user, document_id)
     if document is None:
         abort(404)
@@ -367,22 +370,30 @@ def _file_response(document_id: int, *, thumbnail: bool) -> Response:
     if document.photo is not None:
         photo = document.photo
         path = store.path(photo.thumb_key if thumbnail else photo.storage_key)
-        mimetype, etag, name = "image/jpeg", photo.sha256, None
+        mimetype, etag, name, attachment = "image/jpeg", photo.sha256, None, False
     elif document.file is not None and not thumbnail:
         stored = document.file
         path = store.path(stored.storage_key)
-        mimetype, etag, name = stored.content_type, stored.sha256, f"document-{document.id}.pdf"
+        mimetype, etag, attachment = stored.content_type, stored.sha256, True
+        name = f"document-{document.id}.pdf"
     else:
         abort(404)
     if not path.is_file():
         abort(404)
-    response = send_file(path, mimetype=mimetype, etag=etag, max_age=86400 * 30, download_name=name)
+    response = send_file(
+        path,
+        mimetype=mimetype,
+        etag=etag,
+        max_age=86400 * 30,
+        download_name=name,
+        as_attachment=attachment,
+    )
     response.cache_control.private = True
     response.cache_control.public = False
     return response
 
 
-@bp.get(f"/registers/documents/<int(max={MAX_ID}):document_id>")
+@bp.get("/registers/documents/<id:document_id>")
 @login_required
 def find_document(document_id: int) -> Response:
     """A document's page under a school the reader sees: the link of a district-wide document's
@@ -397,13 +408,13 @@ def find_document(document_id: int) -> Response:
     )
 
 
-@bp.get(f"/registers/documents/<int(max={MAX_ID}):document_id>/file")
+@bp.get("/registers/documents/<id:document_id>/file")
 @login_required
 def document_file(document_id: int) -> Response:
     return _file_response(document_id, thumbnail=False)
 
 
-@bp.get(f"/registers/documents/<int(max={MAX_ID}):document_id>/thumb.jpg")
+@bp.get("/registers/documents/<id:document_id>/thumb.jpg")
 @login_required
 def document_thumbnail(document_id: int) -> Response:
     return _file_response(document_id, thumbnail=True)
@@ -466,7 +477,7 @@ def add_supplier(school_code: str) -> str | Response | tuple[str, int]:
 
 
 @bp.route(
-    f"/registers/<school_code>/suppliers/<int(max={MAX_ID}):supplier_id>/edit",
+    "/registers/<school_code>/suppliers/<id:supplier_id>/edit",
     methods=["GET", "POST"],
 )
 @login_required

@@ -37,7 +37,7 @@ def samples_shown(asset: Asset) -> list[tuple[KeptSample, str]]:
     return shown
 
 
-@bp.post("/s/<token>/samples/<int:record_id>/dispose")
+@bp.post("/s/<token>/samples/<id:record_id>/dispose")
 @login_required
 def dispose(token: str, record_id: int) -> Response:
     session = db.session()

@@ -26,7 +26,6 @@ from webapp.i18n import current_locale, translate
 from webapp.paging import requested_page
 
 bp = Blueprint("schedules", __name__, template_folder="templates")
-MAX_ID = 2**31 - 1
 WEEKDAYS = [
     (0, _l("Mon")),
     (1, _l("Tue")),
@@ -264,7 +263,7 @@ def _confirmed() -> bool:
     return request.form.get("confirm_below_minimum") == "1"
 
 
-@bp.route(f"/schedules/<school_code>/<int(max={MAX_ID}):duty_id>", methods=["GET", "POST"])
+@bp.route("/schedules/<school_code>/<id:duty_id>", methods=["GET", "POST"])
 @login_required
 def edit_duty(school_code: str, duty_id: int) -> Response | tuple[str, int]:
     """Change a schedule, or (`?override=1`) give the school its own instead of the district's."""
@@ -462,7 +461,7 @@ def calendar(school_code: str) -> Response | tuple[str, int]:
     return page, 422 if errors else 200
 
 
-@bp.post(f"/schedules/<school_code>/calendar/<int(max={MAX_ID}):entry_id>/delete")
+@bp.post("/schedules/<school_code>/calendar/<id:entry_id>/delete")
 @login_required
 def delete_calendar_entry(school_code: str, entry_id: int) -> Response:
     school = _school_or_404(school_code)

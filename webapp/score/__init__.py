@@ -31,6 +31,7 @@ from models.periods import (
     parse_period,
     period_of,
 )
+from models.spreadsheets import keep_typed_text
 from webapp import db
 from webapp.i18n import current_locale, translate
 
@@ -331,7 +332,7 @@ def export_year(year: int) -> Response:
     sheet.freeze_panes = "A2"
     sheet.column_dimensions["C"].width = 24
     data = io.BytesIO()
-    book.save(data)
+    keep_typed_text(book).save(data)
     return Response(
         data.getvalue(),
         mimetype=XLSX_MIMETYPE,

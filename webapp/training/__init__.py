@@ -18,9 +18,9 @@ from models.staff import managed_school, school_roles
 from webapp import db
 from webapp.admin import role_label
 from webapp.i18n import translate
+from webapp.ids import row_id
 
 bp = Blueprint("training", __name__, template_folder="templates")
-MAX_ID = 2**31 - 1
 
 
 @bp.context_processor
@@ -67,7 +67,7 @@ def add_training(school_code: str) -> Response | tuple[str, int]:
         abort(400)
     values: dict[str, Any] = {k: request.form.get(k, "") for k in request.form}
     values["attendees"] = [
-        int(v) for v in request.form.getlist("attendees") if v.isdigit() and int(v) <= MAX_ID
+        i for i in (row_id(v) for v in request.form.getlist("attendees")) if i is not None
     ]
     now = db.clock().now()
     try:
@@ -90,7 +90,7 @@ def add_training(school_code: str) -> Response | tuple[str, int]:
     return redirect(url_for(".show_trainings", school_code=school.code))
 
 
-@bp.get(f"/training/<school_code>/people/<int(max={MAX_ID}):person_id>")
+@bp.get("/training/<school_code>/people/<id:person_id>")
 @login_required
 def show_history(school_code: str, person_id: int) -> str:
     school = _managed_school_or_404(school_code)
