@@ -414,7 +414,7 @@ def test_an_admin_renews_a_certificate_and_the_old_one_stays_in_the_history(
     assert renewed.status_code == 302
     detail = reg_client.get(renewed.headers["Location"]).get_data(as_text=True)
     assert "2026年健康证" in detail and "2025年健康证" in detail  # the history
-    assert "Open the PDF" in detail
+    assert "Download the PDF" in detail
     old_page = reg_client.get(f"/registers/S1/documents/{old.id}").get_data(as_text=True)
     assert "This document was renewed." in old_page
     assert reg_client.get(url).status_code == 404  # renewed once is enough
