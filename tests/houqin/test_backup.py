@@ -16,7 +16,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from houqin.backup import tables
+from houqin.backup import alembic_revision, tables
 from houqin.cli import main
 from houqin.demo import seed_demo
 from models.clock import SettableClock
@@ -249,3 +249,23 @@ def test_restore_refuses_an_archive_that_is_not_a_backup(engine: Engine, tmp_pat
 
     assert result.exit_code != 0
     assert "no manifest.json" in result.output
+
+
+def test_a_migrated_database_is_restored_at_its_alembic_revision(tmp_path: Path) -> None:
+    source = f"sqlite:///{tmp_path / 'source' / 'houqin.db'}"
+    target = f"sqlite:///{tmp_path / 'target' / 'houqin.db'}"
+    assert houqin(source, tmp_path / "data", "db", "upgrade").exit_code == 0
+    archive = tmp_path / "houqin-backup.tar.gz"
+
+    assert houqin(source, tmp_path / "data", "backup", str(archive)).exit_code == 0
+    restored = houqin(target, tmp_path / "restored", "restore", str(archive))
+
+    assert restored.exit_code == 0, restored.output
+    source_engine, target_engine = make_engine(source), make_engine(target)
+    try:
+        with source_engine.connect() as one, target_engine.connect() as other:
+            assert alembic_revision(other) == alembic_revision(one) is not None
+        assert every_row(target_engine) == every_row(source_engine)
+    finally:
+        source_engine.dispose()
+        target_engine.dispose()
