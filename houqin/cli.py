@@ -486,6 +486,69 @@ def demo(
         run_server(settings, host, settings.server.port)
 
 
+@main.command("check")
+@click.option(
+    "--remove-orphans",
+    is_flag=True,
+    help="Remove stored files no row names, once older than an hour.",
+)
+@click.pass_context
+def run_check(ctx: click.Context, remove_orphans: bool) -> None:
+    """Check every photo, thumbnail and document file against its row; find orphans."""
+    from houqin.data_check import check_files
+    from models.db import mark_read_only
+    from models.photos import PhotoStore
+
+    settings = _settings(ctx)
+    with _unit_of_work(settings.database.url) as session:
+        mark_read_only(session)
+        report = check_files(
+            session, PhotoStore(Path(settings.storage.data_dir)), remove_orphans=remove_orphans
+        )
+    for line in report.lines():
+        click.echo(line)
+    if not report.ok:
+        ctx.exit(1)
+
+
+@main.command("backup")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def run_backup(ctx: click.Context, out: Path) -> None:
+    """Write the database and the data folder to one archive (OUT.tar), while the app runs."""
+    from houqin.backup import BackupError, make_backup
+
+    settings = _settings(ctx)
+    try:
+        report = make_backup(settings.database.url, Path(settings.storage.data_dir), out)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{out}: {report}")
+
+
+@main.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace what the database and the data folder already hold.",
+)
+@click.pass_context
+def run_restore(ctx: click.Context, archive: Path, force: bool) -> None:
+    """Bring a backup back into an empty database and data folder."""
+    from houqin.backup import BackupError, restore_backup
+
+    settings = _settings(ctx)
+    _ensure_sqlite_folder(settings.database.url)
+    try:
+        report = restore_backup(
+            archive, settings.database.url, Path(settings.storage.data_dir), force=force
+        )
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(report)
+
+
 @main.command("add-person")
 @click.option("--username", required=True)
 @click.option("--name", "display_name", required=True)

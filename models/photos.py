@@ -173,7 +173,10 @@ def _flatten(image: Image.Image) -> Image.Image:
 
 
 class PhotoStore:
-    """Files under the data folder, named by content so a photo is written once."""
+    """Files under the data folder, named by content so a photo is written once. Written to
+    a temporary name and renamed, so a file is whole or absent; written before the row's
+    transaction (the slow part outside SQLite's write lock), so a transaction rolled back
+    leaves a whole file no row names, which `houqin check --remove-orphans` clears."""
 
     def __init__(self, root: Path) -> None:
         # Absolute, so a relative data_dir means the same folder to every reader of it.
@@ -185,7 +188,13 @@ class PhotoStore:
     def put(self, key: str, data: bytes) -> None:
         target = self.path(key)
         if target.exists():
-            return
+            # Touched, so `houqin check --remove-orphans` sees a file an upload is about to
+            # name again (one a rolled-back upload left) as young, and leaves it.
+            try:
+                os.utime(target)
+                return
+            except FileNotFoundError:
+                pass
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:
