@@ -151,21 +151,25 @@ def test_a_backup_restores_every_row_and_every_file_into_a_new_database(
         assert every_row(target) == source_rows
 
 
-def test_a_backup_on_postgresql_carries_pg_dumps_copy_too(
+def test_a_backup_holds_its_engines_own_copy_sqlites_backup_file_or_pg_dumps(
     district_with_files: Session, engine: Engine, settings: Settings, tmp_path: Path
 ) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("pg_dump is for PostgreSQL")
     archive = tmp_path / "houqin-backup.tar"
 
     made = houqin(url_of(engine), Path(settings.storage.data_dir), "backup", str(archive))
 
     assert made.exit_code == 0, made.output
-
     with tarfile.open(archive) as tar:
         manifest = json.load(tar.extractfile("manifest.json"))  # type: ignore[arg-type]
-        dump = tar.extractfile(manifest["pg_dump"])
-        assert dump is not None and dump.read(5) == b"PGDMP"
+        names = tar.getnames()
+        if engine.dialect.name == "postgresql":
+            dump = tar.extractfile(manifest["pg_dump"])
+            assert dump is not None and dump.read(5) == b"PGDMP"
+        else:
+            assert manifest["pg_dump"] is None
+            copy = tar.extractfile("database/houqin.sqlite3")
+            assert copy is not None and copy.read(16) == b"SQLite format 3\x00"
+        assert any(name.startswith("data/photos/") for name in names)
 
 
 @pytest.fixture
