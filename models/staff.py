@@ -227,6 +227,10 @@ def set_login_active(
     person.active = active
     session.flush()
     if not active:
+        from models.login_sessions import end_all_sessions  # it imports this module
+
+        # Switched on again later, the person logs in afresh: no old phone is let back in.
+        end_all_sessions(session, person, now=now or datetime.now(UTC))
         _drop_queued(session, person, now, Message(LOGIN_SWITCHED_OFF))
 
 
