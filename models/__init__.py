@@ -13,6 +13,7 @@ from models.flag_notes import FlagNote
 from models.food_safety import FoodSafetyReport
 from models.food_samples import SampleDisposal
 from models.linking import LinkCode
+from models.login_sessions import LoginSession
 from models.notice_preferences import ChannelPreference, QuietHours
 from models.notifications import Delivery, Notification
 from models.orders import SupplyOrder
@@ -52,6 +53,7 @@ __all__ = [
     "LinkCode",
     "Location",
     "LoginFailure",
+    "LoginSession",
     "Notification",
     "Person",
     "Photo",

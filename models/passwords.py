@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from models.fields import TOO_LONG
+from models.login_sessions import LoginSession, end_all_sessions
 from models.messages import N_, Message, SubmissionInvalid
 from models.people import (
     MIN_PASSWORD_LENGTH,
@@ -57,6 +58,8 @@ def reset_password(
         raise SubmissionInvalid(errors)
     person.set_one_time_password(password, now=now, hashed=hashed)
     unlock(session, person.id)
+    # Whoever knew the old password, or holds a phone still logged in, is let out.
+    end_all_sessions(session, person, now=now)
     session.flush()
 
 
@@ -91,6 +94,7 @@ def issue_sign_in_code(
     code = prepared.code
     person.set_one_time_password(code, now=now, hashed=prepared.hashed)
     unlock(session, person.id)
+    end_all_sessions(session, person, now=now)
     session.flush()
     return code
 
@@ -162,13 +166,19 @@ def check_password_change(
 
 
 def save_password_change(
-    session: Session, person: Person, change: PasswordChange, *, now: datetime
+    session: Session,
+    person: Person,
+    change: PasswordChange,
+    *,
+    now: datetime,
+    keeping: LoginSession | None = None,
 ) -> None:
     """Write what the check found, in the write transaction, on the person as they are now.
 
     A wrong current password is counted, then refused with `SubmissionInvalid` (the door
     keeps the count), or with `LoginLocked` when guesses sent alongside locked it meanwhile.
     A password changed since the check (another tab, an administrator) refuses the change.
+    Saved, it ends every login of the person but `keeping` (the one it was made in).
     """
     if change.current_wrong:
         wait = count_failure(session, person.id, change.source, now=now)
@@ -178,6 +188,7 @@ def save_password_change(
     if person.id != change.person_id or person.password_hash != change.checked_hash:
         raise SubmissionInvalid({"current": Message(NOT_CURRENT)})
     person.set_password("", hashed=change.new_hash)
+    end_all_sessions(session, person, now=now, except_=keeping)
     session.flush()
 
 
@@ -190,9 +201,11 @@ def change_own_password(
     repeat: str,
     now: datetime,
     source: LoginSource | None = None,
+    keeping: LoginSession | None = None,
 ) -> None:
     """A person chooses their own password in one transaction (the web door splits it:
-    `check_password_change` reading, then `save_password_change`)."""
+    `check_password_change` reading, then `save_password_change`); their logins but
+    `keeping` end."""
     change = check_password_change(
         session,
         person,
@@ -202,4 +215,4 @@ def change_own_password(
         source=source or LoginSource(),
         now=now,
     )
-    save_password_change(session, person, change, now=now)
+    save_password_change(session, person, change, now=now, keeping=keeping)

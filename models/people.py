@@ -6,7 +6,7 @@ import enum
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -28,6 +28,9 @@ from models.messages import N_, DomainError, Message
 from models.org import DEFAULT_TIMEZONE, District, School
 from models.phones import normalise_mobile
 from models.throttle import clear_failures, count_failure, locked_for
+
+if TYPE_CHECKING:
+    from models.login_sessions import LoginSession
 
 
 class Role(enum.StrEnum):
@@ -88,12 +91,23 @@ class Person(Base):
     is_authenticated = True
     is_anonymous = False
 
+    if TYPE_CHECKING:
+        # The login this person came in through, in the request that started or presented it
+        # (models/login_sessions.py); not a column.
+        login_session: LoginSession | None
+    else:
+        login_session = None
+
     @property
     def is_active(self) -> bool:
         return self.active
 
     def get_id(self) -> str:
-        return str(self.id)
+        """The token of the login in use: a login library keeps it in the browser's cookies
+        and hands it back to find the login (and the person) again."""
+        if self.login_session is None:
+            raise ValueError("this person came in through no login session")
+        return self.login_session.token
 
     def set_password(self, password: str, *, hashed: str | None = None) -> None:
         """The person's own password: slow to hash, valid until they change it.

@@ -228,6 +228,10 @@ def set_login_active(
     session.flush()
     if active:
         return 0
+    from models.login_sessions import end_all_sessions  # it imports this module
+
+    # Switched on again later, the person logs in afresh: no old phone is let back in.
+    end_all_sessions(session, person, now=now or datetime.now(UTC))
     return _drop_queued(session, person, now, Message(LOGIN_SWITCHED_OFF))
 
 

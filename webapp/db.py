@@ -15,12 +15,14 @@ just before it writes, so the lock is held only for the writes themselves.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import timedelta
 from typing import TypeVar
 
 from flask import Flask, Response, current_app, g, request
 from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException
 
@@ -48,6 +50,8 @@ def init_app(app: App, factory: sessionmaker[Session]) -> None:
     app.after_request(_commit)
     app.teardown_appcontext(_close)
 
+
+log = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., object])
 READS_FIRST = "houqin_reads_first"
@@ -84,6 +88,13 @@ def begin_writing() -> Session:
         db.rollback()
         g.db_reading = False
     return db
+
+
+def write_after_commit(work: Callable[[Session], None]) -> None:
+    """Bookkeeping (a login seen) written in a short transaction of its own once the
+    request's work is committed: a page that only reads writes it without holding a lock
+    while it reads, and a failure to write it never fails the page."""
+    g.setdefault("db_after_commit", []).append(work)
 
 
 def settings() -> Settings:
@@ -134,6 +145,13 @@ def _commit(response: Response) -> Response:
             db.rollback()
         else:
             db.commit()
+    for work in g.pop("db_after_commit", []):
+        try:
+            with current_app.extensions["houqin.sessions"]() as own:
+                work(own)
+                own.commit()
+        except SQLAlchemyError:
+            log.warning("bookkeeping after %s %s not written", request.method, request.path)
     return response
 
 

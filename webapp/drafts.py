@@ -240,7 +240,7 @@ def keep(request: Request, place: str, template: FormTemplate) -> str | None:
                 "place": place,
                 "browser": _digest(browser),
                 # Known when only the page expired (logged in again by the remember cookie).
-                "person": current_user.get_id() if current_user.is_authenticated else None,
+                "person": str(current_user.id) if current_user.is_authenticated else None,
                 "fields": fields,
                 "photos": photos,
             }
@@ -287,7 +287,9 @@ def load(draft_id: str | None, place: str) -> Draft | None:
         if not hmac.compare_digest(str(kept.get("browser", "")), _digest(browser)):
             return None
         person = kept.get("person")
-        if person is not None and person != current_user.get_id():
+        if person is not None and (
+            not current_user.is_authenticated or person != str(current_user.id)
+        ):
             return None
         photos: dict[str, list[bytes]] = {}
         for item, name in kept["photos"]:

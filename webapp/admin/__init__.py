@@ -6,6 +6,7 @@ For the school's administrators and the district's; to everyone else these pages
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from models.imports import (
     save_import,
 )
 from models.inventory import add_asset, asset_page, school_asset, update_asset
+from models.login_sessions import end_sessions_of, sessions_of
 from models.messages import SubmissionInvalid
 from models.org import School
 from models.passwords import (
@@ -449,7 +451,7 @@ class PersonForm(FlaskForm):
 
 class PersonActionForm(FlaskForm):
     """One of: grant or revoke a role, switch the login off or on, set a one-time password,
-    issue a sign-in code, unlock."""
+    issue a sign-in code, unlock, log out everywhere."""
 
     do = HiddenField()
     role = StringField()
@@ -588,6 +590,12 @@ def show_person(school_code: str, person_id: int) -> str | Response | tuple[str,
                     field="wecom",
                 )
                 flash(gettext("WeCom user id saved."), "success")
+            elif form.do.data == "end_sessions":
+                end_sessions_of(session, current_user, person, now=db.clock().now())
+                flash(
+                    gettext("%(name)s is logged out everywhere.", name=person.display_name),
+                    "success",
+                )
             elif form.do.data == "unlock":
                 unlock_login(session, current_user, person)
                 flash(
@@ -617,6 +625,14 @@ def show_person(school_code: str, person_id: int) -> str | Response | tuple[str,
         can_manage=can_manage_person(current_user, person),
         is_self=person.id == current_user.id,
         locked=is_locked_anywhere(session, person.id, now=db.clock().now()),
+        open_logins=len(
+            sessions_of(
+                session,
+                person,
+                now=db.clock().now(),
+                lasting=timedelta(days=db.settings().server.remember_days),
+            )
+        ),
         wecom_enabled=db.settings().wecom.app_enabled,
         wecom_address=form.address.data if "wecom" in errors else (wecom.address if wecom else ""),
         errors=errors,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     Flask,
+    abort,
     current_app,
     flash,
     redirect,
@@ -32,6 +34,19 @@ from werkzeug.wrappers import Response
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from models.login_sessions import (
+    LoginSession,
+    LoginSessionNotFound,
+    device_of,
+    due_to_be_seen,
+    end_all_sessions,
+    end_own_session,
+    end_session,
+    mark_seen,
+    session_for_token,
+    sessions_of,
+    start_session,
+)
 from models.messages import DomainError, SubmissionInvalid
 from models.passwords import check_password_change, save_password_change
 from models.people import (
@@ -79,11 +94,23 @@ def _password_first() -> Response | None:
 
 
 @login_manager.user_loader
-def load_person(person_id: str) -> Person | None:
-    if not person_id.isdigit():
+def load_person(token: str) -> Person | None:
+    """The person of the open login whose token the browser's cookie holds.
+
+    The login is noted as seen at most every few minutes, after the request's own work.
+    """
+    now = db.clock().now()
+    login = session_for_token(db.session(), token, now=now, lasting=_lasting())
+    if login is None:
         return None
-    person = db.session().get(Person, int(person_id))
-    return person if person is not None and person.active else None
+    if due_to_be_seen(login, now=now):
+        login_id = login.id
+        db.write_after_commit(lambda own: mark_seen(own, login_id, now=now))
+    return login.person
+
+
+def _lasting() -> timedelta:
+    return timedelta(days=db.settings().server.remember_days)
 
 
 class LoginForm(FlaskForm):
@@ -164,6 +191,7 @@ def login() -> str | Response | tuple[str, int]:
             return redirect(safe_next(form.next.data))
     if form.validate_on_submit():
         now = db.clock().now()
+        replaced = current_user.login_session.id if current_user.is_authenticated else None
         try:
             # The password hash is compared before the write lock is taken.
             check = check_login(
@@ -177,13 +205,25 @@ def login() -> str | Response | tuple[str, int]:
             form.password.errors = [translate(refused.message)]
             status = 429 if isinstance(refused, LoginLocked) else 401
             return render_template("auth/login.html", form=form, days=_days()), status
+        writing = db.begin_writing()
         try:
             # Read again while writing: guesses sent alongside may have locked it meanwhile.
-            person = record_login(db.begin_writing(), check, now=now)
+            person = record_login(writing, check, now=now)
         except LoginLocked as refused:
             form.password.errors = [translate(refused.message)]
             return render_template("auth/login.html", form=form, days=_days()), 429
         if person is not None:
+            # The login this browser had before (someone else's, or an older one) ends.
+            previous = writing.get(LoginSession, replaced) if replaced else None
+            if previous is not None:
+                end_session(writing, previous, now=now)
+            start_session(
+                writing,
+                person,
+                user_agent=request.user_agent.string,
+                address=request.remote_addr or "",
+                now=now,
+            )
             session.permanent = True
             login_user(person, remember=True)
             target = safe_next(form.next.data)
@@ -232,7 +272,14 @@ def change_password() -> str | Response | tuple[str, int]:
                 source=_login_source(),
                 now=now,
             )
-            save_password_change(db.begin_writing(), current_user, change, now=now)
+            # Every other login of the person ends: whoever knew the old password is let out.
+            save_password_change(
+                db.begin_writing(),
+                current_user,
+                change,
+                now=now,
+                keeping=current_user.login_session,
+            )
         except LoginLocked as locked:
             errors, status = {"current": translate(locked.message)}, 429
         except SubmissionInvalid as invalid:
@@ -256,6 +303,9 @@ def _days() -> int:
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
+    """The login ends on the server too: a copy of its cookies opens nothing afterwards."""
+    if current_user.login_session is not None:
+        end_session(db.session(), current_user.login_session, now=db.clock().now())
     logout_user()
     response = redirect(url_for("auth.login"))
     # The next person on this phone does not find what this one had kept.
@@ -279,3 +329,63 @@ def set_language() -> Response:
         if current_user.is_authenticated:
             set_locale(current_user, lang)
     return response
+
+
+class EndSessionForm(FlaskForm):
+    """Only the CSRF token: which login is in the address."""
+
+
+def device_label(user_agent: str) -> str:
+    """A login's browser and system, as the person reads them: 微信（iPhone）."""
+    device = device_of(user_agent)
+    return gettext(
+        "%(browser)s (%(system)s)",
+        browser=gettext(device.browser),
+        system=gettext(device.system),
+    )
+
+
+@bp.get("/sessions")
+@login_required
+def list_sessions() -> str:
+    """Where the person is logged in, to end a login on a lost phone or a shared computer."""
+    logins = sessions_of(db.session(), current_user, now=db.clock().now(), lasting=_lasting())
+    current = current_user.login_session
+    return render_template(
+        "auth/sessions.html",
+        logins=logins,
+        current_id=current.id if current is not None else None,
+        form=EndSessionForm(),
+        device_label=device_label,
+    )
+
+
+@bp.post("/sessions/<int:login_id>/end")
+@login_required
+def end_one_session(login_id: int) -> Response:
+    form = EndSessionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    current = current_user.login_session
+    try:
+        end_own_session(db.session(), current_user, login_id, now=db.clock().now())
+    except LoginSessionNotFound:
+        abort(404)
+    if current is not None and current.id == login_id:
+        logout_user()
+        return redirect(url_for("auth.login"))
+    flash(gettext("That login has ended."), "success")
+    return redirect(url_for("auth.list_sessions"))
+
+
+@bp.post("/sessions/end-others")
+@login_required
+def end_other_sessions() -> Response:
+    form = EndSessionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    end_all_sessions(
+        db.session(), current_user, now=db.clock().now(), except_=current_user.login_session
+    )
+    flash(gettext("Every other login has ended."), "success")
+    return redirect(url_for("auth.list_sessions"))
