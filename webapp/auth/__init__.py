@@ -360,7 +360,7 @@ def list_sessions() -> str:
     )
 
 
-@bp.post("/sessions/<int:login_id>/end")
+@bp.post("/sessions/<id:login_id>/end")
 @login_required
 def end_one_session(login_id: int) -> Response:
     form = EndSessionForm()
