@@ -9,6 +9,7 @@ or one that keeps coming leaves the post for a later drain, the group's newer po
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 import uuid
@@ -133,15 +134,19 @@ class RobotSender:
                         limit=self.batch,
                     )
                 queues: dict[int, deque[OutgoingPost]] = {}
+                turns: dict[int, int] = {}  # when each group was last posted to, in turns
+                turn = itertools.count()
                 for post in posts:
                     if post.group_id not in held:
                         queues.setdefault(post.group_id, deque()).append(post)
                 if not queues:
                     return sent
                 while queues:
-                    # The group that may be posted to soonest, so one busy group's posts never
-                    # keep the others waiting; each group's own posts stay in order.
-                    group_id = min(queues, key=self._pacing.wait)
+                    # The group that may be posted to soonest, and of those ready the one
+                    # posted to longest ago, so one busy group's posts never keep the others
+                    # waiting; each group's own posts stay in order.
+                    group_id = min(queues, key=lambda g: (self._pacing.wait(g), turns.get(g, -1)))
+                    turns[group_id] = next(turn)
                     post = queues[group_id].popleft()
                     outcome = self._send(client, post)
                     if outcome is None:
