@@ -120,7 +120,7 @@ def clean_new_person(
     display_name = clean_text(display_name, "display_name", DISPLAY_NAME_MAX, errors)
     cleaned_phone = clean_phone(session, phone, errors)
     if password or not password_optional:
-        password = clean_password(password, errors)
+        password = clean_password(password, errors, about=(username, display_name, phone))
     cleaned_role = clean_role(actor, school, role, errors)
     return NewPerson(
         username=username,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
+from zxcvbn import zxcvbn
 
 from models.fields import TOO_LONG
 from models.login_sessions import LoginSession, end_all_sessions
@@ -24,16 +25,42 @@ from models.staff import AdminRefused, can_manage_person
 from models.throttle import count_failure, locked_for, unlock
 
 PASSWORD_MAX = 200
+# zxcvbn's guess of how hard a password is to guess, 0 to 4: 0 and 1 are the common passwords
+# ("12345678", "password", "qwertyuiop", "88888888", "abc12345") and their small variations.
+WEAKEST_ALLOWED = 2
+# zxcvbn's work grows with the length; past this it is a passphrase and needs no guess.
+GUESSED_UP_TO = 64
+TOO_COMMON = N_(
+    "This password is too common or too easy to guess. Choose a longer one: a few words "
+    "or a short sentence are easy to remember."
+)
 
 
-def clean_password(password: str, errors: dict[str, Message], field: str = "password") -> str:
+def clean_password(
+    password: str,
+    errors: dict[str, Message],
+    field: str = "password",
+    *,
+    about: tuple[str, ...] = (),
+) -> str:
+    """Long enough, not too long, and not a common password (nor one made of `about`: the
+    person's login and name, which strangers can read or guess)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         errors[field] = Message(
             N_("A password needs at least %(count)d characters."), {"count": MIN_PASSWORD_LENGTH}
         )
     elif len(password) > PASSWORD_MAX:
         errors[field] = Message(TOO_LONG, {"count": PASSWORD_MAX})
+    elif len(password) <= GUESSED_UP_TO and (
+        zxcvbn(password, user_inputs=[a for a in about if a])["score"] < WEAKEST_ALLOWED
+    ):
+        errors[field] = Message(TOO_COMMON)
     return password
+
+
+def _about(person: Person) -> tuple[str, ...]:
+    """What strangers may know of a person, which their password should not be made of."""
+    return (person.username, person.display_name, person.phone or "")
 
 
 def reset_password(
@@ -53,7 +80,7 @@ def reset_password(
     if not can_manage_person(actor, person):
         raise AdminRefused(Message(N_("This person also has roles you do not manage.")))
     errors: dict[str, Message] = {}
-    clean_password(password, errors)
+    clean_password(password, errors, about=_about(person))
     if errors:
         raise SubmissionInvalid(errors)
     person.set_one_time_password(password, now=now, hashed=hashed)
@@ -148,7 +175,7 @@ def check_password_change(
     wrong = asked and not person.check_password(current)
     if wrong:
         errors["current"] = Message(NOT_CURRENT)
-    clean_password(new, errors, "new")
+    clean_password(new, errors, "new", about=_about(person))
     if "new" not in errors and new != repeat:
         errors["repeat"] = Message(N_("The two passwords differ."))
     if "new" not in errors and "current" not in errors and new == current:

@@ -27,7 +27,13 @@ from models.catalogue import DEFAULT_LOCALE, LOCALES, locale_named
 from models.messages import N_, DomainError, Message
 from models.org import DEFAULT_TIMEZONE, District, School
 from models.phones import normalise_mobile
-from models.throttle import clear_failures, count_failure, locked_for
+from models.throttle import (
+    clear_failures,
+    count_failure,
+    count_source_failure,
+    locked_for,
+    source_locked_for,
+)
 
 if TYPE_CHECKING:
     from models.login_sessions import LoginSession
@@ -334,11 +340,15 @@ def check_login(
     `PasswordExpired` for a one-time password past its day.
     """
     person = find_person_by_login(session, login)
+    key = source.key(person.id) if person is not None else source.key(0)
+    # An address that tried too many logins is refused alike for known and unknown ones.
+    wait = source_locked_for(session, key, now=now)
+    if wait:
+        raise login_locked(wait)
     if person is None:
         # Hash anyway so a wrong username takes as long as a wrong password.
         check_password_hash(_DUMMY_HASH, password)
-        return LoginCheck(person_id=None, ok=False)
-    key = source.key(person.id)
+        return LoginCheck(person_id=None, ok=False, source=key)
     wait = locked_for(session, person.id, key, now=now)
     if wait:
         raise login_locked(wait)
@@ -361,6 +371,8 @@ def record_login(session: Session, check: LoginCheck, *, now: datetime) -> Perso
     The lock is read again in the write transaction: a guess checked while others sent side
     by side were locking the login is refused with `LoginLocked`, right or wrong.
     """
+    if not check.ok:
+        count_source_failure(session, check.source, now=now)
     if check.person_id is None:
         return None
     if not check.ok:

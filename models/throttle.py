@@ -5,6 +5,11 @@ the phone itself once that phone has logged in to this account (a signed device 
 web door hands out). Five wrong passwords from one source lock that login from that source
 for fifteen minutes; the owner on their own phone, or from another address, can still log in.
 A school administrator lifts every lock of a login at once (`unlock`).
+
+Failures are also counted per address, whichever login they tried, known or not: one address
+trying a password on many logins is stopped as one guessing one login is; and for every
+address together, against a flood from many. Neither lock stops a phone that has logged in
+to the account before (its device is its own source), so no stranger can lock staff out.
 """
 
 from __future__ import annotations
@@ -20,6 +25,11 @@ from models.base import Base
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
 SOURCE_MAX = 100
+# Failed logins from one address within LOCKOUT, whichever logins they tried.
+ADDRESS_MAX_FAILURES = 30
+# Failed logins from every address together within LOCKOUT.
+OVERALL_MAX_FAILURES = 300
+EVERYWHERE = "*"
 
 
 class LoginFailure(Base):
@@ -123,3 +133,61 @@ def is_locked_anywhere(session: Session, person_id: int, *, now: datetime) -> bo
 def unlock(session: Session, person_id: int) -> None:
     """Lift every lock and forget every count for this login."""
     session.execute(delete(LoginFailure).where(LoginFailure.person_id == person_id))
+
+
+class SourceFailure(Base):
+    """Failed logins from one address (or from everywhere, EVERYWHERE), whichever logins they
+    tried, counted since `first_at`."""
+
+    __tablename__ = "source_failure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(SOURCE_MAX), unique=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    first_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
+
+
+def source_locked_for(session: Session, source: str, *, now: datetime) -> timedelta:
+    """How long logins from this address stay refused (it, or every address, tried too many
+    wrong ones); zero when they are not, and always for a phone's own device source."""
+    if not source.startswith("address:"):
+        return timedelta(0)
+    rows = session.scalars(
+        select(SourceFailure).where(
+            SourceFailure.source.in_([source[:SOURCE_MAX], EVERYWHERE]),
+            SourceFailure.locked_until > now,
+        )
+    )
+    return max((row.locked_until - now for row in rows if row.locked_until), default=timedelta(0))
+
+
+def count_source_failure(session: Session, source: str, *, now: datetime) -> None:
+    """One more failed login from this address, and from everywhere; a count past its limit
+    locks logins from the address (or from every address but phones' own) for LOCKOUT."""
+    if not source.startswith("address:"):
+        return
+    for key, limit in (
+        (source[:SOURCE_MAX], ADDRESS_MAX_FAILURES),
+        (EVERYWHERE, OVERALL_MAX_FAILURES),
+    ):
+        row = session.scalar(
+            select(SourceFailure).where(SourceFailure.source == key).with_for_update()
+        )
+        if row is None:
+            row = SourceFailure(source=key, failures=0, first_at=now)
+            try:
+                with session.begin_nested():
+                    session.add(row)
+            except IntegrityError:
+                row = session.scalars(
+                    select(SourceFailure).where(SourceFailure.source == key).with_for_update()
+                ).one()
+        if row.locked_until is not None and row.locked_until > now:
+            continue
+        if row.first_at + LOCKOUT <= now:
+            row.failures, row.first_at, row.locked_until = 0, now, None
+        row.failures += 1
+        if row.failures >= limit:
+            row.failures, row.first_at, row.locked_until = 0, now, now + LOCKOUT
+    session.flush()

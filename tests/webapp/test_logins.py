@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
+import models.throttle
 import webapp.auth
 from models.clock import SettableClock
 from models.org import School
@@ -173,3 +175,66 @@ def test_the_sign_in_sheet_puts_the_colon_of_the_pages_language(
     assert '登录码：<span class="code">' in chinese
     assert "Username: teacher" in english
     assert 'Sign-in code: <span class="code">' in english
+
+
+def test_one_address_trying_many_logins_is_stopped_but_a_phone_that_logged_in_before_is_not(
+    client: FlaskClient, app: Any, school: School, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(models.throttle, "ADDRESS_MAX_FAILURES", 8)  # 30 here: a faster test
+    owner = app.test_client()
+    assert _login(owner, "teacher", PASSWORD, STRANGER).status_code == 302  # the owner's phone
+    owner.post("/logout", data={"csrf_token": csrf_token(owner.get("/").get_data(as_text=True))})
+
+    # Password spraying: one try at each of 8 logins, most of which do not exist.
+    answers = {
+        _login(client, f"1390000{n:04d}", "12345678a", STRANGER).status_code for n in range(8)
+    }
+    unknown = _login(client, "13900009999", "12345678a", STRANGER)
+    known = _login(client, "admin", PASSWORD, STRANGER)  # the right password, from that address
+
+    assert answers == {401}
+    assert unknown.status_code == known.status_code == 429
+    assert "密码错误次数过多" in unknown.get_data(as_text=True)
+    assert _login(app.test_client(), "admin", PASSWORD, OWNER).status_code == 302  # elsewhere
+    assert _login(owner, "teacher", PASSWORD, STRANGER).status_code == 302  # its own phone
+
+
+def test_a_flood_from_many_addresses_stops_new_phones_for_a_while_but_not_staff_phones(
+    client: FlaskClient,
+    app: Any,
+    school: School,
+    clock: SettableClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(models.throttle, "OVERALL_MAX_FAILURES", 12)  # 300 here: a faster test
+    owner = app.test_client()
+    assert _login(owner, "teacher", PASSWORD, OWNER).status_code == 302
+    owner.post("/logout", data={"csrf_token": csrf_token(owner.get("/").get_data(as_text=True))})
+    for n in range(12):  # two guesses each from six addresses
+        _login(client, f"1380000{n:04d}", "guess-123", {"REMOTE_ADDR": f"10.1.{n % 6}.9"})
+
+    refused = _login(app.test_client(), "admin", PASSWORD, {"REMOTE_ADDR": "192.0.2.44"})
+
+    assert refused.status_code == 429
+    assert _login(owner, "teacher", PASSWORD, OWNER).status_code == 302
+    clock.advance(timedelta(minutes=16))
+    assert (
+        _login(app.test_client(), "admin", PASSWORD, {"REMOTE_ADDR": "192.0.2.44"}).status_code
+        == 302
+    )
+
+
+@pytest.mark.parametrize(
+    "common", ["12345678", "password1", "qwertyuiop", "88888888", "13900000009"]
+)
+def test_a_common_password_or_ones_own_phone_is_refused_next_to_the_field(
+    client: FlaskClient, auth: Auth, session: Session, school: School, common: str
+) -> None:
+    auth.login("admin")
+
+    set_by_admin = _post(
+        client, f"/admin/S1/people/{_teacher_id(session)}", {"do": "password", "password": common}
+    )
+
+    assert set_by_admin.status_code == 422
+    assert "这个密码太常见或太容易猜到" in set_by_admin.get_data(as_text=True)
