@@ -394,7 +394,7 @@ def spec_from_json(
     if "basis" in data:
         _check_texts(data["basis"], "basis", fail)
     minimum = data.get("minimum_frequency")
-    if minimum is not None and minimum not in MINIMUM_FREQUENCIES:
+    if minimum is not None and (not isinstance(minimum, str) or minimum not in MINIMUM_FREQUENCIES):
         raise fail(
             "minimum_frequency",
             N_("must be one of %(values)s"),
