@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -23,6 +22,7 @@ from bot.door import (
 )
 from channels.telegram.chats import delivery_for_message, person_for_chat
 from models.catalogue import translate
+from models.clock import sent_moment
 from models.duties import Task, TaskStatus
 from models.messages import N_, DomainError, SubmissionInvalid
 from models.people import Person
@@ -58,13 +58,6 @@ def message_times(message: Message) -> list[str | None]:
         message.date.isoformat() if message.date else None,
         origin.date.isoformat() if origin is not None and origin.date else None,
     ]
-
-
-def _moment(text: str | None) -> datetime | None:
-    try:
-        return datetime.fromisoformat(text) if text else None
-    except ValueError:
-        return None
 
 
 async def checked_photo(context: Context, file_id: str) -> File:
@@ -207,8 +200,8 @@ async def _file_photo(
                 store=parts.store,
                 keep_exif=keep_exif,
                 processed=processed,
-                sent_at=_moment(sent),
-                forwarded_at=_moment(forwarded),
+                sent_at=sent_moment(sent),
+                forwarded_at=sent_moment(forwarded),
             )
         except SubmissionInvalid as invalid:
             first = next(iter(invalid.errors.values()))

@@ -48,6 +48,11 @@ class NotYoursToFile(DomainError):
     """The person's role at the school does not file this checklist."""
 
 
+def _roles_named(names: Iterable[str]) -> tuple[Role, ...]:
+    """The roles these names stand for, leaving out any no longer known."""
+    return tuple(Role(name) for name in names if name in _ROLE_VALUES)
+
+
 def _override(session: Session, district_id: int, template_key: str) -> ChecklistRoles | None:
     return session.scalar(
         select(ChecklistRoles).where(
@@ -61,7 +66,7 @@ def filing_roles(session: Session, district_id: int, template: FormTemplate) -> 
     """The roles that file this checklist in the district; empty means anyone at the school."""
     chosen = _override(session, district_id, template.key)
     names = chosen.roles if chosen is not None else template.spec.roles
-    return tuple(Role(name) for name in names if name in _ROLE_VALUES)
+    return _roles_named(names)
 
 
 def district_filing_roles(session: Session, district_id: int) -> dict[str, tuple[Role, ...]]:
@@ -76,10 +81,7 @@ def district_filing_roles(session: Session, district_id: int) -> dict[str, tuple
         )
     )
     names.update({key: roles for key, roles in chosen if key in names})
-    return {
-        key: tuple(Role(name) for name in roles if name in _ROLE_VALUES)
-        for key, roles in names.items()
-    }
+    return {key: _roles_named(roles) for key, roles in names.items()}
 
 
 def is_overridden(session: Session, district_id: int, template_key: str) -> bool:
@@ -131,9 +133,7 @@ def fileable(
             person,
             asset,
             t,
-            roles=tuple(
-                Role(name) for name in chosen.get(t.key, t.spec.roles) if name in _ROLE_VALUES
-            ),
+            roles=_roles_named(chosen.get(t.key, t.spec.roles)),
         )
     ]
 

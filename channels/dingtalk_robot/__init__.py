@@ -12,12 +12,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from datetime import timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from channels import lease_of
 from channels.group_robot import Answer, RobotSender
 from channels.robot_markdown import markdown_piece
 from models.clock import Clock
@@ -91,7 +91,7 @@ def sender(
         return f"{base}/robot/send?{urlencode(query, quote_via=quote)}"
 
     options.setdefault("per_minute", settings.channels.robot_per_minute)
-    options.setdefault("lease", timedelta(seconds=settings.channels.lease_seconds))
+    options.setdefault("lease", lease_of(settings))
     return RobotSender(
         channel=CHANNEL,
         url=url,

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from channels import sender_id
+from channels import lease_of, sender_id
 from channels.telegram import CHANNEL
 from models.catalogue import translate
 from models.clock import Clock
@@ -388,6 +388,6 @@ def sender(
 ) -> OutboxSender:
     """The bot's sender as the config sets it: claims held `[channels] lease_seconds`, as the
     other channels' are, and links under the web app's address."""
-    options.setdefault("lease", timedelta(seconds=settings.channels.lease_seconds))
+    options.setdefault("lease", lease_of(settings))
     options.setdefault("base_url", settings.server.base_url)
     return OutboxSender(bot, factory, clock, **options)

@@ -8,12 +8,12 @@ markdown takes 4096, so a piece whose markdown would not fit goes as text.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from channels import lease_of
 from channels.group_robot import Answer, RobotSender
 from channels.robot_markdown import markdown_piece
 from models.clock import Clock
@@ -63,7 +63,7 @@ def sender(
 ) -> RobotSender:
     base = settings.wecom.base_url.rstrip("/")
     options.setdefault("per_minute", settings.channels.robot_per_minute)
-    options.setdefault("lease", timedelta(seconds=settings.channels.lease_seconds))
+    options.setdefault("lease", lease_of(settings))
     return RobotSender(
         channel=CHANNEL,
         url=lambda post: f"{base}/cgi-bin/webhook/send?key={quote(post.address, safe='')}",
