@@ -76,6 +76,20 @@ def _sender(channel: str, settings: Settings, factory: sessionmaker[Session], cl
     return module.sender(settings, factory, clock, factor=FACTOR, first_backoff=0.02)
 
 
+def _notices(session: Session, clock: SettableClock, person: Person, texts: list[str]) -> None:
+    """One plain notice to the person for each text, in order (each its own dedup key)."""
+    for text in texts:
+        notify(
+            session,
+            [person],
+            message=text,
+            params={},
+            severity=Severity.INFO,
+            dedup_key=text,
+            now=clock.now(),
+        )
+
+
 def _posts(session: Session) -> list[GroupPost]:
     session.expire_all()
     return list(session.scalars(select(GroupPost).order_by(GroupPost.id)))
@@ -137,16 +151,7 @@ def test_a_burst_of_fifty_keeps_the_limit_and_arrives_in_order_once(
     school = make_school(session)
     _group(session, clock, school, WECOM_ROBOT, "wecom-key-1234")
     cook = make_person(session, clock, school, Role.CANTEEN_STAFF, "cook", "13800000000")
-    for i in range(50):
-        notify(
-            session,
-            [cook],
-            message=f"notice {i}",
-            params={},
-            severity=Severity.INFO,
-            dedup_key=f"n:{i}",
-            now=clock.now(),
-        )
+    _notices(session, clock, cook, [f"notice {i}" for i in range(50)])
     session.commit()
 
     assert _sender(WECOM_ROBOT, robot_settings, session_factory, clock).drain() == 50
@@ -269,16 +274,7 @@ def test_a_post_waiting_for_a_retry_holds_the_groups_newer_ones(
     school = make_school(session)
     _group(session, clock, school, WECOM_ROBOT, "wecom-key-1234")
     cook = make_person(session, clock, school, Role.CANTEEN_STAFF, "cook", "13800000000")
-    for i in range(3):
-        notify(
-            session,
-            [cook],
-            message=f"n{i}",
-            params={},
-            severity=Severity.INFO,
-            dedup_key=f"n{i}",
-            now=clock.now(),
-        )
+    _notices(session, clock, cook, ["n0", "n1", "n2"])
     session.commit()
     down = _sender(WECOM_ROBOT, robot_settings, session_factory, clock)
     down.url = lambda post: "http://127.0.0.1:9/cgi-bin/webhook/send"
@@ -356,17 +352,8 @@ def test_a_busy_groups_queue_does_not_hold_back_another_groups_post(
     )
     cook = make_person(session, clock, school, Role.CANTEEN_STAFF, "cook")
     warden = make_person(session, clock, school, Role.DORM_STAFF, "warden")
-    for person, count in ((cook, 6), (warden, 1)):
-        for i in range(count):
-            notify(
-                session,
-                [person],
-                message=f"{person.username} {i}",
-                params={},
-                severity=Severity.INFO,
-                dedup_key=f"{person.username}:{i}",
-                now=clock.now(),
-            )
+    _notices(session, clock, cook, [f"cook {i}" for i in range(6)])
+    _notices(session, clock, warden, ["warden 0"])
     session.commit()
 
     assert _sender(WECOM_ROBOT, robot_settings, session_factory, clock).drain() == 7
@@ -388,16 +375,7 @@ def test_a_killed_senders_posts_wait_for_its_lease_then_another_sends_each_once(
     school = make_school(session)
     _group(session, clock, school, WECOM_ROBOT, "wecom-key-1234")
     cook = make_person(session, clock, school, Role.CANTEEN_STAFF, "cook")
-    for i in range(3):
-        notify(
-            session,
-            [cook],
-            message=f"n{i}",
-            params={},
-            severity=Severity.INFO,
-            dedup_key=f"n{i}",
-            now=clock.now(),
-        )
+    _notices(session, clock, cook, ["n0", "n1", "n2"])
     session.commit()
     killed = _sender(WECOM_ROBOT, robot_settings, session_factory, clock)
     with session_factory() as claiming:  # it claimed all three, then died before posting
