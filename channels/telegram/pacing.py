@@ -4,9 +4,11 @@ button presses.
 Telegram allows about 30 messages a second overall and one a second per chat (20 a minute in
 a group). Each chat's calls go one after another, each an interval after Telegram answered
 the last, so the spacing holds where Telegram measures it, and they keep their order; all
-chats share the overall limit (aiolimiter's leaky bucket). A 429 pauses every call for its
-retry_after, then the call is tried again. PTB applies this to every request of the bot it
-is given to (`ApplicationBuilder.rate_limiter`, `ExtBot(rate_limiter=…)`).
+chats share the overall limit (aiolimiter's leaky bucket, for an even pace, and a window of
+answered calls, so that a busy machine putting calls on the wire late never bunches more of
+them at Telegram than the limit). A 429 pauses every call for its retry_after, then the call is
+tried again. PTB applies this to every request of the bot it is given to
+(`ApplicationBuilder.rate_limiter`, `ExtBot(rate_limiter=…)`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine
+import math
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -54,6 +57,36 @@ class RateLimits:
         return 1 / (self.per_chat_per_second * self.factor * SAFETY)
 
 
+class AnsweredWindow:
+    """At most `slots` calls at Telegram in any `seconds`, however late they leave: a call holds
+    a slot from when it is started until `seconds` after its answer. It reaches Telegram between
+    the two, so the calls Telegram sees within any `seconds` all held their slots at once here.
+    A leaky bucket alone counts when a call was let go, and a machine too busy to send it then
+    sends it later, bunched with the next ones."""
+
+    def __init__(self, slots: int, seconds: float) -> None:
+        self.slots = slots
+        self.seconds = seconds
+        self._free: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        """One per event loop: slots handed back on a loop that has ended are not lost."""
+        loop = asyncio.get_running_loop()
+        if self._free is None or self._loop is not loop:
+            self._free, self._loop = asyncio.Semaphore(self.slots), loop
+        return self._free
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        free = self._semaphore()
+        await free.acquire()
+        try:
+            yield
+        finally:
+            asyncio.get_running_loop().call_later(self.seconds, free.release)
+
+
 def _seconds(retry_after: int | timedelta) -> float:
     return retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)
 
@@ -73,6 +106,10 @@ class Pacing(BaseRateLimiter[int]):
         self.max_retries = max_retries
         self._overall = AsyncLimiter(
             2, 2 / (self.limits.overall_per_second * self.limits.factor * SAFETY * OVERALL_MARGIN)
+        )
+        # Telegram counts messages a second; its window is not scaled, its limit is.
+        self._answered = AnsweredWindow(
+            max(1, math.floor(self.limits.overall_per_second * self.limits.factor * SAFETY)), 1.0
         )
         # One call per chat per interval, counted from Telegram's answer.
         self._chat_pacing: RecipientPacing[int | str] = RecipientPacing(1, self.limits.interval)
@@ -114,7 +151,7 @@ class Pacing(BaseRateLimiter[int]):
         self, callback: Callable[..., Coroutine[Any, Any, Answer]], args: Any, kwargs: Any
     ) -> Answer:
         await self._wait_pause()
-        async with self._overall:
+        async with self._answered.slot(), self._overall:
             return await callback(*args, **kwargs)
 
     async def _chat_call(
