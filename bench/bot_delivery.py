@@ -22,11 +22,14 @@ from __future__ import annotations
 import asyncio
 import math
 import multiprocessing
+import os
 import resource
 import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
@@ -367,12 +370,36 @@ def _chats_in_order(texts: dict[int, list[str]]) -> int:
     return sum(texts.get(FIRST_CHAT + p) == expected for p in range(CHATS))
 
 
-def run(root: Path | None = None, factor: float | None = None) -> list[str]:
-    """Measure the fake, choose the factor (unless given), drain the outbox, check it."""
-    probe = unlimited_rate()
-    if factor is None:
-        factor = choose_factor(probe.calls_per_s)
-    floor = floor_seconds(factor)
+def _spin(stop: Any) -> None:
+    """Burn one core until told to stop: another program busy on the machine."""
+    while not stop.is_set():
+        sum(range(10_000))
+
+
+@contextmanager
+def busy_machine(processes: int) -> Iterator[None]:
+    """Every core kept busy by other processes while the block runs."""
+    stop = multiprocessing.Event()
+    spinners = [multiprocessing.Process(target=_spin, args=(stop,)) for _ in range(processes)]
+    for spinner in spinners:
+        spinner.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        for spinner in spinners:
+            spinner.join()
+
+
+@dataclass
+class Outcome:
+    result: Drain
+    report: dict[Any, Any]
+    unsent: int
+
+
+def measure(root: Path | None, factor: float, busy: int = 0) -> Outcome:
+    """One outbox built and drained against a fresh fake, with `busy` spinning processes."""
     with tempfile.TemporaryDirectory(dir=root) as tmp:
         engine = make_engine(f"sqlite:///{Path(tmp) / 'outbox.db'}")
         try:
@@ -380,15 +407,35 @@ def run(root: Path | None = None, factor: float | None = None) -> list[str]:
             factory = make_session_factory(engine)
             build_outbox(factory, datetime.now(UTC))
             with FakeProcess(factor=factor) as fake:
-                result = drain(fake, factory, factor)
+                if busy:
+                    with busy_machine(busy):
+                        result = drain(fake, factory, factor)
+                else:
+                    result = drain(fake, factory, factor)
                 report = fake.report()
             unsent = _check_rows(factory)
         finally:
             engine.dispose()
+    return Outcome(result, report, unsent)
+
+
+def run(root: Path | None = None, factor: float | None = None) -> list[str]:
+    """Measure the fake, choose the factor (unless given), drain the outbox, check it; then
+    again with two spinning processes per core, where a 429 would come from calls a busy
+    machine sent late."""
+    probe = unlimited_rate()
+    if factor is None:
+        factor = choose_factor(probe.calls_per_s)
+    floor = floor_seconds(factor)
+    quiet = measure(root, factor)
+    spinners = 2 * (os.cpu_count() or 1)
+    busy = measure(root, factor, busy=spinners)
+    result, report, unsent = quiet.result, quiet.report, quiet.unsent
     overall = BASE.overall_per_second * factor
     start_kb, end_kb = result.rss_kb[0], result.rss_kb[-1]
     middle_kb = result.rss_kb[len(result.rss_kb) // 2]
     refusals = sum(count for status, count in report.items() if isinstance(status, int))
+    busy_refusals = sum(count for status, count in busy.report.items() if isinstance(status, int))
     return [
         f"bot_delivery_messages: {MESSAGES}",
         f"bot_delivery_chats: {CHATS}",
@@ -413,6 +460,13 @@ def run(root: Path | None = None, factor: float | None = None) -> list[str]:
         f"bot_delivery_fake_received: {report['sent']}",
         f"bot_delivery_rows_not_sent: {unsent}",
         f"bot_delivery_chats_in_order: {_chats_in_order(report['texts'])}",
+        f"bot_delivery_busy_spinning_processes: {spinners}",
+        f"bot_delivery_busy_wall_s: {busy.result.seconds:.2f}",
+        f"bot_delivery_busy_ratio_to_floor: {busy.result.seconds / floor:.2f}",
+        f"bot_delivery_busy_429s: {busy.report.get(429, 0)} (floor 0)",
+        f"bot_delivery_busy_other_refusals: {busy_refusals - busy.report.get(429, 0)}",
+        f"bot_delivery_busy_rows_not_sent: {busy.unsent}",
+        f"bot_delivery_busy_chats_in_order: {_chats_in_order(busy.report['texts'])}",
     ]
 
 
