@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models.clock import SettableClock
 from models.db import make_session_factory
+from models.documents import Document, DocumentKind
 from models.object_store import ObjectStoreAddress, S3PhotoStore
 from models.photos import Photo
+from models.stored_files import PdfFile, store_pdf
 from settings import Settings, database_engine
 from tests.conftest import Auth
 from tests.factories import EXTINGUISHER_OK, jpeg_bytes, make_asset, make_person, make_school
@@ -143,3 +145,38 @@ def test_two_web_servers_on_one_database_and_store_share_logins_and_photos(
         assert photo.data == first.get(_photo_url(html), buffered=True).data
     finally:
         engine.dispose()
+
+
+def test_a_pdf_behind_a_signed_url_still_downloads_as_an_attachment_under_its_name(
+    s3_settings: Settings,
+    s3_address: ObjectStoreAddress,
+    session_factory: sessionmaker[Session],
+    session: Session,
+    clock: SettableClock,
+) -> None:
+    s3_settings.storage.serve = "signed_url"
+    school = make_school(session, "S1")
+    make_person(session, clock, school)
+    pdf = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+    document = Document(
+        district_id=school.district_id,
+        school_id=school.id,
+        kind=DocumentKind.FOOD_BUSINESS_LICENCE,
+        title="食品经营许可证",
+        file=store_pdf(session, S3PhotoStore(s3_address), PdfFile(pdf), now=clock.now()),
+        created_at=clock.now(),
+    )
+    session.add(document)
+    session.commit()
+    client = _app(s3_settings, session_factory, clock).test_client()
+    Auth(client).login("inspector")
+
+    redirect = client.get(f"/registers/documents/{document.id}/file")
+    fetched = httpx.get(redirect.headers["Location"])
+
+    assert redirect.status_code == 302
+    assert fetched.content == pdf
+    assert fetched.headers["Content-Type"] == "application/pdf"
+    assert fetched.headers["Content-Disposition"] == (
+        f'attachment; filename="document-{document.id}.pdf"'
+    )
