@@ -4,25 +4,31 @@ database and one store that a person moves between without noticing."""
 
 from __future__ import annotations
 
+import copy
+import io
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import openpyxl
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.clock import SettableClock
 from models.db import make_session_factory
 from models.documents import Document, DocumentKind
 from models.object_store import ObjectStoreAddress, S3PhotoStore
+from models.people import Role
 from models.photos import Photo
 from models.stored_files import PdfFile, store_pdf
 from settings import Settings, database_engine
 from tests.conftest import Auth
 from tests.factories import EXTINGUISHER_OK, jpeg_bytes, make_asset, make_person, make_school
 from tests.webapp.helpers import submit_form
+from tests.webapp.test_people_import import _confirm, _upload
 from webapp import create_app
 
 
@@ -30,6 +36,25 @@ def _app(settings: Settings, session_factory: sessionmaker[Session], clock: Sett
     app = create_app(settings, session_factory=session_factory, clock=clock)
     app.config["TESTING"] = True
     return app
+
+
+def _second_server(
+    settings: Settings, tmp_path: Path, clock: SettableClock
+) -> tuple[FlaskClient, Engine]:
+    """Another web server on the same config: its own engine and pool and its own disk, as
+    another machine would have."""
+    own = copy.deepcopy(settings)
+    own.storage.data_dir = str(tmp_path / "web-2")
+    engine = database_engine(own.database)
+    return _app(own, make_session_factory(engine), clock).test_client(), engine
+
+
+def _same_browser(first: FlaskClient, second: FlaskClient) -> None:
+    """The cookies of one server's browser on the other: the load balancer sent it across."""
+    for name in ("session", "remember_token"):
+        cookie = first.get_cookie(name)
+        if cookie is not None:
+            second.set_cookie(name, cookie.value)
 
 
 def _file_with_photo(client: FlaskClient, session: Session, clock: SettableClock) -> str:
@@ -124,25 +149,51 @@ def test_two_web_servers_on_one_database_and_store_share_logins_and_photos(
     session_factory: sessionmaker[Session],
     session: Session,
     clock: SettableClock,
+    tmp_path: Path,
 ) -> None:
     first = _app(s3_settings, session_factory, clock).test_client()
-    # The second server has its own engine and pool, as another machine would.
-    engine = database_engine(s3_settings.database)
+    second, engine = _second_server(s3_settings, tmp_path, clock)
     try:
-        second = _app(s3_settings, make_session_factory(engine), clock).test_client()
         html = _file_with_photo(first, session, clock)
-        for name in ("session", "remember_token"):
-            cookie = first.get_cookie(name)
-            if cookie is not None:
-                second.set_cookie(name, cookie.value)
+        _same_browser(first, second)
 
         page = second.get("/")
         photo = second.get(_photo_url(html), buffered=True)
 
         assert page.status_code == 200
-        assert "/login" not in page.headers.get("Location", "")
         assert photo.status_code == 200
         assert photo.data == first.get(_photo_url(html), buffered=True).data
+    finally:
+        engine.dispose()
+
+
+def test_an_import_previewed_on_one_web_server_is_confirmed_on_the_other(
+    s3_settings: Settings,
+    session_factory: sessionmaker[Session],
+    session: Session,
+    clock: SettableClock,
+    tmp_path: Path,
+) -> None:
+    school = make_school(session)
+    make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    session.commit()
+    first = _app(s3_settings, session_factory, clock).test_client()
+    second, engine = _second_server(s3_settings, tmp_path, clock)
+    try:
+        Auth(first).login("admin")
+        book = openpyxl.load_workbook(io.BytesIO(first.get("/admin/S1/import/people.xlsx").data))
+        book.worksheets[0].append(["wangfang", "王芳", "13900000001", "食堂从业人员"])
+        out = io.BytesIO()
+        book.save(out)
+        preview = _upload(first, out.getvalue(), "people.xlsx").get_data(as_text=True)
+        _same_browser(first, second)
+
+        confirmed = _confirm(second, preview)
+
+        assert confirmed.status_code == 200
+        html = confirmed.get_data(as_text=True)
+        assert "王芳" in html
+        assert len(re.findall(r'<span class="code">([0-9A-Z]{8})</span>', html)) == 1
     finally:
         engine.dispose()
 
