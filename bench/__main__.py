@@ -32,7 +32,7 @@ from models.clock import SettableClock
 from models.db import make_engine, make_session_factory
 from models.org import District, School
 from models.people import Person, Role, create_person, grant_role
-from models.photos import PhotoStore
+from models.photos import LocalPhotoStore
 from models.records import Channel, Record, Upload, submit_record
 from settings import Settings
 from webapp import create_app
@@ -122,7 +122,7 @@ def main() -> None:
         settings, token = worlds[1_000]
         engine = make_engine(settings.database.url)
         factory = make_session_factory(engine)
-        store = PhotoStore(root / "data")
+        store = LocalPhotoStore(root / "data")
         clock = SettableClock(datetime(2027, 1, 1, tzinfo=UTC))
 
         def file_one() -> None:

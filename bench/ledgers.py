@@ -29,7 +29,7 @@ from models.clock import SettableClock
 from models.db import make_engine, make_session_factory
 from models.org import District, School
 from models.people import Person, Role, create_person, grant_role
-from models.photos import Photo, PhotoStore, RecordPhoto, process_photo, write_photo_files
+from models.photos import LocalPhotoStore, Photo, RecordPhoto, process_photo, write_photo_files
 from models.records import Record
 from settings import Settings
 from webapp import create_app
@@ -54,7 +54,7 @@ def _world(root: Path, years: int) -> Settings:
     settings.storage.data_dir = str(root / f"data-{years}")
     engine = make_engine(settings.database.url)
     Base.metadata.create_all(engine)
-    store = PhotoStore(Path(settings.storage.data_dir))
+    store = LocalPhotoStore(Path(settings.storage.data_dir))
     start = datetime(YEAR - years + 1, 1, 1, 1, 0, tzinfo=UTC)
     clock = SettableClock(start)
     with make_session_factory(engine)() as session:

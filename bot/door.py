@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,7 +18,7 @@ from models.messages import N_
 from models.people import Person, reading_locale
 from models.photos import PhotoStore
 from models.unit_of_work import unit_of_work
-from settings import Settings
+from settings import Settings, open_photo_store
 
 T = TypeVar("T")
 Context = ContextTypes.DEFAULT_TYPE
@@ -43,7 +42,7 @@ class Door:
 
     @classmethod
     def of(cls, settings: Settings, factory: sessionmaker[Session], clock: Clock) -> Door:
-        return cls(settings, factory, clock, PhotoStore(Path(settings.storage.data_dir)))
+        return cls(settings, factory, clock, open_photo_store(settings.storage))
 
 
 def door(context: Context) -> Door:

@@ -9,7 +9,9 @@ An archive holds, in this order:
   `pg_dump` is on PATH, `database/pg_dump.custom` taken from the same snapshot (for
   `pg_restore` by a database administrator; `houqin restore` reads the rows);
 - `data/…`: the data folder's files, read after the database, so every file a row names is
-  there (files are written before their rows commit, and never changed);
+  there (files are written before their rows commit, and never changed); its photos/,
+  thumbs/ and files/ are read from the configured photo store (the data folder itself, or
+  an object store), so an archive made from either restores into either;
 - `manifest.json`: the format, Houqin's version, the Alembic revision, the rows per table, and
   each file's size and sha256.
 """
@@ -51,6 +53,7 @@ from sqlalchemy import (
 
 from models import Base
 from models.db import READ_ONLY, make_engine
+from models.photos import STORED_FOLDERS, PhotoStore
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -97,7 +100,7 @@ def alembic_revision(connection: Connection) -> str | None:
     return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
-def make_backup(url: str, data_dir: Path, out: Path) -> BackupReport:
+def make_backup(url: str, data_dir: Path, out: Path, *, store: PhotoStore) -> BackupReport:
     """One archive of the database and then the data folder, written beside `out` and renamed
     onto it when whole."""
     engine = make_engine(url)
@@ -117,6 +120,7 @@ def make_backup(url: str, data_dir: Path, out: Path) -> BackupReport:
                 for member, path in database:
                     archive.add(path, arcname=member, recursive=False)
                 files = _add_data_folder(archive, data_dir.resolve())
+                files.update(_add_stored_files(archive, store))
                 manifest = {
                     "format": FORMAT,
                     "houqin": houqin_version(),
@@ -297,6 +301,8 @@ def _add_data_folder(archive: tarfile.TarFile, root: Path) -> dict[str, dict[str
     for path in sorted(root.rglob("*")):
         if not path.is_file() or path.is_symlink() or path.name.startswith(".tmp-"):
             continue
+        if path.relative_to(root).parts[0] in STORED_FOLDERS:  # the store's, read from it
+            continue
         member = f"{DATA_FOLDER}/{path.relative_to(root).as_posix()}"
         try:
             fh = path.open("rb")
@@ -307,6 +313,22 @@ def _add_data_folder(archive: tarfile.TarFile, root: Path) -> dict[str, dict[str
             reader = _HashingReader(fh)
             archive.addfile(info, reader)
         files[member] = {"size": info.size, "sha256": reader.digest.hexdigest()}
+    return files
+
+
+def _add_stored_files(archive: tarfile.TarFile, store: PhotoStore) -> dict[str, dict[str, Any]]:
+    files: dict[str, dict[str, Any]] = {}
+    for folder in STORED_FOLDERS:
+        for entry in store.listed(folder):
+            if PurePosixPath(entry.key).name.startswith(".tmp-"):
+                continue
+            try:
+                data = store.read(entry.key)
+            except FileNotFoundError:  # an orphan removed since it was listed
+                continue
+            member = f"{DATA_FOLDER}/{entry.key}"
+            _add_bytes(archive, member, data)
+            files[member] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
     return files
 
 
@@ -340,17 +362,18 @@ def read_manifest(archive: tarfile.TarFile) -> dict[str, Any]:
 
 
 def restore_backup(
-    archive_path: Path, url: str, data_dir: Path, *, force: bool = False
+    archive_path: Path, url: str, data_dir: Path, *, store: PhotoStore, force: bool = False
 ) -> RestoreReport:
-    """The archive's rows into the database and its files into the data folder; refused when
-    the database holds anything but the built-in checklists, or the data folder any stored
-    file, unless `force` (then the rows are replaced and the files overwritten)."""
+    """The archive's rows into the database, its photos and documents into the photo store
+    and its other files into the data folder; refused when the database holds anything but
+    the built-in checklists, or the data folder or the store any file, unless `force` (then
+    the rows are replaced and the files overwritten)."""
     data_dir = data_dir.resolve()
     with tarfile.open(archive_path, "r:*") as archive:
         manifest = read_manifest(archive)
         engine = make_engine(url)
         try:
-            _refuse_unless_empty(engine, data_dir, force)
+            _refuse_unless_empty(engine, data_dir, store, force)
             _prepare_schema(engine, manifest.get("alembic_revision"))
             with tempfile.TemporaryDirectory(prefix="houqin-restore-") as work:
                 counts = _restore_rows(engine, archive, manifest, Path(work))
@@ -358,11 +381,11 @@ def restore_backup(
             engine.dispose()
         if counts != manifest["tables"]:
             raise BackupError(f"rows restored {counts} differ from the manifest's")
-        files = _restore_files(archive, manifest["files"], data_dir)
+        files = _restore_files(archive, manifest["files"], data_dir, store)
     return RestoreReport(counts, files)
 
 
-def _refuse_unless_empty(engine: Engine, data_dir: Path, force: bool) -> None:
+def _refuse_unless_empty(engine: Engine, data_dir: Path, store: PhotoStore, force: bool) -> None:
     if force:
         return
     with engine.connect() as connection:
@@ -379,6 +402,11 @@ def _refuse_unless_empty(engine: Engine, data_dir: Path, force: bool) -> None:
     if data_dir.is_dir() and any(path.is_file() for path in data_dir.rglob("*")):
         raise BackupError(
             f"the data folder {data_dir} is not empty: "
+            "restore into a new one, or give --force to overwrite its files"
+        )
+    if any(True for folder in STORED_FOLDERS for _ in store.listed(folder)):
+        raise BackupError(
+            "the photo store is not empty: "
             "restore into a new one, or give --force to overwrite its files"
         )
 
@@ -492,9 +520,12 @@ def _follow_sequences(connection: Connection) -> None:
             )
 
 
-def _restore_files(archive: tarfile.TarFile, files: dict[str, dict[str, Any]], root: Path) -> int:
-    """Each file checked against the manifest's sha256 and written to a temporary name, then
-    renamed into place."""
+def _restore_files(
+    archive: tarfile.TarFile, files: dict[str, dict[str, Any]], root: Path, store: PhotoStore
+) -> int:
+    """Each file checked against the manifest's sha256; a photo or document put into the
+    store, any other file written to a temporary name in the data folder, then renamed into
+    place."""
     for member, expected in files.items():
         relative = PurePosixPath(member).relative_to(DATA_FOLDER)
         if relative.is_absolute() or ".." in relative.parts:
@@ -505,6 +536,9 @@ def _restore_files(archive: tarfile.TarFile, files: dict[str, dict[str, Any]], r
         data = source.read()
         if hashlib.sha256(data).hexdigest() != expected["sha256"]:
             raise BackupError(f"{member} in the archive does not match its sha256")
+        if relative.parts[0] in STORED_FOLDERS:
+            _restore_stored(store, relative.as_posix(), data)
+            continue
         target = root.joinpath(*relative.parts)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
@@ -516,3 +550,15 @@ def _restore_files(archive: tarfile.TarFile, files: dict[str, dict[str, Any]], r
             Path(tmp).unlink(missing_ok=True)
             raise
     return len(files)
+
+
+def _restore_stored(store: PhotoStore, key: str, data: bytes) -> None:
+    """Put into the store; a file of that name whose bytes differ (a damaged one, under
+    --force) is replaced, as putting a name again would only touch it."""
+    try:
+        if store.read(key) == data:
+            return
+        store.delete(key)
+    except FileNotFoundError:
+        pass
+    store.put(key, data)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from models.db import make_engine, make_session_factory
 from models.unit_of_work import unit_of_work
-from settings import ConfigError, Settings, load_settings
+from settings import ConfigError, Settings, database_engine, load_settings, open_photo_store
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def prepare_database(settings: Settings) -> None:
     from models.clock import SystemClock
 
     _ensure_sqlite_folder(settings.database.url)
-    engine = make_engine(settings.database.url)
+    engine = database_engine(settings.database)
     try:
         upgrade(engine, default_locale=settings.i18n.default_locale)
     finally:
@@ -131,7 +131,7 @@ def run_server(settings: Settings, host: str, port: int) -> None:
         app = create_app(settings)
     except ValueError as exc:  # TemplateError included: name the file, item and field
         raise click.ClickException(str(exc)) from None
-    jobs = build_scheduler(settings, make_session_factory(make_engine(settings.database.url)))
+    jobs = build_scheduler(settings, make_session_factory(database_engine(settings.database)))
     jobs.start()
     if settings.telegram.token:
         start_bot_thread(settings)
@@ -154,7 +154,7 @@ def run_scheduler(ctx: click.Context) -> None:
         check_current(settings.database.url)
     except SchemaOutOfDate as exc:
         raise click.ClickException(str(exc)) from None
-    factory = make_session_factory(make_engine(settings.database.url))
+    factory = make_session_factory(database_engine(settings.database))
     click.echo("Houqin's scheduler is running (Ctrl+C stops it)")
     build_scheduler(settings, factory, blocking=True).start()
 
@@ -198,7 +198,7 @@ def run_send(ctx: click.Context, once: bool) -> None:
     from channels import OutageLog, enabled_senders
     from models.clock import SystemClock
 
-    engine = make_engine(settings.database.url)
+    engine = database_engine(settings.database)
     try:
         factory = make_session_factory(engine)
         senders = enabled_senders(settings, factory, SystemClock())
@@ -238,7 +238,7 @@ def send_once(senders: list[Any], outages: Any) -> int:
 def bot_application(settings: Settings) -> Any:
     from bot.app import build_application
 
-    factory = make_session_factory(make_engine(settings.database.url))
+    factory = make_session_factory(database_engine(settings.database))
     return build_application(
         settings, factory, send_every=float(settings.telegram.send_every_seconds)
     )
@@ -497,13 +497,12 @@ def run_check(ctx: click.Context, remove_orphans: bool) -> None:
     """Check every photo, thumbnail and document file against its row; find orphans."""
     from houqin.data_check import check_files
     from models.db import mark_read_only
-    from models.photos import PhotoStore
 
     settings = _settings(ctx)
     with _unit_of_work(settings.database.url) as session:
         mark_read_only(session)
         report = check_files(
-            session, PhotoStore(Path(settings.storage.data_dir)), remove_orphans=remove_orphans
+            session, open_photo_store(settings.storage), remove_orphans=remove_orphans
         )
     for line in report.lines():
         click.echo(line)
@@ -520,7 +519,12 @@ def run_backup(ctx: click.Context, out: Path) -> None:
 
     settings = _settings(ctx)
     try:
-        report = make_backup(settings.database.url, Path(settings.storage.data_dir), out)
+        report = make_backup(
+            settings.database.url,
+            Path(settings.storage.data_dir),
+            out,
+            store=open_photo_store(settings.storage),
+        )
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{out}: {report}")
@@ -542,7 +546,11 @@ def run_restore(ctx: click.Context, archive: Path, force: bool) -> None:
     _ensure_sqlite_folder(settings.database.url)
     try:
         report = restore_backup(
-            archive, settings.database.url, Path(settings.storage.data_dir), force=force
+            archive,
+            settings.database.url,
+            Path(settings.storage.data_dir),
+            store=open_photo_store(settings.storage),
+            force=force,
         )
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None

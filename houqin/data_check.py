@@ -4,21 +4,18 @@ row names."""
 from __future__ import annotations
 
 import hashlib
+import io
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.photos import Photo, PhotoStore
+from models.photos import STORED_FOLDERS, Photo, PhotoStore
 from models.stored_files import StoredFile
 
-# The folders PhotoStore fills with files named by their content (models/photos.py,
-# models/stored_files.py). The data folder's imports/ and drafts/ expire on their own.
-STORED_FOLDERS = ("photos", "thumbs", "files")
 # A file this young may belong to an upload whose row is not yet committed: not an orphan.
 ORPHAN_AFTER_SECONDS = 3600
 
@@ -50,14 +47,6 @@ class CheckReport:
         )
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def check_files(
     session: Session,
     store: PhotoStore,
@@ -71,47 +60,37 @@ def check_files(
     report = CheckReport()
     # Listed before the rows are read: a file written after this is not looked at, and one
     # listed here whose row commits meanwhile is seen with its row.
-    on_disk = {
-        path.relative_to(store.root).as_posix(): path
-        for folder in STORED_FOLDERS
-        if (store.root / folder).is_dir()
-        for path in (store.root / folder).rglob("*")
-        if path.is_file()
-    }
+    stored = {entry.key: entry for folder in STORED_FOLDERS for entry in store.listed(folder)}
     named: set[str] = set()
     for photo in session.scalars(select(Photo).order_by(Photo.id)):
         named.update((photo.storage_key, photo.thumb_key))
         _check_digest(report, store, photo.storage_key, photo.sha256, f"photo {photo.id}")
         _check_thumbnail(report, store, photo.thumb_key, f"photo {photo.id}")
-    for stored in session.scalars(select(StoredFile).order_by(StoredFile.id)):
-        named.add(stored.storage_key)
-        _check_digest(report, store, stored.storage_key, stored.sha256, f"document {stored.id}")
-    for key in sorted(set(on_disk) - named):
-        path = on_disk[key]
-        try:
-            age = now - path.stat().st_mtime
-        except FileNotFoundError:
-            continue
-        if age < ORPHAN_AFTER_SECONDS:
+    for document in session.scalars(select(StoredFile).order_by(StoredFile.id)):
+        named.add(document.storage_key)
+        _check_digest(
+            report, store, document.storage_key, document.sha256, f"document {document.id}"
+        )
+    for key in sorted(set(stored) - named):
+        if now - stored[key].modified < ORPHAN_AFTER_SECONDS:
             report.young += 1
             continue
         report.orphans.append(key)
         if remove_orphans:
             # Looked at again just before: an upload of the same content touches the file.
-            try:
-                if now - path.stat().st_mtime >= ORPHAN_AFTER_SECONDS:
-                    path.unlink()
-                    report.removed.append(key)
-            except FileNotFoundError:
+            modified = store.modified(key)
+            if modified is None:
+                report.removed.append(key)
+            elif now - modified >= ORPHAN_AFTER_SECONDS:
+                store.delete(key)
                 report.removed.append(key)
     return report
 
 
 def _check_digest(report: CheckReport, store: PhotoStore, key: str, sha256: str, row: str) -> None:
     report.checked += 1
-    path = store.path(key)
     try:
-        actual = file_sha256(path)
+        actual = hashlib.sha256(store.read(key)).hexdigest()
     except FileNotFoundError:
         report.missing.append(f"{key} ({row})")
         return
@@ -122,12 +101,13 @@ def _check_digest(report: CheckReport, store: PhotoStore, key: str, sha256: str,
 def _check_thumbnail(report: CheckReport, store: PhotoStore, key: str, row: str) -> None:
     """A thumbnail has no digest of its own: it must be there and read as a JPEG."""
     report.checked += 1
-    path = store.path(key)
-    if not path.is_file():
+    try:
+        data = store.read(key)
+    except FileNotFoundError:
         report.missing.append(f"{key} ({row}'s thumbnail)")
         return
     try:
-        with Image.open(path, formats=("JPEG",)) as image:
+        with Image.open(io.BytesIO(data), formats=("JPEG",)) as image:
             image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         report.changed.append(f"{key} ({row}'s thumbnail is not a readable JPEG)")

@@ -37,7 +37,7 @@ from models.sweep import sweep
 from models.training import add_training
 from models.trips import check_rear
 from scheduler import sweep_policy
-from settings import Settings
+from settings import Settings, open_photo_store
 
 VAR = Path("var")
 DEMO_PASSWORD = "houqin123"
@@ -430,7 +430,7 @@ def _history(
     """About two weeks of records, a few of them failed, so the ledger has something to show:
     the fortnight before today, and this morning's health check, all before `now` (a record
     after it would count in the ledger and not on the dashboard)."""
-    store = PhotoStore(Path(settings.storage.data_dir))
+    store = open_photo_store(settings.storage)
     clock = SettableClock(now - timedelta(days=15))
     assets = list(
         session.scalars(select(Asset).where(Asset.school_id == schools[0].id).order_by(Asset.id))
@@ -832,7 +832,7 @@ def _boarding_school(
     extinguishers' production dates put one due for service within the month, one past its
     service and one near its scrap date (the register's extinguisher tab, the reminders)."""
     school.boarding = True
-    store = PhotoStore(Path(settings.storage.data_dir))
+    store = open_photo_store(settings.storage)
     zone = school.district.zone
     today = now.astimezone(zone).date()
     assets = list(session.scalars(select(Asset).where(Asset.school_id == school.id)))
@@ -974,7 +974,7 @@ def _extinguisher_dates(
         key=uuid.uuid4().hex,
         channel=Channel.WEB,
         clock=SettableClock(serviced),
-        store=PhotoStore(Path(settings.storage.data_dir)),
+        store=open_photo_store(settings.storage),
         repeat_confirmed=True,
     )
     session.flush()
@@ -1055,7 +1055,7 @@ def _daily_life(
     fire-safety training. Filed before the fortnight's history, which reads the meters on."""
     school = schools[0]
     district = school.district
-    store = PhotoStore(Path(settings.storage.data_dir))
+    store = open_photo_store(settings.storage)
     clock = SettableClock(now - timedelta(days=30))
     admin = people["admin1"]
     staff = {}

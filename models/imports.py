@@ -16,14 +16,11 @@ folder, named by their SHA-256, so the browser only carries the hash back.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -36,6 +33,7 @@ from models.inventory import ASSET_IMPORT
 from models.messages import N_, DomainError, Message, SubmissionInvalid
 from models.org import School
 from models.people import Person
+from models.photos import PhotoStore
 from models.spreadsheets import ImportRefused, Sheet, header_key, read_sheet
 from models.suppliers import SUPPLIER_IMPORT
 
@@ -266,25 +264,21 @@ SHA256_RE = re.compile(r"[0-9a-f]{64}")
 
 
 class ImportFiles:
-    """Uploaded files waiting for their confirmation, named by content under one folder."""
+    """Uploaded files waiting for their confirmation, named by content under `imports/` in
+    the photo store: the data folder, or the object store several web servers share, so the
+    confirmation may reach another server than the preview."""
 
-    def __init__(self, root: Path, *, keep_seconds: int = 24 * 3600) -> None:
-        self.root = root.resolve()
+    FOLDER = "imports"
+
+    def __init__(self, store: PhotoStore, *, keep_seconds: int = 24 * 3600) -> None:
+        self.store = store
         self.keep_seconds = keep_seconds
 
     def put(self, data: bytes) -> str:
         """Keep the file; returns its SHA-256, the only thing the browser carries back."""
         digest = hashlib.sha256(data).hexdigest()
-        self.root.mkdir(parents=True, exist_ok=True)
         self._prune()
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, self.root / digest)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        self.store.put(f"{self.FOLDER}/{digest}", data)
         return digest
 
     def get(self, digest: str) -> bytes | None:
@@ -292,22 +286,19 @@ class ImportFiles:
         if not SHA256_RE.fullmatch(digest or ""):
             return None
         try:
-            data = (self.root / digest).read_bytes()
+            data = self.store.read(f"{self.FOLDER}/{digest}")
         except FileNotFoundError:
             return None
         return data if hashlib.sha256(data).hexdigest() == digest else None
 
     def discard(self, digest: str) -> None:
         if SHA256_RE.fullmatch(digest or ""):
-            (self.root / digest).unlink(missing_ok=True)
+            self.store.delete(f"{self.FOLDER}/{digest}")
 
     def _prune(self) -> None:
         """Forget files nobody confirmed within a day: they may hold initial passwords."""
-        # File times are the system's, so they are compared with the system's clock.
+        # File times are the system's (or the store's), so they are compared with its clock.
         limit = time.time() - self.keep_seconds
-        for path in self.root.iterdir():
-            try:
-                if path.stat().st_mtime < limit:
-                    path.unlink(missing_ok=True)
-            except FileNotFoundError:
-                continue
+        for entry in self.store.listed(self.FOLDER):
+            if entry.modified < limit:
+                self.store.delete(entry.key)

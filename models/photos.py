@@ -6,9 +6,11 @@ import hashlib
 import io
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
@@ -172,11 +174,51 @@ def _flatten(image: Image.Image) -> Image.Image:
     return background
 
 
-class PhotoStore:
-    """Files under the data folder, named by content so a photo is written once. Written to
-    a temporary name and renamed, so a file is whole or absent; written before the row's
-    transaction (the slow part outside SQLite's write lock), so a transaction rolled back
-    leaves a whole file no row names, which `houqin check --remove-orphans` clears."""
+# The folders a PhotoStore fills with files named by their content (here and in
+# models/stored_files.py); the data folder's imports/ and drafts/ expire on their own.
+STORED_FOLDERS = ("photos", "thumbs", "files")
+
+
+@dataclass(frozen=True)
+class StoredKey:
+    """A file in a photo store and when it was last written (seconds since the epoch)."""
+
+    key: str
+    modified: float
+
+
+class PhotoStore(Protocol):
+    """Where photos, thumbnails and documents are kept, named by their content, so a file is
+    written once and never changed: the data folder (LocalPhotoStore) or an S3-compatible
+    object store (models/object_store.py). Written before the row's transaction (the slow
+    part outside SQLite's write lock), so a transaction rolled back leaves a whole file no row
+    names, which `houqin check --remove-orphans` clears once it is older than an hour."""
+
+    def put(self, key: str, data: bytes) -> None:
+        """Whole or absent, never half; putting a key again marks it as just written."""
+
+    def read(self, key: str) -> bytes:
+        """The bytes, or FileNotFoundError."""
+
+    def exists(self, key: str) -> bool: ...
+
+    def listed(self, folder: str) -> Iterator[StoredKey]:
+        """Every file under the folder (`photos`, `thumbs`, `files`)."""
+
+    def modified(self, key: str) -> float | None:
+        """When the file was last written, or None when it is absent."""
+
+    def delete(self, key: str) -> None:
+        """Gone; nothing when it was gone already."""
+
+    def signed_url(self, key: str, *, seconds: int, content_type: str, disposition: str) -> str:
+        """A short-lived address a browser fetches the file from without the app, answered
+        with this Content-Type and Content-Disposition; only object stores give one."""
+
+
+class LocalPhotoStore:
+    """Files under the data folder. Written to a temporary name and renamed, so a file is
+    whole or absent."""
 
     def __init__(self, root: Path) -> None:
         # Absolute, so a relative data_dir means the same folder to every reader of it.
@@ -207,6 +249,33 @@ class PhotoStore:
 
     def read(self, key: str) -> bytes:
         return self.path(key).read_bytes()
+
+    def exists(self, key: str) -> bool:
+        return self.path(key).is_file()
+
+    def listed(self, folder: str) -> Iterator[StoredKey]:
+        top = self.root / folder
+        if not top.is_dir():
+            return
+        # A `.tmp-` file a killed write left is listed too: no row names it, so it is an orphan.
+        for path in sorted(top.rglob("*")):
+            try:
+                if path.is_file():
+                    yield StoredKey(path.relative_to(self.root).as_posix(), path.stat().st_mtime)
+            except FileNotFoundError:
+                continue
+
+    def modified(self, key: str) -> float | None:
+        try:
+            return self.path(key).stat().st_mtime
+        except FileNotFoundError:
+            return None
+
+    def delete(self, key: str) -> None:
+        self.path(key).unlink(missing_ok=True)
+
+    def signed_url(self, key: str, *, seconds: int, content_type: str, disposition: str) -> str:
+        raise NotImplementedError("a data folder has no signed addresses; the app serves it")
 
 
 class Photo(Base):
@@ -248,7 +317,7 @@ def prepare_photo(data: bytes, store: PhotoStore, *, keep_exif: bool = False) ->
 
 
 def write_photo_files(store: PhotoStore, processed: ProcessedPhoto) -> tuple[str, str]:
-    """The photo and its thumbnail on disk, once (their keys)."""
+    """The photo and its thumbnail in the store, once (their keys)."""
     digest = processed.sha256
     key = f"photos/{digest[:2]}/{digest}.jpg"
     thumb_key = f"thumbs/{digest[:2]}/{digest}.jpg"

@@ -14,9 +14,13 @@ from typing import Any, get_type_hints
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import Engine, make_url
+
 from models.catalogue import DEFAULT_LOCALE, LOCALES
+from models.db import make_engine
 from models.drills import DRILL_EVERY_DAYS
 from models.org import DEFAULT_TIMEZONE
+from models.photos import LocalPhotoStore, PhotoStore
 
 
 class ConfigError(ValueError):
@@ -36,12 +40,33 @@ class ServerSettings:
 @dataclass
 class DatabaseSettings:
     url: str = "sqlite:///var/houqin.db"
+    # PostgreSQL's connection pool, per process (SQLAlchemy's QueuePool); SQLite ignores them.
+    pool_size: int = 5
+    max_overflow: int = 10
+    pool_timeout_seconds: int = 30
+    pool_recycle_seconds: int = 1800
+    pool_pre_ping: bool = True
+
+
+STORAGE_KINDS = ("local", "s3")
+SERVE_MODES = ("app", "signed_url")
+ADDRESSING_STYLES = ("auto", "path", "virtual")
 
 
 @dataclass
 class StorageSettings:
     data_dir: str = "var/data"
     keep_exif: bool = False
+    kind: str = "local"
+    serve: str = "app"
+    signed_url_seconds: int = 300
+    s3_endpoint_url: str = ""
+    s3_bucket: str = ""
+    s3_region: str = ""
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
+    s3_prefix: str = ""
+    s3_addressing_style: str = "auto"
 
 
 @dataclass
@@ -282,6 +307,8 @@ def _check_values(settings: Settings) -> None:
         if address.scheme not in ("http", "https") or not address.netloc:
             raise ConfigError(f"telegram.{name} must be an http(s) address")
     _check_channels(settings)
+    _check_database(settings.database)
+    _check_storage(settings.storage)
     if settings.labels.layout not in LAYOUTS:
         raise ConfigError(
             f"labels.layout must be one of {', '.join(LAYOUTS)}, not {settings.labels.layout!r}"
@@ -300,6 +327,83 @@ def _check_channels(settings: Settings) -> None:
     for name in ("send_every_seconds", "lease_seconds", "robot_per_minute"):
         if getattr(settings.channels, name) < 1:
             raise ConfigError(f"channels.{name} must be at least 1")
+
+
+def _check_database(database: DatabaseSettings) -> None:
+    for name in ("pool_size", "pool_timeout_seconds"):
+        if getattr(database, name) < 1:
+            raise ConfigError(f"database.{name} must be at least 1")
+    if database.max_overflow < 0:
+        raise ConfigError("database.max_overflow must be 0 or more")
+
+
+def _check_storage(storage: StorageSettings) -> None:
+    if storage.kind not in STORAGE_KINDS:
+        raise ConfigError(f"storage.kind must be local or s3, not {storage.kind!r}")
+    if storage.serve not in SERVE_MODES:
+        raise ConfigError(f"storage.serve must be app or signed_url, not {storage.serve!r}")
+    if storage.kind == "local":
+        if storage.serve == "signed_url":
+            raise ConfigError(
+                'storage.serve = "signed_url" needs storage.kind = "s3": '
+                "a data folder has no signed addresses, the app serves its files"
+            )
+        return
+    if not storage.s3_bucket:
+        raise ConfigError('storage.s3_bucket must be set when storage.kind = "s3"')
+    if storage.s3_endpoint_url:
+        address = urlsplit(storage.s3_endpoint_url)
+        if address.scheme not in ("http", "https") or not address.netloc:
+            raise ConfigError(
+                "storage.s3_endpoint_url must be an http(s) address such as "
+                f"http://127.0.0.1:9000, not {storage.s3_endpoint_url!r}"
+            )
+    if storage.s3_addressing_style not in ADDRESSING_STYLES:
+        raise ConfigError(
+            "storage.s3_addressing_style must be auto, path or virtual, "
+            f"not {storage.s3_addressing_style!r}"
+        )
+    if bool(storage.s3_access_key_id) != bool(storage.s3_secret_access_key):
+        raise ConfigError(
+            "storage.s3_access_key_id and storage.s3_secret_access_key go together: "
+            "set both, or neither to use the AWS_* environment"
+        )
+    # A presigned S3 address lives at most seven days.
+    if not 1 <= storage.signed_url_seconds <= 7 * 24 * 3600:
+        raise ConfigError("storage.signed_url_seconds must be between 1 and 604800 (7 days)")
+
+
+def open_photo_store(storage: StorageSettings) -> PhotoStore:
+    """The store the config names: the data folder, or the S3-compatible object store."""
+    if storage.kind == "s3":
+        from models.object_store import ObjectStoreAddress, S3PhotoStore
+
+        return S3PhotoStore(
+            ObjectStoreAddress(
+                bucket=storage.s3_bucket,
+                endpoint_url=storage.s3_endpoint_url,
+                region=storage.s3_region,
+                access_key_id=storage.s3_access_key_id,
+                secret_access_key=storage.s3_secret_access_key,
+                prefix=storage.s3_prefix,
+                addressing_style=storage.s3_addressing_style,
+            )
+        )
+    return LocalPhotoStore(Path(storage.data_dir))
+
+
+def database_engine(database: DatabaseSettings) -> Engine:
+    """The engine for the configured database, with its pool settings on PostgreSQL."""
+    if make_url(database.url).get_backend_name() == "sqlite":
+        return make_engine(database.url)
+    return make_engine(
+        database.url,
+        pool_size=database.pool_size,
+        max_overflow=database.max_overflow,
+        pool_timeout=database.pool_timeout_seconds,
+        pool_recycle=database.pool_recycle_seconds,
+        pool_pre_ping=database.pool_pre_ping,
+    )
 
 
 def _check_schedules(schedules: ScheduleSettings) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,7 +24,8 @@ from models import Base
 from models.checklists import sync_builtin_templates
 from models.clock import SettableClock
 from models.db import make_engine, make_session_factory
-from models.photos import PhotoStore
+from models.object_store import ObjectStoreAddress
+from models.photos import LocalPhotoStore
 from settings import Settings
 from webapp import create_app
 
@@ -170,8 +173,61 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> PhotoStore:
-    return PhotoStore(tmp_path / "data")
+def store(tmp_path: Path) -> LocalPhotoStore:
+    return LocalPhotoStore(tmp_path / "data")
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A local S3-compatible server (moto's), one per test process, on a free port."""
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_address(s3_endpoint: str) -> ObjectStoreAddress:
+    """A new, empty bucket in the local object store, as a district's config would name it."""
+    import boto3
+
+    address = ObjectStoreAddress(
+        bucket=f"houqin-{uuid.uuid4().hex[:12]}",
+        endpoint_url=s3_endpoint,
+        region="us-east-1",
+        access_key_id="test-key",
+        secret_access_key="test-secret",
+        prefix="houqin",
+        addressing_style="path",
+    )
+    boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        region_name=address.region,
+        aws_access_key_id=address.access_key_id,
+        aws_secret_access_key=address.secret_access_key,
+    ).create_bucket(Bucket=address.bucket)
+    return address
+
+
+@pytest.fixture
+def s3_settings(settings: Settings, s3_address: ObjectStoreAddress) -> Settings:
+    """The test settings with photos and documents in the local object store."""
+    storage = settings.storage
+    storage.kind = "s3"
+    storage.s3_endpoint_url = s3_address.endpoint_url
+    storage.s3_bucket = s3_address.bucket
+    storage.s3_region = s3_address.region
+    storage.s3_access_key_id = s3_address.access_key_id
+    storage.s3_secret_access_key = s3_address.secret_access_key
+    storage.s3_prefix = s3_address.prefix
+    storage.s3_addressing_style = s3_address.addressing_style
+    return settings
 
 
 @pytest.fixture

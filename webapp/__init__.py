@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 from flask import Flask, Response, current_app, request
 from flask_compress import Compress
@@ -13,9 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from models.clock import Clock, SystemClock
-from models.db import make_engine, make_session_factory
-from models.photos import PhotoStore
-from settings import Settings
+from models.db import make_session_factory
+from settings import Settings, database_engine, open_photo_store
 from webapp import (
     actions,
     admin,
@@ -89,9 +87,9 @@ def create_app(
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.extensions["houqin.settings"] = settings
     app.extensions["houqin.clock"] = clock or SystemClock()
-    app.extensions["houqin.photos"] = PhotoStore(Path(settings.storage.data_dir))
+    app.extensions["houqin.photos"] = open_photo_store(settings.storage)
     if session_factory is None:
-        session_factory = make_session_factory(make_engine(settings.database.url))
+        session_factory = make_session_factory(database_engine(settings.database))
     db.init_app(app, session_factory)
     csrf.init_app(app)
     compress.init_app(app)

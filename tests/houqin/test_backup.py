@@ -23,7 +23,7 @@ from models.clock import SettableClock
 from models.db import READ_ONLY, make_engine, make_session_factory
 from models.documents import Document, DocumentKind
 from models.org import District
-from models.photos import Photo, PhotoStore, prepare_photo, store_photo
+from models.photos import LocalPhotoStore, Photo, prepare_photo, store_photo
 from models.stored_files import PdfFile, StoredFile, store_pdf
 from settings import Settings
 from tests.conftest import pg_schema
@@ -84,7 +84,7 @@ def district_with_files(
     """The demo district (rows in most tables, photos and their thumbnails), and a PDF."""
     monkeypatch.chdir(tmp_path)  # the demo's label sheet goes to ./var/
     seed_demo(session, settings, now=DEMO_NOW)
-    store = PhotoStore(Path(settings.storage.data_dir))
+    store = LocalPhotoStore(Path(settings.storage.data_dir))
     district = session.scalars(select(District)).first()
     assert district is not None
     session.add(
@@ -174,7 +174,7 @@ def test_a_backup_holds_its_engines_own_copy_sqlites_backup_file_or_pg_dumps(
 
 @pytest.fixture
 def stored(
-    session: Session, store: PhotoStore, settings: Settings, clock: SettableClock
+    session: Session, store: LocalPhotoStore, settings: Settings, clock: SettableClock
 ) -> tuple[Photo, StoredFile]:
     processed = prepare_photo(distinct_jpeg("check"), store)
     photo = store_photo(session, store, processed, now=clock.now())
@@ -190,7 +190,7 @@ def aged(path: Path, seconds: float) -> None:
 
 
 def test_check_finds_a_deleted_file_a_changed_file_and_an_orphan(
-    stored: tuple[Photo, StoredFile], engine: Engine, store: PhotoStore
+    stored: tuple[Photo, StoredFile], engine: Engine, store: LocalPhotoStore
 ) -> None:
     photo, pdf = stored
     assert houqin(url_of(engine), store.root, "check").exit_code == 0
@@ -213,7 +213,7 @@ def test_check_finds_a_deleted_file_a_changed_file_and_an_orphan(
 def test_remove_orphans_leaves_a_file_an_upload_may_still_name(
     stored: tuple[Photo, StoredFile],
     engine: Engine,
-    store: PhotoStore,
+    store: LocalPhotoStore,
     session_factory: sessionmaker[Session],
     clock: SettableClock,
 ) -> None:

@@ -16,7 +16,7 @@ from models.checklists import sync_builtin_templates
 from models.clock import SettableClock
 from models.db import make_engine, make_session_factory
 from models.people import Person
-from models.photos import PhotoStore, prepare_photo
+from models.photos import LocalPhotoStore, PhotoStore, prepare_photo
 from models.records import Channel, Record, Submission, Upload, submit_record
 from tests.factories import (
     EXTINGUISHER_OK,
@@ -126,7 +126,7 @@ def test_the_same_submission_arriving_twice_at_once_is_one_record(
     assert session.scalar(select(func.count()).select_from(Record)) == 1
 
 
-class _LockWatchingStore(PhotoStore):
+class _LockWatchingStore(LocalPhotoStore):
     """A photo store that, at every file it writes, tries to take SQLite's write lock from
     another connection without waiting: it succeeds only while the submission holds none."""
 

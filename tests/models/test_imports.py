@@ -27,6 +27,7 @@ from models.imports import (
 from models.messages import Message, SubmissionInvalid
 from models.org import Location, School
 from models.people import Person, Role, authenticate
+from models.photos import LocalPhotoStore
 from models.spreadsheets import ImportRefused
 from models.suppliers import Supplier, suppliers_for
 from tests.factories import make_asset, make_person, make_school, make_supplier
@@ -432,7 +433,7 @@ def test_a_failure_while_saving_rolls_back_every_row_of_the_file(
 
 
 def test_kept_files_come_back_only_by_their_exact_hash(tmp_path: Path) -> None:
-    files = ImportFiles(tmp_path / "imports")
+    files = ImportFiles(LocalPhotoStore(tmp_path))
     digest = files.put(b"code,name\r\n")
 
     assert files.get(digest) == b"code,name\r\n"

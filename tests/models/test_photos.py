@@ -12,8 +12,8 @@ from models.photos import (
     DATE_TIME_ORIGINAL,
     EXIF_IFD,
     MAX_UPLOAD_BYTES,
+    LocalPhotoStore,
     PhotoRejected,
-    PhotoStore,
     prepare_photo,
     process_photo,
 )
@@ -135,7 +135,7 @@ def test_a_decompression_bomb_is_refused_without_being_decoded() -> None:
 
 
 def test_the_same_photo_is_stored_once(tmp_path) -> None:
-    store = PhotoStore(tmp_path)
+    store = LocalPhotoStore(tmp_path)
     store.put("photos/ab/abc.jpg", b"one")
     store.put("photos/ab/abc.jpg", b"two")
 
@@ -178,7 +178,7 @@ def _phone_photo_with_every_block() -> bytes:
 def test_stored_photos_and_thumbnails_keep_no_metadata_block_of_the_source(tmp_path) -> None:
     source = _phone_photo_with_every_block()
     assert {m for m, _ in _segments(source)} >= {0xE1, 0xE2, 0xED, 0xFE}
-    store = PhotoStore(tmp_path)
+    store = LocalPhotoStore(tmp_path)
 
     processed = prepare_photo(source, store)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from settings import ConfigError, Settings, load_settings
+from settings import ConfigError, Settings, database_engine, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "config.example.toml"
@@ -73,6 +73,27 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
             "[reports]\npublic_per_label_per_hour = 0\n",
             "reports.public_per_label_per_hour must be at least 1",
         ),
+        ('[storage]\nkind = "oss"\n', "storage.kind must be local or s3"),
+        ('[storage]\nkind = "s3"\n', "storage.s3_bucket must be set"),
+        ('[storage]\nserve = "signed_url"\n', 'needs storage.kind = "s3"'),
+        (
+            '[storage]\nkind = "s3"\ns3_bucket = "b"\ns3_endpoint_url = "minio:9000"\n',
+            "storage.s3_endpoint_url must be an http",
+        ),
+        (
+            '[storage]\nkind = "s3"\ns3_bucket = "b"\ns3_access_key_id = "k"\n',
+            "storage.s3_access_key_id and storage.s3_secret_access_key go together",
+        ),
+        (
+            '[storage]\nkind = "s3"\ns3_bucket = "b"\nsigned_url_seconds = 0\n',
+            "storage.signed_url_seconds must be between 1 and 604800",
+        ),
+        (
+            '[storage]\nkind = "s3"\ns3_bucket = "b"\ns3_addressing_style = "host"\n',
+            "storage.s3_addressing_style must be auto, path or virtual",
+        ),
+        ("[database]\npool_size = 0\n", "database.pool_size must be at least 1"),
+        ("[database]\nmax_overflow = -1\n", "database.max_overflow must be 0 or more"),
     ],
 )
 def test_a_wrong_setting_stops_start_up_naming_the_key(
@@ -90,3 +111,24 @@ def test_a_wrong_environment_variable_is_named() -> None:
         load_settings(None, environ={"HOUQIN_SERVER_PORT": "eighty"})
     with pytest.raises(ConfigError, match="HOUQIN_SERVR_PORT names no setting"):
         load_settings(None, environ={"HOUQIN_SERVR_PORT": "80"})
+
+
+def test_the_pool_settings_reach_postgresql_engines_and_the_secret_comes_from_the_environment(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "houqin.toml"
+    path.write_text(
+        '[database]\nurl = "postgresql+psycopg://houqin@db/houqin"\n'
+        "pool_size = 8\nmax_overflow = 2\npool_timeout_seconds = 5\n"
+        '[storage]\nkind = "s3"\ns3_bucket = "houqin"\ns3_access_key_id = "minio"\n'
+    )
+
+    settings = load_settings(path, environ={"HOUQIN_STORAGE_S3_SECRET_ACCESS_KEY": "from-env"})
+    engine = database_engine(settings.database)
+
+    assert settings.storage.s3_secret_access_key == "from-env"
+    assert engine.pool.size() == 8  # type: ignore[attr-defined]
+    assert engine.pool._max_overflow == 2  # type: ignore[attr-defined]
+    assert engine.pool._timeout == 5  # type: ignore[attr-defined]
+    assert engine.pool._pre_ping is True
+    engine.dispose()

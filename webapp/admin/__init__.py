@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -658,7 +657,7 @@ class ConfirmForm(FlaskForm):
 
 
 def _import_files() -> ImportFiles:
-    return ImportFiles(Path(db.settings().storage.data_dir) / "imports")
+    return ImportFiles(db.photo_store())
 
 
 def _upload_page(

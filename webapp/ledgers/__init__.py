@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import io
-from pathlib import Path
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
@@ -188,15 +187,17 @@ def _urls(school_code: str | None) -> dict[str, str]:
 
 def _data_uri(key: str, photo_id: int) -> str:
     """A stored thumbnail inside the page, for the PDF renderer, which fetches nothing."""
-    path = _thumbnail_path(key)
-    if path is None:
+    data = _thumbnail(key)
+    if data is None:
         return ""
-    return "data:image/jpeg;base64," + base64.b64encode(path.read_bytes()).decode()
+    return "data:image/jpeg;base64," + base64.b64encode(data).decode()
 
 
-def _thumbnail_path(key: str) -> Path | None:
-    path = db.photo_store().path(key)
-    return path if path.is_file() else None
+def _thumbnail(key: str) -> bytes | None:
+    try:
+        return db.photo_store().read(key)
+    except FileNotFoundError:
+        return None
 
 
 def _excel_words() -> dict[str, str]:
@@ -218,7 +219,7 @@ def _excel(school_code: str | None) -> Response:
         ledger,
         _keys(school),
         texts=words.__getitem__,
-        thumbnail=_thumbnail_path,
+        thumbnail=_thumbnail,
         photo_url=lambda photo_id: url_for("records.photo", photo_id=photo_id, _external=True),
     )
     return _download(
@@ -348,7 +349,7 @@ def pack_zip(school_code: str) -> Response:
                 one,
                 keys,
                 texts=words.__getitem__,
-                thumbnail=_thumbnail_path,
+                thumbnail=_thumbnail,
                 photo_url=lambda photo_id: url_for(
                     "records.photo", photo_id=photo_id, _external=True
                 ),

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
-from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.drawing.image import Image as SheetImage
@@ -92,7 +91,7 @@ def _write_section(
     keys: list[str],
     *,
     texts: Callable[[str], str],
-    thumbnail: Callable[[str], Path | None],
+    thumbnail: Callable[[str], bytes | None],
     photo_url: Callable[[int], str],
 ) -> None:
     title = " · ".join(
@@ -154,9 +153,9 @@ def _write_section(
             link.hyperlink = photo_url(first.photo_id)
             link.value = "\n".join(f"#{p.photo_id}" for p in row.photos)
             link.alignment = Alignment(vertical="top", horizontal="right", wrap_text=True)
-            path = thumbnail(first.thumb_key)
-            if path is not None:
-                image = SheetImage(str(path))
+            data = thumbnail(first.thumb_key)
+            if data is not None:
+                image = SheetImage(io.BytesIO(data))
                 scale = THUMB_PX / max(image.width, image.height, 1)
                 image.width, image.height = image.width * scale, image.height * scale
                 sheet.add_image(image, f"{get_column_letter(photo_column)}{number}")
@@ -171,14 +170,14 @@ def ledger_workbook(
     keys: list[str],
     *,
     texts: Callable[[str], str],
-    thumbnail: Callable[[str], Path | None],
+    thumbnail: Callable[[str], bytes | None],
     photo_url: Callable[[int], str],
 ) -> bytes:
     """The workbook's bytes: one sheet per checklist in the ledger (one empty sheet if none).
 
     `texts` names the few words the cells add ("closed", "due", "empty", and "phone_at", the
     header of the phone's time, shown where it differs from the server's) in the reader's
-    language; `thumbnail` finds a stored thumbnail's file; `photo_url` links the full photo."""
+    language; `thumbnail` reads a stored thumbnail's bytes; `photo_url` links the full photo."""
     book = Workbook()
     taken: set[str] = set()
     sections: list[LedgerSection | None] = list(ledger.sections) or [None]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -23,6 +23,7 @@ from models.people import visible_schools
 from models.records import Record, phone_time_differs, visible_photo, visible_record
 from webapp import db
 from webapp.i18n import current_locale, translate
+from webapp.stored_files import stored_file_response
 
 bp = Blueprint("records", __name__, template_folder="templates")
 
@@ -136,13 +137,11 @@ def _photo_response(photo_id: int, thumbnail: bool) -> Response:
     photo = visible_photo(db.session(), current_user, photo_id)
     if photo is None:
         abort(404)
-    path = db.photo_store().path(photo.thumb_key if thumbnail else photo.storage_key)
-    if not path.is_file():
-        abort(404)
-    response = send_file(path, mimetype="image/jpeg", etag=photo.sha256, max_age=86400 * 30)
-    response.cache_control.private = True
-    response.cache_control.public = False
-    return response
+    return stored_file_response(
+        photo.thumb_key if thumbnail else photo.storage_key,
+        content_type="image/jpeg",
+        etag=photo.sha256,
+    )
 
 
 @bp.get("/photos/<id:photo_id>.jpg")

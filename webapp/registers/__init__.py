@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -31,6 +31,7 @@ from models.stored_files import DocumentFile
 from models.supplier_licences import unlicensed_for_categories
 from webapp import db
 from webapp.i18n import translate
+from webapp.stored_files import stored_file_response
 
 bp = Blueprint("registers", __name__, template_folder="templates")
 
@@ -366,31 +367,23 @@ def _file_response(document_id: int, *, thumbnail: bool) -> Response:
     document = docs.visible_document(db.session(), current_user, document_id)
     if document is None:
         abort(404)
-    store = db.photo_store()
     if document.photo is not None:
         photo = document.photo
-        path = store.path(photo.thumb_key if thumbnail else photo.storage_key)
-        mimetype, etag, name, attachment = "image/jpeg", photo.sha256, None, False
-    elif document.file is not None and not thumbnail:
-        stored = document.file
-        path = store.path(stored.storage_key)
-        mimetype, etag, attachment = stored.content_type, stored.sha256, True
-        name = f"document-{document.id}.pdf"
-    else:
+        return stored_file_response(
+            photo.thumb_key if thumbnail else photo.storage_key,
+            content_type="image/jpeg",
+            etag=photo.sha256,
+        )
+    if document.file is None or thumbnail:
         abort(404)
-    if not path.is_file():
-        abort(404)
-    response = send_file(
-        path,
-        mimetype=mimetype,
-        etag=etag,
-        max_age=86400 * 30,
-        download_name=name,
-        as_attachment=attachment,
+    stored = document.file
+    return stored_file_response(
+        stored.storage_key,
+        content_type=stored.content_type,
+        etag=stored.sha256,
+        download_name=f"document-{document.id}.pdf",
+        as_attachment=True,
     )
-    response.cache_control.private = True
-    response.cache_control.public = False
-    return response
 
 
 @bp.get("/registers/documents/<id:document_id>")
