@@ -64,7 +64,7 @@ BY_ENDPOINT = {
     "serve_script": {"name": "photos.js"},
     "scan.confirm_rear": {"token": "rear_token"},
 }
-# These end the reader's own login; they are asked last.
+# These change what later cases find (a group switched off, a login ended): asked last.
 LAST = ("channel_groups.disable", "auth.logout")
 
 
