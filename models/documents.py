@@ -521,13 +521,62 @@ def renew_document(
     return new
 
 
+def _schools_where(viewer: Person, role: Role) -> list[int]:
+    return [g.school_id for g in viewer.grants if g.role == role and g.school_id is not None]
+
+
 def _visible_documents(viewer: Person) -> Any:
+    """Who sees which paper (README, "Who may see and do what"): a person's own papers (health
+    and training certificates, a driver's qualification) their holder, the school's and the
+    district's administrators, and for health certificates the school's food-safety officer;
+    insurance policies the administrators, and a bus's policies the school's bus staff; every
+    other paper of a school everyone with a role there; a supplier's, the whole district."""
+    district_ids = sorted(i for i in viewer_district_ids(viewer) if viewer.is_district_admin_of(i))
+    managed = or_(
+        Document.school_id.in_(_schools_where(viewer, Role.SCHOOL_ADMIN)),
+        Document.district_id.in_(district_ids),
+    )
+    personal = Document.person_id.is_not(None)
+    insurance = Document.kind == DocumentKind.INSURANCE_POLICY
     return or_(
-        Document.school_id.in_(visible_school_ids(viewer)),
+        and_(Document.school_id.in_(visible_school_ids(viewer)), ~personal, ~insurance),
         and_(
             Document.school_id.is_(None),
             Document.district_id.in_(sorted(viewer_district_ids(viewer))),
         ),
+        and_(
+            personal,
+            or_(
+                Document.person_id == viewer.id,
+                managed,
+                and_(
+                    Document.kind == DocumentKind.HEALTH_CERTIFICATE,
+                    Document.school_id.in_(_schools_where(viewer, Role.FOOD_SAFETY_OFFICER)),
+                ),
+            ),
+        ),
+        and_(
+            insurance,
+            or_(
+                managed,
+                and_(
+                    Document.asset_id.is_not(None),
+                    Document.school_id.in_(_schools_where(viewer, Role.BUS_STAFF)),
+                ),
+            ),
+        ),
+    )
+
+
+def visible_document_ids(session: Session, viewer: Person, school_ids: Sequence[int]) -> set[int]:
+    """The ids of the schools' papers this viewer may open, for a list that names them all:
+    the others show their kind and status, not their number or scan."""
+    return set(
+        session.scalars(
+            select(Document.id).where(
+                Document.school_id.in_(list(school_ids)), _visible_documents(viewer)
+            )
+        )
     )
 
 

@@ -182,6 +182,14 @@ class Person(Base):
             for g in self.grants
         )
 
+    def may_see_phone_of(self, other: Person) -> bool:
+        """A mobile number is seen by its owner, the administrators of a school the owner works
+        at and the district's; a colleague sees the name only (README, "Who may see and do
+        what")."""
+        return other.id == self.id or any(
+            self.can_manage_school(g.school) for g in other.grants if g.school is not None
+        )
+
 
 class RoleGrant(Base):
     """A role held at one school, or across a district for district administrators."""

@@ -27,6 +27,7 @@ from models.documents import (
     DocumentKind,
     DocumentStatus,
     required_insurances,
+    visible_document_ids,
 )
 from models.messages import N_
 from models.org import District, School
@@ -152,6 +153,7 @@ class RegisterRow:
     detail: str = ""
     approval: str = ""
     kind_key: str = ""
+    document_id: int | None = None
 
     def value(self, key: str) -> object:
         return getattr(self, key)
@@ -240,6 +242,7 @@ def _row(
         note=note,
         detail=detail,
         approval=approval,
+        document_id=document.id if document else None,
     )
 
 
@@ -269,6 +272,18 @@ def _held(
         .order_by(Document.expires_on.is_(None), Document.expires_on, Document.id)
     )
     return [d for d in documents if held_at_end(d, period.end, zone_after)]
+
+
+def _unseen_numbers_blank(
+    session: Session, viewer: Person, schools: list[School], rows: list[RegisterRow]
+) -> list[RegisterRow]:
+    """A paper the viewer may not open (a colleague's certificate) keeps its kind and status
+    in the list, not its number (models/documents.py `_visible_documents`)."""
+    visible = visible_document_ids(session, viewer, [s.id for s in schools])
+    return [
+        row if row.document_id is None or row.document_id in visible else replace(row, number="")
+        for row in rows
+    ]
 
 
 def _certificates(
@@ -533,8 +548,10 @@ def register_ledger(
         rows = _suppliers(session, viewer, district, period, after, locale) if schools else []
     elif register == Register.CERTIFICATES:
         rows = _certificates(session, schools, period, after, locale)
+        rows = _unseen_numbers_blank(session, viewer, schools, rows)
     elif register == Register.INSURANCE:
         rows = _insurance(session, schools, period, after, locale)
+        rows = _unseen_numbers_blank(session, viewer, schools, rows)
     else:
         rows = _documents(session, schools, period, after, locale)
     kinds = list(dict.fromkeys((r.kind_key, r.kind) for r in rows if r.kind_key))

@@ -215,11 +215,11 @@ def set_school_position_page(school_code: str) -> Response | tuple[str, int]:
 def set_school_boarding(school_code: str) -> Response:
     """Mark the school as boarding or not: its night fire patrol and its meals at breakfast and
     dinner start or stop."""
+    session = db.begin_writing()
+    school = _school_or_404(school_code)
     form = BoardingForm()
     if not form.validate_on_submit() or form.boarding.data not in ("yes", "no"):
         abort(400)
-    session = db.begin_writing()
-    school = _school_or_404(school_code)
     boarding = form.boarding.data == "yes"
     set_boarding(session, current_user, school, boarding, now=db.clock().now())
     flash(

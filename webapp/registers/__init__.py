@@ -1,9 +1,10 @@
 """Registers: staff certificates, the district's suppliers, insurances, extinguishers' service
 and scrap dates, what expires soon.
 
-Anyone with a role at a school reads its registers; its administrators (and the district's)
-add and renew documents; district administrators keep the supplier register. Everyone else
-gets a 404 on the forms, as if they were not there.
+Anyone with a role at a school reads its registers, and opens the papers `_visible_documents`
+(models/documents.py) lets them: a colleague's certificate shows as its kind and status only;
+its administrators (and the district's) add and renew documents; district administrators keep
+the supplier register. Everyone else gets a 404 on the forms, as if they were not there.
 """
 
 from __future__ import annotations
@@ -142,7 +143,8 @@ def show_register(school_code: str) -> str:
         abort(404)
     session = db.session()
     today = _today(school)
-    context: dict[str, Any] = {}
+    visible = docs.visible_document_ids(session, current_user, [school.id])
+    context: dict[str, Any] = {"visible": visible}
     if tab == "people":
         context["shares"] = _shares(school, today)
         context["total"], context["items"], context["page"], context["pages"] = _page_of(
@@ -164,7 +166,9 @@ def show_register(school_code: str) -> str:
             ext.extinguisher_register(session, school, today)
         )
     elif tab == "insurance":
-        context["policies"] = docs.insurance_policies(session, school)
+        context["policies"] = [
+            d for d in docs.insurance_policies(session, school) if d.id in visible
+        ]
         context["missing"] = docs.missing_insurances(session, school, today)
     else:
         context["total"], context["items"], context["page"], context["pages"] = _page_of(

@@ -143,6 +143,11 @@ def show_asset(token: str) -> str | tuple[str, int]:
         "scan/asset.html",
         asset=asset,
         token=token,
+        responsible_phone=(
+            asset.responsible.phone
+            if asset.responsible is not None and current_user.may_see_phone_of(asset.responsible)
+            else None
+        ),
         templates=most_urgent_first(session, asset, mine, now=now),
         not_yours=bool(applying) and not mine,
         records=records,
