@@ -244,6 +244,7 @@ class Submission:
     succeeded: float | None = None
     record_id: int | None = None
     tries: int = 0
+    taps: int = 1
     answers: Counter[int] = field(default_factory=Counter)
 
     @property
@@ -339,6 +340,7 @@ class Phone:
         """Tap submit (twice at once for a double tap), then retry the same form until the
         server says it is filed, a bounded number of times."""
         submission.started = time.perf_counter()
+        submission.taps = taps
         if taps > 1:
             twins = [threading.Thread(target=self.send, args=(submission,)) for _ in range(taps)]
             for twin in twins:
@@ -566,7 +568,8 @@ def run(name: str, url: str, root: Path) -> Iterator[str]:
     landed = sum(1 for s in unanswered if s.record_id is not None)
     yield f"{name}_landed_on_retry_after_load: {landed}"
     yield f"{name}_requests_sent: {tally.sent}"
-    yield f"{name}_retries: {tally.sent - total - total // DOUBLE_TAP_EVERY}"
+    yield f"{name}_double_taps: {sum(1 for s in tally.submissions if s.taps > 1)}"
+    yield f"{name}_retries: {tally.sent - sum(s.taps for s in tally.submissions)}"
     yield f"{name}_answers_5xx: {fives}"
     yield f"{name}_answers_5xx_floor: 0"
     yield f"{name}_page_retries: {tally.page_retries}"
@@ -578,7 +581,6 @@ def run(name: str, url: str, root: Path) -> Iterator[str]:
     yield f"{name}_import_preview_status: {outcome.get('import_preview_status', 'none')}"
     yield f"{name}_import_attempts: {outcome.get('import_attempts', 1)}"
     yield f"{name}_import_{IMPORT_PEOPLE}_people_status: {outcome.get('import_status', 'none')}"
-    yield f"{name}_import_attempts: {outcome.get('import_attempts', 1)}"
     yield f"{name}_import_{IMPORT_PEOPLE}_people_s: {outcome.get('import_s', 0):.1f}"
     yield f"{name}_sweep_rc: {outcome.get('sweep_rc', 'none')}"
     yield f"{name}_sweep_s: {outcome.get('sweep_s', 0):.1f}"
