@@ -65,16 +65,20 @@ class SchemaOutOfDate(RuntimeError):
 
 
 def check_current(url: str) -> None:
-    """Refuse to serve a database whose schema is not the newest."""
+    """Refuse to serve a database whose schema is not the newest.
+
+    It only reads, beside the writers: a gunicorn worker started while others write (one
+    replacing a worker that died) must not queue for the write lock, time out and so make
+    gunicorn stop altogether ("Worker failed to boot")."""
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
-    from models.db import make_engine
+    from models.db import READ_ONLY, make_engine
 
     head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
     engine = make_engine(url)
     try:
-        with engine.connect() as connection:
+        with engine.connect().execution_options(**{READ_ONLY: True}) as connection:
             current = MigrationContext.configure(connection).get_current_revision()
     finally:
         engine.dispose()

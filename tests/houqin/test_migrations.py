@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
-from houqin.migrate import alembic_config, downgrade, upgrade
+from houqin.migrate import SchemaOutOfDate, alembic_config, check_current, downgrade, upgrade
 from models import Base
 from models.db import make_engine
 from tests.conftest import BACKENDS, pg_schema
@@ -290,3 +291,29 @@ def _json(value: object) -> dict[str, str]:
     import json
 
     return value if isinstance(value, dict) else json.loads(str(value))
+
+
+def test_the_schema_is_checked_while_another_process_holds_the_write_lock(
+    tmp_path: Path,
+) -> None:
+    """A web worker starting beside busy writers reads the schema's version at once."""
+    path = tmp_path / "busy.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        writer.execute("UPDATE alembic_version SET version_num = version_num")
+        check_current(f"sqlite:///{path}")
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+
+
+def test_a_database_behind_the_code_is_refused(empty_engine: Engine) -> None:
+    upgrade(empty_engine, target="0036_login_sessions")
+    url = empty_engine.url.render_as_string(hide_password=False)
+
+    with pytest.raises(SchemaOutOfDate, match="0036_login_sessions"):
+        check_current(url)
