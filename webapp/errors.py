@@ -4,23 +4,65 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, redirect, render_template, request
+from flask import Flask, g, redirect, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
+from models.db import mark_read_only
 from webapp import drafts
 from webapp.i18n import current_locale
 
 log = logging.getLogger(__name__)
+Page = tuple[str, int] | tuple[str, int, dict[str, str]]
 
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(OperationalError, _operational)
     app.register_error_handler(500, _unexpected)
+
+
+# Seconds a phone is asked to wait before it sends again when the database was too busy.
+BUSY_RETRY_AFTER = 5
+
+
+def _database_busy(exc: BaseException | None) -> bool:
+    """SQLite's write lock stayed taken past the busy timeout (many writers at once)."""
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
+
+
+def _busy_page() -> tuple[str, int, dict[str, str]]:
+    """Nothing was written (the request's work was rolled back): the same send again lands
+    once, by its submission key; the phones' queue sends it again by itself after a 5xx."""
+    title = gettext("Busy, nothing saved yet")
+    text = gettext(
+        "Many people are sending at once. Nothing was saved: "
+        "wait a few seconds, then send the same form again."
+    )
+    headers = {"Retry-After": str(BUSY_RETRY_AFTER)}
+    session = g.get("db")
+    try:
+        if session is not None:
+            # The page's own reads (the layout's notices) wait for no writer.
+            session.rollback()
+            mark_read_only(session)
+        page, status = _page(503, title, text)
+    except Exception:
+        log.exception("the busy page failed too; showing the plain one")
+        page, status = _plain_page(title, text), 503
+    return page, status, headers
+
+
+def _operational(exc: OperationalError) -> Page:
+    if _database_busy(exc):
+        log.warning("database busy past its timeout: %s %s", request.method, request.path)
+        return _busy_page()
+    return _unexpected(InternalServerError(original_exception=exc))
 
 
 def _page(status: int, title: str, text: str) -> tuple[str, int]:
@@ -40,7 +82,7 @@ def _csrf_error(_exc: CSRFError) -> tuple[str, int] | Response:
     )
 
 
-def _http_error(exc: HTTPException) -> tuple[str, int] | HTTPException:
+def _http_error(exc: HTTPException) -> Page | HTTPException:
     status = exc.code or 500
     if status == 404 and request.path.startswith("/s/"):
         return _page(
@@ -78,8 +120,13 @@ def _http_error(exc: HTTPException) -> tuple[str, int] | HTTPException:
     return exc
 
 
-def _unexpected(exc: HTTPException) -> tuple[str, int]:
-    log.error("unhandled error", exc_info=getattr(exc, "original_exception", exc))
+def _unexpected(exc: HTTPException) -> Page:
+    original = getattr(exc, "original_exception", None)
+    if _database_busy(original):
+        # The commit itself waited too long (after the view, so not a view's exception).
+        log.warning("database busy past its timeout: %s %s", request.method, request.path)
+        return _busy_page()
+    log.error("unhandled error", exc_info=original or exc)
     title = gettext("Something went wrong")
     text = gettext("Please try again in a moment. If you were sending a form, send it again.")
     # The request's work was rolled back before this page (webapp/db.py), so the page, which
