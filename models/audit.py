@@ -71,6 +71,7 @@ ACTIONS: dict[str, str] = {
     "asset.created": N_("Asset added"),
     "asset.edited": N_("Asset changed"),
     "asset.retired": N_("Asset retired"),
+    "asset.reactivated": N_("Asset back in use"),
     "label.revoked": N_("Label revoked"),
     "checklist.published": N_("Checklist published"),
     "checklist.edited": N_("Checklist changed"),
@@ -78,6 +79,48 @@ ACTIONS: dict[str, str] = {
     "calendar.changed": N_("Calendar changed"),
     "import.saved": N_("File imported"),
     "flags.explained": N_("Flags explained"),
+}
+
+# What each field an entry names is called, as a district administrator reads it; a field
+# not named here is shown by its own name.
+FIELD_LABELS: dict[str, str] = {
+    "login": N_("Login tried"),
+    "active": N_("Login on"),
+    "role": N_("Role"),
+    "school": N_("School"),
+    "password": N_("Password"),
+    "username": N_("Username"),
+    "phone": N_("Mobile phone"),
+    "wecom": N_("WeCom user id"),
+    "email": N_("E-mail"),
+    "code": N_("Code"),
+    "name": N_("Name"),
+    "location": N_("Place"),
+    "responsible": N_("Responsible"),
+    "attributes": N_("Attributes"),
+    "retired_reason": N_("Why retired"),
+    "position": N_("Label position"),
+    "key": N_("Checklist"),
+    "version": N_("Version"),
+    "roles": N_("Who files it"),
+    "boarding": N_("Boarding school"),
+    "rule": N_("Schedule"),
+    "remind_before": N_("Reminder (minutes before)"),
+    "escalate_school_after": N_("To the school after (minutes)"),
+    "escalate_district_after": N_("To the district after (minutes)"),
+    "kind": N_("Kind"),
+    "starts_on": N_("First day"),
+    "ends_on": N_("Last day"),
+    "file": N_("File"),
+    "rows_added": N_("Rows added"),
+    "note": N_("Note"),
+}
+# Where a change came from, as the door that made it says.
+CHANNEL_LABELS: dict[str, str] = {
+    "web": N_("Web"),
+    "telegram": N_("Telegram"),
+    "cli": N_("Command line"),
+    "scheduler": N_("Scheduler"),
 }
 
 
@@ -105,7 +148,7 @@ class AuditEntry(Base):
     before: Mapped[dict[str, Any]] = mapped_column(default=dict)
     after: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
-    actor: Mapped[Person | None] = relationship(lazy="joined")
+    actor: Mapped[Person | None] = relationship()
 
     @property
     def action_text(self) -> str:

@@ -62,7 +62,7 @@ def reactivate_asset(session: Session, actor: Person, asset: Asset, *, now: date
         raise RetirementRefused(Message(N_("This asset is in use.")))
     before = {"retired_reason": asset.retired_reason}
     asset.retired_at, asset.retired_reason, asset.retired_by_id = None, "", None
-    audit(session, actor, "asset.retired", asset, before, {"retired_reason": ""}, now=now)
+    audit(session, actor, "asset.reactivated", asset, before, {"retired_reason": ""}, now=now)
     # A window the retirement closed that is still running starts afresh as an open task.
     session.execute(
         delete(Task).where(

@@ -40,7 +40,7 @@ from models.people import (
 )
 from models.photos import PhotoStore
 from models.recurrence import Frequency, Rule
-from models.retirement import retire_asset
+from models.retirement import reactivate_asset, retire_asset
 from models.staff import grant_school_role, revoke_school_role, set_login_active
 from tests.factories import (
     PASSWORD,
@@ -258,6 +258,7 @@ def test_assets_added_changed_retired_and_labels_revoked_are_logged(
     )
     issue_label(session, asset, now=clock.now(), actor=admin)
     retire_asset(session, admin, asset, reason="过期报废", now=clock.now())
+    reactivate_asset(session, admin, asset, now=clock.now())
 
     created = _only(session, "asset.created")
     assert (created.target_kind, created.target_id, created.after["code"]) == (
@@ -270,6 +271,8 @@ def test_assets_added_changed_retired_and_labels_revoked_are_logged(
     assert _only(session, "label.revoked").target_id == asset.id
     retired = _only(session, "asset.retired")
     assert retired.after == {"retired_reason": "过期报废"}
+    back = _only(session, "asset.reactivated")
+    assert (back.before, back.after) == ({"retired_reason": "过期报废"}, {"retired_reason": ""})
     assert {e.district_id for e in _entries(session)} == {school.district_id}
 
 
