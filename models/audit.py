@@ -247,7 +247,8 @@ def label_of(target: object) -> str:
         value = getattr(target, name, None)
         if isinstance(value, str) and value:
             return value[:200]
-    title = getattr(target, "title", None)
+    spec = getattr(target, "spec", None)  # a checklist, by its title
+    title = getattr(spec if spec is not None else target, "title", None)
     if isinstance(title, dict):
         return str(title.get("zh_CN") or title.get("en") or next(iter(title.values()), ""))[:200]
     return ""

@@ -331,10 +331,10 @@ def test_checklists_published_and_their_filing_roles_changed_are_logged(
 
     published = _only(session, "checklist.published")
     assert (published.target_id, published.after) == (saved.id, {"key": "stairs", "version": 1})
-    assert published.district_id == school.district_id
+    assert (published.district_id, published.target_label) == (school.district_id, "楼梯")
     version, roles = _entries(session, "checklist.edited")
     assert (version.before, version.after) == ({"version": 1}, {"key": "stairs", "version": 2})
-    assert roles.after == {"roles": ["teacher"]}
+    assert (roles.after, roles.target_label) == ({"roles": ["teacher"]}, "楼梯间")
 
 
 def test_schedules_and_calendar_days_are_logged(session: Session, clock: SettableClock) -> None:
