@@ -12,6 +12,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from channels.telegram.chats import person_for_chat
+from models.audit import Origin
 from models.catalogue import locale_named, pick_text, translate
 from models.clock import Clock
 from models.messages import N_
@@ -56,7 +57,7 @@ async def run_db(context: Context, work: Callable[[Session], T]) -> T:
     factory = door(context).factory
 
     def run() -> T:
-        with unit_of_work(factory) as session:
+        with unit_of_work(factory, Origin(channel="telegram")) as session:
             return work(session)
 
     return await asyncio.to_thread(run)

@@ -17,6 +17,7 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.audit import Origin
 from models.db import make_engine, make_session_factory
 from models.unit_of_work import unit_of_work
 from settings import ConfigError, Settings, database_engine, load_settings, open_photo_store
@@ -33,7 +34,7 @@ def _unit_of_work(url: str) -> Iterator[Session]:
     """The command's one unit of work, on an engine of its own that is let go of after it."""
     engine = make_engine(url)
     try:
-        with unit_of_work(make_session_factory(engine)) as session:
+        with unit_of_work(make_session_factory(engine), Origin(channel="cli")) as session:
             yield session
     finally:
         engine.dispose()

@@ -3,6 +3,7 @@
 from models.actions import ActionEvent, CorrectiveAction
 from models.addresses import ChannelAccount
 from models.assets import Asset, AssetKind, Label
+from models.audit import AuditEntry
 from models.base import Base
 from models.checklist_roles import ChecklistRoles
 from models.checklists import FormTemplate
@@ -35,6 +36,7 @@ __all__ = [
     "ActionEvent",
     "Asset",
     "AssetKind",
+    "AuditEntry",
     "Base",
     "CalendarEntry",
     "ChannelAccount",

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
+from models.audit import audit
 from models.fields import REQUIRED, clean_text
 from models.import_kinds import Column, ImportContext, ImportKind, Row
 from models.messages import N_, Message, SubmissionInvalid
@@ -192,7 +193,12 @@ def add_person(
     )
     if errors:
         raise SubmissionInvalid(errors)
-    return create_school_person(session, school, new, now=now, hashed=hashed)
+    person = create_school_person(session, school, new, now=now, hashed=hashed)
+    added = {"username": person.username, "phone": person.phone, "role": new.role.value}
+    audit(
+        session, actor, "person.created", person, {}, added, now=now, district_id=school.district_id
+    )
+    return person
 
 
 # --- importing people from a spreadsheet ------------------------------------------------

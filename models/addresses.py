@@ -17,6 +17,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from models.audit import audit
 from models.base import Base
 from models.messages import N_, DomainError, Message, SubmissionInvalid
 from models.people import Person
@@ -106,6 +107,7 @@ def set_address(
     current = address_of(session, person, channel)
     if not address:
         if current is not None:
+            _audit_address(session, actor, person, channel, current.address, "", now)
             session.delete(current)
             session.flush()
         return None
@@ -126,6 +128,7 @@ def set_address(
         current = ChannelAccount(person_id=person.id, channel=channel, address=address)
         session.add(current)
     if current.address != address or current.linked_at is None:
+        _audit_address(session, actor, person, channel, current.address or "", address, now)
         current.address, current.linked_at = address, now
     session.flush()
     return current
@@ -138,3 +141,17 @@ def _checked_email(address: str, field: str) -> str:
     except EmailNotValidError:
         raise SubmissionInvalid({field: Message(NOT_AN_EMAIL)}) from None
     return str(checked.normalized)
+
+
+def _audit_address(
+    session: Session,
+    actor: Person,
+    person: Person,
+    channel: str,
+    before: str,
+    after: str,
+    now: datetime,
+) -> None:
+    """An administrator's change of someone else's address is logged; one's own is not."""
+    if actor.id != person.id and before != after:
+        audit(session, actor, "person.edited", person, {channel: before}, {channel: after}, now=now)

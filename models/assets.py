@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, UniqueConstraint, and_, func, select
 from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
+from models.audit import audit
 from models.base import Base
 from models.messages import N_
 from models.org import Location, School
@@ -162,11 +163,15 @@ def issue_label(
     now: datetime,
     flush: bool = True,
     position: str = LabelPosition.FRONT,
+    actor: Person | None = None,
 ) -> Label:
-    """Revoke the asset's live label at that position, if any, and issue a fresh one."""
+    """Revoke the asset's live label at that position, if any, and issue a fresh one; an
+    administrator's (`actor`) revocation is logged."""
     current = asset.live_label(position)
     if current is not None:
         current.revoked_at = now
+        if actor is not None:
+            audit(session, actor, "label.revoked", asset, {}, {"position": position}, now=now)
     label = Label(asset=asset, token=new_token(), issued_at=now, position=position)
     session.add(label)
     if flush:

@@ -18,6 +18,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.assets import Asset
+from models.audit import audit
 from models.base import Base
 from models.catalogue import LOCALES, join_list, translate
 from models.checklists import FormTemplate, newest_versions
@@ -213,6 +214,17 @@ def set_filing_roles(
     if not chosen:
         raise RolesRefused(Message(N_("Choose at least one role.")))
     current = _override(session, district_id, template.key)
+    before = list(current.roles) if current is not None else list(template.spec.roles)
+    audit(
+        session,
+        actor,
+        "checklist.edited",
+        template,
+        {"roles": before},
+        {"roles": chosen},
+        now=now,
+        district_id=district_id,
+    )
     if chosen == [r for r in known if r in template.spec.roles]:
         if current is not None:
             session.delete(current)

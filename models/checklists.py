@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import String, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from models.audit import audit
 from models.base import Base
 from models.catalogue import COLON, LIST_SEPARATOR, LOCALES, pick_text, translate
 from models.messages import N_, DomainError, Message
@@ -762,7 +763,26 @@ def save_checklist(
         raise TemplateError("", "kind", ONE_OF, {"values": list(KIND_LABELS)})
     if editing is None and latest_template(session, spec.key) is not None:
         raise TemplateError("", "key", N_("%(key)s is taken"), {"key": spec.key})
-    return save_template_version(session, spec, now=now)
+    earlier = latest_template(session, spec.key) if editing is not None else None
+    saved = save_template_version(session, spec, now=now)
+    action = "checklist.edited" if editing is not None else "checklist.published"
+    before = {"version": earlier.version} if earlier is not None else {}
+    audit(
+        session,
+        actor,
+        action,
+        saved,
+        before,
+        {"key": spec.key, "version": saved.version},
+        now=now,
+        district_id=_district_of(actor),
+    )
+    return saved
+
+
+def _district_of(actor: Person) -> int | None:
+    """The district whose administrator changed a checklist (checklists are shared)."""
+    return next((g.district_id for g in actor.grants if g.role == Role.DISTRICT_ADMIN), None)
 
 
 def sync_builtin_templates(session: Session, *, now: datetime) -> list[FormTemplate]:

@@ -34,6 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, relationship, selectinload
 
 from models.assets import Asset
+from models.audit import audit, differences, fields_of
 from models.base import Base
 from models.catalogue import LOCALES, translate
 from models.checklists import (
@@ -712,6 +713,15 @@ def set_boarding(
     if school.boarding == boarding:
         return
     school.boarding = boarding
+    audit(
+        session,
+        actor,
+        "schedule.changed",
+        school,
+        {"boarding": not boarding},
+        {"boarding": boarding},
+        now=now,
+    )
     meals = session.scalars(
         select(Duty).where(
             Duty.school_id == school.id,
@@ -784,6 +794,16 @@ def _replan(session: Session, duties: list[Duty], *, now: datetime) -> None:
     session.flush()
 
 
+# What a schedule's entry in the audit log compares.
+DUTY_FIELDS = (
+    "rule",
+    "remind_before",
+    "escalate_school_after",
+    "escalate_district_after",
+    "active",
+)
+
+
 def update_duty(
     session: Session,
     actor: Person,
@@ -801,6 +821,7 @@ def update_duty(
     confirmation = _check_minimum(
         session, actor, duty.template_key, fields, confirmed=confirm_below_minimum, now=now
     )
+    was = fields_of(duty, DUTY_FIELDS)
     duty.rule = fields.rule.to_json()
     duty.remind_before = fields.remind_before
     duty.escalate_school_after = fields.escalate_school_after
@@ -808,6 +829,8 @@ def update_duty(
     duty.active = fields.active
     duty.below_minimum_confirmed_by_id, duty.below_minimum_confirmed_at = confirmation
     session.flush()
+    before, after = differences(was, fields_of(duty, DUTY_FIELDS))
+    audit(session, actor, "schedule.changed", duty, before, after, now=now, label=duty.template_key)
     _replan(session, [duty], now=now)
     if not duty.active:
         _retire_tasks(session, [duty.id])
@@ -881,6 +904,16 @@ def add_duty(
     )
     session.add(duty)
     _hand_over(session, duty)
+    audit(
+        session,
+        actor,
+        "schedule.changed",
+        duty,
+        {},
+        fields_of(duty, DUTY_FIELDS),
+        now=now,
+        label=duty.template_key,
+    )
     return duty
 
 
@@ -958,6 +991,9 @@ def _replan_school_day_tasks(session: Session, district_id: int, now: datetime) 
     _replan(session, duties, now=now)
 
 
+CALENDAR_FIELDS = ("kind", "starts_on", "ends_on", "name")
+
+
 def add_calendar_entry(
     session: Session,
     actor: Person,
@@ -992,6 +1028,8 @@ def add_calendar_entry(
         district_id=district_id, kind=kind, starts_on=starts_on, ends_on=ends_on, name=name.strip()
     )
     session.add(entry)
+    session.flush()
+    audit(session, actor, "calendar.changed", entry, {}, fields_of(entry, CALENDAR_FIELDS), now=now)
     _replan_school_day_tasks(session, district_id, now)
     return entry
 
@@ -1001,5 +1039,6 @@ def remove_calendar_entry(
 ) -> None:
     if not actor.is_district_admin_of(entry.district_id):
         raise DutyRefused(Message(N_("Only a district administrator can change the calendar.")))
+    audit(session, actor, "calendar.changed", entry, fields_of(entry, CALENDAR_FIELDS), {}, now=now)
     session.delete(entry)
     _replan_school_day_tasks(session, entry.district_id, now)

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from models.audit import audit
 from models.base import Base
 from models.fields import clean_text
 from models.messages import N_, DomainError, Message, SubmissionInvalid
@@ -50,6 +51,17 @@ def explain_flags(
     if errors:
         raise SubmissionInvalid(errors)
     kept = session.scalar(select(FlagNote).where(FlagNote.record_id == record.id))
+    before = {"note": kept.note} if kept is not None else {}
+    audit(
+        session,
+        actor,
+        "flags.explained",
+        record,
+        before,
+        {"note": note},
+        now=now,
+        label=record.asset.name,
+    )
     if kept is None:
         kept = FlagNote(record_id=record.id, note=note, by=actor, at=now)
         session.add(kept)

@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.accounts import PEOPLE_IMPORT, SIGN_IN, SignInSlip
+from models.audit import audit
 from models.catalogue import LOCALES, join_list
 from models.import_kinds import ImportContext, ImportKind
 from models.inventory import ASSET_IMPORT
@@ -229,7 +230,13 @@ class ImportDone:
 
 
 def save_import(
-    session: Session, preview: ImportPreview, *, school: School, actor: Person, now: datetime
+    session: Session,
+    preview: ImportPreview,
+    *,
+    school: School,
+    actor: Person,
+    now: datetime,
+    file: str = "",
 ) -> ImportDone:
     """Save every row of a preview with no refused row, in one savepoint.
 
@@ -255,6 +262,8 @@ def save_import(
         raise ImportRefused(
             Message(N_("The data changed while importing, so nothing was imported. Try again."))
         ) from exc
+    added = {"kind": preview.kind.key, "file": file, "rows_added": len(preview.rows)}
+    audit(session, actor, "import.saved", school, {}, added, now=now, label=school.name)
     return ImportDone(count=len(preview.rows), sign_in=context.cache.get(SIGN_IN, []))
 
 

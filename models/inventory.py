@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from models.asset_attributes import all_attribute_names, attribute_specs, clean_attributes
 from models.assets import KIND_LABELS, Asset, AssetKind, create_asset
+from models.audit import audit, differences, fields_of
 from models.fields import REQUIRED, clean_text
 from models.import_kinds import Column, ImportContext, ImportKind, Row
 from models.messages import N_, Message, SubmissionInvalid
@@ -123,6 +124,7 @@ def add_asset(
     responsible_id: int | None,
     attributes: Mapping[str, str],
     now: datetime,
+    actor: Person | None = None,
 ) -> Asset:
     """A new asset at the school, with its label issued; refused field by field."""
     errors: dict[str, Message] = {}
@@ -133,7 +135,7 @@ def add_asset(
     cleaned = clean_attributes(kind, attributes, errors)
     if errors:
         raise SubmissionInvalid(errors)
-    return create_asset(
+    asset = create_asset(
         session,
         school=school,
         kind=kind,
@@ -144,6 +146,8 @@ def add_asset(
         attributes=cleaned,
         now=now,
     )
+    audit(session, actor, "asset.created", asset, {}, _asset_fields(asset), now=now)
+    return asset
 
 
 def update_asset(
@@ -154,6 +158,8 @@ def update_asset(
     location_id: int | None,
     responsible_id: int | None,
     attributes: Mapping[str, str],
+    actor: Person | None = None,
+    now: datetime | None = None,
 ) -> Asset:
     """Change what an asset is called, where it is, who answers for it and its attributes.
 
@@ -170,12 +176,27 @@ def update_asset(
     cleaned = clean_attributes(asset.kind, attributes, errors, keep=asset.attributes)
     if errors:
         raise SubmissionInvalid(errors)
+    was = _asset_fields(asset)
     asset.name = name
     asset.location = location
     asset.responsible = responsible
     asset.attributes = cleaned
     session.flush()
+    before, after = differences(was, _asset_fields(asset))
+    if before or after:
+        audit(session, actor, "asset.edited", asset, before, after, now=now or datetime.now(UTC))
     return asset
+
+
+def _asset_fields(asset: Asset) -> dict[str, Any]:
+    """An asset as its audit entries compare it: names rather than ids, read later."""
+    return {
+        "code": asset.code,
+        "name": asset.name,
+        "location": asset.location.label if asset.location is not None else "",
+        "responsible": asset.responsible.display_name if asset.responsible is not None else "",
+        **fields_of(asset, ("attributes",)),
+    }
 
 
 # --- importing assets from a spreadsheet ------------------------------------------------

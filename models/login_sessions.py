@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ForeignKey, String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from models.audit import audit
 from models.base import Base
 from models.messages import N_, DomainError, Message
 from models.people import Person
@@ -167,6 +168,7 @@ def end_sessions_of(session: Session, actor: Person, person: Person, *, now: dat
     if not can_manage_person(actor, person):
         raise AdminRefused(Message(N_("This person also has roles you do not manage.")))
     end_all_sessions(session, person, now=now)
+    audit(session, actor, "person.sessions_ended", person, now=now)
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 
+from models.audit import audit
 from models.fields import TOO_LONG
 from models.login_sessions import LoginSession, end_all_sessions
 from models.messages import N_, Message, SubmissionInvalid
@@ -84,6 +85,7 @@ def reset_password(
     if errors:
         raise SubmissionInvalid(errors)
     person.set_one_time_password(password, now=now, hashed=hashed)
+    audit(session, actor, "person.password_reset", person, after={"password": "set"}, now=now)
     unlock(session, person.id)
     # Whoever knew the old password, or holds a phone still logged in, is let out.
     end_all_sessions(session, person, now=now)
@@ -120,17 +122,21 @@ def issue_sign_in_code(
     prepared = prepared or new_hashed_sign_in_code()
     code = prepared.code
     person.set_one_time_password(code, now=now, hashed=prepared.hashed)
+    audit(session, actor, "person.sign_in_code", person, after={"password": "set"}, now=now)
     unlock(session, person.id)
     end_all_sessions(session, person, now=now)
     session.flush()
     return code
 
 
-def unlock_login(session: Session, actor: Person, person: Person) -> None:
+def unlock_login(
+    session: Session, actor: Person, person: Person, *, now: datetime | None = None
+) -> None:
     """Let the person try their password again from everywhere, at once."""
     if not can_manage_person(actor, person):
         raise AdminRefused(Message(N_("This person also has roles you do not manage.")))
     unlock(session, person.id)
+    audit(session, actor, "person.unlocked", person, now=now or datetime.now(UTC))
     session.flush()
 
 
@@ -215,6 +221,7 @@ def save_password_change(
     if person.id != change.person_id or person.password_hash != change.checked_hash:
         raise SubmissionInvalid({"current": Message(NOT_CURRENT)})
     person.set_password("", hashed=change.new_hash)
+    audit(session, person, "person.password_changed", person, after={"password": "set"}, now=now)
     end_all_sessions(session, person, now=now, except_=keeping)
     session.flush()
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from models.audit import audit
 from models.base import Base
 from models.catalogue import DEFAULT_LOCALE, LOCALES, locale_named
 from models.messages import N_, DomainError, Message
@@ -337,6 +338,7 @@ class LoginCheck:
     person_id: int | None
     ok: bool
     source: str = ""
+    login: str = ""  # as typed, for the audit log (never the password)
 
 
 def check_login(
@@ -356,7 +358,7 @@ def check_login(
     if person is None:
         # Hash anyway so a wrong username takes as long as a wrong password.
         check_password_hash(_DUMMY_HASH, password)
-        return LoginCheck(person_id=None, ok=False, source=key)
+        return LoginCheck(person_id=None, ok=False, source=key, login=login)
     wait = locked_for(session, person.id, key, now=now)
     if wait:
         raise login_locked(wait)
@@ -370,7 +372,7 @@ def check_login(
                 )
             )
         )
-    return LoginCheck(person_id=person.id, ok=ok, source=key)
+    return LoginCheck(person_id=person.id, ok=ok, source=key, login=login)
 
 
 def record_login(session: Session, check: LoginCheck, *, now: datetime) -> Person | None:
@@ -379,8 +381,11 @@ def record_login(session: Session, check: LoginCheck, *, now: datetime) -> Perso
     The lock is read again in the write transaction: a guess checked while others sent side
     by side were locking the login is refused with `LoginLocked`, right or wrong.
     """
+    person = session.get(Person, check.person_id) if check.person_id is not None else None
+    tried = {"login": check.login[:100]}
     if not check.ok:
         count_source_failure(session, check.source, now=now)
+        audit(session, None, "login.failed", person, after=tried, now=now, label=check.login[:200])
     if check.person_id is None:
         return None
     if not check.ok:
@@ -392,7 +397,8 @@ def record_login(session: Session, check: LoginCheck, *, now: datetime) -> Perso
     if wait:
         raise login_locked(wait)
     clear_failures(session, check.person_id, check.source)
-    return session.get(Person, check.person_id)
+    audit(session, person, "login.succeeded", person, after=tried, now=now)
+    return person
 
 
 def authenticate(

@@ -8,6 +8,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from models.assets import Asset
+from models.audit import audit
 from models.duties import Task, TaskState
 from models.messages import N_, DomainError, Message, SubmissionInvalid
 from models.people import Person
@@ -41,6 +42,7 @@ def retire_asset(
             {"reason": Message(N_("At most %(count)d characters."), {"count": REASON_LENGTH})}
         )
     asset.retired_at, asset.retired_reason, asset.retired_by_id = now, reason, actor.id
+    audit(session, actor, "asset.retired", asset, {}, {"retired_reason": reason}, now=now)
     current = [Task.asset_id == asset.id, Task.current]
     session.execute(
         update(Task)
@@ -58,7 +60,9 @@ def reactivate_asset(session: Session, actor: Person, asset: Asset, *, now: date
     _check_manager(actor, asset)
     if asset.retired_at is None:
         raise RetirementRefused(Message(N_("This asset is in use.")))
+    before = {"retired_reason": asset.retired_reason}
     asset.retired_at, asset.retired_reason, asset.retired_by_id = None, "", None
+    audit(session, actor, "asset.reactivated", asset, before, {"retired_reason": ""}, now=now)
     # A window the retirement closed that is still running starts afresh as an open task.
     session.execute(
         delete(Task).where(

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from models.audit import audit
 from models.messages import N_, DomainError, Message, SubmissionInvalid
 from models.org import School
 from models.paging import PAGE_SIZE, Page, page_of
@@ -174,7 +175,13 @@ def _grant_at(person: Person, role: Role, school: School) -> RoleGrant | None:
 
 
 def grant_school_role(
-    session: Session, actor: Person, person: Person, role: str | Role | None, school: School
+    session: Session,
+    actor: Person,
+    person: Person,
+    role: str | Role | None,
+    school: School,
+    *,
+    now: datetime | None = None,
 ) -> RoleGrant:
     """Give a person one more role at the school; a role held already is not doubled."""
     errors: dict[str, Message] = {}
@@ -184,7 +191,9 @@ def grant_school_role(
     existing = _grant_at(person, chosen, school)
     if existing is not None:
         return existing
-    return grant_role(session, person, chosen, school)
+    grant = grant_role(session, person, chosen, school)
+    _audit_role(session, actor, "person.role_granted", person, chosen, school, now)
+    return grant
 
 
 def revoke_school_role(
@@ -211,6 +220,7 @@ def revoke_school_role(
         )
     person.grants.remove(grant)
     session.flush()
+    _audit_role(session, actor, "person.role_revoked", person, chosen, school, now)
     if not person.grants:
         _drop_queued(session, person, now, Message(LEFT_EVERY_SCHOOL))
 
@@ -224,8 +234,11 @@ def set_login_active(
         raise AdminRefused(Message(N_("You cannot switch off your own login.")))
     if not can_manage_person(actor, person):
         raise AdminRefused(Message(N_("This person also has roles you do not manage.")))
+    was = person.active
     person.active = active
     session.flush()
+    action = "person.reactivated" if active else "person.deactivated"
+    audit(session, actor, action, person, {"active": was}, {"active": active}, now=_now(now))
     if active:
         return 0
     from models.login_sessions import end_all_sessions  # it imports this module
@@ -233,6 +246,26 @@ def set_login_active(
     # Switched on again later, the person logs in afresh: no old phone is let back in.
     end_all_sessions(session, person, now=now or datetime.now(UTC))
     return _drop_queued(session, person, now, Message(LOGIN_SWITCHED_OFF))
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(UTC)
+
+
+def _audit_role(
+    session: Session,
+    actor: Person,
+    action: str,
+    person: Person,
+    role: Role,
+    school: School,
+    now: datetime | None,
+) -> None:
+    held = {"role": role.value, "school": school.code}
+    before, after = ({}, held) if action == "person.role_granted" else (held, {})
+    audit(
+        session, actor, action, person, before, after, now=_now(now), district_id=school.district_id
+    )
 
 
 def _drop_queued(session: Session, person: Person, now: datetime | None, reason: Message) -> int:

@@ -15,11 +15,16 @@ from contextlib import contextmanager
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.audit import Origin, set_origin
+
 
 @contextmanager
-def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A session whose work is committed when the block ends, rolled back if it raised."""
+def unit_of_work(factory: sessionmaker[Session], origin: Origin | None = None) -> Iterator[Session]:
+    """A session whose work is committed when the block ends, rolled back if it raised;
+    `origin` says where its changes come from, for the audit log."""
     session = factory()
+    if origin is not None:
+        set_origin(session, origin)
     try:
         yield session
         session.commit()

@@ -10,6 +10,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.audit import Origin
 from models.clock import Clock, SystemClock
 from models.duties import DutyDefaults
 from models.food_safety import remind_unsigned
@@ -19,6 +20,7 @@ from models.unit_of_work import unit_of_work
 from settings import Settings
 
 log = logging.getLogger(__name__)
+SCHEDULER = Origin(channel="scheduler")  # where the jobs' changes come from, for the audit log
 
 
 def sweep_policy(settings: Settings) -> SweepPolicy:
@@ -37,7 +39,7 @@ def sweep_policy(settings: Settings) -> SweepPolicy:
 
 def check_trips(factory: sessionmaker[Session], clock: Clock, within: timedelta) -> int:
     """Alarm for every bus that left and has not confirmed its arrival in time."""
-    with unit_of_work(factory) as session:
+    with unit_of_work(factory, SCHEDULER) as session:
         late = sweep_trips(session, now=clock.now(), within=within)
     if late:
         log.warning("%d bus trip(s) without an arrival: alerts queued", len(late))
@@ -49,7 +51,7 @@ def run_sweep(
 ) -> SweepReport:
     """One sweep of duties, expiries, digests and the food-safety reports to sign, committed
     as one transaction."""
-    with unit_of_work(factory) as session:
+    with unit_of_work(factory, SCHEDULER) as session:
         report = sweep(session, now=at or clock.now(), policy=policy)
         report.queued.extend(remind_unsigned(session, now=at or clock.now()))
     if report.queued or report.started:

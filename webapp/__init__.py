@@ -17,6 +17,7 @@ from settings import Settings, database_engine, open_photo_store
 from webapp import (
     actions,
     admin,
+    audit,
     auth,
     channel_groups,
     chats,
@@ -109,6 +110,7 @@ def create_app(
     app.register_blueprint(samples.bp)
     app.register_blueprint(checklists.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(audit.bp)
     app.register_blueprint(registers.bp)
     app.register_blueprint(schedules.bp)
     app.register_blueprint(chats.bp)

@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException
 
+from models.audit import Origin, set_origin
 from models.clock import Clock
 from models.db import mark_read_only
 from models.photos import PhotoStore
@@ -71,6 +72,14 @@ def _reads_first() -> bool:
 def session() -> Session:
     if "db" not in g:
         g.db = current_app.extensions["houqin.sessions"]()
+        set_origin(
+            g.db,
+            Origin(
+                channel="web",
+                address=request.remote_addr or "",
+                agent=request.user_agent.string,
+            ),
+        )
         g.db_reading = request.method in ("GET", "HEAD") or _reads_first()
         if g.db_reading:
             mark_read_only(g.db)

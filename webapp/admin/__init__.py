@@ -287,6 +287,7 @@ def new_asset(school_code: str, kind: str) -> str | Response | tuple[str, int]:
                 responsible_id=_id(form.responsible.data),
                 attributes=request.form,
                 now=db.clock().now(),
+                actor=current_user,
             )
         except SubmissionInvalid as invalid:
             errors = _errors(invalid)
@@ -318,6 +319,8 @@ def edit_asset(school_code: str, asset_id: int) -> str | Response | tuple[str, i
                 location_id=_id(form.location.data),
                 responsible_id=_id(form.responsible.data),
                 attributes=request.form,
+                actor=current_user,
+                now=db.clock().now(),
             )
         except SubmissionInvalid as invalid:
             errors = _errors(invalid)
@@ -531,7 +534,9 @@ def show_person(school_code: str, person_id: int) -> str | Response | tuple[str,
         session = db.begin_writing()
         try:
             if form.do.data == "grant":
-                grant_school_role(session, current_user, person, form.role.data, school)
+                grant_school_role(
+                    session, current_user, person, form.role.data, school, now=db.clock().now()
+                )
                 flash(gettext("Role granted."), "success")
             elif form.do.data == "revoke":
                 revoke_school_role(
@@ -596,7 +601,7 @@ def show_person(school_code: str, person_id: int) -> str | Response | tuple[str,
                     "success",
                 )
             elif form.do.data == "unlock":
-                unlock_login(session, current_user, person)
+                unlock_login(session, current_user, person, now=db.clock().now())
                 flash(
                     gettext("Unlocked: %(name)s can log in again.", name=person.display_name),
                     "success",
@@ -787,7 +792,9 @@ def confirm_import(school_code: str) -> str | Response | tuple[str, int]:
         preview = preview_import(
             db.session(), kind, school=school, actor=current_user, data=data, now=now
         )
-        done = save_import(db.begin_writing(), preview, school=school, actor=current_user, now=now)
+        done = save_import(
+            db.begin_writing(), preview, school=school, actor=current_user, now=now, file=sha256
+        )
     except RowsRefused as refused:
         return _preview_page(school, refused.preview, "", translate(refused.message), 422)
     except ImportRefused as refused:

@@ -73,7 +73,9 @@ def replace_label(token: str) -> str | Response:
         return render_template("labels/replace.html", asset=asset, token=token, form=form)
     if not form.validate_on_submit():
         abort(400)
-    label = issue_label(db.session(), asset, now=db.clock().now(), position=old.position)
+    label = issue_label(
+        db.session(), asset, now=db.clock().now(), position=old.position, actor=current_user
+    )
     flash(
         gettext("A new label was issued. Print it and put it on: the old label no longer works."),
         "success",

@@ -1,0 +1,111 @@
+"""The audit log page: a district's sign-ins and administrators' changes, newest first, for
+its district administrators only (models/audit.py keeps them)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from models.audit import ACTIONS, CHANNEL_LABELS, FIELD_LABELS, AuditEntry, AuditFilter, audit_page
+from models.org import District
+from models.people import ROLE_LABELS, Role, find_person_by_login
+from webapp import db
+from webapp.paging import requested_page
+
+bp = Blueprint("audit", __name__, template_folder="templates")
+
+
+def _day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
+
+
+def _start_of(day: date | None, district: District) -> datetime | None:
+    """The moment a day in the district's own time begins."""
+    return datetime.combine(day, time(), tzinfo=district.zone) if day is not None else None
+
+
+def _chosen(district: District) -> tuple[AuditFilter, bool]:
+    """The filters asked for; False when the person asked for is nobody known (no rows)."""
+    login = request.args.get("person", "").strip()
+    person = find_person_by_login(db.session(), login) if login else None
+    since, until = _day(request.args.get("from")), _day(request.args.get("to"))
+    action = request.args.get("action", "")
+    chosen = AuditFilter(
+        person_id=person.id if person is not None else None,
+        action=action if action in ACTIONS else "",
+        since=_start_of(since, district),
+        until=_start_of(until + timedelta(days=1), district) if until is not None else None,
+    )
+    return chosen, not login or person is not None
+
+
+def _value(name: str, value: Any) -> str:
+    """A value before or after a change, as a person reads it."""
+    if value is None or value == "" or value == [] or value == {}:
+        return "—"
+    if value is True:
+        return gettext("Yes")
+    if value is False:
+        return gettext("No")
+    if name == "password":
+        return gettext("changed")
+    if name == "role" and value in {r.value for r in Role}:
+        return gettext(ROLE_LABELS[Role(value)])
+    if name == "roles" and isinstance(value, list):
+        known = {r.value for r in Role}
+        return ", ".join(gettext(ROLE_LABELS[Role(v)]) if v in known else str(v) for v in value)
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def _field(name: str) -> str:
+    return gettext(FIELD_LABELS[name]) if name in FIELD_LABELS else name
+
+
+def _line(entry: AuditEntry, district: District) -> dict[str, Any]:
+    """One entry as the page shows it: who, when, from where, what, before → after."""
+    where = [gettext(CHANNEL_LABELS[entry.channel]) if entry.channel in CHANNEL_LABELS else ""]
+    where += [entry.address, entry.agent[:80]]
+    return {
+        "when": district.local(entry.at).strftime("%Y-%m-%d %H:%M:%S"),
+        "who": entry.actor_label or gettext("Unknown"),
+        "what": gettext(entry.action_text),
+        "target": entry.target_label,
+        "where": " · ".join(part for part in where if part),
+        "changes": [
+            (_field(name), _value(name, before), _value(name, after))
+            for name, before, after in entry.changed
+        ],
+    }
+
+
+@bp.get("/districts/<district_code>/audit")
+@login_required
+def show_log(district_code: str) -> str:
+    session = db.session()
+    district = session.scalar(select(District).where(District.code == district_code))
+    if district is None or not current_user.is_district_admin_of(district.id):
+        abort(404)
+    chosen, anyone = _chosen(district)
+    if not anyone:
+        chosen = AuditFilter(person_id=0)
+    page = audit_page(session, current_user, district, chosen, requested_page())
+    assert page is not None
+    return render_template(
+        "audit/log.html",
+        district=district,
+        page=page,
+        lines=[_line(entry, district) for entry in page.items],
+        actions=sorted(ACTIONS.items()),
+        args=request.args,
+    )
