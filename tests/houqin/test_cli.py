@@ -150,14 +150,21 @@ def test_a_config_mistake_stops_the_command_naming_the_key(
     assert "unknown key server.prot" in result.output
 
 
-def test_the_demo_is_seeded_once_however_often_it_runs(
+def test_the_demo_is_seeded_once_however_often_it_runs_and_prints_the_address_given(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Run twice, the second time with a phone-reachable address (as the README says to scan
+    the labels with a real phone): nothing is seeded again, and the address is printed."""
     monkeypatch.chdir(tmp_path)
-    for _ in range(2):
-        result = CliRunner().invoke(main, ["demo", "--no-serve"])
-        assert result.exit_code == 0, result.output
+    monkeypatch.delenv("HOUQIN_BASE_URL", raising=False)
+    first = CliRunner().invoke(main, ["demo", "--no-serve"])
+    assert first.exit_code == 0, first.output
+    result = CliRunner().invoke(
+        main, ["demo", "--no-serve", "--base-url", "http://192.168.1.20:8000/"]
+    )
+    assert result.exit_code == 0, result.output
 
+    assert "open http://192.168.1.20:8000/ " in result.output
     assert "houqin123" in result.output
     assert "one-time sign-in code HQ7K3M9P" in result.output
     assert "district_admin" in result.output
@@ -177,6 +184,14 @@ def test_the_demo_is_seeded_once_however_often_it_runs(
         meat = suppliers_for(session, session.scalar(select(District.id)), "meat")
         assert [s.name for s in meat] == ["放心肉联厂"]
     engine.dispose()
+
+
+def test_the_demo_serves_on_the_address_asked_for() -> None:
+    settings = demo_settings(Settings(), False, "0.0.0.0", 8000, "http://192.168.1.20:8000/")
+    assert settings.server.base_url == "http://192.168.1.20:8000"
+    assert demo_settings(Settings(), False, "0.0.0.0", 8011).server.base_url == (
+        "http://127.0.0.1:8011"
+    )
 
 
 def test_serve_refuses_a_database_that_was_never_upgraded(
@@ -229,25 +244,6 @@ def test_db_upgrade_then_add_person_makes_a_login(
         person = authenticate(session, "admin", "a-long-pass", now=datetime.now(UTC))
         assert person is not None and person.display_name == "李校长"
     engine.dispose()
-
-
-def test_the_demo_prints_the_given_address_into_its_labels(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("HOUQIN_BASE_URL", raising=False)
-
-    result = CliRunner().invoke(
-        main, ["demo", "--no-serve", "--base-url", "http://192.168.1.20:8000/"]
-    )
-
-    assert result.exit_code == 0, result.output
-    assert "open http://192.168.1.20:8000/ " in result.output
-    settings = demo_settings(Settings(), False, "0.0.0.0", 8000, "http://192.168.1.20:8000/")
-    assert settings.server.base_url == "http://192.168.1.20:8000"
-    assert demo_settings(Settings(), False, "0.0.0.0", 8011).server.base_url == (
-        "http://127.0.0.1:8011"
-    )
 
 
 def test_a_broken_checklist_file_stops_the_upgrade_naming_file_item_and_field(
