@@ -64,6 +64,7 @@ bench: $(STAMP) translations
 	$(BIN)/python -m bench.field
 	$(BIN)/python -m bench.channels
 	$(BIN)/python -m bench.object_store
+	$(BIN)/python -m bench.asset_page
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
