@@ -1,18 +1,24 @@
 """Serves the asset page (what a phone opens when it scans a label) under gunicorn with 2
-workers beside a bare Flask "hello" under gunicorn with 2 workers, in the same run, and loads
-each with 16 concurrent connections for a fixed time.
+workers beside a bare Flask "hello" under gunicorn with 2 workers, both up at once, and loads
+each with 16 concurrent connections: 2 s each in turn, 4 rounds after a warm-up one, so a
+change in the machine's other load falls on both alike.
 
 The district is the demo's (houqin.demo), on SQLite in WAL mode in a temporary folder; the
 asset is an extinguisher of 实验小学 with its history, scanned by its inspector (the staff
-view) and by someone without an account (the public view).
+view, with the session cookie of a login made through the form) and by someone without an
+account (the public view).
 
 The load comes from a small asyncio HTTP/1.1 client in a process of its own (no wrk or oha on
-the machine, and no new dependency): one connection per request, as gunicorn's sync workers
+the machine, and no new dependency): a connection per request, as gunicorn's sync workers
 close each. It costs the same per request for both servers, so the ratio is fair, but on a
-machine of 2 cores it takes CPU from the servers: the absolute figures are floors.
+machine of 2 shared cores it takes CPU from them: the absolute figures are floors. The CPU
+the servers spent per request (their processes' user and system time) is printed beside, a
+figure the machine's other load changes less.
 
 Prints `asset_page_rps`, `bare_flask_rps`, `asset_page_ratio_to_bare_flask` (goal 0.25),
-`asset_page_p99_ms` (goal 50) and `asset_page_queries_per_view`, each also with `_public`.
+`asset_page_p99_ms` (goal 50), `asset_page_queries_per_view` (statements reading a table,
+counted in one view through the test client) and `asset_page_server_cpu_ms_per_view`; the
+same with `_public` for the view without an account.
 """
 
 from __future__ import annotations
@@ -28,10 +34,12 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import event, select
 
+import webapp
 from houqin.cli import prepare_database
 from houqin.demo import DEMO_PASSWORD, seed_demo
 from models.assets import Asset, AssetKind
@@ -42,8 +50,9 @@ from settings import Settings
 
 CONNECTIONS = 16
 WORKERS = 2
-SECONDS = float(os.environ.get("BENCH_ASSET_PAGE_SECONDS", "8"))
-WARMUP_SECONDS = 1.0
+# Each page is loaded ROUNDS times for ROUND_SECONDS, in turn with the others.
+ROUNDS = int(os.environ.get("BENCH_ASSET_PAGE_ROUNDS", "4"))
+ROUND_SECONDS = 2.0
 RATIO_GOAL = 0.25
 P99_GOAL_MS = 50
 # A phone's browser; the login and the load send the same (Flask-Login checks it).
@@ -114,11 +123,16 @@ def queries_per_view(settings: Settings, token: str) -> tuple[int, int, str]:
     app = create_app(settings, session_factory=make_session_factory(engine))
     counted: list[str] = []
     event.listen(engine, "before_cursor_execute", lambda *args: counted.append(args[2]))
+
+    # Statements that read or write a table (not the transaction's BEGIN).
+    def queries() -> int:
+        return sum(s.lstrip().split(None, 1)[0].upper() != "BEGIN" for s in counted)
+
     anonymous = app.test_client()
     anonymous.get(f"/s/{token}")  # templates compiled, connection opened
     counted.clear()
     assert anonymous.get(f"/s/{token}").status_code == 200
-    public = len(counted)
+    public = queries()
     client = app.test_client()
     client.environ_base["HTTP_USER_AGENT"] = PHONE
     csrf = _csrf(client.get("/login").get_data(as_text=True))
@@ -128,7 +142,7 @@ def queries_per_view(settings: Settings, token: str) -> tuple[int, int, str]:
     counted.clear()
     page = client.get(f"/s/{token}")
     assert page.status_code == 200 and "/record/" in page.get_data(as_text=True)
-    staff = len(counted)
+    staff = queries()
     cookie = client.get_cookie("session")
     assert cookie is not None
     engine.dispose()
@@ -141,8 +155,29 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@dataclass
+class Server:
+    """A gunicorn serving one app: its port and its master's process id."""
+
+    port: int
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user and system) of the master and its workers so far."""
+        ticks = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            pid, ppid = int(stat.parent.name), int(fields[1])
+            if self.pid in (pid, ppid):
+                ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def gunicorn(app: str, env: dict[str, str], cwd: Path) -> Iterator[int]:
+def gunicorn(app: str, env: dict[str, str], cwd: Path) -> Iterator[Server]:
     """`app` served by gunicorn with 2 sync workers on a free port, until the block ends."""
     port = _free_port()
     process = subprocess.Popen(
@@ -171,7 +206,7 @@ def gunicorn(app: str, env: dict[str, str], cwd: Path) -> Iterator[int]:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"gunicorn {app} did not start") from None
                 time.sleep(0.1)
-        yield port
+        yield Server(port, process.pid)
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -190,42 +225,85 @@ async def _load(port: int, request: bytes, seconds: float) -> tuple[list[float],
     latencies: list[float] = []
     failures = 0
 
-    async def connection(until: float, keep: bool) -> None:
+    async def connection(until: float) -> None:
         nonlocal failures
         while time.perf_counter() < until:
             took, ok = await _one(port, request)
-            if keep:
-                latencies.append(took)
-                failures += not ok
+            latencies.append(took)
+            failures += not ok
 
-    warm = time.perf_counter() + WARMUP_SECONDS
-    await asyncio.gather(*(connection(warm, False) for _ in range(CONNECTIONS)))
     end = time.perf_counter() + seconds
-    await asyncio.gather(*(connection(end, True) for _ in range(CONNECTIONS)))
+    await asyncio.gather(*(connection(end) for _ in range(CONNECTIONS)))
     return latencies, failures
 
 
-def _measure(port: int, path: str, cookie: str, seconds: float, out: multiprocessing.Queue) -> None:
-    headers = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: br, gzip\r\n"
-    headers += f"Accept-Language: zh-CN\r\nUser-Agent: {PHONE}\r\nConnection: close\r\n"
+def _request(path: str, cookie: str) -> bytes:
+    lines = [
+        f"GET {path} HTTP/1.1",
+        "Host: 127.0.0.1",
+        "Accept-Encoding: br, gzip",
+        "Accept-Language: zh-CN",
+        f"User-Agent: {PHONE}",
+        "Connection: close",
+    ]
     if cookie:
-        headers += f"Cookie: {cookie}\r\n"
-    latencies, failures = asyncio.run(_load(port, (headers + "\r\n").encode(), seconds))
-    out.put((latencies, failures))
+        lines.append(f"Cookie: {cookie}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
-def load(port: int, path: str, cookie: str = "") -> tuple[float, float]:
-    """Requests a second and the 99th percentile latency in ms, from a process of its own."""
+def _client(jobs: multiprocessing.Queue, out: multiprocessing.Queue) -> None:
+    """The load generator's process: runs each (port, request, seconds) it is handed."""
+    while (job := jobs.get()) is not None:
+        port, request, seconds = job
+        out.put(asyncio.run(_load(port, request, seconds)))
+
+
+@dataclass
+class Load:
+    """What one page answered under load, over every round."""
+
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+
+    @property
+    def rps(self) -> float:
+        return len(self.latencies) / self.seconds
+
+    @property
+    def p99_ms(self) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return self.cpu_seconds / len(self.latencies) * 1000
+
+
+def measure(pages: dict[str, tuple[Server, bytes]]) -> dict[str, Load]:
+    """Each page loaded in turn for `ROUND_SECONDS`, round after round, so a change in the
+    machine's other load falls on all of them alike; a warm-up round is not counted."""
+    jobs: multiprocessing.Queue = multiprocessing.Queue()
     out: multiprocessing.Queue = multiprocessing.Queue()
-    process = multiprocessing.Process(target=_measure, args=(port, path, cookie, SECONDS, out))
-    process.start()
-    latencies, failures = out.get()
-    process.join()
-    if failures:
-        raise RuntimeError(f"{failures} of {len(latencies)} requests to {path} were not 200")
-    latencies.sort()
-    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-    return len(latencies) / SECONDS, p99 * 1000
+    client = multiprocessing.Process(target=_client, args=(jobs, out))
+    client.start()
+    loads = {name: Load() for name in pages}
+    try:
+        for round_ in range(ROUNDS + 1):
+            for name, (server, request) in pages.items():
+                cpu = server.cpu_seconds()
+                jobs.put((server.port, request, ROUND_SECONDS))
+                latencies, failures = out.get()
+                if failures:
+                    raise RuntimeError(f"{failures} of {len(latencies)} {name} requests failed")
+                if round_:
+                    loads[name].seconds += ROUND_SECONDS
+                    loads[name].cpu_seconds += server.cpu_seconds() - cpu
+                    loads[name].latencies += latencies
+    finally:
+        jobs.put(None)
+        client.join()
+    return loads
 
 
 def run(root: Path | None = None) -> list[str]:
@@ -239,25 +317,37 @@ def run(root: Path | None = None) -> list[str]:
             "HOUQIN_SECRET_KEY": settings.server.secret_key,
             "HOUQIN_BASE_URL": settings.server.base_url,
             "HOUQIN_DATA_DIR": settings.storage.data_dir,
-            "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent.parent), str(base)]),
+            # The code this bench imported, and the bare app's folder.
+            "PYTHONPATH": os.pathsep.join([str(Path(webapp.__file__).parent.parent), str(base)]),
         }
-        with gunicorn("bare_flask:app", env, base) as port:
-            bare_rps, bare_p99 = load(port, "/")
-        with gunicorn("houqin.wsgi:create()", env, base) as port:
-            staff_rps, staff_p99 = load(port, f"/s/{token}", cookie)
-            public_rps, public_p99 = load(port, f"/s/{token}")
-    return [
-        f"bare_flask_rps: {bare_rps:.0f}",
-        f"bare_flask_p99_ms: {bare_p99:.1f}",
-        f"asset_page_rps: {staff_rps:.0f}",
-        f"asset_page_ratio_to_bare_flask: {staff_rps / bare_rps:.3f} (goal {RATIO_GOAL})",
-        f"asset_page_p99_ms: {staff_p99:.1f} (goal {P99_GOAL_MS})",
-        f"asset_page_queries_per_view: {staff_queries}",
-        f"asset_page_public_rps: {public_rps:.0f}",
-        f"asset_page_public_ratio_to_bare_flask: {public_rps / bare_rps:.3f} (goal {RATIO_GOAL})",
-        f"asset_page_public_p99_ms: {public_p99:.1f} (goal {P99_GOAL_MS})",
-        f"asset_page_public_queries_per_view: {public_queries}",
+        page = f"/s/{token}"
+        with (
+            gunicorn("bare_flask:app", env, base) as bare,
+            gunicorn("houqin.wsgi:create()", env, base) as houqin,
+        ):
+            loads = measure(
+                {
+                    "bare": (bare, _request("/", "")),
+                    "staff": (houqin, _request(page, cookie)),
+                    "public": (houqin, _request(page, "")),
+                }
+            )
+    bare_load, staff, public = loads["bare"], loads["staff"], loads["public"]
+    lines = [
+        f"bare_flask_rps: {bare_load.rps:.0f}",
+        f"bare_flask_p99_ms: {bare_load.p99_ms:.1f}",
+        f"bare_flask_server_cpu_ms_per_request: {bare_load.cpu_ms_per_request:.2f}",
     ]
+    for name, load, queries in (("", staff, staff_queries), ("_public", public, public_queries)):
+        lines += [
+            f"asset_page{name}_rps: {load.rps:.0f}",
+            f"asset_page{name}_ratio_to_bare_flask: {load.rps / bare_load.rps:.3f}"
+            f" (goal {RATIO_GOAL})",
+            f"asset_page{name}_p99_ms: {load.p99_ms:.1f} (goal {P99_GOAL_MS})",
+            f"asset_page{name}_queries_per_view: {queries}",
+            f"asset_page{name}_server_cpu_ms_per_view: {load.cpu_ms_per_request:.2f}",
+        ]
+    return lines
 
 
 def main() -> None:

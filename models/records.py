@@ -750,10 +750,11 @@ def recent_records(
     query = (
         select(Record)
         .where(Record.asset_id == asset.id)
-        # Shown in a list: the filer's name, not their roles; a checklist version already
-        # read (the asset's own) is not read again with each row.
+        # Shown in a list: the filer's name (not their roles) and the photos, in one query;
+        # a checklist version already read (the asset's own) is not read again with each row.
         .options(
             joinedload(Record.submitted_by).lazyload(Person.grants),
+            joinedload(Record.photos),
             lazyload(Record.template),
             lazyload(Record.same_photo_as),
             lazyload(Record.changed_from),
@@ -762,7 +763,9 @@ def recent_records(
     if template_key is not None:
         query = query.join(Record.template).where(FormTemplate.key == template_key)
     return list(
-        session.scalars(query.order_by(Record.submitted_at.desc(), Record.id.desc()).limit(limit))
+        session.scalars(
+            query.order_by(Record.submitted_at.desc(), Record.id.desc()).limit(limit)
+        ).unique()
     )
 
 
