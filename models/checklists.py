@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import String, UniqueConstraint, func, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, defer, mapped_column
 
 from models.audit import audit
 from models.base import Base
@@ -718,8 +718,21 @@ class FormTemplate(Base):
 
     @cached_property
     def spec(self) -> TemplateSpec:
-        """Parsed once per loaded row; a version's definition never changes."""
-        return spec_from_json(self.definition, f"{self.key} v{self.version}", stored=True)
+        """Parsed once per process: a version's definition never changes (its content hash
+        names it), and every page that offers or shows a checklist reads its spec."""
+        named = (self.key, self.version, self.content_hash)
+        parsed = _parsed_versions.get(named)
+        if parsed is None:
+            parsed = spec_from_json(self.definition, f"{self.key} v{self.version}", stored=True)
+            if len(_parsed_versions) >= PARSED_VERSIONS_KEPT:
+                _parsed_versions.clear()
+            _parsed_versions[named] = parsed
+        return parsed
+
+
+# Every version of every checklist of a district is a few hundred at most.
+PARSED_VERSIONS_KEPT = 1000
+_parsed_versions: dict[tuple[str, int, str], TemplateSpec] = {}
 
 
 def save_template_version(session: Session, spec: TemplateSpec, *, now: datetime) -> FormTemplate:
@@ -838,6 +851,10 @@ def templates_for_kind(session: Session, kind: str) -> list[FormTemplate]:
     """The latest version of every template that applies to an asset kind."""
     return list(
         session.scalars(
-            select(FormTemplate).join(*newest_versions(kind)).order_by(FormTemplate.key)
+            select(FormTemplate)
+            .join(*newest_versions(kind))
+            # Read only when its spec is not parsed yet (FormTemplate.spec).
+            .options(defer(FormTemplate.definition))
+            .order_by(FormTemplate.key)
         )
     )

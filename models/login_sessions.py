@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ForeignKey, String, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
 from models.audit import audit
 from models.base import Base
 from models.messages import N_, DomainError, Message
-from models.people import Person
+from models.people import Person, RoleGrant
 from models.staff import AdminRefused, can_manage_person
 
 SEEN_EVERY = timedelta(minutes=5)
@@ -86,7 +86,20 @@ def session_for_token(
     unknown, the login ended, was not seen for `lasting`, or the person's login is off."""
     if not token:
         return None
-    login = session.scalar(select(LoginSession).where(LoginSession.token_sha256 == _digest(token)))
+    login = (
+        session.scalars(
+            select(LoginSession)
+            .where(LoginSession.token_sha256 == _digest(token))
+            # Every page reads the person's roles and their district's time zone: one query.
+            .options(
+                joinedload(LoginSession.person)
+                .joinedload(Person.grants)
+                .joinedload(RoleGrant.district)
+            )
+        )
+        .unique()
+        .one_or_none()
+    )
     if (
         login is None
         or login.ended_at is not None

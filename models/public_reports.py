@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, ForeignKey, String, func, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
 from models.actions import (
     DUE_AFTER,
@@ -25,7 +25,7 @@ from models.actions import (
     EventKind,
     clean_description,
 )
-from models.assets import Label
+from models.assets import Asset, Label
 from models.base import Base
 from models.messages import N_, DomainError, Message
 from models.notifications import Severity, notify, school_admins
@@ -89,7 +89,12 @@ def label_for_public(session: Session, token: str) -> Label | None:
     """The label with this token, live or withdrawn (a withdrawn one says so); None for junk."""
     if not looks_like_token(token):
         return None
-    return session.scalar(select(Label).where(Label.token == token))
+    return session.scalar(
+        select(Label)
+        .where(Label.token == token)
+        # The page names the asset and its school: read with the label.
+        .options(joinedload(Label.asset).joinedload(Asset.school))
+    )
 
 
 def refusal(label: Label) -> Message | None:

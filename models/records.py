@@ -13,6 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import (
     Mapped,
     Session,
+    joinedload,
+    lazyload,
     mapped_column,
     relationship,
 )
@@ -745,11 +747,25 @@ def recent_records(
     session: Session, asset: Asset, limit: int = 5, template_key: str | None = None
 ) -> list[Record]:
     """The asset's newest records; of one checklist only, when `template_key` names it."""
-    query = select(Record).where(Record.asset_id == asset.id)
+    query = (
+        select(Record)
+        .where(Record.asset_id == asset.id)
+        # Shown in a list: the filer's name (not their roles) and the photos, in one query;
+        # a checklist version already read (the asset's own) is not read again with each row.
+        .options(
+            joinedload(Record.submitted_by).lazyload(Person.grants),
+            joinedload(Record.photos),
+            lazyload(Record.template),
+            lazyload(Record.same_photo_as),
+            lazyload(Record.changed_from),
+        )
+    )
     if template_key is not None:
         query = query.join(Record.template).where(FormTemplate.key == template_key)
     return list(
-        session.scalars(query.order_by(Record.submitted_at.desc(), Record.id.desc()).limit(limit))
+        session.scalars(
+            query.order_by(Record.submitted_at.desc(), Record.id.desc()).limit(limit)
+        ).unique()
     )
 
 

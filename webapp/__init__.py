@@ -81,6 +81,9 @@ def create_app(
         ],
         COMPRESS_MIN_SIZE=200,
         COMPRESS_ALGORITHM=["br", "gzip"],
+        # Brotli's fastest quality: a page of 12 kB costs a fifth of the CPU of quality 4
+        # (Flask-Compress's default) for about 500 bytes more on the wire.
+        COMPRESS_BR_LEVEL=1,
         SEND_FILE_MAX_AGE_DEFAULT=timedelta(days=1),
     )
     if settings.server.proxy_hops:

@@ -35,7 +35,6 @@ from models.health import (
     roster_passing_answers,
 )
 from models.messages import DomainError, SubmissionInvalid
-from models.people import can_see_school
 from models.photos import TAKEN_AT_SUFFIX, PhotoRejected, prepare_photo
 from models.positions import phone_position
 from models.records import (
@@ -112,7 +111,7 @@ def _prepared(uploads: list[Upload]) -> list[Upload]:
 
 def _label_or_404(token: str) -> Label:
     label = find_label_by_token(db.session(), token)
-    if label is None or not can_see_school(db.session(), current_user, label.asset.school_id):
+    if label is None or not current_user.can_see_school(label.asset.school):
         abort(404)
     return label
 
@@ -160,7 +159,7 @@ def show_asset(token: str) -> str | tuple[str, int]:
         rear_waiting=asset.kind == AssetKind.BUS
         and trip_awaiting_rear_check(session, asset, now) is not None,
         samples=samples_shown(asset) if asset.kind == "canteen" else [],
-        dispose_form=DisposeForm(),
+        dispose_form=DisposeForm() if asset.kind == "canteen" else None,
         now=now,
         locale=current_locale(),
     )
