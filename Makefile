@@ -64,6 +64,7 @@ bench: $(STAMP) translations
 	$(BIN)/python -m bench.field
 	$(BIN)/python -m bench.channels
 	$(BIN)/python -m bench.object_store
+	$(BIN)/python -m bench.audit
 	$(BIN)/python -m bench.asset_page
 	$(BIN)/python -m bench.load
 
