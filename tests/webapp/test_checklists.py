@@ -8,11 +8,18 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from models.checklists import latest_template
 from models.clock import SettableClock
 from models.people import Role
 from tests.conftest import Auth, csrf_token
-from tests.factories import EXTINGUISHER_OK, jpeg_bytes, make_asset, make_person, make_school
+from tests.factories import (
+    EXTINGUISHER_OK,
+    jpeg_bytes,
+    make_asset,
+    make_person,
+    make_school,
+    stored_versions,
+    template_for,
+)
 from tests.webapp.helpers import submit_form
 
 
@@ -50,7 +57,7 @@ def test_an_edited_checklist_is_a_new_version_and_old_records_still_show_as_file
     assert saved.status_code == 302
     assert "版本 2" in client.get(saved.headers["Location"]).get_data(as_text=True)
     session.rollback()
-    assert latest_template(session, "extinguisher_monthly").version == 2
+    assert template_for(session, "extinguisher_monthly", school.district_id).version == 2
     old = client.get(record_url).get_data(as_text=True)
     assert "灭火器月度检查" in old and "（新）" not in old
     form = client.get(f"/s/{asset.current_label.token}/record/extinguisher_monthly")
@@ -75,7 +82,7 @@ def test_a_broken_checklist_is_refused_naming_the_item_and_field(
     assert "检查表：条目 teacher_on_board.type：必须是以下之一：pass_fail、yes_no、" in page
     assert "must be one of" not in page
     session.rollback()
-    assert latest_template(session, "bus_trip").version == 1
+    assert stored_versions(session, "bus_trip") == [1]
 
 
 def test_school_staff_read_checklists_but_cannot_edit_them(
@@ -128,7 +135,7 @@ def test_an_edited_item_that_can_fail_must_name_its_failure(
     assert response.status_code == 422
     assert "fail_label：请写明不合格时的说法" in response.get_data(as_text=True)
     session.rollback()
-    assert latest_template(session, "extinguisher_monthly").version == 1
+    assert stored_versions(session, "extinguisher_monthly") == [1]
 
 
 def test_a_new_checklist_saves_as_offered_and_says_so_in_green(
@@ -183,7 +190,7 @@ def test_a_wrongly_typed_value_is_refused_naming_its_key_and_nothing_is_saved(
     assert response.status_code == 422
     assert said in response.get_data(as_text=True)
     session.rollback()
-    assert latest_template(session, "bus_trip").version == 1
+    assert stored_versions(session, "bus_trip") == [1]
 
 
 def test_a_checklist_of_more_than_200_items_is_refused(
