@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
@@ -229,3 +230,32 @@ def test_a_save_without_the_forms_token_saves_nothing(
     assert "本次未保存任何内容" in refused.get_data(as_text=True)
     session.rollback()
     assert stored_versions(session, "bus_trip") == [1]
+
+
+def test_another_district_builds_from_the_built_in_version_and_cannot_open_the_firsts_own(
+    app: Flask, client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    _district(session, clock, auth)
+    url = "/checklists/extinguisher_monthly/form"
+    edited = _press(
+        client, url, client.get(url).get_data(as_text=True), "save", title_zh="本区灭火器检查"
+    )
+    new = client.get("/checklists/new/form").get_data(as_text=True)
+    own = {"items-0-label_zh": "门", "items-0-label_en": "Door"}
+    own |= {"items-0-fail_zh": "门坏了", "items-0-fail_en": "Door broken"}
+    made = _press(
+        client, "/checklists/new/form", new, "save", title_zh="本区自定", title_en="Own", **own
+    )
+    assert edited.status_code == made.status_code == 302
+    theirs = make_school(session, "S2")
+    make_person(session, clock, theirs, Role.DISTRICT_ADMIN, "theirs")
+    session.commit()
+    client = app.test_client()
+    Auth(client).login("theirs")
+
+    page = client.get(url).get_data(as_text=True)
+    offered = client.get("/checklists/new/form").get_data(as_text=True)
+
+    assert "本区灭火器检查" not in page and 'value="灭火器月度检查"' in page
+    assert client.get("/checklists/own_1/form").status_code == 404
+    assert 'name="key" value="own_1"' in offered and "本区自定" not in offered
