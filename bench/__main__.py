@@ -27,7 +27,7 @@ from sqlalchemy import insert, select
 from bench import bot_delivery, imports, ledgers, sweep
 from models import Base
 from models.assets import AssetKind, create_asset, find_asset_by_token
-from models.checklists import latest_template, sync_builtin_templates
+from models.checklists import base_template, sync_builtin_templates
 from models.clock import SettableClock
 from models.db import make_engine, make_session_factory
 from models.org import District, School
@@ -71,7 +71,7 @@ def _world(root: Path, history: int) -> tuple[Settings, str]:
     clock = SettableClock(datetime(2026, 1, 1, tzinfo=UTC))
     with make_session_factory(engine)() as session:
         sync_builtin_templates(session, now=clock.now())
-        template = latest_template(session, "extinguisher_monthly")
+        template = base_template(session, "extinguisher_monthly")
         school = School(district=District(code="D", name="区"), code="S1", name="实验小学")
         person = create_person(
             session,
@@ -127,7 +127,7 @@ def main() -> None:
 
         def file_one() -> None:
             with factory() as session:
-                asset_template = latest_template(session, "extinguisher_monthly")
+                asset_template = base_template(session, "extinguisher_monthly")
                 person = session.scalar(select(Person))
                 submit_record(
                     session,

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from models import Base
 from models.assets import AssetKind, create_asset
-from models.checklists import latest_template, sync_builtin_templates
+from models.checklists import base_template, sync_builtin_templates
 from models.clock import SettableClock
 from models.db import make_engine, make_session_factory
 from models.org import District, School
@@ -59,7 +59,7 @@ def _world(root: Path, years: int) -> Settings:
     clock = SettableClock(start)
     with make_session_factory(engine)() as session:
         sync_builtin_templates(session, now=clock.now())
-        template = latest_template(session, "extinguisher_monthly")
+        template = base_template(session, "extinguisher_monthly")
         assert template is not None
         school = School(district=District(code="D", name="示范区"), code="S1", name="实验小学")
         person = create_person(
@@ -136,7 +136,7 @@ def _meter_readings(
     session: Session, school: School, person: Person, start: datetime, years: int
 ) -> None:
     """METERS electricity meters, each read every Monday morning for `years` years."""
-    template = latest_template(session, "meter_reading")
+    template = base_template(session, "meter_reading")
     assert template is not None
     meters = [
         create_asset(

@@ -361,7 +361,7 @@ def _occurrence_rows(session: Session, since: datetime) -> Iterator[dict[str, ob
     calendar = district_calendar(session, session.get_one(District, 1))
     for duty in session.scalars(select(Duty).order_by(Duty.id)):
         rule = duty.recurrence
-        template = latest_template(session, duty.template_key)
+        template = latest_template(session, duty.template_key, district_id=duty.district_id)
         assert template is not None
         common = {
             "duty_id": duty.id,

@@ -49,7 +49,9 @@ async def due(update: Update, context: Context) -> None:
         lines = []
         several = len(visible_schools(session, person)) > 1  # a district administrator
         for task in tasks.items:
-            template = latest_template(session, task.template_key)
+            template = latest_template(
+                session, task.template_key, district_id=task.asset.school.district_id
+            )
             title = template.spec.title_text(locale) if template else task.template_key
             mark = "⚠️ " if task.status(now) == TaskStatus.OVERDUE else ""
             when = task.asset.school.district.local(task.due_at).strftime("%m-%d %H:%M")

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.assets import Asset, AssetKind, create_asset
-from models.checklists import TemplateSpec, latest_template
+from models.checklists import TemplateSpec, base_template
 from models.clock import SettableClock, SystemClock
 from models.documents import Document, DocumentKind
 from models.duties import DutyFields, add_calendar_entry, add_duty, ensure_builtin_duties
@@ -448,7 +448,7 @@ def _history(
             if seed == 20 and last_photo is not None:
                 photo = last_photo  # one photo sent twice: the ledger flags the second record
             for template_key in template_keys:
-                template = latest_template(session, template_key)
+                template = base_template(session, template_key)
                 if template is None:
                     continue
                 clock.advance(timedelta(minutes=17))
@@ -553,7 +553,7 @@ def _health_check(
     """Today's health check, just filed: 郑师傅's certificate ran out, so it fails naming him,
     although every box was ticked."""
     canteen = next((a for a in assets if a.kind == AssetKind.CANTEEN), None)
-    template = latest_template(session, "canteen_morning_health_check")
+    template = base_template(session, "canteen_morning_health_check")
     if canteen is None or template is None:
         return
     today = clock.now().date()
@@ -623,7 +623,7 @@ def _counts(
                     (asset, "milk_subscription", {**answers, "subscribed": str(subscribed)}, 13)
                 )
     for asset, template_key, answers, days in filings:
-        template = latest_template(session, template_key)
+        template = base_template(session, template_key)
         if template is None:
             continue
         clock.set(start + timedelta(days=days, minutes=len(answers)))
@@ -653,7 +653,7 @@ def _patrols(
     """The safety officer's daily fire patrol on the fortnight's school days, at 16:30: one day
     forgotten and one unsafe use of power found: the monthly fire check record shows both."""
     office = next((a for a in assets if a.kind == AssetKind.SCHOOL_OFFICE), None)
-    template = latest_template(session, "fire_patrol")
+    template = base_template(session, "fire_patrol")
     if office is None or template is None:
         return
     zone = office.school.district.zone
@@ -698,9 +698,9 @@ def _canteen_rules(
     refuses its goods, naming the licence (a refusal is still recorded). The disinfection
     service's papers are in the register."""
     canteen = next((a for a in assets if a.kind == AssetKind.CANTEEN), None)
-    meal = latest_template(session, "canteen_accompanied_meal")
-    parent = latest_template(session, "canteen_parent_meal")
-    sample = latest_template(session, "canteen_food_sample_retention")
+    meal = base_template(session, "canteen_accompanied_meal")
+    parent = base_template(session, "canteen_parent_meal")
+    sample = base_template(session, "canteen_food_sample_retention")
     if canteen is None or meal is None or parent is None or sample is None:
         return
     zone = canteen.school.district.zone
@@ -847,7 +847,7 @@ def _boarding_school(
         photo: int,
         asset: Asset = office,
     ) -> None:
-        template = latest_template(session, key)
+        template = base_template(session, key)
         if template is None:
             return
         submit_record(
@@ -867,7 +867,7 @@ def _boarding_school(
         )
 
     def spec_answers(key: str, failing: bool = False) -> dict[str, str]:
-        template = latest_template(session, key)
+        template = base_template(session, key)
         return _answers(template.spec, failing) if template is not None else {}
 
     days = [today - timedelta(days=back) for back in range(14, 0, -1)]
@@ -955,7 +955,7 @@ def _extinguisher_dates(
             "agent": agent,
             "production_date": produced.isoformat(),
         }
-    template = latest_template(session, "extinguisher_annual_maintenance")
+    template = base_template(session, "extinguisher_annual_maintenance")
     if template is None:
         return
     # Serviced last year, at 9 years: the next service would fall after its scrap date.
@@ -985,7 +985,7 @@ def _refused_departure(
 ) -> None:
     """A departure the escort teacher was not on: refused, and the administrators alerted."""
     bus = next((a for a in assets if a.kind == AssetKind.BUS), None)
-    template = latest_template(session, "bus_departure")
+    template = base_template(session, "bus_departure")
     if bus is None or template is None:
         return
     clock.advance(timedelta(minutes=30))
@@ -1115,7 +1115,7 @@ def _daily_life(
     office = next(a for a in assets if a.kind == AssetKind.SCHOOL_OFFICE)
 
     def file(asset: Asset, key: str, answers: dict[str, str], at: datetime, who: Person) -> None:
-        template = latest_template(session, key)
+        template = base_template(session, key)
         assert template is not None
         clock.set(at)
         submit_record(

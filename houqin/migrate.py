@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -12,6 +13,9 @@ from sqlalchemy import Connection, Engine
 from models.catalogue import DEFAULT_LOCALE
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+# Called with the connection and the revision after each revision is applied or undone, inside
+# the migration's transaction (the migration tests fill the tables between revisions).
+AfterEach = Callable[[Connection, str], None]
 
 
 def alembic_config(url: str) -> Config:
@@ -21,19 +25,42 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(engine: Engine, *, default_locale: str = DEFAULT_LOCALE, target: str = "head") -> None:
+def upgrade(
+    engine: Engine,
+    *,
+    default_locale: str = DEFAULT_LOCALE,
+    target: str = "head",
+    after_each: AfterEach | None = None,
+) -> None:
     """Migrate to the newest schema (or to `target`); districts made before they had a
     language get `default_locale` (the settings' i18n.default_locale)."""
-    _migrate(engine, lambda config: command.upgrade(config, target), default_locale)
+    _migrate(engine, lambda config: command.upgrade(config, target), default_locale, after_each)
 
 
-def downgrade(engine: Engine, target: str) -> None:
+def downgrade(engine: Engine, target: str, *, after_each: AfterEach | None = None) -> None:
     """Take the schema back to `target`, as an operator undoing a release would."""
-    _migrate(engine, lambda config: command.downgrade(config, target), DEFAULT_LOCALE)
+    _migrate(engine, lambda config: command.downgrade(config, target), DEFAULT_LOCALE, after_each)
 
 
-def _migrate(engine: Engine, run: Callable[[Config], None], default_locale: str) -> None:
+def version_hooks(after_each: AfterEach | None) -> list[Callable[..., None]]:
+    """`after_each` as Alembic's on_version_apply callbacks (migrations/env.py passes them)."""
+    if after_each is None:
+        return []
+
+    def applied(*, ctx: Any, step: Any, **_: Any) -> None:
+        after_each(ctx.connection, step.up_revision_id)
+
+    return [applied]
+
+
+def _migrate(
+    engine: Engine,
+    run: Callable[[Config], None],
+    default_locale: str,
+    after_each: AfterEach | None = None,
+) -> None:
     config = alembic_config(engine.url.render_as_string(hide_password=False))
+    config.attributes["on_version_apply"] = version_hooks(after_each)
     with engine.connect() as connection:
         sqlite = engine.dialect.name == "sqlite"
         if sqlite:

@@ -26,6 +26,7 @@ from models.checklists import (
     TemplateError,
     TemplateSpec,
     spec_from_json,
+    visible_to,
 )
 from models.messages import N_
 
@@ -153,9 +154,9 @@ def new_draft(key: str, kind: str) -> ChecklistDraft:
     return ChecklistDraft(key=key, kind=kind, items=[ItemDraft(key="item_1")])
 
 
-def free_checklist_key(session: Session) -> str:
-    """A key no checklist has yet, for a new one (own_1, own_2…)."""
-    taken = set(session.scalars(select(FormTemplate.key).distinct()))
+def free_checklist_key(session: Session, district_id: int) -> str:
+    """A key no checklist the district sees has yet, for a new one (own_1, own_2…)."""
+    taken = set(session.scalars(select(FormTemplate.key).where(visible_to(district_id)).distinct()))
     number = 1
     while f"own_{number}" in taken:
         number += 1

@@ -21,7 +21,7 @@ from models.assets import Asset
 from models.audit import audit
 from models.base import Base
 from models.catalogue import LOCALES, join_list, translate
-from models.checklists import FormTemplate, newest_versions
+from models.checklists import FormTemplate, newest_versions, visible_to
 from models.duties import open_tasks_of_asset
 from models.messages import N_, DomainError, Message
 from models.people import ROLE_LABELS, Person, Role
@@ -73,7 +73,9 @@ def filing_roles(session: Session, district_id: int, template: FormTemplate) -> 
 def district_filing_roles(session: Session, district_id: int) -> dict[str, tuple[Role, ...]]:
     """`filing_roles` of every checklist at once, by key, for the district."""
     rows = session.execute(
-        select(FormTemplate.key, FormTemplate.definition).join(*newest_versions())
+        select(FormTemplate.key, FormTemplate.definition)
+        .join(*newest_versions(district_id))
+        .where(visible_to(district_id))
     )
     names = {key: definition.get("roles", []) for key, definition in rows}
     chosen = session.execute(

@@ -13,7 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import String, UniqueConstraint, func, select
+from sqlalchemy import ForeignKey, String, UniqueConstraint, func, or_, select
 from sqlalchemy.orm import Mapped, Session, defer, mapped_column
 
 from models.audit import audit
@@ -703,10 +703,17 @@ def builtin_specs() -> list[TemplateSpec]:
 
 
 class FormTemplate(Base):
-    """One version of a checklist. Records point at the version they were filed with."""
+    """One version of a checklist. Records point at the version they were filed with.
+
+    A version with no district is the installation's base (the built-in files, and what was
+    stored before districts had their own); a district's edit or new checklist is that
+    district's alone. Version numbers count per district on top of the base's, and a new
+    built-in version is numbered above every district's, so each district's newest of the base
+    and its own is the one its schools file (`visible_to`).
+    """
 
     __tablename__ = "form_template"
-    __table_args__ = (UniqueConstraint("key", "version"),)
+    __table_args__ = (UniqueConstraint("key", "district_id", "version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64), index=True)
@@ -715,6 +722,7 @@ class FormTemplate(Base):
     definition: Mapped[dict[str, Any]]
     content_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("district.id"), index=True)
 
     @cached_property
     def spec(self) -> TemplateSpec:
@@ -735,18 +743,35 @@ PARSED_VERSIONS_KEPT = 1000
 _parsed_versions: dict[tuple[str, int, str], TemplateSpec] = {}
 
 
-def save_template_version(session: Session, spec: TemplateSpec, *, now: datetime) -> FormTemplate:
-    """Store the spec as a new version unless the latest version already says the same."""
-    latest = latest_template(session, spec.key)
+def visible_to(district_id: int | None) -> Any:
+    """The versions a district's people see and file: the base's and the district's own."""
+    base = FormTemplate.district_id.is_(None)
+    return base if district_id is None else or_(base, FormTemplate.district_id == district_id)
+
+
+def save_template_version(
+    session: Session, spec: TemplateSpec, *, now: datetime, district_id: int | None = None
+) -> FormTemplate:
+    """Store the spec as the district's (or, with none, the base's) new version unless the
+    version its schools file already says the same."""
+    latest = latest_template(session, spec.key, district_id=district_id)
     if latest is not None and latest.content_hash == spec.content_hash():
         return latest
+    if district_id is None:
+        # Above every district's own, so a new release reaches every district.
+        highest = session.scalar(
+            select(func.max(FormTemplate.version)).where(FormTemplate.key == spec.key)
+        )
+    else:
+        highest = latest.version if latest is not None else None
     template = FormTemplate(
         key=spec.key,
-        version=(latest.version + 1) if latest else 1,
+        version=(highest or 0) + 1,
         kind=spec.kind,
         definition=spec.to_json(),
         content_hash=spec.content_hash(),
         created_at=now,
+        district_id=district_id,
     )
     session.add(template)
     session.flush()
@@ -754,7 +779,7 @@ def save_template_version(session: Session, spec: TemplateSpec, *, now: datetime
 
 
 class ChecklistsRefused(DomainError):
-    """Checklists are shared by every school: only district administrators change them."""
+    """Only a district's administrators change its checklists."""
 
 
 def may_edit_checklists(person: Person) -> bool:
@@ -762,22 +787,31 @@ def may_edit_checklists(person: Person) -> bool:
 
 
 def save_checklist(
-    session: Session, actor: Person, spec: TemplateSpec, *, editing: str | None, now: datetime
+    session: Session,
+    actor: Person,
+    spec: TemplateSpec,
+    *,
+    district_id: int,
+    editing: str | None,
+    now: datetime,
 ) -> FormTemplate:
-    """A district administrator's new checklist, or a new version of the one with key
-    `editing`: the key stays, the kind is an asset kind, a new key is not taken."""
+    """A district administrator's new checklist for their district, or the district's new
+    version of the one with key `editing`: the key stays, the kind is an asset kind, a new key
+    is not one the district already sees."""
     from models.assets import KIND_LABELS  # assets import the people this module uses
 
-    if not may_edit_checklists(actor):
+    if not actor.is_district_admin_of(district_id):
         raise ChecklistsRefused(Message(N_("Only a district administrator changes checklists.")))
     if editing is not None and spec.key != editing:
         raise TemplateError("", "key", N_("keep it as %(key)s"), {"key": editing})
     if spec.kind not in KIND_LABELS:
         raise TemplateError("", "kind", ONE_OF, {"values": list(KIND_LABELS)})
-    if editing is None and latest_template(session, spec.key) is not None:
+    if editing is None and latest_template(session, spec.key, district_id=district_id):
         raise TemplateError("", "key", N_("%(key)s is taken"), {"key": spec.key})
-    earlier = latest_template(session, spec.key) if editing is not None else None
-    saved = save_template_version(session, spec, now=now)
+    earlier = (
+        latest_template(session, spec.key, district_id=district_id) if editing is not None else None
+    )
+    saved = save_template_version(session, spec, now=now, district_id=district_id)
     action = "checklist.edited" if editing is not None else "checklist.published"
     before = {"version": earlier.version} if earlier is not None else {}
     audit(
@@ -788,26 +822,24 @@ def save_checklist(
         before,
         {"key": spec.key, "version": saved.version},
         now=now,
-        district_id=_district_of(actor),
+        district_id=district_id,
     )
     return saved
-
-
-def _district_of(actor: Person) -> int | None:
-    """The district whose administrator changed a checklist (checklists are shared)."""
-    return next((g.district_id for g in actor.grants if g.role == Role.DISTRICT_ADMIN), None)
 
 
 def sync_builtin_templates(session: Session, *, now: datetime) -> list[FormTemplate]:
     """Store each built-in file's content once, when it is new: a file that has not changed
     since it was stored leaves alone a district's own later version of that checklist
-    (every `db upgrade` syncs); a changed file (a new release) becomes the next version."""
-    rows = session.execute(select(FormTemplate.key, FormTemplate.content_hash))
+    (every `db upgrade` syncs); a changed file (a new release) becomes the base's next version,
+    numbered above every district's own, so every district files it."""
+    rows = session.execute(
+        select(FormTemplate.key, FormTemplate.content_hash).where(visible_to(None))
+    )
     stored = {(key, content_hash) for key, content_hash in rows}
     synced = []
     for spec in builtin_specs():
         if (spec.key, spec.content_hash()) in stored:
-            latest = latest_template(session, spec.key)
+            latest = base_template(session, spec.key)
             assert latest is not None
             synced.append(latest)
         else:
@@ -821,38 +853,64 @@ def checklist_bases(templates: list[FormTemplate], locale: str) -> list[tuple[st
     return [(title, basis) for title, basis in lines if basis]
 
 
-def latest_template(session: Session, key: str) -> FormTemplate | None:
+def latest_template(session: Session, key: str, *, district_id: int | None) -> FormTemplate | None:
+    """The version of a checklist the district's schools file: its own newest, or the base's
+    when that is newer (None: the base's only)."""
     return session.scalar(
-        select(FormTemplate).where(FormTemplate.key == key).order_by(FormTemplate.version.desc())
+        select(FormTemplate)
+        .where(FormTemplate.key == key, visible_to(district_id))
+        .order_by(FormTemplate.version.desc())
+        .limit(1)
     )
 
 
-def newest_versions(kind: str | None = None) -> Any:
-    """The join condition that keeps only the latest version of each checklist (of a kind)."""
-    newest = select(FormTemplate.key, func.max(FormTemplate.version).label("version"))
+def base_template(session: Session, key: str) -> FormTemplate | None:
+    """The base's newest version of a checklist, the one a district with none of its own files."""
+    return latest_template(session, key, district_id=None)
+
+
+def template_versions(session: Session, key: str, *, district_id: int | None) -> list[FormTemplate]:
+    """Every version of a checklist the district sees, the newest first."""
+    return list(
+        session.scalars(
+            select(FormTemplate)
+            .where(FormTemplate.key == key, visible_to(district_id))
+            .order_by(FormTemplate.version.desc())
+        )
+    )
+
+
+def newest_versions(district_id: int | None, kind: str | None = None) -> Any:
+    """The join condition that keeps only the version of each checklist (of a kind) that the
+    district's schools file."""
+    newest = select(FormTemplate.key, func.max(FormTemplate.version).label("version")).where(
+        visible_to(district_id)
+    )
     if kind is not None:
         newest = newest.where(FormTemplate.kind == kind)
     latest = newest.group_by(FormTemplate.key).subquery()
     return latest, (FormTemplate.key == latest.c.key) & (FormTemplate.version == latest.c.version)
 
 
-def latest_templates(session: Session) -> list[FormTemplate]:
-    """The latest version of every checklist, by asset kind and key."""
+def latest_templates(session: Session, district_id: int | None) -> list[FormTemplate]:
+    """The version of every checklist the district files, by asset kind and key."""
     return list(
         session.scalars(
             select(FormTemplate)
-            .join(*newest_versions())
+            .join(*newest_versions(district_id))
+            .where(visible_to(district_id))
             .order_by(FormTemplate.kind, FormTemplate.key)
         )
     )
 
 
-def templates_for_kind(session: Session, kind: str) -> list[FormTemplate]:
-    """The latest version of every template that applies to an asset kind."""
+def templates_for_kind(session: Session, district_id: int | None, kind: str) -> list[FormTemplate]:
+    """The version the district files of every template that applies to an asset kind."""
     return list(
         session.scalars(
             select(FormTemplate)
-            .join(*newest_versions(kind))
+            .join(*newest_versions(district_id, kind))
+            .where(visible_to(district_id))
             # Read only when its spec is not parsed yet (FormTemplate.spec).
             .options(defer(FormTemplate.definition))
             .order_by(FormTemplate.key)

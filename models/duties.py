@@ -396,7 +396,7 @@ def ensure_builtin_duties(
     for builtin in builtin_duties(policy.dispenser_every_days):
         if builtin.template_key in have:
             continue
-        template = latest_template(session, builtin.template_key)
+        template = latest_template(session, builtin.template_key, district_id=district.id)
         if template is None:
             continue
         duty = Duty(
@@ -441,7 +441,7 @@ def ensure_boarding_meals(
     )
     added = []
     for key, rule in BOARDING_MEALS.items():
-        template = latest_template(session, key)
+        template = latest_template(session, key, district_id=school.district_id)
         if key in have or template is None:
             continue
         duty = Duty(
@@ -639,12 +639,13 @@ def _check_minimum(
     template_key: str,
     fields: DutyFields,
     *,
+    district_id: int,
     confirmed: bool,
     now: datetime,
 ) -> tuple[int | None, datetime | None]:
     """Refuse a schedule below the statutory minimum unless confirmed, before anything
     changes; the (who, when) the schedule then keeps, (None, None) when it meets the rule."""
-    template = latest_template(session, template_key)
+    template = latest_template(session, template_key, district_id=district_id)
     if template is None or not fields.active or not below_minimum(fields.rule, template.spec):
         return None, None
     if not confirmed:
@@ -819,7 +820,13 @@ def update_duty(
         raise DutyRefused(Message(N_("You cannot change this schedule.")))
     _check_fields(fields)
     confirmation = _check_minimum(
-        session, actor, duty.template_key, fields, confirmed=confirm_below_minimum, now=now
+        session,
+        actor,
+        duty.template_key,
+        fields,
+        district_id=duty.district_id,
+        confirmed=confirm_below_minimum,
+        now=now,
     )
     was = fields_of(duty, DUTY_FIELDS)
     duty.rule = fields.rule.to_json()
@@ -853,18 +860,18 @@ def add_duty(
 ) -> Duty:
     """A schedule for the district, a school or one asset; a narrower one replaces the wider
     for its assets. Below the checklist's statutory minimum only when confirmed."""
-    template = latest_template(session, template_key)
-    if template is None:
-        raise SubmissionInvalid({"template_key": Message(N_("Choose a checklist."))})
     if asset is not None:
         school = asset.school
-        if asset.kind != template.kind:
-            raise SubmissionInvalid(
-                {"template_key": Message(N_("This checklist does not apply to this asset."))}
-            )
     district_id = school.district_id if school is not None else district.id if district else None
     if district_id is None:
         raise DutyRefused(Message(N_("Choose a school.")))
+    template = latest_template(session, template_key, district_id=district_id)
+    if template is None:
+        raise SubmissionInvalid({"template_key": Message(N_("Choose a checklist."))})
+    if asset is not None and asset.kind != template.kind:
+        raise SubmissionInvalid(
+            {"template_key": Message(N_("This checklist does not apply to this asset."))}
+        )
     allowed = (
         actor.can_manage_school(school)
         if school is not None
@@ -885,7 +892,13 @@ def add_duty(
             Message(N_("There is already a schedule for this checklist here: change that one."))
         )
     confirmed_by, confirmed_at = _check_minimum(
-        session, actor, template_key, fields, confirmed=confirm_below_minimum, now=now
+        session,
+        actor,
+        template_key,
+        fields,
+        district_id=district_id,
+        confirmed=confirm_below_minimum,
+        now=now,
     )
     duty = Duty(
         district_id=district_id,
@@ -962,8 +975,8 @@ def open_tasks_of_asset(session: Session, asset_id: int, *, now: datetime) -> li
     return sorted(tasks, key=lambda t: (order.index(t.status(now)), t.due_at, t.id))
 
 
-def template_title(session: Session, key: str) -> dict[str, str]:
-    template = latest_template(session, key)
+def template_title(session: Session, key: str, district_id: int) -> dict[str, str]:
+    template = latest_template(session, key, district_id=district_id)
     return dict(template.spec.title) if template is not None else dict.fromkeys(LOCALES, key)
 
 

@@ -406,8 +406,8 @@ def _bounds(school: School, first: date, last: date) -> tuple[datetime, datetime
     return periods.Period(PeriodKind.RANGE, first, last).bounds(school.district.zone)
 
 
-def _titles(session: Session, keys: set[str]) -> dict[str, dict[str, str]]:
-    return {key: template_title(session, key) for key in keys}
+def _titles(session: Session, keys: set[str], district_id: int) -> dict[str, dict[str, str]]:
+    return {key: template_title(session, key, district_id) for key in keys}
 
 
 def _records_of(family: Family) -> Select[Record]:
@@ -461,7 +461,8 @@ def _days(
     )
     by_id = {r.id: r for r in records}
     actions = _actions_of(session, [r.id for r in records if not r.passed])
-    titles = _titles(session, {t.template_key for t in tasks} | {r.template.key for r in records})
+    keys = {t.template_key for t in tasks} | {r.template.key for r in records}
+    titles = _titles(session, keys, school.district_id)
     names: dict[int, str] = {
         asset_id: name
         for asset_id, name in session.execute(

@@ -601,7 +601,7 @@ def submit_task_photo(
     task = session.get(Task, task_id)
     if task is None or not can_see_school(session, actor, task.school_id):
         raise NotAllowed(Message(N_("This task is not yours to record.")))
-    template = latest_template(session, task.template_key)
+    template = latest_template(session, task.template_key, district_id=task.school.district_id)
     if template is None or not photo_completes(template):
         raise DomainError(
             Message(N_("This checklist needs its form: scan the label on the asset."))
@@ -647,12 +647,15 @@ def tasks_a_photo_closes(session: Session, task_ids: Sequence[int]) -> list[Task
     tasks = session.scalars(
         select(Task).where(Task.id.in_(task_ids), Task.state == TaskState.OPEN)
     ).all()
-    closes: dict[str, bool] = {}
+    closes: dict[tuple[str, int], bool] = {}
     for task in tasks:
-        if task.template_key not in closes:
-            template = latest_template(session, task.template_key)
-            closes[task.template_key] = template is not None and photo_completes(template)
-    by_id = {task.id: task for task in tasks if closes[task.template_key]}
+        which = (task.template_key, task.school.district_id)
+        if which not in closes:
+            template = latest_template(session, which[0], district_id=which[1])
+            closes[which] = template is not None and photo_completes(template)
+    by_id = {
+        task.id: task for task in tasks if closes[(task.template_key, task.school.district_id)]
+    }
     return [by_id[task_id] for task_id in task_ids if task_id in by_id]
 
 

@@ -26,7 +26,7 @@ from models.actions import ActionStatus, CorrectiveAction
 from models.assets import Asset, AssetKind
 from models.base import Base
 from models.catalogue import COLON, GROUP_SEPARATOR, LOCALES, join_list
-from models.checklists import FormTemplate
+from models.checklists import FormTemplate, latest_template
 from models.documents import Document, document_link
 from models.duties import (
     Duty,
@@ -245,7 +245,7 @@ class _Context:
         self.stale: dict[int, dict[tuple[Any, str], str]] = defaultdict(dict)
         self.stale_since: dict[int, datetime] = {}
         self.duties: dict[int, Duty] = {}
-        self.titles: dict[str, dict[str, str]] = {}
+        self.titles: dict[tuple[str, int | None], dict[str, str]] = {}
         self.windows: dict[tuple[int, datetime, datetime, datetime], Window | None] = {}
         self.care = CareBook()
 
@@ -575,18 +575,14 @@ class _Context:
         since = self.stale_since.get(person_id)
         self.stale_since[person_id] = at if since is None else min(since, at)
 
-    def _title(self, key: str) -> dict[str, str]:
-        if key not in self.titles:
-            template = self.session.scalar(
-                select(FormTemplate)
-                .where(FormTemplate.key == key)
-                .order_by(FormTemplate.version.desc())
-                .limit(1)
-            )
-            self.titles[key] = (
+    def _title(self, key: str, district_id: int | None) -> dict[str, str]:
+        """The checklist's title as the district has it (None: the base's)."""
+        if (key, district_id) not in self.titles:
+            template = latest_template(self.session, key, district_id=district_id)
+            self.titles[(key, district_id)] = (
                 dict(template.spec.title) if template else dict.fromkeys(LOCALES, key)
             )
-        return self.titles[key]
+        return self.titles[(key, district_id)]
 
     def flush_events(self) -> None:
         """One notice per person and kind: a reminder lists every task it is about."""
@@ -626,7 +622,9 @@ class _Context:
                 continue
             params = {
                 "since": self.stale_since[person_id].isoformat(),
-                "summary": self._summary(counts),
+                "summary": self._summary(
+                    counts, person.grants[0].district_id if person.grants else None
+                ),
             }
             self._notify(
                 person,
@@ -650,7 +648,8 @@ class _Context:
 
     def _task_list(self, tasks: Sequence[_TaskRow]) -> dict[str, str]:
         """A few tasks by name and due time, or many counted by checklist."""
-        zone = self.calendars[self.session.get_one(School, tasks[0].school_id).district_id].zone
+        district_id = self.session.get_one(School, tasks[0].school_id).district_id
+        zone = self.calendars[district_id].zone
         texts = {}
         for locale, separator in GROUP_SEPARATOR.items():
             if len(tasks) <= LISTED_TASKS:
@@ -658,11 +657,11 @@ class _Context:
                 for task in tasks:
                     asset = self.session.get_one(Asset, task.asset_id)
                     due = task.due_at.astimezone(zone).strftime("%m-%d %H:%M")
-                    title = self._title(task.template_key)[locale]
+                    title = self._title(task.template_key, district_id)[locale]
                     parts.append(f"{title} · {asset.code} {asset.name} · {due}")
             else:
                 counts = Counter(task.template_key for task in tasks)
-                parts = [f"{self._title(k)[locale]} ×{n}" for k, n in counts.items()]
+                parts = [f"{self._title(k, district_id)[locale]} ×{n}" for k, n in counts.items()]
             texts[locale] = separator.join(parts)
         return texts
 
@@ -673,14 +672,15 @@ class _Context:
         for locale, separator in GROUP_SEPARATOR.items():
             by_school: dict[int, list[str]] = defaultdict(list)
             for (school_id, key), n in sorted(counts.items()):
-                by_school[school_id].append(f"{self._title(key)[locale]} ×{n}")
+                district_id = self.session.get_one(School, school_id).district_id
+                by_school[school_id].append(f"{self._title(key, district_id)[locale]} ×{n}")
             texts[locale] = separator.join(
                 f"{self._school_name(school_id)}{COLON[locale]}{join_list(parts, locale)}"
                 for school_id, parts in by_school.items()
             )
         return texts
 
-    def _summary(self, counts: Counter[tuple[str, str]]) -> dict[str, str]:
+    def _summary(self, counts: Counter[tuple[str, str]], district_id: int | None) -> dict[str, str]:
         words = {
             "zh_CN": {"missed": "漏做 {n} 次", "overdue": "逾期 {n} 项", "due": "到期 {n} 项"},
             "en": {"missed": "{n} missed", "overdue": "{n} overdue", "due": "{n} due"},
@@ -691,7 +691,7 @@ class _Context:
             for (kind, key), n in sorted(counts.items(), key=lambda item: item[0][1]):
                 by_template[key].append(words[locale][kind].format(n=n))
             texts[locale] = separator.join(
-                f"{self._title(key)[locale]}{COLON[locale]}{join_list(parts, locale)}"
+                f"{self._title(key, district_id)[locale]}{COLON[locale]}{join_list(parts, locale)}"
                 for key, parts in by_template.items()
             )
         return texts

@@ -176,7 +176,7 @@ def trip_refusal(session: Session, spec: TemplateSpec, bus: Asset, now: datetime
         return None
     if (unfinished := _latest_recent_trip(session, bus, now)) is not None:
         return _unfinished_trip_refusal(bus, unfinished, now)
-    template = latest_template(session, PRE_TRIP_CHECK)
+    template = latest_template(session, PRE_TRIP_CHECK, district_id=bus.school.district_id)
     check = dict(template.spec.title) if template else dict.fromkeys(LOCALES, PRE_TRIP_CHECK)
     zone = bus.school.district.zone
     latest = todays_pre_trip_check(session, bus, now)
@@ -331,7 +331,12 @@ def check_rear(session: Session, actor: Person, bus: Asset, *, now: datetime) ->
     from models.checklist_roles import check_may_file  # it imports this module
 
     arrival = next(
-        (t for t in templates_for_kind(session, bus.kind) if t.spec.trip == "arrival"), None
+        (
+            t
+            for t in templates_for_kind(session, bus.school.district_id, bus.kind)
+            if t.spec.trip == "arrival"
+        ),
+        None,
     )
     if arrival is not None:
         check_may_file(session, actor, bus, arrival)

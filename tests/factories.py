@@ -153,8 +153,15 @@ def grant_filing_role(
     return person
 
 
-def template_for(session: Session, key: str) -> FormTemplate:
-    template = latest_template(session, key)
+def stored_versions(session: Session, key: str) -> list[int]:
+    """Every version of a checklist stored, in any district or the base: what a refused save
+    must leave as it was."""
+    return sorted(session.scalars(select(FormTemplate.version).where(FormTemplate.key == key)))
+
+
+def template_for(session: Session, key: str, district_id: int | None = None) -> FormTemplate:
+    """The version the district's schools file (None: the built-in one)."""
+    template = latest_template(session, key, district_id=district_id)
     assert template is not None
     return template
 

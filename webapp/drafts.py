@@ -81,7 +81,8 @@ def back_to(request: Request) -> str | None:
     asset = find_asset_by_token(db.session(), str(args.get("token", "")))
     if asset is None:
         return None
-    template = latest_template(db.session(), str(args.get("template_key", "")))
+    key = str(args.get("template_key", ""))
+    template = latest_template(db.session(), key, district_id=asset.school.district_id)
     if template is None or template.kind != asset.kind:
         return None
     draft_id = keep(request, request.path, template)

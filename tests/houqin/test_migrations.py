@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import IntegrityError
 
 from houqin.migrate import SchemaOutOfDate, alembic_config, check_current, downgrade, upgrade
@@ -317,3 +320,403 @@ def test_a_database_behind_the_code_is_refused(empty_engine: Engine) -> None:
 
     with pytest.raises(SchemaOutOfDate, match="0036_login_sessions"):
         check_current(url)
+
+
+# --- every migration upgrades a filled database -------------------------------------------
+#
+# Before each revision's upgrade, every table of the schema as it then is gets a few rows
+# (reflected, in foreign-key order, values of each column's type); after it, every row is still
+# there. At the head the filled database's foreign keys hold and every row loads through the
+# models. Then, on SQLite, the chain is walked down again with the data in it.
+
+ROWS_PER_TABLE = 2
+# Columns left empty because a CHECK allows only one of them (a document has one holder).
+LEFT_EMPTY = {("document", "supplier_id"), ("document", "asset_id")}
+# JSON the migrations read, in the shape the models keep it; every other JSON column gets {}.
+JSON_VALUES: dict[tuple[str, str], object] = {
+    ("duty", "rule"): {"frequency": "daily", "at": "21:30"},
+}
+# Tables whose rows a migration moves into another table, each row becoming one there.
+MOVED_ROWS = {"0008": ("chat_link", "channel_account")}  # a chat becomes a Telegram address
+# Rows a migration removes on purpose: (revision, table) -> why. None yet.
+CHANGED_ROWS: dict[tuple[str, str], str] = {}
+# The downgrade that cannot take the data back (every later one runs with data): what the
+# error says, and why. The walk down stops there.
+DOWNGRADE_REFUSED = {
+    # 0002 let a corrective action have no record (a public report opens one); 0001's schema
+    # needs a record for each, so such an action has nowhere to go.
+    "0002": "NOT NULL constraint failed: _alembic_tmp_corrective_action.record_id",
+}
+
+
+def _revisions() -> list[str]:
+    """The chain from the first revision to the head."""
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return [r.revision for r in reversed(list(script.walk_revisions()))]
+
+
+def _enum_values() -> dict[tuple[str, str], list[str]]:
+    """The values an enum column of the models takes, by (table, column)."""
+    from sqlalchemy import Enum
+
+    return {
+        (table.name, column.name): list(column.type.enums)
+        for table in Base.metadata.tables.values()
+        for column in table.columns
+        if isinstance(column.type, Enum)
+    }
+
+
+class _Filler:
+    """Values that fit each column, never the same twice, so unique constraints hold."""
+
+    def __init__(self) -> None:
+        self.counter = 0
+        self.enums = _enum_values()
+
+    def value(self, table: str, column: Any, k: int) -> object:
+        from datetime import date, time
+
+        from sqlalchemy import types
+
+        self.counter += 1
+        n = self.counter
+        kind = column.type
+        enum = self.enums.get((table, column.name)) or getattr(kind, "enums", None)
+        if enum:
+            return enum[k % len(enum)]
+        if isinstance(kind, types.Boolean):
+            return k % 2 == 0
+        if isinstance(kind, types.Integer):
+            return n
+        if isinstance(kind, types.Float | types.Numeric):
+            return n + 0.5
+        if isinstance(kind, types.DateTime):
+            return datetime(2026, 3, 2, 0, 30) + timedelta(minutes=n)
+        if isinstance(kind, types.Date):
+            return date(2026, 3, 2) + timedelta(days=n)
+        if isinstance(kind, types.Time):
+            return time(n % 24, n % 60)
+        if isinstance(kind, types.JSON):
+            return JSON_VALUES.get((table, column.name), {})
+        if isinstance(kind, types.LargeBinary):
+            return f"bytes {n}".encode()
+        if isinstance(kind, types.String):
+            text_value = f"{column.name[:3]}{n}"
+            length = getattr(kind, "length", None)
+            return text_value[-length:] if length else text_value
+        raise AssertionError(f"no value for {table}.{column.name} of type {kind!r}")
+
+
+@dataclass(frozen=True)
+class _Table:
+    """A table as it now is: its columns, and the (table, column) each foreign key names."""
+
+    table: Any
+    parents: dict[str, tuple[str, str]]
+
+
+_TABLES: dict[object, _Table] = {}
+_SHAPES = {
+    # SQLite keeps each table's CREATE statement.
+    "sqlite": "SELECT name, sql FROM sqlite_master WHERE type = 'table'"
+    " AND name NOT LIKE 'sqlite_%'",
+    # PostgreSQL: each table's columns, then its primary and foreign keys.
+    "postgresql": "SELECT c.relname, (SELECT string_agg(a.attname || ' '"
+    " || format_type(a.atttypid, a.atttypmod) || ' ' || a.attnotnull, ',' ORDER BY a.attnum)"
+    " FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)"
+    " || ';' || coalesce((SELECT string_agg(pg_get_constraintdef(o.oid), ',' ORDER BY o.conname)"
+    " FROM pg_constraint o WHERE o.conrelid = c.oid AND o.contype IN ('p', 'f')), '')"
+    " FROM pg_class c WHERE c.relkind = 'r' AND c.relnamespace = current_schema()::regnamespace",
+}
+
+
+def _schema(connection: Any) -> list[_Table]:
+    """The tables as they are now, parents first (read in a few queries for all tables at once;
+    a table unchanged since the last revision is the same object, its inserts compiled once)."""
+    from sqlalchemy import inspect
+
+    # Each table's shape in one query: only a table whose shape changed is read again.
+    shapes = dict(connection.exec_driver_sql(_SHAPES[connection.dialect.name]).all())
+    shapes.pop("alembic_version", None)
+    unread = [name for name, shape in shapes.items() if (name, shape) not in _TABLES]
+    if unread:
+        for name, shaped in _read(inspect(connection), unread).items():
+            _TABLES[(name, shapes[name])] = shaped
+    tables = {name: _TABLES[(name, shape)] for name, shape in shapes.items()}
+    return _parents_first(tables)
+
+
+def _read(inspector: Any, names: list[str] | None) -> dict[str, _Table]:
+    """These tables (None: all) as the database describes them."""
+    from sqlalchemy import Column, MetaData, Table
+
+    columns = inspector.get_multi_columns(filter_names=names)
+    primary = inspector.get_multi_pk_constraint(filter_names=names)
+    foreign = inspector.get_multi_foreign_keys(filter_names=names)
+    tables = {}
+    for (schema, name), described in columns.items():
+        if name == "alembic_version":
+            continue
+        keys = primary[(schema, name)]["constrained_columns"]
+        parents = {
+            mine: (fk["referred_table"], theirs)
+            for fk in foreign[(schema, name)]
+            for mine, theirs in zip(fk["constrained_columns"], fk["referred_columns"], strict=True)
+        }
+        shape = repr(
+            (name, keys, parents, [(c["name"], c["type"], c["nullable"]) for c in described])
+        )
+        if shape not in _TABLES:
+            table = Table(
+                name,
+                MetaData(),
+                *(
+                    Column(
+                        c["name"], c["type"], nullable=c["nullable"], primary_key=c["name"] in keys
+                    )
+                    for c in described
+                ),
+            )
+            _TABLES[shape] = _Table(table, parents)
+        tables[name] = _TABLES[shape]
+    return tables
+
+
+def _parents_first(tables: dict[str, _Table]) -> list[_Table]:
+    ordered: list[_Table] = []
+    placed: set[str] = set()
+
+    def place(name: str, path: tuple[str, ...] = ()) -> None:
+        if name in placed or name in path or name not in tables:
+            return
+        for parent, _column in tables[name].parents.values():
+            place(parent, (*path, name))
+        placed.add(name)
+        ordered.append(tables[name])
+
+    for name in sorted(tables):
+        place(name)
+    return ordered
+
+
+def _fill(connection: Any, filler: _Filler, tables: list[_Table]) -> None:
+    """A few rows in every table, parents first."""
+    from sqlalchemy import types
+
+    added: dict[str, list[dict[str, object]]] = {}
+    for shaped in tables:
+        table, parent_of = shaped.table, shaped.parents
+        keys = list(table.primary_key.columns)
+        numbered = len(keys) == 1 and isinstance(keys[0].type, types.Integer)
+        # A row pointing at an earlier row of its own table waits for that row's key.
+        one_by_one = any(parent == table.name for parent, _ in parent_of.values())
+        rows: list[dict[str, object]] = []
+        for k in range(ROWS_PER_TABLE):
+            row: dict[str, object] = {}
+            for column in table.columns:
+                if numbered and column is keys[0] and column.name not in parent_of:
+                    continue  # the database numbers it, as the app's inserts do
+                target = parent_of.get(column.name)
+                if (table.name, column.name) in LEFT_EMPTY:
+                    row[column.name] = None
+                elif target is not None:
+                    same = target[0] == table.name
+                    parents = rows if same else added.get(target[0], [])
+                    if not parents or (column.nullable and k == 0):
+                        assert column.nullable, f"{table.name}.{column.name}: no parent row"
+                        row[column.name] = None
+                    else:
+                        row[column.name] = parents[-1 if same else k % len(parents)][target[1]]
+                elif column.nullable and k == 0:
+                    row[column.name] = None  # the first row leaves out what it may
+                else:
+                    row[column.name] = filler.value(table.name, column, k)
+            rows.append(row)
+            if one_by_one:
+                _insert(connection, table, rows[-1:])
+        if not one_by_one:
+            _insert(connection, table, rows)
+        added[table.name] = rows
+
+
+def _insert(connection: Any, table: Any, rows: list[dict[str, object]]) -> None:
+    """The rows in one statement, each then holding the key the database gave it."""
+    keys = list(table.primary_key.columns)
+    inserted = connection.execute(
+        table.insert().returning(*keys, sort_by_parameter_order=True), rows
+    ).all()
+    for row, key in zip(rows, inserted, strict=True):
+        row.update({c.name: v for c, v in zip(keys, key, strict=True)})
+
+
+def _keys(
+    connection: Any, shaped: list[_Table] | None = None
+) -> dict[str, set[tuple[object, ...]]]:
+    """Every table's primary keys, read in one query."""
+    tables = [s.table for s in (shaped if shaped is not None else _schema(connection))]
+    parts = [
+        f"SELECT '{table.name}', "
+        + " || '|' || ".join(f'CAST("{c.name}" AS TEXT)' for c in table.primary_key)
+        + f' FROM "{table.name}"'
+        for table in tables
+    ]
+    keys: dict[str, set[tuple[object, ...]]] = {table.name: set() for table in tables}
+    for name, key in connection.exec_driver_sql(" UNION ALL ".join(parts)) if parts else ():
+        keys[name].add((key,))
+    return keys
+
+
+def _lost(
+    revision: str,
+    before: dict[str, set[tuple[object, ...]]],
+    after: dict[str, set[tuple[object, ...]]],
+) -> dict[str, int]:
+    """How many rows of each table went missing in this revision, but for those it moves or
+    removes on purpose (a table the revision drops counts, unless it moves its rows)."""
+    moved_from, moved_to = MOVED_ROWS.get(revision, ("", ""))
+    if moved_from in before and moved_from not in after:
+        gained = len(after[moved_to]) - len(before.get(moved_to, set()))
+        assert gained == len(before[moved_from]), f"{revision} moved {moved_from}'s rows"
+    return {
+        table: len(keys - after.get(table, set()))
+        for table, keys in before.items()
+        if keys - after.get(table, set())
+        and table != moved_from
+        and (revision, table) not in CHANGED_ROWS
+    }
+
+
+def test_every_migration_keeps_every_row_of_a_database_filled_with_the_schema_before_it(
+    empty_engine: Engine,
+) -> None:
+    from sqlalchemy.orm import Session
+
+    filler = _Filler()
+    applied: list[str] = []
+    filled: dict[str, set[tuple[object, ...]]] = {}
+
+    def check_then_fill(connection: Any, revision: str) -> None:
+        tables = _schema(connection)
+        assert _lost(revision, filled, _keys(connection, tables)) == {}, f"{revision} lost rows"
+        applied.append(revision)
+        _fill(connection, filler, tables)
+        filled.clear()
+        filled.update(_keys(connection, tables))
+
+    upgrade(empty_engine, after_each=check_then_fill)
+
+    assert applied == _revisions()
+    with empty_engine.connect() as connection:
+        if empty_engine.dialect.name == "sqlite":
+            assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+    with Session(empty_engine) as session:
+        loaded = {
+            mapper.local_table.name: len(session.scalars(select(mapper.class_)).all())
+            for mapper in Base.registry.mappers
+        }
+    assert {t: n for t, n in loaded.items() if n != len(filled[t])} == {}
+    if empty_engine.dialect.name == "sqlite":  # where a batch migration rebuilds tables
+        _walk_down(empty_engine)
+
+
+def _walk_down(engine: Engine) -> None:
+    """Each downgrade from the filled head keeps the rows its schema still holds, down to the
+    one known to refuse the data."""
+    undone: list[str] = []
+    with engine.connect() as connection:
+        kept = _keys(connection)
+
+    def check(connection: Any, revision: str) -> None:
+        after = _keys(connection)
+        lost = {t: n for t, n in _lost(revision, kept, after).items() if t in after}
+        assert lost == {}, f"the downgrade of {revision} lost rows"
+        undone.append(revision)
+        kept.clear()
+        kept.update(after)
+
+    try:
+        downgrade(engine, "base", after_each=check)
+    except AssertionError:
+        raise
+    except Exception as error:  # the first downgrade that cannot take the data back
+        refusal = str(error)
+    else:
+        refusal = ""
+
+    chain = list(reversed(_revisions()))
+    refused = chain[len(undone)] if len(undone) < len(chain) else None
+    assert refused in DOWNGRADE_REFUSED, refusal
+    assert DOWNGRADE_REFUSED[refused] in refusal
+
+
+def test_checklists_stored_before_0039_stay_every_districts_and_a_downgrade_keeps_all_versions(
+    empty_engine: Engine,
+) -> None:
+    import json
+
+    from sqlalchemy.orm import Session
+
+    from models.checklists import latest_template, save_template_version, spec_from_json
+    from tests.conftest import START
+
+    label = {"zh_CN": "门", "en": "Door"}
+    spec = spec_from_json(
+        {
+            "key": "door",
+            "kind": "school_office",
+            "title": label,
+            "items": [{"key": "ok", "type": "pass_fail", "label": label, "fail_label": label}],
+        }
+    )
+    upgrade(empty_engine, target="0038_audit_log")
+    with empty_engine.begin() as connection:
+        for district in (1, 2):
+            connection.execute(
+                text(
+                    "INSERT INTO district (id, code, name, timezone, locale)"
+                    " VALUES (:id, :code, 'D', 'Asia/Shanghai', 'zh_CN')"
+                ),
+                {"id": district, "code": f"D{district}"},
+            )
+        for version in (1, 2):  # the built-in file's, and an edit from before 0039
+            connection.execute(
+                text(
+                    "INSERT INTO form_template (key, version, kind, definition, content_hash,"
+                    " created_at) VALUES ('door', :version, 'school_office', :definition,"
+                    " :hash, '2026-03-02 00:00:00')"
+                ),
+                {
+                    "version": version,
+                    "definition": json.dumps(spec.to_json()),
+                    "hash": f"hash-{version}",
+                },
+            )
+    upgrade(empty_engine)
+
+    with Session(empty_engine) as session:
+        filed = [latest_template(session, "door", district_id=d).version for d in (1, 2)]
+        ours = save_template_version(
+            session,
+            spec_from_json({**spec.to_json(), "title": {"zh_CN": "门一", "en": "Door 1"}}),
+            now=START,
+            district_id=1,
+        )
+        theirs = save_template_version(
+            session,
+            spec_from_json({**spec.to_json(), "title": {"zh_CN": "门二", "en": "Door 2"}}),
+            now=START,
+            district_id=2,
+        )
+        session.commit()
+        assert (ours.version, theirs.version) == (3, 3)
+    downgrade(empty_engine, "0038_audit_log")
+    with empty_engine.connect() as connection:
+        versions = (
+            connection.execute(text("SELECT version FROM form_template ORDER BY id"))
+            .scalars()
+            .all()
+        )
+
+    assert filed == [2, 2]
+    assert versions == [1, 2, 3, 4]  # district 2's v3 numbered after district 1's

@@ -15,7 +15,7 @@ from models.actions import (
     reopen_action,
     visible_actions,
 )
-from models.checklists import latest_template, save_template_version, spec_from_json
+from models.checklists import base_template, save_template_version, spec_from_json
 from models.clock import SettableClock
 from models.messages import SubmissionInvalid
 from models.notifications import Delivery, Notification, Severity, inbox, notify
@@ -47,7 +47,7 @@ def _check(session, clock, store, actor, asset, answers, key):
         session,
         actor=actor,
         asset=asset,
-        template=latest_template(session, "extinguisher_monthly"),
+        template=base_template(session, "extinguisher_monthly"),
         answers=answers,
         uploads=[Upload("photo", jpeg_bytes())],
         key=key,
@@ -77,7 +77,7 @@ def test_a_failed_item_opens_an_action_for_the_responsible_person(
     )
 
     [action] = _actions(session)
-    severity = latest_template(session, "extinguisher_monthly").spec.item("hose_clear").severity
+    severity = base_template(session, "extinguisher_monthly").spec.item("hose_clear").severity
     assert action.assignee is keeper
     assert action.is_open
     assert action.what["zh_CN"] == "喷管损坏或堵塞"
@@ -107,7 +107,7 @@ def test_a_critical_failure_alerts_the_school_administrators_at_once(
 ) -> None:
     _, inspector, _, admin, asset = world
     make_address(session, admin, "telegram", "42", clock.now())
-    data = latest_template(session, "extinguisher_monthly").spec.to_json()
+    data = base_template(session, "extinguisher_monthly").spec.to_json()
     for item in data["items"]:
         if item["key"] == "gauge_green":
             item["severity"] = "critical"

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.assets import AssetKind
-from models.checklists import latest_template
+from models.checklists import base_template
 from models.clock import SettableClock
 from models.documents import DocumentKind, InsuranceType, renew_document
 from models.messages import SubmissionInvalid
@@ -84,7 +84,7 @@ def _depart(session, clock, store, teacher, bus, key="dep-0001"):
         session,
         actor=teacher,
         asset=bus,
-        template=latest_template(session, "bus_departure"),
+        template=base_template(session, "bus_departure"),
         answers={"teacher_on_board": "yes", "children_boarded": "12", "seatbelts_on": "yes"},
         uploads=[],
         key=key,

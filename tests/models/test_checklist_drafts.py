@@ -209,19 +209,27 @@ def test_answers_of_an_item_no_longer_chosen_are_dropped() -> None:
 
 
 def test_a_new_checklist_gets_a_free_key(session: Session) -> None:
-    assert free_checklist_key(session) == "own_1"
+    assert free_checklist_key(session, make_school(session).district_id) == "own_1"
 
 
 def test_a_district_edit_of_a_built_in_checklist_survives_the_next_upgrade(
     session: Session, clock: SettableClock
 ) -> None:
-    district = make_person(session, clock, make_school(session), Role.DISTRICT_ADMIN, "district")
-    draft = draft_from_spec(latest_template(session, "extinguisher_monthly").spec)
+    school = make_school(session)
+    district = make_person(session, clock, school, Role.DISTRICT_ADMIN, "district")
+    draft = draft_from_spec(latest_template(session, "extinguisher_monthly", district_id=None).spec)
     draft.title_zh = "灭火器检查（本区）"
-    save_checklist(session, district, spec_from_draft(draft), editing=draft.key, now=clock.now())
+    save_checklist(
+        session,
+        district,
+        spec_from_draft(draft),
+        district_id=school.district_id,
+        editing=draft.key,
+        now=clock.now(),
+    )
 
     sync_builtin_templates(session, now=clock.now())  # houqin db upgrade does this
 
-    kept = latest_template(session, "extinguisher_monthly")
+    kept = latest_template(session, "extinguisher_monthly", district_id=school.district_id)
     assert kept.version == 2
     assert kept.spec.title_text("zh_CN") == "灭火器检查（本区）"

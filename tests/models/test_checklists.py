@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from models.checklists import (
     TemplateError,
+    TemplateSpec,
+    base_template,
     builtin_specs,
     latest_template,
     load_template_file,
@@ -162,20 +164,20 @@ def test_only_a_supplier_item_takes_its_category_from_another() -> None:
 def test_syncing_twice_adds_no_version(session: Session, clock: SettableClock) -> None:
     sync_builtin_templates(session, now=clock.now())
 
-    assert latest_template(session, "bus_trip").version == 1
+    assert base_template(session, "bus_trip").version == 1
 
 
 def test_a_changed_template_becomes_a_new_version_and_the_old_one_stays(
     session: Session, clock: SettableClock
 ) -> None:
-    first = latest_template(session, "bus_trip")
+    first = base_template(session, "bus_trip")
     data = first.spec.to_json()
     data["title"] = {"zh_CN": "校车随车确认（新）", "en": "Bus trip (new)"}
 
     second = save_template_version(session, spec_from_json(data), now=clock.now())
 
     assert second.version == 2
-    assert latest_template(session, "bus_trip") is second
+    assert base_template(session, "bus_trip") is second
     assert first.spec.title_text("en") == "School bus trip confirmation"
 
 
@@ -189,23 +191,30 @@ def test_only_a_district_administrator_saves_a_checklist_keeping_its_key_and_a_k
     school = make_school(session)
     head = make_person(session, clock, school, Role.SCHOOL_ADMIN, "head")
     district = make_person(session, clock, school, Role.DISTRICT_ADMIN, "district")
-    data = latest_template(session, "bus_trip").spec.to_json()
+    other = make_school(session, "S2")
+    data = base_template(session, "bus_trip").spec.to_json()
     data["title"] = {"zh_CN": "校车随车确认（新）", "en": "Bus trip (new)"}
+    spec = spec_from_json(data)
     now = clock.now()
+    ours = {"district_id": school.district_id, "now": now}
 
     with pytest.raises(ChecklistsRefused):
-        save_checklist(session, head, spec_from_json(data), editing="bus_trip", now=now)
+        save_checklist(session, head, spec, editing="bus_trip", **ours)
+    with pytest.raises(ChecklistsRefused):
+        save_checklist(
+            session, district, spec, district_id=other.district_id, editing="bus_trip", now=now
+        )
     with pytest.raises(TemplateError, match="key: keep it as bus_arrival"):
-        save_checklist(session, district, spec_from_json(data), editing="bus_arrival", now=now)
+        save_checklist(session, district, spec, editing="bus_arrival", **ours)
     with pytest.raises(TemplateError, match="key: bus_trip is taken"):
-        save_checklist(session, district, spec_from_json(data), editing=None, now=now)
+        save_checklist(session, district, spec, editing=None, **ours)
     with pytest.raises(TemplateError, match="kind: must be one of"):
         save_checklist(
-            session, district, spec_from_json({**data, "kind": "boat"}), editing="bus_trip", now=now
+            session, district, spec_from_json({**data, "kind": "boat"}), editing="bus_trip", **ours
         )
-    saved = save_checklist(session, district, spec_from_json(data), editing="bus_trip", now=now)
+    saved = save_checklist(session, district, spec, editing="bus_trip", **ours)
 
-    assert saved.version == 2
+    assert saved.version == 2 and saved.district_id == school.district_id
 
 
 def test_a_checklist_names_its_basis_and_minimum_frequency_and_keeps_them_through_storage() -> None:
@@ -301,3 +310,106 @@ def test_a_field_asked_of_each_person_needs_an_earlier_roster_and_a_simple_answe
     }  # type: ignore[index]
     with pytest.raises(TemplateError, match=r"item p\.type: must be one of"):
         spec_from_json(photo)
+
+
+def _retitled(session: Session, key: str, en: str) -> TemplateSpec:
+    data = base_template(session, key).spec.to_json()
+    data["title"] = {"zh_CN": en, "en": en}
+    return spec_from_json(data)
+
+
+def test_a_districts_edit_is_filed_by_its_schools_only(
+    session: Session, clock: SettableClock
+) -> None:
+    from models.checklists import save_checklist, templates_for_kind
+    from tests.factories import make_district_admin, make_school
+
+    ours, theirs = make_school(session, "S1"), make_school(session, "S2")
+    admin = make_district_admin(session, clock, ours)
+    builtin = base_template(session, "bus_trip")
+
+    edited = save_checklist(
+        session,
+        admin,
+        _retitled(session, "bus_trip", "Our bus trip"),
+        district_id=ours.district_id,
+        editing="bus_trip",
+        now=clock.now(),
+    )
+
+    assert latest_template(session, "bus_trip", district_id=ours.district_id) is edited
+    assert latest_template(session, "bus_trip", district_id=theirs.district_id) is builtin
+    assert base_template(session, "bus_trip") is builtin
+    titles = {
+        district_id: {
+            t.key: t.spec.title_text("en") for t in templates_for_kind(session, district_id, "bus")
+        }
+        for district_id in (ours.district_id, theirs.district_id)
+    }
+    assert titles[ours.district_id]["bus_trip"] == "Our bus trip"
+    assert titles[theirs.district_id]["bus_trip"] == builtin.spec.title_text("en")
+    assert titles[ours.district_id].keys() == titles[theirs.district_id].keys()
+
+
+def test_a_districts_own_checklist_is_not_there_for_another_district_which_may_use_its_key(
+    session: Session, clock: SettableClock
+) -> None:
+    from models.checklist_drafts import free_checklist_key
+    from models.checklists import latest_templates, save_checklist
+    from tests.factories import make_district_admin, make_school
+
+    ours, theirs = make_school(session, "S1"), make_school(session, "S2")
+    spec = spec_from_json(
+        {**_one_item(type="pass_fail", fail_label=TEXT), "key": "own_1", "kind": "canteen"}
+    )
+    save_checklist(
+        session,
+        make_district_admin(session, clock, ours, "ours"),
+        spec,
+        district_id=ours.district_id,
+        editing=None,
+        now=clock.now(),
+    )
+
+    assert latest_template(session, "own_1", district_id=theirs.district_id) is None
+    assert "own_1" not in {t.key for t in latest_templates(session, theirs.district_id)}
+    assert free_checklist_key(session, ours.district_id) == "own_2"
+    assert free_checklist_key(session, theirs.district_id) == "own_1"
+    second = save_checklist(
+        session,
+        make_district_admin(session, clock, theirs, "theirs"),
+        spec,
+        district_id=theirs.district_id,
+        editing=None,
+        now=clock.now(),
+    )
+    assert (second.district_id, second.version) == (theirs.district_id, 1)
+
+
+def test_a_new_built_in_version_reaches_a_district_that_edited_the_checklist(
+    session: Session, clock: SettableClock
+) -> None:
+    """As before districts had their own: a release's changed file becomes what every school
+    files, and the district edits it again from there."""
+    from models.checklists import save_checklist
+    from tests.factories import make_district_admin, make_school
+
+    ours, theirs = make_school(session, "S1"), make_school(session, "S2")
+    for school in (ours, theirs):
+        for title in ("First", "Second"):
+            save_checklist(
+                session,
+                make_district_admin(session, clock, school, f"{school.code}{title}"),
+                _retitled(session, "bus_trip", f"{school.code} {title}"),
+                district_id=school.district_id,
+                editing="bus_trip",
+                now=clock.now(),
+            )
+
+    release = save_template_version(
+        session, _retitled(session, "bus_trip", "Released"), now=clock.now()
+    )
+
+    assert release.version == 4 and release.district_id is None
+    for school in (ours, theirs):
+        assert latest_template(session, "bus_trip", district_id=school.district_id) is release

@@ -360,6 +360,32 @@ def test_notices_are_in_chinese_and_name_the_checklist_the_asset_and_the_local_d
     assert text.startswith("即将到期：灭火器月度检查 · MHQ-001 一楼东侧灭火器 · 03-25 17:00")
 
 
+def test_a_notice_names_the_checklist_as_the_assets_district_has_it(world: World) -> None:
+    from models.checklists import save_checklist, spec_from_json
+
+    other = make_school(world.session, "S2")
+    theirs = make_person(world.session, world.clock, other, Role.INSPECTOR, "theirs")
+    make_asset(world.session, world.clock, other, code="MHQ-101", responsible=theirs)
+    data = template_for(world.session, "extinguisher_monthly").spec.to_json()
+    data["title"] = {"zh_CN": "本区灭火器检查", "en": "Our extinguisher check"}
+    save_checklist(
+        world.session,
+        world.district,
+        spec_from_json(data),
+        district_id=world.school.district_id,
+        editing="extinguisher_monthly",
+        now=world.clock.now(),
+    )
+    world.sweep()
+
+    world.sweep(cst(25, 16))
+
+    [(_, ours)] = world.inbox(world.staff)
+    [(_, their_text)] = world.inbox(theirs)
+    assert ours.startswith("即将到期：本区灭火器检查 · MHQ-001")
+    assert their_text.startswith("即将到期：灭火器月度检查 · MHQ-101")
+
+
 def test_an_english_reader_gets_english(world: World) -> None:
     world.staff.locale = "en"
     world.sweep()

@@ -12,7 +12,7 @@ from models.actions import CorrectiveAction
 from models.assets import AssetKind
 from models.bus_papers import message_in
 from models.catalogue import translate
-from models.checklists import latest_template
+from models.checklists import base_template
 from models.clock import SettableClock
 from models.messages import SubmissionInvalid
 from models.notifications import Notification, inbox
@@ -41,7 +41,7 @@ def _scan(session, clock, store, teacher, bus, template_key, answers, key):
         session,
         actor=teacher,
         asset=bus,
-        template=latest_template(session, template_key),
+        template=base_template(session, template_key),
         answers=answers,
         uploads=[],
         key=key,

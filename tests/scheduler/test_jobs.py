@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.assets import AssetKind
-from models.checklists import latest_template
+from models.checklists import base_template
 from models.clock import SettableClock
 from models.duties import Task
 from models.notifications import Notification
@@ -35,7 +35,7 @@ def test_the_trip_check_alarms_for_a_bus_that_never_arrived_once(
         session,
         actor=teacher,
         asset=bus,
-        template=latest_template(session, "bus_departure"),
+        template=base_template(session, "bus_departure"),
         answers={"teacher_on_board": "yes", "children_boarded": "9", "seatbelts_on": "yes"},
         uploads=[],
         key="dep-00001",
@@ -77,7 +77,7 @@ def test_the_trip_check_alarms_for_an_arrival_nobody_walked_to_the_back_of(
             session,
             actor=teacher,
             asset=bus,
-            template=latest_template(session, template),
+            template=base_template(session, template),
             answers=answers,
             uploads=[],
             key=key,

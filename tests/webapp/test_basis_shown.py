@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.checklists import latest_template, save_template_version
+from models.checklists import base_template, save_template_version
 from models.clock import SettableClock
 from models.people import Person, Role
 from tests.conftest import Auth
@@ -31,7 +31,7 @@ MARCH = "period=month&on=2026-03-02"
 @pytest.fixture
 def token(app: Flask, session: Session, clock: SettableClock) -> str:
     """S1's extinguisher, checked once, under a checklist that names its rule."""
-    template = latest_template(session, "extinguisher_monthly")
+    template = base_template(session, "extinguisher_monthly")
     assert template is not None
     spec = replace(template.spec, basis=BASIS, minimum_frequency="monthly")
     save_template_version(session, spec, now=clock.now())

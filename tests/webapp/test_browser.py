@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import make_server
 
 from models.assets import AssetKind
-from models.checklists import latest_template, save_template_version
+from models.checklists import base_template, save_template_version
 from models.clock import SettableClock
 from models.people import Role
 from models.photos import THUMB_SIDE
@@ -355,7 +355,7 @@ def test_a_long_rule_is_one_muted_line_on_a_phone_and_a_tap_shows_all_of_it(
     page: Page, live_server: str, session: Session, clock: SettableClock
 ) -> None:
     """依据 under the form's title: one line at 360 px, no sideways scroll; tapped, the rest."""
-    template = latest_template(session, "extinguisher_monthly")
+    template = base_template(session, "extinguisher_monthly")
     assert template is not None
     rule = "《机关、团体、企业、事业单位消防安全管理规定》（公安部令第61号）第二十五条"
     basis = {"zh_CN": rule, "en": "MPS Order No. 61, art. 25"}

@@ -48,7 +48,8 @@ def test_a_checklist_is_written_and_saved_on_a_phone_without_javascript(
     clock: SettableClock,
 ) -> None:
     page = no_js_page
-    make_person(session, clock, make_school(session), Role.DISTRICT_ADMIN, "district")
+    school = make_school(session)
+    make_person(session, clock, school, Role.DISTRICT_ADMIN, "district")
     session.commit()
     page.goto(f"{live_server}/checklists/new/form")
     log_in(page, "district")
@@ -77,6 +78,6 @@ def test_a_checklist_is_written_and_saved_on_a_phone_without_javascript(
     expect(page).to_have_url(re.compile(r"/checklists/own_1$"))
     expect(page.get_by_role("status")).to_contain_text("已保存为版本 1。")
     session.rollback()
-    spec = latest_template(session, "own_1").spec
+    spec = latest_template(session, "own_1", district_id=school.district_id).spec
     assert [i.type for i in spec.items] == ["photo", "pass_fail"]
     assert spec.kind == "dorm_room"

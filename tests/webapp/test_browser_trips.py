@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.assets import AssetKind
-from models.checklists import latest_template
+from models.checklists import base_template
 from models.clock import SettableClock
 from models.people import Role
 from models.photos import PhotoStore
@@ -42,7 +42,7 @@ def test_the_escort_completes_the_arrival_at_the_rear_label(
         session,
         actor=teacher,
         asset=bus,
-        template=latest_template(session, "bus_departure"),
+        template=base_template(session, "bus_departure"),
         answers={"teacher_on_board": "yes", "children_boarded": "12", "seatbelts_on": "yes"},
         uploads=[],
         key="dep-00001",

@@ -4,23 +4,34 @@ from __future__ import annotations
 
 import re
 
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 from werkzeug.test import TestResponse
 
-from models.checklists import latest_template
 from models.clock import SettableClock
 from models.people import Role
 from tests.conftest import Auth, csrf_token
-from tests.factories import EXTINGUISHER_OK, jpeg_bytes, make_asset, make_person, make_school
+from tests.factories import (
+    EXTINGUISHER_OK,
+    jpeg_bytes,
+    make_asset,
+    make_person,
+    make_school,
+    stored_versions,
+    template_for,
+)
 from tests.webapp.helpers import form_values, submit_form
 
 
-def _district(session: Session, clock: SettableClock, auth: Auth) -> None:
-    make_person(session, clock, make_school(session), Role.DISTRICT_ADMIN, "district")
+def _district(session: Session, clock: SettableClock, auth: Auth) -> int:
+    """A district administrator logged in; their district's id."""
+    school = make_school(session)
+    make_person(session, clock, school, Role.DISTRICT_ADMIN, "district")
     session.commit()
     auth.login("district")
+    return school.district_id
 
 
 def _press(client: FlaskClient, url: str, page: str, action: str, **changes: str) -> TestResponse:
@@ -36,7 +47,7 @@ def _labels(page: str) -> list[str]:
 def test_a_new_checklist_is_written_in_the_form_and_saved_as_version_1(
     client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
 ) -> None:
-    _district(session, clock, auth)
+    district_id = _district(session, clock, auth)
     url = "/checklists/new/form"
     page = client.get(url).get_data(as_text=True)
     assert "高级（TOML）" in page
@@ -71,7 +82,7 @@ def test_a_new_checklist_is_written_in_the_form_and_saved_as_version_1(
     shown = client.get(saved.headers["Location"]).get_data(as_text=True)
     assert "已保存为版本 1。" in shown and "饭堂地面检查" in shown
     session.rollback()
-    spec = latest_template(session, "own_1").spec
+    spec = template_for(session, "own_1", district_id).spec
     assert spec.kind == "canteen"
     assert [i.key for i in spec.items] == ["item_1", "item_2"]
     assert spec.item("item_2").max == 40 and spec.item("item_2").unit_text("en") == "°C"
@@ -95,7 +106,7 @@ def test_items_move_up_and_down_and_are_removed_with_the_forms_buttons(
     page = _press(client, url, page, "add_item").get_data(as_text=True)
     assert len(_labels(page)) == count
     session.rollback()
-    assert latest_template(session, "extinguisher_monthly").version == 1  # nothing saved yet
+    assert stored_versions(session, "extinguisher_monthly") == [1]  # nothing saved yet
 
 
 def test_a_choice_gets_answers_added_and_removed(
@@ -130,7 +141,7 @@ def test_a_mistake_is_shown_next_to_its_field_in_chinese(
     assert "请写明不合格时的说法" in field and 'role="alert"' in field
     assert 'value="压力表指针在绿区"' in page  # the rest of the draft is kept
     session.rollback()
-    assert latest_template(session, "extinguisher_monthly").version == 1
+    assert stored_versions(session, "extinguisher_monthly") == [1]
 
 
 def test_a_word_for_a_number_is_refused_next_to_it_in_english(
@@ -182,9 +193,9 @@ def test_editing_in_the_form_makes_the_next_version_and_old_records_keep_theirs(
 
     assert "已保存为版本 2。" in client.get(saved.headers["Location"]).get_data(as_text=True)
     session.rollback()
-    latest = latest_template(session, "extinguisher_monthly")
+    latest = template_for(session, "extinguisher_monthly", school.district_id)
     assert latest.version == 2 and latest.spec.title_text("zh_CN") == "灭火器检查（新）"
-    assert latest_template(session, "hijacked") is None
+    assert stored_versions(session, "hijacked") == []
     assert "灭火器检查（新）" not in client.get(record_url).get_data(as_text=True)
 
 
@@ -218,4 +229,33 @@ def test_a_save_without_the_forms_token_saves_nothing(
     assert refused.status_code == 400
     assert "本次未保存任何内容" in refused.get_data(as_text=True)
     session.rollback()
-    assert latest_template(session, "bus_trip").version == 1
+    assert stored_versions(session, "bus_trip") == [1]
+
+
+def test_another_district_builds_from_the_built_in_version_and_cannot_open_the_firsts_own(
+    app: Flask, client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    _district(session, clock, auth)
+    url = "/checklists/extinguisher_monthly/form"
+    edited = _press(
+        client, url, client.get(url).get_data(as_text=True), "save", title_zh="本区灭火器检查"
+    )
+    new = client.get("/checklists/new/form").get_data(as_text=True)
+    own = {"items-0-label_zh": "门", "items-0-label_en": "Door"}
+    own |= {"items-0-fail_zh": "门坏了", "items-0-fail_en": "Door broken"}
+    made = _press(
+        client, "/checklists/new/form", new, "save", title_zh="本区自定", title_en="Own", **own
+    )
+    assert edited.status_code == made.status_code == 302
+    theirs = make_school(session, "S2")
+    make_person(session, clock, theirs, Role.DISTRICT_ADMIN, "theirs")
+    session.commit()
+    client = app.test_client()
+    Auth(client).login("theirs")
+
+    page = client.get(url).get_data(as_text=True)
+    offered = client.get("/checklists/new/form").get_data(as_text=True)
+
+    assert "本区灭火器检查" not in page and 'value="灭火器月度检查"' in page
+    assert client.get("/checklists/own_1/form").status_code == 404
+    assert 'name="key" value="own_1"' in offered and "本区自定" not in offered

@@ -5,15 +5,24 @@ from __future__ import annotations
 import re
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from models.checklists import latest_template
 from models.clock import SettableClock
 from models.people import Role
 from tests.conftest import Auth, csrf_token
-from tests.factories import EXTINGUISHER_OK, jpeg_bytes, make_asset, make_person, make_school
+from tests.factories import (
+    EXTINGUISHER_OK,
+    jpeg_bytes,
+    make_asset,
+    make_person,
+    make_school,
+    stored_versions,
+    template_for,
+)
 from tests.webapp.helpers import submit_form
+from webapp.checklists import NEW_TEMPLATE
 
 
 def _edit_page(client: FlaskClient, key: str) -> tuple[str, str]:
@@ -50,7 +59,7 @@ def test_an_edited_checklist_is_a_new_version_and_old_records_still_show_as_file
     assert saved.status_code == 302
     assert "版本 2" in client.get(saved.headers["Location"]).get_data(as_text=True)
     session.rollback()
-    assert latest_template(session, "extinguisher_monthly").version == 2
+    assert template_for(session, "extinguisher_monthly", school.district_id).version == 2
     old = client.get(record_url).get_data(as_text=True)
     assert "灭火器月度检查" in old and "（新）" not in old
     form = client.get(f"/s/{asset.current_label.token}/record/extinguisher_monthly")
@@ -75,7 +84,7 @@ def test_a_broken_checklist_is_refused_naming_the_item_and_field(
     assert "检查表：条目 teacher_on_board.type：必须是以下之一：pass_fail、yes_no、" in page
     assert "must be one of" not in page
     session.rollback()
-    assert latest_template(session, "bus_trip").version == 1
+    assert stored_versions(session, "bus_trip") == [1]
 
 
 def test_school_staff_read_checklists_but_cannot_edit_them(
@@ -128,7 +137,7 @@ def test_an_edited_item_that_can_fail_must_name_its_failure(
     assert response.status_code == 422
     assert "fail_label：请写明不合格时的说法" in response.get_data(as_text=True)
     session.rollback()
-    assert latest_template(session, "extinguisher_monthly").version == 1
+    assert stored_versions(session, "extinguisher_monthly") == [1]
 
 
 def test_a_new_checklist_saves_as_offered_and_says_so_in_green(
@@ -183,7 +192,7 @@ def test_a_wrongly_typed_value_is_refused_naming_its_key_and_nothing_is_saved(
     assert response.status_code == 422
     assert said in response.get_data(as_text=True)
     session.rollback()
-    assert latest_template(session, "bus_trip").version == 1
+    assert stored_versions(session, "bus_trip") == [1]
 
 
 def test_a_checklist_of_more_than_200_items_is_refused(
@@ -205,3 +214,70 @@ def test_a_checklist_of_more_than_200_items_is_refused(
 
     assert response.status_code == 422
     assert "items：一张检查表最多 200 个条目" in response.get_data(as_text=True)
+
+
+def test_one_districts_edit_leaves_another_districts_forms_and_checklists_as_they_were(
+    app: Flask, client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    ours, theirs = make_school(session, "S1"), make_school(session, "S2")
+    make_person(session, clock, ours, Role.DISTRICT_ADMIN, "ours")
+    make_person(session, clock, theirs, Role.DISTRICT_ADMIN, "theirs")
+    our_asset = make_asset(session, clock, ours, code="E-1")
+    their_asset = make_asset(session, clock, theirs, code="E-2")
+    session.commit()
+    auth.login("ours")
+    token, source = _edit_page(client, "extinguisher_monthly")
+    changed = source.replace("灭火器月度检查", "灭火器检查（本区）")
+    saved = client.post(
+        "/checklists/extinguisher_monthly/edit", data={"csrf_token": token, "source": changed}
+    )
+    assert saved.status_code == 302
+    our_form = client.get(f"/s/{our_asset.current_label.token}/record/extinguisher_monthly")
+    assert "灭火器检查（本区）" in our_form.get_data(as_text=True)
+    client = app.test_client()
+    Auth(client).login("theirs")
+    form = client.get(f"/s/{their_asset.current_label.token}/record/extinguisher_monthly")
+    page = client.get("/checklists/extinguisher_monthly").get_data(as_text=True)
+    listed = client.get("/checklists").get_data(as_text=True)
+    _token, their_source = _edit_page(client, "extinguisher_monthly")
+
+    shown = form.get_data(as_text=True)
+    assert "灭火器月度检查" in shown and "（本区）" not in shown
+    assert "（本区）" not in page and "版本 2" not in page
+    assert "（本区）" not in listed and "（本区）" not in their_source
+
+
+def test_another_districts_own_checklist_is_not_found_on_any_of_its_pages(
+    app: Flask, client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    ours, theirs = make_school(session, "S1"), make_school(session, "S2")
+    make_person(session, clock, ours, Role.DISTRICT_ADMIN, "ours")
+    make_person(session, clock, theirs, Role.DISTRICT_ADMIN, "theirs")
+    their_asset = make_asset(session, clock, theirs, code="E-2")
+    session.commit()
+    auth.login("ours")
+    page = client.get("/checklists/new").get_data(as_text=True)
+    own = NEW_TEMPLATE.replace('kind = "school_office"', 'kind = "extinguisher"')
+    saved = client.post("/checklists/new", data={"csrf_token": csrf_token(page), "source": own})
+    assert saved.headers["Location"].endswith("/checklists/new_checklist")
+    assert "新检查表" in client.get("/checklists").get_data(as_text=True)
+    client = app.test_client()
+    Auth(client).login("theirs")
+    token = csrf_token(client.get("/checklists").get_data(as_text=True))
+    pages = [
+        client.get("/checklists/new_checklist"),
+        client.get("/checklists/new_checklist/edit"),
+        client.get("/checklists/new_checklist/form"),
+        client.post("/checklists/new_checklist/edit", data={"csrf_token": token, "source": own}),
+        client.post(
+            "/checklists/new_checklist/roles", data={"csrf_token": token, "roles": "inspector"}
+        ),
+        client.get(f"/s/{their_asset.current_label.token}/record/new_checklist"),
+    ]
+
+    assert [p.status_code for p in pages] == [404] * len(pages)
+    assert "新检查表" not in client.get("/checklists").get_data(as_text=True)
+    asset_page = client.get(f"/s/{their_asset.current_label.token}").get_data(as_text=True)
+    assert "new_checklist" not in asset_page
+    session.rollback()
+    assert stored_versions(session, "new_checklist") == [1]

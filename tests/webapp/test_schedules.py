@@ -188,9 +188,9 @@ def _monthly_by_rule(session: Session, clock: SettableClock) -> None:
     """The extinguisher check names a rule that asks for it at least every month."""
     from dataclasses import replace
 
-    from models.checklists import latest_template, save_template_version
+    from models.checklists import base_template, save_template_version
 
-    template = latest_template(session, "extinguisher_monthly")
+    template = base_template(session, "extinguisher_monthly")
     assert template is not None
     spec = replace(template.spec, basis=FIRE_RULE, minimum_frequency="monthly")
     save_template_version(session, spec, now=clock.now())

@@ -1,5 +1,6 @@
-"""Checklists for district administrators: read every template, edit one in a form or as TOML,
-keep versions."""
+"""Checklists for district administrators: read the district's templates (the built-in ones
+and its own), edit one in a form or as TOML for the district, keep versions. Another
+district's own checklists are not there (404)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 from wtforms import TextAreaField
 
@@ -40,9 +40,11 @@ from models.checklists import (
     FormTemplate,
     TemplateError,
     latest_template,
+    latest_templates,
     may_edit_checklists,
     save_checklist,
     spec_from_json,
+    template_versions,
 )
 from models.people import ROLE_LABELS, Role
 from webapp import db
@@ -70,31 +72,21 @@ class RolesForm(FlaskForm):
     """The roles are read as checkboxes named `roles`; this carries the CSRF token."""
 
 
-def _district_admin_only() -> None:
-    """Checklists are shared by every school, so only district administrators change them."""
-    if not may_edit_checklists(current_user):
+def _district_admin_only() -> int:
+    """A district's checklists reach every school of it, so only its administrators change
+    them: the district they administer."""
+    district_id = _district_id()
+    if district_id is None or not current_user.is_district_admin_of(district_id):
         abort(404)
+    return district_id
 
 
 @bp.get("/checklists")
 @login_required
 def list_checklists() -> str:
-    newest = (
-        select(FormTemplate.key, func.max(FormTemplate.version).label("version"))
-        .group_by(FormTemplate.key)
-        .subquery()
-    )
-    templates = db.session().scalars(
-        select(FormTemplate)
-        .join(
-            newest,
-            (FormTemplate.key == newest.c.key) & (FormTemplate.version == newest.c.version),
-        )
-        .order_by(FormTemplate.kind, FormTemplate.key)
-    )
     return render_template(
         "checklists/list.html",
-        templates=list(templates),
+        templates=latest_templates(db.session(), _district_id()),
         can_edit=may_edit_checklists(current_user),
         locale=current_locale(),
     )
@@ -110,13 +102,7 @@ def show_checklist(key: str) -> str:
 
 
 def _versions(key: str) -> list[FormTemplate]:
-    return list(
-        db.session().scalars(
-            select(FormTemplate)
-            .where(FormTemplate.key == key)
-            .order_by(FormTemplate.version.desc())
-        )
-    )
+    return template_versions(db.session(), key, district_id=_district_id())
 
 
 def _district_id() -> int | None:
@@ -150,15 +136,13 @@ def _show(versions: list[FormTemplate], roles_error: str = "") -> str:
 @login_required
 def save_roles(key: str) -> str | Response | tuple[str, int]:
     """A district administrator chooses who files this checklist in their district."""
-    _district_admin_only()
-    template = latest_template(db.session(), key)
+    district_id = _district_admin_only()
+    template = latest_template(db.session(), key, district_id=district_id)
     if template is None:
         abort(404)
     form = RolesForm()
     if not form.validate_on_submit():
         abort(400)
-    district_id = _district_id()
-    assert district_id is not None
     try:
         set_filing_roles(
             db.session(),
@@ -177,21 +161,20 @@ def save_roles(key: str) -> str | Response | tuple[str, int]:
 @bp.route("/checklists/<key>/edit", methods=["GET", "POST"])
 @login_required
 def edit_checklist(key: str) -> str | Response | tuple[str, int]:
-    _district_admin_only()
-    current = latest_template(db.session(), key)
+    district_id = _district_admin_only()
+    current = latest_template(db.session(), key, district_id=district_id)
     if current is None:
         abort(404)
-    return _edit(current.key, tomli_w.dumps(current.spec.to_json()))
+    return _edit(district_id, current.key, tomli_w.dumps(current.spec.to_json()))
 
 
 @bp.route("/checklists/new", methods=["GET", "POST"])
 @login_required
 def new_checklist() -> str | Response | tuple[str, int]:
-    _district_admin_only()
-    return _edit(None, NEW_TEMPLATE)
+    return _edit(_district_admin_only(), None, NEW_TEMPLATE)
 
 
-def _edit(key: str | None, initial: str) -> str | Response | tuple[str, int]:
+def _edit(district_id: int, key: str | None, initial: str) -> str | Response | tuple[str, int]:
     """Save the TOML as a new version when it is valid; otherwise say where it is wrong."""
     form = ChecklistForm()
     error = ""
@@ -200,7 +183,12 @@ def _edit(key: str | None, initial: str) -> str | Response | tuple[str, int]:
         try:
             spec = spec_from_json(tomllib.loads(source), gettext("the checklist"))
             saved = save_checklist(
-                db.session(), current_user, spec, editing=key, now=db.clock().now()
+                db.session(),
+                current_user,
+                spec,
+                district_id=district_id,
+                editing=key,
+                now=db.clock().now(),
             )
         except tomllib.TOMLDecodeError as exc:
             error = gettext("Not valid TOML: %(problem)s", problem=str(exc))
@@ -219,23 +207,27 @@ def _edit(key: str | None, initial: str) -> str | Response | tuple[str, int]:
 @login_required
 def build_new_checklist() -> str | Response | tuple[str, int]:
     """A new checklist written in a form, for a logistics officer who does not write TOML."""
-    _district_admin_only()
-    return _build(None, lambda: new_draft(free_checklist_key(db.session()), AssetKind.CANTEEN))
+    district_id = _district_admin_only()
+    return _build(
+        district_id,
+        None,
+        lambda: new_draft(free_checklist_key(db.session(), district_id), AssetKind.CANTEEN),
+    )
 
 
 @bp.route("/checklists/<key>/form", methods=["GET", "POST"])
 @login_required
 def build_checklist(key: str) -> str | Response | tuple[str, int]:
     """The checklist's next version, written in the form; saved exactly as its TOML would be."""
-    _district_admin_only()
-    current = latest_template(db.session(), key)
+    district_id = _district_admin_only()
+    current = latest_template(db.session(), key, district_id=district_id)
     if current is None:
         abort(404)
-    return _build(key, lambda: draft_from_spec(current.spec))
+    return _build(district_id, key, lambda: draft_from_spec(current.spec))
 
 
 def _build(
-    key: str | None, initial: Callable[[], ChecklistDraft]
+    district_id: int, key: str | None, initial: Callable[[], ChecklistDraft]
 ) -> str | Response | tuple[str, int]:
     """Each button of the form sends the whole draft: add, move or remove an item, or save it."""
     form = RolesForm()
@@ -253,7 +245,12 @@ def _build(
             try:
                 spec = spec_from_draft(draft, gettext("the checklist"))
                 saved = save_checklist(
-                    db.session(), current_user, spec, editing=key, now=db.clock().now()
+                    db.session(),
+                    current_user,
+                    spec,
+                    district_id=district_id,
+                    editing=key,
+                    now=db.clock().now(),
                 )
             except TemplateError as exc:
                 errors[field_of(exc, draft)] = exc.text(gettext, current_locale())

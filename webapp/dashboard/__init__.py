@@ -59,13 +59,15 @@ def _age_label(band: int) -> str:
     return gettext("Over %(days)d days", days=dash.AGE_BANDS[-1])
 
 
-def _duty_titles(rows: list[dash.Unreported]) -> Callable[[str], str]:
-    """Each duty's title, looked up once per duty rather than once per line of the list."""
+def _duty_titles(rows: list[dash.Unreported]) -> Callable[[dash.Unreported], str]:
+    """Each duty's title as its school's district has it, looked up once per duty rather than
+    once per line of the list."""
     titles = {}
-    for key in {r.template_key for r in rows}:
-        template = latest_template(db.session(), key)
-        titles[key] = template.spec.title_text(current_locale()) if template is not None else key
-    return titles.__getitem__
+    for key, district_id in {(r.template_key, r.school.district_id) for r in rows}:
+        template = latest_template(db.session(), key, district_id=district_id)
+        title = template.spec.title_text(current_locale()) if template is not None else key
+        titles[(key, district_id)] = title
+    return lambda row: titles[(row.template_key, row.school.district_id)]
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ def _below_minimum(schools: list[School], school: School | None = None) -> list[
     codes = {s.id: s.code for s in schools}
     lines = []
     for duty in dt.schedules_below_minimum(session, current_user, school=school):
-        template = latest_template(session, duty.template_key)
+        template = latest_template(session, duty.template_key, district_id=duty.district_id)
         if template is None:
             continue
         if duty.asset is not None:

@@ -10,10 +10,9 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from models.assets import KIND_LABELS
-from models.checklists import FormTemplate
+from models.checklists import latest_templates
 from models.ledgers import (
     COLUMNS,
     COUNT_CAP,
@@ -128,11 +127,12 @@ def _screen(school_code: str | None) -> str:
     ledger, school, error = _ledger(school_code, page)
     capped = ledger.total > COUNT_CAP
     pages = max(1, -(-ledger.total // PER_PAGE))
+    district, _school = _scope(school_code)
     checklists = sorted(
-        {
-            t.key: t.spec.title_text(current_locale())
-            for t in db.session().scalars(select(FormTemplate))
-        }.items(),
+        (
+            (t.key, t.spec.title_text(current_locale()))
+            for t in latest_templates(db.session(), district.id)
+        ),
         key=lambda kv: kv[1],
     )
     return render_template(

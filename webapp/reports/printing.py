@@ -78,14 +78,20 @@ def _signature_lines(kind: str, row: FoodSafetyReport | None) -> list[SignatureL
     return lines
 
 
-def _bases(session: Session, family: Family) -> list[tuple[str, str]]:
-    """Each checklist the report reads, with the rule it serves (those that name one)."""
+def _bases(session: Session, school: School, family: Family) -> list[tuple[str, str]]:
+    """Each checklist the report reads as the school's district has it, with the rule it
+    serves (those that name one)."""
+    district_id = school.district_id
     templates: list[FormTemplate] = []
     if family.checklists:
-        found = (latest_template(session, key) for key in family.checklists)
+        found = (
+            latest_template(session, key, district_id=district_id) for key in family.checklists
+        )
         templates = [t for t in found if t is not None]
     else:
-        templates = [t for kind in family.asset_kinds for t in templates_for_kind(session, kind)]
+        templates = [
+            t for kind in family.asset_kinds for t in templates_for_kind(session, district_id, kind)
+        ]
     return checklist_bases(templates, current_locale())
 
 
@@ -103,7 +109,7 @@ def day_page(
         status=None,
         draft=day >= school.district.local(now).date(),
         signature_lines=_signature_lines("day", None),
-        bases=_bases(session, FOOD),
+        bases=_bases(session, school, FOOD),
         printed_at=now,
         **labels,
     )
@@ -137,7 +143,7 @@ def report_page(
         status=report_status(school, kind, first, row, now=now),
         draft=content is None,
         signature_lines=_signature_lines(kind, row),
-        bases=_bases(session, KINDS[kind].family),
+        bases=_bases(session, school, KINDS[kind].family),
         printed_at=now,
         **labels,
     )

@@ -134,7 +134,7 @@ def show_asset(token: str) -> str | tuple[str, int]:
         return _rear_page(label.asset, token, RearCheckForm())
     asset = label.asset
     session = db.session()
-    applying = templates_for_kind(session, asset.kind)
+    applying = templates_for_kind(session, asset.school.district_id, asset.kind)
     mine = fileable(session, current_user, asset, applying)
     records = recent_records(session, asset, limit=3)
     now = db.clock().now()
@@ -244,7 +244,7 @@ def _roster(
 
 
 def _template_or_404(asset: Asset, key: str) -> FormTemplate:
-    template = latest_template(db.session(), key)
+    template = latest_template(db.session(), key, district_id=asset.school.district_id)
     if template is None or template.kind != asset.kind:
         abort(404)
     return template

@@ -77,8 +77,8 @@ def describe_rule(rule: Rule) -> str:
     return text
 
 
-def _template_title(key: str) -> str:
-    template = latest_template(db.session(), key)
+def _template_title(key: str, district_id: int) -> str:
+    template = latest_template(db.session(), key, district_id=district_id)
     return template.spec.title_text(current_locale()) if template is not None else key
 
 
@@ -354,7 +354,7 @@ def new_duty(school_code: str) -> Response | tuple[str, int]:
     session = db.session()
     assets = assets_in_use(session, school)
     page_args: dict[str, Any] = {
-        "templates": latest_templates(session),
+        "templates": latest_templates(session, school.district_id),
         "assets": assets,
         "scopes": scopes,
         "new": True,

@@ -53,8 +53,8 @@ def _helpers() -> dict[str, object]:
     }
 
 
-def _template_title(key: str) -> str:
-    template = latest_template(db.session(), key)
+def _template_title(key: str, district_id: int) -> str:
+    template = latest_template(db.session(), key, district_id=district_id)
     return template.spec.title_text(current_locale()) if template is not None else key
 
 
