@@ -116,7 +116,7 @@ def _world(url: str, data_dir: Path) -> World:
         hashed = hash_password(PASSWORD)
         with make_session_factory(engine)() as session:
             sync_builtin_templates(session, now=now)
-            template = latest_template(session, TEMPLATE)
+            template = latest_template(session, TEMPLATE, district_id=None)
             assert template is not None
             school = School(district=District(code="D", name="区"), code="S1", name="实验小学")
             admin = create_person(

@@ -312,11 +312,19 @@ def test_checklists_published_and_their_filing_roles_changed_are_logged(
         "items": [{"key": "by", "type": "person", "label": {"zh_CN": "人", "en": "By"}}],
     }
 
-    saved = save_checklist(session, district, spec_from_json(spec), editing=None, now=clock.now())
+    saved = save_checklist(
+        session,
+        district,
+        spec_from_json(spec),
+        district_id=school.district_id,
+        editing=None,
+        now=clock.now(),
+    )
     again = save_checklist(
         session,
         district,
         spec_from_json({**spec, "title": {"zh_CN": "楼梯间", "en": "Stairwell"}}),
+        district_id=school.district_id,
         editing="stairs",
         now=clock.now(),
     )
@@ -341,7 +349,9 @@ def test_schedules_and_calendar_days_are_logged(session: Session, clock: Settabl
     school = make_school(session)
     district = make_district_admin(session, clock, school)
     fields = DutyFields(Rule(Frequency.DAILY, time(9, 0)), 60, 24 * 60, 72 * 60)
-    template = latest_template(session, "water_dispenser_disinfection")
+    template = latest_template(
+        session, "water_dispenser_disinfection", district_id=school.district_id
+    )
     assert template is not None
 
     duty = add_duty(
