@@ -18,7 +18,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, String, and_, exists, func, select, update
+from sqlalchemy import (
+    CursorResult,
+    Integer,
+    Select,
+    String,
+    and_,
+    exists,
+    func,
+    literal,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models import extinguishers
@@ -57,6 +69,8 @@ from models.window_rolls import (
 
 EXPIRY_NOTICE_DAYS = (30, 7, 1, 0)
 LISTED_TASKS = 5
+# SQLite allows 500 terms in a compound SELECT.
+DUTIES_IN_ONE_STATEMENT = 100
 
 REMIND = N_("Due soon: %(tasks)s")
 DUE = N_("Due now: %(tasks)s")
@@ -259,25 +273,22 @@ class _Context:
     # --- starting tasks -------------------------------------------------------------------
 
     def start_tasks(self, district: District) -> None:
-        """A task for every covered asset that has no current one."""
+        """A task for every covered asset that has no current one: the district's duties'
+        assets without one are read in one statement."""
         duties = self.session.scalars(
             select(Duty).where(Duty.district_id == district.id, Duty.active).order_by(Duty.id)
         ).all()
         calendar = self.calendars[district.id]
+        missing: dict[int, list[tuple[int, int, datetime]]] = defaultdict(list)
+        for chunk in _chunks(duties, DUTIES_IN_ONE_STATEMENT):
+            probes = [_assets_lacking_a_task(duty) for duty in chunk]
+            query = probes[0] if len(probes) == 1 else union_all(*probes)
+            for duty_id, asset_id, school_id, created_at in self.session.execute(query):
+                missing[duty_id].append((asset_id, school_id, created_at))
         for duty in duties:
             self.duties[duty.id] = duty
-            lacking = ~exists().where(
-                Task.duty_id == duty.id, Task.asset_id == Asset.id, Task.current
-            )
-            # The current-task probe first: SQLite tries the subqueries in the order written,
-            # and this one settles almost every asset, before the narrower duties are looked at.
-            missing = self.session.execute(
-                select(Asset.id, Asset.school_id, Asset.created_at).where(
-                    lacking, covered_assets(duty).whereclause
-                )
-            ).all()
-            if missing:
-                self._start(duty, calendar, [(row[0], row[1], row[2]) for row in missing])
+            if missing[duty.id]:
+                self._start(duty, calendar, missing[duty.id])
 
     def _start(
         self, duty: Duty, calendar: Calendar, assets: list[tuple[int, int, datetime]]
@@ -1061,6 +1072,16 @@ def _next_window(
     if rule.frequency == Frequency.EVERY_N_DAYS:
         return calendar.window_since(rule, done_at or window.closes_at)
     return calendar.window_after(rule, window)
+
+
+def _assets_lacking_a_task(duty: Duty) -> Select[int, int, int, datetime]:
+    """The duty's covered assets (id, school, created) that have no current task of it."""
+    lacking = ~exists().where(Task.duty_id == duty.id, Task.asset_id == Asset.id, Task.current)
+    # The current-task probe first: SQLite tries the subqueries in the order written, and
+    # this one settles almost every asset before the narrower duties are looked at.
+    return select(
+        literal(duty.id, Integer).label("duty_id"), Asset.id, Asset.school_id, Asset.created_at
+    ).where(lacking, covered_assets(duty).whereclause)
 
 
 def _task_values(duty: Duty, asset_id: int, school_id: int, window: Window) -> dict[str, Any]:
