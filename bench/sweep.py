@@ -20,12 +20,14 @@ next ones start (and the dispensers due roll on). `sweep_year_end_*` time the he
 of the year, 00:00:20 on Saturday 1 January 2028, Shanghai time: the end of a Friday, a month,
 a quarter and a year, so every calendar task of the district closes and the next one starts
 (monthly, quarterly and yearly checklists, Friday's canteen and bus checks, the weekly dorm
-disinfection), 26,200 in all; an ordinary month end on a weekday closes a little under half as
-many. Each timed sweep (sweep() and its commit) runs on a fresh copy of the
-prepared database file, through one long-lived engine as in the scheduler's process; the median
-of 3 runs is printed. Also timed: the quiet minute (23:55 on 31 December, nothing due), which is
-what every other minute costs, and the digest minute (07:30:20 on 1 January, after the heavy
-one, on the same copy), when each school's administrators and the district's get the summary.
+disinfection), 30,800 in all; an ordinary month end on a weekday closes a little under half as
+many. The goal for it is under a second (YEAR_END_GOAL_SECONDS), printed beside the figure; as
+the machine may be shared, the CPU seconds of the same runs are printed too. Each timed sweep
+(sweep() and its commit) runs on a fresh copy of the prepared database file, through one
+long-lived engine as in the scheduler's process; the median of 3 runs is printed. Also timed:
+the quiet minute (23:55 on 31 December, nothing due), which is what every other minute costs,
+and the digest minute (07:30:20 on 1 January, after the heavy one, on the same copy), when each
+school's administrators and the district's get the summary.
 """
 
 from __future__ import annotations
@@ -110,6 +112,7 @@ FILED_AT = clock_time(10, 0)  # every-N-days duties are done at 10:00
 JITTER_MINUTES = 30  # records of one occurrence spread over half an hour, by asset
 ID_STRIDE = 100_000  # record id = occurrence * stride + asset id: unique, in time order
 REPEAT = 3
+YEAR_END_GOAL_SECONDS = 1.0
 
 # The occurrences the history is made of, one row per (duty, window); joined to the assets
 # of the duty's kind inside SQLite to make the records and past tasks.
@@ -420,24 +423,31 @@ def _fresh_copy(engine: Engine, prepared: Path, live: Path) -> None:
     shutil.copyfile(prepared, live)
 
 
-def _timed_sweep(engine: Engine, now: datetime) -> tuple[float, SweepReport]:
+@dataclass
+class Run:
+    seconds: float
+    cpu_seconds: float
+    report: SweepReport
+
+
+def _timed_sweep(engine: Engine, now: datetime) -> Run:
     with make_session_factory(engine)() as session:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         report = sweep(session, now=now, policy=SweepPolicy())
         session.commit()
-        return time.perf_counter() - start, report
+        return Run(time.perf_counter() - start, time.process_time() - cpu, report)
 
 
-def _median(runs: list[tuple[float, SweepReport]]) -> tuple[float, SweepReport]:
-    return sorted(runs, key=lambda run: run[0])[len(runs) // 2]
+def _median(runs: list[Run]) -> Run:
+    return sorted(runs, key=lambda run: run.seconds)[len(runs) // 2]
 
 
 @dataclass
 class Timings:
-    heavy: tuple[float, SweepReport]
-    quiet: tuple[float, SweepReport]
-    digest: tuple[float, SweepReport]
-    ordinary: tuple[float, SweepReport]
+    heavy: Run
+    quiet: Run
+    digest: Run
+    ordinary: Run
 
 
 def _measure(engine: Engine, prepared: Path, live: Path) -> Timings:
@@ -445,8 +455,8 @@ def _measure(engine: Engine, prepared: Path, live: Path) -> Timings:
     heavy minute on a fresh copy each time, followed on that copy by the digest minute."""
     _fresh_copy(engine, prepared, live)
     quiet = [_timed_sweep(engine, QUIET) for _ in range(REPEAT)]
-    for _, report in quiet:
-        assert report.started == report.closed == len(report.queued) == 0, report
+    for run in quiet:
+        assert run.report.started == run.report.closed == len(run.report.queued) == 0, run
     heavy, digest, ordinary = [], [], []
     for _ in range(REPEAT):
         _fresh_copy(engine, prepared, live)
@@ -486,22 +496,25 @@ def time_worlds(worlds: dict[int, World], live: Path) -> list[str]:
         for stale in _files(live):
             stale.unlink(missing_ok=True)
     one, three = timings[1], timings[3]
-    heavy = one.heavy[1]
+    heavy = one.heavy.report
+    goal = f"(goal {YEAR_END_GOAL_SECONDS})"
     return [
-        f"sweep_seconds_200x100_1y: {one.ordinary[0]:.3f}",
-        f"sweep_seconds_200x100_3y: {three.ordinary[0]:.3f}",
-        f"sweep_history_ratio_3y_1y: {three.ordinary[0] / one.ordinary[0]:.2f}",
-        f"sweep_ordinary_night_work: started={one.ordinary[1].started}, "
-        f"closed={one.ordinary[1].closed}, queued={len(one.ordinary[1].queued)}",
-        f"sweep_year_end_seconds_200x100_1y: {one.heavy[0]:.3f}",
-        f"sweep_year_end_seconds_200x100_3y: {three.heavy[0]:.3f}",
-        f"sweep_year_end_history_ratio_3y_1y: {three.heavy[0] / one.heavy[0]:.2f}",
-        f"sweep_quiet_minute_seconds_200x100_1y: {one.quiet[0]:.3f}",
-        f"sweep_quiet_minute_seconds_200x100_3y: {three.quiet[0]:.3f}",
-        f"sweep_digest_minute_seconds_200x100_1y: {one.digest[0]:.3f}",
-        f"sweep_digest_minute_seconds_200x100_3y: {three.digest[0]:.3f}",
+        f"sweep_seconds_200x100_1y: {one.ordinary.seconds:.3f}",
+        f"sweep_seconds_200x100_3y: {three.ordinary.seconds:.3f}",
+        f"sweep_history_ratio_3y_1y: {three.ordinary.seconds / one.ordinary.seconds:.2f}",
+        f"sweep_ordinary_night_work: started={one.ordinary.report.started}, "
+        f"closed={one.ordinary.report.closed}, queued={len(one.ordinary.report.queued)}",
+        f"sweep_year_end_seconds_200x100_1y: {one.heavy.seconds:.3f} {goal}",
+        f"sweep_year_end_seconds_200x100_3y: {three.heavy.seconds:.3f} {goal}",
+        f"sweep_year_end_history_ratio_3y_1y: {three.heavy.seconds / one.heavy.seconds:.2f}",
+        f"sweep_year_end_cpu_seconds_200x100: 1y={one.heavy.cpu_seconds:.3f}, "
+        f"3y={three.heavy.cpu_seconds:.3f}",
+        f"sweep_quiet_minute_seconds_200x100_1y: {one.quiet.seconds:.3f}",
+        f"sweep_quiet_minute_seconds_200x100_3y: {three.quiet.seconds:.3f}",
+        f"sweep_digest_minute_seconds_200x100_1y: {one.digest.seconds:.3f}",
+        f"sweep_digest_minute_seconds_200x100_3y: {three.digest.seconds:.3f}",
         f"sweep_year_end_work_200x100: started={heavy.started}, closed={heavy.closed}, "
-        f"queued={len(heavy.queued)}; digest minute queued={len(one.digest[1].queued)}",
+        f"queued={len(heavy.queued)}; digest minute queued={len(one.digest.report.queued)}",
         "sweep_history_rows: "
         + ", ".join(f"{y}y={w.records} records+{w.tasks} tasks" for y, w in worlds.items()),
         "sweep_setup_seconds: "

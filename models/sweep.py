@@ -18,7 +18,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, String, and_, exists, func, select, update
+from sqlalchemy import (
+    CursorResult,
+    Integer,
+    Select,
+    String,
+    and_,
+    exists,
+    func,
+    literal,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models import extinguishers
@@ -48,9 +60,17 @@ from models.people import Person
 from models.records import Record
 from models.recurrence import Calendar, Frequency, Rule, Window
 from models.task_lists import CareBook, carers
+from models.window_rolls import (
+    ended_windows,
+    first_moment,
+    insert_ignoring_duplicates,
+    roll_window,
+)
 
 EXPIRY_NOTICE_DAYS = (30, 7, 1, 0)
 LISTED_TASKS = 5
+# SQLite allows 500 terms in a compound SELECT.
+DUTIES_IN_ONE_STATEMENT = 100
 
 REMIND = N_("Due soon: %(tasks)s")
 DUE = N_("Due now: %(tasks)s")
@@ -247,34 +267,33 @@ class _Context:
         self.duties: dict[int, Duty] = {}
         self.titles: dict[tuple[str, int | None], dict[str, str]] = {}
         self.windows: dict[tuple[int, datetime, datetime, datetime], Window | None] = {}
+        self.rules: dict[int, Rule] = {}
         self.care = CareBook()
 
     # --- starting tasks -------------------------------------------------------------------
 
     def start_tasks(self, district: District) -> None:
-        """A task for every covered asset that has no current one."""
+        """A task for every covered asset that has no current one: the district's duties'
+        assets without one are read in one statement."""
         duties = self.session.scalars(
             select(Duty).where(Duty.district_id == district.id, Duty.active).order_by(Duty.id)
         ).all()
         calendar = self.calendars[district.id]
+        missing: dict[int, list[tuple[int, int, datetime]]] = defaultdict(list)
+        for chunk in _chunks(duties, DUTIES_IN_ONE_STATEMENT):
+            probes = [_assets_lacking_a_task(duty) for duty in chunk]
+            query = probes[0] if len(probes) == 1 else union_all(*probes)
+            for duty_id, asset_id, school_id, created_at in self.session.execute(query):
+                missing[duty_id].append((asset_id, school_id, created_at))
         for duty in duties:
             self.duties[duty.id] = duty
-            missing = self.session.execute(
-                covered_assets(duty)
-                .add_columns(Asset.created_at)
-                .where(
-                    ~exists().where(
-                        Task.duty_id == duty.id, Task.asset_id == Asset.id, Task.current
-                    )
-                )
-            ).all()
-            if missing:
-                self._start(duty, calendar, [(row[0], row[1], row[2]) for row in missing])
+            if missing[duty.id]:
+                self._start(duty, calendar, missing[duty.id])
 
     def _start(
         self, duty: Duty, calendar: Calendar, assets: list[tuple[int, int, datetime]]
     ) -> None:
-        rule = duty.recurrence
+        rule = self._rule(duty)
         asset_ids = [asset_id for asset_id, _, _ in assets]
         rows = []
         if rule.frequency == Frequency.EVERY_N_DAYS:
@@ -388,12 +407,19 @@ class _Context:
     # --- acting on tasks ------------------------------------------------------------------
 
     def act_on_tasks(self) -> None:
-        """Every current task whose next moment has come, locked while it is acted on."""
+        """Every current task whose next moment has come, locked while it is acted on; the
+        ended windows of calendar duties are closed and rolled on in whole windows."""
+        rolls = self._whole_window_rolls()
         columns = [getattr(Task, name) for name in TASK_COLUMNS]
+        acted_on_alone = and_(Task.current, Task.next_action_at <= self.now)
+        if rolls:
+            acted_on_alone = and_(
+                acted_on_alone, ~and_(Task.closes_at <= self.now, Task.duty_id.in_(rolls))
+            )
         rows = self.session.execute(
             select(*columns, Asset.responsible_id)
             .join(Asset, Asset.id == Task.asset_id)
-            .where(Task.current, Task.next_action_at <= self.now)
+            .where(acted_on_alone)
             # In index order (no scan of the whole table); the same order in every sweep, so
             # two sweeps lock tasks in the same order and never deadlock.
             .order_by(Task.next_action_at, Task.id)
@@ -414,9 +440,38 @@ class _Context:
             updates.append({**unchanged, "current": True, **changes})
         if updates:
             self.session.execute(update(Task), updates)
+        for duty_id, windows in rolls.items():
+            for window, following in windows:
+                closed, started = roll_window(
+                    self.session, self.duties[duty_id], window, following, self.now
+                )
+                self.report.closed += closed
+                self.report.started += started
         self._count_records(new_tasks)
         self.report.started += _insert_tasks(self.session, new_tasks)
         self.report.closed += sum(1 for u in updates if not u["current"])
+
+    def _whole_window_rolls(self) -> dict[int, list[tuple[Window, Window | None]]]:
+        """Per calendar duty, its ended windows with the one that follows, when rolling them
+        on needs nothing of each task: the duty is active, the following window is still
+        ahead (none passed unseen) and the ended one closed too recently for a catch-up.
+        A duty with any other ended window is left, whole, to the task by task way."""
+        rolls: dict[int, list[tuple[Window, Window | None]]] = {}
+        for duty_id, windows in ended_windows(self.session, self.now).items():
+            duty = self._duty(duty_id)
+            if duty is None or not duty.active:
+                continue
+            rule = self._rule(duty)
+            if rule.frequency == Frequency.EVERY_N_DAYS:
+                continue
+            pairs = [(window, self._following_window(duty, rule, window)) for window in windows]
+            if all(
+                window.closes_at >= self.now - self.policy.catch_up_after
+                and (following is None or following.closes_at > self.now)
+                for window, following in pairs
+            ):
+                rolls[duty_id] = pairs
+        return rolls
 
     def _duty(self, duty_id: int) -> Duty | None:
         if duty_id not in self.duties:
@@ -493,9 +548,9 @@ class _Context:
             if task.closes_at < self.now - self.policy.catch_up_after:
                 for person_id in responsible():
                     self._stale(person_id, "missed", task.id, task.template_key, task.closes_at)
-        every_n = duty.recurrence.frequency == Frequency.EVERY_N_DAYS
+        rule = self._rule(duty)
+        every_n = rule.frequency == Frequency.EVERY_N_DAYS
         calendar = self.calendars[duty.district_id]
-        rule = duty.recurrence
         window = self._following(duty, calendar, rule, task)
         while window is not None and window.closes_at <= self.now:
             # A whole window passed unseen: kept as missed history.
@@ -543,14 +598,24 @@ class _Context:
     def _following(
         self, duty: Duty, calendar: Calendar, rule: Rule, task: _TaskRow
     ) -> Window | None:
-        """The window after a task's; computed once for all the assets that share it."""
+        """The window after a task's."""
         window = Window(task.opens_at, task.due_at, task.closes_at)
         if rule.frequency == Frequency.EVERY_N_DAYS:
             return _next_window(calendar, rule, window, task.done_at)
-        key = (duty.id, task.opens_at, task.due_at, task.closes_at)
+        return self._following_window(duty, rule, window)
+
+    def _following_window(self, duty: Duty, rule: Rule, window: Window) -> Window | None:
+        """The calendar window after this one; computed once for all the assets that share it."""
+        key = (duty.id, window.opens_at, window.due_at, window.closes_at)
         if key not in self.windows:
-            self.windows[key] = _next_window(calendar, rule, window)
+            self.windows[key] = self.calendars[duty.district_id].window_after(rule, window)
         return self.windows[key]
+
+    def _rule(self, duty: Duty) -> Rule:
+        """The duty's rule, read from its JSON once a sweep."""
+        if duty.id not in self.rules:
+            self.rules[duty.id] = duty.recurrence
+        return self.rules[duty.id]
 
     # --- notices ----------------------------------------------------------------------------
 
@@ -1009,6 +1074,16 @@ def _next_window(
     return calendar.window_after(rule, window)
 
 
+def _assets_lacking_a_task(duty: Duty) -> Select[int, int, int, datetime]:
+    """The duty's covered assets (id, school, created) that have no current task of it."""
+    lacking = ~exists().where(Task.duty_id == duty.id, Task.asset_id == Asset.id, Task.current)
+    # The current-task probe first: SQLite tries the subqueries in the order written, and
+    # this one settles almost every asset before the narrower duties are looked at.
+    return select(
+        literal(duty.id, Integer).label("duty_id"), Asset.id, Asset.school_id, Asset.created_at
+    ).where(lacking, covered_assets(duty).whereclause)
+
+
 def _task_values(duty: Duty, asset_id: int, school_id: int, window: Window) -> dict[str, Any]:
     return {
         "duty_id": duty.id,
@@ -1027,10 +1102,7 @@ def _task_values(duty: Duty, asset_id: int, school_id: int, window: Window) -> d
         "escalated_school_at": None,
         "escalated_district_at": None,
         "seen_overdue_at": None,
-        "next_action_at": min(
-            window.closes_at,
-            max(window.due_at - timedelta(minutes=duty.remind_before), window.opens_at),
-        ),
+        "next_action_at": first_moment(duty, window),
     }
 
 
@@ -1040,29 +1112,19 @@ def _insert_tasks(session: Session, rows: list[dict[str, Any]]) -> int:
         return 0
     inserted = 0
     for chunk in _chunks(rows, 2000):
-        insert = _insert_ignoring_duplicates(session, Task.__table__)
+        insert = insert_ignoring_duplicates(session, Task.__table__)
         inserted += len(session.execute(insert.returning(Task.__table__.c.id), chunk).all())
     return inserted
 
 
 def _claim(session: Session, name: str, value: str) -> bool:
     """Take a once-per-period job: True for the one sweep that moves the mark to `value`."""
-    insert = _insert_ignoring_duplicates(session, SweepMark.__table__)
+    insert = insert_ignoring_duplicates(session, SweepMark.__table__)
     session.execute(insert.values(name=name, value=""))
     result = session.execute(
         update(SweepMark).where(SweepMark.name == name, SweepMark.value < value).values(value=value)
     )
     return cast(CursorResult[Any], result).rowcount == 1
-
-
-def _insert_ignoring_duplicates(session: Session, table: Any) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects import postgresql
-
-        return postgresql.insert(table).on_conflict_do_nothing()
-    from sqlalchemy.dialects import sqlite
-
-    return sqlite.insert(table).on_conflict_do_nothing()
 
 
 def _chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:

@@ -194,6 +194,30 @@ def test_a_window_that_closes_undone_is_missed_and_the_next_one_starts(world: Wo
     )
 
 
+def test_a_record_filed_in_a_windows_first_seconds_before_the_sweep_rolls_on_counts_for_it(
+    world: World,
+) -> None:
+    second = make_asset(world.session, world.clock, world.school, code="MHQ-002")
+    world.sweep()
+    world.file(world.extinguisher, "extinguisher_monthly", EXTINGUISHER_OK, "scan-0001")
+
+    world.clock.set(cst(1, 0, month=4) + timedelta(seconds=5))  # April's window, not its task
+    world.file(world.extinguisher, "extinguisher_monthly", EXTINGUISHER_OK, "scan-0002")
+    world.sweep(cst(1, 0, month=4) + timedelta(seconds=20))
+
+    march = world.task(second, "extinguisher_monthly", due_at=cst(25, 17))
+    assert march.state == TaskState.MISSED and not march.current
+    april = world.task(world.extinguisher, "extinguisher_monthly", current=True)
+    assert april.state == TaskState.DONE and april.done_at == cst(1, 0, month=4) + timedelta(
+        seconds=5
+    )
+    assert april.status(world.clock.now()) == TaskStatus.DONE
+    assert world.task(second, "extinguisher_monthly", current=True).state == TaskState.OPEN
+    assert world.task(world.extinguisher, "extinguisher_monthly", due_at=cst(25, 17)).state == (
+        TaskState.DONE
+    )
+
+
 def test_a_record_filed_while_the_scheduler_was_down_counts_for_the_window_it_fell_in(
     world: World,
 ) -> None:

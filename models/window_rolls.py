@@ -1,0 +1,173 @@
+"""A calendar duty's window that ended, closed and rolled on for all its assets at once.
+
+When a month, a quarter or a school day ends, every task of a duty that shares the window
+closes at the same moment and the next window's task starts for the same assets. Done in the
+database as one UPDATE per window (open tasks become missed) and one INSERT ... SELECT for the
+next window, which takes the first record filed in it meanwhile, so the year-end minute costs
+a few statements per duty instead of work per task. The UPDATE returns the tasks it closed:
+only those roll on, so a second sweep at the same moment (waiting on the first one's row
+locks on PostgreSQL) closes nothing and starts nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, literal, select, true, update
+from sqlalchemy.orm import Session, aliased
+
+from models.checklists import FormTemplate
+from models.duties import Duty, Task, TaskState
+from models.records import Record
+from models.recurrence import Window
+
+ROLLED_IN_ONE_STATEMENT = 5000  # closed tasks whose successors one INSERT ... SELECT starts
+
+
+def ended_windows(session: Session, now: datetime) -> dict[int, list[Window]]:
+    """Per duty, the windows whose current tasks have ended by `now`."""
+    # Only current tasks have a next moment: read by it alone, through its index, as the
+    # sweep's other reads do; with `current` SQLite would scan every current task instead.
+    rows = session.execute(
+        select(Task.duty_id, Task.opens_at, Task.due_at, Task.closes_at)
+        .where(Task.next_action_at <= now, Task.closes_at <= now)
+        .group_by(Task.duty_id, Task.opens_at, Task.due_at, Task.closes_at)
+        .order_by(Task.duty_id, Task.closes_at, Task.due_at, Task.opens_at)
+    )
+    windows: dict[int, list[Window]] = defaultdict(list)
+    for duty_id, opens_at, due_at, closes_at in rows:
+        windows[duty_id].append(Window(opens_at, due_at, closes_at))
+    return windows
+
+
+def roll_window(
+    session: Session,
+    duty: Duty,
+    window: Window,
+    following: Window | None,
+    now: datetime,
+) -> tuple[int, int]:
+    """Close the duty's current tasks of an ended window (open ones as missed) and start
+    `following` for the same assets; return how many closed and how many started."""
+    closed = session.execute(
+        update(Task)
+        .where(
+            Task.current,
+            Task.duty_id == duty.id,
+            Task.opens_at == window.opens_at,
+            Task.due_at == window.due_at,
+            Task.closes_at == window.closes_at,
+            Task.next_action_at <= now,
+        )
+        .values(
+            state=case(
+                (Task.state == TaskState.OPEN, literal(TaskState.MISSED.value)),
+                else_=Task.state,
+            ),
+            current=False,
+            next_action_at=None,
+        )
+        .returning(Task.id)
+        .execution_options(synchronize_session="fetch")
+    )
+    task_ids = sorted(closed.scalars().all())
+    if following is None or not task_ids:
+        return len(task_ids), 0
+    started = 0
+    for start in range(0, len(task_ids), ROLLED_IN_ONE_STATEMENT):
+        chunk = task_ids[start : start + ROLLED_IN_ONE_STATEMENT]
+        started += _start_following(session, duty, following, now, chunk)
+    return len(task_ids), started
+
+
+def _start_following(
+    session: Session,
+    duty: Duty,
+    following: Window,
+    now: datetime,
+    closed_ids: Sequence[int],
+) -> int:
+    """One INSERT ... SELECT: the next window's task for each closed task's asset, done
+    already when a record of its checklist was filed in that window up to now."""
+    old = aliased(Task)
+    first = aliased(Record)
+    moment = Task.__table__.c.opens_at.type
+    until = min(following.closes_at, now + timedelta(microseconds=1))
+    first_record = (
+        select(Record.id)
+        .where(
+            Record.asset_id == old.asset_id,
+            Record.template_id.in_(
+                select(FormTemplate.id).where(FormTemplate.key == duty.template_key)
+            ),
+            Record.submitted_at >= following.opens_at,
+            Record.submitted_at < until,
+        )
+        .order_by(Record.submitted_at, Record.id)
+        .limit(1)
+        .correlate(old)
+        .scalar_subquery()
+    )
+    done = first.id.is_not(None)
+    tasks = (
+        select(
+            old.duty_id,
+            old.asset_id,
+            old.school_id,
+            literal(duty.template_key),
+            literal(following.opens_at, moment),
+            literal(following.due_at, moment),
+            literal(following.closes_at, moment),
+            case(
+                (done, literal(TaskState.DONE.value)),
+                else_=literal(TaskState.OPEN.value),
+            ),
+            true(),
+            first.id,
+            first.submitted_at,
+            case(
+                (done, literal(following.closes_at, moment)),
+                else_=literal(first_moment(duty, following), moment),
+            ),
+        )
+        .select_from(old)
+        .outerjoin(first, first.id == first_record)
+        .where(old.id.in_(closed_ids))
+        .order_by(old.id)
+    )
+    columns: list[Any] = [
+        "duty_id",
+        "asset_id",
+        "school_id",
+        "template_key",
+        "opens_at",
+        "due_at",
+        "closes_at",
+        "state",
+        "current",
+        "record_id",
+        "done_at",
+        "next_action_at",
+    ]
+    insert = insert_ignoring_duplicates(session, Task.__table__).from_select(columns, tasks)
+    return int(session.execute(insert).rowcount or 0)  # type: ignore[attr-defined]
+
+
+def first_moment(duty: Duty, window: Window) -> datetime:
+    """When an open task of this window is first looked at: its reminder, or its close."""
+    reminder = window.due_at - timedelta(minutes=duty.remind_before)
+    return min(window.closes_at, max(reminder, window.opens_at))
+
+
+def insert_ignoring_duplicates(session: Session, table: Any) -> Any:
+    """An INSERT that leaves a row another sweep inserted a moment ago as that sweep made it."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table).on_conflict_do_nothing()
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(table).on_conflict_do_nothing()
