@@ -106,21 +106,42 @@ class Scheme:
 
 
 class SchemeRefused(DomainError):
-    """The weights or bands cannot make a score."""
+    """The weights or bands cannot make a score; `errors` says what is wrong with each field
+    of the scheme's form it is about (weight_<indicator>, band_<band>, drill_every_days)."""
+
+    def __init__(self, message: Message, errors: Mapping[str, Message] | None = None) -> None:
+        super().__init__(message)
+        self.errors = dict(errors or {})
 
 
-def scheme_errors(scheme: Scheme) -> list[Message]:
-    """What is wrong with a scheme, in the district administrator's words; empty when fine."""
-    errors = []
-    if any(not 0 <= scheme.weights.get(k, 0) <= 100 for k in INDICATORS):
-        errors.append(Message(N_("Each weight is between 0 and 100.")))
-    if not any(scheme.weights.get(k, 0) for k in INDICATORS):
-        errors.append(Message(N_("At least one weight must be more than 0.")))
-    a, b, c = (scheme.bands.get(band, -1) for band in BANDS)
-    if not 100 >= a >= b >= c >= 0:
-        errors.append(Message(N_("The bands go down from A to C, between 100 and 0.")))
+# A drill at most every ten years: anything longer is a typing slip (and beyond the column).
+DRILL_EVERY_DAYS_MAX = 3650
+
+
+def scheme_errors(scheme: Scheme) -> dict[str, Message]:
+    """What is wrong with a scheme, in the district administrator's words, by the field of the
+    scheme's form it is about; empty when fine."""
+    errors: dict[str, Message] = {}
+    for key in INDICATORS:
+        if not 0 <= scheme.weights.get(key, 0) <= 100:
+            errors[f"weight_{key}"] = Message(N_("Each weight is between 0 and 100."))
+    if not errors and not any(scheme.weights.get(k, 0) for k in INDICATORS):
+        errors[f"weight_{INDICATORS[0]}"] = Message(N_("At least one weight must be more than 0."))
+    above = 100
+    for band in BANDS:
+        value = scheme.bands.get(band, -1)
+        if not above >= value >= 0:
+            errors[f"band_{band}"] = Message(
+                N_("The bands go down from A to C, between 100 and 0.")
+            )
+            break
+        above = value
     if scheme.drill_every_days < 1:
-        errors.append(Message(N_("A drill is due at least every 1 day.")))
+        errors["drill_every_days"] = Message(N_("A drill is due at least every 1 day."))
+    elif scheme.drill_every_days > DRILL_EVERY_DAYS_MAX:
+        errors["drill_every_days"] = Message(
+            N_("A drill is due at most every %(days)d days."), {"days": DRILL_EVERY_DAYS_MAX}
+        )
     return errors
 
 
@@ -164,7 +185,7 @@ def save_scheme(
         raise SchemeRefused(Message(N_("Only the district's administrators edit the score.")))
     errors = scheme_errors(scheme)
     if errors:
-        raise SchemeRefused(errors[0])
+        raise SchemeRefused(next(iter(errors.values())), errors)
     latest = session.scalar(
         select(ScoreScheme)
         .where(ScoreScheme.district_id == district.id)

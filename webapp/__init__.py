@@ -44,6 +44,7 @@ from webapp import (
     trips,
 )
 from webapp.ids import RowIdConverter
+from webapp.typed_text import TypedTextRequest
 
 csrf = CSRFProtect()
 compress = Compress()
@@ -59,6 +60,7 @@ def create_app(
     if not settings.server.secret_key:
         raise ValueError("server.secret_key is empty: set it in the config or HOUQIN_SECRET_KEY")
     app = db.App(__name__)
+    app.request_class = TypedTextRequest
     app.url_map.converters["id"] = RowIdConverter
     secure = settings.server.base_url.startswith("https://")
     app.config.update(

@@ -9,12 +9,14 @@ import re
 from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.routing import IntegerConverter
 
 from models.clock import SettableClock
 from models.people import Role
-from tests.conftest import Auth
+from models.suppliers import Supplier
+from tests.conftest import Auth, csrf_token
 from tests.factories import (
     file_check,
     make_asset,
@@ -117,3 +119,28 @@ def test_what_people_typed_is_exported_to_excel_as_text_not_a_formula(
     assert (f"MHQ-001 {RUNS_A_LINK}", "s") in cells["ledger"]
     assert ("@SUM(A1)", "s") in cells["register"]
     assert ("=1+2", "s") in cells["score"]
+
+
+def test_a_nul_sent_in_a_field_is_saved_without_it_not_a_server_error(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session)
+    make_district_admin(session, clock, school)
+    session.commit()
+    auth.login("district")
+    page = client.get("/registers/S1/suppliers/new").get_data(as_text=True)
+
+    added = client.post(
+        "/registers/S1/suppliers/new?x=%00",
+        data={
+            "csrf_token": csrf_token(page),
+            "name": "肉联\x00厂",
+            "contact": "王\x00师傅",
+            "categories": "meat",
+        },
+    )
+
+    assert added.status_code == 302
+    session.expire_all()
+    supplier = session.scalars(select(Supplier)).one()
+    assert (supplier.name, supplier.contact) == ("肉联厂", "王师傅")

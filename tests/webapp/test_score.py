@@ -16,7 +16,7 @@ from models.duties import CalendarKind, Task, add_calendar_entry
 from models.org import School
 from models.people import Person, Role
 from models.published_scores import PublishedScore
-from models.score import ScoreScheme
+from models.score import INDICATORS, ScoreScheme
 from tests.conftest import Auth, csrf_token
 from tests.factories import (
     make_asset,
@@ -112,6 +112,34 @@ def test_saving_the_weights_makes_a_new_version(
     session.expire_all()
     schemes = session.scalars(select(ScoreScheme)).all()
     assert [(s.version, s.weights["on_time"], s.bands["A"]) for s in schemes] == [(1, 50, 85)]
+
+
+def test_a_mistyped_scheme_is_refused_next_to_each_field_and_keeps_what_was_typed(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    _district(session, clock)
+    auth.login("district")
+    page = client.get("/score/scheme").get_data(as_text=True)
+    form = {
+        "csrf_token": csrf_token(page),
+        **{f"weight_{k}": "10" for k in INDICATORS},
+        "band_A": "85",
+        "band_B": "70",
+        "band_C": "60",
+        "drill_every_days": "180",
+    }
+
+    mistyped = client.post("/score/scheme", data={**form, "weight_trips": "5.5"})
+    too_long = client.post("/score/scheme", data={**form, "drill_every_days": "9" * 40})
+
+    assert mistyped.status_code == 422
+    trips = mistyped.get_data(as_text=True).split('for="weight_trips"')[1].split("</fieldset>")[0]
+    assert 'value="5.5"' in trips and "请输入整数。" in trips
+    assert too_long.status_code == 422
+    drill = too_long.get_data(as_text=True).split('for="drill_every_days"')[1]
+    assert 'aria-invalid="true"' in drill.split("</fieldset>")[0]
+    session.expire_all()
+    assert session.scalars(select(ScoreScheme)).all() == []
 
 
 def test_the_yearly_export_lists_every_school_with_its_rank(

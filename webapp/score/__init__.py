@@ -5,6 +5,7 @@ the yearly export for the awards."""
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -41,6 +42,10 @@ XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 
 class PostForm(FlaskForm):
     """Only the CSRF token; the weights are read from request.form."""
+
+
+# What the scheme's fields take: a whole number of a few digits (a weight, a band, days).
+WHOLE_NUMBER = re.compile(r"-?[0-9]{1,9}")
 
 
 @bp.context_processor
@@ -245,40 +250,56 @@ def show_school(school_code: str) -> str:
 
 @bp.route("/score/scheme", methods=["GET", "POST"])
 @login_required
-def edit_scheme() -> Response | str:
+def edit_scheme() -> Response | str | tuple[str, int]:
     """The district's weights and bands; saving makes a new version."""
     district = _district_or_404(current_user)
     session = db.session()
     current = sc.current_scheme(session, district.id, _defaults())
+    typed: dict[str, str] = {}
+    errors: dict[str, str] = {}
     if request.method == "POST":
         if not PostForm().validate_on_submit():
             abort(400)
-        try:
+        names = [
+            *(f"weight_{k}" for k in sc.INDICATORS),
+            *(f"band_{b}" for b in sc.BANDS),
+            "drill_every_days",
+        ]
+        typed = {name: request.form.get(name, "") for name in names}
+        numbers = {}
+        for name, text in typed.items():
+            if WHOLE_NUMBER.fullmatch(text.strip()):
+                numbers[name] = int(text.strip())
+            else:
+                errors[name] = gettext("Enter a whole number.")
+        if not errors:
             posted = sc.Scheme(
-                {k: int(request.form.get(f"weight_{k}", "")) for k in sc.INDICATORS},
-                {b: int(request.form.get(f"band_{b}", "")) for b in sc.BANDS},
-                int(request.form.get("drill_every_days", "")),
+                {k: numbers[f"weight_{k}"] for k in sc.INDICATORS},
+                {b: numbers[f"band_{b}"] for b in sc.BANDS},
+                numbers["drill_every_days"],
             )
-        except ValueError:
-            flash(gettext("Each value is a whole number."), "error")
-        else:
             try:
                 row = sc.save_scheme(
                     db.begin_writing(), current_user, district, posted, now=db.clock().now()
                 )
             except sc.SchemeRefused as refused:
-                flash(translate(refused.message), "error")
-                current = posted
+                errors = {k: translate(m) for k, m in refused.errors.items()}
+                if not errors:
+                    flash(translate(refused.message), "error")
             else:
                 flash(gettext("Saved as version %(n)d.", n=row.version), "success")
                 return redirect(url_for("score.edit_scheme"))
-    return render_template(
+    page = render_template(
         "score/scheme.html",
         district=district,
         scheme=current,
+        typed=typed,
+        errors=errors,
+        drill_max=sc.DRILL_EVERY_DAYS_MAX,
         versions=sc.scheme_versions(session, district.id),
         form=PostForm(),
     )
+    return (page, 422) if errors else page
 
 
 @bp.get("/score/<int(min=2000,max=2100):year>.xlsx")
