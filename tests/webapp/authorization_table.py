@@ -119,6 +119,7 @@ TABLE: dict[str, Access] = {
     "channel_groups.disable": Access(ADMINS, refused=FORBIDDEN),
     "channel_groups.send_test": Access(ADMINS, refused=FORBIDDEN),
     # One's own login, password, language, chat and notice settings.
+    "audit.show_log": _district,
     "auth.change_password": _everyone,
     "auth.end_one_session": Access(STAFF, mine=True),
     "auth.end_other_sessions": _everyone,

@@ -155,6 +155,7 @@ def _furnish(
         school,
         {
             "school_code": school.code,
+            "district_code": school.district.code,
             "token": extinguisher.current_label.token,
             "rear_token": bus.rear_label.token if bus.rear_label else "",
             "action_id": str(action.id),

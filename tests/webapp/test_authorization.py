@@ -86,6 +86,7 @@ def names_a_school(rule: Rule) -> bool:
 
 _ROW_NAMES = (
     "school_code",
+    "district_code",
     "token",
     "action_id",
     "asset_id",
