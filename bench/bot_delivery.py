@@ -211,8 +211,9 @@ def floor_seconds(factor: float) -> float:
 
 
 def build_outbox(factory: sessionmaker[Session], now: datetime) -> None:
-    """500 linked people, 20 reminders each (one task apiece, so each carries its two
-    buttons), queued round by round so consecutive deliveries go to different chats."""
+    """500 linked people, 20 reminders each, queued round by round so consecutive deliveries
+    go to different chats. The reminders name no task: the sender skips a reminder whose
+    tasks are all done or gone, and the bench builds no tasks (it skipped every one since)."""
     with factory() as session:
         session.execute(
             insert(Person),
@@ -256,7 +257,7 @@ def build_outbox(factory: sessionmaker[Session], now: datetime) -> None:
                         "text": text,
                         "dedup_key": f"bench:{n}",
                         "created_at": now,
-                        "task_ids": [number],
+                        "task_ids": [],
                     }
                 )
                 deliveries.append({"id": number, "notification_id": number, "channel": CHANNEL})
