@@ -463,7 +463,9 @@ def visible_school(session: Session, person: Person, code: str) -> School | None
 
 
 def can_see_school(session: Session, person: Person, school_id: int) -> bool:
-    return session.scalar(visible_school_ids(person).where(School.id == school_id)) is not None
+    """`Person.can_see_school` for a school named by id (usually already in the session)."""
+    school = session.get(School, school_id)
+    return school is not None and person.can_see_school(school)
 
 
 def create_person(
