@@ -491,7 +491,30 @@ def _other_duty() -> Any:
     return aliased(Duty, name="other_duty")
 
 
-def covered_assets(duty: Duty) -> Any:
+@dataclass(frozen=True)
+class DutyScope:
+    """What of a duty decides the assets it covers: the key its statements are kept under."""
+
+    id: int
+    district_id: int
+    template_key: str
+    asset_kind: str
+    school_id: int | None
+    asset_id: int | None
+
+    @classmethod
+    def of(cls, duty: Duty) -> DutyScope:
+        return cls(
+            duty.id,
+            duty.district_id,
+            duty.template_key,
+            duty.asset_kind,
+            duty.school_id,
+            duty.asset_id,
+        )
+
+
+def covered_assets(duty: Duty | DutyScope) -> Any:
     """The assets in use (id, school id) this duty covers, as a query: its kind in its scope,
     less those a narrower active duty for the same checklist covers."""
     query = select(Asset.id, Asset.school_id).where(Asset.retired_at.is_(None))

@@ -16,6 +16,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -43,6 +44,7 @@ from models.documents import Document, document_link
 from models.duties import (
     Duty,
     DutyDefaults,
+    DutyScope,
     Task,
     TaskState,
     covered_assets,
@@ -281,8 +283,7 @@ class _Context:
         calendar = self.calendars[district.id]
         missing: dict[int, list[tuple[int, int, datetime]]] = defaultdict(list)
         for chunk in _chunks(duties, DUTIES_IN_ONE_STATEMENT):
-            probes = [_assets_lacking_a_task(duty) for duty in chunk]
-            query = probes[0] if len(probes) == 1 else union_all(*probes)
+            query = _assets_lacking_tasks(tuple(DutyScope.of(duty) for duty in chunk))
             for duty_id, asset_id, school_id, created_at in self.session.execute(query):
                 missing[duty_id].append((asset_id, school_id, created_at))
         for duty in duties:
@@ -1074,7 +1075,16 @@ def _next_window(
     return calendar.window_after(rule, window)
 
 
-def _assets_lacking_a_task(duty: Duty) -> Select[int, int, int, datetime]:
+@lru_cache(maxsize=256)
+def _assets_lacking_tasks(scopes: tuple[DutyScope, ...]) -> Any:
+    """The duties' covered assets that have no current task of theirs, as one statement.
+
+    Kept for the same duties: building it anew took most of a quiet minute's sweep."""
+    probes = [_assets_lacking_a_task(scope) for scope in scopes]
+    return probes[0] if len(probes) == 1 else union_all(*probes)
+
+
+def _assets_lacking_a_task(duty: DutyScope) -> Select[int, int, int, datetime]:
     """The duty's covered assets (id, school, created) that have no current task of it."""
     lacking = ~exists().where(Task.duty_id == duty.id, Task.asset_id == Asset.id, Task.current)
     # The current-task probe first: SQLite tries the subqueries in the order written, and

@@ -13,13 +13,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from jinja2 import BytecodeCache
+from jinja2.bccache import Bucket
 from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.routing import Rule
 
+import models.people
 from models import Base
 from models.checklists import sync_builtin_templates
 from models.clock import SettableClock
@@ -32,6 +37,57 @@ from webapp import create_app
 PG_URL = os.environ.get("HOUQIN_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 START = datetime(2026, 3, 2, 0, 30, tzinfo=UTC)  # 08:30 in Shanghai, a Monday
+
+
+# Scrypt at n = 128: a login costs microseconds instead of 80 ms (the shipped cost is checked
+# once, in tests/models/test_people.py).
+TEST_PASSWORD_HASH = "scrypt:128:8:1"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shipped_password_hash() -> Iterator[str]:
+    """The password hash Houqin ships with; every other test hashes cheaply."""
+    shipped = models.people.PASSWORD_HASH_METHOD
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(models.people, "PASSWORD_HASH_METHOD", TEST_PASSWORD_HASH)
+        yield shipped
+
+
+@pytest.fixture(scope="session", autouse=True)
+def url_builders_compiled_once() -> Iterator[None]:
+    """Every test's app would compile its routes' URL builders anew, 85 ms an app: they are
+    compiled once per test process. A builder reads its rule's converters only when called, so
+    one serves the same rule in every app."""
+    compile_builder = Rule._compile_builder
+    built: dict[tuple[object, ...], Any] = {}
+
+    def compiled_once(rule: Rule, append_unknown: bool = True) -> Any:
+        defaults = tuple(sorted((k, repr(v)) for k, v in (rule.defaults or {}).items()))
+        key = (rule.rule, append_unknown, tuple(rule._trace), defaults)
+        if key not in built:
+            built[key] = compile_builder(rule, append_unknown)
+        return built[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Rule, "_compile_builder", compiled_once)
+        yield
+
+
+class CompiledTemplates(BytecodeCache):
+    """Templates compiled once per test process, not once per test's app."""
+
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED_TEMPLATES = CompiledTemplates()
 
 
 @contextmanager
@@ -249,6 +305,7 @@ def app(
 ) -> Flask:
     app = create_app(settings, session_factory=session_factory, clock=clock)
     app.config["TESTING"] = True
+    app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
     return app
 
 

@@ -33,8 +33,7 @@ PASSWORD = "secret-pass"
 
 @cache
 def password_hash() -> str:
-    """PASSWORD's real (slow) hash, computed once for every person a test makes: logging in
-    still checks it the slow way, but making people costs no hash each."""
+    """PASSWORD's hash, computed once for every person a test makes (at the tests' cost)."""
     return hash_password(PASSWORD)
 
 

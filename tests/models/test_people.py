@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
+import models.people
 from models.clock import SettableClock
 from models.messages import DomainError
 from models.people import Role, authenticate, create_person, grant_role, visible_schools
@@ -22,11 +23,23 @@ def test_a_person_logs_in_with_username_or_phone(session: Session, clock: Settab
     assert authenticate(session, "nobody", PASSWORD, now=clock.now()) is None
 
 
-def test_passwords_are_stored_hashed(session: Session, clock: SettableClock) -> None:
-    person = make_person(session, clock, make_school(session))
+def test_passwords_are_stored_hashed_at_scrypts_full_cost(
+    session: Session,
+    clock: SettableClock,
+    shipped_password_hash: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(models.people, "PASSWORD_HASH_METHOD", shipped_password_hash)
+    school = make_school(session)
+    person = create_person(
+        session, username="li", display_name="李", password=PASSWORD, now=clock.now()
+    )
+    grant_role(session, person, Role.TEACHER, school)
 
     assert PASSWORD not in person.password_hash
-    assert person.password_hash.startswith(("scrypt:", "pbkdf2:", "$argon2"))
+    assert person.password_hash.startswith("scrypt:32768:8:1$")
+    assert authenticate(session, "li", PASSWORD, now=clock.now()) is person
+    assert authenticate(session, "li", "wrong-pass", now=clock.now()) is None
 
 
 def test_a_deactivated_person_cannot_log_in(session: Session, clock: SettableClock) -> None:

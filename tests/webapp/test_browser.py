@@ -52,7 +52,13 @@ EXTINGUISHER_CHECKLIST = "灭火器月度检查"
 def live_server(app: Flask) -> Iterator[str]:
     """The app on a free local port, served from a background thread."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="houqin-live-server", daemon=True)
+    # shutdown() waits for the loop's next poll: 10 ms, not the default half second.
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.01},
+        name="houqin-live-server",
+        daemon=True,
+    )
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
