@@ -57,6 +57,7 @@ def set_origin(session: Session, origin: Origin) -> None:
 ACTIONS: dict[str, str] = {
     "login.succeeded": N_("Signed in"),
     "login.failed": N_("Sign-in refused"),
+    "login.locked": N_("Login locked after wrong passwords"),
     "person.created": N_("Person added"),
     "person.edited": N_("Person changed"),
     "person.deactivated": N_("Login switched off"),

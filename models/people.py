@@ -404,6 +404,12 @@ def record_login(session: Session, check: LoginCheck, *, now: datetime) -> Perso
         wait = count_failure(session, check.person_id, check.source, now=now)
         if wait:
             raise login_locked(wait)
+        if locked_for(session, check.person_id, check.source, now=now):
+            # Once, when the lock begins: the guesses it then refuses unread are not logged
+            # one by one, so a stranger cannot fill the log (or the disk) by trying on.
+            audit(
+                session, None, "login.locked", person, after=tried, now=now, label=check.login[:200]
+            )
         return None
     wait = locked_for(session, check.person_id, check.source, now=now)
     if wait:

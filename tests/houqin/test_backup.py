@@ -152,7 +152,7 @@ def test_a_backup_restores_every_row_and_every_file_into_a_new_database(
 
 
 def test_a_backup_holds_its_engines_own_copy_sqlites_backup_file_or_pg_dumps(
-    district_with_files: Session, engine: Engine, settings: Settings, tmp_path: Path
+    stored: tuple[Photo, StoredFile], engine: Engine, settings: Settings, tmp_path: Path
 ) -> None:
     archive = tmp_path / "houqin-backup.tar"
 

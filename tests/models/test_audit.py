@@ -118,6 +118,22 @@ def test_guesses_refused_as_locked_while_writing_are_logged_too(
             record_login(session, check, now=clock.now())
 
     assert len(_entries(session, "login.failed")) == 7
+    [locked] = _entries(session, "login.locked")
+    assert (locked.actor_id, locked.target_id, locked.after) == (None, admin.id, {"login": "admin"})
+
+
+def test_guesses_refused_unread_while_locked_leave_the_one_entry_of_the_lock(
+    session: Session, clock: SettableClock, admin: Person
+) -> None:
+    source = LoginSource(address="10.0.0.9")
+    for _ in range(5):
+        authenticate(session, "admin", "wrong-guess", source=source, now=clock.now())
+    for _ in range(20):
+        with pytest.raises(LoginLocked):
+            authenticate(session, "admin", "wrong-guess", source=source, now=clock.now())
+
+    assert len(_entries(session, "login.failed")) == 5
+    assert len(_entries(session, "login.locked")) == 1
 
 
 # --- people -----------------------------------------------------------------------------
