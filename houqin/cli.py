@@ -290,6 +290,7 @@ def run_sweep_command(
     the scheduler had been running until then (earlier reminders already sent)."""
     from houqin.migrate import SchemaOutOfDate, check_current
     from models.clock import SystemClock
+    from models.db import write_heavily
     from models.sweep import simulate, sweep
     from scheduler import sweep_policy
 
@@ -313,6 +314,7 @@ def run_sweep_command(
             queued = [(at, n) for at, n in run.queued if at >= day_starts]
             started, closed = run.started, run.closed
         else:
+            write_heavily(session)
             report = sweep(session, now=now, policy=sweep_policy(settings))
             queued = [(now, n) for n in report.queued]
             started, closed = report.started, report.closed

@@ -29,6 +29,15 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    @event.listens_for(engine, "checkin")
+    def on_checkin(dbapi_connection: Any, record: Any) -> None:
+        if record.info.pop(CHECKPOINT_ON_CHECKIN, False) and dbapi_connection is not None:
+            # The write lock is free again: the WAL goes back into the database file now,
+            # beside other writers (PASSIVE waits for none), and the connection is as before.
+            dbapi_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
+            dbapi_connection.execute(f"PRAGMA cache_size={DEFAULT_CACHE_SIZE}")
+
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
         # IMMEDIATE takes the write lock up front: a transaction that read first and wrote
@@ -42,6 +51,24 @@ def _tune_sqlite(engine: Engine) -> None:
 
 
 READ_ONLY = "houqin_read_only"
+CHECKPOINT_ON_CHECKIN = "houqin_checkpoint_on_checkin"
+WAL_AUTOCHECKPOINT_PAGES = 1000  # SQLite's default
+DEFAULT_CACHE_SIZE = -2000  # SQLite's default: 2 MB
+HEAVY_CACHE_SIZE = -65536  # 64 MB, for one transaction that rewrites much of the task table
+
+
+def write_heavily(session: Session) -> None:
+    """Say this transaction writes much at once (the sweep's year-end minute rolls every task
+    of a district). On SQLite its commit then copies nothing back from the WAL while it holds
+    the write lock, which took most of that minute and made staff's submissions wait: that
+    happens once its connection is back in the pool, beside other writers. It also reads with
+    a larger page cache meanwhile."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+    connection.exec_driver_sql(f"PRAGMA cache_size={HEAVY_CACHE_SIZE}")
+    connection.info[CHECKPOINT_ON_CHECKIN] = True
 
 
 def mark_read_only(session: Session) -> None:

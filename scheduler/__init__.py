@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models.audit import Origin
 from models.clock import Clock, SystemClock
+from models.db import write_heavily
 from models.duties import DutyDefaults
 from models.food_safety import remind_unsigned
 from models.sweep import SweepPolicy, SweepReport, sweep
@@ -52,6 +53,7 @@ def run_sweep(
     """One sweep of duties, expiries, digests and the food-safety reports to sign, committed
     as one transaction."""
     with unit_of_work(factory, SCHEDULER) as session:
+        write_heavily(session)
         report = sweep(session, now=at or clock.now(), policy=policy)
         report.queued.extend(remind_unsigned(session, now=at or clock.now()))
     if report.queued or report.started:
