@@ -79,6 +79,7 @@ from models.people import Person, Role, RoleGrant
 from models.records import Record
 from models.recurrence import Frequency, Window
 from models.sweep import SweepPolicy, SweepReport, sweep
+from models.window_rolls import TASK_COLUMNS_SET_BY_SELECT
 
 SCHOOLS = 200
 MIX = {
@@ -338,25 +339,7 @@ def _history(session: Session, since: datetime) -> None:
             .where(occ.duty_id == duty_id, occ.past)
             .order_by(occ.seq, asset.id)
         )
-        session.execute(
-            insert(Task.__table__).from_select(
-                [
-                    "duty_id",
-                    "asset_id",
-                    "school_id",
-                    "template_key",
-                    "opens_at",
-                    "due_at",
-                    "closes_at",
-                    "state",
-                    "current",
-                    "record_id",
-                    "done_at",
-                    "next_action_at",
-                ],
-                tasks,
-            )
-        )
+        session.execute(insert(Task.__table__).from_select(list(TASK_COLUMNS_SET_BY_SELECT), tasks))
         session.commit()
     _occurrences.drop(session.connection())
     session.commit()

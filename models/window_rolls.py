@@ -25,6 +25,22 @@ from models.records import Record
 from models.recurrence import Window
 
 ROLLED_IN_ONE_STATEMENT = 5000  # closed tasks whose successors one INSERT ... SELECT starts
+# A task's columns that an INSERT ... SELECT of new tasks gives, in its select's order; the
+# others (reminded, escalated, ...) start empty.
+TASK_COLUMNS_SET_BY_SELECT = (
+    "duty_id",
+    "asset_id",
+    "school_id",
+    "template_key",
+    "opens_at",
+    "due_at",
+    "closes_at",
+    "state",
+    "current",
+    "record_id",
+    "done_at",
+    "next_action_at",
+)
 
 
 def ended_windows(session: Session, now: datetime) -> dict[int, list[Window]]:
@@ -138,21 +154,9 @@ def _start_following(
         .where(old.id.in_(closed_ids))
         .order_by(old.id)
     )
-    columns: list[Any] = [
-        "duty_id",
-        "asset_id",
-        "school_id",
-        "template_key",
-        "opens_at",
-        "due_at",
-        "closes_at",
-        "state",
-        "current",
-        "record_id",
-        "done_at",
-        "next_action_at",
-    ]
-    insert = insert_ignoring_duplicates(session, Task.__table__).from_select(columns, tasks)
+    insert = insert_ignoring_duplicates(session, Task.__table__).from_select(
+        list(TASK_COLUMNS_SET_BY_SELECT), tasks
+    )
     return int(session.execute(insert).rowcount or 0)  # type: ignore[attr-defined]
 
 
