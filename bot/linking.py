@@ -115,8 +115,10 @@ async def stop(update: Update, context: Context) -> int:
     if chat is None:
         return ConversationHandler.END
 
+    now = door(context).clock.now()
+
     def unlink(session: Session) -> str | None:
-        person = unlink_chat(session, chat_id=chat.id)
+        person = unlink_chat(session, chat_id=chat.id, now=now)
         return locale_of(person, update, context) if person is not None else None
 
     locale = await run_db(context, unlink)

@@ -20,6 +20,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, and_, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.assets import Asset, AssetKind
+from models.audit import audit, differences, fields_of
 from models.base import Base
 from models.messages import N_, Message, SubmissionInvalid
 from models.org import District, School
@@ -408,6 +409,19 @@ def _refuse_unless_can_add(actor: Person, school: School | None, holder: Holder)
         raise RegisterRefused(Message(N_("Only the school's administrators can do this.")))
 
 
+# What a document's audit entries compare: never its scan, only what is typed about it.
+DOCUMENT_FIELDS = ("kind", "title", "number", "insurance_type", "issued_on", "expires_on")
+
+
+def _document_fields(document: Document) -> dict[str, Any]:
+    return {**fields_of(document, DOCUMENT_FIELDS), "holder": document.holder_name}
+
+
+def _document_label(document: Document) -> str:
+    """A document as its audit entries name it: its title and who holds it."""
+    return " · ".join(part for part in (document.title, document.holder_name) if part)[:200]
+
+
 def add_document(
     session: Session,
     actor: Person,
@@ -427,6 +441,46 @@ def add_document(
 ) -> Document:
     """Register a document held by a person, an asset or the school; a supplier's for the
     whole district (then `school` only says where the administrator was looking)."""
+    document = _new_document(
+        session,
+        actor,
+        school=school,
+        holder=holder,
+        kind=kind,
+        title=title,
+        number=number,
+        insurance_type=insurance_type,
+        issued_on=issued_on,
+        expires_on=expires_on,
+        upload=upload,
+        store=store,
+        now=now,
+        keep_exif=keep_exif,
+    )
+    added = _document_fields(document)
+    label = _document_label(document)
+    audit(session, actor, "document.added", document, {}, added, now=now, label=label)
+    return document
+
+
+def _new_document(
+    session: Session,
+    actor: Person,
+    *,
+    school: School | None,
+    holder: Holder,
+    kind: str,
+    title: str,
+    number: str,
+    insurance_type: str | None,
+    issued_on: DateInput,
+    expires_on: DateInput,
+    upload: DocumentFile | None,
+    store: PhotoStore,
+    now: datetime,
+    keep_exif: bool,
+) -> Document:
+    """A new document, checked and stored with its scan; the caller logs it."""
     _refuse_unless_can_add(actor, school, holder)
     checked = _check_fields(
         kind=kind,
@@ -500,7 +554,7 @@ def renew_document(
     if old.replaced_by_id is not None:
         raise RegisterRefused(Message(N_("This document has already been renewed.")))
     holder: Holder = old.person or old.supplier or old.asset
-    new = add_document(
+    new = _new_document(
         session,
         actor,
         school=old.school,
@@ -518,6 +572,9 @@ def renew_document(
     )
     old.replaced_by = new
     session.flush()
+    before, after = differences(_document_fields(old), _document_fields(new))
+    label = _document_label(new)
+    audit(session, actor, "document.renewed", new, before, after, now=now, label=label)
     return new
 
 

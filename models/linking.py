@@ -14,6 +14,7 @@ from sqlalchemy import ForeignKey, String, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.addresses import ChannelAccount, address_of
+from models.audit import audit
 from models.base import Base
 from models.messages import N_, DomainError, Message
 from models.notifications import Notification
@@ -71,18 +72,28 @@ def link_address(
     if not person.active:
         raise LinkRefused(Message(N_("This login is switched off.")))
     found.used_at = now
+    was = ""
     for account in session.scalars(
         select(ChannelAccount).where(
             ChannelAccount.channel == channel,
             or_(ChannelAccount.person_id == person.id, ChannelAccount.address == address),
         )
     ):
+        if account.person_id == person.id:
+            was = account.address
+        else:
+            # The address moves to this person: its earlier person's link ends with it.
+            unlinked = {channel: account.address}
+            audit(session, person, "person.chat_unlinked", account.person, unlinked, {}, now=now)
         session.delete(account)
     session.flush()
     session.add(
         ChannelAccount(person_id=person.id, channel=channel, address=address, linked_at=now)
     )
     skip_pending(session, channel, Notification.recipient_id == person.id, now=now)
+    if was != address:
+        before, after = {channel: was}, {channel: address}
+        audit(session, person, "person.chat_linked", person, before, after, now=now)
     session.flush()
     return person
 
@@ -93,6 +104,7 @@ def unlink_address(
     *,
     address: str | None = None,
     person: Person | None = None,
+    now: datetime,
 ) -> Person | None:
     """Unlink an address on the channel, found by itself (a message from it) or by its
     person (the web page): the person it was linked to, or None when there was none."""
@@ -107,6 +119,8 @@ def unlink_address(
     if account is None:
         return None
     person = account.person
+    unlinked = {channel: account.address}
+    audit(session, person, "person.chat_unlinked", person, unlinked, {}, now=now)
     session.delete(account)
     session.flush()
     return person

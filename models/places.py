@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from models.audit import audit, fields_of
 from models.fields import clean_text
 from models.messages import N_, Message, SubmissionInvalid
 from models.org import Location, School
 from models.paging import PAGE_SIZE, Page, page_of
+from models.people import Person
 
 PLACE_MAX = {"building": 100, "floor": 20, "room": 100}
 
@@ -91,7 +94,14 @@ def clean_place(
 
 
 def add_location(
-    session: Session, school: School, *, building: str, floor: str = "", room: str = ""
+    session: Session,
+    school: School,
+    *,
+    building: str,
+    floor: str = "",
+    room: str = "",
+    actor: Person,
+    now: datetime,
 ) -> Location:
     """A new place at the school; the same building, floor and room twice is refused."""
     errors: dict[str, Message] = {}
@@ -103,4 +113,6 @@ def add_location(
     location = Location(school=school, building=building, floor=floor, room=room)
     session.add(location)
     session.flush()
+    added = fields_of(location, ("building", "floor", "room"))
+    audit(session, actor, "place.added", location, {}, added, now=now)
     return location

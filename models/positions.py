@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from models.audit import audit, differences, fields_of
 from models.messages import N_, Message, SubmissionInvalid
 from models.org import School
 from models.people import Person
@@ -39,8 +41,18 @@ def _number(value: str) -> float | None:
     return number if math.isfinite(number) else None
 
 
+POSITION_FIELDS = ("latitude", "longitude", "radius_m")
+
+
 def set_school_position(
-    session: Session, actor: Person, school: School, latitude: str, longitude: str, radius: str
+    session: Session,
+    actor: Person,
+    school: School,
+    latitude: str,
+    longitude: str,
+    radius: str,
+    *,
+    now: datetime,
 ) -> None:
     """The district's administrators say where a school stands and the radius around it
     within which records are filed (both coordinates empty: not set)."""
@@ -62,8 +74,12 @@ def set_school_position(
     if errors:
         raise SubmissionInvalid(errors)
     assert metres is not None
+    was = fields_of(school, POSITION_FIELDS)
     school.latitude, school.longitude, school.radius_m = lat, lon, int(metres)
     session.flush()
+    before, after = differences(was, fields_of(school, POSITION_FIELDS))
+    if before or after:
+        audit(session, actor, "school.position_set", school, before, after, now=now)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from models.audit import audit
 from models.base import Base
 from models.catalogue import render_notice
 from models.leases import claim_rows
@@ -227,18 +228,39 @@ def add_group(
     )
     session.add(group)
     session.flush()
+    audit(session, actor, "group.added", group, {}, _group_fields(group), now=now)
     return group
+
+
+def _group_fields(group: ChannelGroup) -> dict[str, Any]:
+    """A group as its audit entry names it. The webhook's key and the signing secret go under
+    names the log never keeps a value of: it says they were set, not what they are."""
+    fields: dict[str, Any] = {
+        "label": group.label,
+        "channel": group.channel,
+        "school": group.school.name if group.school is not None else "",
+        "role": group.role or "",
+        "min_severity": group.min_severity,
+        "webhook_secret": bool(group.address),
+    }
+    if group.signing_secret:
+        fields["signing_secret"] = True
+    return fields
 
 
 def _manageable(session: Session, actor: Person, group_id: int) -> ChannelGroup | None:
     return next((g for g in groups_for(session, actor) if g.id == group_id), None)
 
 
-def disable_group(session: Session, actor: Person, group_id: int) -> ChannelGroup | None:
+def disable_group(
+    session: Session, actor: Person, group_id: int, *, now: datetime
+) -> ChannelGroup | None:
     """Stop posting to a group; its pending posts stay unsent and are not sent."""
     group = _manageable(session, actor, group_id)
-    if group is not None:
+    if group is not None and group.active:
         group.active = False
+        before, after = {"enabled": True}, {"enabled": False}
+        audit(session, actor, "group.disabled", group, before, after, now=now)
     return group
 
 

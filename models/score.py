@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.actions import ActionStatus, CorrectiveAction
 from models.assets import Asset
+from models.audit import audit, differences
 from models.base import Base
 from models.checklists import FormTemplate
 from models.dashboard import SchoolFigures
@@ -212,7 +213,26 @@ def save_scheme(
     )
     session.add(row)
     session.flush()
+    before, after = _scheme_changes(latest, row)
+    audit(session, actor, "score.changed", row, before, after, now=now, label=district.name)
     return row
+
+
+def _scheme_changes(
+    latest: ScoreScheme | None, row: ScoreScheme
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A new version against the one it follows: its number, and just the weights, bands and
+    drill interval that differ (all of them for the district's first version)."""
+
+    def fields(scheme: ScoreScheme) -> dict[str, Any]:
+        return {
+            "version": scheme.version,
+            "drill_every_days": scheme.drill_every_days,
+            **{f"weight_{k}": v for k, v in scheme.weights.items()},
+            **{f"band_{b}": v for b, v in scheme.bands.items()},
+        }
+
+    return differences(fields(latest), fields(row)) if latest is not None else ({}, fields(row))
 
 
 # --- the period ------------------------------------------------------------------------------

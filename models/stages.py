@@ -5,9 +5,11 @@ only those."""
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from models.audit import audit, differences, fields_of
 from models.messages import N_, Message, SubmissionInvalid
 from models.org import School
 from models.people import Person
@@ -75,11 +77,17 @@ def school_grades(school: School) -> tuple[str, ...]:
     return GRADES
 
 
-def set_stage(session: Session, actor: Person, school: School, stage: str) -> None:
+def set_stage(
+    session: Session, actor: Person, school: School, stage: str, *, now: datetime
+) -> None:
     """The district's administrators say which stage a school is ("" for not set)."""
     if not is_district_admin(actor, school.district_id):
         raise RegisterRefused(Message(N_("Only the district's administrators can do this.")))
     if stage and stage not in set(SchoolStage):
         raise SubmissionInvalid({"stage": Message(N_("Choose the school's stage from the list."))})
+    was = fields_of(school, ("stage",))
     school.stage = stage or None
     session.flush()
+    before, after = differences(was, fields_of(school, ("stage",)))
+    if before or after:
+        audit(session, actor, "school.stage_set", school, before, after, now=now)

@@ -12,6 +12,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from models.audit import audit, differences, fields_of
 from models.base import Base
 from models.catalogue import LOCALES, join_list
 from models.import_kinds import Column, ImportContext, ImportKind, Row
@@ -194,7 +195,17 @@ def add_supplier(
     values["categories"] = _in_list_order(values["categories"])
     supplier = Supplier(district_id=district_id, active=True, created_at=now, **values)
     _save_supplier(session, supplier)
+    added = fields_of(supplier, SUPPLIER_FIELDS)
+    audit(session, actor, "supplier.created", supplier, {}, added, now=now)
     return supplier
+
+
+# What a supplier's audit entries compare; `active` is named "approved" (a login's is "active").
+SUPPLIER_FIELDS = ("name", "contact", "phone", "categories", "designated_brands")
+
+
+def _supplier_fields(supplier: Supplier) -> dict[str, Any]:
+    return {**fields_of(supplier, SUPPLIER_FIELDS), "approved": supplier.active}
 
 
 def _save_supplier(
@@ -224,6 +235,7 @@ def update_supplier(
     phone: str = "",
     designated_brands: Iterable[str] = (),
     active: bool = True,
+    now: datetime,
 ) -> Supplier:
     _refuse_unless_district_admin(actor, supplier.district_id)
     values: dict[str, Any] = {
@@ -237,7 +249,11 @@ def update_supplier(
     if errors:
         raise SubmissionInvalid(errors)
     values["categories"] = _in_list_order(values["categories"])
+    was = _supplier_fields(supplier)
     _save_supplier(session, supplier, {**values, "active": active})
+    before, after = differences(was, _supplier_fields(supplier))
+    if before or after:
+        audit(session, actor, "supplier.edited", supplier, before, after, now=now)
     return supplier
 
 

@@ -20,11 +20,15 @@ def link_chat(session: Session, code: str, chat_id: int, *, now: datetime) -> Pe
 
 
 def unlink_chat(
-    session: Session, *, chat_id: int | None = None, person: Person | None = None
+    session: Session,
+    *,
+    chat_id: int | None = None,
+    person: Person | None = None,
+    now: datetime,
 ) -> Person | None:
     """Unlink a chat, found by its id (the bot's /stop) or by its person (the web page)."""
     address = None if chat_id is None else str(chat_id)
-    return unlink_address(session, CHANNEL, address=address, person=person)
+    return unlink_address(session, CHANNEL, address=address, person=person, now=now)
 
 
 def person_for_chat(session: Session, chat_id: int) -> Person | None:

@@ -3,6 +3,7 @@ when, from where, what, before and after; the database refuses to change or dele
 
 from __future__ import annotations
 
+import json
 from datetime import date, time, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from models.audit import AuditEntry, AuditFilter, Origin, audit, audit_page, set
 from models.checklist_roles import set_filing_roles
 from models.checklists import latest_template, save_checklist, spec_from_json
 from models.clock import SettableClock
+from models.documents import DocumentKind, add_document, renew_document
 from models.duties import (
     DutyFields,
     add_calendar_entry,
@@ -27,6 +29,7 @@ from models.duties import (
 from models.flag_notes import explain_flags
 from models.imports import preview_import, save_import
 from models.inventory import add_asset, update_asset
+from models.linking import link_address, new_link_code, unlink_address
 from models.login_sessions import end_sessions_of
 from models.passwords import change_own_password, reset_password
 from models.people import (
@@ -39,12 +42,20 @@ from models.people import (
     record_login,
 )
 from models.photos import PhotoStore
+from models.places import add_location
+from models.positions import set_school_position
 from models.recurrence import Frequency, Rule
 from models.retirement import reactivate_asset, retire_asset
+from models.robot_groups import DINGTALK_ROBOT, add_group, disable_group
+from models.score import Scheme, save_scheme
 from models.staff import grant_school_role, revoke_school_role, set_login_active
+from models.stages import SchoolStage, set_stage
+from models.stored_files import DocumentFile
+from models.suppliers import add_supplier, update_supplier
 from tests.factories import (
     PASSWORD,
     file_check,
+    jpeg_bytes,
     make_asset,
     make_district_admin,
     make_person,
@@ -445,6 +456,272 @@ def test_a_flag_explained_is_logged_with_the_note_before_and_after(
     assert (first.before, first.after) == ({}, {"note": "换了新电池"})
     assert (second.before, second.after) == ({"note": "换了新电池"}, {"note": "换了新电池，已核实"})
     assert (second.target_kind, second.target_id) == ("record", record.id)
+
+
+# --- registers: suppliers, documents, places --------------------------------------------
+
+
+def test_suppliers_added_and_changed_are_logged_with_what_changed(
+    session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session)
+    district = make_district_admin(session, clock, school)
+    supplier = add_supplier(
+        session,
+        district,
+        school.district_id,
+        name="绿源粮油",
+        categories=["rice"],
+        phone="13800138000",
+        now=clock.now(),
+    )
+    changes = {"name": "绿源粮油公司", "categories": ["rice", "oil"], "phone": "13800138000"}
+    update_supplier(session, district, supplier, **changes, active=False, now=clock.now())
+    update_supplier(session, district, supplier, **changes, active=False, now=clock.now())
+
+    added = _only(session, "supplier.created")
+    assert (added.actor_id, added.target_kind, added.target_id) == (
+        district.id,
+        "supplier",
+        supplier.id,
+    )
+    assert added.after == {
+        "name": "绿源粮油",
+        "contact": "",
+        "phone": "13800138000",
+        "categories": ["rice"],
+        "designated_brands": [],
+    }
+    edited = _only(session, "supplier.edited")  # saved again unchanged: no second entry
+    assert edited.before == {"name": "绿源粮油", "categories": ["rice"], "approved": True}
+    assert edited.after == {
+        "name": "绿源粮油公司",
+        "categories": ["rice", "oil"],
+        "approved": False,
+    }
+    assert (edited.target_label, edited.district_id) == ("绿源粮油公司", school.district_id)
+
+
+def test_documents_added_and_renewed_are_logged_without_their_scan(
+    session: Session, clock: SettableClock, store: PhotoStore, admin: Person
+) -> None:
+    school = admin.grants[0].school
+    assert school is not None
+    cook = make_person(session, clock, school, Role.CANTEEN_STAFF, "cook")
+    scan = jpeg_bytes(color="blue")
+    old = add_document(
+        session,
+        admin,
+        school=school,
+        holder=cook,
+        kind=DocumentKind.HEALTH_CERTIFICATE,
+        title="健康证",
+        number="JK-1",
+        expires_on="2026-12-31",
+        upload=DocumentFile(scan, "IMG_0001.jpg", "image/jpeg"),
+        store=store,
+        now=clock.now(),
+    )
+    new = renew_document(
+        session,
+        admin,
+        old,
+        title="健康证",
+        number="JK-2",
+        expires_on="2027-12-31",
+        upload=DocumentFile(scan, "IMG_0002.jpg", "image/jpeg"),
+        store=store,
+        now=clock.now(),
+    )
+
+    added = _only(session, "document.added")
+    assert (added.actor_id, added.target_kind, added.target_id) == (admin.id, "document", old.id)
+    assert added.after == {
+        "kind": "health_certificate",
+        "title": "健康证",
+        "number": "JK-1",
+        "insurance_type": None,
+        "issued_on": None,
+        "expires_on": "2026-12-31",
+        "holder": cook.display_name,
+    }
+    renewed = _only(session, "document.renewed")
+    assert (renewed.target_id, renewed.target_label) == (new.id, f"健康证 · {cook.display_name}")
+    assert renewed.before == {"number": "JK-1", "expires_on": "2026-12-31"}
+    assert renewed.after == {"number": "JK-2", "expires_on": "2027-12-31"}
+    logged = json.dumps([added.before, added.after, renewed.before, renewed.after])
+    assert "IMG_000" not in logged and "photo" not in logged and "file" not in logged
+
+
+def test_a_place_added_is_logged(session: Session, clock: SettableClock, admin: Person) -> None:
+    school = admin.grants[0].school
+    assert school is not None
+
+    place = add_location(
+        session, school, building="教学楼", floor="2层", actor=admin, now=clock.now()
+    )
+
+    entry = _only(session, "place.added")
+    assert (entry.actor_id, entry.target_kind, entry.target_id) == (admin.id, "location", place.id)
+    assert entry.after == {"building": "教学楼", "floor": "2层", "room": ""}
+    assert (entry.target_label, entry.district_id) == ("教学楼 2层", school.district_id)
+
+
+# --- a school's stage and position ------------------------------------------------------
+
+
+def test_a_schools_stage_and_position_are_logged_when_they_change(
+    session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session)
+    district = make_district_admin(session, clock, school)
+
+    set_stage(session, district, school, SchoolStage.PRIMARY, now=clock.now())
+    set_stage(session, district, school, SchoolStage.PRIMARY, now=clock.now())
+    set_school_position(session, district, school, "31.2304", "121.4737", "300", now=clock.now())
+    set_school_position(session, district, school, "31.2304", "121.4737", "500", now=clock.now())
+
+    stage = _only(session, "school.stage_set")
+    assert (stage.actor_id, stage.target_kind, stage.target_id) == (
+        district.id,
+        "school",
+        school.id,
+    )
+    assert (stage.before, stage.after) == ({"stage": None}, {"stage": "primary"})
+    placed, widened = _entries(session, "school.position_set")
+    assert (placed.before, placed.after) == (
+        {"latitude": None, "longitude": None},
+        {"latitude": 31.2304, "longitude": 121.4737},
+    )
+    assert (widened.before, widened.after) == ({"radius_m": 300}, {"radius_m": 500})
+
+
+# --- notice groups, the score, chats ----------------------------------------------------
+
+
+def test_notice_groups_added_and_switched_off_are_logged_never_their_keys(
+    session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session)
+    district = make_district_admin(session, clock, school)
+    key, secret = "abcd-webhook-key-1234", "SECdingtalk-signing-5678"
+    group = add_group(
+        session,
+        district,
+        channel=DINGTALK_ROBOT,
+        district=school.district,
+        school=school,
+        role=Role.CANTEEN_STAFF,
+        label="食堂群",
+        address=f"https://oapi.dingtalk.com/robot/send?access_token={key}",
+        signing_secret=secret,
+        min_severity="major",
+        now=clock.now(),
+    )
+    disable_group(session, district, group.id, now=clock.now())
+    disable_group(session, district, group.id, now=clock.now())
+
+    added = _only(session, "group.added")
+    assert (added.actor_id, added.target_kind, added.target_id) == (
+        district.id,
+        "channel_group",
+        group.id,
+    )
+    assert added.after == {
+        "label": "食堂群",
+        "channel": DINGTALK_ROBOT,
+        "school": school.name,
+        "role": "canteen_staff",
+        "min_severity": "major",
+        "webhook_secret": "changed",
+        "signing_secret": "changed",
+    }
+    off = _only(session, "group.disabled")  # switched off twice: one entry
+    assert (off.target_id, off.before, off.after) == (
+        group.id,
+        {"enabled": True},
+        {"enabled": False},
+    )
+    for entry in (added, off):
+        logged = json.dumps([entry.before, entry.after, entry.target_label])
+        assert key not in logged and secret not in logged and "dingtalk.com" not in logged
+
+
+def test_a_score_scheme_saved_is_logged_with_the_weights_that_changed(
+    session: Session, clock: SettableClock
+) -> None:
+    school = make_school(session)
+    district = make_district_admin(session, clock, school)
+    bands = {"A": 90, "B": 75, "C": 60}
+
+    first = save_scheme(
+        session,
+        district,
+        school.district,
+        Scheme({"on_time": 60, "flags": 40}, bands, 180),
+        now=clock.now(),
+    )
+    second = save_scheme(
+        session,
+        district,
+        school.district,
+        Scheme({"on_time": 50, "flags": 50}, bands, 180),
+        now=clock.now(),
+    )
+
+    saved, changed = _entries(session, "score.changed")
+    assert (saved.actor_id, saved.target_kind, saved.target_id) == (
+        district.id,
+        "score_scheme",
+        first.id,
+    )
+    assert saved.before == {}
+    assert (saved.after["version"], saved.after["weight_on_time"], saved.after["band_A"]) == (
+        1,
+        60,
+        90,
+    )
+    assert changed.target_id == second.id
+    assert changed.before == {"version": 1, "weight_on_time": 60, "weight_flags": 40}
+    assert changed.after == {"version": 2, "weight_on_time": 50, "weight_flags": 50}
+    assert (changed.target_label, changed.district_id) == (school.district.name, school.district_id)
+
+
+def test_a_chat_linked_and_unlinked_is_logged_by_its_person(
+    session: Session, clock: SettableClock, admin: Person
+) -> None:
+    code = new_link_code(session, admin, now=clock.now()).code
+    link_address(session, code, "telegram", "4242", now=clock.now())
+    unlink_address(session, "telegram", person=admin, now=clock.now())
+
+    linked = _only(session, "person.chat_linked")
+    assert (linked.actor_id, linked.target_kind, linked.target_id) == (admin.id, "person", admin.id)
+    assert (linked.before, linked.after) == ({"telegram": ""}, {"telegram": "4242"})
+    unlinked = _only(session, "person.chat_unlinked")
+    assert (unlinked.actor_id, unlinked.target_id) == (admin.id, admin.id)
+    assert (unlinked.before, unlinked.after) == ({"telegram": "4242"}, {})
+    assert unlinked.district_id == admin.grants[0].district_id
+
+
+def test_a_chat_moved_to_another_person_ends_the_first_persons_link(
+    session: Session, clock: SettableClock, admin: Person
+) -> None:
+    school = admin.grants[0].school
+    assert school is not None
+    cook = make_person(session, clock, school, Role.CANTEEN_STAFF, "cook")
+    first = new_link_code(session, admin, now=clock.now()).code
+    link_address(session, first, "telegram", "4242", now=clock.now())
+    second = new_link_code(session, cook, now=clock.now()).code
+
+    link_address(session, second, "telegram", "4242", now=clock.now())
+
+    unlinked = _only(session, "person.chat_unlinked")
+    assert (unlinked.actor_id, unlinked.target_id, unlinked.before) == (
+        cook.id,
+        admin.id,
+        {"telegram": "4242"},
+    )
+    assert [e.target_id for e in _entries(session, "person.chat_linked")] == [admin.id, cook.id]
 
 
 # --- never changed, never deleted -------------------------------------------------------

@@ -13,7 +13,7 @@ from models.messages import SubmissionInvalid
 from models.org import School
 from models.people import Role
 from models.places import add_location
-from tests.factories import make_person, make_school
+from tests.factories import make_district_admin, make_person, make_school
 
 
 def _count(session: Session, entity: type) -> int:
@@ -39,7 +39,8 @@ def test_a_new_asset_gets_its_label_and_typed_attributes(
 ) -> None:
     school = make_school(session)
     keeper = make_person(session, clock, school, Role.DORM_STAFF, "keeper")
-    place = add_location(session, school, building="停车场")
+    district = make_district_admin(session, clock, school)
+    place = add_location(session, school, building="停车场", actor=district, now=clock.now())
 
     bus = _new_asset(
         session,
@@ -75,7 +76,8 @@ def test_every_wrong_field_is_named_at_once_and_nothing_is_stored(
 ) -> None:
     school = make_school(session, "S1")
     other = make_school(session, "S2", "第二中学")
-    elsewhere = add_location(session, other, building="别校教学楼")
+    district = make_district_admin(session, clock, other)
+    elsewhere = add_location(session, other, building="别校教学楼", actor=district, now=clock.now())
     stranger = make_person(session, clock, other, Role.TEACHER, "stranger")
 
     with pytest.raises(SubmissionInvalid) as refused:

@@ -120,7 +120,7 @@ def test_a_primary_schools_order_takes_only_its_grades_and_a_supplier_approved_f
 ) -> None:
     school, admin = school_and_admin
     district = make_district_admin(session, clock, school)
-    set_stage(session, district, school, SchoolStage.PRIMARY)
+    set_stage(session, district, school, SchoolStage.PRIMARY, now=clock.now())
     grocer = make_supplier(session, clock, school, "绿源蔬菜配送", categories=("vegetables",))
     tailor = make_supplier(session, clock, school, "校服厂", categories=("uniforms",))
 
@@ -151,11 +151,11 @@ def test_only_the_districts_administrators_set_a_schools_stage(
     district = make_district_admin(session, clock, school)
 
     with pytest.raises(RegisterRefused):
-        set_stage(session, admin, school, SchoolStage.SENIOR)
+        set_stage(session, admin, school, SchoolStage.SENIOR, now=clock.now())
     with pytest.raises(SubmissionInvalid):
-        set_stage(session, district, school, "university")
-    set_stage(session, district, school, SchoolStage.COMPLETE_SECONDARY)
+        set_stage(session, district, school, "university", now=clock.now())
+    set_stage(session, district, school, SchoolStage.COMPLETE_SECONDARY, now=clock.now())
 
     assert school_grades(school) == ("g7", "g8", "g9", "g10", "g11", "g12")
-    set_stage(session, district, school, "")
+    set_stage(session, district, school, "", now=clock.now())
     assert school.stage is None and "k1" in school_grades(school)

@@ -100,7 +100,7 @@ def test_unlinking_one_channel_skips_its_queue_and_leaves_the_others(
     _notice(session, clock, person, "one")
     session.flush()
 
-    assert unlink_address(session, OTHER, address=ADDRESS) is person
+    assert unlink_address(session, OTHER, address=ADDRESS, now=clock.now()) is person
     assert skip_unaddressed(session, OTHER, now=clock.now()) == 1
     assert skip_unaddressed(session, "telegram", now=clock.now()) == 0
 

@@ -10,7 +10,7 @@ from models.clock import SettableClock
 from models.messages import SubmissionInvalid
 from models.org import Location
 from models.places import add_location
-from tests.factories import make_school
+from tests.factories import make_district_admin, make_school
 
 
 def _count(session: Session, entity: type) -> int:
@@ -20,12 +20,13 @@ def _count(session: Session, entity: type) -> int:
 def test_a_place_is_listed_once_per_school(session: Session, clock: SettableClock) -> None:
     school = make_school(session, "S1")
     other = make_school(session, "S2", "第二中学")
-    add_location(session, school, building="教学楼", floor="1层", room="101")
+    by = {"actor": make_district_admin(session, clock, school), "now": clock.now()}
+    add_location(session, school, building="教学楼", floor="1层", room="101", **by)
 
     with pytest.raises(SubmissionInvalid) as refused:
-        add_location(session, school, building=" 教学楼", floor="1层 ", room="101")
-    add_location(session, school, building="教学楼", floor="1层")
-    add_location(session, other, building="教学楼", floor="1层", room="101")
+        add_location(session, school, building=" 教学楼", floor="1层 ", room="101", **by)
+    add_location(session, school, building="教学楼", floor="1层", **by)
+    add_location(session, other, building="教学楼", floor="1层", room="101", **by)
 
     assert list(refused.value.errors) == ["building"]
     assert _count(session, Location) == 3
@@ -33,8 +34,9 @@ def test_a_place_is_listed_once_per_school(session: Session, clock: SettableCloc
 
 def test_a_floor_needs_its_building(session: Session, clock: SettableClock) -> None:
     school = make_school(session)
+    district = make_district_admin(session, clock, school)
 
     with pytest.raises(SubmissionInvalid) as refused:
-        add_location(session, school, building="", floor="1层")
+        add_location(session, school, building="", floor="1层", actor=district, now=clock.now())
 
     assert refused.value.errors["building"].msgid == "Give the building too."

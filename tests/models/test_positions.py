@@ -50,24 +50,26 @@ def test_the_district_sets_a_schools_position_and_bad_values_are_named_by_field(
     admin = make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
     assert school.radius_m == 300
 
-    set_school_position(session, district, school, "31.2304", "121.4737", "500")
+    set_school_position(session, district, school, "31.2304", "121.4737", "500", now=clock.now())
     assert (school.latitude, school.longitude, school.radius_m) == (31.2304, 121.4737, 500)
 
     with pytest.raises(SubmissionInvalid) as refused:
-        set_school_position(session, district, school, "91", "west", "20")
+        set_school_position(session, district, school, "91", "west", "20", now=clock.now())
     assert field_errors(refused) == {
         "latitude": "Enter a latitude between -90 and 90.",
         "longitude": "Enter a longitude between -180 and 180.",
         "radius_m": "Enter a radius in whole metres between 50 and 5000.",
     }
     with pytest.raises(SubmissionInvalid) as refused:
-        set_school_position(session, district, school, "31.2", "", "300")
+        set_school_position(session, district, school, "31.2", "", "300", now=clock.now())
     assert field_errors(refused) == {"longitude": "Enter both the latitude and the longitude."}
     assert (school.latitude, school.radius_m) == (31.2304, 500)
     with pytest.raises(RegisterRefused):
-        set_school_position(session, admin, school, "0", "0", "300")
+        set_school_position(session, admin, school, "0", "0", "300", now=clock.now())
 
-    set_school_position(session, district, school, "", "", "300")  # cleared: nothing flagged
+    set_school_position(
+        session, district, school, "", "", "300", now=clock.now()
+    )  # cleared: nothing flagged
     assert school.latitude is None and school.longitude is None
 
 

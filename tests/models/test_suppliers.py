@@ -57,7 +57,15 @@ def test_suppliers_are_approved_per_category(
     assert suppliers_for(session, school.district_id, "meat") == [butcher]
     assert set(suppliers_for(session, school.district_id)) == {butcher, grain}
 
-    update_supplier(session, district, butcher, name="肉联厂", categories=["meat"], active=False)
+    update_supplier(
+        session,
+        district,
+        butcher,
+        name="肉联厂",
+        categories=["meat"],
+        active=False,
+        now=clock.now(),
+    )
     assert not is_approved(butcher, "meat")
     assert suppliers_for(session, school.district_id, "meat") == []
 
@@ -76,7 +84,9 @@ def test_only_district_administrators_manage_suppliers(
             session, admin, school.district_id, name="另一家", categories=["rice"], now=clock.now()
         )
     with pytest.raises(RegisterRefused):
-        update_supplier(session, admin, supplier, name="改名", categories=["water"])
+        update_supplier(
+            session, admin, supplier, name="改名", categories=["water"], now=clock.now()
+        )
     with pytest.raises(RegisterRefused):
         make_certificate(
             session, clock, store, admin, school, supplier, kind=DocumentKind.TEST_REPORT
@@ -141,7 +151,7 @@ def test_a_name_taken_a_moment_ago_refuses_the_rename_and_keeps_the_supplier_as_
     monkeypatch.setattr(suppliers, "_check_supplier", lambda *args, **kwargs: {})
 
     with pytest.raises(SubmissionInvalid) as refused:
-        update_supplier(session, district, dairy, name="水厂", categories=["rice"])
+        update_supplier(session, district, dairy, name="水厂", categories=["rice"], now=clock.now())
     session.commit()
 
     assert field_errors(refused) == {"name": "A supplier with this name is already registered."}

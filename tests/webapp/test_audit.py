@@ -98,6 +98,47 @@ def test_only_the_districts_own_administrators_see_its_log(
     assert client.get(LOG).status_code == 404
 
 
+def test_codes_and_secrets_in_an_entry_read_as_words(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock, school: School
+) -> None:
+    district = _person(session, "district")
+    audit(
+        session,
+        district,
+        "supplier.edited",
+        school.district,
+        {"categories": ["rice"], "approved": True},
+        {"categories": ["rice", "oil"], "approved": False},
+        now=clock.now(),
+    )
+    audit(
+        session,
+        district,
+        "score.changed",
+        school.district,
+        {"weight_on_time": 60},
+        {"weight_on_time": 50},
+        now=clock.now(),
+    )
+    audit(
+        session,
+        district,
+        "group.added",
+        school.district,
+        {},
+        {"signing_secret": "SEC-abc"},
+        now=clock.now(),
+    )
+    session.commit()
+    auth.login("district")
+
+    html = _entries(client.get(LOG).get_data(as_text=True))
+
+    assert "Approved for: Rice → Rice, Cooking oil" in html and "Approved: Yes → No" in html
+    assert "Duties done on time: 60 → 50" in html
+    assert "Signing secret (DingTalk): — → changed" in html and "SEC-abc" not in html
+
+
 def test_another_districts_entries_are_not_shown(
     client: FlaskClient, auth: Auth, session: Session, clock: SettableClock, school: School
 ) -> None:

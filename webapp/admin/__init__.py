@@ -176,7 +176,9 @@ def set_school_stage(school_code: str) -> Response | tuple[str, int]:
         abort(400)
     session = db.begin_writing()
     try:
-        set_stage(session, current_user, school, request.form.get("stage", ""))
+        set_stage(
+            session, current_user, school, request.form.get("stage", ""), now=db.clock().now()
+        )
     except SubmissionInvalid as invalid:
         return _home(school, _errors(invalid), 422)
     flash(gettext("Saved."), "success")
@@ -202,7 +204,13 @@ def set_school_position_page(school_code: str) -> Response | tuple[str, int]:
     session = db.begin_writing()
     try:
         set_school_position(
-            session, current_user, school, given["latitude"], given["longitude"], given["radius_m"]
+            session,
+            current_user,
+            school,
+            given["latitude"],
+            given["longitude"],
+            given["radius_m"],
+            now=db.clock().now(),
         )
     except SubmissionInvalid as invalid:
         return _home(school, _errors(invalid), 422, position=given)
@@ -422,6 +430,8 @@ def list_locations(school_code: str) -> str | Response | tuple[str, int]:
                 building=form.building.data or "",
                 floor=form.floor.data or "",
                 room=form.room.data or "",
+                actor=current_user,
+                now=db.clock().now(),
             )
         except SubmissionInvalid as invalid:
             errors = _errors(invalid)

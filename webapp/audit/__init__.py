@@ -12,9 +12,21 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from models.audit import ACTIONS, CHANNEL_LABELS, FIELD_LABELS, AuditEntry, AuditFilter, audit_page
+from models.audit import (
+    ACTIONS,
+    CHANNEL_LABELS,
+    FIELD_LABELS,
+    SECRET_PARTS,
+    AuditEntry,
+    AuditFilter,
+    audit_page,
+)
+from models.documents import DOCUMENT_KIND_LABELS, INSURANCE_LABELS
 from models.org import District
 from models.people import ROLE_LABELS, Role, find_person_by_login
+from models.score import BANDS, INDICATOR_NAMES
+from models.stages import STAGE_LABELS
+from models.suppliers import SUPPLY_CATEGORIES
 from webapp import db
 from webapp.paging import requested_page
 
@@ -56,20 +68,43 @@ def _value(name: str, value: Any) -> str:
         return gettext("Yes")
     if value is False:
         return gettext("No")
-    if name == "password":
+    if any(part in name.lower() for part in SECRET_PARTS):
         return gettext("changed")
     if name == "role" and value in {r.value for r in Role}:
         return gettext(ROLE_LABELS[Role(value)])
     if name == "roles" and isinstance(value, list):
         known = {r.value for r in Role}
         return ", ".join(gettext(ROLE_LABELS[Role(v)]) if v in known else str(v) for v in value)
+    labels = _VALUE_LABELS.get(name, {})
+    if isinstance(value, list) and labels:
+        return ", ".join(gettext(labels[v]) if v in labels else str(v) for v in value)
+    if isinstance(value, str) and value in labels:
+        return gettext(labels[value])
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     return str(value)
 
 
+# The fields whose values are codes, by what each code is called (a calendar's or an import's
+# "kind" is none of a document's, so is shown as it is).
+_VALUE_LABELS: dict[str, dict[Any, str]] = {
+    "categories": SUPPLY_CATEGORIES,
+    "stage": dict(STAGE_LABELS),
+    "kind": dict(DOCUMENT_KIND_LABELS),
+    "insurance_type": dict(INSURANCE_LABELS),
+}
+
+
 def _field(name: str) -> str:
-    return gettext(FIELD_LABELS[name]) if name in FIELD_LABELS else name
+    if name in FIELD_LABELS:
+        return gettext(FIELD_LABELS[name])
+    # A score scheme's fields, as its form names them.
+    indicator, band = name.removeprefix("weight_"), name.removeprefix("band_")
+    if name.startswith("weight_") and indicator in INDICATOR_NAMES:
+        return gettext(INDICATOR_NAMES[indicator])
+    if name.startswith("band_") and band in BANDS:
+        return gettext("Grade %(band)s from", band=band)
+    return name
 
 
 def _line(entry: AuditEntry, district: District) -> dict[str, Any]:

@@ -140,7 +140,7 @@ def disable(group_id: int) -> Response:
     _require_admin()
     if not PostForm().validate_on_submit():
         abort(400)
-    if disable_group(db.begin_writing(), current_user, group_id) is None:
+    if disable_group(db.begin_writing(), current_user, group_id, now=db.clock().now()) is None:
         abort(404)
     flash(gettext("The group gets no more notices."), "success")
     return redirect(url_for("channel_groups.list_groups"))

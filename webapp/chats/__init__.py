@@ -55,6 +55,6 @@ def make_code() -> tuple[str, int]:
 def unlink() -> Response:
     if not PostForm().validate_on_submit():
         abort(400)
-    if unlink_chat(db.session(), person=current_user) is not None:
+    if unlink_chat(db.session(), person=current_user, now=db.clock().now()) is not None:
         flash(gettext("Telegram is unlinked. Notices stay in Houqin's inbox."), "success")
     return redirect(url_for("chats.show"))

@@ -497,7 +497,9 @@ def edit_supplier(school_code: str, supplier_id: int) -> str | Response | tuple[
     fields = _supplier_fields(form)
     active = request.form.get("active") == "1"
     try:
-        sup.update_supplier(db.session(), current_user, supplier, active=active, **fields)
+        sup.update_supplier(
+            db.session(), current_user, supplier, active=active, now=db.clock().now(), **fields
+        )
     except SubmissionInvalid as invalid:
         errors = {k: translate(m) for k, m in invalid.errors.items()}
         return _supplier_page(school, form, errors, fields["categories"], active, supplier)
