@@ -81,7 +81,7 @@ class S3PhotoStore:
         for page in pages:
             for entry in page.get("Contents", []):
                 key = entry["Key"].removeprefix(self.prefix)
-                yield StoredKey(key, entry["LastModified"].timestamp())
+                yield StoredKey(key, entry["LastModified"].timestamp(), int(entry["Size"]))
 
     def modified(self, key: str) -> float | None:
         try:

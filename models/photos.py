@@ -185,6 +185,7 @@ class StoredKey:
 
     key: str
     modified: float
+    size: int = 0  # bytes
 
 
 class PhotoStore(Protocol):
@@ -261,7 +262,9 @@ class LocalPhotoStore:
         for path in sorted(top.rglob("*")):
             try:
                 if path.is_file():
-                    yield StoredKey(path.relative_to(self.root).as_posix(), path.stat().st_mtime)
+                    stat = path.stat()
+                    key = path.relative_to(self.root).as_posix()
+                    yield StoredKey(key, stat.st_mtime, stat.st_size)
             except FileNotFoundError:
                 continue
 

@@ -1,9 +1,10 @@
 """A checklist sent after its login or its page expired is kept, not lost.
 
 When a record form arrives with an expired CSRF token or without a login, its answers and
-photos are kept in the data folder under a random draft id for a day; the person logs in
-again and lands on the same form, filled in, with the photos kept. Nothing is written to the
-database (no lock, no half-record); the draft is dropped when the record is filed.
+photos are kept in the app's file store (the data folder, or the object store that several web
+servers share) under a random draft id for a day; the person logs in again, on whichever
+server, and lands on the same form, filled in, with the photos kept. Nothing is written to
+the database (no lock, no half-record); the draft is dropped when the record is filed.
 
 A draft is kept only for a form sent from this site (its Origin, or else its Referer, names
 this host): a form another site posts here is not kept, so no one can put their answers on
@@ -20,16 +21,13 @@ import fcntl
 import hashlib
 import hmac
 import json
-import os
+import logging
 import re
 import secrets
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,8 +40,10 @@ from werkzeug.wrappers import Response
 from models.assets import find_asset_by_token
 from models.checklists import FormTemplate, latest_template
 from models.health import OFF_DUTY, is_roster_field
+from models.photos import LocalPhotoStore, PhotoStore, StoredKey
 from webapp import db
 
+log = logging.getLogger(__name__)
 DRAFT_RE = re.compile(r"[A-Za-z0-9_-]{22,64}")
 KEEP_SECONDS = 24 * 3600
 # The browser a draft belongs to: a random value, of which the draft keeps the sha256.
@@ -63,6 +63,10 @@ FIELDS_BYTES = 4 * MAX_FIELD_CHARS + 64 * 1024
 # The drafts' folder is looked through (expired ones dropped, the rest measured) at most
 # this often; in between each keep adds what it may take to the tally.
 SCAN_SECONDS = 300
+# Where drafts are kept in the app's file store: a folder per draft, and their tally.
+FOLDER = "drafts"
+DRAFT_FILE = "draft.json"
+TALLY = f"{FOLDER}/.tally.json"
 # Fields the record form itself sends besides the checklist's items.
 FORM_FIELDS = ("submission_key", OFF_DUTY)
 # The forms whose answers are kept: the checklist form of a scanned asset.
@@ -112,36 +116,42 @@ class Draft:
     photos: dict[str, list[bytes]]
 
 
-def _root() -> Path:
-    return Path(current_app.extensions["houqin.settings"].storage.data_dir).resolve() / "drafts"
+def _folder(draft_id: str) -> str:
+    return f"{FOLDER}/{draft_id}"
 
 
 def _digest(browser: str) -> str:
     return hashlib.sha256(browser.encode()).hexdigest()
 
 
-def _scan(root: Path) -> dict[str, Any]:
-    """Forget drafts nobody came back for within a day (file times are the system's), and
-    measure the others."""
+def _scan(store: PhotoStore) -> dict[str, Any]:
+    """Forget drafts nobody came back for within a day (their files' times are the store's),
+    and measure the others."""
     limit = time.time() - KEEP_SECONDS
+    drafts: dict[str, list[StoredKey]] = {}
+    for entry in store.listed(FOLDER):
+        parts = entry.key.split("/")
+        if len(parts) == 3:  # drafts/<id>/<file>; the tally beside them is not a draft
+            drafts.setdefault(parts[1], []).append(entry)
     total = count = 0
-    for path in root.iterdir():
-        if not path.is_dir():
-            continue
-        try:
-            if path.stat().st_mtime < limit:
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                total += sum(f.stat().st_size for f in path.iterdir())
-                count += 1
-        except (FileNotFoundError, NotADirectoryError):
-            continue
+    for draft_id, files in drafts.items():
+        if max(f.modified for f in files) < limit:
+            _remove(store, _folder(draft_id))
+        else:
+            total += sum(f.size for f in files)
+            count += 1
     return {"bytes": total, "count": count}
 
 
 @contextmanager
-def _locked(root: Path) -> Iterator[None]:
-    """The drafts' tally, one keep at a time across the server's processes."""
+def _locked(store: PhotoStore) -> Iterator[None]:
+    """The drafts' tally, one keep at a time across the server's processes. Several servers
+    sharing an object store each count on their own between scans: the caps hold roughly."""
+    if not isinstance(store, LocalPhotoStore):
+        yield
+        return
+    root = store.path(FOLDER)
+    root.mkdir(parents=True, exist_ok=True)
     with open(root / ".lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
@@ -150,28 +160,34 @@ def _locked(root: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _reserve(root: Path, need: int) -> bool:
+def _reserve(store: PhotoStore, need: int) -> bool:
     """Count a new draft of at most `need` bytes in, if the drafts have room for it."""
-    tally_file = root / ".tally.json"
     now = db.clock().now().timestamp()
-    with _locked(root):
+    with _locked(store):
         try:
-            tally = json.loads(tally_file.read_text(encoding="utf-8"))
+            tally = json.loads(store.read(TALLY))
             stale = not 0 <= now - float(tally["scanned"]) < SCAN_SECONDS
             used, count = int(tally["bytes"]), int(tally["count"])
         except (FileNotFoundError, ValueError, KeyError, TypeError):
             stale = True
         if stale:
-            measured = _scan(root)
+            measured = _scan(store)
             used, count = measured["bytes"], measured["count"]
             tally = {"scanned": now}
         if count >= MAX_DRAFTS or used + need > MAX_TOTAL_BYTES:
             if stale:
-                tally_file.write_text(json.dumps({**tally, "bytes": used, "count": count}))
+                tally.update(bytes=used, count=count)
+                _rewrite(store, TALLY, json.dumps(tally).encode())
             return False
         tally.update(bytes=used + need, count=count + 1)
-        tally_file.write_text(json.dumps(tally))
+        _rewrite(store, TALLY, json.dumps(tally).encode())
     return True
+
+
+def _rewrite(store: PhotoStore, key: str, data: bytes) -> None:
+    """Put a file that changes (the store's files are otherwise written once, by content)."""
+    store.delete(key)
+    store.put(key, data)
 
 
 def _fields(request: Request, template: FormTemplate) -> list[tuple[str, str]]:
@@ -198,7 +214,7 @@ def _fields(request: Request, template: FormTemplate) -> list[tuple[str, str]]:
 
 
 def _save_photos(
-    sent: list[tuple[str, FileStorage]], photo_items: dict[str, int], work: Path
+    sent: list[tuple[str, FileStorage]], photo_items: dict[str, int], store: PhotoStore, folder: str
 ) -> list[tuple[str, str]]:
     """The photos sent for the checklist's photo items, each item's up to its own count."""
     photos: list[tuple[str, str]] = []
@@ -210,7 +226,7 @@ def _save_photos(
             and per_item.get(item, 0) < photo_items.get(item, 0)
         ):
             name = f"photo-{len(photos)}"
-            file.save(work / name)
+            store.put(f"{folder}/{name}", file.read())
             photos.append((item, name))
             per_item[item] = per_item.get(item, 0) + 1
     return photos
@@ -219,8 +235,7 @@ def _save_photos(
 def keep(request: Request, place: str, template: FormTemplate) -> str | None:
     """Keep the request's answers and photos for `place` (the form's path), for the browser
     that sent them; returns the id, or None when the drafts have no room."""
-    root = _root()
-    root.mkdir(parents=True, exist_ok=True)
+    store = db.photo_store()
     fields = _fields(request, template)
     photo_items = {
         item.key: item.max_photos for item in template.spec.items if item.type == "photo"
@@ -228,15 +243,15 @@ def keep(request: Request, place: str, template: FormTemplate) -> str | None:
     sent = [(item, file) for item, file in request.files.items(multi=True)]
     try:
         body = request.content_length or current_app.config["MAX_CONTENT_LENGTH"] or 0
-        if not _reserve(root, body + FIELDS_BYTES):
+        if not _reserve(store, body + FIELDS_BYTES):
             return None
         browser = request.cookies.get(COOKIE, "")
         if not DRAFT_RE.fullmatch(browser):
             browser = secrets.token_urlsafe(32)
         draft_id = secrets.token_urlsafe(16)
-        work = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
+        folder = _folder(draft_id)
         try:
-            photos = _save_photos(sent, photo_items, work)
+            photos = _save_photos(sent, photo_items, store, folder)
             kept = {
                 "place": place,
                 "browser": _digest(browser),
@@ -245,11 +260,14 @@ def keep(request: Request, place: str, template: FormTemplate) -> str | None:
                 "fields": fields,
                 "photos": photos,
             }
-            (work / "draft.json").write_text(json.dumps(kept, ensure_ascii=False), encoding="utf-8")
-            os.replace(work, root / draft_id)
-        except OSError:
-            # The disk is full or failing: nothing kept, the page says it expired.
-            shutil.rmtree(work, ignore_errors=True)
+            # Written last: a draft whose photos were written but not this is never opened,
+            # and the next scan a day later forgets it.
+            store.put(f"{folder}/{DRAFT_FILE}", json.dumps(kept, ensure_ascii=False).encode())
+        except Exception:
+            # The disk is full or the object store is away: nothing kept, the page says it
+            # expired (what the person sent is gone either way; no error page on top of it).
+            log.warning("a draft could not be kept", exc_info=True)
+            _remove(store, folder)
             return None
     finally:
         for _, file in sent:
@@ -280,9 +298,10 @@ def load(draft_id: str | None, place: str) -> Draft | None:
     browser = current_request.cookies.get(COOKIE, "")
     if not DRAFT_RE.fullmatch(browser):
         return None
-    folder = _root() / draft_id
+    store = db.photo_store()
+    folder = _folder(draft_id)
     try:
-        kept = json.loads((folder / "draft.json").read_text(encoding="utf-8"))
+        kept = json.loads(store.read(f"{folder}/{DRAFT_FILE}").decode("utf-8"))
         if kept.get("place") != place:
             return None
         if not hmac.compare_digest(str(kept.get("browser", "")), _digest(browser)):
@@ -294,7 +313,7 @@ def load(draft_id: str | None, place: str) -> Draft | None:
             return None
         photos: dict[str, list[bytes]] = {}
         for item, name in kept["photos"]:
-            photos.setdefault(item, []).append((folder / name).read_bytes())
+            photos.setdefault(item, []).append(store.read(f"{folder}/{name}"))
     except (FileNotFoundError, ValueError, KeyError, TypeError):
         return None
     return Draft(values=MultiDict(kept["fields"]), photos=photos)
@@ -302,4 +321,12 @@ def load(draft_id: str | None, place: str) -> Draft | None:
 
 def discard(draft_id: str | None) -> None:
     if draft_id and DRAFT_RE.fullmatch(draft_id):
-        shutil.rmtree(_root() / draft_id, ignore_errors=True)
+        _remove(db.photo_store(), _folder(draft_id))
+
+
+def _remove(store: PhotoStore, folder: str) -> None:
+    for entry in list(store.listed(folder)):
+        store.delete(entry.key)
+    if isinstance(store, LocalPhotoStore):
+        with suppress(OSError):
+            store.path(folder).rmdir()

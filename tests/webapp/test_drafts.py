@@ -64,6 +64,18 @@ def _send(
     )
 
 
+def file_from_draft(
+    client: FlaskClient, sent: TestResponse, page: str, fields: dict[str, str]
+) -> TestResponse:
+    """Send the form shown filled in from the draft `sent` was kept as, with its kept photo."""
+    draft = sent.headers["Location"].split("draft=")[1]
+    data = {"csrf_token": csrf_token(page), "draft": draft, **fields}
+    boundary, body = encode_multipart(data)
+    return client.post(
+        sent.request.path, data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+
+
 def _kept(app: Flask) -> list[Path]:
     """The drafts on disk."""
     root = Path(app.extensions["houqin.settings"].storage.data_dir) / "drafts"
@@ -97,10 +109,7 @@ def test_an_expired_page_comes_back_filled_in_and_files_with_the_kept_photo(
     assert 'name="hose_clear" value="fail" checked' in page
     assert "已保留之前的 1 张照片" in page
     assert _counts(session) == (0, 0)
-    draft = sent.headers["Location"].split("draft=")[1]
-    data = {"csrf_token": csrf_token(page), "submission_key": key, "draft": draft, **answers}
-    boundary, body = encode_multipart(data)
-    filed = client.post(url, data=body, content_type=f"multipart/form-data; boundary={boundary}")
+    filed = file_from_draft(client, sent, page, {"submission_key": key, **answers})
     assert filed.status_code == 302, filed.get_data(as_text=True)
     assert _counts(session) == (1, 1)
 
@@ -276,7 +285,8 @@ def test_the_drafts_are_looked_through_only_now_and_then(
     _send(app.test_client(), url, {"csrf_token": "x"})
     old = _kept(app)[0]
     day_ago = time.time() - drafts.KEEP_SECONDS - 60
-    os.utime(old, (day_ago, day_ago))
+    for kept_file in old.iterdir():
+        os.utime(kept_file, (day_ago, day_ago))
 
     _send(app.test_client(), url, {"csrf_token": "x"})
     assert len(scans) == 1 and old.exists()

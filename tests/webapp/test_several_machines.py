@@ -7,11 +7,13 @@ from __future__ import annotations
 import copy
 import io
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import openpyxl
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine
@@ -27,9 +29,10 @@ from models.stored_files import PdfFile, store_pdf
 from settings import Settings, database_engine
 from tests.conftest import Auth
 from tests.factories import EXTINGUISHER_OK, jpeg_bytes, make_asset, make_person, make_school
-from tests.webapp.helpers import submit_form
+from tests.webapp.helpers import open_form, submit_form
+from tests.webapp.test_drafts import CHECKLIST, _counts, _send, _setup, file_from_draft
 from tests.webapp.test_people_import import _confirm, _upload
-from webapp import create_app
+from webapp import create_app, drafts
 
 
 def _app(settings: Settings, session_factory: sessionmaker[Session], clock: SettableClock) -> Flask:
@@ -55,6 +58,20 @@ def _same_browser(first: FlaskClient, second: FlaskClient) -> None:
         cookie = first.get_cookie(name)
         if cookie is not None:
             second.set_cookie(name, cookie.value)
+
+
+@pytest.fixture
+def two_servers(
+    s3_settings: Settings,
+    session_factory: sessionmaker[Session],
+    clock: SettableClock,
+    tmp_path: Path,
+) -> Iterator[tuple[FlaskClient, FlaskClient]]:
+    """Two web servers on one database and one object store, a browser of each."""
+    first = _app(s3_settings, session_factory, clock).test_client()
+    second, engine = _second_server(s3_settings, tmp_path, clock)
+    yield first, second
+    engine.dispose()
 
 
 def _file_with_photo(client: FlaskClient, session: Session, clock: SettableClock) -> str:
@@ -145,57 +162,41 @@ def test_with_signed_urls_the_app_checks_the_reader_then_redirects_to_a_short_li
 
 
 def test_two_web_servers_on_one_database_and_store_share_logins_and_photos(
-    s3_settings: Settings,
-    session_factory: sessionmaker[Session],
-    session: Session,
-    clock: SettableClock,
-    tmp_path: Path,
+    two_servers: tuple[FlaskClient, FlaskClient], session: Session, clock: SettableClock
 ) -> None:
-    first = _app(s3_settings, session_factory, clock).test_client()
-    second, engine = _second_server(s3_settings, tmp_path, clock)
-    try:
-        html = _file_with_photo(first, session, clock)
-        _same_browser(first, second)
+    first, second = two_servers
+    html = _file_with_photo(first, session, clock)
+    _same_browser(first, second)
 
-        page = second.get("/")
-        photo = second.get(_photo_url(html), buffered=True)
+    page = second.get("/")
+    photo = second.get(_photo_url(html), buffered=True)
 
-        assert page.status_code == 200
-        assert photo.status_code == 200
-        assert photo.data == first.get(_photo_url(html), buffered=True).data
-    finally:
-        engine.dispose()
+    assert page.status_code == 200
+    assert photo.status_code == 200
+    assert photo.data == first.get(_photo_url(html), buffered=True).data
 
 
 def test_an_import_previewed_on_one_web_server_is_confirmed_on_the_other(
-    s3_settings: Settings,
-    session_factory: sessionmaker[Session],
-    session: Session,
-    clock: SettableClock,
-    tmp_path: Path,
+    two_servers: tuple[FlaskClient, FlaskClient], session: Session, clock: SettableClock
 ) -> None:
     school = make_school(session)
     make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
     session.commit()
-    first = _app(s3_settings, session_factory, clock).test_client()
-    second, engine = _second_server(s3_settings, tmp_path, clock)
-    try:
-        Auth(first).login("admin")
-        book = openpyxl.load_workbook(io.BytesIO(first.get("/admin/S1/import/people.xlsx").data))
-        book.worksheets[0].append(["wangfang", "王芳", "13900000001", "食堂从业人员"])
-        out = io.BytesIO()
-        book.save(out)
-        preview = _upload(first, out.getvalue(), "people.xlsx").get_data(as_text=True)
-        _same_browser(first, second)
+    first, second = two_servers
+    Auth(first).login("admin")
+    book = openpyxl.load_workbook(io.BytesIO(first.get("/admin/S1/import/people.xlsx").data))
+    book.worksheets[0].append(["wangfang", "王芳", "13900000001", "食堂从业人员"])
+    out = io.BytesIO()
+    book.save(out)
+    preview = _upload(first, out.getvalue(), "people.xlsx").get_data(as_text=True)
+    _same_browser(first, second)
 
-        confirmed = _confirm(second, preview)
+    confirmed = _confirm(second, preview)
 
-        assert confirmed.status_code == 200
-        html = confirmed.get_data(as_text=True)
-        assert "王芳" in html
-        assert len(re.findall(r'<span class="code">([0-9A-Z]{8})</span>', html)) == 1
-    finally:
-        engine.dispose()
+    assert confirmed.status_code == 200
+    html = confirmed.get_data(as_text=True)
+    assert "王芳" in html
+    assert len(re.findall(r'<span class="code">([0-9A-Z]{8})</span>', html)) == 1
 
 
 def test_a_pdf_behind_a_signed_url_still_downloads_as_an_attachment_under_its_name(
@@ -231,3 +232,36 @@ def test_a_pdf_behind_a_signed_url_still_downloads_as_an_attachment_under_its_na
     assert fetched.headers["Content-Disposition"] == (
         f'attachment; filename="document-{document.id}.pdf"'
     )
+
+
+def test_a_form_kept_after_its_page_expired_comes_back_filled_in_from_the_other_server(
+    two_servers: tuple[FlaskClient, FlaskClient],
+    s3_settings: Settings,
+    session: Session,
+    clock: SettableClock,
+    tmp_path: Path,
+) -> None:
+    first, second = two_servers
+    token = _setup(session, clock)
+    Auth(first).login("inspector")
+    _, key = open_form(first, token, CHECKLIST)
+    url = f"/s/{token}/record/{CHECKLIST}"
+    answers = {**EXTINGUISHER_OK, "hose_clear": "fail"}
+    sent = _send(first, url, {"csrf_token": "expired", "submission_key": key, **answers})
+    assert sent.status_code == 303
+    _same_browser(first, second)
+    kept_for = first.get_cookie(drafts.COOKIE, path="/s/")
+    assert kept_for is not None
+    second.set_cookie(drafts.COOKIE, kept_for.value, path="/s/")
+
+    page = second.get(sent.headers["Location"]).get_data(as_text=True)
+
+    assert 'name="hose_clear" value="fail" checked' in page
+    assert "已保留之前的 1 张照片" in page
+    filed = file_from_draft(second, sent, page, {"submission_key": key, **answers})
+    assert filed.status_code == 302, filed.get_data(as_text=True)
+    assert _counts(session) == (1, 1)
+    # Kept in the shared store, not on either server's disk, and gone once filed.
+    disks = [Path(s3_settings.storage.data_dir), tmp_path / "web-2"]
+    assert not [p for disk in disks if disk.exists() for p in disk.rglob("draft.json")]
+    assert second.get(sent.headers["Location"]).get_data(as_text=True).count("已保留") == 0
