@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -34,9 +38,15 @@ def _tune_sqlite(engine: Engine) -> None:
         if record.info.pop(CHECKPOINT_ON_CHECKIN, False) and dbapi_connection is not None:
             # The write lock is free again: the WAL goes back into the database file now,
             # beside other writers (PASSIVE waits for none), and the connection is as before.
-            dbapi_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
-            dbapi_connection.execute(f"PRAGMA cache_size={DEFAULT_CACHE_SIZE}")
+            try:
+                dbapi_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
+                dbapi_connection.execute(f"PRAGMA cache_size={DEFAULT_CACHE_SIZE}")
+            except sqlite3.Error:
+                # The work is committed; a failing disk shows in the next transaction. The
+                # connection is not handed out again with the heavy settings.
+                log.warning("the WAL could not be copied back after a heavy write", exc_info=True)
+                record.invalidate()
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
