@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, select
+from sqlalchemy import ForeignKey, Integer, String, bindparam, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
 from models.assets import Asset
@@ -14,7 +15,13 @@ from models.base import Base
 from models.messages import N_, DomainError, Message, SubmissionInvalid
 from models.notifications import Severity, notify, school_admins
 from models.paging import PAGE_SIZE, Page, page_of
-from models.people import Person, can_see_school, visible_school_ids
+from models.people import (
+    Person,
+    can_see_school,
+    visibility_of,
+    visible_school_ids,
+    visible_school_ids_bound,
+)
 from models.photos import Photo, PhotoStore, ProcessedPhoto, capture_time, store_photo
 
 # Kept with a record's answers by a rule that failed an item for a reason the checklist's own
@@ -356,16 +363,24 @@ def visible_actions(
     asset_id: int | None = None,
 ) -> list[CorrectiveAction]:
     """Actions at the viewer's schools, soonest due first."""
+    query = _visible_actions(open_only, assigned_to_me, asset_id is not None)
+    values = {**visibility_of(viewer), "viewer_id": viewer.id, "asset_id": asset_id}
+    return list(session.scalars(query, values))
+
+
+@cache
+def _visible_actions(open_only: bool, assigned_to_me: bool, of_one_asset: bool) -> Any:
+    """Built once for each choice: every scan of a label lists the asset's open actions."""
     query = select(CorrectiveAction).where(
-        CorrectiveAction.school_id.in_(visible_school_ids(viewer))
+        CorrectiveAction.school_id.in_(visible_school_ids_bound())
     )
     if open_only:
         query = query.where(CorrectiveAction.status == ActionStatus.OPEN)
     if assigned_to_me:
-        query = query.where(CorrectiveAction.assignee_id == viewer.id)
-    if asset_id is not None:
-        query = query.where(CorrectiveAction.asset_id == asset_id)
-    return list(session.scalars(query.order_by(CorrectiveAction.due_at, CorrectiveAction.id)))
+        query = query.where(CorrectiveAction.assignee_id == bindparam("viewer_id", type_=Integer))
+    if of_one_asset:
+        query = query.where(CorrectiveAction.asset_id == bindparam("asset_id", type_=Integer))
+    return query.order_by(CorrectiveAction.due_at, CorrectiveAction.id)
 
 
 def action_page(

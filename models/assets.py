@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, and_, func, select
+from sqlalchemy import ForeignKey, String, UniqueConstraint, and_, bindparam, func, select
 from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
 from models.audit import audit
@@ -198,9 +199,15 @@ def find_label_by_token(session: Session, token: str) -> Label | None:
     """The live label with this token (which says where on the asset it is), or None."""
     if not looks_like_token(token):
         return None
-    return session.scalar(
+    return session.scalar(_label_by_token(), {"token": token})
+
+
+@cache
+def _label_by_token() -> Any:
+    """Built once: every scan asks it."""
+    return (
         select(Label)
-        .where(Label.token == token, Label.revoked_at.is_(None))
+        .where(Label.token == bindparam("token", type_=String), Label.revoked_at.is_(None))
         # What every page of a scan shows: the asset, where it is, its school and district.
         .options(
             joinedload(Label.asset).joinedload(Asset.location),

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, select
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, bindparam, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.assets import Asset
@@ -119,14 +120,10 @@ def fileable(
     templates = list(templates)
     if not templates or person.can_manage_school(asset.school):
         return templates
+    values = {"district_id": asset.school.district_id, "keys": [t.key for t in templates]}
     chosen = {
         choice.template_key: choice.roles
-        for choice in session.scalars(
-            select(ChecklistRoles).where(
-                ChecklistRoles.district_id == asset.school.district_id,
-                ChecklistRoles.template_key.in_([t.key for t in templates]),
-            )
-        )
+        for choice in session.scalars(_districts_choices(), values)
     }
     return [
         t
@@ -139,6 +136,15 @@ def fileable(
             roles=_roles_named(chosen.get(t.key, t.spec.roles)),
         )
     ]
+
+
+@cache
+def _districts_choices() -> Any:
+    """Built once: every scan of a label asks who files its checklists."""
+    return select(ChecklistRoles).where(
+        ChecklistRoles.district_id == bindparam("district_id", type_=Integer),
+        ChecklistRoles.template_key.in_(bindparam("keys", expanding=True)),
+    )
 
 
 def most_urgent_first(

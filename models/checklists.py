@@ -9,11 +9,20 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, func, or_, select
+from sqlalchemy import (
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    bindparam,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, defer, mapped_column
 
 from models.audit import audit
@@ -906,13 +915,28 @@ def latest_templates(session: Session, district_id: int | None) -> list[FormTemp
 
 def templates_for_kind(session: Session, district_id: int | None, kind: str) -> list[FormTemplate]:
     """The version the district files of every template that applies to an asset kind."""
-    return list(
-        session.scalars(
-            select(FormTemplate)
-            .join(*newest_versions(district_id, kind))
-            .where(visible_to(district_id))
-            # Read only when its spec is not parsed yet (FormTemplate.spec).
-            .options(defer(FormTemplate.definition))
-            .order_by(FormTemplate.key)
+    values = {"district_id": district_id, "kind": kind}
+    return list(session.scalars(_templates_for_kind_query(), values))
+
+
+@cache
+def _templates_for_kind_query() -> Any:
+    """Built once: every scan of a label asks it (a district of None matches only the base)."""
+    district_id, kind = bindparam("district_id", type_=Integer), bindparam("kind", type_=String)
+    visible = or_(FormTemplate.district_id.is_(None), FormTemplate.district_id == district_id)
+    newest = (
+        select(FormTemplate.key, func.max(FormTemplate.version).label("version"))
+        .where(visible, FormTemplate.kind == kind)
+        .group_by(FormTemplate.key)
+        .subquery()
+    )
+    return (
+        select(FormTemplate)
+        .join(
+            newest, (FormTemplate.key == newest.c.key) & (FormTemplate.version == newest.c.version)
         )
+        .where(visible)
+        # Read only when its spec is not parsed yet (FormTemplate.spec).
+        .options(defer(FormTemplate.definition))
+        .order_by(FormTemplate.key)
     )

@@ -19,9 +19,11 @@ from sqlalchemy import (
     ColumnElement,
     ForeignKey,
     Index,
+    Integer,
     String,
     UniqueConstraint,
     and_,
+    bindparam,
     delete,
     exists,
     or_,
@@ -986,16 +988,20 @@ def visible_duty(session: Session, viewer: Person, duty_id: int) -> Duty | None:
 
 def open_tasks_of_asset(session: Session, asset_id: int, *, now: datetime) -> list[Task]:
     """The asset's current open tasks, most urgent first: overdue, then due, then upcoming."""
-    tasks = session.scalars(
-        select(Task).where(
-            Task.asset_id == asset_id,
-            Task.current == true(),
-            Task.state == TaskState.OPEN,
-            Task.closes_at > now,
-        )
-    )
+    tasks = session.scalars(_open_tasks_of_asset(), {"asset_id": asset_id, "now": now})
     order = [TaskStatus.OVERDUE, TaskStatus.DUE, TaskStatus.UPCOMING]
     return sorted(tasks, key=lambda t: (order.index(t.status(now)), t.due_at, t.id))
+
+
+@cache
+def _open_tasks_of_asset() -> Any:
+    """Built once: every scan of a label asks it."""
+    return select(Task).where(
+        Task.asset_id == bindparam("asset_id", type_=Integer),
+        Task.current == true(),
+        Task.state == TaskState.OPEN,
+        Task.closes_at > bindparam("now", type_=Task.__table__.c.closes_at.type),
+    )
 
 
 def template_title(session: Session, key: str, district_id: int) -> dict[str, str]:

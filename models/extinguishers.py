@@ -15,9 +15,10 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from models.assets import Asset, AssetKind
@@ -165,18 +166,24 @@ def _service_days(
     chunks so a district's thousands of extinguishers stay within SQLite's parameter limit."""
     ids = sorted(set(asset_ids))
     for start in range(0, len(ids), 900):
-        rows = session.execute(
-            select(Record.asset_id, Record.submitted_at, Record.answers)
-            .join(FormTemplate, FormTemplate.id == Record.template_id)
-            .where(
-                Record.asset_id.in_(ids[start : start + 900]),
-                Record.asset_kind == AssetKind.EXTINGUISHER,
-                FormTemplate.key == SERVICE_TEMPLATE,
-            )
-        )
+        rows = session.execute(_service_records(), {"ids": ids[start : start + 900]})
         for asset_id, submitted_at, answers in rows:
             if (answers or {}).get(SERVICE_ITEM) == "yes":
                 yield asset_id, submitted_at.astimezone(zone).date()
+
+
+@cache
+def _service_records() -> Any:
+    """Built once: every scan of an extinguisher's label asks it."""
+    return (
+        select(Record.asset_id, Record.submitted_at, Record.answers)
+        .join(FormTemplate, FormTemplate.id == Record.template_id)
+        .where(
+            Record.asset_id.in_(bindparam("ids", expanding=True)),
+            Record.asset_kind == AssetKind.EXTINGUISHER,
+            FormTemplate.key == SERVICE_TEMPLATE,
+        )
+    )
 
 
 def lives(session: Session, assets: Iterable[Asset], zone: Any) -> dict[int, ExtinguisherLife]:

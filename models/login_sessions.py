@@ -15,8 +15,10 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
-from sqlalchemy import ForeignKey, String, select, update
+from sqlalchemy import ForeignKey, String, bindparam, select, update
 from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
 from models.audit import audit
@@ -86,20 +88,7 @@ def session_for_token(
     unknown, the login ended, was not seen for `lasting`, or the person's login is off."""
     if not token:
         return None
-    login = (
-        session.scalars(
-            select(LoginSession)
-            .where(LoginSession.token_sha256 == _digest(token))
-            # Every page reads the person's roles and their district's time zone: one query.
-            .options(
-                joinedload(LoginSession.person)
-                .joinedload(Person.grants)
-                .joinedload(RoleGrant.district)
-            )
-        )
-        .unique()
-        .one_or_none()
-    )
+    login = session.scalars(_login_by_digest(), {"digest": _digest(token)}).unique().one_or_none()
     if (
         login is None
         or login.ended_at is not None
@@ -110,6 +99,19 @@ def session_for_token(
     login.token = token
     login.person.login_session = login
     return login
+
+
+@cache
+def _login_by_digest() -> Any:
+    """Built once: every request of someone logged in asks it."""
+    return (
+        select(LoginSession)
+        .where(LoginSession.token_sha256 == bindparam("digest", type_=String))
+        # Every page reads the person's roles and their district's time zone: one query.
+        .options(
+            joinedload(LoginSession.person).joinedload(Person.grants).joinedload(RoleGrant.district)
+        )
+    )
 
 
 def due_to_be_seen(login: LoginSession, *, now: datetime) -> bool:

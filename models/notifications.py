@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, func, select
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, bindparam, func, select
 from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -209,13 +210,19 @@ def inbox_page(
 
 
 def unread_count(session: Session, person: Person) -> int:
+    return session.scalar(_unread_count(), {"person_id": person.id}) or 0
+
+
+@cache
+def _unread_count() -> Any:
+    """Built once: every page of someone logged in shows it."""
     return (
-        session.scalar(
-            select(func.count())
-            .select_from(Notification)
-            .where(Notification.recipient_id == person.id, Notification.read_at.is_(None))
+        select(func.count())
+        .select_from(Notification)
+        .where(
+            Notification.recipient_id == bindparam("person_id", type_=Integer),
+            Notification.read_at.is_(None),
         )
-        or 0
     )
 
 

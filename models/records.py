@@ -6,9 +6,10 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, func, select, text
+from sqlalchemy import ForeignKey, Index, Integer, String, bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import (
     Mapped,
@@ -750,9 +751,17 @@ def recent_records(
     session: Session, asset: Asset, limit: int = 5, template_key: str | None = None
 ) -> list[Record]:
     """The asset's newest records; of one checklist only, when `template_key` names it."""
+    values = {"asset_id": asset.id, "template_key": template_key, "limit": limit}
+    query = _recent_records(of_one_checklist=template_key is not None)
+    return list(session.scalars(query, values).unique())
+
+
+@cache
+def _recent_records(*, of_one_checklist: bool) -> Any:
+    """Built once: every scan of a label shows the asset's newest records."""
     query = (
         select(Record)
-        .where(Record.asset_id == asset.id)
+        .where(Record.asset_id == bindparam("asset_id", type_=Integer))
         # Shown in a list: the filer's name (not their roles) and the photos, in one query;
         # a checklist version already read (the asset's own) is not read again with each row.
         .options(
@@ -763,12 +772,12 @@ def recent_records(
             lazyload(Record.changed_from),
         )
     )
-    if template_key is not None:
-        query = query.join(Record.template).where(FormTemplate.key == template_key)
-    return list(
-        session.scalars(
-            query.order_by(Record.submitted_at.desc(), Record.id.desc()).limit(limit)
-        ).unique()
+    if of_one_checklist:
+        query = query.join(Record.template).where(
+            FormTemplate.key == bindparam("template_key", type_=String)
+        )
+    return query.order_by(Record.submitted_at.desc(), Record.id.desc()).limit(
+        bindparam("limit", type_=Integer)
     )
 
 
