@@ -24,6 +24,7 @@ import json
 import logging
 import re
 import secrets
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -44,6 +45,8 @@ from models.photos import LocalPhotoStore, PhotoStore, StoredKey
 from webapp import db
 
 log = logging.getLogger(__name__)
+# One keep at a time in this process counts on the drafts' tally in an object store.
+_TALLY_IN_THIS_PROCESS = threading.Lock()
 DRAFT_RE = re.compile(r"[A-Za-z0-9_-]{22,64}")
 KEEP_SECONDS = 24 * 3600
 # The browser a draft belongs to: a random value, of which the draft keeps the sha256.
@@ -146,9 +149,11 @@ def _scan(store: PhotoStore) -> dict[str, Any]:
 @contextmanager
 def _locked(store: PhotoStore) -> Iterator[None]:
     """The drafts' tally, one keep at a time across the server's processes. Several servers
-    sharing an object store each count on their own between scans: the caps hold roughly."""
+    sharing an object store each count on their own between scans (one keep at a time in
+    each process): the caps hold roughly."""
     if not isinstance(store, LocalPhotoStore):
-        yield
+        with _TALLY_IN_THIS_PROCESS:
+            yield
         return
     root = store.path(FOLDER)
     root.mkdir(parents=True, exist_ok=True)
@@ -185,8 +190,11 @@ def _reserve(store: PhotoStore, need: int) -> bool:
 
 
 def _rewrite(store: PhotoStore, key: str, data: bytes) -> None:
-    """Put a file that changes (the store's files are otherwise written once, by content)."""
-    store.delete(key)
+    """Put a file that changes. The data folder's files are otherwise written once (a put of
+    a name already there only touches it), so the old one goes first, under the tally's lock;
+    an object store's put replaces it whole."""
+    if isinstance(store, LocalPhotoStore):
+        store.delete(key)
     store.put(key, data)
 
 
@@ -241,16 +249,16 @@ def keep(request: Request, place: str, template: FormTemplate) -> str | None:
         item.key: item.max_photos for item in template.spec.items if item.type == "photo"
     }
     sent = [(item, file) for item, file in request.files.items(multi=True)]
+    browser = request.cookies.get(COOKIE, "")
+    if not DRAFT_RE.fullmatch(browser):
+        browser = secrets.token_urlsafe(32)
+    draft_id = secrets.token_urlsafe(16)
+    folder = _folder(draft_id)
     try:
-        body = request.content_length or current_app.config["MAX_CONTENT_LENGTH"] or 0
-        if not _reserve(store, body + FIELDS_BYTES):
-            return None
-        browser = request.cookies.get(COOKIE, "")
-        if not DRAFT_RE.fullmatch(browser):
-            browser = secrets.token_urlsafe(32)
-        draft_id = secrets.token_urlsafe(16)
-        folder = _folder(draft_id)
         try:
+            body = request.content_length or current_app.config["MAX_CONTENT_LENGTH"] or 0
+            if not _reserve(store, body + FIELDS_BYTES):
+                return None
             photos = _save_photos(sent, photo_items, store, folder)
             kept = {
                 "place": place,
@@ -316,17 +324,27 @@ def load(draft_id: str | None, place: str) -> Draft | None:
             photos.setdefault(item, []).append(store.read(f"{folder}/{name}"))
     except (FileNotFoundError, ValueError, KeyError, TypeError):
         return None
+    except Exception:
+        # The object store is away: the form opens empty rather than not at all.
+        log.warning("a kept draft could not be read", exc_info=True)
+        return None
     return Draft(values=MultiDict(kept["fields"]), photos=photos)
 
 
 def discard(draft_id: str | None) -> None:
+    """Forget a draft (its record was filed). A store that fails here fails nobody: the record
+    stands and the draft is forgotten a day later."""
     if draft_id and DRAFT_RE.fullmatch(draft_id):
         _remove(db.photo_store(), _folder(draft_id))
 
 
 def _remove(store: PhotoStore, folder: str) -> None:
-    for entry in list(store.listed(folder)):
-        store.delete(entry.key)
+    try:
+        for entry in list(store.listed(folder)):
+            store.delete(entry.key)
+    except Exception:
+        log.warning("a draft could not be removed; it expires with the others", exc_info=True)
+        return
     if isinstance(store, LocalPhotoStore):
         with suppress(OSError):
             store.path(folder).rmdir()

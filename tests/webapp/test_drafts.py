@@ -319,3 +319,52 @@ def test_the_next_person_on_a_shared_phone_finds_nothing_kept(
     assert client.get_cookie(drafts.COOKIE, path="/s/") is not None
     client.post("/logout", data={"csrf_token": csrf_token(html)})
     assert client.get_cookie(drafts.COOKIE, path="/s/") is None
+
+
+class StoreAway:
+    """The app's file store while its object store cannot be reached: every call fails."""
+
+    def __getattr__(self, name: str) -> Any:
+        def fails(*_: Any, **__: Any) -> Any:
+            raise ConnectionError("the object store is not answering")
+
+        return fails
+
+
+def test_with_the_store_away_a_form_is_not_kept_and_the_page_says_it_expired(
+    app: Flask, session: Session, clock: SettableClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = _setup(session, clock)
+    url = f"/s/{token}/record/{CHECKLIST}"
+    monkeypatch.setitem(app.extensions, "houqin.photos", StoreAway())
+
+    sent = _send(app.test_client(), url, {"csrf_token": "x", **EXTINGUISHER_OK})
+
+    assert sent.status_code == 400
+    assert "页面已过期" in sent.get_data(as_text=True)
+
+
+def test_a_record_filed_from_a_draft_stands_when_the_draft_cannot_be_removed(
+    client: FlaskClient,
+    auth: Auth,
+    app: Flask,
+    session: Session,
+    clock: SettableClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    token = _setup(session, clock)
+    auth.login("inspector")
+    _, key = open_form(client, token, CHECKLIST)
+    url = f"/s/{token}/record/{CHECKLIST}"
+    sent = _send(client, url, {"csrf_token": "expired", "submission_key": key, **EXTINGUISHER_OK})
+    page = client.get(sent.headers["Location"]).get_data(as_text=True)
+    store = app.extensions["houqin.photos"]
+
+    def away(*_: Any) -> None:
+        raise ConnectionError("the object store is not answering")
+
+    monkeypatch.setattr(store, "delete", away)
+    filed = file_from_draft(client, sent, page, {"submission_key": key, **EXTINGUISHER_OK})
+
+    assert filed.status_code == 302, filed.get_data(as_text=True)
+    assert _counts(session) == (1, 1)
