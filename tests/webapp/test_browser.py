@@ -91,6 +91,20 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
+# Resolved in the page, by one evaluation: the app's CSP refuses eval, which the polling of
+# `wait_for_function` needs whenever its condition is not met at once.
+IMAGE_SHOWN = """img => img.complete ? img.naturalWidth > 0 : new Promise(resolve => {
+    img.addEventListener("load", () => resolve(img.naturalWidth > 0), {once: true});
+    img.addEventListener("error", () => resolve(false), {once: true});
+    setTimeout(() => resolve(false), 10000);
+})"""
+
+
+def wait_until_shown(image: Locator) -> None:
+    """The image has arrived and decoded."""
+    assert image.evaluate(IMAGE_SHOWN), "the image did not load"
+
+
 def scroll_width(page: Page) -> int:
     """How wide the page's content is, in CSS pixels."""
     return int(page.evaluate("document.documentElement.scrollWidth"))
@@ -135,9 +149,7 @@ def file_extinguisher_record(page: Page, base: str, token: str) -> None:
     thumbnail = page.locator(".thumbs img")
     expect(thumbnail).to_have_count(1)
     thumbnail.scroll_into_view_if_needed()
-    page.wait_for_function(
-        "img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle()
-    )
+    wait_until_shown(thumbnail)
 
 
 def test_scan_login_file_record_with_photo_and_see_it_in_the_ledger(
@@ -265,9 +277,7 @@ def test_a_failed_check_becomes_an_action_that_is_closed_with_a_photo(
     expect(page.locator(".badge.pass")).to_have_text("已关闭")
     history_photo = page.locator(".thumbs img")
     expect(history_photo).to_have_count(1)
-    page.wait_for_function(
-        "img => img.complete && img.naturalWidth > 0", arg=history_photo.element_handle()
-    )
+    wait_until_shown(history_photo)
     page.goto(f"{live_server}/s/{token}")
     expect(page.locator("main").get_by_text("待整改", exact=True)).to_have_count(0)
 

@@ -46,9 +46,20 @@ def _log_in_at(tab: Page, base: str, token: str) -> None:
     expect(tab).to_have_url(f"{base}/s/{token}")
 
 
+# Resolved in the page by one evaluation (see IMAGE_SHOWN for why not wait_for_function).
+CONTROLLED = """seconds => navigator.serviceWorker.controller !== null || new Promise(resolve => {
+    navigator.serviceWorker.addEventListener("controllerchange", () => resolve(true), {once: true});
+    setTimeout(() => resolve(navigator.serviceWorker.controller !== null), seconds * 1000);
+})"""
+
+
 def _wait_for_service_worker(tab: Page) -> None:
-    """The service worker controls the page, so what is opened from now on is kept."""
-    tab.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller")
+    """The service worker controls the page, so what is opened from now on is kept. A page
+    that was loading while the worker took over stays outside it (clients.claim() came
+    before it was a client): the next page opened is inside, as the reload here."""
+    if not tab.evaluate(CONTROLLED, 3):
+        tab.reload()
+        assert tab.evaluate(CONTROLLED, 10), "the service worker did not take control"
 
 
 def _records(session: Session) -> int:
