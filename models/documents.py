@@ -438,49 +438,11 @@ def add_document(
     store: PhotoStore,
     now: datetime,
     keep_exif: bool = False,
+    replacing: Document | None = None,
 ) -> Document:
     """Register a document held by a person, an asset or the school; a supplier's for the
-    whole district (then `school` only says where the administrator was looking)."""
-    document = _new_document(
-        session,
-        actor,
-        school=school,
-        holder=holder,
-        kind=kind,
-        title=title,
-        number=number,
-        insurance_type=insurance_type,
-        issued_on=issued_on,
-        expires_on=expires_on,
-        upload=upload,
-        store=store,
-        now=now,
-        keep_exif=keep_exif,
-    )
-    added = _document_fields(document)
-    label = _document_label(document)
-    audit(session, actor, "document.added", document, {}, added, now=now, label=label)
-    return document
-
-
-def _new_document(
-    session: Session,
-    actor: Person,
-    *,
-    school: School | None,
-    holder: Holder,
-    kind: str,
-    title: str,
-    number: str,
-    insurance_type: str | None,
-    issued_on: DateInput,
-    expires_on: DateInput,
-    upload: DocumentFile | None,
-    store: PhotoStore,
-    now: datetime,
-    keep_exif: bool,
-) -> Document:
-    """A new document, checked and stored with its scan; the caller logs it."""
+    whole district (then `school` only says where the administrator was looking). Logged as
+    added, or, `replacing` an older one (`renew_document`), as that one renewed."""
     _refuse_unless_can_add(actor, school, holder)
     checked = _check_fields(
         kind=kind,
@@ -517,6 +479,15 @@ def _new_document(
     session.add(document)
     _attach(session, document, checked.attachment, store, now)
     session.flush()
+    label = _document_label(document)
+    if replacing is None:
+        added = _document_fields(document)
+        audit(session, actor, "document.added", document, {}, added, now=now, label=label)
+        return document
+    replacing.replaced_by = document
+    session.flush()
+    before, after = differences(_document_fields(replacing), _document_fields(document))
+    audit(session, actor, "document.renewed", document, before, after, now=now, label=label)
     return document
 
 
@@ -554,7 +525,7 @@ def renew_document(
     if old.replaced_by_id is not None:
         raise RegisterRefused(Message(N_("This document has already been renewed.")))
     holder: Holder = old.person or old.supplier or old.asset
-    new = _new_document(
+    return add_document(
         session,
         actor,
         school=old.school,
@@ -569,13 +540,8 @@ def renew_document(
         store=store,
         now=now,
         keep_exif=keep_exif,
+        replacing=old,
     )
-    old.replaced_by = new
-    session.flush()
-    before, after = differences(_document_fields(old), _document_fields(new))
-    label = _document_label(new)
-    audit(session, actor, "document.renewed", new, before, after, now=now, label=label)
-    return new
 
 
 def _schools_where(viewer: Person, role: Role) -> list[int]:
