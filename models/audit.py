@@ -98,7 +98,7 @@ ACTIONS: dict[str, str] = {
 # not named here is shown by its own name.
 FIELD_LABELS: dict[str, str] = {
     "login": N_("Login tried"),
-    "active": N_("Login on"),
+    "active": N_("On"),
     "role": N_("Role"),
     "school": N_("School"),
     "password": N_("Password"),
@@ -153,6 +153,12 @@ FIELD_LABELS: dict[str, str] = {
     "drill_every_days": N_("A fire drill is due every so many days"),
     "telegram": N_("Telegram chat"),
 }
+# Where one field name means something else on one kind of target (its table's name), what it
+# is called there instead: a person's `active` is their login, a duty's its schedule.
+KIND_FIELD_LABELS: dict[str, dict[str, str]] = {
+    "person": {"active": N_("Login on")},
+    "duty": {"active": N_("Schedule on")},
+}
 # Where a change came from, as the door that made it says.
 CHANNEL_LABELS: dict[str, str] = {
     "web": N_("Web"),
@@ -192,6 +198,11 @@ class AuditEntry(Base):
     def action_text(self) -> str:
         """The action's msgid, for the door to translate; an unknown code is shown as is."""
         return ACTIONS.get(self.action, self.action)
+
+    def field_text(self, name: str) -> str | None:
+        """The msgid of a field this entry names, as its kind of target calls it; None: the
+        log has no word for it."""
+        return KIND_FIELD_LABELS.get(self.target_kind, {}).get(name) or FIELD_LABELS.get(name)
 
     @property
     def changed(self) -> list[tuple[str, Any, Any]]:

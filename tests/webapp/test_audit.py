@@ -3,7 +3,7 @@ nobody else sees it, and no district sees another's."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from flask import Flask
@@ -13,8 +13,11 @@ from sqlalchemy.orm import Session
 
 from models.audit import audit
 from models.clock import SettableClock
+from models.duties import DutyFields, add_duty, update_duty
 from models.org import School
 from models.people import Person, Role
+from models.recurrence import Frequency, Rule
+from models.staff import set_login_active
 from tests.conftest import Auth, csrf_token
 from tests.factories import make_district_admin, make_person, make_school
 
@@ -137,6 +140,48 @@ def test_codes_and_secrets_in_an_entry_read_as_words(
     assert "Approved for: Rice → Rice, Cooking oil" in html and "Approved: Yes → No" in html
     assert "Duties done on time: 60 → 50" in html
     assert "Signing secret (DingTalk): — → changed" in html and "SEC-abc" not in html
+
+
+def test_a_schedule_switched_off_reads_as_its_schedule_not_a_login(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock, school: School
+) -> None:
+    district = _person(session, "district")
+    daily = Rule(Frequency.DAILY, time(9, 0))
+    duty = add_duty(
+        session,
+        district,
+        template_key="water_dispenser_disinfection",
+        fields=DutyFields(daily, 60, 24 * 60, 72 * 60),
+        now=clock.now(),
+        school=school,
+    )
+    off = DutyFields(daily, 60, 24 * 60, 72 * 60, active=False)
+    update_duty(session, district, duty, off, now=clock.now())
+    session.commit()
+    auth.login("district")
+
+    html = _entries(client.get(LOG + "?action=schedule.changed").get_data(as_text=True))
+
+    assert "Schedule on: — → Yes" in html and "Schedule on: Yes → No" in html
+    assert "Login on" not in html
+
+
+def _log_in_chinese(client: FlaskClient, auth: Auth) -> str:
+    client.set_cookie("houqin_lang", "zh_CN")
+    auth.login("district")
+    return _entries(client.get(LOG).get_data(as_text=True))
+
+
+def test_a_login_switched_off_reads_as_the_login_in_chinese_too(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock, school: School
+) -> None:
+    district, teacher = _person(session, "district"), _person(session, "teacher")
+    set_login_active(session, district, teacher, active=False, now=clock.now())
+    session.commit()
+
+    html = _log_in_chinese(client, auth)
+
+    assert "停用登录" in html and "已启用：是 → 否" in html
 
 
 def test_another_districts_entries_are_not_shown(

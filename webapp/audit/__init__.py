@@ -15,7 +15,6 @@ from sqlalchemy import select
 from models.audit import (
     ACTIONS,
     CHANNEL_LABELS,
-    FIELD_LABELS,
     SECRET_PARTS,
     AuditEntry,
     AuditFilter,
@@ -95,9 +94,10 @@ _VALUE_LABELS: dict[str, dict[Any, str]] = {
 }
 
 
-def _field(name: str) -> str:
-    if name in FIELD_LABELS:
-        return gettext(FIELD_LABELS[name])
+def _field(entry: AuditEntry, name: str) -> str:
+    msgid = entry.field_text(name)
+    if msgid is not None:
+        return gettext(msgid)
     # A score scheme's fields, as its form names them.
     indicator, band = name.removeprefix("weight_"), name.removeprefix("band_")
     if name.startswith("weight_") and indicator in INDICATOR_NAMES:
@@ -118,7 +118,7 @@ def _line(entry: AuditEntry, district: District) -> dict[str, Any]:
         "target": entry.target_label,
         "where": " · ".join(part for part in where if part),
         "changes": [
-            (_field(name), _value(name, before), _value(name, after))
+            (_field(entry, name), _value(name, before), _value(name, after))
             for name, before, after in entry.changed
         ],
     }
