@@ -17,6 +17,7 @@ from models.duties import DutyFields, add_duty, update_duty
 from models.org import School
 from models.people import Person, Role
 from models.recurrence import Frequency, Rule
+from models.robot_groups import WECOM_ROBOT, add_group
 from models.staff import set_login_active
 from tests.conftest import Auth, csrf_token
 from tests.factories import make_district_admin, make_person, make_school
@@ -182,6 +183,49 @@ def test_a_login_switched_off_reads_as_the_login_in_chinese_too(
     html = _log_in_chinese(client, auth)
 
     assert "停用登录" in html and "已启用：是 → 否" in html
+
+
+def _wecom_group(session: Session, clock: SettableClock, school: School) -> None:
+    add_group(
+        session,
+        _person(session, "district"),
+        channel=WECOM_ROBOT,
+        district=school.district,
+        school=school,
+        role=Role.CANTEEN_STAFF,
+        label="食堂群",
+        address="abcd-webhook-key-1234",
+        signing_secret=None,
+        min_severity="critical",
+        now=clock.now(),
+    )
+    session.commit()
+
+
+def test_a_notice_groups_channel_and_severity_read_as_words(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock, school: School
+) -> None:
+    _wecom_group(session, clock, school)
+    auth.login("district")
+
+    html = _entries(client.get(LOG).get_data(as_text=True))
+
+    assert "Notice group added" in html and "Group name: — → 食堂群" in html
+    assert "Channel: — → WeCom group robot" in html
+    assert "Notices from: — → Critical" in html
+    assert "wecom_robot" not in html and "critical" not in html
+
+
+def test_a_notice_groups_channel_and_severity_read_as_words_in_chinese(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock, school: School
+) -> None:
+    _wecom_group(session, clock, school)
+
+    html = _log_in_chinese(client, auth)
+
+    assert "新增通知群" in html and "渠道：— → 企业微信群机器人" in html
+    assert "通知级别起点：— → 严重" in html
+    assert "wecom_robot" not in html and "critical" not in html
 
 
 def test_another_districts_entries_are_not_shown(

@@ -23,6 +23,7 @@ from models.audit import (
 from models.documents import DOCUMENT_KIND_LABELS, INSURANCE_LABELS
 from models.org import District
 from models.people import ROLE_LABELS, Role, find_person_by_login
+from models.robot_groups import MIN_SEVERITY_LABELS, ROBOT_CHANNEL_LABELS
 from models.score import BANDS, INDICATOR_NAMES
 from models.stages import STAGE_LABELS
 from models.suppliers import SUPPLY_CATEGORIES
@@ -91,6 +92,8 @@ _VALUE_LABELS: dict[str, dict[Any, str]] = {
     "stage": dict(STAGE_LABELS),
     "kind": dict(DOCUMENT_KIND_LABELS),
     "insurance_type": dict(INSURANCE_LABELS),
+    "channel": ROBOT_CHANNEL_LABELS,  # a notice group's
+    "min_severity": MIN_SEVERITY_LABELS,
 }
 
 

@@ -15,9 +15,9 @@ from wtforms.validators import DataRequired, Length, Optional
 from models.org import School
 from models.people import ROLE_LABELS, Role, managed_schools
 from models.robot_groups import (
-    DINGTALK_ROBOT,
+    MIN_SEVERITY_LABELS,
     NEEDS_SECRET,
-    WECOM_ROBOT,
+    ROBOT_CHANNEL_LABELS,
     GroupRefused,
     add_group,
     disable_group,
@@ -29,13 +29,8 @@ from webapp import db
 
 bp = Blueprint("channel_groups", __name__, template_folder="templates")
 
-CHANNEL_LABELS = {WECOM_ROBOT: _l("WeCom group robot"), DINGTALK_ROBOT: _l("DingTalk robot")}
-SEVERITY_LABELS = {
-    "info": _l("Information"),
-    "minor": _l("Minor"),
-    "major": _l("Major"),
-    "critical": _l("Critical"),
-}
+CHANNEL_LABELS = {code: _l(msgid) for code, msgid in ROBOT_CHANNEL_LABELS.items()}
+SEVERITY_LABELS = {code: _l(msgid) for code, msgid in MIN_SEVERITY_LABELS.items()}
 
 
 class PostForm(FlaskForm):
