@@ -3,10 +3,9 @@ the table says, and no answer shows another school's or district's rows."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from telegram.ext import Application
 
 from bot.door import NOT_LINKED
@@ -16,8 +15,7 @@ from models.clock import SettableClock
 from models.notifications import Severity, notify
 from models.people import Role
 from models.sweep import sweep
-from settings import Settings
-from tests.bot.test_bot import _reply, _run
+from tests.bot.conftest import RunBot, nth_reply
 from tests.factories import make_asset, make_chat, make_person, make_school
 from tests.fake_telegram import FakeTelegram
 
@@ -41,10 +39,9 @@ SECRET_SCHOOL, SECRET_ASSET, SECRET_ALERT = "第二小学", "B-MHQ-404", "二校
 
 def test_every_command_answers_every_role_and_shows_no_other_schools_rows(
     session: Session,
-    session_factory: sessionmaker[Session],
     clock: SettableClock,
     fake: FakeTelegram,
-    bot_settings: Settings,
+    run_bot: RunBot,
 ) -> None:
     first = make_school(session, "A1", "实验小学")
     second = make_school(session, "B1", SECRET_SCHOOL, district=first.district)
@@ -83,7 +80,7 @@ def test_every_command_answers_every_role_and_shows_no_other_schools_rows(
             for chat in senders.values():
                 fake.user_says(chat, command)
             for subject, chat in senders.items():
-                reply = await asyncio.to_thread(_reply, fake, chat, count)
+                reply = await nth_reply(fake, chat, count)
                 if subject == "unlinked":
                     want = unlinked
                 else:
@@ -101,7 +98,7 @@ def test_every_command_answers_every_role_and_shows_no_other_schools_rows(
                     if secret in reply:
                         wrong.append(f"{command} {subject} reads {secret}")
 
-    _run(bot_settings, session_factory, clock, scenario)
+    run_bot(scenario)
     tried = len(COMMANDS) * len(senders)
     print(f"bot authorization cases: {tried}")
     assert not wrong, "\n".join(wrong)

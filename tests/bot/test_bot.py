@@ -4,64 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from telegram.ext import Application
 
-from bot.app import build_application
 from bot.linking import COMMANDS
-from channels.telegram.pacing import RateLimits
 from models.addresses import ChannelAccount
 from models.clock import SettableClock
 from models.linking import new_link_code
 from models.people import Role
-from settings import Settings
+from tests.bot.conftest import RunBot, nth_reply
 from tests.factories import make_chat, make_person, make_school
-from tests.fake_telegram import PACE, FakeTelegram
+from tests.fake_telegram import FakeTelegram
 
 CHAT = 7001
 
 
-def _run(
-    settings: Settings,
-    factory: sessionmaker[Session],
-    clock: SettableClock,
-    scenario: Callable[[Application], Awaitable[None]],
-) -> None:
-    """Start the bot polling the fake server, play the scenario, stop the bot."""
-
-    async def main() -> None:
-        application = build_application(
-            settings, factory, clock=clock, limits=RateLimits(factor=PACE)
-        )
-        updater = application.updater
-        assert updater is not None  # the builder makes one unless told not to
-        async with application:
-            await application.start()
-            await updater.start_polling(poll_interval=0.0, timeout=1)
-            try:
-                await scenario(application)
-            finally:
-                await updater.stop()
-                await application.stop()
-
-    asyncio.run(main())
-
-
-def _reply(fake: FakeTelegram, chat_id: int, count: int) -> str:
-    sent = fake.wait_for(lambda s: len([m for m in s if m.chat_id == chat_id]) >= count)
-    return [m for m in sent if m.chat_id == chat_id][count - 1].text
-
-
 def test_a_person_links_with_the_one_time_code_and_unlinks_with_stop(
     session: Session,
-    session_factory: sessionmaker[Session],
     clock: SettableClock,
     fake: FakeTelegram,
-    bot_settings: Settings,
+    run_bot: RunBot,
 ) -> None:
     school = make_school(session)
     staff = make_person(session, clock, school, Role.INSPECTOR, "staff")
@@ -70,20 +35,18 @@ def test_a_person_links_with_the_one_time_code_and_unlinks_with_stop(
 
     async def scenario(application: Application) -> None:
         fake.user_says(CHAT, f"/start {code}")
-        reply = await asyncio.to_thread(_reply, fake, CHAT, 1)
+        reply = await nth_reply(fake, CHAT, 1)
         assert reply.startswith("已绑定：Staff。")
         fake.user_says(CHAT, "/lang")
-        assert await asyncio.to_thread(_reply, fake, CHAT, 2) == (
-            "Houqin will write to you in English."
-        )
+        assert await nth_reply(fake, CHAT, 2) == "Houqin will write to you in English."
         fake.user_says(CHAT, f"/start {code}")  # the code works once
-        assert "not valid any more" in await asyncio.to_thread(_reply, fake, CHAT, 3)
+        assert "not valid any more" in await nth_reply(fake, CHAT, 3)
         fake.user_says(CHAT, "/stop")
-        assert await asyncio.to_thread(_reply, fake, CHAT, 4) == (
+        assert await nth_reply(fake, CHAT, 4) == (
             "This chat is unlinked: Houqin sends nothing here any more."
         )
 
-    _run(bot_settings, session_factory, clock, scenario)
+    run_bot(scenario)
 
     session.expire_all()
     assert session.scalar(select(ChannelAccount)) is None
@@ -92,10 +55,9 @@ def test_a_person_links_with_the_one_time_code_and_unlinks_with_stop(
 
 def test_a_stranger_gets_a_polite_explanation_and_nothing_else(
     session: Session,
-    session_factory: sessionmaker[Session],
     clock: SettableClock,
     fake: FakeTelegram,
-    bot_settings: Settings,
+    run_bot: RunBot,
 ) -> None:
     school = make_school(session)
     make_person(session, clock, school, Role.INSPECTOR, "staff")
@@ -104,12 +66,12 @@ def test_a_stranger_gets_a_polite_explanation_and_nothing_else(
     async def scenario(application: Application) -> None:
         fake.user_says(CHAT, "MHQ-001")
         fake.user_says(CHAT + 1, "/start not-a-code", language="en")
-        first = await asyncio.to_thread(_reply, fake, CHAT, 1)
-        second = await asyncio.to_thread(_reply, fake, CHAT + 1, 1)
+        first = await nth_reply(fake, CHAT, 1)
+        second = await nth_reply(fake, CHAT + 1, 1)
         assert first.startswith("此聊天尚未绑定后勤系统")
         assert second == "This code is not valid any more. Open Houqin and get a new one."
 
-    _run(bot_settings, session_factory, clock, scenario)
+    run_bot(scenario)
 
     texts = " ".join(m.text for m in fake.sent)
     assert "实验小学" not in texts and "Staff" not in texts
@@ -118,10 +80,9 @@ def test_a_stranger_gets_a_polite_explanation_and_nothing_else(
 
 def test_an_expired_code_does_not_link(
     session: Session,
-    session_factory: sessionmaker[Session],
     clock: SettableClock,
     fake: FakeTelegram,
-    bot_settings: Settings,
+    run_bot: RunBot,
 ) -> None:
     from datetime import timedelta
 
@@ -133,19 +94,18 @@ def test_an_expired_code_does_not_link(
 
     async def scenario(application: Application) -> None:
         fake.user_says(CHAT, f"/start {code}")
-        assert "已失效" in await asyncio.to_thread(_reply, fake, CHAT, 1)
+        assert "已失效" in await nth_reply(fake, CHAT, 1)
 
-    _run(bot_settings, session_factory, clock, scenario)
+    run_bot(scenario)
 
     assert session.scalar(select(ChannelAccount)) is None
 
 
 def test_a_group_cannot_be_linked_so_its_members_never_see_a_persons_data(
     session: Session,
-    session_factory: sessionmaker[Session],
     clock: SettableClock,
     fake: FakeTelegram,
-    bot_settings: Settings,
+    run_bot: RunBot,
 ) -> None:
     school = make_school(session)
     staff = make_person(session, clock, school, Role.INSPECTOR, "staff")
@@ -154,20 +114,19 @@ def test_a_group_cannot_be_linked_so_its_members_never_see_a_persons_data(
 
     async def scenario(application: Application) -> None:
         fake.user_says(-100123, f"/start {code}", chat_type="group")
-        reply = await asyncio.to_thread(_reply, fake, -100123, 1)
+        reply = await nth_reply(fake, -100123, 1)
         assert reply == "请在与机器人的私聊中绑定，不要在群里绑定。"
 
-    _run(bot_settings, session_factory, clock, scenario)
+    run_bot(scenario)
 
     assert session.scalar(select(ChannelAccount)) is None
 
 
 def test_a_bare_code_links_help_lists_every_command_and_the_menu_is_set_in_both_languages(
     session: Session,
-    session_factory: sessionmaker[Session],
     clock: SettableClock,
     fake: FakeTelegram,
-    bot_settings: Settings,
+    run_bot: RunBot,
 ) -> None:
     school = make_school(session)
     staff = make_person(session, clock, school, Role.INSPECTOR, "staff")
@@ -184,18 +143,16 @@ def test_a_bare_code_links_help_lists_every_command_and_the_menu_is_set_in_both_
 
     async def chat(application: Application) -> None:
         fake.user_says(CHAT, code)  # as the help text says: the code alone
-        assert (await asyncio.to_thread(_reply, fake, CHAT, 1)).startswith("已绑定：Staff。")
+        assert (await nth_reply(fake, CHAT, 1)).startswith("已绑定：Staff。")
         fake.user_says(CHAT, "/help")
-        help_text = await asyncio.to_thread(_reply, fake, CHAT, 2)
+        help_text = await nth_reply(fake, CHAT, 2)
         for command, _ in COMMANDS:
             assert f"/{command}" in help_text
         fake.user_edits(CHAT, 1, "/stop")  # an edit does not unlink
         fake.user_says(CHAT, "/lang")
-        assert await asyncio.to_thread(_reply, fake, CHAT, 3) == (
-            "Houqin will write to you in English."
-        )
+        assert await nth_reply(fake, CHAT, 3) == "Houqin will write to you in English."
 
-    _run(bot_settings, session_factory, clock, scenario)
+    run_bot(scenario)
 
     menus = {p.get("language_code"): p["commands"] for m, p in fake.calls if m == "setMyCommands"}
     assert set(menus) == {"zh", "en", None}
@@ -209,10 +166,9 @@ def test_a_bare_code_links_help_lists_every_command_and_the_menu_is_set_in_both_
 
 def test_a_malformed_or_huge_button_is_answered_politely_and_nothing_fails(
     session: Session,
-    session_factory: sessionmaker[Session],
     clock: SettableClock,
     fake: FakeTelegram,
-    bot_settings: Settings,
+    run_bot: RunBot,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     school = make_school(session)
@@ -230,7 +186,7 @@ def test_a_malformed_or_huge_button_is_answered_politely_and_nothing_fails(
         )
 
     with caplog.at_level(logging.ERROR):
-        _run(bot_settings, session_factory, clock, scenario)
+        run_bot(scenario)
 
     answers = [p for c, p in fake.calls if c == "answerCallbackQuery"]
     assert len(answers) == len(pressed)

@@ -5,15 +5,14 @@ from __future__ import annotations
 import asyncio
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from telegram.ext import Application
 
 from models.actions import ActionEvent, ActionStatus, CorrectiveAction, report_problem
 from models.clock import SettableClock
 from models.people import Role
 from models.photos import PhotoStore
-from settings import Settings
-from tests.bot.test_bot import _reply, _run
+from tests.bot.conftest import RunBot, nth_reply
 from tests.factories import jpeg_bytes, make_asset, make_chat, make_person, make_school
 from tests.fake_telegram import FakeTelegram
 
@@ -22,10 +21,9 @@ CHAT = 7401
 
 def test_the_assignee_closes_an_action_with_a_note_then_a_photo(
     session: Session,
-    session_factory: sessionmaker[Session],
     clock: SettableClock,
     fake: FakeTelegram,
-    bot_settings: Settings,
+    run_bot: RunBot,
     store: PhotoStore,
 ) -> None:
     school = make_school(session)
@@ -48,17 +46,17 @@ def test_the_assignee_closes_an_action_with_a_note_then_a_photo(
             "callback_data": f"close:{action_id}",
         }
         fake.user_presses(CHAT, which.message_id, button["callback_data"])
-        assert (await asyncio.to_thread(_reply, fake, CHAT, 2)).endswith("请发消息说明做了什么。")
+        assert (await nth_reply(fake, CHAT, 2)).endswith("请发消息说明做了什么。")
         fake.user_says(CHAT, "更换了喷管")
-        assert await asyncio.to_thread(_reply, fake, CHAT, 3) == "请发送一张显示已整改的照片。"
+        assert await nth_reply(fake, CHAT, 3) == "请发送一张显示已整改的照片。"
         fake.user_sends_photo(CHAT, jpeg_bytes())
-        assert await asyncio.to_thread(_reply, fake, CHAT, 4) == (
+        assert await nth_reply(fake, CHAT, 4) == (
             "已关闭：MHQ-001 一楼东侧灭火器: 喷管开裂。谢谢！"
         )
         fake.user_says(CHAT, "/close")
-        assert await asyncio.to_thread(_reply, fake, CHAT, 5) == "没有等待您关闭的整改任务。"
+        assert await nth_reply(fake, CHAT, 5) == "没有等待您关闭的整改任务。"
 
-    _run(bot_settings, session_factory, clock, scenario)
+    run_bot(scenario)
 
     session.expire_all()
     closed = session.get_one(CorrectiveAction, action_id)

@@ -6,7 +6,7 @@ import asyncio
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from telegram.ext import Application
 
 from models.clock import SettableClock
@@ -14,8 +14,7 @@ from models.duties import Task
 from models.notifications import Severity, notify
 from models.people import Role
 from models.sweep import sweep
-from settings import Settings
-from tests.bot.test_bot import _reply, _run
+from tests.bot.conftest import RunBot, nth_reply
 from tests.factories import make_asset, make_chat, make_person, make_school
 from tests.fake_telegram import FakeTelegram
 
@@ -24,10 +23,9 @@ ADMIN, STAFF = 7101, 7102
 
 def test_due_alerts_digest_and_stats_for_an_administrator_and_a_member_of_staff(
     session: Session,
-    session_factory: sessionmaker[Session],
     clock: SettableClock,
     fake: FakeTelegram,
-    bot_settings: Settings,
+    run_bot: RunBot,
 ) -> None:
     school = make_school(session)
     admin = make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
@@ -51,21 +49,21 @@ def test_due_alerts_digest_and_stats_for_an_administrator_and_a_member_of_staff(
 
     async def scenario(application: Application) -> None:
         fake.user_says(STAFF, "/due")
-        due = await asyncio.to_thread(_reply, fake, STAFF, 1)
+        due = await nth_reply(fake, STAFF, 1)
         assert due.startswith("到期和逾期的任务：\n⚠️ 灭火器月度检查 · MHQ-001")
         fake.user_says(STAFF, "/digest")
-        assert await asyncio.to_thread(_reply, fake, STAFF, 2) == "只有管理员可以查看。"
+        assert await nth_reply(fake, STAFF, 2) == "只有管理员可以查看。"
         fake.user_says(ADMIN, "/alerts")
-        alerts = await asyncio.to_thread(_reply, fake, ADMIN, 1)
+        alerts = await nth_reply(fake, ADMIN, 1)
         assert "1号校车" in alerts
         fake.user_says(ADMIN, "/digest")
-        digest = await asyncio.to_thread(_reply, fake, ADMIN, 2)
+        digest = await nth_reply(fake, ADMIN, 2)
         assert digest.startswith("实验小学今日概况：") and "逾期 1 项" in digest
         fake.user_says(ADMIN, "/stats")
-        stats = await asyncio.to_thread(_reply, fake, ADMIN, 3)
+        stats = await nth_reply(fake, ADMIN, 3)
         assert stats == "实验小学，近 30 天：没有完成或漏做的任务。"  # not "完成率 100%"
 
-    _run(bot_settings, session_factory, clock, scenario)
+    run_bot(scenario)
 
     [alerts_message] = [m for m in fake.sent_to(ADMIN) if "1号校车" in m.text]
     [[button]] = alerts_message.params["reply_markup"]["inline_keyboard"]
@@ -74,10 +72,9 @@ def test_due_alerts_digest_and_stats_for_an_administrator_and_a_member_of_staff(
 
 def test_a_district_administrator_reads_each_lines_school_and_every_alert_with_its_button(
     session: Session,
-    session_factory: sessionmaker[Session],
     clock: SettableClock,
     fake: FakeTelegram,
-    bot_settings: Settings,
+    run_bot: RunBot,
 ) -> None:
     first = make_school(session)
     second = make_school(session, "S2", "二小", district=first.district)
@@ -107,7 +104,7 @@ def test_a_district_administrator_reads_each_lines_school_and_every_alert_with_i
 
     async def scenario(application: Application) -> None:
         fake.user_says(ADMIN, "/due")
-        due = await asyncio.to_thread(_reply, fake, ADMIN, 1)
+        due = await nth_reply(fake, ADMIN, 1)
         lines = due.splitlines()[1:]
         assert {line.split(" · ")[0].removeprefix("⚠️ ") for line in lines} == {"二小", "实验小学"}
         fake.user_says(ADMIN, "/alerts")
@@ -123,7 +120,7 @@ def test_a_district_administrator_reads_each_lines_school_and_every_alert_with_i
             ),
         )
 
-    _run(bot_settings, session_factory, clock, scenario)
+    run_bot(scenario)
 
     listed = fake.sent_to(ADMIN)[1:]
     assert len(listed) > 1 and all(len(m.text) <= 4096 for m in listed)

@@ -15,8 +15,7 @@ from channels.telegram.sender import OutboxSender
 from models.clock import SettableClock
 from models.notifications import Severity, notify
 from models.people import Person, Role, set_locale
-from settings import Settings
-from tests.bot.test_bot import _reply, _run
+from tests.bot.conftest import RunBot, no_wait, nth_reply
 from tests.factories import make_chat, make_person, make_school
 from tests.fake_telegram import FakeTelegram
 
@@ -38,10 +37,9 @@ def _switches_then_fails(person: Person, wanted: str | None = None) -> str:
 )
 def test_a_failing_command_is_logged_answered_in_the_persons_language_and_saves_nothing(
     session: Session,
-    session_factory: sessionmaker[Session],
     clock: SettableClock,
     fake: FakeTelegram,
-    bot_settings: Settings,
+    run_bot: RunBot,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
     locale: str,
@@ -56,10 +54,10 @@ def test_a_failing_command_is_logged_answered_in_the_persons_language_and_saves_
 
     async def scenario(application: Application) -> None:
         fake.user_says(CHAT, "/lang", language="en" if locale == "zh_CN" else "zh-hans")
-        assert await asyncio.to_thread(_reply, fake, CHAT, 1) == apology
+        assert await nth_reply(fake, CHAT, 1) == apology
 
     with caplog.at_level(logging.ERROR, logger="bot.errors"):
-        _run(bot_settings, session_factory, clock, scenario)
+        run_bot(scenario)
 
     [logged] = [r for r in caplog.records if r.name == "bot.errors"]
     assert logged.levelno == logging.ERROR and logged.exc_info is not None
@@ -74,7 +72,7 @@ def test_an_outage_of_telegram_is_one_line_in_the_log_and_its_end_another(
     session_factory: sessionmaker[Session],
     clock: SettableClock,
     fake: FakeTelegram,
-    bot_settings: Settings,
+    run_bot: RunBot,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     school = make_school(session)
@@ -104,7 +102,7 @@ def test_an_outage_of_telegram_is_one_line_in_the_log_and_its_end_another(
     async def scenario(application: Application) -> None:
         fake.down = True
         await until(logged("cannot be reached"))
-        sender = OutboxSender(application.bot, session_factory, clock, max_tries=3, sleep=_no_wait)
+        sender = OutboxSender(application.bot, session_factory, clock, max_tries=3, sleep=no_wait)
         assert await sender.drain() == 0  # three tries, each failing
         fake.down = False
         await until(logged("reachable again"))
@@ -112,13 +110,9 @@ def test_an_outage_of_telegram_is_one_line_in_the_log_and_its_end_another(
         assert await sender.drain() == 1
 
     with caplog.at_level(logging.DEBUG):
-        _run(bot_settings, session_factory, clock, scenario)
+        run_bot(scenario)
 
     loud = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert [r.name for r in loud] == ["channels.telegram.outage"] * 2
     assert not [r for r in caplog.records if r.exc_info and r.levelno >= logging.INFO]
     assert len(fake.sent_to(CHAT)) == 1
-
-
-async def _no_wait(seconds: float) -> None:
-    """The sender's backoff, not waited in a test."""

@@ -9,13 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import Application
 
-from bot.app import build_application
-from channels.telegram.pacing import RateLimits
 from channels.telegram.sender import OutboxSender
 from models.assets import AssetKind
 from models.clock import SettableClock
@@ -25,9 +24,9 @@ from models.notifications import Delivery, Notification, Severity, notify
 from models.people import Person, Role
 from models.records import Record
 from models.sweep import REMIND, sweep
-from settings import Settings
+from tests.bot.conftest import RunBot
 from tests.factories import jpeg_bytes, make_asset, make_chat, make_person, make_school
-from tests.fake_telegram import PACE, FakeTelegram
+from tests.fake_telegram import FakeTelegram
 
 CHAT = 7001
 
@@ -62,29 +61,25 @@ def _reminded_dispenser(session: Session, clock: SettableClock) -> Reminded:
     return reminded
 
 
-def _run(
-    settings: Settings,
-    factory: sessionmaker[Session],
-    clock: SettableClock,
-    scenario: Callable[[Application, Callable[[], Awaitable[int]]], Awaitable[None]],
-) -> None:
-    async def main() -> None:
-        application = build_application(
-            settings, factory, clock=clock, limits=RateLimits(factor=PACE)
-        )
-        updater = application.updater
-        assert updater is not None  # the builder makes one unless told not to
-        async with application:
-            await application.start()
-            await updater.start_polling(poll_interval=0.0, timeout=1)
-            sender = OutboxSender(application.bot, factory, clock)
-            try:
-                await scenario(application, sender.drain)
-            finally:
-                await updater.stop()
-                await application.stop()
+Drain = Callable[[], Awaitable[int]]
+OutboxScenario = Callable[[Application, Drain], Awaitable[None]]
+RunWithOutbox = Callable[[OutboxScenario], None]
 
-    asyncio.run(main())
+
+@pytest.fixture
+def run_with_outbox(
+    run_bot: RunBot, session_factory: sessionmaker[Session], clock: SettableClock
+) -> RunWithOutbox:
+    """The bot run as run_bot runs it, its scenario handed the outbox's drain too: what sends
+    the reminders and alerts the scenario answers."""
+
+    def run(scenario: OutboxScenario) -> None:
+        async def with_drain(application: Application) -> None:
+            await scenario(application, OutboxSender(application.bot, session_factory, clock).drain)
+
+        run_bot(with_drain)
+
+    return run
 
 
 def _wait(fake: FakeTelegram, count: int) -> list:
@@ -93,15 +88,14 @@ def _wait(fake: FakeTelegram, count: int) -> list:
 
 def test_a_reminder_answered_with_a_photo_closes_the_task(
     session: Session,
-    session_factory: sessionmaker[Session],
     clock: SettableClock,
     fake: FakeTelegram,
-    bot_settings: Settings,
+    run_with_outbox: RunWithOutbox,
 ) -> None:
     reminded = _reminded_dispenser(session, clock)
     task_id = reminded.task_id
 
-    async def scenario(application: Application, drain: Callable[[], Awaitable[int]]) -> None:
+    async def scenario(application: Application, drain: Drain) -> None:
         assert await drain() == 1
         [sent] = fake.sent_to(CHAT)
         buttons = [
@@ -118,7 +112,7 @@ def test_a_reminder_answered_with_a_photo_closes_the_task(
         answer = await asyncio.to_thread(_wait, fake, 2)
         assert answer[-1].text == "已记录：饮水机消毒记录 · YSJ-01 一楼饮水机。谢谢！"
 
-    _run(bot_settings, session_factory, clock, scenario)
+    run_with_outbox(scenario)
 
     session.expire_all()
     task = session.get_one(Task, task_id)
@@ -131,10 +125,9 @@ def test_a_reminder_answered_with_a_photo_closes_the_task(
 
 def test_a_photo_without_context_asks_which_task_and_files_the_chosen_one(
     session: Session,
-    session_factory: sessionmaker[Session],
     clock: SettableClock,
     fake: FakeTelegram,
-    bot_settings: Settings,
+    run_with_outbox: RunWithOutbox,
 ) -> None:
     school = make_school(session)
     staff = make_person(session, clock, school, Role.DORM_STAFF, "staff")
@@ -150,7 +143,7 @@ def test_a_photo_without_context_asks_which_task_and_files_the_chosen_one(
     )
     session.commit()
 
-    async def scenario(application: Application, drain: Callable[[], Awaitable[int]]) -> None:
+    async def scenario(application: Application, drain: Drain) -> None:
         fake.user_sends_photo(CHAT, jpeg_bytes())
         [question] = await asyncio.to_thread(_wait, fake, 1)
         assert question.text == "这张照片是哪项任务的？"
@@ -160,7 +153,7 @@ def test_a_photo_without_context_asks_which_task_and_files_the_chosen_one(
         answer = await asyncio.to_thread(_wait, fake, 2)
         assert answer[-1].text.startswith("已记录：饮水机消毒记录")
 
-    _run(bot_settings, session_factory, clock, scenario)
+    run_with_outbox(scenario)
 
     session.expire_all()
     assert session.get_one(Task, task_id).state == TaskState.DONE
@@ -169,10 +162,9 @@ def test_a_photo_without_context_asks_which_task_and_files_the_chosen_one(
 
 def test_an_alert_is_acknowledged_with_its_button_and_the_web_knows_who_and_when(
     session: Session,
-    session_factory: sessionmaker[Session],
     clock: SettableClock,
     fake: FakeTelegram,
-    bot_settings: Settings,
+    run_with_outbox: RunWithOutbox,
 ) -> None:
     school = make_school(session)
     admin = make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
@@ -188,7 +180,7 @@ def test_an_alert_is_acknowledged_with_its_button_and_the_web_knows_who_and_when
     )
     session.commit()
 
-    async def scenario(application: Application, drain: Callable[[], Awaitable[int]]) -> None:
+    async def scenario(application: Application, drain: Drain) -> None:
         assert await drain() == 1
         [sent] = fake.sent_to(CHAT)
         [[button]] = sent.params["reply_markup"]["inline_keyboard"]
@@ -198,7 +190,7 @@ def test_an_alert_is_acknowledged_with_its_button_and_the_web_knows_who_and_when
             fake.wait_for, lambda s: any(m.method == "editMessageReplyMarkup" for m in s)
         )
 
-    _run(bot_settings, session_factory, clock, scenario)
+    run_with_outbox(scenario)
 
     session.expire_all()
     acknowledged = session.get_one(Notification, alert.id)
@@ -211,14 +203,13 @@ def test_an_alert_is_acknowledged_with_its_button_and_the_web_knows_who_and_when
 
 def test_snooze_sends_the_reminder_again_an_hour_later(
     session: Session,
-    session_factory: sessionmaker[Session],
     clock: SettableClock,
     fake: FakeTelegram,
-    bot_settings: Settings,
+    run_with_outbox: RunWithOutbox,
 ) -> None:
     reminded = _reminded_dispenser(session, clock)
 
-    async def scenario(application: Application, drain: Callable[[], Awaitable[int]]) -> None:
+    async def scenario(application: Application, drain: Drain) -> None:
         await drain()
         [sent] = fake.sent_to(CHAT)
         fake.user_presses(CHAT, sent.message_id, f"snooze:{reminded.reminder_id}")
@@ -228,7 +219,7 @@ def test_snooze_sends_the_reminder_again_an_hour_later(
         clock.advance(timedelta(hours=1))
         assert await drain() == 1
 
-    _run(bot_settings, session_factory, clock, scenario)
+    run_with_outbox(scenario)
 
     again = fake.sent_to(CHAT)[-1]
     assert again.text == fake.sent_to(CHAT)[0].text
@@ -264,14 +255,13 @@ def test_the_web_inbox_shows_who_acknowledged_an_alert_and_when(
 
 def test_report_a_problem_from_a_reminder_goes_straight_to_describing_it(
     session: Session,
-    session_factory: sessionmaker[Session],
     clock: SettableClock,
     fake: FakeTelegram,
-    bot_settings: Settings,
+    run_with_outbox: RunWithOutbox,
 ) -> None:
     task_id = _reminded_dispenser(session, clock).task_id
 
-    async def scenario(application: Application, drain: Callable[[], Awaitable[int]]) -> None:
+    async def scenario(application: Application, drain: Drain) -> None:
         await drain()
         [sent] = fake.sent_to(CHAT)
         fake.user_presses(CHAT, sent.message_id, f"report:{task_id}")
@@ -283,26 +273,25 @@ def test_report_a_problem_from_a_reminder_goes_straight_to_describing_it(
         done = await asyncio.to_thread(_wait, fake, 4)
         assert done[-1].text.startswith("已上报：已为 YSJ-01 一楼饮水机 建立整改任务")
 
-    _run(bot_settings, session_factory, clock, scenario)
+    run_with_outbox(scenario)
 
 
 def test_a_photo_over_20_mb_for_a_reminder_is_refused_by_its_size_and_files_nothing(
     session: Session,
-    session_factory: sessionmaker[Session],
     clock: SettableClock,
     fake: FakeTelegram,
-    bot_settings: Settings,
+    run_with_outbox: RunWithOutbox,
 ) -> None:
     reminded = _reminded_dispenser(session, clock)
 
-    async def scenario(application: Application, drain: Callable[[], Awaitable[int]]) -> None:
+    async def scenario(application: Application, drain: Drain) -> None:
         assert await drain() == 1
         [sent] = fake.sent_to(CHAT)
         fake.user_sends_photo(CHAT, b"\xff" * (20 * 1024 * 1024 + 1), reply_to=sent.message_id)
         answer = await asyncio.to_thread(_wait, fake, 2)
         assert answer[-1].text == "照片超过 20 MB。"
 
-    _run(bot_settings, session_factory, clock, scenario)
+    run_with_outbox(scenario)
 
     session.expire_all()
     assert session.get_one(Task, reminded.task_id).state == TaskState.OPEN
@@ -331,10 +320,9 @@ def _callbacks(sent) -> list[str]:
 
 def test_done_with_a_photo_is_offered_only_where_a_photo_closes_the_task_named_by_asset(
     session: Session,
-    session_factory: sessionmaker[Session],
     clock: SettableClock,
     fake: FakeTelegram,
-    bot_settings: Settings,
+    run_with_outbox: RunWithOutbox,
 ) -> None:
     school = make_school(session)
     staff = make_person(session, clock, school, Role.DORM_STAFF, "staff")
@@ -350,7 +338,7 @@ def test_done_with_a_photo_is_offered_only_where_a_photo_closes_the_task_named_b
     several = _reminder(session, clock, staff, [first.id, second.id, extinguisher.id])
     ids = first.id, extinguisher.id
 
-    async def scenario(application: Application, drain: Callable[[], Awaitable[int]]) -> None:
+    async def scenario(application: Application, drain: Drain) -> None:
         assert await drain() == 2
         one, many = fake.sent_to(CHAT)
         assert _callbacks(one) == [f"report:{ids[1]}", _callbacks(one)[1]]  # no photo:
@@ -365,15 +353,14 @@ def test_done_with_a_photo_is_offered_only_where_a_photo_closes_the_task_named_b
             [{"text": "YSJ-01 一楼饮水机", "callback_data": f"photo:{ids[0]}"}]
         ]
 
-    _run(bot_settings, session_factory, clock, scenario)
+    run_with_outbox(scenario)
 
 
 def test_acknowledging_removes_only_its_button_and_the_others_stay(
     session: Session,
-    session_factory: sessionmaker[Session],
     clock: SettableClock,
     fake: FakeTelegram,
-    bot_settings: Settings,
+    run_with_outbox: RunWithOutbox,
 ) -> None:
     reminded = _reminded_dispenser(session, clock)
     staff = session.get_one(Notification, reminded.reminder_id).recipient
@@ -390,7 +377,7 @@ def test_acknowledging_removes_only_its_button_and_the_others_stay(
     session.commit()
     task_id, alert_id = reminded.task_id, alert.id
 
-    async def scenario(application: Application, drain: Callable[[], Awaitable[int]]) -> None:
+    async def scenario(application: Application, drain: Drain) -> None:
         await drain()
         sent = fake.sent_to(CHAT)[-1]
         markup = sent.params["reply_markup"]
@@ -400,7 +387,7 @@ def test_acknowledging_removes_only_its_button_and_the_others_stay(
             fake.wait_for, lambda s: any(m.method == "editMessageReplyMarkup" for m in s)
         )
 
-    _run(bot_settings, session_factory, clock, scenario)
+    run_with_outbox(scenario)
 
     [edit] = [m for m in fake.sent if m.method == "editMessageReplyMarkup"]
     rows = edit.params["reply_markup"]["inline_keyboard"]
@@ -413,14 +400,13 @@ def test_acknowledging_removes_only_its_button_and_the_others_stay(
 
 def test_snoozing_twice_is_answered_and_a_reminder_whose_task_was_done_meanwhile_stays_away(
     session: Session,
-    session_factory: sessionmaker[Session],
     clock: SettableClock,
     fake: FakeTelegram,
-    bot_settings: Settings,
+    run_with_outbox: RunWithOutbox,
 ) -> None:
     reminded = _reminded_dispenser(session, clock)
 
-    async def scenario(application: Application, drain: Callable[[], Awaitable[int]]) -> None:
+    async def scenario(application: Application, drain: Drain) -> None:
         await drain()
         [sent] = fake.sent_to(CHAT)
         for _ in range(2):
@@ -436,7 +422,7 @@ def test_snoozing_twice_is_answered_and_a_reminder_whose_task_was_done_meanwhile
         clock.advance(timedelta(hours=1))
         assert await drain() == 0
 
-    _run(bot_settings, session_factory, clock, scenario)
+    run_with_outbox(scenario)
 
     assert len(fake.sent_to(CHAT)) == 2  # the reminder and "已记录", nothing again
     session.expire_all()
@@ -455,10 +441,9 @@ def _camera_jpeg(taken_local: datetime) -> bytes:
 
 def test_a_photo_sent_as_a_file_keeps_its_capture_time_and_the_message_time_is_the_phones(
     session: Session,
-    session_factory: sessionmaker[Session],
     clock: SettableClock,
     fake: FakeTelegram,
-    bot_settings: Settings,
+    run_with_outbox: RunWithOutbox,
 ) -> None:
     reminded = _reminded_dispenser(session, clock)
     now = clock.now()
@@ -466,7 +451,7 @@ def test_a_photo_sent_as_a_file_keeps_its_capture_time_and_the_message_time_is_t
     sent_at = now - timedelta(minutes=20)  # the bot was down; the chat kept the message
     zone = ZoneInfo("Asia/Shanghai")
 
-    async def scenario(application: Application, drain: Callable[[], Awaitable[int]]) -> None:
+    async def scenario(application: Application, drain: Drain) -> None:
         assert await drain() == 1
         [reminder] = fake.sent_to(CHAT)
         fake.user_sends_photo(
@@ -479,7 +464,7 @@ def test_a_photo_sent_as_a_file_keeps_its_capture_time_and_the_message_time_is_t
         answer = await asyncio.to_thread(_wait, fake, 2)
         assert answer[-1].text.startswith("已记录：饮水机消毒记录")
 
-    _run(bot_settings, session_factory, clock, scenario)
+    run_with_outbox(scenario)
 
     session.expire_all()
     record = session.get_one(Record, session.get_one(Task, reminded.task_id).record_id)
@@ -492,15 +477,14 @@ def test_a_photo_sent_as_a_file_keeps_its_capture_time_and_the_message_time_is_t
 
 def test_a_forwarded_photo_files_the_task_and_is_flagged_with_when_it_was_first_sent(
     session: Session,
-    session_factory: sessionmaker[Session],
     clock: SettableClock,
     fake: FakeTelegram,
-    bot_settings: Settings,
+    run_with_outbox: RunWithOutbox,
 ) -> None:
     reminded = _reminded_dispenser(session, clock)
     first_sent = clock.now() - timedelta(days=2)
 
-    async def scenario(application: Application, drain: Callable[[], Awaitable[int]]) -> None:
+    async def scenario(application: Application, drain: Drain) -> None:
         assert await drain() == 1
         [reminder] = fake.sent_to(CHAT)
         fake.user_sends_photo(
@@ -509,7 +493,7 @@ def test_a_forwarded_photo_files_the_task_and_is_flagged_with_when_it_was_first_
         answer = await asyncio.to_thread(_wait, fake, 2)
         assert answer[-1].text.startswith("已记录：饮水机消毒记录")
 
-    _run(bot_settings, session_factory, clock, scenario)
+    run_with_outbox(scenario)
 
     session.expire_all()
     record = session.get_one(Record, session.get_one(Task, reminded.task_id).record_id)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from telegram.ext import Application
 
 from models.clock import SettableClock
 from models.org import District
 from models.people import Role
 from settings import Settings
-from tests.bot.test_bot import _reply, _run
+from tests.bot.conftest import RunBot, nth_reply
 from tests.factories import make_chat, make_person, make_school
 from tests.fake_telegram import FakeTelegram
 
@@ -20,10 +18,10 @@ STAFF, CHOOSER, STRANGER = 7301, 7302, 7303
 
 def test_the_bot_answers_in_the_districts_language_unless_the_person_chose_one(
     session: Session,
-    session_factory: sessionmaker[Session],
     clock: SettableClock,
     fake: FakeTelegram,
     bot_settings: Settings,
+    run_bot: RunBot,
 ) -> None:
     district = District(code="D-EN", name="District", locale="en", timezone="Europe/London")
     school = make_school(session, district=district)
@@ -37,11 +35,11 @@ def test_the_bot_answers_in_the_districts_language_unless_the_person_chose_one(
 
     async def scenario(application: Application) -> None:
         fake.user_says(STAFF, "/due")  # Telegram says Chinese; the district says English
-        assert await asyncio.to_thread(_reply, fake, STAFF, 1) == "Nothing is due now. Well done!"
+        assert await nth_reply(fake, STAFF, 1) == "Nothing is due now. Well done!"
         fake.user_says(CHOOSER, "/due", language="en")
-        assert await asyncio.to_thread(_reply, fake, CHOOSER, 1) == "目前没有到期的任务，做得好！"
+        assert await nth_reply(fake, CHOOSER, 1) == "目前没有到期的任务，做得好！"
         fake.user_says(STRANGER, "/due", language="")
-        stranger = await asyncio.to_thread(_reply, fake, STRANGER, 1)
+        stranger = await nth_reply(fake, STRANGER, 1)
         assert stranger.startswith("This chat is not linked to Houqin.")
 
-    _run(bot_settings, session_factory, clock, scenario)
+    run_bot(scenario)

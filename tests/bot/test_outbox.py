@@ -25,6 +25,7 @@ from models.notifications import Delivery, Notification, Severity, notify
 from models.outbox import claim_deliveries, mark_piece_sent
 from models.people import Person, Role
 from settings import Settings
+from tests.bot.conftest import no_wait
 from tests.factories import make_address, make_chat, make_person, make_school
 from tests.fake_telegram import FakeTelegram, Limits
 from tests.webapp.helpers import reach_page
@@ -90,10 +91,6 @@ def _drain(
     return asyncio.run(main())
 
 
-async def _no_wait(seconds: float) -> None:
-    """Backoff without the wait: the test does not sit out real time."""
-
-
 def _numbers(fake: FakeTelegram, chat_id: int) -> list[int]:
     return [int(m.text.split()[1]) for m in fake.sent_to(chat_id)]
 
@@ -136,7 +133,7 @@ def test_after_an_outage_everything_queued_arrives_once_in_order(
         clock,
         RateLimits(factor=FACTOR),
         down=True,
-        sleep=_no_wait,
+        sleep=no_wait,
         max_tries=3,
     )
     session.expire_all()
@@ -148,8 +145,8 @@ def test_after_an_outage_everything_queued_arrives_once_in_order(
 
     fake.down = False  # Telegram is back an hour later
     clock.advance(timedelta(hours=1))
-    after = _drain(fake, session_factory, clock, RateLimits(factor=FACTOR), sleep=_no_wait)
-    again = _drain(fake, session_factory, clock, RateLimits(factor=FACTOR), sleep=_no_wait)
+    after = _drain(fake, session_factory, clock, RateLimits(factor=FACTOR), sleep=no_wait)
+    again = _drain(fake, session_factory, clock, RateLimits(factor=FACTOR), sleep=no_wait)
 
     assert after == 12 and again == 0
     for person in range(3):
@@ -317,12 +314,12 @@ def test_a_notice_that_failed_holds_back_the_chats_later_ones_until_it_is_sent(
     fake.fail_next[9000] = 1  # the first notice to this chat meets a 502
 
     first = _drain(
-        fake, session_factory, clock, RateLimits(factor=FACTOR), sleep=_no_wait, max_tries=1
+        fake, session_factory, clock, RateLimits(factor=FACTOR), sleep=no_wait, max_tries=1
     )
     clock.advance(timedelta(milliseconds=500))  # before its retry is due
-    second = _drain(fake, session_factory, clock, RateLimits(factor=FACTOR), sleep=_no_wait)
+    second = _drain(fake, session_factory, clock, RateLimits(factor=FACTOR), sleep=no_wait)
     clock.advance(timedelta(minutes=5))
-    third = _drain(fake, session_factory, clock, RateLimits(factor=FACTOR), sleep=_no_wait)
+    third = _drain(fake, session_factory, clock, RateLimits(factor=FACTOR), sleep=no_wait)
 
     assert (first, second, third) == (3, 0, 3)  # the other chat was not held back
     assert _numbers(fake, 9000) == [0, 1, 2]

@@ -13,8 +13,7 @@ from channels.telegram.sender import OutboxSender
 from models.clock import SettableClock
 from models.notifications import Severity, notify
 from models.people import Role
-from settings import Settings
-from tests.bot.test_bot import _run
+from tests.bot.conftest import RunBot
 from tests.factories import make_chat, make_person, make_school
 from tests.fake_telegram import PACE, FakeTelegram
 
@@ -29,10 +28,9 @@ def _replies(fake: FakeTelegram, chat_id: int, count: int) -> list[float]:
 
 def test_six_quick_commands_from_one_person_are_all_answered_within_the_chat_limit(
     session: Session,
-    session_factory: sessionmaker[Session],
     clock: SettableClock,
     fake: FakeTelegram,
-    bot_settings: Settings,
+    run_bot: RunBot,
 ) -> None:
     school = make_school(session)
     staff = make_person(session, clock, school, Role.INSPECTOR, "staff")
@@ -46,7 +44,7 @@ def test_six_quick_commands_from_one_person_are_all_answered_within_the_chat_lim
         gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
         assert min(gaps) >= INTERVAL
 
-    _run(bot_settings, session_factory, clock, scenario)
+    run_bot(scenario)
 
     assert [status for _, status, _ in fake.refused] == []
 
@@ -56,7 +54,7 @@ def test_commands_typed_during_a_delivery_burst_keep_every_call_within_the_limit
     session_factory: sessionmaker[Session],
     clock: SettableClock,
     fake: FakeTelegram,
-    bot_settings: Settings,
+    run_bot: RunBot,
 ) -> None:
     school = make_school(session)
     people = [
@@ -88,7 +86,7 @@ def test_commands_typed_during_a_delivery_burst_keep_every_call_within_the_limit
             fake.wait_for, lambda sent: len([m for m in sent if m.method == "sendMessage"]) >= 140
         )
 
-    _run(bot_settings, session_factory, clock, scenario)
+    run_bot(scenario)
 
     assert [status for _, status, _ in fake.refused] == []
     for number in range(30):

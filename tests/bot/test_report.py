@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from telegram.ext import Application
 
 from models.actions import ActionEvent, CorrectiveAction
@@ -13,8 +13,7 @@ from models.clock import SettableClock
 from models.linking import new_link_code
 from models.notifications import Notification
 from models.people import Role
-from settings import Settings
-from tests.bot.test_bot import _reply, _run
+from tests.bot.conftest import RunBot, nth_reply
 from tests.factories import jpeg_bytes, make_asset, make_chat, make_person, make_school
 from tests.fake_telegram import FakeTelegram
 
@@ -23,10 +22,9 @@ CHAT = 7201
 
 def test_a_problem_reported_by_code_with_two_photos_opens_an_action_for_the_responsible(
     session: Session,
-    session_factory: sessionmaker[Session],
     clock: SettableClock,
     fake: FakeTelegram,
-    bot_settings: Settings,
+    run_bot: RunBot,
 ) -> None:
     school = make_school(session)
     teacher = make_person(session, clock, school, Role.TEACHER, "teacher")
@@ -38,25 +36,22 @@ def test_a_problem_reported_by_code_with_two_photos_opens_an_action_for_the_resp
 
     async def scenario(application: Application) -> None:
         fake.user_says(CHAT, "/report")
-        assert (await asyncio.to_thread(_reply, fake, CHAT, 1)).startswith("哪件设施？")
+        assert (await nth_reply(fake, CHAT, 1)).startswith("哪件设施？")
         fake.user_says(CHAT, "XYZ-9")
-        assert "没有编号为 XYZ-9" in await asyncio.to_thread(_reply, fake, CHAT, 2)
+        assert "没有编号为 XYZ-9" in await nth_reply(fake, CHAT, 2)
         fake.user_says(CHAT, "mhq-001")
-        assert "MHQ-001 一楼东侧灭火器" in await asyncio.to_thread(_reply, fake, CHAT, 3)
+        assert "MHQ-001 一楼东侧灭火器" in await nth_reply(fake, CHAT, 3)
         fake.user_says(CHAT, "压力表指针在红区，瓶身有锈")
-        await asyncio.to_thread(_reply, fake, CHAT, 4)
+        await nth_reply(fake, CHAT, 4)
         fake.user_sends_photo(CHAT, jpeg_bytes((1200, 900)))
-        assert (
-            await asyncio.to_thread(_reply, fake, CHAT, 5)
-            == "已添加第 1 张照片。可继续发送，或发送 /done。"
-        )
+        assert await nth_reply(fake, CHAT, 5) == "已添加第 1 张照片。可继续发送，或发送 /done。"
         fake.user_sends_photo(CHAT, jpeg_bytes((900, 1200)))
-        await asyncio.to_thread(_reply, fake, CHAT, 6)
+        await nth_reply(fake, CHAT, 6)
         fake.user_says(CHAT, "/done")
-        done = await asyncio.to_thread(_reply, fake, CHAT, 7)
+        done = await nth_reply(fake, CHAT, 7)
         assert done.startswith("已上报：已为 MHQ-001 一楼东侧灭火器 建立整改任务")
 
-    _run(bot_settings, session_factory, clock, scenario)
+    run_bot(scenario)
 
     session.expire_all()
     action = session.scalars(select(CorrectiveAction)).one()
@@ -72,10 +67,9 @@ def test_a_problem_reported_by_code_with_two_photos_opens_an_action_for_the_resp
 
 def test_a_long_description_and_a_photo_over_20_mb_are_answered_with_the_rules_words(
     session: Session,
-    session_factory: sessionmaker[Session],
     clock: SettableClock,
     fake: FakeTelegram,
-    bot_settings: Settings,
+    run_bot: RunBot,
 ) -> None:
     school = make_school(session)
     teacher = make_person(session, clock, school, Role.TEACHER, "teacher")
@@ -85,17 +79,17 @@ def test_a_long_description_and_a_photo_over_20_mb_are_answered_with_the_rules_w
 
     async def scenario(application: Application) -> None:
         fake.user_says(CHAT, "/report")
-        await asyncio.to_thread(_reply, fake, CHAT, 1)
+        await nth_reply(fake, CHAT, 1)
         fake.user_says(CHAT, "MHQ-001")
-        await asyncio.to_thread(_reply, fake, CHAT, 2)
+        await nth_reply(fake, CHAT, 2)
         fake.user_says(CHAT, "漏" * 1001)
-        assert await asyncio.to_thread(_reply, fake, CHAT, 3) == "最多 1000 个字。"
+        assert await nth_reply(fake, CHAT, 3) == "最多 1000 个字。"
         fake.user_says(CHAT, "喷管漏粉")
-        await asyncio.to_thread(_reply, fake, CHAT, 4)
+        await nth_reply(fake, CHAT, 4)
         fake.user_sends_photo(CHAT, b"\xff" * (20 * 1024 * 1024 + 1))
-        assert await asyncio.to_thread(_reply, fake, CHAT, 5) == "照片超过 20 MB。"
+        assert await nth_reply(fake, CHAT, 5) == "照片超过 20 MB。"
 
-    _run(bot_settings, session_factory, clock, scenario)
+    run_bot(scenario)
 
 
 def _teacher_with_an_extinguisher(session: Session, clock: SettableClock) -> int:
@@ -110,27 +104,26 @@ def _teacher_with_an_extinguisher(session: Session, clock: SettableClock) -> int
 
 def test_a_command_in_the_middle_of_a_report_is_answered_and_the_report_goes_on(
     session: Session,
-    session_factory: sessionmaker[Session],
     clock: SettableClock,
     fake: FakeTelegram,
-    bot_settings: Settings,
+    run_bot: RunBot,
 ) -> None:
     _teacher_with_an_extinguisher(session, clock)
 
     async def scenario(application: Application) -> None:
         fake.user_says(CHAT, "/report")
-        await asyncio.to_thread(_reply, fake, CHAT, 1)
+        await nth_reply(fake, CHAT, 1)
         fake.user_says(CHAT, "MHQ-001")
-        await asyncio.to_thread(_reply, fake, CHAT, 2)
+        await nth_reply(fake, CHAT, 2)
         fake.user_says(CHAT, "/due")
-        assert await asyncio.to_thread(_reply, fake, CHAT, 3) == "目前没有到期的任务，做得好！"
+        assert await nth_reply(fake, CHAT, 3) == "目前没有到期的任务，做得好！"
         fake.user_says(CHAT, "喷管开裂")
-        assert (await asyncio.to_thread(_reply, fake, CHAT, 4)).startswith("如有可能请现在发送照片")
+        assert (await nth_reply(fake, CHAT, 4)).startswith("如有可能请现在发送照片")
         fake.user_says(CHAT, "/done")
-        done = await asyncio.to_thread(_reply, fake, CHAT, 5)
+        done = await nth_reply(fake, CHAT, 5)
         assert done.startswith("已上报：已为 MHQ-001 一楼东侧灭火器 建立整改任务")
 
-    _run(bot_settings, session_factory, clock, scenario)
+    run_bot(scenario)
 
     session.expire_all()
     action = session.scalars(select(CorrectiveAction)).one()
@@ -140,10 +133,9 @@ def test_a_command_in_the_middle_of_a_report_is_answered_and_the_report_goes_on(
 
 def test_a_cancelled_report_files_nothing_and_what_follows_is_not_taken_for_it(
     session: Session,
-    session_factory: sessionmaker[Session],
     clock: SettableClock,
     fake: FakeTelegram,
-    bot_settings: Settings,
+    run_bot: RunBot,
 ) -> None:
     asset_id = _teacher_with_an_extinguisher(session, clock)
 
@@ -153,18 +145,18 @@ def test_a_cancelled_report_files_nothing_and_what_follows_is_not_taken_for_it(
         [[button]] = which[0].params["reply_markup"]["inline_keyboard"]
         assert button["callback_data"] == f"rasset:{asset_id}"
         fake.user_presses(CHAT, which[0].message_id, button["callback_data"])
-        assert await asyncio.to_thread(_reply, fake, CHAT, 2) == (
+        assert await nth_reply(fake, CHAT, 2) == (
             "MHQ-001 一楼东侧灭火器 出了什么问题？请发消息描述。"
         )
         fake.user_says(CHAT, "/cancel")
-        assert await asyncio.to_thread(_reply, fake, CHAT, 3) == "已取消。"
+        assert await nth_reply(fake, CHAT, 3) == "已取消。"
         fake.user_says(CHAT, "喷管开裂")
-        assert (await asyncio.to_thread(_reply, fake, CHAT, 4)).startswith("后勤系统会把您的提醒")
+        assert (await nth_reply(fake, CHAT, 4)).startswith("后勤系统会把您的提醒")
         fake.user_presses(CHAT, which[0].message_id, button["callback_data"])  # a stale button
         fake.user_says(CHAT, "/done")
-        assert (await asyncio.to_thread(_reply, fake, CHAT, 5)).startswith("后勤系统会把您的提醒")
+        assert (await nth_reply(fake, CHAT, 5)).startswith("后勤系统会把您的提醒")
 
-    _run(bot_settings, session_factory, clock, scenario)
+    run_bot(scenario)
 
     assert len(fake.sent_to(CHAT)) == 5
     assert session.scalar(select(CorrectiveAction)) is None
@@ -172,10 +164,9 @@ def test_a_cancelled_report_files_nothing_and_what_follows_is_not_taken_for_it(
 
 def test_linking_to_someone_else_ends_a_report_begun_for_the_person_before(
     session: Session,
-    session_factory: sessionmaker[Session],
     clock: SettableClock,
     fake: FakeTelegram,
-    bot_settings: Settings,
+    run_bot: RunBot,
 ) -> None:
     _teacher_with_an_extinguisher(session, clock)
     other = make_person(session, clock, make_school(session, "S2", "二小"), Role.TEACHER, "other")
@@ -184,25 +175,24 @@ def test_linking_to_someone_else_ends_a_report_begun_for_the_person_before(
 
     async def scenario(application: Application) -> None:
         fake.user_says(CHAT, "/report")
-        await asyncio.to_thread(_reply, fake, CHAT, 1)
+        await nth_reply(fake, CHAT, 1)
         fake.user_says(CHAT, "MHQ-001")
-        await asyncio.to_thread(_reply, fake, CHAT, 2)
+        await nth_reply(fake, CHAT, 2)
         fake.user_says(CHAT, f"/start {code}")
-        assert (await asyncio.to_thread(_reply, fake, CHAT, 3)).startswith("已绑定：Other。")
+        assert (await nth_reply(fake, CHAT, 3)).startswith("已绑定：Other。")
         fake.user_says(CHAT, "喷管开裂")
-        assert (await asyncio.to_thread(_reply, fake, CHAT, 4)).startswith("后勤系统会把您的提醒")
+        assert (await nth_reply(fake, CHAT, 4)).startswith("后勤系统会把您的提醒")
 
-    _run(bot_settings, session_factory, clock, scenario)
+    run_bot(scenario)
 
     assert session.scalar(select(CorrectiveAction)) is None
 
 
 def test_a_district_administrator_chooses_the_school_then_the_asset_whose_code_repeats(
     session: Session,
-    session_factory: sessionmaker[Session],
     clock: SettableClock,
     fake: FakeTelegram,
-    bot_settings: Settings,
+    run_bot: RunBot,
 ) -> None:
     first = make_school(session)
     second = make_school(session, "S2", "二小", district=first.district)
@@ -220,15 +210,15 @@ def test_a_district_administrator_chooses_the_school_then_the_asset_whose_code_r
         rows = which.params["reply_markup"]["inline_keyboard"]
         assert [b["text"] for row in rows for b in row] == ["S1 实验小学", "S2 二小"]
         fake.user_presses(CHAT, which.message_id, f"rschool:{second_id}")
-        assert (await asyncio.to_thread(_reply, fake, CHAT, 2)).startswith("哪件设施？")
+        assert (await nth_reply(fake, CHAT, 2)).startswith("哪件设施？")
         fake.user_says(CHAT, "MHQ-001")
-        assert "MHQ-001 一楼东侧灭火器" in await asyncio.to_thread(_reply, fake, CHAT, 3)
+        assert "MHQ-001 一楼东侧灭火器" in await nth_reply(fake, CHAT, 3)
         fake.user_says(CHAT, "喷管开裂")
-        await asyncio.to_thread(_reply, fake, CHAT, 4)
+        await nth_reply(fake, CHAT, 4)
         fake.user_says(CHAT, "/done")
-        assert (await asyncio.to_thread(_reply, fake, CHAT, 5)).startswith("已上报")
+        assert (await nth_reply(fake, CHAT, 5)).startswith("已上报")
 
-    _run(bot_settings, session_factory, clock, scenario)
+    run_bot(scenario)
 
     session.expire_all()
     action = session.scalars(select(CorrectiveAction)).one()
@@ -238,33 +228,30 @@ def test_a_district_administrator_chooses_the_school_then_the_asset_whose_code_r
 
 def test_a_report_carries_on_after_the_bot_restarts_and_photo_captions_are_kept(
     session: Session,
-    session_factory: sessionmaker[Session],
     clock: SettableClock,
     fake: FakeTelegram,
-    bot_settings: Settings,
+    run_bot: RunBot,
 ) -> None:
     _teacher_with_an_extinguisher(session, clock)
 
     async def before(application: Application) -> None:
         fake.user_says(CHAT, "/report")
-        await asyncio.to_thread(_reply, fake, CHAT, 1)
+        await nth_reply(fake, CHAT, 1)
         fake.user_says(CHAT, "MHQ-001")
-        await asyncio.to_thread(_reply, fake, CHAT, 2)
+        await nth_reply(fake, CHAT, 2)
 
     async def after(application: Application) -> None:
         fake.user_sends_photo(CHAT, jpeg_bytes(), caption="压力表指针在红区")
-        assert await asyncio.to_thread(_reply, fake, CHAT, 3) == (
-            "已添加第 1 张照片。可继续发送，或发送 /done。"
-        )
+        assert await nth_reply(fake, CHAT, 3) == "已添加第 1 张照片。可继续发送，或发送 /done。"
         fake.user_sends_photo(CHAT, jpeg_bytes(), caption="漏" * 1000)
-        assert await asyncio.to_thread(_reply, fake, CHAT, 4) == "最多 1000 个字。"
+        assert await nth_reply(fake, CHAT, 4) == "最多 1000 个字。"
         fake.user_sends_photo(CHAT, jpeg_bytes(), caption="瓶身有锈")
-        await asyncio.to_thread(_reply, fake, CHAT, 5)
+        await nth_reply(fake, CHAT, 5)
         fake.user_says(CHAT, "/done")
-        assert (await asyncio.to_thread(_reply, fake, CHAT, 6)).startswith("已上报")
+        assert (await nth_reply(fake, CHAT, 6)).startswith("已上报")
 
-    _run(bot_settings, session_factory, clock, before)
-    _run(bot_settings, session_factory, clock, after)  # a new process: nothing in memory
+    run_bot(before)
+    run_bot(after)  # a new process: nothing in memory
 
     session.expire_all()
     action = session.scalars(select(CorrectiveAction)).one()

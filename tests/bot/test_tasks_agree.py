@@ -3,20 +3,18 @@ or all at the schools an administrator administers."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 from datetime import timedelta
 
 from flask import Flask
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from telegram.ext import Application
 
 from models.clock import SettableClock
 from models.org import District
 from models.people import Role
 from models.sweep import sweep
-from settings import Settings
-from tests.bot.test_bot import _reply, _run
+from tests.bot.conftest import RunBot, nth_reply
 from tests.conftest import Auth
 from tests.factories import make_asset, make_chat, make_person, make_school
 from tests.fake_telegram import FakeTelegram
@@ -34,10 +32,9 @@ def _web_overdue(app: Flask, username: str, everything: bool) -> set[str]:
 
 def test_the_bot_and_the_web_show_each_person_the_same_tasks(
     session: Session,
-    session_factory: sessionmaker[Session],
     clock: SettableClock,
     fake: FakeTelegram,
-    bot_settings: Settings,
+    run_bot: RunBot,
     app: Flask,
 ) -> None:
     district = District(code="D", name="示范区")
@@ -61,10 +58,10 @@ def test_the_bot_and_the_web_show_each_person_the_same_tasks(
     async def scenario(application: Application) -> None:
         for username, chat in CHATS.items():
             fake.user_says(chat, "/due")
-            reply = await asyncio.to_thread(_reply, fake, chat, 1)
+            reply = await nth_reply(fake, chat, 1)
             on_the_bot[username] = set(re.findall(r"· (MHQ-\d+) ", reply))
 
-    _run(bot_settings, session_factory, clock, scenario)
+    run_bot(scenario)
 
     expected = {
         # MHQ-002's keeper is the head, standing in: the school's inspector is shown it too.
