@@ -165,6 +165,9 @@ def test_a_schedule_switched_off_reads_as_its_schedule_not_a_login(
 
     assert "Schedule on: — → Yes" in html and "Schedule on: Yes → No" in html
     assert "Login on" not in html
+    client.set_cookie("houqin_lang", "zh_CN")
+    html = _entries(client.get(LOG + "?action=schedule.changed").get_data(as_text=True))
+    assert "计划已启用：— → 是" in html and "计划已启用：是 → 否" in html
 
 
 def _log_in_chinese(client: FlaskClient, auth: Auth) -> str:
