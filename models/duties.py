@@ -206,7 +206,9 @@ STATUS_LABELS = {
 class Task(Base):
     __tablename__ = "task"
     __table_args__ = (
-        UniqueConstraint("duty_id", "asset_id", "due_at"),
+        # Due time first: a roll's new tasks share their due time, so they land side by side in
+        # this index instead of one in every (duty, asset) run of the whole history.
+        UniqueConstraint("due_at", "duty_id", "asset_id"),
         # One current task per pair, whoever creates it: two sweeps cannot both roll it on.
         # Partial indexes over the current tasks only, so nothing a sweep reads grows with the
         # years of history. SQLite matches a predicate only as the query spells it: current = 1.
@@ -225,7 +227,13 @@ class Task(Base):
             sqlite_where=text("current = 1"),
             postgresql_where=text("current"),
         ),
-        Index("ix_task_next_action_at", "next_action_at"),
+        # Past tasks have no next action: only the ones the sweep will look at again are in it.
+        Index(
+            "ix_task_next_action_at",
+            "next_action_at",
+            sqlite_where=text("next_action_at IS NOT NULL"),
+            postgresql_where=text("next_action_at IS NOT NULL"),
+        ),
         # With the state and done time, a school's tasks over a period are counted from the
         # index alone (the score and the dashboard), not read row by row from the table.
         Index("ix_task_school_due_state", "school_id", "due_at", "state", "done_at"),
@@ -242,7 +250,14 @@ class Task(Base):
             sqlite_where=text("done_at > due_at"),
             postgresql_where=text("done_at > due_at"),
         ),
-        Index("ix_task_asset_id_template_key", "asset_id", "template_key"),
+        # An asset's tasks are looked up among the current ones only (its page, a record filed).
+        Index(
+            "ix_task_current_asset_id_template_key",
+            "asset_id",
+            "template_key",
+            sqlite_where=text("current = 1"),
+            postgresql_where=text("current"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -412,6 +412,9 @@ def earlier_in_window(
         select(func.min(Task.opens_at)).where(
             Task.asset_id == asset.id,
             Task.template_key == template.key,
+            # A current task's window: a past one has closed, one a schedule change set aside
+            # no longer counts.
+            Task.current,
             Task.opens_at <= now,
             Task.closes_at > now,
         )

@@ -66,7 +66,11 @@ def reactivate_asset(session: Session, actor: Person, asset: Asset, *, now: date
     # A window the retirement closed that is still running starts afresh as an open task.
     session.execute(
         delete(Task).where(
-            Task.asset_id == asset.id, Task.state == TaskState.RETIRED, Task.closes_at > now
+            # Through the school's tasks by state: a few retired ones, whatever the history.
+            Task.school_id == asset.school_id,
+            Task.state == TaskState.RETIRED,
+            Task.asset_id == asset.id,
+            Task.closes_at > now,
         )
     )
     session.flush()
