@@ -22,6 +22,7 @@ from webapp import (
     channel_groups,
     chats,
     checklists,
+    chrome,
     dashboard,
     db,
     errors,
@@ -71,6 +72,9 @@ def create_app(
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=secure,
         SESSION_COOKIE_SAMESITE="Lax",
+        # Sent again when the login is noted as seen (webapp.auth.load_person), not signed
+        # anew and resent with every page.
+        SESSION_REFRESH_EACH_REQUEST=False,
         SESSION_COOKIE_SECURE=secure,
         WTF_CSRF_TIME_LIMIT=None,
         COMPRESS_MIMETYPES=[
@@ -104,6 +108,7 @@ def create_app(
     errors.init_app(app)
     paging.init_app(app)
     scripts.init_app(app)
+    chrome.init_app(app)
     app.after_request(_security_headers)
     app.register_blueprint(auth.bp)
     app.register_blueprint(scan.bp)

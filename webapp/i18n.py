@@ -3,8 +3,10 @@ district's zone; domain messages translated here."""
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request
-from flask_babel import Babel, get_locale, gettext
+from typing import Any
+
+from flask import Flask, current_app, g, request
+from flask_babel import Babel, get_locale, get_translations, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -43,6 +45,11 @@ def init_app(app: Flask, settings: Settings) -> None:
         BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS),
     )
     babel.init_app(app, locale_selector=select_locale, timezone_selector=reader_timezone)
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda string: _page_translations().ugettext(string),
+        ngettext=lambda singular, plural, n: _page_translations().ungettext(singular, plural, n),
+        newstyle=True,
+    )
     app.jinja_env.globals.update(
         tr=translate,
         kind_label=kind_label,
@@ -67,6 +74,17 @@ def init_app(app: Flask, settings: Settings) -> None:
     app.jinja_env.filters["pick_text"] = lambda texts: pick_text(texts, current_locale())
 
 
+def _page_translations() -> Any:
+    """The request's translations, looked up once: Flask-Babel's own lookup resolves the
+    request's globals about ten times for every string, and a page says dozens of them. The
+    locale is settled at its first use in a request, by Flask-Babel as by this."""
+    try:
+        return g._page_translations
+    except AttributeError:
+        g._page_translations = get_translations()
+        return g._page_translations
+
+
 def _reader() -> Person | None:
     return current_user if current_user and current_user.is_authenticated else None
 
@@ -87,8 +105,12 @@ def reader_timezone() -> str:
 
 def current_locale() -> str:
     """The locale key checklist texts use: zh_CN or en (Babel spells Chinese zh_Hans_CN)."""
-    locale = get_locale()
-    return "en" if locale is not None and locale.language == "en" else "zh_CN"
+    try:
+        return str(g._page_locale)
+    except AttributeError:
+        locale = get_locale()
+        g._page_locale = "en" if locale is not None and locale.language == "en" else "zh_CN"
+        return str(g._page_locale)
 
 
 def other_locale() -> tuple[str, str]:

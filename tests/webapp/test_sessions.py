@@ -248,6 +248,26 @@ def test_reading_pages_notes_the_login_as_seen_only_every_few_minutes(
     assert last_seen() == clock.now()
 
 
+def test_the_session_cookie_is_sent_again_when_the_login_is_noted_as_seen_not_with_every_page(
+    app: Flask, school: School, clock: SettableClock
+) -> None:
+    client = _logged_in(app, "cook")
+
+    def resent() -> bool:
+        response = client.get("/inbox")
+        assert response.status_code == 200
+        return any(
+            c.startswith(f"{SESSION_COOKIE}=") for c in response.headers.getlist("Set-Cookie")
+        )
+
+    clock.advance(SEEN_EVERY - timedelta(seconds=1))
+    assert not resent()
+    clock.advance(timedelta(seconds=1))
+    assert resent()
+    assert not resent()
+    assert _opens_inbox(client)
+
+
 def test_the_footer_links_to_where_one_is_logged_in(app: Flask, school: School) -> None:
     client = _logged_in(app, "cook")
 

@@ -106,6 +106,8 @@ def load_person(token: str) -> Person | None:
     if due_to_be_seen(login, now=now):
         login_id = login.id
         db.write_after_commit(lambda own: mark_seen(own, login_id, now=now))
+        # The cookie's expiry moves on with the login, sent again then, not with every page.
+        session.modified = True
     return login.person
 
 

@@ -28,12 +28,6 @@ from webapp.score import dashboard_scheme, scores_beside
 bp = Blueprint("dashboard", __name__, template_folder="templates")
 
 
-@bp.app_context_processor
-def _navigation() -> dict[str, object]:
-    """The header's link to the dashboard, for those who have one."""
-    return {"reads_dashboard": lambda: dash.reads_dashboard(current_user)}
-
-
 def _schools() -> list[School]:
     """The schools the reader administers; anyone else is shown nothing (404)."""
     schools = dash.dashboard_schools(db.session(), current_user)
