@@ -3,7 +3,7 @@ nobody else sees it, and no district sees another's."""
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from flask import Flask
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from models.audit import audit
 from models.clock import SettableClock
-from models.duties import DutyFields, add_duty, update_duty
+from models.duties import DutyFields, add_calendar_entry, add_duty, update_duty
 from models.org import School
 from models.people import Person, Role
 from models.recurrence import Frequency, Rule
@@ -168,6 +168,23 @@ def test_a_schedule_switched_off_reads_as_its_schedule_not_a_login(
     client.set_cookie("houqin_lang", "zh_CN")
     html = _entries(client.get(LOG + "?action=schedule.changed").get_data(as_text=True))
     assert "计划已启用：— → 是" in html and "计划已启用：是 → 否" in html
+
+
+def test_a_calendar_entry_reads_as_a_holiday_not_a_code(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock, school: School
+) -> None:
+    district = _person(session, "district")
+    day = date(2026, 10, 1)
+    entry = dict(kind="holiday", starts_on=day, ends_on=day, name="国庆节")
+    add_calendar_entry(session, district, school.district_id, **entry, now=clock.now())
+    session.commit()
+    auth.login("district")
+
+    html = _entries(client.get(LOG + "?action=calendar.changed").get_data(as_text=True))
+    assert "Kind: — → Holiday" in html and "holiday" not in html
+    client.set_cookie("houqin_lang", "zh_CN")
+    html = _entries(client.get(LOG + "?action=calendar.changed").get_data(as_text=True))
+    assert "类别：— → 假期" in html
 
 
 def _log_in_chinese(client: FlaskClient, auth: Auth) -> str:

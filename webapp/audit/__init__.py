@@ -21,6 +21,7 @@ from models.audit import (
     audit_page,
 )
 from models.documents import DOCUMENT_KIND_LABELS, INSURANCE_LABELS
+from models.duties import CALENDAR_KIND_LABELS
 from models.org import District
 from models.people import ROLE_LABELS, Role, find_person_by_login
 from models.robot_groups import MIN_SEVERITY_LABELS, ROBOT_CHANNEL_LABELS
@@ -60,7 +61,7 @@ def _chosen(district: District) -> tuple[AuditFilter, bool]:
     return chosen, not login or person is not None
 
 
-def _value(name: str, value: Any) -> str:
+def _value(name: str, value: Any, target_kind: str = "") -> str:
     """A value before or after a change, as a person reads it."""
     if value is None or value == "" or value == [] or value == {}:
         return "—"
@@ -75,7 +76,7 @@ def _value(name: str, value: Any) -> str:
     if name == "roles" and isinstance(value, list):
         known = {r.value for r in Role}
         return ", ".join(gettext(ROLE_LABELS[Role(v)]) if v in known else str(v) for v in value)
-    labels = _VALUE_LABELS.get(name, {})
+    labels = _KIND_VALUE_LABELS.get(target_kind, {}).get(name) or _VALUE_LABELS.get(name, {})
     if isinstance(value, list) and labels:
         return ", ".join(gettext(labels[v]) if v in labels else str(v) for v in value)
     if isinstance(value, str) and value in labels:
@@ -85,8 +86,11 @@ def _value(name: str, value: Any) -> str:
     return str(value)
 
 
-# The fields whose values are codes, by what each code is called (a calendar's or an import's
-# "kind" is none of a document's, so is shown as it is).
+# The fields whose values are codes, by what each code is called; where one kind of target
+# uses a field's name for codes of its own (a calendar entry's "kind"), those come first.
+_KIND_VALUE_LABELS: dict[str, dict[str, dict[Any, str]]] = {
+    "calendar_entry": {"kind": dict(CALENDAR_KIND_LABELS)},
+}
 _VALUE_LABELS: dict[str, dict[Any, str]] = {
     "categories": SUPPLY_CATEGORIES,
     "stage": dict(STAGE_LABELS),
@@ -121,7 +125,11 @@ def _line(entry: AuditEntry, district: District) -> dict[str, Any]:
         "target": entry.target_label,
         "where": " · ".join(part for part in where if part),
         "changes": [
-            (_field(entry, name), _value(name, before), _value(name, after))
+            (
+                _field(entry, name),
+                _value(name, before, entry.target_kind),
+                _value(name, after, entry.target_kind),
+            )
             for name, before, after in entry.changed
         ],
     }
