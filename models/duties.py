@@ -250,6 +250,14 @@ class Task(Base):
             sqlite_where=text("done_at > due_at"),
             postgresql_where=text("done_at > due_at"),
         ),
+        # The task a record did (a report reads its records' tasks): done ones only, newest
+        # record last, so it grows at its end.
+        Index(
+            "ix_task_record_id",
+            "record_id",
+            sqlite_where=text("record_id IS NOT NULL"),
+            postgresql_where=text("record_id IS NOT NULL"),
+        ),
         # An asset's tasks are looked up among the current ones only (its page, a record filed).
         Index(
             "ix_task_current_asset_id_template_key",

@@ -95,11 +95,28 @@ def roll_window(
     _expire_loaded(session, set(task_ids))
     if following is None or not task_ids:
         return len(task_ids), 0
+    in_window = _filed_in(duty, following, now)
+    # A window that has only just begun holds no record yet, and the year-end minute rolls
+    # every window just as it begins: asked once, not once per asset.
+    filed = session.scalar(select(Record.id).where(*in_window).limit(1)) is not None
     started = 0
     for start in range(0, len(task_ids), ROLLED_IN_ONE_STATEMENT):
         chunk = task_ids[start : start + ROLLED_IN_ONE_STATEMENT]
-        started += _start_following(session, duty, following, now, chunk)
+        started += _start_following(
+            session, duty, following, now, chunk, in_window if filed else None
+        )
     return len(task_ids), started
+
+
+def _filed_in(duty: Duty, window: Window, now: datetime) -> list[Any]:
+    """A record of the duty's checklist filed in the window, up to now."""
+    until = min(window.closes_at, now + timedelta(microseconds=1))
+    checklist = select(FormTemplate.id).where(FormTemplate.key == duty.template_key)
+    return [
+        Record.template_id.in_(checklist),
+        Record.submitted_at >= window.opens_at,
+        Record.submitted_at < until,
+    ]
 
 
 def _expire_loaded(session: Session, task_ids: set[int]) -> None:
@@ -115,18 +132,13 @@ def _start_following(
     following: Window,
     now: datetime,
     closed_ids: Sequence[int],
+    in_window: list[Any] | None,
 ) -> int:
     """One INSERT ... SELECT: the next window's task for each closed task's asset, done
-    already when a record of its checklist was filed in that window up to now."""
+    already when a record of its checklist was filed in that window up to now (`in_window`,
+    None when there is none at all)."""
     old = aliased(Task)
     moment = Task.__table__.c.opens_at.type
-    until = min(following.closes_at, now + timedelta(microseconds=1))
-    checklist = select(FormTemplate.id).where(FormTemplate.key == duty.template_key)
-    in_window = [
-        Record.template_id.in_(checklist),
-        Record.submitted_at >= following.opens_at,
-        Record.submitted_at < until,
-    ]
     # The new task's state, record, done time and next moment: open, unless a record is in.
     columns: tuple[Any, ...] = (
         literal(TaskState.OPEN.value),
@@ -134,10 +146,7 @@ def _start_following(
         literal(None, moment),
         literal(first_moment(duty, following), moment),
     )
-    # A window that has only just begun holds no record yet, and the year-end minute rolls
-    # every window just as it begins: asked once, not once per asset.
-    filed = session.scalar(select(Record.id).where(*in_window).limit(1)) is not None
-    if filed:
+    if in_window is not None:
         first = aliased(Record)
         first_record = (
             select(Record.id)
@@ -166,11 +175,14 @@ def _start_following(
         true(),
         *columns[1:],
     ).select_from(old)
-    if filed:
+    if in_window is not None:
         tasks = tasks.outerjoin(first, first.id == first_record)
     tasks = tasks.where(old.id.in_(closed_ids)).order_by(old.id)
-    insert = insert_ignoring_duplicates(session, Task.__table__).from_select(
-        list(TASK_COLUMNS_SET_BY_SELECT), tasks
+    insert = (
+        insert_ignoring_duplicates(session, Task.__table__)
+        .from_select(list(TASK_COLUMNS_SET_BY_SELECT), tasks)
+        # psycopg reports no count for an INSERT ... SELECT unless asked to keep it.
+        .execution_options(preserve_rowcount=True)
     )
     return int(session.execute(insert).rowcount or 0)  # type: ignore[attr-defined]
 

@@ -25,7 +25,8 @@ def init_app(app: Flask) -> None:
 def chrome(part: str) -> Markup:
     """One part (PARTS) of the page's frame for this reader: from the app's store once made."""
     signed_in = bool(current_user.is_authenticated)
-    administers = signed_in and reads_dashboard(current_user)
+    # Only the header's links differ for those who administer a school or the district.
+    administers = part == "nav" and signed_in and reads_dashboard(current_user)
     key = (part, current_locale(), signed_in, administers, request.script_root)
     kept: dict[tuple[object, ...], Markup] = current_app.extensions["houqin.chrome"]
     found = kept.get(key)

@@ -48,6 +48,10 @@ def init_app(app: Flask, settings: Settings) -> None:
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda string: _page_translations().ugettext(string),
         ngettext=lambda singular, plural, n: _page_translations().ungettext(singular, plural, n),
+        pgettext=lambda context, string: _page_translations().upgettext(context, string),
+        npgettext=lambda context, singular, plural, n: _page_translations().unpgettext(
+            context, singular, plural, n
+        ),
         newstyle=True,
     )
     app.jinja_env.globals.update(
@@ -77,7 +81,8 @@ def init_app(app: Flask, settings: Settings) -> None:
 def _page_translations() -> Any:
     """The request's translations, looked up once: Flask-Babel's own lookup resolves the
     request's globals about ten times for every string, and a page says dozens of them. The
-    locale is settled at its first use in a request, by Flask-Babel as by this."""
+    locale is settled at its first use in a request, by Flask-Babel as by this (so a
+    `force_locale` or `refresh` inside a request would not reach these)."""
     try:
         return g._page_translations
     except AttributeError:

@@ -9,8 +9,10 @@ page of their own for nearly each of them, and more pages every year: the unique
 due time), whose new entries fell one into each (duty, asset) run of the whole history, and
 (asset, checklist) over every task ever made. The unique one now leads with the due time, so a
 roll's new tasks sit together; the asset's holds only current tasks, as every lookup through
-it asks; and the next-action index leaves out the past tasks, which have none. The same rows
-are kept; on SQLite the table is copied once to change its unique constraint.
+it asks; and the next-action index leaves out the past tasks, which have none. The tasks
+that records did get an index of their own (a food-safety report read the whole table to
+find them). The same rows are kept; on SQLite the table is copied once to change its unique
+constraint; on PostgreSQL writes to the task table wait while its new indexes are built.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ branch_labels = None
 depends_on = None
 
 NOT_PAST = sa.text("next_action_at IS NOT NULL")
+DONE_BY_A_RECORD = sa.text("record_id IS NOT NULL")
 
 
 def upgrade() -> None:
@@ -48,9 +51,17 @@ def upgrade() -> None:
         sqlite_where=sa.text("current = 1"),
         postgresql_where=sa.text("current"),
     )
+    op.create_index(
+        "ix_task_record_id",
+        "task",
+        ["record_id"],
+        sqlite_where=DONE_BY_A_RECORD,
+        postgresql_where=DONE_BY_A_RECORD,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_task_record_id", table_name="task")
     op.drop_index("ix_task_current_asset_id_template_key", table_name="task")
     op.drop_index("ix_task_next_action_at", table_name="task")
     with op.batch_alter_table("task", schema=None) as batch_op:

@@ -530,6 +530,19 @@ def test_a_sweep_run_twice_at_the_same_moment_changes_nothing_the_second_time(
     assert first
 
 
+def test_a_month_end_reports_as_many_tasks_started_as_it_made(world: World) -> None:
+    for number in range(4):
+        make_asset(world.session, world.clock, world.school, code=f"MHQ-{number + 10:03}")
+    world.sweep()
+    world.clock.set(cst(1, 0, 1, month=4))  # March's monthly checks end, April's start
+    before = world.session.scalar(select(func.count()).select_from(Task))
+
+    report = sweep(world.session, now=world.clock.now(), policy=SweepPolicy())
+
+    made = world.session.scalar(select(func.count()).select_from(Task)) - before
+    assert report.started == made >= 5 and report.closed >= 5
+
+
 def test_two_sweeps_at_once_queue_every_notice_once(
     session: Session,
     session_factory: sessionmaker[Session],

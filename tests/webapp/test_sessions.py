@@ -268,6 +268,18 @@ def test_the_session_cookie_is_sent_again_when_the_login_is_noted_as_seen_not_wi
     assert _opens_inbox(client)
 
 
+def test_a_login_opened_again_from_the_remember_cookie_keeps_a_lasting_session_cookie(
+    app: Flask, school: School
+) -> None:
+    browser = _replayed(app, {REMEMBER_COOKIE: _cookie(_logged_in(app, "cook"), REMEMBER_COOKIE)})
+
+    response = browser.get("/inbox")
+
+    assert response.status_code == 200
+    sent = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]
+    assert sent and "Expires=" in sent[0]
+
+
 def test_the_footer_links_to_where_one_is_logged_in(app: Flask, school: School) -> None:
     client = _logged_in(app, "cook")
 

@@ -108,6 +108,9 @@ def load_person(token: str) -> Person | None:
         db.write_after_commit(lambda own: mark_seen(own, login_id, now=now))
         # The cookie's expiry moves on with the login, sent again then, not with every page.
         session.modified = True
+    if not session.permanent:
+        # Opened again from the remember cookie: a lasting cookie again, not one for the tab.
+        session.permanent = True
     return login.person
 
 
