@@ -43,12 +43,6 @@ SEVERITY_ORDER = ("info", "minor", "major", "critical")
 # What an administrator calls each channel and each lowest severity a group may take, on its
 # form and in the audit log alike.
 ROBOT_CHANNEL_LABELS = {WECOM_ROBOT: N_("WeCom group robot"), DINGTALK_ROBOT: N_("DingTalk robot")}
-MIN_SEVERITY_LABELS = {
-    "info": N_("Information"),
-    "minor": N_("Minor"),
-    "major": N_("Major"),
-    "critical": N_("Critical"),
-}
 
 
 class ChannelGroup(Base):

@@ -27,6 +27,7 @@ from models.extinguishers import AGENT_TYPE_LABELS, LIFE_STATUS_LABELS, life_mes
 from models.messages import Message
 from models.notifications import Notification, unread_count
 from models.people import Person, reading_locale
+from models.severity import SEVERITY_LABELS
 from settings import Settings
 
 SUPPORTED = LOCALES
@@ -149,12 +150,6 @@ def attribute_value(name: str, value: object) -> str:
     return gettext(msgid) if msgid else str(value)
 
 
-SEVERITY_LABELS = {
-    "info": _l("Notice"),
-    "minor": _l("Minor"),
-    "major": _l("Major"),
-    "critical": _l("Critical"),
-}
 EVENT_LABELS = {
     "opened": _l("Opened"),
     "failed_again": _l("Failed again"),
@@ -165,7 +160,8 @@ EVENT_LABELS = {
 
 
 def severity_label(severity: str) -> str:
-    return str(SEVERITY_LABELS.get(severity, severity))
+    msgid = SEVERITY_LABELS.get(severity)  # type: ignore[call-overload]
+    return gettext(msgid) if msgid else severity
 
 
 def event_label(kind: str) -> str:

@@ -24,8 +24,9 @@ from models.documents import DOCUMENT_KIND_LABELS, INSURANCE_LABELS
 from models.duties import CALENDAR_KIND_LABELS
 from models.org import District
 from models.people import ROLE_LABELS, Role, find_person_by_login
-from models.robot_groups import MIN_SEVERITY_LABELS, ROBOT_CHANNEL_LABELS
+from models.robot_groups import ROBOT_CHANNEL_LABELS
 from models.score import BANDS, INDICATOR_NAMES
+from models.severity import SEVERITY_LABELS
 from models.stages import STAGE_LABELS
 from models.suppliers import SUPPLY_CATEGORIES
 from webapp import db
@@ -97,7 +98,7 @@ _VALUE_LABELS: dict[str, dict[Any, str]] = {
     "kind": dict(DOCUMENT_KIND_LABELS),
     "insurance_type": dict(INSURANCE_LABELS),
     "channel": ROBOT_CHANNEL_LABELS,  # a notice group's
-    "min_severity": MIN_SEVERITY_LABELS,
+    "min_severity": SEVERITY_LABELS,
 }
 
 

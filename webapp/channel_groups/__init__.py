@@ -15,7 +15,6 @@ from wtforms.validators import DataRequired, Length, Optional
 from models.org import School
 from models.people import ROLE_LABELS, Role, managed_schools
 from models.robot_groups import (
-    MIN_SEVERITY_LABELS,
     NEEDS_SECRET,
     ROBOT_CHANNEL_LABELS,
     GroupRefused,
@@ -25,12 +24,13 @@ from models.robot_groups import (
     last_deliveries,
     queue_test_post,
 )
+from models.severity import SEVERITY_LABELS
 from webapp import db
 
 bp = Blueprint("channel_groups", __name__, template_folder="templates")
 
 CHANNEL_LABELS = {code: _l(msgid) for code, msgid in ROBOT_CHANNEL_LABELS.items()}
-SEVERITY_LABELS = {code: _l(msgid) for code, msgid in MIN_SEVERITY_LABELS.items()}
+MIN_SEVERITY_LABELS = {str(code): _l(msgid) for code, msgid in SEVERITY_LABELS.items()}
 
 
 class PostForm(FlaskForm):
@@ -51,7 +51,7 @@ class GroupForm(FlaskForm):
         _l("Signing secret (DingTalk)"), validators=[Optional(), Length(max=200)]
     )
     min_severity = SelectField(
-        _l("Notices from"), choices=[SelectChoice(k, v) for k, v in SEVERITY_LABELS.items()]
+        _l("Notices from"), choices=[SelectChoice(k, v) for k, v in MIN_SEVERITY_LABELS.items()]
     )
 
 
@@ -85,7 +85,7 @@ def _page(form: GroupForm, status: int = 200) -> tuple[str, int]:
             form=form,
             post_form=PostForm(),
             channel_labels=CHANNEL_LABELS,
-            severity_labels=SEVERITY_LABELS,
+            severity_labels=MIN_SEVERITY_LABELS,
         ),
         status,
     )
