@@ -35,13 +35,12 @@ from models.leases import claim_rows
 from models.messages import N_, DomainError, Message
 from models.org import District, School
 from models.people import Person, Role
+from models.severity import Severity
 
 WECOM_ROBOT = "wecom_robot"
 DINGTALK_ROBOT = "dingtalk_robot"
 ROBOT_CHANNELS = (WECOM_ROBOT, DINGTALK_ROBOT)
-SEVERITY_ORDER = ("info", "minor", "major", "critical")
-# What an administrator calls each channel and each lowest severity a group may take, on its
-# form and in the audit log alike.
+# What an administrator calls each channel, on the group's form and in the audit log alike.
 ROBOT_CHANNEL_LABELS = {WECOM_ROBOT: N_("WeCom group robot"), DINGTALK_ROBOT: N_("DingTalk robot")}
 
 
@@ -109,7 +108,7 @@ class GroupRefused(DomainError):
 
 
 def _reaches(severity: str, minimum: str) -> bool:
-    return SEVERITY_ORDER.index(severity) >= SEVERITY_ORDER.index(minimum)
+    return Severity(severity).rank >= Severity(minimum).rank
 
 
 def queue_group_posts(session: Session, notifications: Sequence[Any], *, now: datetime) -> int:
@@ -213,7 +212,7 @@ def add_group(
         raise GroupRefused(
             Message(N_("Only a district administrator can add a district-wide group."))
         )
-    if channel not in ROBOT_CHANNELS or min_severity not in SEVERITY_ORDER:
+    if channel not in ROBOT_CHANNELS or min_severity not in set(Severity):
         raise GroupRefused(Message(N_("Choose a channel and a severity from the list.")))
     if channel == DINGTALK_ROBOT and not signing_secret:
         raise GroupRefused(Message(NEEDS_SECRET))

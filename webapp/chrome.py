@@ -14,8 +14,6 @@ from markupsafe import Markup
 from models.dashboard import reads_dashboard
 from webapp.i18n import current_locale
 
-PARTS = ("top", "nav", "footer")
-
 
 def init_app(app: Flask) -> None:
     app.extensions["houqin.chrome"] = {}
@@ -23,7 +21,8 @@ def init_app(app: Flask) -> None:
 
 
 def chrome(part: str) -> Markup:
-    """One part (PARTS) of the page's frame for this reader: from the app's store once made."""
+    """One part of the page's frame (templates/chrome/: top, nav, footer) for this reader,
+    from the app's store once made."""
     signed_in = bool(current_user.is_authenticated)
     # Only the header's links differ for those who administer a school or the district.
     administers = part == "nav" and signed_in and reads_dashboard(current_user)

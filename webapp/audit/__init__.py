@@ -62,7 +62,7 @@ def _chosen(district: District) -> tuple[AuditFilter, bool]:
     return chosen, not login or person is not None
 
 
-def _value(name: str, value: Any, target_kind: str = "") -> str:
+def _value(name: str, value: Any, target_kind: str) -> str:
     """A value before or after a change, as a person reads it."""
     if value is None or value == "" or value == [] or value == {}:
         return "—"
