@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selecti
 
 from models.assets import Asset
 from models.base import Base
+from models.db import read_rows
 from models.messages import N_, DomainError, Message, SubmissionInvalid
 from models.notifications import Severity, notify, school_admins
 from models.paging import PAGE_SIZE, Page, page_of
@@ -366,6 +368,28 @@ def visible_actions(
     query = _visible_actions(open_only, assigned_to_me, asset_id is not None)
     values = {**visibility_of(viewer), "viewer_id": viewer.id, "asset_id": asset_id}
     return list(session.scalars(query, values))
+
+
+@dataclass(frozen=True)
+class ActionLine:
+    """An open action as a list of them shows it: what to fix, by when, and its page's id."""
+
+    id: int
+    what: dict[str, Any]
+    due_at: datetime
+
+
+def open_actions_at_asset(session: Session, viewer: Person, asset_id: int) -> list[ActionLine]:
+    """`visible_actions` open at one asset, read as plain columns: every scan shows them."""
+    values = {**visibility_of(viewer), "viewer_id": viewer.id, "asset_id": asset_id}
+    return [ActionLine(*row) for row in read_rows(session, _open_action_lines(), values)]
+
+
+@cache
+def _open_action_lines() -> Any:
+    return _visible_actions(True, False, True).with_only_columns(
+        CorrectiveAction.id, CorrectiveAction.what, CorrectiveAction.due_at
+    )
 
 
 @cache

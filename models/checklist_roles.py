@@ -23,7 +23,8 @@ from models.audit import audit
 from models.base import Base
 from models.catalogue import LOCALES, join_list, translate
 from models.checklists import FormTemplate, newest_versions, visible_to
-from models.duties import open_tasks_of_asset
+from models.db import read_rows
+from models.duties import open_task_keys
 from models.messages import N_, DomainError, Message
 from models.people import ROLE_LABELS, Person, Role
 from models.trips import PRE_TRIP_CHECK, todays_pre_trip_check, trip_to_end
@@ -121,10 +122,7 @@ def fileable(
     if not templates or person.can_manage_school(asset.school):
         return templates
     values = {"district_id": asset.school.district_id, "keys": [t.key for t in templates]}
-    chosen = {
-        choice.template_key: choice.roles
-        for choice in session.scalars(_districts_choices(), values)
-    }
+    chosen = {key: roles for key, roles in read_rows(session, _districts_choices(), values)}
     return [
         t
         for t in templates
@@ -141,7 +139,7 @@ def fileable(
 @cache
 def _districts_choices() -> Any:
     """Built once: every scan of a label asks who files its checklists."""
-    return select(ChecklistRoles).where(
+    return select(ChecklistRoles.template_key, ChecklistRoles.roles).where(
         ChecklistRoles.district_id == bindparam("district_id", type_=Integer),
         ChecklistRoles.template_key.in_(bindparam("keys", expanding=True)),
     )
@@ -155,8 +153,8 @@ def most_urgent_first(
     the pre-trip check while the day has none that passed (its latest failed, or none filed)."""
     templates = list(templates)
     urgency: dict[str, int] = {}
-    for rank, task in enumerate(open_tasks_of_asset(session, asset.id, now=now)):
-        urgency.setdefault(task.template_key, rank)
+    for rank, key in enumerate(open_task_keys(session, asset.id, now=now)):
+        urgency.setdefault(key, rank)
     by_urgency = sorted(templates, key=lambda t: (urgency.get(t.key, len(urgency)), t.key))
     if asset.kind != "bus":
         return by_urgency

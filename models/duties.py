@@ -45,6 +45,7 @@ from models.checklists import (
     TemplateSpec,
     latest_template,
 )
+from models.db import read_rows
 from models.messages import N_, DomainError, Message, SubmissionInvalid
 from models.org import District, School
 from models.people import Person, can_see_school, visible_school_ids
@@ -295,15 +296,22 @@ class Task(Base):
     school: Mapped[School] = relationship()
 
     def status(self, now: datetime) -> TaskStatus:
-        if self.state == TaskState.DONE:
-            return TaskStatus.DONE
-        if self.state == TaskState.RETIRED:
-            return TaskStatus.RETIRED
-        if self.state == TaskState.MISSED or now >= self.closes_at:
-            return TaskStatus.MISSED
-        if now < self.opens_at:
-            return TaskStatus.UPCOMING
-        return TaskStatus.DUE if now < self.due_at else TaskStatus.OVERDUE
+        return task_status(self.state, self.opens_at, self.due_at, self.closes_at, now=now)
+
+
+def task_status(
+    state: str, opens_at: datetime, due_at: datetime, closes_at: datetime, *, now: datetime
+) -> TaskStatus:
+    """A task's status from its state and window (`Task.status`, for a task read as columns)."""
+    if state == TaskState.DONE:
+        return TaskStatus.DONE
+    if state == TaskState.RETIRED:
+        return TaskStatus.RETIRED
+    if state == TaskState.MISSED or now >= closes_at:
+        return TaskStatus.MISSED
+    if now < opens_at:
+        return TaskStatus.UPCOMING
+    return TaskStatus.DUE if now < due_at else TaskStatus.OVERDUE
 
 
 # --- built-in schedules ---------------------------------------------------------------------
@@ -1009,22 +1017,44 @@ def visible_duty(session: Session, viewer: Person, duty_id: int) -> Duty | None:
 # --- reading tasks ---------------------------------------------------------------------------
 
 
+# Open tasks in the order a person should do them: overdue, then due, then upcoming.
+URGENCY = (TaskStatus.OVERDUE, TaskStatus.DUE, TaskStatus.UPCOMING)
+
+
 def open_tasks_of_asset(session: Session, asset_id: int, *, now: datetime) -> list[Task]:
     """The asset's current open tasks, most urgent first: overdue, then due, then upcoming."""
-    tasks = session.scalars(_open_tasks_of_asset(), {"asset_id": asset_id, "now": now})
-    order = [TaskStatus.OVERDUE, TaskStatus.DUE, TaskStatus.UPCOMING]
-    return sorted(tasks, key=lambda t: (order.index(t.status(now)), t.due_at, t.id))
+    tasks = session.scalars(
+        select(Task).where(*_open_at_asset()), {"asset_id": asset_id, "now": now}
+    )
+    return sorted(tasks, key=lambda t: (URGENCY.index(t.status(now)), t.due_at, t.id))
+
+
+def open_task_keys(session: Session, asset_id: int, *, now: datetime) -> list[str]:
+    """The checklists of `open_tasks_of_asset`, in its order, read as plain columns."""
+    rows = read_rows(session, _open_task_columns(), {"asset_id": asset_id, "now": now})
+    ranked = sorted(
+        (URGENCY.index(task_status(state, opens, due, closes, now=now)), due, task_id, key)
+        for task_id, key, state, opens, due, closes in rows
+    )
+    return [key for *_, key in ranked]
 
 
 @cache
-def _open_tasks_of_asset() -> Any:
-    """Built once: every scan of a label asks it."""
-    return select(Task).where(
+def _open_at_asset() -> tuple[Any, ...]:
+    """Built once: every scan of a label asks which of the asset's tasks are open."""
+    return (
         Task.asset_id == bindparam("asset_id", type_=Integer),
         Task.current == true(),
         Task.state == TaskState.OPEN,
         Task.closes_at > bindparam("now", type_=Task.__table__.c.closes_at.type),
     )
+
+
+@cache
+def _open_task_columns() -> Any:
+    return select(
+        Task.id, Task.template_key, Task.state, Task.opens_at, Task.due_at, Task.closes_at
+    ).where(*_open_at_asset())
 
 
 def template_title(session: Session, key: str, district_id: int) -> dict[str, str]:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from models.assets import Asset, AssetKind
 from models.checklists import FormTemplate
+from models.db import read_rows
 from models.messages import N_, Message
 from models.org import School
 from models.records import Record
@@ -166,7 +167,7 @@ def _service_days(
     chunks so a district's thousands of extinguishers stay within SQLite's parameter limit."""
     ids = sorted(set(asset_ids))
     for start in range(0, len(ids), 900):
-        rows = session.execute(_service_records(), {"ids": ids[start : start + 900]})
+        rows = read_rows(session, _service_records(), {"ids": ids[start : start + 900]})
         for asset_id, submitted_at, answers in rows:
             if (answers or {}).get(SERVICE_ITEM) == "yes":
                 yield asset_id, submitted_at.astimezone(zone).date()

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base
 from models.catalogue import render_notice
+from models.db import read_rows
 from models.messages import Message
 from models.notice_preferences import routes
 from models.org import School
@@ -210,7 +211,7 @@ def inbox_page(
 
 
 def unread_count(session: Session, person: Person) -> int:
-    return session.scalar(_unread_count(), {"person_id": person.id}) or 0
+    return read_rows(session, _unread_count(), {"person_id": person.id}).scalar() or 0
 
 
 @cache

@@ -1,14 +1,16 @@
 """SQLite's tuning: a transaction that writes much at once gets a large page cache, and only
-it: the connection goes back to the pool with its own."""
+it: the connection goes back to the pool with its own. Reads of plain columns see what the
+session holds and has not yet written."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, insert, text
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text
 from sqlalchemy.orm import Session
 
-from models.db import HEAVY_CACHE_SIZE, make_engine, make_session_factory, write_heavily
+from models.db import HEAVY_CACHE_SIZE, make_engine, make_session_factory, read_rows, write_heavily
+from models.org import District
 
 ROWS = [{"id": n, "text": f"{n:08}" * 40} for n in range(2_000)]
 
@@ -46,3 +48,11 @@ def test_a_heavy_write_has_a_large_page_cache_and_its_connection_its_own_again_a
         assert _cache_size(session) == usual
         assert session.scalar(text("SELECT count(*) FROM t")) == len(ROWS)
     engine.dispose()
+
+
+def test_a_read_of_columns_sees_what_the_session_has_not_written_yet(session: Session) -> None:
+    session.add(District(code="NEW", name="新区", timezone="Asia/Shanghai"))
+    codes = read_rows(session, select(District.code).where(District.code == "NEW")).scalars()
+    assert list(codes) == ["NEW"]
+    session.rollback()
+    assert read_rows(session, select(District.code).where(District.code == "NEW")).all() == []

@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, HiddenField
 
-from models.actions import visible_actions
+from models.actions import open_actions_at_asset
 from models.assets import Asset, AssetKind, Label, LabelPosition, find_label_by_token
 from models.checklist_roles import NotYoursToFile, check_may_file, fileable, most_urgent_first
 from models.checklists import (
@@ -154,7 +154,7 @@ def show_asset(token: str) -> str | tuple[str, int]:
         figures=figures(records) if asset.kind != AssetKind.EXTINGUISHER else {},
         life=asset_life(session, asset) if asset.kind == AssetKind.EXTINGUISHER else None,
         today=asset.school.district.local(now).date(),
-        actions=visible_actions(session, current_user, asset_id=asset.id),
+        actions=open_actions_at_asset(session, current_user, asset.id),
         # An arrival filed at this label still waits for the escort's scan at the back.
         rear_waiting=asset.kind == AssetKind.BUS
         and trip_awaiting_rear_check(session, asset, now) is not None,
