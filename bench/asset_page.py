@@ -19,6 +19,11 @@ Prints `asset_page_rps`, `bare_flask_rps`, `asset_page_ratio_to_bare_flask` (goa
 `asset_page_p99_ms` (goal 50), `asset_page_queries_per_view` (statements reading a table,
 counted in one view through the test client) and `asset_page_server_cpu_ms_per_view`; the
 same with `_public` for the view without an account.
+
+Beside them, as the floor the staff view stands on, `signed_in_frame_ratio_to_bare_flask`
+and `signed_in_frame_server_cpu_ms_per_view`: the smallest page a person logged in is
+served (等待发送, /pending: the frame of every page, the login and the unread count, with
+nothing of its own), loaded with the same cookie in the same rounds.
 """
 
 from __future__ import annotations
@@ -330,9 +335,11 @@ def run(root: Path | None = None) -> list[str]:
                     "bare": (bare, _request("/", "")),
                     "staff": (houqin, _request(page, cookie)),
                     "public": (houqin, _request(page, "")),
+                    "frame": (houqin, _request("/pending", cookie)),
                 }
             )
     bare_load, staff, public = loads["bare"], loads["staff"], loads["public"]
+    frame = loads["frame"]
     lines = [
         f"bare_flask_rps: {bare_load.rps:.0f}",
         f"bare_flask_p99_ms: {bare_load.p99_ms:.1f}",
@@ -347,6 +354,10 @@ def run(root: Path | None = None) -> list[str]:
             f"asset_page{name}_queries_per_view: {queries}",
             f"asset_page{name}_server_cpu_ms_per_view: {load.cpu_ms_per_request:.2f}",
         ]
+    lines += [
+        f"signed_in_frame_ratio_to_bare_flask: {frame.rps / bare_load.rps:.3f}",
+        f"signed_in_frame_server_cpu_ms_per_view: {frame.cpu_ms_per_request:.2f}",
+    ]
     return lines
 
 
