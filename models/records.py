@@ -765,11 +765,12 @@ def _recent_records(*, of_one_checklist: bool) -> Any:
     query = (
         select(Record)
         .where(Record.asset_id == bindparam("asset_id", type_=Integer))
-        # Shown in a list: the filer's name (not their roles) and the photos, in one query;
-        # a checklist version already read (the asset's own) is not read again with each row.
+        # Shown in a list: the filer's name (not their roles) and the photos' ids (not the
+        # stored files' details), in one query; a checklist version already read (the
+        # asset's own) is not read again with each row.
         .options(
             joinedload(Record.submitted_by).lazyload(Person.grants),
-            joinedload(Record.photos),
+            joinedload(Record.photos).lazyload(RecordPhoto.photo),
             lazyload(Record.template),
             lazyload(Record.same_photo_as),
             lazyload(Record.changed_from),
