@@ -747,6 +747,20 @@ class FormTemplate(Base):
         return parsed
 
 
+def version_spec(
+    session: Session, template_id: int, key: str, version: int, content_hash: str
+) -> TemplateSpec:
+    """The spec of a version read as plain columns: from this process's parsed versions, or
+    from its definition once."""
+    parsed = _parsed_versions.get((key, version, content_hash))
+    if parsed is not None:
+        return parsed
+    template = session.get(FormTemplate, template_id)
+    if template is None:
+        raise LookupError(f"no checklist version {template_id}")
+    return template.spec
+
+
 # Every version of every checklist of a district is a few hundred at most.
 PARSED_VERSIONS_KEPT = 1000
 _parsed_versions: dict[tuple[str, int, str], TemplateSpec] = {}

@@ -6,15 +6,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.extinguishers import record_lives
 from models.messages import Message
-from models.meters import consumption_for
-from models.milk import rates_for
+from models.meters import METER_READING, consumption_for
+from models.milk import MILK_SUBSCRIPTION, rates_for
 
 if TYPE_CHECKING:
-    from models.records import Record
+    from models.records import Record, RecordLine
+
+# The checklists whose records have a figure of their own (an extinguisher's dates are its
+# asset's, whatever checklist its records are of).
+FIGURE_CHECKLISTS = frozenset({METER_READING, MILK_SUBSCRIPTION})
 
 
 def record_figures(session: Session, records: Sequence[Record]) -> dict[int, Message]:
@@ -23,3 +28,18 @@ def record_figures(session: Session, records: Sequence[Record]) -> dict[int, Mes
     figures.update({rid: rate.message() for rid, rate in rates_for(records).items()})
     figures.update(record_lives(session, records))
     return figures
+
+
+def records_with_own_figures(session: Session, lines: Sequence[RecordLine]) -> list[Record]:
+    """The records listed in `lines` whose checklist has a figure of its own, for
+    `record_figures`; none is read when no line is of such a checklist."""
+    from models.records import Record  # it imports this module
+
+    ids = [line.id for line in lines if line.template_key in FIGURE_CHECKLISTS]
+    if not ids:
+        return []
+    return list(
+        session.scalars(
+            select(Record).where(Record.id.in_(ids)).order_by(Record.submitted_at, Record.id)
+        )
+    )

@@ -25,8 +25,9 @@ from models.answers import Directory, SupplierChoice, check_answers
 from models.assets import Asset
 from models.base import Base
 from models.checklist_roles import check_may_file
-from models.checklists import FormTemplate, TemplateSpec, latest_template
+from models.checklists import FormTemplate, TemplateSpec, latest_template, version_spec
 from models.clock import Clock, sent_moment
+from models.db import read_rows
 from models.documents import local_today
 from models.duties import Task, TaskState, complete_tasks
 from models.health import judge_roster
@@ -750,38 +751,108 @@ def _resent(
     return record
 
 
-def recent_records(
-    session: Session, asset: Asset, limit: int = 5, template_key: str | None = None
-) -> list[Record]:
-    """The asset's newest records; of one checklist only, when `template_key` names it."""
-    values = {"asset_id": asset.id, "template_key": template_key, "limit": limit}
-    query = _recent_records(of_one_checklist=template_key is not None)
-    return list(session.scalars(query, values).unique())
+def last_record(session: Session, asset_id: int, template_key: str) -> Record | None:
+    """The asset's newest record of one checklist, with who filed it (a form says it)."""
+    return session.scalar(_last_record(), {"asset_id": asset_id, "template_key": template_key})
 
 
 @cache
-def _recent_records(*, of_one_checklist: bool) -> Any:
-    """Built once: every scan of a label shows the asset's newest records."""
-    query = (
+def _last_record() -> Any:
+    """Built once: every form a scan opens asks it."""
+    return (
         select(Record)
-        .where(Record.asset_id == bindparam("asset_id", type_=Integer))
-        # Shown in a list: the filer's name (not their roles) and the photos' ids (not the
-        # stored files' details), in one query; a checklist version already read (the
-        # asset's own) is not read again with each row.
+        .join(Record.template)
+        .where(
+            Record.asset_id == bindparam("asset_id", type_=Integer),
+            FormTemplate.key == bindparam("template_key", type_=String),
+        )
         .options(
             joinedload(Record.submitted_by).lazyload(Person.grants),
-            joinedload(Record.photos).lazyload(RecordPhoto.photo),
             lazyload(Record.template),
+            lazyload(Record.photos),
             lazyload(Record.same_photo_as),
             lazyload(Record.changed_from),
         )
+        .order_by(Record.submitted_at.desc(), Record.id.desc())
+        .limit(1)
     )
-    if of_one_checklist:
-        query = query.join(Record.template).where(
-            FormTemplate.key == bindparam("template_key", type_=String)
+
+
+@dataclass(frozen=True)
+class PhotoShown:
+    photo_id: int
+
+
+@dataclass(frozen=True)
+class RecordLine:
+    """A record as the list of an asset's newest shows it: when, which checklist, by whom,
+    passed or not, and its photos (what `recent_records` gives, read as plain columns)."""
+
+    id: int
+    submitted_at: datetime
+    passed: bool
+    template_key: str
+    title: Mapping[str, str]
+    submitter: str
+    photos: tuple[PhotoShown, ...]
+
+
+def recent_record_lines(session: Session, asset_id: int, limit: int) -> list[RecordLine]:
+    """The asset's newest records as a list shows them, in one query: every scan of a label
+    lists them."""
+    rows: dict[int, Any] = {}
+    photos: dict[int, list[PhotoShown]] = {}
+    for row in read_rows(session, _recent_lines(), {"asset_id": asset_id, "limit": limit}):
+        rows.setdefault(row.id, row)
+        if row.photo_id is not None:
+            photos.setdefault(row.id, []).append(PhotoShown(row.photo_id))
+    return [
+        RecordLine(
+            id=row.id,
+            submitted_at=row.submitted_at,
+            passed=row.result == Result.PASS,
+            template_key=row.key,
+            title=version_spec(
+                session, row.template_id, row.key, row.version, row.content_hash
+            ).title,
+            submitter=row.display_name,
+            photos=tuple(photos.get(row.id, ())),
         )
-    return query.order_by(Record.submitted_at.desc(), Record.id.desc()).limit(
-        bindparam("limit", type_=Integer)
+        for row in rows.values()
+    ]
+
+
+@cache
+def _recent_lines() -> Any:
+    """The newest records, each with its photos (a row for each, as `Record.photos` orders
+    them)."""
+    newest = (
+        select(
+            Record.id,
+            Record.submitted_at,
+            Record.result,
+            Record.template_id,
+            FormTemplate.key,
+            FormTemplate.version,
+            FormTemplate.content_hash,
+            Person.display_name,
+        )
+        .join(FormTemplate, FormTemplate.id == Record.template_id)
+        .join(Person, Person.id == Record.submitted_by_id)
+        .where(Record.asset_id == bindparam("asset_id", type_=Integer))
+        .order_by(Record.submitted_at.desc(), Record.id.desc())
+        .limit(bindparam("limit", type_=Integer))
+        .subquery()
+    )
+    return (
+        select(newest, RecordPhoto.photo_id)
+        .outerjoin(RecordPhoto, RecordPhoto.record_id == newest.c.id)
+        .order_by(
+            newest.c.submitted_at.desc(),
+            newest.c.id.desc(),
+            RecordPhoto.item_key,
+            RecordPhoto.position,
+        )
     )
 
 

@@ -82,5 +82,6 @@ def test_milk_counts_cannot_exceed_the_class_and_show_their_rate_everywhere(
     rate = "订奶率 85%（40 人中 34 人）"
     assert rate in client.get(filed.headers["Location"]).get_data(as_text=True)
     assert rate in client.get("/ledger/S1").get_data(as_text=True)
+    assert rate in client.get(f"/s/{token}").get_data(as_text=True)
     home = client.get("/").get_data(as_text=True)
     assert "课间奶订奶率 85%：40 名学生中 34 名订奶（已统计 1 个班）" in home

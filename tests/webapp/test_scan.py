@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -601,3 +602,52 @@ def test_behind_https_browsers_are_told_to_come_back_only_over_https(
 
     assert page.headers["Strict-Transport-Security"] == "max-age=31536000"
     assert "; Secure" in page.headers["Set-Cookie"]
+
+
+def test_the_latest_records_show_newest_first_with_checklist_filer_result_and_photos(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    _, _, _, token = _setup(session, clock)
+    auth.login("inspector")
+    passed = submit_form(
+        client, token, "extinguisher_monthly", EXTINGUISHER_OK, {"photo": jpeg_bytes()}
+    )
+    clock.advance(timedelta(days=31))
+    failing = {**EXTINGUISHER_OK, "hose_clear": "fail"}
+    failed = submit_form(
+        client, token, "extinguisher_monthly", failing, {"photo": jpeg_bytes((320, 240))}
+    )
+    assert passed.status_code == failed.status_code == 302
+    session.rollback()
+    first, second = session.scalars(select(Record).order_by(Record.submitted_at)).all()
+
+    chinese = client.get(f"/s/{token}").get_data(as_text=True)
+    latest = chinese[chinese.index("最近记录") :]
+    newer, older = (latest.index(f'href="/records/{r.id}"') for r in (second, first))
+    assert newer < older
+    item = latest[newer:older]
+    assert "不合格" in item and "灭火器月度检查 · Inspector" in item
+    assert f"/photos/{second.photos[0].photo_id}/thumb.jpg" in item
+    assert f"/photos/{first.photos[0].photo_id}/thumb.jpg" in latest[older:]
+    client.set_cookie("houqin_lang", "en")
+    english = client.get(f"/s/{token}").get_data(as_text=True)
+    assert "Extinguisher monthly inspection · Inspector" in english
+
+
+def test_a_form_says_when_and_by_whom_its_checklist_was_last_filed_here(
+    client: FlaskClient, auth: Auth, session: Session, clock: SettableClock
+) -> None:
+    _, _, _, token = _setup(session, clock)
+    auth.login("inspector")
+    first = client.get(f"/s/{token}/record/extinguisher_monthly").get_data(as_text=True)
+    filed_at = clock.now().astimezone(ZoneInfo("Asia/Shanghai"))
+    filed = submit_form(
+        client, token, "extinguisher_monthly", EXTINGUISHER_OK, {"photo": jpeg_bytes()}
+    )
+    clock.advance(timedelta(days=31, hours=2))
+    again = client.get(f"/s/{token}/record/extinguisher_monthly").get_data(as_text=True)
+
+    assert filed.status_code == 302
+    assert "上一条记录" not in first
+    assert f"上一条记录：{filed_at:%m-%d %H:%M}，Inspector。" in again
+    assert f'href="{filed.headers["Location"].split("?")[0]}"' in again

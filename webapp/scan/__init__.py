@@ -24,6 +24,7 @@ from models.checklists import (
     templates_for_kind,
 )
 from models.extinguishers import asset_life
+from models.figures import records_with_own_figures
 from models.health import (
     DUTY,
     OFF_DUTY,
@@ -44,7 +45,8 @@ from models.records import (
     NotAllowed,
     Upload,
     directory_for,
-    recent_records,
+    last_record,
+    recent_record_lines,
     submit_record,
 )
 from models.trips import TripRefused, check_rear, trip_awaiting_rear_check, trip_refusal
@@ -136,7 +138,7 @@ def show_asset(token: str) -> str | tuple[str, int]:
     session = db.session()
     applying = templates_for_kind(session, asset.school.district_id, asset.kind)
     mine = fileable(session, current_user, asset, applying)
-    records = recent_records(session, asset, limit=3)
+    records = recent_record_lines(session, asset.id, limit=3)
     now = db.clock().now()
     return render_template(
         "scan/asset.html",
@@ -151,7 +153,11 @@ def show_asset(token: str) -> str | tuple[str, int]:
         not_yours=bool(applying) and not mine,
         records=records,
         # An extinguisher's dates stand once, at the top; its records do not repeat them.
-        figures=figures(records) if asset.kind != AssetKind.EXTINGUISHER else {},
+        figures=(
+            figures(records_with_own_figures(session, records))
+            if asset.kind != AssetKind.EXTINGUISHER
+            else {}
+        ),
         life=asset_life(session, asset) if asset.kind == AssetKind.EXTINGUISHER else None,
         today=asset.school.district.local(now).date(),
         actions=open_actions_at_asset(session, current_user, asset.id),
@@ -359,7 +365,7 @@ def file_record(token: str, template_key: str) -> Response | tuple[str, int]:
         errors=errors,
         general_error=general_error,
         repeat=repeat,
-        last=next(iter(recent_records(db.session(), asset, 1, template.key)), None),
+        last=last_record(db.session(), asset.id, template.key),
         had_photos=request.method == "POST" and any(f.filename for f in request.files.values()),
         draft_id=draft_id if draft is not None else None,
         restored=draft is not None and request.method == "GET",
