@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, bindparam, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -22,7 +22,7 @@ from models.assets import Asset
 from models.audit import audit
 from models.base import Base
 from models.catalogue import LOCALES, join_list, translate
-from models.checklists import FormTemplate, newest_versions, visible_to
+from models.checklists import Checklist, FormTemplate, newest_versions, visible_to
 from models.db import read_rows
 from models.duties import open_task_keys
 from models.messages import N_, DomainError, Message
@@ -31,6 +31,10 @@ from models.trips import PRE_TRIP_CHECK, todays_pre_trip_check, trip_to_end
 
 ADMIN_ROLES = (Role.SCHOOL_ADMIN, Role.DISTRICT_ADMIN)
 _ROLE_VALUES = frozenset(r.value for r in Role)
+
+
+# Whatever kind of checklist version is given, the same kind comes back.
+OneChecklist = TypeVar("OneChecklist", bound=Checklist)
 
 
 class ChecklistRoles(Base):
@@ -65,7 +69,7 @@ def _override(session: Session, district_id: int, template_key: str) -> Checklis
     )
 
 
-def filing_roles(session: Session, district_id: int, template: FormTemplate) -> tuple[Role, ...]:
+def filing_roles(session: Session, district_id: int, template: Checklist) -> tuple[Role, ...]:
     """The roles that file this checklist in the district; empty means anyone at the school."""
     chosen = _override(session, district_id, template.key)
     names = chosen.roles if chosen is not None else template.spec.roles
@@ -101,7 +105,7 @@ def may_file(
     session: Session,
     person: Person,
     asset: Asset,
-    template: FormTemplate,
+    template: Checklist,
     roles: tuple[Role, ...] | None = None,
 ) -> bool:
     """Administrators of the asset's school file anything; others only with a filing role."""
@@ -114,8 +118,8 @@ def may_file(
 
 
 def fileable(
-    session: Session, person: Person, asset: Asset, templates: Iterable[FormTemplate]
-) -> list[FormTemplate]:
+    session: Session, person: Person, asset: Asset, templates: Iterable[OneChecklist]
+) -> list[OneChecklist]:
     """The checklists, of those given, that this person may file for this asset (the
     district's choices of roles read in one query for them all)."""
     templates = list(templates)
@@ -146,8 +150,8 @@ def _districts_choices() -> Any:
 
 
 def most_urgent_first(
-    session: Session, asset: Asset, templates: Iterable[FormTemplate], *, now: datetime
-) -> list[FormTemplate]:
+    session: Session, asset: Asset, templates: Iterable[OneChecklist], *, now: datetime
+) -> list[OneChecklist]:
     """The checklist that is due first: the asset's open tasks, overdue and due before
     upcoming; a bus on the road offers its arrival first; one in the yard its departure, or
     the pre-trip check while the day has none that passed (its latest failed, or none filed)."""
@@ -179,7 +183,7 @@ def roles_text(roles: Iterable[Role]) -> dict[str, str]:
     }
 
 
-def check_may_file(session: Session, person: Person, asset: Asset, template: FormTemplate) -> None:
+def check_may_file(session: Session, person: Person, asset: Asset, template: Checklist) -> None:
     """Refuse, saying who files it, when the person may not file this checklist here."""
     roles = filing_roles(session, asset.school.district_id, template)
     if may_file(session, person, asset, template, roles):

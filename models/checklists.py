@@ -6,12 +6,12 @@ import hashlib
 import json
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     ForeignKey,
@@ -23,11 +23,12 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.orm import Mapped, Session, defer, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.audit import audit
 from models.base import Base
 from models.catalogue import COLON, LIST_SEPARATOR, LOCALES, pick_text, translate
+from models.db import read_rows
 from models.messages import N_, DomainError, Message
 from models.people import Person, Role
 from models.suppliers import SUPPLY_CATEGORIES
@@ -870,7 +871,7 @@ def sync_builtin_templates(session: Session, *, now: datetime) -> list[FormTempl
     return synced
 
 
-def checklist_bases(templates: list[FormTemplate], locale: str) -> list[tuple[str, str]]:
+def checklist_bases(templates: Sequence[Checklist], locale: str) -> list[tuple[str, str]]:
     """(title, basis line) of each checklist that names its rule or minimum, for a report."""
     lines = [(t.spec.title_text(locale), t.spec.basis_text(locale)) for t in templates]
     return [(title, basis) for title, basis in lines if basis]
@@ -927,10 +928,38 @@ def latest_templates(session: Session, district_id: int | None) -> list[FormTemp
     )
 
 
-def templates_for_kind(session: Session, district_id: int | None, kind: str) -> list[FormTemplate]:
+class Checklist(Protocol):
+    """A checklist version as it is offered and checked: its key and its parsed spec (a
+    FormTemplate, or an OfferedChecklist read as plain columns)."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def spec(self) -> TemplateSpec: ...
+
+
+@dataclass(frozen=True)
+class OfferedChecklist:
+    """The version of a checklist a district files, read as plain columns for a scan."""
+
+    id: int
+    key: str
+    version: int
+    spec: TemplateSpec
+
+
+def templates_for_kind(
+    session: Session, district_id: int | None, kind: str
+) -> list[OfferedChecklist]:
     """The version the district files of every template that applies to an asset kind."""
     values = {"district_id": district_id, "kind": kind}
-    return list(session.scalars(_templates_for_kind_query(), values))
+    return [
+        OfferedChecklist(id, key, version, version_spec(session, id, key, version, content_hash))
+        for id, key, version, content_hash in read_rows(
+            session, _templates_for_kind_query(), values
+        )
+    ]
 
 
 @cache
@@ -945,12 +974,10 @@ def _templates_for_kind_query() -> Any:
         .subquery()
     )
     return (
-        select(FormTemplate)
+        select(FormTemplate.id, FormTemplate.key, FormTemplate.version, FormTemplate.content_hash)
         .join(
             newest, (FormTemplate.key == newest.c.key) & (FormTemplate.version == newest.c.version)
         )
         .where(visible)
-        # Read only when its spec is not parsed yet (FormTemplate.spec).
-        .options(defer(FormTemplate.definition))
         .order_by(FormTemplate.key)
     )

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 
 from models.catalogue import date_range
 from models.checklists import (
-    FormTemplate,
+    Checklist,
     checklist_bases,
     latest_template,
     templates_for_kind,
@@ -82,7 +82,7 @@ def _bases(session: Session, school: School, family: Family) -> list[tuple[str, 
     """Each checklist the report reads as the school's district has it, with the rule it
     serves (those that name one)."""
     district_id = school.district_id
-    templates: list[FormTemplate] = []
+    templates: list[Checklist] = []
     if family.checklists:
         found = (
             latest_template(session, key, district_id=district_id) for key in family.checklists
