@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, current_app, g, request
-from flask_babel import Babel, get_locale, get_translations, gettext
+from flask_babel import Babel, get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -89,6 +89,13 @@ def _page_translations() -> Any:
     except AttributeError:
         g._page_translations = get_translations()
         return g._page_translations
+
+
+def gettext(string: str, **variables: Any) -> str:
+    """Flask-Babel's `gettext`, through the request's translations looked up once: the labels
+    of kinds, attributes and domain messages are said many times on every page."""
+    translated = str(_page_translations().ugettext(string))
+    return translated % variables if variables else translated
 
 
 def _reader() -> Person | None:
