@@ -148,6 +148,8 @@ def queries_per_view(settings: Settings, token: str) -> tuple[int, int, str]:
     page = client.get(f"/s/{token}")
     assert page.status_code == 200 and "/record/" in page.get_data(as_text=True)
     staff = queries()
+    # The frame measured beside it is the signed-in one (its log-out button), not a visitor's.
+    assert 'action="/logout"' in client.get("/pending").get_data(as_text=True)
     cookie = client.get_cookie("session")
     assert cookie is not None
     engine.dispose()

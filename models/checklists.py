@@ -943,9 +943,7 @@ class Checklist(Protocol):
 class OfferedChecklist:
     """The version of a checklist a district files, read as plain columns for a scan."""
 
-    id: int
     key: str
-    version: int
     spec: TemplateSpec
 
 
@@ -955,7 +953,7 @@ def templates_for_kind(
     """The version the district files of every template that applies to an asset kind."""
     values = {"district_id": district_id, "kind": kind}
     return [
-        OfferedChecklist(id, key, version, version_spec(session, id, key, version, content_hash))
+        OfferedChecklist(key, version_spec(session, id, key, version, content_hash))
         for id, key, version, content_hash in read_rows(
             session, _templates_for_kind_query(), values
         )

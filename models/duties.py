@@ -1021,16 +1021,9 @@ def visible_duty(session: Session, viewer: Person, duty_id: int) -> Duty | None:
 URGENCY = (TaskStatus.OVERDUE, TaskStatus.DUE, TaskStatus.UPCOMING)
 
 
-def open_tasks_of_asset(session: Session, asset_id: int, *, now: datetime) -> list[Task]:
-    """The asset's current open tasks, most urgent first: overdue, then due, then upcoming."""
-    tasks = session.scalars(
-        select(Task).where(*_open_at_asset()), {"asset_id": asset_id, "now": now}
-    )
-    return sorted(tasks, key=lambda t: (URGENCY.index(t.status(now)), t.due_at, t.id))
-
-
 def open_task_keys(session: Session, asset_id: int, *, now: datetime) -> list[str]:
-    """The checklists of `open_tasks_of_asset`, in its order, read as plain columns."""
+    """The checklists of the asset's current open tasks, most urgent first (overdue, then due,
+    then upcoming; the sooner due first), read as plain columns: every scan of a label asks."""
     rows = read_rows(session, _open_task_columns(), {"asset_id": asset_id, "now": now})
     ranked = sorted(
         (URGENCY.index(task_status(state, opens, due, closes, now=now)), due, task_id, key)
@@ -1040,21 +1033,16 @@ def open_task_keys(session: Session, asset_id: int, *, now: datetime) -> list[st
 
 
 @cache
-def _open_at_asset() -> tuple[Any, ...]:
+def _open_task_columns() -> Any:
     """Built once: every scan of a label asks which of the asset's tasks are open."""
-    return (
+    return select(
+        Task.id, Task.template_key, Task.state, Task.opens_at, Task.due_at, Task.closes_at
+    ).where(
         Task.asset_id == bindparam("asset_id", type_=Integer),
         Task.current == true(),
         Task.state == TaskState.OPEN,
         Task.closes_at > bindparam("now", type_=Task.__table__.c.closes_at.type),
     )
-
-
-@cache
-def _open_task_columns() -> Any:
-    return select(
-        Task.id, Task.template_key, Task.state, Task.opens_at, Task.due_at, Task.closes_at
-    ).where(*_open_at_asset())
 
 
 def template_title(session: Session, key: str, district_id: int) -> dict[str, str]:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from models.extinguishers import record_lives
 from models.messages import Message
@@ -17,8 +17,8 @@ from models.milk import MILK_SUBSCRIPTION, rates_for
 if TYPE_CHECKING:
     from models.records import Record, RecordLine
 
-# The checklists whose records have a figure of their own (an extinguisher's dates are its
-# asset's, whatever checklist its records are of).
+# The checklists whose records have a figure of their own, as `record_figures` finds them (an
+# extinguisher's dates are its asset's, whatever checklist its records are of).
 FIGURE_CHECKLISTS = frozenset({METER_READING, MILK_SUBSCRIPTION})
 
 
@@ -40,6 +40,15 @@ def records_with_own_figures(session: Session, lines: Sequence[RecordLine]) -> l
         return []
     return list(
         session.scalars(
-            select(Record).where(Record.id.in_(ids)).order_by(Record.submitted_at, Record.id)
+            select(Record)
+            .where(Record.id.in_(ids))
+            # A figure reads the answers and the checklist (joined), not who filed or photos.
+            .options(
+                lazyload(Record.submitted_by),
+                lazyload(Record.photos),
+                lazyload(Record.same_photo_as),
+                lazyload(Record.changed_from),
+            )
+            .order_by(Record.submitted_at, Record.id)
         )
     )

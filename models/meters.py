@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from models.messages import N_, Message
 
@@ -90,6 +90,11 @@ class Consumption:
         return Message(N_("Used since %(date)s: %(amount)s %(unit)s"), params)
 
 
+# The readings around a record are read for their answers and times only, not for who filed
+# them, their photos or their checklist.
+ANSWERS_ONLY = lazyload("*")
+
+
 def consumption_for(session: Session, records: Sequence[Record]) -> dict[int, Consumption]:
     """Each meter reading among `records` with its consumption; a first reading has none.
 
@@ -110,6 +115,7 @@ def consumption_for(session: Session, records: Sequence[Record]) -> dict[int, Co
             last := session.scalar(
                 select(Record)
                 .where(Record.asset_id == asset_id, is_reading, Record.submitted_at < first)
+                .options(ANSWERS_ONLY)
                 .order_by(Record.submitted_at.desc(), Record.id.desc())
                 .limit(1)
             )
@@ -121,6 +127,7 @@ def consumption_for(session: Session, records: Sequence[Record]) -> dict[int, Co
         .where(Record.asset_id.in_(meters), is_reading)
         .where(Record.submitted_at >= first)
         .where(Record.submitted_at <= max(r.submitted_at for r in ours))
+        .options(ANSWERS_ONLY)
         .order_by(Record.asset_id, Record.submitted_at, Record.id)
     )
     wanted = {r.id for r in records}

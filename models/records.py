@@ -780,13 +780,15 @@ def _last_record() -> Any:
 
 @dataclass(frozen=True)
 class PhotoShown:
+    """A photo of a listed record, as the templates' thumbnails read a record's photos."""
+
     photo_id: int
 
 
 @dataclass(frozen=True)
 class RecordLine:
     """A record as the list of an asset's newest shows it: when, which checklist, by whom,
-    passed or not, and its photos (what `recent_records` gives, read as plain columns)."""
+    passed or not, and its photos, read as plain columns."""
 
     id: int
     submitted_at: datetime

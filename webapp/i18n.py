@@ -92,8 +92,8 @@ def _page_translations() -> Any:
 
 
 def gettext(string: str, **variables: Any) -> str:
-    """Flask-Babel's `gettext`, through the request's translations looked up once: the labels
-    of kinds, attributes and domain messages are said many times on every page."""
+    """Flask-Babel's `gettext` in a request, through its translations looked up once: the
+    labels of kinds, attributes and domain messages are said many times on every page."""
     translated = str(_page_translations().ugettext(string))
     return translated % variables if variables else translated
 

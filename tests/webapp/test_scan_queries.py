@@ -13,7 +13,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
+from models.assets import AssetKind
 from models.clock import SettableClock
+from models.people import Role
 from tests.conftest import Auth
 from tests.factories import EXTINGUISHER_OK, jpeg_bytes, make_asset, make_person, make_school
 from tests.webapp.helpers import submit_form
@@ -23,6 +25,9 @@ from tests.webapp.helpers import submit_form
 # latest records with their filers and photos, the open tasks, the last service, the open
 # actions and the unread notices. The public view reads the label with its asset and school.
 STAFF_QUERIES = 9
+# A meter's has no service dates to read, but its latest readings as records, the reading
+# before them and theirs between, for the consumption beside each.
+METER_QUERIES = STAFF_QUERIES - 1 + 3
 PUBLIC_QUERIES = 1
 
 
@@ -102,3 +107,36 @@ def test_a_public_scan_reads_the_label_its_asset_and_school_at_once(
 
     assert page.status_code == 200 and asset.name in page.get_data(as_text=True)
     assert len(statements) <= PUBLIC_QUERIES, "\n".join(statements)
+
+
+def test_a_meters_scan_reads_its_consumption_in_a_few_queries_more(
+    app: Flask,
+    client: FlaskClient,
+    auth: Auth,
+    session: Session,
+    clock: SettableClock,
+    engine: Engine,
+) -> None:
+    school = make_school(session)
+    make_person(session, clock, school, Role.SCHOOL_ADMIN, "admin")
+    meter = make_asset(
+        session, clock, school, AssetKind.METER, "SB-01", "食堂水表", meter_type="water"
+    )
+    token = meter.current_label.token
+    session.commit()
+    auth.login("admin")
+    for n, reading in enumerate(("500", "532.5", "560", "601")):
+        day = f"2026-0{n + 3}-02"
+        answers = {"reading": reading, "read_on": day, "abnormal": "no"}
+        filed = submit_form(
+            client, token, "meter_reading", answers, {"meter_photo": jpeg_bytes((400, 300))}
+        )
+        assert filed.status_code == 302, filed.get_data(as_text=True)
+        clock.advance(timedelta(days=30))
+    client.get(f"/s/{token}")
+
+    with counted(engine) as statements:
+        page = client.get(f"/s/{token}")
+
+    assert "自 2026-05-02 以来用量：41 立方米" in page.get_data(as_text=True)
+    assert len(statements) <= METER_QUERIES, "\n".join(statements)
