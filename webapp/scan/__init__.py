@@ -152,12 +152,8 @@ def show_asset(token: str) -> str | tuple[str, int]:
         templates=most_urgent_first(session, asset, mine, now=now),
         not_yours=bool(applying) and not mine,
         records=records,
-        # An extinguisher's dates stand once, at the top; its records do not repeat them.
-        figures=(
-            figures(records_with_own_figures(session, records))
-            if asset.kind != AssetKind.EXTINGUISHER
-            else {}
-        ),
+        # An extinguisher's dates stand once, at the top: its records have no figure of their own.
+        figures=figures(records_with_own_figures(session, records)),
         life=asset_life(session, asset) if asset.kind == AssetKind.EXTINGUISHER else None,
         today=asset.school.district.local(now).date(),
         actions=open_actions_at_asset(session, current_user, asset.id),
